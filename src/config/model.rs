@@ -1,0 +1,76 @@
+//! The typed configuration that the parser produces and the rest of the daemon uses.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::rib::attributes::RouteAttributes;
+use crate::wire::family::Family;
+use crate::wire::prefix::Prefix;
+
+/// RFC 4271 §4.2: the default hold time we propose (ExaBGP and BIRD use 180 s too... BIRD 240).
+pub const DEFAULT_HOLD_TIME: u16 = 180;
+/// RFC 4271 §8.2.1: the well-known BGP port.
+pub const BGP_PORT: u16 = 179;
+
+/// A place in a configuration file, 1-based line and column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub file: Arc<PathBuf>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// A whole configuration file (with its includes), validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub neighbors: Vec<NeighborConfig>,
+}
+
+/// One `neighbor ADDRESS { ... }` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeighborConfig {
+    pub peer_address: IpAddr,
+    pub description: Option<String>,
+    /// Defaults to `local-address` when that is IPv4; the parser refuses a neighbor
+    /// with neither.
+    pub router_id: Ipv4Addr,
+    /// Source address to bind (and, for a passive neighbor, the address to listen on).
+    pub local_address: Option<IpAddr>,
+    pub local_as: u32,
+    pub peer_as: u32,
+    /// 0 or 3..=65535.
+    pub hold_time: u16,
+    /// Wait for the peer to connect instead of connecting.
+    pub passive: bool,
+    /// `connect PORT;`: the peer's port we connect to (default 179).
+    pub connect_port: u16,
+    /// `listen PORT;`: the local port a passive neighbor listens on (default 179).
+    pub listen_port: u16,
+    /// Families to negotiate: the `family { }` block, or the families of the routes.
+    pub families: Vec<Family>,
+    pub routes: Vec<RouteConfig>,
+    /// Where `neighbor` was written.
+    pub location: Location,
+}
+
+impl NeighborConfig {
+    pub fn is_ebgp(&self) -> bool {
+        self.local_as != self.peer_as
+    }
+}
+
+/// One `route PREFIX ...;` statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteConfig {
+    pub prefix: Prefix,
+    pub attributes: RouteAttributes,
+    pub location: Location,
+}

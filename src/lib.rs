@@ -1,0 +1,5 @@
+//! bgpinject: a BGP route injector.
+
+pub mod config;
+pub mod rib;
+pub mod wire;

@@ -1,0 +1,111 @@
+//! Address families: AFI (RFC 4760 §3, IANA "Address Family Numbers") and SAFI.
+
+use std::fmt;
+
+/// Address Family Identifier. Unknown values round-trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Afi {
+    Ipv4,
+    Ipv6,
+    Unknown(u16),
+}
+
+impl Afi {
+    pub fn from_u16(v: u16) -> Afi {
+        match v {
+            1 => Afi::Ipv4,
+            2 => Afi::Ipv6,
+            other => Afi::Unknown(other),
+        }
+    }
+    pub fn to_u16(self) -> u16 {
+        match self {
+            Afi::Ipv4 => 1,
+            Afi::Ipv6 => 2,
+            Afi::Unknown(v) => v,
+        }
+    }
+}
+
+/// Subsequent Address Family Identifier. Unknown values round-trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Safi {
+    Unicast,
+    Multicast,
+    /// RFC 8277 labeled unicast.
+    MplsLabel,
+    /// RFC 4364 VPN.
+    MplsVpn,
+    /// RFC 8955.
+    FlowSpec,
+    /// RFC 8955 §8.
+    FlowSpecVpn,
+    Unknown(u8),
+}
+
+impl Safi {
+    pub fn from_u8(v: u8) -> Safi {
+        match v {
+            1 => Safi::Unicast,
+            2 => Safi::Multicast,
+            4 => Safi::MplsLabel,
+            128 => Safi::MplsVpn,
+            133 => Safi::FlowSpec,
+            134 => Safi::FlowSpecVpn,
+            other => Safi::Unknown(other),
+        }
+    }
+    pub fn to_u8(self) -> u8 {
+        match self {
+            Safi::Unicast => 1,
+            Safi::Multicast => 2,
+            Safi::MplsLabel => 4,
+            Safi::MplsVpn => 128,
+            Safi::FlowSpec => 133,
+            Safi::FlowSpecVpn => 134,
+            Safi::Unknown(v) => v,
+        }
+    }
+}
+
+/// An (AFI, SAFI) pair, as negotiated by the multiprotocol capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Family {
+    pub afi: Afi,
+    pub safi: Safi,
+}
+
+impl Family {
+    pub const IPV4_UNICAST: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    };
+    pub const IPV6_UNICAST: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::Unicast,
+    };
+
+    pub fn new(afi: Afi, safi: Safi) -> Family {
+        Family { afi, safi }
+    }
+}
+
+impl fmt::Display for Family {
+    /// ExaBGP's names: `ipv4 unicast`, `ipv6 flow`, ...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.afi {
+            Afi::Ipv4 => write!(f, "ipv4")?,
+            Afi::Ipv6 => write!(f, "ipv6")?,
+            Afi::Unknown(v) => write!(f, "afi-{v}")?,
+        }
+        match self.safi {
+            Safi::Unicast => write!(f, " unicast"),
+            Safi::Multicast => write!(f, " multicast"),
+            Safi::MplsLabel => write!(f, " nlri-mpls"),
+            Safi::MplsVpn => write!(f, " mpls-vpn"),
+            Safi::FlowSpec => write!(f, " flow"),
+            Safi::FlowSpecVpn => write!(f, " flow-vpn"),
+            Safi::Unknown(v) => write!(f, " safi-{v}"),
+        }
+    }
+}
