@@ -1,0 +1,175 @@
+//! Test harness: starts real BGP speakers on loopback, each in its own temp dir with its own
+//! config, control socket and runtime files, and reads back what they received in one common
+//! form ([`ReceivedRoute`]) so that a single assertion checks every peer.
+//!
+//! A test that needs a peer fails (never skips) when the peer cannot be installed or started.
+
+#![allow(dead_code)]
+
+use std::fmt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A route as a peer shows it, normalised. Lists are sorted; absent attributes are `None`/empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReceivedRoute {
+    /// Canonical text, e.g. `198.51.100.7/32`, `2001:db8:100::/48`.
+    pub prefix: String,
+    /// The global next hop as text (`192.0.2.10`, `2001:db8::1`).
+    pub next_hop: String,
+    /// `igp`, `egp` or `incomplete`.
+    pub origin: String,
+    /// AS_PATH as ASNs in order (AS_SEQUENCE only; a set is written `{a,b}` by [`fmt`] only).
+    pub as_path: Vec<u32>,
+    pub med: Option<u32>,
+    pub local_pref: Option<u32>,
+    /// Numeric `HIGH:LOW` form, well-known ones too (`no-export` is `65535:65281`), sorted.
+    pub communities: Vec<String>,
+    /// `target:65000:1`, `origin:192.0.2.1:5`, or raw `0x0102030405060708`, sorted.
+    pub extended_communities: Vec<String>,
+    /// `GLOBAL:LOCAL1:LOCAL2`, sorted.
+    pub large_communities: Vec<String>,
+    pub atomic_aggregate: bool,
+    /// `ASN:ADDRESS`.
+    pub aggregator: Option<String>,
+}
+
+impl fmt::Display for ReceivedRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} nh {} origin {} as-path {:?} med {:?} lp {:?} comm {:?} ext {:?} large {:?} atomic {} aggr {:?}",
+            self.prefix,
+            self.next_hop,
+            self.origin,
+            self.as_path,
+            self.med,
+            self.local_pref,
+            self.communities,
+            self.extended_communities,
+            self.large_communities,
+            self.atomic_aggregate,
+            self.aggregator
+        )
+    }
+}
+
+/// Compares what a peer received with what was expected and returns one line per difference,
+/// naming the peer, the route and the attribute. Empty when equal.
+pub fn diff_routes(peer: &str, expected: &[ReceivedRoute], got: &[ReceivedRoute]) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let exp: BTreeMap<&str, &ReceivedRoute> =
+        expected.iter().map(|r| (r.prefix.as_str(), r)).collect();
+    let got_map: BTreeMap<&str, &ReceivedRoute> =
+        got.iter().map(|r| (r.prefix.as_str(), r)).collect();
+    let mut out = Vec::new();
+    for (p, e) in &exp {
+        let Some(g) = got_map.get(p) else {
+            out.push(format!("{peer}: route {p} missing"));
+            continue;
+        };
+        let mut field = |name: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!(
+                    "{peer}: route {p}: {name} expected {a}, received {b}"
+                ));
+            }
+        };
+        field("next-hop", e.next_hop.clone(), g.next_hop.clone());
+        field("origin", e.origin.clone(), g.origin.clone());
+        field("as-path", format!("{:?}", e.as_path), format!("{:?}", g.as_path));
+        field("med", format!("{:?}", e.med), format!("{:?}", g.med));
+        field(
+            "local-preference",
+            format!("{:?}", e.local_pref),
+            format!("{:?}", g.local_pref),
+        );
+        field(
+            "communities",
+            format!("{:?}", e.communities),
+            format!("{:?}", g.communities),
+        );
+        field(
+            "extended-communities",
+            format!("{:?}", e.extended_communities),
+            format!("{:?}", g.extended_communities),
+        );
+        field(
+            "large-communities",
+            format!("{:?}", e.large_communities),
+            format!("{:?}", g.large_communities),
+        );
+        field(
+            "atomic-aggregate",
+            e.atomic_aggregate.to_string(),
+            g.atomic_aggregate.to_string(),
+        );
+        field(
+            "aggregator",
+            format!("{:?}", e.aggregator),
+            format!("{:?}", g.aggregator),
+        );
+    }
+    for p in got_map.keys() {
+        if !exp.contains_key(p) {
+            out.push(format!("{peer}: route {p} received but not configured"));
+        }
+    }
+    out
+}
+
+/// Makes sure `binary` exists, installing Debian `package` with apt-get when it does not.
+/// Waits for the dpkg lock (other tests may install at the same time). Panics on failure:
+/// a test that needs a peer must fail, not skip.
+pub fn ensure_installed(package: &str, binary: &str) {
+    if which(binary) {
+        return;
+    }
+    let status = Command::new("apt-get")
+        .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        // The package lists may be missing on a fresh machine.
+        let _ = Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=600", "update"])
+            .status();
+        let status = Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "cannot install Debian package {package} (needed for {binary})"
+        );
+    }
+    assert!(which(binary), "{package} installed but {binary} not found");
+}
+
+pub fn which(binary: &str) -> bool {
+    if binary.contains('/') {
+        return Path::new(binary).exists();
+    }
+    std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .chain(["/usr/sbin".into(), "/sbin".into(), "/usr/lib/frr".into()])
+                .any(|d| d.join(binary).is_file())
+        })
+        .unwrap_or(false)
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, for at most `timeout`.
+pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
