@@ -1,6 +1,17 @@
 //! The BGP wire codec: pure functions from bytes to values and back. No I/O, no clocks.
 
 pub mod aspath;
+pub mod attribute;
+pub mod capability;
 pub mod community;
+pub mod error;
 pub mod family;
+pub mod message;
+pub mod notification;
+pub mod open;
 pub mod prefix;
+pub mod reader;
+pub mod update;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,315 @@
+//! Capabilities advertised in OPEN (RFC 5492), each with its decoder and encoder.
+
+use std::fmt;
+
+use super::family::{Afi, Family, Safi};
+use super::reader::{Reader, Truncated};
+
+/// Capability codes (IANA "Capability Codes").
+pub mod code {
+    pub const MULTIPROTOCOL: u8 = 1; // RFC 4760
+    pub const ROUTE_REFRESH: u8 = 2; // RFC 2918
+    pub const EXTENDED_NEXT_HOP: u8 = 5; // RFC 8950
+    pub const EXTENDED_MESSAGE: u8 = 6; // RFC 8654
+    pub const GRACEFUL_RESTART: u8 = 64; // RFC 4724
+    pub const FOUR_OCTET_AS: u8 = 65; // RFC 6793
+    pub const ADD_PATH: u8 = 69; // RFC 7911
+    pub const ENHANCED_ROUTE_REFRESH: u8 = 70; // RFC 7313
+    pub const LONG_LIVED_GRACEFUL_RESTART: u8 = 71; // RFC 9494
+    pub const FQDN: u8 = 73; // draft-walton-bgp-hostname-capability
+    pub const SOFTWARE_VERSION: u8 = 75; // draft-abraitis-bgp-version-capability
+    pub const CISCO_ROUTE_REFRESH: u8 = 128;
+}
+
+/// RFC 7911 §4 send/receive flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddPathMode(pub u8);
+
+impl AddPathMode {
+    pub fn receive(self) -> bool {
+        self.0 & 1 != 0
+    }
+    pub fn send(self) -> bool {
+        self.0 & 2 != 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GracefulRestart {
+    /// The 4 flag bits (R = 0x8, N = 0x4).
+    pub flags: u8,
+    /// 12 bits.
+    pub time: u16,
+    /// Family and its flags (forwarding state preserved = 0x80).
+    pub families: Vec<(Family, u8)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Capability {
+    Multiprotocol(Family),
+    RouteRefresh,
+    CiscoRouteRefresh,
+    /// NLRI family and the next-hop AFI it may use.
+    ExtendedNextHop(Vec<(Family, Afi)>),
+    ExtendedMessage,
+    GracefulRestart(GracefulRestart),
+    FourOctetAs(u32),
+    AddPath(Vec<(Family, AddPathMode)>),
+    EnhancedRouteRefresh,
+    /// RFC 9494: family, flags and 24-bit stale time, kept raw per family.
+    LongLivedGracefulRestart(Vec<(Family, u8, u32)>),
+    Fqdn {
+        hostname: String,
+        domain: String,
+    },
+    SoftwareVersion(String),
+    Unknown {
+        code: u8,
+        value: Vec<u8>,
+    },
+}
+
+fn family(r: &mut Reader) -> Result<Family, Truncated> {
+    let afi = Afi::from_u16(r.u16()?);
+    let _reserved = r.u8()?;
+    let safi = Safi::from_u8(r.u8()?);
+    Ok(Family::new(afi, safi))
+}
+
+fn emit_family(f: Family, out: &mut Vec<u8>) {
+    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+    out.push(0);
+    out.push(f.safi.to_u8());
+}
+
+fn short_string(r: &mut Reader) -> Result<String, Truncated> {
+    let len = r.u8()? as usize;
+    Ok(String::from_utf8_lossy(r.bytes(len)?).into_owned())
+}
+
+impl Capability {
+    pub fn code(&self) -> u8 {
+        match self {
+            Capability::Multiprotocol(_) => code::MULTIPROTOCOL,
+            Capability::RouteRefresh => code::ROUTE_REFRESH,
+            Capability::CiscoRouteRefresh => code::CISCO_ROUTE_REFRESH,
+            Capability::ExtendedNextHop(_) => code::EXTENDED_NEXT_HOP,
+            Capability::ExtendedMessage => code::EXTENDED_MESSAGE,
+            Capability::GracefulRestart(_) => code::GRACEFUL_RESTART,
+            Capability::FourOctetAs(_) => code::FOUR_OCTET_AS,
+            Capability::AddPath(_) => code::ADD_PATH,
+            Capability::EnhancedRouteRefresh => code::ENHANCED_ROUTE_REFRESH,
+            Capability::LongLivedGracefulRestart(_) => code::LONG_LIVED_GRACEFUL_RESTART,
+            Capability::Fqdn { .. } => code::FQDN,
+            Capability::SoftwareVersion(_) => code::SOFTWARE_VERSION,
+            Capability::Unknown { code, .. } => *code,
+        }
+    }
+
+    /// Decodes one capability value. A value that does not parse as its code says is kept
+    /// as `Unknown` (RFC 5492 lets a speaker ignore capabilities it does not understand).
+    pub fn decode(code: u8, value: &[u8]) -> Capability {
+        Capability::decode_known(code, value).unwrap_or_else(|_| Capability::Unknown {
+            code,
+            value: value.to_vec(),
+        })
+    }
+
+    fn decode_known(cap: u8, value: &[u8]) -> Result<Capability, Truncated> {
+        let mut r = Reader::new(value);
+        let parsed = match cap {
+            code::MULTIPROTOCOL if value.len() == 4 => Capability::Multiprotocol(family(&mut r)?),
+            code::ROUTE_REFRESH if value.is_empty() => Capability::RouteRefresh,
+            code::CISCO_ROUTE_REFRESH if value.is_empty() => Capability::CiscoRouteRefresh,
+            code::EXTENDED_MESSAGE if value.is_empty() => Capability::ExtendedMessage,
+            code::ENHANCED_ROUTE_REFRESH if value.is_empty() => Capability::EnhancedRouteRefresh,
+            code::FOUR_OCTET_AS if value.len() == 4 => Capability::FourOctetAs(r.u32()?),
+            code::EXTENDED_NEXT_HOP if value.len().is_multiple_of(6) => {
+                let mut v = Vec::new();
+                while !r.is_empty() {
+                    let afi = Afi::from_u16(r.u16()?);
+                    let safi = Safi::from_u8(r.u16()? as u8);
+                    let nh = Afi::from_u16(r.u16()?);
+                    v.push((Family::new(afi, safi), nh));
+                }
+                Capability::ExtendedNextHop(v)
+            }
+            code::GRACEFUL_RESTART if value.len() >= 2 && (value.len() - 2).is_multiple_of(4) => {
+                let head = r.u16()?;
+                let mut families = Vec::new();
+                while !r.is_empty() {
+                    let afi = Afi::from_u16(r.u16()?);
+                    let safi = Safi::from_u8(r.u8()?);
+                    let flags = r.u8()?;
+                    families.push((Family::new(afi, safi), flags));
+                }
+                Capability::GracefulRestart(GracefulRestart {
+                    flags: (head >> 12) as u8,
+                    time: head & 0x0FFF,
+                    families,
+                })
+            }
+            code::ADD_PATH if value.len().is_multiple_of(4) => {
+                let mut v = Vec::new();
+                while !r.is_empty() {
+                    let afi = Afi::from_u16(r.u16()?);
+                    let safi = Safi::from_u8(r.u8()?);
+                    v.push((Family::new(afi, safi), AddPathMode(r.u8()?)));
+                }
+                Capability::AddPath(v)
+            }
+            code::LONG_LIVED_GRACEFUL_RESTART if value.len().is_multiple_of(7) => {
+                let mut v = Vec::new();
+                while !r.is_empty() {
+                    let afi = Afi::from_u16(r.u16()?);
+                    let safi = Safi::from_u8(r.u8()?);
+                    let flags = r.u8()?;
+                    let [a, b, c] = r.array::<3>()?;
+                    v.push((
+                        Family::new(afi, safi),
+                        flags,
+                        u32::from_be_bytes([0, a, b, c]),
+                    ));
+                }
+                Capability::LongLivedGracefulRestart(v)
+            }
+            code::FQDN => {
+                let hostname = short_string(&mut r)?;
+                let domain = short_string(&mut r)?;
+                Capability::Fqdn { hostname, domain }
+            }
+            code::SOFTWARE_VERSION => Capability::SoftwareVersion(short_string(&mut r)?),
+            _ => {
+                return Ok(Capability::Unknown {
+                    code: cap,
+                    value: value.to_vec(),
+                });
+            }
+        };
+        if !r.is_empty() {
+            return Ok(Capability::Unknown {
+                code: cap,
+                value: value.to_vec(),
+            });
+        }
+        Ok(parsed)
+    }
+
+    /// Appends the capability value (without code and length).
+    pub fn emit_value(&self, out: &mut Vec<u8>) {
+        match self {
+            Capability::Multiprotocol(f) => emit_family(*f, out),
+            Capability::RouteRefresh
+            | Capability::CiscoRouteRefresh
+            | Capability::ExtendedMessage
+            | Capability::EnhancedRouteRefresh => {}
+            Capability::ExtendedNextHop(v) => {
+                for (f, nh) in v {
+                    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                    out.extend_from_slice(&(f.safi.to_u8() as u16).to_be_bytes());
+                    out.extend_from_slice(&nh.to_u16().to_be_bytes());
+                }
+            }
+            Capability::GracefulRestart(gr) => {
+                let head = ((gr.flags as u16 & 0xF) << 12) | (gr.time & 0x0FFF);
+                out.extend_from_slice(&head.to_be_bytes());
+                for (f, flags) in &gr.families {
+                    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                    out.push(f.safi.to_u8());
+                    out.push(*flags);
+                }
+            }
+            Capability::FourOctetAs(asn) => out.extend_from_slice(&asn.to_be_bytes()),
+            Capability::AddPath(v) => {
+                for (f, mode) in v {
+                    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                    out.push(f.safi.to_u8());
+                    out.push(mode.0);
+                }
+            }
+            Capability::LongLivedGracefulRestart(v) => {
+                for (f, flags, time) in v {
+                    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                    out.push(f.safi.to_u8());
+                    out.push(*flags);
+                    out.extend_from_slice(&time.to_be_bytes()[1..]);
+                }
+            }
+            Capability::Fqdn { hostname, domain } => {
+                for s in [hostname, domain] {
+                    let b = &s.as_bytes()[..s.len().min(255)];
+                    out.push(b.len() as u8);
+                    out.extend_from_slice(b);
+                }
+            }
+            Capability::SoftwareVersion(s) => {
+                let b = &s.as_bytes()[..s.len().min(255)];
+                out.push(b.len() as u8);
+                out.extend_from_slice(b);
+            }
+            Capability::Unknown { value, .. } => out.extend_from_slice(value),
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Capability::Multiprotocol(fam) => write!(f, "multiprotocol {fam}"),
+            Capability::RouteRefresh => f.write_str("route-refresh"),
+            Capability::CiscoRouteRefresh => f.write_str("route-refresh (cisco)"),
+            Capability::ExtendedNextHop(v) => {
+                f.write_str("extended-next-hop")?;
+                for (fam, nh) in v {
+                    write!(f, " {fam} nh-afi {}", nh.to_u16())?;
+                }
+                Ok(())
+            }
+            Capability::ExtendedMessage => f.write_str("extended-message"),
+            Capability::GracefulRestart(gr) => {
+                write!(
+                    f,
+                    "graceful-restart time {} flags 0x{:x}",
+                    gr.time, gr.flags
+                )?;
+                for (fam, fl) in &gr.families {
+                    write!(f, " {fam} (0x{fl:02x})")?;
+                }
+                Ok(())
+            }
+            Capability::FourOctetAs(a) => write!(f, "asn4 {a}"),
+            Capability::AddPath(v) => {
+                f.write_str("add-path")?;
+                for (fam, m) in v {
+                    let mode = match (m.receive(), m.send()) {
+                        (true, true) => "send/receive",
+                        (true, false) => "receive",
+                        (false, true) => "send",
+                        (false, false) => "none",
+                    };
+                    write!(f, " {fam} {mode}")?;
+                }
+                Ok(())
+            }
+            Capability::EnhancedRouteRefresh => f.write_str("enhanced-route-refresh"),
+            Capability::LongLivedGracefulRestart(v) => {
+                f.write_str("long-lived-graceful-restart")?;
+                for (fam, fl, t) in v {
+                    write!(f, " {fam} flags 0x{fl:02x} stale {t}")?;
+                }
+                Ok(())
+            }
+            Capability::Fqdn { hostname, domain } => {
+                write!(f, "hostname {:?} domain {:?}", hostname, domain)
+            }
+            Capability::SoftwareVersion(s) => write!(f, "software-version {s:?}"),
+            Capability::Unknown { code, value } => {
+                write!(f, "capability {code} value ")?;
+                for b in value {
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

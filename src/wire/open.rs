@@ -1,0 +1,170 @@
+//! OPEN message (RFC 4271 §4.2), optional parameters in the classic and the RFC 9072
+//! extended forms.
+
+use std::net::Ipv4Addr;
+
+use super::capability::Capability;
+use super::error::{DecodeError, DecodeErrorKind};
+use super::notification::{code, subcode};
+use super::reader::Reader;
+
+/// RFC 4271 §4.2: the only version we speak.
+pub const BGP_VERSION: u8 = 4;
+/// RFC 5492 §4: optional parameter type "Capabilities".
+const PARAM_CAPABILITIES: u8 = 2;
+/// RFC 9072 §2: the non-extended length octet value that announces the extended form.
+const PARAM_EXTENDED_MARK: u8 = 255;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Open {
+    pub version: u8,
+    /// The 2-octet "My Autonomous System" field (AS_TRANS when the real ASN needs 4 octets).
+    pub my_as: u16,
+    pub hold_time: u16,
+    pub router_id: Ipv4Addr,
+    pub capabilities: Vec<Capability>,
+}
+
+impl Open {
+    /// The sender's ASN: the 4-octet AS capability when present, else the 2-octet field.
+    pub fn asn(&self) -> u32 {
+        self.capabilities
+            .iter()
+            .find_map(|c| match c {
+                Capability::FourOctetAs(a) => Some(*a),
+                _ => None,
+            })
+            .unwrap_or(self.my_as as u32)
+    }
+
+    pub fn has(&self, pred: impl Fn(&Capability) -> bool) -> bool {
+        self.capabilities.iter().any(pred)
+    }
+
+    /// Decodes the OPEN body (after the 19-octet header); `base` is the body's offset.
+    pub fn decode(body: &[u8], base: usize) -> Result<Open, DecodeError> {
+        let trunc = |t| DecodeError::truncated("OPEN", t);
+        let mut r = Reader::at(body, base);
+        let version = r.u8().map_err(trunc)?;
+        if version != BGP_VERSION {
+            // RFC 4271 §6.2: data is the largest version we support, as 2 octets.
+            return Err(DecodeError::new(
+                DecodeErrorKind::UnsupportedVersion(version),
+                base,
+                super::error::ErrorAction::SessionReset(super::notification::Notification::new(
+                    code::OPEN_MESSAGE,
+                    subcode::UNSUPPORTED_VERSION,
+                    vec![0, BGP_VERSION],
+                )),
+            ));
+        }
+        let my_as = r.u16().map_err(trunc)?;
+        let hold_at = r.offset();
+        let hold_time = r.u16().map_err(trunc)?;
+        if hold_time == 1 || hold_time == 2 {
+            return Err(DecodeError::reset(
+                DecodeErrorKind::UnacceptableHoldTime(hold_time),
+                hold_at,
+                code::OPEN_MESSAGE,
+                subcode::UNACCEPTABLE_HOLD_TIME,
+            ));
+        }
+        let id_at = r.offset();
+        let router_id = Ipv4Addr::from(r.u32().map_err(trunc)?);
+        if router_id.is_unspecified() {
+            return Err(DecodeError::reset(
+                DecodeErrorKind::BadBgpIdentifier,
+                id_at,
+                code::OPEN_MESSAGE,
+                subcode::BAD_BGP_IDENTIFIER,
+            ));
+        }
+        let params_at = r.offset();
+        let malformed = || {
+            DecodeError::reset(
+                DecodeErrorKind::MalformedOptionalParameters,
+                params_at,
+                code::OPEN_MESSAGE,
+                0,
+            )
+        };
+        let short_len = r.u8().map_err(|_| malformed())?;
+        // RFC 9072 §2: length 255 followed by type 255 means the extended form.
+        let extended =
+            short_len == PARAM_EXTENDED_MARK && body.get(10) == Some(&PARAM_EXTENDED_MARK);
+        let params_len = if extended {
+            r.u8().map_err(|_| malformed())?;
+            r.u16().map_err(|_| malformed())? as usize
+        } else {
+            short_len as usize
+        };
+        let mut params = r.sub(params_len).map_err(|_| malformed())?;
+        if !r.is_empty() {
+            return Err(malformed());
+        }
+        let mut capabilities = Vec::new();
+        while !params.is_empty() {
+            let p_at = params.offset();
+            let ptype = params.u8().map_err(|_| malformed())?;
+            let plen = if extended {
+                params.u16().map_err(|_| malformed())? as usize
+            } else {
+                params.u8().map_err(|_| malformed())? as usize
+            };
+            let mut value = params.sub(plen).map_err(|_| malformed())?;
+            if ptype != PARAM_CAPABILITIES {
+                return Err(DecodeError::reset(
+                    DecodeErrorKind::UnsupportedOptionalParameter(ptype),
+                    p_at,
+                    code::OPEN_MESSAGE,
+                    subcode::UNSUPPORTED_OPTIONAL_PARAMETER,
+                ));
+            }
+            while !value.is_empty() {
+                let ccode = value.u8().map_err(|_| malformed())?;
+                let clen = value.u8().map_err(|_| malformed())? as usize;
+                let cval = value.bytes(clen).map_err(|_| malformed())?;
+                capabilities.push(Capability::decode(ccode, cval));
+            }
+        }
+        Ok(Open {
+            version,
+            my_as,
+            hold_time,
+            router_id,
+            capabilities,
+        })
+    }
+
+    /// Appends the OPEN body. Capabilities go in one optional parameter, or in the RFC 9072
+    /// extended form when they do not fit in 255 octets.
+    pub fn emit_body(&self, out: &mut Vec<u8>) {
+        out.push(self.version);
+        out.extend_from_slice(&self.my_as.to_be_bytes());
+        out.extend_from_slice(&self.hold_time.to_be_bytes());
+        out.extend_from_slice(&self.router_id.octets());
+        let mut caps = Vec::new();
+        for c in &self.capabilities {
+            let mut v = Vec::new();
+            c.emit_value(&mut v);
+            caps.push(c.code());
+            caps.push(v.len().min(255) as u8);
+            caps.extend_from_slice(&v[..v.len().min(255)]);
+        }
+        if caps.is_empty() {
+            out.push(0);
+        } else if caps.len() + 2 <= 255 {
+            out.push((caps.len() + 2) as u8);
+            out.push(PARAM_CAPABILITIES);
+            out.push(caps.len() as u8);
+            out.extend_from_slice(&caps);
+        } else {
+            out.push(PARAM_EXTENDED_MARK);
+            out.push(PARAM_EXTENDED_MARK);
+            out.extend_from_slice(&((caps.len() + 3) as u16).to_be_bytes());
+            out.push(PARAM_CAPABILITIES);
+            out.extend_from_slice(&(caps.len() as u16).to_be_bytes());
+            out.extend_from_slice(&caps);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! UPDATE message (RFC 4271 §4.3) with RFC 7606 revised error handling.
+
+use std::collections::HashSet;
+
+use super::attribute::{
+    self, AttributeContext, MpNlri, PathAttribute, decode_attribute, type_code,
+};
+use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
+use super::family::{Afi, Family};
+use super::notification::{code, subcode};
+use super::prefix::Prefix;
+use super::reader::Reader;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Update {
+    /// IPv4 unicast prefixes withdrawn in the classic field.
+    pub withdrawn: Vec<Prefix>,
+    pub attributes: Vec<PathAttribute>,
+    /// IPv4 unicast prefixes announced in the classic field.
+    pub nlri: Vec<Prefix>,
+}
+
+/// An UPDATE that decoded, with the errors that did not reset the session
+/// (each one's action is attribute-discard or treat-as-withdraw).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedUpdate {
+    pub update: Update,
+    pub problems: Vec<DecodeError>,
+}
+
+impl DecodedUpdate {
+    /// RFC 7606: the announced NLRI must be handled as withdrawn.
+    pub fn treat_as_withdraw(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.action == ErrorAction::TreatAsWithdraw)
+    }
+}
+
+impl Update {
+    pub fn attribute(&self, code: u8) -> Option<&PathAttribute> {
+        self.attributes.iter().find(|a| a.code() == code)
+    }
+
+    /// The family whose End-of-RIB marker this is (RFC 4724 §2), if it is one.
+    pub fn end_of_rib(&self) -> Option<Family> {
+        if !self.withdrawn.is_empty() || !self.nlri.is_empty() {
+            return None;
+        }
+        match self.attributes.as_slice() {
+            [] => Some(Family::IPV4_UNICAST),
+            [PathAttribute::MpUnreach(m)] if m.nlri.is_empty() => Some(m.family),
+            _ => None,
+        }
+    }
+
+    /// The End-of-RIB marker for `family`.
+    pub fn end_of_rib_marker(family: Family) -> Update {
+        if family == Family::IPV4_UNICAST {
+            return Update::default();
+        }
+        Update {
+            attributes: vec![PathAttribute::MpUnreach(attribute::MpUnreach {
+                family,
+                nlri: MpNlri::Raw(Vec::new()),
+            })],
+            ..Update::default()
+        }
+    }
+
+    /// Decodes the UPDATE body; `base` is its offset in the message (19).
+    pub fn decode(
+        body: &[u8],
+        base: usize,
+        ctx: AttributeContext,
+    ) -> Result<DecodedUpdate, DecodeError> {
+        let list_error = |offset| {
+            DecodeError::reset(
+                DecodeErrorKind::MalformedAttributeList,
+                offset,
+                code::UPDATE_MESSAGE,
+                subcode::MALFORMED_ATTRIBUTE_LIST,
+            )
+        };
+        let mut r = Reader::at(body, base);
+        let wlen = r.u16().map_err(|t| list_error(t.offset))? as usize;
+        let wstart = r.offset();
+        let withdrawn_bytes = r.bytes(wlen).map_err(|_| list_error(wstart))?;
+        let alen_at = r.offset();
+        let alen = r.u16().map_err(|_| list_error(alen_at))? as usize;
+        let mut attrs = r.sub(alen).map_err(|_| list_error(alen_at))?;
+        let nlri_at = r.offset();
+        let nlri_bytes = r.rest();
+
+        let network_error = |offset| {
+            DecodeError::reset(
+                DecodeErrorKind::InvalidNetworkField,
+                offset,
+                code::UPDATE_MESSAGE,
+                subcode::INVALID_NETWORK_FIELD,
+            )
+        };
+        let withdrawn =
+            attribute::decode_prefixes(withdrawn_bytes, Afi::Ipv4).ok_or(network_error(wstart))?;
+        let nlri =
+            attribute::decode_prefixes(nlri_bytes, Afi::Ipv4).ok_or(network_error(nlri_at))?;
+
+        let mut problems = Vec::new();
+        let mut attributes = Vec::new();
+        let mut seen = HashSet::new();
+        while !attrs.is_empty() {
+            let at = attrs.offset();
+            let header = (|| {
+                let flags = attrs.u8()?;
+                let code = attrs.u8()?;
+                let len = if flags & attribute::flag::EXTENDED_LENGTH != 0 {
+                    attrs.u16()? as usize
+                } else {
+                    attrs.u8()? as usize
+                };
+                let value = attrs.bytes(len)?;
+                Ok::<_, super::reader::Truncated>((flags, code, value))
+            })();
+            let Ok((flags, code, value)) = header else {
+                // RFC 7606 §4: an attribute that overruns the attribute section.
+                problems.push(DecodeError::new(
+                    DecodeErrorKind::MalformedAttributeList,
+                    at,
+                    ErrorAction::TreatAsWithdraw,
+                ));
+                break;
+            };
+            if !seen.insert(code) {
+                if code == type_code::MP_REACH_NLRI || code == type_code::MP_UNREACH_NLRI {
+                    return Err(DecodeError::reset(
+                        DecodeErrorKind::DuplicateMpAttribute(code),
+                        at,
+                        code::UPDATE_MESSAGE,
+                        subcode::MALFORMED_ATTRIBUTE_LIST,
+                    ));
+                }
+                // RFC 7606 §3 (g): keep the first, discard the others.
+                problems.push(DecodeError::new(
+                    DecodeErrorKind::MalformedAttributeList,
+                    at,
+                    ErrorAction::AttributeDiscard,
+                ));
+                continue;
+            }
+            match decode_attribute(flags, code, value, at, ctx) {
+                Ok(a) => attributes.push(a),
+                Err(e) if matches!(e.action, ErrorAction::SessionReset(_)) => return Err(e),
+                Err(e) => problems.push(e),
+            }
+        }
+
+        let update = Update {
+            withdrawn,
+            attributes,
+            nlri,
+        };
+        // RFC 7606 §3 (d): a missing well-known mandatory attribute is treat-as-withdraw,
+        // and only matters when something is announced (MP_UNREACH alone needs none).
+        let has_mp_reach = seen.contains(&type_code::MP_REACH_NLRI);
+        if !update.nlri.is_empty() || has_mp_reach {
+            let mut required = vec![type_code::ORIGIN, type_code::AS_PATH];
+            if !update.nlri.is_empty() {
+                required.push(type_code::NEXT_HOP);
+            }
+            for c in required {
+                if !seen.contains(&c) {
+                    problems.push(DecodeError::new(
+                        DecodeErrorKind::MissingWellKnownAttribute(c),
+                        nlri_at,
+                        ErrorAction::TreatAsWithdraw,
+                    ));
+                }
+            }
+        }
+        Ok(DecodedUpdate { update, problems })
+    }
+
+    pub fn emit_body(&self, ctx: AttributeContext, out: &mut Vec<u8>) {
+        let wpos = out.len();
+        out.extend_from_slice(&[0, 0]);
+        self.withdrawn.iter().for_each(|p| p.emit(out));
+        let wlen = (out.len() - wpos - 2) as u16;
+        out[wpos..wpos + 2].copy_from_slice(&wlen.to_be_bytes());
+        let apos = out.len();
+        out.extend_from_slice(&[0, 0]);
+        self.attributes.iter().for_each(|a| a.emit(ctx, out));
+        let alen = (out.len() - apos - 2) as u16;
+        out[apos..apos + 2].copy_from_slice(&alen.to_be_bytes());
+        self.nlri.iter().for_each(|p| p.emit(out));
+    }
+}
