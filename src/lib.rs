@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod rib;
+pub mod session;
 pub mod wire;

@@ -1,0 +1,373 @@
+//! The BGP finite state machine (RFC 4271 §8), free of I/O: it takes events (connection up,
+//! message received, time passed) and returns actions (send this, close, session up).
+//! The peer thread owns the socket and the clock and feeds them in.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use crate::wire::aspath::AS_TRANS;
+use crate::wire::capability::Capability;
+use crate::wire::error::{DecodeError, ErrorAction};
+use crate::wire::family::Family;
+use crate::wire::message::{Message, RouteRefresh};
+use crate::wire::notification::{Notification, code, subcode};
+use crate::wire::open::{BGP_VERSION, Open};
+use crate::wire::update::Update;
+
+/// RFC 4271 §8: the hold time used until the OPENs are exchanged ("large value", 4 minutes).
+pub const OPEN_HOLD_TIME: Duration = Duration::from_secs(240);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Idle,
+    Connect,
+    Active,
+    OpenSent,
+    OpenConfirm,
+    Established,
+}
+
+/// What this side proposes in its OPEN and expects of the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub local_as: u32,
+    pub peer_as: u32,
+    pub router_id: Ipv4Addr,
+    /// 0 disables keepalives and the hold timer.
+    pub hold_time: u16,
+    pub families: Vec<Family>,
+    /// Wait for the peer instead of connecting.
+    pub passive: bool,
+}
+
+/// What both OPENs agreed on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub hold_time: u16,
+    pub four_octet_as: bool,
+    /// Families both sides announced (RFC 4760 §8: IPv4 unicast when the peer sent none).
+    pub families: Vec<Family>,
+    pub route_refresh: bool,
+    pub peer_router_id: Ipv4Addr,
+    pub peer_as: u32,
+    pub peer_open: Open,
+}
+
+impl Negotiated {
+    pub fn keepalive_interval(&self) -> Option<Duration> {
+        (self.hold_time > 0).then(|| Duration::from_secs((self.hold_time / 3).max(1) as u64))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Start the session: connect (or, passive, wait for the peer).
+    Start,
+    /// Stop the session, sending this NOTIFICATION if one can be sent.
+    Stop(Notification),
+    /// A TCP connection to the peer is up (ours or the peer's).
+    Connected,
+    /// The connection failed or closed.
+    ConnectionLost(String),
+    /// A message arrived, with the UPDATE problems that did not reset the session.
+    Received(Message, Vec<DecodeError>),
+    /// The bytes from the peer did not decode.
+    DecodeFailed(DecodeError),
+    /// We wrote messages (they count as KEEPALIVEs for the keepalive timer).
+    Sent,
+    /// Time passed; check the timers.
+    Tick,
+}
+
+/// Why a session went down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DownReason {
+    /// We sent this NOTIFICATION.
+    Sent(Notification),
+    /// The peer sent this NOTIFICATION.
+    Received(Notification),
+    /// The TCP connection failed or closed.
+    Connection(String),
+}
+
+impl std::fmt::Display for DownReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownReason::Sent(n) => write!(f, "we sent NOTIFICATION {n}"),
+            DownReason::Received(n) => write!(f, "peer sent NOTIFICATION {n}"),
+            DownReason::Connection(e) => write!(f, "connection: {e}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Open a TCP connection (not emitted for a passive session).
+    Connect,
+    Send(Message),
+    /// Close the TCP connection.
+    Disconnect,
+    SessionUp(Negotiated),
+    SessionDown(DownReason),
+    /// The peer asked for our routes of this family again (RFC 2918).
+    RouteRefresh(Family),
+    /// An UPDATE from the peer: log it, nothing more (we do not learn routes).
+    UpdateReceived(Update, Vec<DecodeError>),
+    /// An UPDATE problem that did not reset the session (RFC 7606), to be logged.
+    Problem(DecodeError),
+}
+
+pub struct Fsm {
+    config: SessionConfig,
+    state: State,
+    negotiated: Option<Negotiated>,
+    hold_deadline: Option<Instant>,
+    keepalive_deadline: Option<Instant>,
+}
+
+impl Fsm {
+    pub fn new(config: SessionConfig) -> Fsm {
+        Fsm {
+            config,
+            state: State::Idle,
+            negotiated: None,
+            hold_deadline: None,
+            keepalive_deadline: None,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
+    }
+
+    /// The earliest time at which [`Event::Tick`] has something to do.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match (self.hold_deadline, self.keepalive_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Our OPEN message.
+    pub fn open_message(&self) -> Open {
+        let mut capabilities: Vec<Capability> = self
+            .config
+            .families
+            .iter()
+            .map(|&f| Capability::Multiprotocol(f))
+            .collect();
+        capabilities.push(Capability::RouteRefresh);
+        capabilities.push(Capability::FourOctetAs(self.config.local_as));
+        Open {
+            version: BGP_VERSION,
+            my_as: u16::try_from(self.config.local_as).unwrap_or(AS_TRANS as u16),
+            hold_time: self.config.hold_time,
+            router_id: self.config.router_id,
+            capabilities,
+        }
+    }
+
+    pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        match (self.state, event) {
+            (State::Idle, Event::Start) => {
+                if self.config.passive {
+                    self.state = State::Active;
+                } else {
+                    self.state = State::Connect;
+                    out.push(Action::Connect);
+                }
+            }
+            (_, Event::Start) => {}
+            (State::Connect | State::Active, Event::Connected) => {
+                out.push(Action::Send(Message::Open(self.open_message())));
+                self.state = State::OpenSent;
+                self.hold_deadline = Some(now + OPEN_HOLD_TIME);
+                self.keepalive_deadline = None;
+            }
+            (_, Event::Connected) => {}
+            (State::Idle, Event::Stop(_)) => {}
+            (State::Connect | State::Active, Event::Stop(_)) => self.reset(),
+            (_, Event::Stop(n)) => self.close_with(n, &mut out),
+            (State::Idle, Event::ConnectionLost(_)) => {}
+            (_, Event::ConnectionLost(e)) => {
+                self.reset();
+                out.push(Action::Disconnect);
+                out.push(Action::SessionDown(DownReason::Connection(e)));
+            }
+            (State::Idle | State::Connect | State::Active, Event::Received(..)) => {}
+            (_, Event::Received(msg, problems)) => self.on_message(msg, problems, now, &mut out),
+            (State::Idle | State::Connect | State::Active, Event::DecodeFailed(_)) => {}
+            (_, Event::DecodeFailed(err)) => match err.action {
+                ErrorAction::SessionReset(n) => self.close_with(n, &mut out),
+                _ => out.push(Action::Problem(err)),
+            },
+            (State::Established | State::OpenConfirm, Event::Sent) => self.restart_keepalive(now),
+            (_, Event::Sent) => {}
+            (_, Event::Tick) => self.on_tick(now, &mut out),
+        }
+        out
+    }
+
+    fn reset(&mut self) {
+        self.state = State::Idle;
+        self.negotiated = None;
+        self.hold_deadline = None;
+        self.keepalive_deadline = None;
+    }
+
+    /// Sends `n`, closes, and reports the session down.
+    fn close_with(&mut self, n: Notification, out: &mut Vec<Action>) {
+        self.reset();
+        out.push(Action::Send(Message::Notification(n.clone())));
+        out.push(Action::Disconnect);
+        out.push(Action::SessionDown(DownReason::Sent(n)));
+    }
+
+    fn restart_hold(&mut self, now: Instant) {
+        let hold = self
+            .negotiated
+            .as_ref()
+            .map(|n| n.hold_time)
+            .unwrap_or(OPEN_HOLD_TIME.as_secs() as u16);
+        self.hold_deadline = (hold > 0).then(|| now + Duration::from_secs(hold as u64));
+    }
+
+    fn restart_keepalive(&mut self, now: Instant) {
+        self.keepalive_deadline = self
+            .negotiated
+            .as_ref()
+            .and_then(|n| n.keepalive_interval())
+            .map(|k| now + k);
+    }
+
+    fn on_tick(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if self.hold_deadline.is_some_and(|d| now >= d) {
+            // RFC 4271 §6.5.
+            self.close_with(
+                Notification::new(code::HOLD_TIMER_EXPIRED, 0, Vec::new()),
+                out,
+            );
+            return;
+        }
+        if self.keepalive_deadline.is_some_and(|d| now >= d) {
+            out.push(Action::Send(Message::Keepalive));
+            self.restart_keepalive(now);
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        msg: Message,
+        problems: Vec<DecodeError>,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        if let Message::Notification(n) = msg {
+            self.reset();
+            out.push(Action::Disconnect);
+            out.push(Action::SessionDown(DownReason::Received(n)));
+            return;
+        }
+        match (self.state, msg) {
+            (State::OpenSent, Message::Open(open)) => match self.check_open(open) {
+                Ok(neg) => {
+                    self.negotiated = Some(neg);
+                    self.state = State::OpenConfirm;
+                    out.push(Action::Send(Message::Keepalive));
+                    self.restart_hold(now);
+                    self.restart_keepalive(now);
+                }
+                Err(n) => self.close_with(n, out),
+            },
+            (State::OpenConfirm, Message::Keepalive) => {
+                self.state = State::Established;
+                self.restart_hold(now);
+                if let Some(neg) = &self.negotiated {
+                    out.push(Action::SessionUp(neg.clone()));
+                }
+            }
+            (State::Established, Message::Keepalive) => self.restart_hold(now),
+            (State::Established, Message::Update(u)) => {
+                self.restart_hold(now);
+                out.push(Action::UpdateReceived(u, problems));
+            }
+            (State::Established, Message::RouteRefresh(RouteRefresh { family, .. })) => {
+                self.restart_hold(now);
+                let negotiated = self
+                    .negotiated
+                    .as_ref()
+                    .is_some_and(|n| n.families.contains(&family));
+                if negotiated {
+                    out.push(Action::RouteRefresh(family));
+                }
+            }
+            (state, _) => {
+                // RFC 6608: FSM error subcodes name the state the message arrived in.
+                let sub = match state {
+                    State::OpenSent => 1,
+                    State::OpenConfirm => 2,
+                    State::Established => 3,
+                    _ => 0,
+                };
+                self.close_with(Notification::new(code::FSM, sub, Vec::new()), out);
+            }
+        }
+    }
+
+    /// RFC 4271 §6.2 OPEN checks and capability negotiation.
+    fn check_open(&self, open: Open) -> Result<Negotiated, Notification> {
+        let peer_as = open.asn();
+        if peer_as != self.config.peer_as {
+            return Err(Notification::new(
+                code::OPEN_MESSAGE,
+                subcode::BAD_PEER_AS,
+                open.my_as.to_be_bytes().to_vec(),
+            ));
+        }
+        if open.router_id == self.config.router_id && peer_as == self.config.local_as {
+            return Err(Notification::new(
+                code::OPEN_MESSAGE,
+                subcode::BAD_BGP_IDENTIFIER,
+                open.router_id.octets().to_vec(),
+            ));
+        }
+        let peer_families: Vec<Family> = open
+            .capabilities
+            .iter()
+            .filter_map(|c| match c {
+                Capability::Multiprotocol(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        let peer_families = if peer_families.is_empty() {
+            vec![Family::IPV4_UNICAST]
+        } else {
+            peer_families
+        };
+        let families = self
+            .config
+            .families
+            .iter()
+            .copied()
+            .filter(|f| peer_families.contains(f))
+            .collect();
+        Ok(Negotiated {
+            hold_time: self.config.hold_time.min(open.hold_time),
+            four_octet_as: open.has(|c| matches!(c, Capability::FourOctetAs(_))),
+            families,
+            route_refresh: open
+                .has(|c| matches!(c, Capability::RouteRefresh | Capability::CiscoRouteRefresh)),
+            peer_router_id: open.router_id,
+            peer_as,
+            peer_open: open,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

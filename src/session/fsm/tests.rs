@@ -1,0 +1,224 @@
+//! The FSM driven by recorded events, without sockets or real time.
+
+use super::*;
+
+fn config(passive: bool) -> SessionConfig {
+    SessionConfig {
+        local_as: 65000,
+        peer_as: 65001,
+        router_id: Ipv4Addr::new(192, 0, 2, 10),
+        hold_time: 90,
+        families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+        passive,
+    }
+}
+
+fn peer_open(asn: u32, hold: u16, caps: Vec<Capability>) -> Message {
+    Message::Open(Open {
+        version: 4,
+        my_as: u16::try_from(asn).unwrap_or(23456),
+        hold_time: hold,
+        router_id: Ipv4Addr::new(192, 0, 2, 1),
+        capabilities: caps,
+    })
+}
+
+fn full_caps() -> Vec<Capability> {
+    vec![
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+        Capability::RouteRefresh,
+        Capability::FourOctetAs(65001),
+    ]
+}
+
+/// Drives a session to Established; returns the FSM and the time.
+fn established() -> (Fsm, Instant) {
+    let t = Instant::now();
+    let mut fsm = Fsm::new(config(false));
+    assert_eq!(fsm.handle(Event::Start, t), vec![Action::Connect]);
+    let a = fsm.handle(Event::Connected, t);
+    assert!(matches!(a.as_slice(), [Action::Send(Message::Open(_))]));
+    let a = fsm.handle(
+        Event::Received(peer_open(65001, 30, full_caps()), vec![]),
+        t,
+    );
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+    assert_eq!(fsm.state(), State::OpenConfirm);
+    let a = fsm.handle(Event::Received(Message::Keepalive, vec![]), t);
+    assert!(matches!(a.as_slice(), [Action::SessionUp(_)]));
+    assert_eq!(fsm.state(), State::Established);
+    (fsm, t)
+}
+
+#[test]
+fn negotiates_min_hold_time_and_common_families() {
+    let (fsm, _) = established();
+    let n = fsm.negotiated().unwrap();
+    assert_eq!(n.hold_time, 30);
+    assert_eq!(n.keepalive_interval(), Some(Duration::from_secs(10)));
+    assert!(n.four_octet_as);
+    assert_eq!(n.families, vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+}
+
+#[test]
+fn peer_without_multiprotocol_gets_ipv4_unicast_only() {
+    let t = Instant::now();
+    let mut fsm = Fsm::new(config(true));
+    assert!(fsm.handle(Event::Start, t).is_empty());
+    assert_eq!(fsm.state(), State::Active);
+    fsm.handle(Event::Connected, t);
+    fsm.handle(Event::Received(peer_open(65001, 90, vec![]), vec![]), t);
+    let n = fsm.negotiated().unwrap();
+    assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
+    assert!(!n.four_octet_as);
+}
+
+#[test]
+fn wrong_peer_as_gets_bad_peer_as() {
+    let t = Instant::now();
+    let mut fsm = Fsm::new(config(false));
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let mut caps = full_caps();
+    caps[3] = Capability::FourOctetAs(65099);
+    let a = fsm.handle(Event::Received(peer_open(65099, 90, caps), vec![]), t);
+    let Action::Send(Message::Notification(n)) = &a[0] else {
+        panic!("{a:?}")
+    };
+    assert_eq!((n.code, n.subcode), (2, 2));
+    assert!(a.contains(&Action::Disconnect));
+    assert_eq!(fsm.state(), State::Idle);
+}
+
+#[test]
+fn four_octet_peer_as_is_read_from_capability() {
+    let t = Instant::now();
+    let mut c = config(false);
+    c.peer_as = 4_200_000_001;
+    let mut fsm = Fsm::new(c);
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let mut caps = full_caps();
+    caps[3] = Capability::FourOctetAs(4_200_000_001);
+    let a = fsm.handle(
+        Event::Received(peer_open(4_200_000_001, 90, caps), vec![]),
+        t,
+    );
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+}
+
+#[test]
+fn our_open_uses_as_trans_for_large_asn() {
+    let mut c = config(false);
+    c.local_as = 4_200_000_000;
+    let open = Fsm::new(c).open_message();
+    assert_eq!(open.my_as, 23456);
+    assert_eq!(open.asn(), 4_200_000_000);
+}
+
+#[test]
+fn keepalive_every_third_of_hold_time_and_hold_expiry_sends_4_0() {
+    let (mut fsm, t) = established();
+    assert!(
+        fsm.handle(Event::Tick, t + Duration::from_secs(5))
+            .is_empty()
+    );
+    assert_eq!(
+        fsm.handle(Event::Tick, t + Duration::from_secs(10)),
+        vec![Action::Send(Message::Keepalive)]
+    );
+    let a = fsm.handle(Event::Tick, t + Duration::from_secs(31));
+    let Action::Send(Message::Notification(n)) = &a[0] else {
+        panic!("{a:?}")
+    };
+    assert_eq!((n.code, n.subcode), (4, 0));
+    assert_eq!(fsm.state(), State::Idle);
+}
+
+#[test]
+fn received_keepalive_restarts_hold_timer() {
+    let (mut fsm, t) = established();
+    fsm.handle(
+        Event::Received(Message::Keepalive, vec![]),
+        t + Duration::from_secs(25),
+    );
+    let a = fsm.handle(Event::Tick, t + Duration::from_secs(40));
+    assert!(
+        !a.iter().any(|x| matches!(x, Action::SessionDown(_))),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn hold_time_zero_disables_both_timers() {
+    let t = Instant::now();
+    let mut c = config(false);
+    c.hold_time = 0;
+    let mut fsm = Fsm::new(c);
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    fsm.handle(
+        Event::Received(peer_open(65001, 90, full_caps()), vec![]),
+        t,
+    );
+    fsm.handle(Event::Received(Message::Keepalive, vec![]), t);
+    assert_eq!(fsm.state(), State::Established);
+    assert_eq!(fsm.next_deadline(), None);
+    assert!(
+        fsm.handle(Event::Tick, t + Duration::from_secs(100_000))
+            .is_empty()
+    );
+}
+
+#[test]
+fn route_refresh_for_negotiated_family_is_passed_on() {
+    let (mut fsm, t) = established();
+    let rr = Message::RouteRefresh(RouteRefresh {
+        family: Family::IPV6_UNICAST,
+        subtype: 0,
+    });
+    assert_eq!(
+        fsm.handle(Event::Received(rr, vec![]), t),
+        vec![Action::RouteRefresh(Family::IPV6_UNICAST)]
+    );
+}
+
+#[test]
+fn update_before_established_is_an_fsm_error() {
+    let t = Instant::now();
+    let mut fsm = Fsm::new(config(false));
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let a = fsm.handle(
+        Event::Received(Message::Update(Update::default()), vec![]),
+        t,
+    );
+    let Action::Send(Message::Notification(n)) = &a[0] else {
+        panic!("{a:?}")
+    };
+    assert_eq!((n.code, n.subcode), (5, 1));
+}
+
+#[test]
+fn notification_from_peer_brings_session_down() {
+    let (mut fsm, t) = established();
+    let n = Notification::administrative_shutdown("bye");
+    let a = fsm.handle(Event::Received(Message::Notification(n.clone()), vec![]), t);
+    assert_eq!(
+        a,
+        vec![
+            Action::Disconnect,
+            Action::SessionDown(DownReason::Received(n))
+        ]
+    );
+}
+
+#[test]
+fn stop_sends_the_given_cease() {
+    let (mut fsm, t) = established();
+    let n = Notification::administrative_shutdown("maintenance");
+    let a = fsm.handle(Event::Stop(n.clone()), t);
+    assert_eq!(a[0], Action::Send(Message::Notification(n)));
+    assert_eq!(fsm.state(), State::Idle);
+}

@@ -1,0 +1,3 @@
+//! BGP sessions: the sans-I/O state machine, and the thread that drives it over TCP.
+
+pub mod fsm;
