@@ -318,3 +318,171 @@ fn check_routes_in_families(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, parse_str};
+
+    fn parse(text: &str) -> Result<Config, String> {
+        parse_str(text, Path::new("t.conf")).map_err(|e| e.to_string())
+    }
+
+    fn neighbor(body: &str) -> Result<NeighborConfig, String> {
+        let mut config = parse(&format!("neighbor 192.0.2.1 {{\n{body}\n}}"))?;
+        Ok(config.neighbors.remove(0))
+    }
+
+    const IDS: &str = "local-as 65000; peer-as 65001;";
+
+    #[test]
+    fn defaults() {
+        let n = neighbor(&format!("router-id 192.0.2.10; {IDS}")).unwrap();
+        assert_eq!(n.hold_time, DEFAULT_HOLD_TIME);
+        assert!(!n.passive);
+        assert_eq!((n.connect_port, n.listen_port), (BGP_PORT, BGP_PORT));
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
+        assert_eq!(n.local_address, None);
+        assert_eq!(n.description, None);
+        assert!(n.is_ebgp());
+        assert_eq!((n.location.line, n.location.column), (1, 1));
+    }
+
+    #[test]
+    fn router_id_comes_from_an_ipv4_local_address() {
+        let n = neighbor(&format!("local-address 192.0.2.10; {IDS}")).unwrap();
+        assert_eq!(n.router_id, "192.0.2.10".parse::<Ipv4Addr>().unwrap());
+        let n = neighbor(&format!(
+            "local-address 192.0.2.10; router-id 10.0.0.1; {IDS}"
+        ))
+        .unwrap();
+        assert_eq!(n.router_id, "10.0.0.1".parse::<Ipv4Addr>().unwrap());
+    }
+
+    #[test]
+    fn ipv6_peer_needs_an_explicit_router_id() {
+        let text = format!("neighbor 2001:db8::1 {{ local-address 2001:db8::2; {IDS} }}");
+        let e = parse(&text).unwrap_err();
+        assert!(
+            e.starts_with("t.conf:1:1: neighbor 2001:db8::1 has no router-id"),
+            "{e}"
+        );
+        let text = format!(
+            "neighbor 2001:db8::1 {{ local-address 2001:db8::2; router-id 192.0.2.1; {IDS} }}"
+        );
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn local_address_must_match_the_peer_family() {
+        let e = neighbor(&format!("local-address 2001:db8::2; {IDS}")).unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:15: local-address 2001:db8::2 is IPv6"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn asdot_local_as_and_ibgp() {
+        let n = neighbor("router-id 192.0.2.10; local-as 1.10; peer-as 65546;").unwrap();
+        assert_eq!(n.local_as, 65546);
+        assert!(!n.is_ebgp());
+    }
+
+    #[test]
+    fn passive_connect_listen_hold_time_description() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} passive; connect 1790; listen 1791; hold-time 0; description \"core router\";"
+        ))
+        .unwrap();
+        assert!(n.passive);
+        assert_eq!(
+            (n.connect_port, n.listen_port, n.hold_time),
+            (1790, 1791, 0)
+        );
+        assert_eq!(n.description.as_deref(), Some("core router"));
+        assert!(
+            neighbor(&format!("router-id 192.0.2.10; {IDS} passive true;"))
+                .unwrap()
+                .passive
+        );
+        assert!(
+            !neighbor(&format!("router-id 192.0.2.10; {IDS} passive false;"))
+                .unwrap()
+                .passive
+        );
+        assert!(neighbor(&format!("router-id 192.0.2.10; {IDS} passive maybe;")).is_err());
+    }
+
+    #[test]
+    fn families_are_derived_from_routes_ipv4_first() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 2001:db8::/32 next-hop 2001:db8::1; route 10.0.0.0/8 next-hop 192.0.2.1; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 2001:db8::/32 next-hop self; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+    }
+
+    #[test]
+    fn family_block_is_kept_in_order_and_must_cover_routes() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} family {{ ipv6 unicast; ipv4 unicast; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]);
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} family {{ ipv4 unicast; }}\nstatic {{ route 2001:db8::/32 next-hop self; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:16: route 2001:db8::/32 is ipv6 unicast, but the family block"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn several_static_blocks_and_duplicate_routes() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }} static {{ route 10.0.0.0/9 next-hop self; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.routes.len(), 2);
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }}\nstatic {{ route 10.0.0.0/8 next-hop self; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:16: duplicate route 10.0.0.0/8"),
+            "{e}"
+        );
+        assert!(e.contains("already configured at line 2"), "{e}");
+    }
+
+    #[test]
+    fn settings_may_be_given_once() {
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS}\nhold-time 90; hold-time 30;"
+        ))
+        .unwrap_err();
+        assert!(e.starts_with("t.conf:3:15: 'hold-time' given twice in neighbor 192.0.2.1 (first at line 3, column 1)"), "{e}");
+    }
+
+    #[test]
+    fn several_neighbors_and_an_empty_file() {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; {IDS} }}\nneighbor 192.0.2.2 {{ router-id 192.0.2.10; {IDS} }}"
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(config.neighbors.len(), 2);
+        assert_eq!(config.neighbors[1].location.line, 2);
+        assert_eq!(parse("# nothing here\n").unwrap().neighbors.len(), 0);
+        assert_eq!(parse("").unwrap().neighbors.len(), 0);
+    }
+}

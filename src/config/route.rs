@@ -290,3 +290,185 @@ fn parse_aggregator(p: &mut Parser) -> Result<Aggregator, ConfigError> {
     }
     Ok(aggregator)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse_str;
+
+    /// The attributes of the single route of `route ROUTE` in a minimal neighbor.
+    fn attributes(route: &str) -> Result<RouteAttributes, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ route {route} }} }}"
+        );
+        let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(config.neighbors[0].routes[0].attributes.clone())
+    }
+
+    fn address(text: &str) -> NextHop {
+        NextHop::Address {
+            global: text.parse().unwrap(),
+            link_local: None,
+        }
+    }
+
+    #[test]
+    fn next_hop_address_or_self() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.10;").unwrap();
+        assert_eq!(a, RouteAttributes::with_next_hop(address("192.0.2.10")));
+        let a = attributes("2001:db8::/32 next-hop self;").unwrap();
+        assert_eq!(a.next_hop, NextHop::SelfAddress);
+    }
+
+    #[test]
+    fn next_hop_must_match_family_and_be_global_unicast() {
+        let e = attributes("2001:db8::/32 next-hop 192.0.2.1;").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
+            "{e}"
+        );
+        assert!(attributes("10.0.0.0/8 next-hop 2001:db8::1;").is_err());
+        assert!(attributes("2001:db8::/32 next-hop fe80::1;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
+    }
+
+    #[test]
+    fn missing_next_hop_points_at_the_prefix() {
+        let e = attributes("10.0.0.0/8 med 5;").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:17: route 10.0.0.0/8 has no next-hop"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn origin_med_local_preference() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 origin incomplete med 4294967295 local-preference 200;",
+        )
+        .unwrap();
+        assert_eq!(a.origin, Origin::Incomplete);
+        assert_eq!(a.med, Some(u32::MAX));
+        assert_eq!(a.local_pref, Some(200));
+        assert_eq!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 origin egp;")
+                .unwrap()
+                .origin,
+            Origin::Egp
+        );
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 origin bgp;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 med 4294967296;").is_err());
+    }
+
+    #[test]
+    fn as_path_sequence_set_single_and_asdot() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 as-path [ 65000 1.10 ( 65001 65002 ) 65003 ];",
+        )
+        .unwrap();
+        let path = a.as_path.unwrap();
+        assert_eq!(
+            path.segments,
+            vec![
+                AsSegment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65000, 65546]
+                },
+                AsSegment {
+                    kind: SegmentType::Set,
+                    asns: vec![65001, 65002]
+                },
+                AsSegment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65003]
+                },
+            ]
+        );
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path 65000;").unwrap();
+        assert_eq!(a.as_path, Some(AsPath::sequence(vec![65000])));
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ];").unwrap();
+        assert_eq!(a.as_path, Some(AsPath::default()));
+    }
+
+    #[test]
+    fn as_path_errors() {
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 0 ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ( ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ( 1 ( 2 ) ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 1 ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 1 ( 2 ];").is_err());
+    }
+
+    #[test]
+    fn communities_single_or_list() {
+        let a =
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65000:1 no-export 7 ];").unwrap();
+        assert_eq!(
+            a.communities,
+            vec![Community(0xFDE8_0001), Community(0xFFFF_FF01), Community(7)]
+        );
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 community 65000:2;").unwrap();
+        assert_eq!(a.communities, vec![Community(0xFDE8_0002)]);
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65536:1 ];").unwrap_err();
+        assert!(e.contains("found '65536:1'"), "{e}");
+    }
+
+    #[test]
+    fn extended_and_large_communities() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 extended-community [ target:65000:1 origin:192.0.2.1:5 ] large-community 65000:1:2;").unwrap();
+        assert_eq!(a.extended_communities.len(), 2);
+        assert_eq!(a.extended_communities[1].to_string(), "origin:192.0.2.1:5");
+        assert_eq!(
+            a.large_communities,
+            vec![LargeCommunity {
+                global: 65000,
+                local1: 1,
+                local2: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn atomic_aggregate_and_aggregator_with_or_without_parentheses() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 atomic-aggregate aggregator ( 65000:192.0.2.1 );",
+        )
+        .unwrap();
+        assert!(a.atomic_aggregate);
+        let expected = Aggregator {
+            asn: 65000,
+            address: "192.0.2.1".parse().unwrap(),
+        };
+        assert_eq!(a.aggregator, Some(expected));
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator 65000:192.0.2.1;").unwrap();
+        assert_eq!(a.aggregator, Some(expected));
+        assert!(!a.atomic_aggregate);
+        assert!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator ( 65000:192.0.2.1 ;").is_err()
+        );
+    }
+
+    #[test]
+    fn block_form_equals_inline_form() {
+        let block =
+            attributes("10.0.0.0/8 { next-hop 192.0.2.1; med 10; community [ 1:2 ]; }").unwrap();
+        let inline = attributes("10.0.0.0/8 next-hop 192.0.2.1 med 10 community [ 1:2 ];").unwrap();
+        assert_eq!(block, inline);
+        let e = attributes("10.0.0.0/8 { next-hop 192.0.2.1; med 10 }").unwrap_err();
+        assert!(e.contains("expected ';' after med value, found '}'"), "{e}");
+    }
+
+    #[test]
+    fn attribute_twice_and_unknown_attribute() {
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 med 1 med 2;").unwrap_err();
+        assert!(e.contains("'med' given twice in route 10.0.0.0/8"), "{e}");
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 colour red;").unwrap_err();
+        assert!(
+            e.contains("unknown route attribute 'colour' in route 10.0.0.0/8"),
+            "{e}"
+        );
+    }
+}
