@@ -1,11 +1,20 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
+mod communities;
+mod lexer;
 pub mod model;
+mod neighbor;
+mod parser;
+mod route;
+mod summary;
+mod values;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 pub use model::{Config, Location, NeighborConfig, RouteConfig};
+pub use summary::summary;
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +45,6 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Parses configuration text; `file` is used for error locations only.
-pub fn parse_str(_text: &str, file: &Path) -> Result<Config, ConfigError> {
-    Err(ConfigError {
-        location: None,
-        message: format!("{}: parser not written yet", file.display()),
-    })
+pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigError> {
+    parser::parse_config(text, Arc::new(file.to_path_buf()))
 }

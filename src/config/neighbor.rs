@@ -1,0 +1,488 @@
+//! The `neighbor ADDRESS { ... }` block: session settings, `family { }`, `static { }`,
+//! and the checks that need the whole block (required settings, families of routes).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::wire::family::{Afi, Family, Safi};
+
+use super::ConfigError;
+use super::lexer::{Position, Token, TokenKind};
+use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, NeighborConfig, RouteConfig};
+use super::parser::{Parser, Setting};
+use super::route::{self, ParsedRoute};
+use super::values;
+
+/// What a neighbor block said, before defaults and cross-checks.
+#[derive(Default)]
+struct NeighborSettings {
+    description: Setting<String>,
+    router_id: Setting<(Ipv4Addr, Position)>,
+    local_address: Setting<(IpAddr, Position)>,
+    local_as: Setting<u32>,
+    peer_as: Setting<u32>,
+    hold_time: Setting<u16>,
+    passive: Setting<bool>,
+    connect_port: Setting<u16>,
+    listen_port: Setting<u16>,
+    families: Setting<(Vec<Family>, Position)>,
+    routes: Vec<ParsedRoute>,
+}
+
+fn ip_version(addr: &IpAddr) -> &'static str {
+    if addr.is_ipv4() { "IPv4" } else { "IPv6" }
+}
+
+/// Parses from just after the `neighbor` keyword to the block's `}`.
+/// `earlier` are the neighbors already parsed, to refuse a second block for the same peer.
+pub(super) fn parse_neighbor(
+    p: &mut Parser,
+    keyword: &Token,
+    earlier: &[NeighborConfig],
+) -> Result<NeighborConfig, ConfigError> {
+    let (peer_address, address_token) = p.value("neighbor", values::ip_address)?;
+    if let Some(first) = earlier.iter().find(|n| n.peer_address == peer_address) {
+        return Err(p.error_at(
+            address_token.position,
+            format!(
+                "duplicate neighbor {peer_address}: already defined at line {}",
+                first.location.line
+            ),
+        ));
+    }
+    let block = format!("neighbor {peer_address}");
+    let open = p.open_block(&block)?;
+    let mut s = NeighborSettings::default();
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        parse_statement(p, &kw, &block, peer_address, &mut s)?;
+    }
+    finish(p, keyword, peer_address, &block, s)
+}
+
+fn parse_statement(
+    p: &mut Parser,
+    kw: &Token,
+    block: &str,
+    peer_address: IpAddr,
+    s: &mut NeighborSettings,
+) -> Result<(), ConfigError> {
+    let after_value = format!("{} value", kw.text);
+    match kw.text.as_str() {
+        "description" => {
+            let token = p.advance();
+            if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word) {
+                return Err(p.unexpected(&token, "a quoted string after description"));
+            }
+            s.description.set(p, kw, block, token.text)?;
+        }
+        "router-id" => {
+            let (id, token) = p.value("router-id", values::ipv4_address)?;
+            s.router_id.set(p, kw, block, (id, token.position))?;
+        }
+        "local-address" => {
+            let (addr, token) = p.value("local-address", values::ip_address)?;
+            if addr.is_ipv4() != peer_address.is_ipv4() {
+                return Err(p.error_at(
+                    token.position,
+                    format!(
+                        "local-address {addr} is {} but the peer address {peer_address} is {}: the session's socket binds to the local address, so it must be the same family",
+                        ip_version(&addr),
+                        ip_version(&peer_address)
+                    ),
+                ));
+            }
+            s.local_address.set(p, kw, block, (addr, token.position))?;
+        }
+        "local-as" => {
+            let (asn, _) = p.value("local-as", values::asn)?;
+            s.local_as.set(p, kw, block, asn)?;
+        }
+        "peer-as" => {
+            let (asn, _) = p.value("peer-as", values::asn)?;
+            s.peer_as.set(p, kw, block, asn)?;
+        }
+        "hold-time" => {
+            let (seconds, _) = p.value("hold-time", values::hold_time)?;
+            s.hold_time.set(p, kw, block, seconds)?;
+        }
+        "connect" => {
+            let (port, _) = p.value("connect", values::port)?;
+            s.connect_port.set(p, kw, block, port)?;
+        }
+        "listen" => {
+            let (port, _) = p.value("listen", values::port)?;
+            s.listen_port.set(p, kw, block, port)?;
+        }
+        "passive" => {
+            let passive = if p.peek().kind == TokenKind::Semicolon {
+                true
+            } else {
+                let token = p.expect_word("'true', 'false' or ';' after passive")?;
+                match token.text.as_str() {
+                    "true" | "enable" => true,
+                    "false" | "disable" => false,
+                    _ => return Err(p.unexpected(&token, "'true', 'false' or ';' after passive")),
+                }
+            };
+            s.passive.set(p, kw, block, passive)?;
+            return p.expect_semicolon("passive");
+        }
+        "family" => {
+            let families = parse_family_block(p, kw, block)?;
+            return s.families.set(p, kw, block, (families, kw.position));
+        }
+        "static" => return parse_static_block(p, block, &mut s.routes),
+        other => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family or static)"
+                ),
+            ));
+        }
+    }
+    p.expect_semicolon(&after_value)
+}
+
+/// `family { ipv4 unicast; ipv6 unicast; }`, from just after `family`.
+fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Family>, ConfigError> {
+    let block = format!("the family block of {owner}");
+    let open = p.open_block("family")?;
+    let mut families = Vec::new();
+    while let Some(afi_token) = p.block_keyword(&open, &block)? {
+        let afi = match afi_token.text.as_str() {
+            "ipv4" => Afi::Ipv4,
+            "ipv6" => Afi::Ipv6,
+            other => {
+                return Err(p.error_at(
+                    afi_token.position,
+                    format!("unknown address family '{other}' in {block}, expected ipv4 or ipv6"),
+                ));
+            }
+        };
+        let safi_token = p.expect_word(&format!(
+            "a subsequent address family after {}",
+            afi_token.text
+        ))?;
+        if safi_token.text != "unicast" {
+            return Err(p.error_at(
+                safi_token.position,
+                format!(
+                    "unsupported family '{} {}' in {block}, expected unicast",
+                    afi_token.text, safi_token.text
+                ),
+            ));
+        }
+        let family = Family::new(afi, Safi::Unicast);
+        if families.contains(&family) {
+            return Err(p.error_at(
+                afi_token.position,
+                format!("family {family} listed twice in {block}"),
+            ));
+        }
+        families.push(family);
+        p.expect_semicolon(&format!("family {family}"))?;
+    }
+    if families.is_empty() {
+        return Err(p.error_at(
+            kw.position,
+            format!("{block} lists no family, expected e.g. 'ipv4 unicast;'"),
+        ));
+    }
+    Ok(families)
+}
+
+/// `static { route ...; ... }`, from just after `static`. Routes append to `routes`.
+fn parse_static_block(
+    p: &mut Parser,
+    owner: &str,
+    routes: &mut Vec<ParsedRoute>,
+) -> Result<(), ConfigError> {
+    let block = format!("the static block of {owner}");
+    let open = p.open_block("static")?;
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        if kw.text != "route" {
+            return Err(p.error_at(
+                kw.position,
+                format!("unknown keyword '{}' in {block}, expected 'route'", kw.text),
+            ));
+        }
+        let parsed = route::parse_route(p, &kw)?;
+        let prefix = parsed.route.prefix;
+        if let Some(first) = routes.iter().find(|r| r.route.prefix == prefix) {
+            return Err(p.error_at(
+                parsed.prefix_at,
+                format!(
+                    "duplicate route {prefix} in {owner}: already configured at line {}",
+                    first.route.location.line
+                ),
+            ));
+        }
+        routes.push(parsed);
+    }
+    Ok(())
+}
+
+/// Applies defaults and checks what needs the whole block.
+fn finish(
+    p: &Parser,
+    keyword: &Token,
+    peer_address: IpAddr,
+    block: &str,
+    s: NeighborSettings,
+) -> Result<NeighborConfig, ConfigError> {
+    let missing = |what: &str| {
+        p.error_at(
+            keyword.position,
+            format!("{block} has no {what}, expected '{what} ASN;' in its block"),
+        )
+    };
+    let local_as = *s.local_as.get().ok_or_else(|| missing("local-as"))?;
+    let peer_as = *s.peer_as.get().ok_or_else(|| missing("peer-as"))?;
+    let local_address = s.local_address.get().copied();
+    let (router_id, router_id_at) = match (s.router_id.get(), local_address) {
+        (Some(&(id, at)), _) => (id, at),
+        (None, Some((IpAddr::V4(a), at))) => (a, at),
+        (None, _) => {
+            return Err(p.error_at(
+                keyword.position,
+                format!("{block} has no router-id and no IPv4 local-address to take it from, expected 'router-id A.B.C.D;'"),
+            ));
+        }
+    };
+    // RFC 6286 §2.1: the BGP Identifier is a non-zero 32-bit value.
+    if router_id.is_unspecified() {
+        return Err(p.error_at(
+            router_id_at,
+            format!(
+                "router-id of {block} is 0.0.0.0, expected a non-zero BGP identifier (RFC 6286)"
+            ),
+        ));
+    }
+    let families = match s.families.get() {
+        Some((listed, family_at)) => {
+            check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
+            listed.clone()
+        }
+        None => families_of_routes(&s.routes),
+    };
+    Ok(NeighborConfig {
+        peer_address,
+        description: s.description.take(),
+        router_id,
+        local_address: local_address.map(|(a, _)| a),
+        local_as,
+        peer_as,
+        hold_time: s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME),
+        passive: s.passive.take().unwrap_or(false),
+        connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
+        listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
+        families,
+        routes: s.routes.into_iter().map(|r| r.route).collect(),
+        location: p.location(keyword.position),
+    })
+}
+
+pub(super) fn family_of(route: &RouteConfig) -> Family {
+    Family::new(route.prefix.afi(), Safi::Unicast)
+}
+
+/// The families of the routes, IPv4 first; IPv4 unicast when there are no routes.
+fn families_of_routes(routes: &[ParsedRoute]) -> Vec<Family> {
+    let mut families: Vec<Family> = routes.iter().map(|r| family_of(&r.route)).collect();
+    families.sort();
+    families.dedup();
+    if families.is_empty() {
+        families.push(Family::IPV4_UNICAST);
+    }
+    families
+}
+
+fn check_routes_in_families(
+    p: &Parser,
+    block: &str,
+    listed: &[Family],
+    family_at: Position,
+    routes: &[ParsedRoute],
+) -> Result<(), ConfigError> {
+    for r in routes {
+        let family = family_of(&r.route);
+        if !listed.contains(&family) {
+            return Err(p.error_at(
+                r.prefix_at,
+                format!(
+                    "route {} is {family}, but the family block of {block} (line {}) does not list {family}",
+                    r.route.prefix, family_at.line
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, parse_str};
+
+    fn parse(text: &str) -> Result<Config, String> {
+        parse_str(text, Path::new("t.conf")).map_err(|e| e.to_string())
+    }
+
+    fn neighbor(body: &str) -> Result<NeighborConfig, String> {
+        let mut config = parse(&format!("neighbor 192.0.2.1 {{\n{body}\n}}"))?;
+        Ok(config.neighbors.remove(0))
+    }
+
+    const IDS: &str = "local-as 65000; peer-as 65001;";
+
+    #[test]
+    fn defaults() {
+        let n = neighbor(&format!("router-id 192.0.2.10; {IDS}")).unwrap();
+        assert_eq!(n.hold_time, DEFAULT_HOLD_TIME);
+        assert!(!n.passive);
+        assert_eq!((n.connect_port, n.listen_port), (BGP_PORT, BGP_PORT));
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
+        assert_eq!(n.local_address, None);
+        assert_eq!(n.description, None);
+        assert!(n.is_ebgp());
+        assert_eq!((n.location.line, n.location.column), (1, 1));
+    }
+
+    #[test]
+    fn router_id_comes_from_an_ipv4_local_address() {
+        let n = neighbor(&format!("local-address 192.0.2.10; {IDS}")).unwrap();
+        assert_eq!(n.router_id, "192.0.2.10".parse::<Ipv4Addr>().unwrap());
+        let n = neighbor(&format!(
+            "local-address 192.0.2.10; router-id 10.0.0.1; {IDS}"
+        ))
+        .unwrap();
+        assert_eq!(n.router_id, "10.0.0.1".parse::<Ipv4Addr>().unwrap());
+    }
+
+    #[test]
+    fn ipv6_peer_needs_an_explicit_router_id() {
+        let text = format!("neighbor 2001:db8::1 {{ local-address 2001:db8::2; {IDS} }}");
+        let e = parse(&text).unwrap_err();
+        assert!(
+            e.starts_with("t.conf:1:1: neighbor 2001:db8::1 has no router-id"),
+            "{e}"
+        );
+        let text = format!(
+            "neighbor 2001:db8::1 {{ local-address 2001:db8::2; router-id 192.0.2.1; {IDS} }}"
+        );
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn local_address_must_match_the_peer_family() {
+        let e = neighbor(&format!("local-address 2001:db8::2; {IDS}")).unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:15: local-address 2001:db8::2 is IPv6"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn asdot_local_as_and_ibgp() {
+        let n = neighbor("router-id 192.0.2.10; local-as 1.10; peer-as 65546;").unwrap();
+        assert_eq!(n.local_as, 65546);
+        assert!(!n.is_ebgp());
+    }
+
+    #[test]
+    fn passive_connect_listen_hold_time_description() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} passive; connect 1790; listen 1791; hold-time 0; description \"core router\";"
+        ))
+        .unwrap();
+        assert!(n.passive);
+        assert_eq!(
+            (n.connect_port, n.listen_port, n.hold_time),
+            (1790, 1791, 0)
+        );
+        assert_eq!(n.description.as_deref(), Some("core router"));
+        assert!(
+            neighbor(&format!("router-id 192.0.2.10; {IDS} passive true;"))
+                .unwrap()
+                .passive
+        );
+        assert!(
+            !neighbor(&format!("router-id 192.0.2.10; {IDS} passive false;"))
+                .unwrap()
+                .passive
+        );
+        assert!(neighbor(&format!("router-id 192.0.2.10; {IDS} passive maybe;")).is_err());
+    }
+
+    #[test]
+    fn families_are_derived_from_routes_ipv4_first() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 2001:db8::/32 next-hop 2001:db8::1; route 10.0.0.0/8 next-hop 192.0.2.1; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]);
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 2001:db8::/32 next-hop self; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+    }
+
+    #[test]
+    fn family_block_is_kept_in_order_and_must_cover_routes() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} family {{ ipv6 unicast; ipv4 unicast; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST, Family::IPV4_UNICAST]);
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} family {{ ipv4 unicast; }}\nstatic {{ route 2001:db8::/32 next-hop self; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:16: route 2001:db8::/32 is ipv6 unicast, but the family block"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn several_static_blocks_and_duplicate_routes() {
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }} static {{ route 10.0.0.0/9 next-hop self; }}"
+        ))
+        .unwrap();
+        assert_eq!(n.routes.len(), 2);
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }}\nstatic {{ route 10.0.0.0/8 next-hop self; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:16: duplicate route 10.0.0.0/8"),
+            "{e}"
+        );
+        assert!(e.contains("already configured at line 2"), "{e}");
+    }
+
+    #[test]
+    fn settings_may_be_given_once() {
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS}\nhold-time 90; hold-time 30;"
+        ))
+        .unwrap_err();
+        assert!(e.starts_with("t.conf:3:15: 'hold-time' given twice in neighbor 192.0.2.1 (first at line 3, column 1)"), "{e}");
+    }
+
+    #[test]
+    fn several_neighbors_and_an_empty_file() {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; {IDS} }}\nneighbor 192.0.2.2 {{ router-id 192.0.2.10; {IDS} }}"
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(config.neighbors.len(), 2);
+        assert_eq!(config.neighbors[1].location.line, 2);
+        assert_eq!(parse("# nothing here\n").unwrap().neighbors.len(), 0);
+        assert_eq!(parse("").unwrap().neighbors.len(), 0);
+    }
+}

@@ -1,0 +1,474 @@
+//! `route PREFIX ATTRIBUTE...;` and `route PREFIX { ATTRIBUTE; ... }`: a prefix and its
+//! path attributes.
+
+use std::net::IpAddr;
+
+use crate::rib::attributes::{Aggregator, NextHop, Origin, RouteAttributes};
+use crate::wire::aspath::{AsPath, AsSegment, SegmentType};
+use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
+use crate::wire::prefix::Prefix;
+
+use super::ConfigError;
+use super::communities;
+use super::lexer::{Position, Token, TokenKind};
+use super::model::RouteConfig;
+use super::parser::{Parser, Setting};
+use super::values::{self, ValueError};
+
+/// A parsed route and where its prefix was written (for errors found later, such as a
+/// duplicate or a family the neighbor does not negotiate).
+pub(super) struct ParsedRoute {
+    pub route: RouteConfig,
+    pub prefix_at: Position,
+}
+
+const ATTRIBUTE_NAMES: &str = "next-hop, origin, as-path, med, local-preference, community, extended-community, large-community, atomic-aggregate or aggregator";
+
+/// The attributes given so far; each may be given once.
+#[derive(Default)]
+struct AttributeSettings {
+    next_hop: Setting<NextHop>,
+    origin: Setting<Origin>,
+    as_path: Setting<AsPath>,
+    med: Setting<u32>,
+    local_pref: Setting<u32>,
+    communities: Setting<Vec<Community>>,
+    extended_communities: Setting<Vec<ExtendedCommunity>>,
+    large_communities: Setting<Vec<LargeCommunity>>,
+    atomic_aggregate: Setting<()>,
+    aggregator: Setting<Aggregator>,
+}
+
+/// Parses from just after the `route` keyword to the closing `;` or `}`.
+pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
+    let (prefix, prefix_token) = p.value("route", values::prefix)?;
+    let name = format!("route {prefix}");
+    let mut a = AttributeSettings::default();
+    if p.peek().kind == TokenKind::OpenBrace {
+        let open = p.advance();
+        while let Some(kw) = p.block_keyword(&open, &name)? {
+            parse_attribute(p, &kw, prefix, &name, &mut a)?;
+            p.expect_semicolon(&format!("{} value", kw.text))?;
+        }
+    } else {
+        loop {
+            let token = p.advance();
+            match token.kind {
+                TokenKind::Semicolon => break,
+                TokenKind::Word => parse_attribute(p, &token, prefix, &name, &mut a)?,
+                _ => {
+                    return Err(
+                        p.unexpected(&token, &format!("a route attribute or ';' to end {name}"))
+                    );
+                }
+            }
+        }
+    }
+    let Some(next_hop) = a.next_hop.take() else {
+        return Err(p.error_at(
+            prefix_token.position,
+            format!("{name} has no next-hop, expected 'next-hop ADDRESS' or 'next-hop self'"),
+        ));
+    };
+    let attributes = RouteAttributes {
+        next_hop,
+        origin: a.origin.take().unwrap_or_default(),
+        as_path: a.as_path.take(),
+        med: a.med.take(),
+        local_pref: a.local_pref.take(),
+        communities: a.communities.take().unwrap_or_default(),
+        extended_communities: a.extended_communities.take().unwrap_or_default(),
+        large_communities: a.large_communities.take().unwrap_or_default(),
+        atomic_aggregate: a.atomic_aggregate.take().is_some(),
+        aggregator: a.aggregator.take(),
+    };
+    Ok(ParsedRoute {
+        route: RouteConfig {
+            prefix,
+            attributes,
+            location: p.location(keyword.position),
+        },
+        prefix_at: prefix_token.position,
+    })
+}
+
+/// One attribute and its value(s), without the terminating `;`.
+fn parse_attribute(
+    p: &mut Parser,
+    kw: &Token,
+    prefix: Prefix,
+    name: &str,
+    a: &mut AttributeSettings,
+) -> Result<(), ConfigError> {
+    match kw.text.as_str() {
+        "next-hop" => {
+            let next_hop = parse_next_hop(p, prefix)?;
+            a.next_hop.set(p, kw, name, next_hop)
+        }
+        "origin" => {
+            let (origin, _) = p.value("origin", origin)?;
+            a.origin.set(p, kw, name, origin)
+        }
+        "as-path" => {
+            let path = parse_as_path(p)?;
+            a.as_path.set(p, kw, name, path)
+        }
+        "med" => {
+            let (med, _) = p.value("med", values::u32_value)?;
+            a.med.set(p, kw, name, med)
+        }
+        "local-preference" => {
+            let (pref, _) = p.value("local-preference", values::u32_value)?;
+            a.local_pref.set(p, kw, name, pref)
+        }
+        "community" => {
+            let list = parse_list(p, "community", communities::community)?;
+            a.communities.set(p, kw, name, list)
+        }
+        "extended-community" => {
+            let list = parse_list(p, "extended-community", communities::extended_community)?;
+            a.extended_communities.set(p, kw, name, list)
+        }
+        "large-community" => {
+            let list = parse_list(p, "large-community", communities::large_community)?;
+            a.large_communities.set(p, kw, name, list)
+        }
+        "atomic-aggregate" => a.atomic_aggregate.set(p, kw, name, ()),
+        "aggregator" => {
+            let aggregator = parse_aggregator(p)?;
+            a.aggregator.set(p, kw, name, aggregator)
+        }
+        other => Err(p.error_at(
+            kw.position,
+            format!("unknown route attribute '{other}' in {name}, expected {ATTRIBUTE_NAMES}"),
+        )),
+    }
+}
+
+fn origin(text: &str) -> Result<Origin, ValueError> {
+    match text {
+        "igp" => Ok(Origin::Igp),
+        "egp" => Ok(Origin::Egp),
+        "incomplete" => Ok(Origin::Incomplete),
+        _ => Err(ValueError::Malformed {
+            expected: "igp, egp or incomplete",
+        }),
+    }
+}
+
+/// `self`, or a unicast address of the prefix's family.
+fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError> {
+    let token = p.expect_word("an address or 'self' after next-hop")?;
+    if token.text == "self" {
+        return Ok(NextHop::SelfAddress);
+    }
+    let address =
+        values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
+    if address.is_ipv4() != prefix.addr().is_ipv4() {
+        let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
+        return Err(p.error_at(
+            token.position,
+            format!(
+                "next-hop {address} is {} but route {prefix} is {}: expected a next hop of the route's family",
+                version(address.is_ipv4()),
+                version(prefix.addr().is_ipv4())
+            ),
+        ));
+    }
+    let refused = match address {
+        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast(),
+    };
+    if refused {
+        return Err(p.error_at(
+            token.position,
+            format!(
+                "next-hop {address} is not a unicast address, expected a unicast address or 'self'"
+            ),
+        ));
+    }
+    if let IpAddr::V6(a) = address
+        && a.is_unicast_link_local()
+    {
+        return Err(p.error_at(
+            token.position,
+            format!(
+                "next-hop {address} is link-local, expected the global IPv6 address of the next hop"
+            ),
+        ));
+    }
+    Ok(NextHop::Address {
+        global: address,
+        link_local: None,
+    })
+}
+
+/// One value or `[ v1 v2 ... ]`, each parsed by `parse`.
+fn parse_list<T>(
+    p: &mut Parser,
+    statement: &str,
+    parse: impl Fn(&str) -> Result<T, ValueError>,
+) -> Result<Vec<T>, ConfigError> {
+    p.word_or_list(statement)?
+        .iter()
+        .map(|token| parse(&token.text).map_err(|e| p.bad_value(statement, token, e)))
+        .collect()
+}
+
+/// `as-path ASN` or `as-path [ ASN ... ( ASN ... ) ... ]`, where `( )` is an AS_SET.
+fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
+    let open = p.advance();
+    match open.kind {
+        TokenKind::Word => {
+            let asn = values::asn(&open.text).map_err(|e| p.bad_value("as-path", &open, e))?;
+            return Ok(AsPath::sequence(vec![asn]));
+        }
+        TokenKind::OpenBracket => {}
+        _ => return Err(p.unexpected(&open, "an ASN or '[' after as-path")),
+    }
+    let mut segments: Vec<AsSegment> = Vec::new();
+    let mut set: Option<(Vec<u32>, Token)> = None;
+    loop {
+        let token = p.advance();
+        match token.kind {
+            TokenKind::Word => {
+                let asn =
+                    values::asn(&token.text).map_err(|e| p.bad_value("as-path", &token, e))?;
+                match &mut set {
+                    Some((asns, _)) => asns.push(asn),
+                    None => match segments.last_mut() {
+                        Some(seg) if seg.kind == SegmentType::Sequence => seg.asns.push(asn),
+                        _ => segments.push(AsSegment {
+                            kind: SegmentType::Sequence,
+                            asns: vec![asn],
+                        }),
+                    },
+                }
+            }
+            TokenKind::OpenParen if set.is_none() => set = Some((Vec::new(), token)),
+            TokenKind::CloseParen if set.is_some() => {
+                if let Some((asns, opened)) = set.take() {
+                    if asns.is_empty() {
+                        return Err(p.error_at(
+                            opened.position,
+                            "empty AS_SET in as-path, expected at least one ASN between '(' and ')'",
+                        ));
+                    }
+                    segments.push(AsSegment {
+                        kind: SegmentType::Set,
+                        asns,
+                    });
+                }
+            }
+            TokenKind::CloseBracket if set.is_none() => return Ok(AsPath { segments }),
+            TokenKind::EndOfFile => {
+                return Err(p.error_at(
+                    open.position,
+                    "unterminated as-path: the '[' is never closed, expected ']' before end of file",
+                ));
+            }
+            _ if set.is_some() => {
+                return Err(p.unexpected(&token, "an ASN or ')' in the AS_SET of as-path"));
+            }
+            _ => return Err(p.unexpected(&token, "an ASN, '(' or ']' in as-path")),
+        }
+    }
+}
+
+/// `aggregator ASN:ADDRESS` or `aggregator ( ASN:ADDRESS )`.
+fn parse_aggregator(p: &mut Parser) -> Result<Aggregator, ConfigError> {
+    let parenthesised = p.peek().kind == TokenKind::OpenParen;
+    if parenthesised {
+        p.advance();
+    }
+    let (aggregator, _) = p.value("aggregator", communities::aggregator)?;
+    if parenthesised {
+        let close = p.advance();
+        if close.kind != TokenKind::CloseParen {
+            return Err(p.unexpected(&close, "')' after the aggregator value"));
+        }
+    }
+    Ok(aggregator)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse_str;
+
+    /// The attributes of the single route of `route ROUTE` in a minimal neighbor.
+    fn attributes(route: &str) -> Result<RouteAttributes, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ route {route} }} }}"
+        );
+        let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(config.neighbors[0].routes[0].attributes.clone())
+    }
+
+    fn address(text: &str) -> NextHop {
+        NextHop::Address {
+            global: text.parse().unwrap(),
+            link_local: None,
+        }
+    }
+
+    #[test]
+    fn next_hop_address_or_self() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.10;").unwrap();
+        assert_eq!(a, RouteAttributes::with_next_hop(address("192.0.2.10")));
+        let a = attributes("2001:db8::/32 next-hop self;").unwrap();
+        assert_eq!(a.next_hop, NextHop::SelfAddress);
+    }
+
+    #[test]
+    fn next_hop_must_match_family_and_be_global_unicast() {
+        let e = attributes("2001:db8::/32 next-hop 192.0.2.1;").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
+            "{e}"
+        );
+        assert!(attributes("10.0.0.0/8 next-hop 2001:db8::1;").is_err());
+        assert!(attributes("2001:db8::/32 next-hop fe80::1;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
+    }
+
+    #[test]
+    fn missing_next_hop_points_at_the_prefix() {
+        let e = attributes("10.0.0.0/8 med 5;").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:2:17: route 10.0.0.0/8 has no next-hop"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn origin_med_local_preference() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 origin incomplete med 4294967295 local-preference 200;",
+        )
+        .unwrap();
+        assert_eq!(a.origin, Origin::Incomplete);
+        assert_eq!(a.med, Some(u32::MAX));
+        assert_eq!(a.local_pref, Some(200));
+        assert_eq!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 origin egp;")
+                .unwrap()
+                .origin,
+            Origin::Egp
+        );
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 origin bgp;").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 med 4294967296;").is_err());
+    }
+
+    #[test]
+    fn as_path_sequence_set_single_and_asdot() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 as-path [ 65000 1.10 ( 65001 65002 ) 65003 ];",
+        )
+        .unwrap();
+        let path = a.as_path.unwrap();
+        assert_eq!(
+            path.segments,
+            vec![
+                AsSegment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65000, 65546]
+                },
+                AsSegment {
+                    kind: SegmentType::Set,
+                    asns: vec![65001, 65002]
+                },
+                AsSegment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65003]
+                },
+            ]
+        );
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path 65000;").unwrap();
+        assert_eq!(a.as_path, Some(AsPath::sequence(vec![65000])));
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ];").unwrap();
+        assert_eq!(a.as_path, Some(AsPath::default()));
+    }
+
+    #[test]
+    fn as_path_errors() {
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 0 ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ( ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ( 1 ( 2 ) ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 1 ) ];").is_err());
+        assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 1 ( 2 ];").is_err());
+    }
+
+    #[test]
+    fn communities_single_or_list() {
+        let a =
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65000:1 no-export 7 ];").unwrap();
+        assert_eq!(
+            a.communities,
+            vec![Community(0xFDE8_0001), Community(0xFFFF_FF01), Community(7)]
+        );
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 community 65000:2;").unwrap();
+        assert_eq!(a.communities, vec![Community(0xFDE8_0002)]);
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65536:1 ];").unwrap_err();
+        assert!(e.contains("found '65536:1'"), "{e}");
+    }
+
+    #[test]
+    fn extended_and_large_communities() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 extended-community [ target:65000:1 origin:192.0.2.1:5 ] large-community 65000:1:2;").unwrap();
+        assert_eq!(a.extended_communities.len(), 2);
+        assert_eq!(a.extended_communities[1].to_string(), "origin:192.0.2.1:5");
+        assert_eq!(
+            a.large_communities,
+            vec![LargeCommunity {
+                global: 65000,
+                local1: 1,
+                local2: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn atomic_aggregate_and_aggregator_with_or_without_parentheses() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 atomic-aggregate aggregator ( 65000:192.0.2.1 );",
+        )
+        .unwrap();
+        assert!(a.atomic_aggregate);
+        let expected = Aggregator {
+            asn: 65000,
+            address: "192.0.2.1".parse().unwrap(),
+        };
+        assert_eq!(a.aggregator, Some(expected));
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator 65000:192.0.2.1;").unwrap();
+        assert_eq!(a.aggregator, Some(expected));
+        assert!(!a.atomic_aggregate);
+        assert!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator ( 65000:192.0.2.1 ;").is_err()
+        );
+    }
+
+    #[test]
+    fn block_form_equals_inline_form() {
+        let block =
+            attributes("10.0.0.0/8 { next-hop 192.0.2.1; med 10; community [ 1:2 ]; }").unwrap();
+        let inline = attributes("10.0.0.0/8 next-hop 192.0.2.1 med 10 community [ 1:2 ];").unwrap();
+        assert_eq!(block, inline);
+        let e = attributes("10.0.0.0/8 { next-hop 192.0.2.1; med 10 }").unwrap_err();
+        assert!(e.contains("expected ';' after med value, found '}'"), "{e}");
+    }
+
+    #[test]
+    fn attribute_twice_and_unknown_attribute() {
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 med 1 med 2;").unwrap_err();
+        assert!(e.contains("'med' given twice in route 10.0.0.0/8"), "{e}");
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 colour red;").unwrap_err();
+        assert!(
+            e.contains("unknown route attribute 'colour' in route 10.0.0.0/8"),
+            "{e}"
+        );
+    }
+}
