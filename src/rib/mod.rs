@@ -1,3 +1,5 @@
 //! Routes to announce: attribute sets, per-neighbor route sets, diffs and UPDATE packing.
 
 pub mod attributes;
+pub mod packer;
+pub mod route_set;

@@ -1,0 +1,376 @@
+//! Turns a [`RouteDiff`] into UPDATE messages for one negotiated session: withdrawals first,
+//! then announcements grouped by attribute set, each group's attributes encoded once and its
+//! prefixes packed into as few messages as fit.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+
+use super::attributes::{NextHop, RouteAttributes};
+use super::route_set::RouteDiff;
+use crate::wire::aspath::AsPath;
+use crate::wire::attribute::{
+    AttributeContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
+};
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::message::{HEADER_LEN, MARKER, Message, message_type, set_length};
+use crate::wire::prefix::Prefix;
+use crate::wire::update::Update;
+
+/// What the packer needs to know about the session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionParams {
+    pub four_octet_as: bool,
+    pub ebgp: bool,
+    pub local_as: u32,
+    /// Our end of the TCP connection, for `next-hop self`.
+    pub local_address: IpAddr,
+    /// Families negotiated with the peer; routes of other families are held back.
+    pub families: Vec<Family>,
+    pub max_message_len: usize,
+}
+
+impl SessionParams {
+    fn attribute_context(&self) -> AttributeContext {
+        AttributeContext {
+            four_octet_as: self.four_octet_as,
+        }
+    }
+}
+
+/// UPDATE messages, concatenated, ready to write.
+#[derive(Debug, Default)]
+pub struct Packed {
+    pub bytes: Vec<u8>,
+    pub messages: usize,
+    pub announced: usize,
+    pub withdrawn: usize,
+    /// Routes not sent because their family was not negotiated, per family.
+    pub held_back: Vec<(Family, usize)>,
+    /// Routes not sent because their next hop cannot be expressed on this session.
+    pub unresolvable: Vec<Prefix>,
+}
+
+fn unicast(afi: Afi) -> Family {
+    Family::new(afi, Safi::Unicast)
+}
+
+/// Packs `diff` for the session described by `params`.
+pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
+    let mut packed = Packed::default();
+    let mut held: HashMap<Family, usize> = HashMap::new();
+    let negotiated = |p: &Prefix| params.families.contains(&unicast(p.afi()));
+
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        let prefixes: Vec<Prefix> = diff
+            .withdraw
+            .iter()
+            .filter(|p| p.afi() == afi)
+            .copied()
+            .collect();
+        if prefixes.is_empty() {
+            continue;
+        }
+        if !params.families.contains(&unicast(afi)) {
+            *held.entry(unicast(afi)).or_default() += prefixes.len();
+            continue;
+        }
+        packed.withdrawn += prefixes.len();
+        pack_withdrawals(afi, &prefixes, params, &mut packed);
+    }
+
+    // Group by attribute set (interned: pointer identity), keeping first-seen order.
+    let mut groups: Vec<(&Arc<RouteAttributes>, Vec<Prefix>, Vec<Prefix>)> = Vec::new();
+    let mut index: HashMap<*const RouteAttributes, usize> = HashMap::new();
+    for (prefix, attrs) in &diff.announce {
+        if !negotiated(prefix) {
+            *held.entry(unicast(prefix.afi())).or_default() += 1;
+            continue;
+        }
+        let i = *index.entry(Arc::as_ptr(attrs)).or_insert_with(|| {
+            groups.push((attrs, Vec::new(), Vec::new()));
+            groups.len() - 1
+        });
+        match prefix.afi() {
+            Afi::Ipv4 => groups[i].1.push(*prefix),
+            _ => groups[i].2.push(*prefix),
+        }
+    }
+    for (attrs, v4, v6) in groups {
+        for (afi, prefixes) in [(Afi::Ipv4, v4), (Afi::Ipv6, v6)] {
+            if prefixes.is_empty() {
+                continue;
+            }
+            match WireAttributes::build(attrs, afi, params) {
+                Some(wire) => {
+                    packed.announced += prefixes.len();
+                    pack_announcements(&wire, afi, &prefixes, params, &mut packed);
+                }
+                None => packed.unresolvable.extend(prefixes),
+            }
+        }
+    }
+    let mut held: Vec<_> = held.into_iter().collect();
+    held.sort();
+    packed.held_back = held;
+    packed
+}
+
+/// An End-of-RIB marker (RFC 4724 §2) for `family`.
+pub fn end_of_rib(family: Family, params: &SessionParams) -> Vec<u8> {
+    Message::Update(Update::end_of_rib_marker(family)).encode(params.attribute_context())
+}
+
+/// Starts an UPDATE: header with a length to fill in later.
+fn begin_message(out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&MARKER);
+    out.extend_from_slice(&[0, 0, message_type::UPDATE]);
+    start
+}
+
+/// How many of `prefixes` (from `from`) fit in `room` octets.
+fn fitting(prefixes: &[Prefix], from: usize, room: usize) -> usize {
+    let mut used = 0;
+    let mut n = 0;
+    for p in &prefixes[from..] {
+        if used + p.wire_len() > room {
+            break;
+        }
+        used += p.wire_len();
+        n += 1;
+    }
+    n
+}
+
+fn pack_withdrawals(afi: Afi, prefixes: &[Prefix], params: &SessionParams, packed: &mut Packed) {
+    let out = &mut packed.bytes;
+    let mut from = 0;
+    while from < prefixes.len() {
+        let start = begin_message(out);
+        if afi == Afi::Ipv4 {
+            // Withdrawn length, prefixes, then a zero attribute length.
+            let room = params.max_message_len - HEADER_LEN - 4;
+            let n = fitting(prefixes, from, room).max(1);
+            let chunk = &prefixes[from..from + n];
+            let len: usize = chunk.iter().map(Prefix::wire_len).sum();
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+            chunk.iter().for_each(|p| p.emit(out));
+            out.extend_from_slice(&[0, 0]);
+            from += n;
+        } else {
+            // Zero withdrawn length, attribute length, MP_UNREACH (4-octet header, AFI/SAFI).
+            let room = params.max_message_len - HEADER_LEN - 4 - 4 - 3;
+            let n = fitting(prefixes, from, room).max(1);
+            let attr = PathAttribute::MpUnreach(MpUnreach {
+                family: unicast(afi),
+                nlri: MpNlri::Prefixes(prefixes[from..from + n].to_vec()),
+            });
+            let mut a = Vec::new();
+            attr.emit(params.attribute_context(), &mut a);
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&(a.len() as u16).to_be_bytes());
+            out.extend_from_slice(&a);
+            from += n;
+        }
+        set_length(out, start);
+        packed.messages += 1;
+    }
+}
+
+/// A group's attributes, encoded once: the bytes before and after MP_REACH_NLRI (which
+/// carries per-message NLRI for IPv6), or all of them for IPv4.
+struct WireAttributes {
+    before_mp: Vec<u8>,
+    after_mp: Vec<u8>,
+    /// For IPv6: the MP_REACH next hop(s).
+    mp_next_hop: Vec<IpAddr>,
+}
+
+impl WireAttributes {
+    /// `None` when the next hop cannot be expressed for this family on this session.
+    fn build(attrs: &RouteAttributes, afi: Afi, params: &SessionParams) -> Option<WireAttributes> {
+        let ctx = params.attribute_context();
+        let mut list = vec![PathAttribute::Origin(attrs.origin)];
+        let path = match &attrs.as_path {
+            Some(p) => p.clone(),
+            None if params.ebgp => AsPath::sequence(vec![params.local_as]),
+            None => AsPath::default(),
+        };
+        // RFC 6793 §4.2.2: to a 2-octet peer, AS_TRANS in AS_PATH and the real path in AS4_PATH.
+        let as4_path = (!params.four_octet_as && path.has_four_octet_asn()).then(|| path.clone());
+        list.push(PathAttribute::AsPath(path));
+        let mut mp_next_hop = Vec::new();
+        match (afi, attrs.next_hop, params.local_address) {
+            (
+                Afi::Ipv4,
+                NextHop::Address {
+                    global: IpAddr::V4(a),
+                    ..
+                },
+                _,
+            )
+            | (Afi::Ipv4, NextHop::SelfAddress, IpAddr::V4(a)) => {
+                list.push(PathAttribute::NextHop(a))
+            }
+            (
+                Afi::Ipv6,
+                NextHop::Address {
+                    global: IpAddr::V6(g),
+                    link_local,
+                },
+                _,
+            ) => {
+                mp_next_hop.push(IpAddr::V6(g));
+                mp_next_hop.extend(link_local.map(IpAddr::V6));
+            }
+            (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V6(a)) => mp_next_hop.push(IpAddr::V6(a)),
+            // ExaBGP's choice for an IPv6 route over an IPv4 session: IPv4-mapped next hop.
+            (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V4(a)) => {
+                mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped()))
+            }
+            (
+                Afi::Ipv6,
+                NextHop::Address {
+                    global: IpAddr::V4(a),
+                    ..
+                },
+                _,
+            ) => mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped())),
+            _ => return None,
+        }
+        if let Some(med) = attrs.med {
+            list.push(PathAttribute::Med(med));
+        }
+        // RFC 4271 §5.1.5: LOCAL_PREF only to internal peers (100 unless configured).
+        if !params.ebgp {
+            list.push(PathAttribute::LocalPref(attrs.local_pref.unwrap_or(100)));
+        }
+        if attrs.atomic_aggregate {
+            list.push(PathAttribute::AtomicAggregate);
+        }
+        let mut as4_aggregator = None;
+        if let Some(ag) = attrs.aggregator {
+            list.push(PathAttribute::Aggregator {
+                asn: ag.asn,
+                address: ag.address,
+            });
+            if !params.four_octet_as && ag.asn > u16::MAX as u32 {
+                as4_aggregator = Some(PathAttribute::As4Aggregator {
+                    asn: ag.asn,
+                    address: ag.address,
+                });
+            }
+        }
+        if !attrs.communities.is_empty() {
+            list.push(PathAttribute::Communities(attrs.communities.clone()));
+        }
+        if !attrs.extended_communities.is_empty() {
+            list.push(PathAttribute::ExtendedCommunities(
+                attrs.extended_communities.clone(),
+            ));
+        }
+        list.extend(as4_path.map(PathAttribute::As4Path));
+        list.extend(as4_aggregator);
+        if !attrs.large_communities.is_empty() {
+            list.push(PathAttribute::LargeCommunities(
+                attrs.large_communities.clone(),
+            ));
+        }
+        let (mut before_mp, mut after_mp) = (Vec::new(), Vec::new());
+        for a in &list {
+            if a.code() < type_code::MP_REACH_NLRI {
+                a.emit(ctx, &mut before_mp);
+            } else {
+                a.emit(ctx, &mut after_mp);
+            }
+        }
+        Some(WireAttributes {
+            before_mp,
+            after_mp,
+            mp_next_hop,
+        })
+    }
+}
+
+fn pack_announcements(
+    wire: &WireAttributes,
+    afi: Afi,
+    prefixes: &[Prefix],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let out = &mut packed.bytes;
+    let fixed = wire.before_mp.len() + wire.after_mp.len();
+    let mut from = 0;
+    while from < prefixes.len() {
+        let start = begin_message(out);
+        out.extend_from_slice(&[0, 0]); // no withdrawn routes
+        if afi == Afi::Ipv4 {
+            let room = params
+                .max_message_len
+                .saturating_sub(HEADER_LEN + 4 + fixed);
+            let n = fitting(prefixes, from, room).max(1);
+            out.extend_from_slice(&(fixed as u16).to_be_bytes());
+            out.extend_from_slice(&wire.before_mp);
+            out.extend_from_slice(&wire.after_mp);
+            prefixes[from..from + n].iter().for_each(|p| p.emit(out));
+            from += n;
+        } else {
+            let nh_len: usize = wire.mp_next_hop.len() * 16;
+            // MP_REACH: 4-octet attribute header, AFI/SAFI 3, next-hop length 1, next hop, reserved 1.
+            let mp_fixed = 4 + 3 + 1 + nh_len + 1;
+            let room = params
+                .max_message_len
+                .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
+            let n = fitting(prefixes, from, room).max(1);
+            let mut value = Vec::with_capacity(room + mp_fixed);
+            value.extend_from_slice(&afi.to_u16().to_be_bytes());
+            value.push(Safi::Unicast.to_u8());
+            value.push(nh_len as u8);
+            for a in &wire.mp_next_hop {
+                if let IpAddr::V6(a) = a {
+                    value.extend_from_slice(&a.octets());
+                } else {
+                    value.extend_from_slice(&Ipv6Addr::UNSPECIFIED.octets());
+                }
+            }
+            value.push(0);
+            prefixes[from..from + n]
+                .iter()
+                .for_each(|p| p.emit(&mut value));
+            let mut mp = Vec::with_capacity(value.len() + 4);
+            emit_raw(flag::OPTIONAL, type_code::MP_REACH_NLRI, &value, &mut mp);
+            let attr_len = fixed + mp.len();
+            out.extend_from_slice(&(attr_len as u16).to_be_bytes());
+            out.extend_from_slice(&wire.before_mp);
+            out.extend_from_slice(&mp);
+            out.extend_from_slice(&wire.after_mp);
+            from += n;
+        }
+        set_length(out, start);
+        packed.messages += 1;
+    }
+}
+
+/// Splits concatenated messages (as produced by [`pack`]) back into single messages.
+pub fn split_messages(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut v = Vec::new();
+    let mut rest = bytes;
+    while let Some(len) = rest
+        .get(16..18)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+    {
+        let Some((msg, tail)) =
+            (len >= HEADER_LEN && len <= rest.len()).then(|| rest.split_at(len))
+        else {
+            break;
+        };
+        v.push(msg);
+        rest = tail;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! Packed UPDATEs decoded again with the codec and compared with what was meant.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::*;
+use crate::rib::attributes::{Aggregator, Origin};
+use crate::rib::route_set::RouteSet;
+use crate::wire::attribute::{MpNextHop, MpNlri};
+use crate::wire::community::Community;
+use crate::wire::message::{DecodeContext, MAX_MESSAGE_LEN};
+
+fn p(s: &str) -> Prefix {
+    let (a, l) = s.split_once('/').unwrap();
+    Prefix::new(a.parse().unwrap(), l.parse().unwrap()).unwrap()
+}
+
+fn nh(s: &str) -> NextHop {
+    NextHop::Address {
+        global: s.parse().unwrap(),
+        link_local: None,
+    }
+}
+
+fn params(ebgp: bool, four: bool) -> SessionParams {
+    SessionParams {
+        four_octet_as: four,
+        ebgp,
+        local_as: 65000,
+        local_address: "127.0.0.2".parse().unwrap(),
+        families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
+        max_message_len: MAX_MESSAGE_LEN,
+    }
+}
+
+fn decode_all(packed: &Packed, four: bool) -> Vec<Update> {
+    let ctx = DecodeContext {
+        attributes: AttributeContext {
+            four_octet_as: four,
+        },
+        max_message_len: MAX_MESSAGE_LEN,
+    };
+    let msgs = split_messages(&packed.bytes);
+    assert_eq!(msgs.len(), packed.messages);
+    msgs.iter()
+        .map(|m| {
+            let (msg, problems) = Message::decode(m, ctx).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            match msg {
+                Message::Update(u) => u,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn ebgp_ipv4_route_gets_default_as_path_and_no_local_pref() {
+    let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+    a.med = Some(50);
+    a.local_pref = Some(200);
+    a.communities = vec![Community::from_parts(65000, 1)];
+    let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
+    let packed = pack(&set.as_announcements(), &params(true, true));
+    let u = &decode_all(&packed, true)[0];
+    assert_eq!(u.nlri, vec![p("198.51.100.7/32")]);
+    assert_eq!(
+        u.attributes,
+        vec![
+            PathAttribute::Origin(Origin::Igp),
+            PathAttribute::AsPath(AsPath::sequence(vec![65000])),
+            PathAttribute::NextHop("192.0.2.10".parse().unwrap()),
+            PathAttribute::Med(50),
+            PathAttribute::Communities(vec![Community::from_parts(65000, 1)]),
+        ]
+    );
+}
+
+#[test]
+fn ibgp_ipv6_route_uses_mp_reach_with_empty_path_and_local_pref_100() {
+    let a = RouteAttributes::with_next_hop(nh("2001:db8::1"));
+    let set = RouteSet::new(vec![(p("2001:db8:100::/48"), Arc::new(a))]);
+    let packed = pack(&set.as_announcements(), &params(false, true));
+    let u = &decode_all(&packed, true)[0];
+    assert!(u.nlri.is_empty());
+    assert_eq!(
+        u.attribute(type_code::AS_PATH),
+        Some(&PathAttribute::AsPath(AsPath::default()))
+    );
+    assert_eq!(
+        u.attribute(type_code::LOCAL_PREF),
+        Some(&PathAttribute::LocalPref(100))
+    );
+    let Some(PathAttribute::MpReach(mp)) = u.attribute(type_code::MP_REACH_NLRI) else {
+        panic!("{u:?}")
+    };
+    assert_eq!(mp.family, Family::IPV6_UNICAST);
+    assert_eq!(
+        mp.next_hop,
+        MpNextHop::Addresses(vec!["2001:db8::1".parse::<IpAddr>().unwrap()])
+    );
+    assert_eq!(mp.nlri, MpNlri::Prefixes(vec![p("2001:db8:100::/48")]));
+}
+
+#[test]
+fn many_routes_sharing_attributes_fill_4096_byte_messages() {
+    let a = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+    let routes: Vec<_> = (0..3000u32)
+        .map(|i| {
+            let addr = IpAddr::V4((0xC633_0000u32 + (i << 8)).into()); // 198.51.x.0/24..
+            (Prefix::new(addr, 24).unwrap(), a.clone())
+        })
+        .collect();
+    let set = RouteSet::new(routes);
+    let packed = pack(&set.as_announcements(), &params(true, true));
+    // Each /24 takes 4 octets; about (4096 - 23 - 21) / 4 = 1013 per message.
+    assert_eq!(packed.messages, 3);
+    let msgs = split_messages(&packed.bytes);
+    assert!(msgs.iter().all(|m| m.len() <= MAX_MESSAGE_LEN));
+    assert!(msgs[0].len() > 4000);
+    let total: usize = decode_all(&packed, true).iter().map(|u| u.nlri.len()).sum();
+    assert_eq!(total, 3000);
+}
+
+#[test]
+fn two_octet_peer_gets_as_trans_and_as4_path_and_as4_aggregator() {
+    let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+    a.as_path = Some(AsPath::sequence(vec![65000, 4_200_000_001]));
+    a.aggregator = Some(Aggregator {
+        asn: 4_200_000_001,
+        address: "192.0.2.9".parse().unwrap(),
+    });
+    let set = RouteSet::new(vec![(p("198.51.100.0/24"), Arc::new(a))]);
+    let packed = pack(&set.as_announcements(), &params(true, false));
+    let u = &decode_all(&packed, false)[0];
+    assert_eq!(
+        u.attribute(type_code::AS_PATH),
+        Some(&PathAttribute::AsPath(AsPath::sequence(vec![65000, 23456])))
+    );
+    assert_eq!(
+        u.attribute(type_code::AS4_PATH),
+        Some(&PathAttribute::As4Path(AsPath::sequence(vec![
+            65000,
+            4_200_000_001
+        ])))
+    );
+    assert_eq!(
+        u.attribute(type_code::AGGREGATOR),
+        Some(&PathAttribute::Aggregator {
+            asn: 23456,
+            address: "192.0.2.9".parse().unwrap()
+        })
+    );
+    assert!(u.attribute(type_code::AS4_AGGREGATOR).is_some());
+}
+
+#[test]
+fn withdrawals_of_both_families_and_held_back_family() {
+    let a = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+    let b = Arc::new(RouteAttributes::with_next_hop(nh("2001:db8::1")));
+    let old = RouteSet::new(vec![
+        (p("198.51.100.0/24"), a.clone()),
+        (p("2001:db8:1::/48"), b.clone()),
+    ]);
+    let packed = pack(&old.diff(&RouteSet::default()), &params(true, true));
+    let us = decode_all(&packed, true);
+    assert_eq!(us.len(), 2);
+    assert_eq!(us[0].withdrawn, vec![p("198.51.100.0/24")]);
+    let Some(PathAttribute::MpUnreach(m)) = us[1].attribute(type_code::MP_UNREACH_NLRI) else {
+        panic!()
+    };
+    assert_eq!(m.nlri, MpNlri::Prefixes(vec![p("2001:db8:1::/48")]));
+
+    let mut only_v4 = params(true, true);
+    only_v4.families = vec![Family::IPV4_UNICAST];
+    let packed = pack(&old.as_announcements(), &only_v4);
+    assert_eq!(packed.messages, 1);
+    assert_eq!(packed.held_back, vec![(Family::IPV6_UNICAST, 1)]);
+}
+
+#[test]
+fn next_hop_self_uses_session_address() {
+    let a = Arc::new(RouteAttributes::with_next_hop(NextHop::SelfAddress));
+    let set = RouteSet::new(vec![
+        (p("198.51.100.0/24"), a.clone()),
+        (p("2001:db8::/32"), a),
+    ]);
+    let packed = pack(&set.as_announcements(), &params(true, true));
+    let us = decode_all(&packed, true);
+    assert_eq!(
+        us[0].attribute(type_code::NEXT_HOP),
+        Some(&PathAttribute::NextHop("127.0.0.2".parse().unwrap()))
+    );
+    let Some(PathAttribute::MpReach(mp)) = us[1].attribute(type_code::MP_REACH_NLRI) else {
+        panic!()
+    };
+    assert_eq!(
+        mp.next_hop,
+        MpNextHop::Addresses(vec!["::ffff:127.0.0.2".parse().unwrap()])
+    );
+}
