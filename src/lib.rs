@@ -1,6 +1,7 @@
 //! bgpinject: a BGP route injector.
 
 pub mod config;
+pub mod manager;
 pub mod rib;
 pub mod session;
 pub mod wire;

@@ -1,0 +1,33 @@
+# bgpinject: `make demo` shows it working, `make test` runs every test.
+CARGO ?= cargo
+
+.PHONY: all build release demo test lint unit deps clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+demo: release
+	BIN=target/release/bgpinject scripts/demo.sh
+
+# Every test: formatting, lints, unit tests, test vectors, config corpus, and the
+# integration tests against real BGP speakers (installed here when missing).
+test: deps lint
+	$(CARGO) test --all-targets -- --test-threads=2
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --lib
+
+deps:
+	scripts/install-test-deps.sh
+
+clean:
+	$(CARGO) clean

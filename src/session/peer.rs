@@ -1,0 +1,602 @@
+//! The neighbor thread: owns one TCP connection at a time, drives the [`Fsm`] with what it
+//! reads and the time that passes, and keeps the peer's routes equal to the desired
+//! [`RouteSet`] it receives from the route manager.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use log::{debug, info, warn};
+
+use super::backoff::Backoff;
+use super::fsm::{Action, Event, Fsm, Negotiated, SessionConfig, State};
+use super::socket;
+use crate::rib::packer::{self, SessionParams, split_messages};
+use crate::rib::route_set::RouteSet;
+use crate::wire::attribute::AttributeContext;
+use crate::wire::family::Family;
+use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message};
+use crate::wire::notification::Notification;
+
+/// How often the thread wakes up to look at its channel and timers when the peer is quiet.
+const TICK: Duration = Duration::from_millis(50);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A write that makes no progress for this long means the peer is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// UPDATEs are written in batches of about this size, checking timers and reading in between.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// What the route manager tells a neighbor thread.
+#[derive(Debug)]
+pub enum PeerCommand {
+    /// The routes the peer should have from now on.
+    Routes(Arc<RouteSet>),
+    /// A connection the peer opened to one of our listeners.
+    Incoming(TcpStream),
+    /// Close with this NOTIFICATION and end the thread.
+    Shutdown(Notification),
+}
+
+/// What one neighbor thread needs to know.
+#[derive(Clone, Debug)]
+pub struct PeerSpec {
+    /// The peer's address and the port we connect to.
+    pub peer: SocketAddr,
+    pub local_address: Option<IpAddr>,
+    pub session: SessionConfig,
+}
+
+/// A neighbor's state as the operator wants to see it.
+#[derive(Clone, Debug)]
+pub struct PeerStatus {
+    pub state: State,
+    pub established_since: Option<SystemTime>,
+    pub updates_sent: u64,
+    pub routes_announced: u64,
+    pub last_error: Option<String>,
+}
+
+pub type SharedStatus = Arc<Mutex<PeerStatus>>;
+
+/// Starts the thread for one neighbor.
+pub fn spawn(
+    spec: PeerSpec,
+    routes: Arc<RouteSet>,
+) -> io::Result<(Sender<PeerCommand>, JoinHandle<()>, SharedStatus)> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let status = Arc::new(Mutex::new(PeerStatus {
+        state: State::Idle,
+        established_since: None,
+        updates_sent: 0,
+        routes_announced: 0,
+        last_error: None,
+    }));
+    let shared = status.clone();
+    let handle = std::thread::Builder::new()
+        .name(format!("peer {}", spec.peer.ip()))
+        .spawn(move || run(spec, rx, routes, shared))?;
+    Ok((tx, handle, status))
+}
+
+/// How a connection ended.
+enum Outcome {
+    /// The manager asked us to stop.
+    Shutdown,
+    /// The session went down; `established` says whether it had come up.
+    Down { established: bool },
+}
+
+fn run(spec: PeerSpec, rx: Receiver<PeerCommand>, routes: Arc<RouteSet>, status: SharedStatus) {
+    let name = spec.peer.ip();
+    let mut desired = routes;
+    let mut backoff = Backoff::default();
+    let mut delay = Duration::ZERO;
+    loop {
+        let Some(stream) = obtain_connection(&spec, &rx, &mut desired, delay, &status) else {
+            info!("neighbor {name}: stopped");
+            return;
+        };
+        let mut session = Session::new(&spec, stream, &rx, desired.clone(), &status);
+        let outcome = session.run();
+        desired = session.desired;
+        set_state(&status, State::Idle);
+        match outcome {
+            Outcome::Shutdown => {
+                info!("neighbor {name}: stopped");
+                return;
+            }
+            Outcome::Down { established } => {
+                if established {
+                    backoff.reset();
+                }
+                delay = backoff.next_delay();
+                if !spec.session.passive {
+                    info!(
+                        "neighbor {name}: reconnecting in {:.1} s",
+                        delay.as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn set_state(status: &SharedStatus, state: State) {
+    if let Ok(mut s) = status.lock() {
+        s.state = state;
+        if state != State::Established {
+            s.established_since = None;
+        }
+    }
+}
+
+fn note_error(status: &SharedStatus, error: String) {
+    if let Ok(mut s) = status.lock() {
+        s.last_error = Some(error);
+    }
+}
+
+/// Waits for a connection: dials the peer after `delay` (active), or waits for the manager to
+/// hand over an accepted one (passive, and active when the peer connects first). Handles
+/// commands meanwhile. `None` means shut down.
+fn obtain_connection(
+    spec: &PeerSpec,
+    rx: &Receiver<PeerCommand>,
+    desired: &mut Arc<RouteSet>,
+    mut delay: Duration,
+    status: &SharedStatus,
+) -> Option<TcpStream> {
+    let name = spec.peer.ip();
+    loop {
+        set_state(
+            status,
+            if spec.session.passive {
+                State::Active
+            } else {
+                State::Idle
+            },
+        );
+        let deadline = Instant::now() + delay;
+        // Wait for the delay (forever when passive), serving commands.
+        loop {
+            let cmd = if spec.session.passive {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            };
+            match cmd {
+                Ok(PeerCommand::Routes(r)) => *desired = r,
+                Ok(PeerCommand::Shutdown(_)) | Err(RecvTimeoutError::Disconnected) => return None,
+                Ok(PeerCommand::Incoming(stream)) => {
+                    info!(
+                        "neighbor {name}: accepted connection from {}",
+                        stream
+                            .peer_addr()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
+                    );
+                    return Some(stream);
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+            }
+        }
+        set_state(status, State::Connect);
+        debug!("neighbor {name}: connecting to {}", spec.peer);
+        match socket::connect(spec.peer, spec.local_address, CONNECT_TIMEOUT) {
+            Ok(stream) => {
+                info!("neighbor {name}: connected to {}", spec.peer);
+                return Some(stream);
+            }
+            Err(e) => {
+                warn!("neighbor {name}: cannot connect to {}: {e}", spec.peer);
+                note_error(status, format!("connect: {e}"));
+                // Same growth as after a failed session.
+                delay = (delay * 2).clamp(super::backoff::INITIAL, super::backoff::MAXIMUM);
+            }
+        }
+    }
+}
+
+/// One TCP connection's life.
+struct Session<'a> {
+    spec: &'a PeerSpec,
+    fsm: Fsm,
+    stream: TcpStream,
+    rx: &'a Receiver<PeerCommand>,
+    status: &'a SharedStatus,
+    /// What the peer should have.
+    desired: Arc<RouteSet>,
+    /// What the peer has from us on this connection.
+    advertised: Arc<RouteSet>,
+    params: Option<SessionParams>,
+    /// Bytes read but not yet a whole message.
+    inbox: Vec<u8>,
+    /// How much of `inbox` has been handled.
+    inbox_used: usize,
+    connected: bool,
+    established: bool,
+    /// Families whose held-back routes were already logged on this connection.
+    held_logged: Vec<Family>,
+}
+
+impl<'a> Session<'a> {
+    fn new(
+        spec: &'a PeerSpec,
+        stream: TcpStream,
+        rx: &'a Receiver<PeerCommand>,
+        desired: Arc<RouteSet>,
+        status: &'a SharedStatus,
+    ) -> Session<'a> {
+        Session {
+            spec,
+            fsm: Fsm::new(spec.session.clone()),
+            stream,
+            rx,
+            status,
+            desired,
+            advertised: Arc::new(RouteSet::default()),
+            params: None,
+            inbox: Vec::new(),
+            inbox_used: 0,
+            connected: true,
+            established: false,
+            held_logged: Vec::new(),
+        }
+    }
+
+    fn name(&self) -> IpAddr {
+        self.spec.peer.ip()
+    }
+
+    fn run(&mut self) -> Outcome {
+        let setup = self
+            .stream
+            .set_read_timeout(Some(TICK))
+            .and_then(|_| self.stream.set_write_timeout(Some(WRITE_TIMEOUT)))
+            .and_then(|_| self.stream.set_nodelay(true));
+        if let Err(e) = setup {
+            warn!("neighbor {}: socket setup failed: {e}", self.name());
+            return Outcome::Down { established: false };
+        }
+        self.event(Event::Start);
+        self.event(Event::Connected);
+        set_state(self.status, self.fsm.state());
+        let mut buf = vec![0u8; 64 * 1024];
+        while self.connected {
+            if let Some(outcome) = self.serve_commands() {
+                return outcome;
+            }
+            match self.stream.read(&mut buf) {
+                Ok(0) => self.event(Event::ConnectionLost("peer closed the connection".into())),
+                Ok(n) => self.received(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => self.event(Event::ConnectionLost(e.to_string())),
+            }
+            if self.connected {
+                self.event(Event::Tick);
+            }
+        }
+        Outcome::Down {
+            established: self.established,
+        }
+    }
+
+    fn serve_commands(&mut self) -> Option<Outcome> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(PeerCommand::Routes(r)) => {
+                    self.desired = r;
+                    if self.fsm.state() == State::Established {
+                        self.sync();
+                    }
+                }
+                Ok(PeerCommand::Incoming(other)) => {
+                    // A second connection while one is up: keep the one we have (the full
+                    // RFC 4271 §6.8 collision resolution is not implemented).
+                    info!(
+                        "neighbor {}: refusing a second connection while one is open",
+                        self.name()
+                    );
+                    let _ = other.shutdown(Shutdown::Both);
+                }
+                Ok(PeerCommand::Shutdown(n)) => {
+                    self.event(Event::Stop(n));
+                    return Some(Outcome::Shutdown);
+                }
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => {
+                    self.event(Event::Stop(Notification::administrative_shutdown(
+                        "bgpinject stopping",
+                    )));
+                    return Some(Outcome::Shutdown);
+                }
+            }
+        }
+    }
+
+    fn decode_context(&self) -> DecodeContext {
+        DecodeContext {
+            attributes: self.attribute_context(),
+            max_message_len: MAX_MESSAGE_LEN,
+        }
+    }
+
+    fn attribute_context(&self) -> AttributeContext {
+        AttributeContext {
+            four_octet_as: self.fsm.negotiated().is_none_or(|n| n.four_octet_as),
+        }
+    }
+
+    /// Frames and decodes what arrived, feeding each message to the FSM. Re-entrant: handling
+    /// a message may write UPDATEs, which polls the peer and lands here again, so the read
+    /// position lives in `self` and is advanced before each message is handled.
+    fn received(&mut self, bytes: &[u8]) {
+        self.inbox.extend_from_slice(bytes);
+        while self.connected {
+            let rest = self.inbox.get(self.inbox_used..).unwrap_or_default();
+            let decoded = match message::frame(rest, MAX_MESSAGE_LEN) {
+                Ok(None) => break,
+                Ok(Some(len)) => {
+                    let decoded = Message::decode(&rest[..len], self.decode_context());
+                    self.inbox_used += len;
+                    decoded
+                }
+                Err(e) => {
+                    self.inbox_used = self.inbox.len();
+                    Err(e)
+                }
+            };
+            match decoded {
+                Ok((m, problems)) => self.event(Event::Received(m, problems)),
+                Err(e) => {
+                    warn!("neighbor {}: malformed message from peer: {e}", self.name());
+                    self.event(Event::DecodeFailed(e));
+                }
+            }
+        }
+        if self.inbox_used >= self.inbox.len() {
+            self.inbox.clear();
+            self.inbox_used = 0;
+        } else if self.inbox_used > MAX_MESSAGE_LEN {
+            self.inbox.drain(..self.inbox_used);
+            self.inbox_used = 0;
+        }
+    }
+
+    /// Feeds one event to the FSM and carries out what it says, including what those
+    /// actions cause (a failed write is itself an event).
+    fn event(&mut self, event: Event) {
+        let mut queue = std::collections::VecDeque::from([event]);
+        while let Some(ev) = queue.pop_front() {
+            let before = self.fsm.state();
+            let actions = self.fsm.handle(ev, Instant::now());
+            if self.fsm.state() != before {
+                debug!(
+                    "neighbor {}: {:?} -> {:?}",
+                    self.name(),
+                    before,
+                    self.fsm.state()
+                );
+                set_state(self.status, self.fsm.state());
+            }
+            for action in actions {
+                if let Some(follow) = self.act(action) {
+                    queue.push_back(follow);
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Connect => None, // the connection already exists
+            Action::Send(msg) => {
+                if !self.connected {
+                    return None;
+                }
+                if let Message::Notification(n) = &msg {
+                    warn!("neighbor {}: sending NOTIFICATION {n}", self.name());
+                }
+                let bytes = msg.encode(self.attribute_context());
+                self.write(&bytes)
+            }
+            Action::Disconnect => {
+                let _ = self.stream.flush();
+                let _ = self.stream.shutdown(Shutdown::Both);
+                self.connected = false;
+                None
+            }
+            Action::SessionUp(neg) => {
+                self.session_up(neg);
+                None
+            }
+            Action::SessionDown(reason) => {
+                warn!("neighbor {}: session down: {reason}", self.name());
+                note_error(self.status, reason.to_string());
+                None
+            }
+            Action::RouteRefresh(family) => {
+                info!(
+                    "neighbor {}: route refresh for {family}: sending its routes again",
+                    self.name()
+                );
+                self.resend_family(family);
+                None
+            }
+            Action::UpdateReceived(update, problems) => {
+                debug!(
+                    "neighbor {}: received {}",
+                    self.name(),
+                    Message::Update(update)
+                );
+                for p in problems {
+                    warn!("neighbor {}: UPDATE problem: {p}", self.name());
+                }
+                None
+            }
+            Action::Problem(p) => {
+                warn!("neighbor {}: {p}", self.name());
+                None
+            }
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Option<Event> {
+        match self.stream.write_all(bytes) {
+            Ok(()) => None,
+            Err(e) => Some(Event::ConnectionLost(format!("write failed: {e}"))),
+        }
+    }
+
+    fn session_up(&mut self, neg: Negotiated) {
+        let families: Vec<String> = neg.families.iter().map(|f| f.to_string()).collect();
+        info!(
+            "neighbor {}: session established (peer AS {}, router-id {}, hold time {} s, families [{}])",
+            self.name(),
+            neg.peer_as,
+            neg.peer_router_id,
+            neg.hold_time,
+            families.join(", ")
+        );
+        let local = self
+            .stream
+            .local_addr()
+            .map(|a| a.ip())
+            .or_else(|_| self.spec.local_address.ok_or(()))
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        self.params = Some(SessionParams {
+            four_octet_as: neg.four_octet_as,
+            ebgp: self.spec.session.local_as != self.spec.session.peer_as,
+            local_as: self.spec.session.local_as,
+            local_address: local,
+            families: neg.families.clone(),
+            max_message_len: MAX_MESSAGE_LEN,
+        });
+        self.established = true;
+        if let Ok(mut s) = self.status.lock() {
+            s.established_since = Some(SystemTime::now());
+        }
+        self.advertised = Arc::new(RouteSet::default());
+        self.sync();
+        // RFC 4724 §2: End-of-RIB after the initial table, for every family.
+        let mut eors = Vec::new();
+        if let Some(params) = &self.params {
+            for &f in &neg.families {
+                eors.extend(packer::end_of_rib(f, params));
+            }
+        }
+        self.send_updates(&eors);
+    }
+
+    /// Sends what changed between what the peer has and what it should have.
+    fn sync(&mut self) {
+        let Some(params) = self.params.clone() else {
+            return;
+        };
+        let diff = self.advertised.diff(&self.desired);
+        if diff.is_empty() {
+            return;
+        }
+        let packed = packer::pack(&diff, &params);
+        for (family, count) in &packed.held_back {
+            if !self.held_logged.contains(family) {
+                warn!(
+                    "neighbor {}: {count} routes of {family} held back: family not negotiated with the peer",
+                    self.name()
+                );
+                self.held_logged.push(*family);
+            }
+        }
+        for p in &packed.unresolvable {
+            warn!(
+                "neighbor {}: route {p} not sent: its next hop cannot be expressed on this session",
+                self.name()
+            );
+        }
+        info!(
+            "neighbor {}: sending {} announcements and {} withdrawals in {} UPDATEs",
+            self.name(),
+            packed.announced,
+            packed.withdrawn,
+            packed.messages
+        );
+        if self.send_updates(&packed.bytes) {
+            if let Ok(mut s) = self.status.lock() {
+                s.updates_sent += packed.messages as u64;
+                s.routes_announced += packed.announced as u64;
+            }
+            self.advertised = self.desired.clone();
+        }
+    }
+
+    /// Sends every route of `family` again (route refresh).
+    fn resend_family(&mut self, family: Family) {
+        let Some(params) = self.params.clone() else {
+            return;
+        };
+        let routes = self.advertised.of_family(family).cloned().collect();
+        let packed = packer::pack(&RouteSet::new(routes).as_announcements(), &params);
+        self.send_updates(&packed.bytes);
+    }
+
+    /// Writes whole UPDATE messages in batches, between batches reading what the peer sent
+    /// and letting the FSM send KEEPALIVEs, so that a large table never starves the timers.
+    /// Returns whether everything was written.
+    fn send_updates(&mut self, bytes: &[u8]) -> bool {
+        let mut batch_start = 0;
+        let mut batch_end = 0;
+        for m in split_messages(bytes) {
+            batch_end += m.len();
+            if batch_end - batch_start < WRITE_BATCH && batch_end < bytes.len() {
+                continue;
+            }
+            if let Some(ev) = self.write(&bytes[batch_start..batch_end]) {
+                self.event(ev);
+                return false;
+            }
+            self.event(Event::Sent);
+            self.poll_peer();
+            if !self.connected {
+                return false;
+            }
+            batch_start = batch_end;
+        }
+        true
+    }
+
+    /// Reads whatever the peer already sent, without waiting, and runs the timers.
+    fn poll_peer(&mut self) {
+        if self.stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    let _ = self.stream.set_nonblocking(false);
+                    self.event(Event::ConnectionLost("peer closed the connection".into()));
+                    return;
+                }
+                Ok(n) => {
+                    let _ = self.stream.set_nonblocking(false);
+                    self.received(&buf[..n]);
+                    if !self.connected || self.stream.set_nonblocking(true).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = self.stream.set_nonblocking(false);
+        self.event(Event::Tick);
+    }
+}
