@@ -197,9 +197,26 @@ fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError
             ),
         ));
     }
+    // RFC 2545 §3: an IPv6 next hop may carry a link-local address too (32-octet form),
+    // written as a second address: `next-hop 2001:db8::1 fe80::1`.
+    let mut link_local = None;
+    if address.is_ipv6()
+        && let Ok(IpAddr::V6(ll)) = values::ip_address(&p.peek().text)
+    {
+        let token = p.advance();
+        if !ll.is_unicast_link_local() {
+            return Err(p.error_at(
+                token.position,
+                format!(
+                    "second next-hop address {ll} is not link-local, expected a link-local (fe80::/10) address"
+                ),
+            ));
+        }
+        link_local = Some(ll);
+    }
     Ok(NextHop::Address {
         global: address,
-        link_local: None,
+        link_local,
     })
 }
 
@@ -331,6 +348,15 @@ mod tests {
         );
         assert!(attributes("10.0.0.0/8 next-hop 2001:db8::1;").is_err());
         assert!(attributes("2001:db8::/32 next-hop fe80::1;").is_err());
+        let a = attributes("2001:db8::/32 next-hop 2001:db8::1 fe80::1 med 5;").unwrap();
+        assert_eq!(
+            a.next_hop,
+            NextHop::Address {
+                global: "2001:db8::1".parse().unwrap(),
+                link_local: Some("fe80::1".parse().unwrap()),
+            }
+        );
+        assert!(attributes("2001:db8::/32 next-hop 2001:db8::1 2001:db8::2;").is_err());
         assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
         assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
     }

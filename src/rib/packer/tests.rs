@@ -199,3 +199,24 @@ fn next_hop_self_uses_session_address() {
         MpNextHop::Addresses(vec!["::ffff:127.0.0.2".parse().unwrap()])
     );
 }
+
+#[test]
+fn ipv6_next_hop_with_link_local_is_the_32_octet_form() {
+    let a = RouteAttributes::with_next_hop(NextHop::Address {
+        global: "2001:db8::1".parse().unwrap(),
+        link_local: Some("fe80::1".parse().unwrap()),
+    });
+    let set = RouteSet::new(vec![(p("2001:db8:1::/48"), Arc::new(a))]);
+    let packed = pack(&set.as_announcements(), &params(true, true));
+    let u = &decode_all(&packed, true)[0];
+    let Some(PathAttribute::MpReach(mp)) = u.attribute(type_code::MP_REACH_NLRI) else {
+        panic!()
+    };
+    assert_eq!(
+        mp.next_hop,
+        MpNextHop::Addresses(vec![
+            "2001:db8::1".parse().unwrap(),
+            "fe80::1".parse().unwrap()
+        ])
+    );
+}
