@@ -24,6 +24,11 @@ fn options() -> Options {
         "check",
         "parse and validate CONFIG, print a summary per neighbor, and exit",
     );
+    o.optflag(
+        "",
+        "selfcheck",
+        "decode every UPDATE again before sending it (always on in debug builds)",
+    );
     o.optopt(
         "",
         "log-level",
@@ -35,7 +40,8 @@ fn options() -> Options {
 
 fn usage(o: &Options) -> String {
     o.usage(
-        "Usage: bgpinject [OPTIONS] CONFIG\n\n\
+        "Usage: bgpinject [OPTIONS] CONFIG\n       \
+         bgpinject encode [--neighbor IP] [--as2] CONFIG\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr. SIGHUP or SIGUSR1 reloads CONFIG;\n\
          SIGTERM or SIGINT sends Cease to every peer and exits.",
@@ -44,6 +50,9 @@ fn usage(o: &Options) -> String {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = subcommand(&args) {
+        return ExitCode::from(code);
+    }
     let opts = options();
     let m = match opts.parse(&args) {
         Ok(m) => m,
@@ -96,7 +105,20 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging(level);
+    if m.opt_present("selfcheck") {
+        bgpinject::rib::selfcheck::force_enable();
+    }
     run_daemon(path, config)
+}
+
+/// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
+fn subcommand(args: &[String]) -> Option<u8> {
+    let (first, rest) = args.split_first()?;
+    let code = match first.as_str() {
+        "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
+        _ => return None,
+    };
+    Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))
 }
 
 fn init_logging(level: LevelFilter) {

@@ -65,7 +65,7 @@ impl std::fmt::Display for StartError {
 }
 
 /// The routes of every neighbor, with attribute sets shared across all of them.
-fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
+pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
     let mut interner = AttributeInterner::default();
     config
         .neighbors
@@ -79,6 +79,18 @@ fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
             Arc::new(RouteSet::new(routes))
         })
         .collect()
+}
+
+/// What the FSM of this neighbor proposes and expects.
+pub fn session_config(n: &NeighborConfig) -> SessionConfig {
+    SessionConfig {
+        local_as: n.local_as,
+        peer_as: n.peer_as,
+        router_id: n.router_id,
+        hold_time: n.hold_time,
+        families: n.families.clone(),
+        passive: n.passive,
+    }
 }
 
 /// Whether a neighbor's session must be restarted to apply `new`: anything that goes into
@@ -158,14 +170,7 @@ impl Manager {
         let spec = PeerSpec {
             peer: SocketAddr::new(n.peer_address, n.connect_port),
             local_address: n.local_address,
-            session: SessionConfig {
-                local_as: n.local_as,
-                peer_as: n.peer_as,
-                router_id: n.router_id,
-                hold_time: n.hold_time,
-                families: n.families.clone(),
-                passive: n.passive,
-            },
+            session: session_config(&n),
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

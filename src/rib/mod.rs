@@ -3,3 +3,4 @@
 pub mod attributes;
 pub mod packer;
 pub mod route_set;
+pub mod selfcheck;

@@ -9,13 +9,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
-use log::{debug, info, warn};
+use log::{debug, error, info, warn};
 
 use super::backoff::Backoff;
 use super::fsm::{Action, Event, Fsm, Negotiated, SessionConfig, State};
 use super::socket;
 use crate::rib::packer::{self, SessionParams, split_messages};
 use crate::rib::route_set::RouteSet;
+use crate::rib::selfcheck;
 use crate::wire::attribute::AttributeContext;
 use crate::wire::family::Family;
 use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message};
@@ -507,6 +508,12 @@ impl<'a> Session<'a> {
             return;
         }
         let packed = packer::pack(&diff, &params);
+        if selfcheck::enabled()
+            && let Err(e) = selfcheck::verify(&diff, &params, &packed)
+        {
+            error!("neighbor {}: {e}; these UPDATEs are not sent", self.name());
+            return;
+        }
         for (family, count) in &packed.held_back {
             if !self.held_logged.contains(family) {
                 warn!(

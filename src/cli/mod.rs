@@ -1,0 +1,3 @@
+//! Subcommands that are tools rather than the daemon.
+
+pub mod encode;
