@@ -3,6 +3,9 @@
 pub mod cli;
 pub mod config;
 pub mod manager;
+pub mod pidfile;
+pub mod reload_plan;
 pub mod rib;
 pub mod session;
+pub mod watch;
 pub mod wire;

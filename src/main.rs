@@ -1,14 +1,14 @@
 //! Command line: parse arguments, set up logging, then run the daemon or a subcommand.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use getopts::Options;
 use log::{LevelFilter, error, info};
 use simplelog::{ColorChoice, ConfigBuilder, TermLogger, TerminalMode};
 
-use bgpinject::config;
 use bgpinject::manager::{Manager, ManagerEvent};
+use bgpinject::{config, pidfile, reload_plan};
 
 /// Exit codes (documented in README).
 const EXIT_CONFIG: u8 = 1;
@@ -23,6 +23,27 @@ fn options() -> Options {
         "t",
         "check",
         "parse and validate CONFIG, print a summary per neighbor, and exit",
+    );
+    o.optflag(
+        "",
+        "diff",
+        "with --check and two files OLD NEW: print what a reload from OLD to NEW would do",
+    );
+    o.optopt(
+        "",
+        "pid-file",
+        "write the process id to FILE (refused if it names a running process)",
+        "FILE",
+    );
+    o.optflag(
+        "",
+        "reload",
+        "send SIGHUP to the bgpinject named by --pid-file, and exit",
+    );
+    o.optflag(
+        "",
+        "watch",
+        "reload when CONFIG changes on disk (polled every 250 ms)",
     );
     o.optflag(
         "",
@@ -41,6 +62,8 @@ fn options() -> Options {
 fn usage(o: &Options) -> String {
     o.usage(
         "Usage: bgpinject [OPTIONS] CONFIG\n       \
+         bgpinject --check --diff OLD NEW\n       \
+         bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr. SIGHUP or SIGUSR1 reloads CONFIG;\n\
@@ -82,6 +105,37 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if m.opt_present("reload") {
+        let Some(pid_file) = m.opt_str("pid-file") else {
+            eprintln!("bgpinject: --reload needs --pid-file FILE");
+            return ExitCode::from(EXIT_USAGE);
+        };
+        return match pidfile::signal_reload(Path::new(&pid_file)) {
+            Ok(pid) => {
+                println!("sent SIGHUP to bgpinject (process {pid})");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("bgpinject: {e}");
+                ExitCode::from(EXIT_RUNTIME)
+            }
+        };
+    }
+    if m.opt_present("diff") {
+        let ([old, new], true) = (m.free.as_slice(), m.opt_present("check")) else {
+            eprintln!("bgpinject: --diff is used as --check --diff OLD NEW");
+            return ExitCode::from(EXIT_USAGE);
+        };
+        let (old, new) = match (config::load(Path::new(old)), config::load(Path::new(new))) {
+            (Ok(o), Ok(n)) => (o, n),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("{e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        };
+        print!("{}", reload_plan::dry_run(&old, &new));
+        return ExitCode::SUCCESS;
+    }
     let [path] = m.free.as_slice() else {
         eprintln!("bgpinject: expected one CONFIG file\n\n{}", usage(&opts));
         return ExitCode::from(EXIT_USAGE);
@@ -108,7 +162,18 @@ fn main() -> ExitCode {
     if m.opt_present("selfcheck") {
         bgpinject::rib::selfcheck::force_enable();
     }
-    run_daemon(path, config)
+    let _pid_file = match m
+        .opt_str("pid-file")
+        .map(|p| pidfile::PidFile::create(Path::new(&p)))
+    {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            error!("{e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    run_daemon(path, config, m.opt_present("watch"))
 }
 
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
@@ -131,7 +196,7 @@ fn init_logging(level: LevelFilter) {
     let _ = TermLogger::init(level, config, TerminalMode::Stderr, ColorChoice::Never);
 }
 
-fn run_daemon(path: PathBuf, config: config::Config) -> ExitCode {
+fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -149,6 +214,9 @@ fn run_daemon(path: PathBuf, config: config::Config) -> ExitCode {
         path.display(),
         config.neighbors.len()
     );
+    if watch {
+        bgpinject::watch::spawn(vec![path.clone()], tx.clone());
+    }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,
         Err(e) => {

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use log::{error, info, warn};
 
 use crate::config::{self, Config, NeighborConfig};
+use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
 use crate::session::peer::{self, PeerCommand, PeerSpec, SharedStatus};
@@ -36,6 +37,8 @@ pub enum ManagerEvent {
 
 struct Neighbor {
     config: NeighborConfig,
+    /// What the neighbor thread was last told to announce.
+    routes: Arc<RouteSet>,
     tx: Sender<PeerCommand>,
     handle: JoinHandle<()>,
     status: SharedStatus,
@@ -91,19 +94,6 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         families: n.families.clone(),
         passive: n.passive,
     }
-}
-
-/// Whether a neighbor's session must be restarted to apply `new`: anything that goes into
-/// OPEN or the TCP connection. Routes, description and positions do not count.
-pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> bool {
-    let strip = |n: &NeighborConfig| {
-        let mut n = n.clone();
-        n.routes.clear();
-        n.description = None;
-        n.location = new.location.clone();
-        n
-    };
-    strip(old) != strip(new)
 }
 
 fn listen_address(n: &NeighborConfig) -> SocketAddr {
@@ -178,11 +168,12 @@ impl Manager {
             if n.passive { "passive" } else { "active" },
             routes.len()
         );
-        let (tx, handle, status) = peer::spawn(spec, routes).map_err(StartError::Thread)?;
+        let (tx, handle, status) = peer::spawn(spec, routes.clone()).map_err(StartError::Thread)?;
         self.neighbors.insert(
             n.peer_address,
             Neighbor {
                 config: n,
+                routes,
                 tx,
                 handle,
                 status,
@@ -230,19 +221,36 @@ impl Manager {
             }
         };
         info!("reloading {}", self.config_path.display());
-        let sets = route_sets(&config);
-        let mut keep = HashSet::new();
-        for (n, routes) in config.neighbors.into_iter().zip(sets) {
-            let addr = n.peer_address;
-            keep.insert(addr);
-            match self.neighbors.get(&addr) {
-                Some(old) if !session_settings_changed(&old.config, &n) => {
-                    let _ = old.tx.send(PeerCommand::Routes(routes));
-                    if let Some(old) = self.neighbors.get_mut(&addr) {
-                        old.config = n;
+        let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
+            .neighbors
+            .values()
+            .map(|n| (n.config.clone(), n.routes.clone()))
+            .collect();
+        let plan = ReloadPlan::new(&current, &config);
+        for (addr, (change, new_config)) in plan.neighbors {
+            match (change, new_config) {
+                (
+                    NeighborChange::Updated {
+                        routes,
+                        diff,
+                        replaced,
+                    },
+                    Some(nc),
+                ) => {
+                    if let Some(n) = self.neighbors.get_mut(&addr) {
+                        if !diff.is_empty() {
+                            info!(
+                                "neighbor {addr}: {} withdrawn, {} announced, {replaced} replaced",
+                                diff.withdraw.len(),
+                                diff.announce.len() - replaced
+                            );
+                            let _ = n.tx.send(PeerCommand::Routes(routes.clone()));
+                        }
+                        n.config = nc;
+                        n.routes = routes;
                     }
                 }
-                Some(_) => {
+                (NeighborChange::Restarted { routes }, Some(nc)) => {
                     info!("neighbor {addr}: session settings changed, restarting the session");
                     self.stop_neighbor(
                         addr,
@@ -252,29 +260,24 @@ impl Manager {
                             Vec::new(),
                         ),
                     );
-                    if let Err(e) = self.start_neighbor(n, routes) {
+                    if let Err(e) = self.start_neighbor(nc, routes) {
                         error!("neighbor {addr}: cannot start: {e}");
                     }
                 }
-                None => {
-                    if let Err(e) = self.start_neighbor(n, routes) {
+                (NeighborChange::Added { routes }, Some(nc)) => {
+                    if let Err(e) = self.start_neighbor(nc, routes) {
                         error!("neighbor {addr}: cannot start: {e}");
                     }
                 }
+                (NeighborChange::Removed, _) => {
+                    info!("neighbor {addr}: removed from the configuration");
+                    self.stop_neighbor(
+                        addr,
+                        Notification::new(code::CEASE, subcode::PEER_DECONFIGURED, Vec::new()),
+                    );
+                }
+                (_, None) => {}
             }
-        }
-        let removed: Vec<IpAddr> = self
-            .neighbors
-            .keys()
-            .filter(|a| !keep.contains(a))
-            .copied()
-            .collect();
-        for addr in removed {
-            info!("neighbor {addr}: removed from the configuration");
-            self.stop_neighbor(
-                addr,
-                Notification::new(code::CEASE, subcode::PEER_DECONFIGURED, Vec::new()),
-            );
         }
     }
 

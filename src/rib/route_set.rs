@@ -84,6 +84,10 @@ impl RouteSet {
             .filter(move |(p, _)| Family::new(p.afi(), family.safi) == family)
     }
 
+    pub fn contains(&self, prefix: &Prefix) -> bool {
+        self.routes.binary_search_by_key(prefix, |r| r.0).is_ok()
+    }
+
     /// Counts per address family.
     pub fn count(&self, afi: Afi) -> usize {
         self.routes.iter().filter(|(p, _)| p.afi() == afi).count()
