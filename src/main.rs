@@ -197,17 +197,17 @@ fn init_logging(level: LevelFilter) {
 }
 
 fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
-    {
-        Ok(s) => s,
-        Err(e) => {
-            error!("cannot install signal handlers: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
-        }
-    };
+    let mut signals =
+        match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2]) {
+            Ok(s) => s,
+            Err(e) => {
+                error!("cannot install signal handlers: {e}");
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        };
     info!(
         "bgpinject {} starting with {} ({} neighbors)",
         env!("CARGO_PKG_VERSION"),
@@ -229,6 +229,7 @@ fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
         for sig in signals.forever() {
             let event = match sig {
                 SIGHUP | SIGUSR1 => ManagerEvent::Reload,
+                SIGUSR2 => ManagerEvent::DumpStatus,
                 _ => {
                     info!("signal {sig} received: shutting down");
                     ManagerEvent::Shutdown

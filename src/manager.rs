@@ -2,9 +2,10 @@
 //! starts and stops neighbor threads, hands accepted connections to them, and applies
 //! reloads (only the difference reaches each peer; see [`session_settings_changed`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -18,7 +19,7 @@ use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
 use crate::session::peer::{self, PeerCommand, PeerSpec, SharedStatus};
-use crate::session::socket;
+use crate::session::socket::{self, SocketOptions};
 use crate::wire::notification::{Notification, code, subcode};
 
 /// How long shutdown waits for neighbor threads to send their NOTIFICATION and close.
@@ -33,6 +34,8 @@ pub enum ManagerEvent {
     Shutdown,
     /// A listener accepted a connection.
     Incoming(TcpStream),
+    /// Log every neighbor's state (SIGUSR2).
+    DumpStatus,
 }
 
 struct Neighbor {
@@ -47,7 +50,8 @@ struct Neighbor {
 pub struct Manager {
     config_path: PathBuf,
     neighbors: BTreeMap<IpAddr, Neighbor>,
-    listeners: HashSet<SocketAddr>,
+    /// Listening sockets by address (a clone of each, to add MD5 keys for new neighbors).
+    listeners: HashMap<SocketAddr, TcpListener>,
     events: Sender<ManagerEvent>,
 }
 
@@ -93,6 +97,9 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         hold_time: n.hold_time,
         families: n.families.clone(),
         passive: n.passive,
+        graceful_restart: n.options.graceful_restart,
+        four_octet_as: n.options.four_octet_as,
+        route_refresh: n.options.route_refresh,
     }
 }
 
@@ -113,7 +120,7 @@ impl Manager {
         let mut m = Manager {
             config_path,
             neighbors: BTreeMap::new(),
-            listeners: HashSet::new(),
+            listeners: HashMap::new(),
             events,
         };
         let sets = route_sets(&config);
@@ -123,11 +130,18 @@ impl Manager {
         Ok(m)
     }
 
-    fn ensure_listener(&mut self, addr: SocketAddr) -> Result<(), StartError> {
-        if self.listeners.contains(&addr) {
-            return Ok(());
+    /// The listener for `addr`, started when missing.
+    fn ensure_listener(&mut self, addr: SocketAddr) -> Result<&TcpListener, StartError> {
+        if self.listeners.contains_key(&addr) {
+            return self
+                .listeners
+                .get(&addr)
+                .ok_or(StartError::Listen(addr, io::ErrorKind::NotFound.into()));
         }
         let listener = socket::listen(addr).map_err(|e| StartError::Listen(addr, e))?;
+        let kept = listener
+            .try_clone()
+            .map_err(|e| StartError::Listen(addr, e))?;
         info!("listening on {addr}");
         let events = self.events.clone();
         std::thread::Builder::new()
@@ -145,8 +159,7 @@ impl Manager {
                 }
             })
             .map_err(StartError::Thread)?;
-        self.listeners.insert(addr);
-        Ok(())
+        Ok(self.listeners.entry(addr).or_insert(kept))
     }
 
     fn start_neighbor(
@@ -155,12 +168,22 @@ impl Manager {
         routes: Arc<RouteSet>,
     ) -> Result<(), StartError> {
         if n.passive {
-            self.ensure_listener(listen_address(&n))?;
+            let addr = listen_address(&n);
+            let listener = self.ensure_listener(addr)?;
+            if let Some(key) = &n.options.md5_password {
+                socket::set_md5(listener.as_raw_fd(), n.peer_address, key)
+                    .map_err(|e| StartError::Listen(addr, e))?;
+            }
         }
         let spec = PeerSpec {
             peer: SocketAddr::new(n.peer_address, n.connect_port),
             local_address: n.local_address,
             session: session_config(&n),
+            socket: SocketOptions {
+                md5_password: n.options.md5_password.clone(),
+                outgoing_ttl: n.options.outgoing_ttl,
+                incoming_ttl: n.options.incoming_ttl,
+            },
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",
@@ -188,10 +211,33 @@ impl Manager {
             match event {
                 ManagerEvent::Reload => self.reload(),
                 ManagerEvent::Incoming(stream) => self.incoming(stream),
+                ManagerEvent::DumpStatus => self.dump_status(),
                 ManagerEvent::Shutdown => break,
             }
         }
         self.shutdown();
+    }
+
+    fn dump_status(&self) {
+        info!("status of {} neighbors:", self.neighbors.len());
+        for (addr, n) in &self.neighbors {
+            let Ok(s) = n.status.lock().map(|s| s.clone()) else {
+                continue;
+            };
+            let uptime = s
+                .established_since
+                .and_then(|t| t.elapsed().ok())
+                .map(|d| format!("up {} s", d.as_secs()))
+                .unwrap_or_else(|| "down".into());
+            info!(
+                "neighbor {addr}: {:?}, {uptime}, {} routes configured, {} UPDATEs and {} announcements sent, last error: {}",
+                s.state,
+                n.routes.len(),
+                s.updates_sent,
+                s.routes_announced,
+                s.last_error.as_deref().unwrap_or("none")
+            );
+        }
     }
 
     fn incoming(&mut self, stream: TcpStream) {
@@ -283,19 +329,24 @@ impl Manager {
 
     fn stop_neighbor(&mut self, addr: IpAddr, n: Notification) {
         if let Some(old) = self.neighbors.remove(&addr) {
-            let _ = old.tx.send(PeerCommand::Shutdown(n));
+            let _ = old.tx.send(PeerCommand::Shutdown {
+                notification: n,
+                for_restart: false,
+            });
             join_bounded(vec![old.handle], SHUTDOWN_WAIT);
         }
     }
 
     fn shutdown(self) {
-        info!("shutting down: sending Cease to every established peer");
+        info!(
+            "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"
+        );
         let mut handles = Vec::new();
         for (_, n) in self.neighbors {
-            let _ = n.tx.send(PeerCommand::Shutdown(
-                Notification::administrative_shutdown("bgpinject shutting down"),
-            ));
-            drop(n.status);
+            let _ = n.tx.send(PeerCommand::Shutdown {
+                notification: Notification::administrative_shutdown("bgpinject shutting down"),
+                for_restart: true,
+            });
             handles.push(n.handle);
         }
         join_bounded(handles, SHUTDOWN_WAIT);

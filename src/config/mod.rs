@@ -6,6 +6,7 @@ pub mod model;
 mod neighbor;
 mod parser;
 mod route;
+mod session_options;
 mod summary;
 mod values;
 

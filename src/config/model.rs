@@ -57,6 +57,7 @@ pub struct NeighborConfig {
     /// Families to negotiate: the `family { }` block, or the families of the routes.
     pub families: Vec<Family>,
     pub routes: Vec<RouteConfig>,
+    pub options: SessionOptions,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -64,6 +65,39 @@ pub struct NeighborConfig {
 impl NeighborConfig {
     pub fn is_ebgp(&self) -> bool {
         self.local_as != self.peer_as
+    }
+}
+
+/// Session-level options beyond addresses, ASNs and timers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// RFC 4724 restart time to advertise; `None`: no graceful restart capability.
+    pub graceful_restart: Option<u16>,
+    /// RFC 2385 TCP MD5 key (after `md5-base64` decoding).
+    pub md5_password: Option<Vec<u8>>,
+    /// `md5-base64 true;`: the password is written in base64.
+    pub md5_base64: bool,
+    /// RFC 5082: TTL (hop limit) of our packets.
+    pub outgoing_ttl: Option<u8>,
+    /// RFC 5082: the smallest TTL accepted from the peer (IP_MINTTL).
+    pub incoming_ttl: Option<u8>,
+    /// Advertise the RFC 6793 4-octet AS capability (ExaBGP `capability { asn4 disable; }`).
+    pub four_octet_as: bool,
+    /// Advertise the RFC 2918 route refresh capability.
+    pub route_refresh: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            graceful_restart: None,
+            md5_password: None,
+            md5_base64: false,
+            outgoing_ttl: None,
+            incoming_ttl: None,
+            four_octet_as: true,
+            route_refresh: true,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use super::lexer::{Position, Token, TokenKind};
 use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, NeighborConfig, RouteConfig};
 use super::parser::{Parser, Setting};
 use super::route::{self, ParsedRoute};
+use super::session_options;
 use super::values;
 
 /// What a neighbor block said, before defaults and cross-checks.
@@ -26,6 +27,7 @@ struct NeighborSettings {
     listen_port: Setting<u16>,
     families: Setting<(Vec<Family>, Position)>,
     routes: Vec<ParsedRoute>,
+    options: session_options::OptionStatements,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -131,11 +133,14 @@ fn parse_statement(
             return s.families.set(p, kw, block, (families, kw.position));
         }
         "static" => return parse_static_block(p, block, &mut s.routes),
+        kw_text if session_options::KEYWORDS.contains(&kw_text) => {
+            return session_options::parse(p, kw, block, &mut s.options);
+        }
         other => {
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family or static)"
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
                 ),
             ));
         }
@@ -278,6 +283,7 @@ fn finish(
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
         families,
         routes: s.routes.into_iter().map(|r| r.route).collect(),
+        options: session_options::finish(p, s.options)?,
         location: p.location(keyword.position),
     })
 }

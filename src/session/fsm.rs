@@ -6,13 +6,16 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use crate::wire::aspath::AS_TRANS;
-use crate::wire::capability::Capability;
+use crate::wire::capability::{Capability, GracefulRestart};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
 use crate::wire::message::{Message, RouteRefresh};
 use crate::wire::notification::{Notification, code, subcode};
 use crate::wire::open::{BGP_VERSION, Open};
 use crate::wire::update::Update;
+
+/// RFC 4724 §3: the "Forwarding State" bit of a family.
+const GR_FORWARDING_PRESERVED: u8 = 0x80;
 
 /// RFC 4271 §8: the hold time used until the OPENs are exchanged ("large value", 4 minutes).
 pub const OPEN_HOLD_TIME: Duration = Duration::from_secs(240);
@@ -38,6 +41,12 @@ pub struct SessionConfig {
     pub families: Vec<Family>,
     /// Wait for the peer instead of connecting.
     pub passive: bool,
+    /// RFC 4724 restart time to advertise; `None`: no graceful restart capability.
+    pub graceful_restart: Option<u16>,
+    /// Advertise the RFC 6793 4-octet AS capability.
+    pub four_octet_as: bool,
+    /// Advertise the RFC 2918 route refresh capability.
+    pub route_refresh: bool,
 }
 
 /// What both OPENs agreed on.
@@ -48,6 +57,9 @@ pub struct Negotiated {
     /// Families both sides announced (RFC 4760 §8: IPv4 unicast when the peer sent none).
     pub families: Vec<Family>,
     pub route_refresh: bool,
+    /// Both sides advertised RFC 4724 graceful restart: on shutdown we close without
+    /// NOTIFICATION so the peer keeps our routes as stale for the restart time.
+    pub graceful_restart: bool,
     pub peer_router_id: Ipv4Addr,
     pub peer_as: u32,
     pub peer_open: Open,
@@ -65,6 +77,9 @@ pub enum Event {
     Start,
     /// Stop the session, sending this NOTIFICATION if one can be sent.
     Stop(Notification),
+    /// Stop for a restart of bgpinject: when graceful restart was negotiated, close without
+    /// NOTIFICATION (RFC 4724 §4) so the peer keeps the routes; otherwise like `Stop`.
+    StopForRestart(Notification),
     /// A TCP connection to the peer is up (ours or the peer's).
     Connected,
     /// The connection failed or closed.
@@ -88,6 +103,8 @@ pub enum DownReason {
     Received(Notification),
     /// The TCP connection failed or closed.
     Connection(String),
+    /// We closed without NOTIFICATION for a graceful restart.
+    GracefulRestart,
 }
 
 impl std::fmt::Display for DownReason {
@@ -96,6 +113,9 @@ impl std::fmt::Display for DownReason {
             DownReason::Sent(n) => write!(f, "we sent NOTIFICATION {n}"),
             DownReason::Received(n) => write!(f, "peer sent NOTIFICATION {n}"),
             DownReason::Connection(e) => write!(f, "connection: {e}"),
+            DownReason::GracefulRestart => f.write_str(
+                "closed without NOTIFICATION for graceful restart: the peer keeps our routes as stale",
+            ),
         }
     }
 }
@@ -160,8 +180,26 @@ impl Fsm {
             .iter()
             .map(|&f| Capability::Multiprotocol(f))
             .collect();
-        capabilities.push(Capability::RouteRefresh);
-        capabilities.push(Capability::FourOctetAs(self.config.local_as));
+        if self.config.route_refresh {
+            capabilities.push(Capability::RouteRefresh);
+        }
+        if self.config.four_octet_as {
+            capabilities.push(Capability::FourOctetAs(self.config.local_as));
+        }
+        if let Some(time) = self.config.graceful_restart {
+            capabilities.push(Capability::GracefulRestart(GracefulRestart {
+                flags: 0,
+                time,
+                // Forwarding state "preserved": the routes we announce do not depend on us
+                // forwarding anything, so the peer may keep using them while we restart.
+                families: self
+                    .config
+                    .families
+                    .iter()
+                    .map(|&f| (f, GR_FORWARDING_PRESERVED))
+                    .collect(),
+            }));
+        }
         Open {
             version: BGP_VERSION,
             my_as: u16::try_from(self.config.local_as).unwrap_or(AS_TRANS as u16),
@@ -190,9 +228,18 @@ impl Fsm {
                 self.keepalive_deadline = None;
             }
             (_, Event::Connected) => {}
-            (State::Idle, Event::Stop(_)) => {}
-            (State::Connect | State::Active, Event::Stop(_)) => self.reset(),
-            (_, Event::Stop(n)) => self.close_with(n, &mut out),
+            (State::Idle, Event::Stop(_) | Event::StopForRestart(_)) => {}
+            (State::Connect | State::Active, Event::Stop(_) | Event::StopForRestart(_)) => {
+                self.reset()
+            }
+            (State::Established, Event::StopForRestart(_))
+                if self.negotiated.as_ref().is_some_and(|n| n.graceful_restart) =>
+            {
+                self.reset();
+                out.push(Action::Disconnect);
+                out.push(Action::SessionDown(DownReason::GracefulRestart));
+            }
+            (_, Event::Stop(n) | Event::StopForRestart(n)) => self.close_with(n, &mut out),
             (State::Idle, Event::ConnectionLost(_)) => {}
             (_, Event::ConnectionLost(e)) => {
                 self.reset();
@@ -358,7 +405,10 @@ impl Fsm {
             .collect();
         Ok(Negotiated {
             hold_time: self.config.hold_time.min(open.hold_time),
-            four_octet_as: open.has(|c| matches!(c, Capability::FourOctetAs(_))),
+            four_octet_as: self.config.four_octet_as
+                && open.has(|c| matches!(c, Capability::FourOctetAs(_))),
+            graceful_restart: self.config.graceful_restart.is_some()
+                && open.has(|c| matches!(c, Capability::GracefulRestart(_))),
             families,
             route_refresh: open
                 .has(|c| matches!(c, Capability::RouteRefresh | Capability::CiscoRouteRefresh)),

@@ -13,7 +13,7 @@ use log::{debug, error, info, warn};
 
 use super::backoff::Backoff;
 use super::fsm::{Action, Event, Fsm, Negotiated, SessionConfig, State};
-use super::socket;
+use super::socket::{self, SocketOptions};
 use crate::rib::packer::{self, SessionParams, split_messages};
 use crate::rib::route_set::RouteSet;
 use crate::rib::selfcheck;
@@ -37,8 +37,13 @@ pub enum PeerCommand {
     Routes(Arc<RouteSet>),
     /// A connection the peer opened to one of our listeners.
     Incoming(TcpStream),
-    /// Close with this NOTIFICATION and end the thread.
-    Shutdown(Notification),
+    /// Close with this NOTIFICATION and end the thread. With `for_restart`, bgpinject itself
+    /// is stopping: when graceful restart was negotiated the session closes without
+    /// NOTIFICATION so the peer keeps the routes while we are away.
+    Shutdown {
+        notification: Notification,
+        for_restart: bool,
+    },
 }
 
 /// What one neighbor thread needs to know.
@@ -48,6 +53,7 @@ pub struct PeerSpec {
     pub peer: SocketAddr,
     pub local_address: Option<IpAddr>,
     pub session: SessionConfig,
+    pub socket: SocketOptions,
 }
 
 /// A neighbor's state as the operator wants to see it.
@@ -170,8 +176,14 @@ fn obtain_connection(
             };
             match cmd {
                 Ok(PeerCommand::Routes(r)) => *desired = r,
-                Ok(PeerCommand::Shutdown(_)) | Err(RecvTimeoutError::Disconnected) => return None,
+                Ok(PeerCommand::Shutdown { .. }) | Err(RecvTimeoutError::Disconnected) => {
+                    return None;
+                }
                 Ok(PeerCommand::Incoming(stream)) => {
+                    if let Err(e) = socket::apply_ttl(&stream, &spec.socket) {
+                        warn!("neighbor {name}: {e}; connection refused");
+                        continue;
+                    }
                     info!(
                         "neighbor {name}: accepted connection from {}",
                         stream
@@ -186,7 +198,7 @@ fn obtain_connection(
         }
         set_state(status, State::Connect);
         debug!("neighbor {name}: connecting to {}", spec.peer);
-        match socket::connect(spec.peer, spec.local_address, CONNECT_TIMEOUT) {
+        match socket::connect(spec.peer, spec.local_address, &spec.socket, CONNECT_TIMEOUT) {
             Ok(stream) => {
                 info!("neighbor {name}: connected to {}", spec.peer);
                 return Some(stream);
@@ -309,8 +321,15 @@ impl<'a> Session<'a> {
                     );
                     let _ = other.shutdown(Shutdown::Both);
                 }
-                Ok(PeerCommand::Shutdown(n)) => {
-                    self.event(Event::Stop(n));
+                Ok(PeerCommand::Shutdown {
+                    notification,
+                    for_restart,
+                }) => {
+                    self.event(if for_restart {
+                        Event::StopForRestart(notification)
+                    } else {
+                        Event::Stop(notification)
+                    });
                     return Some(Outcome::Shutdown);
                 }
                 Err(TryRecvError::Empty) => return None,

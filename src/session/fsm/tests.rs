@@ -10,6 +10,9 @@ fn config(passive: bool) -> SessionConfig {
         hold_time: 90,
         families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
         passive,
+        graceful_restart: None,
+        four_octet_as: true,
+        route_refresh: true,
     }
 }
 
@@ -221,4 +224,68 @@ fn stop_sends_the_given_cease() {
     let a = fsm.handle(Event::Stop(n.clone()), t);
     assert_eq!(a[0], Action::Send(Message::Notification(n)));
     assert_eq!(fsm.state(), State::Idle);
+}
+
+#[test]
+fn graceful_restart_is_advertised_and_stop_for_restart_closes_silently_only_when_negotiated() {
+    let t = Instant::now();
+    let mut c = config(false);
+    c.graceful_restart = Some(120);
+    let mut fsm = Fsm::new(c.clone());
+    let open = fsm.open_message();
+    assert!(open.capabilities.iter().any(|cap| matches!(
+        cap,
+        Capability::GracefulRestart(gr) if gr.time == 120 && gr.families.len() == 2
+    )));
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let mut caps = full_caps();
+    caps.push(Capability::GracefulRestart(GracefulRestart {
+        flags: 0,
+        time: 90,
+        families: vec![],
+    }));
+    fsm.handle(Event::Received(peer_open(65001, 90, caps), vec![]), t);
+    fsm.handle(Event::Received(Message::Keepalive, vec![]), t);
+    let n = Notification::administrative_shutdown("restart");
+    let a = fsm.handle(Event::StopForRestart(n.clone()), t);
+    assert_eq!(
+        a,
+        vec![
+            Action::Disconnect,
+            Action::SessionDown(DownReason::GracefulRestart)
+        ]
+    );
+    // Without the peer's capability, a restart stop sends the NOTIFICATION.
+    let mut fsm = Fsm::new(c);
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    fsm.handle(
+        Event::Received(peer_open(65001, 90, full_caps()), vec![]),
+        t,
+    );
+    fsm.handle(Event::Received(Message::Keepalive, vec![]), t);
+    let a = fsm.handle(Event::StopForRestart(n.clone()), t);
+    assert_eq!(a[0], Action::Send(Message::Notification(n)));
+}
+
+#[test]
+fn asn4_disabled_is_not_advertised_nor_negotiated() {
+    let t = Instant::now();
+    let mut c = config(false);
+    c.four_octet_as = false;
+    let mut fsm = Fsm::new(c);
+    assert!(
+        !fsm.open_message()
+            .capabilities
+            .iter()
+            .any(|cap| matches!(cap, Capability::FourOctetAs(_)))
+    );
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    fsm.handle(
+        Event::Received(peer_open(65001, 90, full_caps()), vec![]),
+        t,
+    );
+    assert!(!fsm.negotiated().unwrap().four_octet_as);
 }

@@ -1,0 +1,198 @@
+//! Neighbor statements that change the session rather than the routes: graceful restart,
+//! TCP MD5, TTL security, and ExaBGP's `capability { }` block.
+
+use super::ConfigError;
+use super::lexer::{Position, Token, TokenKind};
+use super::model::SessionOptions;
+use super::parser::Parser;
+use super::values::{self, ValueError};
+
+/// RFC 4724 §3: the restart time is 12 bits.
+const MAX_RESTART_TIME: u64 = 4095;
+/// ExaBGP's default restart time when `graceful-restart;` gives none.
+pub const DEFAULT_RESTART_TIME: u16 = 120;
+/// Linux TCP_MD5SIG_MAXKEYLEN.
+const MAX_MD5_KEY: usize = 80;
+
+/// The keywords this module handles inside a neighbor block.
+pub const KEYWORDS: &[&str] = &[
+    "graceful-restart",
+    "md5-password",
+    "md5-base64",
+    "outgoing-ttl",
+    "incoming-ttl",
+    "capability",
+];
+
+/// What the statements said, with the position needed to report a bad base64 password.
+#[derive(Default)]
+pub(super) struct OptionStatements {
+    options: SessionOptions,
+    md5_at: Option<Position>,
+}
+
+/// Parses one statement whose keyword is in [`KEYWORDS`], including its `;`.
+pub(super) fn parse(
+    p: &mut Parser,
+    kw: &Token,
+    block: &str,
+    statements: &mut OptionStatements,
+) -> Result<(), ConfigError> {
+    let o = &mut statements.options;
+    match kw.text.as_str() {
+        "graceful-restart" => {
+            o.graceful_restart = Some(restart_time(p)?);
+            p.expect_semicolon("graceful-restart")
+        }
+        "md5-password" => {
+            let token = p.advance();
+            if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word) || token.text.is_empty() {
+                return Err(p.unexpected(&token, "a password after md5-password"));
+            }
+            if token.text.len() > MAX_MD5_KEY {
+                return Err(p.error_at(
+                    token.position,
+                    format!(
+                        "md5-password is {} bytes, expected at most {MAX_MD5_KEY}",
+                        token.text.len()
+                    ),
+                ));
+            }
+            statements.md5_at = Some(token.position);
+            o.md5_password = Some(token.text.into_bytes());
+            p.expect_semicolon("md5-password value")
+        }
+        "md5-base64" => {
+            o.md5_base64 = boolean(p, "md5-base64")?;
+            p.expect_semicolon("md5-base64 value")
+        }
+        "outgoing-ttl" | "incoming-ttl" => {
+            let (ttl, _) = p.value(&kw.text, |t| values::number_in(t, 1, 255, "1..255"))?;
+            if kw.text == "outgoing-ttl" {
+                o.outgoing_ttl = Some(ttl as u8);
+            } else {
+                o.incoming_ttl = Some(ttl as u8);
+            }
+            p.expect_semicolon(&format!("{} value", kw.text))
+        }
+        _ => parse_capability_block(p, block, o),
+    }
+}
+
+fn restart_time(p: &mut Parser) -> Result<u16, ConfigError> {
+    if p.peek().kind == TokenKind::Semicolon {
+        return Ok(DEFAULT_RESTART_TIME);
+    }
+    let (t, _) = p.value("graceful-restart", |t| {
+        values::number_in(t, 0, MAX_RESTART_TIME, "0..4095 seconds")
+    })?;
+    Ok(t as u16)
+}
+
+/// `true`/`enable` or `false`/`disable`; a bare keyword (`;` next) means true.
+fn boolean(p: &mut Parser, statement: &str) -> Result<bool, ConfigError> {
+    if p.peek().kind == TokenKind::Semicolon {
+        return Ok(true);
+    }
+    let expected = format!("'true', 'false', 'enable', 'disable' or ';' after {statement}");
+    let token = p.expect_word(&expected)?;
+    match token.text.as_str() {
+        "true" | "enable" => Ok(true),
+        "false" | "disable" => Ok(false),
+        _ => Err(p.unexpected(&token, &expected)),
+    }
+}
+
+/// ExaBGP's `capability { graceful-restart N; asn4 enable; route-refresh; }`.
+fn parse_capability_block(
+    p: &mut Parser,
+    owner: &str,
+    o: &mut SessionOptions,
+) -> Result<(), ConfigError> {
+    let block = format!("the capability block of {owner}");
+    let open = p.open_block("capability")?;
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        match kw.text.as_str() {
+            "graceful-restart" => o.graceful_restart = Some(restart_time(p)?),
+            "asn4" => o.four_octet_as = boolean(p, "asn4")?,
+            "route-refresh" => o.route_refresh = boolean(p, "route-refresh")?,
+            other => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "unsupported capability '{other}' in {block} (expected graceful-restart, asn4 or route-refresh)"
+                    ),
+                ));
+            }
+        }
+        p.expect_semicolon(&format!("capability {}", kw.text))?;
+    }
+    Ok(())
+}
+
+/// Applies `md5-base64` to the password once the whole block is read.
+pub(super) fn finish(p: &Parser, s: OptionStatements) -> Result<SessionOptions, ConfigError> {
+    let mut o = s.options;
+    if o.md5_base64
+        && let (Some(password), Some(at)) = (&o.md5_password, s.md5_at)
+    {
+        let decoded = base64_decode(password).map_err(|e| {
+            p.error_at(
+                at,
+                format!("md5-password is not valid base64 (md5-base64 is set): {e}"),
+            )
+        })?;
+        o.md5_password = Some(decoded);
+    }
+    Ok(o)
+}
+
+/// Standard base64 (RFC 4648 §4), padding optional. Small enough not to need a dependency.
+fn base64_decode(text: &[u8]) -> Result<Vec<u8>, ValueError> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let body: Vec<u8> = text.iter().copied().take_while(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            let v = value(c).ok_or(ValueError::Malformed {
+                expected: "base64 characters (A-Z a-z 0-9 + /)",
+            })?;
+            acc |= v << (18 - 6 * i);
+        }
+        let bytes = acc.to_be_bytes();
+        match chunk.len() {
+            4 => out.extend_from_slice(&bytes[1..4]),
+            3 => out.extend_from_slice(&bytes[1..3]),
+            2 => out.push(bytes[1]),
+            _ => {
+                return Err(ValueError::Malformed {
+                    expected: "base64 of a whole number of bytes",
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(base64_decode(b"c2VjcmV0").unwrap(), b"secret");
+        assert_eq!(base64_decode(b"c2VjcmV0MQ==").unwrap(), b"secret1");
+        assert_eq!(base64_decode(b"c2VjcmV0MTI").unwrap(), b"secret12");
+        assert!(base64_decode(b"c2V*").is_err());
+    }
+}
