@@ -25,8 +25,12 @@ use crate::wire::notification::Notification;
 /// How often the thread wakes up to look at its channel and timers when the peer is quiet.
 const TICK: Duration = Duration::from_millis(50);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A write that makes no progress for this long means the peer is gone.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A blocked write wakes up this often to read what the peer sends meanwhile.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// A peer that accepts no byte of ours for this long is gone.
+const WRITE_STALL: Duration = Duration::from_secs(90);
+/// At most this much unhandled input is buffered while a write waits.
+const MAX_BUFFERED_INPUT: usize = 1024 * 1024;
 /// UPDATEs are written in batches of about this size, checking timers and reading in between.
 const WRITE_BATCH: usize = 64 * 1024;
 
@@ -107,8 +111,23 @@ fn run(spec: PeerSpec, rx: Receiver<PeerCommand>, routes: Arc<RouteSet>, status:
             return;
         };
         let mut session = Session::new(&spec, stream, &rx, desired.clone(), &status);
-        let outcome = session.run();
-        desired = session.desired;
+        // A bug must cost one session, not the process: the panic is logged and the
+        // neighbor reconnects, while every other neighbor carries on.
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.run()))
+        {
+            Ok(o) => o,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                error!("neighbor {name}: internal error, session dropped and restarted: {what}");
+                note_error(&status, format!("internal error: {what}"));
+                Outcome::Down { established: false }
+            }
+        };
+        desired = session.desired.clone();
         set_state(&status, State::Idle);
         match outcome {
             Outcome::Shutdown => {
@@ -470,11 +489,54 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Option<Event> {
-        match self.stream.write_all(bytes) {
-            Ok(()) => None,
-            Err(e) => Some(Event::ConnectionLost(format!("write failed: {e}"))),
+    /// Writes all of `bytes`. A slow reader is fine as long as it makes progress: the write
+    /// fails only after [`WRITE_STALL`] without a single byte accepted. Bytes the peer sends
+    /// meanwhile are buffered (not handled: we may be in the middle of a message).
+    fn write(&mut self, mut bytes: &[u8]) -> Option<Event> {
+        let mut last_progress = Instant::now();
+        while !bytes.is_empty() {
+            match self.stream.write(bytes) {
+                Ok(0) => return Some(Event::ConnectionLost("peer closed the connection".into())),
+                Ok(n) => {
+                    bytes = &bytes[n..];
+                    last_progress = Instant::now();
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if last_progress.elapsed() >= WRITE_STALL {
+                        return Some(Event::ConnectionLost(format!(
+                            "the peer accepted nothing for {} s",
+                            WRITE_STALL.as_secs()
+                        )));
+                    }
+                    self.buffer_input();
+                }
+                Err(e) => return Some(Event::ConnectionLost(format!("write failed: {e}"))),
+            }
         }
+        None
+    }
+
+    /// Moves what the peer sent into the inbox without handling it, so that its socket buffer
+    /// never fills while we wait to write.
+    fn buffer_input(&mut self) {
+        if self.stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.stream.read(&mut buf) {
+            if n == 0 || self.inbox.len() > MAX_BUFFERED_INPUT {
+                break;
+            }
+            self.inbox.extend_from_slice(&buf[..n]);
+        }
+        let _ = self.stream.set_nonblocking(false);
     }
 
     fn session_up(&mut self, neg: Negotiated) {
@@ -590,6 +652,7 @@ impl<'a> Session<'a> {
                 return false;
             }
             self.event(Event::Sent);
+            self.received(&[]);
             self.poll_peer();
             if !self.connected {
                 return false;
