@@ -18,7 +18,7 @@ use crate::config::{self, Config, NeighborConfig};
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
-use crate::session::peer::{self, PeerCommand, PeerSpec, SharedStatus};
+use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus};
 use crate::session::socket::{self, SocketOptions};
 use crate::wire::notification::{Notification, code, subcode};
 
@@ -42,7 +42,7 @@ struct Neighbor {
     config: NeighborConfig,
     /// What the neighbor thread was last told to announce.
     routes: Arc<RouteSet>,
-    tx: Sender<PeerCommand>,
+    tx: PeerHandle,
     handle: JoinHandle<()>,
     status: SharedStatus,
 }
@@ -246,7 +246,7 @@ impl Manager {
         };
         match self.neighbors.get(&from.ip()) {
             Some(n) => {
-                if n.tx.send(PeerCommand::Incoming(stream)).is_err() {
+                if !n.tx.send(PeerCommand::Incoming(stream)) {
                     warn!(
                         "neighbor {}: thread has ended; connection dropped",
                         from.ip()

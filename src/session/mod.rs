@@ -4,3 +4,4 @@ pub mod backoff;
 pub mod fsm;
 pub mod peer;
 pub mod socket;
+pub mod waker;

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -14,6 +15,7 @@ use log::{debug, error, info, warn};
 use super::backoff::Backoff;
 use super::fsm::{Action, Event, Fsm, Negotiated, SessionConfig, State};
 use super::socket::{self, SocketOptions};
+use super::waker::{self, WakeReceiver, Waker};
 use crate::rib::packer::{self, SessionParams, split_messages};
 use crate::rib::route_set::RouteSet;
 use crate::rib::selfcheck;
@@ -22,8 +24,11 @@ use crate::wire::family::Family;
 use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message};
 use crate::wire::notification::Notification;
 
-/// How often the thread wakes up to look at its channel and timers when the peer is quiet.
+/// Read timeout of the socket: reads happen only when poll says data is there, so this is
+/// a safety net, not a tick.
 const TICK: Duration = Duration::from_millis(50);
+/// The longest a neighbor thread sleeps with nothing to do (a safety net as well).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A blocked write wakes up this often to read what the peer sends meanwhile.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -72,12 +77,30 @@ pub struct PeerStatus {
 
 pub type SharedStatus = Arc<Mutex<PeerStatus>>;
 
+/// How the manager talks to a neighbor thread: the channel, and the waker that gets the
+/// thread out of `poll()` to read it.
+#[derive(Clone, Debug)]
+pub struct PeerHandle {
+    tx: Sender<PeerCommand>,
+    waker: Waker,
+}
+
+impl PeerHandle {
+    /// Queues `cmd`; `false` when the thread has ended.
+    pub fn send(&self, cmd: PeerCommand) -> bool {
+        let sent = self.tx.send(cmd).is_ok();
+        self.waker.wake();
+        sent
+    }
+}
+
 /// Starts the thread for one neighbor.
 pub fn spawn(
     spec: PeerSpec,
     routes: Arc<RouteSet>,
-) -> io::Result<(Sender<PeerCommand>, JoinHandle<()>, SharedStatus)> {
+) -> io::Result<(PeerHandle, JoinHandle<()>, SharedStatus)> {
     let (tx, rx) = crossbeam_channel::unbounded();
+    let (waker, wake) = waker::pair()?;
     let status = Arc::new(Mutex::new(PeerStatus {
         state: State::Idle,
         established_since: None,
@@ -88,8 +111,8 @@ pub fn spawn(
     let shared = status.clone();
     let handle = std::thread::Builder::new()
         .name(format!("peer {}", spec.peer.ip()))
-        .spawn(move || run(spec, rx, routes, shared))?;
-    Ok((tx, handle, status))
+        .spawn(move || run(spec, rx, wake, routes, shared))?;
+    Ok((PeerHandle { tx, waker }, handle, status))
 }
 
 /// How a connection ended.
@@ -100,7 +123,13 @@ enum Outcome {
     Down { established: bool },
 }
 
-fn run(spec: PeerSpec, rx: Receiver<PeerCommand>, routes: Arc<RouteSet>, status: SharedStatus) {
+fn run(
+    spec: PeerSpec,
+    rx: Receiver<PeerCommand>,
+    mut wake: WakeReceiver,
+    routes: Arc<RouteSet>,
+    status: SharedStatus,
+) {
     let name = spec.peer.ip();
     let mut desired = routes;
     let mut backoff = Backoff::default();
@@ -110,7 +139,7 @@ fn run(spec: PeerSpec, rx: Receiver<PeerCommand>, routes: Arc<RouteSet>, status:
             info!("neighbor {name}: stopped");
             return;
         };
-        let mut session = Session::new(&spec, stream, &rx, desired.clone(), &status);
+        let mut session = Session::new(&spec, &mut wake, stream, &rx, desired.clone(), &status);
         // A bug must cost one session, not the process: the panic is logged and the
         // neighbor reconnects, while every other neighbor carries on.
         let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.run()))
@@ -235,6 +264,7 @@ fn obtain_connection(
 /// One TCP connection's life.
 struct Session<'a> {
     spec: &'a PeerSpec,
+    wake: &'a mut WakeReceiver,
     fsm: Fsm,
     stream: TcpStream,
     rx: &'a Receiver<PeerCommand>,
@@ -257,6 +287,7 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn new(
         spec: &'a PeerSpec,
+        wake: &'a mut WakeReceiver,
         stream: TcpStream,
         rx: &'a Receiver<PeerCommand>,
         desired: Arc<RouteSet>,
@@ -264,6 +295,7 @@ impl<'a> Session<'a> {
     ) -> Session<'a> {
         Session {
             spec,
+            wake,
             fsm: Fsm::new(spec.session.clone()),
             stream,
             rx,
@@ -297,9 +329,21 @@ impl<'a> Session<'a> {
         self.event(Event::Connected);
         set_state(self.status, self.fsm.state());
         let mut buf = vec![0u8; 64 * 1024];
+        self.wake.drain();
         while self.connected {
             if let Some(outcome) = self.serve_commands() {
                 return outcome;
+            }
+            // Sleep until the peer sends, the manager has a command, or a timer is due.
+            let timeout = self
+                .fsm
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()))
+                .unwrap_or(IDLE_WAIT)
+                .min(IDLE_WAIT);
+            if !self.wake.wait(self.stream.as_raw_fd(), timeout).socket {
+                self.event(Event::Tick);
+                continue;
             }
             match self.stream.read(&mut buf) {
                 Ok(0) => self.event(Event::ConnectionLost("peer closed the connection".into())),

@@ -1,0 +1,112 @@
+//! Wakes a neighbor thread that sleeps in `poll()` on its socket when the manager has put a
+//! command in its channel: a pipe whose read end the thread polls beside the socket. An idle
+//! neighbor thus sleeps until the peer sends, a timer is due, or there is work.
+
+use std::io::{self, PipeReader, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with flags read from it.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The manager's side.
+#[derive(Clone, Debug)]
+pub struct Waker(Arc<PipeWriter>);
+
+/// The neighbor thread's side.
+#[derive(Debug)]
+pub struct WakeReceiver(PipeReader);
+
+pub fn pair() -> io::Result<(Waker, WakeReceiver)> {
+    let (r, w) = io::pipe()?;
+    set_nonblocking(r.as_raw_fd())?;
+    set_nonblocking(w.as_raw_fd())?;
+    Ok((Waker(Arc::new(w)), WakeReceiver(r)))
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        // A full pipe already means "wake up"; nothing else can go wrong that matters.
+        let _ = (&*self.0).write(&[1]);
+    }
+}
+
+/// What woke a [`wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    pub socket: bool,
+    pub commands: bool,
+}
+
+impl WakeReceiver {
+    /// Empties the pipe.
+    pub fn drain(&mut self) {
+        let mut buf = [0u8; 256];
+        while matches!(self.0.read(&mut buf), Ok(n) if n > 0) {}
+    }
+
+    /// Sleeps until `socket` is readable, a wake-up arrives, or `timeout` passes.
+    pub fn wait(&mut self, socket: RawFd, timeout: Duration) -> Readiness {
+        let mut fds = [
+            libc::pollfd {
+                fd: socket,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: self.0.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: `fds` is a valid array of two pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n <= 0 {
+            return Readiness {
+                socket: false,
+                commands: false,
+            };
+        }
+        let ready = |f: &libc::pollfd| f.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
+        let r = Readiness {
+            socket: ready(&fds[0]),
+            commands: ready(&fds[1]),
+        };
+        if r.commands {
+            self.drain();
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn wait_returns_on_wake_and_times_out_otherwise() {
+        let (w, mut r) = pair().unwrap();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let t = Instant::now();
+        let ready = r.wait(a.as_raw_fd(), Duration::from_millis(30));
+        assert!(!ready.socket && !ready.commands);
+        assert!(t.elapsed() >= Duration::from_millis(25));
+        w.wake();
+        w.wake();
+        let ready = r.wait(a.as_raw_fd(), Duration::from_secs(5));
+        assert!(ready.commands && !ready.socket);
+        // Drained: the next wait times out.
+        assert!(!r.wait(a.as_raw_fd(), Duration::from_millis(1)).commands);
+    }
+}
