@@ -6,6 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod bgpinject;
+pub mod bird;
+
 use std::fmt;
 use std::path::Path;
 use std::process::Command;
