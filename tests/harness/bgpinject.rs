@@ -1,0 +1,113 @@
+//! The bgpinject binary under test, run in the foreground with its config in its own temp dir
+//! and its stderr captured to a log file.
+//!
+//! The binary path comes from the test crate: `env!("CARGO_BIN_EXE_bgpinject")`.
+
+use super::wait_for;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+use tempfile::TempDir;
+
+pub struct Bgpinject {
+    pub config: PathBuf,
+    pub log_file: PathBuf,
+    child: Option<Child>,
+    dir: TempDir,
+}
+
+impl Bgpinject {
+    /// Writes `config_text` and starts `BIN --log-level LEVEL CONFIG`.
+    pub fn start(bin: impl AsRef<Path>, config_text: &str, log_level: &str) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("bgpinject-")
+            .tempdir()
+            .expect("temp dir for bgpinject");
+        let config = dir.path().join("bgpinject.conf");
+        let log_file = dir.path().join("bgpinject.log");
+        fs::write(&config, config_text).expect("write bgpinject config");
+        let log = fs::File::create(&log_file).expect("bgpinject log file");
+        let child = Command::new(bin.as_ref())
+            .arg("--log-level")
+            .arg(log_level)
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.as_ref().display()));
+        Bgpinject {
+            config,
+            log_file,
+            child: Some(child),
+            dir,
+        }
+    }
+
+    /// Runs `BIN --check CONFIG`: (success, stdout + stderr).
+    pub fn check(bin: impl AsRef<Path>, config_text: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("bgpinject.conf");
+        fs::write(&config, config_text).expect("write bgpinject config");
+        let out = Command::new(bin.as_ref())
+            .arg("--check")
+            .arg(&config)
+            .output()
+            .expect("run bgpinject --check");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// `None` while running, the exit status once it has exited.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Sends SIGTERM and waits up to 10 s; kills it after that. Returns the exit status
+    /// (`None` when it had to be killed or was already stopped).
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let status = wait_for(Duration::from_secs(10), || child.try_wait().ok().flatten());
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        status
+    }
+
+    /// Everything it has logged so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Bgpinject {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
