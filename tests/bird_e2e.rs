@@ -5,8 +5,9 @@
 //! Each test has its own addresses and ports so that they run in parallel. BIRD is passive;
 //! bgpinject connects with `connect PORT;`.
 //!
-//! Assumption: a configured `local-preference` is sent on eBGP too (as ExaBGP does); BIRD is
-//! told to accept it (`allow bgp_local_pref on`).
+//! LOCAL_PREF follows RFC 4271 §5.1.5 (README, "Choices"): a configured `local-preference` is
+//! sent on iBGP only (100 when none is configured) and never on eBGP. BIRD is told to accept a
+//! LOCAL_PREF from eBGP (`allow bgp_local_pref on`) so that one sent by mistake would show.
 
 mod harness;
 
@@ -105,7 +106,9 @@ fn generate(ipv6: bool, i: usize, session: &Session) -> ConfiguredRoute {
     if i % 4 != 2 {
         let lp = 100 + n * 3;
         let _ = write!(line, " local-preference {lp}");
-        expected.local_pref = Some(lp);
+        if session.ibgp() {
+            expected.local_pref = Some(lp);
+        }
     } else if session.ibgp() {
         expected.local_pref = Some(100);
     }
