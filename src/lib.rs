@@ -3,4 +3,5 @@
 pub mod config;
 pub mod rib;
 pub mod session;
+pub mod testvec;
 pub mod wire;
