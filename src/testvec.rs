@@ -112,7 +112,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     if let Some(bad) = digits.iter().find(|b| !b.is_ascii_hexdigit()) {
         return Err(format!("`{}` is not a hex digit", *bad as char));
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", digits.len()));
     }
     Ok(digits
