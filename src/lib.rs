@@ -1,5 +1,6 @@
 //! bgpinject: a BGP route injector.
 
+pub mod cli;
 pub mod config;
 pub mod rib;
 pub mod session;

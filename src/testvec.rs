@@ -303,3 +303,64 @@ mod tests {
         assert_eq!(e.kind, VectorErrorKind::NotKeyValue);
     }
 }
+
+/// A vector file that could not be read or parsed.
+#[derive(Debug)]
+pub enum LoadError {
+    Io {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    Parse {
+        path: std::path::PathBuf,
+        error: VectorError,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            LoadError::Parse { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn vec_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    let mut paths = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            vec_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "vec") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Every vector in every `*.vec` file under `root`, in path order, with its file.
+pub fn load_tree(root: &std::path::Path) -> Result<Vec<(std::path::PathBuf, Vector)>, LoadError> {
+    let mut files = Vec::new();
+    vec_files(root, &mut files).map_err(|error| LoadError::Io {
+        path: root.to_path_buf(),
+        error,
+    })?;
+    let mut out = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|error| LoadError::Io {
+            path: path.clone(),
+            error,
+        })?;
+        let vectors = parse(&text).map_err(|error| LoadError::Parse {
+            path: path.clone(),
+            error,
+        })?;
+        out.extend(vectors.into_iter().map(|v| (path.clone(), v)));
+    }
+    Ok(out)
+}

@@ -15,33 +15,10 @@ use bgpinject::wire::message::{
 /// The number of vectors committed: deleting vectors fails the test. Bump it when adding.
 const MIN_VECTORS: usize = 275;
 
-fn vec_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            vec_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "vec") {
-            out.push(p);
-        }
-    }
-}
-
 /// All vectors with the file they came from.
-pub fn load_all() -> Vec<(PathBuf, Vector)> {
+fn load_all() -> Vec<(PathBuf, Vector)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors");
-    let mut files = Vec::new();
-    vec_files(&root, &mut files);
-    let mut out = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
-        let vectors = testvec::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        out.extend(vectors.into_iter().map(|v| (file.clone(), v)));
-    }
-    out
+    testvec::load_tree(&root).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn rank(a: &ErrorAction) -> u8 {

@@ -1,0 +1,3 @@
+//! Subcommands that are not the daemon.
+
+pub mod decode;
