@@ -499,8 +499,10 @@ pub fn decode_attribute(
                 )),
             ));
         }
+        // The extended-length bit describes this encoding, not the attribute: drop it so
+        // that re-encoding a short value does not change the decoded flags.
         return Ok(PathAttribute::Unknown {
-            flags,
+            flags: flags & !flag::EXTENDED_LENGTH,
             code,
             value: value.to_vec(),
         });
@@ -622,7 +624,7 @@ pub fn decode_attribute(
         tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset)?),
         tc::MP_UNREACH_NLRI => PathAttribute::MpUnreach(decode_mp_unreach(value, offset)?),
         _ => PathAttribute::Unknown {
-            flags,
+            flags: flags & !flag::EXTENDED_LENGTH,
             code,
             value: value.to_vec(),
         },

@@ -270,3 +270,27 @@ impl ParsePrefix for str {
         super::prefix::Prefix::new(a.parse().unwrap(), l.parse().unwrap()).unwrap()
     }
 }
+
+#[test]
+fn unknown_attribute_forgets_the_extended_length_bit_so_it_round_trips() {
+    // Unknown optional transitive 99 sent with extended length for a 1-octet value.
+    let bytes = msg(2, "0000 0005 d06300 0101");
+    let (m, problems) = Message::decode(&bytes, DecodeContext::default()).unwrap();
+    assert!(problems.is_empty());
+    let Message::Update(u) = &m else {
+        panic!("not an UPDATE")
+    };
+    assert_eq!(
+        u.attributes,
+        vec![PathAttribute::Unknown {
+            flags: 0xC0,
+            code: 99,
+            value: vec![1]
+        }]
+    );
+    let again = m.encode(CTX4);
+    assert_eq!(
+        Message::decode(&again, DecodeContext::default()).unwrap().0,
+        m
+    );
+}
