@@ -7,5 +7,6 @@ pub mod pidfile;
 pub mod reload_plan;
 pub mod rib;
 pub mod session;
+pub mod testvec;
 pub mod watch;
 pub mod wire;

@@ -64,7 +64,8 @@ fn usage(o: &Options) -> String {
         "Usage: bgpinject [OPTIONS] CONFIG\n       \
          bgpinject --check --diff OLD NEW\n       \
          bgpinject --reload --pid-file FILE\n       \
-         bgpinject encode [--neighbor IP] [--as2] CONFIG\n\n\
+         bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
+         bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr. SIGHUP or SIGUSR1 reloads CONFIG;\n\
          SIGTERM or SIGINT sends Cease to every peer and exits.",
@@ -181,6 +182,7 @@ fn subcommand(args: &[String]) -> Option<u8> {
     let (first, rest) = args.split_first()?;
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
+        "decode" => bgpinject::cli::decode::run(rest),
         _ => return None,
     };
     Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))

@@ -77,7 +77,8 @@ impl WakeReceiver {
                 commands: false,
             };
         }
-        let ready = |f: &libc::pollfd| f.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
+        let ready =
+            |f: &libc::pollfd| f.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
         let r = Readiness {
             socket: ready(&fds[0]),
             commands: ready(&fds[1]),

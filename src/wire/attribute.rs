@@ -274,13 +274,22 @@ impl PathAttribute {
 
     /// Appends the whole attribute: flags, type, length (extended when over 255), value.
     pub fn emit(&self, ctx: AttributeContext, out: &mut Vec<u8>) {
+        self.emit_with(ctx, 0, out);
+    }
+
+    /// Like [`emit`](Self::emit), always with a two-octet length.
+    pub fn emit_long(&self, ctx: AttributeContext, out: &mut Vec<u8>) {
+        self.emit_with(ctx, flag::EXTENDED_LENGTH, out);
+    }
+
+    fn emit_with(&self, ctx: AttributeContext, extra_flags: u8, out: &mut Vec<u8>) {
         let mut value = Vec::new();
         self.emit_value(ctx, &mut value);
         let base_flags = match self {
             PathAttribute::Unknown { flags, .. } => flags & !flag::EXTENDED_LENGTH,
             other => info(other.code()).map(|i| i.flags).unwrap_or(OPTIONAL),
         };
-        emit_raw(base_flags, self.code(), &value, out);
+        emit_raw(base_flags | extra_flags, self.code(), &value, out);
     }
 
     fn emit_value(&self, ctx: AttributeContext, out: &mut Vec<u8>) {
@@ -362,9 +371,10 @@ pub fn as2(asn: u32) -> u16 {
     u16::try_from(asn).unwrap_or(super::aspath::AS_TRANS as u16)
 }
 
-/// Appends flags, type and length (extended length when the value is over 255 octets).
+/// Appends flags, type and length: two octets when the value is over 255 octets or `flags`
+/// asks for the extended length.
 pub fn emit_raw(flags: u8, code: u8, value: &[u8], out: &mut Vec<u8>) {
-    if value.len() > 255 {
+    if value.len() > 255 || flags & flag::EXTENDED_LENGTH != 0 {
         out.push(flags | flag::EXTENDED_LENGTH);
         out.push(code);
         out.extend_from_slice(&(value.len() as u16).to_be_bytes());
@@ -499,8 +509,10 @@ pub fn decode_attribute(
                 )),
             ));
         }
+        // The extended-length bit describes this encoding, not the attribute: drop it so
+        // that re-encoding a short value does not change the decoded flags.
         return Ok(PathAttribute::Unknown {
-            flags,
+            flags: flags & !flag::EXTENDED_LENGTH,
             code,
             value: value.to_vec(),
         });
@@ -622,7 +634,7 @@ pub fn decode_attribute(
         tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset)?),
         tc::MP_UNREACH_NLRI => PathAttribute::MpUnreach(decode_mp_unreach(value, offset)?),
         _ => PathAttribute::Unknown {
-            flags,
+            flags: flags & !flag::EXTENDED_LENGTH,
             code,
             value: value.to_vec(),
         },

@@ -82,9 +82,11 @@ fn emit_family(f: Family, out: &mut Vec<u8>) {
     out.push(f.safi.to_u8());
 }
 
-fn short_string(r: &mut Reader) -> Result<String, Truncated> {
+/// A length-prefixed string; `None` when it is not UTF-8 (the capability is then kept raw,
+/// because a lossy conversion would not re-encode to the same value).
+fn short_string(r: &mut Reader) -> Result<Option<String>, Truncated> {
     let len = r.u8()? as usize;
-    Ok(String::from_utf8_lossy(r.bytes(len)?).into_owned())
+    Ok(String::from_utf8(r.bytes(len)?.to_vec()).ok())
 }
 
 impl Capability {
@@ -116,6 +118,10 @@ impl Capability {
     }
 
     fn decode_known(cap: u8, value: &[u8]) -> Result<Capability, Truncated> {
+        let unknown = || Capability::Unknown {
+            code: cap,
+            value: value.to_vec(),
+        };
         let mut r = Reader::new(value);
         let parsed = match cap {
             code::MULTIPROTOCOL if value.len() == 4 => Capability::Multiprotocol(family(&mut r)?),
@@ -173,12 +179,14 @@ impl Capability {
                 }
                 Capability::LongLivedGracefulRestart(v)
             }
-            code::FQDN => {
-                let hostname = short_string(&mut r)?;
-                let domain = short_string(&mut r)?;
-                Capability::Fqdn { hostname, domain }
-            }
-            code::SOFTWARE_VERSION => Capability::SoftwareVersion(short_string(&mut r)?),
+            code::FQDN => match (short_string(&mut r)?, short_string(&mut r)?) {
+                (Some(hostname), Some(domain)) => Capability::Fqdn { hostname, domain },
+                _ => return Ok(unknown()),
+            },
+            code::SOFTWARE_VERSION => match short_string(&mut r)? {
+                Some(v) => Capability::SoftwareVersion(v),
+                None => return Ok(unknown()),
+            },
             _ => {
                 return Ok(Capability::Unknown {
                     code: cap,
@@ -311,5 +319,22 @@ impl fmt::Display for Capability {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_utf8_hostname_is_kept_raw_so_it_round_trips() {
+        let mut value = vec![100];
+        value.extend_from_slice(&[0xFF; 100]);
+        value.push(0);
+        let cap = Capability::decode(code::FQDN, &value);
+        assert!(matches!(cap, Capability::Unknown { .. }));
+        let mut again = Vec::new();
+        cap.emit_value(&mut again);
+        assert_eq!(again, value);
     }
 }

@@ -109,3 +109,65 @@ impl fmt::Display for Family {
         }
     }
 }
+
+/// The one place family names are spelled: test-vector expectations, `decode --json` and
+/// `context.add_path` all use these. A family not listed is `afi-N-safi-M`.
+const FAMILY_NAMES: &[(Afi, Safi, &str)] = &[
+    (Afi::Ipv4, Safi::Unicast, "ipv4-unicast"),
+    (Afi::Ipv6, Safi::Unicast, "ipv6-unicast"),
+    (Afi::Ipv4, Safi::Multicast, "ipv4-multicast"),
+    (Afi::Ipv6, Safi::Multicast, "ipv6-multicast"),
+    (Afi::Ipv4, Safi::MplsLabel, "ipv4-labeled-unicast"),
+    (Afi::Ipv6, Safi::MplsLabel, "ipv6-labeled-unicast"),
+    (Afi::Ipv4, Safi::MplsVpn, "ipv4-mpls-vpn"),
+    (Afi::Ipv6, Safi::MplsVpn, "ipv6-mpls-vpn"),
+    (Afi::Ipv4, Safi::FlowSpec, "ipv4-flowspec"),
+    (Afi::Ipv6, Safi::FlowSpec, "ipv6-flowspec"),
+    (Afi::Ipv4, Safi::FlowSpecVpn, "ipv4-flowspec-vpn"),
+    (Afi::Ipv6, Safi::FlowSpecVpn, "ipv6-flowspec-vpn"),
+];
+
+impl Family {
+    /// The stable name: `ipv4-unicast`, `ipv6-flowspec`, ..., or `afi-N-safi-M`.
+    pub fn name(&self) -> String {
+        FAMILY_NAMES
+            .iter()
+            .find(|(a, s, _)| *a == self.afi && *s == self.safi)
+            .map(|(_, _, n)| (*n).to_string())
+            .unwrap_or_else(|| format!("afi-{}-safi-{}", self.afi.to_u16(), self.safi.to_u8()))
+    }
+
+    /// The inverse of [`Family::name`].
+    pub fn from_name(name: &str) -> Option<Family> {
+        if let Some((a, s, _)) = FAMILY_NAMES.iter().find(|(_, _, n)| *n == name) {
+            return Some(Family::new(*a, *s));
+        }
+        let rest = name.strip_prefix("afi-")?;
+        let (afi, safi) = rest.split_once("-safi-")?;
+        Some(Family::new(
+            Afi::from_u16(afi.parse().ok()?),
+            Safi::from_u8(safi.parse().ok()?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in [
+            Family::IPV4_UNICAST,
+            Family::new(Afi::Ipv6, Safi::FlowSpec),
+            Family::new(Afi::Unknown(25), Safi::Unknown(70)),
+        ] {
+            assert_eq!(Family::from_name(&f.name()), Some(f), "{}", f.name());
+        }
+        assert_eq!(
+            Family::from_name("ipv4-mpls-vpn").map(|f| f.safi),
+            Some(Safi::MplsVpn)
+        );
+        assert_eq!(Family::from_name("ipv5-unicast"), None);
+    }
+}

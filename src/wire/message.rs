@@ -103,6 +103,11 @@ pub fn frame(buf: &[u8], max_len: usize) -> Result<Option<usize>, DecodeError> {
     };
     let ulen = len as usize;
     let exact = matches!(header[18], message_type::KEEPALIVE);
+    // RFC 8654 §4: OPEN and KEEPALIVE stay within 4096 even with extended messages.
+    let max_len = match header[18] {
+        message_type::OPEN | message_type::KEEPALIVE => max_len.min(MAX_MESSAGE_LEN),
+        _ => max_len,
+    };
     if ulen < min || ulen > max_len || (exact && ulen != min) {
         return Err(header_error(
             DecodeErrorKind::BadMessageLength(len),

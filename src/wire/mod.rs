@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod capability;
 pub mod community;
 pub mod error;
+pub mod facts;
 pub mod family;
 pub mod message;
 pub mod notification;

@@ -138,6 +138,7 @@ fn update_round_trips_with_every_attribute() {
             "198.51.100.0/24".parse_prefix(),
             "198.51.100.7/32".parse_prefix(),
         ],
+        long_lengths: vec![],
     };
     round_trip(&Message::Update(update));
 }
@@ -269,4 +270,28 @@ impl ParsePrefix for str {
         let (a, l) = self.split_once('/').unwrap();
         super::prefix::Prefix::new(a.parse().unwrap(), l.parse().unwrap()).unwrap()
     }
+}
+
+#[test]
+fn unknown_attribute_forgets_the_extended_length_bit_so_it_round_trips() {
+    // Unknown optional transitive 99 sent with extended length for a 1-octet value.
+    let bytes = msg(2, "0000 0005 d06300 0101");
+    let (m, problems) = Message::decode(&bytes, DecodeContext::default()).unwrap();
+    assert!(problems.is_empty());
+    let Message::Update(u) = &m else {
+        panic!("not an UPDATE")
+    };
+    assert_eq!(
+        u.attributes,
+        vec![PathAttribute::Unknown {
+            flags: 0xC0,
+            code: 99,
+            value: vec![1]
+        }]
+    );
+    let again = m.encode(CTX4);
+    assert_eq!(
+        Message::decode(&again, DecodeContext::default()).unwrap().0,
+        m
+    );
 }

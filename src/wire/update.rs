@@ -18,6 +18,9 @@ pub struct Update {
     pub attributes: Vec<PathAttribute>,
     /// IPv4 unicast prefixes announced in the classic field.
     pub nlri: Vec<Prefix>,
+    /// Type codes of attributes the sender encoded with a two-octet length although one octet
+    /// would do (BIRD does so for MP_REACH_NLRI), so that re-encoding gives back its bytes.
+    pub long_lengths: Vec<u8>,
 }
 
 /// An UPDATE that decoded, with the errors that did not reset the session
@@ -108,6 +111,7 @@ impl Update {
         let mut problems = Vec::new();
         let mut attributes = Vec::new();
         let mut seen = HashSet::new();
+        let mut long_lengths = Vec::new();
         while !attrs.is_empty() {
             let at = attrs.offset();
             let header = (|| {
@@ -148,7 +152,12 @@ impl Update {
                 continue;
             }
             match decode_attribute(flags, code, value, at, ctx) {
-                Ok(a) => attributes.push(a),
+                Ok(a) => {
+                    if flags & attribute::flag::EXTENDED_LENGTH != 0 && value.len() <= 255 {
+                        long_lengths.push(code);
+                    }
+                    attributes.push(a)
+                }
                 Err(e) if matches!(e.action, ErrorAction::SessionReset(_)) => return Err(e),
                 Err(e) => problems.push(e),
             }
@@ -158,6 +167,7 @@ impl Update {
             withdrawn,
             attributes,
             nlri,
+            long_lengths,
         };
         // RFC 7606 §3 (d): a missing well-known mandatory attribute is treat-as-withdraw,
         // and only matters when something is announced (MP_UNREACH alone needs none).
@@ -188,7 +198,13 @@ impl Update {
         out[wpos..wpos + 2].copy_from_slice(&wlen.to_be_bytes());
         let apos = out.len();
         out.extend_from_slice(&[0, 0]);
-        self.attributes.iter().for_each(|a| a.emit(ctx, out));
+        for a in &self.attributes {
+            if self.long_lengths.contains(&a.code()) {
+                a.emit_long(ctx, out);
+            } else {
+                a.emit(ctx, out);
+            }
+        }
         let alen = (out.len() - apos - 2) as u16;
         out[apos..apos + 2].copy_from_slice(&alen.to_be_bytes());
         self.nlri.iter().for_each(|p| p.emit(out));

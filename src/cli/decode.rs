@@ -1,0 +1,373 @@
+//! `bgpinject decode [--json] [--as2] [HEX...]`: decodes BGP messages given in hex.
+//!
+//! Messages come from the arguments, or from stdin one per line when there are none.
+//! Spaces and colons are ignored; the 16-octet marker may be left out (it is added back
+//! when the first two octets are a length that fits the input without it); the length
+//! and type octets may not. `--as2` decodes AS numbers as 2 octets (no RFC 6793
+//! capability negotiated). Exit status 0 when every message decoded cleanly, 1 otherwise
+//! (bad hex, a message rejected, an UPDATE with RFC 7606 problems), 2 for bad usage.
+//!
+//! By default each message is printed as text (the message's `Display`), followed by one
+//! indented line per problem. With `--json`, each input line gives one JSON object on one
+//! line. Its keys never come from the data:
+//!
+//! - `input`: the hex as given; `length`: octets decoded (after adding a missing marker).
+//! - `type`: `OPEN`, `UPDATE`, `NOTIFICATION`, `KEEPALIVE`, `ROUTE-REFRESH`, or null when
+//!   the header is unreadable.
+//! - OPEN: `version`, `asn` (the 2-octet field), `hold_time`, `router_id`,
+//!   `capabilities`: `[{"code": 1, "text": "multiprotocol ipv4 unicast"}, ...]`.
+//! - UPDATE: `withdrawn`, `nlri` (prefix strings), `end_of_rib` (family name or null),
+//!   `attributes`: `[{"type": "ORIGIN", "code": 1, "flags": 64, "value": ...}, ...]` where
+//!   `flags` are those we would send (the received ones for unknown attributes) and
+//!   `value` is: a string (ORIGIN, NEXT_HOP, ORIGINATOR_ID, unknown attributes as hex),
+//!   a number (MED, LOCAL_PREF), `true` (ATOMIC_AGGREGATE), `{"asn", "address"}`
+//!   (AGGREGATOR, AS4_AGGREGATOR), `{"text", "segments": [{"type", "asns"}]}` (AS_PATH,
+//!   AS4_PATH, segment types `sequence`, `set`, `confed-sequence`, `confed-set`), a list
+//!   of strings (communities `H:L`, extended communities as 16 hex digits, large
+//!   communities `G:L1:L2`, CLUSTER_LIST), or for MP_REACH_NLRI / MP_UNREACH_NLRI
+//!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
+//!   of strings, or a hex string when the family is not decoded.
+//! - NOTIFICATION: `code`, `subcode`, `code_name`, `subcode_name`, `data` (hex),
+//!   `shutdown` (RFC 9003 text or null).
+//! - ROUTE-REFRESH: `family`, `afi`, `safi`, `subtype`.
+//! - `problems`: `[{"error": "...", "offset": N, "action": "treat-as-withdraw"}]`, offset
+//!   in octets from the start of the message, action one of `attribute-discard`,
+//!   `treat-as-withdraw`, `session-reset`; for `session-reset` also `notification`:
+//!   `{"code", "subcode"}`. A rejected message has `type` (from its header, or null) and
+//!   one problem; unparseable hex has only `input` and `problems`.
+
+use std::io::{BufRead, Write};
+
+use serde_json::{Value, json};
+
+use crate::testvec::parse_hex;
+use crate::wire::aspath::{AsPath, SegmentType};
+use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
+use crate::wire::error::{DecodeError, ErrorAction};
+use crate::wire::family::Family;
+use crate::wire::message::{DecodeContext, MARKER, Message};
+
+/// Runs the subcommand on the process's stdin and stdout; returns the exit status.
+/// `args` are the arguments after `decode`.
+pub fn run(args: &[String]) -> i32 {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    run_with(args, &mut stdin.lock(), &mut stdout.lock())
+}
+
+/// [`run`] with explicit input and output (for tests).
+pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -> i32 {
+    let mut opts = getopts::Options::new();
+    opts.optflag("", "json", "one JSON object per message");
+    opts.optflag("", "as2", "2-octet AS numbers (no 4-octet AS capability)");
+    opts.optflag("h", "help", "this help");
+    let matches = match opts.parse(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = writeln!(out, "decode: {e}");
+            return 2;
+        }
+    };
+    if matches.opt_present("help") {
+        let _ = write!(
+            out,
+            "{}",
+            opts.usage("Usage: bgpinject decode [--json] [--as2] [HEX...]")
+        );
+        return 0;
+    }
+    let mut ctx = DecodeContext::default();
+    ctx.attributes.four_octet_as = !matches.opt_present("as2");
+    let json = matches.opt_present("json");
+    let lines: Vec<String> = if matches.free.is_empty() {
+        input
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    } else {
+        matches.free.clone()
+    };
+    let mut status = 0;
+    for line in &lines {
+        let (clean, report) = decode_line(line.trim(), ctx, json);
+        if !clean {
+            status = 1;
+        }
+        if writeln!(out, "{report}").is_err() {
+            return 1;
+        }
+    }
+    status
+}
+
+/// The bytes of one input line, with the marker added when it was left out.
+fn message_bytes(line: &str) -> Result<Vec<u8>, String> {
+    let bytes = parse_hex(line)?;
+    if bytes.starts_with(&MARKER) {
+        return Ok(bytes);
+    }
+    let header_len = bytes
+        .get(..2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize);
+    if header_len == Some(bytes.len() + MARKER.len()) {
+        let mut with = MARKER.to_vec();
+        with.extend_from_slice(&bytes);
+        return Ok(with);
+    }
+    Ok(bytes)
+}
+
+/// Decodes one line; returns whether it was clean and the text or JSON to print.
+fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
+    let bytes = match message_bytes(line) {
+        Ok(b) => b,
+        Err(why) => {
+            let text = if json {
+                json!({"input": line, "problems": [{"error": format!("bad hex: {why}")}]})
+                    .to_string()
+            } else {
+                format!("error: bad hex: {why}")
+            };
+            return (false, text);
+        }
+    };
+    let decoded = Message::decode(&bytes, ctx);
+    let clean = matches!(&decoded, Ok((_, p)) if p.is_empty());
+    let text = if json {
+        to_json(line, &bytes, &decoded, ctx.attributes).to_string()
+    } else {
+        to_text(&decoded)
+    };
+    (clean, text)
+}
+
+fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
+    match decoded {
+        Ok((m, problems)) => {
+            let mut s = m.to_string();
+            for p in problems {
+                s.push_str(&format!(
+                    "\n  problem: {} at byte {}: {}",
+                    p.kind, p.offset, p.action
+                ));
+            }
+            s
+        }
+        Err(e) => format!("error: {} at byte {}: {}", e.kind, e.offset, e.action),
+    }
+}
+
+fn problem_json(e: &DecodeError) -> Value {
+    match &e.action {
+        ErrorAction::SessionReset(n) => json!({
+            "error": e.kind.to_string(),
+            "offset": e.offset,
+            "action": "session-reset",
+            "notification": {"code": n.code, "subcode": n.subcode},
+        }),
+        other => json!({
+            "error": e.kind.to_string(),
+            "offset": e.offset,
+            "action": other.to_string(),
+        }),
+    }
+}
+
+fn to_json(
+    line: &str,
+    bytes: &[u8],
+    decoded: &Result<(Message, Vec<DecodeError>), DecodeError>,
+    ctx: AttributeContext,
+) -> Value {
+    let mut obj = match decoded {
+        Ok((m, problems)) => {
+            let mut v = message_json(m, ctx);
+            v["problems"] = problems.iter().map(problem_json).collect();
+            v
+        }
+        Err(e) => {
+            let kind = match bytes.get(18) {
+                Some(1) => json!("OPEN"),
+                Some(2) => json!("UPDATE"),
+                Some(3) => json!("NOTIFICATION"),
+                Some(4) => json!("KEEPALIVE"),
+                Some(5) => json!("ROUTE-REFRESH"),
+                _ => Value::Null,
+            };
+            json!({"type": kind, "problems": [problem_json(e)]})
+        }
+    };
+    obj["input"] = json!(line);
+    obj["length"] = json!(bytes.len());
+    obj
+}
+
+fn family_json(f: Family) -> Value {
+    json!({"family": f.name(), "afi": f.afi.to_u16(), "safi": f.safi.to_u8()})
+}
+
+fn message_json(m: &Message, ctx: AttributeContext) -> Value {
+    let strings = |v: Vec<String>| json!(v);
+    match m {
+        Message::Open(o) => json!({
+            "type": "OPEN",
+            "version": o.version,
+            "asn": o.my_as,
+            "hold_time": o.hold_time,
+            "router_id": o.router_id.to_string(),
+            "capabilities": o.capabilities.iter()
+                .map(|c| json!({"code": c.code(), "text": c.to_string()}))
+                .collect::<Vec<_>>(),
+        }),
+        Message::Update(u) => json!({
+            "type": "UPDATE",
+            "withdrawn": strings(u.withdrawn.iter().map(|p| p.to_string()).collect()),
+            "attributes": u.attributes.iter().map(|a| attribute_json(a, ctx))
+                .collect::<Vec<_>>(),
+            "nlri": strings(u.nlri.iter().map(|p| p.to_string()).collect()),
+            "end_of_rib": u.end_of_rib().map(|f| f.name()),
+        }),
+        Message::Notification(n) => json!({
+            "type": "NOTIFICATION",
+            "code": n.code,
+            "subcode": n.subcode,
+            "code_name": n.code_name(),
+            "subcode_name": n.subcode_name(),
+            "data": hex(&n.data),
+            "shutdown": n.shutdown_communication(),
+        }),
+        Message::Keepalive => json!({"type": "KEEPALIVE"}),
+        Message::RouteRefresh(rr) => {
+            let mut v = family_json(rr.family);
+            v["type"] = json!("ROUTE-REFRESH");
+            v["subtype"] = json!(rr.subtype);
+            v
+        }
+    }
+}
+
+fn as_path_json(p: &AsPath) -> Value {
+    let segments: Vec<Value> = p
+        .segments
+        .iter()
+        .map(|s| {
+            let kind = match s.kind {
+                SegmentType::Sequence => "sequence",
+                SegmentType::Set => "set",
+                SegmentType::ConfedSequence => "confed-sequence",
+                SegmentType::ConfedSet => "confed-set",
+            };
+            json!({"type": kind, "asns": s.asns})
+        })
+        .collect();
+    json!({"text": p.to_string(), "segments": segments})
+}
+
+fn nlri_json(n: &MpNlri) -> Value {
+    match n {
+        MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+        MpNlri::Raw(r) => json!(hex(r)),
+    }
+}
+
+fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
+    let list = |v: Vec<String>| json!(v);
+    let value = match a {
+        PathAttribute::Origin(o) => json!(o.name()),
+        PathAttribute::AsPath(p) | PathAttribute::As4Path(p) => as_path_json(p),
+        PathAttribute::NextHop(x) | PathAttribute::OriginatorId(x) => json!(x.to_string()),
+        PathAttribute::Med(v) | PathAttribute::LocalPref(v) => json!(v),
+        PathAttribute::AtomicAggregate => json!(true),
+        PathAttribute::Aggregator { asn, address }
+        | PathAttribute::As4Aggregator { asn, address } => {
+            json!({"asn": asn, "address": address.to_string()})
+        }
+        PathAttribute::Communities(v) => list(
+            v.iter()
+                .map(|c| format!("{}:{}", c.0 >> 16, c.0 & 0xFFFF))
+                .collect(),
+        ),
+        PathAttribute::ClusterList(v) => list(v.iter().map(|x| x.to_string()).collect()),
+        PathAttribute::ExtendedCommunities(v) => list(v.iter().map(|c| hex(&c.0)).collect()),
+        PathAttribute::LargeCommunities(v) => list(v.iter().map(|c| c.to_string()).collect()),
+        PathAttribute::MpReach(m) => {
+            let mut v = family_json(m.family);
+            v["next_hop"] = match &m.next_hop {
+                MpNextHop::Addresses(a) => {
+                    json!(a.iter().map(|x| x.to_string()).collect::<Vec<_>>())
+                }
+                MpNextHop::Raw(r) => json!(hex(r)),
+            };
+            v["nlri"] = nlri_json(&m.nlri);
+            v
+        }
+        PathAttribute::MpUnreach(m) => {
+            let mut v = family_json(m.family);
+            v["nlri"] = nlri_json(&m.nlri);
+            v
+        }
+        PathAttribute::Unknown { value, .. } => json!(hex(value)),
+    };
+    // The flags octet as we would send it (extended length depends on the value's size).
+    let mut wire = Vec::new();
+    a.emit(ctx, &mut wire);
+    let flags = wire.first().copied().unwrap_or(0);
+    json!({
+        "type": a.name(),
+        "code": a.code(),
+        "flags": flags,
+        "value": value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_on(args: &[&str], stdin: &str) -> (i32, String) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut out = Vec::new();
+        let code = run_with(&args, &mut stdin.as_bytes(), &mut out);
+        (code, String::from_utf8(out).unwrap_or_default())
+    }
+
+    #[test]
+    fn keepalive_without_marker_from_stdin() {
+        let (code, out) = run_on(&[], "00 13 04\n");
+        assert_eq!((code, out.as_str()), (0, "KEEPALIVE\n"));
+    }
+
+    #[test]
+    fn malformed_message_says_what_where_and_action_and_exits_1() {
+        let (code, out) = run_on(&["ffffffffffffffffffffffffffffffff001404"], "");
+        assert_eq!(code, 1);
+        assert_eq!(
+            out,
+            "error: bad message length 20 at byte 16: session-reset 1/2\n"
+        );
+    }
+
+    #[test]
+    fn json_update_has_attributes_and_problems() {
+        // ORIGIN igp, AS_PATH 65001, NEXT_HOP 192.0.2.1, MED of length 3, 10.0.0.0/8.
+        let hex = "003302 0000 001a 40010100 40020602010000fde9 400304c0000201 800403000001 080a";
+        let (code, out) = run_on(&["--json", hex], "");
+        assert_eq!(code, 1, "{out}");
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["type"], "UPDATE");
+        assert_eq!(v["attributes"][0]["value"], "igp");
+        assert_eq!(v["attributes"][1]["value"]["segments"][0]["asns"][0], 65001);
+        assert_eq!(v["nlri"][0], "10.0.0.0/8");
+        assert_eq!(v["problems"][0]["action"], "treat-as-withdraw");
+    }
+
+    #[test]
+    fn bad_hex_is_reported_not_panicked() {
+        let (code, out) = run_on(&["--json", "zz"], "");
+        assert_eq!(code, 1);
+        assert!(out.contains("bad hex"));
+        let (code, _) = run_on(&["--nope"], "");
+        assert_eq!(code, 2);
+    }
+}

@@ -1,0 +1,70 @@
+//! `bgpinject decode --json` on every test vector: one line of valid JSON each, with the
+//! exit status saying whether the message decoded cleanly.
+
+use std::path::Path;
+
+use bgpinject::cli::decode::run_with;
+use bgpinject::testvec;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn decode(args: &[String]) -> (i32, String) {
+    let mut out = Vec::new();
+    let code = run_with(args, &mut &b""[..], &mut out);
+    (code, String::from_utf8(out).expect("output is UTF-8"))
+}
+
+#[test]
+fn every_vector_decodes_to_one_json_object() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors");
+    let all = testvec::load_tree(&root).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!all.is_empty());
+    for (file, v) in &all {
+        let mut args = vec!["--json".to_string()];
+        if !v.context.four_octet_as {
+            args.push("--as2".into());
+        }
+        args.push(hex(&v.bytes));
+        let (code, out) = decode(&args);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 1, "{}: {}: {out}", file.display(), v.name);
+        let json: serde_json::Value = serde_json::from_str(lines[0])
+            .unwrap_or_else(|e| panic!("{}: {}: {e}: {out}", file.display(), v.name));
+        let problems = json["problems"].as_array().map(Vec::len).unwrap_or(0);
+        let expect_error = v.expected("error").is_some();
+        assert_eq!(
+            (code, problems > 0),
+            (i32::from(expect_error), expect_error),
+            "{}: {}: {out}",
+            file.display(),
+            v.name
+        );
+        if let Some(t) = v.expected("type") {
+            assert_eq!(json["type"], t.value.as_str(), "{}", v.name);
+        }
+        // The text form must not panic either, and says the same thing about errors.
+        let (text_code, _) = decode(&args[1..]);
+        assert_eq!(text_code, code, "{}", v.name);
+    }
+}
+
+#[test]
+fn all_vectors_on_stdin_in_one_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/handmade");
+    let all = testvec::load_tree(&root).unwrap_or_else(|e| panic!("{e}"));
+    let input: String = all
+        .iter()
+        .filter(|(_, v)| v.context.four_octet_as)
+        .map(|(_, v)| hex(&v.bytes) + "\n")
+        .collect();
+    let mut out = Vec::new();
+    let code = run_with(&["--json".to_string()], &mut input.as_bytes(), &mut out);
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(text.lines().count(), input.lines().count());
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("valid JSON");
+    }
+}
