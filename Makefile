@@ -1,7 +1,7 @@
 # bgpinject: `make demo` shows it working, `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint unit deps clean
+.PHONY: all build release demo test lint unit deps fuzz clean
 
 all: build
 
@@ -28,6 +28,10 @@ unit:
 
 deps:
 	scripts/install-test-deps.sh
+
+# Every cargo-fuzz target for FUZZ_SECONDS each (default 60).
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean
