@@ -6,6 +6,7 @@ pub mod capability;
 pub mod community;
 pub mod error;
 pub mod family;
+pub mod flowspec;
 pub mod message;
 pub mod notification;
 pub mod open;
