@@ -143,7 +143,7 @@ impl fmt::Display for FlowAction {
     /// The `then { }` statement that produces the action.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            FlowAction::TrafficRate { rate, .. } if rate == 0.0 => f.write_str("discard"),
+            FlowAction::TrafficRate { rate: 0.0, .. } => f.write_str("discard"),
             FlowAction::TrafficRate { rate, .. } => write!(f, "rate-limit {rate}"),
             FlowAction::TrafficAction { sample, terminal } => match (sample, terminal) {
                 (true, true) => f.write_str("action sample-terminal"),
