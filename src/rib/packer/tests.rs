@@ -235,7 +235,9 @@ mod flows {
     }
 
     /// The (family, next hop, rules) of every MP_REACH and the rules of every MP_UNREACH.
-    fn mp(updates: &[Update]) -> (Vec<(Family, MpNextHop, Vec<FlowRule>)>, Vec<FlowRule>) {
+    type Reach = (Family, MpNextHop, Vec<FlowRule>);
+
+    fn mp(updates: &[Update]) -> (Vec<Reach>, Vec<FlowRule>) {
         let (mut reach, mut unreach) = (Vec::new(), Vec::new());
         for u in updates {
             for a in &u.attributes {
