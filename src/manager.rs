@@ -76,7 +76,12 @@ fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
                 .iter()
                 .map(|r| (r.prefix, interner.intern(&r.attributes)))
                 .collect();
-            Arc::new(RouteSet::new(routes))
+            let flows = n
+                .flows
+                .iter()
+                .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
+                .collect();
+            Arc::new(RouteSet::with_flows(routes, flows))
         })
         .collect()
 }
@@ -87,6 +92,7 @@ pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> b
     let strip = |n: &NeighborConfig| {
         let mut n = n.clone();
         n.routes.clear();
+        n.flows.clear();
         n.description = None;
         n.location = new.location.clone();
         n
