@@ -83,7 +83,12 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
                 .iter()
                 .map(|r| (r.prefix, interner.intern(&r.attributes)))
                 .collect();
-            Arc::new(RouteSet::new(routes))
+            let flows = n
+                .flows
+                .iter()
+                .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
+                .collect();
+            Arc::new(RouteSet::with_flows(routes, flows))
         })
         .collect()
 }

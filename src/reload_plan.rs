@@ -16,6 +16,7 @@ pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> b
     let strip = |n: &NeighborConfig| {
         let mut n = n.clone();
         n.routes.clear();
+        n.flows.clear();
         n.description = None;
         n.location = new.location.clone();
         n

@@ -1,6 +1,7 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
 mod communities;
+mod flow;
 mod lexer;
 pub mod model;
 mod neighbor;
@@ -14,7 +15,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use model::{Config, Location, NeighborConfig, RouteConfig};
+pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
 pub use summary::summary;
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::rib::attributes::RouteAttributes;
 use crate::wire::family::Family;
+use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
 
 /// RFC 4271 §4.2: the default hold time we propose (ExaBGP and BIRD use 180 s too... BIRD 240).
@@ -58,6 +59,8 @@ pub struct NeighborConfig {
     pub families: Vec<Family>,
     pub routes: Vec<RouteConfig>,
     pub options: SessionOptions,
+    /// `flow { route NAME { match { } then { } } }`: FlowSpec rules.
+    pub flows: Vec<FlowConfig>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -105,6 +108,16 @@ impl Default for SessionOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteConfig {
     pub prefix: Prefix,
+    pub attributes: RouteAttributes,
+    pub location: Location,
+}
+
+/// One `flow { route NAME { ... } }` rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowConfig {
+    pub name: String,
+    pub rule: FlowRule,
+    /// Actions as extended communities; the next hop only for a redirect to an IP.
     pub attributes: RouteAttributes,
     pub location: Location,
 }

@@ -6,8 +6,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::wire::family::{Afi, Family, Safi};
 
 use super::ConfigError;
+use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
-use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, NeighborConfig, RouteConfig};
+use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
 use super::parser::{Parser, Setting};
 use super::route::{self, ParsedRoute};
 use super::session_options;
@@ -28,6 +29,7 @@ struct NeighborSettings {
     families: Setting<(Vec<Family>, Position)>,
     routes: Vec<ParsedRoute>,
     options: session_options::OptionStatements,
+    flows: Vec<ParsedFlow>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -136,11 +138,12 @@ fn parse_statement(
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
             return session_options::parse(p, kw, block, &mut s.options);
         }
+        "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
         other => {
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
                 ),
             ));
         }
@@ -168,16 +171,20 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
             "a subsequent address family after {}",
             afi_token.text
         ))?;
-        if safi_token.text != "unicast" {
-            return Err(p.error_at(
-                safi_token.position,
-                format!(
-                    "unsupported family '{} {}' in {block}, expected unicast",
-                    afi_token.text, safi_token.text
-                ),
-            ));
-        }
-        let family = Family::new(afi, Safi::Unicast);
+        let safi = match safi_token.text.as_str() {
+            "unicast" => Safi::Unicast,
+            "flow" => Safi::FlowSpec,
+            _ => {
+                return Err(p.error_at(
+                    safi_token.position,
+                    format!(
+                        "unsupported family '{} {}' in {block}, expected unicast or flow",
+                        afi_token.text, safi_token.text
+                    ),
+                ));
+            }
+        };
+        let family = Family::new(afi, safi);
         if families.contains(&family) {
             return Err(p.error_at(
                 afi_token.position,
@@ -266,9 +273,10 @@ fn finish(
     let families = match s.families.get() {
         Some((listed, family_at)) => {
             check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
+            check_flows_in_families(p, block, listed, *family_at, &s.flows)?;
             listed.clone()
         }
-        None => families_of_routes(&s.routes),
+        None => families_of_routes(&s.routes, &s.flows),
     };
     Ok(NeighborConfig {
         peer_address,
@@ -284,6 +292,7 @@ fn finish(
         families,
         routes: s.routes.into_iter().map(|r| r.route).collect(),
         options: session_options::finish(p, s.options)?,
+        flows: s.flows.into_iter().map(|f| f.flow).collect(),
         location: p.location(keyword.position),
     })
 }
@@ -292,15 +301,42 @@ pub(super) fn family_of(route: &RouteConfig) -> Family {
     Family::new(route.prefix.afi(), Safi::Unicast)
 }
 
-/// The families of the routes, IPv4 first; IPv4 unicast when there are no routes.
-fn families_of_routes(routes: &[ParsedRoute]) -> Vec<Family> {
+pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
+    Family::new(flow.rule.afi(), Safi::FlowSpec)
+}
+
+/// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
+fn families_of_routes(routes: &[ParsedRoute], flows: &[ParsedFlow]) -> Vec<Family> {
     let mut families: Vec<Family> = routes.iter().map(|r| family_of(&r.route)).collect();
+    families.extend(flows.iter().map(|f| family_of_flow(&f.flow)));
     families.sort();
     families.dedup();
     if families.is_empty() {
         families.push(Family::IPV4_UNICAST);
     }
     families
+}
+
+fn check_flows_in_families(
+    p: &Parser,
+    block: &str,
+    listed: &[Family],
+    family_at: Position,
+    flows: &[ParsedFlow],
+) -> Result<(), ConfigError> {
+    for f in flows {
+        let family = family_of_flow(&f.flow);
+        if !listed.contains(&family) {
+            return Err(p.error_at(
+                f.name_at,
+                format!(
+                    "flow route {} is {family}, but the family block of {block} (line {}) does not list {family}",
+                    f.flow.name, family_at.line
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_routes_in_families(

@@ -52,6 +52,9 @@ pub enum NextHop {
     },
     /// `next-hop self`: the local address of the session (for the route's family).
     SelfAddress,
+    /// No next hop: FlowSpec rules, whose MP_REACH next hop is empty (RFC 8955 §4) unless
+    /// they redirect to an IP. A unicast route never has this.
+    Absent,
 }
 
 /// RFC 4271 §5.1.7 AGGREGATOR.

@@ -1,6 +1,7 @@
 //! Turns a [`RouteDiff`] into UPDATE messages for one negotiated session: withdrawals first,
 //! then announcements grouped by attribute set, each group's attributes encoded once and its
-//! prefixes packed into as few messages as fit.
+//! prefixes packed into as few messages as fit. FlowSpec rules go the same way in MP_REACH /
+//! MP_UNREACH of SAFI 133.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -13,6 +14,7 @@ use crate::wire::attribute::{
     AttributeContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
 };
 use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::flowspec::FlowRule;
 use crate::wire::message::{HEADER_LEN, MARKER, Message, message_type, set_length};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
@@ -110,6 +112,7 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
             }
         }
     }
+    pack_flows(diff, params, &mut held, &mut packed);
     let mut held: Vec<_> = held.into_iter().collect();
     held.sort();
     packed.held_back = held;
@@ -190,6 +193,29 @@ struct WireAttributes {
 impl WireAttributes {
     /// `None` when the next hop cannot be expressed for this family on this session.
     fn build(attrs: &RouteAttributes, afi: Afi, params: &SessionParams) -> Option<WireAttributes> {
+        Some(WireAttributes::assemble(
+            attrs,
+            params,
+            unicast_next_hop(attrs.next_hop, afi, params)?,
+        ))
+    }
+
+    /// A flow rule's attributes: no NEXT_HOP; in MP_REACH the redirect-to-IP address if any.
+    fn build_flow(attrs: &RouteAttributes, params: &SessionParams) -> WireAttributes {
+        let next_hop = match attrs.next_hop {
+            NextHop::Address { global, .. } => vec![global],
+            NextHop::SelfAddress | NextHop::Absent => Vec::new(),
+        };
+        WireAttributes::assemble(attrs, params, (None, next_hop))
+    }
+
+    /// `next_hop`: the NEXT_HOP attribute (IPv4 unicast) and the MP_REACH next hops.
+    fn assemble(
+        attrs: &RouteAttributes,
+        params: &SessionParams,
+        next_hop: (Option<PathAttribute>, Vec<IpAddr>),
+    ) -> WireAttributes {
+        let (next_hop, mp_next_hop) = next_hop;
         let ctx = params.attribute_context();
         let mut list = vec![PathAttribute::Origin(attrs.origin)];
         let path = match &attrs.as_path {
@@ -200,45 +226,7 @@ impl WireAttributes {
         // RFC 6793 §4.2.2: to a 2-octet peer, AS_TRANS in AS_PATH and the real path in AS4_PATH.
         let as4_path = (!params.four_octet_as && path.has_four_octet_asn()).then(|| path.clone());
         list.push(PathAttribute::AsPath(path));
-        let mut mp_next_hop = Vec::new();
-        match (afi, attrs.next_hop, params.local_address) {
-            (
-                Afi::Ipv4,
-                NextHop::Address {
-                    global: IpAddr::V4(a),
-                    ..
-                },
-                _,
-            )
-            | (Afi::Ipv4, NextHop::SelfAddress, IpAddr::V4(a)) => {
-                list.push(PathAttribute::NextHop(a))
-            }
-            (
-                Afi::Ipv6,
-                NextHop::Address {
-                    global: IpAddr::V6(g),
-                    link_local,
-                },
-                _,
-            ) => {
-                mp_next_hop.push(IpAddr::V6(g));
-                mp_next_hop.extend(link_local.map(IpAddr::V6));
-            }
-            (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V6(a)) => mp_next_hop.push(IpAddr::V6(a)),
-            // ExaBGP's choice for an IPv6 route over an IPv4 session: IPv4-mapped next hop.
-            (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V4(a)) => {
-                mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped()))
-            }
-            (
-                Afi::Ipv6,
-                NextHop::Address {
-                    global: IpAddr::V4(a),
-                    ..
-                },
-                _,
-            ) => mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped())),
-            _ => return None,
-        }
+        list.extend(next_hop);
         if let Some(med) = attrs.med {
             list.push(PathAttribute::Med(med));
         }
@@ -285,12 +273,60 @@ impl WireAttributes {
                 a.emit(ctx, &mut after_mp);
             }
         }
-        Some(WireAttributes {
+        WireAttributes {
             before_mp,
             after_mp,
             mp_next_hop,
-        })
+        }
     }
+}
+
+/// The NEXT_HOP attribute and MP_REACH next hops of a unicast route; `None` when the next
+/// hop cannot be expressed for this family on this session.
+fn unicast_next_hop(
+    next_hop: NextHop,
+    afi: Afi,
+    params: &SessionParams,
+) -> Option<(Option<PathAttribute>, Vec<IpAddr>)> {
+    let mut list = Vec::new();
+    let mut mp_next_hop = Vec::new();
+    match (afi, next_hop, params.local_address) {
+        (
+            Afi::Ipv4,
+            NextHop::Address {
+                global: IpAddr::V4(a),
+                ..
+            },
+            _,
+        )
+        | (Afi::Ipv4, NextHop::SelfAddress, IpAddr::V4(a)) => list.push(PathAttribute::NextHop(a)),
+        (
+            Afi::Ipv6,
+            NextHop::Address {
+                global: IpAddr::V6(g),
+                link_local,
+            },
+            _,
+        ) => {
+            mp_next_hop.push(IpAddr::V6(g));
+            mp_next_hop.extend(link_local.map(IpAddr::V6));
+        }
+        (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V6(a)) => mp_next_hop.push(IpAddr::V6(a)),
+        // ExaBGP's choice for an IPv6 route over an IPv4 session: IPv4-mapped next hop.
+        (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V4(a)) => {
+            mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped()))
+        }
+        (
+            Afi::Ipv6,
+            NextHop::Address {
+                global: IpAddr::V4(a),
+                ..
+            },
+            _,
+        ) => mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped())),
+        _ => return None,
+    }
+    Some((list.pop(), mp_next_hop))
 }
 
 fn pack_announcements(
@@ -348,6 +384,149 @@ fn pack_announcements(
             out.extend_from_slice(&wire.after_mp);
             from += n;
         }
+        set_length(out, start);
+        packed.messages += 1;
+    }
+}
+
+fn flow_family(afi: Afi) -> Family {
+    Family::new(afi, Safi::FlowSpec)
+}
+
+/// Packs the flow part of `diff`: withdrawals in MP_UNREACH, then announcements grouped by
+/// attribute set in MP_REACH, both SAFI 133; rules of a family not negotiated are held back.
+fn pack_flows(
+    diff: &RouteDiff,
+    params: &SessionParams,
+    held: &mut HashMap<Family, usize>,
+    packed: &mut Packed,
+) {
+    for afi in [Afi::Ipv4, Afi::Ipv6] {
+        let family = flow_family(afi);
+        let rules: Vec<&FlowRule> = diff
+            .withdraw_flows
+            .iter()
+            .filter(|r| r.afi() == afi)
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        if !params.families.contains(&family) {
+            *held.entry(family).or_default() += rules.len();
+            continue;
+        }
+        packed.withdrawn += rules.len();
+        pack_flow_withdrawals(family, &rules, params, packed);
+    }
+    let mut groups: Vec<(&Arc<RouteAttributes>, Afi, Vec<&FlowRule>)> = Vec::new();
+    let mut index: HashMap<(*const RouteAttributes, Afi), usize> = HashMap::new();
+    for (rule, attrs) in &diff.announce_flows {
+        let afi = rule.afi();
+        if !params.families.contains(&flow_family(afi)) {
+            *held.entry(flow_family(afi)).or_default() += 1;
+            continue;
+        }
+        let i = *index.entry((Arc::as_ptr(attrs), afi)).or_insert_with(|| {
+            groups.push((attrs, afi, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].2.push(rule);
+    }
+    for (attrs, afi, rules) in groups {
+        let wire = WireAttributes::build_flow(attrs, params);
+        packed.announced += rules.len();
+        pack_flow_announcements(&wire, afi, &rules, params, packed);
+    }
+}
+
+/// How many of `rules` (from `from`) fit in `room` octets; at least one.
+fn fitting_rules(rules: &[&FlowRule], from: usize, room: usize) -> usize {
+    let mut used = 0;
+    let mut n = 0;
+    for r in &rules[from..] {
+        if used + r.wire_len() > room {
+            break;
+        }
+        used += r.wire_len();
+        n += 1;
+    }
+    n.max(1)
+}
+
+fn pack_flow_withdrawals(
+    family: Family,
+    rules: &[&FlowRule],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let out = &mut packed.bytes;
+    let mut from = 0;
+    while from < rules.len() {
+        let start = begin_message(out);
+        // Withdrawn length, attribute length, MP_UNREACH header (4) and AFI/SAFI (3).
+        let room = params.max_message_len - HEADER_LEN - 4 - 4 - 3;
+        let n = fitting_rules(rules, from, room);
+        let mut nlri = Vec::new();
+        rules[from..from + n].iter().for_each(|r| r.emit(&mut nlri));
+        let attr = PathAttribute::MpUnreach(MpUnreach {
+            family,
+            nlri: MpNlri::Raw(nlri),
+        });
+        let mut a = Vec::new();
+        attr.emit(params.attribute_context(), &mut a);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&(a.len() as u16).to_be_bytes());
+        out.extend_from_slice(&a);
+        from += n;
+        set_length(out, start);
+        packed.messages += 1;
+    }
+}
+
+fn pack_flow_announcements(
+    wire: &WireAttributes,
+    afi: Afi,
+    rules: &[&FlowRule],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let out = &mut packed.bytes;
+    let fixed = wire.before_mp.len() + wire.after_mp.len();
+    let mut next_hop = Vec::new();
+    for a in &wire.mp_next_hop {
+        match (afi, a) {
+            (Afi::Ipv4, IpAddr::V4(a)) => next_hop.extend_from_slice(&a.octets()),
+            (_, IpAddr::V6(a)) => next_hop.extend_from_slice(&a.octets()),
+            (_, IpAddr::V4(a)) => next_hop.extend_from_slice(&a.to_ipv6_mapped().octets()),
+        }
+    }
+    // MP_REACH: 4-octet attribute header, AFI/SAFI 3, next-hop length 1, next hop, reserved 1.
+    let mp_fixed = 4 + 3 + 1 + next_hop.len() + 1;
+    let mut from = 0;
+    while from < rules.len() {
+        let start = begin_message(out);
+        out.extend_from_slice(&[0, 0]); // no withdrawn routes
+        let room = params
+            .max_message_len
+            .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
+        let n = fitting_rules(rules, from, room);
+        let mut value = Vec::with_capacity(room + mp_fixed);
+        value.extend_from_slice(&afi.to_u16().to_be_bytes());
+        value.push(Safi::FlowSpec.to_u8());
+        value.push(next_hop.len() as u8);
+        value.extend_from_slice(&next_hop);
+        value.push(0);
+        rules[from..from + n]
+            .iter()
+            .for_each(|r| r.emit(&mut value));
+        let mut mp = Vec::with_capacity(value.len() + 4);
+        emit_raw(flag::OPTIONAL, type_code::MP_REACH_NLRI, &value, &mut mp);
+        let attr_len = fixed + mp.len();
+        out.extend_from_slice(&(attr_len as u16).to_be_bytes());
+        out.extend_from_slice(&wire.before_mp);
+        out.extend_from_slice(&mp);
+        out.extend_from_slice(&wire.after_mp);
+        from += n;
         set_length(out, start);
         packed.messages += 1;
     }

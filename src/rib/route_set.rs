@@ -1,11 +1,13 @@
-//! The routes one neighbor should have: prefixes sorted and unique, each pointing at a shared
-//! attribute set. Two route sets diff exactly in one merge walk.
+//! The routes one neighbor should have: unicast prefixes and FlowSpec rules, each sorted and
+//! unique, each pointing at a shared attribute set. Two route sets diff exactly in one merge
+//! walk per kind.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::attributes::RouteAttributes;
-use crate::wire::family::{Afi, Family};
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
 
 /// Hands out one `Arc` per distinct attribute set, so routes and neighbors share them.
@@ -34,54 +36,137 @@ impl AttributeInterner {
 }
 
 pub type Route = (Prefix, Arc<RouteAttributes>);
+/// A FlowSpec rule and its attributes (actions are extended communities among them).
+pub type Flow = (FlowRule, Arc<RouteAttributes>);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteSet {
     /// Sorted by prefix; one entry per prefix.
     routes: Vec<Route>,
+    /// Sorted by rule; one entry per rule.
+    flows: Vec<Flow>,
 }
 
-/// What changes between two route sets. A prefix whose attributes changed is only in
-/// `announce` (an implicit replace): never withdrawn and announced again.
+/// What changes between two route sets. A prefix or rule whose attributes changed is only
+/// in `announce`/`announce_flows` (an implicit replace): never withdrawn and announced again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteDiff {
     pub withdraw: Vec<Prefix>,
     pub announce: Vec<Route>,
+    pub withdraw_flows: Vec<FlowRule>,
+    pub announce_flows: Vec<Flow>,
 }
 
 impl RouteDiff {
     pub fn is_empty(&self) -> bool {
-        self.withdraw.is_empty() && self.announce.is_empty()
+        self.withdraw.is_empty()
+            && self.announce.is_empty()
+            && self.withdraw_flows.is_empty()
+            && self.announce_flows.is_empty()
+    }
+}
+
+/// Sorts by key, keeping the last entry given for a key.
+fn sorted_unique<K: Ord + Clone, V>(mut entries: Vec<(K, V)>) -> Vec<(K, V)> {
+    entries.reverse();
+    entries.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last given comes first
+    entries.dedup_by(|a, b| a.0 == b.0);
+    entries
+}
+
+/// The merge walk of two sorted lists: keys only in `old` are withdrawn, keys only in `new`
+/// or with other attributes are announced.
+fn merge_diff<K: Ord + Clone>(
+    old: &[(K, Arc<RouteAttributes>)],
+    new: &[(K, Arc<RouteAttributes>)],
+    withdraw: &mut Vec<K>,
+    announce: &mut Vec<(K, Arc<RouteAttributes>)>,
+) {
+    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some((k, _)), None) => {
+                withdraw.push(k.clone());
+                a.next();
+            }
+            (None, Some(r)) => {
+                announce.push((*r).clone());
+                b.next();
+            }
+            (Some((ka, aa)), Some((kb, ab))) => {
+                if ka < kb {
+                    withdraw.push(ka.clone());
+                    a.next();
+                } else if kb < ka {
+                    announce.push((kb.clone(), ab.clone()));
+                    b.next();
+                } else {
+                    if !Arc::ptr_eq(aa, ab) && aa != ab {
+                        announce.push((kb.clone(), ab.clone()));
+                    }
+                    a.next();
+                    b.next();
+                }
+            }
+        }
     }
 }
 
 impl RouteSet {
     /// Builds a set; when a prefix appears twice the last one wins (the config parser
     /// refuses duplicates, so this only matters for programmatic use).
-    pub fn new(mut routes: Vec<Route>) -> RouteSet {
-        routes.reverse();
-        routes.sort_by_key(|r| r.0); // stable: the last given comes first
-        routes.dedup_by_key(|r| r.0);
-        RouteSet { routes }
+    pub fn new(routes: Vec<Route>) -> RouteSet {
+        RouteSet::with_flows(routes, Vec::new())
     }
 
+    /// A set of unicast routes and FlowSpec rules (the same rule twice: the last wins).
+    pub fn with_flows(routes: Vec<Route>, flows: Vec<Flow>) -> RouteSet {
+        RouteSet {
+            routes: sorted_unique(routes),
+            flows: sorted_unique(flows),
+        }
+    }
+
+    /// Unicast routes and flow rules.
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.routes.len() + self.flows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.routes.is_empty() && self.flows.is_empty()
+    }
+
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
+        self.flows.iter()
+    }
+
+    /// The routes or rules of one family, as a set of their own (what a route refresh resends).
+    pub fn family_subset(&self, family: Family) -> RouteSet {
+        let flows = match family.safi {
+            Safi::FlowSpec => self
+                .flows
+                .iter()
+                .filter(|(r, _)| r.afi() == family.afi)
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        RouteSet {
+            routes: self.of_family(family).cloned().collect(),
+            flows,
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter()
     }
 
-    /// The routes of one family (unicast only for now).
+    /// The unicast routes of one family (none for other SAFIs).
     pub fn of_family(&self, family: Family) -> impl Iterator<Item = &Route> {
         self.routes
             .iter()
-            .filter(move |(p, _)| Family::new(p.afi(), family.safi) == family)
+            .filter(move |(p, _)| Family::new(p.afi(), Safi::Unicast) == family)
     }
 
     pub fn contains(&self, prefix: &Prefix) -> bool {
@@ -96,43 +181,22 @@ impl RouteSet {
     /// Everything in `self` as announcements (what a fresh session gets).
     pub fn as_announcements(&self) -> RouteDiff {
         RouteDiff {
-            withdraw: Vec::new(),
             announce: self.routes.clone(),
+            announce_flows: self.flows.clone(),
+            ..RouteDiff::default()
         }
     }
 
     /// What to send to go from `self` (what the peer has) to `next`.
     pub fn diff(&self, next: &RouteSet) -> RouteDiff {
         let mut d = RouteDiff::default();
-        let (mut a, mut b) = (self.routes.iter().peekable(), next.routes.iter().peekable());
-        loop {
-            match (a.peek(), b.peek()) {
-                (None, None) => break,
-                (Some((p, _)), None) => {
-                    d.withdraw.push(*p);
-                    a.next();
-                }
-                (None, Some(r)) => {
-                    d.announce.push((*r).clone());
-                    b.next();
-                }
-                (Some((pa, aa)), Some((pb, ab))) => {
-                    if pa < pb {
-                        d.withdraw.push(*pa);
-                        a.next();
-                    } else if pb < pa {
-                        d.announce.push(((*pb), ab.clone()));
-                        b.next();
-                    } else {
-                        if !Arc::ptr_eq(aa, ab) && aa != ab {
-                            d.announce.push((*pb, ab.clone()));
-                        }
-                        a.next();
-                        b.next();
-                    }
-                }
-            }
-        }
+        merge_diff(&self.routes, &next.routes, &mut d.withdraw, &mut d.announce);
+        merge_diff(
+            &self.flows,
+            &next.flows,
+            &mut d.withdraw_flows,
+            &mut d.announce_flows,
+        );
         d
     }
 }
@@ -173,6 +237,46 @@ mod tests {
         let announced: Vec<Prefix> = d.announce.iter().map(|r| r.0).collect();
         assert_eq!(announced, vec![p("198.51.100.7/32"), p("2001:db8::/32")]);
         assert!(new.diff(&new).is_empty());
+    }
+
+    fn rule(port: u64) -> FlowRule {
+        use crate::wire::flowspec::{FlowComponent, NumericOp};
+        FlowRule::new(
+            Afi::Ipv4,
+            vec![FlowComponent::DestinationPort(vec![NumericOp::eq(port)])],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn flows_diff_like_prefixes_and_stay_out_of_unicast_families() {
+        let old = RouteSet::with_flows(
+            vec![(p("198.51.100.0/24"), attrs(1))],
+            vec![
+                (rule(53), attrs(1)),
+                (rule(80), attrs(1)),
+                (rule(123), attrs(1)),
+            ],
+        );
+        let new = RouteSet::with_flows(
+            vec![(p("198.51.100.0/24"), attrs(1))],
+            vec![
+                (rule(123), attrs(1)),
+                (rule(80), attrs(2)),
+                (rule(443), attrs(1)),
+            ],
+        );
+        let d = old.diff(&new);
+        assert!(d.withdraw.is_empty() && d.announce.is_empty());
+        assert_eq!(d.withdraw_flows, vec![rule(53)]);
+        let announced: Vec<FlowRule> = d.announce_flows.iter().map(|f| f.0.clone()).collect();
+        assert_eq!(announced, vec![rule(80), rule(443)]);
+        assert!(new.diff(&new).is_empty());
+        assert_eq!(new.len(), 4);
+        let flow4 = new.family_subset(Family::new(Afi::Ipv4, Safi::FlowSpec));
+        assert_eq!((flow4.routes.len(), flow4.flows.len()), (0, 3));
+        let unicast = new.family_subset(Family::IPV4_UNICAST);
+        assert_eq!((unicast.routes.len(), unicast.flows.len()), (1, 0));
     }
 
     #[test]

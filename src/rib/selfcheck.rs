@@ -11,7 +11,8 @@ use super::attributes::{NextHop, RouteAttributes};
 use super::packer::{Packed, SessionParams, split_messages};
 use super::route_set::RouteDiff;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute};
-use crate::wire::family::Afi;
+use crate::wire::family::{Afi, Safi};
+use crate::wire::flowspec::{FlowRule, decode_nlri_list};
 use crate::wire::message::{DecodeContext, Message};
 use crate::wire::prefix::Prefix;
 
@@ -55,6 +56,15 @@ pub fn verify(
     };
     let mut withdrawn = Vec::new();
     let mut announced: BTreeMap<Prefix, Vec<PathAttribute>> = BTreeMap::new();
+    let mut flows_withdrawn: Vec<FlowRule> = Vec::new();
+    let mut flows_announced: BTreeMap<FlowRule, Vec<PathAttribute>> = BTreeMap::new();
+    let flow_rules = |family: crate::wire::family::Family, raw: &[u8]| {
+        if family.safi != Safi::FlowSpec {
+            return Err(SelfcheckError(format!("raw NLRI of {family}")));
+        }
+        decode_nlri_list(raw, family.afi)
+            .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))
+    };
     let messages = split_messages(&packed.bytes);
     if messages.len() != packed.messages {
         return fail(format!(
@@ -76,11 +86,17 @@ pub fn verify(
             match a {
                 PathAttribute::MpUnreach(mp) => match mp.nlri {
                     MpNlri::Prefixes(p) => withdrawn.extend(p),
-                    MpNlri::Raw(_) => return fail("MP_UNREACH with raw NLRI".into()),
+                    MpNlri::Raw(raw) => flows_withdrawn.extend(flow_rules(mp.family, &raw)?),
                 },
                 PathAttribute::MpReach(mp) => {
-                    let MpNlri::Prefixes(p) = mp.nlri else {
-                        return fail("MP_REACH with raw NLRI".into());
+                    let p = match mp.nlri {
+                        MpNlri::Prefixes(p) => p,
+                        MpNlri::Raw(ref raw) => {
+                            for rule in flow_rules(mp.family, raw)? {
+                                flows_announced.insert(rule, Vec::new());
+                            }
+                            Vec::new()
+                        }
                     };
                     nlri.extend(p);
                     attrs.push(PathAttribute::MpReach(crate::wire::attribute::MpReach {

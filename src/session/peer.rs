@@ -675,8 +675,8 @@ impl<'a> Session<'a> {
         let Some(params) = self.params.clone() else {
             return;
         };
-        let routes = self.advertised.of_family(family).cloned().collect();
-        let packed = packer::pack(&RouteSet::new(routes).as_announcements(), &params);
+        let subset = self.advertised.family_subset(family);
+        let packed = packer::pack(&subset.as_announcements(), &params);
         self.send_updates(&packed.bytes);
     }
 

@@ -7,6 +7,7 @@ pub mod community;
 pub mod error;
 pub mod facts;
 pub mod family;
+pub mod flowspec;
 pub mod message;
 pub mod notification;
 pub mod open;

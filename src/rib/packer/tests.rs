@@ -220,3 +220,146 @@ fn ipv6_next_hop_with_link_local_is_the_32_octet_form() {
         ])
     );
 }
+
+mod flows {
+    use super::*;
+    use crate::wire::flowspec::action::FlowAction;
+    use crate::wire::flowspec::{FlowComponent, FlowPrefix, NumericOp, decode_nlri_list};
+
+    fn rule(afi: Afi, dst: &str, port: u64) -> FlowRule {
+        let (a, l) = dst.split_once('/').unwrap();
+        FlowRule::new(
+            afi,
+            vec![
+                FlowComponent::Destination(FlowPrefix {
+                    addr: a.parse().unwrap(),
+                    len: l.parse().unwrap(),
+                    offset: 0,
+                }),
+                FlowComponent::DestinationPort(vec![NumericOp::eq(port)]),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn flow_attrs(next_hop: NextHop) -> Arc<RouteAttributes> {
+        let mut a = RouteAttributes::with_next_hop(next_hop);
+        a.extended_communities = vec![FlowAction::TrafficRate { asn: 0, rate: 0.0 }.to_community()];
+        Arc::new(a)
+    }
+
+    fn flow_params() -> SessionParams {
+        let mut p = params(true, true);
+        p.families.push(Family::new(Afi::Ipv4, Safi::FlowSpec));
+        p.families.push(Family::new(Afi::Ipv6, Safi::FlowSpec));
+        p
+    }
+
+    /// The (family, next hop, rules) of every MP_REACH and the rules of every MP_UNREACH.
+    type Reach = (Family, MpNextHop, Vec<FlowRule>);
+
+    fn mp(updates: &[Update]) -> (Vec<Reach>, Vec<FlowRule>) {
+        let (mut reach, mut unreach) = (Vec::new(), Vec::new());
+        for u in updates {
+            for a in &u.attributes {
+                match a {
+                    PathAttribute::MpReach(m) => {
+                        let MpNlri::Raw(raw) = &m.nlri else { panic!() };
+                        let rules = decode_nlri_list(raw, m.family.afi).unwrap();
+                        reach.push((m.family, m.next_hop.clone(), rules));
+                    }
+                    PathAttribute::MpUnreach(m) => {
+                        let MpNlri::Raw(raw) = &m.nlri else { panic!() };
+                        unreach.extend(decode_nlri_list(raw, m.family.afi).unwrap());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        (reach, unreach)
+    }
+
+    #[test]
+    fn flows_go_in_mp_reach_safi_133_with_no_next_hop_and_no_next_hop_attribute() {
+        let drop = flow_attrs(NextHop::Absent);
+        let set = RouteSet::with_flows(
+            vec![],
+            vec![
+                (rule(Afi::Ipv4, "192.0.2.0/24", 53), drop.clone()),
+                (rule(Afi::Ipv4, "198.51.100.0/24", 123), drop.clone()),
+                (rule(Afi::Ipv6, "2001:db8::/32", 53), drop.clone()),
+            ],
+        );
+        let packed = pack(&set.as_announcements(), &flow_params());
+        assert_eq!(packed.announced, 3);
+        let updates = decode_all(&packed, true);
+        assert_eq!(updates.len(), 2);
+        for u in &updates {
+            assert!(
+                !u.attributes
+                    .iter()
+                    .any(|a| matches!(a, PathAttribute::NextHop(_)))
+            );
+            assert!(u.attributes.iter().any(
+                |a| matches!(a, PathAttribute::ExtendedCommunities(c) if c == &drop.extended_communities)
+            ));
+        }
+        let (reach, _) = mp(&updates);
+        assert_eq!(reach[0].0, Family::new(Afi::Ipv4, Safi::FlowSpec));
+        assert_eq!(reach[0].1, MpNextHop::Raw(vec![]));
+        assert_eq!(reach[0].2.len(), 2);
+        assert_eq!(reach[1].0, Family::new(Afi::Ipv6, Safi::FlowSpec));
+        assert_eq!(reach[1].2, vec![rule(Afi::Ipv6, "2001:db8::/32", 53)]);
+    }
+
+    #[test]
+    fn redirect_to_ip_puts_the_address_in_mp_reach() {
+        let set = RouteSet::with_flows(
+            vec![],
+            vec![(
+                rule(Afi::Ipv4, "192.0.2.0/24", 80),
+                flow_attrs(nh("192.0.2.1")),
+            )],
+        );
+        let updates = decode_all(&pack(&set.as_announcements(), &flow_params()), true);
+        let (reach, _) = mp(&updates);
+        assert_eq!(reach[0].1, MpNextHop::Raw(vec![192, 0, 2, 1]));
+    }
+
+    #[test]
+    fn many_flows_pack_into_few_messages_and_withdraw_in_mp_unreach() {
+        let a = flow_attrs(NextHop::Absent);
+        let flows: Vec<_> = (1..=1000)
+            .map(|port| (rule(Afi::Ipv4, "192.0.2.0/24", port), a.clone()))
+            .collect();
+        let full = RouteSet::with_flows(vec![], flows);
+        let packed = pack(&full.as_announcements(), &flow_params());
+        let updates = decode_all(&packed, true);
+        assert!(updates.len() <= 4, "{} messages", updates.len());
+        let (reach, _) = mp(&updates);
+        assert_eq!(reach.iter().map(|r| r.2.len()).sum::<usize>(), 1000);
+
+        let empty = RouteSet::default();
+        let packed = pack(&full.diff(&empty), &flow_params());
+        assert_eq!(packed.withdrawn, 1000);
+        let (_, unreach) = mp(&decode_all(&packed, true));
+        assert_eq!(unreach.len(), 1000);
+    }
+
+    #[test]
+    fn flows_of_a_family_not_negotiated_are_held_back() {
+        let set = RouteSet::with_flows(
+            vec![],
+            vec![(
+                rule(Afi::Ipv4, "192.0.2.0/24", 53),
+                flow_attrs(NextHop::Absent),
+            )],
+        );
+        let packed = pack(&set.as_announcements(), &params(true, true));
+        assert_eq!(packed.messages, 0);
+        assert_eq!(
+            packed.held_back,
+            vec![(Family::new(Afi::Ipv4, Safi::FlowSpec), 1)]
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! The FlowSpec example configuration loads, and the ExaBGP flow syntax gives the rules and
+//! actions it says.
+
+use std::path::Path;
+
+use bgpinject::config::{load, parse_str};
+use bgpinject::rib::attributes::NextHop;
+use bgpinject::wire::family::{Afi, Family, Safi};
+use bgpinject::wire::flowspec::action::FlowAction;
+
+#[test]
+fn the_ddos_example_loads_with_both_flow_families() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/flowspec-ddos.conf");
+    let config = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let n = &config.neighbors[0];
+    assert_eq!(
+        n.families,
+        vec![
+            Family::new(Afi::Ipv4, Safi::FlowSpec),
+            Family::new(Afi::Ipv6, Safi::FlowSpec)
+        ]
+    );
+    assert_eq!(n.flows.len(), 11);
+    let redirect = n
+        .flows
+        .iter()
+        .find(|f| f.name == "redirect-infected-host")
+        .unwrap();
+    assert_eq!(
+        redirect.attributes.next_hop,
+        NextHop::Address {
+            global: "192.0.2.254".parse().unwrap(),
+            link_local: None
+        }
+    );
+}
+
+#[test]
+fn the_exabgp_example_gives_its_rule_and_actions() {
+    let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001;
+        flow { route block-dns-amplification {
+            match {
+                source 10.0.0.0/8;
+                destination 192.0.2.53/32;
+                protocol [ udp tcp ];
+                source-port =53;
+                destination-port >1023&<65535;
+                packet-length >512;
+                fragment [ is-fragment first-fragment ];
+                tcp-flags [ syn rst&fin&!=push ];
+            }
+            then { rate-limit 9600; redirect 65000:100; mark 10; action sample-terminal; community [ 65000:1 ]; }
+        } } }";
+    let config = parse_str(text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let n = &config.neighbors[0];
+    assert_eq!(n.families, vec![Family::new(Afi::Ipv4, Safi::FlowSpec)]);
+    let f = &n.flows[0];
+    assert_eq!(
+        f.rule.to_string(),
+        "flow ipv4 destination 192.0.2.53/32 source 10.0.0.0/8 protocol [ =udp =tcp ] \
+         destination-port >1023&<65535 source-port =53 tcp-flags [ syn rst&fin&!=push ] \
+         packet-length >512 fragment [ is-fragment first-fragment ]"
+    );
+    let actions: Vec<String> = f
+        .attributes
+        .extended_communities
+        .iter()
+        .map(|c| FlowAction::from_community(c).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "rate-limit 9600",
+            "redirect 65000:100",
+            "action sample-terminal",
+            "mark 10"
+        ]
+    );
+    assert_eq!(f.attributes.next_hop, NextHop::Absent);
+    assert_eq!(f.attributes.communities.len(), 1);
+    // The rule encodes in increasing component order.
+    let bytes = f.rule.encode();
+    let types: Vec<u8> = f.rule.components().iter().map(|c| c.type_code()).collect();
+    assert_eq!(types, vec![1, 2, 3, 5, 6, 9, 10, 12]);
+    assert_eq!(bytes[1], 1);
+}
+
+#[test]
+fn ipv6_rules_take_their_family_from_their_components() {
+    let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001;
+        flow {
+            route a { match { destination ::1234:5678:9a00:0/104/64; next-header tcp; } then { discard; } }
+            route b { match { flow-label 7; } then { accept; } }
+            route c { match { protocol tcp; } then { redirect-to-nexthop; next-hop 192.0.2.9; } }
+        } }";
+    let config = parse_str(text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let n = &config.neighbors[0];
+    let afis: Vec<Afi> = n.flows.iter().map(|f| f.rule.afi()).collect();
+    assert_eq!(afis, vec![Afi::Ipv6, Afi::Ipv6, Afi::Ipv4]);
+    assert!(n.flows[1].attributes.extended_communities.is_empty());
+    assert_eq!(
+        FlowAction::from_community(&n.flows[2].attributes.extended_communities[0]),
+        Some(FlowAction::RedirectToNextHop)
+    );
+    assert_eq!(
+        n.families,
+        vec![
+            Family::new(Afi::Ipv4, Safi::FlowSpec),
+            Family::new(Afi::Ipv6, Safi::FlowSpec)
+        ]
+    );
+}
