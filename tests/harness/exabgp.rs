@@ -13,7 +13,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::daemon::Daemon;
-use super::normalise::{community_u32, origin, sorted};
+use super::normalise::{community_u32, ext_community_u64, origin, sorted};
 use super::spec::{Family, ReceiverSpec};
 use super::{ReceivedRoute, ensure_installed, wait_for};
 
@@ -34,9 +34,11 @@ impl Exabgp {
             .expect("tempdir");
         let received = dir.path().join("received.jsonl");
         let script = dir.path().join("receiver.sh");
+        // No `exec`: the shell must keep ExaBGP's pipe on its stdout open, or ExaBGP takes the
+        // process for dead and restarts it.
         std::fs::write(
             &script,
-            format!("#!/bin/sh\nexec cat >> '{}'\n", received.display()),
+            format!("#!/bin/sh\ncat >> '{}'\n", received.display()),
         )
         .expect("write receiver.sh");
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -63,8 +65,7 @@ impl Exabgp {
     pub fn is_established(&self) -> bool {
         self.messages()
             .iter()
-            .filter(|m| m["type"] == "state")
-            .next_back()
+            .rfind(|m| m["type"] == "state")
             .is_some_and(|m| m.pointer("/neighbor/state") == Some(&Value::from("up")))
     }
 
@@ -144,16 +145,15 @@ fn parse_attributes(prefix: &str, next_hop: &str, a: &Value) -> ReceivedRoute {
                 .filter_map(|c| Some(community_u32((u32_of(&c[0])? << 16) | u32_of(&c[1])?)))
                 .collect(),
         ),
+        // The `string` of ExaBGP 4.2 misprints origins (`origin:65000:0.0.0.2`): decode `value`.
         extended_communities: sorted(
             a["extended-community"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|e| {
-                    e["string"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| e.to_string())
+                .map(|e| match e["value"].as_u64() {
+                    Some(v) => ext_community_u64(v),
+                    None => e.to_string(),
                 })
                 .collect(),
         ),

@@ -60,3 +60,24 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// An extended community (RFC 4360) from its 8 octets as a number: route targets and origins
+/// of the two-octet-AS (0x00), IPv4 (0x01) and four-octet-AS (0x02) types, transitive or not,
+/// as `target:A:B` / `origin:A:B`; anything else as raw `0x` and 16 hex digits.
+pub fn ext_community_u64(v: u64) -> String {
+    let kind = match (v >> 48) & 0xff {
+        2 => "target",
+        3 => "origin",
+        _ => return format!("0x{v:016x}"),
+    };
+    match (v >> 56) & 0xbf {
+        0x00 => format!("{kind}:{}:{}", (v >> 32) & 0xffff, v & 0xffff_ffff),
+        0x01 => format!(
+            "{kind}:{}:{}",
+            std::net::Ipv4Addr::from(((v >> 16) & 0xffff_ffff) as u32),
+            v & 0xffff
+        ),
+        0x02 => format!("{kind}:{}:{}", (v >> 16) & 0xffff_ffff, v & 0xffff),
+        _ => format!("0x{v:016x}"),
+    }
+}
