@@ -6,6 +6,7 @@
 #   ExaBGP 127.0.2.2 AS 65002 -> FRR    127.0.2.1:12791 AS 65001
 #   GoBGP  127.0.2.3 AS 65003 -> FRR    127.0.2.1:12791
 #   ExaBGP 127.0.2.4 AS 65004 -> GoBGP  127.0.2.3:12792 AS 65003
+# Graceful restart is on everywhere so that FRR and GoBGP send End-of-RIB markers.
 # Each sends routes with varied attributes, withdraws some, asks for a ROUTE-REFRESH, and the
 # sessions end with a Cease NOTIFICATION (administrative shutdown).
 # Needs root (tshark on lo, FRR/GoBGP/ExaBGP installed with apt-get when missing).
@@ -69,6 +70,7 @@ router bgp 65001
  no bgp ebgp-requires-policy
  no bgp network import-check
  no bgp default ipv4-unicast
+ bgp graceful-restart
  neighbor $EXA1_IP remote-as 65002
  neighbor $EXA1_IP disable-connected-check
  neighbor $EXA1_IP passive
@@ -96,7 +98,7 @@ router bgp 65001
 route-map ATTR4 permit 10
  set origin egp
  set metric 20
- set community 65001:100 no-export
+ set community 65001:100 65001:200
  set large-community 65001:1:1 4200000001:2:2
  set extcommunity rt 65001:5
  set extcommunity soo 65001:6
@@ -104,7 +106,7 @@ route-map ATTR4 permit 10
 route-map ATTR6 permit 10
  set origin incomplete
  set metric 60
- set community 65001:600 no-advertise
+ set community 65001:600
  set large-community 65001:6:6
 route-map WITHDRAWN permit 10
  set community 65001:999
@@ -160,12 +162,19 @@ cat >"$WORK/gobgp/gobgpd.toml" <<CONF
   [neighbors.transport.config]
     local-address = "$GOBGP_IP"
     remote-port = $FRR_PORT
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = 120
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "$EXA2_IP"
@@ -173,12 +182,19 @@ cat >"$WORK/gobgp/gobgpd.toml" <<CONF
   [neighbors.transport.config]
     local-address = "$GOBGP_IP"
     passive-mode = true
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = 120
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
 CONF
 
 # --- ExaBGP: two neighbors, static routes, then API commands from a script ------------------
@@ -188,7 +204,9 @@ FULL="origin egp med 50 community [ 65000:1 no-export ] extended-community [ tar
 : >"$WORK/exabgp/commands"
 printf '#!/bin/sh\nexec tail -n +1 -f %s\n' "$WORK/exabgp/commands" >"$WORK/exabgp/api.sh"
 chmod 755 "$WORK/exabgp/api.sh"
-exa_neighbor() { # peer local as peer-as port
+# ExaBGP closes a graceful-restart session silently on teardown: only the session to GoBGP
+# (which needs it to send End-of-RIB) has it, so the one to FRR ends with a NOTIFICATION.
+exa_neighbor() { # peer local as peer-as port capabilities
     cat <<CONF
 neighbor $1 {
   router-id 192.0.2.$(echo "$2" | cut -d. -f4);
@@ -197,7 +215,7 @@ neighbor $1 {
   peer-as $4;
   connect $5;
   family { ipv4 unicast; ipv6 unicast; }
-  capability { route-refresh enable; }
+  capability { route-refresh enable; $6 }
   adj-rib-out true;
   api { processes [ commands ]; }
   static {
@@ -213,8 +231,8 @@ CONF
 }
 {
     echo "process commands { run $WORK/exabgp/api.sh; encoder text; }"
-    exa_neighbor $FRR_IP $EXA1_IP 65002 65001 $FRR_PORT
-    exa_neighbor $GOBGP_IP $EXA2_IP 65004 65003 $GOBGP_PORT
+    exa_neighbor $FRR_IP $EXA1_IP 65002 65001 $FRR_PORT ""
+    exa_neighbor $GOBGP_IP $EXA2_IP 65004 65003 $GOBGP_PORT "graceful-restart 120;"
 } >"$WORK/exabgp/exabgp.conf"
 
 # --- Run ------------------------------------------------------------------------------------
@@ -275,9 +293,9 @@ gob global rib del -a ipv4 192.0.2.128/25
 gob global rib del -a ipv6 2001:db8:301::/56
 sleep 4
 # NOTIFICATION Cease/administrative shutdown from each.
-exa "neighbor $FRR_IP teardown 2"
 vty -c "configure terminal" -c "router bgp 65001" -c "neighbor $GOBGP_IP shutdown"
 gob neighbor $EXA2_IP disable
+exa "neighbor $FRR_IP teardown 2"
 sleep 3
 kill "${PIDS[0]}"
 wait "${PIDS[0]}" || true
