@@ -299,7 +299,6 @@ exa "neighbor $FRR_IP teardown 2"
 sleep 3
 kill "${PIDS[0]}"
 wait "${PIDS[0]}" || true
-cp "$PCAP" /tmp/capture-peer-vectors.last.pcap
 
 VERSIONS="frr=FRR $(vty -c 'show version' | sed -n 's/^FRRouting \([^ ]*\).*/\1/p')"
 VERSIONS+="|gobgp=GoBGP $(gobgpd --version | awk '{print $NF}')"

@@ -44,6 +44,10 @@ impl Daemon {
         }
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
@@ -68,7 +72,6 @@ impl Daemon {
             }
         }
         let _ = child.wait();
-        let _ = &self.name;
     }
 }
 
