@@ -303,7 +303,7 @@ wait "${PIDS[0]}" || true
 VERSIONS="frr=FRR $(vty -c 'show version' | sed -n 's/^FRRouting \([^ ]*\).*/\1/p')"
 VERSIONS+="|gobgp=GoBGP $(gobgpd --version | awk '{print $NF}')"
 VERSIONS+="|exabgp=ExaBGP $(exabgp --version 2>&1 | sed -n 's/^ExaBGP : //p')"
-VERSIONS+="|tshark=$(tshark --version | head -1)"
+VERSIONS+="|tshark=TShark $(tshark --version | head -1 | awk '{print $3}')"
 
 mkdir -p "$OUT"
 python3 "$ROOT/scripts/pcap_to_vectors.py" "$PCAP" "$OUT" "$VERSIONS" \

@@ -256,7 +256,10 @@ def main():
         seen = {}
         lines = ["# Captured by scripts/capture-peer-vectors.sh: messages sent by %s." % version[sender],
                  "# expect.* lines are tshark's decoding, not bgpinject's.", ""]
-        for hexs, (kind, e, src, dst, receiver) in msgs.items():
+        # Sorted by kind then bytes, so that a new capture of the same messages gives the same file.
+        rank = ["OPEN", "KEEPALIVE", "UPDATE", "ROUTE-REFRESH", "NOTIFICATION"]
+        ordered = sorted(msgs.items(), key=lambda m: (rank.index(m[1][0]), name_of(m[1][0], m[1][1]), m[0]))
+        for hexs, (kind, e, src, dst, receiver) in ordered:
             base = "%s-%s" % (sender, name_of(kind, e))
             seen[base] = seen.get(base, 0) + 1
             lines.append("name: %s-%d" % (base, seen[base]))
