@@ -115,6 +115,7 @@ fn check<R: Receiver>(
         families: vec![Family::Ipv4Unicast, Family::Ipv6Unicast],
         four_octet_as: true,
         routes: send,
+        listen_port: None,
     });
     let name = R::NAME;
     assert!(
@@ -212,4 +213,59 @@ fn openbgpd_as_two_byte_as_peer() {
 fn exabgp_as_two_byte_as_peer() {
     // ExaBGP rebuilds the path from AS4_PATH even when it did not announce 4-octet AS support.
     check::<Exabgp>(v4_pair(6), false, false, as_is);
+}
+
+/// The receiver connects (`passive: false`) to a listening ExaBGP on `neighbor_port`.
+fn check_active<R: Receiver>((listen, sender, port): (IpAddr, IpAddr, u16)) {
+    let mut spec = ReceiverSpec::new(listen, port, RECEIVER_AS, sender, SENDER_AS);
+    spec.passive = false;
+    spec.neighbor_port = port + 100;
+    let _exa = ExabgpSender::start(&SenderSpec {
+        local: sender,
+        local_as: SENDER_AS,
+        router_id: Ipv4Addr::new(192, 0, 2, 2),
+        peer: listen,
+        peer_port: port,
+        peer_as: RECEIVER_AS,
+        families: vec![Family::Ipv4Unicast],
+        four_octet_as: true,
+        routes: vec!["route 198.51.100.0/25 next-hop 192.0.2.10".into()],
+        listen_port: Some(spec.neighbor_port),
+    });
+    let receiver = R::start(&spec);
+    let name = R::NAME;
+    assert!(
+        receiver.wait_established(Duration::from_secs(40)),
+        "{name}: did not connect to ExaBGP on port {}\n{}",
+        spec.neighbor_port,
+        receiver.log()
+    );
+    let got = wait_for(Duration::from_secs(20), || {
+        receiver.routes("ipv4").into_iter().next()
+    });
+    assert_eq!(
+        got.map(|r| r.prefix),
+        Some("198.51.100.0/25".to_string()),
+        "{name}: route not received"
+    );
+}
+
+#[test]
+fn frr_connects_actively() {
+    check_active::<Frr>(v4_pair(7));
+}
+
+#[test]
+fn gobgp_connects_actively() {
+    check_active::<Gobgp>(v4_pair(8));
+}
+
+#[test]
+fn openbgpd_connects_actively() {
+    check_active::<Openbgpd>(v4_pair(9));
+}
+
+#[test]
+fn exabgp_connects_actively() {
+    check_active::<Exabgp>(v4_pair(10));
 }

@@ -245,6 +245,8 @@ pub struct SenderSpec {
     pub families: Vec<Family>,
     pub four_octet_as: bool,
     pub routes: Vec<String>,
+    /// Listen on `local:port` and wait for the peer to connect, instead of connecting.
+    pub listen_port: Option<u16>,
 }
 
 pub struct ExabgpSender {
@@ -265,7 +267,14 @@ impl ExabgpSender {
         let _ = writeln!(c, "  router-id {};", s.router_id);
         let _ = writeln!(c, "  local-address {};", s.local);
         let _ = writeln!(c, "  local-as {};\n  peer-as {};", s.local_as, s.peer_as);
-        let _ = writeln!(c, "  connect {};", s.peer_port);
+        match s.listen_port {
+            Some(_) => {
+                let _ = writeln!(c, "  passive true;");
+            }
+            None => {
+                let _ = writeln!(c, "  connect {};", s.peer_port);
+            }
+        }
         let _ = writeln!(c, "  family {{ {}}}", families(&s.families));
         let _ = writeln!(
             c,
@@ -278,7 +287,7 @@ impl ExabgpSender {
         }
         let _ = writeln!(c, "  }}\n}}");
         std::fs::write(&conf, c).expect("write exabgp.conf");
-        let mut cmd = exabgp_command(&conf, None);
+        let mut cmd = exabgp_command(&conf, s.listen_port.map(|p| (s.local, p)));
         let daemon = Daemon::spawn("exabgp sender", &mut cmd, &dir.path().join("exabgp.log"));
         ExabgpSender { dir, daemon }
     }
