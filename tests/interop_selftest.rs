@@ -215,6 +215,36 @@ fn exabgp_as_two_byte_as_peer() {
     check::<Exabgp>(v4_pair(6), false, false, as_is);
 }
 
+#[test]
+fn exabgp_two_byte_open_has_no_as4_capability() {
+    let (listen, sender, port) = v4_pair(11);
+    let mut spec = ReceiverSpec::new(listen, port, RECEIVER_AS, sender, SENDER_AS);
+    spec.four_octet_as = false;
+    let exa = Exabgp::start(&spec);
+    let _sender = ExabgpSender::start(&SenderSpec {
+        local: sender,
+        local_as: SENDER_AS,
+        router_id: Ipv4Addr::new(192, 0, 2, 2),
+        peer: listen,
+        peer_port: port,
+        peer_as: RECEIVER_AS,
+        families: vec![Family::Ipv4Unicast],
+        four_octet_as: true,
+        routes: vec![],
+        listen_port: None,
+    });
+    assert!(
+        exa.wait_established(Duration::from_secs(40)),
+        "{}",
+        exa.log()
+    );
+    let caps = exa
+        .sent_capabilities()
+        .expect("ExaBGP reports the OPEN it sent");
+    assert!(caps.contains(&"multiprotocol".to_string()), "{caps:?}");
+    assert!(!caps.contains(&"asn4".to_string()), "{caps:?}");
+}
+
 /// The receiver connects (`passive: false`) to a listening ExaBGP on `neighbor_port`.
 fn check_active<R: Receiver>((listen, sender, port): (IpAddr, IpAddr, u16)) {
     let mut spec = ReceiverSpec::new(listen, port, RECEIVER_AS, sender, SENDER_AS);

@@ -73,6 +73,16 @@ impl Exabgp {
         wait_for(timeout, || self.is_established().then_some(())).is_some()
     }
 
+    /// The capabilities (by ExaBGP's names: `multiprotocol`, `asn4`, `extended-message`, ...) of
+    /// the last OPEN this receiver sent.
+    pub fn sent_capabilities(&self) -> Option<Vec<String>> {
+        let open = self.messages().into_iter().rfind(|m| {
+            m["type"] == "open" && m.pointer("/neighbor/direction") == Some(&"send".into())
+        })?;
+        let caps = open.pointer("/neighbor/open/capabilities")?.as_object()?;
+        Some(caps.keys().cloned().collect())
+    }
+
     /// The routes of `afi` received since the session last came up, withdrawals applied.
     pub fn routes(&self, afi: &str) -> Vec<ReceivedRoute> {
         let family = format!("{afi} unicast");
@@ -226,7 +236,7 @@ fn receiver_config(s: &ReceiverSpec, script: &std::path::Path) -> String {
     );
     let _ = writeln!(
         c,
-        "  api {{ processes [ receiver ]; neighbor-changes; receive {{ parsed; update; }} }}"
+        "  api {{ processes [ receiver ]; neighbor-changes; receive {{ parsed; update; }} send {{ parsed; open; }} }}"
     );
     let _ = writeln!(c, "}}");
     c
