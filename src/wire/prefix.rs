@@ -112,11 +112,7 @@ fn mask(addr: IpAddr, len: u8) -> IpAddr {
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let m = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
+            let m = if len == 0 { 0 } else { u128::MAX << (128 - len) };
             IpAddr::V6(Ipv6Addr::from(bits & m))
         }
     }
@@ -151,9 +147,7 @@ mod tests {
             .emit(&mut out);
         assert_eq!(out, vec![23, 198, 51, 100]);
         let mut out = Vec::new();
-        Prefix::new("::".parse().unwrap(), 0)
-            .unwrap()
-            .emit(&mut out);
+        Prefix::new("::".parse().unwrap(), 0).unwrap().emit(&mut out);
         assert_eq!(out, vec![0]);
     }
 

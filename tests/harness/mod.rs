@@ -78,11 +78,7 @@ pub fn diff_routes(peer: &str, expected: &[ReceivedRoute], got: &[ReceivedRoute]
         };
         field("next-hop", e.next_hop.clone(), g.next_hop.clone());
         field("origin", e.origin.clone(), g.origin.clone());
-        field(
-            "as-path",
-            format!("{:?}", e.as_path),
-            format!("{:?}", g.as_path),
-        );
+        field("as-path", format!("{:?}", e.as_path), format!("{:?}", g.as_path));
         field("med", format!("{:?}", e.med), format!("{:?}", g.med));
         field(
             "local-preference",
@@ -131,14 +127,7 @@ pub fn ensure_installed(package: &str, binary: &str) {
         return;
     }
     let status = Command::new("apt-get")
-        .args([
-            "-o",
-            "DPkg::Lock::Timeout=600",
-            "install",
-            "-y",
-            "--no-install-recommends",
-            package,
-        ])
+        .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status();
     if !matches!(status, Ok(s) if s.success()) {
@@ -147,14 +136,7 @@ pub fn ensure_installed(package: &str, binary: &str) {
             .args(["-o", "DPkg::Lock::Timeout=600", "update"])
             .status();
         let status = Command::new("apt-get")
-            .args([
-                "-o",
-                "DPkg::Lock::Timeout=600",
-                "install",
-                "-y",
-                "--no-install-recommends",
-                package,
-            ])
+            .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
         assert!(
