@@ -194,3 +194,11 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+pub mod daemon;
+pub mod exabgp;
+pub mod frr;
+pub mod gobgp;
+pub mod normalise;
+pub mod openbgpd;
+pub mod spec;
