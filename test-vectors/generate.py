@@ -258,13 +258,11 @@ def build():
         open_msg(params=param(2, cap_mp(1, 1)) + param(2, cap(2)) + param(2, cap_as4(65001))),
         f"{H} (RFC 5492 §4)",
         {"type": "OPEN", "capabilities": "1 2 65", "as4": "65001", "families": "ipv4-unicast"},
-        context={"reencode": "false"},
-        comment="Several capabilities optional parameters (Quagga/FRR style): we re-encode\n"
-                "them as one parameter, which RFC 5492 §4 makes equivalent.")
+        comment="Several capabilities optional parameters (Quagga/FRR style): the decoder\n"
+                "keeps the layout (Open::parameter_layout) so it re-encodes byte for byte.")
     vec("open.vec", "open-empty-capabilities-parameter", open_msg(params=param(2, b"")),
         f"{H} (RFC 5492 §4)", {"type": "OPEN", "capabilities": ""},
-        context={"reencode": "false"},
-        comment="An empty capabilities parameter carries nothing; we send no parameter at all.")
+        comment="An empty capabilities parameter carries nothing, but its layout is kept.")
     # RFC 9072: capabilities longer than 255 octets need the extended form.
     long_caps = [cap_mp(1, 1), cap(73, shutdown_text("h" * 180) + shutdown_text("d" * 60)),
                  cap_as4(65001)]
@@ -273,9 +271,8 @@ def build():
         {"type": "OPEN", "capabilities": "1 73 65", "as4": "65001", "families": "ipv4-unicast"})
     vec("open.vec", "open-rfc9072-extended-form-short", open_ext([cap_mp(1, 1), cap(2)]),
         f"{H} (RFC 9072 §2)", {"type": "OPEN", "capabilities": "1 2"},
-        context={"reencode": "false"},
-        comment="RFC 9072 allows the extended form for short parameters; we only use it when\n"
-                "the parameters do not fit in 255 octets.")
+        comment="RFC 9072 allows the extended form for short parameters; the decoder\n"
+                "remembers it (Open::extended_parameters).")
     many = [cap(200 + (i % 50), bytes([i]) * 3) for i in range(60)]
     vec("open.vec", "open-rfc9072-sixty-unknown-capabilities", open_ext(many),
         f"{H} (RFC 9072 §2)",

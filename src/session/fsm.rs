@@ -206,6 +206,8 @@ impl Fsm {
             hold_time: self.config.hold_time,
             router_id: self.config.router_id,
             capabilities,
+            parameter_layout: Vec::new(),
+            extended_parameters: false,
         }
     }
 

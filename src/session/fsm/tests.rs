@@ -23,6 +23,8 @@ fn peer_open(asn: u32, hold: u16, caps: Vec<Capability>) -> Message {
         hold_time: hold,
         router_id: Ipv4Addr::new(192, 0, 2, 1),
         capabilities: caps,
+        parameter_layout: Vec::new(),
+        extended_parameters: false,
     })
 }
 
