@@ -32,6 +32,8 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A blocked write wakes up this often to read what the peer sends meanwhile.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// A batch that takes longer than this to write means the peer reads slowly.
+const SLOW_WRITE: Duration = Duration::from_millis(500);
 /// A peer that accepts no byte of ours for this long is gone.
 const WRITE_STALL: Duration = Duration::from_secs(90);
 /// At most this much unhandled input is buffered while a write waits.
@@ -686,12 +688,20 @@ impl<'a> Session<'a> {
     fn send_updates(&mut self, bytes: &[u8]) -> bool {
         let mut batch_start = 0;
         let mut batch_end = 0;
+        // A peer that reads slowly gets one message per write, so that the timers (and our
+        // KEEPALIVEs) run between messages instead of between large batches.
+        let mut batch_size = WRITE_BATCH;
         for m in split_messages(bytes) {
             batch_end += m.len();
-            if batch_end - batch_start < WRITE_BATCH && batch_end < bytes.len() {
+            if batch_end - batch_start < batch_size && batch_end < bytes.len() {
                 continue;
             }
-            if let Some(ev) = self.write(&bytes[batch_start..batch_end]) {
+            let started = Instant::now();
+            let failed = self.write(&bytes[batch_start..batch_end]);
+            if started.elapsed() > SLOW_WRITE {
+                batch_size = 1;
+            }
+            if let Some(ev) = failed {
                 self.event(ev);
                 return false;
             }
