@@ -1,7 +1,7 @@
 # bgpinject: `make demo` shows it working, `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint unit deps fuzz clean
+.PHONY: all build release demo test lint unit deps fuzz soak clean
 
 all: build
 
@@ -28,6 +28,10 @@ unit:
 
 deps:
 	scripts/install-test-deps.sh
+
+# A bounded soak run against BIRD (SOAK_SECONDS, default 600).
+soak: deps
+	$(CARGO) test --release --test soak -- --ignored --nocapture
 
 # Every cargo-fuzz target for FUZZ_SECONDS each (default 60).
 fuzz:
