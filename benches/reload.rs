@@ -110,10 +110,22 @@ fn main() {
     let ms = |d: Duration| format!("{:>10.1} ms", d.as_secs_f64() * 1e3);
     println!("reload benchmark: {routes} routes, {size_mb:.1} MB of configuration");
     println!("{:<58}{:>13}", "step", "time");
-    println!("{:<58}{}", "generate the configuration text (not the library)", ms(gen_time));
+    println!(
+        "{:<58}{}",
+        "generate the configuration text (not the library)",
+        ms(gen_time)
+    );
     println!("{:<58}{}", "(a) config::load", ms(load_time));
-    println!("{:<58}{}", "    route sets of the running configuration", ms(sets_time));
-    println!("{:<58}{}", "(b) ReloadPlan::new, identical file (0 routes to send)", ms(same_plan_time));
+    println!(
+        "{:<58}{}",
+        "    route sets of the running configuration",
+        ms(sets_time)
+    );
+    println!(
+        "{:<58}{}",
+        "(b) ReloadPlan::new, identical file (0 routes to send)",
+        ms(same_plan_time)
+    );
     println!(
         "{:<58}{}",
         format!("(c) ReloadPlan::new, 1 % changed ({} routes)", sent(&plan)),
@@ -121,10 +133,18 @@ fn main() {
     );
     println!(
         "{:<58}{}",
-        format!("    packer::pack ({} UPDATEs, {} bytes)", packed.messages, packed.bytes.len()),
+        format!(
+            "    packer::pack ({} UPDATEs, {} bytes)",
+            packed.messages,
+            packed.bytes.len()
+        ),
         ms(pack_time)
     );
-    println!("{:<58}{}", "    (c) total: plan + pack", ms(changed_plan_time + pack_time));
+    println!(
+        "{:<58}{}",
+        "    (c) total: plan + pack",
+        ms(changed_plan_time + pack_time)
+    );
 }
 
 /// Routes a plan announces or withdraws over kept sessions.

@@ -85,11 +85,18 @@ impl Parser {
     }
 
     pub fn advance(&mut self) -> Token {
-        let token = self.tokens[self.next].clone();
-        if token.kind != TokenKind::EndOfFile {
-            self.next += 1;
+        let token = &mut self.tokens[self.next];
+        if token.kind == TokenKind::EndOfFile {
+            return token.clone();
         }
-        token
+        self.next += 1;
+        // The cursor never goes back, so the token's text can be moved out rather than
+        // copied: one allocation less per token, which counts for tables of a million routes.
+        Token {
+            kind: token.kind,
+            text: std::mem::take(&mut token.text),
+            position: token.position,
+        }
     }
 
     pub fn location(&self, position: Position) -> Location {
