@@ -66,7 +66,7 @@ fn steps() -> Vec<Step> {
         routes: (0..6).map(n2_route).collect(),
     };
     let mut out = Vec::new();
-    let mut valid = |what, n1: &Neighbor, n2: Option<&Neighbor>, restart1| Step::Valid {
+    let valid = |what, n1: &Neighbor, n2: Option<&Neighbor>, restart1| Step::Valid {
         what,
         n1: n1.clone(),
         n2: n2.cloned(),
