@@ -1,7 +1,7 @@
 # bgpinject: `make demo` shows it working, `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint unit deps fuzz soak clean
+.PHONY: all build release demo test lint unit deps fuzz soak bench clean
 
 all: build
 
@@ -36,6 +36,10 @@ soak: deps
 # Every cargo-fuzz target for FUZZ_SECONDS each (default 60).
 fuzz:
 	scripts/fuzz.sh
+
+# Benchmarks, release build; one command per benchmark (prints a table each).
+bench: release
+	$(CARGO) bench --bench reload
 
 clean:
 	$(CARGO) clean

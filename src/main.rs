@@ -217,7 +217,7 @@ fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
         config.neighbors.len()
     );
     if watch {
-        bgpinject::watch::spawn(vec![path.clone()], tx.clone());
+        bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,

@@ -38,7 +38,7 @@ const PEERS: [(&str, &str, &str); 3] = [
 /// reload withdraws, announces and replaces.
 fn routes(g: u32, p: u32) -> Vec<(String, u32)> {
     (0..300u32)
-        .filter(|i| (i + g) % 5 != 0)
+        .filter(|i| !(i + g).is_multiple_of(5))
         .map(|i| {
             let addr = std::net::Ipv4Addr::from(0x0A00_0000u32 + p * 65536 + i * 4);
             (format!("{addr}/30"), (i + g) % 11)
@@ -105,6 +105,12 @@ fn rss_kb(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+fn bird_pid(bird: &Bird) -> Option<u32> {
+    std::fs::read_to_string(bird.dir().join("bird.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
 }
 
 fn signal(pid: u32, sig: libc::c_int) {
@@ -188,11 +194,6 @@ fn soak() {
         inj.log()
     );
     let rss_start = rss_kb(pid);
-    let bird_pid = || {
-        std::fs::read_to_string(bird.dir().join("bird.pid"))
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-    };
     let started = Instant::now();
     let (mut reloads, mut stops, mut restarts) = (0, 0, 0);
     let mut step = 0;
@@ -206,7 +207,7 @@ fn soak() {
             }
             1 => {
                 // Past the hold time: bgpinject must notice (4/0) and come back after.
-                if let Some(bp) = bird_pid() {
+                if let Some(bp) = bird_pid(&bird) {
                     signal(bp, libc::SIGSTOP);
                     std::thread::sleep(Duration::from_secs(8));
                     signal(bp, libc::SIGCONT);
@@ -222,7 +223,12 @@ fn soak() {
         assert!(
             wait_for(converge, || converged(&bird, g).then_some(())).is_some(),
             "step {step}: BIRD's table is not the configuration (generation {g});\nlog tail:\n{}",
-            inj.log().lines().rev().take(30).collect::<Vec<_>>().join("\n")
+            inj.log()
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     stop.store(true, Ordering::Relaxed);
@@ -235,7 +241,10 @@ fn soak() {
         started.elapsed().as_secs(),
         hostile_sent.load(Ordering::Relaxed)
     );
-    assert!(!log.contains("panicked") && !log.contains("internal error"), "{log}");
+    assert!(
+        !log.contains("panicked") && !log.contains("internal error"),
+        "{log}"
+    );
     assert!(hostile_sent.load(Ordering::Relaxed) > 0);
     // Memory back near its starting level: no growth with the number of steps.
     assert!(

@@ -89,10 +89,43 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || punctuation(c).is_some() || c == '#' || c == '"' || c == '\''
 }
 
+/// Characters of the text with their byte offsets, so that words can be sliced.
+struct Cursor<'a> {
+    text: &'a str,
+    rest: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
+
+impl Cursor<'_> {
+    fn peek(&mut self) -> Option<&char> {
+        self.rest.peek().map(|(_, c)| c)
+    }
+
+    fn next_if(&mut self, f: impl FnOnce(&char) -> bool) -> Option<char> {
+        self.rest.next_if(|(_, c)| f(c)).map(|(_, c)| c)
+    }
+}
+
+impl Iterator for Cursor<'_> {
+    type Item = char;
+    fn next(&mut self) -> Option<char> {
+        self.rest.next().map(|(_, c)| c)
+    }
+}
+
+/// The byte offset of the next character (the text's length at its end).
+fn offset(chars: &Cursor<'_>) -> usize {
+    let mut rest = chars.rest.clone();
+    rest.peek().map_or(chars.text.len(), |(i, _)| *i)
+}
+
 /// Splits `text` into tokens, ending with one [`TokenKind::EndOfFile`].
 pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
-    let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
+    // About one token per 6 bytes in a route table: reserving avoids regrowing a big vector.
+    let mut tokens = Vec::with_capacity(text.len() / 6 + 1);
+    let mut chars = Cursor {
+        text,
+        rest: text.char_indices().peekable(),
+    };
     let mut line = 1u32;
     let mut column = 1u32;
 
@@ -140,14 +173,14 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                 position,
             });
         } else {
-            let mut word = String::new();
-            while let Some(c) = chars.next_if(|&c| !ends_word(c)) {
+            // Words are sliced out of the text in one allocation, not pushed char by char.
+            let start = offset(&chars);
+            while chars.next_if(|&c| !ends_word(c)).is_some() {
                 column += 1;
-                word.push(c);
             }
             tokens.push(Token {
                 kind: TokenKind::Word,
-                text: word,
+                text: text[start..offset(&chars)].to_string(),
                 position,
             });
         }

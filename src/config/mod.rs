@@ -2,13 +2,16 @@
 
 mod communities;
 mod flow;
+mod include;
 mod lexer;
 pub mod model;
 mod neighbor;
 mod parser;
 mod route;
 mod session_options;
+mod static_block;
 mod summary;
+mod template;
 mod values;
 
 use std::fmt;
@@ -16,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
+pub use static_block::MAX_SPLIT_BITS;
 pub use summary::summary;
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.

@@ -33,6 +33,10 @@ impl fmt::Display for Location {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub neighbors: Vec<NeighborConfig>,
+    /// Every file the configuration was read from (the main file first, then included
+    /// files in the order read) and every directory an include glob was matched in:
+    /// what `--watch` polls.
+    pub sources: Vec<PathBuf>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.

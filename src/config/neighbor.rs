@@ -10,9 +10,10 @@ use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
 use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
 use super::parser::{Parser, Setting};
-use super::route::{self, ParsedRoute};
+use super::route::ParsedRoute;
 use super::session_options;
 use super::values;
+use super::{static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -56,9 +57,20 @@ pub(super) fn parse_neighbor(
     let block = format!("neighbor {peer_address}");
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
+    let mut inherited = Vec::new();
     while let Some(kw) = p.block_keyword(&open, &block)? {
+        if kw.text == "inherit" {
+            inherited.push(template::parse_inherit(p, &kw)?);
+            continue;
+        }
         parse_statement(p, &kw, &block, peer_address, &mut s)?;
     }
+    for t in &inherited {
+        template::apply(p, t, |tp, kw| {
+            parse_statement(tp, kw, &block, peer_address, &mut s)
+        })?;
+    }
+    static_block::resolve_duplicates(&block, &mut s.routes)?;
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -134,7 +146,7 @@ fn parse_statement(
             let families = parse_family_block(p, kw, block)?;
             return s.families.set(p, kw, block, (families, kw.position));
         }
-        "static" => return parse_static_block(p, block, &mut s.routes),
+        "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
             return session_options::parse(p, kw, block, &mut s.options);
         }
@@ -143,7 +155,7 @@ fn parse_statement(
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
                 ),
             ));
         }
@@ -201,37 +213,6 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
         ));
     }
     Ok(families)
-}
-
-/// `static { route ...; ... }`, from just after `static`. Routes append to `routes`.
-fn parse_static_block(
-    p: &mut Parser,
-    owner: &str,
-    routes: &mut Vec<ParsedRoute>,
-) -> Result<(), ConfigError> {
-    let block = format!("the static block of {owner}");
-    let open = p.open_block("static")?;
-    while let Some(kw) = p.block_keyword(&open, &block)? {
-        if kw.text != "route" {
-            return Err(p.error_at(
-                kw.position,
-                format!("unknown keyword '{}' in {block}, expected 'route'", kw.text),
-            ));
-        }
-        let parsed = route::parse_route(p, &kw)?;
-        let prefix = parsed.route.prefix;
-        if let Some(first) = routes.iter().find(|r| r.route.prefix == prefix) {
-            return Err(p.error_at(
-                parsed.prefix_at,
-                format!(
-                    "duplicate route {prefix} in {owner}: already configured at line {}",
-                    first.route.location.line
-                ),
-            ));
-        }
-        routes.push(parsed);
-    }
-    Ok(())
 }
 
 /// Applies defaults and checks what needs the whole block.
