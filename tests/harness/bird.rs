@@ -521,59 +521,6 @@ fn ext_community(group: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_bird_show_route_all() {
-        let text = "BIRD 2.0.12 ready.
-Table master4:
-198.51.100.0/24      unreachable [pb 20:11:01.493 from 127.0.0.1] * (100) [AS65010e]
-\tType: BGP univ
-\tBGP.origin: EGP
-\tBGP.as_path: 65000 65011 65010
-\tBGP.next_hop: 192.0.2.33
-\tBGP.med: 50
-\tBGP.local_pref: 1234567
-\tBGP.community: (65535,65281) (65000,1)
-\tBGP.ext_community: (rt, 65000, 1) (ro, 192.0.2.1, 5)
-\tBGP.large_community: (65000, 1, 2)
-                     unreachable [pc 20:11:01.493 from 127.0.0.5] (100) [AS65000i]
-\tType: BGP univ
-\tBGP.origin: IGP
-\tBGP.as_path: 
-\tBGP.next_hop: 192.0.2.1
-\tBGP.local_pref: 100
-\tBGP.atomic_aggr: 
-\tBGP.aggregator: 192.0.2.9 AS65009
-";
-        let routes = parse_show_route_all(text);
-        assert_eq!(routes.len(), 2);
-        let (proto, r) = &routes[0];
-        assert_eq!(proto, "pb");
-        assert_eq!(r.prefix, "198.51.100.0/24");
-        assert_eq!(r.origin, "egp");
-        assert_eq!(r.as_path, vec![65000, 65011, 65010]);
-        assert_eq!(r.next_hop, "192.0.2.33");
-        assert_eq!(r.med, Some(50));
-        assert_eq!(r.local_pref, None);
-        assert_eq!(r.communities, vec!["65000:1", "65535:65281"]);
-        assert_eq!(
-            r.extended_communities,
-            vec!["origin:192.0.2.1:5", "target:65000:1"]
-        );
-        assert_eq!(r.large_communities, vec!["65000:1:2"]);
-        let (proto, r) = &routes[1];
-        assert_eq!(proto, "pc");
-        assert_eq!(r.prefix, "198.51.100.0/24");
-        assert!(r.as_path.is_empty());
-        assert_eq!(r.local_pref, Some(100));
-        assert!(r.atomic_aggregate);
-        assert_eq!(r.aggregator.as_deref(), Some("65009:192.0.2.9"));
-    }
-}
-
 /// The name of the single BGP protocol of a [`BirdReceiver`].
 pub const RECEIVER_PROTOCOL: &str = "inject";
 
@@ -651,5 +598,58 @@ impl BirdReceiver {
 
     pub fn stop(&mut self) {
         self.bird.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bird_show_route_all() {
+        let text = "BIRD 2.0.12 ready.
+Table master4:
+198.51.100.0/24      unreachable [pb 20:11:01.493 from 127.0.0.1] * (100) [AS65010e]
+\tType: BGP univ
+\tBGP.origin: EGP
+\tBGP.as_path: 65000 65011 65010
+\tBGP.next_hop: 192.0.2.33
+\tBGP.med: 50
+\tBGP.local_pref: 1234567
+\tBGP.community: (65535,65281) (65000,1)
+\tBGP.ext_community: (rt, 65000, 1) (ro, 192.0.2.1, 5)
+\tBGP.large_community: (65000, 1, 2)
+                     unreachable [pc 20:11:01.493 from 127.0.0.5] (100) [AS65000i]
+\tType: BGP univ
+\tBGP.origin: IGP
+\tBGP.as_path: 
+\tBGP.next_hop: 192.0.2.1
+\tBGP.local_pref: 100
+\tBGP.atomic_aggr: 
+\tBGP.aggregator: 192.0.2.9 AS65009
+";
+        let routes = parse_show_route_all(text);
+        assert_eq!(routes.len(), 2);
+        let (proto, r) = &routes[0];
+        assert_eq!(proto, "pb");
+        assert_eq!(r.prefix, "198.51.100.0/24");
+        assert_eq!(r.origin, "egp");
+        assert_eq!(r.as_path, vec![65000, 65011, 65010]);
+        assert_eq!(r.next_hop, "192.0.2.33");
+        assert_eq!(r.med, Some(50));
+        assert_eq!(r.local_pref, None);
+        assert_eq!(r.communities, vec!["65000:1", "65535:65281"]);
+        assert_eq!(
+            r.extended_communities,
+            vec!["origin:192.0.2.1:5", "target:65000:1"]
+        );
+        assert_eq!(r.large_communities, vec!["65000:1:2"]);
+        let (proto, r) = &routes[1];
+        assert_eq!(proto, "pc");
+        assert_eq!(r.prefix, "198.51.100.0/24");
+        assert!(r.as_path.is_empty());
+        assert_eq!(r.local_pref, Some(100));
+        assert!(r.atomic_aggregate);
+        assert_eq!(r.aggregator.as_deref(), Some("65009:192.0.2.9"));
     }
 }
