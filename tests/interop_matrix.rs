@@ -401,9 +401,24 @@ impl Peer for Openbgpd {
         if route.med == Some(0) {
             route.med = None;
         }
-        // A 2-byte-AS OpenBGPD (`announce as-4byte no`) rebuilds the path and the aggregator
-        // from AS4_PATH and AS4_AGGREGATOR (RFC 6793 §4.2.3), so it shows the real ASNs.
-        let _ = cell;
+        // A 2-byte-AS OpenBGPD (`announce as-4byte no`) rebuilds the path from AS4_PATH and
+        // AS4_AGGREGATOR as RFC 6793 §4.2.3 says, so it shows the real ASNs, with one rule
+        // ExaBGP does not apply: when AGGREGATOR carries a 2-octet ASN other than AS_TRANS,
+        // AS4_PATH "MUST be ignored", and the path keeps AS_TRANS. (bgpinject sends a 2-octet
+        // aggregating AS as it is and no AS4_AGGREGATOR, RFC 6793 §4.2.2.)
+        let two_octet_aggregator = route
+            .aggregator
+            .as_deref()
+            .and_then(|a| a.split_once(':'))
+            .and_then(|(asn, _)| asn.parse::<u32>().ok())
+            .is_some_and(|asn| asn <= 0xffff && asn != AS_TRANS);
+        if !cell.four_octet_peer && two_octet_aggregator {
+            for asn in &mut route.as_path {
+                if *asn > 0xffff {
+                    *asn = AS_TRANS;
+                }
+            }
+        }
     }
     fn end_of_ribs(&self) -> Option<usize> {
         let out = self.bgpctl(&["show", "neighbor", &self.spec.neighbor.to_string()])?;
