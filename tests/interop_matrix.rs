@@ -203,7 +203,7 @@ fn generate(cell: &Cell, ipv6: bool, i: usize) -> ConfiguredRoute {
     }
 
     // 2- and 4-octet ASNs, never the receiver's AS (a loop). On eBGP the path starts with
-    // bgpinject's AS, as an operator writes it (FRR enforces the first AS by default).
+    // bgpinject's AS, as an operator writes it and as FRR's `enforce-first-as` expects.
     if !bare && !i.is_multiple_of(5) {
         let mut path: Vec<u32> = if cell.ibgp {
             vec![]
