@@ -5,6 +5,12 @@ set -euo pipefail
 need=()
 command -v bird >/dev/null 2>&1 || [ -x /usr/sbin/bird ] || need+=(bird2)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# The interop matrix (tests/interop_matrix.rs): FRR's bgpd is not on PATH, OpenBGPD's bgpd
+# shares FRR's name, so each package is recognised by a binary only it ships.
+[ -x /usr/lib/frr/bgpd ] || need+=(frr)
+command -v gobgpd >/dev/null 2>&1 || need+=(gobgpd)
+command -v bgpctl >/dev/null 2>&1 || [ -x /usr/sbin/bgpctl ] || need+=(openbgpd)
+command -v exabgp >/dev/null 2>&1 || [ -x /usr/sbin/exabgp ] || need+=(exabgp)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

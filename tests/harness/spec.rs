@@ -110,6 +110,7 @@ macro_rules! impl_receiver {
     };
 }
 
+impl_receiver!(super::bird::BirdReceiver, "bird");
 impl_receiver!(super::frr::Frr, "frr");
 impl_receiver!(super::gobgp::Gobgp, "gobgp");
 impl_receiver!(super::openbgpd::Openbgpd, "openbgpd");
