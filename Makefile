@@ -17,7 +17,7 @@ demo: release
 # Every test: formatting, lints, unit tests, test vectors, config corpus, and the
 # integration tests against real BGP speakers (installed here when missing).
 test: deps lint
-	$(CARGO) test --all-targets -- --test-threads=2
+	$(CARGO) test --lib --bins --tests -- --test-threads=2
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -40,6 +40,7 @@ fuzz:
 # Benchmarks, release build; one command per benchmark (prints a table each).
 bench: release
 	$(CARGO) bench --bench reload
+	$(CARGO) bench --bench decode
 
 clean:
 	$(CARGO) clean
