@@ -21,7 +21,7 @@ use crate::rib::route_set::RouteSet;
 use crate::rib::selfcheck;
 use crate::wire::attribute::AttributeContext;
 use crate::wire::family::Family;
-use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message};
+use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::Notification;
 
 /// Read timeout of the socket: reads happen only when poll says data is there, so this is
@@ -32,6 +32,9 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A blocked write wakes up this often to read what the peer sends meanwhile.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// RFC 7313 §3 ROUTE-REFRESH subtypes.
+const ROUTE_REFRESH_BORR: u8 = 1;
+const ROUTE_REFRESH_EORR: u8 = 2;
 /// A batch that takes longer than this to write means the peer reads slowly.
 const SLOW_WRITE: Duration = Duration::from_millis(500);
 /// A peer that accepts no byte of ours for this long is gone.
@@ -679,7 +682,20 @@ impl<'a> Session<'a> {
         };
         let subset = self.advertised.family_subset(family);
         let packed = packer::pack(&subset.as_announcements(), &params);
-        self.send_updates(&packed.bytes);
+        // RFC 7313 §4: Beginning-of-Route-Refresh, the routes, End-of-Route-Refresh.
+        let enhanced = self.fsm.negotiated().is_some_and(|n| n.enhanced_route_refresh);
+        let marker = |subtype| {
+            Message::RouteRefresh(RouteRefresh { family, subtype }).encode(self.attribute_context())
+        };
+        let mut bytes = Vec::with_capacity(packed.bytes.len() + 46);
+        if enhanced {
+            bytes.extend(marker(ROUTE_REFRESH_BORR));
+        }
+        bytes.extend_from_slice(&packed.bytes);
+        if enhanced {
+            bytes.extend(marker(ROUTE_REFRESH_EORR));
+        }
+        self.send_updates(&bytes);
     }
 
     /// Writes whole UPDATE messages in batches, between batches reading what the peer sent
