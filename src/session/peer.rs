@@ -683,7 +683,10 @@ impl<'a> Session<'a> {
         let subset = self.advertised.family_subset(family);
         let packed = packer::pack(&subset.as_announcements(), &params);
         // RFC 7313 §4: Beginning-of-Route-Refresh, the routes, End-of-Route-Refresh.
-        let enhanced = self.fsm.negotiated().is_some_and(|n| n.enhanced_route_refresh);
+        let enhanced = self
+            .fsm
+            .negotiated()
+            .is_some_and(|n| n.enhanced_route_refresh);
         let marker = |subtype| {
             Message::RouteRefresh(RouteRefresh { family, subtype }).encode(self.attribute_context())
         };

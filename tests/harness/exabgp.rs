@@ -223,7 +223,10 @@ pub fn exabgp_command(conf: &std::path::Path, listen: Option<(IpAddr, u16)>) -> 
 
 fn families(f: &[Family]) -> String {
     f.iter()
-        .map(|f| format!("{} unicast; ", f.afi()))
+        .map(|f| {
+            let safi = if f.is_flowspec() { "flow" } else { "unicast" };
+            format!("{} {safi}; ", f.afi())
+        })
         .collect::<String>()
 }
 

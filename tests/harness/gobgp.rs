@@ -234,6 +234,8 @@ fn config(s: &ReceiverSpec) -> String {
     for (fam, name) in [
         (Family::Ipv4Unicast, "ipv4-unicast"),
         (Family::Ipv6Unicast, "ipv6-unicast"),
+        (Family::Ipv4Flowspec, "ipv4-flowspec"),
+        (Family::Ipv6Flowspec, "ipv6-flowspec"),
     ] {
         if s.has(fam) {
             let _ = writeln!(

@@ -296,10 +296,11 @@ fn asn4_disabled_is_not_advertised_nor_negotiated() {
 fn enhanced_route_refresh_is_negotiated_and_borr_eorr_from_the_peer_are_not_requests() {
     let t = Instant::now();
     let mut fsm = Fsm::new(config(false));
-    assert!(fsm
-        .open_message()
-        .capabilities
-        .contains(&Capability::EnhancedRouteRefresh));
+    assert!(
+        fsm.open_message()
+            .capabilities
+            .contains(&Capability::EnhancedRouteRefresh)
+    );
     fsm.handle(Event::Start, t);
     fsm.handle(Event::Connected, t);
     let mut caps = full_caps();
