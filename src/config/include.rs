@@ -92,14 +92,13 @@ pub(super) fn include(
             )
         })?;
         let file = Arc::new(file);
-        let tokens = parser::tokenize(&text, &file)?;
         {
             let mut state = p.state.borrow_mut();
             state.add_source(&file);
             state.stack.push(key);
         }
-        let mut sub = p.nested(tokens, file, p.origin());
-        let result = body(&mut sub);
+        let mut sub = p.nested_text(&text, file, p.origin());
+        let result = body(&mut sub).and_then(|()| sub.lex_error().map_or(Ok(()), Err));
         p.state.borrow_mut().stack.pop();
         result?;
     }

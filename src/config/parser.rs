@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::include::{self, LoadState};
-use super::lexer::{self, Position, Token, TokenKind};
+use super::lexer::{LexError, Lexer, Position, Token, TokenKind};
 use super::model::{Config, Location, NeighborConfig};
 use super::neighbor;
 use super::template;
@@ -24,38 +24,106 @@ pub(super) const OWN: Origin = 0;
 
 /// A cursor over the tokens of one file (or of one template body). It never moves past
 /// the end-of-file token. Parsers of included files and templates share one [`LoadState`].
-pub(super) struct Parser {
-    tokens: Vec<Token>,
-    next: usize,
+pub(super) struct Parser<'a> {
+    source: TokenSource<'a>,
+    /// The next token, already read from the source.
+    peeked: Token,
+    /// A lexer error met while reading ahead: it is the real cause of whatever parse error
+    /// follows, so it is reported instead (see [`Parser::error_at`]).
+    lex_error: Option<LexError>,
     file: Arc<PathBuf>,
     origin: Origin,
     pub(super) state: Rc<RefCell<LoadState>>,
 }
 
-impl Parser {
+/// Where a parser's tokens come from: the text of a file, read as the parser goes, or the
+/// recorded tokens of a template body.
+enum TokenSource<'a> {
+    Text(Lexer<'a>),
+    Recorded(std::vec::IntoIter<Token>),
+}
+
+impl<'a> Parser<'a> {
+    fn with_source(
+        source: TokenSource<'a>,
+        file: Arc<PathBuf>,
+        origin: Origin,
+        state: Rc<RefCell<LoadState>>,
+    ) -> Parser<'a> {
+        let mut p = Parser {
+            source,
+            peeked: end_of_file(Position { line: 1, column: 1 }),
+            lex_error: None,
+            file,
+            origin,
+            state,
+        };
+        p.peeked = p.pull();
+        p
+    }
+
+    /// A parser of the text of `file`.
     pub(super) fn new(
-        tokens: Vec<Token>,
+        text: &'a str,
         file: Arc<PathBuf>,
         state: Rc<RefCell<LoadState>>,
-    ) -> Parser {
-        Parser {
-            tokens,
-            next: 0,
+    ) -> Parser<'a> {
+        Parser::with_source(TokenSource::Text(Lexer::new(text)), file, OWN, state)
+    }
+
+    /// A parser for an included file's text, sharing this one's state.
+    pub(super) fn nested_text<'b>(
+        &self,
+        text: &'b str,
+        file: Arc<PathBuf>,
+        origin: Origin,
+    ) -> Parser<'b> {
+        Parser::with_source(
+            TokenSource::Text(Lexer::new(text)),
             file,
-            origin: OWN,
-            state,
+            origin,
+            Rc::clone(&self.state),
+        )
+    }
+
+    /// A parser for recorded tokens (a template body), sharing this one's state.
+    pub(super) fn nested(
+        &self,
+        tokens: Vec<Token>,
+        file: Arc<PathBuf>,
+        origin: Origin,
+    ) -> Parser<'static> {
+        Parser::with_source(
+            TokenSource::Recorded(tokens.into_iter()),
+            file,
+            origin,
+            Rc::clone(&self.state),
+        )
+    }
+
+    /// Reads the token after `peeked`. After a lexer error the text ends there.
+    fn pull(&mut self) -> Token {
+        let at = self.peeked.position;
+        match &mut self.source {
+            TokenSource::Text(lexer) => match lexer.next_token() {
+                Ok(t) => t,
+                Err(e) => {
+                    let position = e.position();
+                    self.lex_error.get_or_insert(e);
+                    self.source = TokenSource::Recorded(Vec::new().into_iter());
+                    end_of_file(position)
+                }
+            },
+            TokenSource::Recorded(tokens) => tokens.next().unwrap_or_else(|| end_of_file(at)),
         }
     }
 
-    /// A parser for other tokens (an included file, a template body) sharing this one's state.
-    pub(super) fn nested(&self, tokens: Vec<Token>, file: Arc<PathBuf>, origin: Origin) -> Parser {
-        Parser {
-            tokens,
-            next: 0,
-            file,
-            origin,
-            state: Rc::clone(&self.state),
-        }
+    /// The lexer error met so far, as a configuration error.
+    pub(super) fn lex_error(&self) -> Option<ConfigError> {
+        self.lex_error.as_ref().map(|e| ConfigError {
+            location: Some(self.location(e.position())),
+            message: e.to_string(),
+        })
     }
 
     pub fn file(&self) -> &Arc<PathBuf> {
@@ -81,22 +149,15 @@ impl Parser {
     }
 
     pub fn peek(&self) -> &Token {
-        &self.tokens[self.next]
+        &self.peeked
     }
 
     pub fn advance(&mut self) -> Token {
-        let token = &mut self.tokens[self.next];
-        if token.kind == TokenKind::EndOfFile {
-            return token.clone();
+        if self.peeked.kind == TokenKind::EndOfFile {
+            return self.peeked.clone();
         }
-        self.next += 1;
-        // The cursor never goes back, so the token's text can be moved out rather than
-        // copied: one allocation less per token, which counts for tables of a million routes.
-        Token {
-            kind: token.kind,
-            text: std::mem::take(&mut token.text),
-            position: token.position,
-        }
+        let next = self.pull();
+        std::mem::replace(&mut self.peeked, next)
     }
 
     pub fn location(&self, position: Position) -> Location {
@@ -108,6 +169,9 @@ impl Parser {
     }
 
     pub fn error_at(&self, position: Position, message: impl Into<String>) -> ConfigError {
+        if let Some(e) = self.lex_error() {
+            return e;
+        }
         ConfigError {
             location: Some(self.location(position)),
             message: message.into(),
@@ -276,25 +340,23 @@ impl<T> Setting<T> {
 /// Parses a whole file: `neighbor` and `template` blocks, and `include` statements.
 pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
-    let tokens = tokenize(text, &file)?;
-    let mut p = Parser::new(tokens, file, Rc::clone(&state));
+    let mut p = Parser::new(text, file, Rc::clone(&state));
     let mut neighbors = Vec::new();
     parse_top_level(&mut p, &mut neighbors)?;
+    if let Some(e) = p.lex_error() {
+        return Err(e);
+    }
     drop(p);
     let sources = state.borrow_mut().take_sources();
     Ok(Config { neighbors, sources })
 }
 
-/// The tokens of `text`, or the lexer's error located in `file`.
-pub(super) fn tokenize(text: &str, file: &Arc<PathBuf>) -> Result<Vec<Token>, ConfigError> {
-    lexer::tokenize(text).map_err(|e| ConfigError {
-        location: Some(Location {
-            file: Arc::clone(file),
-            line: e.position().line,
-            column: e.position().column,
-        }),
-        message: e.to_string(),
-    })
+fn end_of_file(position: Position) -> Token {
+    Token {
+        kind: TokenKind::EndOfFile,
+        text: String::new(),
+        position,
+    }
 }
 
 /// The statements of one file at top level, up to its end.
