@@ -33,6 +33,10 @@ impl fmt::Display for Location {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub neighbors: Vec<NeighborConfig>,
+    /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
+    pub processes: Vec<super::process::ProcessConfig>,
+    /// `healthcheck NAME { ... }`: routes that follow a check command.
+    pub healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.
@@ -61,6 +65,8 @@ pub struct NeighborConfig {
     pub options: SessionOptions,
     /// `flow { route NAME { match { } then { } } }`: FlowSpec rules.
     pub flows: Vec<FlowConfig>,
+    /// `api { processes [ NAME ]; }`: the helpers whose commands apply to this neighbor.
+    pub api_processes: Vec<String>,
     /// Where `neighbor` was written.
     pub location: Location,
 }

@@ -20,12 +20,17 @@ pub(super) struct Parser {
 }
 
 impl Parser {
-    fn new(tokens: Vec<Token>, file: Arc<PathBuf>) -> Parser {
+    pub(super) fn new(tokens: Vec<Token>, file: Arc<PathBuf>) -> Parser {
         Parser {
             tokens,
             next: 0,
             file,
         }
+    }
+
+    /// A parser over `tokens` (ending with end of file) that reports errors in the same file.
+    pub fn sub_parser(&self, tokens: Vec<Token>) -> Parser {
+        Parser::new(tokens, Arc::clone(&self.file))
     }
 
     pub fn peek(&self) -> &Token {
@@ -220,6 +225,8 @@ pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, Con
     })?;
     let mut p = Parser::new(tokens, file);
     let mut neighbors = Vec::new();
+    let mut processes = Vec::new();
+    let mut healthchecks = Vec::new();
     loop {
         let token = p.advance();
         match token.kind {
@@ -227,6 +234,13 @@ pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, Con
             TokenKind::Word if token.text == "neighbor" => {
                 let n = neighbor::parse_neighbor(&mut p, &token, &neighbors)?;
                 neighbors.push(n);
+            }
+            TokenKind::Word if token.text == "process" => {
+                processes.push(super::process::parse_process(&mut p, &token, &processes)?);
+            }
+            TokenKind::Word if token.text == "healthcheck" => {
+                let h = super::healthcheck::parse_healthcheck(&mut p, &token, &healthchecks)?;
+                healthchecks.push(h);
             }
             TokenKind::Word => {
                 return Err(p.error_at(
@@ -243,5 +257,11 @@ pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, Con
             _ => return Err(p.unexpected(&token, "'neighbor'")),
         }
     }
-    Ok(Config { neighbors })
+    super::process::check_references(&neighbors, &processes)?;
+    super::healthcheck::check_references(&neighbors, &healthchecks)?;
+    Ok(Config {
+        neighbors,
+        processes,
+        healthchecks,
+    })
 }
