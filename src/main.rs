@@ -52,6 +52,12 @@ fn options() -> Options {
     );
     o.optopt(
         "",
+        "control",
+        "the control socket (default /run/bgpinject.sock as root, /tmp/bgpinject-UID.sock otherwise; 'off': none)",
+        "PATH",
+    );
+    o.optopt(
+        "",
         "log-level",
         "error, warn, info (default), debug or trace",
         "LEVEL",
@@ -160,6 +166,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging(level);
+    bgpinject::api::control::set_socket_option(m.opt_str("control"));
     if m.opt_present("selfcheck") {
         bgpinject::rib::selfcheck::force_enable();
     }
@@ -183,6 +190,7 @@ fn subcommand(args: &[String]) -> Option<u8> {
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
+        "ctl" => bgpinject::api::control::run_ctl(rest),
         _ => return None,
     };
     Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))

@@ -141,9 +141,9 @@ fn cases(routes_file: &Path) -> Vec<Case> {
         ),
         m(
             "unknown top-level keyword",
-            format!("{main}process announce {{ }}\n"),
+            format!("{main}router bgp {{ }}\n"),
             12,
-            "unknown keyword 'process' at top level",
+            "unknown keyword 'router' at top level",
         ),
         m(
             "local-address of the wrong family",

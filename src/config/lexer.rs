@@ -212,9 +212,8 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Splits `text` into tokens, ending with one [`TokenKind::EndOfFile`] (for tests; the
-/// parser reads tokens one at a time).
-#[cfg(test)]
+/// Splits `text` into tokens, ending with one [`TokenKind::EndOfFile`] (API command lines;
+/// files are read one token at a time).
 pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
     let mut lexer = Lexer::new(text);
     let mut tokens = Vec::new();

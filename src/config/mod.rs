@@ -1,12 +1,15 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
+pub mod api_command;
 mod communities;
 mod flow;
+pub mod healthcheck;
 mod include;
 mod lexer;
 pub mod model;
 mod neighbor;
 mod parser;
+pub mod process;
 mod route;
 mod session_options;
 mod static_block;

@@ -37,6 +37,10 @@ pub struct Config {
     /// files in the order read) and every directory an include glob was matched in:
     /// what `--watch` polls.
     pub sources: Vec<PathBuf>,
+    /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
+    pub processes: Vec<super::process::ProcessConfig>,
+    /// `healthcheck NAME { ... }`: routes that follow a check command.
+    pub healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.
@@ -65,6 +69,8 @@ pub struct NeighborConfig {
     pub options: SessionOptions,
     /// `flow { route NAME { match { } then { } } }`: FlowSpec rules.
     pub flows: Vec<FlowConfig>,
+    /// `api { processes [ NAME ]; }`: the helpers whose commands apply to this neighbor.
+    pub api_processes: Vec<String>,
     /// Where `neighbor` was written.
     pub location: Location,
 }

@@ -31,6 +31,7 @@ struct NeighborSettings {
     routes: Vec<ParsedRoute>,
     options: session_options::OptionStatements,
     flows: Vec<ParsedFlow>,
+    api_processes: Vec<String>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -151,6 +152,7 @@ fn parse_statement(
             return session_options::parse(p, kw, block, &mut s.options);
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
+        "api" => return super::process::parse_api_block(p, block, &mut s.api_processes),
         other => {
             return Err(p.error_at(
                 kw.position,
@@ -274,6 +276,7 @@ fn finish(
         routes: s.routes.into_iter().map(|r| r.route).collect(),
         options: session_options::finish(p, s.options)?,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
+        api_processes: s.api_processes,
         location: p.location(keyword.position),
     })
 }

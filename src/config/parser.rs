@@ -86,6 +86,17 @@ impl<'a> Parser<'a> {
         )
     }
 
+    /// A parser over recorded tokens with a state of its own (an API command line).
+    pub(super) fn from_tokens(tokens: Vec<Token>, file: Arc<PathBuf>) -> Parser<'static> {
+        let state = Rc::new(RefCell::new(LoadState::new(&file)));
+        Parser::with_source(TokenSource::Recorded(tokens.into_iter()), file, OWN, state)
+    }
+
+    /// A parser over `tokens` (ending with end of file) that reports errors in the same file.
+    pub fn sub_parser(&self, tokens: Vec<Token>) -> Parser<'static> {
+        self.nested(tokens, Arc::clone(&self.file), self.origin)
+    }
+
     /// A parser for recorded tokens (a template body), sharing this one's state.
     pub(super) fn nested(
         &self,
@@ -341,14 +352,21 @@ impl<T> Setting<T> {
 pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
     let mut p = Parser::new(text, file, Rc::clone(&state));
-    let mut neighbors = Vec::new();
-    parse_top_level(&mut p, &mut neighbors)?;
+    let mut top = TopLevel::default();
+    parse_top_level(&mut p, &mut top)?;
     if let Some(e) = p.lex_error() {
         return Err(e);
     }
     drop(p);
+    super::process::check_references(&top.neighbors, &top.processes)?;
+    super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     let sources = state.borrow_mut().take_sources();
-    Ok(Config { neighbors, sources })
+    Ok(Config {
+        neighbors: top.neighbors,
+        sources,
+        processes: top.processes,
+        healthchecks: top.healthchecks,
+    })
 }
 
 fn end_of_file(position: Position) -> Token {
@@ -359,21 +377,37 @@ fn end_of_file(position: Position) -> Token {
     }
 }
 
+/// What the top level of a configuration (with its includes) declares.
+#[derive(Default)]
+struct TopLevel {
+    neighbors: Vec<NeighborConfig>,
+    processes: Vec<super::process::ProcessConfig>,
+    healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
+}
+
 /// The statements of one file at top level, up to its end.
-fn parse_top_level(p: &mut Parser, neighbors: &mut Vec<NeighborConfig>) -> Result<(), ConfigError> {
+fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError> {
     while let Some(token) = p.file_keyword("'neighbor'")? {
         match token.text.as_str() {
             "neighbor" => {
-                let n = neighbor::parse_neighbor(p, &token, neighbors)?;
-                neighbors.push(n);
+                let n = neighbor::parse_neighbor(p, &token, &top.neighbors)?;
+                top.neighbors.push(n);
+            }
+            "process" => {
+                let process = super::process::parse_process(p, &token, &top.processes)?;
+                top.processes.push(process);
+            }
+            "healthcheck" => {
+                let h = super::healthcheck::parse_healthcheck(p, &token, &top.healthchecks)?;
+                top.healthchecks.push(h);
             }
             "template" => template::parse_template_block(p)?,
-            "include" => include::include(p, &token, |sub| parse_top_level(sub, neighbors))?,
+            "include" => include::include(p, &token, |sub| parse_top_level(sub, top))?,
             _ => {
                 return Err(p.error_at(
                     token.position,
                     format!(
-                        "unknown keyword '{}' at top level, expected 'neighbor', 'template' or 'include'",
+                        "unknown keyword '{}' at top level, expected 'neighbor', 'template', 'include', 'process' or 'healthcheck'",
                         token.text
                     ),
                 ));
