@@ -106,7 +106,7 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
             let routes = n
                 .routes
                 .iter()
-                .map(|r| (r.prefix, interner.intern(&r.attributes)))
+                .map(|r| (r.prefix, r.attributes.clone()))
                 .collect();
             let flows = n
                 .flows

@@ -92,7 +92,7 @@ pub fn routes_for(config: &HealthcheckConfig, state: Health) -> Vec<RouteConfig>
                     .on_down
                     .apply(&r.attributes)
                     .map(|attributes| RouteConfig {
-                        attributes,
+                        attributes: attributes.into(),
                         ..r.clone()
                     })
             })

@@ -286,7 +286,7 @@ fn parse_on_down(p: &mut Parser) -> Result<OnDown, ConfigError> {
     let parsed = route::parse_route(&mut sub, &kw)?;
     Ok(OnDown::Attributes {
         keywords,
-        values: parsed.route.attributes,
+        values: (*parsed.route.attributes).clone(),
     })
 }
 

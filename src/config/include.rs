@@ -25,6 +25,8 @@ pub(super) struct LoadState {
     pub templates: HashMap<String, Rc<Template>>,
     /// The last origin handed out to a template application.
     pub last_origin: parser::Origin,
+    /// One shared copy of each distinct attribute set of the file's routes.
+    pub attributes: crate::rib::route_set::AttributeInterner,
 }
 
 impl LoadState {
@@ -34,6 +36,7 @@ impl LoadState {
             sources: vec![top.to_path_buf()],
             templates: HashMap::new(),
             last_origin: parser::OWN,
+            attributes: Default::default(),
         }
     }
 

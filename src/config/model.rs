@@ -118,7 +118,8 @@ impl Default for SessionOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteConfig {
     pub prefix: Prefix,
-    pub attributes: RouteAttributes,
+    /// Interned: routes with equal attributes share one copy.
+    pub attributes: Arc<RouteAttributes>,
     pub location: Location,
 }
 

@@ -87,6 +87,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         atomic_aggregate: a.atomic_aggregate.take().is_some(),
         aggregator: a.aggregator.take(),
     };
+    let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
     Ok(ParsedRoute {
         route: RouteConfig {
             prefix,
@@ -345,7 +346,7 @@ mod tests {
             "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ route {route} }} }}"
         );
         let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
-        Ok(config.neighbors[0].routes[0].attributes.clone())
+        Ok((*config.neighbors[0].routes[0].attributes).clone())
     }
 
     fn address(text: &str) -> NextHop {

@@ -26,6 +26,16 @@ impl AttributeInterner {
         a
     }
 
+    /// Like [`intern`](Self::intern), taking the set by value (no copy when it is new).
+    pub fn intern_owned(&mut self, attrs: RouteAttributes) -> Arc<RouteAttributes> {
+        if let Some(a) = self.sets.get(&attrs) {
+            return a.clone();
+        }
+        let a = Arc::new(attrs);
+        self.sets.insert(a.clone());
+        a
+    }
+
     pub fn len(&self) -> usize {
         self.sets.len()
     }
