@@ -11,7 +11,7 @@ use crate::wire::prefix::Prefix;
 use super::ConfigError;
 use super::communities;
 use super::lexer::{Position, Token, TokenKind};
-use super::model::RouteConfig;
+use super::model::{NlriOptions, RouteConfig};
 use super::parser::{self, Parser, Setting};
 use super::values::{self, ValueError};
 
@@ -90,6 +90,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     Ok(ParsedRoute {
         route: RouteConfig {
             prefix,
+            nlri: NlriOptions::default(),
             attributes,
             location: p.location(keyword.position),
         },
