@@ -1,8 +1,10 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
+mod announce;
 mod communities;
 mod flow;
 mod include;
+mod labels;
 mod lexer;
 pub mod model;
 mod neighbor;

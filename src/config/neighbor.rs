@@ -13,7 +13,7 @@ use super::parser::{Parser, Setting};
 use super::route::ParsedRoute;
 use super::session_options;
 use super::values;
-use super::{static_block, template};
+use super::{announce, static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -151,11 +151,12 @@ fn parse_statement(
             return session_options::parse(p, kw, block, &mut s.options);
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
+        "announce" => return announce::parse(p, block, &mut s.routes),
         other => {
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, announce, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
                 ),
             ));
         }
@@ -186,11 +187,14 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
             "flow" => Safi::FlowSpec,
+            other if announce::safi(other).is_some() => {
+                announce::safi(other).unwrap_or(Safi::Unicast)
+            }
             _ => {
                 return Err(p.error_at(
                     safi_token.position,
                     format!(
-                        "unsupported family '{} {}' in {block}, expected unicast or flow",
+                        "unsupported family '{} {}' in {block}, expected unicast, multicast, nlri-mpls, mpls-vpn or flow",
                         afi_token.text, safi_token.text
                     ),
                 ));
@@ -251,6 +255,8 @@ fn finish(
             ),
         ));
     }
+    let options = session_options::finish(p, s.options)?;
+    announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {
             check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
@@ -272,14 +278,14 @@ fn finish(
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
         families,
         routes: s.routes.into_iter().map(|r| r.route).collect(),
-        options: session_options::finish(p, s.options)?,
+        options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         location: p.location(keyword.position),
     })
 }
 
 pub(super) fn family_of(route: &RouteConfig) -> Family {
-    Family::new(route.prefix.afi(), Safi::Unicast)
+    route.family()
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
