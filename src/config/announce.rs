@@ -150,9 +150,9 @@ pub(super) fn check_next_hops(
             return Err(p.error_at(
                 r.prefix_at,
                 format!(
-                    "route {} of {block} has an IPv6 next hop: expected an IPv4 next hop, or 'capability {{ nexthop {{ {}; }} }}' in the neighbor (RFC 8950)",
+                    "route {} of {block} has an IPv6 next hop: expected an IPv4 next hop, or 'capability {{ nexthop {{ {} ipv6; }} }}' in the neighbor (RFC 8950)",
                     route.prefix,
-                    format!("{family} ipv6")
+                    family
                 ),
             ));
         }
