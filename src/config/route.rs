@@ -376,8 +376,14 @@ mod tests {
             e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
             "{e}"
         );
-        // Allowed here; the neighbor refuses it without `capability { nexthop { } }`.
-        assert!(attributes("10.0.0.0/8 next-hop 2001:db8::1;").is_ok());
+        // RFC 8950: only with `capability { nexthop { ipv4 unicast ipv6; } }` in the neighbor.
+        let e = attributes("10.0.0.0/8 next-hop 2001:db8::1;").unwrap_err();
+        assert!(
+            e.starts_with(
+                "t.conf:2:17: route 10.0.0.0/8 of neighbor 192.0.2.1 has an IPv6 next hop"
+            ) && e.contains("nexthop { ipv4 unicast ipv6; }"),
+            "{e}"
+        );
         assert!(attributes("2001:db8::/32 next-hop fe80::1;").is_err());
         let a = attributes("2001:db8::/32 next-hop 2001:db8::1 fe80::1 med 5;").unwrap();
         assert_eq!(
