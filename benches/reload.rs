@@ -73,6 +73,8 @@ fn params() -> SessionParams {
         local_address: "127.0.0.2".parse().unwrap(),
         families: vec![bgpinject::wire::family::Family::IPV4_UNICAST],
         max_message_len: MAX_MESSAGE_LEN,
+        add_path: Vec::new(),
+        extended_next_hop: Vec::new(),
     }
 }
 

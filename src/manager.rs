@@ -20,11 +20,13 @@ use crate::api::process::Helper;
 use crate::api::{ApiRequest, Source, control};
 use crate::config::{self, Config, NeighborConfig};
 use crate::reload_plan::{NeighborChange, ReloadPlan};
+use crate::rib::other_nlri::OtherRoute;
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
 use crate::session::fsm::State;
 use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus};
 use crate::session::socket::{self, SocketOptions};
+use crate::wire::family::Safi;
 use crate::wire::notification::{Notification, code, subcode};
 
 /// How long shutdown waits for neighbor threads to send their NOTIFICATION and close.
@@ -103,17 +105,26 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
         .neighbors
         .iter()
         .map(|n| {
-            let routes = n
-                .routes
-                .iter()
-                .map(|r| (r.prefix, r.attributes.clone()))
-                .collect();
+            let (mut routes, mut others) = (Vec::new(), Vec::new());
+            for r in &n.routes {
+                let attrs = r.attributes.clone();
+                match r.other_key() {
+                    None => routes.push((r.prefix, attrs)),
+                    Some(key) => others.push((
+                        key,
+                        OtherRoute {
+                            labels: r.nlri.labels.clone(),
+                            attrs,
+                        },
+                    )),
+                }
+            }
             let flows = n
                 .flows
                 .iter()
                 .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
                 .collect();
-            Arc::new(RouteSet::with_flows(routes, flows))
+            Arc::new(RouteSet::with_flows(routes, flows).with_others(others))
         })
         .collect()
 }
@@ -130,6 +141,18 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         graceful_restart: n.options.graceful_restart,
         four_octet_as: n.options.four_octet_as,
         route_refresh: n.options.route_refresh,
+        add_path: n
+            .options
+            .add_path
+            .map(|mode| {
+                n.families
+                    .iter()
+                    .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
+                    .map(|&f| (f, mode))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        extended_next_hop: n.options.extended_next_hop.clone(),
     }
 }
 
@@ -246,7 +269,7 @@ impl Manager {
         self.neighbors.insert(
             n.peer_address,
             Neighbor {
-                config: n,
+                config: n.without_routes(),
                 routes,
                 file_routes,
                 tx,

@@ -13,15 +13,9 @@ use crate::rib::route_set::{RouteDiff, RouteSet};
 /// Whether a neighbor's session must be restarted to apply `new`: anything that goes into
 /// OPEN or the TCP connection. Routes, description and positions do not count.
 pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> bool {
-    let strip = |n: &NeighborConfig| {
-        let mut n = n.clone();
-        n.routes.clear();
-        n.flows.clear();
-        n.description = None;
-        n.location = new.location.clone();
-        n
-    };
-    strip(old) != strip(new)
+    let mut old = old.without_routes();
+    old.location = new.location.clone();
+    old != new.without_routes()
 }
 
 /// What happens to one neighbor.
@@ -74,7 +68,7 @@ impl ReloadPlan {
                     }
                 }
             };
-            neighbors.insert(n.peer_address, (change, Some(n.clone())));
+            neighbors.insert(n.peer_address, (change, Some(n.without_routes())));
         }
         for addr in old_by_addr.keys() {
             neighbors

@@ -578,9 +578,9 @@ def build():
         + bytes([198, 51, 100])
     vec("multiprotocol.vec", "mp-reach-ipv4-mpls-vpn-raw", update(attrs=mp_base
         + ext("0002fde800000001") + mp_reach(1, 128, vpn_nh, vpn_nlri)),
-        f"{H} (RFC 4364 §4.3.4, kept raw)",
+        f"{H} (RFC 4364 §4.3.4)",
         {"type": "UPDATE", "mp_reach_family": "ipv4-mpls-vpn",
-         "mp_reach_next_hop": "0x" + vpn_nh.hex(), "mp_reach_nlri": "0x" + vpn_nlri.hex()})
+         "mp_reach_next_hop": "192.0.2.1", "mp_reach_nlri": "65000:1/198.51.100.0/24#1000"})
     vec("multiprotocol.vec", "mp-unreach-ipv6-unicast", update(attrs=mp_unreach(2, 1,
         pfxs("2001:db8:1::/48", "2001:db8:2::/48"))), f"{H} (RFC 4760 §4)",
         {"type": "UPDATE", "mp_unreach_family": "ipv6-unicast",

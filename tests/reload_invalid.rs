@@ -167,7 +167,7 @@ fn cases(routes_file: &Path) -> Vec<Case> {
             "next hop of the wrong family",
             with_line(&r, 2, "route 198.51.100.4/30 next-hop 2001:db8::1;"),
             2,
-            "is IPv6 but route",
+            "has an IPv6 next hop",
         ),
         i(
             "duplicate route",

@@ -267,6 +267,16 @@ fn as_path_json(p: &AsPath) -> Value {
 fn nlri_json(n: &MpNlri) -> Value {
     match n {
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+        MpNlri::Labeled(v) => json!(
+            v.iter()
+                .map(|p| json!({
+                    "prefix": p.prefix.to_string(),
+                    "labels": p.labels.labels(),
+                    "rd": p.rd.map(|rd| rd.to_string()),
+                    "path_id": p.path_id,
+                }))
+                .collect::<Vec<_>>()
+        ),
         MpNlri::Raw(r) => json!(hex(r)),
     }
 }
@@ -301,7 +311,7 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
         PathAttribute::MpReach(m) => {
             let mut v = family_json(m.family);
             v["next_hop"] = match &m.next_hop {
-                MpNextHop::Addresses(a) => {
+                MpNextHop::Addresses(a) | MpNextHop::Vpn(a) => {
                     json!(a.iter().map(|x| x.to_string()).collect::<Vec<_>>())
                 }
                 MpNextHop::Raw(r) => json!(hex(r)),

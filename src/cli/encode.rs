@@ -84,6 +84,14 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             }),
             families: n.families.clone(),
             max_message_len: MAX_MESSAGE_LEN,
+            // As if the peer accepted every capability we offer.
+            add_path: session_config(n)
+                .add_path
+                .iter()
+                .filter(|(_, m)| m.send())
+                .map(|(f, _)| *f)
+                .collect(),
+            extended_next_hop: n.options.extended_next_hop.iter().map(|e| e.0).collect(),
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
         let packed = packer::pack(&routes.as_announcements(), &params);

@@ -1,10 +1,12 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
+mod announce;
 pub mod api_command;
 mod communities;
 mod flow;
 pub mod healthcheck;
 mod include;
+mod labels;
 mod lexer;
 pub mod model;
 mod neighbor;

@@ -5,9 +5,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::rib::attributes::RouteAttributes;
-use crate::wire::family::Family;
+use crate::rib::attributes::{NextHop, RouteAttributes};
+use crate::rib::other_nlri::NlriKey;
+use crate::wire::capability::AddPathMode;
+use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
+use crate::wire::labeled::RouteDistinguisher;
 use crate::wire::prefix::Prefix;
 
 /// RFC 4271 §4.2: the default hold time we propose (ExaBGP and BIRD use 180 s too... BIRD 240).
@@ -76,6 +79,30 @@ pub struct NeighborConfig {
 }
 
 impl NeighborConfig {
+    /// A copy without routes, flows or description: the session-level settings, cheap to
+    /// compare even with a million routes configured. Written as a full struct literal so
+    /// that a new field has to be placed here explicitly.
+    pub fn without_routes(&self) -> NeighborConfig {
+        NeighborConfig {
+            peer_address: self.peer_address,
+            description: None,
+            router_id: self.router_id,
+            local_address: self.local_address,
+            local_as: self.local_as,
+            peer_as: self.peer_as,
+            hold_time: self.hold_time,
+            passive: self.passive,
+            connect_port: self.connect_port,
+            listen_port: self.listen_port,
+            families: self.families.clone(),
+            routes: Vec::new(),
+            options: self.options.clone(),
+            flows: Vec::new(),
+            api_processes: self.api_processes.clone(),
+            location: self.location.clone(),
+        }
+    }
+
     pub fn is_ebgp(&self) -> bool {
         self.local_as != self.peer_as
     }
@@ -98,6 +125,11 @@ pub struct SessionOptions {
     pub four_octet_as: bool,
     /// Advertise the RFC 2918 route refresh capability.
     pub route_refresh: bool,
+    /// `capability { add-path send|receive|send/receive; }`: RFC 7911 mode for every
+    /// family of the neighbor but FlowSpec (`None`: not advertised).
+    pub add_path: Option<AddPathMode>,
+    /// `capability { nexthop { ipv4 unicast ipv6; } }`: RFC 8950 NLRI family and next-hop AFI.
+    pub extended_next_hop: Vec<(Family, Afi)>,
 }
 
 impl Default for SessionOptions {
@@ -110,6 +142,8 @@ impl Default for SessionOptions {
             incoming_ttl: None,
             four_octet_as: true,
             route_refresh: true,
+            add_path: None,
+            extended_next_hop: Vec::new(),
         }
     }
 }
@@ -118,9 +152,66 @@ impl Default for SessionOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteConfig {
     pub prefix: Prefix,
+    /// SAFI, route distinguisher, labels and path identifier (plain unicast by default).
+    pub nlri: NlriOptions,
     /// Interned: routes with equal attributes share one copy.
     pub attributes: Arc<RouteAttributes>,
     pub location: Location,
+}
+
+/// What makes a route more than a unicast prefix: `rd`, `label`, `path-information`, or a
+/// multicast family from the `announce { }` block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NlriOptions {
+    /// `None`: from the other settings (VPN with `rd`, labeled with `label`, else unicast).
+    pub safi: Option<Safi>,
+    pub rd: Option<RouteDistinguisher>,
+    pub labels: Vec<u32>,
+    pub path_id: Option<u32>,
+}
+
+impl NlriOptions {
+    /// The route's SAFI.
+    pub fn safi(&self) -> Safi {
+        match (self.safi, self.rd, self.labels.is_empty()) {
+            (Some(s), _, _) => s,
+            (None, Some(_), _) => Safi::MplsVpn,
+            (None, None, false) => Safi::MplsLabel,
+            (None, None, true) => Safi::Unicast,
+        }
+    }
+}
+
+impl RouteConfig {
+    /// The route's family (SAFI from its NLRI options).
+    pub fn family(&self) -> Family {
+        Family::new(self.prefix.afi(), self.nlri.safi())
+    }
+
+    /// The key of a route that is not plain unicast (see `rib::other_nlri`): labeled, VPN,
+    /// multicast, with a path identifier, or an IPv4 prefix with an IPv6 next hop.
+    /// `None` for a plain unicast route.
+    pub fn other_key(&self) -> Option<NlriKey> {
+        let cross_family = matches!(
+            (self.prefix.addr(), self.attributes.next_hop),
+            (
+                IpAddr::V4(_),
+                NextHop::Address {
+                    global: IpAddr::V6(_),
+                    ..
+                }
+            )
+        );
+        let family = self.family();
+        (family.safi != Safi::Unicast || self.nlri.path_id.is_some() || cross_family).then_some(
+            NlriKey {
+                family,
+                rd: self.nlri.rd,
+                prefix: self.prefix,
+                path_id: self.nlri.path_id,
+            },
+        )
+    }
 }
 
 /// One `flow { route NAME { ... } }` rule.

@@ -13,7 +13,7 @@ use super::parser::{Parser, Setting};
 use super::route::ParsedRoute;
 use super::session_options;
 use super::values;
-use super::{static_block, template};
+use super::{announce, static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -153,11 +153,12 @@ fn parse_statement(
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
         "api" => return super::process::parse_api_block(p, block, &mut s.api_processes),
+        "announce" => return announce::parse(p, block, &mut s.routes),
         other => {
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, announce, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
                 ),
             ));
         }
@@ -188,11 +189,14 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
             "flow" => Safi::FlowSpec,
+            other if announce::safi(other).is_some() => {
+                announce::safi(other).unwrap_or(Safi::Unicast)
+            }
             _ => {
                 return Err(p.error_at(
                     safi_token.position,
                     format!(
-                        "unsupported family '{} {}' in {block}, expected unicast or flow",
+                        "unsupported family '{} {}' in {block}, expected unicast, multicast, nlri-mpls, mpls-vpn or flow",
                         afi_token.text, safi_token.text
                     ),
                 ));
@@ -253,6 +257,8 @@ fn finish(
             ),
         ));
     }
+    let options = session_options::finish(p, s.options)?;
+    announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {
             check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
@@ -274,7 +280,7 @@ fn finish(
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
         families,
         routes: s.routes.into_iter().map(|r| r.route).collect(),
-        options: session_options::finish(p, s.options)?,
+        options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
         location: p.location(keyword.position),
@@ -282,7 +288,7 @@ fn finish(
 }
 
 pub(super) fn family_of(route: &RouteConfig) -> Family {
-    Family::new(route.prefix.afi(), Safi::Unicast)
+    route.family()
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {

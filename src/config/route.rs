@@ -10,6 +10,7 @@ use crate::wire::prefix::Prefix;
 
 use super::ConfigError;
 use super::communities;
+use super::labels;
 use super::lexer::{Position, Token, TokenKind};
 use super::model::RouteConfig;
 use super::parser::{self, Parser, Setting};
@@ -26,7 +27,7 @@ pub(super) struct ParsedRoute {
     pub origin: parser::Origin,
 }
 
-const ATTRIBUTE_NAMES: &str = "next-hop, origin, as-path, med, local-preference, community, extended-community, large-community, atomic-aggregate, aggregator or split";
+const ATTRIBUTE_NAMES: &str = "next-hop, origin, as-path, med, local-preference, community, extended-community, large-community, atomic-aggregate, aggregator, split, label, rd or path-information";
 
 /// The attributes given so far; each may be given once.
 #[derive(Default)]
@@ -42,6 +43,7 @@ struct AttributeSettings {
     atomic_aggregate: Setting<()>,
     aggregator: Setting<Aggregator>,
     split: Setting<(u8, Position)>,
+    nlri: labels::NlriSettings,
 }
 
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
@@ -91,6 +93,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     Ok(ParsedRoute {
         route: RouteConfig {
             prefix,
+            nlri: labels::finish(p, &name, a.nlri)?,
             attributes,
             location: p.location(keyword.position),
         },
@@ -150,6 +153,7 @@ fn parse_attribute(
             let (len, token) = p.value("split", split_length)?;
             a.split.set(p, kw, name, (len, token.position))
         }
+        k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
             format!("unknown route attribute '{other}' in {name}, expected {ATTRIBUTE_NAMES}"),
@@ -189,7 +193,9 @@ fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError
     }
     let address =
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
-    if address.is_ipv4() != prefix.addr().is_ipv4() {
+    // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
+    // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
+    if address.is_ipv4() != prefix.addr().is_ipv4() && address.is_ipv4() {
         let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
         return Err(p.error_at(
             token.position,
@@ -371,7 +377,14 @@ mod tests {
             e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
             "{e}"
         );
-        assert!(attributes("10.0.0.0/8 next-hop 2001:db8::1;").is_err());
+        // RFC 8950: only with `capability { nexthop { ipv4 unicast ipv6; } }` in the neighbor.
+        let e = attributes("10.0.0.0/8 next-hop 2001:db8::1;").unwrap_err();
+        assert!(
+            e.starts_with(
+                "t.conf:2:17: route 10.0.0.0/8 of neighbor 192.0.2.1 has an IPv6 next hop"
+            ) && e.contains("nexthop { ipv4 unicast ipv6; }"),
+            "{e}"
+        );
         assert!(attributes("2001:db8::/32 next-hop fe80::1;").is_err());
         let a = attributes("2001:db8::/32 next-hop 2001:db8::1 fe80::1 med 5;").unwrap();
         assert_eq!(

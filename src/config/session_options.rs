@@ -1,6 +1,8 @@
 //! Neighbor statements that change the session rather than the routes: graceful restart,
 //! TCP MD5, TTL security, and ExaBGP's `capability { }` block.
 
+use crate::wire::capability::AddPathMode;
+
 use super::ConfigError;
 use super::lexer::{Position, Token, TokenKind};
 use super::model::SessionOptions;
@@ -116,11 +118,19 @@ fn parse_capability_block(
             "graceful-restart" => o.graceful_restart = Some(restart_time(p)?),
             "asn4" => o.four_octet_as = boolean(p, "asn4")?,
             "route-refresh" => o.route_refresh = boolean(p, "route-refresh")?,
+            "add-path" => {
+                let (mode, _) = p.value("add-path", add_path_mode)?;
+                o.add_path = (mode.0 != 0).then_some(mode);
+            }
+            "nexthop" => {
+                o.extended_next_hop = super::announce::parse_nexthop_block(p, &block)?;
+                continue;
+            }
             other => {
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unsupported capability '{other}' in {block} (expected graceful-restart, asn4 or route-refresh)"
+                        "unsupported capability '{other}' in {block} (expected graceful-restart, asn4, route-refresh, add-path or nexthop)"
                     ),
                 ));
             }
@@ -128,6 +138,19 @@ fn parse_capability_block(
         p.expect_semicolon(&format!("capability {}", kw.text))?;
     }
     Ok(())
+}
+
+/// ExaBGP's `add-path` values (RFC 7911 §4: receive = 1, send = 2, both = 3).
+fn add_path_mode(text: &str) -> Result<AddPathMode, ValueError> {
+    match text {
+        "disable" => Ok(AddPathMode(0)),
+        "receive" => Ok(AddPathMode(1)),
+        "send" => Ok(AddPathMode(2)),
+        "send/receive" | "receive/send" => Ok(AddPathMode(3)),
+        _ => Err(ValueError::Malformed {
+            expected: "send, receive, send/receive or disable",
+        }),
+    }
 }
 
 /// Applies `md5-base64` to the password once the whole block is read.

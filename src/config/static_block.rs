@@ -56,7 +56,7 @@ fn statement(
 }
 
 /// Pushes `parsed`, or with `split /LEN` its more-specifics of length LEN.
-fn expand_split(
+pub(super) fn expand_split(
     p: &Parser,
     parsed: ParsedRoute,
     routes: &mut Vec<ParsedRoute>,
@@ -126,12 +126,15 @@ pub(super) fn resolve_duplicates(
     routes: &mut Vec<ParsedRoute>,
 ) -> Result<(), ConfigError> {
     // Index of the route kept for each prefix; a HashMap keeps this linear for big tables.
-    let mut kept: HashMap<Prefix, usize> = HashMap::with_capacity(routes.len());
+    // Routes of other families, distinguishers or path identifiers are other routes.
+    let mut kept: HashMap<_, usize> = HashMap::with_capacity(routes.len());
     let mut drop = vec![false; routes.len()];
     for i in 0..routes.len() {
         let prefix = routes[i].route.prefix;
-        let Some(&first) = kept.get(&prefix) else {
-            kept.insert(prefix, i);
+        let nlri = &routes[i].route.nlri;
+        let key = (prefix, nlri.safi(), nlri.rd, nlri.path_id);
+        let Some(&first) = kept.get(&key) else {
+            kept.insert(key, i);
             continue;
         };
         let (a, b) = (&routes[first], &routes[i]);
@@ -154,7 +157,7 @@ pub(super) fn resolve_duplicates(
         }
         if b.origin < a.origin {
             drop[first] = true;
-            kept.insert(prefix, i);
+            kept.insert(key, i);
         } else {
             drop[i] = true;
         }

@@ -1,6 +1,8 @@
 //! Routes to announce: attribute sets, per-neighbor route sets, diffs and UPDATE packing.
 
 pub mod attributes;
+pub mod other_nlri;
 pub mod packer;
+mod packer_mp;
 pub mod route_set;
 pub mod selfcheck;

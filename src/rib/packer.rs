@@ -30,6 +30,10 @@ pub struct SessionParams {
     /// Families negotiated with the peer; routes of other families are held back.
     pub families: Vec<Family>,
     pub max_message_len: usize,
+    /// RFC 7911: families in which the peer receives path identifiers from us.
+    pub add_path: Vec<Family>,
+    /// RFC 8950: families whose routes may carry an IPv6 next hop (IPv4 NLRI).
+    pub extended_next_hop: Vec<Family>,
 }
 
 impl SessionParams {
@@ -51,6 +55,13 @@ pub struct Packed {
     pub held_back: Vec<(Family, usize)>,
     /// Routes not sent because their next hop cannot be expressed on this session.
     pub unresolvable: Vec<Prefix>,
+    /// Where the UPDATEs of non-unicast routes (`packer_mp`) start in `bytes`, and how many
+    /// there are: the self-check covers the bytes before.
+    pub other_from: usize,
+    pub other_messages: usize,
+    /// Paths not sent because the peer does not receive ADD-PATH for the family: only the
+    /// lowest path identifier of each prefix goes.
+    pub extra_paths: Vec<(Family, usize)>,
 }
 
 fn unicast(afi: Afi) -> Family {
@@ -113,6 +124,7 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
         }
     }
     pack_flows(diff, params, &mut held, &mut packed);
+    super::packer_mp::pack_other(diff, params, &mut held, &mut packed);
     let mut held: Vec<_> = held.into_iter().collect();
     held.sort();
     packed.held_back = held;
@@ -125,7 +137,7 @@ pub fn end_of_rib(family: Family, params: &SessionParams) -> Vec<u8> {
 }
 
 /// Starts an UPDATE: header with a length to fill in later.
-fn begin_message(out: &mut Vec<u8>) -> usize {
+pub(super) fn begin_message(out: &mut Vec<u8>) -> usize {
     let start = out.len();
     out.extend_from_slice(&MARKER);
     out.extend_from_slice(&[0, 0, message_type::UPDATE]);
@@ -183,9 +195,9 @@ fn pack_withdrawals(afi: Afi, prefixes: &[Prefix], params: &SessionParams, packe
 
 /// A group's attributes, encoded once: the bytes before and after MP_REACH_NLRI (which
 /// carries per-message NLRI for IPv6), or all of them for IPv4.
-struct WireAttributes {
-    before_mp: Vec<u8>,
-    after_mp: Vec<u8>,
+pub(super) struct WireAttributes {
+    pub(super) before_mp: Vec<u8>,
+    pub(super) after_mp: Vec<u8>,
     /// For IPv6: the MP_REACH next hop(s).
     mp_next_hop: Vec<IpAddr>,
 }
@@ -210,7 +222,7 @@ impl WireAttributes {
     }
 
     /// `next_hop`: the NEXT_HOP attribute (IPv4 unicast) and the MP_REACH next hops.
-    fn assemble(
+    pub(super) fn assemble(
         attrs: &RouteAttributes,
         params: &SessionParams,
         next_hop: (Option<PathAttribute>, Vec<IpAddr>),

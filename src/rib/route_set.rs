@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::attributes::RouteAttributes;
+use super::other_nlri::{NlriKey, Other, diff_others};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
@@ -55,6 +56,8 @@ pub struct RouteSet {
     routes: Vec<Route>,
     /// Sorted by rule; one entry per rule.
     flows: Vec<Flow>,
+    /// Labeled, VPN, multicast, add-path and extended-next-hop routes; sorted by key.
+    others: Vec<Other>,
 }
 
 /// What changes between two route sets. A prefix or rule whose attributes changed is only
@@ -65,6 +68,8 @@ pub struct RouteDiff {
     pub announce: Vec<Route>,
     pub withdraw_flows: Vec<FlowRule>,
     pub announce_flows: Vec<Flow>,
+    pub withdraw_others: Vec<NlriKey>,
+    pub announce_others: Vec<Other>,
 }
 
 impl RouteDiff {
@@ -73,6 +78,8 @@ impl RouteDiff {
             && self.announce.is_empty()
             && self.withdraw_flows.is_empty()
             && self.announce_flows.is_empty()
+            && self.withdraw_others.is_empty()
+            && self.announce_others.is_empty()
     }
 }
 
@@ -135,16 +142,27 @@ impl RouteSet {
         RouteSet {
             routes: sorted_unique(routes),
             flows: sorted_unique(flows),
+            others: Vec::new(),
         }
+    }
+
+    /// The same set with these non-unicast routes (the same key twice: the last wins).
+    pub fn with_others(mut self, others: Vec<Other>) -> RouteSet {
+        self.others = sorted_unique(others);
+        self
+    }
+
+    pub fn others(&self) -> impl Iterator<Item = &Other> {
+        self.others.iter()
     }
 
     /// Unicast routes and flow rules.
     pub fn len(&self) -> usize {
-        self.routes.len() + self.flows.len()
+        self.routes.len() + self.flows.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.flows.is_empty()
+        self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
     }
 
     pub fn flows(&self) -> impl Iterator<Item = &Flow> {
@@ -165,6 +183,12 @@ impl RouteSet {
         RouteSet {
             routes: self.of_family(family).cloned().collect(),
             flows,
+            others: self
+                .others
+                .iter()
+                .filter(|(k, _)| k.family == family)
+                .cloned()
+                .collect(),
         }
     }
 
@@ -193,6 +217,7 @@ impl RouteSet {
         RouteDiff {
             announce: self.routes.clone(),
             announce_flows: self.flows.clone(),
+            announce_others: self.others.clone(),
             ..RouteDiff::default()
         }
     }
@@ -206,6 +231,12 @@ impl RouteSet {
             &next.flows,
             &mut d.withdraw_flows,
             &mut d.announce_flows,
+        );
+        diff_others(
+            &self.others,
+            &next.others,
+            &mut d.withdraw_others,
+            &mut d.announce_others,
         );
         d
     }

@@ -65,8 +65,14 @@ pub fn verify(
         decode_nlri_list(raw, family.afi)
             .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))
     };
-    let messages = split_messages(&packed.bytes);
-    if messages.len() != packed.messages {
+    // The non-unicast part (`packer_mp`) comes last and is checked by its own tests.
+    let unicast_part = if packed.other_messages > 0 {
+        &packed.bytes[..packed.other_from]
+    } else {
+        &packed.bytes[..]
+    };
+    let messages = split_messages(unicast_part);
+    if messages.len() + packed.other_messages != packed.messages {
         return fail(format!(
             "{} messages framed, {} packed",
             messages.len(),
@@ -87,10 +93,14 @@ pub fn verify(
                 PathAttribute::MpUnreach(mp) => match mp.nlri {
                     MpNlri::Prefixes(p) => withdrawn.extend(p),
                     MpNlri::Raw(raw) => flows_withdrawn.extend(flow_rules(mp.family, &raw)?),
+                    MpNlri::Labeled(_) => return fail("labeled NLRI in the unicast part".into()),
                 },
                 PathAttribute::MpReach(mp) => {
                     let p = match mp.nlri {
                         MpNlri::Prefixes(p) => p,
+                        MpNlri::Labeled(_) => {
+                            return fail("labeled NLRI in the unicast part".into());
+                        }
                         MpNlri::Raw(ref raw) => {
                             for rule in flow_rules(mp.family, raw)? {
                                 flows_announced.insert(rule, Vec::new());
@@ -247,6 +257,8 @@ mod tests {
             local_address: "127.0.0.2".parse().unwrap(),
             families: vec![Family::IPV4_UNICAST],
             max_message_len: 4096,
+            add_path: Vec::new(),
+            extended_next_hop: Vec::new(),
         };
         let diff = set.as_announcements();
         let mut packed = pack(&diff, &params);

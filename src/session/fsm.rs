@@ -6,9 +6,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use crate::wire::aspath::AS_TRANS;
-use crate::wire::capability::{Capability, GracefulRestart};
+use crate::wire::capability::{AddPathMode, Capability, GracefulRestart};
 use crate::wire::error::{DecodeError, ErrorAction};
-use crate::wire::family::Family;
+use crate::wire::family::{Afi, Family};
 use crate::wire::message::{Message, RouteRefresh};
 use crate::wire::notification::{Notification, code, subcode};
 use crate::wire::open::{BGP_VERSION, Open};
@@ -47,6 +47,10 @@ pub struct SessionConfig {
     pub four_octet_as: bool,
     /// Advertise the RFC 2918 route refresh capability.
     pub route_refresh: bool,
+    /// RFC 7911 ADD-PATH capability: per family, what we offer (empty: not advertised).
+    pub add_path: Vec<(Family, AddPathMode)>,
+    /// RFC 8950 extended next hop capability: NLRI family and next-hop AFI (empty: none).
+    pub extended_next_hop: Vec<(Family, Afi)>,
 }
 
 /// What both OPENs agreed on.
@@ -66,6 +70,11 @@ pub struct Negotiated {
     pub peer_router_id: Ipv4Addr,
     pub peer_as: u32,
     pub peer_open: Open,
+    /// RFC 7911: families in which we send path identifiers (we offered send, the peer
+    /// receive).
+    pub add_path_send: Vec<Family>,
+    /// RFC 8950: families whose routes may carry an IPv6 next hop (both sides listed them).
+    pub extended_next_hop: Vec<Family>,
 }
 
 impl Negotiated {
@@ -203,6 +212,14 @@ impl Fsm {
                     .map(|&f| (f, GR_FORWARDING_PRESERVED))
                     .collect(),
             }));
+        }
+        if !self.config.extended_next_hop.is_empty() {
+            capabilities.push(Capability::ExtendedNextHop(
+                self.config.extended_next_hop.clone(),
+            ));
+        }
+        if !self.config.add_path.is_empty() {
+            capabilities.push(Capability::AddPath(self.config.add_path.clone()));
         }
         Open {
             version: BGP_VERSION,
@@ -409,12 +426,48 @@ impl Fsm {
         } else {
             peer_families
         };
-        let families = self
+        let families: Vec<Family> = self
             .config
             .families
             .iter()
             .copied()
             .filter(|f| peer_families.contains(f))
+            .collect();
+        let peer_add_path: Vec<(Family, AddPathMode)> = open
+            .capabilities
+            .iter()
+            .filter_map(|c| match c {
+                Capability::AddPath(v) => Some(v.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let add_path_send = self
+            .config
+            .add_path
+            .iter()
+            .filter(|(f, mode)| {
+                mode.send()
+                    && families.contains(f)
+                    && peer_add_path.iter().any(|(pf, pm)| pf == f && pm.receive())
+            })
+            .map(|(f, _)| *f)
+            .collect();
+        let peer_next_hops: Vec<(Family, Afi)> = open
+            .capabilities
+            .iter()
+            .filter_map(|c| match c {
+                Capability::ExtendedNextHop(v) => Some(v.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let extended_next_hop = self
+            .config
+            .extended_next_hop
+            .iter()
+            .filter(|e| families.contains(&e.0) && peer_next_hops.contains(e))
+            .map(|(f, _)| *f)
             .collect();
         Ok(Negotiated {
             hold_time: self.config.hold_time.min(open.hold_time),
@@ -430,6 +483,8 @@ impl Fsm {
             peer_router_id: open.router_id,
             peer_as,
             peer_open: open,
+            add_path_send,
+            extended_next_hop,
         })
     }
 }

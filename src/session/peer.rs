@@ -611,6 +611,8 @@ impl<'a> Session<'a> {
             local_address: local,
             families: neg.families.clone(),
             max_message_len: MAX_MESSAGE_LEN,
+            add_path: neg.add_path_send.clone(),
+            extended_next_hop: neg.extended_next_hop.clone(),
         });
         self.established = true;
         if let Ok(mut s) = self.status.lock() {
@@ -648,6 +650,16 @@ impl<'a> Session<'a> {
             if !self.held_logged.contains(family) {
                 warn!(
                     "neighbor {}: {count} routes of {family} held back: family not negotiated with the peer",
+                    self.name()
+                );
+                self.held_logged.push(*family);
+            }
+        }
+        // Same once-per-family log as above: a held-back family has no paths to drop.
+        for (family, count) in &packed.extra_paths {
+            if !self.held_logged.contains(family) {
+                warn!(
+                    "neighbor {}: {count} extra paths of {family} not sent: the peer does not receive ADD-PATH for it, only the lowest path-information of each prefix is sent",
                     self.name()
                 );
                 self.held_logged.push(*family);

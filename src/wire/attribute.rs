@@ -10,6 +10,7 @@ use super::aspath::{AsPath, AsSegment, SegmentType};
 use super::community::{Community, ExtendedCommunity, LargeCommunity};
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
 use super::family::{Afi, Family, Safi};
+use super::labeled::{self, LabeledPrefix};
 use super::notification::{Notification, code, subcode};
 use super::prefix::Prefix;
 use super::reader::Reader;
@@ -196,7 +197,9 @@ pub fn info(code: u8) -> Option<&'static AttributeInfo> {
 pub enum MpNextHop {
     /// 4, 16 or 32 (global + link-local) octets of plain addresses.
     Addresses(Vec<IpAddr>),
-    /// Any other form (VPN with route distinguisher, FlowSpec's empty next hop...).
+    /// RFC 4364 §4.3.2 / RFC 4659 §3.2.1: address(es) each behind a zero route distinguisher.
+    Vpn(Vec<IpAddr>),
+    /// Any other form (VPN with a non-zero RD, FlowSpec's empty next hop...).
     Raw(Vec<u8>),
 }
 
@@ -204,6 +207,8 @@ pub enum MpNextHop {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MpNlri {
     Prefixes(Vec<Prefix>),
+    /// Labeled unicast (SAFI 4) and MPLS VPN (SAFI 128) entries.
+    Labeled(Vec<LabeledPrefix>),
     Raw(Vec<u8>),
 }
 
@@ -211,6 +216,7 @@ impl MpNlri {
     pub fn is_empty(&self) -> bool {
         match self {
             MpNlri::Prefixes(p) => p.is_empty(),
+            MpNlri::Labeled(l) => l.is_empty(),
             MpNlri::Raw(r) => r.is_empty(),
         }
     }
@@ -393,6 +399,7 @@ impl PathAttribute {
                             }
                         }
                     }
+                    MpNextHop::Vpn(v) => labeled::emit_vpn_next_hop(v, &mut nh),
                     MpNextHop::Raw(r) => nh.extend_from_slice(r),
                 }
                 out.push(nh.len() as u8);
@@ -437,6 +444,7 @@ fn emit_family(f: Family, out: &mut Vec<u8>) {
 fn emit_nlri(n: &MpNlri, out: &mut Vec<u8>) {
     match n {
         MpNlri::Prefixes(v) => v.iter().for_each(|p| p.emit(out)),
+        MpNlri::Labeled(v) => v.iter().for_each(|p| p.emit(out)),
         MpNlri::Raw(r) => out.extend_from_slice(r),
     }
 }
@@ -755,6 +763,17 @@ fn decode_mp_nlri(family: Family, bytes: &[u8], offset: usize) -> Result<MpNlri,
                     )
                 })
         }
+        _ if labeled::is_labeled(family) => labeled::decode_labeled(bytes, family, false)
+            .map(MpNlri::Labeled)
+            .ok_or_else(|| {
+                // RFC 7606 §5.3, as for unicast NLRI.
+                DecodeError::reset(
+                    DecodeErrorKind::InvalidNetworkField,
+                    offset,
+                    code::UPDATE_MESSAGE,
+                    subcode::OPTIONAL_ATTRIBUTE_ERROR,
+                )
+            }),
         _ => Ok(MpNlri::Raw(bytes.to_vec())),
     }
 }
@@ -767,17 +786,20 @@ fn decode_mp_reach(value: &[u8], offset: usize) -> Result<MpReach, DecodeError> 
     let nh = r.bytes(nh_len).map_err(|_| nh_len_err(nh_len))?;
     r.u8().map_err(|_| nh_len_err(nh_len))?; // reserved
     let next_hop = match (family.safi, nh.len()) {
-        (Safi::Unicast | Safi::Multicast, 4) => {
+        (Safi::Unicast | Safi::Multicast | Safi::MplsLabel, 4) => {
             let a: [u8; 4] = nh.try_into().map_err(|_| nh_len_err(4))?;
             MpNextHop::Addresses(vec![IpAddr::V4(Ipv4Addr::from(a))])
         }
-        (Safi::Unicast | Safi::Multicast, 16 | 32) => MpNextHop::Addresses(
+        (Safi::Unicast | Safi::Multicast | Safi::MplsLabel, 16 | 32) => MpNextHop::Addresses(
             nh.chunks_exact(16)
                 .filter_map(|c| <[u8; 16]>::try_from(c).ok())
                 .map(|a| IpAddr::V6(Ipv6Addr::from(a)))
                 .collect(),
         ),
         (Safi::Unicast | Safi::Multicast, l) => return Err(nh_len_err(l)),
+        (Safi::MplsVpn, _) => labeled::decode_vpn_next_hop(nh)
+            .map(MpNextHop::Vpn)
+            .unwrap_or_else(|| MpNextHop::Raw(nh.to_vec())),
         _ => MpNextHop::Raw(nh.to_vec()),
     };
     let nlri = decode_mp_nlri(family, r.rest(), offset)?;
@@ -833,6 +855,7 @@ impl fmt::Display for PathAttribute {
                 write!(f, "mp-reach {} next-hop", m.family)?;
                 match &m.next_hop {
                     MpNextHop::Addresses(v) => v.iter().try_for_each(|a| write!(f, " {a}"))?,
+                    MpNextHop::Vpn(v) => v.iter().try_for_each(|a| write!(f, " 0:0/{a}"))?,
                     MpNextHop::Raw(r) => write!(f, " 0x{}", hex(r))?,
                 }
                 write_nlri(f, &m.nlri)
@@ -866,6 +889,16 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, name: &str, v: &[T]) 
 fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
     match n {
         MpNlri::Prefixes(v) => {
+            f.write_str(" nlri [")?;
+            for (i, p) in v.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{p}")?;
+            }
+            f.write_str("]")
+        }
+        MpNlri::Labeled(v) => {
             f.write_str(" nlri [")?;
             for (i, p) in v.iter().enumerate() {
                 if i > 0 {

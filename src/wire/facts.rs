@@ -124,6 +124,7 @@ fn open_facts(o: &Open, out: &mut Vec<(&'static str, String)>) {
 fn nlri_text(n: &MpNlri) -> String {
     match n {
         MpNlri::Prefixes(v) => join(v),
+        MpNlri::Labeled(v) => join(v),
         MpNlri::Raw(r) if r.is_empty() => String::new(),
         MpNlri::Raw(r) => format!("0x{}", hex(r)),
     }
@@ -177,6 +178,8 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                 out.push(("mp_reach_family", m.family.name()));
                 let nh = match &m.next_hop {
                     MpNextHop::Addresses(v) => join(v),
+                    // The zero route distinguisher in front of each address is implied.
+                    MpNextHop::Vpn(v) => join(v),
                     MpNextHop::Raw(r) if r.is_empty() => String::new(),
                     MpNextHop::Raw(r) => format!("0x{}", hex(r)),
                 };

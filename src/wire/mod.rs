@@ -8,6 +8,7 @@ pub mod error;
 pub mod facts;
 pub mod family;
 pub mod flowspec;
+pub mod labeled;
 pub mod message;
 pub mod notification;
 pub mod open;

@@ -200,6 +200,7 @@ pub mod exabgp;
 pub mod flows;
 pub mod frr;
 pub mod gobgp;
+pub mod mp_readers;
 pub mod normalise;
 pub mod openbgpd;
 pub mod spec;

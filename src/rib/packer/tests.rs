@@ -30,6 +30,8 @@ fn params(ebgp: bool, four: bool) -> SessionParams {
         local_address: "127.0.0.2".parse().unwrap(),
         families: vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST],
         max_message_len: MAX_MESSAGE_LEN,
+        add_path: Vec::new(),
+        extended_next_hop: Vec::new(),
     }
 }
 

@@ -13,6 +13,8 @@ fn config(passive: bool) -> SessionConfig {
         graceful_restart: None,
         four_octet_as: true,
         route_refresh: true,
+        add_path: Vec::new(),
+        extended_next_hop: Vec::new(),
     }
 }
 

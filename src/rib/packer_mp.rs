@@ -1,0 +1,290 @@
+//! Packs the non-unicast part of a [`RouteDiff`] (labeled unicast, MPLS VPN, multicast,
+//! ADD-PATH paths, IPv4 routes with an IPv6 next hop): everything goes in MP_REACH_NLRI /
+//! MP_UNREACH_NLRI, one family per message, announcements grouped by attribute set.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::attributes::{NextHop, RouteAttributes};
+use super::other_nlri::{NlriKey, Other};
+use super::packer::{Packed, SessionParams, WireAttributes, begin_message};
+use super::route_set::RouteDiff;
+use crate::wire::attribute::{emit_raw, flag, type_code};
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
+use crate::wire::message::{HEADER_LEN, set_length};
+
+/// Withdrawn length and total attribute length of an UPDATE.
+const UPDATE_FIXED: usize = 4;
+/// MP attribute header with an extended length (4), AFI/SAFI (3).
+const MP_FIXED: usize = 4 + 3;
+
+/// One NLRI entry as it goes on the wire for this session.
+fn nlri_bytes(key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
+    let path_id = if add_path {
+        Some(key.path_id.unwrap_or(0))
+    } else {
+        None
+    };
+    if labeled::is_labeled(key.family) {
+        let labels = if withdraw {
+            LabelStack::withdrawn()
+        } else {
+            LabelStack::from_labels(labels)
+        };
+        LabeledPrefix {
+            path_id,
+            labels,
+            rd: key.rd,
+            prefix: key.prefix,
+        }
+        .emit(out);
+    } else {
+        if let Some(id) = path_id {
+            out.extend_from_slice(&id.to_be_bytes());
+        }
+        key.prefix.emit(out);
+    }
+}
+
+/// Without ADD-PATH for a family the peer gets one path per destination: the lowest path
+/// identifier. `items` is sorted by key, so that is the first of each destination.
+fn one_path_each<'a, T>(
+    items: impl Iterator<Item = (&'a NlriKey, T)>,
+    params: &SessionParams,
+    dropped: &mut HashMap<Family, usize>,
+) -> Vec<(&'a NlriKey, T)> {
+    let mut out: Vec<(&NlriKey, T)> = Vec::new();
+    for (k, v) in items {
+        if !params.add_path.contains(&k.family)
+            && out
+                .last()
+                .is_some_and(|(l, _)| l.destination() == k.destination())
+        {
+            *dropped.entry(k.family).or_default() += 1;
+            continue;
+        }
+        out.push((k, v));
+    }
+    out
+}
+
+/// Packs the non-unicast withdrawals and announcements of `diff`; families not negotiated
+/// are counted in `held`.
+pub(super) fn pack_other(
+    diff: &RouteDiff,
+    params: &SessionParams,
+    held: &mut HashMap<Family, usize>,
+    packed: &mut Packed,
+) {
+    packed.other_from = packed.bytes.len();
+    let before = packed.messages;
+    let mut dropped: HashMap<Family, usize> = HashMap::new();
+
+    // Withdrawals: a destination also announced in this diff is replaced, not withdrawn,
+    // when the peer sees one path per destination.
+    let mut withdrawals: HashMap<Family, Vec<u8>> = HashMap::new();
+    let mut order: Vec<Family> = Vec::new();
+    let announced: std::collections::HashSet<_> = diff
+        .announce_others
+        .iter()
+        .map(|(k, _)| k.destination())
+        .collect();
+    let mut last: Option<(Family, _)> = None;
+    for k in &diff.withdraw_others {
+        if !params.families.contains(&k.family) {
+            *held.entry(k.family).or_default() += 1;
+            continue;
+        }
+        let add_path = params.add_path.contains(&k.family);
+        if !add_path {
+            if announced.contains(&k.destination()) || last == Some((k.family, k.destination())) {
+                continue;
+            }
+            last = Some((k.family, k.destination()));
+        }
+        let buf = withdrawals.entry(k.family).or_insert_with(|| {
+            order.push(k.family);
+            Vec::new()
+        });
+        let mut one = Vec::new();
+        nlri_bytes(k, &[], true, add_path, &mut one);
+        push_entry(buf, &one);
+        packed.withdrawn += 1;
+    }
+    for family in order {
+        let entries = split_entries(&withdrawals[&family]);
+        pack_mp(family, None, &[], &entries, params, packed);
+    }
+
+    // Announcements, grouped by family and attribute set in first-seen order.
+    let negotiated: Vec<&Other> = diff
+        .announce_others
+        .iter()
+        .filter(|(k, _)| {
+            let ok = params.families.contains(&k.family);
+            if !ok {
+                *held.entry(k.family).or_default() += 1;
+            }
+            ok
+        })
+        .collect();
+    let chosen = one_path_each(
+        negotiated.iter().map(|o| (&o.0, &o.1)),
+        params,
+        &mut dropped,
+    );
+    type Group<'a> = (Family, &'a Arc<RouteAttributes>, Vec<Vec<u8>>);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<(Family, *const RouteAttributes), usize> = HashMap::new();
+    for (k, route) in chosen {
+        let i = *index
+            .entry((k.family, Arc::as_ptr(&route.attrs)))
+            .or_insert_with(|| {
+                groups.push((k.family, &route.attrs, Vec::new()));
+                groups.len() - 1
+            });
+        let mut one = Vec::new();
+        nlri_bytes(
+            k,
+            &route.labels,
+            false,
+            params.add_path.contains(&k.family),
+            &mut one,
+        );
+        groups[i].2.push(one);
+    }
+    for (family, attrs, entries) in groups {
+        let Some(next_hop) = next_hop_bytes(family, attrs.next_hop, params) else {
+            packed.unresolvable.extend(
+                diff.announce_others
+                    .iter()
+                    .filter(|(k, r)| k.family == family && Arc::ptr_eq(&r.attrs, attrs))
+                    .map(|(k, _)| k.prefix),
+            );
+            continue;
+        };
+        let wire = WireAttributes::assemble(attrs, params, (None, Vec::new()));
+        packed.announced += entries.len();
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        pack_mp(family, Some(&wire), &next_hop, &refs, params, packed);
+    }
+    packed.other_messages = packed.messages - before;
+    let mut dropped: Vec<_> = dropped.into_iter().collect();
+    dropped.sort();
+    packed.extra_paths = dropped;
+}
+
+/// Entries are kept length-prefixed (2 octets) in one buffer to avoid a `Vec` per entry.
+fn push_entry(buf: &mut Vec<u8>, entry: &[u8]) {
+    buf.extend_from_slice(&(entry.len() as u16).to_be_bytes());
+    buf.extend_from_slice(entry);
+}
+
+fn split_entries(buf: &[u8]) -> Vec<&[u8]> {
+    let mut v = Vec::new();
+    let mut rest = buf;
+    while rest.len() >= 2 {
+        let n = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+        let (e, tail) = rest[2..].split_at(n);
+        v.push(e);
+        rest = tail;
+    }
+    v
+}
+
+/// The MP_REACH next hop of a route of `family` on this session; `None` when it cannot be
+/// expressed (an IPv6 next hop for IPv4 NLRI needs RFC 8950 negotiated).
+fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> Option<Vec<u8>> {
+    let (global, link_local) = match next_hop {
+        NextHop::Address { global, link_local } => (global, link_local),
+        NextHop::SelfAddress => (params.local_address, None),
+        NextHop::Absent => return None,
+    };
+    let mut addresses: Vec<IpAddr> = match (family.afi, global) {
+        (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
+        (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
+        (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
+        // As for unicast: an IPv4 next hop of an IPv6 route is sent IPv4-mapped.
+        (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
+        _ => return None,
+    };
+    if global.is_ipv6() {
+        addresses.extend(link_local.map(IpAddr::V6));
+    }
+    let mut out = Vec::new();
+    if family.safi == Safi::MplsVpn {
+        labeled::emit_vpn_next_hop(&addresses, &mut out);
+    } else {
+        for a in addresses {
+            match a {
+                IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
+                IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Packs `entries` (encoded NLRI) into as few UPDATEs as fit: MP_REACH with `wire` and
+/// `next_hop` when `wire` is given, otherwise MP_UNREACH.
+fn pack_mp(
+    family: Family,
+    wire: Option<&WireAttributes>,
+    next_hop: &[u8],
+    entries: &[&[u8]],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let fixed = wire.map_or(0, |w| w.before_mp.len() + w.after_mp.len());
+    let mp_fixed = MP_FIXED
+        + if wire.is_some() {
+            2 + next_hop.len()
+        } else {
+            0
+        };
+    let room = params
+        .max_message_len
+        .saturating_sub(HEADER_LEN + UPDATE_FIXED + fixed + mp_fixed);
+    let out = &mut packed.bytes;
+    let mut from = 0;
+    while from < entries.len() {
+        let mut value = Vec::with_capacity(room + mp_fixed);
+        value.extend_from_slice(&family.afi.to_u16().to_be_bytes());
+        value.push(family.safi.to_u8());
+        if wire.is_some() {
+            value.push(next_hop.len() as u8);
+            value.extend_from_slice(next_hop);
+            value.push(0); // reserved (RFC 4760 §3)
+        }
+        let mut used = 0;
+        while let Some(e) = entries.get(from) {
+            if used > 0 && used + e.len() > room {
+                break;
+            }
+            value.extend_from_slice(e);
+            used += e.len();
+            from += 1;
+        }
+        let code = if wire.is_some() {
+            type_code::MP_REACH_NLRI
+        } else {
+            type_code::MP_UNREACH_NLRI
+        };
+        let mut mp = Vec::with_capacity(value.len() + 4);
+        emit_raw(flag::OPTIONAL, code, &value, &mut mp);
+        let start = begin_message(out);
+        out.extend_from_slice(&[0, 0]); // no withdrawn routes
+        out.extend_from_slice(&((fixed + mp.len()) as u16).to_be_bytes());
+        if let Some(w) = wire {
+            out.extend_from_slice(&w.before_mp);
+            out.extend_from_slice(&mp);
+            out.extend_from_slice(&w.after_mp);
+        } else {
+            out.extend_from_slice(&mp);
+        }
+        set_length(out, start);
+        packed.messages += 1;
+    }
+}
