@@ -113,7 +113,7 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
                     Some(key) => others.push((
                         key,
                         OtherRoute {
-                            labels: r.nlri.labels.clone(),
+                            labels: r.nlri().labels.clone(),
                             attrs,
                         },
                     )),

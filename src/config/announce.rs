@@ -59,7 +59,7 @@ pub(super) fn parse(
             };
             let mut parsed = route::parse_route(p, &kw)?;
             check_route(p, afi, safi, &parsed)?;
-            parsed.route.nlri.safi = Some(safi);
+            parsed.route.nlri_mut().safi = Some(safi);
             static_block::expand_split(p, parsed, routes)?;
         }
     }
@@ -73,7 +73,11 @@ fn check_route(p: &Parser, afi: Afi, safi: Safi, r: &ParsedRoute) -> Result<(), 
     let problem = if route.prefix.afi() != afi {
         Some(format!("route {} is not {:?}", route.prefix, afi).to_lowercase())
     } else {
-        match (safi, route.nlri.rd.is_some(), route.nlri.labels.is_empty()) {
+        match (
+            safi,
+            route.nlri().rd.is_some(),
+            route.nlri().labels.is_empty(),
+        ) {
             (Safi::MplsVpn, false, _) => Some("has no rd, expected 'rd ASN:N'".to_string()),
             (Safi::MplsLabel, _, true) => Some("has no label, expected 'label N'".to_string()),
             (Safi::MplsLabel, true, _) => Some("has an rd: use mpls-vpn for VPN routes".into()),

@@ -152,8 +152,9 @@ impl Default for SessionOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteConfig {
     pub prefix: Prefix,
-    /// SAFI, route distinguisher, labels and path identifier (plain unicast by default).
-    pub nlri: NlriOptions,
+    /// SAFI, route distinguisher, labels and path identifier; `None` for a plain unicast
+    /// route, which keeps a million-route table small (read it with [`RouteConfig::nlri`]).
+    pub nlri: Option<Box<NlriOptions>>,
     /// Interned: routes with equal attributes share one copy.
     pub attributes: Arc<RouteAttributes>,
     pub location: Location,
@@ -170,7 +171,20 @@ pub struct NlriOptions {
     pub path_id: Option<u32>,
 }
 
+/// The options of a plain unicast route.
+static PLAIN_UNICAST: NlriOptions = NlriOptions {
+    safi: None,
+    rd: None,
+    labels: Vec::new(),
+    path_id: None,
+};
+
 impl NlriOptions {
+    /// `None` when these are the options of a plain unicast route.
+    pub fn boxed(self) -> Option<Box<NlriOptions>> {
+        (self != PLAIN_UNICAST).then(|| Box::new(self))
+    }
+
     /// The route's SAFI.
     pub fn safi(&self) -> Safi {
         match (self.safi, self.rd, self.labels.is_empty()) {
@@ -183,9 +197,17 @@ impl NlriOptions {
 }
 
 impl RouteConfig {
+    pub fn nlri(&self) -> &NlriOptions {
+        self.nlri.as_deref().unwrap_or(&PLAIN_UNICAST)
+    }
+
+    pub fn nlri_mut(&mut self) -> &mut NlriOptions {
+        self.nlri.get_or_insert_with(Default::default)
+    }
+
     /// The route's family (SAFI from its NLRI options).
     pub fn family(&self) -> Family {
-        Family::new(self.prefix.afi(), self.nlri.safi())
+        Family::new(self.prefix.afi(), self.nlri().safi())
     }
 
     /// The key of a route that is not plain unicast (see `rib::other_nlri`): labeled, VPN,
@@ -203,12 +225,12 @@ impl RouteConfig {
             )
         );
         let family = self.family();
-        (family.safi != Safi::Unicast || self.nlri.path_id.is_some() || cross_family).then_some(
+        (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
             NlriKey {
                 family,
-                rd: self.nlri.rd,
+                rd: self.nlri().rd,
                 prefix: self.prefix,
-                path_id: self.nlri.path_id,
+                path_id: self.nlri().path_id,
             },
         )
     }

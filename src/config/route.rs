@@ -93,7 +93,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     Ok(ParsedRoute {
         route: RouteConfig {
             prefix,
-            nlri: labels::finish(p, &name, a.nlri)?,
+            nlri: labels::finish(p, &name, a.nlri)?.boxed(),
             attributes,
             location: p.location(keyword.position),
         },

@@ -131,7 +131,7 @@ pub(super) fn resolve_duplicates(
     let mut drop = vec![false; routes.len()];
     for i in 0..routes.len() {
         let prefix = routes[i].route.prefix;
-        let nlri = &routes[i].route.nlri;
+        let nlri = routes[i].route.nlri();
         let key = (prefix, nlri.safi(), nlri.rd, nlri.path_id);
         let Some(&first) = kept.get(&key) else {
             kept.insert(key, i);
