@@ -505,22 +505,7 @@ pub fn decode_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<Prefix>> {
         if len > max {
             return None;
         }
-        let n = (len as usize).div_ceil(8);
-        let octets = r.bytes(n).ok()?;
-        let addr = match afi {
-            Afi::Ipv4 => {
-                let mut a = [0u8; 4];
-                a.get_mut(..n)?.copy_from_slice(octets);
-                IpAddr::V4(Ipv4Addr::from(a))
-            }
-            _ => {
-                let mut a = [0u8; 16];
-                a.get_mut(..n)?.copy_from_slice(octets);
-                IpAddr::V6(Ipv6Addr::from(a))
-            }
-        };
-        // Trailing bits beyond the length are ignored (RFC 4271 §4.3).
-        out.push(Prefix::new_masked(addr, len).ok()?);
+        out.push(Prefix::read_bits(&mut r, afi, len)?);
     }
     Some(out)
 }

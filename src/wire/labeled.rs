@@ -216,25 +216,11 @@ pub fn decode_labeled(bytes: &[u8], family: Family, add_path: bool) -> Option<Ve
         if bits > max {
             return None;
         }
-        let n = bits.div_ceil(8);
-        let octets = r.bytes(n).ok()?;
-        let addr = match family.afi {
-            Afi::Ipv4 => {
-                let mut a = [0u8; 4];
-                a.get_mut(..n)?.copy_from_slice(octets);
-                IpAddr::V4(Ipv4Addr::from(a))
-            }
-            _ => {
-                let mut a = [0u8; 16];
-                a.get_mut(..n)?.copy_from_slice(octets);
-                IpAddr::V6(Ipv6Addr::from(a))
-            }
-        };
         out.push(LabeledPrefix {
             path_id,
             labels: LabelStack(labels),
             rd,
-            prefix: Prefix::new_masked(addr, bits as u8).ok()?,
+            prefix: Prefix::read_bits(&mut r, family.afi, u8::try_from(bits).ok()?)?,
         });
     }
     Some(out)

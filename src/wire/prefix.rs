@@ -64,6 +64,28 @@ impl Prefix {
         })
     }
 
+    /// Reads one prefix of `len` bits from the next `ceil(len / 8)` octets of `r` (the
+    /// octets of an NLRI after its length). Bits beyond `len` are ignored (RFC 4271 §4.3).
+    /// `None` when the length is too long for `afi` or the octets run out.
+    pub fn read_bits(r: &mut super::reader::Reader, afi: Afi, len: u8) -> Option<Prefix> {
+        let n = (len as usize).div_ceil(8);
+        let octets = r.bytes(n).ok()?;
+        let addr = match afi {
+            Afi::Ipv4 => {
+                let mut a = [0u8; 4];
+                a.get_mut(..n)?.copy_from_slice(octets);
+                IpAddr::V4(Ipv4Addr::from(a))
+            }
+            Afi::Ipv6 => {
+                let mut a = [0u8; 16];
+                a.get_mut(..n)?.copy_from_slice(octets);
+                IpAddr::V6(Ipv6Addr::from(a))
+            }
+            Afi::Unknown(_) => return None,
+        };
+        Prefix::new_masked(addr, len).ok()
+    }
+
     pub fn addr(&self) -> IpAddr {
         self.addr
     }
