@@ -18,11 +18,11 @@ echo "== configuration (conf/demo.conf) checked by bgpinject --check:"
 "$BIN" --check conf/demo.conf
 echo
 echo "== starting the receiver (conf/demo-receiver.conf: passive, 127.0.0.1 port 1790)"
-"$BIN" --log-level debug conf/demo-receiver.conf 2>"$work/receiver.log" &
+"$BIN" --control off --log-level debug conf/demo-receiver.conf 2>"$work/receiver.log" &
 recv_pid=$!
 sleep 0.5
 echo "== starting the injector (conf/demo.conf: connects from 127.0.0.2)"
-"$BIN" conf/demo.conf 2>"$work/injector.log" &
+"$BIN" --control off conf/demo.conf 2>"$work/injector.log" &
 send_pid=$!
 
 # Wait (bounded) for the End-of-RIB of the last family.
