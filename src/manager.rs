@@ -71,26 +71,48 @@ impl std::fmt::Display for StartError {
     }
 }
 
-/// The routes of every neighbor, with attribute sets shared across all of them.
+/// The routes of every neighbor, with attribute sets shared across all of them, and one
+/// shared route set for neighbors whose routes are the same (100 neighbors of 100k identical
+/// routes hold one table, not 100).
 pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
     let mut interner = AttributeInterner::default();
-    config
-        .neighbors
-        .iter()
-        .map(|n| {
-            let routes = n
-                .routes
-                .iter()
-                .map(|r| (r.prefix, interner.intern(&r.attributes)))
-                .collect();
-            let flows = n
-                .flows
-                .iter()
-                .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
-                .collect();
-            Arc::new(RouteSet::with_flows(routes, flows))
-        })
-        .collect()
+    let mut sets: Vec<Arc<RouteSet>> = Vec::with_capacity(config.neighbors.len());
+    for (i, n) in config.neighbors.iter().enumerate() {
+        let same = config.neighbors[..i]
+            .iter()
+            .position(|earlier| same_routes(earlier, n));
+        if let Some(j) = same {
+            sets.push(sets[j].clone());
+            continue;
+        }
+        let routes = n
+            .routes
+            .iter()
+            .map(|r| (r.prefix, interner.intern(&r.attributes)))
+            .collect();
+        let flows = n
+            .flows
+            .iter()
+            .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
+            .collect();
+        sets.push(Arc::new(RouteSet::with_flows(routes, flows)));
+    }
+    sets
+}
+
+/// Whether two neighbors were given the same routes and rules, in the same order (where in
+/// the file they were written does not matter).
+fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
+    a.routes.len() == b.routes.len()
+        && a.flows.len() == b.flows.len()
+        && a.routes
+            .iter()
+            .zip(&b.routes)
+            .all(|(x, y)| x.prefix == y.prefix && x.attributes == y.attributes)
+        && a.flows
+            .iter()
+            .zip(&b.flows)
+            .all(|(x, y)| x.rule == y.rule && x.attributes == y.attributes)
 }
 
 /// What the FSM of this neighbor proposes and expects.
@@ -105,6 +127,9 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         graceful_restart: n.options.graceful_restart,
         four_octet_as: n.options.four_octet_as,
         route_refresh: n.options.route_refresh,
+        // RFC 8654 on by default, as FRR does: a peer that does not advertise it (BIRD
+        // unless `enable extended messages`) simply keeps the 4096-octet limit.
+        extended_message: true,
     }
 }
 

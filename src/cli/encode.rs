@@ -86,7 +86,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             max_message_len: MAX_MESSAGE_LEN,
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
-        let packed = packer::pack(&routes.as_announcements(), &params);
+        let packed = packer::pack_table(&routes, &params);
         lines.extend(split_messages(&packed.bytes).into_iter().map(hex));
         lines.extend(
             n.families

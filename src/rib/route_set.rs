@@ -158,6 +158,16 @@ impl RouteSet {
         }
     }
 
+    /// The unicast routes, sorted by prefix.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The FlowSpec rules, sorted.
+    pub fn flow_list(&self) -> &[Flow] {
+        &self.flows
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter()
     }

@@ -13,6 +13,7 @@ fn config(passive: bool) -> SessionConfig {
         graceful_restart: None,
         four_octet_as: true,
         route_refresh: true,
+        extended_message: false,
     }
 }
 
