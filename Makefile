@@ -1,7 +1,7 @@
 # bgpinject: `make demo` shows it working, `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: all build release demo test lint unit deps fuzz clean
+.PHONY: all build release demo test lint unit deps fuzz clean bench
 
 all: build
 
@@ -32,6 +32,11 @@ deps:
 # Every cargo-fuzz target for FUZZ_SECONDS each (default 60).
 fuzz:
 	scripts/fuzz.sh
+
+# Benchmarks (release builds): 10k..1M routes to a counting receiver, against ExaBGP and BIRD;
+# tables on stdout, CSV/JSON in target/bench/. RUN_CAP (default 120 s) bounds each run.
+bench:
+	python3 scripts/bench/scale.py
 
 clean:
 	$(CARGO) clean

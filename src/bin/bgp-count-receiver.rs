@@ -146,13 +146,15 @@ fn main() -> ExitCode {
             }
         };
     }
-    let Some(addr) = m
-        .opt_str("listen")
-        .and_then(|v| v.parse::<SocketAddr>().ok())
-    else {
+    let addrs: Vec<SocketAddr> = m
+        .opt_strs("listen")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if addrs.is_empty() {
         eprintln!("--listen ADDR:PORT is required\n{}", usage(&opts));
         return ExitCode::from(2);
-    };
+    }
     let options = Arc::new(Options {
         local_as: num("local-as", 65002) as u32,
         sample_every: num("sample-every", 0),
@@ -160,7 +162,7 @@ fn main() -> ExitCode {
     });
     let sessions = num("sessions", 1) as usize;
     let timeout = Duration::from_secs(num("timeout", 600));
-    match receive(addr, sessions, timeout, options) {
+    match receive(&addrs, sessions, timeout, options) {
         Ok(report) => {
             println!(
                 "{}",
@@ -173,27 +175,35 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("cannot listen on {addr}: {e}");
+            eprintln!("cannot listen: {e}");
             ExitCode::from(3)
         }
     }
 }
 
 fn receive(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     sessions: usize,
     timeout: Duration,
     options: Arc<Options>,
 ) -> io::Result<Report> {
     let started_at = now_unix();
     let deadline = Instant::now() + timeout;
-    let listener = TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    eprintln!("listening on {addr}");
+    let mut listeners = Vec::new();
+    for addr in addrs {
+        let l = TcpListener::bind(addr)?;
+        l.set_nonblocking(true)?;
+        listeners.push(l);
+    }
     let reports: Arc<Mutex<Vec<SessionReport>>> = Arc::default();
     let mut threads = Vec::new();
+    let mut turn = 0usize;
     while threads.len() < sessions && Instant::now() < deadline {
-        match listener.accept() {
+        turn += 1;
+        if turn.is_multiple_of(listeners.len()) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        match listeners[turn % listeners.len()].accept() {
             Ok((stream, peer)) => {
                 let _ = stream.set_nonblocking(false);
                 let (reports, options) = (reports.clone(), options.clone());
@@ -210,9 +220,7 @@ fn receive(
                     }
                 }));
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(2))
-            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
         }
     }
