@@ -153,11 +153,11 @@ def bird_cmd(tmp, family, n):
     conf = os.path.join(tmp, "bird.conf")
     with open(conf, "w") as f:
         f.write("router id 192.0.2.1;\nprotocol device {}\n")
-        f.write(f"protocol static s {{ {family}; \n")
+        f.write(f"protocol static generated {{ {family}; \n")
         for p in prefixes(family, n):
             f.write(f"  route {p} blackhole;\n")
         f.write("}\n")
-        f.write(f"protocol bgp out {{ local 127.0.0.1 port {PORT + 99} as 65001; strict bind on;\n"
+        f.write(f"protocol bgp injector {{ local 127.0.0.1 port {PORT + 99} as 65001; strict bind on;\n"
                 f"  neighbor 127.0.0.1 port {PORT} as 65002; multihop; connect delay time 1;\n"
                 f"  {family} {{ import none; export filter {{ bgp_next_hop = {next_hop(family)}; accept; }}; }};\n}}\n")
     return ["bird", "-f", "-c", conf, "-s", os.path.join(tmp, "bird.ctl"),
