@@ -77,7 +77,10 @@ fn large_ipv4_table_arrives_complete_with_end_of_rib() {
             .collect();
         let text = attrs.join(" | ");
         assert!(text.contains("65001:7"), "community missing: {text}");
-        assert!(text.to_lowercase().contains("igp"), "origin missing: {text}");
+        assert!(
+            text.to_lowercase().contains("igp"),
+            "origin missing: {text}"
+        );
         assert!(text.contains("65001"), "AS_PATH missing: {text}");
         // MED alternates 0/1 across prefixes; a group's UPDATE carries one of them.
         assert!(text.contains('0') || text.contains('1'), "{text}");
