@@ -98,35 +98,59 @@ impl std::fmt::Display for StartError {
     }
 }
 
-/// The routes of every neighbor, with attribute sets shared across all of them.
+/// The routes of every neighbor, with attribute sets shared across all of them, and one
+/// shared route set for neighbors whose routes are the same (100 neighbors of 100k identical
+/// routes hold one table, not 100).
 pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
     let mut interner = AttributeInterner::default();
-    config
-        .neighbors
-        .iter()
-        .map(|n| {
-            let (mut routes, mut others) = (Vec::new(), Vec::new());
-            for r in &n.routes {
-                let attrs = r.attributes.clone();
-                match r.other_key() {
-                    None => routes.push((r.prefix, attrs)),
-                    Some(key) => others.push((
-                        key,
-                        OtherRoute {
-                            labels: r.nlri().labels.clone(),
-                            attrs,
-                        },
-                    )),
-                }
+    let mut sets: Vec<Arc<RouteSet>> = Vec::with_capacity(config.neighbors.len());
+    for (i, n) in config.neighbors.iter().enumerate() {
+        let same = config.neighbors[..i]
+            .iter()
+            .position(|earlier| same_routes(earlier, n));
+        if let Some(j) = same {
+            sets.push(sets[j].clone());
+            continue;
+        }
+        let (mut routes, mut others) = (Vec::new(), Vec::new());
+        for r in &n.routes {
+            let attrs = r.attributes.clone();
+            match r.other_key() {
+                None => routes.push((r.prefix, attrs)),
+                Some(key) => others.push((
+                    key,
+                    OtherRoute {
+                        labels: r.nlri().labels.clone(),
+                        attrs,
+                    },
+                )),
             }
-            let flows = n
-                .flows
-                .iter()
-                .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
-                .collect();
-            Arc::new(RouteSet::with_flows(routes, flows).with_others(others))
-        })
-        .collect()
+        }
+        let flows = n
+            .flows
+            .iter()
+            .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
+            .collect();
+        sets.push(Arc::new(
+            RouteSet::with_flows(routes, flows).with_others(others),
+        ));
+    }
+    sets
+}
+
+/// Whether two neighbors were given the same routes and rules, in the same order (where in
+/// the file they were written does not matter).
+fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
+    a.routes.len() == b.routes.len()
+        && a.flows.len() == b.flows.len()
+        && a.routes
+            .iter()
+            .zip(&b.routes)
+            .all(|(x, y)| x.prefix == y.prefix && x.nlri == y.nlri && x.attributes == y.attributes)
+        && a.flows
+            .iter()
+            .zip(&b.flows)
+            .all(|(x, y)| x.rule == y.rule && x.attributes == y.attributes)
 }
 
 /// What the FSM of this neighbor proposes and expects.
@@ -153,6 +177,9 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
             })
             .unwrap_or_default(),
         extended_next_hop: n.options.extended_next_hop.clone(),
+        // RFC 8654 on by default, as FRR does: a peer that does not advertise it (BIRD
+        // unless `enable extended messages`) simply keeps the 4096-octet limit.
+        extended_message: true,
     }
 }
 

@@ -94,7 +94,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             extended_next_hop: n.options.extended_next_hop.iter().map(|e| e.0).collect(),
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
-        let packed = packer::pack(&routes.as_announcements(), &params);
+        let packed = packer::pack_table(&routes, &params);
         lines.extend(split_messages(&packed.bytes).into_iter().map(hex));
         lines.extend(
             n.families

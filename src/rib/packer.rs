@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::route_set::RouteDiff;
+use super::other_nlri::{NlriKey, Other};
+use super::route_set::{Flow, Route, RouteDiff, RouteSet};
 use crate::wire::aspath::AsPath;
 use crate::wire::attribute::{
     AttributeContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
@@ -70,13 +71,48 @@ fn unicast(afi: Afi) -> Family {
 
 /// Packs `diff` for the session described by `params`.
 pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
+    pack_parts(
+        &diff.withdraw,
+        &diff.announce,
+        &diff.withdraw_flows,
+        &diff.announce_flows,
+        &diff.withdraw_others,
+        &diff.announce_others,
+        params,
+    )
+}
+
+/// Packs all of `set` as announcements (a fresh session's table), like
+/// `pack(&set.as_announcements(), params)` but without copying the routes first.
+pub fn pack_table(set: &RouteSet, params: &SessionParams) -> Packed {
+    pack_parts(
+        &[],
+        set.routes(),
+        &[],
+        set.flow_list(),
+        &[],
+        set.other_list(),
+        params,
+    )
+}
+
+#[allow(clippy::too_many_arguments)] // the three NLRI kinds, each withdrawn and announced
+fn pack_parts(
+    withdraw: &[Prefix],
+    announce: &[Route],
+    withdraw_flows: &[FlowRule],
+    announce_flows: &[Flow],
+    withdraw_others: &[NlriKey],
+    announce_others: &[Other],
+    params: &SessionParams,
+) -> Packed {
     let mut packed = Packed::default();
     let mut held: HashMap<Family, usize> = HashMap::new();
-    let negotiated = |p: &Prefix| params.families.contains(&unicast(p.afi()));
+    let negotiated_v4 = params.families.contains(&unicast(Afi::Ipv4));
+    let negotiated_v6 = params.families.contains(&unicast(Afi::Ipv6));
 
     for afi in [Afi::Ipv4, Afi::Ipv6] {
-        let prefixes: Vec<Prefix> = diff
-            .withdraw
+        let prefixes: Vec<Prefix> = withdraw
             .iter()
             .filter(|p| p.afi() == afi)
             .copied()
@@ -92,43 +128,97 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
         pack_withdrawals(afi, &prefixes, params, &mut packed);
     }
 
-    // Group by attribute set (interned: pointer identity), keeping first-seen order.
-    let mut groups: Vec<(&Arc<RouteAttributes>, Vec<Prefix>, Vec<Prefix>)> = Vec::new();
+    // Group by attribute set (interned: pointer identity), keeping first-seen order. Groups
+    // hold indices into `announce` (4 octets each, not a copy of the prefix), and a run of
+    // routes with the same set (the common case) costs no hash look-up.
+    let mut groups: Vec<(&Arc<RouteAttributes>, Vec<u32>, Vec<u32>)> = Vec::new();
     let mut index: HashMap<*const RouteAttributes, usize> = HashMap::new();
-    for (prefix, attrs) in &diff.announce {
-        if !negotiated(prefix) {
+    let mut last: Option<(*const RouteAttributes, usize)> = None;
+    for (i, (prefix, attrs)) in announce.iter().enumerate() {
+        let v4 = prefix.afi() == Afi::Ipv4;
+        if !(if v4 { negotiated_v4 } else { negotiated_v6 }) {
             *held.entry(unicast(prefix.afi())).or_default() += 1;
             continue;
         }
-        let i = *index.entry(Arc::as_ptr(attrs)).or_insert_with(|| {
-            groups.push((attrs, Vec::new(), Vec::new()));
-            groups.len() - 1
-        });
-        match prefix.afi() {
-            Afi::Ipv4 => groups[i].1.push(*prefix),
-            _ => groups[i].2.push(*prefix),
+        let ptr = Arc::as_ptr(attrs);
+        let g = match last {
+            Some((p, g)) if p == ptr => g,
+            _ => {
+                let g = *index.entry(ptr).or_insert_with(|| {
+                    groups.push((attrs, Vec::new(), Vec::new()));
+                    groups.len() - 1
+                });
+                last = Some((ptr, g));
+                g
+            }
+        };
+        if v4 {
+            groups[g].1.push(i as u32);
+        } else {
+            groups[g].2.push(i as u32);
         }
     }
+    packed.bytes.reserve(estimated_size(announce.len()));
     for (attrs, v4, v6) in groups {
-        for (afi, prefixes) in [(Afi::Ipv4, v4), (Afi::Ipv6, v6)] {
-            if prefixes.is_empty() {
+        for (afi, members) in [(Afi::Ipv4, v4), (Afi::Ipv6, v6)] {
+            if members.is_empty() {
                 continue;
             }
+            let prefixes = Members {
+                routes: announce,
+                indices: &members,
+            };
             match WireAttributes::build(attrs, afi, params) {
                 Some(wire) => {
-                    packed.announced += prefixes.len();
-                    pack_announcements(&wire, afi, &prefixes, params, &mut packed);
+                    packed.announced += members.len();
+                    pack_announcements(&wire, afi, prefixes, params, &mut packed);
                 }
-                None => packed.unresolvable.extend(prefixes),
+                None => packed
+                    .unresolvable
+                    .extend((0..members.len()).map(|i| prefixes.get(i))),
             }
         }
     }
-    pack_flows(diff, params, &mut held, &mut packed);
-    super::packer_mp::pack_other(diff, params, &mut held, &mut packed);
+    pack_flows(
+        withdraw_flows,
+        announce_flows,
+        params,
+        &mut held,
+        &mut packed,
+    );
+    super::packer_mp::pack_other(
+        withdraw_others,
+        announce_others,
+        params,
+        &mut held,
+        &mut packed,
+    );
     let mut held: Vec<_> = held.into_iter().collect();
     held.sort();
     packed.held_back = held;
     packed
+}
+
+/// A first guess of the bytes `routes` announcements take (an IPv4 /24 is 4 octets, plus
+/// each message's header and attributes), so the output grows without many copies.
+fn estimated_size(routes: usize) -> usize {
+    routes * 5 + 4096
+}
+
+/// The prefixes of one attribute group: positions in the announced routes.
+#[derive(Clone, Copy)]
+struct Members<'a> {
+    routes: &'a [Route],
+    indices: &'a [u32],
+}
+
+impl Members<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+    fn get(&self, i: usize) -> Prefix {
+        self.routes[self.indices[i] as usize].0
+    }
 }
 
 /// An End-of-RIB marker (RFC 4724 §2) for `family`.
@@ -153,6 +243,21 @@ fn fitting(prefixes: &[Prefix], from: usize, room: usize) -> usize {
             break;
         }
         used += p.wire_len();
+        n += 1;
+    }
+    n
+}
+
+/// How many members (from `from`) fit in `room` octets.
+fn fitting_members(members: Members, from: usize, room: usize) -> usize {
+    let mut used = 0;
+    let mut n = 0;
+    for i in from..members.len() {
+        let w = members.get(i).wire_len();
+        if used + w > room {
+            break;
+        }
+        used += w;
         n += 1;
     }
     n
@@ -344,7 +449,7 @@ fn unicast_next_hop(
 fn pack_announcements(
     wire: &WireAttributes,
     afi: Afi,
-    prefixes: &[Prefix],
+    prefixes: Members,
     params: &SessionParams,
     packed: &mut Packed,
 ) {
@@ -358,11 +463,11 @@ fn pack_announcements(
             let room = params
                 .max_message_len
                 .saturating_sub(HEADER_LEN + 4 + fixed);
-            let n = fitting(prefixes, from, room).max(1);
+            let n = fitting_members(prefixes, from, room).max(1);
             out.extend_from_slice(&(fixed as u16).to_be_bytes());
             out.extend_from_slice(&wire.before_mp);
             out.extend_from_slice(&wire.after_mp);
-            prefixes[from..from + n].iter().for_each(|p| p.emit(out));
+            (from..from + n).for_each(|i| prefixes.get(i).emit(out));
             from += n;
         } else {
             let nh_len: usize = wire.mp_next_hop.len() * 16;
@@ -371,7 +476,7 @@ fn pack_announcements(
             let room = params
                 .max_message_len
                 .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
-            let n = fitting(prefixes, from, room).max(1);
+            let n = fitting_members(prefixes, from, room).max(1);
             let mut value = Vec::with_capacity(room + mp_fixed);
             value.extend_from_slice(&afi.to_u16().to_be_bytes());
             value.push(Safi::Unicast.to_u8());
@@ -384,9 +489,7 @@ fn pack_announcements(
                 }
             }
             value.push(0);
-            prefixes[from..from + n]
-                .iter()
-                .for_each(|p| p.emit(&mut value));
+            (from..from + n).for_each(|i| prefixes.get(i).emit(&mut value));
             let mut mp = Vec::with_capacity(value.len() + 4);
             emit_raw(flag::OPTIONAL, type_code::MP_REACH_NLRI, &value, &mut mp);
             let attr_len = fixed + mp.len();
@@ -408,18 +511,15 @@ fn flow_family(afi: Afi) -> Family {
 /// Packs the flow part of `diff`: withdrawals in MP_UNREACH, then announcements grouped by
 /// attribute set in MP_REACH, both SAFI 133; rules of a family not negotiated are held back.
 fn pack_flows(
-    diff: &RouteDiff,
+    withdraw_flows: &[FlowRule],
+    announce_flows: &[Flow],
     params: &SessionParams,
     held: &mut HashMap<Family, usize>,
     packed: &mut Packed,
 ) {
     for afi in [Afi::Ipv4, Afi::Ipv6] {
         let family = flow_family(afi);
-        let rules: Vec<&FlowRule> = diff
-            .withdraw_flows
-            .iter()
-            .filter(|r| r.afi() == afi)
-            .collect();
+        let rules: Vec<&FlowRule> = withdraw_flows.iter().filter(|r| r.afi() == afi).collect();
         if rules.is_empty() {
             continue;
         }
@@ -432,7 +532,7 @@ fn pack_flows(
     }
     let mut groups: Vec<(&Arc<RouteAttributes>, Afi, Vec<&FlowRule>)> = Vec::new();
     let mut index: HashMap<(*const RouteAttributes, Afi), usize> = HashMap::new();
-    for (rule, attrs) in &diff.announce_flows {
+    for (rule, attrs) in announce_flows {
         let afi = rule.afi();
         if !params.families.contains(&flow_family(afi)) {
             *held.entry(flow_family(afi)).or_default() += 1;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use super::attributes::{NextHop, RouteAttributes};
 use super::other_nlri::{NlriKey, Other};
 use super::packer::{Packed, SessionParams, WireAttributes, begin_message};
-use super::route_set::RouteDiff;
 use crate::wire::attribute::{emit_raw, flag, type_code};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
@@ -73,7 +72,8 @@ fn one_path_each<'a, T>(
 /// Packs the non-unicast withdrawals and announcements of `diff`; families not negotiated
 /// are counted in `held`.
 pub(super) fn pack_other(
-    diff: &RouteDiff,
+    withdraw_others: &[NlriKey],
+    announce_others: &[Other],
     params: &SessionParams,
     held: &mut HashMap<Family, usize>,
     packed: &mut Packed,
@@ -86,13 +86,12 @@ pub(super) fn pack_other(
     // when the peer sees one path per destination.
     let mut withdrawals: HashMap<Family, Vec<u8>> = HashMap::new();
     let mut order: Vec<Family> = Vec::new();
-    let announced: std::collections::HashSet<_> = diff
-        .announce_others
+    let announced: std::collections::HashSet<_> = announce_others
         .iter()
         .map(|(k, _)| k.destination())
         .collect();
     let mut last: Option<(Family, _)> = None;
-    for k in &diff.withdraw_others {
+    for k in withdraw_others {
         if !params.families.contains(&k.family) {
             *held.entry(k.family).or_default() += 1;
             continue;
@@ -119,8 +118,7 @@ pub(super) fn pack_other(
     }
 
     // Announcements, grouped by family and attribute set in first-seen order.
-    let negotiated: Vec<&Other> = diff
-        .announce_others
+    let negotiated: Vec<&Other> = announce_others
         .iter()
         .filter(|(k, _)| {
             let ok = params.families.contains(&k.family);
@@ -158,7 +156,7 @@ pub(super) fn pack_other(
     for (family, attrs, entries) in groups {
         let Some(next_hop) = next_hop_bytes(family, attrs.next_hop, params) else {
             packed.unresolvable.extend(
-                diff.announce_others
+                announce_others
                     .iter()
                     .filter(|(k, r)| k.family == family && Arc::ptr_eq(&r.attrs, attrs))
                     .map(|(k, _)| k.prefix),

@@ -152,6 +152,11 @@ impl RouteSet {
         self
     }
 
+    /// The non-unicast routes, sorted by key.
+    pub fn other_list(&self) -> &[Other] {
+        &self.others
+    }
+
     pub fn others(&self) -> impl Iterator<Item = &Other> {
         self.others.iter()
     }
@@ -190,6 +195,16 @@ impl RouteSet {
                 .cloned()
                 .collect(),
         }
+    }
+
+    /// The unicast routes, sorted by prefix.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The FlowSpec rules, sorted.
+    pub fn flow_list(&self) -> &[Flow] {
+        &self.flows
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Route> {

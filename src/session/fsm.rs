@@ -9,7 +9,7 @@ use crate::wire::aspath::AS_TRANS;
 use crate::wire::capability::{AddPathMode, Capability, GracefulRestart};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::{Afi, Family};
-use crate::wire::message::{Message, RouteRefresh};
+use crate::wire::message::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::{Notification, code, subcode};
 use crate::wire::open::{BGP_VERSION, Open};
 use crate::wire::update::Update;
@@ -51,6 +51,9 @@ pub struct SessionConfig {
     pub add_path: Vec<(Family, AddPathMode)>,
     /// RFC 8950 extended next hop capability: NLRI family and next-hop AFI (empty: none).
     pub extended_next_hop: Vec<(Family, Afi)>,
+    /// Advertise RFC 8654 extended messages; when the peer does too, UPDATEs may be 65535
+    /// octets long.
+    pub extended_message: bool,
 }
 
 /// What both OPENs agreed on.
@@ -67,6 +70,8 @@ pub struct Negotiated {
     /// Both sides advertised RFC 4724 graceful restart: on shutdown we close without
     /// NOTIFICATION so the peer keeps our routes as stale for the restart time.
     pub graceful_restart: bool,
+    /// Both sides advertised RFC 8654 extended messages.
+    pub extended_message: bool,
     pub peer_router_id: Ipv4Addr,
     pub peer_as: u32,
     pub peer_open: Open,
@@ -176,6 +181,14 @@ impl Fsm {
         self.negotiated.as_ref()
     }
 
+    /// The largest message either side may send on this session (RFC 8654 §3).
+    pub fn max_message_len(&self) -> usize {
+        match &self.negotiated {
+            Some(n) if n.extended_message => MAX_EXTENDED_MESSAGE_LEN,
+            _ => MAX_MESSAGE_LEN,
+        }
+    }
+
     /// The earliest time at which [`Event::Tick`] has something to do.
     pub fn next_deadline(&self) -> Option<Instant> {
         match (self.hold_deadline, self.keepalive_deadline) {
@@ -198,6 +211,9 @@ impl Fsm {
         }
         if self.config.four_octet_as {
             capabilities.push(Capability::FourOctetAs(self.config.local_as));
+        }
+        if self.config.extended_message {
+            capabilities.push(Capability::ExtendedMessage);
         }
         if let Some(time) = self.config.graceful_restart {
             capabilities.push(Capability::GracefulRestart(GracefulRestart {
@@ -477,6 +493,8 @@ impl Fsm {
                 && open.has(|c| matches!(c, Capability::EnhancedRouteRefresh)),
             graceful_restart: self.config.graceful_restart.is_some()
                 && open.has(|c| matches!(c, Capability::GracefulRestart(_))),
+            extended_message: self.config.extended_message
+                && open.has(|c| matches!(c, Capability::ExtendedMessage)),
             families,
             route_refresh: open
                 .has(|c| matches!(c, Capability::RouteRefresh | Capability::CiscoRouteRefresh)),

@@ -15,6 +15,7 @@ fn config(passive: bool) -> SessionConfig {
         route_refresh: true,
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
+        extended_message: false,
     }
 }
 
