@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod logging;
 pub mod manager;
 pub mod pidfile;
 pub mod reload_plan;
