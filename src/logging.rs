@@ -256,7 +256,8 @@ fn rfc3164_time(t: SystemTime) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as libc::time_t;
+    // `as _`: time_t, whose width differs between C libraries.
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as _;
     // SAFETY: localtime_r writes only into `tm`, which is a plain C struct.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
