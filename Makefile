@@ -40,11 +40,13 @@ static:
 # The binary, the README, the example configurations, the init scripts, and the systemd unit
 # with this PREFIX's paths.
 install: $(if $(filter target/release/bgpinject,$(BIN)),release)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/init \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples/cron $(DESTDIR)$(DOCDIR)/init \
 		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/bgpinject
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 conf/cron/*.conf $(DESTDIR)$(DOCDIR)/examples/cron/
+	install -m 0755 conf/cron/update-routes.sh $(DESTDIR)$(DOCDIR)/examples/cron/
 	install -m 0755 conf/init/bgpinject.openrc $(DESTDIR)$(DOCDIR)/init/bgpinject.openrc
 	install -m 0755 conf/init/runit/run $(DESTDIR)$(DOCDIR)/init/runit-run
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' conf/bgpinject.service \
