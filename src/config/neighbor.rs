@@ -9,7 +9,7 @@ use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
 use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
-use super::parser::{Parser, Setting};
+use super::parser::{Parser, Setting, one_of};
 use super::route::{self, ParsedRoute};
 use super::session_options;
 use super::values;
@@ -61,6 +61,29 @@ pub(super) fn parse_neighbor(
     }
     finish(p, keyword, peer_address, &block, s)
 }
+
+/// The statements of a neighbor block handled here; [`session_options::KEYWORDS`] are the rest.
+pub const KEYWORDS: &[&str] = &[
+    "description",
+    "router-id",
+    "local-address",
+    "local-as",
+    "peer-as",
+    "hold-time",
+    "passive",
+    "connect",
+    "listen",
+    "family",
+    "static",
+    "flow",
+];
+
+/// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
+pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6"];
+pub const FAMILY_SAFI_KEYWORDS: &[&str] = &["unicast", "flow"];
+
+/// The statements of a `static { }` block.
+pub const STATIC_KEYWORDS: &[&str] = &["route"];
 
 fn parse_statement(
     p: &mut Parser,
@@ -143,7 +166,8 @@ fn parse_statement(
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected {})",
+                    one_of(&[KEYWORDS, session_options::KEYWORDS].concat())
                 ),
             ));
         }
@@ -163,7 +187,10 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
             other => {
                 return Err(p.error_at(
                     afi_token.position,
-                    format!("unknown address family '{other}' in {block}, expected ipv4 or ipv6"),
+                    format!(
+                        "unknown address family '{other}' in {block}, expected {}",
+                        one_of(FAMILY_AFI_KEYWORDS)
+                    ),
                 ));
             }
         };
@@ -178,8 +205,10 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
                 return Err(p.error_at(
                     safi_token.position,
                     format!(
-                        "unsupported family '{} {}' in {block}, expected unicast or flow",
-                        afi_token.text, safi_token.text
+                        "unsupported family '{} {}' in {block}, expected {}",
+                        afi_token.text,
+                        safi_token.text,
+                        one_of(FAMILY_SAFI_KEYWORDS)
                     ),
                 ));
             }
@@ -212,10 +241,14 @@ fn parse_static_block(
     let block = format!("the static block of {owner}");
     let open = p.open_block("static")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
-        if kw.text != "route" {
+        if !STATIC_KEYWORDS.contains(&kw.text.as_str()) {
             return Err(p.error_at(
                 kw.position,
-                format!("unknown keyword '{}' in {block}, expected 'route'", kw.text),
+                format!(
+                    "unknown keyword '{}' in {block}, expected {}",
+                    kw.text,
+                    one_of(STATIC_KEYWORDS)
+                ),
             ));
         }
         let parsed = route::parse_route(p, &kw)?;

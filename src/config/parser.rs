@@ -167,6 +167,18 @@ impl Parser {
     }
 }
 
+/// The statements of a file's top level.
+pub const TOP_LEVEL_KEYWORDS: &[&str] = &["neighbor"];
+
+/// `a, b or c`: a block's keyword list as error messages show it.
+pub(super) fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 /// A statement that may appear once per block; remembers where it was first given.
 pub(super) struct Setting<T> {
     value: Option<(T, Position)>,
@@ -224,7 +236,7 @@ pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, Con
         let token = p.advance();
         match token.kind {
             TokenKind::EndOfFile => break,
-            TokenKind::Word if token.text == "neighbor" => {
+            TokenKind::Word if token.text == TOP_LEVEL_KEYWORDS[0] => {
                 let n = neighbor::parse_neighbor(&mut p, &token, &neighbors)?;
                 neighbors.push(n);
             }
@@ -232,8 +244,9 @@ pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, Con
                 return Err(p.error_at(
                     token.position,
                     format!(
-                        "unknown keyword '{}' at top level, expected 'neighbor'",
-                        token.text
+                        "unknown keyword '{}' at top level, expected {}",
+                        token.text,
+                        one_of(TOP_LEVEL_KEYWORDS)
                     ),
                 ));
             }

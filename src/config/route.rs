@@ -22,7 +22,19 @@ pub(super) struct ParsedRoute {
     pub prefix_at: Position,
 }
 
-const ATTRIBUTE_NAMES: &str = "next-hop, origin, as-path, med, local-preference, community, extended-community, large-community, atomic-aggregate or aggregator";
+/// The attributes of a route, inline or in its `{ }` block.
+pub const KEYWORDS: &[&str] = &[
+    "next-hop",
+    "origin",
+    "as-path",
+    "med",
+    "local-preference",
+    "community",
+    "extended-community",
+    "large-community",
+    "atomic-aggregate",
+    "aggregator",
+];
 
 /// The attributes given so far; each may be given once.
 #[derive(Default)]
@@ -140,7 +152,10 @@ fn parse_attribute(
         }
         other => Err(p.error_at(
             kw.position,
-            format!("unknown route attribute '{other}' in {name}, expected {ATTRIBUTE_NAMES}"),
+            format!(
+                "unknown route attribute '{other}' in {name}, expected {}",
+                super::parser::one_of(KEYWORDS)
+            ),
         )),
     }
 }

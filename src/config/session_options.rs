@@ -24,6 +24,9 @@ pub const KEYWORDS: &[&str] = &[
     "capability",
 ];
 
+/// The statements of a `capability { }` block.
+pub const CAPABILITY_KEYWORDS: &[&str] = &["graceful-restart", "asn4", "route-refresh"];
+
 /// What the statements said, with the position needed to report a bad base64 password.
 #[derive(Default)]
 pub(super) struct OptionStatements {
@@ -120,7 +123,8 @@ fn parse_capability_block(
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unsupported capability '{other}' in {block} (expected graceful-restart, asn4 or route-refresh)"
+                        "unsupported capability '{other}' in {block} (expected {})",
+                        super::parser::one_of(CAPABILITY_KEYWORDS)
                     ),
                 ));
             }
