@@ -79,10 +79,19 @@ mod keyword_tests {
         ("neighbor", "neighbor 192.0.2.1 { KW"),
         ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
-        ("family (AFI)", "neighbor 192.0.2.1 { family { KW unicast; } }"),
-        ("family (SAFI)", "neighbor 192.0.2.1 { family { ipv4 KW; } }"),
+        (
+            "family (AFI)",
+            "neighbor 192.0.2.1 { family { KW unicast; } }",
+        ),
+        (
+            "family (SAFI)",
+            "neighbor 192.0.2.1 { family { ipv4 KW; } }",
+        ),
         ("static", "neighbor 192.0.2.1 { static { KW"),
-        ("route attributes", "neighbor 192.0.2.1 { static { route 10.0.0.0/8 KW"),
+        (
+            "route attributes",
+            "neighbor 192.0.2.1 { static { route 10.0.0.0/8 KW",
+        ),
         ("flow", "neighbor 192.0.2.1 { flow { KW"),
         ("flow route", "neighbor 192.0.2.1 { flow { route r { KW"),
         ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),
