@@ -113,7 +113,7 @@ fn user_drops_root_after_binding_the_listener() {
         "neighbor 127.0.0.93 { router-id 192.0.2.10; local-address 127.0.0.94; local-as 64510; peer-as 64500; passive; static { route 198.51.100.1/32 next-hop 192.0.2.10; } }\n",
     )
     .unwrap();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["--user", "nobody"])
         .arg(&conf)
         .stderr(std::process::Stdio::piped())
