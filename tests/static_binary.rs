@@ -69,7 +69,7 @@ fn aarch64_static_binary_under_qemu_announces_to_bird() {
     let l = Loopback {
         bird4: "127.0.0.81",
         bgpinject4: "127.0.0.82",
-        port: 17981,
+        port: 17983,
     };
     let expected = [Expected {
         protocol: "aarch64",
