@@ -8,7 +8,7 @@ UNITDIR = $(PREFIX)/lib/systemd/system
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint unit deps fuzz clean static install test-static test-install
+.PHONY: all build release demo test lint unit deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -24,7 +24,7 @@ demo: release
 # Every test: formatting, lints, unit tests, test vectors, config corpus, and the
 # integration tests against real BGP speakers (installed here when missing).
 test: deps lint static
-	$(CARGO) test --all-targets -- --test-threads=2
+	$(CARGO) test --lib --bins --tests -- --test-threads=2
 	$(MAKE) test-static
 
 # The aarch64 static binary under qemu user emulation against BIRD (qemu-user-static is
@@ -63,9 +63,18 @@ unit:
 deps:
 	scripts/install-test-deps.sh
 
+# A bounded soak run against BIRD (SOAK_SECONDS, default 600).
+soak: deps
+	$(CARGO) test --release --test soak -- --ignored --nocapture
+
 # Every cargo-fuzz target for FUZZ_SECONDS each (default 60).
 fuzz:
 	scripts/fuzz.sh
+
+# Benchmarks, release build; one command per benchmark (prints a table each).
+bench: release
+	$(CARGO) bench --bench reload
+	$(CARGO) bench --bench decode
 
 clean:
 	$(CARGO) clean

@@ -5,11 +5,16 @@ set -euo pipefail
 need=()
 command -v bird >/dev/null 2>&1 || [ -x /usr/sbin/bird ] || need+=(bird2)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# The interop matrix (tests/interop_matrix.rs): FRR's bgpd is not on PATH, OpenBGPD's bgpd
+# shares FRR's name, so each package is recognised by a binary only it ships.
+[ -x /usr/lib/frr/bgpd ] || need+=(frr)
+command -v gobgpd >/dev/null 2>&1 || need+=(gobgpd)
+command -v bgpctl >/dev/null 2>&1 || [ -x /usr/sbin/bgpctl ] || need+=(openbgpd)
+command -v exabgp >/dev/null 2>&1 || [ -x /usr/sbin/exabgp ] || need+=(exabgp)
 # The aarch64 static binary runs under qemu user emulation (tests/static_binary.rs).
 command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/null 2>&1 \
     || need+=(qemu-user-static)
-# ExaBGP's example configurations (tests/exabgp_examples.rs).
-[ -d /usr/share/doc/exabgp/examples ] || need+=(exabgp)
+# ExaBGP's example configurations (tests/exabgp_examples.rs) come with the exabgp package.
 # systemd-analyze verifies conf/bgpinject.service (tests/install.rs).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
 //! bgpinject: a BGP route injector.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod logging;

@@ -53,6 +53,12 @@ fn options() -> Options {
     );
     o.optopt(
         "",
+        "control",
+        "the control socket (default /run/bgpinject.sock as root, /tmp/bgpinject-UID.sock otherwise; 'off': none)",
+        "PATH",
+    );
+    o.optopt(
+        "",
         "log-level",
         "error, warn, info (default), debug or trace",
         "LEVEL",
@@ -190,6 +196,14 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    // Absolute: a daemon works in `/`.
+    let control = m.opt_str("control").map(|c| match c.as_str() {
+        "off" => c,
+        _ => std::path::absolute(&c)
+            .map(|p| p.display().to_string())
+            .unwrap_or(c),
+    });
+    bgpinject::api::control::set_socket_option(control);
     if m.opt_present("selfcheck") {
         bgpinject::rib::selfcheck::force_enable();
     }
@@ -302,6 +316,7 @@ fn subcommand(args: &[String]) -> Option<u8> {
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
+        "ctl" => bgpinject::api::control::run_ctl(rest),
         _ => return None,
     };
     Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))
@@ -334,7 +349,7 @@ fn run_daemon(
         config.neighbors.len()
     );
     if settings.watch {
-        bgpinject::watch::spawn(vec![path.clone()], tx.clone());
+        bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,

@@ -2,28 +2,38 @@
 //! starts and stops neighbor threads, hands accepted connections to them, and applies
 //! reloads (only the difference reaches each peer; see [`session_settings_changed`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{error, info, warn};
 
+use crate::api::events::{self, NeighborEvent};
+use crate::api::process::Helper;
+use crate::api::{ApiRequest, Source, control};
 use crate::config::{self, Config, NeighborConfig};
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
+use crate::session::fsm::State;
 use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus};
 use crate::session::socket::{self, SocketOptions};
 use crate::wire::notification::{Notification, code, subcode};
 
 /// How long shutdown waits for neighbor threads to send their NOTIFICATION and close.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+/// API commands arriving within this time (plus twice the cost of the last update, so that
+/// a flood cannot make the manager rebuild route sets back to back) make one update.
+const API_COALESCE: Duration = Duration::from_millis(10);
+/// How often neighbor states are compared, for the events sent to helpers.
+const EVENT_POLL: Duration = Duration::from_millis(250);
 
 /// What the manager thread reacts to.
 #[derive(Debug)]
@@ -36,12 +46,16 @@ pub enum ManagerEvent {
     Incoming(TcpStream),
     /// Log every neighbor's state (SIGUSR2).
     DumpStatus,
+    /// A command from a helper process, the control socket or a health check.
+    Api(ApiRequest),
 }
 
 struct Neighbor {
     config: NeighborConfig,
-    /// What the neighbor thread was last told to announce.
+    /// What the neighbor thread was last told to announce: the file's routes and the API's.
     routes: Arc<RouteSet>,
+    /// The routes of the configuration file alone.
+    file_routes: Arc<RouteSet>,
     tx: PeerHandle,
     handle: JoinHandle<()>,
     status: SharedStatus,
@@ -53,6 +67,17 @@ pub struct Manager {
     /// Listening sockets by address (a clone of each, to add MD5 keys for new neighbors).
     listeners: HashMap<SocketAddr, TcpListener>,
     events: Sender<ManagerEvent>,
+    /// Routes from programs, per neighbor and source; they survive reloads and restarts.
+    api_routes: BTreeMap<IpAddr, BTreeMap<Source, crate::api::SourceRoutes>>,
+    /// Neighbors whose API routes changed since the last update sent.
+    dirty: BTreeSet<IpAddr>,
+    interner: AttributeInterner,
+    helpers: BTreeMap<String, Helper>,
+    /// Tells health check threads to stop.
+    stopping: Arc<AtomicBool>,
+    _control: Option<control::ControlSocket>,
+    /// Per neighbor: established, and the last error seen (for helper events).
+    seen: HashMap<IpAddr, (bool, Option<String>)>,
 }
 
 /// Why the daemon could not start.
@@ -122,15 +147,32 @@ impl Manager {
         config: Config,
         events: Sender<ManagerEvent>,
     ) -> Result<Manager, StartError> {
+        let control = control::daemon_path().and_then(|p| control::start(&p, events.clone()));
         let mut m = Manager {
             config_path,
             neighbors: BTreeMap::new(),
             listeners: HashMap::new(),
             events,
+            api_routes: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            interner: AttributeInterner::default(),
+            helpers: BTreeMap::new(),
+            stopping: Arc::new(AtomicBool::new(false)),
+            _control: control,
+            seen: HashMap::new(),
         };
         let sets = route_sets(&config);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
             m.start_neighbor(n, routes)?;
+        }
+        for p in config.processes {
+            let name = p.name.clone();
+            let helper = Helper::spawn(p, m.events.clone()).map_err(StartError::Thread)?;
+            m.helpers.insert(name, helper);
+        }
+        for h in config.healthchecks {
+            crate::api::healthcheck::spawn(h, m.events.clone(), m.stopping.clone())
+                .map_err(StartError::Thread)?;
         }
         Ok(m)
     }
@@ -170,8 +212,12 @@ impl Manager {
     fn start_neighbor(
         &mut self,
         n: NeighborConfig,
-        routes: Arc<RouteSet>,
+        file_routes: Arc<RouteSet>,
     ) -> Result<(), StartError> {
+        let routes = match self.api_routes.get(&n.peer_address) {
+            Some(api) => Arc::new(crate::api::union(&file_routes, api)),
+            None => file_routes.clone(),
+        };
         if n.passive {
             let addr = listen_address(&n);
             let listener = self.ensure_listener(addr)?;
@@ -202,6 +248,7 @@ impl Manager {
             Neighbor {
                 config: n,
                 routes,
+                file_routes,
                 tx,
                 handle,
                 status,
@@ -212,15 +259,244 @@ impl Manager {
 
     /// Runs until a shutdown event.
     pub fn run(mut self, events: Receiver<ManagerEvent>) {
-        while let Ok(event) = events.recv() {
-            match event {
-                ManagerEvent::Reload => self.reload(),
-                ManagerEvent::Incoming(stream) => self.incoming(stream),
-                ManagerEvent::DumpStatus => self.dump_status(),
-                ManagerEvent::Shutdown => break,
+        let mut flush_at: Option<Instant> = None;
+        let mut last_flush_cost = Duration::ZERO;
+        let mut last_poll = Instant::now();
+        loop {
+            let wait = match flush_at {
+                Some(t) => t.saturating_duration_since(Instant::now()),
+                None => EVENT_POLL,
+            };
+            match events.recv_timeout(wait) {
+                Ok(ManagerEvent::Reload) => self.reload(),
+                Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
+                Ok(ManagerEvent::DumpStatus) => self.dump_status(),
+                Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(ManagerEvent::Api(request)) => {
+                    if self.api(request) {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if !self.dirty.is_empty() && flush_at.is_none() {
+                flush_at = Some(Instant::now() + API_COALESCE + 2 * last_flush_cost);
+            }
+            if flush_at.is_some_and(|t| Instant::now() >= t) {
+                let started = Instant::now();
+                self.flush_api();
+                last_flush_cost = started.elapsed();
+                flush_at = None;
+            }
+            if last_poll.elapsed() >= EVENT_POLL {
+                self.neighbor_events();
+                last_poll = Instant::now();
             }
         }
         self.shutdown();
+    }
+
+    /// Sends every neighbor whose API routes changed its new route set (the union of the
+    /// file's routes and every source's); the neighbor thread sends only the difference.
+    fn flush_api(&mut self) {
+        for addr in std::mem::take(&mut self.dirty) {
+            let Some(n) = self.neighbors.get_mut(&addr) else {
+                continue;
+            };
+            let routes = match self.api_routes.get(&addr) {
+                Some(api) => Arc::new(crate::api::union(&n.file_routes, api)),
+                None => n.file_routes.clone(),
+            };
+            if routes != n.routes {
+                info!(
+                    "neighbor {addr}: routes from programs changed: {} routes now ({} from the file)",
+                    routes.len(),
+                    n.file_routes.len()
+                );
+                let _ = n.tx.send(PeerCommand::Routes(routes.clone()));
+                n.routes = routes;
+            }
+        }
+    }
+
+    /// Applies one API request; `true` when it asks bgpinject to stop.
+    fn api(&mut self, request: ApiRequest) -> bool {
+        let configs: Vec<&NeighborConfig> = self.neighbors.values().map(|n| &n.config).collect();
+        let outcome = crate::api::apply(
+            request.source.clone(),
+            request.action,
+            &configs,
+            &mut self.api_routes,
+            &mut self.interner,
+            &mut self.dirty,
+            &|addr| self.neighbors.get(&addr).map(|n| n.file_routes.clone()),
+        );
+        let (lines, ok) = match outcome {
+            crate::api::Outcome::Done(lines) => (lines, true),
+            crate::api::Outcome::Refused(message) => {
+                warn!("{}: command refused: {message}", request.source);
+                (vec![format!("error: {message}")], false)
+            }
+            crate::api::Outcome::ShowNeighbor { summary } => (self.show_neighbor(summary), true),
+            crate::api::Outcome::ShowAdjRibOut => (self.show_adj_rib_out(), true),
+            crate::api::Outcome::Reload => {
+                self.reload();
+                (Vec::new(), true)
+            }
+            crate::api::Outcome::Restart => {
+                self.reload();
+                self.restart_sessions();
+                (Vec::new(), true)
+            }
+            crate::api::Outcome::Shutdown => {
+                info!("{}: shutdown requested", request.source);
+                request.replier.answer(Vec::new(), true);
+                return true;
+            }
+        };
+        // A helper gets `done`/`error` only; the message is in the log.
+        let lines = match (&request.replier, ok) {
+            (crate::api::Replier::Process(_), false) => Vec::new(),
+            _ => lines,
+        };
+        request.replier.answer(lines, ok);
+        false
+    }
+
+    fn restart_sessions(&mut self) {
+        let addrs: Vec<IpAddr> = self.neighbors.keys().copied().collect();
+        for addr in addrs {
+            let Some(n) = self.neighbors.get(&addr) else {
+                continue;
+            };
+            let (config, file_routes) = (n.config.clone(), n.file_routes.clone());
+            info!("neighbor {addr}: restarting the session (restart command)");
+            self.stop_neighbor(
+                addr,
+                Notification::new(code::CEASE, subcode::ADMINISTRATIVE_RESET, Vec::new()),
+            );
+            if let Err(e) = self.start_neighbor(config, file_routes) {
+                error!("neighbor {addr}: cannot start: {e}");
+            }
+        }
+    }
+
+    fn show_neighbor(&self, summary: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        if summary {
+            lines.push(format!(
+                "{:<40} {:>10} {:<12} {:>10} {:>10}",
+                "Peer", "AS", "State", "Up (s)", "Routes"
+            ));
+        }
+        for (addr, n) in &self.neighbors {
+            let Ok(s) = n.status.lock().map(|s| s.clone()) else {
+                continue;
+            };
+            let up = s
+                .established_since
+                .and_then(|t| t.elapsed().ok())
+                .map(|d| d.as_secs());
+            if summary {
+                lines.push(format!(
+                    "{:<40} {:>10} {:<12} {:>10} {:>10}",
+                    addr.to_string(),
+                    n.config.peer_as,
+                    format!("{:?}", s.state),
+                    up.map(|u| u.to_string()).unwrap_or_else(|| "-".into()),
+                    n.routes.len()
+                ));
+            } else {
+                lines.push(format!(
+                    "neighbor {addr} local-as {} peer-as {} state {:?} uptime {} routes {} (file {}, programs {}) updates-sent {} announcements-sent {} last-error {}",
+                    n.config.local_as,
+                    n.config.peer_as,
+                    s.state,
+                    up.map(|u| format!("{u}s")).unwrap_or_else(|| "down".into()),
+                    n.routes.len(),
+                    n.file_routes.len(),
+                    n.routes.len().saturating_sub(n.file_routes.len()),
+                    s.updates_sent,
+                    s.routes_announced,
+                    s.last_error.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+        lines
+    }
+
+    fn show_adj_rib_out(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (addr, n) in &self.neighbors {
+            for (prefix, a) in n.routes.iter() {
+                lines.push(format!(
+                    "neighbor {addr} {} {prefix} {}",
+                    crate::wire::family::Family::new(
+                        prefix.afi(),
+                        crate::wire::family::Safi::Unicast
+                    ),
+                    crate::api::describe(a)
+                ));
+            }
+            for (rule, a) in n.routes.flows() {
+                lines.push(format!(
+                    "neighbor {addr} flow {rule} {}",
+                    crate::api::describe(a)
+                ));
+            }
+        }
+        lines
+    }
+
+    /// Tells helpers about neighbors going up or down and NOTIFICATIONs received.
+    fn neighbor_events(&mut self) {
+        if self.helpers.is_empty() {
+            return;
+        }
+        for (addr, n) in &self.neighbors {
+            if n.config.api_processes.is_empty() {
+                continue;
+            }
+            let Ok((established, error)) = n
+                .status
+                .lock()
+                .map(|s| (s.state == State::Established, s.last_error.clone()))
+            else {
+                continue;
+            };
+            let (was_up, old_error) = self.seen.get(addr).cloned().unwrap_or((false, None));
+            let mut happened = Vec::new();
+            if error != old_error
+                && let Some(e) = error.as_deref().and_then(events::received_notification)
+            {
+                happened.push(e);
+            }
+            if established && !was_up {
+                happened.push(NeighborEvent::Up);
+            }
+            if !established && was_up {
+                happened.push(NeighborEvent::Down(
+                    error.clone().unwrap_or_else(|| "session closed".into()),
+                ));
+            }
+            self.seen.insert(*addr, (established, error));
+            let peer = events::Peer {
+                local: n.config.local_address,
+                peer: *addr,
+                local_as: n.config.local_as,
+                peer_as: n.config.peer_as,
+            };
+            for name in &n.config.api_processes {
+                let Some(h) = self.helpers.get(name) else {
+                    continue;
+                };
+                for e in &happened {
+                    let counter = h.output.next_counter();
+                    h.output
+                        .send(events::encode(h.output.encoder, &peer, e, counter));
+                }
+            }
+        }
     }
 
     fn dump_status(&self) {
@@ -275,7 +551,7 @@ impl Manager {
         let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
             .neighbors
             .values()
-            .map(|n| (n.config.clone(), n.routes.clone()))
+            .map(|n| (n.config.clone(), n.file_routes.clone()))
             .collect();
         let plan = ReloadPlan::new(&current, &config);
         for (addr, (change, new_config)) in plan.neighbors {
@@ -295,10 +571,11 @@ impl Manager {
                                 diff.withdraw.len(),
                                 diff.announce.len() - replaced
                             );
-                            let _ = n.tx.send(PeerCommand::Routes(routes.clone()));
                         }
                         n.config = nc;
-                        n.routes = routes;
+                        n.file_routes = routes;
+                        // The routes from programs stay: the union is sent by flush_api.
+                        self.dirty.insert(addr);
                     }
                 }
                 (NeighborChange::Restarted { routes }, Some(nc)) => {
@@ -322,6 +599,7 @@ impl Manager {
                 }
                 (NeighborChange::Removed, _) => {
                     info!("neighbor {addr}: removed from the configuration");
+                    self.api_routes.remove(&addr);
                     self.stop_neighbor(
                         addr,
                         Notification::new(code::CEASE, subcode::PEER_DECONFIGURED, Vec::new()),
@@ -330,6 +608,7 @@ impl Manager {
                 (_, None) => {}
             }
         }
+        self.flush_api();
     }
 
     fn stop_neighbor(&mut self, addr: IpAddr, n: Notification) {
@@ -343,6 +622,10 @@ impl Manager {
     }
 
     fn shutdown(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for h in self.helpers.values() {
+            h.stop();
+        }
         info!(
             "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"
         );
@@ -355,6 +638,9 @@ impl Manager {
             handles.push(n.handle);
         }
         join_bounded(handles, SHUTDOWN_WAIT);
+        for h in self.helpers.values() {
+            h.terminate();
+        }
     }
 }
 

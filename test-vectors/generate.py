@@ -258,13 +258,11 @@ def build():
         open_msg(params=param(2, cap_mp(1, 1)) + param(2, cap(2)) + param(2, cap_as4(65001))),
         f"{H} (RFC 5492 §4)",
         {"type": "OPEN", "capabilities": "1 2 65", "as4": "65001", "families": "ipv4-unicast"},
-        context={"reencode": "false"},
-        comment="Several capabilities optional parameters (Quagga/FRR style): we re-encode\n"
-                "them as one parameter, which RFC 5492 §4 makes equivalent.")
+        comment="Several capabilities optional parameters (Quagga/FRR style): the decoder\n"
+                "keeps the layout (Open::parameter_layout) so it re-encodes byte for byte.")
     vec("open.vec", "open-empty-capabilities-parameter", open_msg(params=param(2, b"")),
         f"{H} (RFC 5492 §4)", {"type": "OPEN", "capabilities": ""},
-        context={"reencode": "false"},
-        comment="An empty capabilities parameter carries nothing; we send no parameter at all.")
+        comment="An empty capabilities parameter carries nothing, but its layout is kept.")
     # RFC 9072: capabilities longer than 255 octets need the extended form.
     long_caps = [cap_mp(1, 1), cap(73, shutdown_text("h" * 180) + shutdown_text("d" * 60)),
                  cap_as4(65001)]
@@ -273,9 +271,8 @@ def build():
         {"type": "OPEN", "capabilities": "1 73 65", "as4": "65001", "families": "ipv4-unicast"})
     vec("open.vec", "open-rfc9072-extended-form-short", open_ext([cap_mp(1, 1), cap(2)]),
         f"{H} (RFC 9072 §2)", {"type": "OPEN", "capabilities": "1 2"},
-        context={"reencode": "false"},
-        comment="RFC 9072 allows the extended form for short parameters; we only use it when\n"
-                "the parameters do not fit in 255 octets.")
+        comment="RFC 9072 allows the extended form for short parameters; the decoder\n"
+                "remembers it (Open::extended_parameters).")
     many = [cap(200 + (i % 50), bytes([i]) * 3) for i in range(60)]
     vec("open.vec", "open-rfc9072-sixty-unknown-capabilities", open_ext(many),
         f"{H} (RFC 9072 §2)",
@@ -888,6 +885,13 @@ def build():
         f"{H} (RFC 6793 §6)", "attribute-discard")
     bad("attributes.vec", "as4-aggregator-length-7", with_attr(attr(0xC0, 18, bytes(7))),
         f"{H} (RFC 6793 §6)", "attribute-discard")
+    bad("attributes.vec", "ipv6-ext-communities-length-19", with_attr(attr(0xC0, 25, bytes(19))),
+        f"{H} (RFC 5701, RFC 7606 §7.14)", "treat-as-withdraw")
+    bad("attributes.vec", "aigp-metric-tlv-length-10",
+        with_attr(attr(0x80, 26, b"\x01\x00\x0a" + bytes(7))),
+        f"{H} (RFC 7311 §3.1)", "attribute-discard")
+    bad("attributes.vec", "otc-length-3", with_attr(attr(0xC0, 35, bytes(3))),
+        f"{H} (RFC 9234 §5)", "treat-as-withdraw")
     bad("attributes.vec", "discard-and-withdraw-strongest-wins", with_attr(
         attr(0x40, 6, b"\x00") + attr(0x80, 4, b"\x00")), u + "3 (h))",
         "treat-as-withdraw")
@@ -909,8 +913,34 @@ def build():
     bad("attributes.vec", "mp-unreach-prefix-truncated", update(attrs=mp_unreach(2, 1,
         bytes([64, 0x20, 0x01]))), f"{H} (RFC 4760 §7, RFC 7606 §5.3)", "session-reset 3/9")
 
+def newer_attributes():
+    H = "hand-made"
+    """RFC 5701, RFC 7311, RFC 9234 attributes, and the RFC 6793 AS4_PATH merge."""
+    nlri = pfx("198.51.100.0/24")
+    v6ec = bytes.fromhex("0002") + ip("2001:db8::1") + bytes.fromhex("0064")
+    vec("attributes.vec", "attr-ipv6-extended-community",
+        update(attrs=base_attrs() + attr(0xC0, 25, v6ec), nlri=nlri),
+        f"{H} (RFC 5701 §2)", dict(type="UPDATE", **BASE, ipv6_ext_communities=v6ec.hex()))
+    metric = b"\x01\x00\x0b" + struct.pack("!Q", 1000)
+    vec("attributes.vec", "attr-aigp-metric",
+        update(attrs=base_attrs() + attr(0x80, 26, metric), nlri=nlri),
+        f"{H} (RFC 7311 §3)", dict(type="UPDATE", **BASE, aigp="1:00000000000003e8"))
+    vec("attributes.vec", "attr-otc",
+        update(attrs=base_attrs() + attr(0xC0, 35, struct.pack("!I", 65010)), nlri=nlri),
+        f"{H} (RFC 9234 §5)", dict(type="UPDATE", **BASE, otc="65010"))
+    # A 2-octet session: AS_PATH 65010 23456 65000, AS4_PATH 4200000001 65000.
+    two = origin(0) + attr(0x40, 2, seg(2, [65010, 23456, 65000], four=False)) \
+        + next_hop("192.0.2.1") + attr(0xC0, 17, seg(2, [4200000001, 65000]))
+    vec("attributes.vec", "attr-as4-path-merge", update(attrs=two, nlri=nlri),
+        f"{H} (RFC 6793 §4.2.3)",
+        dict(type="UPDATE", as_path="65010 23456 65000", as4_path="4200000001 65000",
+             as_path_effective="65010 4200000001 65000"),
+        context={"four_octet_as": "false"})
+
+
 if __name__ == "__main__":
     build()
+    newer_attributes()
     write_files()
     if len(sys.argv) == 3 and sys.argv[1] == "--pcap":
         write_pcap(sys.argv[2])

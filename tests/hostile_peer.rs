@@ -96,6 +96,8 @@ fn establish(listener: &TcpListener) -> TcpStream {
             Capability::RouteRefresh,
             Capability::FourOctetAs(65001),
         ],
+        parameter_layout: Vec::new(),
+        extended_parameters: false,
     });
     s.write_all(&open.encode(CTX)).unwrap();
     s.write_all(&Message::Keepalive.encode(CTX)).unwrap();
@@ -180,6 +182,8 @@ fn malformed_messages_get_the_rfc_answer_and_bgpinject_reconnects() {
                 hold_time: 30,
                 router_id: "192.0.2.1".parse().unwrap(),
                 capabilities: vec![],
+                parameter_layout: Vec::new(),
+                extended_parameters: false,
             })
             .encode(CTX),
             (5, 3),

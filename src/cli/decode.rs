@@ -291,6 +291,13 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
         PathAttribute::ClusterList(v) => list(v.iter().map(|x| x.to_string()).collect()),
         PathAttribute::ExtendedCommunities(v) => list(v.iter().map(|c| hex(&c.0)).collect()),
         PathAttribute::LargeCommunities(v) => list(v.iter().map(|c| c.to_string()).collect()),
+        PathAttribute::Ipv6ExtendedCommunities(v) => list(v.iter().map(|c| hex(c)).collect()),
+        PathAttribute::Aigp(tlvs) => json!(
+            tlvs.iter()
+                .map(|(t, v)| json!({"tlv": t, "value": hex(v)}))
+                .collect::<Vec<_>>()
+        ),
+        PathAttribute::Otc(asn) => json!(asn),
         PathAttribute::MpReach(m) => {
             let mut v = family_json(m.family);
             v["next_hop"] = match &m.next_hop {

@@ -89,75 +89,142 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || punctuation(c).is_some() || c == '#' || c == '"' || c == '\''
 }
 
-/// Splits `text` into tokens, ending with one [`TokenKind::EndOfFile`].
-pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
-    let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1u32;
-    let mut column = 1u32;
+/// Characters of the text with their byte offsets, so that words can be sliced.
+struct Cursor<'a> {
+    text: &'a str,
+    rest: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
 
-    while let Some(&c) = chars.peek() {
-        let position = Position { line, column };
-        if c == '\n' {
-            chars.next();
-            line += 1;
-            column = 1;
-        } else if c.is_whitespace() {
-            chars.next();
-            column += 1;
-        } else if c == '#' {
-            while chars.next_if(|&c| c != '\n').is_some() {}
-        } else if let Some(kind) = punctuation(c) {
-            chars.next();
-            column += 1;
-            tokens.push(Token {
-                kind,
-                text: c.to_string(),
-                position,
-            });
-        } else if c == '"' || c == '\'' {
-            chars.next();
-            column += 1;
-            let mut content = String::new();
-            loop {
-                match chars.next() {
-                    Some(q) if q == c => {
-                        column += 1;
-                        break;
-                    }
-                    Some('\n') | None => {
-                        return Err(LexError::UnterminatedString { opened: position });
-                    }
-                    Some(other) => {
-                        column += 1;
-                        content.push(other);
-                    }
-                }
-            }
-            tokens.push(Token {
-                kind: TokenKind::Quoted,
-                text: content,
-                position,
-            });
-        } else {
-            let mut word = String::new();
-            while let Some(c) = chars.next_if(|&c| !ends_word(c)) {
-                column += 1;
-                word.push(c);
-            }
-            tokens.push(Token {
-                kind: TokenKind::Word,
-                text: word,
-                position,
-            });
+impl Cursor<'_> {
+    fn peek(&mut self) -> Option<&char> {
+        self.rest.peek().map(|(_, c)| c)
+    }
+
+    fn next_if(&mut self, f: impl FnOnce(&char) -> bool) -> Option<char> {
+        self.rest.next_if(|(_, c)| f(c)).map(|(_, c)| c)
+    }
+}
+
+impl Iterator for Cursor<'_> {
+    type Item = char;
+    fn next(&mut self) -> Option<char> {
+        self.rest.next().map(|(_, c)| c)
+    }
+}
+
+/// The byte offset of the next character (the text's length at its end).
+fn offset(chars: &Cursor<'_>) -> usize {
+    let mut rest = chars.rest.clone();
+    rest.peek().map_or(chars.text.len(), |(i, _)| *i)
+}
+
+/// Tokens of a text, one at a time: a file of a million routes is never held as tokens.
+pub struct Lexer<'a> {
+    text: &'a str,
+    chars: Cursor<'a>,
+    line: u32,
+    column: u32,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str) -> Lexer<'a> {
+        Lexer {
+            text,
+            chars: Cursor {
+                text,
+                rest: text.char_indices().peekable(),
+            },
+            line: 1,
+            column: 1,
         }
     }
-    tokens.push(Token {
-        kind: TokenKind::EndOfFile,
-        text: String::new(),
-        position: Position { line, column },
-    });
-    Ok(tokens)
+
+    /// The next token; [`TokenKind::EndOfFile`] at the end, and again on every later call.
+    pub fn next_token(&mut self) -> Result<Token, LexError> {
+        let chars = &mut self.chars;
+        while let Some(&c) = chars.peek() {
+            let position = Position {
+                line: self.line,
+                column: self.column,
+            };
+            if c == '\n' {
+                chars.next();
+                self.line += 1;
+                self.column = 1;
+            } else if c.is_whitespace() {
+                chars.next();
+                self.column += 1;
+            } else if c == '#' {
+                while chars.next_if(|&c| c != '\n').is_some() {}
+            } else if let Some(kind) = punctuation(c) {
+                chars.next();
+                self.column += 1;
+                return Ok(Token {
+                    kind,
+                    text: c.to_string(),
+                    position,
+                });
+            } else if c == '"' || c == '\'' {
+                chars.next();
+                self.column += 1;
+                let mut content = String::new();
+                loop {
+                    match chars.next() {
+                        Some(q) if q == c => {
+                            self.column += 1;
+                            break;
+                        }
+                        Some('\n') | None => {
+                            return Err(LexError::UnterminatedString { opened: position });
+                        }
+                        Some(other) => {
+                            self.column += 1;
+                            content.push(other);
+                        }
+                    }
+                }
+                return Ok(Token {
+                    kind: TokenKind::Quoted,
+                    text: content,
+                    position,
+                });
+            } else {
+                // Words are sliced out of the text in one allocation, not pushed char by char.
+                let start = offset(chars);
+                while chars.next_if(|&c| !ends_word(c)).is_some() {
+                    self.column += 1;
+                }
+                return Ok(Token {
+                    kind: TokenKind::Word,
+                    text: self.text[start..offset(chars)].to_string(),
+                    position,
+                });
+            }
+        }
+        Ok(Token {
+            kind: TokenKind::EndOfFile,
+            text: String::new(),
+            position: Position {
+                line: self.line,
+                column: self.column,
+            },
+        })
+    }
+}
+
+/// Splits `text` into tokens, ending with one [`TokenKind::EndOfFile`] (API command lines;
+/// files are read one token at a time).
+pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
+    let mut lexer = Lexer::new(text);
+    let mut tokens = Vec::new();
+    loop {
+        let token = lexer.next_token()?;
+        let end = token.kind == TokenKind::EndOfFile;
+        tokens.push(token);
+        if end {
+            return Ok(tokens);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,20 @@
 //! Configuration: ExaBGP-family syntax, parsed with positions into a typed [`model::Config`].
 
+pub mod api_command;
 mod communities;
 mod flow;
+pub mod healthcheck;
+mod include;
 mod lexer;
 pub mod model;
 mod neighbor;
 mod parser;
+pub mod process;
 mod route;
 mod session_options;
+mod static_block;
 mod summary;
+mod template;
 mod values;
 
 use std::fmt;
@@ -16,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
+pub use static_block::MAX_SPLIT_BITS;
 pub use summary::summary;
 
 /// Every keyword the parser accepts, by block: the lists the parsers dispatch on and name in
@@ -27,12 +34,16 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("capability", session_options::CAPABILITY_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
-    ("static", neighbor::STATIC_KEYWORDS),
+    ("static", static_block::KEYWORDS),
     ("route attributes", route::KEYWORDS),
     ("flow", flow::KEYWORDS),
     ("flow route", flow::ROUTE_KEYWORDS),
     ("match", flow::MATCH_KEYWORDS),
     ("then", flow::THEN_KEYWORDS),
+    ("template", template::KEYWORDS),
+    ("process", process::KEYWORDS),
+    ("api", process::API_KEYWORDS),
+    ("healthcheck", healthcheck::KEYWORDS),
 ];
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
@@ -96,6 +107,10 @@ mod keyword_tests {
         ("flow route", "neighbor 192.0.2.1 { flow { route r { KW"),
         ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),
         ("then", "neighbor 192.0.2.1 { flow { route r { then { KW"),
+        ("template", "template { KW"),
+        ("process", "process p { KW"),
+        ("api", "neighbor 192.0.2.1 { api { KW"),
+        ("healthcheck", "healthcheck h { KW"),
     ];
 
     #[test]

@@ -33,6 +33,14 @@ impl fmt::Display for Location {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub neighbors: Vec<NeighborConfig>,
+    /// Every file the configuration was read from (the main file first, then included
+    /// files in the order read) and every directory an include glob was matched in:
+    /// what `--watch` polls.
+    pub sources: Vec<PathBuf>,
+    /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
+    pub processes: Vec<super::process::ProcessConfig>,
+    /// `healthcheck NAME { ... }`: routes that follow a check command.
+    pub healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.
@@ -61,6 +69,8 @@ pub struct NeighborConfig {
     pub options: SessionOptions,
     /// `flow { route NAME { match { } then { } } }`: FlowSpec rules.
     pub flows: Vec<FlowConfig>,
+    /// `api { processes [ NAME ]; }`: the helpers whose commands apply to this neighbor.
+    pub api_processes: Vec<String>,
     /// Where `neighbor` was written.
     pub location: Location,
 }

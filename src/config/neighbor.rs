@@ -10,9 +10,10 @@ use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
 use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
 use super::parser::{Parser, Setting, one_of};
-use super::route::{self, ParsedRoute};
+use super::route::ParsedRoute;
 use super::session_options;
 use super::values;
+use super::{static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -30,6 +31,7 @@ struct NeighborSettings {
     routes: Vec<ParsedRoute>,
     options: session_options::OptionStatements,
     flows: Vec<ParsedFlow>,
+    api_processes: Vec<String>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -56,9 +58,20 @@ pub(super) fn parse_neighbor(
     let block = format!("neighbor {peer_address}");
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
+    let mut inherited = Vec::new();
     while let Some(kw) = p.block_keyword(&open, &block)? {
+        if kw.text == "inherit" {
+            inherited.push(template::parse_inherit(p, &kw)?);
+            continue;
+        }
         parse_statement(p, &kw, &block, peer_address, &mut s)?;
     }
+    for t in &inherited {
+        template::apply(p, t, |tp, kw| {
+            parse_statement(tp, kw, &block, peer_address, &mut s)
+        })?;
+    }
+    static_block::resolve_duplicates(&block, &mut s.routes)?;
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -76,14 +89,13 @@ pub const KEYWORDS: &[&str] = &[
     "family",
     "static",
     "flow",
+    "inherit",
+    "api",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
 pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6"];
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &["unicast", "flow"];
-
-/// The statements of a `static { }` block.
-pub const STATIC_KEYWORDS: &[&str] = &["route"];
 
 fn parse_statement(
     p: &mut Parser,
@@ -157,11 +169,12 @@ fn parse_statement(
             let families = parse_family_block(p, kw, block)?;
             return s.families.set(p, kw, block, (families, kw.position));
         }
-        "static" => return parse_static_block(p, block, &mut s.routes),
+        "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
             return session_options::parse(p, kw, block, &mut s.options);
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
+        "api" => return super::process::parse_api_block(p, block, &mut s.api_processes),
         other => {
             return Err(p.error_at(
                 kw.position,
@@ -232,41 +245,6 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
     Ok(families)
 }
 
-/// `static { route ...; ... }`, from just after `static`. Routes append to `routes`.
-fn parse_static_block(
-    p: &mut Parser,
-    owner: &str,
-    routes: &mut Vec<ParsedRoute>,
-) -> Result<(), ConfigError> {
-    let block = format!("the static block of {owner}");
-    let open = p.open_block("static")?;
-    while let Some(kw) = p.block_keyword(&open, &block)? {
-        if !STATIC_KEYWORDS.contains(&kw.text.as_str()) {
-            return Err(p.error_at(
-                kw.position,
-                format!(
-                    "unknown keyword '{}' in {block}, expected {}",
-                    kw.text,
-                    one_of(STATIC_KEYWORDS)
-                ),
-            ));
-        }
-        let parsed = route::parse_route(p, &kw)?;
-        let prefix = parsed.route.prefix;
-        if let Some(first) = routes.iter().find(|r| r.route.prefix == prefix) {
-            return Err(p.error_at(
-                parsed.prefix_at,
-                format!(
-                    "duplicate route {prefix} in {owner}: already configured at line {}",
-                    first.route.location.line
-                ),
-            ));
-        }
-        routes.push(parsed);
-    }
-    Ok(())
-}
-
 /// Applies defaults and checks what needs the whole block.
 fn finish(
     p: &Parser,
@@ -326,6 +304,7 @@ fn finish(
         routes: s.routes.into_iter().map(|r| r.route).collect(),
         options: session_options::finish(p, s.options)?,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
+        api_processes: s.api_processes,
         location: p.location(keyword.position),
     })
 }

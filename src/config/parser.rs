@@ -3,41 +3,172 @@
 //! Every error points at the token that made the parse fail and says what was expected
 //! there and what was found.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ConfigError;
-use super::lexer::{self, Position, Token, TokenKind};
-use super::model::{Config, Location};
+use super::include::{self, LoadState};
+use super::lexer::{LexError, Lexer, Position, Token, TokenKind};
+use super::model::{Config, Location, NeighborConfig};
 use super::neighbor;
+use super::template;
 use super::values::ValueError;
 
-/// A cursor over the tokens of one file. It never moves past the end-of-file token.
-pub(super) struct Parser {
-    tokens: Vec<Token>,
-    next: usize,
+/// Where the statements being parsed come from: the neighbor block itself, or one
+/// application of an inherited template (each gets its own number, in inherit order).
+pub(super) type Origin = u32;
+/// The neighbor's own statements.
+pub(super) const OWN: Origin = 0;
+
+/// A cursor over the tokens of one file (or of one template body). It never moves past
+/// the end-of-file token. Parsers of included files and templates share one [`LoadState`].
+pub(super) struct Parser<'a> {
+    source: TokenSource<'a>,
+    /// The next token, already read from the source.
+    peeked: Token,
+    /// A lexer error met while reading ahead: it is the real cause of whatever parse error
+    /// follows, so it is reported instead (see [`Parser::error_at`]).
+    lex_error: Option<LexError>,
     file: Arc<PathBuf>,
+    origin: Origin,
+    pub(super) state: Rc<RefCell<LoadState>>,
 }
 
-impl Parser {
-    fn new(tokens: Vec<Token>, file: Arc<PathBuf>) -> Parser {
-        Parser {
-            tokens,
-            next: 0,
+/// Where a parser's tokens come from: the text of a file, read as the parser goes, or the
+/// recorded tokens of a template body.
+enum TokenSource<'a> {
+    Text(Lexer<'a>),
+    Recorded(std::vec::IntoIter<Token>),
+}
+
+impl<'a> Parser<'a> {
+    fn with_source(
+        source: TokenSource<'a>,
+        file: Arc<PathBuf>,
+        origin: Origin,
+        state: Rc<RefCell<LoadState>>,
+    ) -> Parser<'a> {
+        let mut p = Parser {
+            source,
+            peeked: end_of_file(Position { line: 1, column: 1 }),
+            lex_error: None,
             file,
+            origin,
+            state,
+        };
+        p.peeked = p.pull();
+        p
+    }
+
+    /// A parser of the text of `file`.
+    pub(super) fn new(
+        text: &'a str,
+        file: Arc<PathBuf>,
+        state: Rc<RefCell<LoadState>>,
+    ) -> Parser<'a> {
+        Parser::with_source(TokenSource::Text(Lexer::new(text)), file, OWN, state)
+    }
+
+    /// A parser for an included file's text, sharing this one's state.
+    pub(super) fn nested_text<'b>(
+        &self,
+        text: &'b str,
+        file: Arc<PathBuf>,
+        origin: Origin,
+    ) -> Parser<'b> {
+        Parser::with_source(
+            TokenSource::Text(Lexer::new(text)),
+            file,
+            origin,
+            Rc::clone(&self.state),
+        )
+    }
+
+    /// A parser over recorded tokens with a state of its own (an API command line).
+    pub(super) fn from_tokens(tokens: Vec<Token>, file: Arc<PathBuf>) -> Parser<'static> {
+        let state = Rc::new(RefCell::new(LoadState::new(&file)));
+        Parser::with_source(TokenSource::Recorded(tokens.into_iter()), file, OWN, state)
+    }
+
+    /// A parser over `tokens` (ending with end of file) that reports errors in the same file.
+    pub fn sub_parser(&self, tokens: Vec<Token>) -> Parser<'static> {
+        self.nested(tokens, Arc::clone(&self.file), self.origin)
+    }
+
+    /// A parser for recorded tokens (a template body), sharing this one's state.
+    pub(super) fn nested(
+        &self,
+        tokens: Vec<Token>,
+        file: Arc<PathBuf>,
+        origin: Origin,
+    ) -> Parser<'static> {
+        Parser::with_source(
+            TokenSource::Recorded(tokens.into_iter()),
+            file,
+            origin,
+            Rc::clone(&self.state),
+        )
+    }
+
+    /// Reads the token after `peeked`. After a lexer error the text ends there.
+    fn pull(&mut self) -> Token {
+        let at = self.peeked.position;
+        match &mut self.source {
+            TokenSource::Text(lexer) => match lexer.next_token() {
+                Ok(t) => t,
+                Err(e) => {
+                    let position = e.position();
+                    self.lex_error.get_or_insert(e);
+                    self.source = TokenSource::Recorded(Vec::new().into_iter());
+                    end_of_file(position)
+                }
+            },
+            TokenSource::Recorded(tokens) => tokens.next().unwrap_or_else(|| end_of_file(at)),
+        }
+    }
+
+    /// The lexer error met so far, as a configuration error.
+    pub(super) fn lex_error(&self) -> Option<ConfigError> {
+        self.lex_error.as_ref().map(|e| ConfigError {
+            location: Some(self.location(e.position())),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn file(&self) -> &Arc<PathBuf> {
+        &self.file
+    }
+
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// The keyword of the next statement of a file or template body, `None` at its end.
+    /// `expected` describes the keywords allowed there, for errors.
+    pub fn file_keyword(&mut self, expected: &str) -> Result<Option<Token>, ConfigError> {
+        let token = self.advance();
+        match token.kind {
+            TokenKind::EndOfFile => Ok(None),
+            TokenKind::Word => Ok(Some(token)),
+            TokenKind::CloseBrace => {
+                Err(self.error_at(token.position, "unexpected '}': no block is open here"))
+            }
+            _ => Err(self.unexpected(&token, expected)),
         }
     }
 
     pub fn peek(&self) -> &Token {
-        &self.tokens[self.next]
+        &self.peeked
     }
 
     pub fn advance(&mut self) -> Token {
-        let token = self.tokens[self.next].clone();
-        if token.kind != TokenKind::EndOfFile {
-            self.next += 1;
+        if self.peeked.kind == TokenKind::EndOfFile {
+            return self.peeked.clone();
         }
-        token
+        let next = self.pull();
+        std::mem::replace(&mut self.peeked, next)
     }
 
     pub fn location(&self, position: Position) -> Location {
@@ -49,6 +180,9 @@ impl Parser {
     }
 
     pub fn error_at(&self, position: Position, message: impl Into<String>) -> ConfigError {
+        if let Some(e) = self.lex_error() {
+            return e;
+        }
         ConfigError {
             location: Some(self.location(position)),
             message: message.into(),
@@ -168,7 +302,8 @@ impl Parser {
 }
 
 /// The statements of a file's top level.
-pub const TOP_LEVEL_KEYWORDS: &[&str] = &["neighbor"];
+pub const TOP_LEVEL_KEYWORDS: &[&str] =
+    &["neighbor", "template", "include", "process", "healthcheck"];
 
 /// `a, b or c`: a block's keyword list as error messages show it.
 pub(super) fn one_of(words: &[&str]) -> String {
@@ -179,9 +314,18 @@ pub(super) fn one_of(words: &[&str]) -> String {
     }
 }
 
+/// `'a', 'b' or 'c'`.
+pub(super) fn one_of_quoted(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let refs: Vec<&str> = quoted.iter().map(String::as_str).collect();
+    one_of(&refs)
+}
+
 /// A statement that may appear once per block; remembers where it was first given.
+/// A value from an inherited template yields to the neighbor's own (applied later,
+/// templates never override) and to an earlier template's.
 pub(super) struct Setting<T> {
-    value: Option<(T, Position)>,
+    value: Option<(T, Position, Origin)>,
 }
 
 impl<T> Default for Setting<T> {
@@ -198,7 +342,11 @@ impl<T> Setting<T> {
         block: &str,
         value: T,
     ) -> Result<(), ConfigError> {
-        if let Some((_, first)) = &self.value {
+        if let Some((_, first, origin)) = &self.value {
+            if *origin != p.origin() {
+                // Own statements are parsed before any template: keep the first value.
+                return Ok(());
+            }
             return Err(p.error_at(
                 keyword.position,
                 format!(
@@ -207,54 +355,93 @@ impl<T> Setting<T> {
                 ),
             ));
         }
-        self.value = Some((value, keyword.position));
+        self.value = Some((value, keyword.position, p.origin()));
         Ok(())
     }
 
     pub fn get(&self) -> Option<&T> {
-        self.value.as_ref().map(|(v, _)| v)
+        self.value.as_ref().map(|(v, _, _)| v)
     }
 
     pub fn take(self) -> Option<T> {
-        self.value.map(|(v, _)| v)
+        self.value.map(|(v, _, _)| v)
     }
 }
 
-/// Parses a whole file: any number of `neighbor` blocks.
+/// Parses a whole file: `neighbor` and `template` blocks, and `include` statements.
 pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
-    let tokens = lexer::tokenize(text).map_err(|e| ConfigError {
-        location: Some(Location {
-            file: Arc::clone(&file),
-            line: e.position().line,
-            column: e.position().column,
-        }),
-        message: e.to_string(),
-    })?;
-    let mut p = Parser::new(tokens, file);
-    let mut neighbors = Vec::new();
-    loop {
-        let token = p.advance();
-        match token.kind {
-            TokenKind::EndOfFile => break,
-            TokenKind::Word if token.text == TOP_LEVEL_KEYWORDS[0] => {
-                let n = neighbor::parse_neighbor(&mut p, &token, &neighbors)?;
-                neighbors.push(n);
+    let state = Rc::new(RefCell::new(LoadState::new(&file)));
+    let mut p = Parser::new(text, file, Rc::clone(&state));
+    let mut top = TopLevel::default();
+    parse_top_level(&mut p, &mut top)?;
+    if let Some(e) = p.lex_error() {
+        return Err(e);
+    }
+    drop(p);
+    super::process::check_references(&top.neighbors, &top.processes)?;
+    super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
+    let sources = state.borrow_mut().take_sources();
+    Ok(Config {
+        neighbors: top.neighbors,
+        sources,
+        processes: top.processes,
+        healthchecks: top.healthchecks,
+    })
+}
+
+fn end_of_file(position: Position) -> Token {
+    Token {
+        kind: TokenKind::EndOfFile,
+        text: String::new(),
+        position,
+    }
+}
+
+/// What the top level of a configuration (with its includes) declares.
+#[derive(Default)]
+struct TopLevel {
+    neighbors: Vec<NeighborConfig>,
+    processes: Vec<super::process::ProcessConfig>,
+    healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
+}
+
+/// The statements of one file at top level, up to its end.
+fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError> {
+    while let Some(token) = p.file_keyword("'neighbor'")? {
+        match token.text.as_str() {
+            "neighbor" => {
+                let n = neighbor::parse_neighbor(p, &token, &top.neighbors)?;
+                top.neighbors.push(n);
             }
-            TokenKind::Word => {
+            "process" => {
+                let process = super::process::parse_process(p, &token, &top.processes)?;
+                top.processes.push(process);
+            }
+            "healthcheck" => {
+                let h = super::healthcheck::parse_healthcheck(p, &token, &top.healthchecks)?;
+                top.healthchecks.push(h);
+            }
+            "template" => template::parse_template_block(p)?,
+            "include" => include::include(p, &token, |sub| parse_top_level(sub, top))?,
+            _ => {
                 return Err(p.error_at(
                     token.position,
                     format!(
                         "unknown keyword '{}' at top level, expected {}",
                         token.text,
-                        one_of(TOP_LEVEL_KEYWORDS)
+                        one_of_quoted(TOP_LEVEL_KEYWORDS)
                     ),
                 ));
             }
-            TokenKind::CloseBrace => {
-                return Err(p.error_at(token.position, "unexpected '}': no block is open here"));
-            }
-            _ => return Err(p.unexpected(&token, "'neighbor'")),
         }
     }
-    Ok(Config { neighbors })
+    Ok(())
+}
+
+/// The directory relative include paths of `file` are resolved against.
+pub(super) fn base_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }

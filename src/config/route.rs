@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::communities;
 use super::lexer::{Position, Token, TokenKind};
 use super::model::RouteConfig;
-use super::parser::{Parser, Setting};
+use super::parser::{self, Parser, Setting};
 use super::values::{self, ValueError};
 
 /// A parsed route and where its prefix was written (for errors found later, such as a
@@ -20,6 +20,10 @@ use super::values::{self, ValueError};
 pub(super) struct ParsedRoute {
     pub route: RouteConfig,
     pub prefix_at: Position,
+    /// `split /LEN` and where LEN was written; expanded by the static block.
+    pub split: Option<(u8, Position)>,
+    /// The neighbor block itself or an inherited template (see `template`).
+    pub origin: parser::Origin,
 }
 
 /// The attributes of a route, inline or in its `{ }` block.
@@ -34,6 +38,7 @@ pub const KEYWORDS: &[&str] = &[
     "large-community",
     "atomic-aggregate",
     "aggregator",
+    "split",
 ];
 
 /// The attributes given so far; each may be given once.
@@ -49,6 +54,7 @@ struct AttributeSettings {
     large_communities: Setting<Vec<LargeCommunity>>,
     atomic_aggregate: Setting<()>,
     aggregator: Setting<Aggregator>,
+    split: Setting<(u8, Position)>,
 }
 
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
@@ -101,6 +107,8 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             location: p.location(keyword.position),
         },
         prefix_at: prefix_token.position,
+        split: a.split.take(),
+        origin: p.origin(),
     })
 }
 
@@ -150,6 +158,10 @@ fn parse_attribute(
             let aggregator = parse_aggregator(p)?;
             a.aggregator.set(p, kw, name, aggregator)
         }
+        "split" => {
+            let (len, token) = p.value("split", split_length)?;
+            a.split.set(p, kw, name, (len, token.position))
+        }
         other => Err(p.error_at(
             kw.position,
             format!(
@@ -158,6 +170,19 @@ fn parse_attribute(
             ),
         )),
     }
+}
+
+/// `/LEN` (ExaBGP's form) or `LEN`.
+fn split_length(text: &str) -> Result<u8, ValueError> {
+    let digits = text.strip_prefix('/').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValueError::Malformed {
+            expected: "a prefix length such as /26",
+        });
+    }
+    digits.parse().map_err(|_| ValueError::Malformed {
+        expected: "a prefix length such as /26",
+    })
 }
 
 fn origin(text: &str) -> Result<Origin, ValueError> {

@@ -57,6 +57,9 @@ pub struct Negotiated {
     /// Families both sides announced (RFC 4760 §8: IPv4 unicast when the peer sent none).
     pub families: Vec<Family>,
     pub route_refresh: bool,
+    /// RFC 7313: both sides advertised enhanced route refresh; a re-sent table is then
+    /// bracketed by BoRR and EoRR.
+    pub enhanced_route_refresh: bool,
     /// Both sides advertised RFC 4724 graceful restart: on shutdown we close without
     /// NOTIFICATION so the peer keeps our routes as stale for the restart time.
     pub graceful_restart: bool,
@@ -182,6 +185,7 @@ impl Fsm {
             .collect();
         if self.config.route_refresh {
             capabilities.push(Capability::RouteRefresh);
+            capabilities.push(Capability::EnhancedRouteRefresh);
         }
         if self.config.four_octet_as {
             capabilities.push(Capability::FourOctetAs(self.config.local_as));
@@ -206,6 +210,8 @@ impl Fsm {
             hold_time: self.config.hold_time,
             router_id: self.config.router_id,
             capabilities,
+            parameter_layout: Vec::new(),
+            extended_parameters: false,
         }
     }
 
@@ -343,6 +349,13 @@ impl Fsm {
                 self.restart_hold(now);
                 out.push(Action::UpdateReceived(u, problems));
             }
+            // RFC 7313 §4: BoRR/EoRR from the peer bracket its own re-advertisement to us;
+            // only a plain request (subtype 0) asks for our routes.
+            (State::Established, Message::RouteRefresh(RouteRefresh { subtype, .. }))
+                if subtype != 0 =>
+            {
+                self.restart_hold(now)
+            }
             (State::Established, Message::RouteRefresh(RouteRefresh { family, .. })) => {
                 self.restart_hold(now);
                 let negotiated = self
@@ -407,6 +420,8 @@ impl Fsm {
             hold_time: self.config.hold_time.min(open.hold_time),
             four_octet_as: self.config.four_octet_as
                 && open.has(|c| matches!(c, Capability::FourOctetAs(_))),
+            enhanced_route_refresh: self.config.route_refresh
+                && open.has(|c| matches!(c, Capability::EnhancedRouteRefresh)),
             graceful_restart: self.config.graceful_restart.is_some()
                 && open.has(|c| matches!(c, Capability::GracefulRestart(_))),
             families,

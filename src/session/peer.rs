@@ -21,7 +21,7 @@ use crate::rib::route_set::RouteSet;
 use crate::rib::selfcheck;
 use crate::wire::attribute::AttributeContext;
 use crate::wire::family::Family;
-use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message};
+use crate::wire::message::{self, DecodeContext, MAX_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::Notification;
 
 /// Read timeout of the socket: reads happen only when poll says data is there, so this is
@@ -32,6 +32,11 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A blocked write wakes up this often to read what the peer sends meanwhile.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// RFC 7313 §3 ROUTE-REFRESH subtypes.
+const ROUTE_REFRESH_BORR: u8 = 1;
+const ROUTE_REFRESH_EORR: u8 = 2;
+/// A batch that takes longer than this to write means the peer reads slowly.
+const SLOW_WRITE: Duration = Duration::from_millis(500);
 /// A peer that accepts no byte of ours for this long is gone.
 const WRITE_STALL: Duration = Duration::from_secs(90);
 /// At most this much unhandled input is buffered while a write waits.
@@ -677,7 +682,23 @@ impl<'a> Session<'a> {
         };
         let subset = self.advertised.family_subset(family);
         let packed = packer::pack(&subset.as_announcements(), &params);
-        self.send_updates(&packed.bytes);
+        // RFC 7313 §4: Beginning-of-Route-Refresh, the routes, End-of-Route-Refresh.
+        let enhanced = self
+            .fsm
+            .negotiated()
+            .is_some_and(|n| n.enhanced_route_refresh);
+        let marker = |subtype| {
+            Message::RouteRefresh(RouteRefresh { family, subtype }).encode(self.attribute_context())
+        };
+        let mut bytes = Vec::with_capacity(packed.bytes.len() + 46);
+        if enhanced {
+            bytes.extend(marker(ROUTE_REFRESH_BORR));
+        }
+        bytes.extend_from_slice(&packed.bytes);
+        if enhanced {
+            bytes.extend(marker(ROUTE_REFRESH_EORR));
+        }
+        self.send_updates(&bytes);
     }
 
     /// Writes whole UPDATE messages in batches, between batches reading what the peer sent
@@ -686,12 +707,20 @@ impl<'a> Session<'a> {
     fn send_updates(&mut self, bytes: &[u8]) -> bool {
         let mut batch_start = 0;
         let mut batch_end = 0;
+        // A peer that reads slowly gets one message per write, so that the timers (and our
+        // KEEPALIVEs) run between messages instead of between large batches.
+        let mut batch_size = WRITE_BATCH;
         for m in split_messages(bytes) {
             batch_end += m.len();
-            if batch_end - batch_start < WRITE_BATCH && batch_end < bytes.len() {
+            if batch_end - batch_start < batch_size && batch_end < bytes.len() {
                 continue;
             }
-            if let Some(ev) = self.write(&bytes[batch_start..batch_end]) {
+            let started = Instant::now();
+            let failed = self.write(&bytes[batch_start..batch_end]);
+            if started.elapsed() > SLOW_WRITE {
+                batch_size = 1;
+            }
+            if let Some(ev) = failed {
                 self.event(ev);
                 return false;
             }

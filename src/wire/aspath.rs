@@ -70,6 +70,67 @@ impl AsPath {
     }
 }
 
+impl AsPath {
+    /// The number of ASNs for path length purposes (RFC 4271 §9.1.2.2 a, RFC 5065 §5.3):
+    /// an AS_SET counts one, confederation segments count nothing.
+    pub fn path_length(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| match s.kind {
+                SegmentType::Sequence => s.asns.len(),
+                SegmentType::Set => 1,
+                SegmentType::ConfedSequence | SegmentType::ConfedSet => 0,
+            })
+            .sum()
+    }
+
+    /// RFC 6793 §4.2.3: the path as a 4-octet speaker sees it, from the AS_PATH and AS4_PATH
+    /// of an UPDATE that crossed 2-octet speakers. When AS4_PATH is longer than AS_PATH it is
+    /// ignored; otherwise the leading ASNs AS_PATH has in excess are kept before AS4_PATH.
+    pub fn merge_as4(as_path: &AsPath, as4_path: &AsPath) -> AsPath {
+        let (len, len4) = (as_path.path_length(), as4_path.path_length());
+        if len < len4 {
+            return as_path.clone();
+        }
+        let mut keep = len - len4;
+        let mut segments = Vec::new();
+        for seg in &as_path.segments {
+            if keep == 0 {
+                break;
+            }
+            match seg.kind {
+                SegmentType::Sequence => {
+                    let n = keep.min(seg.asns.len());
+                    segments.push(AsSegment {
+                        kind: seg.kind,
+                        asns: seg.asns[..n].to_vec(),
+                    });
+                    keep -= n;
+                }
+                SegmentType::Set => {
+                    segments.push(seg.clone());
+                    keep -= 1;
+                }
+                SegmentType::ConfedSequence | SegmentType::ConfedSet => segments.push(seg.clone()),
+            }
+        }
+        segments.extend(as4_path.segments.iter().cloned());
+        // Adjacent sequences join into one segment.
+        let mut merged: Vec<AsSegment> = Vec::new();
+        for seg in segments {
+            match merged.last_mut() {
+                Some(last)
+                    if last.kind == SegmentType::Sequence && seg.kind == SegmentType::Sequence =>
+                {
+                    last.asns.extend(seg.asns)
+                }
+                _ => merged.push(seg),
+            }
+        }
+        AsPath { segments: merged }
+    }
+}
+
 impl fmt::Display for AsPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
@@ -94,5 +155,44 @@ impl fmt::Display for AsPath {
             f.write_str(close)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as4_path_replaces_the_as_trans_tail_and_keeps_the_leading_2_octet_asns() {
+        // 65010 (a 2-octet speaker that prepended) then AS_TRANS for 4200000001, 65000.
+        let as_path = AsPath::sequence(vec![65010, AS_TRANS, 65000]);
+        let as4 = AsPath::sequence(vec![4_200_000_001, 65000]);
+        assert_eq!(
+            AsPath::merge_as4(&as_path, &as4),
+            AsPath::sequence(vec![65010, 4_200_000_001, 65000])
+        );
+        // An AS4_PATH longer than AS_PATH is ignored (RFC 6793 §4.2.3).
+        let longer = AsPath::sequence(vec![1, 2, 3, 4]);
+        assert_eq!(AsPath::merge_as4(&as_path, &longer), as_path);
+        // A set counts as one.
+        let with_set = AsPath {
+            segments: vec![
+                AsSegment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65010],
+                },
+                AsSegment {
+                    kind: SegmentType::Set,
+                    asns: vec![AS_TRANS, 65001],
+                },
+            ],
+        };
+        let as4 = AsPath {
+            segments: vec![AsSegment {
+                kind: SegmentType::Set,
+                asns: vec![4_200_000_002, 65001],
+            }],
+        };
+        assert_eq!(AsPath::merge_as4(&with_set, &as4).path_length(), 2);
     }
 }

@@ -40,7 +40,10 @@ pub mod type_code {
     pub const EXTENDED_COMMUNITIES: u8 = 16; // RFC 4360
     pub const AS4_PATH: u8 = 17; // RFC 6793
     pub const AS4_AGGREGATOR: u8 = 18; // RFC 6793
+    pub const IPV6_EXTENDED_COMMUNITIES: u8 = 25; // RFC 5701
+    pub const AIGP: u8 = 26; // RFC 7311
     pub const LARGE_COMMUNITY: u8 = 32; // RFC 8092
+    pub const OTC: u8 = 35; // RFC 9234
 }
 
 use flag::{OPTIONAL, TRANSITIVE};
@@ -157,8 +160,28 @@ pub const ATTRIBUTES: &[AttributeInfo] = &[
         on_error: Malformed::Discard,
     },
     AttributeInfo {
+        code: tc::IPV6_EXTENDED_COMMUNITIES,
+        name: "IPV6_EXTENDED_COMMUNITIES",
+        flags: OPTIONAL | TRANSITIVE,
+        on_error: Malformed::Withdraw,
+    },
+    // RFC 7311 §3.1: a malformed AIGP attribute is discarded.
+    AttributeInfo {
+        code: tc::AIGP,
+        name: "AIGP",
+        flags: OPTIONAL,
+        on_error: Malformed::Discard,
+    },
+    AttributeInfo {
         code: tc::LARGE_COMMUNITY,
         name: "LARGE_COMMUNITY",
+        flags: OPTIONAL | TRANSITIVE,
+        on_error: Malformed::Withdraw,
+    },
+    // RFC 9234 §5: a malformed OTC attribute is treat-as-withdraw.
+    AttributeInfo {
+        code: tc::OTC,
+        name: "OTC",
         flags: OPTIONAL | TRANSITIVE,
         on_error: Malformed::Withdraw,
     },
@@ -230,6 +253,12 @@ pub enum PathAttribute {
         address: Ipv4Addr,
     },
     LargeCommunities(Vec<LargeCommunity>),
+    /// RFC 5701: 20-octet IPv6-address-specific extended communities, kept raw.
+    Ipv6ExtendedCommunities(Vec<[u8; 20]>),
+    /// RFC 7311: AIGP TLVs (type, value); type 1 is the 8-octet accumulated metric.
+    Aigp(Vec<(u8, Vec<u8>)>),
+    /// RFC 9234: Only to Customer, the ASN.
+    Otc(u32),
     /// An attribute we do not interpret, kept with its flags so it can be shown and re-sent.
     Unknown {
         flags: u8,
@@ -264,6 +293,9 @@ impl PathAttribute {
             PathAttribute::As4Path(_) => tc::AS4_PATH,
             PathAttribute::As4Aggregator { .. } => tc::AS4_AGGREGATOR,
             PathAttribute::LargeCommunities(_) => tc::LARGE_COMMUNITY,
+            PathAttribute::Ipv6ExtendedCommunities(_) => tc::IPV6_EXTENDED_COMMUNITIES,
+            PathAttribute::Aigp(_) => tc::AIGP,
+            PathAttribute::Otc(_) => tc::OTC,
             PathAttribute::Unknown { code, .. } => *code,
         }
     }
@@ -331,6 +363,17 @@ impl PathAttribute {
                     out.extend_from_slice(&c.0);
                 }
             }
+            PathAttribute::Ipv6ExtendedCommunities(v) => {
+                v.iter().for_each(|c| out.extend_from_slice(c))
+            }
+            PathAttribute::Aigp(tlvs) => {
+                for (t, value) in tlvs {
+                    out.push(*t);
+                    out.extend_from_slice(&((value.len() + 3) as u16).to_be_bytes());
+                    out.extend_from_slice(value);
+                }
+            }
+            PathAttribute::Otc(asn) => out.extend_from_slice(&asn.to_be_bytes()),
             PathAttribute::LargeCommunities(v) => {
                 for c in v {
                     out.extend_from_slice(&c.global.to_be_bytes());
@@ -631,6 +674,19 @@ pub fn decode_attribute(
                     .collect(),
             )
         }
+        tc::IPV6_EXTENDED_COMMUNITIES => {
+            if value.is_empty() || !value.len().is_multiple_of(20) {
+                return Err(bad_len());
+            }
+            PathAttribute::Ipv6ExtendedCommunities(
+                value
+                    .chunks_exact(20)
+                    .filter_map(|c| c.try_into().ok())
+                    .collect(),
+            )
+        }
+        tc::AIGP => PathAttribute::Aigp(decode_aigp(value).ok_or_else(bad_len)?),
+        tc::OTC => PathAttribute::Otc(u32_of(value).ok_or_else(bad_len)?),
         tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset)?),
         tc::MP_UNREACH_NLRI => PathAttribute::MpUnreach(decode_mp_unreach(value, offset)?),
         _ => PathAttribute::Unknown {
@@ -640,6 +696,22 @@ pub fn decode_attribute(
         },
     };
     Ok(attr)
+}
+
+/// RFC 7311 §3: TLVs of type (1), length (2, including the header), value. The AIGP metric
+/// TLV (type 1) must have length 11.
+fn decode_aigp(value: &[u8]) -> Option<Vec<(u8, Vec<u8>)>> {
+    let mut r = Reader::new(value);
+    let mut tlvs = Vec::new();
+    while !r.is_empty() {
+        let t = r.u8().ok()?;
+        let len = (r.u16().ok()? as usize).checked_sub(3)?;
+        if t == 1 && len != 8 {
+            return None;
+        }
+        tlvs.push((t, r.bytes(len).ok()?.to_vec()));
+    }
+    (!tlvs.is_empty()).then_some(tlvs)
 }
 
 fn mp_error(kind: DecodeErrorKind, offset: usize) -> DecodeError {
@@ -742,6 +814,21 @@ impl fmt::Display for PathAttribute {
             PathAttribute::ClusterList(v) => write_list(f, "cluster-list", v),
             PathAttribute::ExtendedCommunities(v) => write_list(f, "extended-community", v),
             PathAttribute::LargeCommunities(v) => write_list(f, "large-community", v),
+            PathAttribute::Ipv6ExtendedCommunities(v) => {
+                let hexes: Vec<String> = v.iter().map(|c| hex(c)).collect();
+                write_list(f, "ipv6-extended-community", &hexes)
+            }
+            PathAttribute::Aigp(tlvs) => {
+                f.write_str("aigp")?;
+                for (t, value) in tlvs {
+                    match <[u8; 8]>::try_from(value.as_slice()) {
+                        Ok(m) if *t == 1 => write!(f, " metric {}", u64::from_be_bytes(m))?,
+                        _ => write!(f, " tlv {t} 0x{}", hex(value))?,
+                    }
+                }
+                Ok(())
+            }
+            PathAttribute::Otc(asn) => write!(f, "otc {asn}"),
             PathAttribute::MpReach(m) => {
                 write!(f, "mp-reach {} next-hop", m.family)?;
                 match &m.next_hop {

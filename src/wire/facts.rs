@@ -50,6 +50,10 @@ pub const KEYS: &[&str] = &[
     "shutdown",
     "data",
     "subtype",
+    "ipv6_ext_communities",
+    "aigp",
+    "otc",
+    "as_path_effective",
 ];
 
 /// `(key, value)` pairs in a stable order. List-valued keys of UPDATE (`withdrawn`, `nlri`)
@@ -126,6 +130,14 @@ fn nlri_text(n: &MpNlri) -> String {
 }
 
 fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
+    // With AS4_PATH present the sender was (or passed through) a 2-octet speaker: the path
+    // a 4-octet speaker reconstructs (RFC 6793 §4.2.3).
+    if u.attribute(crate::wire::attribute::type_code::AS4_PATH)
+        .is_some()
+        && let Some(p) = u.effective_as_path(false)
+    {
+        out.push(("as_path_effective", p.to_string()));
+    }
     out.push(("withdrawn", join(&u.withdrawn)));
     out.push(("nlri", join(&u.nlri)));
     for a in &u.attributes {
@@ -153,6 +165,14 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                 out.push(("as4_aggregator", format!("{asn}:{address}")))
             }
             PathAttribute::LargeCommunities(v) => out.push(("large_communities", join(v))),
+            PathAttribute::Ipv6ExtendedCommunities(v) => {
+                out.push(("ipv6_ext_communities", join(v.iter().map(|c| hex(c)))))
+            }
+            PathAttribute::Aigp(tlvs) => out.push((
+                "aigp",
+                join(tlvs.iter().map(|(t, v)| format!("{t}:{}", hex(v)))),
+            )),
+            PathAttribute::Otc(asn) => out.push(("otc", asn.to_string())),
             PathAttribute::MpReach(m) => {
                 out.push(("mp_reach_family", m.family.name()));
                 let nh = match &m.next_hop {

@@ -23,6 +23,12 @@ pub struct Open {
     pub hold_time: u16,
     pub router_id: Ipv4Addr,
     pub capabilities: Vec<Capability>,
+    /// How a received OPEN laid its capabilities out, so it re-encodes byte for byte:
+    /// the number of capabilities in each Capabilities parameter (FRR and ExaBGP send one
+    /// per parameter). Empty: all in one parameter, as we send them.
+    pub parameter_layout: Vec<usize>,
+    /// The RFC 9072 extended parameter form was used although not needed.
+    pub extended_parameters: bool,
 }
 
 impl Open {
@@ -103,6 +109,9 @@ impl Open {
             return Err(malformed());
         }
         let mut capabilities = Vec::new();
+        let mut layout = Vec::new();
+        let mut short_form_len = 0;
+        let mut fits_short_form = true;
         while !params.is_empty() {
             let p_at = params.offset();
             let ptype = params.u8().map_err(|_| malformed())?;
@@ -112,6 +121,8 @@ impl Open {
                 params.u8().map_err(|_| malformed())? as usize
             };
             let mut value = params.sub(plen).map_err(|_| malformed())?;
+            short_form_len += plen + 2;
+            fits_short_form &= plen <= 255;
             if ptype != PARAM_CAPABILITIES {
                 return Err(DecodeError::reset(
                     DecodeErrorKind::UnsupportedOptionalParameter(ptype),
@@ -120,12 +131,18 @@ impl Open {
                     subcode::UNSUPPORTED_OPTIONAL_PARAMETER,
                 ));
             }
+            let before = capabilities.len();
             while !value.is_empty() {
                 let ccode = value.u8().map_err(|_| malformed())?;
                 let clen = value.u8().map_err(|_| malformed())? as usize;
                 let cval = value.bytes(clen).map_err(|_| malformed())?;
                 capabilities.push(Capability::decode(ccode, cval));
             }
+            layout.push(capabilities.len() - before);
+        }
+        // One parameter holding everything is the canonical layout.
+        if layout.len() == 1 && layout[0] == capabilities.len() && !capabilities.is_empty() {
+            layout.clear();
         }
         Ok(Open {
             version,
@@ -133,38 +150,70 @@ impl Open {
             hold_time,
             router_id,
             capabilities,
+            parameter_layout: layout,
+            extended_parameters: extended && fits_short_form && short_form_len <= 255,
         })
     }
 
-    /// Appends the OPEN body. Capabilities go in one optional parameter, or in the RFC 9072
-    /// extended form when they do not fit in 255 octets.
+    /// Appends the OPEN body. Capabilities go in one optional parameter (or as laid out in
+    /// `parameter_layout`), in the RFC 9072 extended form when a parameter or the whole does
+    /// not fit in 255 octets (or `extended_parameters` says so).
     pub fn emit_body(&self, out: &mut Vec<u8>) {
         out.push(self.version);
         out.extend_from_slice(&self.my_as.to_be_bytes());
         out.extend_from_slice(&self.hold_time.to_be_bytes());
         out.extend_from_slice(&self.router_id.octets());
-        let mut caps = Vec::new();
-        for c in &self.capabilities {
-            let mut v = Vec::new();
-            c.emit_value(&mut v);
-            caps.push(c.code());
-            caps.push(v.len().min(255) as u8);
-            caps.extend_from_slice(&v[..v.len().min(255)]);
-        }
-        if caps.is_empty() {
-            out.push(0);
-        } else if caps.len() + 2 <= 255 {
-            out.push((caps.len() + 2) as u8);
-            out.push(PARAM_CAPABILITIES);
-            out.push(caps.len() as u8);
-            out.extend_from_slice(&caps);
+        let encoded: Vec<Vec<u8>> = self
+            .capabilities
+            .iter()
+            .map(|c| {
+                let mut v = Vec::new();
+                c.emit_value(&mut v);
+                let v = &v[..v.len().min(255)];
+                let mut cap = vec![c.code(), v.len() as u8];
+                cap.extend_from_slice(v);
+                cap
+            })
+            .collect();
+        let layout = if self.parameter_layout.is_empty() {
+            if encoded.is_empty() {
+                vec![]
+            } else {
+                vec![encoded.len()]
+            }
         } else {
+            self.parameter_layout.clone()
+        };
+        let mut params: Vec<Vec<u8>> = Vec::new();
+        let mut caps = encoded.iter();
+        for count in layout {
+            params.push(caps.by_ref().take(count).flatten().copied().collect());
+        }
+        // Capabilities beyond the layout (a value built by hand): one more parameter.
+        let rest: Vec<u8> = caps.flatten().copied().collect();
+        if !rest.is_empty() {
+            params.push(rest);
+        }
+        let short_total: usize = params.iter().map(|p| p.len() + 2).sum();
+        let extended =
+            self.extended_parameters || short_total > 255 || params.iter().any(|p| p.len() > 255);
+        if !extended {
+            out.push(short_total as u8);
+            for p in &params {
+                out.push(PARAM_CAPABILITIES);
+                out.push(p.len() as u8);
+                out.extend_from_slice(p);
+            }
+        } else {
+            let total: usize = params.iter().map(|p| p.len() + 3).sum();
             out.push(PARAM_EXTENDED_MARK);
             out.push(PARAM_EXTENDED_MARK);
-            out.extend_from_slice(&((caps.len() + 3) as u16).to_be_bytes());
-            out.push(PARAM_CAPABILITIES);
-            out.extend_from_slice(&(caps.len() as u16).to_be_bytes());
-            out.extend_from_slice(&caps);
+            out.extend_from_slice(&(total as u16).to_be_bytes());
+            for p in &params {
+                out.push(PARAM_CAPABILITIES);
+                out.extend_from_slice(&(p.len() as u16).to_be_bytes());
+                out.extend_from_slice(p);
+            }
         }
     }
 }

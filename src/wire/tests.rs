@@ -61,6 +61,8 @@ fn open_round_trips_with_capabilities() {
                 value: vec![1, 2, 3],
             },
         ],
+        parameter_layout: Vec::new(),
+        extended_parameters: false,
     }));
 }
 
@@ -77,6 +79,8 @@ fn open_with_many_capabilities_uses_rfc9072_extended_parameters() {
                 value: vec![i; 3],
             })
             .collect(),
+        parameter_layout: Vec::new(),
+        extended_parameters: false,
     };
     let bytes = Message::Open(open.clone()).encode(CTX4);
     assert_eq!(&bytes[28..30], &[255, 255]);

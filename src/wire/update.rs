@@ -45,6 +45,27 @@ impl Update {
         self.attributes.iter().find(|a| a.code() == code)
     }
 
+    /// The AS path a 4-octet speaker sees (RFC 6793 §4.2.3): AS_PATH merged with AS4_PATH,
+    /// unless the session is 4-octet (AS4_PATH is then ignored) or an AGGREGATOR other than
+    /// AS_TRANS says the AS4 attributes are stale.
+    pub fn effective_as_path(&self, four_octet_session: bool) -> Option<super::aspath::AsPath> {
+        let PathAttribute::AsPath(path) = self.attribute(type_code::AS_PATH)? else {
+            return None;
+        };
+        let as4 = match self.attribute(type_code::AS4_PATH) {
+            Some(PathAttribute::As4Path(p)) if !four_octet_session => p,
+            _ => return Some(path.clone()),
+        };
+        let stale = matches!(
+            self.attribute(type_code::AGGREGATOR),
+            Some(PathAttribute::Aggregator { asn, .. }) if *asn != super::aspath::AS_TRANS
+        ) && self.attribute(type_code::AS4_AGGREGATOR).is_some();
+        if stale {
+            return Some(path.clone());
+        }
+        Some(super::aspath::AsPath::merge_as4(path, as4))
+    }
+
     /// The family whose End-of-RIB marker this is (RFC 4724 §2), if it is one.
     pub fn end_of_rib(&self) -> Option<Family> {
         if !self.withdrawn.is_empty() || !self.nlri.is_empty() {

@@ -521,6 +521,86 @@ fn ext_community(group: &str) -> String {
     }
 }
 
+/// The name of the single BGP protocol of a [`BirdReceiver`].
+pub const RECEIVER_PROTOCOL: &str = "inject";
+
+/// BIRD as a [`super::spec::Receiver`], so that one test body runs against BIRD as against the
+/// other peers: one multihop protocol [`RECEIVER_PROTOCOL`] for `spec.neighbor`, importing
+/// everything, exporting nothing. Packet tracing is on, so that the log shows each
+/// `Got END-OF-RIB`.
+pub struct BirdReceiver {
+    pub spec: super::spec::ReceiverSpec,
+    pub bird: Bird,
+}
+
+impl BirdReceiver {
+    pub fn start(spec: &super::spec::ReceiverSpec) -> BirdReceiver {
+        use super::spec::Family;
+        assert!(
+            spec.four_octet_as,
+            "the BIRD receiver is a 4-octet AS speaker; use Openbgpd or Exabgp as a 2-byte-AS peer"
+        );
+        let protocol = BgpProtocol::new(
+            RECEIVER_PROTOCOL,
+            &spec.neighbor.to_string(),
+            spec.neighbor_port,
+            spec.local_as,
+            spec.neighbor_as,
+        )
+        .passive(spec.passive)
+        .families(spec.has(Family::Ipv4Unicast), spec.has(Family::Ipv6Unicast))
+        .extra("    debug { states, events, packets };\n");
+        let bird = BirdBuilder::new(
+            &spec.router_id.to_string(),
+            &spec.listen.to_string(),
+            spec.port,
+        )
+        .bgp(protocol)
+        .start();
+        BirdReceiver {
+            spec: spec.clone(),
+            bird,
+        }
+    }
+
+    pub fn wait_established(&self, timeout: Duration) -> bool {
+        wait_for(timeout, || {
+            (self.bird.protocol_state(RECEIVER_PROTOCOL) == "Established").then_some(())
+        })
+        .is_some()
+    }
+
+    /// `ipv4` or `ipv6` unicast, from `master4` / `master6`.
+    pub fn routes(&self, afi: &str) -> Vec<ReceivedRoute> {
+        let table = match afi {
+            "ipv4" => "master4",
+            "ipv6" => "master6",
+            other => panic!("bird: unsupported afi {other}"),
+        };
+        self.bird.routes_from(table, RECEIVER_PROTOCOL)
+    }
+
+    /// How many End-of-RIB markers BIRD has logged receiving.
+    pub fn end_of_ribs_received(&self) -> usize {
+        fs::read_to_string(&self.bird.log)
+            .unwrap_or_default()
+            .matches("Got END-OF-RIB")
+            .count()
+    }
+
+    pub fn log(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.bird.protocol_info(RECEIVER_PROTOCOL),
+            self.bird.log_text()
+        )
+    }
+
+    pub fn stop(&mut self) {
+        self.bird.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,24 @@ impl Exabgp {
         Some(caps.keys().cloned().collect())
     }
 
+    /// The families (`ipv4 unicast`, ...) of the End-of-RIB markers received since the session
+    /// last came up.
+    pub fn end_of_ribs(&self) -> Vec<String> {
+        let mut eors = Vec::new();
+        for m in self.messages() {
+            if m["type"] == "state" {
+                eors.clear();
+            } else if let Some(eor) = m.pointer("/neighbor/message/eor") {
+                eors.push(format!(
+                    "{} {}",
+                    eor["afi"].as_str().unwrap_or_default(),
+                    eor["safi"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+        eors
+    }
+
     /// The routes of `afi` received since the session last came up, withdrawals applied.
     pub fn routes(&self, afi: &str) -> Vec<ReceivedRoute> {
         let family = format!("{afi} unicast");
@@ -205,7 +223,10 @@ pub fn exabgp_command(conf: &std::path::Path, listen: Option<(IpAddr, u16)>) -> 
 
 fn families(f: &[Family]) -> String {
     f.iter()
-        .map(|f| format!("{} unicast; ", f.afi()))
+        .map(|f| {
+            let safi = if f.is_flowspec() { "flow" } else { "unicast" };
+            format!("{} {safi}; ", f.afi())
+        })
         .collect::<String>()
 }
 

@@ -216,9 +216,14 @@ fn config(s: &ReceiverSpec) -> String {
     } else {
         let _ = writeln!(c, " neighbor {n} port {}", s.neighbor_port);
     }
-    for (fam, name) in [(Family::Ipv4Unicast, "ipv4"), (Family::Ipv6Unicast, "ipv6")] {
+    for (fam, name) in [
+        (Family::Ipv4Unicast, "ipv4 unicast"),
+        (Family::Ipv6Unicast, "ipv6 unicast"),
+        (Family::Ipv4Flowspec, "ipv4 flowspec"),
+        (Family::Ipv6Flowspec, "ipv6 flowspec"),
+    ] {
         if s.has(fam) {
-            let _ = writeln!(c, " address-family {name} unicast");
+            let _ = writeln!(c, " address-family {name}");
             let _ = writeln!(c, "  neighbor {n} activate");
             let _ = writeln!(c, "  neighbor {n} route-map RECEIVER-ONLY out");
             let _ = writeln!(c, " exit-address-family");

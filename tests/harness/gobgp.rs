@@ -187,12 +187,30 @@ fn parse_path(prefix: &str, p: &Value) -> ReceivedRoute {
 fn ext_community(e: &Value) -> String {
     let value = e["value"]
         .as_str()
-        .map(str::to_string)
+        .map(asplain)
         .unwrap_or_else(|| e["value"].to_string());
     match (e["type"].as_u64(), e["subtype"].as_u64()) {
         (Some(0..=2), Some(2)) => format!("target:{value}"),
         (Some(0..=2), Some(3)) => format!("origin:{value}"),
         _ => e.to_string(),
+    }
+}
+
+/// GoBGP writes a four-octet-AS administrator in asdot (`64086.59904:14` for
+/// `4200000000:14`); the common form is asplain.
+fn asplain(value: &str) -> String {
+    let Some((admin, local)) = value.split_once(':') else {
+        return value.to_string();
+    };
+    match admin
+        .split_once('.')
+        .map(|(h, l)| (h.parse::<u32>(), l.parse::<u32>()))
+    {
+        // An IPv4 administrator has three dots and does not parse here.
+        Some((Ok(high), Ok(low))) if high <= 0xffff && low <= 0xffff => {
+            format!("{}:{local}", (high << 16) | low)
+        }
+        _ => value.to_string(),
     }
 }
 
@@ -216,6 +234,8 @@ fn config(s: &ReceiverSpec) -> String {
     for (fam, name) in [
         (Family::Ipv4Unicast, "ipv4-unicast"),
         (Family::Ipv6Unicast, "ipv6-unicast"),
+        (Family::Ipv4Flowspec, "ipv4-flowspec"),
+        (Family::Ipv6Flowspec, "ipv6-flowspec"),
     ] {
         if s.has(fam) {
             let _ = writeln!(

@@ -197,6 +197,7 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
 
 pub mod daemon;
 pub mod exabgp;
+pub mod flows;
 pub mod frr;
 pub mod gobgp;
 pub mod normalise;

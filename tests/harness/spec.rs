@@ -7,15 +7,23 @@ use std::net::{IpAddr, Ipv4Addr};
 pub enum Family {
     Ipv4Unicast,
     Ipv6Unicast,
+    /// RFC 8955 (SAFI 133); read with the peers' `flow_routes()` (`flows.rs`).
+    Ipv4Flowspec,
+    /// RFC 8956.
+    Ipv6Flowspec,
 }
 
 impl Family {
     /// The `afi` argument of the peers' `routes()`.
     pub fn afi(self) -> &'static str {
         match self {
-            Family::Ipv4Unicast => "ipv4",
-            Family::Ipv6Unicast => "ipv6",
+            Family::Ipv4Unicast | Family::Ipv4Flowspec => "ipv4",
+            Family::Ipv6Unicast | Family::Ipv6Flowspec => "ipv6",
         }
+    }
+
+    pub fn is_flowspec(self) -> bool {
+        matches!(self, Family::Ipv4Flowspec | Family::Ipv6Flowspec)
     }
 }
 
@@ -110,6 +118,7 @@ macro_rules! impl_receiver {
     };
 }
 
+impl_receiver!(super::bird::BirdReceiver, "bird");
 impl_receiver!(super::frr::Frr, "frr");
 impl_receiver!(super::gobgp::Gobgp, "gobgp");
 impl_receiver!(super::openbgpd::Openbgpd, "openbgpd");

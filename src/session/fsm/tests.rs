@@ -23,6 +23,8 @@ fn peer_open(asn: u32, hold: u16, caps: Vec<Capability>) -> Message {
         hold_time: hold,
         router_id: Ipv4Addr::new(192, 0, 2, 1),
         capabilities: caps,
+        parameter_layout: Vec::new(),
+        extended_parameters: false,
     })
 }
 
@@ -288,4 +290,29 @@ fn asn4_disabled_is_not_advertised_nor_negotiated() {
         t,
     );
     assert!(!fsm.negotiated().unwrap().four_octet_as);
+}
+
+#[test]
+fn enhanced_route_refresh_is_negotiated_and_borr_eorr_from_the_peer_are_not_requests() {
+    let t = Instant::now();
+    let mut fsm = Fsm::new(config(false));
+    assert!(
+        fsm.open_message()
+            .capabilities
+            .contains(&Capability::EnhancedRouteRefresh)
+    );
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let mut caps = full_caps();
+    caps.push(Capability::EnhancedRouteRefresh);
+    fsm.handle(Event::Received(peer_open(65001, 90, caps), vec![]), t);
+    fsm.handle(Event::Received(Message::Keepalive, vec![]), t);
+    assert!(fsm.negotiated().unwrap().enhanced_route_refresh);
+    for subtype in [1, 2] {
+        let rr = Message::RouteRefresh(RouteRefresh {
+            family: Family::IPV4_UNICAST,
+            subtype,
+        });
+        assert!(fsm.handle(Event::Received(rr, vec![]), t).is_empty());
+    }
 }

@@ -469,3 +469,19 @@ fn every_action_round_trips_through_its_extended_community() {
     );
     let _ = IpAddr::V4(v4);
 }
+
+#[test]
+fn rfc8956_section_3_8_2_pattern_starts_at_the_offset_bit() {
+    // RFC 8956 §3.8.2: ::1:1234:5678:9800:0/60-104 — the pattern begins right after the 60
+    // skipped bits, not at an octet boundary (BIRD fixed exactly this in its encoder).
+    let rule = FlowRule::new(
+        Afi::Ipv6,
+        vec![FlowComponent::Source(prefix(
+            "::1:1234:5678:9800:0/104",
+            60,
+        ))],
+    )
+    .unwrap();
+    assert_eq!(rule.encode(), hex("09 02 68 3c 11 23 45 67 89 80"));
+    round_trip(&rule);
+}

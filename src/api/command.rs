@@ -1,0 +1,324 @@
+//! ExaBGP's text API: one command per line, parsed into a [`Request`]. Route and flow
+//! attributes go through the configuration parsers ([`crate::config::api_command`]).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::config::api_command::{flow_from_text, route_from_text};
+use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::prefix::Prefix;
+
+/// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
+/// must match. A command without selector applies to every neighbor of its source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NeighborFilter {
+    pub address: Option<IpAddr>,
+    pub local_as: Option<u32>,
+    pub peer_as: Option<u32>,
+    pub local_ip: Option<IpAddr>,
+    pub router_id: Option<Ipv4Addr>,
+}
+
+impl NeighborFilter {
+    pub fn matches(&self, n: &NeighborConfig) -> bool {
+        self.address.is_none_or(|a| a == n.peer_address)
+            && self.local_as.is_none_or(|a| a == n.local_as)
+            && self.peer_as.is_none_or(|a| a == n.peer_as)
+            && self.local_ip.is_none_or(|a| Some(a) == n.local_address)
+            && self.router_id.is_none_or(|a| a == n.router_id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Announce(Vec<RouteConfig>),
+    Withdraw(Vec<Prefix>),
+    AnnounceFlow(Box<FlowConfig>),
+    WithdrawFlow(Box<FlowConfig>),
+    /// `announce eor [AFI SAFI]`.
+    EndOfRib(Option<Family>),
+    /// `announce route-refresh [AFI SAFI]`.
+    RouteRefresh(Option<Family>),
+    ShowNeighbor {
+        summary: bool,
+    },
+    /// `show adj-rib out`: what each neighbor is told to announce.
+    ShowAdjRibOut,
+    Reload,
+    Restart,
+    Shutdown,
+    Version,
+    /// A line that could not be parsed; answered with `error` in order with the others.
+    Invalid(String),
+}
+
+/// One command line: its neighbor selectors and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Empty: every neighbor of the source.
+    pub neighbors: Vec<NeighborFilter>,
+    pub command: Command,
+}
+
+impl Request {
+    pub fn selects(&self, n: &NeighborConfig) -> bool {
+        self.neighbors.is_empty() || self.neighbors.iter().any(|f| f.matches(n))
+    }
+}
+
+fn bad<T>(what: impl Into<String>) -> Result<T, String> {
+    Err(what.into())
+}
+
+/// Parses one line; errors name what was expected.
+pub fn parse(line: &str) -> Request {
+    // ExaBGP accepts `\n` written literally inside a line (dynamic-1.sh does so).
+    let line = line.replace("\\n", " ");
+    match parse_line(line.trim()) {
+        Ok(r) => r,
+        Err(e) => Request {
+            neighbors: Vec::new(),
+            command: Command::Invalid(e),
+        },
+    }
+}
+
+/// Splits off the first whitespace-separated word.
+fn word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(char::is_whitespace) {
+        Some(i) => (&text[..i], text[i..].trim_start()),
+        None => (text, ""),
+    }
+}
+
+fn parse_line(line: &str) -> Result<Request, String> {
+    let mut neighbors = Vec::new();
+    let mut rest = line;
+    while word(rest).0 == "neighbor" {
+        let (filter, after) = parse_selector(word(rest).1)?;
+        neighbors.push(filter);
+        rest = after;
+    }
+    let command = parse_command(rest)?;
+    Ok(Request { neighbors, command })
+}
+
+/// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.
+fn parse_selector(text: &str) -> Result<(NeighborFilter, &str), String> {
+    let (address, mut rest) = word(text);
+    let mut f = NeighborFilter {
+        address: Some(
+            address
+                .parse()
+                .map_err(|_| format!("neighbor: expected an IP address, found '{address}'"))?,
+        ),
+        ..NeighborFilter::default()
+    };
+    loop {
+        let (key, after) = word(rest);
+        let (value, after_value) = word(after);
+        let value = value.trim_end_matches(',');
+        let parse_err = |k: &str| format!("neighbor {address} {k}: bad value '{value}'");
+        match key {
+            "local-as" => f.local_as = Some(value.parse().map_err(|_| parse_err(key))?),
+            "peer-as" => f.peer_as = Some(value.parse().map_err(|_| parse_err(key))?),
+            "local-ip" => f.local_ip = Some(value.parse().map_err(|_| parse_err(key))?),
+            "router-id" => f.router_id = Some(value.parse().map_err(|_| parse_err(key))?),
+            "family-allowed" => {}
+            "," => return Ok((f, after)),
+            _ => {
+                if let Some(stripped) = rest.strip_prefix(',') {
+                    return Ok((f, stripped.trim_start()));
+                }
+                return Ok((f, rest));
+            }
+        }
+        if word(after).0.ends_with(',') {
+            return Ok((f, after_value));
+        }
+        rest = after_value;
+    }
+}
+
+fn parse_family(text: &str) -> Result<Option<Family>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let family = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+        ["ipv4", "unicast"] => Family::IPV4_UNICAST,
+        ["ipv6", "unicast"] => Family::IPV6_UNICAST,
+        ["ipv4", "flow"] => Family::new(Afi::Ipv4, Safi::FlowSpec),
+        ["ipv6", "flow"] => Family::new(Afi::Ipv6, Safi::FlowSpec),
+        _ => return bad(format!("expected ipv4|ipv6 unicast|flow, found '{text}'")),
+    };
+    Ok(Some(family))
+}
+
+fn parse_command(text: &str) -> Result<Command, String> {
+    let (verb, rest) = word(text);
+    match verb {
+        "announce" => parse_announce(rest),
+        "withdraw" => parse_withdraw(rest),
+        "show" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["neighbor"] | ["neighbor", "extensive"] | ["neighbors"] => {
+                Ok(Command::ShowNeighbor { summary: false })
+            }
+            ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
+            ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
+            _ => bad(format!(
+                "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
+            )),
+        },
+        "reload" if rest.is_empty() => Ok(Command::Reload),
+        "restart" if rest.is_empty() => Ok(Command::Restart),
+        "shutdown" if rest.is_empty() => Ok(Command::Shutdown),
+        "version" if rest.is_empty() => Ok(Command::Version),
+        "" => bad("empty command"),
+        other => bad(format!(
+            "unknown command '{other}', expected announce, withdraw, show, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
+        )),
+    }
+}
+
+fn parse_announce(text: &str) -> Result<Command, String> {
+    let (what, rest) = word(text);
+    match what {
+        "route" => Ok(Command::Announce(vec![
+            route_from_text(rest).map_err(|e| e.to_string())?,
+        ])),
+        "attribute" | "attributes" => {
+            let Some(i) = rest
+                .find(" nlri ")
+                .or(rest.starts_with("nlri ").then_some(0))
+            else {
+                return bad("announce attributes: expected '... nlri PREFIX...'");
+            };
+            let (attributes, prefixes) =
+                (&rest[..i], rest[i..].trim_start()["nlri".len()..].trim());
+            if prefixes.is_empty() {
+                return bad("announce attributes: no prefix after nlri");
+            }
+            let routes = prefixes
+                .split_whitespace()
+                .map(|p| route_from_text(&format!("{p} {attributes}")).map_err(|e| e.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Command::Announce(routes))
+        }
+        "flow" => Ok(Command::AnnounceFlow(Box::new(
+            flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        "eor" => Ok(Command::EndOfRib(parse_family(rest)?)),
+        "route-refresh" => Ok(Command::RouteRefresh(parse_family(rest)?)),
+        _ => bad(format!(
+            "announce: expected route, attributes, flow, eor or route-refresh, found '{what}'"
+        )),
+    }
+}
+
+fn parse_withdraw(text: &str) -> Result<Command, String> {
+    let (what, rest) = word(text);
+    match what {
+        // Only the prefix matters: ExaBGP helpers often repeat the attributes, sometimes
+        // with placeholder values such as `next-hop 0.0.0.0`.
+        "route" => {
+            let (prefix, _) = word(rest);
+            let route =
+                route_from_text(&format!("{prefix} next-hop self")).map_err(|e| e.to_string())?;
+            Ok(Command::Withdraw(vec![route.prefix]))
+        }
+        "attribute" | "attributes" => {
+            let Some(i) = rest.find("nlri") else {
+                return bad("withdraw attributes: expected '... nlri PREFIX...'");
+            };
+            let prefixes = rest[i + "nlri".len()..]
+                .split_whitespace()
+                .map(|p| {
+                    route_from_text(&format!("{p} next-hop self"))
+                        .map(|r| r.prefix)
+                        .map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Command::Withdraw(prefixes))
+        }
+        "flow" => Ok(Command::WithdrawFlow(Box::new(
+            flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        _ => bad(format!(
+            "withdraw: expected route, attributes or flow, found '{what}'"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(line: &str) -> Command {
+        parse(line).command
+    }
+
+    #[test]
+    fn announce_and_withdraw_routes() {
+        let Command::Announce(r) =
+            command("announce route 203.0.113.0/24 next-hop 192.0.2.1 med 10")
+        else {
+            panic!()
+        };
+        assert_eq!(r[0].attributes.med, Some(10));
+        let Command::Withdraw(w) = command("withdraw route 203.0.113.0/24 next-hop 0.0.0.0") else {
+            panic!()
+        };
+        assert_eq!(w[0].to_string(), "203.0.113.0/24");
+        let Command::Announce(r) = command(
+            "announce attributes med 100 next-hop 192.0.2.1 nlri 203.0.113.1/32 203.0.113.2/32",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.len(), 2);
+        assert!(matches!(
+            command("announce route 203.0.113.0/24"),
+            Command::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn selectors() {
+        let r = parse(
+            "neighbor 127.0.0.1 router-id 1.2.3.4, neighbor 127.0.0.2 announce route 203.0.113.0/25 next-hop 192.0.2.1",
+        );
+        assert_eq!(r.neighbors.len(), 2);
+        assert_eq!(r.neighbors[0].router_id, Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(r.neighbors[1].address, Some("127.0.0.2".parse().unwrap()));
+        assert!(matches!(r.command, Command::Announce(_)));
+        let r = parse("neighbor 127.0.0.1 local-as 1 peer-as 2 withdraw route 203.0.113.0/25");
+        assert_eq!(r.neighbors[0].local_as, Some(1));
+        assert_eq!(r.neighbors[0].peer_as, Some(2));
+    }
+
+    #[test]
+    fn flows_and_others() {
+        assert!(matches!(
+            command(
+                "announce flow route { match { destination 198.51.100.1/32; } then { discard; } }"
+            ),
+            Command::AnnounceFlow(_)
+        ));
+        assert!(matches!(
+            command("withdraw flow route { match { destination 198.51.100.1/32; } }"),
+            Command::WithdrawFlow(_)
+        ));
+        assert_eq!(
+            command("announce eor ipv6 unicast"),
+            Command::EndOfRib(Some(Family::IPV6_UNICAST))
+        );
+        assert_eq!(command("announce eor"), Command::EndOfRib(None));
+        assert_eq!(
+            command("show neighbor summary"),
+            Command::ShowNeighbor { summary: true }
+        );
+        assert_eq!(command("version"), Command::Version);
+        assert!(matches!(command("frobnicate"), Command::Invalid(_)));
+    }
+}

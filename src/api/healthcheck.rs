@@ -1,0 +1,237 @@
+//! Built-in health checks: one thread per `healthcheck` block runs its command every
+//! `interval` seconds (killed after `timeout`), and tells the manager the routes to announce
+//! only when the state changes: up after `rise` consecutive successes, down after `fall`
+//! consecutive failures or while the disable file exists.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use log::{debug, info, warn};
+
+use super::{ApiAction, ApiRequest, Replier, Source};
+use crate::config::RouteConfig;
+use crate::config::healthcheck::HealthcheckConfig;
+use crate::manager::ManagerEvent;
+
+/// How often a running check command is polled for its exit.
+const POLL: Duration = Duration::from_millis(20);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Up,
+    Down,
+}
+
+/// The rise/fall counter, without I/O.
+#[derive(Debug)]
+pub struct Hysteresis {
+    rise: u32,
+    fall: u32,
+    state: Health,
+    streak: u32,
+}
+
+impl Hysteresis {
+    /// Starts down: `rise` successes are needed before the first announcement.
+    pub fn new(rise: u32, fall: u32) -> Hysteresis {
+        Hysteresis {
+            rise,
+            fall,
+            state: Health::Down,
+            streak: 0,
+        }
+    }
+
+    pub fn state(&self) -> Health {
+        self.state
+    }
+
+    /// Records one check; returns the new state when it changed.
+    pub fn record(&mut self, ok: bool) -> Option<Health> {
+        let toward = if ok { Health::Up } else { Health::Down };
+        if toward == self.state {
+            self.streak = 0;
+            return None;
+        }
+        self.streak += 1;
+        let needed = if ok { self.rise } else { self.fall };
+        if self.streak >= needed {
+            self.state = toward;
+            self.streak = 0;
+            Some(toward)
+        } else {
+            None
+        }
+    }
+
+    /// Forced down (disable file): immediate.
+    pub fn force_down(&mut self) -> Option<Health> {
+        self.streak = 0;
+        if self.state == Health::Down {
+            None
+        } else {
+            self.state = Health::Down;
+            Some(Health::Down)
+        }
+    }
+}
+
+/// The routes to announce in `state`.
+pub fn routes_for(config: &HealthcheckConfig, state: Health) -> Vec<RouteConfig> {
+    match state {
+        Health::Up => config.routes.clone(),
+        Health::Down => config
+            .routes
+            .iter()
+            .filter_map(|r| {
+                config
+                    .on_down
+                    .apply(&r.attributes)
+                    .map(|attributes| RouteConfig {
+                        attributes,
+                        ..r.clone()
+                    })
+            })
+            .collect(),
+    }
+}
+
+/// Starts the check thread; it ends when `stopping` is set.
+pub fn spawn(
+    config: HealthcheckConfig,
+    events: Sender<ManagerEvent>,
+    stopping: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("healthcheck {}", config.name))
+        .spawn(move || run(config, events, stopping))?;
+    Ok(())
+}
+
+fn announce(config: &HealthcheckConfig, events: &Sender<ManagerEvent>, state: Health) -> bool {
+    events
+        .send(ManagerEvent::Api(ApiRequest {
+            source: Source::Healthcheck(config.name.clone()),
+            action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
+            replier: Replier::Nobody,
+        }))
+        .is_ok()
+}
+
+fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<AtomicBool>) {
+    let name = &config.name;
+    let mut h = Hysteresis::new(config.rise, config.fall);
+    if !announce(&config, &events, Health::Down) {
+        return;
+    }
+    let interval = Duration::from_secs(config.interval_seconds.into());
+    let timeout = Duration::from_secs(config.timeout_seconds.into());
+    let mut count: u64 = 0;
+    while !stopping.load(Ordering::SeqCst) {
+        let next = Instant::now() + interval;
+        count += 1;
+        let disabled = config.disable_file.as_ref().is_some_and(|f| f.exists());
+        let change = if disabled {
+            debug!("healthcheck {name}: check {count}: disable file present, down");
+            h.force_down()
+        } else {
+            let ok = check(&config.command, timeout, name);
+            debug!(
+                "healthcheck {name}: check {count}: {}",
+                if ok { "passed" } else { "failed" }
+            );
+            h.record(ok)
+        };
+        if let Some(state) = change {
+            info!(
+                "healthcheck {name}: {} after check {count}: {}",
+                if state == Health::Up { "up" } else { "down" },
+                match (state, disabled) {
+                    (Health::Up, _) => "announcing its routes".to_string(),
+                    (Health::Down, true) => "disable file present".to_string(),
+                    (Health::Down, false) => format!("{} consecutive failures", config.fall),
+                }
+            );
+            if !announce(&config, &events, state) {
+                return;
+            }
+        }
+        while Instant::now() < next && !stopping.load(Ordering::SeqCst) {
+            std::thread::sleep((next - Instant::now()).min(Duration::from_millis(100)));
+        }
+    }
+}
+
+/// Runs `sh -c COMMAND` in its own process group; kills the group after `timeout`.
+fn check(command: &str, timeout: Duration, name: &str) -> bool {
+    let mut child = match Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            warn!("healthcheck {name}: cannot run /bin/sh: {e}");
+            return false;
+        }
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+            _ => {
+                warn!(
+                    "healthcheck {name}: command still running after {} s, killed: failure",
+                    timeout.as_secs()
+                );
+                // SAFETY: the group was created for this child (process_group(0)), which
+                // has not been reaped, so its id still names our group.
+                unsafe {
+                    libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+                }
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rise_and_fall_need_consecutive_results() {
+        let mut h = Hysteresis::new(3, 2);
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(false), None);
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(true), Some(Health::Up));
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(false), None);
+        assert_eq!(h.record(true), None);
+        assert_eq!(h.record(false), None);
+        assert_eq!(h.record(false), Some(Health::Down));
+        assert_eq!(h.force_down(), None);
+    }
+
+    #[test]
+    fn timeout_kills_the_command() {
+        let t = Instant::now();
+        assert!(!check("sleep 30", Duration::from_millis(300), "t"));
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(check("true", Duration::from_secs(5), "t"));
+        assert!(!check("exit 3", Duration::from_secs(5), "t"));
+    }
+}

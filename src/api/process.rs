@@ -1,0 +1,263 @@
+//! Helper processes: each `process` block runs one program. Its stdout is read line by line
+//! (one command per line) by a supervisor thread; events and acknowledgements go to its stdin
+//! through a bounded queue and a writer thread, so a helper that does not read its stdin
+//! loses events (counted and logged) and never blocks the daemon. A helper that exits is
+//! started again with backoff (1 s doubling to 60 s, reset after a minute of running).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, TrySendError};
+use log::{info, warn};
+
+use super::{ApiAction, ApiRequest, Replier, Source, command};
+use crate::config::process::{Encoder, OnExit, ProcessConfig};
+use crate::manager::ManagerEvent;
+
+/// Events waiting for a helper that does not read; more are dropped.
+const EVENT_QUEUE: usize = 4096;
+const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
+const BACKOFF_MAXIMUM: Duration = Duration::from_secs(60);
+/// A helper that ran this long restarts without delay growth.
+const STABLE_RUN: Duration = Duration::from_secs(60);
+
+const ACK_ON: u8 = 0;
+const ACK_OFF: u8 = 1;
+
+/// The stdin side of a helper, shared by the manager (answers, events) and its supervisor.
+#[derive(Debug)]
+pub struct HelperOutput {
+    pub name: String,
+    pub encoder: Encoder,
+    queue: Mutex<Option<Sender<String>>>,
+    dropped: AtomicU64,
+    ack: AtomicU8,
+    counter: AtomicU64,
+}
+
+impl HelperOutput {
+    fn new(config: &ProcessConfig) -> HelperOutput {
+        HelperOutput {
+            name: config.name.clone(),
+            encoder: config.encoder,
+            queue: Mutex::new(None),
+            dropped: AtomicU64::new(0),
+            ack: AtomicU8::new(ACK_ON),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues one line for the helper's stdin; drops it when the queue is full.
+    pub fn send(&self, line: String) {
+        let Ok(queue) = self.queue.lock() else {
+            return;
+        };
+        let Some(tx) = queue.as_ref() else {
+            return;
+        };
+        if let Err(TrySendError::Full(_)) = tx.try_send(line) {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                warn!(
+                    "process {}: does not read its stdin; {n} messages dropped so far",
+                    self.name
+                );
+            }
+        }
+    }
+
+    pub fn acks(&self) -> bool {
+        self.ack.load(Ordering::Relaxed) == ACK_ON
+    }
+
+    /// The next event counter (ExaBGP's JSON `counter`).
+    pub fn next_counter(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// A running helper, as the manager holds it.
+pub struct Helper {
+    pub output: Arc<HelperOutput>,
+    stopping: Arc<AtomicBool>,
+    pid: Arc<Mutex<Option<u32>>>,
+}
+
+impl Helper {
+    /// Starts the supervisor thread, which starts the program.
+    pub fn spawn(config: ProcessConfig, events: Sender<ManagerEvent>) -> std::io::Result<Helper> {
+        let output = Arc::new(HelperOutput::new(&config));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let pid = Arc::new(Mutex::new(None));
+        let (o, s, p) = (output.clone(), stopping.clone(), pid.clone());
+        std::thread::Builder::new()
+            .name(format!("process {}", config.name))
+            .spawn(move || supervise(config, o, s, p, events))?;
+        Ok(Helper {
+            output,
+            stopping,
+            pid,
+        })
+    }
+
+    /// Sends `shutdown`, and SIGTERM to the program (it is not restarted).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let counter = self.output.next_counter();
+        self.output
+            .send(super::events::shutdown(self.output.encoder, counter));
+    }
+
+    /// SIGTERM to a program still running after [`Helper::stop`].
+    pub fn terminate(&self) {
+        if let Ok(Some(pid)) = self.pid.lock().map(|p| *p) {
+            // SAFETY: kill(2) on the process id of a child this supervisor started and
+            // has not reaped yet (the id is cleared before wait()).
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+    }
+}
+
+fn supervise(
+    config: ProcessConfig,
+    output: Arc<HelperOutput>,
+    stopping: Arc<AtomicBool>,
+    pid: Arc<Mutex<Option<u32>>>,
+    events: Sender<ManagerEvent>,
+) {
+    let name = config.name.clone();
+    let mut backoff = BACKOFF_INITIAL;
+    while !stopping.load(Ordering::SeqCst) {
+        let started = Instant::now();
+        run_once(&config, &output, &pid, &events);
+        if config.on_exit == OnExit::Withdraw {
+            let _ = events.send(ManagerEvent::Api(ApiRequest {
+                source: Source::Process(name.clone()),
+                action: ApiAction::Clear,
+                replier: Replier::Nobody,
+            }));
+        }
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        if started.elapsed() >= STABLE_RUN {
+            backoff = BACKOFF_INITIAL;
+        }
+        warn!(
+            "process {name}: exited; its routes are {}; restarting in {} s",
+            match config.on_exit {
+                OnExit::Withdraw => "withdrawn",
+                OnExit::Keep => "kept",
+            },
+            backoff.as_secs()
+        );
+        let deadline = Instant::now() + backoff;
+        while Instant::now() < deadline && !stopping.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAXIMUM);
+    }
+}
+
+/// Runs the program until its stdout closes, forwarding each line to the manager.
+fn run_once(
+    config: &ProcessConfig,
+    output: &Arc<HelperOutput>,
+    pid: &Mutex<Option<u32>>,
+    events: &Sender<ManagerEvent>,
+) {
+    let name = &config.name;
+    let mut child = match Command::new(&config.run[0])
+        .args(&config.run[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            warn!("process {name}: cannot start {}: {e}", config.run[0]);
+            return;
+        }
+    };
+    info!(
+        "process {name}: started {} (pid {})",
+        config.run.join(" "),
+        child.id()
+    );
+    if let Ok(mut p) = pid.lock() {
+        *p = Some(child.id());
+    }
+    output.ack.store(ACK_ON, Ordering::Relaxed);
+    let (tx, rx) = crossbeam_channel::bounded::<String>(EVENT_QUEUE);
+    if let Ok(mut q) = output.queue.lock() {
+        *q = Some(tx);
+    }
+    if let Some(mut stdin) = child.stdin.take() {
+        let writer_name = name.clone();
+        let _ = std::thread::Builder::new()
+            .name(format!("process {name} stdin"))
+            .spawn(move || {
+                for line in rx {
+                    if writeln!(stdin, "{line}")
+                        .and_then(|_| stdin.flush())
+                        .is_err()
+                    {
+                        log::debug!("process {writer_name}: stdin closed");
+                        return;
+                    }
+                }
+            });
+    }
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            match line {
+                "enable-ack" => {
+                    output.ack.store(ACK_ON, Ordering::Relaxed);
+                    output.send("done".into());
+                }
+                "disable-ack" => {
+                    output.send("done".into());
+                    output.ack.store(ACK_OFF, Ordering::Relaxed);
+                }
+                "silence-ack" => output.ack.store(ACK_OFF, Ordering::Relaxed),
+                _ => {
+                    let request = ApiRequest {
+                        source: Source::Process(name.clone()),
+                        action: ApiAction::Command(command::parse(line)),
+                        replier: Replier::Process(output.clone()),
+                    };
+                    if events.send(ManagerEvent::Api(request)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // Closing the queue ends the writer thread.
+    if let Ok(mut q) = output.queue.lock() {
+        *q = None;
+    }
+    if let Ok(mut p) = pid.lock() {
+        *p = None;
+    }
+    let _ = child.kill();
+    match child.wait() {
+        Ok(status) => info!("process {name}: ended ({status})"),
+        Err(e) => warn!("process {name}: wait failed: {e}"),
+    }
+}

@@ -1,0 +1,105 @@
+//! The route and flow parts of API commands (`announce route ...`, `announce flow route ...`),
+//! parsed by the configuration's own route and flow parsers: a command line is tokenized by
+//! the configuration lexer, so it accepts exactly the attributes a file accepts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::lexer::{self, Token, TokenKind};
+use super::model::{FlowConfig, Location, RouteConfig};
+use super::parser::Parser;
+use super::{ConfigError, flow, route};
+
+/// Errors in commands are located as `command:1:COLUMN`.
+fn command_file() -> Arc<PathBuf> {
+    Arc::new(PathBuf::from("command"))
+}
+
+fn tokens(text: &str) -> Result<Vec<Token>, ConfigError> {
+    lexer::tokenize(text).map_err(|e| ConfigError {
+        location: Some(Location {
+            file: command_file(),
+            line: e.position().line,
+            column: e.position().column,
+        }),
+        message: e.to_string(),
+    })
+}
+
+fn expect_end(p: &mut Parser) -> Result<(), ConfigError> {
+    let t = p.advance();
+    if t.kind == TokenKind::EndOfFile {
+        Ok(())
+    } else {
+        Err(p.unexpected(&t, "the end of the command"))
+    }
+}
+
+/// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`.
+pub fn route_from_text(text: &str) -> Result<RouteConfig, ConfigError> {
+    let mut tokens = tokens(&format!("route {text}"))?;
+    let eof = tokens
+        .pop()
+        .expect("the lexer always ends with end of file");
+    if !matches!(
+        tokens.last().map(|t| t.kind),
+        Some(TokenKind::Semicolon | TokenKind::CloseBrace)
+    ) {
+        tokens.push(Token {
+            kind: TokenKind::Semicolon,
+            text: ";".into(),
+            position: eof.position,
+        });
+    }
+    tokens.push(eof);
+    let mut p = Parser::from_tokens(tokens, command_file());
+    let kw = p.advance();
+    let parsed = route::parse_route(&mut p, &kw)?;
+    expect_end(&mut p)?;
+    Ok(parsed.route)
+}
+
+/// `route [NAME] { match { ... } [then { ... }] }` (what follows `announce flow`).
+pub fn flow_from_text(text: &str) -> Result<FlowConfig, ConfigError> {
+    let tokens = tokens(&format!("{{ {text} }}"))?;
+    let mut p = Parser::from_tokens(tokens, command_file());
+    let mut flows = Vec::new();
+    flow::parse_flow_block(&mut p, "the command", &mut flows)?;
+    expect_end(&mut p)?;
+    match flows.pop() {
+        Some(f) if flows.is_empty() => Ok(f.flow),
+        _ => Err(ConfigError {
+            location: None,
+            message: "expected exactly one flow route".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_with_attributes() {
+        let r = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 med 5 community [ 65000:1 ]")
+            .unwrap();
+        assert_eq!(r.prefix.to_string(), "203.0.113.0/24");
+        assert_eq!(r.attributes.med, Some(5));
+        let r = route_from_text("192.0.2.1 next-hop self;").unwrap();
+        assert_eq!(r.prefix.to_string(), "192.0.2.1/32");
+        let e = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 colour red").unwrap_err();
+        assert!(e.to_string().starts_with("command:1:"), "{e}");
+        assert!(route_from_text("203.0.113.0/24 med 5").is_err());
+    }
+
+    #[test]
+    fn flows_with_and_without_then() {
+        let f = flow_from_text(
+            "route { match { source 198.51.100.1/32; destination-port =3128; protocol tcp; } then { rate-limit 0; } }",
+        )
+        .unwrap();
+        assert_eq!(f.rule.components().len(), 3);
+        assert!(flow_from_text("route { match { destination 198.51.100.0/24; } }").is_ok());
+        assert!(flow_from_text("route { match { } }").is_err());
+    }
+}

@@ -1,0 +1,408 @@
+//! `include "PATH";`: the statements of other files, at top level or in a `static { }`
+//! block. The last path component may be a glob (`*`, `?`, `[...]`); relative paths are
+//! relative to the including file; matches are read in name order.
+//!
+//! The load state shared by the parsers of one configuration also lives here: the files
+//! being read (to refuse an include cycle), every file and glob directory read (what
+//! `--watch` polls), and the templates defined so far.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::ConfigError;
+use super::lexer::{Token, TokenKind};
+use super::parser::{self, Parser};
+use super::template::Template;
+
+/// State shared by every parser working on one configuration.
+pub(super) struct LoadState {
+    /// Files being parsed, outermost first, as canonical paths when they exist.
+    stack: Vec<PathBuf>,
+    /// Every file read and every directory a glob was matched in, in first-read order.
+    sources: Vec<PathBuf>,
+    pub templates: HashMap<String, Rc<Template>>,
+    /// The last origin handed out to a template application.
+    pub last_origin: parser::Origin,
+}
+
+impl LoadState {
+    pub fn new(top: &Path) -> LoadState {
+        LoadState {
+            stack: vec![canonical(top)],
+            sources: vec![top.to_path_buf()],
+            templates: HashMap::new(),
+            last_origin: parser::OWN,
+        }
+    }
+
+    pub fn take_sources(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.sources)
+    }
+
+    fn add_source(&mut self, path: &Path) {
+        if !self.sources.iter().any(|s| s == path) {
+            self.sources.push(path.to_path_buf());
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Parses `include "PATH";` from just after `include`, then runs `body` on a parser over
+/// each included file (it must consume the file to its end).
+pub(super) fn include(
+    p: &mut Parser,
+    keyword: &Token,
+    mut body: impl FnMut(&mut Parser) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let token = p.advance();
+    if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word) {
+        return Err(p.unexpected(&token, "a quoted path after include"));
+    }
+    p.expect_semicolon("the include path")?;
+    let pattern = parser::base_dir(p.file()).join(&token.text);
+    let files = resolve(&pattern).map_err(|message| p.error_at(keyword.position, message))?;
+    if let Some(dir) = files.glob_dir {
+        p.state.borrow_mut().add_source(&dir);
+    }
+    for file in files.files {
+        let key = canonical(&file);
+        let cycle = {
+            let state = p.state.borrow();
+            state.stack.contains(&key)
+        };
+        if cycle {
+            return Err(p.error_at(
+                keyword.position,
+                format!(
+                    "include cycle: {} is already being read (included from {})",
+                    file.display(),
+                    p.file().display()
+                ),
+            ));
+        }
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            p.error_at(
+                keyword.position,
+                format!("cannot read included file {}: {e}", file.display()),
+            )
+        })?;
+        let file = Arc::new(file);
+        {
+            let mut state = p.state.borrow_mut();
+            state.add_source(&file);
+            state.stack.push(key);
+        }
+        let mut sub = p.nested_text(&text, file, p.origin());
+        let result = body(&mut sub).and_then(|()| sub.lex_error().map_or(Ok(()), Err));
+        p.state.borrow_mut().stack.pop();
+        result?;
+    }
+    Ok(())
+}
+
+/// The files an include names.
+struct Resolved {
+    files: Vec<PathBuf>,
+    /// For a glob: the directory it is matched in (a new match there changes its mtime).
+    glob_dir: Option<PathBuf>,
+}
+
+/// One file, or the files matching a glob in the last component (sorted by name, hidden
+/// files only when the pattern itself starts with a dot). A glob may match nothing; a
+/// plain path must exist. The error is a message for the include statement.
+fn resolve(pattern: &Path) -> Result<Resolved, String> {
+    let name = pattern
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("include path {} names no file", pattern.display()))?;
+    if !name.contains(['*', '?', '[']) {
+        if !pattern.is_file() {
+            return Err(format!(
+                "included file {} does not exist or is not a file",
+                pattern.display()
+            ));
+        }
+        return Ok(Resolved {
+            files: vec![pattern.to_path_buf()],
+            glob_dir: None,
+        });
+    }
+    let glob =
+        Glob::new(name).map_err(|e| format!("include pattern {}: {e}", pattern.display()))?;
+    let dir = parser::base_dir(pattern);
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        format!(
+            "include pattern {}: cannot list {}: {e}",
+            pattern.display(),
+            dir.display()
+        )
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| (!n.starts_with('.') || name.starts_with('.')) && glob.matches(n))
+        .collect();
+    names.sort();
+    Ok(Resolved {
+        files: names.into_iter().map(|n| dir.join(n)).collect(),
+        glob_dir: Some(dir),
+    })
+}
+
+/// A shell-style pattern for one path component: `*` (any run), `?` (one character),
+/// `[abc]`, `[a-z]`, `[!a-z]` (one character of, or not of, a set).
+#[derive(Debug)]
+pub(super) struct Glob {
+    parts: Vec<GlobPart>,
+}
+
+#[derive(Debug)]
+enum GlobPart {
+    Literal(char),
+    AnyOne,
+    AnyRun,
+    /// Ranges (a single character is `c..=c`), and whether the set is negated.
+    Set(Vec<(char, char)>, bool),
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Result<Glob, String> {
+        let mut parts = Vec::new();
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            parts.push(match c {
+                '*' => GlobPart::AnyRun,
+                '?' => GlobPart::AnyOne,
+                '[' => {
+                    let negated = chars.next_if(|&c| c == '!' || c == '^').is_some();
+                    let mut ranges = Vec::new();
+                    let mut first = true;
+                    loop {
+                        let Some(c) = chars.next() else {
+                            return Err("'[' is never closed, expected ']'".into());
+                        };
+                        if c == ']' && !first {
+                            break;
+                        }
+                        first = false;
+                        let end = if chars.next_if_eq(&'-').is_some() {
+                            match chars.next() {
+                                Some(']') | None => {
+                                    return Err("a range in '[...]' has no end".into());
+                                }
+                                Some(end) => end,
+                            }
+                        } else {
+                            c
+                        };
+                        ranges.push((c, end));
+                    }
+                    GlobPart::Set(ranges, negated)
+                }
+                c => GlobPart::Literal(c),
+            });
+        }
+        Ok(Glob { parts })
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        let name: Vec<char> = name.chars().collect();
+        // Iterative matching with backtracking to the last `*`: linear in practice.
+        let (mut pi, mut ni) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while ni < name.len() {
+            let step = match self.parts.get(pi) {
+                Some(GlobPart::AnyRun) => {
+                    star = Some((pi, ni));
+                    pi += 1;
+                    continue;
+                }
+                Some(GlobPart::AnyOne) => true,
+                Some(GlobPart::Literal(c)) => *c == name[ni],
+                Some(GlobPart::Set(ranges, negated)) => {
+                    ranges
+                        .iter()
+                        .any(|&(lo, hi)| lo <= name[ni] && name[ni] <= hi)
+                        != *negated
+                }
+                None => false,
+            };
+            if step {
+                pi += 1;
+                ni += 1;
+            } else if let Some((sp, sn)) = star {
+                pi = sp + 1;
+                ni = sn + 1;
+                star = Some((sp, sn + 1));
+            } else {
+                return false;
+            }
+        }
+        self.parts[pi..]
+            .iter()
+            .all(|p| matches!(p, GlobPart::AnyRun))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, name: &str) -> bool {
+        Glob::new(pattern).unwrap().matches(name)
+    }
+
+    #[test]
+    fn glob_star_question_and_sets() {
+        assert!(m("*.conf", "a.conf"));
+        assert!(m("*.conf", ".conf"));
+        assert!(!m("*.conf", "a.conf~"));
+        assert!(m("a*b*c", "abc"));
+        assert!(m("a*b*c", "axxbyyc"));
+        assert!(!m("a*b*c", "axxbyy"));
+        assert!(m("r??.conf", "r01.conf"));
+        assert!(!m("r??.conf", "r1.conf"));
+        assert!(m("[ab]*", "b1"));
+        assert!(!m("[ab]*", "c1"));
+        assert!(m("n[0-9].conf", "n7.conf"));
+        assert!(!m("n[!0-9].conf", "n7.conf"));
+        assert!(m("n[!0-9].conf", "nx.conf"));
+        assert!(m("[]]", "]"));
+        assert!(m("*", ""));
+        assert!(!m("?", ""));
+        assert!(Glob::new("[abc").is_err());
+    }
+}
+
+#[cfg(test)]
+mod include_tests {
+    use std::fs;
+
+    use crate::config::load;
+
+    const IDS: &str = "router-id 192.0.2.10; local-as 65000; peer-as 65001;";
+
+    #[test]
+    fn top_level_and_static_includes_with_globs_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("routes.d")).unwrap();
+        fs::write(
+            d.join("main.conf"),
+            format!(
+                "include \"n.conf\";\nneighbor 192.0.2.2 {{ {IDS} static {{ include 'routes.d/*.conf'; }} }}\n"
+            ),
+        )
+        .unwrap();
+        fs::write(
+            d.join("n.conf"),
+            format!("neighbor 192.0.2.1 {{ {IDS} }}\n"),
+        )
+        .unwrap();
+        fs::write(
+            d.join("routes.d/b.conf"),
+            "route 198.51.100.2/32 next-hop 192.0.2.1;\n",
+        )
+        .unwrap();
+        fs::write(
+            d.join("routes.d/a.conf"),
+            "route 198.51.100.1/32 next-hop 192.0.2.1;\ninclude \"../more/x.conf\";\n",
+        )
+        .unwrap();
+        fs::write(d.join("routes.d/.hidden.conf"), "garbage").unwrap();
+        fs::write(d.join("routes.d/c.conf~"), "garbage").unwrap();
+        fs::create_dir(d.join("more")).unwrap();
+        fs::write(
+            d.join("more/x.conf"),
+            "route 198.51.100.3/32 next-hop 192.0.2.1;",
+        )
+        .unwrap();
+        let c = load(&d.join("main.conf")).unwrap();
+        assert_eq!(c.neighbors.len(), 2);
+        let routes: Vec<String> = c.neighbors[1]
+            .routes
+            .iter()
+            .map(|r| r.prefix.to_string())
+            .collect();
+        assert_eq!(
+            routes,
+            ["198.51.100.1/32", "198.51.100.3/32", "198.51.100.2/32"]
+        );
+        let sources: Vec<String> = c
+            .sources
+            .iter()
+            .map(|s| s.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "main.conf",
+                "n.conf",
+                "routes.d",
+                "routes.d/a.conf",
+                "routes.d/../more/x.conf",
+                "routes.d/b.conf"
+            ]
+        );
+        // Locations of included routes name their own file.
+        let loc = c.neighbors[1].routes[1].location.to_string();
+        assert!(loc.ends_with("more/x.conf:1:1"), "{loc}");
+    }
+
+    #[test]
+    fn missing_file_cycle_and_errors_inside_included_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let main = d.join("main.conf");
+        fs::write(&main, "# x\n  include \"missing.conf\";\n").unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:2:3: included file", main.display())),
+            "{e}"
+        );
+        assert!(e.contains("missing.conf does not exist"), "{e}");
+
+        fs::write(&main, "include \"nothing-*.conf\";\n").unwrap();
+        assert!(load(&main).unwrap().neighbors.is_empty());
+
+        fs::write(&main, "include \"a.conf\";\n").unwrap();
+        fs::write(d.join("a.conf"), "\ninclude \"main.conf\";\n").unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        let a = d.join("a.conf");
+        assert!(
+            e.starts_with(&format!("{}:2:1: include cycle", a.display())),
+            "{e}"
+        );
+
+        fs::write(
+            d.join("a.conf"),
+            "neighbor 192.0.2.1 {\n  hold-time 1;\n}\n",
+        )
+        .unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:2:13: hold-time", a.display())),
+            "{e}"
+        );
+
+        fs::write(d.join("a.conf"), "neighbor 192.0.2.1 {\n").unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:1:20: unterminated block", a.display())),
+            "{e}"
+        );
+
+        fs::write(d.join("a.conf"), "}\n").unwrap();
+        let e = load(&main).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}:1:1: unexpected '}}'", a.display())),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! `process NAME { run PROGRAM ARGS; encoder text|json; on-exit withdraw|keep; }` at top level
+//! and `api { processes [ NAME ]; }` in a neighbor: helper programs in ExaBGP's syntax.
+
+use super::ConfigError;
+use super::lexer::{Token, TokenKind};
+use super::model::{Location, NeighborConfig};
+use super::parser::{Parser, Setting, one_of};
+
+/// The statements of a `process NAME { }` block.
+pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit"];
+/// The statements of a neighbor's `api { }` block.
+pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes"];
+
+/// How events are written to a helper's stdin (ExaBGP `encoder`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoder {
+    #[default]
+    Text,
+    Json,
+}
+
+/// What happens to a helper's routes when it exits (bgpinject's `on-exit`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnExit {
+    /// Its routes are withdrawn; the restarted helper announces them again.
+    #[default]
+    Withdraw,
+    /// Its routes stay announced until the restarted helper withdraws them.
+    Keep,
+}
+
+/// One `process NAME { ... }` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessConfig {
+    pub name: String,
+    /// The program and its arguments (no shell).
+    pub run: Vec<String>,
+    pub encoder: Encoder,
+    pub on_exit: OnExit,
+    pub location: Location,
+}
+
+/// Parses from just after `process` to the block's `}`.
+pub(super) fn parse_process(
+    p: &mut Parser,
+    keyword: &Token,
+    earlier: &[ProcessConfig],
+) -> Result<ProcessConfig, ConfigError> {
+    let name_token = p.expect_word("a name after process")?;
+    let name = name_token.text.clone();
+    if let Some(first) = earlier.iter().find(|e| e.name == name) {
+        return Err(p.error_at(
+            name_token.position,
+            format!(
+                "duplicate process {name}: already defined at line {}",
+                first.location.line
+            ),
+        ));
+    }
+    let block = format!("process {name}");
+    let open = p.open_block(&block)?;
+    let mut run: Setting<Vec<String>> = Setting::default();
+    let mut encoder: Setting<Encoder> = Setting::default();
+    let mut on_exit: Setting<OnExit> = Setting::default();
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        match kw.text.as_str() {
+            "run" => {
+                let mut words = Vec::new();
+                loop {
+                    let t = p.advance();
+                    match t.kind {
+                        TokenKind::Word | TokenKind::Quoted => words.push(t.text),
+                        TokenKind::Semicolon if !words.is_empty() => break,
+                        _ => return Err(p.unexpected(&t, "a program path, its arguments and ';'")),
+                    }
+                }
+                run.set(p, &kw, &block, words)?;
+                continue;
+            }
+            "encoder" => {
+                let t = p.expect_word("text or json after encoder")?;
+                let e = match t.text.as_str() {
+                    "text" => Encoder::Text,
+                    "json" => Encoder::Json,
+                    _ => return Err(p.unexpected(&t, "text or json after encoder")),
+                };
+                encoder.set(p, &kw, &block, e)?;
+            }
+            "on-exit" => {
+                let t = p.expect_word("withdraw or keep after on-exit")?;
+                let e = match t.text.as_str() {
+                    "withdraw" => OnExit::Withdraw,
+                    "keep" => OnExit::Keep,
+                    _ => return Err(p.unexpected(&t, "withdraw or keep after on-exit")),
+                };
+                on_exit.set(p, &kw, &block, e)?;
+            }
+            other => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        one_of(KEYWORDS)
+                    ),
+                ));
+            }
+        }
+        p.expect_semicolon(&format!("{} value", kw.text))?;
+    }
+    let Some(run) = run.take() else {
+        return Err(p.error_at(
+            keyword.position,
+            format!("{block} has no run statement, expected 'run /path/to/program ARGS;'"),
+        ));
+    };
+    Ok(ProcessConfig {
+        name,
+        run,
+        encoder: encoder.take().unwrap_or_default(),
+        on_exit: on_exit.take().unwrap_or_default(),
+        location: p.location(keyword.position),
+    })
+}
+
+/// `api { processes [ NAME ... ]; neighbor-changes; }` in a neighbor, from just after `api`.
+/// `neighbor-changes` is accepted for ExaBGP files: state changes are always sent.
+pub(super) fn parse_api_block(
+    p: &mut Parser,
+    owner: &str,
+    names: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let block = format!("the api block of {owner}");
+    let open = p.open_block("api")?;
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        match kw.text.as_str() {
+            "processes" => {
+                for t in p.word_or_list("processes")? {
+                    if !names.contains(&t.text) {
+                        names.push(t.text);
+                    }
+                }
+            }
+            "neighbor-changes" => {}
+            other => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        one_of(API_KEYWORDS)
+                    ),
+                ));
+            }
+        }
+        p.expect_semicolon(&format!("{} value", kw.text))?;
+    }
+    Ok(())
+}
+
+/// Every process a neighbor names must be defined.
+pub(super) fn check_references(
+    neighbors: &[NeighborConfig],
+    processes: &[ProcessConfig],
+) -> Result<(), ConfigError> {
+    for n in neighbors {
+        for name in &n.api_processes {
+            if !processes.iter().any(|p| &p.name == name) {
+                return Err(ConfigError {
+                    location: Some(n.location.clone()),
+                    message: format!(
+                        "neighbor {} names process {name} in its api block, but no 'process {name} {{ ... }}' is defined",
+                        n.peer_address
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse_str;
+
+    const N: &str = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes [ a ]; neighbor-changes; } }";
+
+    #[test]
+    fn process_and_api_block() {
+        let text =
+            format!("process a {{ run /bin/sh -c \"echo hi\"; encoder json; on-exit keep; }}\n{N}");
+        let c = parse_str(&text, Path::new("t.conf")).unwrap();
+        assert_eq!(c.processes[0].run, vec!["/bin/sh", "-c", "echo hi"]);
+        assert_eq!(c.processes[0].encoder, Encoder::Json);
+        assert_eq!(c.processes[0].on_exit, OnExit::Keep);
+        assert_eq!(c.neighbors[0].api_processes, vec!["a".to_string()]);
+    }
+
+    #[test]
+    fn unknown_process_and_missing_run() {
+        let e = parse_str(N, Path::new("t.conf")).unwrap_err().to_string();
+        assert!(e.contains("names process a in its api block"), "{e}");
+        let e = parse_str("process a { encoder text; }", Path::new("t.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.conf:1:1: process a has no run"), "{e}");
+    }
+}

@@ -1,0 +1,268 @@
+//! `static { route ...; include "FILE"; }`: the routes of a neighbor (or of a template),
+//! with `split /LEN` expanded, and the check that each prefix is configured once.
+
+use std::collections::HashMap;
+
+use crate::wire::prefix::Prefix;
+
+use super::ConfigError;
+use super::include;
+use super::lexer::Token;
+use super::parser::{Parser, one_of_quoted};
+use super::route::{self, ParsedRoute};
+
+/// `split /LEN` may make at most 2^16 routes of one statement (LEN - length <= 16): more
+/// is almost certainly a typo, and one statement should not make a table of millions.
+pub const MAX_SPLIT_BITS: u8 = 16;
+
+/// `static { ... }`, from just after `static`. Routes append to `routes`.
+pub(super) fn parse(
+    p: &mut Parser,
+    owner: &str,
+    routes: &mut Vec<ParsedRoute>,
+) -> Result<(), ConfigError> {
+    let block = format!("the static block of {owner}");
+    let open = p.open_block("static")?;
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        statement(p, &kw, &block, routes)?;
+    }
+    Ok(())
+}
+
+/// The statements of a `static { }` block (and of a file included there).
+pub const KEYWORDS: &[&str] = &["route", "include"];
+
+/// One statement of a static block (or of a file included there).
+fn statement(
+    p: &mut Parser,
+    kw: &Token,
+    block: &str,
+    routes: &mut Vec<ParsedRoute>,
+) -> Result<(), ConfigError> {
+    match kw.text.as_str() {
+        "route" => {
+            let parsed = route::parse_route(p, kw)?;
+            expand_split(p, parsed, routes)
+        }
+        "include" => include::include(p, kw, |sub| {
+            let expected = format!("'route' or 'include' in a file included in {block}");
+            while let Some(kw) = sub.file_keyword(&expected)? {
+                statement(sub, &kw, block, routes)?;
+            }
+            Ok(())
+        }),
+        other => Err(p.error_at(
+            kw.position,
+            format!(
+                "unknown keyword '{other}' in {block}, expected {}",
+                one_of_quoted(KEYWORDS)
+            ),
+        )),
+    }
+}
+
+/// Pushes `parsed`, or with `split /LEN` its more-specifics of length LEN.
+fn expand_split(
+    p: &Parser,
+    parsed: ParsedRoute,
+    routes: &mut Vec<ParsedRoute>,
+) -> Result<(), ConfigError> {
+    let Some((len, at)) = parsed.split else {
+        routes.push(parsed);
+        return Ok(());
+    };
+    let prefix = parsed.route.prefix;
+    let max = if prefix.addr().is_ipv4() { 32 } else { 128 };
+    if len < prefix.len() || len > max {
+        return Err(p.error_at(
+            at,
+            format!(
+                "split /{len} on route {prefix}: expected a length from /{} to /{max}",
+                prefix.len()
+            ),
+        ));
+    }
+    let bits = len - prefix.len();
+    if bits > MAX_SPLIT_BITS {
+        return Err(p.error_at(
+            at,
+            format!(
+                "split /{len} on route {prefix} would make 2^{bits} routes, more than the limit of 2^{MAX_SPLIT_BITS} (expected at most /{})",
+                prefix.len() + MAX_SPLIT_BITS
+            ),
+        ));
+    }
+    routes.reserve(1 << bits);
+    for i in 0..(1u128 << bits) {
+        let mut route = parsed.route.clone();
+        route.prefix = more_specific(prefix, len, i);
+        routes.push(ParsedRoute {
+            route,
+            prefix_at: parsed.prefix_at,
+            split: None,
+            origin: parsed.origin,
+        });
+    }
+    Ok(())
+}
+
+/// The `i`-th more-specific of length `len` inside `prefix`.
+fn more_specific(prefix: Prefix, len: u8, i: u128) -> Prefix {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let addr = match prefix.addr() {
+        IpAddr::V4(a) => {
+            let shift = 32 - u32::from(len);
+            let bits = u32::from(a) | ((i as u32).checked_shl(shift).unwrap_or(0));
+            IpAddr::V4(Ipv4Addr::from(bits))
+        }
+        IpAddr::V6(a) => {
+            let shift = 128 - u32::from(len);
+            let bits = u128::from(a) | i.checked_shl(shift).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(bits))
+        }
+    };
+    // Cannot fail: `len` fits the family and the bits below it are zero.
+    Prefix::new(addr, len).unwrap_or(prefix)
+}
+
+/// Refuses a prefix configured twice by the same source (the block itself, or one
+/// template); between sources the neighbor's own route wins, then the first template's.
+pub(super) fn resolve_duplicates(
+    owner: &str,
+    routes: &mut Vec<ParsedRoute>,
+) -> Result<(), ConfigError> {
+    // Index of the route kept for each prefix; a HashMap keeps this linear for big tables.
+    let mut kept: HashMap<Prefix, usize> = HashMap::with_capacity(routes.len());
+    let mut drop = vec![false; routes.len()];
+    for i in 0..routes.len() {
+        let prefix = routes[i].route.prefix;
+        let Some(&first) = kept.get(&prefix) else {
+            kept.insert(prefix, i);
+            continue;
+        };
+        let (a, b) = (&routes[first], &routes[i]);
+        if a.origin == b.origin {
+            let place = if a.route.location.file == b.route.location.file {
+                format!("line {}", a.route.location.line)
+            } else {
+                format!("{}", a.route.location)
+            };
+            return Err(ConfigError {
+                location: Some(super::model::Location {
+                    file: b.route.location.file.clone(),
+                    line: b.prefix_at.line,
+                    column: b.prefix_at.column,
+                }),
+                message: format!(
+                    "duplicate route {prefix} in {owner}: already configured at {place}"
+                ),
+            });
+        }
+        if b.origin < a.origin {
+            drop[first] = true;
+            kept.insert(prefix, i);
+        } else {
+            drop[i] = true;
+        }
+    }
+    let mut i = 0;
+    routes.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::parse_str;
+
+    fn prefixes(text: &str) -> Result<Vec<String>, String> {
+        let c = parse_str(text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(c.neighbors[0]
+            .routes
+            .iter()
+            .map(|r| r.prefix.to_string())
+            .collect())
+    }
+
+    fn neighbor(routes: &str) -> String {
+        format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\nstatic {{\n{routes}\n}} }}"
+        )
+    }
+
+    #[test]
+    fn split_makes_more_specifics() {
+        let got = prefixes(&neighbor(
+            "route 198.51.100.0/24 next-hop 192.0.2.1 split /26;",
+        ))
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "198.51.100.0/26",
+                "198.51.100.64/26",
+                "198.51.100.128/26",
+                "198.51.100.192/26"
+            ]
+        );
+        let got = prefixes(&neighbor(
+            "route 2001:db8::/32 { next-hop 2001:db8::1; split /34; }",
+        ))
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "2001:db8::/34",
+                "2001:db8:4000::/34",
+                "2001:db8:8000::/34",
+                "2001:db8:c000::/34"
+            ]
+        );
+        assert_eq!(
+            prefixes(&neighbor(
+                "route 198.51.100.0/24 next-hop 192.0.2.1 split /24;"
+            ))
+            .unwrap()
+            .len(),
+            1
+        );
+        assert_eq!(
+            prefixes(&neighbor("route 10.0.0.0/8 next-hop 192.0.2.1 split 24;"))
+                .unwrap()
+                .len(),
+            65536
+        );
+    }
+
+    #[test]
+    fn split_refuses_shorter_lengths_and_huge_expansions() {
+        let e = prefixes(&neighbor(
+            "route 198.51.100.0/24 next-hop 192.0.2.1 split /23;",
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:48: split /23 on route 198.51.100.0/24"),
+            "{e}"
+        );
+        let e = prefixes(&neighbor("route 10.0.0.0/8 next-hop 192.0.2.1 split /25;")).unwrap_err();
+        assert!(e.contains("more than the limit of 2^16"), "{e}");
+        let e = prefixes(&neighbor("route 10.0.0.0/8 next-hop 192.0.2.1 split /33;")).unwrap_err();
+        assert!(e.contains("expected a length from /8 to /32"), "{e}");
+    }
+
+    #[test]
+    fn split_overlapping_a_configured_route_is_a_duplicate() {
+        let e = prefixes(&neighbor(
+            "route 198.51.100.64/26 next-hop 192.0.2.1;\nroute 198.51.100.0/24 next-hop 192.0.2.1 split /26;",
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:4:7: duplicate route 198.51.100.64/26"),
+            "{e}"
+        );
+    }
+}

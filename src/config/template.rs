@@ -1,0 +1,229 @@
+//! ExaBGP's `template { neighbor NAME { ... } }` and `inherit NAME;`.
+//!
+//! A template body is kept as tokens and parsed, with the statements of a neighbor block,
+//! each time a neighbor inherits it, after the neighbor's own statements: a setting the
+//! neighbor gives itself wins, then the first inherited template that gives it. Routes
+//! add up; a prefix the neighbor configures itself replaces the template's route.
+//! Errors in a template body point into the template, where it was written.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::ConfigError;
+use super::lexer::{Token, TokenKind};
+use super::parser::Parser;
+
+pub(super) struct Template {
+    pub name: String,
+    file: Arc<PathBuf>,
+    /// The body between the braces, followed by an end-of-file token at the `}`.
+    tokens: Vec<Token>,
+    defined_at: Token,
+}
+
+/// The statements of a `template { }` block: `neighbor NAME { ... }`, with the statements of
+/// a neighbor block inside.
+pub const KEYWORDS: &[&str] = &["neighbor"];
+
+/// `template { neighbor NAME { ... } ... }`, from just after `template`.
+pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
+    let block = "the template block";
+    let open = p.open_block("template")?;
+    while let Some(kw) = p.block_keyword(&open, block)? {
+        if !KEYWORDS.contains(&kw.text.as_str()) {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "unknown keyword '{}' in {block}, expected 'neighbor NAME {{'",
+                    kw.text
+                ),
+            ));
+        }
+        let name = p.expect_word("a template name after neighbor")?;
+        if let Some(first) = p.state.borrow().templates.get(&name.text) {
+            return Err(p.error_at(
+                name.position,
+                format!(
+                    "duplicate template '{}': already defined at {}:{}",
+                    name.text,
+                    first.file.display(),
+                    first.defined_at.position.line
+                ),
+            ));
+        }
+        let owner = format!("template {}", name.text);
+        let body_open = p.open_block(&owner)?;
+        let tokens = capture_body(p, &body_open, &owner)?;
+        let template = Template {
+            name: name.text.clone(),
+            file: Arc::clone(p.file()),
+            tokens,
+            defined_at: name,
+        };
+        p.state
+            .borrow_mut()
+            .templates
+            .insert(template.name.clone(), Rc::new(template));
+    }
+    Ok(())
+}
+
+/// The tokens up to the `}` matching `open`, which is consumed.
+fn capture_body(p: &mut Parser, open: &Token, owner: &str) -> Result<Vec<Token>, ConfigError> {
+    let mut depth = 0usize;
+    let mut tokens = Vec::new();
+    loop {
+        let token = p.advance();
+        match token.kind {
+            TokenKind::OpenBrace => depth += 1,
+            TokenKind::CloseBrace if depth == 0 => {
+                tokens.push(Token {
+                    kind: TokenKind::EndOfFile,
+                    text: String::new(),
+                    position: token.position,
+                });
+                return Ok(tokens);
+            }
+            TokenKind::CloseBrace => depth -= 1,
+            TokenKind::EndOfFile => {
+                return Err(p.error_at(
+                    open.position,
+                    format!(
+                        "unterminated block: the '{{' of {owner} is never closed, expected '}}' before end of file"
+                    ),
+                ));
+            }
+            TokenKind::Word if depth == 0 && token.text == "inherit" => {
+                return Err(p.error_at(
+                    token.position,
+                    format!("{owner}: a template cannot inherit another template"),
+                ));
+            }
+            _ => {}
+        }
+        tokens.push(token);
+    }
+}
+
+/// `inherit NAME;`, from just after `inherit`: the template, which must be defined above.
+pub(super) fn parse_inherit(p: &mut Parser, keyword: &Token) -> Result<Rc<Template>, ConfigError> {
+    let name = p.expect_word("a template name after inherit")?;
+    p.expect_semicolon("inherit NAME")?;
+    let found = p.state.borrow().templates.get(&name.text).cloned();
+    found.ok_or_else(|| {
+        let state = p.state.borrow();
+        let mut known: Vec<&str> = state.templates.keys().map(String::as_str).collect();
+        known.sort();
+        p.error_at(
+            keyword.position,
+            format!(
+                "inherit {}: no template of that name is defined above (known: {})",
+                name.text,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+    })
+}
+
+/// Parses the body of `template` with `statement` (the neighbor block's statement parser),
+/// as a new origin so that the neighbor's own settings win.
+pub(super) fn apply(
+    p: &Parser,
+    template: &Template,
+    mut statement: impl FnMut(&mut Parser, &Token) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let origin = {
+        let mut state = p.state.borrow_mut();
+        state.last_origin += 1;
+        state.last_origin
+    };
+    let mut sub = p.nested(template.tokens.clone(), Arc::clone(&template.file), origin);
+    let expected = format!("a neighbor statement in template {}", template.name);
+    while let Some(kw) = sub.file_keyword(&expected)? {
+        statement(&mut sub, &kw)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, parse_str};
+
+    fn parse(text: &str) -> Result<Config, String> {
+        parse_str(text, Path::new("t.conf")).map_err(|e| e.to_string())
+    }
+
+    const TEMPLATE: &str = "template {\n  neighbor base {\n    local-as 65000; peer-as 65001; hold-time 30; router-id 192.0.2.10;\n    static { route 198.51.100.0/24 next-hop 192.0.2.1 med 1; route 203.0.113.0/24 next-hop 192.0.2.1; }\n  }\n  neighbor other { hold-time 60; description \"other\"; }\n}\n";
+
+    #[test]
+    fn neighbor_settings_override_the_template() {
+        let c = parse(&format!(
+            "{TEMPLATE}neighbor 192.0.2.1 {{\n  hold-time 90;\n  inherit base;\n  inherit other;\n  static {{ route 198.51.100.0/24 next-hop 192.0.2.1 med 2; }}\n}}\n"
+        ))
+        .unwrap();
+        let n = &c.neighbors[0];
+        assert_eq!((n.local_as, n.peer_as, n.hold_time), (65000, 65001, 90));
+        assert_eq!(n.description.as_deref(), Some("other"));
+        let routes: Vec<(String, Option<u32>)> = n
+            .routes
+            .iter()
+            .map(|r| (r.prefix.to_string(), r.attributes.med))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("198.51.100.0/24".to_string(), Some(2)),
+                ("203.0.113.0/24".to_string(), None)
+            ]
+        );
+    }
+
+    #[test]
+    fn first_inherited_template_wins_over_later_ones() {
+        let c = parse(&format!(
+            "{TEMPLATE}neighbor 192.0.2.1 {{ inherit base; inherit other; }}"
+        ))
+        .unwrap();
+        assert_eq!(c.neighbors[0].hold_time, 30);
+    }
+
+    #[test]
+    fn unknown_template_is_an_error_at_the_inherit() {
+        let e = parse(&format!(
+            "{TEMPLATE}neighbor 192.0.2.1 {{\n  local-as 1;\n  inherit nope;\n}}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:10:3: inherit nope: no template of that name is defined above (known: base, other)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn errors_in_a_template_point_into_the_template() {
+        let e = parse(
+            "template {\n neighbor t {\n  hold-time 2;\n }\n}\nneighbor 192.0.2.1 { inherit t; }",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("t.conf:3:13: hold-time"), "{e}");
+        let e = parse("template {\n neighbor t {\n  hold-time 20; hold-time 30;\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }")
+            .unwrap_err();
+        assert!(e.starts_with("t.conf:3:17: 'hold-time' given twice"), "{e}");
+        let e = parse("template { neighbor t { inherit u; } }").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:1:25: template t: a template cannot inherit"),
+            "{e}"
+        );
+        let e = parse("template { neighbor t { } neighbor t { } }").unwrap_err();
+        assert!(e.starts_with("t.conf:1:36: duplicate template 't'"), "{e}");
+        let e = parse("template { neighbor t { static { } }").unwrap_err();
+        assert!(e.starts_with("t.conf:1:10: unterminated block"), "{e}");
+    }
+}
