@@ -45,7 +45,7 @@ install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/bgpinject
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 conf/cron/*.conf $(DESTDIR)$(DOCDIR)/examples/cron/
+	install -m 0644 conf/cron/bgpinject.conf conf/cron/routes.inc $(DESTDIR)$(DOCDIR)/examples/cron/
 	install -m 0755 conf/cron/update-routes.sh $(DESTDIR)$(DOCDIR)/examples/cron/
 	install -m 0755 conf/init/bgpinject.openrc $(DESTDIR)$(DOCDIR)/init/bgpinject.openrc
 	install -m 0755 conf/init/runit/run $(DESTDIR)$(DOCDIR)/init/runit-run

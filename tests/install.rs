@@ -44,7 +44,7 @@ fn make_install_into_destdir_lists_every_file() {
         "usr/local/bin/bgpinject",
         "usr/local/share/doc/bgpinject/README.md",
         "usr/local/share/doc/bgpinject/examples/cron/bgpinject.conf",
-        "usr/local/share/doc/bgpinject/examples/cron/routes.conf",
+        "usr/local/share/doc/bgpinject/examples/cron/routes.inc",
         "usr/local/share/doc/bgpinject/examples/cron/update-routes.sh",
         "usr/local/share/doc/bgpinject/init/bgpinject.openrc",
         "usr/local/share/doc/bgpinject/init/runit-run",

@@ -9,7 +9,7 @@ PREFIXES=${1:-/etc/bgpinject/prefixes.txt}
 DIR=${BGPINJECT_DIR:-/etc/bgpinject}
 NEXT_HOP4=${NEXT_HOP4:-192.0.2.10}
 NEXT_HOP6=${NEXT_HOP6:-2001:db8::10}
-tmp="$DIR/.routes.conf.$$"
+tmp="$DIR/.routes.inc.$$"
 trap 'rm -f "$tmp"' EXIT
 {
     echo "# Written by update-routes.sh from $PREFIXES; do not edit by hand."
@@ -20,10 +20,10 @@ trap 'rm -f "$tmp"' EXIT
         esac
     done
 } >"$tmp"
-mv "$tmp" "$DIR/routes.conf.new"
+mv "$tmp" "$DIR/routes.inc.new"
 # Check the whole configuration with the new routes before using them.
-sed 's|include "routes.conf";|include "routes.conf.new";|' "$DIR/bgpinject.conf" >"$DIR/.check.conf"
+sed 's|include "routes.inc";|include "routes.inc.new";|' "$DIR/bgpinject.conf" >"$DIR/.check.conf"
 bgpinject --check "$DIR/.check.conf" >/dev/null
 rm -f "$DIR/.check.conf"
-mv "$DIR/routes.conf.new" "$DIR/routes.conf"
+mv "$DIR/routes.inc.new" "$DIR/routes.inc"
 bgpinject --reload --pid-file "${PID_FILE:-/run/bgpinject/bgpinject.pid}"
