@@ -100,7 +100,8 @@ fn usage(o: &Options) -> String {
          bgpinject --check --diff OLD NEW\n       \
          bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
-         bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n\n\
+         bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n       \
+         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr unless told otherwise. SIGHUP reloads\n\
          CONFIG and reopens the --log-file; SIGUSR1 reloads; SIGUSR2 logs every neighbor's\n\

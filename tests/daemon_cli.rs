@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
 
 fn config(port: u16, extra: &str) -> String {
     format!(
-        "neighbor 127.0.0.91 {{ router-id 192.0.2.10; local-address 127.0.0.92; local-as 64510; peer-as 64500; connect {port}; {extra} static {{ route 198.51.100.1/32 next-hop 192.0.2.10; }} }}\n"
+        "neighbor 127.0.3.91 {{ router-id 192.0.2.10; local-address 127.0.3.92; local-as 64510; peer-as 64500; connect {port}; {extra} static {{ route 198.51.100.1/32 next-hop 192.0.2.10; }} }}\n"
     )
 }
 
@@ -49,7 +49,7 @@ fn read_pid(path: &Path) -> i32 {
 fn daemon_writes_the_childs_pid_logs_json_to_a_reopened_file_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("b.conf");
-    std::fs::write(&conf, config(17991, "")).unwrap();
+    std::fs::write(&conf, config(18391, "")).unwrap();
     let pid_file = dir.path().join("b.pid");
     let log = dir.path().join("b.log");
     let out = Command::new(BIN)
@@ -70,7 +70,7 @@ fn daemon_writes_the_childs_pid_logs_json_to_a_reopened_file_and_stops_on_sigter
     assert_eq!(sid, pid, "not a session leader");
 
     assert!(wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"neighbor\":\"127.0.0.91\""))
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"neighbor\":\"127.0.3.91\""))
     }));
     for line in std::fs::read_to_string(&log).unwrap().lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect(line);
@@ -110,7 +110,7 @@ fn user_drops_root_after_binding_the_listener() {
     // A passive neighbor on port 179: binding it needs root, before the drop.
     std::fs::write(
         &conf,
-        "neighbor 127.0.0.93 { router-id 192.0.2.10; local-address 127.0.0.94; local-as 64510; peer-as 64500; passive; static { route 198.51.100.1/32 next-hop 192.0.2.10; } }\n",
+        "neighbor 127.0.3.93 { router-id 192.0.2.10; local-address 127.0.3.94; local-as 64510; peer-as 64500; passive; static { route 198.51.100.1/32 next-hop 192.0.2.10; } }\n",
     )
     .unwrap();
     let child = Command::new(BIN)
@@ -129,7 +129,7 @@ fn user_drops_root_after_binding_the_listener() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(dropped, "still not uid 65534:\n{stderr}");
-    assert!(stderr.contains("listening on 127.0.0.94:179"), "{stderr}");
+    assert!(stderr.contains("listening on 127.0.3.94:179"), "{stderr}");
     assert!(stderr.contains("running as user nobody"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
@@ -138,10 +138,10 @@ fn user_drops_root_after_binding_the_listener() {
 fn daemon_startup_failure_is_the_parents_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("b.conf");
-    let busy = std::net::TcpListener::bind("127.0.0.95:17995").unwrap();
+    let busy = std::net::TcpListener::bind("127.0.3.95:18395").unwrap();
     std::fs::write(
         &conf,
-        "neighbor 127.0.0.96 { router-id 192.0.2.10; local-address 127.0.0.95; local-as 64510; peer-as 64500; passive; listen 17995; static { route 198.51.100.1/32 next-hop 192.0.2.10; } }\n",
+        "neighbor 127.0.3.96 { router-id 192.0.2.10; local-address 127.0.3.95; local-as 64510; peer-as 64500; passive; listen 18395; static { route 198.51.100.1/32 next-hop 192.0.2.10; } }\n",
     )
     .unwrap();
     let out = Command::new(BIN)
@@ -157,7 +157,7 @@ fn daemon_startup_failure_is_the_parents_exit_code() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A configuration error is found before forking.
-    std::fs::write(&conf, "neighbor 127.0.0.96 {\n").unwrap();
+    std::fs::write(&conf, "neighbor 127.0.3.96 {\n").unwrap();
     let out = Command::new(BIN)
         .arg("--daemon")
         .arg(&conf)
@@ -170,7 +170,7 @@ fn daemon_startup_failure_is_the_parents_exit_code() {
 fn bad_logging_and_user_options_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("b.conf");
-    std::fs::write(&conf, config(17997, "")).unwrap();
+    std::fs::write(&conf, config(18397, "")).unwrap();
     for args in [
         vec!["--log-format", "xml"],
         vec!["--log-file", "/tmp/x.log", "--syslog"],

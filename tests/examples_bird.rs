@@ -16,9 +16,9 @@ const BLACKHOLE: &str = "65535:666";
 #[test]
 fn as112_service_prefixes_over_ipv4_and_ipv6_sessions() {
     let l = Loopback {
-        bird4: "127.0.0.61",
-        bgpinject4: "127.0.0.62",
-        port: 17961,
+        bird4: "127.0.3.61",
+        bgpinject4: "127.0.3.62",
+        port: 18361,
     };
     let expected = [
         Expected {
@@ -43,9 +43,9 @@ fn as112_service_prefixes_over_ipv4_and_ipv6_sessions() {
 #[test]
 fn anycast_routes_stay_stale_in_bird_when_bgpinject_stops_with_graceful_restart() {
     let l = Loopback {
-        bird4: "127.0.0.63",
-        bgpinject4: "127.0.0.64",
-        port: 17963,
+        bird4: "127.0.3.63",
+        bgpinject4: "127.0.3.64",
+        port: 18363,
     };
     let expected = [Expected {
         protocol: "anycast",
@@ -92,9 +92,9 @@ fn anycast_routes_stay_stale_in_bird_when_bgpinject_stops_with_graceful_restart(
 #[test]
 fn temporary_redirection_more_specific_with_another_next_hop() {
     let l = Loopback {
-        bird4: "127.0.0.65",
-        bgpinject4: "127.0.0.66",
-        port: 17965,
+        bird4: "127.0.3.65",
+        bgpinject4: "127.0.3.66",
+        port: 18365,
     };
     let expected = [Expected {
         protocol: "redirect",
@@ -119,9 +119,9 @@ fn temporary_redirection_more_specific_with_another_next_hop() {
 #[test]
 fn rtbh_blackhole_and_no_export_communities() {
     let l = Loopback {
-        bird4: "127.0.0.67",
-        bgpinject4: "127.0.0.68",
-        port: 17967,
+        bird4: "127.0.3.67",
+        bgpinject4: "127.0.3.68",
+        port: 18367,
     };
     let expected = [Expected {
         protocol: "rtbh",
@@ -141,9 +141,9 @@ fn rtbh_blackhole_and_no_export_communities() {
 #[test]
 fn ipv6_routes_over_an_ipv4_session() {
     let l = Loopback {
-        bird4: "127.0.0.69",
-        bgpinject4: "127.0.0.70",
-        port: 17969,
+        bird4: "127.0.3.69",
+        bgpinject4: "127.0.3.70",
+        port: 18369,
     };
     let expected = [Expected {
         protocol: "v6_over_v4",
@@ -163,9 +163,9 @@ fn ipv6_routes_over_an_ipv4_session() {
 #[test]
 fn ipv4_routes_over_an_ipv6_session() {
     let l = Loopback {
-        bird4: "127.0.0.71",
-        bgpinject4: "127.0.0.72",
-        port: 17971,
+        bird4: "127.0.3.71",
+        bgpinject4: "127.0.3.72",
+        port: 18371,
     };
     let expected = [Expected {
         protocol: "v4_over_v6",

@@ -67,9 +67,9 @@ fn aarch64_static_binary_under_qemu_announces_to_bird() {
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let l = Loopback {
-        bird4: "127.0.0.81",
-        bgpinject4: "127.0.0.82",
-        port: 17983,
+        bird4: "127.0.3.81",
+        bgpinject4: "127.0.3.82",
+        port: 18383,
     };
     let expected = [Expected {
         protocol: "aarch64",
