@@ -1,7 +1,14 @@
 # bgpinject: `make demo` shows it working, `make test` runs every test.
 CARGO ?= cargo
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DOCDIR = $(PREFIX)/share/doc/bgpinject
+UNITDIR = $(PREFIX)/lib/systemd/system
+# The binary `make install` installs; the release build unless BIN names another one.
+BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint unit deps fuzz soak bench clean
+.PHONY: all build release demo test lint unit deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -16,8 +23,35 @@ demo: release
 
 # Every test: formatting, lints, unit tests, test vectors, config corpus, and the
 # integration tests against real BGP speakers (installed here when missing).
-test: deps lint
+test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
+	$(MAKE) test-static
+
+# The aarch64 static binary under qemu user emulation against BIRD (qemu-user-static is
+# installed by `make deps`). Ignored by a plain `cargo test`, which has no dist/ binaries.
+test-static:
+	BGPINJECT_STATIC_BIN=$(CURDIR)/dist/bgpinject-linux-aarch64 \
+		$(CARGO) test --test static_binary -- --ignored --test-threads=1
+
+# Fully static, stripped binaries for x86_64 and aarch64 Linux in dist/ (musl, linked by rust-lld).
+static:
+	scripts/build-static.sh
+
+# The binary, the README, the example configurations, the init scripts, and the systemd unit
+# with this PREFIX's paths.
+install: $(if $(filter target/release/bgpinject,$(BIN)),release)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples/cron $(DESTDIR)$(DOCDIR)/init \
+		$(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/bgpinject
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 conf/cron/bgpinject.conf conf/cron/routes.inc $(DESTDIR)$(DOCDIR)/examples/cron/
+	install -m 0755 conf/cron/update-routes.sh $(DESTDIR)$(DOCDIR)/examples/cron/
+	install -m 0755 conf/init/bgpinject.openrc $(DESTDIR)$(DOCDIR)/init/bgpinject.openrc
+	install -m 0755 conf/init/runit/run $(DESTDIR)$(DOCDIR)/init/runit-run
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' conf/bgpinject.service \
+		> $(DESTDIR)$(UNITDIR)/bgpinject.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bgpinject.service
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -67,6 +67,7 @@ fn running(c: &Config) -> Vec<(NeighborConfig, Arc<RouteSet>)> {
 
 fn params() -> SessionParams {
     SessionParams {
+        group_updates: true,
         four_octet_as: true,
         ebgp: true,
         local_as: 65000,

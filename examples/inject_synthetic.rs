@@ -84,6 +84,7 @@ fn main() {
             outgoing_ttl: None,
             incoming_ttl: None,
         },
+        group_updates: true,
     };
     let (_handle, _thread, status) = match peer::spawn(spec, set) {
         Ok(h) => h,

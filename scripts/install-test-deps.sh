@@ -11,6 +11,12 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v gobgpd >/dev/null 2>&1 || need+=(gobgpd)
 command -v bgpctl >/dev/null 2>&1 || [ -x /usr/sbin/bgpctl ] || need+=(openbgpd)
 command -v exabgp >/dev/null 2>&1 || [ -x /usr/sbin/exabgp ] || need+=(exabgp)
+# The aarch64 static binary runs under qemu user emulation (tests/static_binary.rs).
+command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/null 2>&1 \
+    || need+=(qemu-user-static)
+# ExaBGP's example configurations (tests/exabgp_examples.rs) come with the exabgp package.
+# systemd-analyze verifies conf/bgpinject.service (tests/install.rs).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use getopts::Options;
 use log::{LevelFilter, error, info};
-use simplelog::{ColorChoice, ConfigBuilder, TermLogger, TerminalMode};
 
+use bgpinject::cli::daemon::{self, Account, StartupReport};
+use bgpinject::logging::{self, Destination, Format};
 use bgpinject::manager::{Manager, ManagerEvent};
 use bgpinject::{config, pidfile, reload_plan};
 
@@ -62,6 +63,34 @@ fn options() -> Options {
         "error, warn, info (default), debug or trace",
         "LEVEL",
     );
+    o.optopt(
+        "",
+        "log-format",
+        "text (default) or json (one object per line)",
+        "FORMAT",
+    );
+    o.optopt(
+        "",
+        "log-file",
+        "append the log to FILE instead of stderr (reopened on SIGHUP)",
+        "FILE",
+    );
+    o.optflag(
+        "",
+        "syslog",
+        "log to the local syslog (/dev/log, facility daemon) instead of stderr",
+    );
+    o.optflag(
+        "",
+        "daemon",
+        "go to the background once started (default: stay in the foreground)",
+    );
+    o.optopt(
+        "",
+        "user",
+        "run as USER once the listening sockets are bound",
+        "USER",
+    );
     o
 }
 
@@ -71,10 +100,13 @@ fn usage(o: &Options) -> String {
          bgpinject --check --diff OLD NEW\n       \
          bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
-         bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n\n\
+         bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n       \
+         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
-         Runs in the foreground and logs to stderr. SIGHUP or SIGUSR1 reloads CONFIG;\n\
-         SIGTERM or SIGINT sends Cease to every peer and exits.",
+         Runs in the foreground and logs to stderr unless told otherwise. SIGHUP reloads\n\
+         CONFIG and reopens the --log-file; SIGUSR1 reloads; SIGUSR2 logs every neighbor's\n\
+         state; SIGTERM or SIGINT sends Cease to every peer and exits.\n\
+         Exit codes: 0 clean stop, 1 configuration error, 2 usage error, 3 runtime failure.",
     )
 }
 
@@ -165,23 +197,118 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    init_logging(level);
-    bgpinject::api::control::set_socket_option(m.opt_str("control"));
+    // Absolute: a daemon works in `/`.
+    let control = m.opt_str("control").map(|c| match c.as_str() {
+        "off" => c,
+        _ => std::path::absolute(&c)
+            .map(|p| p.display().to_string())
+            .unwrap_or(c),
+    });
+    bgpinject::api::control::set_socket_option(control);
     if m.opt_present("selfcheck") {
         bgpinject::rib::selfcheck::force_enable();
     }
-    let _pid_file = match m
-        .opt_str("pid-file")
-        .map(|p| pidfile::PidFile::create(Path::new(&p)))
-    {
+    let settings = match DaemonSettings::from_matches(&m, level) {
+        Ok(s) => s,
+        Err(code) => return ExitCode::from(code),
+    };
+    start_daemon(path, config, settings)
+}
+
+/// What `--daemon`, `--user`, `--pid-file`, `--watch` and the log options asked for. Paths are
+/// absolute: a daemon works in `/`, and a reload must find the same files.
+struct DaemonSettings {
+    level: LevelFilter,
+    format: Format,
+    destination: Destination,
+    background: bool,
+    account: Option<Account>,
+    pid_file: Option<PathBuf>,
+    watch: bool,
+}
+
+impl DaemonSettings {
+    fn from_matches(m: &getopts::Matches, level: LevelFilter) -> Result<DaemonSettings, u8> {
+        let format = match m.opt_str("log-format") {
+            None => Format::Text,
+            Some(f) => Format::parse(&f).ok_or_else(|| {
+                eprintln!("bgpinject: --log-format: expected text or json, found '{f}'");
+                EXIT_USAGE
+            })?,
+        };
+        let destination = match (m.opt_str("log-file"), m.opt_present("syslog")) {
+            (Some(_), true) => {
+                eprintln!("bgpinject: --log-file and --syslog exclude each other");
+                return Err(EXIT_USAGE);
+            }
+            (Some(f), false) => Destination::File(absolute(&f)?),
+            (None, true) => Destination::Syslog(logging::SYSLOG_SOCKET.into()),
+            (None, false) => Destination::Stderr,
+        };
+        let account = match m.opt_str("user") {
+            None => None,
+            Some(u) => Some(daemon::lookup_user(&u).map_err(|e| {
+                eprintln!("bgpinject: {e}");
+                EXIT_USAGE
+            })?),
+        };
+        let pid_file = m.opt_str("pid-file").map(|p| absolute(&p)).transpose()?;
+        Ok(DaemonSettings {
+            level,
+            format,
+            destination,
+            background: m.opt_present("daemon"),
+            account,
+            pid_file,
+            watch: m.opt_present("watch"),
+        })
+    }
+}
+
+fn absolute(path: impl AsRef<Path>) -> Result<PathBuf, u8> {
+    std::path::absolute(path.as_ref()).map_err(|e| {
+        eprintln!("bgpinject: {}: {e}", path.as_ref().display());
+        EXIT_RUNTIME
+    })
+}
+
+/// Forks when asked, sets up logging and the pid file, then runs. In the background the
+/// parent's exit code is the child's startup verdict.
+fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> ExitCode {
+    let path = match absolute(&path) {
+        Ok(p) => p,
+        Err(code) => return ExitCode::from(code),
+    };
+    let mut report = None;
+    if s.background {
+        match daemon::daemonize() {
+            Ok(r) => report = Some(r),
+            Err(e) => {
+                eprintln!("bgpinject: {e}");
+                return ExitCode::from(EXIT_RUNTIME);
+            }
+        }
+    }
+    let fail = |report: Option<StartupReport>, code: u8| {
+        if let Some(r) = report {
+            r.failure(code);
+        }
+        ExitCode::from(code)
+    };
+    if let Err(e) = logging::init(s.level, s.format, &s.destination) {
+        eprintln!("bgpinject: {e}");
+        return fail(report, EXIT_RUNTIME);
+    }
+    let _pid_file = match s.pid_file.as_deref().map(pidfile::PidFile::create) {
         None => None,
         Some(Ok(f)) => Some(f),
         Some(Err(e)) => {
             error!("{e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            eprintln!("bgpinject: {e}");
+            return fail(report, EXIT_RUNTIME);
         }
     };
-    run_daemon(path, config, m.opt_present("watch"))
+    run_daemon(path, config, &s, report)
 }
 
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
@@ -196,17 +323,12 @@ fn subcommand(args: &[String]) -> Option<u8> {
     Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))
 }
 
-fn init_logging(level: LevelFilter) {
-    let config = ConfigBuilder::new()
-        .set_time_format_rfc3339()
-        .set_thread_level(LevelFilter::Off)
-        .set_target_level(LevelFilter::Off)
-        .build();
-    // Cannot fail except when a logger is already set, which it is not.
-    let _ = TermLogger::init(level, config, TerminalMode::Stderr, ColorChoice::Never);
-}
-
-fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
+fn run_daemon(
+    path: PathBuf,
+    config: config::Config,
+    settings: &DaemonSettings,
+    mut report: Option<StartupReport>,
+) -> ExitCode {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -215,6 +337,9 @@ fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
             Ok(s) => s,
             Err(e) => {
                 error!("cannot install signal handlers: {e}");
+                if let Some(r) = report {
+                    r.failure(EXIT_RUNTIME);
+                }
                 return ExitCode::from(EXIT_RUNTIME);
             }
         };
@@ -224,21 +349,52 @@ fn run_daemon(path: PathBuf, config: config::Config, watch: bool) -> ExitCode {
         path.display(),
         config.neighbors.len()
     );
-    if watch {
+    if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,
         Err(e) => {
             error!("{e}");
+            if let Some(r) = report.take() {
+                r.failure(EXIT_RUNTIME);
+            }
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
+    // The listeners are bound: root is no longer needed (TCP MD5 keys and TTLs are set on
+    // sockets this process creates, which takes no privilege).
+    if let Some(account) = &settings.account {
+        if let Err(e) = daemon::drop_privileges(account) {
+            error!("cannot run as user {}: {e}", account.name);
+            if let Some(r) = report.take() {
+                r.failure(EXIT_RUNTIME);
+            }
+            // Stop the sessions already started, as on SIGTERM.
+            let _ = tx.send(ManagerEvent::Shutdown);
+            manager.run(rx);
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+        info!(
+            "running as user {} (uid {}, gid {})",
+            account.name, account.uid, account.gid
+        );
+    }
+    if let Some(r) = report.take() {
+        r.success();
+    }
     let signal_tx = tx;
     std::thread::spawn(move || {
         for sig in signals.forever() {
             let event = match sig {
-                SIGHUP | SIGUSR1 => ManagerEvent::Reload,
+                SIGHUP => {
+                    // logrotate moved the file away: continue in a new one.
+                    if let Err(e) = logging::reopen() {
+                        error!("{e}; still logging to the previous file");
+                    }
+                    ManagerEvent::Reload
+                }
+                SIGUSR1 => ManagerEvent::Reload,
                 SIGUSR2 => ManagerEvent::DumpStatus,
                 _ => {
                     info!("signal {sig} received: shutting down");

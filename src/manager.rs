@@ -285,6 +285,7 @@ impl Manager {
                 outgoing_ttl: n.options.outgoing_ttl,
                 incoming_ttl: n.options.incoming_ttl,
             },
+            group_updates: n.options.group_updates,
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

@@ -50,6 +50,7 @@ fn broken_configs_exit_1_with_file_line_column() {
 fn good_configs_and_examples_exit_0_with_a_summary() {
     let mut files = confs("tests/configs/good");
     files.extend(confs("conf"));
+    files.extend(confs("conf/cron"));
     assert!(files.len() >= 3);
     for f in files {
         let out = check(&f);

@@ -514,6 +514,7 @@ fn replay(addr: SocketAddr, routes: u32) -> io::Result<()> {
             .collect(),
     );
     let params = SessionParams {
+        group_updates: true,
         four_octet_as: true,
         ebgp: true,
         local_as: 65001,

@@ -75,6 +75,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
         let ctx = AttributeContext { four_octet_as };
         let open = Fsm::new(session_config(n)).open_message();
         let params = SessionParams {
+            group_updates: n.options.group_updates,
             four_octet_as,
             ebgp: n.is_ebgp(),
             local_as: n.local_as,

@@ -14,6 +14,15 @@ use super::parser::Parser;
 use super::route::{self, ParsedRoute};
 use super::static_block;
 
+/// What an `announce { ipv4 { ... } }` block may hold.
+pub const KEYWORDS: &[&str] = &[
+    "unicast",
+    "multicast",
+    "nlri-mpls",
+    "labeled-unicast",
+    "mpls-vpn",
+];
+
 /// The SAFI of an ExaBGP family word beyond `unicast` and `flow`.
 pub fn safi(word: &str) -> Option<Safi> {
     match word {
@@ -53,7 +62,10 @@ pub(super) fn parse(
                 other => safi(other).ok_or_else(|| {
                     p.error_at(
                         kw.position,
-                        format!("unknown family '{other}' in {inner}, expected unicast, multicast, nlri-mpls or mpls-vpn"),
+                        format!(
+                            "unknown family '{other}' in {inner}, expected {}",
+                            super::parser::one_of(KEYWORDS)
+                        ),
                     )
                 })?,
             };

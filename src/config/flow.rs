@@ -19,7 +19,7 @@ use super::ConfigError;
 use super::communities;
 use super::lexer::{Position, Token, TokenKind};
 use super::model::FlowConfig;
-use super::parser::{Parser, Setting};
+use super::parser::{Parser, Setting, one_of};
 use super::values;
 
 /// A parsed rule and where its name was written (for duplicates found later).
@@ -28,8 +28,42 @@ pub(super) struct ParsedFlow {
     pub name_at: Position,
 }
 
-const MATCH_NAMES: &str = "destination, source, protocol, next-header, port, destination-port, source-port, icmp-type, icmp-code, tcp-flags, packet-length, dscp, traffic-class, fragment or flow-label";
-const THEN_NAMES: &str = "accept, discard, rate-limit, redirect, redirect-to-nexthop, redirect-to-nexthop-ietf, next-hop, mark, action, community, extended-community or large-community";
+/// The statements of a `flow { }` block and of one `route NAME { }` in it.
+pub const KEYWORDS: &[&str] = &["route"];
+pub const ROUTE_KEYWORDS: &[&str] = &["match", "then"];
+/// The components of a `match { }` block.
+pub const MATCH_KEYWORDS: &[&str] = &[
+    "destination",
+    "source",
+    "protocol",
+    "next-header",
+    "port",
+    "destination-port",
+    "source-port",
+    "icmp-type",
+    "icmp-code",
+    "tcp-flags",
+    "packet-length",
+    "dscp",
+    "traffic-class",
+    "fragment",
+    "flow-label",
+];
+/// The actions of a `then { }` block.
+pub const THEN_KEYWORDS: &[&str] = &[
+    "accept",
+    "discard",
+    "rate-limit",
+    "redirect",
+    "redirect-to-nexthop",
+    "redirect-to-nexthop-ietf",
+    "next-hop",
+    "mark",
+    "action",
+    "community",
+    "extended-community",
+    "large-community",
+];
 
 /// How a numeric component's values are named and bounded.
 struct NumericField {
@@ -85,10 +119,14 @@ pub(super) fn parse_flow_block(
     let block = format!("the flow block of {owner}");
     let open = p.open_block("flow")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
-        if kw.text != "route" {
+        if !KEYWORDS.contains(&kw.text.as_str()) {
             return Err(p.error_at(
                 kw.position,
-                format!("unknown keyword '{}' in {block}, expected 'route'", kw.text),
+                format!(
+                    "unknown keyword '{}' in {block}, expected {}",
+                    kw.text,
+                    one_of(KEYWORDS)
+                ),
             ));
         }
         let parsed = parse_flow_route(p, &kw)?;
@@ -134,7 +172,10 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             other => {
                 return Err(p.error_at(
                     kw.position,
-                    format!("unknown keyword '{other}' in {title}, expected 'match' or 'then'"),
+                    format!(
+                        "unknown keyword '{other}' in {title}, expected {}",
+                        one_of(ROUTE_KEYWORDS)
+                    ),
                 ));
             }
         }
@@ -190,7 +231,8 @@ fn parse_match(
         return Err(p.error_at(
             kw.position,
             format!(
-                "empty match block in {title}, expected at least one component ({MATCH_NAMES})"
+                "empty match block in {title}, expected at least one component ({})",
+                one_of(MATCH_KEYWORDS)
             ),
         ));
     }
@@ -289,7 +331,10 @@ fn parse_component(
         other => {
             return Err(p.error_at(
                 key.position,
-                format!("unknown match keyword '{other}' in {block}, expected {MATCH_NAMES}"),
+                format!(
+                    "unknown match keyword '{other}' in {block}, expected {}",
+                    one_of(MATCH_KEYWORDS)
+                ),
             ));
         }
     })
@@ -557,7 +602,10 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
             other => {
                 return Err(p.error_at(
                     kw.position,
-                    format!("unknown action '{other}' in {block}, expected {THEN_NAMES}"),
+                    format!(
+                        "unknown action '{other}' in {block}, expected {}",
+                        one_of(THEN_KEYWORDS)
+                    ),
                 ));
             }
         }

@@ -21,7 +21,20 @@ use crate::rib::attributes::RouteAttributes;
 use super::ConfigError;
 use super::lexer::{Token, TokenKind};
 use super::model::{Location, NeighborConfig, RouteConfig};
-use super::parser::{Parser, Setting};
+use super::parser::{Parser, Setting, one_of};
+
+/// The statements of a `healthcheck NAME { }` block.
+pub const KEYWORDS: &[&str] = &[
+    "command",
+    "interval",
+    "timeout",
+    "rise",
+    "fall",
+    "disable-file",
+    "neighbor",
+    "route",
+    "on-down",
+];
 use super::route;
 use super::values;
 
@@ -188,7 +201,8 @@ pub(super) fn parse_healthcheck(
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unknown keyword '{other}' in {block}, expected command, interval, timeout, rise, fall, disable-file, neighbor, route or on-down"
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        one_of(KEYWORDS)
                     ),
                 ));
             }

@@ -27,6 +27,29 @@ pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
 pub use static_block::MAX_SPLIT_BITS;
 pub use summary::summary;
 
+/// Every keyword the parser accepts, by block: the lists the parsers dispatch on and name in
+/// their errors. README's configuration reference documents each (tests/readme_keywords.rs).
+pub const KEYWORDS: &[(&str, &[&str])] = &[
+    ("top level", parser::TOP_LEVEL_KEYWORDS),
+    ("neighbor", neighbor::KEYWORDS),
+    ("neighbor (session options)", session_options::KEYWORDS),
+    ("capability", session_options::CAPABILITY_KEYWORDS),
+    ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
+    ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
+    ("static", static_block::KEYWORDS),
+    ("route attributes", route::KEYWORDS),
+    ("route NLRI options", labels::KEYWORDS),
+    ("announce", announce::KEYWORDS),
+    ("flow", flow::KEYWORDS),
+    ("flow route", flow::ROUTE_KEYWORDS),
+    ("match", flow::MATCH_KEYWORDS),
+    ("then", flow::THEN_KEYWORDS),
+    ("template", template::KEYWORDS),
+    ("process", process::KEYWORDS),
+    ("api", process::API_KEYWORDS),
+    ("healthcheck", healthcheck::KEYWORDS),
+];
+
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -58,4 +81,73 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// Parses configuration text; `file` is used for error locations only.
 pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigError> {
     parser::parse_config(text, Arc::new(file.to_path_buf()))
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    /// Where each block's keywords are tried: `KW` is replaced by the keyword. The rest of the
+    /// statement is missing, so parsing fails, but never with "unknown ... 'KW'".
+    const CONTEXTS: &[(&str, &str)] = &[
+        ("top level", "KW 192.0.2.1 {"),
+        ("neighbor", "neighbor 192.0.2.1 { KW"),
+        ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
+        ("capability", "neighbor 192.0.2.1 { capability { KW"),
+        (
+            "family (AFI)",
+            "neighbor 192.0.2.1 { family { KW unicast; } }",
+        ),
+        (
+            "family (SAFI)",
+            "neighbor 192.0.2.1 { family { ipv4 KW; } }",
+        ),
+        ("static", "neighbor 192.0.2.1 { static { KW"),
+        (
+            "route attributes",
+            "neighbor 192.0.2.1 { static { route 10.0.0.0/8 KW",
+        ),
+        (
+            "route NLRI options",
+            "neighbor 192.0.2.1 { static { route 10.0.0.0/8 KW",
+        ),
+        ("announce", "neighbor 192.0.2.1 { announce { ipv4 { KW"),
+        ("flow", "neighbor 192.0.2.1 { flow { KW"),
+        ("flow route", "neighbor 192.0.2.1 { flow { route r { KW"),
+        ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),
+        ("then", "neighbor 192.0.2.1 { flow { route r { then { KW"),
+        ("template", "template { KW"),
+        ("process", "process p { KW"),
+        ("api", "neighbor 192.0.2.1 { api { KW"),
+        ("healthcheck", "healthcheck h { KW"),
+    ];
+
+    #[test]
+    fn every_listed_keyword_is_dispatched_by_its_parser() {
+        assert_eq!(CONTEXTS.len(), KEYWORDS.len());
+        for ((block, words), (context_block, context)) in KEYWORDS.iter().zip(CONTEXTS) {
+            assert_eq!(block, context_block);
+            for kw in *words {
+                let text = context.replace("KW", kw);
+                let message = match parse_str(&text, Path::new("k.conf")) {
+                    Ok(_) => continue,
+                    Err(e) => e.message,
+                };
+                let quoted = format!("'{kw}'");
+                assert!(
+                    !(message.contains(&quoted)
+                        && (message.contains("unknown") || message.contains("unsupported"))),
+                    "{block}: '{kw}' is listed but refused: {message}"
+                );
+            }
+            // And a word that is not listed is refused by name.
+            let text = context.replace("KW", "no-such-keyword");
+            let e = parse_str(&text, Path::new("k.conf")).unwrap_err();
+            assert!(
+                e.message.contains("no-such-keyword"),
+                "{block}: {}",
+                e.message
+            );
+        }
+    }
 }

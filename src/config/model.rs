@@ -125,6 +125,8 @@ pub struct SessionOptions {
     pub four_octet_as: bool,
     /// Advertise the RFC 2918 route refresh capability.
     pub route_refresh: bool,
+    /// ExaBGP's `group-updates`: routes sharing attributes share UPDATEs (default true).
+    pub group_updates: bool,
     /// `capability { add-path send|receive|send/receive; }`: RFC 7911 mode for every
     /// family of the neighbor but FlowSpec (`None`: not advertised).
     pub add_path: Option<AddPathMode>,
@@ -142,6 +144,7 @@ impl Default for SessionOptions {
             incoming_ttl: None,
             four_octet_as: true,
             route_refresh: true,
+            group_updates: true,
             add_path: None,
             extended_next_hop: Vec::new(),
         }

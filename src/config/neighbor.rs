@@ -9,7 +9,7 @@ use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
 use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
-use super::parser::{Parser, Setting};
+use super::parser::{Parser, Setting, one_of};
 use super::route::ParsedRoute;
 use super::session_options;
 use super::values;
@@ -74,6 +74,36 @@ pub(super) fn parse_neighbor(
     static_block::resolve_duplicates(&block, &mut s.routes)?;
     finish(p, keyword, peer_address, &block, s)
 }
+
+/// The statements of a neighbor block handled here; [`session_options::KEYWORDS`] are the rest.
+pub const KEYWORDS: &[&str] = &[
+    "description",
+    "router-id",
+    "local-address",
+    "local-as",
+    "peer-as",
+    "hold-time",
+    "passive",
+    "connect",
+    "listen",
+    "family",
+    "static",
+    "flow",
+    "inherit",
+    "api",
+    "announce",
+];
+
+/// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
+pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6"];
+pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
+    "unicast",
+    "flow",
+    "multicast",
+    "nlri-mpls",
+    "labeled-unicast",
+    "mpls-vpn",
+];
 
 fn parse_statement(
     p: &mut Parser,
@@ -158,7 +188,8 @@ fn parse_statement(
             return Err(p.error_at(
                 kw.position,
                 format!(
-                    "unknown keyword '{other}' in {block} (expected description, router-id, local-address, local-as, peer-as, hold-time, passive, connect, listen, family, static, flow, announce, inherit, graceful-restart, md5-password, md5-base64, outgoing-ttl, incoming-ttl or capability)"
+                    "unknown keyword '{other}' in {block} (expected {})",
+                    one_of(&[KEYWORDS, session_options::KEYWORDS].concat())
                 ),
             ));
         }
@@ -178,7 +209,10 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
             other => {
                 return Err(p.error_at(
                     afi_token.position,
-                    format!("unknown address family '{other}' in {block}, expected ipv4 or ipv6"),
+                    format!(
+                        "unknown address family '{other}' in {block}, expected {}",
+                        one_of(FAMILY_AFI_KEYWORDS)
+                    ),
                 ));
             }
         };
@@ -196,8 +230,10 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
                 return Err(p.error_at(
                     safi_token.position,
                     format!(
-                        "unsupported family '{} {}' in {block}, expected unicast, multicast, nlri-mpls, mpls-vpn or flow",
-                        afi_token.text, safi_token.text
+                        "unsupported family '{} {}' in {block}, expected {}",
+                        afi_token.text,
+                        safi_token.text,
+                        one_of(FAMILY_SAFI_KEYWORDS)
                     ),
                 ));
             }

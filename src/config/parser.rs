@@ -301,6 +301,26 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The statements of a file's top level.
+pub const TOP_LEVEL_KEYWORDS: &[&str] =
+    &["neighbor", "template", "include", "process", "healthcheck"];
+
+/// `a, b or c`: a block's keyword list as error messages show it.
+pub(super) fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// `'a', 'b' or 'c'`.
+pub(super) fn one_of_quoted(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let refs: Vec<&str> = quoted.iter().map(String::as_str).collect();
+    one_of(&refs)
+}
+
 /// A statement that may appear once per block; remembers where it was first given.
 /// A value from an inherited template yields to the neighbor's own (applied later,
 /// templates never override) and to an earlier template's.
@@ -407,8 +427,9 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
                 return Err(p.error_at(
                     token.position,
                     format!(
-                        "unknown keyword '{}' at top level, expected 'neighbor', 'template', 'include', 'process' or 'healthcheck'",
-                        token.text
+                        "unknown keyword '{}' at top level, expected {}",
+                        token.text,
+                        one_of_quoted(TOP_LEVEL_KEYWORDS)
                     ),
                 ));
             }

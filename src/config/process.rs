@@ -4,7 +4,12 @@
 use super::ConfigError;
 use super::lexer::{Token, TokenKind};
 use super::model::{Location, NeighborConfig};
-use super::parser::{Parser, Setting};
+use super::parser::{Parser, Setting, one_of};
+
+/// The statements of a `process NAME { }` block.
+pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit"];
+/// The statements of a neighbor's `api { }` block.
+pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes"];
 
 /// How events are written to a helper's stdin (ExaBGP `encoder`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,7 +99,8 @@ pub(super) fn parse_process(
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unknown keyword '{other}' in {block}, expected run, encoder or on-exit"
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        one_of(KEYWORDS)
                     ),
                 ));
             }
@@ -139,7 +145,8 @@ pub(super) fn parse_api_block(
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unknown keyword '{other}' in {block}, expected processes or neighbor-changes"
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        one_of(API_KEYWORDS)
                     ),
                 ));
             }

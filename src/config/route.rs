@@ -27,7 +27,20 @@ pub(super) struct ParsedRoute {
     pub origin: parser::Origin,
 }
 
-const ATTRIBUTE_NAMES: &str = "next-hop, origin, as-path, med, local-preference, community, extended-community, large-community, atomic-aggregate, aggregator, split, label, rd or path-information";
+/// The attributes of a route, inline or in its `{ }` block.
+pub const KEYWORDS: &[&str] = &[
+    "next-hop",
+    "origin",
+    "as-path",
+    "med",
+    "local-preference",
+    "community",
+    "extended-community",
+    "large-community",
+    "atomic-aggregate",
+    "aggregator",
+    "split",
+];
 
 /// The attributes given so far; each may be given once.
 #[derive(Default)]
@@ -156,7 +169,10 @@ fn parse_attribute(
         k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
-            format!("unknown route attribute '{other}' in {name}, expected {ATTRIBUTE_NAMES}"),
+            format!(
+                "unknown route attribute '{other}' in {name}, expected {}",
+                super::parser::one_of(&[KEYWORDS, labels::KEYWORDS].concat())
+            ),
         )),
     }
 }

@@ -24,6 +24,16 @@ pub const KEYWORDS: &[&str] = &[
     "outgoing-ttl",
     "incoming-ttl",
     "capability",
+    "group-updates",
+];
+
+/// The statements of a `capability { }` block.
+pub const CAPABILITY_KEYWORDS: &[&str] = &[
+    "graceful-restart",
+    "asn4",
+    "route-refresh",
+    "add-path",
+    "nexthop",
 ];
 
 /// What the statements said, with the position needed to report a bad base64 password.
@@ -67,6 +77,12 @@ pub(super) fn parse(
         "md5-base64" => {
             o.md5_base64 = boolean(p, "md5-base64")?;
             p.expect_semicolon("md5-base64 value")
+        }
+        // ExaBGP's switch: routes with the same attributes share UPDATEs (true, the default),
+        // or every announced route has an UPDATE of its own (false).
+        "group-updates" => {
+            o.group_updates = boolean(p, "group-updates")?;
+            p.expect_semicolon("group-updates value")
         }
         "outgoing-ttl" | "incoming-ttl" => {
             let (ttl, _) = p.value(&kw.text, |t| values::number_in(t, 1, 255, "1..255"))?;
@@ -130,7 +146,8 @@ fn parse_capability_block(
                 return Err(p.error_at(
                     kw.position,
                     format!(
-                        "unsupported capability '{other}' in {block} (expected graceful-restart, asn4, route-refresh, add-path or nexthop)"
+                        "unsupported capability '{other}' in {block} (expected {})",
+                        super::parser::one_of(CAPABILITY_KEYWORDS)
                     ),
                 ));
             }

@@ -8,7 +8,7 @@ use crate::wire::prefix::Prefix;
 use super::ConfigError;
 use super::include;
 use super::lexer::Token;
-use super::parser::Parser;
+use super::parser::{Parser, one_of_quoted};
 use super::route::{self, ParsedRoute};
 
 /// `split /LEN` may make at most 2^16 routes of one statement (LEN - length <= 16): more
@@ -28,6 +28,9 @@ pub(super) fn parse(
     }
     Ok(())
 }
+
+/// The statements of a `static { }` block (and of a file included there).
+pub const KEYWORDS: &[&str] = &["route", "include"];
 
 /// One statement of a static block (or of a file included there).
 fn statement(
@@ -50,7 +53,10 @@ fn statement(
         }),
         other => Err(p.error_at(
             kw.position,
-            format!("unknown keyword '{other}' in {block}, expected 'route' or 'include'"),
+            format!(
+                "unknown keyword '{other}' in {block}, expected {}",
+                one_of_quoted(KEYWORDS)
+            ),
         )),
     }
 }

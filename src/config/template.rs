@@ -22,12 +22,16 @@ pub(super) struct Template {
     defined_at: Token,
 }
 
+/// The statements of a `template { }` block: `neighbor NAME { ... }`, with the statements of
+/// a neighbor block inside.
+pub const KEYWORDS: &[&str] = &["neighbor"];
+
 /// `template { neighbor NAME { ... } ... }`, from just after `template`.
 pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
     let block = "the template block";
     let open = p.open_block("template")?;
     while let Some(kw) = p.block_keyword(&open, block)? {
-        if kw.text != "neighbor" {
+        if !KEYWORDS.contains(&kw.text.as_str()) {
             return Err(p.error_at(
                 kw.position,
                 format!(

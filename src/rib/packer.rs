@@ -23,6 +23,8 @@ use crate::wire::update::Update;
 /// What the packer needs to know about the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionParams {
+    /// ExaBGP's `group-updates`: `false` sends one announced NLRI per UPDATE.
+    pub group_updates: bool,
     pub four_octet_as: bool,
     pub ebgp: bool,
     pub local_as: u32,
@@ -38,6 +40,11 @@ pub struct SessionParams {
 }
 
 impl SessionParams {
+    /// The most NLRI one announcing UPDATE may carry.
+    pub fn max_announced_per_message(&self) -> usize {
+        if self.group_updates { usize::MAX } else { 1 }
+    }
+
     fn attribute_context(&self) -> AttributeContext {
         AttributeContext {
             four_octet_as: self.four_octet_as,
@@ -463,7 +470,9 @@ fn pack_announcements(
             let room = params
                 .max_message_len
                 .saturating_sub(HEADER_LEN + 4 + fixed);
-            let n = fitting_members(prefixes, from, room).max(1);
+            let n = fitting_members(prefixes, from, room)
+                .max(1)
+                .min(params.max_announced_per_message());
             out.extend_from_slice(&(fixed as u16).to_be_bytes());
             out.extend_from_slice(&wire.before_mp);
             out.extend_from_slice(&wire.after_mp);
@@ -476,7 +485,9 @@ fn pack_announcements(
             let room = params
                 .max_message_len
                 .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
-            let n = fitting_members(prefixes, from, room).max(1);
+            let n = fitting_members(prefixes, from, room)
+                .max(1)
+                .min(params.max_announced_per_message());
             let mut value = Vec::with_capacity(room + mp_fixed);
             value.extend_from_slice(&afi.to_u16().to_be_bytes());
             value.push(Safi::Unicast.to_u8());
@@ -621,7 +632,7 @@ fn pack_flow_announcements(
         let room = params
             .max_message_len
             .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
-        let n = fitting_rules(rules, from, room);
+        let n = fitting_rules(rules, from, room).min(params.max_announced_per_message());
         let mut value = Vec::with_capacity(room + mp_fixed);
         value.extend_from_slice(&afi.to_u16().to_be_bytes());
         value.push(Safi::FlowSpec.to_u8());

@@ -257,10 +257,18 @@ fn pack_mp(
             value.push(0); // reserved (RFC 4760 §3)
         }
         let mut used = 0;
+        let mut count = 0;
+        // Announcements follow `group-updates`; withdrawals are always packed.
+        let most = if wire.is_some() {
+            params.max_announced_per_message()
+        } else {
+            usize::MAX
+        };
         while let Some(e) = entries.get(from) {
-            if used > 0 && used + e.len() > room {
+            if used > 0 && (used + e.len() > room || count >= most) {
                 break;
             }
+            count += 1;
             value.extend_from_slice(e);
             used += e.len();
             from += 1;

@@ -251,6 +251,7 @@ mod tests {
             .collect();
         let set = RouteSet::new(routes);
         let params = SessionParams {
+            group_updates: true,
             four_octet_as: true,
             ebgp: true,
             local_as: 65000,

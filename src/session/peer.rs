@@ -68,6 +68,8 @@ pub struct PeerSpec {
     pub local_address: Option<IpAddr>,
     pub session: SessionConfig,
     pub socket: SocketOptions,
+    /// ExaBGP's `group-updates`.
+    pub group_updates: bool,
 }
 
 /// A neighbor's state as the operator wants to see it.
@@ -605,6 +607,7 @@ impl<'a> Session<'a> {
             .or_else(|_| self.spec.local_address.ok_or(()))
             .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
         self.params = Some(SessionParams {
+            group_updates: self.spec.group_updates,
             four_octet_as: neg.four_octet_as,
             ebgp: self.spec.session.local_as != self.spec.session.peer_as,
             local_as: self.spec.session.local_as,

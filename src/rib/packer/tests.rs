@@ -24,6 +24,7 @@ fn nh(s: &str) -> NextHop {
 
 fn params(ebgp: bool, four: bool) -> SessionParams {
     SessionParams {
+        group_updates: true,
         four_octet_as: four,
         ebgp,
         local_as: 65000,
@@ -364,4 +365,26 @@ mod flows {
             vec![(Family::new(Afi::Ipv4, Safi::FlowSpec), 1)]
         );
     }
+}
+
+#[test]
+fn group_updates_false_sends_one_announced_prefix_per_update() {
+    let a = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+    let routes: Vec<_> = (0..10u32)
+        .map(|i| (p(&format!("198.51.100.{}/32", i)), a.clone()))
+        .collect();
+    let set = RouteSet::new(routes);
+    let mut one_each = params(true, true);
+    one_each.group_updates = false;
+    let packed = pack(&set.as_announcements(), &one_each);
+    let updates = decode_all(&packed, true);
+    assert_eq!(updates.len(), 10);
+    assert!(updates.iter().all(|u| u.nlri.len() == 1));
+    // Withdrawals are still packed together.
+    let packed = pack(&set.diff(&RouteSet::default()), &one_each);
+    assert_eq!(decode_all(&packed, true).len(), 1);
+    assert_eq!(
+        pack(&set.as_announcements(), &params(true, true)).messages,
+        1
+    );
 }
