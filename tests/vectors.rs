@@ -64,14 +64,8 @@ fn check(file: &Path, v: &Vector, failures: &mut Vec<String>) {
         } else {
             MAX_MESSAGE_LEN
         },
+        add_path: v.context.add_path.iter().copied().collect(),
     };
-    if !v.context.add_path.is_empty() {
-        fail(
-            v.line,
-            "context.add_path is not supported by the decoder yet".into(),
-        );
-        return;
-    }
     let decoded = Message::decode(&v.bytes, ctx);
     let action = match &decoded {
         Ok((_, problems)) => strongest(problems).cloned(),

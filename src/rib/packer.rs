@@ -70,6 +70,9 @@ fn unicast(afi: Afi) -> Family {
 
 /// Packs `diff` for the session described by `params`.
 pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
+    if let Some(moved) = super::packer_mp::unicast_with_path_ids(diff, params) {
+        return pack(&moved, params);
+    }
     let mut packed = Packed::default();
     let mut held: HashMap<Family, usize> = HashMap::new();
     let negotiated = |p: &Prefix| params.families.contains(&unicast(p.afi()));

@@ -415,6 +415,11 @@ impl<'a> Session<'a> {
         DecodeContext {
             attributes: self.attribute_context(),
             max_message_len: MAX_MESSAGE_LEN,
+            add_path: self
+                .fsm
+                .negotiated()
+                .map(|n| n.add_path_receive)
+                .unwrap_or_default(),
         }
     }
 
