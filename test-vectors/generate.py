@@ -938,9 +938,84 @@ def newer_attributes():
         context={"four_octet_as": "false"})
 
 
+def add_path():
+    """RFC 7911: a 4-octet path identifier before each NLRI of a family where ADD-PATH was
+    negotiated (the receiver said receive, the sender send), as `context.add_path` says."""
+    H = "hand-made"
+    src = f"{H} (RFC 7911 §3)"
+
+    def pid(n):
+        return struct.pack("!I", n)
+
+    v4 = {"context": {"add_path": "ipv4-unicast"}}
+    v6 = {"context": {"add_path": "ipv6-unicast"}}
+    vec("add-path.vec", "add-path-ipv4-two-paths-classic-nlri",
+        update(attrs=base_attrs(), nlri=pid(1) + pfx("198.51.100.0/24")
+               + pid(2) + pfx("198.51.100.0/24")), src,
+        dict(type="UPDATE", **BASE, withdrawn="", nlri="1@198.51.100.0/24 2@198.51.100.0/24"),
+        **v4)
+    vec("add-path.vec", "add-path-ipv4-classic-withdrawn",
+        update(withdrawn=pid(7) + pfx("203.0.113.0/24") + pid(0) + pfx("192.0.2.128/25")),
+        src, {"type": "UPDATE", "withdrawn": "7@203.0.113.0/24 0@192.0.2.128/25",
+              "nlri": "", "attributes": ""}, **v4)
+    vec("add-path.vec", "add-path-ipv4-path-id-max",
+        update(attrs=base_attrs(), nlri=pid(0xFFFFFFFF) + pfx("198.51.100.7/32")), src,
+        dict(type="UPDATE", **BASE, nlri="4294967295@198.51.100.7/32"), **v4)
+    mp_base = origin(0) + as_path(seq(65001))
+    nh6 = ip("2001:db8::1")
+    vec("add-path.vec", "add-path-ipv6-mp-reach-two-paths",
+        update(attrs=mp_base + mp_reach(2, 1, nh6, pid(10) + pfx("2001:db8:1::/48")
+                                        + pid(11) + pfx("2001:db8:1::/48"))), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv6-unicast", "mp_reach_next_hop": "2001:db8::1",
+         "mp_reach_nlri": "10@2001:db8:1::/48 11@2001:db8:1::/48"}, **v6)
+    vec("add-path.vec", "add-path-ipv6-mp-unreach",
+        update(attrs=mp_unreach(2, 1, pid(11) + pfx("2001:db8:1::/48"))), src,
+        {"type": "UPDATE", "mp_unreach_family": "ipv6-unicast",
+         "mp_unreach_nlri": "11@2001:db8:1::/48", "attributes": "15"}, **v6)
+    vec("add-path.vec", "add-path-ipv4-unicast-in-mp-reach",
+        update(attrs=mp_base + mp_reach(1, 1, ip("192.0.2.3"), pid(0) + pfx("198.51.100.128/25"))),
+        f"{src}; as bgpinject sends a route without path-information on an ADD-PATH session",
+        {"type": "UPDATE", "nlri": "", "mp_reach_family": "ipv4-unicast",
+         "mp_reach_next_hop": "192.0.2.3", "mp_reach_nlri": "0@198.51.100.128/25"}, **v4)
+    # Labels 100 (label << 4 | bottom of stack) and, for VPN, label 300 and RD 65000:1.
+    labeled = pid(3) + bytes([24 + 24]) + bytes.fromhex("000641") + bytes([198, 51, 100])
+    vec("add-path.vec", "add-path-ipv4-labeled-unicast",
+        update(attrs=mp_base + mp_reach(1, 4, ip("192.0.2.1"), labeled)),
+        f"{H} (RFC 7911 §3, RFC 8277 §2)",
+        {"type": "UPDATE", "mp_reach_family": "ipv4-labeled-unicast",
+         "mp_reach_next_hop": "192.0.2.1", "mp_reach_nlri": "3@198.51.100.0/24#100"},
+        context={"add_path": "ipv4-labeled-unicast"})
+    vpn = pid(4) + bytes([24 + 64 + 24]) + bytes.fromhex("0012c1") \
+        + bytes([0, 0, 0xfd, 0xe8, 0, 0, 0, 1]) + bytes([203, 0, 113])
+    vec("add-path.vec", "add-path-ipv4-mpls-vpn",
+        update(attrs=mp_base + ext("0002fde800000001")
+               + mp_reach(1, 128, bytes(8) + ip("192.0.2.1"), vpn)),
+        f"{H} (RFC 7911 §3, RFC 4364 §4.3.4)",
+        {"type": "UPDATE", "mp_reach_family": "ipv4-mpls-vpn", "mp_reach_next_hop": "192.0.2.1",
+         "mp_reach_nlri": "4@65000:1/203.0.113.0/24#300", "ext_communities": "0002fde800000001"},
+        context={"add_path": "ipv4-mpls-vpn"})
+    vec("add-path.vec", "add-path-two-families",
+        update(attrs=base_attrs() + mp_reach(2, 1, nh6, pid(5) + pfx("2001:db8:2::/48")),
+               nlri=pid(6) + pfx("198.51.100.0/24")), src,
+        dict(type="UPDATE", **BASE, nlri="6@198.51.100.0/24", mp_reach_family="ipv6-unicast",
+             mp_reach_nlri="5@2001:db8:2::/48"),
+        context={"add_path": "ipv4-unicast ipv6-unicast"})
+    vec("add-path.vec", "add-path-other-family-only",
+        update(attrs=base_attrs(), nlri=pfx("198.51.100.0/24")),
+        f"{src}: identifiers only in the families negotiated",
+        dict(type="UPDATE", **BASE, nlri="198.51.100.0/24"), **v6)
+    bad("add-path.vec", "add-path-classic-nlri-truncated-path-id",
+        update(attrs=base_attrs(), nlri=pid(1)[:3]), f"{src}, RFC 4271 §6.3",
+        "session-reset 3/10", {"type": "UPDATE"}, **v4)
+    bad("add-path.vec", "add-path-mp-reach-truncated-path-id",
+        update(attrs=mp_base + mp_reach(2, 1, nh6, pid(10) + pfx("2001:db8:1::/48") + pid(11)[:2])),
+        f"{src}, RFC 7606 §5.3", "session-reset 3/9", {"type": "UPDATE"}, **v6)
+
+
 if __name__ == "__main__":
     build()
     newer_attributes()
+    add_path()
     write_files()
     if len(sys.argv) == 3 and sys.argv[1] == "--pcap":
         write_pcap(sys.argv[2])

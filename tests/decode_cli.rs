@@ -26,6 +26,10 @@ fn every_vector_decodes_to_one_json_object() {
         if !v.context.four_octet_as {
             args.push("--as2".into());
         }
+        if !v.context.add_path.is_empty() {
+            let names: Vec<String> = v.context.add_path.iter().map(|f| f.name()).collect();
+            args.push(format!("--add-path={}", names.join(",")));
+        }
         args.push(hex(&v.bytes));
         let (code, out) = decode(&args);
         let lines: Vec<&str> = out.lines().collect();
@@ -56,7 +60,7 @@ fn all_vectors_on_stdin_in_one_run() {
     let all = testvec::load_tree(&root).unwrap_or_else(|e| panic!("{e}"));
     let input: String = all
         .iter()
-        .filter(|(_, v)| v.context.four_octet_as)
+        .filter(|(_, v)| v.context.four_octet_as && v.context.add_path.is_empty())
         .map(|(_, v)| hex(&v.bytes) + "\n")
         .collect();
     let mut out = Vec::new();
@@ -67,4 +71,33 @@ fn all_vectors_on_stdin_in_one_run() {
     for line in text.lines() {
         serde_json::from_str::<serde_json::Value>(line).expect("valid JSON");
     }
+}
+
+#[test]
+fn add_path_shows_path_ids_in_json() {
+    // Classic NLRI 198.51.100.0/24 with path id 2, and MP_UNREACH 2001:db8:1::/48 with 11.
+    let msg = "ffffffffffffffffffffffffffffffff004402000000254001010040020602010000fde9\
+               400304c0000201800f0e0002010000000b3020010db800010000000218c63364"
+        .to_string();
+    let (code, out) = decode(&[
+        "--json".into(),
+        "--add-path".into(),
+        "ipv4-unicast,ipv6-unicast".into(),
+        msg.clone(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
+    assert_eq!(
+        v["nlri"],
+        serde_json::json!([{"prefix": "198.51.100.0/24", "path_id": 2}])
+    );
+    let unreach = &v["attributes"][3]["value"]["nlri"];
+    assert_eq!(
+        unreach,
+        &serde_json::json!([{"prefix": "2001:db8:1::/48", "path_id": 11}]),
+        "{out}"
+    );
+    // Without --add-path the same bytes are not valid prefixes; a bad name is a usage error.
+    assert_eq!(decode(&["--json".into(), msg]).0, 1);
+    assert_eq!(decode(&["--add-path".into(), "ipv5-unicast".into()]).0, 2);
 }

@@ -1,25 +1,36 @@
-//! Labeled unicast, VPNv4/VPNv6 and ADD-PATH from bgpinject into GoBGP: each route shows
-//! exactly the configured labels, route distinguishers, route targets, path ids and next hops.
+//! Labeled unicast, VPNv4/VPNv6, ADD-PATH and extended next hop (RFC 8950) from bgpinject
+//! into GoBGP, BIRD and FRR: each route shows exactly the configured labels, route
+//! distinguishers, route targets, path ids (where the peer prints them) and next hops.
 
 mod harness;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use harness::bgpinject::Bgpinject;
+use harness::bird::{BgpProtocol, BirdBuilder};
+use harness::frr::Frr;
 use harness::mp_readers::MpGobgp;
-use harness::spec::ReceiverSpec;
+use harness::spec::{Family, ReceiverSpec};
 use harness::wait_for;
 use serde_json::Value;
 
 const LOCAL: &str = "127.0.4.10";
 const GOBGP: (&str, u16) = ("127.0.4.1", 14991);
+/// bgpinject's own address towards BIRD: another listen socket than the GoBGP test's.
+const LOCAL_FOR_BIRD: &str = "127.0.4.11";
+const BIRD: (&str, u16) = ("127.0.4.2", 14992);
+/// The RFC 8950 sessions run over ::1, one port per peer (and one listen port each).
+const BIRD_V6_PORT: u16 = 14996;
+const FRR_V6_PORT: u16 = 14997;
 
-fn config() -> String {
+/// The labeled, VPN and add-path routes, from `local` to `peer`.
+fn config_from(local: &str, (peer, port): (&str, u16)) -> String {
     format!(
         "neighbor {peer} {{
     router-id 192.0.2.10;
-    local-address {LOCAL};
+    local-address {local};
     local-as 65000;
     peer-as 65001;
     connect {port};
@@ -30,15 +41,18 @@ fn config() -> String {
         route 203.0.113.0/24 rd 65000:1 label 300 next-hop 192.0.2.1 extended-community [ target:65000:1 ];
         route 192.0.2.128/25 path-information 1 next-hop 192.0.2.1;
         route 192.0.2.128/25 path-information 2 next-hop 192.0.2.2;
+        route 198.51.100.128/25 next-hop 192.0.2.3;
     }}
     announce {{
         ipv6 {{ mpls-vpn 2001:db8:1::/48 rd 192.0.2.1:7 label 400 next-hop 2001:db8::1 extended-community [ target:65000:2 ]; }}
     }}
 }}
 ",
-        peer = GOBGP.0,
-        port = GOBGP.1
     )
+}
+
+fn config() -> String {
+    config_from(LOCAL, GOBGP)
 }
 
 /// Every path of a `gobgp global rib -j` answer, with its destination key.
@@ -100,7 +114,7 @@ fn labeled_vpn_and_add_path_reach_gobgp_as_configured() {
         g.log(),
         inj.log()
     );
-    let want = [("ipv4-mpls", 1), ("vpnv4", 1), ("vpnv6", 1), ("ipv4", 2)];
+    let want = [("ipv4-mpls", 1), ("vpnv4", 1), ("vpnv6", 1), ("ipv4", 3)];
     let ready = wait_for(Duration::from_secs(20), || {
         want.iter()
             .all(|(f, n)| paths(&g.rib(f)).len() == *n)
@@ -148,22 +162,385 @@ fn labeled_vpn_and_add_path_reach_gobgp_as_configured() {
 
     // GoBGP's JSON does not print path ids; two paths of one prefix from one neighbor can
     // only be told apart by them, so two paths with their own next hops show both ids arrived.
+    // The route without `path-information` goes with path id 0 (it once went with none).
     let mut next_hops: Vec<String> = paths(&g.rib("ipv4"))
         .iter()
         .map(|(d, p)| {
-            assert_eq!(d, "192.0.2.128/25");
-            mp_reach(p)["nexthop"]
+            let nh = mp_reach(p)["nexthop"]
                 .as_str()
                 .unwrap_or_default()
-                .to_string()
+                .to_string();
+            format!("{d} via {nh}")
         })
         .collect();
     next_hops.sort();
     assert_eq!(
         next_hops,
-        vec!["192.0.2.1", "192.0.2.2"],
-        "{}",
+        vec![
+            "192.0.2.128/25 via 192.0.2.1",
+            "192.0.2.128/25 via 192.0.2.2",
+            "198.51.100.128/25 via 192.0.2.3"
+        ],
+        "gobgp: ipv4 paths: {}",
         g.rib("ipv4")
     );
     inj.stop();
+}
+
+/// One path of `birdc show route all table T`: its network as BIRD prints it (`RD PREFIX`
+/// in VPN tables) and its `BGP.*` attributes.
+#[derive(Debug)]
+struct BirdPath {
+    net: String,
+    attrs: BTreeMap<String, String>,
+}
+
+/// Splits `show route all` output into paths; alternates of one network leave its column
+/// blank and inherit it.
+fn bird_paths(text: &str) -> Vec<BirdPath> {
+    let mut out: Vec<BirdPath> = Vec::new();
+    let mut net = String::new();
+    for line in text.lines() {
+        if line.starts_with('\t') {
+            if let (Some(p), Some((k, v))) = (out.last_mut(), line.trim().split_once(':')) {
+                p.attrs.insert(k.trim().to_string(), v.trim().to_string());
+            }
+            continue;
+        }
+        let Some(bracket) = line.find('[') else {
+            continue;
+        };
+        let head: Vec<&str> = line[..bracket].split_whitespace().collect();
+        // The last word before `[` is the destination (`unreachable`, `via ...` never here).
+        if !line.starts_with(' ') && head.len() >= 2 {
+            net = head[..head.len() - 1].join(" ");
+        }
+        out.push(BirdPath {
+            net: net.clone(),
+            attrs: BTreeMap::new(),
+        });
+    }
+    out
+}
+
+/// Compares one expected value with what a peer shows; the line names peer, route and value.
+fn check(problems: &mut Vec<String>, peer: &str, route: &str, what: &str, want: &str, got: &str) {
+    if want != got {
+        problems.push(format!(
+            "{peer}: route {route}: {what} expected {want:?}, shown {got:?}"
+        ));
+    }
+}
+
+fn bird_attr<'a>(p: &'a BirdPath, key: &str) -> &'a str {
+    p.attrs.get(key).map(String::as_str).unwrap_or("(absent)")
+}
+
+#[test]
+fn labeled_vpn_and_add_path_reach_bird_as_configured() {
+    const PROTO: &str = "inj";
+    let channels = "    vpn4 mpls { table vpntab4; import all; export none; };
+    vpn6 mpls { table vpntab6; import all; export none; };
+    ipv4 mpls { table labeled4; import all; export none; };
+    ipv4 { add paths rx; import all; export none; };
+";
+    let bird = BirdBuilder::new("192.0.2.20", BIRD.0, BIRD.1)
+        .extra("vpn4 table vpntab4;\nvpn6 table vpntab6;\nipv4 table labeled4;")
+        .bgp(
+            BgpProtocol::new(PROTO, LOCAL_FOR_BIRD, 179, 65001, 65000)
+                .passive(true)
+                .families(false, false)
+                .extra(channels),
+        )
+        .start();
+    let mut inj = Bgpinject::start(
+        env!("CARGO_BIN_EXE_bgpinject"),
+        &config_from(LOCAL_FOR_BIRD, BIRD),
+        "debug",
+    );
+    bird.wait_established(PROTO, Duration::from_secs(30));
+    let tables = [
+        ("vpntab4", 1),
+        ("vpntab6", 1),
+        ("labeled4", 1),
+        ("master4", 3),
+    ];
+    let show = |t: &str| {
+        bird.birdc(&["show", "route", "all", "table", t])
+            .unwrap_or_default()
+    };
+    let ready = wait_for(Duration::from_secs(20), || {
+        tables
+            .iter()
+            .all(|(t, n)| bird_paths(&show(t)).len() == *n)
+            .then_some(())
+    });
+    let dump: Vec<String> = tables.iter().map(|(t, _)| show(t)).collect();
+    assert!(
+        ready.is_some(),
+        "bird: not every table has its routes:\n{}\n{}\nbgpinject: {}",
+        dump.join("\n"),
+        bird.protocol_info(PROTO),
+        inj.log()
+    );
+    println!("{}", dump.join("\n"));
+
+    let mut problems = Vec::new();
+    // (table, network as BIRD prints it, next hop, label stack, route targets)
+    let expected = [
+        (
+            "vpntab4",
+            "65000:1 203.0.113.0/24",
+            "192.0.2.1",
+            "300",
+            "(rt, 65000, 1)",
+        ),
+        (
+            "vpntab6",
+            "192.0.2.1:7 2001:db8:1::/48",
+            "2001:db8::1",
+            "400",
+            "(rt, 65000, 2)",
+        ),
+        (
+            "labeled4",
+            "198.51.100.0/24",
+            "192.0.2.1",
+            "100/200",
+            "(absent)",
+        ),
+    ];
+    for (table, net, next_hop, labels, targets) in expected {
+        let paths = bird_paths(&show(table));
+        let Some(p) = paths.iter().find(|p| p.net == net) else {
+            problems.push(format!(
+                "bird: route {net} missing from {table} (has {:?})",
+                paths.iter().map(|p| &p.net).collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        check(
+            &mut problems,
+            "bird",
+            net,
+            "next hop",
+            next_hop,
+            bird_attr(p, "BGP.next_hop"),
+        );
+        check(
+            &mut problems,
+            "bird",
+            net,
+            "labels",
+            labels,
+            bird_attr(p, "BGP.mpls_label_stack"),
+        );
+        check(
+            &mut problems,
+            "bird",
+            net,
+            "route targets",
+            targets,
+            bird_attr(p, "BGP.ext_community"),
+        );
+    }
+    // BIRD 2.0.12 keeps each path of an ADD-PATH session but does not print its path id:
+    // two paths of one prefix, each with its own next hop, show both ids arrived.
+    let mut next_hops: Vec<String> = bird_paths(&show("master4"))
+        .iter()
+        .map(|p| format!("{} via {}", p.net, bird_attr(p, "BGP.next_hop")))
+        .collect();
+    next_hops.sort();
+    check(
+        &mut problems,
+        "bird",
+        "192.0.2.128/25",
+        "paths",
+        "[\"192.0.2.128/25 via 192.0.2.1\", \"192.0.2.128/25 via 192.0.2.2\", \"198.51.100.128/25 via 192.0.2.3\"]",
+        &format!("{next_hops:?}"),
+    );
+    let info = bird.protocol_info(PROTO);
+    let rx = info
+        .split("Local capabilities")
+        .nth(1)
+        .and_then(|c| c.split("RX:").nth(1))
+        .and_then(|l| l.lines().next())
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    check(
+        &mut problems,
+        "bird",
+        "-",
+        "ADD-PATH receive families",
+        "ipv4",
+        &rx,
+    );
+    assert!(
+        problems.is_empty(),
+        "{}\n{}\nbgpinject: {}",
+        problems.join("\n"),
+        dump.join("\n"),
+        inj.log()
+    );
+    inj.stop();
+}
+
+/// An IPv4 route with an IPv6 next hop and one with an IPv4 next hop, over ::1.
+fn extended_next_hop_config(port: u16) -> String {
+    format!(
+        "neighbor ::1 {{
+    router-id 192.0.2.10;
+    local-address ::1;
+    local-as 65000;
+    peer-as 65001;
+    connect {port};
+    listen {listen};
+    capability {{ nexthop {{ ipv4 unicast ipv6; }} }}
+    family {{ ipv4 unicast; ipv6 unicast; }}
+    static {{
+        route 198.51.100.0/24 next-hop 2001:db8::1;
+        route 203.0.113.0/24 next-hop 192.0.2.1;
+    }}
+}}
+",
+        listen = port + 100
+    )
+}
+
+const EXTENDED_NEXT_HOPS: [(&str, &str); 2] = [
+    ("198.51.100.0/24", "2001:db8::1"),
+    ("203.0.113.0/24", "192.0.2.1"),
+];
+
+#[test]
+fn extended_next_hop_reaches_bird_over_ipv6() {
+    const PROTO: &str = "enh";
+    let bird = BirdBuilder::new("192.0.2.21", "::1", BIRD_V6_PORT)
+        .bgp(
+            BgpProtocol::new(PROTO, "::1", 179, 65001, 65000)
+                .passive(true)
+                .families(false, false)
+                .extra("    ipv4 { extended next hop on; import all; export none; };\n"),
+        )
+        .start();
+    let mut inj = Bgpinject::start(
+        env!("CARGO_BIN_EXE_bgpinject"),
+        &extended_next_hop_config(BIRD_V6_PORT),
+        "debug",
+    );
+    bird.wait_established(PROTO, Duration::from_secs(30));
+    let show = || {
+        bird.birdc(&["show", "route", "all", "table", "master4"])
+            .unwrap_or_default()
+    };
+    let ready = wait_for(Duration::from_secs(20), || {
+        (bird_paths(&show()).len() == EXTENDED_NEXT_HOPS.len()).then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "bird: routes missing:\n{}\n{}\nbgpinject: {}",
+        show(),
+        bird.protocol_info(PROTO),
+        inj.log()
+    );
+    println!("{}", show());
+    let paths = bird_paths(&show());
+    let mut problems = Vec::new();
+    for (prefix, next_hop) in EXTENDED_NEXT_HOPS {
+        match paths.iter().find(|p| p.net == prefix) {
+            Some(p) => check(
+                &mut problems,
+                "bird",
+                prefix,
+                "next hop",
+                next_hop,
+                bird_attr(p, "BGP.next_hop"),
+            ),
+            None => problems.push(format!("bird: route {prefix} missing")),
+        }
+    }
+    let info = bird.protocol_info(PROTO);
+    if info.matches("IPv6 nexthop: ipv4").count() != 2 {
+        problems.push(format!(
+            "bird: extended next hop not negotiated both ways:\n{info}"
+        ));
+    }
+    assert!(problems.is_empty(), "{}\n{}", problems.join("\n"), show());
+    inj.stop();
+}
+
+#[test]
+fn extended_next_hop_reaches_frr_over_ipv6() {
+    let mut spec = ReceiverSpec::new(
+        "::1".parse().unwrap(),
+        FRR_V6_PORT,
+        65001,
+        "::1".parse().unwrap(),
+        65000,
+    );
+    spec.families = vec![Family::Ipv4Unicast, Family::Ipv6Unicast];
+    let mut frr = Frr::start_with(&spec, &["capability extended-nexthop"]);
+    let mut inj = Bgpinject::start(
+        env!("CARGO_BIN_EXE_bgpinject"),
+        &extended_next_hop_config(FRR_V6_PORT),
+        "debug",
+    );
+    assert!(
+        frr.wait_established(Duration::from_secs(30)),
+        "frr: {}\nbgpinject: {}",
+        frr.log(),
+        inj.log()
+    );
+    let detail = |prefix: &str| -> Value {
+        frr.vtysh(&[&format!("show bgp ipv4 unicast {prefix} json")])
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(Value::Null)
+    };
+    let ready = wait_for(Duration::from_secs(20), || {
+        EXTENDED_NEXT_HOPS
+            .iter()
+            .all(|(p, _)| detail(p)["paths"].as_array().is_some_and(|a| !a.is_empty()))
+            .then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "frr: routes missing: {}\nbgpinject: {}",
+        frr.vtysh(&["show bgp ipv4 unicast json"])
+            .unwrap_or_default(),
+        inj.log()
+    );
+    let mut problems = Vec::new();
+    for (prefix, next_hop) in EXTENDED_NEXT_HOPS {
+        let d = detail(prefix);
+        println!("{prefix}: {d}");
+        let shown: Vec<String> = d["paths"][0]["nexthops"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                format!(
+                    "{} ({})",
+                    h["ip"].as_str().unwrap_or_default(),
+                    h["afi"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        let afi = if next_hop.contains(':') {
+            "ipv6"
+        } else {
+            "ipv4"
+        };
+        check(
+            &mut problems,
+            "frr",
+            prefix,
+            "next hop",
+            &format!("[\"{next_hop} ({afi})\"]"),
+            &format!("{shown:?}"),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    inj.stop();
+    frr.stop();
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use bgpinject::testvec;
 use bgpinject::wire::attribute::AttributeContext;
+use bgpinject::wire::family::{Family, FamilySet};
 use bgpinject::wire::message::{DecodeContext, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message};
 
 /// Defaults; `FUZZ_ITERATIONS` and `FUZZ_SEED` in the environment override them for a
@@ -72,15 +73,32 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     m
 }
 
-fn contexts() -> [DecodeContext; 3] {
+fn contexts() -> [DecodeContext; 4] {
     let with = |four_octet_as, max_message_len| DecodeContext {
         attributes: AttributeContext { four_octet_as },
         max_message_len,
+        add_path: FamilySet::default(),
+    };
+    // RFC 7911 receive side in every family that has path identifiers.
+    let add_path = DecodeContext {
+        add_path: [
+            "ipv4-unicast",
+            "ipv6-unicast",
+            "ipv4-multicast",
+            "ipv4-labeled-unicast",
+            "ipv4-mpls-vpn",
+            "ipv6-mpls-vpn",
+        ]
+        .iter()
+        .filter_map(|n| Family::from_name(n))
+        .collect(),
+        ..with(true, MAX_MESSAGE_LEN)
     };
     [
         with(true, MAX_MESSAGE_LEN),
         with(false, MAX_MESSAGE_LEN),
         with(true, MAX_EXTENDED_MESSAGE_LEN),
+        add_path,
     ]
 }
 
@@ -115,7 +133,7 @@ fn mutated_vectors_never_panic_and_round_trip() {
     let mut decoded = 0usize;
     for i in 0..iterations {
         let input = mutate(&mut rng, &corpus[i % corpus.len()]);
-        let ctx = contexts()[rng.below(3)];
+        let ctx = contexts()[rng.below(4)];
         if Message::decode(&input, ctx).is_ok() {
             decoded += 1;
         }

@@ -1,10 +1,13 @@
-//! `bgpinject decode [--json] [--as2] [HEX...]`: decodes BGP messages given in hex.
+//! `bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]`: decodes BGP messages
+//! given in hex.
 //!
 //! Messages come from the arguments, or from stdin one per line when there are none.
 //! Spaces and colons are ignored; the 16-octet marker may be left out (it is added back
 //! when the first two octets are a length that fits the input without it); the length
 //! and type octets may not. `--as2` decodes AS numbers as 2 octets (no RFC 6793
-//! capability negotiated). Exit status 0 when every message decoded cleanly, 1 otherwise
+//! capability negotiated). `--add-path ipv4-unicast,ipv6-unicast` (family names as in
+//! test vectors) reads an RFC 7911 path identifier before each NLRI of those families, as
+//! a session that negotiated ADD-PATH receive does. Exit status 0 when every message decoded cleanly, 1 otherwise
 //! (bad hex, a message rejected, an UPDATE with RFC 7606 problems), 2 for bad usage.
 //!
 //! By default each message is printed as text (the message's `Display`), followed by one
@@ -16,7 +19,8 @@
 //!   the header is unreadable.
 //! - OPEN: `version`, `asn` (the 2-octet field), `hold_time`, `router_id`,
 //!   `capabilities`: `[{"code": 1, "text": "multiprotocol ipv4 unicast"}, ...]`.
-//! - UPDATE: `withdrawn`, `nlri` (prefix strings), `end_of_rib` (family name or null),
+//! - UPDATE: `withdrawn`, `nlri` (prefix strings; `{"prefix", "path_id"}` objects with
+//!   `--add-path ipv4-unicast`), `end_of_rib` (family name or null),
 //!   `attributes`: `[{"type": "ORIGIN", "code": 1, "flags": 64, "value": ...}, ...]` where
 //!   `flags` are those we would send (the received ones for unknown attributes) and
 //!   `value` is: a string (ORIGIN, NEXT_HOP, ORIGINATOR_ID, unknown attributes as hex),
@@ -26,7 +30,9 @@
 //!   of strings (communities `H:L`, extended communities as 16 hex digits, large
 //!   communities `G:L1:L2`, CLUSTER_LIST), or for MP_REACH_NLRI / MP_UNREACH_NLRI
 //!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
-//!   of strings, or a hex string when the family is not decoded.
+//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family, and
+//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones), or a hex string when the
+//!   family is not decoded.
 //! - NOTIFICATION: `code`, `subcode`, `code_name`, `subcode_name`, `data` (hex),
 //!   `shutdown` (RFC 9003 text or null).
 //! - ROUTE-REFRESH: `family`, `afi`, `safi`, `subtype`.
@@ -46,6 +52,7 @@ use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute,
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
 use crate::wire::message::{DecodeContext, MARKER, Message};
+use crate::wire::prefix::Prefix;
 
 /// Runs the subcommand on the process's stdin and stdout; returns the exit status.
 /// `args` are the arguments after `decode`.
@@ -60,6 +67,12 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
     let mut opts = getopts::Options::new();
     opts.optflag("", "json", "one JSON object per message");
     opts.optflag("", "as2", "2-octet AS numbers (no 4-octet AS capability)");
+    opts.optopt(
+        "",
+        "add-path",
+        "families whose NLRI carry RFC 7911 path identifiers",
+        "ipv4-unicast,ipv6-unicast",
+    );
     opts.optflag("h", "help", "this help");
     let matches = match opts.parse(args) {
         Ok(m) => m,
@@ -72,12 +85,26 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         let _ = write!(
             out,
             "{}",
-            opts.usage("Usage: bgpinject decode [--json] [--as2] [HEX...]")
+            opts.usage("Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]")
         );
         return 0;
     }
     let mut ctx = DecodeContext::default();
     ctx.attributes.four_octet_as = !matches.opt_present("as2");
+    for name in matches
+        .opt_str("add-path")
+        .iter()
+        .flat_map(|v| v.split(',').map(str::trim).filter(|n| !n.is_empty()))
+    {
+        let known = Family::from_name(name).is_some_and(|f| ctx.add_path.insert(f));
+        if !known {
+            let _ = writeln!(
+                out,
+                "decode: --add-path: unknown family '{name}' (names as in `ipv4-unicast`, `ipv6-mpls-vpn`)"
+            );
+            return 2;
+        }
+    }
     let json = matches.opt_present("json");
     let lines: Vec<String> = if matches.free.is_empty() {
         input
@@ -208,7 +235,6 @@ fn family_json(f: Family) -> Value {
 }
 
 fn message_json(m: &Message, ctx: AttributeContext) -> Value {
-    let strings = |v: Vec<String>| json!(v);
     match m {
         Message::Open(o) => json!({
             "type": "OPEN",
@@ -222,10 +248,10 @@ fn message_json(m: &Message, ctx: AttributeContext) -> Value {
         }),
         Message::Update(u) => json!({
             "type": "UPDATE",
-            "withdrawn": strings(u.withdrawn.iter().map(|p| p.to_string()).collect()),
+            "withdrawn": classic_json(&u.withdrawn, &u.withdrawn_path_ids),
             "attributes": u.attributes.iter().map(|a| attribute_json(a, ctx))
                 .collect::<Vec<_>>(),
-            "nlri": strings(u.nlri.iter().map(|p| p.to_string()).collect()),
+            "nlri": classic_json(&u.nlri, &u.nlri_path_ids),
             "end_of_rib": u.end_of_rib().map(|f| f.name()),
         }),
         Message::Notification(n) => json!({
@@ -245,6 +271,21 @@ fn message_json(m: &Message, ctx: AttributeContext) -> Value {
             v
         }
     }
+}
+
+/// The classic withdrawn or NLRI field: prefixes as text, or `{prefix, path_id}` objects
+/// when ADD-PATH applies to IPv4 unicast (as for MP NLRI).
+fn classic_json(prefixes: &[Prefix], path_ids: &[u32]) -> Value {
+    if path_ids.len() != prefixes.len() || prefixes.is_empty() {
+        return json!(prefixes.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+    }
+    json!(
+        prefixes
+            .iter()
+            .zip(path_ids)
+            .map(|(p, id)| json!({"prefix": p.to_string(), "path_id": id}))
+            .collect::<Vec<_>>()
+    )
 }
 
 fn as_path_json(p: &AsPath) -> Value {
@@ -267,6 +308,11 @@ fn as_path_json(p: &AsPath) -> Value {
 fn nlri_json(n: &MpNlri) -> Value {
     match n {
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
+        MpNlri::Paths(v) => json!(
+            v.iter()
+                .map(|p| json!({"prefix": p.prefix.to_string(), "path_id": p.path_id}))
+                .collect::<Vec<_>>()
+        ),
         MpNlri::Labeled(v) => json!(
             v.iter()
                 .map(|p| json!({

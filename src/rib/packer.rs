@@ -78,6 +78,9 @@ fn unicast(afi: Afi) -> Family {
 
 /// Packs `diff` for the session described by `params`.
 pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
+    if let Some(moved) = super::packer_mp::unicast_with_path_ids(diff, params) {
+        return pack(&moved, params);
+    }
     pack_parts(
         &diff.withdraw,
         &diff.announce,
@@ -92,6 +95,11 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
 /// Packs all of `set` as announcements (a fresh session's table), like
 /// `pack(&set.as_announcements(), params)` but without copying the routes first.
 pub fn pack_table(set: &RouteSet, params: &SessionParams) -> Packed {
+    // With ADD-PATH on a unicast family, plain routes move to the path-id encoding (path 0):
+    // that goes through `pack`.
+    if params.add_path.iter().any(|f| f.safi == Safi::Unicast) {
+        return pack(&set.as_announcements(), params);
+    }
     pack_parts(
         &[],
         set.routes(),

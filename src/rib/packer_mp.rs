@@ -7,8 +7,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::other_nlri::{NlriKey, Other};
+use super::other_nlri::{NlriKey, Other, OtherRoute};
 use super::packer::{Packed, SessionParams, WireAttributes, begin_message};
+use super::route_set::RouteDiff;
 use crate::wire::attribute::{emit_raw, flag, type_code};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
@@ -18,6 +19,48 @@ use crate::wire::message::{HEADER_LEN, set_length};
 const UPDATE_FIXED: usize = 4;
 /// MP attribute header with an extended length (4), AFI/SAFI (3).
 const MP_FIXED: usize = 4 + 3;
+
+/// RFC 7911 §3: once the peer receives path identifiers in a unicast family, every NLRI of
+/// that family carries one. The unicast packer sends none, so the plain unicast routes of
+/// such a family move to the other routes, as paths with identifier 0 (as when sent without
+/// `path-information`). `None` when nothing moves.
+pub(super) fn unicast_with_path_ids(diff: &RouteDiff, params: &SessionParams) -> Option<RouteDiff> {
+    let moves = |p: &crate::wire::prefix::Prefix| {
+        params
+            .add_path
+            .contains(&Family::new(p.afi(), Safi::Unicast))
+    };
+    if !diff.withdraw.iter().any(moves) && !diff.announce.iter().any(|(p, _)| moves(p)) {
+        return None;
+    }
+    let key = |p: &crate::wire::prefix::Prefix| NlriKey {
+        family: Family::new(p.afi(), Safi::Unicast),
+        rd: None,
+        prefix: *p,
+        path_id: None,
+    };
+    let mut d = diff.clone();
+    d.withdraw.retain(|p| !moves(p));
+    d.announce.retain(|(p, _)| !moves(p));
+    d.withdraw_others
+        .extend(diff.withdraw.iter().filter(|p| moves(p)).map(key));
+    d.announce_others.extend(
+        diff.announce
+            .iter()
+            .filter(|(p, _)| moves(p))
+            .map(|(p, attrs)| {
+                let route = OtherRoute {
+                    labels: Vec::new(),
+                    attrs: attrs.clone(),
+                };
+                (key(p), route)
+            }),
+    );
+    // The packing below relies on keys in order (the paths of a destination together).
+    d.withdraw_others.sort();
+    d.announce_others.sort_by_key(|o| o.0);
+    Some(d)
+}
 
 /// One NLRI entry as it goes on the wire for this session.
 fn nlri_bytes(key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
@@ -292,5 +335,96 @@ fn pack_mp(
         }
         set_length(out, start);
         packed.messages += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::attribute::{MpReach, MpUnreach, PathAttribute};
+    use crate::wire::family::FamilySet;
+    use crate::wire::message::{DecodeContext, MAX_MESSAGE_LEN, Message};
+    use crate::wire::prefix::Prefix;
+
+    fn prefix(s: &str) -> Prefix {
+        let (a, l) = s.split_once('/').unwrap();
+        Prefix::new(a.parse().unwrap(), l.parse().unwrap()).unwrap()
+    }
+
+    fn params(add_path: Vec<Family>) -> SessionParams {
+        SessionParams {
+            group_updates: true,
+            four_octet_as: true,
+            ebgp: true,
+            local_as: 65000,
+            local_address: "127.0.0.2".parse().unwrap(),
+            families: vec![Family::IPV4_UNICAST],
+            max_message_len: MAX_MESSAGE_LEN,
+            add_path,
+            extended_next_hop: Vec::new(),
+        }
+    }
+
+    /// A bug found against BIRD ("Malformed attribute list", 3/1): with ADD-PATH send for
+    /// IPv4 unicast, a route without `path-information` went out with no path identifier.
+    /// Every NLRI of the family now carries one (0 for such a route), in MP_REACH.
+    #[test]
+    fn plain_unicast_routes_get_path_id_zero_once_add_path_is_negotiated() {
+        let attrs = Arc::new(RouteAttributes::with_next_hop(NextHop::Address {
+            global: "192.0.2.3".parse().unwrap(),
+            link_local: None,
+        }));
+        let diff = RouteDiff {
+            withdraw: vec![prefix("203.0.113.0/24")],
+            announce: vec![(prefix("198.51.100.128/25"), attrs)],
+            ..RouteDiff::default()
+        };
+        let packed = super::super::packer::pack(&diff, &params(vec![Family::IPV4_UNICAST]));
+        let ctx = DecodeContext {
+            add_path: [Family::IPV4_UNICAST].into_iter().collect::<FamilySet>(),
+            ..DecodeContext::default()
+        };
+        let mut rest = &packed.bytes[..];
+        let mut seen = Vec::new();
+        while !rest.is_empty() {
+            let len = u16::from_be_bytes([rest[16], rest[17]]) as usize;
+            let (m, problems) = Message::decode(&rest[..len], ctx).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            let Message::Update(u) = m else {
+                panic!("not an UPDATE")
+            };
+            assert!(u.nlri.is_empty() && u.withdrawn.is_empty(), "{u:?}");
+            for a in u.attributes {
+                match a {
+                    PathAttribute::MpReach(MpReach { nlri, .. })
+                    | PathAttribute::MpUnreach(MpUnreach { nlri, .. }) => {
+                        let mut b = Vec::new();
+                        emit(&nlri, &mut b);
+                        seen.push(b);
+                    }
+                    _ => {}
+                }
+            }
+            rest = &rest[len..];
+        }
+        // Path id 0, length 24 / 25, the prefix octets.
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                vec![0, 0, 0, 0, 24, 203, 0, 113],
+                vec![0, 0, 0, 0, 25, 198, 51, 100, 128],
+            ]
+        );
+        // Without ADD-PATH nothing moves.
+        assert!(unicast_with_path_ids(&diff, &params(Vec::new())).is_none());
+    }
+
+    fn emit(nlri: &crate::wire::attribute::MpNlri, out: &mut Vec<u8>) {
+        use crate::wire::attribute::MpNlri;
+        match nlri {
+            MpNlri::Paths(v) => v.iter().for_each(|p| p.emit(out)),
+            other => panic!("expected ADD-PATH NLRI, got {other:?}"),
+        }
     }
 }

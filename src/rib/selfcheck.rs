@@ -53,6 +53,7 @@ pub fn verify(
             four_octet_as: params.four_octet_as,
         },
         max_message_len: params.max_message_len,
+        ..DecodeContext::default()
     };
     let mut withdrawn = Vec::new();
     let mut announced: BTreeMap<Prefix, Vec<PathAttribute>> = BTreeMap::new();
@@ -93,13 +94,15 @@ pub fn verify(
                 PathAttribute::MpUnreach(mp) => match mp.nlri {
                     MpNlri::Prefixes(p) => withdrawn.extend(p),
                     MpNlri::Raw(raw) => flows_withdrawn.extend(flow_rules(mp.family, &raw)?),
-                    MpNlri::Labeled(_) => return fail("labeled NLRI in the unicast part".into()),
+                    MpNlri::Labeled(_) | MpNlri::Paths(_) => {
+                        return fail("labeled or ADD-PATH NLRI in the unicast part".into());
+                    }
                 },
                 PathAttribute::MpReach(mp) => {
                     let p = match mp.nlri {
                         MpNlri::Prefixes(p) => p,
-                        MpNlri::Labeled(_) => {
-                            return fail("labeled NLRI in the unicast part".into());
+                        MpNlri::Labeled(_) | MpNlri::Paths(_) => {
+                            return fail("labeled or ADD-PATH NLRI in the unicast part".into());
                         }
                         MpNlri::Raw(ref raw) => {
                             for rule in flow_rules(mp.family, raw)? {
@@ -123,8 +126,13 @@ pub fn verify(
             }
         }
     }
+    // Unicast routes of a family with ADD-PATH go with the non-unicast part.
     let sent = |p: &Prefix| {
-        params.families.iter().any(|f| f.afi == p.afi()) && !packed.unresolvable.contains(p)
+        params.families.iter().any(|f| f.afi == p.afi())
+            && !params
+                .add_path
+                .contains(&crate::wire::family::Family::new(p.afi(), Safi::Unicast))
+            && !packed.unresolvable.contains(p)
     };
     let mut want_withdrawn: Vec<Prefix> =
         diff.withdraw.iter().filter(|p| sent(p)).copied().collect();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::wire::aspath::AS_TRANS;
 use crate::wire::capability::{AddPathMode, Capability, GracefulRestart};
 use crate::wire::error::{DecodeError, ErrorAction};
-use crate::wire::family::{Afi, Family};
+use crate::wire::family::{Afi, Family, FamilySet};
 use crate::wire::message::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::{Notification, code, subcode};
 use crate::wire::open::{BGP_VERSION, Open};
@@ -78,6 +78,9 @@ pub struct Negotiated {
     /// RFC 7911: families in which we send path identifiers (we offered send, the peer
     /// receive).
     pub add_path_send: Vec<Family>,
+    /// RFC 7911: families whose NLRI from the peer carry path identifiers (we offered
+    /// receive, the peer send).
+    pub add_path_receive: FamilySet,
     /// RFC 8950: families whose routes may carry an IPv6 next hop (both sides listed them).
     pub extended_next_hop: Vec<Family>,
 }
@@ -469,6 +472,17 @@ impl Fsm {
             })
             .map(|(f, _)| *f)
             .collect();
+        let add_path_receive = self
+            .config
+            .add_path
+            .iter()
+            .filter(|(f, mode)| {
+                mode.receive()
+                    && families.contains(f)
+                    && peer_add_path.iter().any(|(pf, pm)| pf == f && pm.send())
+            })
+            .map(|(f, _)| *f)
+            .collect();
         let peer_next_hops: Vec<(Family, Afi)> = open
             .capabilities
             .iter()
@@ -502,6 +516,7 @@ impl Fsm {
             peer_as,
             peer_open: open,
             add_path_send,
+            add_path_receive,
             extended_next_hop,
         })
     }

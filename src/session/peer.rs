@@ -417,6 +417,11 @@ impl<'a> Session<'a> {
         DecodeContext {
             attributes: self.attribute_context(),
             max_message_len: self.fsm.max_message_len(),
+            add_path: self
+                .fsm
+                .negotiated()
+                .map(|n| n.add_path_receive)
+                .unwrap_or_default(),
         }
     }
 

@@ -9,10 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::aspath::{AsPath, AsSegment, SegmentType};
 use super::community::{Community, ExtendedCommunity, LargeCommunity};
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
-use super::family::{Afi, Family, Safi};
+use super::family::{Afi, Family, FamilySet, Safi};
 use super::labeled::{self, LabeledPrefix};
 use super::notification::{Notification, code, subcode};
-use super::prefix::Prefix;
+use super::prefix::{PathPrefix, Prefix};
 use super::reader::Reader;
 use crate::rib::attributes::Origin;
 
@@ -207,6 +207,8 @@ pub enum MpNextHop {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MpNlri {
     Prefixes(Vec<Prefix>),
+    /// Unicast or multicast prefixes each behind a path identifier (RFC 7911 ADD-PATH).
+    Paths(Vec<PathPrefix>),
     /// Labeled unicast (SAFI 4) and MPLS VPN (SAFI 128) entries.
     Labeled(Vec<LabeledPrefix>),
     Raw(Vec<u8>),
@@ -216,6 +218,7 @@ impl MpNlri {
     pub fn is_empty(&self) -> bool {
         match self {
             MpNlri::Prefixes(p) => p.is_empty(),
+            MpNlri::Paths(p) => p.is_empty(),
             MpNlri::Labeled(l) => l.is_empty(),
             MpNlri::Raw(r) => r.is_empty(),
         }
@@ -444,6 +447,7 @@ fn emit_family(f: Family, out: &mut Vec<u8>) {
 fn emit_nlri(n: &MpNlri, out: &mut Vec<u8>) {
     match n {
         MpNlri::Prefixes(v) => v.iter().for_each(|p| p.emit(out)),
+        MpNlri::Paths(v) => v.iter().for_each(|p| p.emit(out)),
         MpNlri::Labeled(v) => v.iter().for_each(|p| p.emit(out)),
         MpNlri::Raw(r) => out.extend_from_slice(r),
     }
@@ -510,6 +514,30 @@ pub fn decode_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<Prefix>> {
     Some(out)
 }
 
+/// Decodes a run of prefixes each preceded by an RFC 7911 path identifier (RFC 7911 §3).
+/// `None` as for [`decode_prefixes`], or when the bytes end inside an identifier.
+pub fn decode_path_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<PathPrefix>> {
+    let max = match afi {
+        Afi::Ipv4 => 32,
+        Afi::Ipv6 => 128,
+        Afi::Unknown(_) => return None,
+    };
+    let mut r = Reader::new(bytes);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let path_id = r.u32().ok()?;
+        let len = r.u8().ok()?;
+        if len > max {
+            return None;
+        }
+        out.push(PathPrefix {
+            path_id,
+            prefix: Prefix::read_bits(&mut r, afi, len)?,
+        });
+    }
+    Some(out)
+}
+
 /// The error for a malformed attribute, with the action from the attribute table.
 fn malformed(code: u8, kind: DecodeErrorKind, offset: usize) -> DecodeError {
     let action = match info(code).map(|i| i.on_error) {
@@ -522,13 +550,15 @@ fn malformed(code: u8, kind: DecodeErrorKind, offset: usize) -> DecodeError {
     DecodeError::new(kind, offset, action)
 }
 
-/// Decodes one attribute value. `offset` is where the attribute (its flags octet) starts.
+/// Decodes one attribute value. `offset` is where the attribute (its flags octet) starts;
+/// the NLRI of MP_REACH / MP_UNREACH carry path identifiers in the families of `add_path`.
 pub fn decode_attribute(
     flags: u8,
     code: u8,
     value: &[u8],
     offset: usize,
     ctx: AttributeContext,
+    add_path: FamilySet,
 ) -> Result<PathAttribute, DecodeError> {
     let Some(row) = info(code) else {
         if flags & OPTIONAL == 0 {
@@ -680,8 +710,10 @@ pub fn decode_attribute(
         }
         tc::AIGP => PathAttribute::Aigp(decode_aigp(value).ok_or_else(bad_len)?),
         tc::OTC => PathAttribute::Otc(u32_of(value).ok_or_else(bad_len)?),
-        tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset)?),
-        tc::MP_UNREACH_NLRI => PathAttribute::MpUnreach(decode_mp_unreach(value, offset)?),
+        tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset, add_path)?),
+        tc::MP_UNREACH_NLRI => {
+            PathAttribute::MpUnreach(decode_mp_unreach(value, offset, add_path)?)
+        }
         _ => PathAttribute::Unknown {
             flags: flags & !flag::EXTENDED_LENGTH,
             code,
@@ -733,22 +765,31 @@ fn decode_mp_family(r: &mut Reader, offset: usize) -> Result<Family, DecodeError
     Ok(Family::new(Afi::from_u16(afi), Safi::from_u8(safi)))
 }
 
-fn decode_mp_nlri(family: Family, bytes: &[u8], offset: usize) -> Result<MpNlri, DecodeError> {
+fn decode_mp_nlri(
+    family: Family,
+    bytes: &[u8],
+    offset: usize,
+    add_path: FamilySet,
+) -> Result<MpNlri, DecodeError> {
+    let with_ids = add_path.contains(family);
     match family.safi {
         Safi::Unicast | Safi::Multicast if !matches!(family.afi, Afi::Unknown(_)) => {
-            decode_prefixes(bytes, family.afi)
-                .map(MpNlri::Prefixes)
-                .ok_or_else(|| {
-                    // RFC 7606 §5.3: NLRI that cannot be parsed resets the session.
-                    DecodeError::reset(
-                        DecodeErrorKind::InvalidNetworkField,
-                        offset,
-                        code::UPDATE_MESSAGE,
-                        subcode::OPTIONAL_ATTRIBUTE_ERROR,
-                    )
-                })
+            let nlri = if with_ids {
+                decode_path_prefixes(bytes, family.afi).map(MpNlri::Paths)
+            } else {
+                decode_prefixes(bytes, family.afi).map(MpNlri::Prefixes)
+            };
+            nlri.ok_or_else(|| {
+                // RFC 7606 §5.3: NLRI that cannot be parsed resets the session.
+                DecodeError::reset(
+                    DecodeErrorKind::InvalidNetworkField,
+                    offset,
+                    code::UPDATE_MESSAGE,
+                    subcode::OPTIONAL_ATTRIBUTE_ERROR,
+                )
+            })
         }
-        _ if labeled::is_labeled(family) => labeled::decode_labeled(bytes, family, false)
+        _ if labeled::is_labeled(family) => labeled::decode_labeled(bytes, family, with_ids)
             .map(MpNlri::Labeled)
             .ok_or_else(|| {
                 // RFC 7606 §5.3, as for unicast NLRI.
@@ -763,7 +804,11 @@ fn decode_mp_nlri(family: Family, bytes: &[u8], offset: usize) -> Result<MpNlri,
     }
 }
 
-fn decode_mp_reach(value: &[u8], offset: usize) -> Result<MpReach, DecodeError> {
+fn decode_mp_reach(
+    value: &[u8],
+    offset: usize,
+    add_path: FamilySet,
+) -> Result<MpReach, DecodeError> {
     let mut r = Reader::at(value, offset);
     let family = decode_mp_family(&mut r, offset)?;
     let nh_len_err = |l| mp_error(DecodeErrorKind::InvalidMpNextHop(l), offset);
@@ -787,7 +832,7 @@ fn decode_mp_reach(value: &[u8], offset: usize) -> Result<MpReach, DecodeError> 
             .unwrap_or_else(|| MpNextHop::Raw(nh.to_vec())),
         _ => MpNextHop::Raw(nh.to_vec()),
     };
-    let nlri = decode_mp_nlri(family, r.rest(), offset)?;
+    let nlri = decode_mp_nlri(family, r.rest(), offset, add_path)?;
     Ok(MpReach {
         family,
         next_hop,
@@ -795,10 +840,14 @@ fn decode_mp_reach(value: &[u8], offset: usize) -> Result<MpReach, DecodeError> 
     })
 }
 
-fn decode_mp_unreach(value: &[u8], offset: usize) -> Result<MpUnreach, DecodeError> {
+fn decode_mp_unreach(
+    value: &[u8],
+    offset: usize,
+    add_path: FamilySet,
+) -> Result<MpUnreach, DecodeError> {
     let mut r = Reader::at(value, offset);
     let family = decode_mp_family(&mut r, offset)?;
-    let nlri = decode_mp_nlri(family, r.rest(), offset)?;
+    let nlri = decode_mp_nlri(family, r.rest(), offset, add_path)?;
     Ok(MpUnreach { family, nlri })
 }
 
@@ -872,27 +921,20 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, name: &str, v: &[T]) 
 }
 
 fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
+    fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, v: &[T]) -> fmt::Result {
+        f.write_str(" nlri [")?;
+        for (i, p) in v.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        f.write_str("]")
+    }
     match n {
-        MpNlri::Prefixes(v) => {
-            f.write_str(" nlri [")?;
-            for (i, p) in v.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(" ")?;
-                }
-                write!(f, "{p}")?;
-            }
-            f.write_str("]")
-        }
-        MpNlri::Labeled(v) => {
-            f.write_str(" nlri [")?;
-            for (i, p) in v.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(" ")?;
-                }
-                write!(f, "{p}")?;
-            }
-            f.write_str("]")
-        }
+        MpNlri::Prefixes(v) => list(f, v),
+        MpNlri::Paths(v) => list(f, v),
+        MpNlri::Labeled(v) => list(f, v),
         MpNlri::Raw(r) => write!(f, " nlri 0x{}", hex(r)),
     }
 }

@@ -124,6 +124,7 @@ fn open_facts(o: &Open, out: &mut Vec<(&'static str, String)>) {
 fn nlri_text(n: &MpNlri) -> String {
     match n {
         MpNlri::Prefixes(v) => join(v),
+        MpNlri::Paths(v) => join(v),
         MpNlri::Labeled(v) => join(v),
         MpNlri::Raw(r) if r.is_empty() => String::new(),
         MpNlri::Raw(r) => format!("0x{}", hex(r)),
@@ -139,8 +140,8 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
     {
         out.push(("as_path_effective", p.to_string()));
     }
-    out.push(("withdrawn", join(&u.withdrawn)));
-    out.push(("nlri", join(&u.nlri)));
+    out.push(("withdrawn", join(u.withdrawn_text())));
+    out.push(("nlri", join(u.nlri_text())));
     for a in &u.attributes {
         match a {
             PathAttribute::Origin(o) => out.push(("origin", o.name().to_string())),

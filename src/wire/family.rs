@@ -151,9 +151,76 @@ impl Family {
     }
 }
 
+/// A set of named families (a bitset over the table above), `Copy` so that a decode context
+/// stays a plain value. A family without a name cannot be a member: its NLRI is kept raw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FamilySet(u16);
+
+const _: () = assert!(FAMILY_NAMES.len() <= u16::BITS as usize);
+
+impl FamilySet {
+    fn bit(f: Family) -> Option<u16> {
+        FAMILY_NAMES
+            .iter()
+            .position(|(a, s, _)| *a == f.afi && *s == f.safi)
+            .map(|i| 1 << i)
+    }
+
+    /// Adds `f`; `false` when it has no name and cannot be a member.
+    pub fn insert(&mut self, f: Family) -> bool {
+        let Some(b) = Self::bit(f) else {
+            return false;
+        };
+        self.0 |= b;
+        true
+    }
+
+    pub fn contains(&self, f: Family) -> bool {
+        Self::bit(f).is_some_and(|b| self.0 & b != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The members, in the order of the name table.
+    pub fn iter(&self) -> impl Iterator<Item = Family> + '_ {
+        FAMILY_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, (a, s, _))| Family::new(*a, *s))
+    }
+}
+
+impl FromIterator<Family> for FamilySet {
+    fn from_iter<I: IntoIterator<Item = Family>>(families: I) -> Self {
+        let mut set = FamilySet::default();
+        for f in families {
+            set.insert(f);
+        }
+        set
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn family_set_holds_named_families_only() {
+        let mut set: FamilySet = [Family::IPV6_UNICAST, Family::new(Afi::Ipv4, Safi::MplsVpn)]
+            .into_iter()
+            .collect();
+        assert!(set.contains(Family::IPV6_UNICAST));
+        assert!(!set.contains(Family::IPV4_UNICAST));
+        assert!(!set.insert(Family::new(Afi::Unknown(25), Safi::Unicast)));
+        assert_eq!(
+            set.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            ["ipv6-unicast", "ipv4-mpls-vpn"]
+        );
+        assert!(FamilySet::default().is_empty());
+    }
 
     #[test]
     fn names_round_trip() {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::attribute::AttributeContext;
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
-use super::family::{Afi, Family, Safi};
+use super::family::{Afi, Family, FamilySet, Safi};
 use super::notification::{Notification, code, subcode};
 use super::open::Open;
 use super::reader::Reader;
@@ -50,6 +50,9 @@ pub struct DecodeContext {
     pub attributes: AttributeContext,
     /// 4096, or 65535 once RFC 8654 extended messages are negotiated.
     pub max_message_len: usize,
+    /// RFC 7911 receive side: families whose NLRI carry a path identifier (we offered
+    /// receive, the peer send). Empty by default.
+    pub add_path: FamilySet,
 }
 
 impl Default for DecodeContext {
@@ -59,6 +62,7 @@ impl Default for DecodeContext {
                 four_octet_as: true,
             },
             max_message_len: MAX_MESSAGE_LEN,
+            add_path: FamilySet::default(),
         }
     }
 }
@@ -175,7 +179,7 @@ impl Message {
             message_type::OPEN => Message::Open(Open::decode(body, HEADER_LEN)?),
             message_type::UPDATE => {
                 let DecodedUpdate { update, problems } =
-                    Update::decode(body, HEADER_LEN, ctx.attributes)?;
+                    Update::decode(body, HEADER_LEN, ctx.attributes, ctx.add_path)?;
                 return Ok((Message::Update(update), problems));
             }
             message_type::NOTIFICATION => {
@@ -262,7 +266,9 @@ impl fmt::Display for Message {
                 f.write_str("UPDATE")?;
                 if !u.withdrawn.is_empty() {
                     f.write_str(" withdraw")?;
-                    u.withdrawn.iter().try_for_each(|p| write!(f, " {p}"))?;
+                    u.withdrawn_text()
+                        .iter()
+                        .try_for_each(|p| write!(f, " {p}"))?;
                     f.write_str(";")?;
                 }
                 for a in &u.attributes {
@@ -270,7 +276,7 @@ impl fmt::Display for Message {
                 }
                 if !u.nlri.is_empty() {
                     f.write_str(" nlri")?;
-                    u.nlri.iter().try_for_each(|p| write!(f, " {p}"))?;
+                    u.nlri_text().iter().try_for_each(|p| write!(f, " {p}"))?;
                 }
                 Ok(())
             }

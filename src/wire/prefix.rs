@@ -150,6 +150,28 @@ impl fmt::Display for Prefix {
     }
 }
 
+/// RFC 7911 §3: a prefix preceded by its 4-octet path identifier, as sent in a family where
+/// ADD-PATH applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PathPrefix {
+    pub path_id: u32,
+    pub prefix: Prefix,
+}
+
+impl PathPrefix {
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.path_id.to_be_bytes());
+        self.prefix.emit(out);
+    }
+}
+
+impl fmt::Display for PathPrefix {
+    /// `ID@PREFIX`, as for labeled NLRI.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.path_id, self.prefix)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,7 +142,7 @@ fn update_round_trips_with_every_attribute() {
             "198.51.100.0/24".parse_prefix(),
             "198.51.100.7/32".parse_prefix(),
         ],
-        long_lengths: vec![],
+        ..Update::default()
     };
     round_trip(&Message::Update(update));
 }
@@ -298,4 +298,37 @@ fn unknown_attribute_forgets_the_extended_length_bit_so_it_round_trips() {
         Message::decode(&again, DecodeContext::default()).unwrap().0,
         m
     );
+}
+
+/// RFC 7911: with ADD-PATH receive, the classic fields and MP NLRI carry a path identifier
+/// before each prefix; it is decoded, shown and re-encoded byte for byte.
+#[test]
+fn add_path_nlri_decode_and_round_trip() {
+    use super::family::FamilySet;
+    use super::prefix::{PathPrefix, Prefix};
+    let body = "00 08 00000002 18 cb0071 \
+                00 31 40010100 400200 40030401020304 \
+                800e 20 0002 01 10 20010db8000000000000000000000001 00 \
+                00000007 30 20010db80001 \
+                00000001 18 c63364";
+    let bytes = msg(2, body);
+    let ctx = DecodeContext {
+        add_path: [Family::IPV4_UNICAST, Family::IPV6_UNICAST]
+            .into_iter()
+            .collect::<FamilySet>(),
+        ..DecodeContext::default()
+    };
+    let (m, problems) = Message::decode(&bytes, ctx).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let Message::Update(u) = &m else {
+        panic!("{m:?}")
+    };
+    assert_eq!(u.withdrawn_text(), ["2@203.0.113.0/24"]);
+    assert_eq!(u.nlri_text(), ["1@198.51.100.0/24"]);
+    let p6: Prefix = "2001:db8:1::/48".parse_prefix();
+    assert!(u.attributes.iter().any(|a| matches!(a,
+        PathAttribute::MpReach(r) if r.nlri == MpNlri::Paths(vec![PathPrefix { path_id: 7, prefix: p6 }]))));
+    assert_eq!(m.encode(CTX4), bytes);
+    // Without the context the same bytes are not prefixes.
+    assert!(Message::decode(&bytes, DecodeContext::default()).is_err());
 }

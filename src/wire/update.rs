@@ -6,7 +6,7 @@ use super::attribute::{
     self, AttributeContext, MpNlri, PathAttribute, decode_attribute, type_code,
 };
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
-use super::family::{Afi, Family};
+use super::family::{Afi, Family, FamilySet};
 use super::notification::{code, subcode};
 use super::prefix::Prefix;
 use super::reader::Reader;
@@ -18,6 +18,10 @@ pub struct Update {
     pub attributes: Vec<PathAttribute>,
     /// IPv4 unicast prefixes announced in the classic field.
     pub nlri: Vec<Prefix>,
+    /// RFC 7911 path identifiers of `withdrawn` and `nlri`, one per prefix in the same order,
+    /// when the session receives them for IPv4 unicast; both empty otherwise.
+    pub withdrawn_path_ids: Vec<u32>,
+    pub nlri_path_ids: Vec<u32>,
     /// Type codes of attributes the sender encoded with a two-octet length although one octet
     /// would do (BIRD does so for MP_REACH_NLRI), so that re-encoding gives back its bytes.
     pub long_lengths: Vec<u8>,
@@ -92,11 +96,23 @@ impl Update {
         }
     }
 
-    /// Decodes the UPDATE body; `base` is its offset in the message (19).
+    /// The classic withdrawn field as text: `PREFIX`, or `ID@PREFIX` with path identifiers.
+    pub fn withdrawn_text(&self) -> Vec<String> {
+        entries_text(&self.withdrawn, &self.withdrawn_path_ids)
+    }
+
+    /// The classic NLRI field as text, as [`Update::withdrawn_text`].
+    pub fn nlri_text(&self) -> Vec<String> {
+        entries_text(&self.nlri, &self.nlri_path_ids)
+    }
+
+    /// Decodes the UPDATE body; `base` is its offset in the message (19). NLRI of the
+    /// families in `add_path` (RFC 7911 receive side) carry path identifiers.
     pub fn decode(
         body: &[u8],
         base: usize,
         ctx: AttributeContext,
+        add_path: FamilySet,
     ) -> Result<DecodedUpdate, DecodeError> {
         let list_error = |offset| {
             DecodeError::reset(
@@ -124,10 +140,16 @@ impl Update {
                 subcode::INVALID_NETWORK_FIELD,
             )
         };
-        let withdrawn =
-            attribute::decode_prefixes(withdrawn_bytes, Afi::Ipv4).ok_or(network_error(wstart))?;
-        let nlri =
-            attribute::decode_prefixes(nlri_bytes, Afi::Ipv4).ok_or(network_error(nlri_at))?;
+        let classic = |bytes: &[u8]| -> Option<(Vec<Prefix>, Vec<u32>)> {
+            if !add_path.contains(Family::IPV4_UNICAST) {
+                return Some((attribute::decode_prefixes(bytes, Afi::Ipv4)?, Vec::new()));
+            }
+            let entries = attribute::decode_path_prefixes(bytes, Afi::Ipv4)?;
+            Some(entries.iter().map(|e| (e.prefix, e.path_id)).unzip())
+        };
+        let (withdrawn, withdrawn_path_ids) =
+            classic(withdrawn_bytes).ok_or(network_error(wstart))?;
+        let (nlri, nlri_path_ids) = classic(nlri_bytes).ok_or(network_error(nlri_at))?;
 
         let mut problems = Vec::new();
         let mut attributes = Vec::new();
@@ -172,7 +194,7 @@ impl Update {
                 ));
                 continue;
             }
-            match decode_attribute(flags, code, value, at, ctx) {
+            match decode_attribute(flags, code, value, at, ctx, add_path) {
                 Ok(a) => {
                     if flags & attribute::flag::EXTENDED_LENGTH != 0 && value.len() <= 255 {
                         long_lengths.push(code);
@@ -188,6 +210,8 @@ impl Update {
             withdrawn,
             attributes,
             nlri,
+            withdrawn_path_ids,
+            nlri_path_ids,
             long_lengths,
         };
         // RFC 7606 §3 (d): a missing well-known mandatory attribute is treat-as-withdraw,
@@ -214,7 +238,7 @@ impl Update {
     pub fn emit_body(&self, ctx: AttributeContext, out: &mut Vec<u8>) {
         let wpos = out.len();
         out.extend_from_slice(&[0, 0]);
-        self.withdrawn.iter().for_each(|p| p.emit(out));
+        emit_entries(&self.withdrawn, &self.withdrawn_path_ids, out);
         let wlen = (out.len() - wpos - 2) as u16;
         out[wpos..wpos + 2].copy_from_slice(&wlen.to_be_bytes());
         let apos = out.len();
@@ -228,6 +252,28 @@ impl Update {
         }
         let alen = (out.len() - apos - 2) as u16;
         out[apos..apos + 2].copy_from_slice(&alen.to_be_bytes());
-        self.nlri.iter().for_each(|p| p.emit(out));
+        emit_entries(&self.nlri, &self.nlri_path_ids, out);
     }
+}
+
+/// Each prefix, behind its path identifier when there is one per prefix.
+fn emit_entries(prefixes: &[Prefix], path_ids: &[u32], out: &mut Vec<u8>) {
+    let with_ids = path_ids.len() == prefixes.len();
+    for (i, p) in prefixes.iter().enumerate() {
+        if with_ids {
+            out.extend_from_slice(&path_ids[i].to_be_bytes());
+        }
+        p.emit(out);
+    }
+}
+
+fn entries_text(prefixes: &[Prefix], path_ids: &[u32]) -> Vec<String> {
+    if path_ids.len() != prefixes.len() {
+        return prefixes.iter().map(Prefix::to_string).collect();
+    }
+    prefixes
+        .iter()
+        .zip(path_ids)
+        .map(|(p, id)| format!("{id}@{p}"))
+        .collect()
 }

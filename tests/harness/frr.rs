@@ -23,6 +23,12 @@ pub struct Frr {
 
 impl Frr {
     pub fn start(spec: &ReceiverSpec) -> Frr {
+        Frr::start_with(spec, &[])
+    }
+
+    /// Like [`Frr::start`], with extra `neighbor X ...` statements (without the `neighbor X`
+    /// part), e.g. `capability extended-nexthop`.
+    pub fn start_with(spec: &ReceiverSpec, neighbor_statements: &[&str]) -> Frr {
         assert!(
             spec.four_octet_as,
             "FRR cannot act as a 2-byte-AS speaker (only dont-capability-negotiate, which drops every capability); use Openbgpd or Exabgp"
@@ -36,7 +42,7 @@ impl Frr {
         // bgpd -S keeps root, but vtysh checks the socket directory.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).ok();
         let conf = dir.path().join("bgpd.conf");
-        std::fs::write(&conf, config(spec)).expect("write bgpd.conf");
+        std::fs::write(&conf, config(spec, neighbor_statements)).expect("write bgpd.conf");
         let mut cmd = Command::new(BGPD);
         cmd.args(["-Z", "-S", "-P", "0", "-l"])
             .arg(spec.listen.to_string())
@@ -194,7 +200,7 @@ fn strings_u32(v: Option<&Value>) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-fn config(s: &ReceiverSpec) -> String {
+fn config(s: &ReceiverSpec, neighbor_statements: &[&str]) -> String {
     let n = s.neighbor;
     let mut c = String::new();
     let _ = writeln!(
@@ -211,6 +217,9 @@ fn config(s: &ReceiverSpec) -> String {
     let _ = writeln!(c, " neighbor {n} remote-as {}", s.neighbor_as);
     let _ = writeln!(c, " neighbor {n} disable-connected-check");
     let _ = writeln!(c, " neighbor {n} update-source {}", s.listen);
+    for statement in neighbor_statements {
+        let _ = writeln!(c, " neighbor {n} {statement}");
+    }
     if s.passive {
         let _ = writeln!(c, " neighbor {n} passive");
     } else {

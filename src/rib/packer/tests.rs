@@ -42,6 +42,7 @@ fn decode_all(packed: &Packed, four: bool) -> Vec<Update> {
             four_octet_as: four,
         },
         max_message_len: MAX_MESSAGE_LEN,
+        ..DecodeContext::default()
     };
     let msgs = split_messages(&packed.bytes);
     assert_eq!(msgs.len(), packed.messages);
