@@ -399,6 +399,22 @@ impl Manager {
                 self.restart_sessions();
                 (Vec::new(), true)
             }
+            crate::api::Outcome::Signal {
+                neighbors,
+                end_of_rib,
+                family,
+            } => {
+                for addr in &neighbors {
+                    if let Some(n) = self.neighbors.get(addr) {
+                        n.tx.send(if end_of_rib {
+                            PeerCommand::SendEndOfRib(family)
+                        } else {
+                            PeerCommand::SendRouteRefresh(family)
+                        });
+                    }
+                }
+                (Vec::new(), true)
+            }
             crate::api::Outcome::Shutdown => {
                 info!("{}: shutdown requested", request.source);
                 request.replier.answer(Vec::new(), true);

@@ -26,6 +26,10 @@ struct Injector {
 
 impl Injector {
     fn start(port: u16, local: &str) -> Injector {
+        Injector::start_with(port, local, &[])
+    }
+
+    fn start_with(port: u16, local: &str, args: &[&str]) -> Injector {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("inject.conf");
         std::fs::write(
@@ -43,6 +47,7 @@ impl Injector {
         let child = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
             .arg("--log-level")
             .arg("debug")
+            .args(args)
             .arg(&conf)
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()
@@ -249,4 +254,42 @@ fn garbage_before_open_gets_a_header_error() {
     }
     assert!(reconnected, "{}", inj.log());
     assert!(!inj.log().contains("panicked"));
+}
+
+#[test]
+fn api_end_of_rib_and_route_refresh_reach_the_peer() {
+    let listener = TcpListener::bind("127.0.0.1:17983").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("ctl.sock");
+    let socket = socket.to_str().unwrap();
+    let inj = Injector::start_with(17983, "127.0.0.33", &["--control", socket]);
+    let mut s = establish(&listener);
+    let ctl = |words: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+            .args(["ctl", "--socket", socket])
+            .args(words)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{words:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ctl(&["announce", "route-refresh", "ipv4", "unicast"]);
+    ctl(&["announce", "eor", "ipv4", "unicast"]);
+    let (mut refresh, mut eor) = (false, false);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !(refresh && eor) {
+        match read_message(&mut s) {
+            Some(Message::RouteRefresh(rr)) => {
+                refresh = rr.family == Family::IPV4_UNICAST && rr.subtype == 0
+            }
+            Some(Message::Update(u)) => eor |= u.end_of_rib() == Some(Family::IPV4_UNICAST),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert!(refresh, "no ROUTE-REFRESH: {}", inj.log());
+    assert!(eor, "no End-of-RIB: {}", inj.log());
 }

@@ -124,11 +124,20 @@ pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet 
 pub enum Outcome {
     Done(Vec<String>),
     Refused(String),
-    ShowNeighbor { summary: bool },
+    ShowNeighbor {
+        summary: bool,
+    },
     ShowAdjRibOut,
     Reload,
     Restart,
     Shutdown,
+    /// Send End-of-RIB (`announce eor`) or ROUTE-REFRESH (`announce route-refresh`) to these
+    /// neighbors, for one family or (`None`) every negotiated family.
+    Signal {
+        neighbors: Vec<IpAddr>,
+        end_of_rib: bool,
+        family: Option<crate::wire::family::Family>,
+    },
 }
 
 /// The neighbors a request from `source` applies to.
@@ -282,9 +291,16 @@ pub fn apply(
             prune(tables);
             Outcome::Done(Vec::new())
         }
-        // Each session sends End-of-RIB after its initial table, and received routes are
-        // not kept: these two are accepted for ExaBGP helpers and change nothing.
-        Command::EndOfRib(_) | Command::RouteRefresh(_) => Outcome::Done(Vec::new()),
+        Command::EndOfRib(family) => Outcome::Signal {
+            neighbors: chosen.iter().map(|n| n.peer_address).collect(),
+            end_of_rib: true,
+            family,
+        },
+        Command::RouteRefresh(family) => Outcome::Signal {
+            neighbors: chosen.iter().map(|n| n.peer_address).collect(),
+            end_of_rib: false,
+            family,
+        },
         Command::ShowNeighbor { summary } => Outcome::ShowNeighbor { summary },
         Command::ShowAdjRibOut => Outcome::ShowAdjRibOut,
         Command::Reload => Outcome::Reload,

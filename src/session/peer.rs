@@ -51,6 +51,10 @@ pub enum PeerCommand {
     Routes(Arc<RouteSet>),
     /// A connection the peer opened to one of our listeners.
     Incoming(TcpStream),
+    /// Send End-of-RIB for this family, or for every negotiated family (API `announce eor`).
+    SendEndOfRib(Option<Family>),
+    /// Ask the peer to send its routes again (API `announce route-refresh`).
+    SendRouteRefresh(Option<Family>),
     /// Close with this NOTIFICATION and end the thread. With `for_restart`, bgpinject itself
     /// is stopping: when graceful restart was negotiated the session closes without
     /// NOTIFICATION so the peer keeps the routes while we are away.
@@ -231,6 +235,9 @@ fn obtain_connection(
             };
             match cmd {
                 Ok(PeerCommand::Routes(r)) => *desired = r,
+                Ok(PeerCommand::SendEndOfRib(_) | PeerCommand::SendRouteRefresh(_)) => {
+                    debug!("neighbor {name}: no session: End-of-RIB or ROUTE-REFRESH not sent");
+                }
                 Ok(PeerCommand::Shutdown { .. }) | Err(RecvTimeoutError::Disconnected) => {
                     return None;
                 }
@@ -382,6 +389,8 @@ impl<'a> Session<'a> {
                         self.sync();
                     }
                 }
+                Ok(PeerCommand::SendEndOfRib(family)) => self.send_signal(true, family),
+                Ok(PeerCommand::SendRouteRefresh(family)) => self.send_signal(false, family),
                 Ok(PeerCommand::Incoming(other)) => {
                     // A second connection while one is up: keep the one we have (the full
                     // RFC 4271 §6.8 collision resolution is not implemented).
@@ -707,6 +716,51 @@ impl<'a> Session<'a> {
             }
             self.advertised = self.desired.clone();
         }
+    }
+
+    /// `announce eor` / `announce route-refresh` from the API: End-of-RIB or a ROUTE-REFRESH
+    /// request for `family`, or for every negotiated family. Not sent before Established,
+    /// nor for a family the session did not negotiate, nor ROUTE-REFRESH to a peer that did
+    /// not advertise the capability.
+    fn send_signal(&mut self, end_of_rib: bool, family: Option<Family>) {
+        let (Some(params), Some(neg)) = (self.params.clone(), self.fsm.negotiated().cloned())
+        else {
+            info!(
+                "neighbor {}: session not established: nothing sent",
+                self.name()
+            );
+            return;
+        };
+        let families: Vec<Family> = match family {
+            Some(f) if neg.families.contains(&f) => vec![f],
+            Some(f) => {
+                warn!("neighbor {}: {f} not negotiated: nothing sent", self.name());
+                return;
+            }
+            None => neg.families.clone(),
+        };
+        if !end_of_rib && !neg.route_refresh {
+            warn!(
+                "neighbor {}: the peer did not advertise route refresh: no ROUTE-REFRESH sent",
+                self.name()
+            );
+            return;
+        }
+        let mut bytes = Vec::new();
+        for f in families {
+            if end_of_rib {
+                bytes.extend(packer::end_of_rib(f, &params));
+            } else {
+                bytes.extend(
+                    Message::RouteRefresh(RouteRefresh {
+                        family: f,
+                        subtype: 0,
+                    })
+                    .encode(self.attribute_context()),
+                );
+            }
+        }
+        self.send_updates(&bytes);
     }
 
     /// Sends every route of `family` again (route refresh).
