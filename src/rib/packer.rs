@@ -509,13 +509,7 @@ fn pack_announcements(
             }
             value.push(0);
             (from..from + n).for_each(|i| prefixes.get(i).emit(&mut value));
-            let mut mp = Vec::with_capacity(value.len() + 4);
-            emit_raw(flag::OPTIONAL, type_code::MP_REACH_NLRI, &value, &mut mp);
-            let attr_len = fixed + mp.len();
-            out.extend_from_slice(&(attr_len as u16).to_be_bytes());
-            out.extend_from_slice(&wire.before_mp);
-            out.extend_from_slice(&mp);
-            out.extend_from_slice(&wire.after_mp);
+            write_mp_attributes(out, Some(wire), type_code::MP_REACH_NLRI, &value);
             from += n;
         }
         set_length(out, start);
@@ -650,17 +644,31 @@ fn pack_flow_announcements(
         rules[from..from + n]
             .iter()
             .for_each(|r| r.emit(&mut value));
-        let mut mp = Vec::with_capacity(value.len() + 4);
-        emit_raw(flag::OPTIONAL, type_code::MP_REACH_NLRI, &value, &mut mp);
-        let attr_len = fixed + mp.len();
-        out.extend_from_slice(&(attr_len as u16).to_be_bytes());
-        out.extend_from_slice(&wire.before_mp);
-        out.extend_from_slice(&mp);
-        out.extend_from_slice(&wire.after_mp);
+        write_mp_attributes(out, Some(wire), type_code::MP_REACH_NLRI, &value);
         from += n;
         set_length(out, start);
         packed.messages += 1;
     }
+}
+
+/// Writes the attribute section of an UPDATE whose NLRI travel in a multiprotocol attribute:
+/// the total attribute length, then the group's attributes with MP_REACH_NLRI or
+/// MP_UNREACH_NLRI (`code`, carrying `value`) in its place among the ascending type codes.
+pub(super) fn write_mp_attributes(
+    out: &mut Vec<u8>,
+    wire: Option<&WireAttributes>,
+    code: u8,
+    value: &[u8],
+) {
+    let mut mp = Vec::with_capacity(value.len() + 4);
+    emit_raw(flag::OPTIONAL, code, value, &mut mp);
+    let (before, after) = wire.map_or((&[][..], &[][..]), |w| {
+        (w.before_mp.as_slice(), w.after_mp.as_slice())
+    });
+    out.extend_from_slice(&((before.len() + mp.len() + after.len()) as u16).to_be_bytes());
+    out.extend_from_slice(before);
+    out.extend_from_slice(&mp);
+    out.extend_from_slice(after);
 }
 
 /// Splits concatenated messages (as produced by [`pack`]) back into single messages.

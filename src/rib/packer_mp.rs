@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
 use super::other_nlri::{NlriKey, Other, OtherRoute};
-use super::packer::{Packed, SessionParams, WireAttributes, begin_message};
+use super::packer::{Packed, SessionParams, WireAttributes, begin_message, write_mp_attributes};
 use super::route_set::RouteDiff;
-use crate::wire::attribute::{emit_raw, flag, type_code};
+use crate::wire::attribute::type_code;
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
 use crate::wire::message::{HEADER_LEN, set_length};
@@ -321,18 +321,9 @@ fn pack_mp(
         } else {
             type_code::MP_UNREACH_NLRI
         };
-        let mut mp = Vec::with_capacity(value.len() + 4);
-        emit_raw(flag::OPTIONAL, code, &value, &mut mp);
         let start = begin_message(out);
         out.extend_from_slice(&[0, 0]); // no withdrawn routes
-        out.extend_from_slice(&((fixed + mp.len()) as u16).to_be_bytes());
-        if let Some(w) = wire {
-            out.extend_from_slice(&w.before_mp);
-            out.extend_from_slice(&mp);
-            out.extend_from_slice(&w.after_mp);
-        } else {
-            out.extend_from_slice(&mp);
-        }
+        write_mp_attributes(out, wire, code, &value);
         set_length(out, start);
         packed.messages += 1;
     }
