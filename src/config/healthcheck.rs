@@ -122,19 +122,10 @@ pub(super) fn parse_healthcheck(
     keyword: &Token,
     earlier: &[HealthcheckConfig],
 ) -> Result<HealthcheckConfig, ConfigError> {
-    let name_token = p.expect_word("a name after healthcheck")?;
-    let name = name_token.text.clone();
-    if let Some(first) = earlier.iter().find(|e| e.name == name) {
-        return Err(p.error_at(
-            name_token.position,
-            format!(
-                "duplicate healthcheck {name}: already defined at line {}",
-                first.location.line
-            ),
-        ));
-    }
-    let block = format!("healthcheck {name}");
-    let open = p.open_block(&block)?;
+    let (name, block, open) = p.named_block(
+        "healthcheck",
+        earlier.iter().map(|e| (e.name.as_str(), e.location.line)),
+    )?;
     let mut s = Settings::default();
     let mut routes: Vec<RouteConfig> = Vec::new();
     while let Some(kw) = p.block_keyword(&open, &block)? {

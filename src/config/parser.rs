@@ -238,6 +238,26 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `KIND NAME {` from just after `KIND`: the name (refused when `earlier`, the names
+    /// already defined with their lines, has it), the block's label for messages, and its `{`.
+    pub fn named_block<'e>(
+        &mut self,
+        kind: &str,
+        earlier: impl IntoIterator<Item = (&'e str, u32)>,
+    ) -> Result<(String, String, Token), ConfigError> {
+        let name_token = self.expect_word(&format!("a name after {kind}"))?;
+        let name = name_token.text.clone();
+        if let Some((_, line)) = earlier.into_iter().find(|(n, _)| *n == name) {
+            return Err(self.error_at(
+                name_token.position,
+                format!("duplicate {kind} {name}: already defined at line {line}"),
+            ));
+        }
+        let block = format!("{kind} {name}");
+        let open = self.open_block(&block)?;
+        Ok((name, block, open))
+    }
+
     /// The `{` that opens the block of `owner` (e.g. "neighbor 192.0.2.1").
     pub fn open_block(&mut self, owner: &str) -> Result<Token, ConfigError> {
         let token = self.advance();

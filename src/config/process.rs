@@ -46,19 +46,10 @@ pub(super) fn parse_process(
     keyword: &Token,
     earlier: &[ProcessConfig],
 ) -> Result<ProcessConfig, ConfigError> {
-    let name_token = p.expect_word("a name after process")?;
-    let name = name_token.text.clone();
-    if let Some(first) = earlier.iter().find(|e| e.name == name) {
-        return Err(p.error_at(
-            name_token.position,
-            format!(
-                "duplicate process {name}: already defined at line {}",
-                first.location.line
-            ),
-        ));
-    }
-    let block = format!("process {name}");
-    let open = p.open_block(&block)?;
+    let (name, block, open) = p.named_block(
+        "process",
+        earlier.iter().map(|e| (e.name.as_str(), e.location.line)),
+    )?;
     let mut run: Setting<Vec<String>> = Setting::default();
     let mut encoder: Setting<Encoder> = Setting::default();
     let mut on_exit: Setting<OnExit> = Setting::default();
