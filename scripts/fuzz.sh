@@ -27,10 +27,17 @@ for f in root.rglob("*.vec"):
             (out / "open" / f"v{n}").write_bytes(data[19:])
         if len(data) > 19 and data[18] == 2:
             (out / "update" / f"v{n}").write_bytes(data[19:])
+# NLRI decoders: the first byte picks the family. RFC 8955 §4.2.3's first example, and a
+# labeled /24 (label 100, bottom of stack).
+for t in ["flowspec_nlri", "labeled_nlri"]:
+    (out / t).mkdir(parents=True, exist_ok=True)
+(out / "flowspec_nlri" / "rfc8955-1").write_bytes(bytes.fromhex("00" "0b0118c00002038106048119"))
+(out / "labeled_nlri" / "label-100").write_bytes(bytes.fromhex("00" "30000641c63364"))
+(out / "labeled_nlri" / "vpn-rd").write_bytes(bytes.fromhex("02" "70" "0012c1" "0000fde800000001" "c63364"))
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
-for t in frame open update message_roundtrip; do
+for t in frame open update message_roundtrip flowspec_nlri labeled_nlri; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')
