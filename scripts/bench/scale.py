@@ -61,13 +61,14 @@ def peer_address(k, neighbors):
     return "127.0.0.1" if neighbors == 1 else f"127.0.1.{k + 1}"
 
 
-def start_receiver(sessions=1):
+def start_receiver(sessions=1, expect=None):
     out = tempfile.NamedTemporaryFile("w+", delete=False, suffix=".json")
     listen = []
     for k in range(sessions):
         listen += ["--listen", f"{peer_address(k, sessions)}:{PORT}"]
     p = subprocess.Popen([RECEIVER] + listen + ["--sessions", str(sessions),
-                          "--timeout", str(int(RUN_CAP) + 30)],
+                          "--timeout", str(int(RUN_CAP) + 30)]
+                         + (["--expect", str(expect)] if expect else []),
                          stdout=out, stderr=subprocess.DEVNULL)
     time.sleep(0.2)
     return p, out.name
@@ -107,9 +108,9 @@ def time_report(path):
             (float(user.group(1)) + float(sys_.group(1))) if user and sys_ else None)
 
 
-def measure(name, family, n, cmd, sessions=1, env=None, cwd=None):
+def measure(name, family, n, cmd, sessions=1, env=None, cwd=None, expect=None):
     """Runs one injector against a fresh counting receiver."""
-    recv, out = start_receiver(sessions)
+    recv, out = start_receiver(sessions, expect)
     p, t0, tv = timed(cmd, env=env, cwd=cwd)
     try:
         recv.wait(timeout=RUN_CAP)
@@ -205,6 +206,25 @@ def main():
                 row = measure(name, family, n, cmd, env=env, cwd=tmp)
                 rows.append(row)
                 rate[key] = (n / row["seconds"]) if row["seconds"] else (n / RUN_CAP / 2)
+    # A helper process floods 100k announcements through the process API.
+    with tempfile.TemporaryDirectory() as tmp:
+        n = 100_000
+        conf, helper = os.path.join(tmp, "api.conf"), os.path.join(tmp, "flood.py")
+        with open(helper, "w") as f:
+            f.write("import sys, time\n"
+                    f"for i in range({n}):\n"
+                    "    a = 0x0a000000 + i\n"
+                    "    sys.stdout.write(f'announce route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/32 next-hop 192.0.2.1\\n')\n"
+                    "sys.stdout.flush()\n"
+                    "time.sleep(3600)\n")
+        with open(conf, "w") as f:
+            f.write(f"process flood {{ run python3 {helper}; encoder text; }}\n"
+                    f"neighbor 127.0.0.1 {{ router-id 192.0.2.1; local-address 127.0.0.1; "
+                    f"local-as 65001; peer-as 65002; connect {PORT}; api {{ processes [ flood ]; }} }}\n")
+        print(f"process API flood: {n} routes", flush=True)
+        rows.append(measure("bgpinject via process API", "ipv4", n,
+                            [BGPINJECT, "--log-level", "warn", "--control", "off", conf],
+                            expect=n))
     # 100 neighbors, the same 100k routes each.
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "many.conf")

@@ -87,6 +87,9 @@ struct Options {
     local_as: u32,
     sample_every: u64,
     extended_message: bool,
+    /// Done after this many announced prefixes instead of at End-of-RIB (0: End-of-RIB).
+    /// For routes that arrive after End-of-RIB, as from a helper process.
+    expect: u64,
 }
 
 fn usage(opts: &getopts::Options) -> String {
@@ -115,6 +118,12 @@ fn main() -> ExitCode {
         "ADDR:PORT",
     );
     opts.optopt("", "routes", "routes the dumb sender sends", "N");
+    opts.optopt(
+        "",
+        "expect",
+        "done after N announced prefixes instead of at End-of-RIB",
+        "N",
+    );
     opts.optflag("h", "help", "");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let m = match opts.parse(&args) {
@@ -158,6 +167,7 @@ fn main() -> ExitCode {
     let options = Arc::new(Options {
         local_as: num("local-as", 65002) as u32,
         sample_every: num("sample-every", 0),
+        expect: num("expect", 0),
         extended_message: !m.opt_present("no-extended-message"),
     });
     let sessions = num("sessions", 1) as usize;
@@ -427,11 +437,18 @@ fn serve(
                     report.ipv4_announced += c.ipv4;
                     report.ipv6_announced += c.ipv6;
                     report.withdrawn += c.withdrawn;
+                    if options.expect > 0
+                        && report.ipv4_announced + report.ipv6_announced >= options.expect
+                    {
+                        report.eor_at = Some(now_unix());
+                        return Ok(());
+                    }
                     if let Some(f) = c.eor {
                         report.end_of_rib.push(f.to_string());
-                        if families
-                            .iter()
-                            .all(|f| report.end_of_rib.contains(&f.to_string()))
+                        if options.expect == 0
+                            && families
+                                .iter()
+                                .all(|f| report.end_of_rib.contains(&f.to_string()))
                         {
                             report.eor_at = Some(now_unix());
                             return Ok(());
