@@ -18,6 +18,8 @@ use log::{error, info, warn};
 use crate::api::events::{self, NeighborEvent};
 use crate::api::process::Helper;
 use crate::api::{ApiRequest, Source, control};
+use crate::config::healthcheck::HealthcheckConfig;
+use crate::config::process::{OnExit, ProcessConfig};
 use crate::config::{self, Config, NeighborConfig};
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::other_nlri::OtherRoute;
@@ -75,8 +77,10 @@ pub struct Manager {
     dirty: BTreeSet<IpAddr>,
     interner: AttributeInterner,
     helpers: BTreeMap<String, Helper>,
-    /// Tells health check threads to stop.
-    stopping: Arc<AtomicBool>,
+    /// The configuration each helper runs with (a reload restarts a helper whose block changed).
+    helper_configs: BTreeMap<String, ProcessConfig>,
+    /// Each health check's configuration and the flag that stops its thread.
+    checks: BTreeMap<String, (HealthcheckConfig, Arc<AtomicBool>)>,
     _control: Option<control::ControlSocket>,
     /// Per neighbor: established, and the last error seen (for helper events).
     seen: HashMap<IpAddr, (bool, Option<String>)>,
@@ -207,7 +211,8 @@ impl Manager {
             dirty: BTreeSet::new(),
             interner: AttributeInterner::default(),
             helpers: BTreeMap::new(),
-            stopping: Arc::new(AtomicBool::new(false)),
+            helper_configs: BTreeMap::new(),
+            checks: BTreeMap::new(),
             _control: control,
             seen: HashMap::new(),
         };
@@ -216,15 +221,110 @@ impl Manager {
             m.start_neighbor(n, routes)?;
         }
         for p in config.processes {
-            let name = p.name.clone();
-            let helper = Helper::spawn(p, m.events.clone()).map_err(StartError::Thread)?;
-            m.helpers.insert(name, helper);
+            m.start_helper(p).map_err(StartError::Thread)?;
         }
         for h in config.healthchecks {
-            crate::api::healthcheck::spawn(h, m.events.clone(), m.stopping.clone())
-                .map_err(StartError::Thread)?;
+            m.start_check(h).map_err(StartError::Thread)?;
         }
         Ok(m)
+    }
+
+    fn start_helper(&mut self, p: ProcessConfig) -> io::Result<()> {
+        let name = p.name.clone();
+        let helper = Helper::spawn(p.clone(), self.events.clone())?;
+        self.helpers.insert(name.clone(), helper);
+        self.helper_configs.insert(name, p);
+        Ok(())
+    }
+
+    fn start_check(&mut self, h: HealthcheckConfig) -> io::Result<()> {
+        let stop = Arc::new(AtomicBool::new(false));
+        crate::api::healthcheck::spawn(h.clone(), self.events.clone(), stop.clone())?;
+        self.checks.insert(h.name.clone(), (h, stop));
+        Ok(())
+    }
+
+    /// Forgets the routes a program source announced (they are withdrawn at the next flush).
+    fn drop_source_routes(&mut self, source: &Source) {
+        for (addr, sources) in self.api_routes.iter_mut() {
+            if sources.remove(source).is_some() {
+                self.dirty.insert(*addr);
+            }
+        }
+    }
+
+    /// The `process` and `healthcheck` blocks of a reloaded configuration: new ones start,
+    /// changed ones restart, removed ones stop. A stopped helper's routes go as its
+    /// `on-exit` says; a stopped health check's routes are withdrawn.
+    fn reload_programs(&mut self, processes: Vec<ProcessConfig>, checks: Vec<HealthcheckConfig>) {
+        let same = |a: &ProcessConfig, b: &ProcessConfig| {
+            let mut a = a.clone();
+            a.location = b.location.clone();
+            a == *b
+        };
+        let wanted: BTreeMap<String, ProcessConfig> =
+            processes.into_iter().map(|p| (p.name.clone(), p)).collect();
+        let running: Vec<String> = self.helper_configs.keys().cloned().collect();
+        for name in running {
+            let keep = match (self.helper_configs.get(&name), wanted.get(&name)) {
+                (Some(old), Some(new)) => same(old, new),
+                _ => false,
+            };
+            if keep {
+                continue;
+            }
+            info!("process {name}: removed or changed by the reload, stopping it");
+            if let Some(h) = self.helpers.remove(&name) {
+                h.stop();
+                h.terminate();
+            }
+            if let Some(old) = self.helper_configs.remove(&name)
+                && old.on_exit == OnExit::Withdraw
+            {
+                self.drop_source_routes(&Source::Process(name.clone()));
+            }
+        }
+        for (name, p) in wanted {
+            if !self.helper_configs.contains_key(&name) {
+                info!("process {name}: starting (reload)");
+                if let Err(e) = self.start_helper(p) {
+                    error!("process {name}: cannot start: {e}");
+                }
+            }
+        }
+        let same_check = |a: &HealthcheckConfig, b: &HealthcheckConfig| {
+            let mut a = a.clone();
+            a.location = b.location.clone();
+            for (ra, rb) in a.routes.iter_mut().zip(&b.routes) {
+                ra.location = rb.location.clone();
+            }
+            a == *b
+        };
+        let wanted: BTreeMap<String, HealthcheckConfig> =
+            checks.into_iter().map(|h| (h.name.clone(), h)).collect();
+        let running: Vec<String> = self.checks.keys().cloned().collect();
+        for name in running {
+            let keep = match (self.checks.get(&name), wanted.get(&name)) {
+                (Some((old, _)), Some(new)) => same_check(old, new),
+                _ => false,
+            };
+            if keep {
+                continue;
+            }
+            info!("healthcheck {name}: removed or changed by the reload, stopping it");
+            if let Some((_, stop)) = self.checks.remove(&name) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            self.drop_source_routes(&Source::Healthcheck(name.clone()));
+        }
+        for (name, h) in wanted {
+            if !self.checks.contains_key(&name) {
+                info!("healthcheck {name}: starting (reload)");
+                if let Err(e) = self.start_check(h) {
+                    error!("healthcheck {name}: cannot start: {e}");
+                }
+            }
+        }
     }
 
     /// The listener for `addr`, started when missing.
@@ -675,6 +775,7 @@ impl Manager {
                 (_, None) => {}
             }
         }
+        self.reload_programs(config.processes, config.healthchecks);
         self.flush_api();
     }
 
@@ -689,7 +790,9 @@ impl Manager {
     }
 
     fn shutdown(self) {
-        self.stopping.store(true, Ordering::SeqCst);
+        for (_, stop) in self.checks.values() {
+            stop.store(true, Ordering::SeqCst);
+        }
         for h in self.helpers.values() {
             h.stop();
         }

@@ -14,8 +14,12 @@ use crate::rib::route_set::{RouteDiff, RouteSet};
 /// OPEN or the TCP connection. Routes, description and positions do not count.
 pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> bool {
     let mut old = old.without_routes();
+    let mut new = new.without_routes();
     old.location = new.location.clone();
-    old != new.without_routes()
+    // Which helper processes feed a neighbor is not part of its session.
+    old.api_processes.clear();
+    new.api_processes.clear();
+    old != new
 }
 
 /// What happens to one neighbor.
