@@ -85,6 +85,7 @@ fn main() {
             incoming_ttl: None,
         },
         group_updates: true,
+        on_update: None,
     };
     let (_handle, _thread, status) = match peer::spawn(spec, set) {
         Ok(h) => h,

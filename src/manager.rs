@@ -26,10 +26,13 @@ use crate::rib::other_nlri::OtherRoute;
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 use crate::session::fsm::SessionConfig;
 use crate::session::fsm::State;
-use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus};
+use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus, UpdateSink};
 use crate::session::socket::{self, SocketOptions};
 use crate::wire::family::Safi;
 use crate::wire::notification::{Notification, code, subcode};
+
+/// How long start waits for helper programs to run before starting the sessions.
+const HELPER_START_WAIT: Duration = Duration::from_secs(2);
 
 /// How long shutdown waits for neighbor threads to send their NOTIFICATION and close.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -50,6 +53,8 @@ pub enum ManagerEvent {
     Incoming(TcpStream),
     /// Log every neighbor's state (SIGUSR2).
     DumpStatus,
+    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
+    Received(IpAddr, Box<crate::wire::update::Update>),
     /// A command from a helper process, the control socket or a health check.
     Api(ApiRequest),
 }
@@ -216,12 +221,17 @@ impl Manager {
             _control: control,
             seen: HashMap::new(),
         };
+        // Helpers first, as ExaBGP does, so that the first events of a session reach them.
         let sets = route_sets(&config);
-        for (n, routes) in config.neighbors.into_iter().zip(sets) {
-            m.start_neighbor(n, routes)?;
-        }
         for p in config.processes {
             m.start_helper(p).map_err(StartError::Thread)?;
+        }
+        let deadline = Instant::now() + HELPER_START_WAIT;
+        while Instant::now() < deadline && !m.helpers.values().all(|h| h.output.is_running()) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for (n, routes) in config.neighbors.into_iter().zip(sets) {
+            m.start_neighbor(n, routes)?;
         }
         for h in config.healthchecks {
             m.start_check(h).map_err(StartError::Thread)?;
@@ -386,6 +396,13 @@ impl Manager {
                 incoming_ttl: n.options.incoming_ttl,
             },
             group_updates: n.options.group_updates,
+            on_update: n.api_receive_updates.then(|| {
+                let events = self.events.clone();
+                let addr = n.peer_address;
+                UpdateSink(Arc::new(move |u: &crate::wire::update::Update| {
+                    let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
+                }))
+            }),
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",
@@ -422,6 +439,7 @@ impl Manager {
                 Ok(ManagerEvent::Reload) => self.reload(),
                 Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
+                Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
                 Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(ManagerEvent::Api(request)) => {
                     if self.api(request) {
@@ -662,6 +680,27 @@ impl Manager {
                     h.output
                         .send(events::encode(h.output.encoder, &peer, e, counter));
                 }
+            }
+        }
+    }
+
+    /// Sends an UPDATE the peer of `addr` sent to the helpers of that neighbor.
+    fn received(&mut self, addr: IpAddr, update: Box<crate::wire::update::Update>) {
+        let Some(n) = self.neighbors.get(&addr) else {
+            return;
+        };
+        let peer = events::Peer {
+            local: n.config.local_address,
+            peer: addr,
+            local_as: n.config.local_as,
+            peer_as: n.config.peer_as,
+        };
+        let event = NeighborEvent::Update(update);
+        for name in &n.config.api_processes {
+            if let Some(h) = self.helpers.get(name) {
+                let counter = h.output.next_counter();
+                h.output
+                    .send(events::encode(h.output.encoder, &peer, &event, counter));
             }
         }
     }

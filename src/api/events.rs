@@ -6,6 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::config::process::Encoder;
+use crate::wire::attribute::{MpNextHop, MpNlri, PathAttribute};
+use crate::wire::family::Family;
+use crate::wire::prefix::Prefix;
+use crate::wire::update::Update;
 
 /// What happened to a neighbor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +18,8 @@ pub enum NeighborEvent {
     Down(String),
     /// A NOTIFICATION the peer sent: code, subcode, and its description.
     Notification(u8, u8, String),
+    /// An UPDATE the peer sent (`api { receive { parsed; update; } }`).
+    Update(Box<Update>),
 }
 
 /// The neighbor an event is about.
@@ -34,6 +40,7 @@ pub fn encode(encoder: Encoder, peer: &Peer, event: &NeighborEvent, counter: u64
                 "neighbor {} notification code {code} subcode {subcode} data {text}",
                 peer.peer
             ),
+            NeighborEvent::Update(u) => update_text(peer, u),
         },
         Encoder::Json => {
             let mut neighbor = json!({
@@ -58,10 +65,170 @@ pub fn encode(encoder: Encoder, peer: &Peer, event: &NeighborEvent, counter: u64
                         json!({ "code": code, "subcode": subcode, "data": text });
                     "notification"
                 }
+                NeighborEvent::Update(u) => {
+                    neighbor["direction"] = json!("receive");
+                    neighbor["message"] = json!({ "update": update_json(u) });
+                    "update"
+                }
             };
             envelope(kind, counter, neighbor)
         }
     }
+}
+
+/// What an UPDATE announces and withdraws, per family: (family, next hop, prefixes).
+struct Changes {
+    announced: Vec<(Family, String, Vec<Prefix>)>,
+    withdrawn: Vec<(Family, Vec<Prefix>)>,
+}
+
+fn changes(u: &Update) -> Changes {
+    let mut c = Changes {
+        announced: Vec::new(),
+        withdrawn: Vec::new(),
+    };
+    let next_hop = u.attributes.iter().find_map(|a| match a {
+        PathAttribute::NextHop(nh) => Some(nh.to_string()),
+        _ => None,
+    });
+    if !u.nlri.is_empty() {
+        c.announced.push((
+            Family::IPV4_UNICAST,
+            next_hop.unwrap_or_default(),
+            u.nlri.clone(),
+        ));
+    }
+    if !u.withdrawn.is_empty() {
+        c.withdrawn
+            .push((Family::IPV4_UNICAST, u.withdrawn.clone()));
+    }
+    for a in &u.attributes {
+        match a {
+            PathAttribute::MpReach(m) => {
+                if let MpNlri::Prefixes(p) = &m.nlri {
+                    let nh = match &m.next_hop {
+                        MpNextHop::Addresses(v) | MpNextHop::Vpn(v) => {
+                            v.first().map(|a| a.to_string())
+                        }
+                        MpNextHop::Raw(_) => None,
+                    };
+                    c.announced
+                        .push((m.family, nh.unwrap_or_default(), p.clone()));
+                }
+            }
+            PathAttribute::MpUnreach(m) => {
+                if let MpNlri::Prefixes(p) = &m.nlri {
+                    c.withdrawn.push((m.family, p.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The attributes other than next hop and NLRI, in the words of the config and API.
+fn attribute_words(u: &Update) -> String {
+    u.attributes
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a,
+                PathAttribute::NextHop(_) | PathAttribute::MpReach(_) | PathAttribute::MpUnreach(_)
+            )
+        })
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Text form: one line per prefix, `neighbor PEER announced route P next-hop NH ATTRS` or
+/// `neighbor PEER withdrawn route P`; End-of-RIB as `neighbor PEER eor FAMILY`.
+fn update_text(peer: &Peer, u: &Update) -> String {
+    if let Some(f) = u.end_of_rib() {
+        return format!("neighbor {} eor {f}", peer.peer);
+    }
+    let c = changes(u);
+    let attrs = attribute_words(u);
+    let mut lines = Vec::new();
+    for (_, prefixes) in &c.withdrawn {
+        for p in prefixes {
+            lines.push(format!("neighbor {} withdrawn route {p}", peer.peer));
+        }
+    }
+    for (_, nh, prefixes) in &c.announced {
+        for p in prefixes {
+            lines.push(format!(
+                "neighbor {} announced route {p} next-hop {nh} {attrs}",
+                peer.peer
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+/// ExaBGP 4's JSON `update` message: `attribute`, `announce` {family: {next hop: [nlri]}},
+/// `withdraw` {family: [nlri]}; End-of-RIB as `eor`.
+fn update_json(u: &Update) -> serde_json::Value {
+    if let Some(f) = u.end_of_rib() {
+        return json!({ "eor": { "afi": f.afi.to_u16(), "safi": f.safi.to_u8(), "family": f.to_string() } });
+    }
+    let mut attribute = serde_json::Map::new();
+    for a in &u.attributes {
+        match a {
+            PathAttribute::Origin(o) => {
+                attribute.insert("origin".into(), json!(o.name()));
+            }
+            PathAttribute::AsPath(p) => {
+                let asns: Vec<u32> = p.segments.iter().flat_map(|s| s.asns.clone()).collect();
+                attribute.insert("as-path".into(), json!(asns));
+            }
+            PathAttribute::Med(v) => {
+                attribute.insert("med".into(), json!(v));
+            }
+            PathAttribute::LocalPref(v) => {
+                attribute.insert("local-preference".into(), json!(v));
+            }
+            PathAttribute::Communities(v) => {
+                let pairs: Vec<[u32; 2]> = v.iter().map(|c| [c.0 >> 16, c.0 & 0xFFFF]).collect();
+                attribute.insert("community".into(), json!(pairs));
+            }
+            PathAttribute::LargeCommunities(v) => {
+                let triples: Vec<[u32; 3]> =
+                    v.iter().map(|c| [c.global, c.local1, c.local2]).collect();
+                attribute.insert("large-community".into(), json!(triples));
+            }
+            _ => {}
+        }
+    }
+    let c = changes(u);
+    let mut message = serde_json::Map::new();
+    if !attribute.is_empty() {
+        message.insert("attribute".into(), serde_json::Value::Object(attribute));
+    }
+    if !c.announced.is_empty() {
+        let mut announce = serde_json::Map::new();
+        for (family, nh, prefixes) in c.announced {
+            let nlri: Vec<serde_json::Value> = prefixes
+                .iter()
+                .map(|p| json!({ "nlri": p.to_string() }))
+                .collect();
+            announce.insert(family.to_string(), json!({ nh: nlri }));
+        }
+        message.insert("announce".into(), serde_json::Value::Object(announce));
+    }
+    if !c.withdrawn.is_empty() {
+        let mut withdraw = serde_json::Map::new();
+        for (family, prefixes) in c.withdrawn {
+            let nlri: Vec<serde_json::Value> = prefixes
+                .iter()
+                .map(|p| json!({ "nlri": p.to_string() }))
+                .collect();
+            withdraw.insert(family.to_string(), json!(nlri));
+        }
+        message.insert("withdraw".into(), serde_json::Value::Object(withdraw));
+    }
+    serde_json::Value::Object(message)
 }
 
 /// What helpers get when bgpinject stops (ExaBGP sends `shutdown` too).

@@ -69,6 +69,11 @@ impl HelperOutput {
         }
     }
 
+    /// Whether the program runs and its stdin takes events.
+    pub fn is_running(&self) -> bool {
+        self.queue.lock().map(|q| q.is_some()).unwrap_or(false)
+    }
+
     pub fn acks(&self) -> bool {
         self.ack.load(Ordering::Relaxed) == ACK_ON
     }

@@ -47,6 +47,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("template", template::KEYWORDS),
     ("process", process::KEYWORDS),
     ("api", process::API_KEYWORDS),
+    ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
 ];
 
@@ -119,6 +120,7 @@ mod keyword_tests {
         ("template", "template { KW"),
         ("process", "process p { KW"),
         ("api", "neighbor 192.0.2.1 { api { KW"),
+        ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),
     ];
 

@@ -74,6 +74,8 @@ pub struct NeighborConfig {
     pub flows: Vec<FlowConfig>,
     /// `api { processes [ NAME ]; }`: the helpers whose commands apply to this neighbor.
     pub api_processes: Vec<String>,
+    /// `api { receive { parsed; update; } }`: the UPDATEs the peer sends go to the helpers.
+    pub api_receive_updates: bool,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -99,6 +101,7 @@ impl NeighborConfig {
             options: self.options.clone(),
             flows: Vec::new(),
             api_processes: self.api_processes.clone(),
+            api_receive_updates: self.api_receive_updates,
             location: self.location.clone(),
         }
     }

@@ -32,6 +32,7 @@ struct NeighborSettings {
     options: session_options::OptionStatements,
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
+    api_receive_updates: bool,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -182,7 +183,14 @@ fn parse_statement(
             return session_options::parse(p, kw, block, &mut s.options);
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
-        "api" => return super::process::parse_api_block(p, block, &mut s.api_processes),
+        "api" => {
+            return super::process::parse_api_block(
+                p,
+                block,
+                &mut s.api_processes,
+                &mut s.api_receive_updates,
+            );
+        }
         "announce" => return announce::parse(p, block, &mut s.routes),
         other => {
             return Err(p.error_at(
@@ -319,6 +327,7 @@ fn finish(
         options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
+        api_receive_updates: s.api_receive_updates,
         location: p.location(keyword.position),
     })
 }

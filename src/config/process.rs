@@ -9,7 +9,11 @@ use super::parser::{Parser, Setting, one_of};
 /// The statements of a `process NAME { }` block.
 pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit"];
 /// The statements of a neighbor's `api { }` block.
-pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes"];
+pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes", "receive"];
+
+/// What `api { receive { ... } }` may ask for: `update` with `parsed` sends the UPDATEs the
+/// peer sends, decoded; `notification` is accepted (NOTIFICATIONs are always sent).
+pub const RECEIVE_KEYWORDS: &[&str] = &["parsed", "update", "notification"];
 
 /// How events are written to a helper's stdin (ExaBGP `encoder`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -113,17 +117,40 @@ pub(super) fn parse_process(
     })
 }
 
-/// `api { processes [ NAME ... ]; neighbor-changes; }` in a neighbor, from just after `api`.
-/// `neighbor-changes` is accepted for ExaBGP files: state changes are always sent.
+/// `api { processes [ NAME ... ]; neighbor-changes; receive { parsed; update; } }` in a
+/// neighbor, from just after `api`. `neighbor-changes` is accepted for ExaBGP files: state
+/// changes are always sent. `receive { update; }` sets `receive_updates`.
 pub(super) fn parse_api_block(
     p: &mut Parser,
     owner: &str,
     names: &mut Vec<String>,
+    receive_updates: &mut bool,
 ) -> Result<(), ConfigError> {
     let block = format!("the api block of {owner}");
     let open = p.open_block("api")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
+            "receive" => {
+                let inner = format!("the receive block of {block}");
+                let open = p.open_block("receive")?;
+                while let Some(item) = p.block_keyword(&open, &inner)? {
+                    match item.text.as_str() {
+                        "update" => *receive_updates = true,
+                        "parsed" | "notification" => {}
+                        other => {
+                            return Err(p.error_at(
+                                item.position,
+                                format!(
+                                    "unsupported '{other}' in {inner}, expected {}",
+                                    one_of(RECEIVE_KEYWORDS)
+                                ),
+                            ));
+                        }
+                    }
+                    p.expect_semicolon(&format!("receive {}", item.text))?;
+                }
+                continue;
+            }
             "processes" => {
                 for t in p.word_or_list("processes")? {
                     if !names.contains(&t.text) {

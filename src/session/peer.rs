@@ -23,6 +23,7 @@ use crate::wire::attribute::AttributeContext;
 use crate::wire::family::Family;
 use crate::wire::message::{self, DecodeContext, MAX_EXTENDED_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::Notification;
+use crate::wire::update::Update;
 
 /// Read timeout of the socket: reads happen only when poll says data is there, so this is
 /// a safety net, not a tick.
@@ -64,6 +65,17 @@ pub enum PeerCommand {
     },
 }
 
+/// Where a neighbor thread hands the UPDATEs its peer sends, when something wants them
+/// (helpers with `api { receive { update; } }`).
+#[derive(Clone)]
+pub struct UpdateSink(pub Arc<dyn Fn(&Update) + Send + Sync>);
+
+impl std::fmt::Debug for UpdateSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpdateSink")
+    }
+}
+
 /// What one neighbor thread needs to know.
 #[derive(Clone, Debug)]
 pub struct PeerSpec {
@@ -74,6 +86,8 @@ pub struct PeerSpec {
     pub socket: SocketOptions,
     /// ExaBGP's `group-updates`.
     pub group_updates: bool,
+    /// Gets every UPDATE the peer sends, decoded.
+    pub on_update: Option<UpdateSink>,
 }
 
 /// A neighbor's state as the operator wants to see it.
@@ -537,6 +551,9 @@ impl<'a> Session<'a> {
                 None
             }
             Action::UpdateReceived(update, problems) => {
+                if let Some(sink) = &self.spec.on_update {
+                    (sink.0)(&update);
+                }
                 debug!(
                     "neighbor {}: received {}",
                     self.name(),
