@@ -11,7 +11,7 @@ use std::time::Duration;
 use harness::bgpinject::Bgpinject;
 use harness::bird::{BgpProtocol, BirdBuilder};
 use harness::frr::Frr;
-use harness::mp_readers::MpGobgp;
+use harness::mp_readers::start_gobgp;
 use harness::spec::{Family, ReceiverSpec};
 use harness::wait_for;
 use serde_json::Value;
@@ -101,7 +101,7 @@ fn labeled_vpn_and_add_path_reach_gobgp_as_configured() {
         65000,
     );
     spec.families = Vec::new();
-    let g = MpGobgp::start(
+    let g = start_gobgp(
         &spec,
         &[
             "ipv4-unicast",

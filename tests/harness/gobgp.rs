@@ -26,6 +26,11 @@ impl Gobgp {
             spec.four_octet_as,
             "GoBGP cannot disable the 4-octet AS capability; use Openbgpd or Exabgp as a 2-byte-AS peer"
         );
+        Gobgp::start_with_config(spec, &config(spec))
+    }
+
+    /// gobgpd with this TOML configuration (for families the standard one does not set up).
+    pub fn start_with_config(spec: &ReceiverSpec, toml: &str) -> Gobgp {
         ensure_installed("gobgpd", "gobgpd");
         ensure_installed("gobgpd", "gobgp");
         let dir = tempfile::Builder::new()
@@ -33,7 +38,7 @@ impl Gobgp {
             .tempdir()
             .expect("tempdir");
         let conf = dir.path().join("gobgpd.toml");
-        std::fs::write(&conf, config(spec)).expect("write gobgpd.toml");
+        std::fs::write(&conf, toml).expect("write gobgpd.toml");
         let api_port = free_port();
         let mut cmd = Command::new("gobgpd");
         cmd.arg("-f")
@@ -63,6 +68,13 @@ impl Gobgp {
                 .arg(self.api_port.to_string())
                 .args(args),
         )
+    }
+
+    /// `gobgp global rib -a FAMILY -j` as JSON: destination -> paths.
+    pub fn rib(&self, family: &str) -> Value {
+        self.cli(&["global", "rib", "-a", family, "-j"])
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(Value::Null)
     }
 
     pub fn wait_established(&self, timeout: Duration) -> bool {
