@@ -494,48 +494,38 @@ pub fn decode_as_path(value: &[u8], four_octet: bool) -> Option<AsPath> {
     Some(AsPath { segments })
 }
 
-/// Decodes a run of prefixes of one family. `None` when a length is too long or the bytes
-/// run out in the middle of a prefix.
-pub fn decode_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<Prefix>> {
-    let max = match afi {
-        Afi::Ipv4 => 32,
-        Afi::Ipv6 => 128,
-        Afi::Unknown(_) => return None,
-    };
+/// Decodes a run of prefixes of one family, each read by `item` (which may read a path
+/// identifier first). `None` when a length is too long for the family (see
+/// [`Prefix::read_bits`]) or the bytes run out in the middle of an entry.
+fn decode_run<T>(bytes: &[u8], mut item: impl FnMut(&mut Reader) -> Option<T>) -> Option<Vec<T>> {
     let mut r = Reader::new(bytes);
     let mut out = Vec::new();
     while !r.is_empty() {
-        let len = r.u8().ok()?;
-        if len > max {
-            return None;
-        }
-        out.push(Prefix::read_bits(&mut r, afi, len)?);
+        out.push(item(&mut r)?);
     }
     Some(out)
+}
+
+/// Decodes a run of prefixes of one family. `None` when a length is too long or the bytes
+/// run out in the middle of a prefix.
+pub fn decode_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<Prefix>> {
+    decode_run(bytes, |r| {
+        let len = r.u8().ok()?;
+        Prefix::read_bits(r, afi, len)
+    })
 }
 
 /// Decodes a run of prefixes each preceded by an RFC 7911 path identifier (RFC 7911 §3).
 /// `None` as for [`decode_prefixes`], or when the bytes end inside an identifier.
 pub fn decode_path_prefixes(bytes: &[u8], afi: Afi) -> Option<Vec<PathPrefix>> {
-    let max = match afi {
-        Afi::Ipv4 => 32,
-        Afi::Ipv6 => 128,
-        Afi::Unknown(_) => return None,
-    };
-    let mut r = Reader::new(bytes);
-    let mut out = Vec::new();
-    while !r.is_empty() {
+    decode_run(bytes, |r| {
         let path_id = r.u32().ok()?;
         let len = r.u8().ok()?;
-        if len > max {
-            return None;
-        }
-        out.push(PathPrefix {
+        Some(PathPrefix {
             path_id,
-            prefix: Prefix::read_bits(&mut r, afi, len)?,
-        });
-    }
-    Some(out)
+            prefix: Prefix::read_bits(r, afi, len)?,
+        })
+    })
 }
 
 /// The error for a malformed attribute, with the action from the attribute table.
