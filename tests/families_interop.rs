@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use harness::bgpinject::Bgpinject;
-use harness::bird::{BgpProtocol, BirdBuilder};
+use harness::bird::{BgpProtocol, Bird, BirdBuilder};
 use harness::frr::Frr;
 use harness::mp_readers::start_gobgp;
 use harness::spec::{Family, ReceiverSpec};
@@ -272,21 +272,13 @@ fn labeled_vpn_and_add_path_reach_bird_as_configured() {
         bird.birdc(&["show", "route", "all", "table", t])
             .unwrap_or_default()
     };
-    let ready = wait_for(Duration::from_secs(20), || {
-        tables
-            .iter()
-            .all(|(t, n)| bird_paths(&show(t)).len() == *n)
-            .then_some(())
-    });
-    let dump: Vec<String> = tables.iter().map(|(t, _)| show(t)).collect();
-    assert!(
-        ready.is_some(),
-        "bird: not every table has its routes:\n{}\n{}\nbgpinject: {}",
-        dump.join("\n"),
-        bird.protocol_info(PROTO),
-        inj.log()
+    let dump = wait_bird_tables(
+        &bird,
+        PROTO,
+        &inj,
+        &tables,
+        "not every table has its routes",
     );
-    println!("{}", dump.join("\n"));
 
     let mut problems = Vec::new();
     // (table, network as BIRD prints it, next hop, label stack, route targets)
@@ -608,21 +600,13 @@ fn multicast_reaches_bird_as_configured() {
             .unwrap_or_default()
     };
     let tables = [("mtab4", 2), ("mtab6", 1), ("master4", 0), ("master6", 0)];
-    let ready = wait_for(Duration::from_secs(20), || {
-        tables
-            .iter()
-            .all(|(t, n)| bird_paths(&show(t)).len() == *n)
-            .then_some(())
-    });
-    let dump: Vec<String> = tables.iter().map(|(t, _)| show(t)).collect();
-    assert!(
-        ready.is_some(),
-        "bird: multicast tables not as expected:\n{}\n{}\nbgpinject: {}",
-        dump.join("\n"),
-        bird.protocol_info(PROTO),
-        inj.log()
+    let dump = wait_bird_tables(
+        &bird,
+        PROTO,
+        &inj,
+        &tables,
+        "multicast tables not as expected",
     );
-    println!("{}", dump.join("\n"));
     let mut problems = Vec::new();
     for (prefix, next_hop, med, communities, origin) in MULTICAST_ROUTES {
         let table = if prefix.contains(':') {
@@ -669,3 +653,35 @@ fn multicast_reaches_bird_as_configured() {
 // ipv4-unicast not available for this session", NOTIFICATION 0/0); with it, the multicast
 // routes land in its ipv4 unicast table without attributes (`gobgp global rib -a ipv4-multicast`
 // stays empty). Checked by hand against bgpinject's UPDATEs (MP_REACH AFI 1/2 SAFI 2, as tshark decodes them).
+
+/// Waits (bounded) until each BIRD table holds its number of paths; fails with every table's
+/// contents, BIRD's view of the session and bgpinject's log otherwise. Prints and returns
+/// the tables' contents.
+fn wait_bird_tables(
+    bird: &Bird,
+    protocol: &str,
+    inj: &Bgpinject,
+    tables: &[(&str, usize)],
+    what: &str,
+) -> Vec<String> {
+    let show = |t: &str| {
+        bird.birdc(&["show", "route", "all", "table", t])
+            .unwrap_or_default()
+    };
+    let ready = wait_for(Duration::from_secs(20), || {
+        tables
+            .iter()
+            .all(|(t, n)| bird_paths(&show(t)).len() == *n)
+            .then_some(())
+    });
+    let dump: Vec<String> = tables.iter().map(|(t, _)| show(t)).collect();
+    assert!(
+        ready.is_some(),
+        "bird: {what}:\n{}\n{}\nbgpinject: {}",
+        dump.join("\n"),
+        bird.protocol_info(protocol),
+        inj.log()
+    );
+    println!("{}", dump.join("\n"));
+    dump
+}
