@@ -3,7 +3,11 @@
 //! RFC 7606 treat-as-withdraw with the session kept), be logged, and bgpinject must reconnect
 //! and never panic.
 
-use std::io::{Read, Write};
+mod harness;
+
+use harness::read_message;
+
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +15,7 @@ use std::time::{Duration, Instant};
 use bgpinject::wire::attribute::AttributeContext;
 use bgpinject::wire::capability::Capability;
 use bgpinject::wire::family::Family;
-use bgpinject::wire::message::{DecodeContext, Message, RouteRefresh};
+use bgpinject::wire::message::{Message, RouteRefresh};
 use bgpinject::wire::open::Open;
 
 const CTX: AttributeContext = AttributeContext {
@@ -69,19 +73,6 @@ impl Drop for Injector {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Reads one whole message (bounded by the stream's read timeout).
-fn read_message(s: &mut TcpStream) -> Option<Message> {
-    let mut header = [0u8; 19];
-    s.read_exact(&mut header).ok()?;
-    let len = u16::from_be_bytes([header[16], header[17]]) as usize;
-    let mut msg = header.to_vec();
-    msg.resize(len.max(19), 0);
-    s.read_exact(&mut msg[19..]).ok()?;
-    Message::decode(&msg, DecodeContext::default())
-        .ok()
-        .map(|m| m.0)
 }
 
 /// Accepts bgpinject's connection and brings the session up; returns the stream once the

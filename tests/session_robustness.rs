@@ -7,18 +7,18 @@ mod harness;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use bgpinject::wire::attribute::AttributeContext;
 use bgpinject::wire::capability::Capability;
 use bgpinject::wire::family::Family;
-use bgpinject::wire::message::{DecodeContext, Message};
+use bgpinject::wire::message::Message;
 use bgpinject::wire::open::Open;
 use harness::bgpinject::Bgpinject;
 use harness::bird::{BgpProtocol, Bird, BirdBuilder};
-use harness::wait_for;
+use harness::{read_message, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
 
@@ -308,18 +308,6 @@ fn hold_timer_expires_when_the_peer_stops_and_the_session_comes_back() {
 const CTX: AttributeContext = AttributeContext {
     four_octet_as: true,
 };
-
-fn read_message(s: &mut TcpStream) -> Option<Message> {
-    let mut header = [0u8; 19];
-    s.read_exact(&mut header).ok()?;
-    let len = u16::from_be_bytes([header[16], header[17]]) as usize;
-    let mut msg = header.to_vec();
-    msg.resize(len.max(19), 0);
-    s.read_exact(&mut msg[19..]).ok()?;
-    Message::decode(&msg, DecodeContext::default())
-        .ok()
-        .map(|m| m.0)
-}
 
 #[test]
 fn a_peer_reading_1_kb_per_second_never_times_out() {

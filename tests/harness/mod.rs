@@ -204,3 +204,21 @@ pub mod mp_readers;
 pub mod normalise;
 pub mod openbgpd;
 pub mod spec;
+
+/// Reads one whole BGP message from a test's own peer socket and decodes it (4-octet AS
+/// context); `None` when the stream ends, times out or the bytes do not decode.
+pub fn read_message(s: &mut std::net::TcpStream) -> Option<::bgpinject::wire::message::Message> {
+    use std::io::Read;
+    let mut header = [0u8; 19];
+    s.read_exact(&mut header).ok()?;
+    let len = u16::from_be_bytes([header[16], header[17]]) as usize;
+    let mut msg = header.to_vec();
+    msg.resize(len.max(19), 0);
+    s.read_exact(&mut msg[19..]).ok()?;
+    ::bgpinject::wire::message::Message::decode(
+        &msg,
+        ::bgpinject::wire::message::DecodeContext::default(),
+    )
+    .ok()
+    .map(|m| m.0)
+}
