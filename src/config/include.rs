@@ -88,7 +88,7 @@ pub(super) fn include(
                 ),
             ));
         }
-        let text = std::fs::read_to_string(&file).map_err(|e| {
+        let reader = super::open_for_lexing(&file).map_err(|e| {
             p.error_at(
                 keyword.position,
                 format!("cannot read included file {}: {e}", file.display()),
@@ -100,7 +100,8 @@ pub(super) fn include(
             state.add_source(&file);
             state.stack.push(key);
         }
-        let mut sub = p.nested_text(&text, file, p.origin());
+        let lexer = super::lexer::Lexer::from_reader(Box::new(reader));
+        let mut sub = p.nested_text(lexer, file, p.origin());
         let result = body(&mut sub).and_then(|()| sub.lex_error().map_or(Ok(()), Err));
         p.state.borrow_mut().stack.pop();
         result?;

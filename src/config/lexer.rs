@@ -4,6 +4,7 @@
 //! `#` starts a comment that runs to the end of the line, except inside a quoted string.
 
 use std::fmt;
+use std::io::BufRead;
 
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +53,9 @@ impl fmt::Display for Token {
 pub enum LexError {
     /// A quote with no closing quote on the same line; the position is the opening quote.
     UnterminatedString { opened: Position },
+    /// The input could not be read from this line on (an I/O error, or text that is not
+    /// UTF-8).
+    Unreadable { at: Position, reason: String },
 }
 
 impl fmt::Display for LexError {
@@ -60,6 +64,9 @@ impl fmt::Display for LexError {
             LexError::UnterminatedString { .. } => f.write_str(
                 "unterminated string: expected a closing quote before the end of the line",
             ),
+            LexError::Unreadable { reason, .. } => {
+                write!(f, "cannot read this line: {reason}")
+            }
         }
     }
 }
@@ -68,6 +75,7 @@ impl LexError {
     pub fn position(&self) -> Position {
         match self {
             LexError::UnterminatedString { opened } => *opened,
+            LexError::Unreadable { at, .. } => *at,
         }
     }
 }
@@ -89,114 +97,142 @@ fn ends_word(c: char) -> bool {
     c.is_whitespace() || punctuation(c).is_some() || c == '#' || c == '"' || c == '\''
 }
 
-/// Characters of the text with their byte offsets, so that words can be sliced.
-struct Cursor<'a> {
-    text: &'a str,
-    rest: std::iter::Peekable<std::str::CharIndices<'a>>,
-}
-
-impl Cursor<'_> {
-    fn peek(&mut self) -> Option<&char> {
-        self.rest.peek().map(|(_, c)| c)
-    }
-
-    fn next_if(&mut self, f: impl FnOnce(&char) -> bool) -> Option<char> {
-        self.rest.next_if(|(_, c)| f(c)).map(|(_, c)| c)
-    }
-}
-
-impl Iterator for Cursor<'_> {
-    type Item = char;
-    fn next(&mut self) -> Option<char> {
-        self.rest.next().map(|(_, c)| c)
-    }
-}
-
-/// The byte offset of the next character (the text's length at its end).
-fn offset(chars: &Cursor<'_>) -> usize {
-    let mut rest = chars.rest.clone();
-    rest.peek().map_or(chars.text.len(), |(i, _)| *i)
-}
-
-/// Tokens of a text, one at a time: a file of a million routes is never held as tokens.
+/// Tokens of a file, one at a time, read line by line: neither the text of a file of a
+/// million routes nor its tokens are ever held whole. No token spans lines (a quoted string
+/// ends on its line, a comment at its end), so one line is all the lexer keeps.
 pub struct Lexer<'a> {
-    text: &'a str,
-    chars: Cursor<'a>,
+    input: Box<dyn BufRead + 'a>,
+    /// The line being split, with its newline.
+    text: String,
+    /// Byte offset of the next character in `text`.
+    at: usize,
     line: u32,
     column: u32,
+    /// The input has no more lines (or could not be read further).
+    ended: bool,
 }
 
 impl<'a> Lexer<'a> {
+    /// A lexer of text already in memory.
     pub fn new(text: &'a str) -> Lexer<'a> {
+        Lexer::from_reader(Box::new(text.as_bytes()))
+    }
+
+    /// A lexer of a reader (a file), read one line at a time.
+    pub fn from_reader(input: Box<dyn BufRead + 'a>) -> Lexer<'a> {
         Lexer {
-            text,
-            chars: Cursor {
-                text,
-                rest: text.char_indices().peekable(),
-            },
+            input,
+            text: String::new(),
+            at: 0,
             line: 1,
             column: 1,
+            ended: false,
+        }
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// The next character, reading the next line when this one is used up.
+    fn peek(&mut self) -> Result<Option<char>, LexError> {
+        if self.at >= self.text.len() {
+            if self.ended {
+                return Ok(None);
+            }
+            self.text.clear();
+            self.at = 0;
+            match self.input.read_line(&mut self.text) {
+                Ok(0) => self.ended = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.ended = true;
+                    return Err(LexError::Unreadable {
+                        at: self.position(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(self
+            .text
+            .get(self.at..)
+            .and_then(|rest| rest.chars().next()))
+    }
+
+    /// The next character of the current line, if it is not a newline (no read).
+    fn peek_in_line(&self) -> Option<char> {
+        self.text
+            .get(self.at..)
+            .and_then(|rest| rest.chars().next())
+            .filter(|&c| c != '\n')
+    }
+
+    /// Steps over `c`, the character just peeked.
+    fn bump(&mut self, c: char) {
+        self.at += c.len_utf8();
+        if c == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
         }
     }
 
     /// The next token; [`TokenKind::EndOfFile`] at the end, and again on every later call.
     pub fn next_token(&mut self) -> Result<Token, LexError> {
-        let chars = &mut self.chars;
-        while let Some(&c) = chars.peek() {
-            let position = Position {
-                line: self.line,
-                column: self.column,
-            };
-            if c == '\n' {
-                chars.next();
-                self.line += 1;
-                self.column = 1;
-            } else if c.is_whitespace() {
-                chars.next();
-                self.column += 1;
+        while let Some(c) = self.peek()? {
+            let position = self.position();
+            if c.is_whitespace() {
+                self.bump(c);
             } else if c == '#' {
-                while chars.next_if(|&c| c != '\n').is_some() {}
+                while let Some(c) = self.peek_in_line() {
+                    self.bump(c);
+                }
             } else if let Some(kind) = punctuation(c) {
-                chars.next();
-                self.column += 1;
+                self.bump(c);
                 return Ok(Token {
                     kind,
                     text: c.to_string(),
                     position,
                 });
             } else if c == '"' || c == '\'' {
-                chars.next();
-                self.column += 1;
-                let mut content = String::new();
+                self.bump(c);
+                let start = self.at;
                 loop {
-                    match chars.next() {
-                        Some(q) if q == c => {
-                            self.column += 1;
-                            break;
-                        }
-                        Some('\n') | None => {
-                            return Err(LexError::UnterminatedString { opened: position });
-                        }
-                        Some(other) => {
-                            self.column += 1;
-                            content.push(other);
-                        }
+                    match self.peek_in_line() {
+                        Some(q) if q == c => break,
+                        Some(other) => self.bump(other),
+                        None => return Err(LexError::UnterminatedString { opened: position }),
                     }
                 }
+                let content = self
+                    .text
+                    .get(start..self.at)
+                    .unwrap_or_default()
+                    .to_string();
+                self.bump(c);
                 return Ok(Token {
                     kind: TokenKind::Quoted,
                     text: content,
                     position,
                 });
             } else {
-                // Words are sliced out of the text in one allocation, not pushed char by char.
-                let start = offset(chars);
-                while chars.next_if(|&c| !ends_word(c)).is_some() {
-                    self.column += 1;
+                // Words are sliced out of the line in one allocation, not pushed char by char.
+                let start = self.at;
+                while let Some(c) = self.peek_in_line().filter(|&c| !ends_word(c)) {
+                    self.bump(c);
                 }
                 return Ok(Token {
                     kind: TokenKind::Word,
-                    text: self.text[start..offset(chars)].to_string(),
+                    text: self
+                        .text
+                        .get(start..self.at)
+                        .unwrap_or_default()
+                        .to_string(),
                     position,
                 });
             }
@@ -204,10 +240,7 @@ impl<'a> Lexer<'a> {
         Ok(Token {
             kind: TokenKind::EndOfFile,
             text: String::new(),
-            position: Position {
-                line: self.line,
-                column: self.column,
-            },
+            position: self.position(),
         })
     }
 }
@@ -322,5 +355,44 @@ mod tests {
     fn single_quotes_are_strings_too() {
         let toks = summary("'a b'");
         assert_eq!(toks[0], (TokenKind::Quoted, "a b".into(), 1, 1));
+    }
+
+    #[test]
+    fn a_reader_gives_the_same_tokens_as_the_text() {
+        let text = "neighbor 192.0.2.1 {\n  description \"a é b\"; # c\n\troute 10.0.0.0/8\n next-hop 192.0.2.1;\n}";
+        let mut from_reader = Lexer::from_reader(Box::new(std::io::BufReader::with_capacity(
+            3,
+            text.as_bytes(),
+        )));
+        let mut tokens = Vec::new();
+        loop {
+            let t = from_reader.next_token().unwrap();
+            let end = t.kind == TokenKind::EndOfFile;
+            tokens.push(t);
+            if end {
+                break;
+            }
+        }
+        assert_eq!(tokens, tokenize(text).unwrap());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_at_its_line() {
+        let bytes: &[u8] = b"neighbor 192.0.2.1 {\n  description \xff;\n}";
+        let mut lexer = Lexer::from_reader(Box::new(bytes));
+        let mut last = Ok(());
+        for _ in 0..10 {
+            match lexer.next_token() {
+                Ok(t) if t.kind == TokenKind::EndOfFile => break,
+                Ok(_) => {}
+                Err(e) => {
+                    last = Err(e);
+                    break;
+                }
+            }
+        }
+        let e = last.unwrap_err();
+        assert_eq!(e.position(), Position { line: 2, column: 1 });
+        assert!(e.to_string().contains("cannot read this line"), "{e}");
     }
 }

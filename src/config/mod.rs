@@ -70,18 +70,30 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads and validates a configuration file.
+/// Reads and validates a configuration file, one line at a time.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        location: None,
-        message: format!("{}: cannot read: {e}", path.display()),
-    })?;
-    parse_str(&text, path)
+    let lexer = lexer::Lexer::from_reader(Box::new(open_for_lexing(path).map_err(|e| {
+        ConfigError {
+            location: None,
+            message: format!("{}: cannot read: {e}", path.display()),
+        }
+    })?));
+    parser::parse_config(lexer, Arc::new(path.to_path_buf()))
+}
+
+/// A buffered reader of a configuration file (a directory is refused here, where the error
+/// can say so, rather than at its first line).
+pub(crate) fn open_for_lexing(path: &Path) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    Ok(std::io::BufReader::with_capacity(1 << 16, file))
 }
 
 /// Parses configuration text; `file` is used for error locations only.
 pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigError> {
-    parser::parse_config(text, Arc::new(file.to_path_buf()))
+    parser::parse_config(lexer::Lexer::new(text), Arc::new(file.to_path_buf()))
 }
 
 #[cfg(test)]

@@ -62,24 +62,24 @@ impl<'a> Parser<'a> {
         p
     }
 
-    /// A parser of the text of `file`.
+    /// A parser of the text of `file`, read by `lexer`.
     pub(super) fn new(
-        text: &'a str,
+        lexer: Lexer<'a>,
         file: Arc<PathBuf>,
         state: Rc<RefCell<LoadState>>,
     ) -> Parser<'a> {
-        Parser::with_source(TokenSource::Text(Lexer::new(text)), file, OWN, state)
+        Parser::with_source(TokenSource::Text(lexer), file, OWN, state)
     }
 
-    /// A parser for an included file's text, sharing this one's state.
+    /// A parser for an included file, read by `lexer`, sharing this one's state.
     pub(super) fn nested_text<'b>(
         &self,
-        text: &'b str,
+        lexer: Lexer<'b>,
         file: Arc<PathBuf>,
         origin: Origin,
     ) -> Parser<'b> {
         Parser::with_source(
-            TokenSource::Text(Lexer::new(text)),
+            TokenSource::Text(lexer),
             file,
             origin,
             Rc::clone(&self.state),
@@ -389,9 +389,9 @@ impl<T> Setting<T> {
 }
 
 /// Parses a whole file: `neighbor` and `template` blocks, and `include` statements.
-pub(super) fn parse_config(text: &str, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
+pub(super) fn parse_config(lexer: Lexer<'_>, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
-    let mut p = Parser::new(text, file, Rc::clone(&state));
+    let mut p = Parser::new(lexer, file, Rc::clone(&state));
     let mut top = TopLevel::default();
     parse_top_level(&mut p, &mut top)?;
     if let Some(e) = p.lex_error() {
