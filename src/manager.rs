@@ -19,11 +19,12 @@ use crate::api::events::{self, NeighborEvent};
 use crate::api::process::Helper;
 use crate::api::{ApiRequest, Source, control};
 use crate::config::healthcheck::HealthcheckConfig;
+use crate::config::model::RouteTable;
 use crate::config::process::{OnExit, ProcessConfig};
 use crate::config::{self, Config, NeighborConfig};
 use crate::reload_plan::{NeighborChange, ReloadPlan};
-use crate::rib::other_nlri::OtherRoute;
-use crate::rib::route_set::{AttributeInterner, RouteSet};
+use crate::rib::other_nlri::{self, OtherRoute};
+use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
 use crate::session::fsm::SessionConfig;
 use crate::session::fsm::State;
 use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus, UpdateSink};
@@ -121,41 +122,63 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
             sets.push(sets[j].clone());
             continue;
         }
-        let (mut routes, mut others) = (Vec::new(), Vec::new());
-        for r in &n.routes {
-            let attrs = r.attributes.clone();
-            match r.other_key() {
-                None => routes.push((r.prefix, attrs)),
-                Some(key) => others.push((
-                    key,
-                    OtherRoute {
-                        labels: r.nlri().labels.clone(),
-                        attrs,
-                    },
-                )),
-            }
-        }
         let flows = n
             .flows
             .iter()
             .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
             .collect();
-        sets.push(Arc::new(
-            RouteSet::with_flows(routes, flows).with_others(others),
-        ));
+        sets.push(Arc::new(route_set(&n.routes, flows)));
     }
     sets
+}
+
+/// The route set of a neighbor's table: the unicast routes shared, not copied, unless some
+/// need the MP encoding (an IPv4 prefix with an IPv6 next hop).
+fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> RouteSet {
+    let mut others: Vec<_> = table
+        .others
+        .iter()
+        .filter_map(|r| {
+            let key = r.other_key()?;
+            let route = OtherRoute {
+                labels: r.nlri().labels.clone(),
+                attrs: r.attributes.clone(),
+            };
+            Some((key, route))
+        })
+        .collect();
+    let cross_family = |(p, a): &Route| other_nlri::cross_family_key(*p, a);
+    if !table.unicast.iter().any(|r| cross_family(r).is_some()) {
+        return RouteSet::with_shared_routes(Arc::clone(&table.unicast), flows).with_others(others);
+    }
+    let mut routes = Vec::new();
+    for r in table.unicast.iter() {
+        match cross_family(r) {
+            Some(key) => others.push((
+                key,
+                OtherRoute {
+                    labels: Vec::new(),
+                    attrs: r.1.clone(),
+                },
+            )),
+            None => routes.push(r.clone()),
+        }
+    }
+    RouteSet::with_flows(routes, flows).with_others(others)
 }
 
 /// Whether two neighbors were given the same routes and rules, in the same order (where in
 /// the file they were written does not matter).
 fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
-    a.routes.len() == b.routes.len()
-        && a.flows.len() == b.flows.len()
-        && a.routes
+    let (ra, rb) = (&a.routes, &b.routes);
+    (Arc::ptr_eq(&ra.unicast, &rb.unicast) || ra.unicast == rb.unicast)
+        && ra.others.len() == rb.others.len()
+        && ra
+            .others
             .iter()
-            .zip(&b.routes)
+            .zip(&rb.others)
             .all(|(x, y)| x.prefix == y.prefix && x.nlri == y.nlri && x.attributes == y.attributes)
+        && a.flows.len() == b.flows.len()
         && a.flows
             .iter()
             .zip(&b.flows)
@@ -863,5 +886,31 @@ fn join_bounded(handles: Vec<JoinHandle<()>>, wait: Duration) {
         if h.is_finished() {
             let _ = h.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn route_sets_share_the_configured_table_and_move_cross_family_routes() {
+        let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 2;\n static { route 10.0.0.0/8 next-hop 192.0.2.1; route 10.1.0.0/16 next-hop 192.0.2.1; } }\n\
+            neighbor 192.0.2.2 { router-id 192.0.2.10; local-as 1; peer-as 2;\n static { route 10.1.0.0/16 next-hop 192.0.2.1; route 10.0.0.0/8 next-hop 192.0.2.1; } }\n\
+            neighbor 192.0.2.3 { router-id 192.0.2.10; local-as 1; peer-as 2; capability { nexthop { ipv4 unicast ipv6; } }\n static { route 10.0.0.0/8 next-hop 2001:db8::1; route 10.1.0.0/16 next-hop 192.0.2.1; } }\n";
+        let config = config::parse_str(text, Path::new("t.conf")).unwrap();
+        let sets = route_sets(&config);
+        // No copy of the table: the route set holds the configuration's.
+        assert!(Arc::ptr_eq(
+            sets[0].shared_routes(),
+            &config.neighbors[0].routes.unicast
+        ));
+        // The same routes written in another order are one table.
+        assert!(Arc::ptr_eq(&sets[0], &sets[1]));
+        // An IPv6 next hop on an IPv4 prefix goes through the MP encoding.
+        assert_eq!(sets[2].routes().len(), 1);
+        assert_eq!(sets[2].other_list().len(), 1);
     }
 }

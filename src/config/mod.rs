@@ -13,6 +13,7 @@ mod neighbor;
 mod parser;
 pub mod process;
 mod route;
+mod route_list;
 mod session_options;
 mod static_block;
 mod summary;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::rib::attributes::{NextHop, RouteAttributes};
 use crate::rib::other_nlri::NlriKey;
+use crate::rib::route_set::Route;
 use crate::wire::capability::AddPathMode;
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
@@ -68,7 +69,7 @@ pub struct NeighborConfig {
     pub listen_port: u16,
     /// Families to negotiate: the `family { }` block, or the families of the routes.
     pub families: Vec<Family>,
-    pub routes: Vec<RouteConfig>,
+    pub routes: RouteTable,
     pub options: SessionOptions,
     /// `flow { route NAME { match { } then { } } }`: FlowSpec rules.
     pub flows: Vec<FlowConfig>,
@@ -97,7 +98,7 @@ impl NeighborConfig {
             connect_port: self.connect_port,
             listen_port: self.listen_port,
             families: self.families.clone(),
-            routes: Vec::new(),
+            routes: RouteTable::default(),
             options: self.options.clone(),
             flows: Vec::new(),
             api_processes: self.api_processes.clone(),
@@ -154,6 +155,60 @@ impl Default for SessionOptions {
     }
 }
 
+/// The routes of a neighbor block (with what its templates add).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteTable {
+    /// Routes with plain unicast NLRI (no distinguisher, label or path identifier), sorted
+    /// by prefix, one per prefix: the bulk of big tables, 32 octets each with no location,
+    /// and shared (not copied) by the route sets built from them and by neighbors given the
+    /// same routes. An IPv4 route with an IPv6 next hop is here too.
+    pub unicast: Arc<Vec<Route>>,
+    /// Every other route (labeled, VPN, multicast, with a path identifier), in the order
+    /// written.
+    pub others: Vec<RouteConfig>,
+}
+
+impl RouteTable {
+    pub fn len(&self) -> usize {
+        self.unicast.len() + self.others.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The families of the routes, with repeats.
+    pub fn families(&self) -> impl Iterator<Item = Family> + '_ {
+        let unicast = self
+            .unicast
+            .iter()
+            .map(|(p, _)| Family::new(p.afi(), Safi::Unicast));
+        unicast.chain(self.others.iter().map(RouteConfig::family))
+    }
+
+    /// Every route, unicast first.
+    pub fn iter(&self) -> impl Iterator<Item = RouteView<'_>> {
+        let unicast = self.unicast.iter().map(|(prefix, attributes)| RouteView {
+            prefix: *prefix,
+            nlri: &PLAIN_UNICAST,
+            attributes,
+        });
+        unicast.chain(self.others.iter().map(|r| RouteView {
+            prefix: r.prefix,
+            nlri: r.nlri(),
+            attributes: &r.attributes,
+        }))
+    }
+}
+
+/// One route of a [`RouteTable`].
+#[derive(Clone, Copy, Debug)]
+pub struct RouteView<'a> {
+    pub prefix: Prefix,
+    pub nlri: &'a NlriOptions,
+    pub attributes: &'a Arc<RouteAttributes>,
+}
+
 /// One `route PREFIX ...;` statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteConfig {
@@ -186,9 +241,12 @@ static PLAIN_UNICAST: NlriOptions = NlriOptions {
 };
 
 impl NlriOptions {
-    /// `None` when these are the options of a plain unicast route.
+    /// `None` when these are the options of a plain unicast route (`unicast` written in an
+    /// `announce` block is plain too).
     pub fn boxed(self) -> Option<Box<NlriOptions>> {
-        (self != PLAIN_UNICAST).then(|| Box::new(self))
+        let mut normalized = self;
+        normalized.safi = normalized.safi.filter(|&s| s != Safi::Unicast);
+        (normalized != PLAIN_UNICAST).then(|| Box::new(normalized))
     }
 
     /// The route's SAFI.

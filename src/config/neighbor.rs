@@ -8,9 +8,9 @@ use crate::wire::family::{Afi, Family, Safi};
 use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
-use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig, RouteConfig};
+use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
-use super::route::ParsedRoute;
+use super::route_list::ParsedRoutes;
 use super::session_options;
 use super::values;
 use super::{announce, static_block, template};
@@ -28,7 +28,7 @@ struct NeighborSettings {
     connect_port: Setting<u16>,
     listen_port: Setting<u16>,
     families: Setting<(Vec<Family>, Position)>,
-    routes: Vec<ParsedRoute>,
+    routes: ParsedRoutes,
     options: session_options::OptionStatements,
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
@@ -68,11 +68,12 @@ pub(super) fn parse_neighbor(
         parse_statement(p, &kw, &block, peer_address, &mut s)?;
     }
     for t in &inherited {
-        template::apply(p, t, |tp, kw| {
+        let origin = template::apply(p, t, |tp, kw| {
             parse_statement(tp, kw, &block, peer_address, &mut s)
         })?;
+        s.routes.extend_from(&t.routes, origin);
     }
-    static_block::resolve_duplicates(&block, &mut s.routes)?;
+    s.routes.resolve_duplicates(&block)?;
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -323,7 +324,7 @@ fn finish(
         connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
         families,
-        routes: s.routes.into_iter().map(|r| r.route).collect(),
+        routes: p.state.borrow_mut().share_table(s.routes.finish()),
         options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
@@ -332,20 +333,24 @@ fn finish(
     })
 }
 
-pub(super) fn family_of(route: &RouteConfig) -> Family {
-    route.family()
-}
-
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
     Family::new(flow.rule.afi(), Safi::FlowSpec)
 }
 
 /// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
-fn families_of_routes(routes: &[ParsedRoute], flows: &[ParsedFlow]) -> Vec<Family> {
-    let mut families: Vec<Family> = routes.iter().map(|r| family_of(&r.route)).collect();
-    families.extend(flows.iter().map(|f| family_of_flow(&f.flow)));
+fn families_of_routes(routes: &ParsedRoutes, flows: &[ParsedFlow]) -> Vec<Family> {
+    // A handful of families among possibly millions of routes: kept small as they come.
+    let mut families: Vec<Family> = Vec::new();
+    let all = routes
+        .iter()
+        .map(|r| r.family)
+        .chain(flows.iter().map(|f| family_of_flow(&f.flow)));
+    for family in all {
+        if !families.contains(&family) {
+            families.push(family);
+        }
+    }
     families.sort();
-    families.dedup();
     if families.is_empty() {
         families.push(Family::IPV4_UNICAST);
     }
@@ -379,16 +384,16 @@ fn check_routes_in_families(
     block: &str,
     listed: &[Family],
     family_at: Position,
-    routes: &[ParsedRoute],
+    routes: &ParsedRoutes,
 ) -> Result<(), ConfigError> {
-    for r in routes {
-        let family = family_of(&r.route);
+    for r in routes.iter() {
+        let family = r.family;
         if !listed.contains(&family) {
             return Err(p.error_at(
                 r.prefix_at,
                 format!(
                     "route {} is {family}, but the family block of {block} (line {}) does not list {family}",
-                    r.route.prefix, family_at.line
+                    r.prefix, family_at.line
                 ),
             ));
         }

@@ -368,7 +368,8 @@ mod tests {
             "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ route {route} }} }}"
         );
         let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
-        Ok((*config.neighbors[0].routes[0].attributes).clone())
+        let route = config.neighbors[0].routes.iter().next().ok_or("no route")?;
+        Ok((**route.attributes).clone())
     }
 
     fn address(text: &str) -> NextHop {

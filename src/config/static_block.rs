@@ -8,6 +8,7 @@ use super::include;
 use super::lexer::Token;
 use super::parser::{Parser, one_of_quoted};
 use super::route::{self, ParsedRoute};
+use super::route_list::ParsedRoutes;
 
 /// `split /LEN` may make at most 2^16 routes of one statement (LEN - length <= 16): more
 /// is almost certainly a typo, and one statement should not make a table of millions.
@@ -17,7 +18,7 @@ pub const MAX_SPLIT_BITS: u8 = 16;
 pub(super) fn parse(
     p: &mut Parser,
     owner: &str,
-    routes: &mut Vec<ParsedRoute>,
+    routes: &mut ParsedRoutes,
 ) -> Result<(), ConfigError> {
     let block = format!("the static block of {owner}");
     let open = p.open_block("static")?;
@@ -35,7 +36,7 @@ fn statement(
     p: &mut Parser,
     kw: &Token,
     block: &str,
-    routes: &mut Vec<ParsedRoute>,
+    routes: &mut ParsedRoutes,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
         "route" => {
@@ -63,7 +64,7 @@ fn statement(
 pub(super) fn expand_split(
     p: &Parser,
     parsed: ParsedRoute,
-    routes: &mut Vec<ParsedRoute>,
+    routes: &mut ParsedRoutes,
 ) -> Result<(), ConfigError> {
     let Some((len, at)) = parsed.split else {
         routes.push(parsed);
@@ -90,7 +91,6 @@ pub(super) fn expand_split(
             ),
         ));
     }
-    routes.reserve(1 << bits);
     for i in 0..(1u128 << bits) {
         let mut route = parsed.route.clone();
         route.prefix = more_specific(prefix, len, i);
@@ -121,76 +121,6 @@ fn more_specific(prefix: Prefix, len: u8, i: u128) -> Prefix {
     };
     // Cannot fail: `len` fits the family and the bits below it are zero.
     Prefix::new(addr, len).unwrap_or(prefix)
-}
-
-/// Refuses a prefix configured twice by the same source (the block itself, or one
-/// template); between sources the neighbor's own route wins, then the first template's.
-pub(super) fn resolve_duplicates(
-    owner: &str,
-    routes: &mut Vec<ParsedRoute>,
-) -> Result<(), ConfigError> {
-    // Routes of other families, distinguishers or path identifiers are other routes. Sorting
-    // 4-octet indices by key finds the duplicates in O(n log n) with little memory, which
-    // counts for tables of a million routes.
-    let key = |r: &ParsedRoute| {
-        let nlri = r.route.nlri();
-        (r.route.prefix, nlri.safi(), nlri.rd, nlri.path_id)
-    };
-    let mut order: Vec<u32> = (0..routes.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        key(&routes[a as usize])
-            .cmp(&key(&routes[b as usize]))
-            .then(a.cmp(&b))
-    });
-    let mut drop = vec![false; routes.len()];
-    // The first same-source duplicate in file order: (the later route, the earlier one).
-    let mut clash: Option<(usize, usize)> = None;
-    for run in order.chunk_by(|&a, &b| key(&routes[a as usize]) == key(&routes[b as usize])) {
-        // In file order: the first route is kept until a route of a higher-priority
-        // source (a lower origin) replaces it; the same source twice is an error.
-        let mut kept = run[0] as usize;
-        for &i in &run[1..] {
-            let i = i as usize;
-            let (a, b) = (&routes[kept], &routes[i]);
-            if a.origin == b.origin {
-                if clash.is_none_or(|(later, _)| i < later) {
-                    clash = Some((i, kept));
-                }
-                break;
-            }
-            if b.origin < a.origin {
-                drop[kept] = true;
-                kept = i;
-            } else {
-                drop[i] = true;
-            }
-        }
-    }
-    if let Some((later, earlier)) = clash {
-        let (a, b) = (&routes[earlier], &routes[later]);
-        let place = if a.route.location.file == b.route.location.file {
-            format!("line {}", a.route.location.line)
-        } else {
-            format!("{}", a.route.location)
-        };
-        return Err(ConfigError {
-            location: Some(super::model::Location {
-                file: b.route.location.file.clone(),
-                line: b.prefix_at.line,
-                column: b.prefix_at.column,
-            }),
-            message: format!(
-                "duplicate route {} in {owner}: already configured at {place}",
-                b.route.prefix
-            ),
-        });
-    }
-    let mut i = 0;
-    routes.retain(|_| {
-        i += 1;
-        !drop[i - 1]
-    });
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! One line per neighbor, for `--check` and startup logs.
 
 use super::model::{Config, NeighborConfig};
-use super::neighbor::{family_of, family_of_flow};
+use super::neighbor::family_of_flow;
 
 /// One line per neighbor, e.g. `neighbor 192.0.2.1 local-as 65000 peer-as 65001 (ebgp)
 /// families [ipv4 unicast, ipv6 unicast] routes: ipv4 unicast 2, ipv6 unicast 1`.
@@ -15,7 +15,7 @@ fn neighbor_line(n: &NeighborConfig) -> String {
         .families
         .iter()
         .map(|&family| {
-            let count = n.routes.iter().filter(|r| family_of(r) == family).count()
+            let count = n.routes.families().filter(|&f| f == family).count()
                 + n.flows
                     .iter()
                     .filter(|f| family_of_flow(f) == family)

@@ -1,10 +1,13 @@
 //! ExaBGP's `template { neighbor NAME { ... } }` and `inherit NAME;`.
 //!
-//! A template body is kept as tokens and parsed, with the statements of a neighbor block,
-//! each time a neighbor inherits it, after the neighbor's own statements: a setting the
-//! neighbor gives itself wins, then the first inherited template that gives it. Routes
-//! add up; a prefix the neighbor configures itself replaces the template's route.
-//! Errors in a template body point into the template, where it was written.
+//! The routes of a template (its `static { }` and `announce { }` blocks) are parsed once,
+//! where the template is written, and added to every neighbor that inherits it: 100
+//! neighbors inheriting 100k routes parse 100k routes, not 10M. The rest of the body is
+//! kept as tokens and parsed, with the statements of a neighbor block, each time a neighbor
+//! inherits it, after the neighbor's own statements: a setting the neighbor gives itself
+//! wins, then the first inherited template that gives it. Routes add up; a prefix the
+//! neighbor configures itself replaces the template's route. Errors in a template body
+//! point into the template, where it was written.
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -12,13 +15,18 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::lexer::{Token, TokenKind};
-use super::parser::Parser;
+use super::parser::{Origin, Parser};
+use super::route_list::ParsedRoutes;
+use super::{announce, static_block};
 
 pub(super) struct Template {
     pub name: String,
     file: Arc<PathBuf>,
-    /// The body between the braces, followed by an end-of-file token at the `}`.
+    /// The body between the braces but for its routes, followed by an end-of-file token at
+    /// the `}`.
     tokens: Vec<Token>,
+    /// The routes of the body's `static { }` and `announce { }` blocks.
+    pub routes: ParsedRoutes,
     defined_at: Token,
 }
 
@@ -54,11 +62,12 @@ pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
         }
         let owner = format!("template {}", name.text);
         let body_open = p.open_block(&owner)?;
-        let tokens = capture_body(p, &body_open, &owner)?;
+        let (tokens, routes) = capture_body(p, &body_open, &owner)?;
         let template = Template {
             name: name.text.clone(),
             file: Arc::clone(p.file()),
             tokens,
+            routes,
             defined_at: name,
         };
         p.state
@@ -69,12 +78,37 @@ pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The tokens up to the `}` matching `open`, which is consumed.
-fn capture_body(p: &mut Parser, open: &Token, owner: &str) -> Result<Vec<Token>, ConfigError> {
+/// The tokens up to the `}` matching `open`, which is consumed, but for the statements
+/// that make routes: those are parsed here.
+fn capture_body(
+    p: &mut Parser,
+    open: &Token,
+    owner: &str,
+) -> Result<(Vec<Token>, ParsedRoutes), ConfigError> {
     let mut depth = 0usize;
     let mut tokens = Vec::new();
+    let mut routes = ParsedRoutes::default();
+    // At the first token of a statement of the body itself.
+    let mut statement_start = true;
     loop {
+        if statement_start && p.peek().kind == TokenKind::Word {
+            match p.peek().text.as_str() {
+                "static" => {
+                    p.advance();
+                    static_block::parse(p, owner, &mut routes)?;
+                    continue;
+                }
+                "announce" => {
+                    p.advance();
+                    announce::parse(p, owner, &mut routes)?;
+                    continue;
+                }
+                _ => {}
+            }
+        }
         let token = p.advance();
+        statement_start = depth == 0 && token.kind == TokenKind::Semicolon
+            || depth == 1 && token.kind == TokenKind::CloseBrace;
         match token.kind {
             TokenKind::OpenBrace => depth += 1,
             TokenKind::CloseBrace if depth == 0 => {
@@ -83,7 +117,7 @@ fn capture_body(p: &mut Parser, open: &Token, owner: &str) -> Result<Vec<Token>,
                     text: String::new(),
                     position: token.position,
                 });
-                return Ok(tokens);
+                return Ok((tokens, routes));
             }
             TokenKind::CloseBrace => depth -= 1,
             TokenKind::EndOfFile => {
@@ -131,12 +165,13 @@ pub(super) fn parse_inherit(p: &mut Parser, keyword: &Token) -> Result<Rc<Templa
 }
 
 /// Parses the body of `template` with `statement` (the neighbor block's statement parser),
-/// as a new origin so that the neighbor's own settings win.
+/// as a new origin so that the neighbor's own settings win; that origin is returned, for
+/// the template's routes.
 pub(super) fn apply(
     p: &Parser,
     template: &Template,
     mut statement: impl FnMut(&mut Parser, &Token) -> Result<(), ConfigError>,
-) -> Result<(), ConfigError> {
+) -> Result<Origin, ConfigError> {
     let origin = {
         let mut state = p.state.borrow_mut();
         state.last_origin += 1;
@@ -147,7 +182,7 @@ pub(super) fn apply(
     while let Some(kw) = sub.file_keyword(&expected)? {
         statement(&mut sub, &kw)?;
     }
-    Ok(())
+    Ok(origin)
 }
 
 #[cfg(test)]
@@ -225,5 +260,39 @@ mod tests {
         assert!(e.starts_with("t.conf:1:36: duplicate template 't'"), "{e}");
         let e = parse("template { neighbor t { static { } }").unwrap_err();
         assert!(e.starts_with("t.conf:1:10: unterminated block"), "{e}");
+    }
+
+    #[test]
+    fn template_routes_are_parsed_once_and_shared_by_the_neighbors() {
+        let c = parse(&format!(
+            "{TEMPLATE}neighbor 192.0.2.1 {{ inherit base; }}\nneighbor 192.0.2.2 {{ inherit base; }}\nneighbor 192.0.2.3 {{ inherit base; static {{ route 192.0.2.128/25 next-hop 192.0.2.1; }} }}"
+        ))
+        .unwrap();
+        let [a, b, c] = &c.neighbors[..] else {
+            panic!("three neighbors");
+        };
+        assert_eq!(a.routes.len(), 2);
+        assert!(std::sync::Arc::ptr_eq(&a.routes.unicast, &b.routes.unicast));
+        assert_eq!(c.routes.len(), 3);
+        assert!(!std::sync::Arc::ptr_eq(
+            &a.routes.unicast,
+            &c.routes.unicast
+        ));
+    }
+
+    #[test]
+    fn route_errors_in_a_template_are_found_even_if_nothing_inherits_it() {
+        let e = parse("template {\n neighbor t {\n  static { route 10.0.0.0/8 med 1; }\n }\n}\n")
+            .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:18: route 10.0.0.0/8 has no next-hop"),
+            "{e}"
+        );
+        let e = parse("template {\n neighbor t {\n  static {\n   route 10.0.0.0/8 next-hop 192.0.2.1;\n   route 10.0.0.0/8 next-hop 192.0.2.2;\n  }\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }")
+            .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:5:10: duplicate route 10.0.0.0/8 in neighbor 192.0.2.1: already configured at line 4"),
+            "{e}"
+        );
     }
 }

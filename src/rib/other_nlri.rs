@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::attributes::RouteAttributes;
-use crate::wire::family::Family;
+use std::net::IpAddr;
+
+use super::attributes::{NextHop, RouteAttributes};
+use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::labeled::RouteDistinguisher;
 use crate::wire::prefix::Prefix;
 
@@ -26,6 +28,27 @@ impl NlriKey {
     pub fn destination(&self) -> (Family, Option<RouteDistinguisher>, Prefix) {
         (self.family, self.rd, self.prefix)
     }
+}
+
+/// The key of a plain unicast route that still needs the MP encoding: an IPv4 prefix with
+/// an IPv6 next hop (RFC 8950). `None` for any other route.
+pub fn cross_family_key(prefix: Prefix, attrs: &RouteAttributes) -> Option<NlriKey> {
+    let cross = matches!(
+        (prefix.addr(), attrs.next_hop),
+        (
+            IpAddr::V4(_),
+            NextHop::Address {
+                global: IpAddr::V6(_),
+                ..
+            }
+        )
+    );
+    cross.then_some(NlriKey {
+        family: Family::new(Afi::Ipv4, Safi::Unicast),
+        rd: None,
+        prefix,
+        path_id: None,
+    })
 }
 
 /// The value of an [`NlriKey`]: its label values (empty for unlabeled families) and attributes.

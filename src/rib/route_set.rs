@@ -52,8 +52,9 @@ pub type Flow = (FlowRule, Arc<RouteAttributes>);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteSet {
-    /// Sorted by prefix; one entry per prefix.
-    routes: Vec<Route>,
+    /// Sorted by prefix; one entry per prefix. Shared with the configuration it came from
+    /// and with every neighbor given the same table.
+    routes: Arc<Vec<Route>>,
     /// Sorted by rule; one entry per rule.
     flows: Vec<Flow>,
     /// Labeled, VPN, multicast, add-path and extended-next-hop routes; sorted by key.
@@ -140,10 +141,26 @@ impl RouteSet {
     /// A set of unicast routes and FlowSpec rules (the same rule twice: the last wins).
     pub fn with_flows(routes: Vec<Route>, flows: Vec<Flow>) -> RouteSet {
         RouteSet {
-            routes: sorted_unique(routes),
+            routes: Arc::new(sorted_unique(routes)),
             flows: sorted_unique(flows),
             others: Vec::new(),
         }
+    }
+
+    /// A set over a table of unicast routes already sorted by prefix and unique (a
+    /// configuration's), shared rather than copied.
+    pub fn with_shared_routes(routes: Arc<Vec<Route>>, flows: Vec<Flow>) -> RouteSet {
+        debug_assert!(routes.windows(2).all(|w| w[0].0 < w[1].0));
+        RouteSet {
+            routes,
+            flows: sorted_unique(flows),
+            others: Vec::new(),
+        }
+    }
+
+    /// The unicast table, to share it.
+    pub fn shared_routes(&self) -> &Arc<Vec<Route>> {
+        &self.routes
     }
 
     /// The same set with these non-unicast routes (the same key twice: the last wins).
@@ -186,7 +203,7 @@ impl RouteSet {
             _ => Vec::new(),
         };
         RouteSet {
-            routes: self.of_family(family).cloned().collect(),
+            routes: Arc::new(self.of_family(family).cloned().collect()),
             flows,
             others: self
                 .others
@@ -230,7 +247,7 @@ impl RouteSet {
     /// Everything in `self` as announcements (what a fresh session gets).
     pub fn as_announcements(&self) -> RouteDiff {
         RouteDiff {
-            announce: self.routes.clone(),
+            announce: self.routes.to_vec(),
             announce_flows: self.flows.clone(),
             announce_others: self.others.clone(),
             ..RouteDiff::default()
@@ -240,7 +257,9 @@ impl RouteSet {
     /// What to send to go from `self` (what the peer has) to `next`.
     pub fn diff(&self, next: &RouteSet) -> RouteDiff {
         let mut d = RouteDiff::default();
-        merge_diff(&self.routes, &next.routes, &mut d.withdraw, &mut d.announce);
+        if !Arc::ptr_eq(&self.routes, &next.routes) {
+            merge_diff(&self.routes, &next.routes, &mut d.withdraw, &mut d.announce);
+        }
         merge_diff(
             &self.flows,
             &next.flows,

@@ -1,0 +1,284 @@
+//! The routes of a neighbor block (or of a template) while it is parsed, kept compact: a
+//! plain unicast route is its prefix, its shared attribute set and where its prefix was
+//! written (40 octets), with files and origins recorded once per run of routes. A table of
+//! a million routes is parsed in about 40 MB and becomes the neighbor's [`RouteTable`]
+//! without a copy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::rib::attributes::RouteAttributes;
+use crate::rib::route_set::Route;
+use crate::wire::family::{Family, Safi};
+use crate::wire::prefix::Prefix;
+
+use super::ConfigError;
+use super::lexer::Position;
+use super::model::{Location, RouteTable};
+use super::parser::Origin;
+use super::route::ParsedRoute;
+
+/// Routes in the order written.
+#[derive(Default)]
+pub(super) struct ParsedRoutes {
+    /// Routes with plain unicast NLRI.
+    unicast: Vec<Route>,
+    /// Where the prefix of each of `unicast` was written.
+    unicast_at: Vec<Position>,
+    /// The file and origin of `unicast`, by runs: each holds from its start to the next's.
+    runs: Vec<Run>,
+    /// Every other route, in full.
+    others: Vec<ParsedRoute>,
+    /// The routes [`resolve_duplicates`](Self::resolve_duplicates) replaced (empty: none).
+    unicast_dropped: Vec<bool>,
+}
+
+struct Run {
+    start: usize,
+    file: Arc<PathBuf>,
+    origin: Origin,
+}
+
+/// One route as the checks of a whole neighbor block see it.
+pub(super) struct RouteRef<'a> {
+    pub prefix: Prefix,
+    pub family: Family,
+    pub attributes: &'a Arc<RouteAttributes>,
+    pub prefix_at: Position,
+    pub file: &'a Arc<PathBuf>,
+}
+
+impl ParsedRoutes {
+    pub fn push(&mut self, parsed: ParsedRoute) {
+        if parsed.route.nlri.is_some() {
+            self.others.push(parsed);
+            return;
+        }
+        let file = &parsed.route.location.file;
+        self.note_run(file, parsed.origin);
+        self.unicast
+            .push((parsed.route.prefix, parsed.route.attributes));
+        self.unicast_at.push(parsed.prefix_at);
+    }
+
+    fn note_run(&mut self, file: &Arc<PathBuf>, origin: Origin) {
+        let same = self
+            .runs
+            .last()
+            .is_some_and(|r| r.origin == origin && (Arc::ptr_eq(&r.file, file) || r.file == *file));
+        if !same {
+            self.runs.push(Run {
+                start: self.unicast.len(),
+                file: Arc::clone(file),
+                origin,
+            });
+        }
+    }
+
+    /// Appends the routes of a template, as from `origin` (one application of it).
+    pub fn extend_from(&mut self, template: &ParsedRoutes, origin: Origin) {
+        self.unicast.reserve(template.unicast.len());
+        self.unicast_at.reserve(template.unicast.len());
+        for (k, run) in template.runs.iter().enumerate() {
+            let end = template
+                .runs
+                .get(k + 1)
+                .map_or(template.unicast.len(), |next| next.start);
+            self.note_run(&run.file, origin);
+            if let (Some(routes), Some(at)) = (
+                template.unicast.get(run.start..end),
+                template.unicast_at.get(run.start..end),
+            ) {
+                self.unicast.extend_from_slice(routes);
+                self.unicast_at.extend_from_slice(at);
+            }
+        }
+        self.others
+            .extend(template.others.iter().map(|r| ParsedRoute {
+                route: r.route.clone(),
+                prefix_at: r.prefix_at,
+                split: None,
+                origin,
+            }));
+    }
+
+    fn run_of(&self, i: usize) -> Option<&Run> {
+        let after = self.runs.partition_point(|r| r.start <= i);
+        self.runs.get(after.checked_sub(1)?)
+    }
+
+    /// Every route kept, unicast first.
+    pub fn iter(&self) -> impl Iterator<Item = RouteRef<'_>> {
+        let unicast = self.runs.iter().enumerate().flat_map(move |(k, run)| {
+            let end = self
+                .runs
+                .get(k + 1)
+                .map_or(self.unicast.len(), |next| next.start);
+            (run.start..end).filter_map(move |i| {
+                if self.unicast_dropped.get(i).copied().unwrap_or(false) {
+                    return None;
+                }
+                let (prefix, attributes) = self.unicast.get(i)?;
+                Some(RouteRef {
+                    prefix: *prefix,
+                    family: Family::new(prefix.afi(), Safi::Unicast),
+                    attributes,
+                    prefix_at: *self.unicast_at.get(i)?,
+                    file: &run.file,
+                })
+            })
+        });
+        let others = self.others.iter().map(|r| RouteRef {
+            prefix: r.route.prefix,
+            family: r.route.family(),
+            attributes: &r.route.attributes,
+            prefix_at: r.prefix_at,
+            file: &r.route.location.file,
+        });
+        unicast.chain(others)
+    }
+
+    /// Refuses a prefix configured twice by the same source (the block itself, or one
+    /// template); between sources the neighbor's own route wins, then the first template's.
+    pub fn resolve_duplicates(&mut self, owner: &str) -> Result<(), ConfigError> {
+        // A table written in prefix order (generated ones usually are) has no duplicates.
+        let sorted = self.unicast.windows(2).all(|w| w[0].0 < w[1].0);
+        if !sorted {
+            let origin = |i: usize| self.run_of(i).map_or(0, |r| r.origin);
+            let (dropped, clash) = find_duplicates(
+                self.unicast.len(),
+                |i| self.unicast.get(i).map(|r| r.0),
+                origin,
+            );
+            if let Some((later, earlier)) = clash {
+                let at = |i: usize| {
+                    let file = self.run_of(i).map(|r| Arc::clone(&r.file));
+                    let position = self.unicast_at.get(i).copied();
+                    (file, position)
+                };
+                let prefix = self.unicast.get(later).map(|r| r.0);
+                return Err(duplicate_error(owner, prefix, at(earlier), at(later)));
+            }
+            self.unicast_dropped = dropped;
+        }
+        let key = |r: &ParsedRoute| {
+            let nlri = r.route.nlri();
+            (r.route.prefix, nlri.safi(), nlri.rd, nlri.path_id)
+        };
+        let others = &self.others;
+        let (dropped, clash) = find_duplicates(
+            others.len(),
+            |i| others.get(i).map(key),
+            |i| others.get(i).map_or(0, |r| r.origin),
+        );
+        if let Some((later, earlier)) = clash {
+            let at = |i: usize| {
+                let r = others.get(i);
+                (
+                    r.map(|r| Arc::clone(&r.route.location.file)),
+                    r.map(|r| r.prefix_at),
+                )
+            };
+            let prefix = others.get(later).map(|r| r.route.prefix);
+            return Err(duplicate_error(owner, prefix, at(earlier), at(later)));
+        }
+        let mut i = 0;
+        self.others.retain(|_| {
+            i += 1;
+            !dropped.get(i - 1).copied().unwrap_or(false)
+        });
+        Ok(())
+    }
+
+    /// The neighbor's routes: unicast sorted by prefix without the replaced ones, others in
+    /// the order written.
+    pub fn finish(self) -> RouteTable {
+        let ParsedRoutes {
+            mut unicast,
+            unicast_dropped,
+            others,
+            ..
+        } = self;
+        if !unicast_dropped.is_empty() {
+            let mut i = 0;
+            unicast.retain(|_| {
+                i += 1;
+                !unicast_dropped.get(i - 1).copied().unwrap_or(false)
+            });
+        }
+        // Prefixes are unique now, so an unstable (in-place, allocation-free) sort will do.
+        if !unicast.windows(2).all(|w| w[0].0 < w[1].0) {
+            unicast.sort_unstable_by_key(|r| r.0);
+        }
+        unicast.shrink_to_fit();
+        RouteTable {
+            unicast: Arc::new(unicast),
+            others: others.into_iter().map(|r| r.route).collect(),
+        }
+    }
+}
+
+/// Which entries a higher-priority source replaces, and the first clash of one source
+/// with itself in the order written: (the later entry, the earlier one). Sorting 4-octet
+/// indices by key finds them in O(n log n) with little memory.
+fn find_duplicates<K: Ord>(
+    len: usize,
+    key: impl Fn(usize) -> Option<K>,
+    origin: impl Fn(usize) -> Origin,
+) -> (Vec<bool>, Option<(usize, usize)>) {
+    let mut order: Vec<u32> = (0..len as u32).collect();
+    order.sort_unstable_by(|&a, &b| key(a as usize).cmp(&key(b as usize)).then(a.cmp(&b)));
+    let mut dropped = vec![false; len];
+    let mut clash: Option<(usize, usize)> = None;
+    for run in order.chunk_by(|&a, &b| key(a as usize) == key(b as usize)) {
+        // In the order written: the first entry is kept until one of a higher-priority
+        // source (a lower origin) replaces it; the same source twice is an error.
+        let Some((&first, rest)) = run.split_first() else {
+            continue;
+        };
+        let mut kept = first as usize;
+        for &i in rest {
+            let i = i as usize;
+            let (a, b) = (origin(kept), origin(i));
+            if a == b {
+                if clash.is_none_or(|(later, _)| i < later) {
+                    clash = Some((i, kept));
+                }
+                break;
+            }
+            let replaced = if b < a {
+                std::mem::replace(&mut kept, i)
+            } else {
+                i
+            };
+            if let Some(d) = dropped.get_mut(replaced) {
+                *d = true;
+            }
+        }
+    }
+    (dropped, clash)
+}
+
+type Place = (Option<Arc<PathBuf>>, Option<Position>);
+
+fn duplicate_error(
+    owner: &str,
+    prefix: Option<Prefix>,
+    (earlier_file, earlier_at): Place,
+    (later_file, later_at): Place,
+) -> ConfigError {
+    let (line, column) = earlier_at.map_or((0, 0), |p| (p.line, p.column));
+    let place = match (&earlier_file, &later_file) {
+        (Some(a), Some(b)) if a != b => format!("{}:{line}:{column}", a.display()),
+        _ => format!("line {line}"),
+    };
+    let prefix = prefix.map_or_else(String::new, |p| p.to_string());
+    ConfigError {
+        location: later_file.zip(later_at).map(|(file, at)| Location {
+            file,
+            line: at.line,
+            column: at.column,
+        }),
+        message: format!("duplicate route {prefix} in {owner}: already configured at {place}"),
+    }
+}
