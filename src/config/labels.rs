@@ -9,6 +9,7 @@ use super::ConfigError;
 use super::lexer::{Position, Token};
 use super::model::NlriOptions;
 use super::parser::{Parser, Setting};
+use super::route::RouteName;
 use super::values::{self, ValueError};
 
 /// The route keywords this module parses.
@@ -46,7 +47,7 @@ fn path_id(text: &str) -> Result<u32, ValueError> {
 pub(super) fn parse(
     p: &mut Parser,
     kw: &Token,
-    name: &str,
+    name: &RouteName,
     s: &mut NlriSettings,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
@@ -73,7 +74,11 @@ pub(super) fn parse(
 }
 
 /// The options; a VPN route (with `rd`) needs a label.
-pub(super) fn finish(p: &Parser, name: &str, s: NlriSettings) -> Result<NlriOptions, ConfigError> {
+pub(super) fn finish(
+    p: &Parser,
+    name: &RouteName,
+    s: NlriSettings,
+) -> Result<NlriOptions, ConfigError> {
     let labels = s.labels.take().unwrap_or_default();
     let rd = s.rd.take();
     if let Some((_, at)) = rd

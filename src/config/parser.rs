@@ -273,7 +273,7 @@ impl<'a> Parser<'a> {
     pub fn block_keyword(
         &mut self,
         open: &Token,
-        block: &str,
+        block: &(impl std::fmt::Display + ?Sized),
     ) -> Result<Option<Token>, ConfigError> {
         let token = self.advance();
         match token.kind {
@@ -355,11 +355,12 @@ impl<T> Default for Setting<T> {
 }
 
 impl<T> Setting<T> {
+    /// `block` names where the statement is, for errors (formatted only then).
     pub fn set(
         &mut self,
         p: &Parser,
         keyword: &Token,
-        block: &str,
+        block: &(impl std::fmt::Display + ?Sized),
         value: T,
     ) -> Result<(), ConfigError> {
         if let Some((_, first, origin)) = &self.value {

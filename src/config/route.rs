@@ -27,6 +27,15 @@ pub(super) struct ParsedRoute {
     pub origin: parser::Origin,
 }
 
+/// "route PREFIX", as errors name a route statement: formatted only when an error is.
+pub(super) struct RouteName(pub Prefix);
+
+impl std::fmt::Display for RouteName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "route {}", self.0)
+    }
+}
+
 /// The attributes of a route, inline or in its `{ }` block.
 pub const KEYWORDS: &[&str] = &[
     "next-hop",
@@ -62,7 +71,7 @@ struct AttributeSettings {
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
     let (prefix, prefix_token) = p.value("route", values::prefix)?;
-    let name = format!("route {prefix}");
+    let name = RouteName(prefix);
     let mut a = AttributeSettings::default();
     if p.peek().kind == TokenKind::OpenBrace {
         let open = p.advance();
@@ -121,7 +130,7 @@ fn parse_attribute(
     p: &mut Parser,
     kw: &Token,
     prefix: Prefix,
-    name: &str,
+    name: &RouteName,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {

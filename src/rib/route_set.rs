@@ -15,6 +15,9 @@ use crate::wire::prefix::Prefix;
 #[derive(Default)]
 pub struct AttributeInterner {
     sets: HashSet<Arc<RouteAttributes>>,
+    /// The set handed out last: routes written one after another mostly share attributes,
+    /// and comparing with it is cheaper than hashing.
+    last: Option<Arc<RouteAttributes>>,
 }
 
 impl AttributeInterner {
@@ -29,11 +32,20 @@ impl AttributeInterner {
 
     /// Like [`intern`](Self::intern), taking the set by value (no copy when it is new).
     pub fn intern_owned(&mut self, attrs: RouteAttributes) -> Arc<RouteAttributes> {
-        if let Some(a) = self.sets.get(&attrs) {
-            return a.clone();
+        if let Some(last) = &self.last
+            && **last == attrs
+        {
+            return last.clone();
         }
-        let a = Arc::new(attrs);
-        self.sets.insert(a.clone());
+        let a = match self.sets.get(&attrs) {
+            Some(a) => a.clone(),
+            None => {
+                let a = Arc::new(attrs);
+                self.sets.insert(a.clone());
+                a
+            }
+        };
+        self.last = Some(a.clone());
         a
     }
 
