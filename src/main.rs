@@ -165,6 +165,7 @@ fn main() -> ExitCode {
             eprintln!("bgpinject: --diff is used as --check --diff OLD NEW");
             return ExitCode::from(EXIT_USAGE);
         };
+        printing_to_a_pipe();
         let (old, new) = match (config::load(Path::new(old)), config::load(Path::new(new))) {
             (Ok(o), Ok(n)) => (o, n),
             (Err(e), _) | (_, Err(e)) => {
@@ -188,6 +189,7 @@ fn main() -> ExitCode {
         }
     };
     if m.opt_present("check") {
+        printing_to_a_pipe();
         let lines = config::summary(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
@@ -314,6 +316,9 @@ fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> Exi
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
 fn subcommand(args: &[String]) -> Option<u8> {
     let (first, rest) = args.split_first()?;
+    if matches!(first.as_str(), "encode" | "decode" | "ctl") {
+        printing_to_a_pipe();
+    }
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
@@ -321,6 +326,17 @@ fn subcommand(args: &[String]) -> Option<u8> {
         _ => return None,
     };
     Some(u8::try_from(code).unwrap_or(EXIT_RUNTIME))
+}
+
+/// For commands that only print (subcommands, `--check`): a reader that goes away, as in
+/// `bgpinject decode | head`, ends the process quietly, as with other Unix tools, instead of
+/// a panic in `println!`. The daemon keeps SIGPIPE ignored: a closed socket is an error it
+/// handles.
+fn printing_to_a_pipe() {
+    // SAFETY: sets the disposition of one signal to its default; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn run_daemon(

@@ -101,3 +101,42 @@ fn add_path_shows_path_ids_in_json() {
     assert_eq!(decode(&["--json".into(), msg]).0, 1);
     assert_eq!(decode(&["--add-path".into(), "ipv5-unicast".into()]).0, 2);
 }
+
+/// A reader that stops reading (`bgpinject decode | head -1`) ends the command quietly,
+/// by SIGPIPE as other Unix tools, not with a panic message.
+#[test]
+fn a_closed_output_pipe_ends_decode_without_a_panic() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bgpinject runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        for _ in 0..200_000 {
+            if stdin
+                .write_all(b"ffffffffffffffffffffffffffffffff001304\n")
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("one line");
+    assert_eq!(first.trim(), "KEEPALIVE");
+    // stdout is closed here: the next write gets EPIPE.
+    let out = child.wait_with_output().expect("bgpinject ends");
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
