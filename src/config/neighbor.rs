@@ -65,16 +65,25 @@ pub(super) fn parse_neighbor(
             inherited.push(template::parse_inherit(p, &kw)?);
             continue;
         }
-        parse_statement(p, &kw, &block, peer_address, &mut s)?;
+        parse_statement(p, &kw, &block, Some(peer_address), &mut s)?;
     }
     for t in &inherited {
         let origin = template::apply(p, t, |tp, kw| {
-            parse_statement(tp, kw, &block, peer_address, &mut s)
+            parse_statement(tp, kw, &block, Some(peer_address), &mut s)
         })?;
         s.routes.extend_from(&t.routes, origin);
     }
     s.routes.resolve_duplicates(&block)?;
     finish(p, keyword, peer_address, &block, s)
+}
+
+/// Parses the statements of a template body as a neighbor would, so that errors in a
+/// template no neighbor inherits (yet) are found too.
+pub(super) fn check_template(p: &Parser, t: &template::Template) -> Result<(), ConfigError> {
+    let block = format!("template {}", t.name);
+    let mut s = NeighborSettings::default();
+    template::apply(p, t, |tp, kw| parse_statement(tp, kw, &block, None, &mut s))?;
+    Ok(())
 }
 
 /// The statements of a neighbor block handled here; [`session_options::KEYWORDS`] are the rest.
@@ -107,11 +116,13 @@ pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "mpls-vpn",
 ];
 
+/// One statement of a neighbor block; `peer_address` is `None` when a template body is
+/// checked on its own.
 fn parse_statement(
     p: &mut Parser,
     kw: &Token,
     block: &str,
-    peer_address: IpAddr,
+    peer_address: Option<IpAddr>,
     s: &mut NeighborSettings,
 ) -> Result<(), ConfigError> {
     let after_value = format!("{} value", kw.text);
@@ -129,7 +140,9 @@ fn parse_statement(
         }
         "local-address" => {
             let (addr, token) = p.value("local-address", values::ip_address)?;
-            if addr.is_ipv4() != peer_address.is_ipv4() {
+            if let Some(peer_address) = peer_address
+                && addr.is_ipv4() != peer_address.is_ipv4()
+            {
                 return Err(p.error_at(
                     token.position,
                     format!(

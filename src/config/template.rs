@@ -70,6 +70,7 @@ pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
             routes,
             defined_at: name,
         };
+        super::neighbor::check_template(p, &template)?;
         p.state
             .borrow_mut()
             .templates
@@ -278,6 +279,17 @@ mod tests {
             &a.routes.unicast,
             &c.routes.unicast
         ));
+    }
+
+    #[test]
+    fn errors_in_a_template_are_found_even_if_nothing_inherits_it() {
+        let e = parse("template {\n neighbor t {\n  hold-time 2;\n }\n}\n").unwrap_err();
+        assert!(e.starts_with("t.conf:3:13: hold-time"), "{e}");
+        let e =
+            parse("template {\n neighbor t {\n  api { send { parsed; } }\n }\n}\n").unwrap_err();
+        assert!(e.starts_with("t.conf:3:9: unknown keyword 'send'"), "{e}");
+        // A setting only a neighbor can check is left to the neighbor.
+        parse("template { neighbor t { local-address 2001:db8::1; } }").unwrap();
     }
 
     #[test]
