@@ -162,3 +162,66 @@ fn large_ipv4_table_arrives_complete_at_bird() {
         assert_eq!(r.origin, "igp", "{prefix}");
     }
 }
+
+/// 100 neighbors inherit one template of routes (the route table is parsed once and held
+/// once): every session gets every route and End-of-RIB. `SCALE_NEIGHBOR_ROUTES=N` changes
+/// the routes per neighbor (default 10,000).
+#[test]
+fn one_template_of_routes_reaches_a_hundred_neighbors() {
+    let neighbors = 100u32;
+    let n: u32 = std::env::var("SCALE_NEIGHBOR_ROUTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let port = 17_932;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("many.conf");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&conf).expect("config"));
+    writeln!(f, "template {{\n neighbor table {{\n  static {{").unwrap();
+    for i in 0..n {
+        let a = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+        writeln!(f, "   route {a}/32 next-hop 192.0.2.1 med {};", i % 3).unwrap();
+    }
+    writeln!(f, "  }}\n }}\n}}").unwrap();
+    // Receivers on 127.0.4.1 .. 127.0.4.100; bgpinject connects from 127.0.0.1.
+    let listen: Vec<String> = (1..=neighbors)
+        .flat_map(|k| ["--listen".to_string(), format!("127.0.4.{k}:{port}")])
+        .collect();
+    for k in 1..=neighbors {
+        writeln!(
+            f,
+            "neighbor 127.0.4.{k} {{ inherit table; router-id 192.0.2.1; local-address 127.0.0.1; local-as 65001; peer-as 65002; connect {port}; }}"
+        )
+        .unwrap();
+    }
+    drop(f);
+
+    let receiver = Command::new(env!("CARGO_BIN_EXE_bgp-count-receiver"))
+        .args(&listen)
+        .args(["--sessions", &neighbors.to_string(), "--timeout", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("receiver starts");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+        .args(["--log-level", "warn", "--control", "off"])
+        .arg(&conf)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bgpinject starts");
+    let out = receiver.wait_with_output().expect("receiver output");
+    let _ = injector.kill();
+    let _ = injector.wait();
+
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["complete"], true, "{report}");
+    let sessions = report["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), neighbors as usize);
+    for s in sessions {
+        assert_eq!(s["ipv4_announced"], n as u64, "{s}");
+        assert_eq!(s["end_of_rib"], serde_json::json!(["ipv4 unicast"]), "{s}");
+        assert_eq!(s["withdrawn"], 0, "{s}");
+    }
+    assert_eq!(report["ipv4_announced"], (n * neighbors) as u64);
+}
