@@ -173,7 +173,7 @@ fn one_template_of_routes_reaches_a_hundred_neighbors() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let port = 17_932;
+    let port = 17_938;
     let dir = tempfile::tempdir().expect("temp dir");
     let conf = dir.path().join("many.conf");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&conf).expect("config"));
@@ -183,14 +183,14 @@ fn one_template_of_routes_reaches_a_hundred_neighbors() {
         writeln!(f, "   route {a}/32 next-hop 192.0.2.1 med {};", i % 3).unwrap();
     }
     writeln!(f, "  }}\n }}\n}}").unwrap();
-    // Receivers on 127.0.4.1 .. 127.0.4.100; bgpinject connects from 127.0.0.1.
+    // Receivers on 127.0.9.1 .. 127.0.9.100; bgpinject connects from 127.0.0.1.
     let listen: Vec<String> = (1..=neighbors)
-        .flat_map(|k| ["--listen".to_string(), format!("127.0.4.{k}:{port}")])
+        .flat_map(|k| ["--listen".to_string(), format!("127.0.9.{k}:{port}")])
         .collect();
     for k in 1..=neighbors {
         writeln!(
             f,
-            "neighbor 127.0.4.{k} {{ inherit table; router-id 192.0.2.1; local-address 127.0.0.1; local-as 65001; peer-as 65002; connect {port}; }}"
+            "neighbor 127.0.9.{k} {{ inherit table; router-id 192.0.2.1; local-address 127.0.0.1; local-as 65001; peer-as 65002; connect {port}; }}"
         )
         .unwrap();
     }
