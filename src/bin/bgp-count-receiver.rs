@@ -100,10 +100,10 @@ fn usage(opts: &getopts::Options) -> String {
 
 fn main() -> ExitCode {
     let mut opts = getopts::Options::new();
-    opts.optopt(
+    opts.optmulti(
         "l",
         "listen",
-        "address and port to accept sessions on",
+        "address and port to accept sessions on (repeatable)",
         "ADDR:PORT",
     );
     opts.optopt("n", "sessions", "sessions to wait for (default 1)", "N");
