@@ -15,8 +15,8 @@ Injectors: bgpinject reading a generated config; the sending engine without the 
 MRT TABLE_DUMP_V2 file written here). Also: 100k routes announced through bgpinject's process
 API, and 100 neighbors inheriting one template of the same 100k routes.
 
-Time: from the injector's first process start until the receiver has every route; peak RSS
-and CPU seconds from /usr/bin/time -v. A run over RUN_CAP seconds is stopped and reported; a
+Time: from the injector's first process start until the receiver has every route (and, as
+`1st route`, until the first one); peak RSS and CPU seconds from /usr/bin/time -v. A run over RUN_CAP seconds is stopped and reported; a
 run that the same injector's figures at a smaller size predict to take over RUN_CAP is not
 started. Prefixes and next hops are documentation/test ranges used in routes only; every
 connection is on 127.0.0.0/8.
@@ -71,8 +71,8 @@ NOTES = {
     "dumb sender (ceiling)": "bgp-count-receiver --replay: IPv4 /32s pre-encoded before connecting, "
                              "written in one go; the best any injector can do into that receiver.",
     "exabgp": "ExaBGP 4.2, static config.",
-    "bird": "BIRD 2 as injector: static protocol, export to a BGP protocol; includes its 1 s "
-            "connect delay (`connect delay time 1`).",
+    "bird": "BIRD 2 as injector: static protocol, export to a BGP protocol (`connect delay "
+            "time 1`); its time includes its start-up and connect delay (see `1st route`).",
     "gobgp": "gobgpd fed by `gobgp mrt inject global` from a generated MRT TABLE_DUMP_V2 file, "
              "started as soon as its API answers; time from gobgpd start includes its 5-10 s "
              "first-connect delay (not configurable), as BIRD's includes its connect delay. RSS "
@@ -557,10 +557,11 @@ class BirdReceiver:
 
 # ---- Measuring ----------------------------------------------------------------------------
 
-def row(name, receiver, family, n, sessions, seconds=None, rss=None, cpu=None, received=0, note=""):
+def row(name, receiver, family, n, sessions, seconds=None, first=None, rss=None, cpu=None,
+        received=0, note=""):
     return {"injector": name, "receiver": receiver, "family": family, "routes": n,
-            "sessions": sessions, "seconds": seconds, "ratio": None, "rss_mb": rss, "cpu_s": cpu,
-            "received": received, "note": note}
+            "sessions": sessions, "seconds": seconds, "ratio": None, "first_route_s": first,
+            "rss_mb": rss, "cpu_s": cpu, "received": received, "note": note}
 
 
 def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, note=""):
@@ -590,9 +591,9 @@ def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, 
         status = (f"> {RUN_CAP:.0f} s (stopped), {arrival.received} of {n * sessions} received")
     else:
         status = ""
-    r = row(name, receiver.kind, family, n, sessions, secs, rss, cpu, arrival.received,
+    first = (arrival.first_at - t0) if arrival.first_at else None
+    r = row(name, receiver.kind, family, n, sessions, secs, first, rss, cpu, arrival.received,
             "; ".join(filter(None, [status, note])))
-    r["_startup_s"] = (arrival.first_at - t0) if arrival.first_at else None
     print(f"  {name:<26} -> {receiver.kind:<7} {family} {n:>8} x{sessions:<3} "
           f"{'%.3f s' % secs if secs is not None else status:>14} "
           f"rss {rss or 0:7.1f} MB cpu {cpu or 0:6.2f} s", flush=True)
@@ -606,7 +607,7 @@ def predicted_seconds(previous, n):
         return None
     if previous["seconds"] is None:
         return float("inf")
-    startup = previous.get("_startup_s") or 0.0
+    startup = previous["first_route_s"] or 0.0
     sending = max(previous["seconds"] - startup, BIRD_POLL_S)
     return startup + sending * n / previous["routes"]
 
@@ -704,11 +705,12 @@ def fmt(value, pattern):
 def print_table(rows):
     print()
     print(f"{'injector':<26} {'receiver':<8} {'family':<6} {'routes':>8} {'sess':>4} "
-          f"{'seconds':>9} {'x bgpinject':>11} {'RSS MB':>8} {'CPU s':>7}  note")
+          f"{'seconds':>9} {'x bgpinject':>11} {'1st route':>9} {'RSS MB':>8} {'CPU s':>7}  note")
     for r in rows:
         print(f"{r['injector']:<26} {r['receiver']:<8} {r['family']:<6} {r['routes']:>8} "
               f"{r['sessions']:>4} {fmt(r['seconds'], '%.3f'):>9} {fmt(r['ratio'], '%.2f'):>11} "
-              f"{fmt(r['rss_mb'], '%.1f'):>8} {fmt(r['cpu_s'], '%.2f'):>7}  {r['note']}")
+              f"{fmt(r['first_route_s'], '%.3f'):>9} {fmt(r['rss_mb'], '%.1f'):>8} "
+              f"{fmt(r['cpu_s'], '%.2f'):>7}  {r['note']}")
     print("\nNotes:")
     for name, text in NOTES.items():
         print(f"  {name}: {text}")
@@ -732,13 +734,12 @@ def machine():
 
 def write_results(rows, meta):
     os.makedirs(OUT, exist_ok=True)
-    public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     with open(os.path.join(OUT, "scale.json"), "w") as f:
-        json.dump({"machine": meta, "notes": NOTES, "rows": public}, f, indent=1)
+        json.dump({"machine": meta, "notes": NOTES, "rows": rows}, f, indent=1)
     with open(os.path.join(OUT, "scale.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(public[0].keys()))
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
-        w.writerows(public)
+        w.writerows(rows)
 
 
 def stop_on_sigterm():
