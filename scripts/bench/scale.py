@@ -409,26 +409,30 @@ def gobgp_api_answers():
                           timeout=10).returncode == 0
 
 
-def feed_whole_records(pipe, mrt):
-    """Writes the MRT file into the CLI's stdin, then keeps the pipe open so that the CLI keeps
-    its stream to gobgpd open until the run is stopped (it drops the last paths when it exits
-    right after sending, osrg/gobgp#3044). gobgp 3.10 reads each record with a plain read()
-    and loses its place on a short read, so every write is whole records and at most PIPE_BUF
-    octets: a write the reader sees all of or none of."""
-    with open(mrt.path, "rb") as f:
-        data = memoryview(f.read())
-    start = 0
+def feed_whole_records(fd, mrt):
+    """Writes the MRT file into `fd` (its own copy of the CLI's stdin), then closes it. The
+    Popen keeps stdin open until the run is stopped, and with it the CLI's stream to gobgpd:
+    gobgp 3.10's CLI drops the last paths when it exits right after sending (osrg/gobgp#3044).
+    It also reads each record with a plain read() and loses its place on a short read, so
+    every write is whole records and at most PIPE_BUF octets: all seen or none."""
     try:
+        with open(mrt.path, "rb") as f:
+            data = memoryview(f.read())
+        start = 0
         for end in mrt.chunk_ends:
-            os.write(pipe.fileno(), data[start:end])
+            os.write(fd, data[start:end])
             start = end
-    except (OSError, ValueError):
+    except OSError:
         pass  # the CLI is gone: the run reports what arrived
+    finally:
+        os.close(fd)
 
 
 def gobgp(inputs):
     def start(procs):
         mrt, conf = inputs.mrt, inputs.gobgpd
+        if gobgp_api_answers():
+            raise InjectorFailed(f"something already answers on 127.0.0.1:{GOBGP_API_PORT}")
         daemon = Timed(["gobgpd", "-f", conf, "-t", "toml", "--api-hosts",
                         f"127.0.0.1:{GOBGP_API_PORT}", "--pprof-disable", "-l", "warn"])
         procs.append(daemon)
@@ -440,7 +444,8 @@ def gobgp(inputs):
         cli = Timed(["gobgp", "-p", str(GOBGP_API_PORT), "mrt", "inject", "global", "/dev/stdin"],
                     stdin=subprocess.PIPE)
         procs.append(cli)
-        threading.Thread(target=feed_whole_records, args=(cli.popen.stdin, mrt), daemon=True).start()
+        feeder_fd = os.dup(cli.popen.stdin.fileno())
+        threading.Thread(target=feed_whole_records, args=(feeder_fd, mrt), daemon=True).start()
     return start
 
 
