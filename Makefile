@@ -8,7 +8,7 @@ UNITDIR = $(PREFIX)/lib/systemd/system
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint unit deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test lint unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -63,6 +63,9 @@ unit:
 deps:
 	scripts/install-test-deps.sh
 
+bench-deps:
+	scripts/bench/install-bench-deps.sh
+
 # A bounded soak run against BIRD (SOAK_SECONDS, default 600).
 soak: deps
 	$(CARGO) test --release --test soak -- --ignored --nocapture
@@ -72,9 +75,11 @@ fuzz:
 	scripts/fuzz.sh
 
 # Benchmarks (release builds), each printing a table: route injection at 10k..1M routes
-# against ExaBGP and BIRD (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run),
-# reloads of 1M routes, and decoding.
-bench: release
+# against ExaBGP, GoBGP and BIRD as injectors, into a counting receiver and into BIRD
+# (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
+# scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, BENCH_PORT), reloads of 1M routes,
+# and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+bench: release bench-deps
 	python3 scripts/bench/scale.py
 	$(CARGO) bench --bench reload
 	$(CARGO) bench --bench decode

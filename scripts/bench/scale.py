@@ -1,19 +1,36 @@
 #!/usr/bin/env python3
-"""make bench (scale part): how fast and in how much memory IPv4/IPv6 tables reach a counting
-receiver, from bgpinject and from other injectors, on loopback only.
+"""make bench (scale part): how fast and in how much memory IPv4/IPv6 tables reach a receiver,
+from bgpinject and from other injectors, on loopback only.
 
-For each size, in one run: bgpinject reading a generated config (time from process start
-until the receiver has every route and End-of-RIB, peak RSS, CPU seconds); the sending engine
-without the config parser (examples/inject_synthetic); the receiver's own ceiling (a dumb
-sender replaying a pre-encoded stream); ExaBGP 4.2 and BIRD 2 as injectors; and 100 neighbors
-receiving the same 100k routes. A run over RUN_CAP seconds is stopped and reported as such;
-a peer whose rate at a smaller size predicts more than RUN_CAP is not started for the larger
-one. Prefixes are documentation/test ranges used as route *prefixes* only; every connection
-goes to 127.0.0.1.
+For each size, in one run, every injector sends the same table (same prefixes, next hop
+192.0.2.1 or 2001:db8::1, AS_PATH [65001]) to two receivers in turn:
+  - counter: target/release/bgp-count-receiver, which only counts NLRI; done at End-of-RIB
+    (or, for injectors that may send routes after End-of-RIB, once it has counted N);
+  - bird: a real BIRD 2 (passive, `import all; export none;`, no kernel protocol); done when
+    `show protocols all` says N routes are imported.
+Injectors: bgpinject reading a generated config; the sending engine without the config parser
+(examples/inject_synthetic); a dumb sender replaying pre-encoded UPDATEs (`bgp-count-receiver
+--replay`, IPv4 only: the receiver's ceiling, the best any injector can do into it); ExaBGP 4.2
+(static config); BIRD 2 (static protocol); GoBGP (gobgpd fed with `gobgp mrt inject` from an
+MRT TABLE_DUMP_V2 file written here). Also: 100k routes announced through bgpinject's process
+API, and 100 neighbors inheriting one template of the same 100k routes.
+
+Time: from the injector's first process start until the receiver has every route (and, as
+`1st route`, until the first one); peak RSS and CPU seconds from /usr/bin/time -v. A run over RUN_CAP seconds is stopped and reported; a
+run that the same injector's figures at a smaller size predict to take over RUN_CAP is not
+started. Prefixes and next hops are documentation/test ranges used in routes only; every
+connection is on 127.0.0.0/8.
+
+Environment: RUN_CAP (seconds, default 120); BENCH_PORT (default 17900; also uses the next 99); SIZES (counter sizes, default
+ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:1000000); BIRD_SIZES (BIRD-receiver sizes, default
+ipv4:100000,ipv4:1000000,ipv6:1000000; empty for none); INJECTORS (only these, e.g.
+bgpinject,gobgp); EXTRA_ROWS=0 skips the process-API and 100-neighbor rows.
 
 Results: one table on stdout, target/bench/scale.csv and target/bench/scale.json.
 """
-import csv, json, os, re, shutil, signal, subprocess, sys, tempfile, time
+import csv, functools, ipaddress, json, os, re, select, shutil, signal, struct, subprocess
+import tempfile, threading, time
+from collections import namedtuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REL = os.path.join(ROOT, "target", "release")
@@ -21,10 +38,59 @@ RECEIVER = os.path.join(REL, "bgp-count-receiver")
 BGPINJECT = os.path.join(REL, "bgpinject")
 ENGINE = os.path.join(REL, "examples", "inject_synthetic")
 OUT = os.path.join(ROOT, "target", "bench")
-PORT = 17900
+# Receivers listen here, on 127.0.0.1 (127.0.1.K for the 100 sessions). Anything else on the
+# machine that connects to this port lands in a receiver and spoils the run: pick another.
+PORT = int(os.environ.get("BENCH_PORT", "17900"))
+BIRD_INJECTOR_PORT = PORT + 99  # BIRD as injector listens here (nobody connects)
+GOBGP_API_PORT = PORT + 98
 RUN_CAP = float(os.environ.get("RUN_CAP", "120"))
-SIZES = [("ipv4", 10_000), ("ipv4", 100_000), ("ipv4", 1_000_000), ("ipv6", 1_000_000)]
+BIRD_POLL_S = 0.1
 
+
+def sizes_from_env(name, default):
+    """`ipv4:10000,ipv6:1000000` as [("ipv4", 10000), ("ipv6", 1000000)]."""
+    text = os.environ.get(name, default)
+    sizes = []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        family, n = item.split(":")
+        assert family in ("ipv4", "ipv6"), f"{name}: family {family}"
+        sizes.append((family, int(n)))
+    return sizes
+
+
+SIZES = sizes_from_env("SIZES", "ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:1000000")
+BIRD_SIZES = sizes_from_env("BIRD_SIZES", "ipv4:100000,ipv4:1000000,ipv6:1000000")
+EXTRA_ROWS = os.environ.get("EXTRA_ROWS", "1") != "0"
+# Only these injectors (names as in the table, comma-separated); all when unset.
+ONLY = set(filter(None, os.environ.get("INJECTORS", "").split(",")))
+
+# What each injector's figures include, printed under the table and kept in the JSON.
+NOTES = {
+    "bgpinject": "reads a generated config (one neighbor, a static block of N routes).",
+    "engine (no parser)": "examples/inject_synthetic: bgpinject's sending engine, routes made in code.",
+    "dumb sender (ceiling)": "bgp-count-receiver --replay: IPv4 /32s pre-encoded before connecting, "
+                             "written in one go; the best any injector can do into that receiver.",
+    "exabgp": "ExaBGP 4.2, static config.",
+    "bird": "BIRD 2 as injector: static protocol, export to a BGP protocol (`connect delay "
+            "time 1`); its time includes its start-up and connect delay (see `1st route`).",
+    "gobgp": "gobgpd fed by `gobgp mrt inject global` from a generated MRT TABLE_DUMP_V2 file, "
+             "started as soon as its API answers; time from gobgpd start includes its 5-10 s "
+             "first-connect delay (not configurable), as BIRD's includes its connect delay. RSS "
+             "and CPU are gobgpd's plus the CLI's. The CLI reads the file from a pipe, in writes "
+             "of whole records, held open until the end of the run: gobgp 3.10's CLI drops the "
+             "last few hundred paths when it exits right after sending (osrg/gobgp#3044) and "
+             "loses its place in the file on a short read.",
+    "bgpinject via process API": "100k `announce route` lines from a helper process; the counter "
+                                 "is done after 100k prefixes.",
+    "receiver bird": "BIRD 2.0.12, passive, multihop, `import all; export none;`; polled with "
+                     f"`birdc show protocols all` every {BIRD_POLL_S} s, so times are up to one "
+                     "poll late.",
+}
+GOBGP_IPV6_NOTE = ("MRT carries the full RFC 4760 MP_REACH: gobgp 3.10 cannot read the "
+                   "RFC 6396 4.3.4 form (osrg/gobgp#2649)")
+
+
+# ---- The table every injector sends -----------------------------------------------------
 
 def v4(i):
     a = (10 << 24) + i
@@ -44,171 +110,559 @@ def next_hop(family):
     return "192.0.2.1" if family == "ipv4" else "2001:db8::1"
 
 
-def bgpinject_config(path, family, n, neighbors=1):
-    nh = next_hop(family)
-    with open(path, "w") as f:
-        for k in range(neighbors):
-            f.write(f"neighbor {peer_address(k, neighbors)} {{\n")
-            f.write(f"  router-id 192.0.2.1;\n  local-address 127.0.0.1;\n  local-as 65001;\n"
-                    f"  peer-as 65002;\n  connect {PORT};\n  static {{\n")
-            for p in prefixes(family, n):
-                f.write(f"    route {p} next-hop {nh};\n")
-            f.write("  }\n}\n")
-
-
 def peer_address(k, neighbors):
     """The receiver's address for neighbor k: 127.0.0.1 alone, else 127.0.1.1 and up."""
     return "127.0.0.1" if neighbors == 1 else f"127.0.1.{k + 1}"
 
 
-def start_receiver(sessions=1, expect=None):
-    out = tempfile.NamedTemporaryFile("w+", delete=False, suffix=".json")
-    listen = []
-    for k in range(sessions):
-        listen += ["--listen", f"{peer_address(k, sessions)}:{PORT}"]
-    p = subprocess.Popen([RECEIVER] + listen + ["--sessions", str(sessions),
-                          "--timeout", str(int(RUN_CAP) + 30)]
-                         + (["--expect", str(expect)] if expect else []),
-                         stdout=out, stderr=subprocess.DEVNULL)
-    time.sleep(0.2)
-    return p, out.name
+# ---- Injector inputs ----------------------------------------------------------------------
+
+def write_bgpinject_config(path, family, n):
+    nh = next_hop(family)
+    with open(path, "w") as f:
+        f.write(f"neighbor 127.0.0.1 {{\n  router-id 192.0.2.1;\n  local-address 127.0.0.1;\n"
+                f"  local-as 65001;\n  peer-as 65002;\n  connect {PORT};\n  static {{\n")
+        for p in prefixes(family, n):
+            f.write(f"    route {p} next-hop {nh};\n")
+        f.write("  }\n}\n")
 
 
-def timed(cmd, env=None, cwd=None):
-    """Starts cmd under /usr/bin/time -v; returns (Popen, start time, time's output file)."""
-    tv = tempfile.NamedTemporaryFile("w+", delete=False, suffix=".time")
-    t0 = time.time()
-    p = subprocess.Popen(["/usr/bin/time", "-v", "-o", tv.name] + cmd, env=env, cwd=cwd,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    return p, t0, tv.name
+def write_template_config(path, n, neighbors):
+    """What an operator would write for many neighbors sending one table: the routes once in
+    a template, and one short block per neighbor inheriting it."""
+    name = f"routes{n // 1000}k" if n % 1000 == 0 else f"routes{n}"
+    with open(path, "w") as f:
+        f.write(f"template {{\n  neighbor {name} {{\n    static {{\n")
+        for p in prefixes("ipv4", n):
+            f.write(f"      route {p} next-hop {next_hop('ipv4')};\n")
+        f.write("    }\n  }\n}\n")
+        for k in range(neighbors):
+            f.write(f"neighbor {peer_address(k, neighbors)} {{ inherit {name}; router-id 192.0.2.1; "
+                    f"local-address 127.0.0.1; local-as 65001; peer-as 65002; connect {PORT}; }}\n")
 
 
-def stop(p):
-    """Stops the timed command (time's child first, so time writes its report)."""
-    try:
-        kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
-        for k in kids:
-            os.kill(int(k), signal.SIGTERM)
-        p.wait(timeout=15)
-    except Exception:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except Exception:
-            pass
-        p.wait()
-
-
-def time_report(path):
-    text = open(path).read()
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
-    sys_ = re.search(r"System time \(seconds\): ([\d.]+)", text)
-    return ((int(rss.group(1)) / 1024) if rss else None,
-            (float(user.group(1)) + float(sys_.group(1))) if user and sys_ else None)
-
-
-def measure(name, family, n, cmd, sessions=1, env=None, cwd=None, expect=None):
-    """Runs one injector against a fresh counting receiver."""
-    recv, out = start_receiver(sessions, expect)
-    p, t0, tv = timed(cmd, env=env, cwd=cwd)
-    try:
-        recv.wait(timeout=RUN_CAP)
-    except subprocess.TimeoutExpired:
-        recv.kill()
-        recv.wait()
-    stop(p)
-    rss, cpu = time_report(tv)
-    try:
-        r = json.load(open(out))
-    except Exception:
-        r = {"complete": False}
-    got = r.get("ipv4_announced", 0) + r.get("ipv6_announced", 0)
-    ok = r.get("complete") and got == n * sessions
-    secs = (r["last_eor_at"] - t0) if ok else None
-    row = {"injector": name, "family": family, "routes": n, "sessions": sessions,
-           "seconds": secs, "rss_mb": rss, "cpu_s": cpu, "received": got,
-           "note": "" if ok else f"> {RUN_CAP:.0f} s (stopped)"}
-    print(f"  {name:<22} {family} {n:>8} x{sessions:<3} "
-          f"{'%.3f s' % secs if secs is not None else row['note']:>14} "
-          f"rss {rss or 0:7.1f} MB cpu {cpu or 0:6.2f} s", flush=True)
-    return row
-
-
-def exabgp_cmd(tmp, family, n):
-    conf = os.path.join(tmp, "exabgp.conf")
-    with open(conf, "w") as f:
+def write_exabgp_config(path, family, n):
+    with open(path, "w") as f:
         f.write("neighbor 127.0.0.1 {\n router-id 192.0.2.1;\n local-address 127.0.0.1;\n"
                 " local-as 65001;\n peer-as 65002;\n static {\n")
         for p in prefixes(family, n):
             f.write(f"  route {p} next-hop {next_hop(family)};\n")
         f.write(" }\n}\n")
-    env = dict(os.environ, **{
-        "exabgp.daemon.user": "root", "exabgp.daemon.daemonize": "false",
-        "exabgp.tcp.bind": "", "exabgp.tcp.port": str(PORT), "exabgp.api.cli": "false",
-        "exabgp.log.destination": "stdout", "exabgp.log.level": "CRIT"})
-    return ["exabgp", conf], env
 
 
-def bird_cmd(tmp, family, n):
-    conf = os.path.join(tmp, "bird.conf")
-    with open(conf, "w") as f:
+def write_bird_injector_config(path, family, n):
+    with open(path, "w") as f:
         f.write("router id 192.0.2.1;\nprotocol device {}\n")
         f.write(f"protocol static generated {{ {family}; \n")
         for p in prefixes(family, n):
             f.write(f"  route {p} blackhole;\n")
         f.write("}\n")
-        f.write(f"protocol bgp injector {{ local 127.0.0.1 port {PORT + 99} as 65001; strict bind on;\n"
+        f.write(f"protocol bgp injector {{ local 127.0.0.1 port {BIRD_INJECTOR_PORT} as 65001; strict bind on;\n"
                 f"  neighbor 127.0.0.1 port {PORT} as 65002; multihop; connect delay time 1;\n"
                 f"  {family} {{ import none; export filter {{ bgp_next_hop = {next_hop(family)}; accept; }}; }};\n}}\n")
-    return ["bird", "-f", "-c", conf, "-s", os.path.join(tmp, "bird.ctl"),
-            "-P", os.path.join(tmp, "bird.pid")], None
 
 
-def version(cmd):
+# MRT (RFC 6396): type TABLE_DUMP_V2 and its subtypes (section 4.3).
+MRT_TABLE_DUMP_V2 = 13
+MRT_PEER_INDEX_TABLE, MRT_RIB_IPV4_UNICAST, MRT_RIB_IPV6_UNICAST = 1, 2, 4
+MRT_PEER_TYPE_AS4 = 0x02  # peer entry: 4-octet AS, IPv4 address (section 4.3.1)
+ATTR_ORIGIN, ATTR_AS_PATH, ATTR_NEXT_HOP, ATTR_MP_REACH_NLRI = 1, 2, 3, 14
+FLAG_TRANSITIVE, FLAG_OPTIONAL = 0x40, 0x80
+
+
+def mrt_record(subtype, body):
+    """One MRT record: timestamp, type, subtype, length, body."""
+    return struct.pack("!IHHI", 0, MRT_TABLE_DUMP_V2, subtype, len(body)) + body
+
+
+def path_attribute(flags, code, value):
+    return struct.pack("!BBB", flags, code, len(value)) + value
+
+
+def mrt_attributes(family, prefix_bytes_and_len, full_mp_reach):
+    """ORIGIN IGP, an empty AS_PATH (locally originated: the speaker prepends its own AS on
+    eBGP, so the receiver sees [65001] as from the other injectors), and the next hop:
+    NEXT_HOP for IPv4; for IPv6 MP_REACH_NLRI with only the next hop (RFC 6396 4.3.4), or
+    with `full_mp_reach` the whole RFC 4760 attribute, AFI, SAFI, next hop, reserved, NLRI."""
+    attrs = (path_attribute(FLAG_TRANSITIVE, ATTR_ORIGIN, b"\x00")
+             + path_attribute(FLAG_TRANSITIVE, ATTR_AS_PATH, b""))
+    nh = ipaddress.ip_address(next_hop(family)).packed
+    if family == "ipv4":
+        return attrs + path_attribute(FLAG_TRANSITIVE, ATTR_NEXT_HOP, nh)
+    mp = bytes([len(nh)]) + nh
+    if full_mp_reach:
+        pbytes, plen = prefix_bytes_and_len
+        mp = struct.pack("!HB", 2, 1) + mp + b"\x00" + bytes([plen]) + pbytes
+    return attrs + path_attribute(FLAG_OPTIONAL, ATTR_MP_REACH_NLRI, mp)
+
+
+MrtFile = namedtuple("MrtFile", "path chunk_ends")
+
+
+def write_mrt_table_dump(path, family, n, full_mp_reach=False):
+    """A TABLE_DUMP_V2 file: a PEER_INDEX_TABLE with one peer (192.0.2.1, AS 65001), then one
+    RIB_IPV4_UNICAST or RIB_IPV6_UNICAST record per prefix with one RIB entry. Also returns
+    where to cut it into chunks of whole records of at most PIPE_BUF octets (see
+    feed_whole_records)."""
+    router_id = ipaddress.ip_address("192.0.2.1").packed
+    peer = struct.pack("!B4s4sI", MRT_PEER_TYPE_AS4, router_id, router_id, 65001)
+    # Collector BGP ID, view name length 0, peer count, peers (section 4.3.1).
+    index = struct.pack("!4sHH", router_id, 0, 1) + peer
+    subtype = MRT_RIB_IPV4_UNICAST if family == "ipv4" else MRT_RIB_IPV6_UNICAST
+    same_attrs = None if full_mp_reach and family == "ipv6" else mrt_attributes(family, None, False)
+    chunk_ends, chunk_start, offset = [], 0, 0
+
+    def put(f, record):
+        nonlocal chunk_start, offset
+        if offset + len(record) - chunk_start > select.PIPE_BUF:
+            chunk_ends.append(offset)
+            chunk_start = offset
+        f.write(record)
+        offset += len(record)
+
+    with open(path, "wb") as f:
+        put(f, mrt_record(MRT_PEER_INDEX_TABLE, index))
+        for seq, p in enumerate(prefixes(family, n)):
+            net = ipaddress.ip_network(p)
+            plen = net.prefixlen
+            pbytes = net.network_address.packed[:(plen + 7) // 8]
+            attrs = same_attrs or mrt_attributes(family, (pbytes, plen), True)
+            # Peer index 0, originated time 0, attribute length, attributes (section 4.3.4).
+            entry = struct.pack("!HIH", 0, 0, len(attrs)) + attrs
+            put(f, mrt_record(subtype, struct.pack("!IB", seq, plen) + pbytes
+                              + struct.pack("!H", 1) + entry))
+    chunk_ends.append(offset)
+    return MrtFile(path, chunk_ends)
+
+
+def gobgpd_config(family):
+    """gobgpd: AS 65001, no listening socket, one neighbor: the receiver on 127.0.0.1:PORT."""
+    return (f'[global.config]\n  as = 65001\n  router-id = "192.0.2.1"\n  port = -1\n'
+            f'[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "127.0.0.1"\n'
+            f'    peer-as = 65002\n  [neighbors.transport.config]\n'
+            f'    local-address = "127.0.0.1"\n    remote-port = {PORT}\n'
+            f'  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n'
+            f'      afi-safi-name = "{family}-unicast"\n')
+
+
+class InjectorInputs:
+    """The files the injectors read for one table, written once when first needed and shared
+    by the runs against both receivers."""
+
+    def __init__(self, tmp, family, n):
+        self.tmp, self.family, self.n = tmp, family, n
+
+    def _path(self, name):
+        return os.path.join(self.tmp, name)
+
+    @functools.cached_property
+    def bgpinject(self):
+        path = self._path("bgpinject.conf")
+        write_bgpinject_config(path, self.family, self.n)
+        return path
+
+    @functools.cached_property
+    def exabgp(self):
+        path = self._path("exabgp.conf")
+        write_exabgp_config(path, self.family, self.n)
+        return path
+
+    @functools.cached_property
+    def bird(self):
+        path = self._path("bird-injector.conf")
+        write_bird_injector_config(path, self.family, self.n)
+        return path
+
+    @functools.cached_property
+    def mrt(self):
+        return write_mrt_table_dump(self._path("table.mrt"), self.family, self.n,
+                                    full_mp_reach=self.family == "ipv6")
+
+    @functools.cached_property
+    def gobgpd(self):
+        path = self._path("gobgpd.toml")
+        with open(path, "w") as f:
+            f.write(gobgpd_config(self.family))
+        return path
+
+
+# ---- Processes ----------------------------------------------------------------------------
+
+class Timed:
+    """One command under /usr/bin/time -v, in its own process group; its output goes to a
+    temp file, kept under target/bench/logs/ when the run fails."""
+
+    def __init__(self, cmd, env=None, cwd=None, stdin=subprocess.DEVNULL):
+        self.name = os.path.basename(cmd[0])
+        fd, self.report = tempfile.mkstemp(suffix=".time")
+        os.close(fd)
+        fd, self.output = tempfile.mkstemp(suffix=".log")
+        self.started_at = time.time()
+        self.popen = subprocess.Popen(["/usr/bin/time", "-v", "-o", self.report] + cmd, env=env,
+                                      cwd=cwd, stdin=stdin, stdout=fd, stderr=fd,
+                                      start_new_session=True)
+        os.close(fd)
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def stop(self):
+        """SIGTERM to time's children first, so time writes its report; then SIGKILL to
+        whatever is left in the process group."""
+        kids = subprocess.run(["pgrep", "-P", str(self.popen.pid)], capture_output=True,
+                              text=True).stdout.split()
+        for k in kids:
+            try:
+                os.kill(int(k), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            self.popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait()
+        if self.popen.stdin:
+            try:
+                self.popen.stdin.close()
+            except OSError:
+                pass
+
+    def usage(self):
+        """(peak RSS in MB, user + system CPU seconds), None where time did not report."""
+        try:
+            text = open(self.report).read()
+        finally:
+            os.unlink(self.report)
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+        user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+        sys_ = re.search(r"System time \(seconds\): ([\d.]+)", text)
+        return ((int(rss.group(1)) / 1024) if rss else None,
+                (float(user.group(1)) + float(sys_.group(1))) if user and sys_ else None)
+
+
+class InjectorFailed(Exception):
+    pass
+
+
+def keep_output(procs, label):
+    """Moves the processes' output to target/bench/logs/LABEL.NAME.log (or deletes it)."""
+    for p in procs:
+        if label:
+            logs = os.path.join(OUT, "logs")
+            os.makedirs(logs, exist_ok=True)
+            shutil.move(p.output, os.path.join(logs, f"{label}.{p.name}.log"))
+        else:
+            os.unlink(p.output)
+
+
+def total_usage(procs):
+    """Summed peak RSS and CPU of the processes (they run at the same time)."""
+    rss, cpu = None, None
+    for p in procs:
+        r, c = p.usage()
+        rss = r if rss is None else rss + (r or 0)
+        cpu = c if cpu is None else cpu + (c or 0)
+    return rss, cpu
+
+
+# ---- Injectors --------------------------------------------------------------------------
+# Each is a function of the inputs returning `start(procs)`, which starts the injector's
+# processes and appends them to `procs`. The inputs it reads are written on first use, before
+# its first process (and so the clock) starts.
+
+def one_process(cmd, env=None, cwd=None):
+    return lambda procs: procs.append(Timed(cmd(), env=env, cwd=cwd))
+
+
+def bgpinject(inputs):
+    return one_process(lambda: [BGPINJECT, "--log-level", "warn", inputs.bgpinject])
+
+
+def engine(inputs):
+    return one_process(lambda: [ENGINE, f"127.0.0.1:{PORT}", str(inputs.n), inputs.family])
+
+
+def dumb_sender(inputs):
+    return one_process(lambda: [RECEIVER, "--replay", f"127.0.0.1:{PORT}", "--routes", str(inputs.n)])
+
+
+def exabgp(inputs):
+    env = dict(os.environ, **{
+        "exabgp.daemon.user": "root", "exabgp.daemon.daemonize": "false",
+        "exabgp.tcp.bind": "", "exabgp.tcp.port": str(PORT), "exabgp.api.cli": "false",
+        "exabgp.log.destination": "stdout", "exabgp.log.level": "CRIT"})
+    return one_process(lambda: ["exabgp", inputs.exabgp], env=env, cwd=inputs.tmp)
+
+
+def bird_injector(inputs):
+    return one_process(lambda: ["bird", "-f", "-c", inputs.bird,
+                                "-s", os.path.join(inputs.tmp, "bird-injector.ctl"),
+                                "-P", os.path.join(inputs.tmp, "bird-injector.pid")])
+
+
+def gobgp_api_answers():
+    return subprocess.run(["gobgp", "-p", str(GOBGP_API_PORT), "global"], capture_output=True,
+                          timeout=10).returncode == 0
+
+
+def feed_whole_records(fd, mrt):
+    """Writes the MRT file into `fd` (its own copy of the CLI's stdin), then closes it. The
+    Popen keeps stdin open until the run is stopped, and with it the CLI's stream to gobgpd:
+    gobgp 3.10's CLI drops the last paths when it exits right after sending (osrg/gobgp#3044).
+    It also reads each record with a plain read() and loses its place on a short read, so
+    every write is whole records and at most PIPE_BUF octets: all seen or none."""
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
-        return (r.stdout + r.stderr).strip().splitlines()[0]
-    except Exception as e:
-        return f"unavailable ({e})"
+        with open(mrt.path, "rb") as f:
+            data = memoryview(f.read())
+        start = 0
+        for end in mrt.chunk_ends:
+            os.write(fd, data[start:end])
+            start = end
+    except OSError:
+        pass  # the CLI is gone: the run reports what arrived
+    finally:
+        os.close(fd)
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    subprocess.run(["cargo", "build", "--release", "--bins", "--examples"], cwd=ROOT, check=True)
+def gobgp(inputs):
+    def start(procs):
+        mrt, conf = inputs.mrt, inputs.gobgpd
+        if gobgp_api_answers():
+            raise InjectorFailed(f"something already answers on 127.0.0.1:{GOBGP_API_PORT}")
+        daemon = Timed(["gobgpd", "-f", conf, "-t", "toml", "--api-hosts",
+                        f"127.0.0.1:{GOBGP_API_PORT}", "--pprof-disable", "-l", "warn"])
+        procs.append(daemon)
+        deadline = time.time() + 15
+        while not gobgp_api_answers():
+            if not daemon.running() or time.time() > deadline:
+                raise InjectorFailed("gobgpd's API did not answer")
+            time.sleep(0.02)
+        cli = Timed(["gobgp", "-p", str(GOBGP_API_PORT), "mrt", "inject", "global", "/dev/stdin"],
+                    stdin=subprocess.PIPE)
+        procs.append(cli)
+        feeder_fd = os.dup(cli.popen.stdin.fileno())
+        threading.Thread(target=feed_whole_records, args=(feeder_fd, mrt), daemon=True).start()
+    return start
+
+
+# ---- Receivers ----------------------------------------------------------------------------
+
+Arrival = namedtuple("Arrival", "first_at done_at received")
+
+
+class CountingReceiver:
+    """bgp-count-receiver: done at End-of-RIB, or after `expect` prefixes."""
+    kind = "counter"
+
+    def start(self, family, sessions=1, expect=None):
+        fd, self.out = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        listen = []
+        for k in range(sessions):
+            listen += ["--listen", f"{peer_address(k, sessions)}:{PORT}"]
+        with open(self.out, "w") as out:
+            self.popen = subprocess.Popen([RECEIVER] + listen + ["--sessions", str(sessions),
+                                          "--timeout", str(int(RUN_CAP) + 30)]
+                                          + (["--expect", str(expect)] if expect else []),
+                                          stdout=out, stderr=subprocess.DEVNULL)
+        time.sleep(0.2)
+
+    def wait(self, n, deadline):
+        try:
+            self.popen.wait(timeout=max(0.0, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        try:
+            r = json.load(open(self.out))
+        except (OSError, ValueError):
+            return Arrival(None, None, 0)
+        got = r.get("ipv4_announced", 0) + r.get("ipv6_announced", 0)
+        firsts = [s["first_nlri_at"] for s in r.get("sessions", []) if s.get("first_nlri_at")]
+        done = r.get("last_eor_at") if r.get("complete") and got == n else None
+        return Arrival(min(firsts) if firsts else None, done, got)
+
+    def close(self):
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+        os.unlink(self.out)
+
+
+class BirdReceiver:
+    """A private BIRD 2 (own config, socket and pid file in a temp dir): passive on
+    127.0.0.1:PORT, imports everything into its table, exports nothing, no kernel protocol.
+    Done when `show protocols all` reports N routes imported."""
+    kind = "bird"
+    PROTOCOL = "injected"
+
+    def start(self, family, sessions=1, expect=None):
+        assert sessions == 1
+        self.tmp = tempfile.mkdtemp(prefix="bench-bird-receiver.")
+        self.socket = os.path.join(self.tmp, "bird.ctl")
+        conf = os.path.join(self.tmp, "bird.conf")
+        with open(conf, "w") as f:
+            f.write(f"router id 192.0.2.254;\nprotocol device {{}}\n"
+                    f"protocol bgp {self.PROTOCOL} {{\n"
+                    f"  local 127.0.0.1 port {PORT} as 65002;\n  strict bind on;\n"
+                    f"  neighbor 127.0.0.1 as 65001;\n  passive on;\n  multihop;\n"
+                    f"  {family} {{ import all; export none; }};\n}}\n")
+        with open(os.path.join(self.tmp, "bird.log"), "w") as log:
+            self.popen = subprocess.Popen(["bird", "-f", "-c", conf, "-s", self.socket,
+                                           "-P", os.path.join(self.tmp, "bird.pid")],
+                                          stdout=log, stderr=log, start_new_session=True)
+        deadline = time.time() + 10
+        while self.imported() is None:
+            if self.popen.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the BIRD receiver did not start (see {self.tmp}/bird.log)")
+            time.sleep(0.05)
+
+    def imported(self):
+        """Routes imported by the BGP protocol, None while BIRD does not answer."""
+        try:
+            r = subprocess.run(["birdc", "-s", self.socket, "show", "protocols", "all",
+                                self.PROTOCOL], capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
+            return None
+        if r.returncode != 0 or self.PROTOCOL not in r.stdout:
+            return None
+        m = re.search(r"Routes:\s+(\d+) imported", r.stdout)
+        return int(m.group(1)) if m else 0
+
+    def wait(self, n, deadline):
+        first, got = None, 0
+        while time.time() < deadline:
+            got = self.imported() or 0
+            now = time.time()
+            if got and first is None:
+                first = now
+            if got >= n:
+                return Arrival(first, now, got)
+            time.sleep(BIRD_POLL_S)
+        return Arrival(first, None, got)
+
+    def close(self):
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---- Measuring ----------------------------------------------------------------------------
+
+def row(name, receiver, family, n, sessions, seconds=None, first=None, rss=None, cpu=None,
+        received=0, note=""):
+    return {"injector": name, "receiver": receiver, "family": family, "routes": n,
+            "sessions": sessions, "seconds": seconds, "ratio": None, "first_route_s": first,
+            "rss_mb": rss, "cpu_s": cpu, "received": received, "note": note}
+
+
+def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, note=""):
+    """One run: a fresh receiver, the injector's processes started, the clock from the first
+    one's start until the receiver has all n * sessions routes (or RUN_CAP)."""
+    procs, failure = [], None
+    receiver.start(family, sessions, expect)
+    try:
+        try:
+            start_injector(procs)
+        except InjectorFailed as e:
+            failure = str(e)
+        t0 = procs[0].started_at if procs else time.time()
+        arrival = (Arrival(None, None, 0) if failure
+                   else receiver.wait(n * sessions, t0 + RUN_CAP))
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        receiver.close()
+    rss, cpu = total_usage(procs)
+    secs = (arrival.done_at - t0) if arrival.done_at else None
+    label = re.sub(r"[^a-z0-9]+", "-", f"{name} {receiver.kind} {family} {n} x{sessions}")
+    keep_output(procs, label if secs is None else None)
+    if failure:
+        status = failure
+    elif secs is None:
+        status = (f"> {RUN_CAP:.0f} s (stopped), {arrival.received} of {n * sessions} received")
+    else:
+        status = ""
+    first = (arrival.first_at - t0) if arrival.first_at else None
+    r = row(name, receiver.kind, family, n, sessions, secs, first, rss, cpu, arrival.received,
+            "; ".join(filter(None, [status, note])))
+    print(f"  {name:<26} -> {receiver.kind:<7} {family} {n:>8} x{sessions:<3} "
+          f"{'%.3f s' % secs if secs is not None else status:>14} "
+          f"rss {rss or 0:7.1f} MB cpu {cpu or 0:6.2f} s", flush=True)
+    return r
+
+
+def predicted_seconds(previous, n):
+    """From the same injector's run at a smaller size: its startup (first route) plus its
+    per-route time scaled to n; None when it was never measured."""
+    if previous is None:
+        return None
+    if previous["seconds"] is None:
+        return float("inf")
+    startup = previous["first_route_s"] or 0.0
+    sending = max(previous["seconds"] - startup, BIRD_POLL_S)
+    return startup + sending * n / previous["routes"]
+
+
+def injectors_for(inputs):
+    """(name, start function) of every injector available for this table."""
+    found = [("bgpinject", bgpinject(inputs)), ("engine (no parser)", engine(inputs))]
+    if inputs.family == "ipv4":
+        found.append(("dumb sender (ceiling)", dumb_sender(inputs)))
+    for name, binary, make in [("exabgp", "exabgp", exabgp), ("bird", "bird", bird_injector),
+                               ("gobgp", "gobgpd", gobgp)]:
+        if shutil.which(binary):
+            found.append((name, make(inputs)))
+        else:
+            print(f"  {name}: {binary} not installed, not measured", flush=True)
+    return [(name, start) for name, start in found if not ONLY or name in ONLY]
+
+
+def run_size(family, n, receivers, last_run):
+    """Every injector into every receiver for one table; `last_run` holds each injector's
+    latest row per (name, family, receiver) for the predictions."""
     rows = []
-    rate = {}  # injector -> routes per second at the last size measured
-    # The receiver's ceiling.
-    for family, n in [("ipv4", 1_000_000)]:
-        rows.append(measure("dumb sender (ceiling)", family, n,
-                            [RECEIVER, "--replay", f"127.0.0.1:{PORT}", "--routes", str(n)]))
-    for family, n in SIZES:
-        print(f"{family} {n} routes", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            conf = os.path.join(tmp, "bgpinject.conf")
-            bgpinject_config(conf, family, n)
-            cands = [("bgpinject", lambda: ([BGPINJECT, "--log-level", "warn", conf], None)),
-                     ("engine (no parser)", lambda: ([ENGINE, f"127.0.0.1:{PORT}", str(n), family], None))]
-            if shutil.which("exabgp"):
-                cands.append(("exabgp", lambda: exabgp_cmd(tmp, family, n)))
-            if shutil.which("bird"):
-                cands.append(("bird", lambda: bird_cmd(tmp, family, n)))
-            for name, make in cands:
-                key = (name, family)
-                if key in rate and rate[key] and n / rate[key] > RUN_CAP:
-                    row = {"injector": name, "family": family, "routes": n, "sessions": 1,
-                           "seconds": None, "rss_mb": None, "cpu_s": None, "received": 0,
-                           "note": f"> {RUN_CAP:.0f} s predicted: {rate[key]:.0f} routes/s at the smaller size"}
-                    print(f"  {name:<22} skipped: {row['note']}", flush=True)
-                    rows.append(row)
+    with tempfile.TemporaryDirectory(prefix="bench-scale.") as tmp:
+        inputs = InjectorInputs(tmp, family, n)
+        for receiver in receivers:
+            print(f"{family} {n} routes -> {receiver.kind}", flush=True)
+            for name, start in injectors_for(inputs):
+                key = (name, family, receiver.kind)
+                predicted = predicted_seconds(last_run.get(key), n)
+                if predicted is not None and predicted > RUN_CAP:
+                    note = (f"> {RUN_CAP:.0f} s predicted from {last_run[key]['routes']} routes"
+                            if predicted != float("inf") else
+                            f"not started: stopped at {last_run[key]['routes']} routes")
+                    print(f"  {name:<26} skipped: {note}", flush=True)
+                    rows.append(row(name, receiver.kind, family, n, 1, note=note))
                     continue
-                cmd, env = make()
-                row = measure(name, family, n, cmd, env=env, cwd=tmp)
-                rows.append(row)
-                rate[key] = (n / row["seconds"]) if row["seconds"] else (n / RUN_CAP / 2)
-    # A helper process floods 100k announcements through the process API.
-    with tempfile.TemporaryDirectory() as tmp:
-        n = 100_000
+                note = GOBGP_IPV6_NOTE if name == "gobgp" and family == "ipv6" else ""
+                # GoBGP sends End-of-RIB when the session comes up, even if routes are still
+                # being injected: the counter waits for the prefixes instead.
+                expect = n if name == "gobgp" else None
+                r = measure(name, receiver, family, n, start, expect=expect, note=note)
+                rows.append(r)
+                last_run[key] = r
+    return rows
+
+
+def process_api_row():
+    """100k announcements through the process API from a helper process."""
+    n = 100_000
+    with tempfile.TemporaryDirectory(prefix="bench-api.") as tmp:
         conf, helper = os.path.join(tmp, "api.conf"), os.path.join(tmp, "flood.py")
         with open(helper, "w") as f:
             f.write("import sys, time\n"
@@ -222,41 +676,101 @@ def main():
                     f"neighbor 127.0.0.1 {{ router-id 192.0.2.1; local-address 127.0.0.1; "
                     f"local-as 65001; peer-as 65002; connect {PORT}; api {{ processes [ flood ]; }} }}\n")
         print(f"process API flood: {n} routes", flush=True)
-        rows.append(measure("bgpinject via process API", "ipv4", n,
-                            [BGPINJECT, "--log-level", "warn", "--control", "off", conf],
-                            expect=n))
-    # 100 neighbors, the same 100k routes each.
-    with tempfile.TemporaryDirectory() as tmp:
+        return measure("bgpinject via process API", CountingReceiver(), "ipv4", n,
+                       one_process(lambda: [BGPINJECT, "--log-level", "warn", "--control", "off", conf]),
+                       expect=n)
+
+
+def many_neighbors_row(n=100_000, neighbors=100):
+    """100 neighbors inheriting one template of n routes: total time and RSS."""
+    with tempfile.TemporaryDirectory(prefix="bench-many.") as tmp:
         conf = os.path.join(tmp, "many.conf")
-        bgpinject_config(conf, "ipv4", 100_000, neighbors=100)
-        print("100 neighbors x 100k routes", flush=True)
-        rows.append(measure("bgpinject", "ipv4", 100_000, [BGPINJECT, "--log-level", "warn", conf],
-                            sessions=100))
-    # Ratios against bgpinject of the same size.
-    base = {(r["family"], r["routes"], r["sessions"]): r["seconds"] for r in rows
-            if r["injector"] == "bgpinject"}
+        write_template_config(conf, n, neighbors)
+        print(f"{neighbors} neighbors x {n // 1000}k routes (one template)", flush=True)
+        return measure("bgpinject", CountingReceiver(), "ipv4", n,
+                       one_process(lambda: [BGPINJECT, "--log-level", "warn", conf]), sessions=neighbors,
+                       note=f"{neighbors} neighbors inherit one template")
+
+
+# ---- Results ------------------------------------------------------------------------------
+
+def add_ratios(rows):
+    """Each row's time over bgpinject's with the same family, size, sessions and receiver."""
+    key = lambda r: (r["family"], r["routes"], r["sessions"], r["receiver"])
+    base = {key(r): r["seconds"] for r in rows if r["injector"] == "bgpinject"}
     for r in rows:
-        b = base.get((r["family"], r["routes"], r["sessions"]))
+        b = base.get(key(r))
         r["ratio"] = (r["seconds"] / b) if (b and r["seconds"]) else None
+
+
+def fmt(value, pattern):
+    return pattern % value if value is not None else "-"
+
+
+def print_table(rows):
     print()
-    print(f"{'injector':<22} {'family':<5} {'routes':>8} {'sess':>4} {'seconds':>10} {'x bgpinject':>11} {'RSS MB':>8} {'CPU s':>7}  note")
+    print(f"{'injector':<26} {'receiver':<8} {'family':<6} {'routes':>8} {'sess':>4} "
+          f"{'seconds':>9} {'x bgpinject':>11} {'1st route':>9} {'RSS MB':>8} {'CPU s':>7}  note")
     for r in rows:
-        print(f"{r['injector']:<22} {r['family']:<5} {r['routes']:>8} {r['sessions']:>4} "
-              f"{('%.3f' % r['seconds']) if r['seconds'] is not None else '-':>10} "
-              f"{('%.2f' % r['ratio']) if r['ratio'] is not None else '-':>11} "
-              f"{('%.1f' % r['rss_mb']) if r['rss_mb'] is not None else '-':>8} "
-              f"{('%.2f' % r['cpu_s']) if r['cpu_s'] is not None else '-':>7}  {r['note']}")
-    meta = {"nproc": os.cpu_count(),
-            "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        print(f"{r['injector']:<26} {r['receiver']:<8} {r['family']:<6} {r['routes']:>8} "
+              f"{r['sessions']:>4} {fmt(r['seconds'], '%.3f'):>9} {fmt(r['ratio'], '%.2f'):>11} "
+              f"{fmt(r['first_route_s'], '%.3f'):>9} {fmt(r['rss_mb'], '%.1f'):>8} "
+              f"{fmt(r['cpu_s'], '%.2f'):>7}  {r['note']}")
+    print("\nNotes:")
+    for name, text in NOTES.items():
+        print(f"  {name}: {text}")
+
+
+def version(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError) as e:
+        return f"unavailable ({e})"
+
+
+def machine():
+    return {"nproc": os.cpu_count(),
+            "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                         if l.startswith("model name")), "?"),
             "exabgp": version(["exabgp", "--version"]), "bird": version(["bird", "--version"]),
-            "run_cap_s": RUN_CAP}
-    print(json.dumps(meta))
+            "gobgp": version(["gobgpd", "--version"]), "run_cap_s": RUN_CAP}
+
+
+def write_results(rows, meta):
+    os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "scale.json"), "w") as f:
-        json.dump({"machine": meta, "rows": rows}, f, indent=1)
+        json.dump({"machine": meta, "notes": NOTES, "rows": rows}, f, indent=1)
     with open(os.path.join(OUT, "scale.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
+
+
+def stop_on_sigterm():
+    """SIGTERM unwinds like Ctrl-C, so every started process is stopped and temp dirs go."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main():
+    stop_on_sigterm()
+    subprocess.run(["cargo", "build", "--release", "--bins", "--examples"], cwd=ROOT, check=True)
+    have_bird = shutil.which("bird") and shutil.which("birdc")
+    rows, last_run = [], {}
+    for family, n in sorted(set(SIZES) | set(BIRD_SIZES), key=lambda s: (s[0], s[1])):
+        receivers = ([CountingReceiver()] if (family, n) in SIZES else []) + \
+                    ([BirdReceiver()] if (family, n) in BIRD_SIZES and have_bird else [])
+        rows += run_size(family, n, receivers, last_run)
+    if EXTRA_ROWS:
+        rows.append(process_api_row())
+        rows.append(many_neighbors_row())
+    add_ratios(rows)
+    print_table(rows)
+    meta = machine()
+    print(json.dumps(meta))
+    write_results(rows, meta)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages `make bench` measures against when they are missing: ExaBGP,
+# GoBGP (gobgpd and the gobgp CLI), BIRD 2, and GNU time (peak RSS and CPU of each run).
+set -euo pipefail
+need=()
+command -v exabgp >/dev/null 2>&1 || [ -x /usr/sbin/exabgp ] || need+=(exabgp)
+{ command -v gobgpd && command -v gobgp; } >/dev/null 2>&1 || need+=(gobgpd)
+{ command -v bird || [ -x /usr/sbin/bird ]; } >/dev/null 2>&1 || need+=(bird2)
+[ -x /usr/bin/time ] || need+=(time)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" \
+        || { apt-get -o DPkg::Lock::Timeout=600 update \
+             && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}"; }
+fi
