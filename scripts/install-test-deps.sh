@@ -17,10 +17,4 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/
 # ExaBGP's example configurations (tests/exabgp_examples.rs) come with the exabgp package.
 # systemd-analyze verifies conf/bgpinject.service (tests/install.rs).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "installing: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" \
-        || { apt-get -o DPkg::Lock::Timeout=600 update \
-             && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}"; }
-fi
+"$(dirname "$0")/apt-install-missing.sh" ${need[@]+"${need[@]}"}

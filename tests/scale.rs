@@ -41,6 +41,28 @@ fn write_config(path: &std::path::Path, n: u32, peer: &str, local: &str, port: u
     writeln!(f, " }}\n}}").unwrap();
 }
 
+/// Starts the counting receiver with `receiver_args`, then bgpinject on `conf`; returns the
+/// receiver's JSON report once it is done (every session at End-of-RIB, or its timeout).
+fn inject_into_receiver(conf: &std::path::Path, receiver_args: &[&str]) -> serde_json::Value {
+    let receiver = Command::new(env!("CARGO_BIN_EXE_bgp-count-receiver"))
+        .args(receiver_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("receiver starts");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+        .args(["--log-level", "warn", "--control", "off"])
+        .arg(conf)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bgpinject starts");
+    let out = receiver.wait_with_output().expect("receiver output");
+    let _ = injector.kill();
+    let _ = injector.wait();
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
 #[test]
 fn large_ipv4_table_arrives_complete_with_end_of_rib() {
     let n = routes_wanted();
@@ -48,25 +70,18 @@ fn large_ipv4_table_arrives_complete_with_end_of_rib() {
     let conf = dir.path().join("scale.conf");
     write_config(&conf, n, "127.0.0.1", "127.0.0.1", PORT);
 
-    let receiver = Command::new(env!("CARGO_BIN_EXE_bgp-count-receiver"))
-        .args(["--listen", &format!("127.0.0.1:{PORT}")])
-        .args(["--timeout", "900", "--sample-every", "7"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("receiver starts");
-    std::thread::sleep(Duration::from_millis(200));
-    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
-        .args(["--log-level", "warn"])
-        .arg(&conf)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bgpinject starts");
-    let out = receiver.wait_with_output().expect("receiver output");
-    let _ = injector.kill();
-    let _ = injector.wait();
-
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let listen = format!("127.0.0.1:{PORT}");
+    let report = inject_into_receiver(
+        &conf,
+        &[
+            "--listen",
+            &listen,
+            "--timeout",
+            "900",
+            "--sample-every",
+            "7",
+        ],
+    );
     assert_eq!(report["complete"], true, "{report}");
     assert_eq!(report["ipv4_announced"], n as u64, "{report}");
     let session = &report["sessions"][0];
@@ -196,25 +211,10 @@ fn one_template_of_routes_reaches_a_hundred_neighbors() {
     }
     drop(f);
 
-    let receiver = Command::new(env!("CARGO_BIN_EXE_bgp-count-receiver"))
-        .args(&listen)
-        .args(["--sessions", &neighbors.to_string(), "--timeout", "300"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("receiver starts");
-    std::thread::sleep(Duration::from_millis(200));
-    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
-        .args(["--log-level", "warn", "--control", "off"])
-        .arg(&conf)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bgpinject starts");
-    let out = receiver.wait_with_output().expect("receiver output");
-    let _ = injector.kill();
-    let _ = injector.wait();
-
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let sessions = neighbors.to_string();
+    let mut args: Vec<&str> = listen.iter().map(String::as_str).collect();
+    args.extend(["--sessions", &sessions, "--timeout", "300"]);
+    let report = inject_into_receiver(&conf, &args);
     assert_eq!(report["complete"], true, "{report}");
     let sessions = report["sessions"].as_array().expect("sessions");
     assert_eq!(sessions.len(), neighbors as usize);

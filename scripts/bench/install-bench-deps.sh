@@ -8,10 +8,4 @@ command -v exabgp >/dev/null 2>&1 || [ -x /usr/sbin/exabgp ] || need+=(exabgp)
 { command -v bird || [ -x /usr/sbin/bird ]; } >/dev/null 2>&1 || need+=(bird2)
 [ -x /usr/bin/time ] || need+=(time)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "installing: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" \
-        || { apt-get -o DPkg::Lock::Timeout=600 update \
-             && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}"; }
-fi
+"$(dirname "$0")/../apt-install-missing.sh" ${need[@]+"${need[@]}"}

@@ -288,6 +288,20 @@ class InjectorInputs:
 
 # ---- Processes ----------------------------------------------------------------------------
 
+def end_group(popen, grace):
+    """Waits up to `grace` seconds for a process already asked to stop, then SIGKILLs
+    whatever is left of its process group, and reaps it."""
+    try:
+        popen.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    popen.wait()
+
+
 class Timed:
     """One command under /usr/bin/time -v, in its own process group; its output goes to a
     temp file, kept under target/bench/logs/ when the run fails."""
@@ -316,15 +330,7 @@ class Timed:
                 os.kill(int(k), signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        try:
-            self.popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.popen.wait()
+        end_group(self.popen, grace=15)
         if self.popen.stdin:
             try:
                 self.popen.stdin.close()
@@ -548,15 +554,7 @@ class BirdReceiver:
     def close(self):
         if self.popen.poll() is None:
             self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.popen.wait()
+        end_group(self.popen, grace=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
