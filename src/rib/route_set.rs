@@ -11,42 +11,64 @@ use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
 
-/// Hands out one `Arc` per distinct attribute set, so routes and neighbors share them.
+/// Hands out one `Arc` per distinct attribute set, so routes and neighbors share them. Sets
+/// no route uses any more are forgotten as new ones come (a long-running helper that keeps
+/// announcing new attributes does not grow it forever).
 #[derive(Default)]
 pub struct AttributeInterner {
     sets: HashSet<Arc<RouteAttributes>>,
     /// The set handed out last: routes written one after another mostly share attributes,
     /// and comparing with it is cheaper than hashing.
     last: Option<Arc<RouteAttributes>>,
+    /// The number of sets at which unused ones are looked for next.
+    next_sweep: usize,
 }
+
+/// The fewest sets worth a sweep for unused ones.
+const MIN_SWEEP: usize = 1024;
 
 impl AttributeInterner {
     pub fn intern(&mut self, attrs: &RouteAttributes) -> Arc<RouteAttributes> {
-        if let Some(a) = self.sets.get(attrs) {
-            return a.clone();
+        if let Some(a) = self.known(attrs) {
+            return a;
         }
-        let a = Arc::new(attrs.clone());
-        self.sets.insert(a.clone());
-        a
+        self.insert(Arc::new(attrs.clone()))
     }
 
     /// Like [`intern`](Self::intern), taking the set by value (no copy when it is new).
     pub fn intern_owned(&mut self, attrs: RouteAttributes) -> Arc<RouteAttributes> {
-        if let Some(last) = &self.last
-            && **last == attrs
-        {
-            return last.clone();
+        if let Some(a) = self.known(&attrs) {
+            return a;
         }
-        let a = match self.sets.get(&attrs) {
-            Some(a) => a.clone(),
-            None => {
-                let a = Arc::new(attrs);
-                self.sets.insert(a.clone());
-                a
-            }
-        };
+        self.insert(Arc::new(attrs))
+    }
+
+    fn known(&mut self, attrs: &RouteAttributes) -> Option<Arc<RouteAttributes>> {
+        if let Some(last) = &self.last
+            && **last == *attrs
+        {
+            return Some(last.clone());
+        }
+        let a = self.sets.get(attrs)?.clone();
+        self.last = Some(a.clone());
+        Some(a)
+    }
+
+    fn insert(&mut self, a: Arc<RouteAttributes>) -> Arc<RouteAttributes> {
+        if self.sets.len() >= self.next_sweep.max(MIN_SWEEP) {
+            self.forget_unused();
+        }
+        self.sets.insert(a.clone());
         self.last = Some(a.clone());
         a
+    }
+
+    /// Drops the sets only the interner holds. Amortized: the next sweep waits until the
+    /// number of sets has doubled.
+    pub fn forget_unused(&mut self) {
+        self.last = None;
+        self.sets.retain(|a| Arc::strong_count(a) > 1);
+        self.next_sweep = self.sets.len() * 2;
     }
 
     pub fn len(&self) -> usize {
@@ -300,6 +322,29 @@ mod tests {
         });
         a.med = Some(med);
         Arc::new(a)
+    }
+
+    #[test]
+    fn the_interner_shares_sets_and_forgets_the_unused_ones() {
+        let mut interner = AttributeInterner::default();
+        let kept: Vec<Arc<RouteAttributes>> = (0..10)
+            .map(|m| interner.intern_owned((*attrs(m)).clone()))
+            .collect();
+        // One copy per distinct set, whichever way it is asked for.
+        assert!(Arc::ptr_eq(&kept[3], &interner.intern(&attrs(3))));
+        assert!(Arc::ptr_eq(
+            &kept[3],
+            &interner.intern_owned((*attrs(3)).clone())
+        ));
+        // A helper announcing 100,000 sets, each soon replaced: the interner stays small.
+        for m in 1000..101_000 {
+            let _ = interner.intern(&attrs(m));
+        }
+        assert!(interner.len() <= 2 * MIN_SWEEP, "{}", interner.len());
+        // The sets still in use were kept, and are still shared.
+        for (m, a) in kept.iter().enumerate() {
+            assert!(Arc::ptr_eq(a, &interner.intern(&attrs(m as u32))));
+        }
     }
 
     fn p(s: &str) -> Prefix {
