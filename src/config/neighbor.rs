@@ -561,6 +561,25 @@ mod tests {
     }
 
     #[test]
+    fn a_route_without_path_information_is_path_zero() {
+        let routes =
+            "route 10.0.0.0/8 next-hop self;\n route 10.0.0.0/8 next-hop self path-information 1;";
+        let n = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ {routes} }}"
+        ))
+        .unwrap();
+        assert_eq!(n.routes.len(), 2);
+        let e = neighbor(&format!(
+            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self;\n route 10.0.0.0/8 next-hop self path-information 0; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:8: route 10.0.0.0/8 path-information 0 in neighbor 192.0.2.1 is the same path as route 10.0.0.0/8 at t.conf:2"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn settings_may_be_given_once() {
         let e = neighbor(&format!(
             "router-id 192.0.2.10; {IDS}\nhold-time 90; hold-time 30;"

@@ -4,6 +4,7 @@
 //! a million routes is parsed in about 40 MB and becomes the neighbor's [`RouteTable`]
 //! without a copy.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -109,7 +110,19 @@ impl ParsedRoutes {
 
     /// Every route kept, unicast first.
     pub fn iter(&self) -> impl Iterator<Item = RouteRef<'_>> {
-        let unicast = self.runs.iter().enumerate().flat_map(move |(k, run)| {
+        let others = self.others.iter().map(|r| RouteRef {
+            prefix: r.route.prefix,
+            family: r.route.family(),
+            attributes: &r.route.attributes,
+            prefix_at: r.prefix_at,
+            file: &r.route.location.file,
+        });
+        self.unicast_refs().chain(others)
+    }
+
+    /// The plain unicast routes kept.
+    fn unicast_refs(&self) -> impl Iterator<Item = RouteRef<'_>> {
+        self.runs.iter().enumerate().flat_map(move |(k, run)| {
             let end = self
                 .runs
                 .get(k + 1)
@@ -127,15 +140,7 @@ impl ParsedRoutes {
                     file: &run.file,
                 })
             })
-        });
-        let others = self.others.iter().map(|r| RouteRef {
-            prefix: r.route.prefix,
-            family: r.route.family(),
-            attributes: &r.route.attributes,
-            prefix_at: r.prefix_at,
-            file: &r.route.location.file,
-        });
-        unicast.chain(others)
+        })
     }
 
     /// Refuses a prefix configured twice by the same source (the block itself, or one
@@ -187,7 +192,44 @@ impl ParsedRoutes {
             i += 1;
             !dropped.get(i - 1).copied().unwrap_or(false)
         });
-        Ok(())
+        self.check_path_zero(owner)
+    }
+
+    /// With ADD-PATH, a route without `path-information` goes as path 0, so `route P` next
+    /// to `route P path-information 0` would be the same path twice: refused.
+    fn check_path_zero(&self, owner: &str) -> Result<(), ConfigError> {
+        let zero: HashMap<Prefix, &ParsedRoute> = self
+            .others
+            .iter()
+            .filter(|r| {
+                let nlri = r.route.nlri();
+                nlri.path_id == Some(0) && nlri.safi() == Safi::Unicast && nlri.rd.is_none()
+            })
+            .map(|r| (r.route.prefix, r))
+            .collect();
+        if zero.is_empty() {
+            return Ok(());
+        }
+        let clash = self
+            .unicast_refs()
+            .find_map(|plain| Some((zero.get(&plain.prefix).copied()?, plain)));
+        let Some((with_id, plain)) = clash else {
+            return Ok(());
+        };
+        Err(ConfigError {
+            location: Some(Location {
+                file: Arc::clone(&with_id.route.location.file),
+                line: with_id.prefix_at.line,
+                column: with_id.prefix_at.column,
+            }),
+            message: format!(
+                "route {} path-information 0 in {owner} is the same path as route {} at {}:{}: a route without path-information is path 0 (give one of them another path-information)",
+                with_id.route.prefix,
+                plain.prefix,
+                plain.file.display(),
+                plain.prefix_at.line
+            ),
+        })
     }
 
     /// The neighbor's routes: unicast sorted by prefix without the replaced ones, others in
