@@ -169,15 +169,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
                 let t = parse_then(p, &title)?;
                 then.set(p, &kw, &title, t)?;
             }
-            other => {
-                return Err(p.error_at(
-                    kw.position,
-                    format!(
-                        "unknown keyword '{other}' in {title}, expected {}",
-                        one_of(ROUTE_KEYWORDS)
-                    ),
-                ));
-            }
+            _ => return Err(p.unknown_keyword(&kw, &title, &one_of(ROUTE_KEYWORDS))),
         }
     }
     let Some((rule, _)) = matched.take() else {

@@ -188,15 +188,7 @@ pub(super) fn parse_healthcheck(
                     continue;
                 }
             }
-            other => {
-                return Err(p.error_at(
-                    kw.position,
-                    format!(
-                        "unknown keyword '{other}' in {block}, expected {}",
-                        one_of(KEYWORDS)
-                    ),
-                ));
-            }
+            _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
     }

@@ -198,6 +198,22 @@ impl<'a> Parser<'a> {
     }
 
     /// A value that `parse` refused, at the value's token.
+    /// "unknown keyword 'KW' in BLOCK, expected ...", at the keyword.
+    pub fn unknown_keyword(
+        &self,
+        kw: &Token,
+        block: &(impl std::fmt::Display + ?Sized),
+        expected: &str,
+    ) -> ConfigError {
+        self.error_at(
+            kw.position,
+            format!(
+                "unknown keyword '{}' in {block}, expected {expected}",
+                kw.text
+            ),
+        )
+    }
+
     pub fn bad_value(&self, statement: &str, token: &Token, error: ValueError) -> ConfigError {
         self.error_at(
             token.position,

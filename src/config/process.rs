@@ -90,15 +90,7 @@ pub(super) fn parse_process(
                 };
                 on_exit.set(p, &kw, &block, e)?;
             }
-            other => {
-                return Err(p.error_at(
-                    kw.position,
-                    format!(
-                        "unknown keyword '{other}' in {block}, expected {}",
-                        one_of(KEYWORDS)
-                    ),
-                ));
-            }
+            _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
     }
@@ -159,15 +151,7 @@ pub(super) fn parse_api_block(
                 }
             }
             "neighbor-changes" => {}
-            other => {
-                return Err(p.error_at(
-                    kw.position,
-                    format!(
-                        "unknown keyword '{other}' in {block}, expected {}",
-                        one_of(API_KEYWORDS)
-                    ),
-                ));
-            }
+            _ => return Err(p.unknown_keyword(&kw, &block, &one_of(API_KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
     }

@@ -50,13 +50,7 @@ fn statement(
             }
             Ok(())
         }),
-        other => Err(p.error_at(
-            kw.position,
-            format!(
-                "unknown keyword '{other}' in {block}, expected {}",
-                one_of_quoted(KEYWORDS)
-            ),
-        )),
+        _ => Err(p.unknown_keyword(kw, block, &one_of_quoted(KEYWORDS))),
     }
 }
 
