@@ -301,11 +301,7 @@ fn pack_withdrawals(afi: Afi, prefixes: &[Prefix], params: &SessionParams, packe
                 family: unicast(afi),
                 nlri: MpNlri::Prefixes(prefixes[from..from + n].to_vec()),
             });
-            let mut a = Vec::new();
-            attr.emit(params.attribute_context(), &mut a);
-            out.extend_from_slice(&[0, 0]);
-            out.extend_from_slice(&(a.len() as u16).to_be_bytes());
-            out.extend_from_slice(&a);
+            write_only_attribute(out, &attr, params);
             from += n;
         }
         set_length(out, start);
@@ -597,11 +593,7 @@ fn pack_flow_withdrawals(
             family,
             nlri: MpNlri::Raw(nlri),
         });
-        let mut a = Vec::new();
-        attr.emit(params.attribute_context(), &mut a);
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(&(a.len() as u16).to_be_bytes());
-        out.extend_from_slice(&a);
+        write_only_attribute(out, &attr, params);
         from += n;
         set_length(out, start);
         packed.messages += 1;
@@ -649,6 +641,16 @@ fn pack_flow_announcements(
         set_length(out, start);
         packed.messages += 1;
     }
+}
+
+/// The body of an UPDATE with no withdrawn routes, `attr` as its only attribute and no NLRI
+/// (an MP_UNREACH_NLRI withdrawal).
+fn write_only_attribute(out: &mut Vec<u8>, attr: &PathAttribute, params: &SessionParams) {
+    let mut a = Vec::new();
+    attr.emit(params.attribute_context(), &mut a);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(a.len() as u16).to_be_bytes());
+    out.extend_from_slice(&a);
 }
 
 /// Writes the attribute section of an UPDATE whose NLRI travel in a multiprotocol attribute:
