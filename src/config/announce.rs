@@ -2,9 +2,6 @@
 //! mpls-vpn P ...; } ipv6 { ... } }` block inside a neighbor, the family words it uses, and
 //! the RFC 8950 `capability { nexthop { ipv4 unicast ipv6; } }` block with its check.
 
-use std::net::IpAddr;
-
-use crate::rib::attributes::NextHop;
 use crate::wire::family::{Afi, Family, Safi};
 
 use super::ConfigError;
@@ -154,16 +151,7 @@ pub(super) fn check_next_hops(
     routes: &ParsedRoutes,
 ) -> Result<(), ConfigError> {
     for r in routes.iter() {
-        let cross = matches!(
-            (r.prefix.addr(), r.attributes.next_hop),
-            (
-                IpAddr::V4(_),
-                NextHop::Address {
-                    global: IpAddr::V6(_),
-                    ..
-                }
-            )
-        );
+        let cross = crate::rib::other_nlri::ipv4_with_ipv6_next_hop(r.prefix, r.attributes);
         let family = r.family;
         if cross && !options.extended_next_hop.contains(&(family, Afi::Ipv6)) {
             // The route may come from an included file: locate it there, not in `p`'s file.

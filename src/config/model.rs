@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::rib::attributes::{NextHop, RouteAttributes};
-use crate::rib::other_nlri::NlriKey;
+use crate::rib::attributes::RouteAttributes;
+use crate::rib::other_nlri::{self, NlriKey};
 use crate::rib::route_set::Route;
 use crate::wire::capability::AddPathMode;
 use crate::wire::family::{Afi, Family, Safi};
@@ -278,16 +278,7 @@ impl RouteConfig {
     /// multicast, with a path identifier, or an IPv4 prefix with an IPv6 next hop.
     /// `None` for a plain unicast route.
     pub fn other_key(&self) -> Option<NlriKey> {
-        let cross_family = matches!(
-            (self.prefix.addr(), self.attributes.next_hop),
-            (
-                IpAddr::V4(_),
-                NextHop::Address {
-                    global: IpAddr::V6(_),
-                    ..
-                }
-            )
-        );
+        let cross_family = other_nlri::ipv4_with_ipv6_next_hop(self.prefix, &self.attributes);
         let family = self.family();
         (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
             NlriKey {

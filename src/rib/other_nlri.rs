@@ -30,10 +30,9 @@ impl NlriKey {
     }
 }
 
-/// The key of a plain unicast route that still needs the MP encoding: an IPv4 prefix with
-/// an IPv6 next hop (RFC 8950). `None` for any other route.
-pub fn cross_family_key(prefix: Prefix, attrs: &RouteAttributes) -> Option<NlriKey> {
-    let cross = matches!(
+/// An IPv4 prefix with an IPv6 next hop (RFC 8950).
+pub fn ipv4_with_ipv6_next_hop(prefix: Prefix, attrs: &RouteAttributes) -> bool {
+    matches!(
         (prefix.addr(), attrs.next_hop),
         (
             IpAddr::V4(_),
@@ -42,8 +41,13 @@ pub fn cross_family_key(prefix: Prefix, attrs: &RouteAttributes) -> Option<NlriK
                 ..
             }
         )
-    );
-    cross.then_some(NlriKey {
+    )
+}
+
+/// The key of a plain unicast route that still needs the MP encoding: an IPv4 prefix with
+/// an IPv6 next hop (RFC 8950). `None` for any other route.
+pub fn cross_family_key(prefix: Prefix, attrs: &RouteAttributes) -> Option<NlriKey> {
+    ipv4_with_ipv6_next_hop(prefix, attrs).then_some(NlriKey {
         family: Family::new(Afi::Ipv4, Safi::Unicast),
         rd: None,
         prefix,
