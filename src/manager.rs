@@ -78,7 +78,7 @@ pub struct Manager {
     listeners: HashMap<SocketAddr, TcpListener>,
     events: Sender<ManagerEvent>,
     /// Routes from programs, per neighbor and source; they survive reloads and restarts.
-    api_routes: BTreeMap<IpAddr, BTreeMap<Source, crate::api::SourceRoutes>>,
+    api_routes: BTreeMap<IpAddr, crate::api::SourceTables>,
     /// Neighbors whose API routes changed since the last update sent.
     dirty: BTreeSet<IpAddr>,
     interner: AttributeInterner,
@@ -491,12 +491,27 @@ impl Manager {
     /// Sends every neighbor whose API routes changed its new route set (the union of the
     /// file's routes and every source's); the neighbor thread sends only the difference.
     fn flush_api(&mut self) {
+        // Neighbors that share a file table and were given the same program routes (one
+        // `ctl announce` to all of them) share one union too, instead of a copy each.
+        let mut made: Vec<(Arc<RouteSet>, &crate::api::SourceTables, Arc<RouteSet>)> = Vec::new();
         for addr in std::mem::take(&mut self.dirty) {
             let Some(n) = self.neighbors.get_mut(&addr) else {
                 continue;
             };
             let routes = match self.api_routes.get(&addr) {
-                Some(api) => Arc::new(crate::api::union(&n.file_routes, api)),
+                Some(api) => {
+                    let known = made.iter().find(|(file, tables, _)| {
+                        Arc::ptr_eq(file, &n.file_routes) && *tables == api
+                    });
+                    match known {
+                        Some((_, _, routes)) => routes.clone(),
+                        None => {
+                            let routes = Arc::new(crate::api::union(&n.file_routes, api));
+                            made.push((n.file_routes.clone(), api, routes.clone()));
+                            routes
+                        }
+                    }
+                }
                 None => n.file_routes.clone(),
             };
             if routes != n.routes {
@@ -650,6 +665,12 @@ impl Manager {
                 lines.push(format!(
                     "neighbor {addr} flow {rule} {}",
                     crate::api::describe(a)
+                ));
+            }
+            for (key, route) in n.routes.others() {
+                lines.push(format!(
+                    "neighbor {addr} {}",
+                    crate::api::describe_other(key, route)
                 ));
             }
         }
