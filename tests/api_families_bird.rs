@@ -59,6 +59,25 @@ neighbor {peer} {{
     )
 }
 
+/// An iBGP neighbor whose file route and control-socket route carry AIGP, ORIGINATOR_ID,
+/// CLUSTER_LIST and a generic attribute.
+fn ibgp_config(peer: (&str, u16), local: &str) -> String {
+    format!(
+        "neighbor {} {{
+    router-id 192.0.2.10;
+    local-address {local};
+    local-as 65000;
+    peer-as 65000;
+    connect {};
+    static {{
+        route 203.0.113.0/24 next-hop 192.0.2.1 originator-id 10.0.0.1 cluster-list [ 3.3.3.3 192.168.201.1 ] aigp 1000 attribute [ 0x99 0xc0 0x0102 ];
+    }}
+}}
+",
+        peer.0, peer.1
+    )
+}
+
 struct Injector {
     child: Child,
     socket: PathBuf,
@@ -68,12 +87,18 @@ struct Injector {
 
 impl Injector {
     fn start() -> Injector {
+        Injector::start_with(|dir| {
+            let helper = dir.join("routes.sh");
+            fs::write(&helper, HELPER).unwrap();
+            fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+            config(&helper)
+        })
+    }
+
+    fn start_with(config: impl FnOnce(&Path) -> String) -> Injector {
         let dir = tempfile::tempdir().unwrap();
-        let helper = dir.path().join("routes.sh");
-        fs::write(&helper, HELPER).unwrap();
-        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
         let conf = dir.path().join("bgpinject.conf");
-        fs::write(&conf, config(&helper)).unwrap();
+        fs::write(&conf, config(dir.path())).unwrap();
         let socket = dir.path().join("ctl.sock");
         let log = dir.path().join("bgpinject.log");
         let out = fs::File::create(&log).unwrap();
@@ -286,6 +311,64 @@ fn program_routes_keep_their_family_and_file_routes_stay() {
         "{withdraws:?}\n{}",
         bird.protocol_info(PROTO)
     );
+    assert!(
+        !inj.log().contains("panicked") && !inj.log().contains("internal error"),
+        "{}",
+        inj.log()
+    );
+}
+
+#[test]
+fn aigp_originator_cluster_list_and_generic_reach_bird_from_file_and_ctl() {
+    const PEER: (&str, u16) = ("127.0.16.3", 17917);
+    const LOCAL_IBGP: &str = "127.0.16.11";
+    let bird = BirdBuilder::new("192.0.2.21", PEER.0, PEER.1)
+        .bgp(
+            BgpProtocol::new(PROTO, LOCAL_IBGP, 179, 65000, 65000)
+                .passive(true)
+                .families(true, false),
+        )
+        .start();
+    let inj = Injector::start_with(|_| ibgp_config(PEER, LOCAL_IBGP));
+    bird.wait_established(PROTO, Duration::from_secs(30));
+    let reply = inj.ctl(
+        "announce route 198.51.100.0/24 next-hop 192.0.2.2 originator-id 10.0.0.2 cluster-list [ 4.4.4.4 ] aigp 2000 attribute [ 0x99 0xc0 0x0304 ]",
+    );
+    assert!(reply.trim_end().ends_with("done"), "{reply}");
+    let both = wait_for(Duration::from_secs(15), || {
+        let text = bird
+            .birdc(&["show", "route", "all", "table", "master4"])
+            .unwrap_or_default();
+        (text.contains("203.0.113.0/24") && text.contains("198.51.100.0/24")).then_some(())
+    });
+    let show = |net: &str| {
+        bird.birdc(&["show", "route", "all", "table", "master4", net])
+            .unwrap_or_default()
+    };
+    assert!(both.is_some(), "{}\n{}", show("0.0.0.0/0"), inj.log());
+    for (net, originator, clusters, aigp, generic) in [
+        (
+            "203.0.113.0/24",
+            "10.0.0.1",
+            "3.3.3.3 192.168.201.1",
+            "1000",
+            "01 02",
+        ),
+        ("198.51.100.0/24", "10.0.0.2", "4.4.4.4", "2000", "03 04"),
+    ] {
+        let text = show(net);
+        let attr = |key: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .map(|v| v.trim_start_matches(':').trim().to_string())
+                .unwrap_or_else(|| "(absent)".into())
+        };
+        assert_eq!(attr("BGP.originator_id"), originator, "{net}:\n{text}");
+        assert_eq!(attr("BGP.cluster_list"), clusters, "{net}:\n{text}");
+        assert_eq!(attr("BGP.aigp"), aigp, "{net}:\n{text}");
+        // BIRD prints an attribute it does not know by its code in hex, `[t]` for transitive.
+        assert_eq!(attr("BGP.99 [t]"), generic, "{net}:\n{text}");
+    }
     assert!(
         !inj.log().contains("panicked") && !inj.log().contains("internal error"),
         "{}",

@@ -461,10 +461,30 @@ pub fn describe(a: &RouteAttributes) -> String {
     if let Some(ag) = a.aggregator {
         out.push_str(&format!(" aggregator ( {}:{} )", ag.asn, ag.address));
     }
+    for x in &a.extra {
+        out.push_str(&format!(" {}", describe_extra(x)));
+    }
     list(&mut out, "community", &a.communities);
     list(&mut out, "extended-community", &a.extended_communities);
     list(&mut out, "large-community", &a.large_communities);
     out.trim().to_string()
+}
+
+/// An extra attribute in the configuration's words.
+fn describe_extra(x: &crate::rib::attributes::ExtraAttribute) -> String {
+    use crate::rib::attributes::ExtraAttribute;
+    match x {
+        ExtraAttribute::OriginatorId(id) => format!("originator-id {id}"),
+        ExtraAttribute::ClusterList(l) => {
+            let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
+            format!("cluster-list [ {} ]", l.join(" "))
+        }
+        ExtraAttribute::Aigp(m) => format!("aigp {m}"),
+        ExtraAttribute::Generic { code, flags, value } => format!(
+            "attribute [ 0x{code:02x} 0x{flags:02x} 0x{} ]",
+            crate::wire::attribute::hex(value)
+        ),
+    }
 }
 
 fn list<T: std::fmt::Display>(out: &mut String, name: &str, values: &[T]) {

@@ -393,6 +393,15 @@ impl WireAttributes {
                 &attrs.large_communities,
             )));
         }
+        list.extend(
+            attrs
+                .extra
+                .iter()
+                .filter(|x| x.sent_on(params.ebgp))
+                .map(|x| x.to_wire()),
+        );
+        // RFC 4271 §5: in ascending order of type code (stable: one attribute per code).
+        list.sort_by_key(|a| a.code());
         let (mut before_mp, mut after_mp) = (Vec::new(), Vec::new());
         for a in &list {
             if a.code() < type_code::MP_REACH_NLRI {

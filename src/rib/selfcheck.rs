@@ -162,6 +162,10 @@ pub fn verify(
     Ok(())
 }
 
+fn got_name(code: u8) -> &'static str {
+    crate::wire::attribute::info(code).map_or("a generic attribute", |i| i.name)
+}
+
 fn check_attributes(
     prefix: Prefix,
     intent: &RouteAttributes,
@@ -229,6 +233,12 @@ fn check_attributes(
     }
     if !params.ebgp && find(tc::LOCAL_PREF).is_none() {
         return mismatch("LOCAL_PREF");
+    }
+    for x in &intent.extra {
+        let sent = find(x.code());
+        if x.sent_on(params.ebgp) != sent.is_some_and(|a| *a == x.to_wire()) {
+            return mismatch(got_name(x.code()));
+        }
     }
     Ok(())
 }
