@@ -51,6 +51,8 @@ use crate::wire::aspath::{AsPath, SegmentType};
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
+use crate::wire::flowspec;
+use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
 use crate::wire::prefix::Prefix;
 
@@ -169,10 +171,79 @@ fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
     (clean, text)
 }
 
+/// For each FlowSpec rule an UPDATE announces, the configuration block that announces it:
+/// `flow { route { match { destination 192.0.2.0/24; } then { discard; } } }`.
+fn flow_blocks(m: &Message) -> Vec<String> {
+    let Message::Update(u) = m else {
+        return Vec::new();
+    };
+    let mut then: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for a in &u.attributes {
+        if let PathAttribute::ExtendedCommunities(v) = a {
+            for c in v {
+                match FlowAction::from_community(c) {
+                    Some(action) => then.push(format!("{action};")),
+                    None => others.push(c.to_string()),
+                }
+            }
+        }
+    }
+    if then.is_empty() {
+        then.push("accept;".into());
+    }
+    // The next hop of a redirect-to-nexthop (FlowSpec next hops stay raw in the codec).
+    let next_hop = u.attributes.iter().find_map(|a| match a {
+        PathAttribute::MpReach(m) => match &m.next_hop {
+            MpNextHop::Raw(r) => match r.len() {
+                4 => <[u8; 4]>::try_from(r.as_slice())
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                16 | 32 => <[u8; 16]>::try_from(&r[..16])
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                _ => None,
+            },
+            MpNextHop::Addresses(v) => v.first().copied(),
+            MpNextHop::Vpn(_) => None,
+        },
+        _ => None,
+    });
+    if let Some(nh) = next_hop
+        && then.iter().any(|t| t == "redirect-to-nexthop;")
+    {
+        then.push(format!("next-hop {nh};"));
+    }
+    if !others.is_empty() {
+        then.push(format!("extended-community [ {} ];", others.join(" ")));
+    }
+    let then = then.join(" ");
+    u.attributes
+        .iter()
+        .filter_map(|a| match a {
+            PathAttribute::MpReach(m) => match &m.nlri {
+                MpNlri::Raw(r) => flowspec::family_rules(m.family, r)?.ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .map(|rule| {
+            format!(
+                "flow {{ route {{ match {{ {} }} then {{ {then} }} }} }}",
+                rule.match_text()
+            )
+        })
+        .collect()
+}
+
 fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
+            for block in flow_blocks(m) {
+                s.push_str(&format!("\n  {block}"));
+            }
             for p in problems {
                 s.push_str(&format!(
                     "\n  problem: {} at byte {}: {}",
@@ -305,8 +376,17 @@ fn as_path_json(p: &AsPath) -> Value {
     json!({"text": p.to_string(), "segments": segments})
 }
 
-fn nlri_json(n: &MpNlri) -> Value {
+fn nlri_json(family: Family, n: &MpNlri) -> Value {
     match n {
+        MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => json!(
+                rules
+                    .iter()
+                    .map(flowspec::json::rule_json)
+                    .collect::<Vec<_>>()
+            ),
+            _ => json!(hex(r)),
+        },
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
         MpNlri::Paths(v) => json!(
             v.iter()
@@ -362,12 +442,12 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 }
                 MpNextHop::Raw(r) => json!(hex(r)),
             };
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
         }
         PathAttribute::MpUnreach(m) => {
             let mut v = family_json(m.family);
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),

@@ -10,6 +10,7 @@ use super::aspath::{AsPath, AsSegment, SegmentType};
 use super::community::{Community, ExtendedCommunity, LargeCommunity};
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
 use super::family::{Afi, Family, FamilySet, Safi};
+use super::flowspec;
 use super::labeled::{self, LabeledPrefix};
 use super::notification::{Notification, code, subcode};
 use super::prefix::{PathPrefix, Prefix};
@@ -790,7 +791,16 @@ fn decode_mp_nlri(
                     subcode::OPTIONAL_ATTRIBUTE_ERROR,
                 )
             }),
-        _ => Ok(MpNlri::Raw(bytes.to_vec())),
+        // RFC 8955 §4.2 / RFC 7606 §5.4: a FlowSpec NLRI that does not decode is
+        // treat-as-withdraw. The rules stay raw here; `flowspec::family_rules` shows them.
+        _ => match flowspec::family_rules(family, bytes) {
+            Some(Err(e)) => Err(DecodeError::new(
+                DecodeErrorKind::MalformedFlowSpec(e),
+                offset,
+                ErrorAction::TreatAsWithdraw,
+            )),
+            _ => Ok(MpNlri::Raw(bytes.to_vec())),
+        },
     }
 }
 
@@ -880,13 +890,14 @@ impl fmt::Display for PathAttribute {
                 match &m.next_hop {
                     MpNextHop::Addresses(v) => v.iter().try_for_each(|a| write!(f, " {a}"))?,
                     MpNextHop::Vpn(v) => v.iter().try_for_each(|a| write!(f, " 0:0/{a}"))?,
+                    MpNextHop::Raw(r) if r.is_empty() => f.write_str(" none")?,
                     MpNextHop::Raw(r) => write!(f, " 0x{}", hex(r))?,
                 }
-                write_nlri(f, &m.nlri)
+                write_nlri(f, m.family, &m.nlri)
             }
             PathAttribute::MpUnreach(m) => {
                 write!(f, "mp-unreach {}", m.family)?;
-                write_nlri(f, &m.nlri)
+                write_nlri(f, m.family, &m.nlri)
             }
             PathAttribute::Unknown { flags, code, value } => {
                 write!(
@@ -910,7 +921,7 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, name: &str, v: &[T]) 
     f.write_str("]")
 }
 
-fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
+fn write_nlri(f: &mut fmt::Formatter<'_>, family: Family, n: &MpNlri) -> fmt::Result {
     fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, v: &[T]) -> fmt::Result {
         f.write_str(" nlri [")?;
         for (i, p) in v.iter().enumerate() {
@@ -925,7 +936,10 @@ fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
         MpNlri::Prefixes(v) => list(f, v),
         MpNlri::Paths(v) => list(f, v),
         MpNlri::Labeled(v) => list(f, v),
-        MpNlri::Raw(r) => write!(f, " nlri 0x{}", hex(r)),
+        MpNlri::Raw(r) => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => write!(f, " nlri [{}]", flowspec::rules_text(&rules)),
+            _ => write!(f, " nlri 0x{}", hex(r)),
+        },
     }
 }
 

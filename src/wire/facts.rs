@@ -6,6 +6,8 @@ use std::fmt::Display;
 
 use super::attribute::{MpNextHop, MpNlri, PathAttribute, hex};
 use super::capability::Capability;
+use super::family::Family;
+use super::flowspec;
 use super::message::Message;
 use super::open::Open;
 use super::update::Update;
@@ -121,8 +123,12 @@ fn open_facts(o: &Open, out: &mut Vec<(&'static str, String)>) {
     ));
 }
 
-fn nlri_text(n: &MpNlri) -> String {
+fn nlri_text(family: Family, n: &MpNlri) -> String {
     match n {
+        MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => flowspec::rules_text(&rules),
+            _ => format!("0x{}", hex(r)),
+        },
         MpNlri::Prefixes(v) => join(v),
         MpNlri::Paths(v) => join(v),
         MpNlri::Labeled(v) => join(v),
@@ -185,11 +191,11 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                     MpNextHop::Raw(r) => format!("0x{}", hex(r)),
                 };
                 out.push(("mp_reach_next_hop", nh));
-                out.push(("mp_reach_nlri", nlri_text(&m.nlri)));
+                out.push(("mp_reach_nlri", nlri_text(m.family, &m.nlri)));
             }
             PathAttribute::MpUnreach(m) => {
                 out.push(("mp_unreach_family", m.family.name()));
-                out.push(("mp_unreach_nlri", nlri_text(&m.nlri)));
+                out.push(("mp_unreach_nlri", nlri_text(m.family, &m.nlri)));
             }
             PathAttribute::Unknown { .. } => {}
         }
