@@ -453,10 +453,21 @@ def build():
     vec("attributes.vec", "attr-unknown-optional-non-transitive", update(attrs=base_attrs()
         + attr(0x80, 101, b""), nlri=pfx("198.51.100.0/24")), f"{H} (RFC 4271 §5)",
         {"type": "UPDATE", "attributes": "1 2 3 101"})
-    tunnel = struct.pack("!HH", 8, 12) + bytes([1, 8]) + ip("192.0.2.77") + b"\x00\x00"
-    vec("attributes.vec", "attr-tunnel-encapsulation-kept-raw", update(attrs=base_attrs()
+    # RFC 9012 §3.1: a VXLAN tunnel TLV with a tunnel egress endpoint sub-TLV (reserved,
+    # AFI 1, address) and a color sub-TLV (§3.4.2).
+    tunnel = struct.pack("!HH", 8, 22) + bytes([6, 10]) + bytes(4) + b"\x00\x01" \
+        + ip("192.0.2.77") + bytes([4, 8, 0x03, 0x0b, 0, 0, 0, 0, 0, 100])
+    vec("attributes.vec", "attr-tunnel-encapsulation-vxlan", update(attrs=base_attrs()
         + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
-        f"{H} (RFC 9012 §2, kept raw)", {"type": "UPDATE", "attributes": "1 2 3 23"})
+        f"{H} (RFC 9012 §2, §3.1, §3.4.2)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "vxlan { endpoint 192.0.2.77; color 100; }"})
+    # RFC 9012 §13: a sub-TLV that overruns its tunnel TLV makes that TLV disregarded; the
+    # attribute and the other TLVs stay.
+    tunnel = struct.pack("!HH", 7, 2) + bytes([6, 9]) + struct.pack("!HH", 2, 0)
+    vec("attributes.vec", "attr-tunnel-encapsulation-tlv-disregarded", update(
+        attrs=base_attrs() + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
+        f"{H} (RFC 9012 §13)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "ip-in-ip disregarded gre { }"})
     vec("attributes.vec", "attr-extended-length-long-value", update(attrs=base_attrs()
         + communities(*[(65001, i) for i in range(70)]), nlri=pfx("198.51.100.0/24")),
         f"{H} (RFC 4271 §4.3: extended length for values over 255 octets)",
@@ -829,11 +840,16 @@ def build():
     ]:
         bad("update.vec", f"update-{name}", update(attrs=mp_base + mp_reach(1, 133, b"", nlri)),
             fs + why + ")", "treat-as-withdraw")
-    vec("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
+    bad("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
         + attr(0xC0, 23, b"\x00\x01"), nlri=good_nlri),
-        f"{H} (RFC 9012, CVE-2023-38802 class: optional transitive kept raw, no reset)",
-        {"type": "UPDATE", "attributes": "1 2 3 23", "nlri": "198.51.100.0/24"},
-        directory="malformed")
+        f"{H} (RFC 9012 §13, CVE-2023-38802 class: attribute-discard, no reset)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
+    bad("update.vec", "update-tunnel-encapsulation-tlv-overrun", update(attrs=base_attrs()
+        + attr(0xC0, 23, struct.pack("!HH", 8, 40) + bytes(6)), nlri=good_nlri),
+        f"{H} (RFC 9012 §13: a TLV longer than the attribute: attribute-discard)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
     vec("update.vec", "update-withdraw-with-attributes-no-nlri", update(
         withdrawn=pfx("10.0.0.0/8"), attrs=med(5)),
         f"{H} (RFC 4271 §4.3: attributes without NLRI are not an error)",

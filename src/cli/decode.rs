@@ -27,12 +27,18 @@
 //!   a number (MED, LOCAL_PREF), `true` (ATOMIC_AGGREGATE), `{"asn", "address"}`
 //!   (AGGREGATOR, AS4_AGGREGATOR), `{"text", "segments": [{"type", "asns"}]}` (AS_PATH,
 //!   AS4_PATH, segment types `sequence`, `set`, `confed-sequence`, `confed-set`), a list
-//!   of strings (communities `H:L`, extended communities as 16 hex digits, large
-//!   communities `G:L1:L2`, CLUSTER_LIST), or for MP_REACH_NLRI / MP_UNREACH_NLRI
+//!   of strings (communities `H:L`, large communities `G:L1:L2`, CLUSTER_LIST), a list of
+//!   objects for extended communities (`{"name", "text", "hex", "transitive", ...}`, see
+//!   src/wire/ext_community.rs), TUNNEL_ENCAPSULATION as a list of tunnels (see
+//!   src/wire/tunnel_encap.rs), or for MP_REACH_NLRI / MP_UNREACH_NLRI
 //!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
-//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family, and
-//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones), or a hex string when the
-//!   family is not decoded.
+//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family,
+//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones, and FlowSpec rules
+//!   `{"family", "text", "components"}` for ipv4/ipv6-flowspec, see
+//!   src/wire/flowspec/json.rs), or a hex string when the family is not decoded.
+//!
+//! In text, each FlowSpec rule announced is also printed on its own indented line as the
+//! configuration block that announces it: `flow { route { match { ... } then { ... } } }`.
 //! - NOTIFICATION: `code`, `subcode`, `code_name`, `subcode_name`, `data` (hex),
 //!   `shutdown` (RFC 9003 text or null).
 //! - ROUTE-REFRESH: `family`, `afi`, `safi`, `subtype`.
@@ -48,6 +54,7 @@ use serde_json::{Value, json};
 
 use crate::testvec::parse_hex;
 use crate::wire::aspath::{AsPath, SegmentType};
+use crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
@@ -55,6 +62,7 @@ use crate::wire::flowspec;
 use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
 use crate::wire::prefix::Prefix;
+use crate::wire::{ext_community, tunnel_encap};
 
 /// Runs the subcommand on the process's stdin and stdout; returns the exit status.
 /// `args` are the arguments after `decode`.
@@ -184,7 +192,7 @@ fn flow_blocks(m: &Message) -> Vec<String> {
             for c in v {
                 match FlowAction::from_community(c) {
                     Some(action) => then.push(format!("{action};")),
-                    None => others.push(c.to_string()),
+                    None => others.push(ext_community::config_text(c)),
                 }
             }
         }
@@ -425,7 +433,9 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 .collect(),
         ),
         PathAttribute::ClusterList(v) => list(v.iter().map(|x| x.to_string()).collect()),
-        PathAttribute::ExtendedCommunities(v) => list(v.iter().map(|c| hex(&c.0)).collect()),
+        PathAttribute::ExtendedCommunities(v) => {
+            json!(v.iter().map(ext_community::to_json).collect::<Vec<_>>())
+        }
         PathAttribute::LargeCommunities(v) => list(v.iter().map(|c| c.to_string()).collect()),
         PathAttribute::Ipv6ExtendedCommunities(v) => list(v.iter().map(|c| hex(c)).collect()),
         PathAttribute::Aigp(tlvs) => json!(
@@ -449,6 +459,9 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
             let mut v = family_json(m.family);
             v["nlri"] = nlri_json(m.family, &m.nlri);
             v
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == TUNNEL_ENCAPSULATION => {
+            tunnel_encap::to_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };

@@ -42,6 +42,7 @@ pub mod type_code {
     pub const EXTENDED_COMMUNITIES: u8 = 16; // RFC 4360
     pub const AS4_PATH: u8 = 17; // RFC 6793
     pub const AS4_AGGREGATOR: u8 = 18; // RFC 6793
+    pub const TUNNEL_ENCAPSULATION: u8 = 23; // RFC 9012
     pub const IPV6_EXTENDED_COMMUNITIES: u8 = 25; // RFC 5701
     pub const AIGP: u8 = 26; // RFC 7311
     pub const LARGE_COMMUNITY: u8 = 32; // RFC 8092
@@ -158,6 +159,13 @@ pub const ATTRIBUTES: &[AttributeInfo] = &[
     AttributeInfo {
         code: tc::AS4_AGGREGATOR,
         name: "AS4_AGGREGATOR",
+        flags: OPTIONAL | TRANSITIVE,
+        on_error: Malformed::Discard,
+    },
+    // RFC 9012 §13: an attribute that cannot be parsed is discarded (kept raw otherwise).
+    AttributeInfo {
+        code: tc::TUNNEL_ENCAPSULATION,
+        name: "TUNNEL_ENCAPSULATION",
         flags: OPTIONAL | TRANSITIVE,
         on_error: Malformed::Discard,
     },
@@ -700,6 +708,20 @@ pub fn decode_attribute(
             )
         }
         tc::AIGP => PathAttribute::Aigp(decode_aigp(value).ok_or_else(bad_len)?),
+        tc::TUNNEL_ENCAPSULATION => {
+            super::tunnel_encap::decode(value).map_err(|e| {
+                malformed(
+                    code,
+                    DecodeErrorKind::MalformedTunnelEncapsulation(e),
+                    offset,
+                )
+            })?;
+            PathAttribute::Unknown {
+                flags: flags & !flag::EXTENDED_LENGTH,
+                code,
+                value: value.to_vec(),
+            }
+        }
         tc::OTC => PathAttribute::Otc(u32_of(value).ok_or_else(bad_len)?),
         tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset, add_path)?),
         tc::MP_UNREACH_NLRI => {
@@ -898,6 +920,9 @@ impl fmt::Display for PathAttribute {
             PathAttribute::MpUnreach(m) => {
                 write!(f, "mp-unreach {}", m.family)?;
                 write_nlri(f, m.family, &m.nlri)
+            }
+            PathAttribute::Unknown { code, value, .. } if *code == tc::TUNNEL_ENCAPSULATION => {
+                f.write_str(&super::tunnel_encap::text(value))
             }
             PathAttribute::Unknown { flags, code, value } => {
                 write!(

@@ -55,6 +55,7 @@ pub const KEYS: &[&str] = &[
     "ipv6_ext_communities",
     "aigp",
     "otc",
+    "tunnel_encapsulation",
     "as_path_effective",
 ];
 
@@ -137,6 +138,24 @@ fn nlri_text(family: Family, n: &MpNlri) -> String {
     }
 }
 
+/// The tunnel TLVs as `NAME { SUB; ... }` or `NAME disregarded`, space separated.
+fn tunnel_text(value: &[u8]) -> String {
+    match crate::wire::tunnel_encap::decode(value) {
+        Ok(tlvs) => join(tlvs.iter().map(|t| {
+            match &t.sub_tlvs {
+                Ok(_) => t.to_string(),
+                Err(_) => t
+                    .to_string()
+                    .split(" (")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        })),
+        Err(e) => format!("malformed: {e}"),
+    }
+}
+
 fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
     // With AS4_PATH present the sender was (or passed through) a 2-octet speaker: the path
     // a 4-octet speaker reconstructs (RFC 6793 §4.2.3).
@@ -196,6 +215,11 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
             PathAttribute::MpUnreach(m) => {
                 out.push(("mp_unreach_family", m.family.name()));
                 out.push(("mp_unreach_nlri", nlri_text(m.family, &m.nlri)));
+            }
+            PathAttribute::Unknown { code, value, .. }
+                if *code == crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION =>
+            {
+                out.push(("tunnel_encapsulation", tunnel_text(value)))
             }
             PathAttribute::Unknown { .. } => {}
         }
