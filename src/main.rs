@@ -365,6 +365,9 @@ fn run_daemon(
         path.display(),
         config.neighbors.len()
     );
+    if let Some(account) = &settings.account {
+        daemon::set_program_account(account.clone());
+    }
     if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }

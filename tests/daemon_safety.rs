@@ -1,0 +1,149 @@
+//! A daemon that is safe to run as root (issue 19): programs never run as root with `--user`,
+//! the pid and log files are not opened through symlinks, stale pid files, configuration
+//! inputs that are not regular files or have endless lines, descriptor exhaustion on the
+//! accept loops, and `--check` of the daemon options. Loopback range 127.0.19.0/24.
+//!
+//! Tests that need root (for `--user` and root-owned targets) say so and pass quietly as a
+//! normal user; `make test` runs as root.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
+
+fn is_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: kill(2) on a process this test started.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// A neighbor on 127.0.19.x that nothing answers (sessions are attempted, never established).
+fn neighbor(n: u8, extra: &str) -> String {
+    format!(
+        "neighbor 127.0.19.{n} {{ router-id 192.0.2.19; local-address 127.0.19.1; local-as 64519; peer-as 64520; connect 17960; {extra} static {{ route 198.51.100.{n}/32 next-hop 192.0.2.19; }} }}\n"
+    )
+}
+
+/// bgpinject in the foreground with its stderr collected line by line; SIGKILLed on drop.
+struct Running {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    fn start(args: &[&str], conf: &Path) -> Running {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .arg(conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                l.lock().unwrap().push(line);
+            }
+        });
+        Running { child, log }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM; the exit code, or None when it did not stop within `timeout`.
+    fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        signal(self.pid(), libc::SIGTERM);
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory every user may write to (for files written by programs run as `nobody`).
+fn shared_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+#[test]
+fn with_user_nobody_no_helper_or_health_check_ever_runs_as_root() {
+    if !is_root() {
+        println!("note: not root, --user is not tested");
+        return;
+    }
+    let dir = shared_dir();
+    let uids = dir.path().join("uids");
+    let u = uids.display();
+    // A long-running helper (ExaBGP's usual pattern), a one-shot helper that is restarted,
+    // and a health check run every second: each records the uid it runs as.
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "process long {{ run /bin/sh -c 'echo long $(id -u) >> {u}; exec sleep 600'; encoder text; }}
+process once {{ run /bin/sh -c 'echo once $(id -u) >> {u}'; encoder text; }}
+healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; fall 1;
+    route 203.0.113.0/24 next-hop 192.0.2.19; }}
+{}",
+            neighbor(2, "api { processes [ long once ]; }")
+        ),
+    )
+    .unwrap();
+    let mut d = Running::start(&["--user", "nobody", "--control", "off"], &conf);
+    let read = || std::fs::read_to_string(&uids).unwrap_or_default();
+    let enough = wait_until(Duration::from_secs(15), || {
+        let t = read();
+        t.matches("once ").count() >= 2 && t.matches("check ").count() >= 3 && t.contains("long ")
+    });
+    let code = d.terminate(Duration::from_secs(10));
+    let text = read();
+    assert!(enough, "programs did not all run:\n{text}\n{}", d.log());
+    for line in text.lines() {
+        assert!(line.ends_with(" 65534"), "{line} (not nobody)\n{text}");
+    }
+    assert_eq!(code, Some(0), "{}", d.log());
+}
