@@ -33,7 +33,7 @@ fn options() -> Options {
     o.optopt(
         "",
         "pid-file",
-        "write the process id to FILE (refused if it names a running process)",
+        "write the process id to FILE and lock it (refused while a running bgpinject holds it)",
         "FILE",
     );
     o.optflag(

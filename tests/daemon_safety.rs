@@ -147,3 +147,147 @@ healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; f
     }
     assert_eq!(code, Some(0), "{}", d.log());
 }
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+/// A root-owned mode-600 file, and a directory owned by `nobody` (as OpenRC's pid directory
+/// is owned by the service user) where that user plants symlinks to it.
+#[test]
+fn symlinks_at_the_pid_and_log_paths_do_not_change_a_root_owned_target() {
+    if !is_root() {
+        println!("note: not root, root-owned targets are not tested");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("shadow");
+    std::fs::write(&target, "root:secret\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let nobody = Command::new("chown")
+        .args(["nobody"])
+        .arg(&run)
+        .status()
+        .unwrap();
+    assert!(nobody.success());
+    // The service user plants the links (as it could in its own directory).
+    for name in ["b.pid", "b.log"] {
+        let st = Command::new("setpriv")
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "ln",
+                "-s",
+            ])
+            .arg(&target)
+            .arg(run.join(name))
+            .status()
+            .unwrap();
+        assert!(st.success(), "setpriv ln -s {name}");
+    }
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(3, "")).unwrap();
+    let pid_file = run.join("b.pid");
+    let log_file = run.join("b.log");
+    // The log file symlink: a clean startup error, the target untouched.
+    let out = Command::new(BIN)
+        .args(["--control", "off", "--log-file"])
+        .arg(&log_file)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("symlink"),
+        "{out:?}"
+    );
+    // The pid file symlink is replaced by a file of our own, never written through.
+    let mut d = Running::start(
+        &["--control", "off", "--pid-file", pid_file.to_str().unwrap()],
+        &conf,
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::symlink_metadata(&pid_file).is_ok_and(|m| m.is_file())
+        }),
+        "{}",
+        d.log()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        d.pid().to_string()
+    );
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root:secret\n");
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(!pid_file.exists(), "pid file left behind");
+}
+
+#[test]
+fn reload_never_signals_a_process_named_by_a_stale_pid_file_and_a_start_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("b.pid");
+    // An unrelated process that a SIGHUP would kill.
+    let mut sleeper = Command::new("sleep").arg("600").spawn().unwrap();
+    let sleeper_pid = sleeper.id() as i32;
+    std::fs::write(&pid_file, format!("{sleeper_pid}\n")).unwrap();
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("stale pid file"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        matches!(sleeper.try_wait(), Ok(None)),
+        "the unrelated process was signalled"
+    );
+
+    // A fresh start with that stale file succeeds, and then --reload reaches the daemon.
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(4, "")).unwrap();
+    let mut d = Running::start(
+        &["--control", "off", "--pid-file", pid_file.to_str().unwrap()],
+        &conf,
+    );
+    let mine = d.pid().to_string();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::read_to_string(&pid_file).is_ok_and(|t| t.trim() == mine)
+        }),
+        "{}",
+        d.log()
+    );
+    // A second daemon with the same pid file is refused while the first runs.
+    let out = Command::new(BIN)
+        .args(["--control", "off", "--pid-file"])
+        .arg(&pid_file)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already running"));
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        wait_until(Duration::from_secs(10), || d.log().contains("reload")),
+        "{}",
+        d.log()
+    );
+    assert!(alive(d.pid()));
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert!(matches!(sleeper.try_wait(), Ok(None)));
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
