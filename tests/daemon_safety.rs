@@ -291,3 +291,140 @@ fn reload_never_signals_a_process_named_by_a_stale_pid_file_and_a_start_replaces
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// A 2 GB file of one line without a newline; sparse, so it costs no disk.
+fn huge_line(path: &Path) {
+    let f = std::fs::File::create(path).unwrap();
+    f.set_len(2 << 30).unwrap();
+}
+
+fn check_config(conf: &Path) -> (Option<i32>, String, Duration) {
+    let start = Instant::now();
+    let child = Command::new(BIN)
+        .arg("--check")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    // Never hang the test: a --check still running after 20 s is killed (and fails below).
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        signal(pid, libc::SIGKILL);
+    });
+    let out = child.wait_with_output().unwrap();
+    drop(killer);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+        start.elapsed(),
+    )
+}
+
+#[test]
+fn fifo_device_or_endless_line_as_configuration_is_a_clean_error_at_start_and_at_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = format!("{}include \"extra.conf\";\n", neighbor(5, ""));
+    let fifo = dir.path().join("fifo.conf");
+    mkfifo(&fifo);
+    let huge = dir.path().join("huge.conf");
+    huge_line(&huge);
+    let conf = dir.path().join("b.conf");
+
+    // At start (and --check): a FIFO, /dev/zero, a 2 GB line, an included FIFO.
+    let include_fifo = dir.path().join("inc.conf");
+    std::fs::write(
+        &include_fifo,
+        "# a FIFO in place of an included file\n  include \"fifo.conf\";\n",
+    )
+    .unwrap();
+    for (input, expect) in [
+        (fifo.as_path(), "is a FIFO, not a regular file".to_string()),
+        (Path::new("/dev/zero"), "is a device".to_string()),
+        (
+            huge.as_path(),
+            format!("{}:1:1: line longer than", huge.display()),
+        ),
+        (
+            include_fifo.as_path(),
+            format!("{}:2:3: included file", include_fifo.display()),
+        ),
+    ] {
+        let (code, stderr, took) = check_config(input);
+        assert_eq!(code, Some(1), "--check {input:?}: {stderr}");
+        assert!(stderr.contains(&expect), "--check {input:?}: {stderr}");
+        assert!(
+            took < Duration::from_secs(10),
+            "--check {input:?}: {took:?}"
+        );
+        let out = Command::new(BIN)
+            .args(["--control", "off"])
+            .arg(input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "start {input:?}: {out:?}");
+    }
+
+    // At reload: the running configuration stays, SIGTERM still stops the daemon.
+    std::fs::write(&conf, &good).unwrap();
+    std::fs::write(dir.path().join("extra.conf"), neighbor(7, "")).unwrap();
+    let control = dir.path().join("ctl.sock");
+    let mut d = Running::start(&["--control", control.to_str().unwrap()], &conf);
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()),
+        "{}",
+        d.log()
+    );
+    let refused = |d: &Running| d.log().matches("reload refused").count();
+    type Replace = Box<dyn Fn(&Path)>;
+    let replacements: [(&str, Replace); 4] = [
+        ("main file a FIFO", Box::new(|p: &Path| mkfifo(p))),
+        ("main file a 2 GB line", Box::new(|p: &Path| huge_line(p))),
+        (
+            "included file a FIFO",
+            Box::new(|p: &Path| {
+                std::fs::write(p, format!("{}include \"fifo.conf\";\n", neighbor(5, ""))).unwrap();
+            }),
+        ),
+        (
+            "main file a symlink to /dev/zero",
+            Box::new(|p: &Path| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
+        ),
+    ];
+    for (done, (what, replace)) in replacements.into_iter().enumerate() {
+        let _ = std::fs::remove_file(&conf);
+        replace(&conf);
+        signal(d.pid(), libc::SIGHUP);
+        assert!(
+            wait_until(Duration::from_secs(10), || refused(&d) > done),
+            "{what}: no refusal\n{}",
+            d.log()
+        );
+        let answer = Command::new(BIN)
+            .args([
+                "ctl",
+                "--socket",
+                control.to_str().unwrap(),
+                "show",
+                "neighbor",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer.stdout);
+        assert!(
+            text.contains("127.0.19.5"),
+            "{what}: the running configuration is gone: {text}\n{}",
+            d.log()
+        );
+    }
+    let _ = std::fs::remove_file(&huge);
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert!(!d.log().contains("panicked"), "{}", d.log());
+}
