@@ -33,7 +33,7 @@ fn options() -> Options {
     o.optopt(
         "",
         "pid-file",
-        "write the process id to FILE (refused if it names a running process)",
+        "write the process id to FILE and lock it (refused while a running bgpinject holds it)",
         "FILE",
     );
     o.optflag(
@@ -365,6 +365,9 @@ fn run_daemon(
         path.display(),
         config.neighbors.len()
     );
+    if let Some(account) = &settings.account {
+        daemon::set_program_account(account.clone());
+    }
     if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }

@@ -181,13 +181,14 @@ fn run_once(
     events: &Sender<ManagerEvent>,
 ) {
     let name = &config.name;
-    let mut child = match Command::new(&config.run[0])
+    let mut command = Command::new(&config.run[0]);
+    command
         .args(&config.run[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-    {
+        .stderr(Stdio::inherit());
+    crate::cli::daemon::run_as_program_account(&mut command);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             warn!("process {name}: cannot start {}: {e}", config.run[0]);

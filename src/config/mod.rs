@@ -82,14 +82,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parser::parse_config(lexer, Arc::new(path.to_path_buf()))
 }
 
-/// A buffered reader of a configuration file (a directory is refused here, where the error
-/// can say so, rather than at its first line).
+/// A buffered reader of a configuration file (main or included): only a regular file is read
+/// (see [`include::open_regular`]).
 pub(crate) fn open_for_lexing(path: &Path) -> std::io::Result<std::io::BufReader<std::fs::File>> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(std::io::Error::other("is a directory"));
-    }
-    Ok(std::io::BufReader::with_capacity(1 << 16, file))
+    Ok(std::io::BufReader::with_capacity(
+        1 << 16,
+        include::open_regular(path)?,
+    ))
 }
 
 /// Parses configuration text; `file` is used for error locations only.

@@ -1,0 +1,430 @@
+//! A daemon that is safe to run as root (issue 19): programs never run as root with `--user`,
+//! the pid and log files are not opened through symlinks, stale pid files, configuration
+//! inputs that are not regular files or have endless lines, descriptor exhaustion on the
+//! accept loops, and `--check` of the daemon options. Loopback range 127.0.19.0/24.
+//!
+//! Tests that need root (for `--user` and root-owned targets) say so and pass quietly as a
+//! normal user; `make test` runs as root.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
+
+fn is_root() -> bool {
+    // SAFETY: geteuid(2) cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: kill(2) on a process this test started.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// A neighbor on 127.0.19.x that nothing answers (sessions are attempted, never established).
+fn neighbor(n: u8, extra: &str) -> String {
+    format!(
+        "neighbor 127.0.19.{n} {{ router-id 192.0.2.19; local-address 127.0.19.1; local-as 64519; peer-as 64520; connect 17960; {extra} static {{ route 198.51.100.{n}/32 next-hop 192.0.2.19; }} }}\n"
+    )
+}
+
+/// bgpinject in the foreground with its stderr collected line by line; SIGKILLed on drop.
+struct Running {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    fn start(args: &[&str], conf: &Path) -> Running {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .arg(conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                l.lock().unwrap().push(line);
+            }
+        });
+        Running { child, log }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM; the exit code, or None when it did not stop within `timeout`.
+    fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        signal(self.pid(), libc::SIGTERM);
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory every user may write to (for files written by programs run as `nobody`).
+fn shared_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+#[test]
+fn with_user_nobody_no_helper_or_health_check_ever_runs_as_root() {
+    if !is_root() {
+        println!("note: not root, --user is not tested");
+        return;
+    }
+    let dir = shared_dir();
+    let uids = dir.path().join("uids");
+    let u = uids.display();
+    // A long-running helper (ExaBGP's usual pattern), a one-shot helper that is restarted,
+    // and a health check run every second: each records the uid it runs as.
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "process long {{ run /bin/sh -c 'echo long $(id -u) >> {u}; exec sleep 600'; encoder text; }}
+process once {{ run /bin/sh -c 'echo once $(id -u) >> {u}'; encoder text; }}
+healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; fall 1;
+    route 203.0.113.0/24 next-hop 192.0.2.19; }}
+{}",
+            neighbor(2, "api { processes [ long once ]; }")
+        ),
+    )
+    .unwrap();
+    let mut d = Running::start(&["--user", "nobody", "--control", "off"], &conf);
+    let read = || std::fs::read_to_string(&uids).unwrap_or_default();
+    let enough = wait_until(Duration::from_secs(15), || {
+        let t = read();
+        t.matches("once ").count() >= 2 && t.matches("check ").count() >= 3 && t.contains("long ")
+    });
+    let code = d.terminate(Duration::from_secs(10));
+    let text = read();
+    assert!(enough, "programs did not all run:\n{text}\n{}", d.log());
+    for line in text.lines() {
+        assert!(line.ends_with(" 65534"), "{line} (not nobody)\n{text}");
+    }
+    assert_eq!(code, Some(0), "{}", d.log());
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+/// A root-owned mode-600 file, and a directory owned by `nobody` (as OpenRC's pid directory
+/// is owned by the service user) where that user plants symlinks to it.
+#[test]
+fn symlinks_at_the_pid_and_log_paths_do_not_change_a_root_owned_target() {
+    if !is_root() {
+        println!("note: not root, root-owned targets are not tested");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("shadow");
+    std::fs::write(&target, "root:secret\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let nobody = Command::new("chown")
+        .args(["nobody"])
+        .arg(&run)
+        .status()
+        .unwrap();
+    assert!(nobody.success());
+    // The service user plants the links (as it could in its own directory).
+    for name in ["b.pid", "b.log"] {
+        let st = Command::new("setpriv")
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "ln",
+                "-s",
+            ])
+            .arg(&target)
+            .arg(run.join(name))
+            .status()
+            .unwrap();
+        assert!(st.success(), "setpriv ln -s {name}");
+    }
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(3, "")).unwrap();
+    let pid_file = run.join("b.pid");
+    let log_file = run.join("b.log");
+    // The log file symlink: a clean startup error, the target untouched.
+    let out = Command::new(BIN)
+        .args(["--control", "off", "--log-file"])
+        .arg(&log_file)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("symlink"),
+        "{out:?}"
+    );
+    // The pid file symlink is replaced by a file of our own, never written through.
+    let mut d = Running::start(
+        &["--control", "off", "--pid-file", pid_file.to_str().unwrap()],
+        &conf,
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::symlink_metadata(&pid_file).is_ok_and(|m| m.is_file())
+        }),
+        "{}",
+        d.log()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        d.pid().to_string()
+    );
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root:secret\n");
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(!pid_file.exists(), "pid file left behind");
+}
+
+#[test]
+fn reload_never_signals_a_process_named_by_a_stale_pid_file_and_a_start_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("b.pid");
+    // An unrelated process that a SIGHUP would kill.
+    let mut sleeper = Command::new("sleep").arg("600").spawn().unwrap();
+    let sleeper_pid = sleeper.id() as i32;
+    std::fs::write(&pid_file, format!("{sleeper_pid}\n")).unwrap();
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("stale pid file"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        matches!(sleeper.try_wait(), Ok(None)),
+        "the unrelated process was signalled"
+    );
+
+    // A fresh start with that stale file succeeds, and then --reload reaches the daemon.
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(4, "")).unwrap();
+    let mut d = Running::start(
+        &["--control", "off", "--pid-file", pid_file.to_str().unwrap()],
+        &conf,
+    );
+    let mine = d.pid().to_string();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::read_to_string(&pid_file).is_ok_and(|t| t.trim() == mine)
+        }),
+        "{}",
+        d.log()
+    );
+    // A second daemon with the same pid file is refused while the first runs.
+    let out = Command::new(BIN)
+        .args(["--control", "off", "--pid-file"])
+        .arg(&pid_file)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already running"));
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        wait_until(Duration::from_secs(10), || d.log().contains("reload")),
+        "{}",
+        d.log()
+    );
+    assert!(alive(d.pid()));
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert!(matches!(sleeper.try_wait(), Ok(None)));
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// A 2 GB file of one line without a newline; sparse, so it costs no disk.
+fn huge_line(path: &Path) {
+    let f = std::fs::File::create(path).unwrap();
+    f.set_len(2 << 30).unwrap();
+}
+
+fn check_config(conf: &Path) -> (Option<i32>, String, Duration) {
+    let start = Instant::now();
+    let child = Command::new(BIN)
+        .arg("--check")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    // Never hang the test: a --check still running after 20 s is killed (and fails below).
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        signal(pid, libc::SIGKILL);
+    });
+    let out = child.wait_with_output().unwrap();
+    drop(killer);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+        start.elapsed(),
+    )
+}
+
+#[test]
+fn fifo_device_or_endless_line_as_configuration_is_a_clean_error_at_start_and_at_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = format!("{}include \"extra.conf\";\n", neighbor(5, ""));
+    let fifo = dir.path().join("fifo.conf");
+    mkfifo(&fifo);
+    let huge = dir.path().join("huge.conf");
+    huge_line(&huge);
+    let conf = dir.path().join("b.conf");
+
+    // At start (and --check): a FIFO, /dev/zero, a 2 GB line, an included FIFO.
+    let include_fifo = dir.path().join("inc.conf");
+    std::fs::write(
+        &include_fifo,
+        "# a FIFO in place of an included file\n  include \"fifo.conf\";\n",
+    )
+    .unwrap();
+    for (input, expect) in [
+        (fifo.as_path(), "is a FIFO, not a regular file".to_string()),
+        (Path::new("/dev/zero"), "is a device".to_string()),
+        (
+            huge.as_path(),
+            format!("{}:1:1: line longer than", huge.display()),
+        ),
+        (
+            include_fifo.as_path(),
+            format!("{}:2:3: included file", include_fifo.display()),
+        ),
+    ] {
+        let (code, stderr, took) = check_config(input);
+        assert_eq!(code, Some(1), "--check {input:?}: {stderr}");
+        assert!(stderr.contains(&expect), "--check {input:?}: {stderr}");
+        assert!(
+            took < Duration::from_secs(10),
+            "--check {input:?}: {took:?}"
+        );
+        let out = Command::new(BIN)
+            .args(["--control", "off"])
+            .arg(input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "start {input:?}: {out:?}");
+    }
+
+    // At reload: the running configuration stays, SIGTERM still stops the daemon.
+    std::fs::write(&conf, &good).unwrap();
+    std::fs::write(dir.path().join("extra.conf"), neighbor(7, "")).unwrap();
+    let control = dir.path().join("ctl.sock");
+    let mut d = Running::start(&["--control", control.to_str().unwrap()], &conf);
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()),
+        "{}",
+        d.log()
+    );
+    let refused = |d: &Running| d.log().matches("reload refused").count();
+    type Replace = Box<dyn Fn(&Path)>;
+    let replacements: [(&str, Replace); 4] = [
+        ("main file a FIFO", Box::new(|p: &Path| mkfifo(p))),
+        ("main file a 2 GB line", Box::new(|p: &Path| huge_line(p))),
+        (
+            "included file a FIFO",
+            Box::new(|p: &Path| {
+                std::fs::write(p, format!("{}include \"fifo.conf\";\n", neighbor(5, ""))).unwrap();
+            }),
+        ),
+        (
+            "main file a symlink to /dev/zero",
+            Box::new(|p: &Path| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
+        ),
+    ];
+    for (done, (what, replace)) in replacements.into_iter().enumerate() {
+        let _ = std::fs::remove_file(&conf);
+        replace(&conf);
+        signal(d.pid(), libc::SIGHUP);
+        assert!(
+            wait_until(Duration::from_secs(10), || refused(&d) > done),
+            "{what}: no refusal\n{}",
+            d.log()
+        );
+        let answer = Command::new(BIN)
+            .args([
+                "ctl",
+                "--socket",
+                control.to_str().unwrap(),
+                "show",
+                "neighbor",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer.stdout);
+        assert!(
+            text.contains("127.0.19.5"),
+            "{what}: the running configuration is gone: {text}\n{}",
+            d.log()
+        );
+    }
+    let _ = std::fs::remove_file(&huge);
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert!(!d.log().contains("panicked"), "{}", d.log());
+}
