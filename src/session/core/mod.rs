@@ -114,6 +114,8 @@ pub struct SessionCore {
     was_established: bool,
     /// The next connection attempt (ConnectRetry, RFC 4271 §8), when one is due.
     connect_at: Option<Instant>,
+    /// Connections are allowed (see [`SessionCore::new`]).
+    started: bool,
     /// The thread asked for a connection attempt and has not answered.
     connecting: bool,
     backoff: Backoff,
@@ -127,10 +129,10 @@ pub struct SessionCore {
 }
 
 impl SessionCore {
-    /// A neighbor that starts at `now`: an active one wants to connect at once.
-    pub fn new(config: CoreConfig, routes: Arc<RouteSet>, now: Instant) -> SessionCore {
+    /// A neighbor that neither connects nor accepts a connection before [`SessionCore::start`]
+    /// (a restarted neighbor waits for its previous thread to have closed its session).
+    pub fn new(config: CoreConfig, routes: Arc<RouteSet>) -> SessionCore {
         let fsm = Fsm::new(config.session.clone());
-        let connect_at = (!config.session.passive).then_some(now);
         SessionCore {
             config,
             fsm,
@@ -145,13 +147,25 @@ impl SessionCore {
             connected: false,
             closing_since: None,
             was_established: false,
-            connect_at,
+            connect_at: None,
+            started: false,
             connecting: false,
             backoff: Backoff::default(),
             stopped: false,
             held_logged: Vec::new(),
             local: None,
             last_state: State::Idle,
+        }
+    }
+
+    /// Allows connections from `now` on: an active neighbor dials at once.
+    pub fn start(&mut self, now: Instant) {
+        if self.started || self.stopped {
+            return;
+        }
+        self.started = true;
+        if !self.config.session.passive {
+            self.connect_at = Some(now);
         }
     }
 
@@ -212,7 +226,12 @@ impl SessionCore {
     /// done; the open session is kept, which is what the collision winner would keep in the
     /// common case of an established session).
     pub fn accepts_incoming(&self) -> bool {
-        !self.stopped && !self.connected
+        self.started && !self.stopped && !self.connected
+    }
+
+    /// Bytes are waiting to be written.
+    pub fn has_transmit(&self) -> bool {
+        self.connected && !self.outbox.is_empty()
     }
 
     /// A TCP connection is up (ours or the peer's), from `local` to the peer.

@@ -161,7 +161,11 @@ impl Replay {
             group_updates: true,
         };
         Replay {
-            core: SessionCore::new(config, table, now),
+            core: {
+                let mut core = SessionCore::new(config, table);
+                core.start(now);
+                core
+            },
             peer: ModelPeer::default(),
             now,
             events: Vec::new(),
