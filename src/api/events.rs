@@ -377,18 +377,6 @@ fn envelope(kind: &str, counter: u64, neighbor: serde_json::Value) -> String {
     .to_string()
 }
 
-/// A NOTIFICATION received, from the neighbor's last error ("peer sent NOTIFICATION 6/2 ...").
-pub fn received_notification(last_error: &str) -> Option<NeighborEvent> {
-    let rest = last_error.strip_prefix("peer sent NOTIFICATION ")?;
-    let (codes, _) = rest.split_once(' ').unwrap_or((rest, ""));
-    let (code, subcode) = codes.split_once('/')?;
-    Some(NeighborEvent::Notification(
-        code.parse().ok()?,
-        subcode.parse().ok()?,
-        rest.to_string(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,18 +441,5 @@ mod tests {
             text.contains("extended-community [traffic-rate:0:0]"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn notification_from_last_error() {
-        assert_eq!(
-            received_notification("peer sent NOTIFICATION 6/2 (Cease / Administrative Shutdown)"),
-            Some(NeighborEvent::Notification(
-                6,
-                2,
-                "6/2 (Cease / Administrative Shutdown)".into()
-            ))
-        );
-        assert_eq!(received_notification("connection: reset"), None);
     }
 }
