@@ -70,7 +70,7 @@ fn ibgp_config(peer: (&str, u16), local: &str) -> String {
     peer-as 65000;
     connect {};
     static {{
-        route 203.0.113.0/24 next-hop 192.0.2.1 originator-id 10.0.0.1 cluster-list [ 3.3.3.3 192.168.201.1 ] aigp 1000 attribute [ 0x99 0xc0 0x0102 ];
+        route 203.0.113.0/24 next-hop 192.0.2.1 originator-id 10.0.0.1 cluster-list [ 3.3.3.3 192.168.201.1 ] aigp 1000 attribute [ 0x99 0xc0 0x0102 ] extended-community [ link-bandwidth:65000:125000000 encapsulation:vxlan ];
     }}
 }}
 ",
@@ -368,6 +368,16 @@ fn aigp_originator_cluster_list_and_generic_reach_bird_from_file_and_ctl() {
         assert_eq!(attr("BGP.aigp"), aigp, "{net}:\n{text}");
         // BIRD prints an attribute it does not know by its code in hex, `[t]` for transitive.
         assert_eq!(attr("BGP.99 [t]"), generic, "{net}:\n{text}");
+        if net == "203.0.113.0/24" {
+            // Link bandwidth (type 0x4004) of AS 65000 at 125,000,000 bytes/s (the IEEE float
+            // 0x4cee6b28 = 1290693416), and the VXLAN encapsulation (0x030c, tunnel type 8),
+            // as BIRD prints kinds it does not name.
+            assert_eq!(
+                attr("BGP.ext_community"),
+                "(unknown 0x4004, 65000, 1290693416) (generic, 0x30c0000, 0x8)",
+                "{net}:\n{text}"
+            );
+        }
     }
     assert!(
         !inj.log().contains("panicked") && !inj.log().contains("internal error"),

@@ -258,12 +258,17 @@ pub fn write(c: &ExtendedCommunity, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// The text form of `c` that the configuration's `extended-community` accepts: the name for
-/// route targets and origins, `0x` and 16 hex digits for everything else.
+/// route targets, origins, redirects, link bandwidth, encapsulation and color, `0x` and 16
+/// hex digits for everything else.
 pub fn config_text(c: &ExtendedCommunity) -> String {
+    use ExtCommunityValue as V;
     match ExtCommunityValue::of(c) {
-        ExtCommunityValue::RouteTarget { .. } | ExtCommunityValue::RouteOrigin { .. } => {
-            c.to_string()
-        }
+        V::RouteTarget { .. }
+        | V::RouteOrigin { .. }
+        | V::Redirect { .. }
+        | V::LinkBandwidth { .. }
+        | V::Encapsulation { .. }
+        | V::Color { .. } => c.to_string(),
         _ => format!("0x{}", hex(c)),
     }
 }

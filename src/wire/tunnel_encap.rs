@@ -37,6 +37,14 @@ const TUNNEL_TYPES: &[(u16, &str)] = &[
     (19, "geneve"),
 ];
 
+/// The tunnel type of a name (`vxlan`, `mpls`, ...).
+pub fn tunnel_type_by_name(name: &str) -> Option<u16> {
+    TUNNEL_TYPES
+        .iter()
+        .find(|&&(_, n)| n == name)
+        .map(|&(v, _)| v)
+}
+
 /// The name of a tunnel type, if it has one.
 pub fn tunnel_type_name(t: u16) -> Option<&'static str> {
     TUNNEL_TYPES.iter().find(|&&(v, _)| v == t).map(|&(_, n)| n)
