@@ -4,6 +4,7 @@ mod announce;
 pub mod api_command;
 mod communities;
 mod flow;
+pub mod guard;
 pub mod healthcheck;
 mod include;
 mod labels;
