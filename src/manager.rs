@@ -715,8 +715,9 @@ impl Manager {
             }
             for (rule, a) in n.routes.flows() {
                 lines.push(format!(
-                    "neighbor {addr} flow {rule} {}",
-                    crate::api::describe(a)
+                    "neighbor {addr} flow {rule} {} ({})",
+                    crate::api::describe(a),
+                    crate::config::guard::reach(rule)
                 ));
             }
             for (key, route) in n.routes.others() {
