@@ -42,6 +42,37 @@ fn config(peer: &str, local: &str, port: u16, hold: u16, routes: u32) -> String 
     )
 }
 
+/// Runs the test `name` again in a network namespace of its own (created by `unshare`,
+/// gone when the process ends) where TCP send buffers stay small (64 KB): a peer that stops
+/// reading then leaves bgpinject with a write pending after some 100 KB of UPDATEs, as a slow
+/// peer across a real network would, instead of the 4 MB loopback lets it queue. Returns
+/// `true` in the outer process, whose work is then done; fails when the namespace cannot be
+/// made.
+fn rerun_in_small_buffer_namespace(name: &str) -> bool {
+    if std::env::var_os("BGPINJECT_TEST_NETNS").is_some() {
+        return false;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let status = std::process::Command::new("unshare")
+        .args([
+            "-n",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && echo '4096 16384 65536' > /proc/sys/net/ipv4/tcp_wmem && exec \"$0\" --exact \"$1\" --nocapture --test-threads=1",
+        ])
+        .arg(exe)
+        .arg(name)
+        .env("BGPINJECT_TEST_NETNS", "1")
+        .status()
+        .expect("run unshare");
+    assert!(
+        status.success(),
+        "{name} in its network namespace: {status}"
+    );
+    true
+}
+
 fn set_rcvbuf(fd: i32, value: libc::c_int) {
     // SAFETY: setsockopt with a c_int that lives for the call.
     let rc = unsafe {
@@ -60,7 +91,7 @@ fn set_rcvbuf(fd: i32, value: libc::c_int) {
 /// `hold` and, with `enhanced`, the RFC 7313 capability.
 fn establish(listener: &TcpListener, hold: u16, enhanced: bool) -> TcpStream {
     listener.set_nonblocking(true).unwrap();
-    let (mut s, _) = wait_for(Duration::from_secs(10), || listener.accept().ok())
+    let (mut s, _) = wait_for(Duration::from_secs(60), || listener.accept().ok())
         .expect("bgpinject did not connect");
     s.set_nonblocking(false).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -160,12 +191,15 @@ fn bursts_of_300_and_10000_route_refresh_cost_at_most_two_resends() {
 
 #[test]
 fn a_frozen_peer_with_hold_time_9_is_dropped_within_10_s() {
+    if rerun_in_small_buffer_namespace("a_frozen_peer_with_hold_time_9_is_dropped_within_10_s") {
+        return;
+    }
     let listener = TcpListener::bind("127.0.15.3:17916").unwrap();
     // A small window, so that the table cannot all be written to a peer that reads nothing.
     set_rcvbuf(listener.as_raw_fd(), 4096);
     let inj = Bgpinject::start(
         BIN,
-        &config("127.0.15.3", "127.0.15.4", 17916, 9, 1_000_000),
+        &config("127.0.15.3", "127.0.15.4", 17916, 9, 30_000),
         "info",
     );
     let _s = establish(&listener, 9, false);
@@ -190,6 +224,11 @@ fn a_frozen_peer_with_hold_time_9_is_dropped_within_10_s() {
 
 #[test]
 fn a_peer_that_sends_3_mb_while_bgpinject_waits_to_write_keeps_its_session() {
+    if rerun_in_small_buffer_namespace(
+        "a_peer_that_sends_3_mb_while_bgpinject_waits_to_write_keeps_its_session",
+    ) {
+        return;
+    }
     let listener = TcpListener::bind("127.0.15.5:17917").unwrap();
     set_rcvbuf(listener.as_raw_fd(), 4096);
     let inj = Bgpinject::start(
@@ -221,4 +260,213 @@ fn a_peer_that_sends_3_mb_while_bgpinject_waits_to_write_keeps_its_session() {
         inj.log()
     );
     inj.assert_no_resets(1);
+}
+
+/// What a peer that stops reading saw: each connection bgpinject opened to it, and whether
+/// the one before was closed by then.
+struct StuckPeer {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StuckPeer {
+    /// Listens on `addr`; establishes the first session, then reads nothing more.
+    fn start(addr: &str) -> StuckPeer {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind(addr).unwrap();
+        set_rcvbuf(listener.as_raw_fd(), 4096);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut open: Option<TcpStream> = Some(establish(&listener, 30, false));
+            seen2.lock().unwrap().push("established".into());
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !stop2.load(Ordering::SeqCst) && Instant::now() < deadline {
+                let Ok((next, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                // A second connection: the first must already be closed by bgpinject (all
+                // it wrote, then the end of the stream).
+                let closed = open.take().is_none_or(|mut first| {
+                    first.set_nonblocking(false).unwrap();
+                    first
+                        .set_read_timeout(Some(Duration::from_secs(3)))
+                        .unwrap();
+                    let mut buf = vec![0u8; 1 << 16];
+                    loop {
+                        match first.read(&mut buf) {
+                            Ok(0) => break true,
+                            Ok(_) => continue,
+                            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                                break true;
+                            }
+                            Err(_) => break false,
+                        }
+                    }
+                });
+                seen2.lock().unwrap().push(if closed {
+                    "second connection after the first closed".into()
+                } else {
+                    "SECOND CONNECTION WHILE THE FIRST WAS OPEN".into()
+                });
+                open = Some(next);
+            }
+        });
+        StuckPeer {
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for StuckPeer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn stuck_config(hold: u16, routes: u32, extra_route: bool) -> String {
+    let mut body = String::new();
+    for i in 0..routes {
+        let addr = std::net::Ipv4Addr::from(0x0A00_0000u32 + i);
+        body.push_str(&format!(
+            "            route {addr}/32 next-hop 192.0.2.10;\n"
+        ));
+    }
+    let mut c = format!(
+        "template {{ neighbor stuck {{
+    router-id 192.0.2.10; local-as 65000; peer-as 65001; hold-time {hold};
+    static {{
+{body}        }}
+}} }}
+"
+    );
+    for i in 0..4 {
+        c.push_str(&format!(
+            "neighbor 127.0.15.{} {{ inherit stuck; local-address 127.0.15.{}; connect {}; }}\n",
+            10 + i,
+            20 + i,
+            17920 + i
+        ));
+    }
+    let extra = if extra_route {
+        "route 198.51.100.77/32 next-hop 192.0.2.10;"
+    } else {
+        ""
+    };
+    c.push_str(&format!(
+        "neighbor 127.0.15.14 {{
+    router-id 192.0.2.10; local-address 127.0.15.24; local-as 65000; peer-as 65001;
+    connect 17924; hold-time 30;
+    static {{ route 198.51.100.1/32 next-hop 192.0.2.10; {extra} }}
+}}
+"
+    ));
+    c
+}
+
+#[test]
+fn four_stuck_peers_do_not_delay_a_reload_for_a_healthy_one() {
+    if rerun_in_small_buffer_namespace("four_stuck_peers_do_not_delay_a_reload_for_a_healthy_one") {
+        return;
+    }
+    let stuck: Vec<StuckPeer> = (0..4)
+        .map(|i| StuckPeer::start(&format!("127.0.15.{}:{}", 10 + i, 17920 + i)))
+        .collect();
+    let healthy = TcpListener::bind("127.0.15.14:17924").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("ctl.sock");
+    let socket = socket.to_str().unwrap().to_string();
+    let inj = Bgpinject::start_with_args(
+        BIN,
+        &stuck_config(30, 30_000, false),
+        "info",
+        &["--control", &socket],
+    );
+    let mut s = establish(&healthy, 30, false);
+    assert_eq!(read_table(&mut s), 1);
+    // Every stuck peer has its session and a table it does not read.
+    wait_for(Duration::from_secs(60), || {
+        (inj.log().matches("sending 30000 announcements").count() == 4).then_some(())
+    })
+    .unwrap_or_else(|| panic!("tables not queued: {}", inj.log()));
+    std::thread::sleep(Duration::from_secs(1));
+    for p in &stuck {
+        assert_eq!(p.seen(), vec!["established".to_string()]);
+    }
+    // The reload: the stuck neighbors' hold time changes (their sessions restart), the
+    // healthy neighbor gets one more route.
+    std::fs::write(&inj.config, stuck_config(40, 30_000, true)).unwrap();
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on the child we started.
+    unsafe {
+        libc::kill(inj.pid().unwrap() as libc::pid_t, libc::SIGHUP);
+    }
+    // The control socket answers meanwhile.
+    let ctl = std::thread::spawn(move || {
+        let mut slowest = Duration::ZERO;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let out = std::process::Command::new(BIN)
+                .args(["ctl", "--socket", &socket, "show", "neighbor", "summary"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            slowest = slowest.max(t.elapsed());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        slowest
+    });
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let arrived = loop {
+        match read_message(&mut s) {
+            Some(Message::Update(u))
+                if u.nlri.iter().any(|p| p.to_string() == "198.51.100.77/32") =>
+            {
+                break signalled.elapsed();
+            }
+            Some(Message::Notification(n)) => panic!("NOTIFICATION {n}"),
+            Some(_) => {}
+            None => panic!("the healthy neighbor never got its route: {}", inj.log()),
+        }
+    };
+    let slowest = ctl.join().unwrap();
+    println!(
+        "healthy neighbor got its change {:.0} ms after SIGHUP; slowest control answer {:.0} ms",
+        arrived.as_secs_f64() * 1000.0,
+        slowest.as_secs_f64() * 1000.0
+    );
+    assert!(arrived < Duration::from_secs(1), "{arrived:?}");
+    assert!(slowest < Duration::from_secs(1), "{slowest:?}");
+    // Every stuck peer gets its new session only after the old one is closed.
+    wait_for(Duration::from_secs(20), || {
+        stuck.iter().all(|p| p.seen().len() >= 2).then_some(())
+    })
+    .unwrap_or_else(|| panic!("no new sessions: {}", inj.log()));
+    for p in &stuck {
+        assert!(
+            p.seen().iter().all(|e| !e.starts_with("SECOND")),
+            "{:?}\n{}",
+            p.seen(),
+            inj.log()
+        );
+    }
+    let log = inj.log();
+    // Their tables were still being written when the reload stopped them.
+    assert_eq!(log.matches("bytes unwritten").count(), 4, "{log}");
+    assert!(
+        !log.contains("neighbor 127.0.15.14: session down"),
+        "the healthy session went down: {log}"
+    );
 }

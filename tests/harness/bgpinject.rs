@@ -37,6 +37,16 @@ pub fn bug_lines(log: &str) -> Vec<&str> {
 impl Bgpinject {
     /// Writes `config_text` and starts `BIN --log-level LEVEL CONFIG`.
     pub fn start(bin: impl AsRef<Path>, config_text: &str, log_level: &str) -> Self {
+        Self::start_with_args(bin, config_text, log_level, &[])
+    }
+
+    /// Like [`Bgpinject::start`], with more options before the configuration file.
+    pub fn start_with_args(
+        bin: impl AsRef<Path>,
+        config_text: &str,
+        log_level: &str,
+        args: &[&str],
+    ) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("bgpinject-")
             .tempdir()
@@ -48,6 +58,7 @@ impl Bgpinject {
         let child = Command::new(bin.as_ref())
             .arg("--log-level")
             .arg(log_level)
+            .args(args)
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log file"))
