@@ -92,6 +92,12 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
     );
     opts.optopt(
         "",
+        "port",
+        "the TCP port of the BGP sessions in --pcap (default 179)",
+        "PORT",
+    );
+    opts.optopt(
+        "",
         "mrt",
         "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries)",
         "FILE",
@@ -116,7 +122,7 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
             "{}",
             opts.usage(
                 "Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]\n       \
-                 bgpinject decode [--json] --pcap FILE | --mrt FILE | --nlri FAMILY HEX"
+                 bgpinject decode [--json] --pcap FILE [--port PORT] | --mrt FILE | --nlri FAMILY HEX"
             )
         );
         return 0;
@@ -139,7 +145,15 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
     }
     let json = matches.opt_present("json");
     if let Some(path) = matches.opt_str("pcap") {
-        return decode_capture::run_pcap(&path, ctx, json, out);
+        let port = match matches.opt_str("port").map(|p| p.parse::<u16>()) {
+            None => super::pcap_input::BGP_PORT,
+            Some(Ok(p)) => p,
+            Some(Err(_)) => {
+                let _ = writeln!(out, "decode: --port: a TCP port number, 1..65535");
+                return 2;
+            }
+        };
+        return decode_capture::run_pcap(&path, port, ctx, json, out);
     }
     if let Some(path) = matches.opt_str("mrt") {
         return decode_capture::run_mrt(&path, ctx, json, out);

@@ -70,7 +70,13 @@ fn session_context(
 }
 
 /// Decodes every BGP message of a capture. Returns the exit status.
-pub fn run_pcap(path: &str, default: DecodeContext, json: bool, out: &mut dyn Write) -> i32 {
+pub fn run_pcap(
+    path: &str,
+    port: u16,
+    default: DecodeContext,
+    json: bool,
+    out: &mut dyn Write,
+) -> i32 {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -78,7 +84,7 @@ pub fn run_pcap(path: &str, default: DecodeContext, json: bool, out: &mut dyn Wr
             return 2;
         }
     };
-    let items = match pcap_input::read(file, MAX_EXTENDED_MESSAGE_LEN) {
+    let items = match pcap_input::read(file, MAX_EXTENDED_MESSAGE_LEN, port) {
         Ok(i) => i,
         Err(e) => {
             let _ = writeln!(out, "decode: --pcap {path}: {e}");

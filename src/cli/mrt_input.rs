@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::wire::attribute::flag::{OPTIONAL, TRANSITIVE};
 use crate::wire::attribute::{AttributeContext, PathAttribute, decode_attribute, type_code};
 use crate::wire::family::{Afi, Family, FamilySet, Safi};
 use crate::wire::prefix::Prefix;
@@ -387,6 +388,12 @@ fn rib_attributes(bytes: &[u8]) -> RibEntry {
             .unwrap_or_default();
             continue;
         }
+        // A dump is not a session: the optional/transitive bits are not checked (BIRD 2.0
+        // writes NEXT_HOP and LOCAL_PREF with flags 0 in TABLE_DUMP_V2), the table's are used.
+        let flags = match crate::wire::attribute::info(code) {
+            Some(row) => (flags & !(OPTIONAL | TRANSITIVE)) | row.flags,
+            None => flags,
+        };
         match decode_attribute(flags, code, value, at, ctx, FamilySet::default()) {
             Ok(a) => entry.attributes.push(a),
             Err(e) => entry.problems.push(format!("{} ({})", e.kind, e.action)),

@@ -19,8 +19,8 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 
 use crate::wire::message::{MARKER, frame};
 
-/// The BGP port (RFC 4271 §8.2.1).
-const BGP_PORT: u16 = 179;
+/// The BGP port (RFC 4271 §8.2.1), the default of `decode --port`.
+pub const BGP_PORT: u16 = 179;
 /// Early segments kept per direction before the gap is given up on.
 const MAX_PENDING: usize = 4 << 20;
 /// Large enough for any frame a capture holds (snap lengths up to 256 KiB).
@@ -162,7 +162,7 @@ struct Segment {
     payload: Vec<u8>,
 }
 
-fn segment(linktype: i32, data: &[u8], time: (i64, u32)) -> Option<Segment> {
+fn segment(linktype: i32, data: &[u8], time: (i64, u32), port: u16) -> Option<Segment> {
     let packet = match linktype {
         LINKTYPE_ETHERNET => SlicedPacket::from_ethernet(data).ok()?,
         LINKTYPE_LINUX_SLL => SlicedPacket::from_linux_sll(data).ok()?,
@@ -185,7 +185,7 @@ fn segment(linktype: i32, data: &[u8], time: (i64, u32)) -> Option<Segment> {
     let TransportSlice::Tcp(tcp) = packet.transport.as_ref()? else {
         return None;
     };
-    if tcp.source_port() != BGP_PORT && tcp.destination_port() != BGP_PORT {
+    if tcp.source_port() != port && tcp.destination_port() != port {
         return None;
     }
     Some(Segment {
@@ -216,9 +216,9 @@ fn ng_time(high: u32, low: u32, tsresol: u8, tsoffset: i64) -> (i64, u32) {
     (secs, micros)
 }
 
-/// Reads every BGP message of a capture, in capture order per stream. `max_len` is the
-/// largest message to frame (4096, or 65535 with RFC 8654).
-pub fn read(file: impl Read + Send, max_len: usize) -> Result<Vec<Item>, CaptureError> {
+/// Reads every BGP message of a capture on TCP `port`, in capture order per stream.
+/// `max_len` is the largest message to frame (4096, or 65535 with RFC 8654).
+pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Item>, CaptureError> {
     let mut reader = pcap_parser::create_reader(READ_BUFFER, file)
         .map_err(|e| CaptureError(format!("not a pcap or pcapng file: {e:?}")))?;
     let mut linktype = LINKTYPE_ETHERNET;
@@ -240,7 +240,7 @@ pub fn read(file: impl Read + Send, max_len: usize) -> Result<Vec<Item>, Capture
                     }
                     PcapBlockOwned::Legacy(b) => {
                         let frac = if nanos { b.ts_usec / 1000 } else { b.ts_usec };
-                        segment(linktype, b.data, (b.ts_sec as i64, frac.min(999_999)))
+                        segment(linktype, b.data, (b.ts_sec as i64, frac.min(999_999)), port)
                     }
                     PcapBlockOwned::NG(Block::SectionHeader(_)) => {
                         interfaces.clear();
@@ -256,11 +256,11 @@ pub fn read(file: impl Read + Send, max_len: usize) -> Result<Vec<Item>, Capture
                             .copied()
                             .unwrap_or((LINKTYPE_ETHERNET, 6, 0));
                         let data = epb.data.get(..epb.caplen as usize).unwrap_or(epb.data);
-                        segment(lt, data, ng_time(epb.ts_high, epb.ts_low, res, off))
+                        segment(lt, data, ng_time(epb.ts_high, epb.ts_low, res, off), port)
                     }
                     PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                         let lt = interfaces.first().map_or(LINKTYPE_ETHERNET, |i| i.0);
-                        segment(lt, spb.data, (0, 0))
+                        segment(lt, spb.data, (0, 0), port)
                     }
                     PcapBlockOwned::NG(_) => None,
                 };
@@ -363,13 +363,13 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_capture_and_a_cut_file_is_not_a_panic() {
-        assert!(read(&b"not a capture at all, just text"[..], 4096).is_err());
+        assert!(read(&b"not a capture at all, just text"[..], 4096, BGP_PORT).is_err());
         // A pcap header announcing Ethernet, then half a record.
         let mut f = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
         f.extend_from_slice(&[0; 8]);
         f.extend_from_slice(&65535u32.to_le_bytes());
         f.extend_from_slice(&1u32.to_le_bytes());
         f.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0]);
-        let _ = read(&f[..], 4096);
+        let _ = read(&f[..], 4096, BGP_PORT);
     }
 }
