@@ -359,11 +359,13 @@ fn run_daemon(
                 return ExitCode::from(EXIT_RUNTIME);
             }
         };
+    let nofile = bgpinject::descriptors::raise_limit();
     info!(
-        "bgpinject {} starting with {} ({} neighbors)",
+        "bgpinject {} starting with {} ({} neighbors, open file limit {})",
         env!("CARGO_PKG_VERSION"),
         path.display(),
-        config.neighbors.len()
+        config.neighbors.len(),
+        nofile.map_or("unknown".into(), |n| n.to_string())
     );
     if let Some(account) = &settings.account {
         daemon::set_program_account(account.clone());

@@ -22,6 +22,7 @@ use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::model::RouteTable;
 use crate::config::process::{OnExit, ProcessConfig};
 use crate::config::{self, Config, NeighborConfig};
+use crate::descriptors::AcceptBackoff;
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::other_nlri::{self, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
@@ -102,7 +103,13 @@ pub enum StartError {
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartError::Listen(a, e) => write!(f, "cannot listen on {a}: {e}"),
+            StartError::Listen(a, e) => {
+                write!(
+                    f,
+                    "cannot listen on {a}: {}",
+                    crate::descriptors::explain(e)
+                )
+            }
             StartError::Thread(e) => write!(f, "cannot start a thread: {e}"),
         }
     }
@@ -377,14 +384,16 @@ impl Manager {
         std::thread::Builder::new()
             .name(format!("listen {addr}"))
             .spawn(move || {
+                let mut backoff = AcceptBackoff::new(format!("listener {addr}"));
                 for stream in listener.incoming() {
                     match stream {
                         Ok(s) => {
+                            backoff.succeeded();
                             if events.send(ManagerEvent::Incoming(s)).is_err() {
                                 return;
                             }
                         }
-                        Err(e) => warn!("listener {addr}: accept failed: {e}"),
+                        Err(e) => backoff.failed(&e),
                     }
                 }
             })

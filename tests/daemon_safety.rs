@@ -81,6 +81,10 @@ impl Running {
         self.log.lock().unwrap().join("\n")
     }
 
+    fn log_lines(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
     /// SIGTERM; the exit code, or None when it did not stop within `timeout`.
     fn terminate(&mut self, timeout: Duration) -> Option<i32> {
         signal(self.pid(), libc::SIGTERM);
@@ -427,4 +431,91 @@ fn fifo_device_or_endless_line_as_configuration_is_a_clean_error_at_start_and_at
     let _ = std::fs::remove_file(&huge);
     assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
     assert!(!d.log().contains("panicked"), "{}", d.log());
+}
+
+/// User plus system CPU time of `pid`, in clock ticks (1/100 s).
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_descriptors_the_accept_loops_back_off_and_log_at_a_bounded_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        neighbor(9, "passive; listen 17961;").replace("connect 17960;", ""),
+    )
+    .unwrap();
+    let control = dir.path().join("ctl.sock");
+    // RLIMIT_NOFILE 64, soft and hard (bgpinject raises its soft limit to the hard one).
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=64:64", "--", BIN, "--control"])
+        .arg(&control)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            l.lock().unwrap().push(line);
+        }
+    });
+    let mut d = Running { child, log };
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()
+            && d.log().contains("listening on 127.0.19.1:17961")),
+        "{}",
+        d.log()
+    );
+    assert!(d.log().contains("open file limit 64"), "{}", d.log());
+    // Idle control clients hold a descriptor each (for up to 10 s), then BGP connections
+    // wait in the listen queue that accept() cannot empty.
+    let mut held = Vec::new();
+    for _ in 0..80 {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(&control) {
+            held.push(s);
+        }
+    }
+    let mut tcp = Vec::new();
+    for _ in 0..20 {
+        if let Ok(s) = std::net::TcpStream::connect_timeout(
+            &"127.0.19.1:17961".parse().unwrap(),
+            Duration::from_secs(1),
+        ) {
+            tcp.push(s);
+        }
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || d.log().contains("accept failed")),
+        "descriptors never ran out:\n{}",
+        d.log()
+    );
+    let lines_before = d.log_lines();
+    let cpu_before = cpu_ticks(d.pid());
+    std::thread::sleep(Duration::from_secs(3));
+    let lines = d.log_lines() - lines_before;
+    let cpu = cpu_ticks(d.pid()) - cpu_before;
+    println!("out of descriptors for 3 s: {lines} log lines, {cpu} ticks of CPU");
+    assert!(lines < 300, "{lines} log lines in 3 s");
+    assert!(cpu < 60, "{cpu}/300 ticks of CPU in 3 s: a busy loop");
+    // Said plainly.
+    assert!(
+        d.log().contains("out of file descriptors (")
+            && d.log().contains("limit 64); raise LimitNOFILE="),
+        "{}",
+        d.log()
+    );
+    drop(held);
+    drop(tcp);
+    assert_eq!(d.terminate(Duration::from_secs(15)), Some(0), "{}", d.log());
 }

@@ -16,6 +16,7 @@ use crossbeam_channel::Sender;
 use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Replier, Source, command};
+use crate::descriptors::AcceptBackoff;
 use crate::manager::ManagerEvent;
 
 /// How long a client may take to send its line, and the manager to answer.
@@ -85,8 +86,9 @@ pub fn start(path: &Path, events: Sender<ManagerEvent>) -> Option<ControlSocket>
         Ok(l) => l,
         Err(e) => {
             warn!(
-                "control socket {}: cannot bind: {e}; running without a control socket",
-                path.display()
+                "control socket {}: cannot bind: {}; running without a control socket",
+                path.display(),
+                crate::descriptors::explain(&e)
             );
             return None;
         }
@@ -96,8 +98,18 @@ pub fn start(path: &Path, events: Sender<ManagerEvent>) -> Option<ControlSocket>
     let spawned = std::thread::Builder::new()
         .name("control socket".into())
         .spawn(move || {
+            let mut backoff = AcceptBackoff::new("control socket");
             for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
+                let stream = match stream {
+                    Ok(s) => {
+                        backoff.succeeded();
+                        s
+                    }
+                    Err(e) => {
+                        backoff.failed(&e);
+                        continue;
+                    }
+                };
                 let events = events.clone();
                 let _ = std::thread::Builder::new()
                     .name("control client".into())
