@@ -49,6 +49,8 @@ const EVENT_POLL: Duration = Duration::from_millis(250);
 pub enum ManagerEvent {
     /// Re-read the configuration file (SIGHUP, SIGUSR1).
     Reload,
+    /// Apply a configuration `--watch` has already read and validated (one parse per change).
+    ReloadParsed(Box<Config>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.
@@ -469,6 +471,7 @@ impl Manager {
             };
             match events.recv_timeout(wait) {
                 Ok(ManagerEvent::Reload) => self.reload(),
+                Ok(ManagerEvent::ReloadParsed(config)) => self.apply_reload(*config),
                 Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
                 Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
@@ -778,13 +781,13 @@ impl Manager {
 
     /// Parses the file again; applies it only if it is valid in full.
     fn reload(&mut self) {
-        let config = match config::load(&self.config_path) {
-            Ok(c) => c,
-            Err(e) => {
-                error!("reload refused, keeping the running configuration: {e}");
-                return;
-            }
-        };
+        match config::load(&self.config_path) {
+            Ok(c) => self.apply_reload(c),
+            Err(e) => error!("reload refused, keeping the running configuration: {e}"),
+        }
+    }
+
+    fn apply_reload(&mut self, config: Config) {
         info!("reloading {}", self.config_path.display());
         let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
             .neighbors
