@@ -100,6 +100,7 @@ pub struct Manager {
 pub enum StartError {
     Listen(SocketAddr, io::Error),
     Thread(io::Error),
+    Control(control::ControlError),
 }
 
 impl std::fmt::Display for StartError {
@@ -113,6 +114,7 @@ impl std::fmt::Display for StartError {
                 )
             }
             StartError::Thread(e) => write!(f, "cannot start a thread: {e}"),
+            StartError::Control(e) => write!(f, "{e}"),
         }
     }
 }
@@ -238,7 +240,10 @@ impl Manager {
         config: Config,
         events: Sender<ManagerEvent>,
     ) -> Result<Manager, StartError> {
-        let control = control::daemon_path().and_then(|p| control::start(&p, events.clone()));
+        let control = match control::daemon_path() {
+            Some(p) => control::start(&p, events.clone()).map_err(StartError::Control)?,
+            None => None,
+        };
         let mut m = Manager {
             config_path,
             neighbors: BTreeMap::new(),

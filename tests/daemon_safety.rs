@@ -519,3 +519,196 @@ fn out_of_descriptors_the_accept_loops_back_off_and_log_at_a_bounded_rate() {
     drop(tcp);
     assert_eq!(d.terminate(Duration::from_secs(15)), Some(0), "{}", d.log());
 }
+
+#[test]
+fn check_validates_every_daemon_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(10, "")).unwrap();
+    for args in [
+        vec!["--log-format", "xml"],
+        vec!["--log-level", "loud"],
+        vec!["--log-file", "/tmp/x.log", "--syslog"],
+        vec!["--user", "no-such-user-bgpinject"],
+    ] {
+        let out = Command::new(BIN)
+            .arg("--check")
+            .args(&args)
+            .arg(&conf)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--check {args:?}: {out:?}");
+    }
+    let out = Command::new(BIN)
+        .args(["--check", "--log-format", "json", "--user", "nobody"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// The value of `--control` in the unit's ExecStart=, and its RuntimeDirectory=.
+fn unit_control_path() -> (String, String) {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conf/bgpinject.service"
+    ))
+    .unwrap();
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    let words: Vec<&str> = exec.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "--control")
+        .expect("--control in ExecStart=");
+    let runtime = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("RuntimeDirectory="))
+        .expect("RuntimeDirectory=");
+    assert!(unit.contains("\nLimitNOFILE="), "LimitNOFILE= in the unit");
+    (words[at + 1].to_string(), runtime.to_string())
+}
+
+#[test]
+fn unit_and_init_scripts_put_the_control_socket_where_ctl_looks() {
+    let (path, runtime) = unit_control_path();
+    assert_eq!(path, format!("/run/{runtime}/bgpinject.sock"));
+    if !is_root() {
+        println!("note: not root, the root default path is not tested");
+        return;
+    }
+    // The OpenRC and runit scripts: started as root with --user and no --control.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(11, "")).unwrap();
+    let mut d = Running::start(&["--user", "nobody"], &conf);
+    let shown = wait_until(Duration::from_secs(10), || {
+        Command::new(BIN)
+            .args(["ctl", "show", "neighbor"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("127.0.19.11"))
+    });
+    assert!(
+        shown,
+        "ctl (root, default path) does not reach the daemon\n{}",
+        d.log()
+    );
+    assert!(
+        d.log().contains(&format!("control socket {path}")),
+        "{}",
+        d.log()
+    );
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+}
+
+#[test]
+fn control_on_a_regular_file_leaves_it_and_fails_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(12, "")).unwrap();
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--control")
+        .arg(&precious)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("is not a socket"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+}
+
+#[test]
+fn a_control_line_over_the_limit_is_refused_and_not_executed() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(13, "")).unwrap();
+    let control = dir.path().join("ctl.sock");
+    let d = Running::start(&["--control", control.to_str().unwrap()], &conf);
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()),
+        "{}",
+        d.log()
+    );
+    // A valid command cut at 64 KiB (the padding is spaces): 100 KiB in all.
+    let mut line = String::from("announce route 203.0.113.0/24 next-hop 192.0.2.19");
+    line.push_str(&" ".repeat(100 * 1024));
+    line.push('\n');
+    let mut s = std::os::unix::net::UnixStream::connect(&control).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    // The daemon may answer and close before reading it all.
+    let _ = s.write_all(line.as_bytes());
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.contains("longer than"), "{answer:?}");
+    assert!(answer.trim_end().ends_with("error"), "{answer:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new(BIN)
+        .args([
+            "ctl",
+            "--socket",
+            control.to_str().unwrap(),
+            "show",
+            "adj-rib",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("198.51.100.13/32"), "{shown}");
+    assert!(!shown.contains("203.0.113.0/24"), "executed: {shown}");
+}
+
+#[test]
+fn ctl_refuses_a_socket_served_by_another_user() {
+    if !is_root() {
+        println!("note: not root, other users are not tested");
+        return;
+    }
+    // The squatter (user daemon) serves a socket in a shared directory; the victim is nobody.
+    let dir = shared_dir();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(14, "")).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let socket = dir.path().join("squat.sock");
+    let mut squatter = Command::new("setpriv")
+        .args([
+            "--reuid=daemon",
+            "--regid=daemon",
+            "--clear-groups",
+            BIN,
+            "--control",
+        ])
+        .arg(&socket)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || socket.exists()));
+    // The socket is 0600: let the victim reach it, as a careless squatter would.
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            BIN,
+            "ctl",
+            "--socket",
+        ])
+        .arg(&socket)
+        .args(["show", "neighbor"])
+        .output()
+        .unwrap();
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stderr.contains("served by uid 1"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
