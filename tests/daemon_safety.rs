@@ -712,3 +712,120 @@ fn ctl_refuses_a_socket_served_by_another_user() {
     assert!(stderr.contains("served by uid 1"), "{stderr}");
     assert!(out.stdout.is_empty(), "{out:?}");
 }
+
+/// LimitNOFILE= of the shipped unit.
+fn unit_nofile() -> u64 {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conf/bgpinject.service"
+    ))
+    .unwrap();
+    unit.lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("LimitNOFILE= in the unit")
+}
+
+#[test]
+fn a_thousand_neighbors_start_under_the_units_descriptor_limit() {
+    if !is_root() {
+        println!("note: not root, no network namespace");
+        return;
+    }
+    const NEIGHBORS: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    // 1,000 peer addresses: in a network namespace of its own, where all of 127/8 is local
+    // and nobody else's.
+    let mut text = String::new();
+    for i in 0..NEIGHBORS {
+        text.push_str(&format!(
+            "neighbor 127.1.{}.{} {{ router-id 192.0.2.19; local-address 127.0.0.1; local-as 64519; peer-as 64520; connect 17963; static {{ route 198.51.{}.{}/32 next-hop 192.0.2.19; }} }}\n",
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1
+        ));
+    }
+    std::fs::write(&conf, text).unwrap();
+    // As systemd starts the unit: soft 1024, hard LimitNOFILE= (or this machine's hard
+    // limit when that is lower: raising it needs a privilege a container may not have).
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let hard = unit_nofile().min(lim.rlim_max);
+    if hard < unit_nofile() {
+        println!(
+            "note: hard limit {} here, below the unit's {}",
+            lim.rlim_max,
+            unit_nofile()
+        );
+    }
+    let limited = |args: &str| {
+        format!(
+            "ip link set lo up && exec prlimit --nofile=1024:{hard} -- {BIN} --control off {args} {}",
+            conf.display()
+        )
+    };
+    let check = Command::new("unshare")
+        .args(["--net", "sh", "-c", &limited("--check")])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).lines().count(),
+        NEIGHBORS
+    );
+    let mut child = Command::new("unshare")
+        .args(["--net", "sh", "-c", &limited("")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            l.lock().unwrap().push(line);
+        }
+    });
+    let mut d = Running { child, log };
+    let attempted = || {
+        let log = d.log.lock().unwrap();
+        let mut seen: Vec<&str> = log
+            .iter()
+            .filter(|l| l.contains(": cannot connect to "))
+            .filter_map(|l| l.split("neighbor ").nth(1)?.split(':').next())
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    };
+    let all = wait_until(Duration::from_secs(90), || attempted() >= NEIGHBORS);
+    let n = attempted();
+    println!("{n} of {NEIGHBORS} neighbors attempted their session");
+    let text = d.log();
+    assert!(
+        all,
+        "{n} of {NEIGHBORS} sessions attempted\n{}",
+        &text[..text.len().min(4000)]
+    );
+    assert!(
+        text.contains(&format!("open file limit {hard}")),
+        "limit not raised"
+    );
+    for bad in [
+        "cannot start a thread",
+        "out of file descriptors",
+        "panicked",
+    ] {
+        assert!(!text.contains(bad), "{bad}");
+    }
+    assert_eq!(d.terminate(Duration::from_secs(30)), Some(0));
+}
