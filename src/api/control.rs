@@ -398,3 +398,40 @@ pub fn send(path: &Path, command: &str) -> std::io::Result<Vec<String>> {
     }
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command_of(bytes: &[u8]) -> Result<String, &'static str> {
+        let (mut client, server) = UnixStream::pair().unwrap();
+        let bytes = bytes.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = client.write_all(&bytes);
+        });
+        let got = read_command(&server);
+        drop(server);
+        writer.join().unwrap();
+        got
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_refused_whole_and_one_at_the_limit_is_read() {
+        let mut at_limit = vec![b'a'; MAX_LINE];
+        at_limit.push(b'\n');
+        assert_eq!(command_of(&at_limit).unwrap().len(), MAX_LINE);
+        let mut over = b"announce route 203.0.113.0/24 next-hop 192.0.2.1".to_vec();
+        over.resize(MAX_LINE + 1, b' ');
+        over.push(b'\n');
+        assert!(command_of(&over).unwrap_err().contains("longer than"));
+        assert!(command_of(b"\xff\n").unwrap_err().contains("UTF-8"));
+        // A client that closes without a newline still sends its command.
+        assert_eq!(command_of(b"version").unwrap(), "version");
+    }
+
+    #[test]
+    fn the_peer_is_this_user() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert_eq!(peer_uid(&a).unwrap(), uid());
+    }
+}
