@@ -705,8 +705,27 @@ fn ctl_refuses_a_socket_served_by_another_user() {
         .args(["show", "neighbor"])
         .output()
         .unwrap();
+    // And the daemon answers no other user than its own and root (a raw client as nobody).
+    let raw = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+        ])
+        .arg(
+            "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); \
+             s.sendall(b'show neighbor\\n'); print(s.makefile().read())",
+        )
+        .arg(&socket)
+        .output()
+        .unwrap();
     let _ = squatter.kill();
     let _ = squatter.wait();
+    let answer = String::from_utf8_lossy(&raw.stdout);
+    assert!(answer.starts_with("error: not allowed"), "{raw:?}");
+    assert!(!answer.contains("127.0.19.14"), "{answer}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert!(stderr.contains("served by uid 1"), "{stderr}");

@@ -287,8 +287,13 @@ fn read_command(stream: &UnixStream) -> Result<String, &'static str> {
 fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+    // The answer, then what the client still sends is read and dropped (bounded), so that the
+    // close does not reset the connection and lose the answer.
     let refuse = |mut stream: &UnixStream, why: &str| {
         let _ = writeln!(stream, "{why}\nerror");
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = std::io::copy(&mut stream.take(4 * MAX_LINE as u64), &mut std::io::sink());
     };
     match peer_uid(&stream) {
         Ok(peer) if peer == uid() || peer == 0 => {}
