@@ -113,7 +113,13 @@ impl std::fmt::Display for StartError {
                     crate::descriptors::explain(e)
                 )
             }
-            StartError::Thread(e) => write!(f, "cannot start a thread: {e}"),
+            StartError::Thread(e) => {
+                write!(
+                    f,
+                    "cannot start a thread: {}",
+                    crate::descriptors::explain(e)
+                )
+            }
             StartError::Control(e) => write!(f, "{e}"),
         }
     }
