@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use bgpinject::rib::attributes::{NextHop, RouteAttributes};
 use bgpinject::rib::route_set::RouteSet;
-use bgpinject::session::fsm::{SessionConfig, State};
+use bgpinject::session::core::SessionEvent;
+use bgpinject::session::fsm::SessionConfig;
 use bgpinject::session::peer::{self, PeerSpec};
 use bgpinject::session::socket::SocketOptions;
 use bgpinject::wire::family::Family;
@@ -87,7 +88,11 @@ fn main() {
         group_updates: true,
         on_update: None,
     };
-    let (_handle, _thread, status) = match peer::spawn(spec, set) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let reports: peer::ReportSink = Arc::new(move |r| {
+        let _ = tx.send(r);
+    });
+    let (_handle, _thread) = match peer::spawn(spec, set, 1, false, reports) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("cannot start the neighbor thread: {e}");
@@ -98,14 +103,12 @@ fn main() {
     // End-of-RIB), bounded in time.
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut was_up = false;
-    while Instant::now() < deadline {
-        let s = status.lock().map(|s| (s.state, s.updates_sent)).ok();
-        match s {
-            Some((State::Established, _)) => was_up = true,
-            Some((_, sent)) if was_up && sent > 0 => break,
+    while let Ok(report) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        match report.event {
+            SessionEvent::Established(_) => was_up = true,
+            SessionEvent::Down(_) if was_up => break,
             _ => {}
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
     eprintln!("done in {:.3} s", started.elapsed().as_secs_f64());
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{error, info, warn};
@@ -26,9 +26,9 @@ use crate::descriptors::AcceptBackoff;
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::other_nlri::{self, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
-use crate::session::fsm::SessionConfig;
-use crate::session::fsm::State;
-use crate::session::peer::{self, PeerCommand, PeerHandle, PeerSpec, SharedStatus, UpdateSink};
+use crate::session::core::SessionEvent;
+use crate::session::fsm::{DownReason, SessionConfig, State};
+use crate::session::peer::{self, PeerCommand, PeerHandle, PeerReport, PeerSpec, UpdateSink};
 use crate::session::socket::{self, SocketOptions};
 use crate::wire::family::Safi;
 use crate::wire::notification::{Notification, code, subcode};
@@ -41,8 +41,8 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// API commands arriving within this time (plus twice the cost of the last update, so that
 /// a flood cannot make the manager rebuild route sets back to back) make one update.
 const API_COALESCE: Duration = Duration::from_millis(10);
-/// How often neighbor states are compared, for the events sent to helpers.
-const EVENT_POLL: Duration = Duration::from_millis(250);
+/// The longest the manager sleeps without a message (to reap stopped neighbor threads).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 /// What the manager thread reacts to.
 #[derive(Debug)]
@@ -61,6 +61,8 @@ pub enum ManagerEvent {
     Received(IpAddr, Box<crate::wire::update::Update>),
     /// A command from a helper process, the control socket or a health check.
     Api(ApiRequest),
+    /// What happened to a neighbor's session.
+    Peer(PeerReport),
 }
 
 struct Neighbor {
@@ -71,7 +73,41 @@ struct Neighbor {
     file_routes: Arc<RouteSet>,
     tx: PeerHandle,
     handle: JoinHandle<()>,
-    status: SharedStatus,
+    /// The id of its thread's reports.
+    id: u64,
+    /// Spawned held: it starts once no earlier thread for this peer runs any more, so that
+    /// bgpinject never has two sessions open to one peer.
+    held: bool,
+    status: PeerStatus,
+}
+
+/// A neighbor's state as the operator wants to see it, kept from its thread's reports.
+#[derive(Clone, Debug)]
+struct PeerStatus {
+    state: State,
+    established_since: Option<SystemTime>,
+    updates_sent: u64,
+    routes_announced: u64,
+    last_error: Option<String>,
+}
+
+impl Default for PeerStatus {
+    fn default() -> Self {
+        PeerStatus {
+            state: State::Idle,
+            established_since: None,
+            updates_sent: 0,
+            routes_announced: 0,
+            last_error: None,
+        }
+    }
+}
+
+/// A neighbor thread asked to stop that has not reported `Stopped` yet.
+struct Stopping {
+    peer: IpAddr,
+    id: u64,
+    handle: JoinHandle<()>,
 }
 
 pub struct Manager {
@@ -81,7 +117,7 @@ pub struct Manager {
     listeners: HashMap<SocketAddr, TcpListener>,
     events: Sender<ManagerEvent>,
     /// Routes from programs, per neighbor and source; they survive reloads and restarts.
-    api_routes: BTreeMap<IpAddr, BTreeMap<Source, crate::api::SourceRoutes>>,
+    api_routes: BTreeMap<IpAddr, crate::api::SourceTables>,
     /// Neighbors whose API routes changed since the last update sent.
     dirty: BTreeSet<IpAddr>,
     interner: AttributeInterner,
@@ -91,8 +127,11 @@ pub struct Manager {
     /// Each health check's configuration and the flag that stops its thread.
     checks: BTreeMap<String, (HealthcheckConfig, Arc<AtomicBool>)>,
     _control: Option<control::ControlSocket>,
-    /// Per neighbor: established, and the last error seen (for helper events).
-    seen: HashMap<IpAddr, (bool, Option<String>)>,
+    /// Per peer: whether helpers were last told it is up.
+    seen_up: HashMap<IpAddr, bool>,
+    /// Threads asked to stop, until they report that they did.
+    stopping: Vec<Stopping>,
+    next_id: u64,
 }
 
 /// Why the daemon could not start.
@@ -262,7 +301,9 @@ impl Manager {
             helper_configs: BTreeMap::new(),
             checks: BTreeMap::new(),
             _control: control,
-            seen: HashMap::new(),
+            seen_up: HashMap::new(),
+            stopping: Vec::new(),
+            next_id: 0,
         };
         // Helpers first, as ExaBGP does, so that the first events of a session reach them.
         let sets = route_sets(&config);
@@ -455,7 +496,21 @@ impl Manager {
             if n.passive { "passive" } else { "active" },
             routes.len()
         );
-        let (tx, handle, status) = peer::spawn(spec, routes.clone()).map_err(StartError::Thread)?;
+        self.next_id += 1;
+        let id = self.next_id;
+        let held = self.stopping.iter().any(|s| s.peer == n.peer_address);
+        if held {
+            info!(
+                "neighbor {}: waiting for the previous session to close before connecting",
+                n.peer_address
+            );
+        }
+        let events = self.events.clone();
+        let reports: peer::ReportSink = Arc::new(move |r| {
+            let _ = events.send(ManagerEvent::Peer(r));
+        });
+        let (tx, handle) =
+            peer::spawn(spec, routes.clone(), id, held, reports).map_err(StartError::Thread)?;
         self.neighbors.insert(
             n.peer_address,
             Neighbor {
@@ -464,7 +519,9 @@ impl Manager {
                 file_routes,
                 tx,
                 handle,
-                status,
+                id,
+                held,
+                status: PeerStatus::default(),
             },
         );
         Ok(())
@@ -474,11 +531,10 @@ impl Manager {
     pub fn run(mut self, events: Receiver<ManagerEvent>) {
         let mut flush_at: Option<Instant> = None;
         let mut last_flush_cost = Duration::ZERO;
-        let mut last_poll = Instant::now();
         loop {
             let wait = match flush_at {
                 Some(t) => t.saturating_duration_since(Instant::now()),
-                None => EVENT_POLL,
+                None => IDLE_WAIT,
             };
             match events.recv_timeout(wait) {
                 Ok(ManagerEvent::Reload) => self.reload(),
@@ -486,6 +542,7 @@ impl Manager {
                 Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
                 Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
+                Ok(ManagerEvent::Peer(report)) => self.peer_report(report),
                 Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(ManagerEvent::Api(request)) => {
                     if self.api(request) {
@@ -503,10 +560,7 @@ impl Manager {
                 last_flush_cost = started.elapsed();
                 flush_at = None;
             }
-            if last_poll.elapsed() >= EVENT_POLL {
-                self.neighbor_events();
-                last_poll = Instant::now();
-            }
+            self.reap_stopped();
         }
         self.shutdown();
     }
@@ -514,12 +568,27 @@ impl Manager {
     /// Sends every neighbor whose API routes changed its new route set (the union of the
     /// file's routes and every source's); the neighbor thread sends only the difference.
     fn flush_api(&mut self) {
+        // Neighbors that share a file table and were given the same program routes (one
+        // `ctl announce` to all of them) share one union too, instead of a copy each.
+        let mut made: Vec<(Arc<RouteSet>, &crate::api::SourceTables, Arc<RouteSet>)> = Vec::new();
         for addr in std::mem::take(&mut self.dirty) {
             let Some(n) = self.neighbors.get_mut(&addr) else {
                 continue;
             };
             let routes = match self.api_routes.get(&addr) {
-                Some(api) => Arc::new(crate::api::union(&n.file_routes, api)),
+                Some(api) => {
+                    let known = made.iter().find(|(file, tables, _)| {
+                        Arc::ptr_eq(file, &n.file_routes) && *tables == api
+                    });
+                    match known {
+                        Some((_, _, routes)) => routes.clone(),
+                        None => {
+                            let routes = Arc::new(crate::api::union(&n.file_routes, api));
+                            made.push((n.file_routes.clone(), api, routes.clone()));
+                            routes
+                        }
+                    }
+                }
                 None => n.file_routes.clone(),
             };
             if routes != n.routes {
@@ -621,9 +690,7 @@ impl Manager {
             ));
         }
         for (addr, n) in &self.neighbors {
-            let Ok(s) = n.status.lock().map(|s| s.clone()) else {
-                continue;
-            };
+            let s = &n.status;
             let up = s
                 .established_since
                 .and_then(|t| t.elapsed().ok())
@@ -675,58 +742,123 @@ impl Manager {
                     crate::api::describe(a)
                 ));
             }
+            for (key, route) in n.routes.others() {
+                lines.push(format!(
+                    "neighbor {addr} {}",
+                    crate::api::describe_other(key, route)
+                ));
+            }
         }
         lines
     }
 
-    /// Tells helpers about neighbors going up or down and NOTIFICATIONs received.
-    fn neighbor_events(&mut self) {
-        if self.helpers.is_empty() {
+    /// A neighbor thread's report: its status, the helpers' events (up, down, NOTIFICATION
+    /// received), and the start of a neighbor that waited for this thread to stop.
+    fn peer_report(&mut self, report: PeerReport) {
+        let addr = report.peer;
+        if report.event == SessionEvent::Stopped {
+            self.stopping
+                .retain(|s| !(s.peer == addr && s.id == report.id));
+            self.start_held(addr);
             return;
         }
-        for (addr, n) in &self.neighbors {
-            if n.config.api_processes.is_empty() {
-                continue;
-            }
-            let Ok((established, error)) = n
-                .status
-                .lock()
-                .map(|s| (s.state == State::Established, s.last_error.clone()))
-            else {
-                continue;
-            };
-            let (was_up, old_error) = self.seen.get(addr).cloned().unwrap_or((false, None));
-            let mut happened = Vec::new();
-            if error != old_error
-                && let Some(e) = error.as_deref().and_then(events::received_notification)
-            {
-                happened.push(e);
-            }
-            if established && !was_up {
-                happened.push(NeighborEvent::Up);
-            }
-            if !established && was_up {
-                happened.push(NeighborEvent::Down(
-                    error.clone().unwrap_or_else(|| "session closed".into()),
-                ));
-            }
-            self.seen.insert(*addr, (established, error));
-            let peer = events::Peer {
-                local: n.config.local_address,
-                peer: *addr,
-                local_as: n.config.local_as,
-                peer_as: n.config.peer_as,
-            };
-            for name in &n.config.api_processes {
-                let Some(h) = self.helpers.get(name) else {
-                    continue;
-                };
-                for e in &happened {
-                    let counter = h.output.next_counter();
-                    h.output
-                        .send(events::encode(h.output.encoder, &peer, e, counter));
+        let current = self.neighbors.get_mut(&addr).filter(|n| n.id == report.id);
+        let mut happened = Vec::new();
+        let was_up = self.seen_up.get(&addr).copied().unwrap_or(false);
+        match report.event {
+            SessionEvent::State(state) => {
+                if let Some(n) = current {
+                    n.status.state = state;
+                    if state != State::Established {
+                        n.status.established_since = None;
+                    }
                 }
             }
+            SessionEvent::Established(_) => {
+                if let Some(n) = current {
+                    n.status.state = State::Established;
+                    n.status.established_since = Some(SystemTime::now());
+                    happened.push(NeighborEvent::Up);
+                    self.seen_up.insert(addr, true);
+                }
+            }
+            SessionEvent::Down(reason) => {
+                if let DownReason::Received(n) = &reason {
+                    happened.push(NeighborEvent::Notification(
+                        n.code,
+                        n.subcode,
+                        n.to_string(),
+                    ));
+                }
+                if was_up {
+                    happened.push(NeighborEvent::Down(reason.to_string()));
+                    self.seen_up.insert(addr, false);
+                }
+                if let Some(n) = current {
+                    n.status.last_error = Some(reason.to_string());
+                    n.status.established_since = None;
+                }
+            }
+            SessionEvent::Sent { updates, announced } => {
+                if let Some(n) = current {
+                    n.status.updates_sent += updates;
+                    n.status.routes_announced += announced;
+                }
+            }
+            SessionEvent::UpdateReceived(..) | SessionEvent::Stopped => {}
+        }
+        if happened.is_empty() {
+            return;
+        }
+        let Some(n) = self.neighbors.get(&addr) else {
+            return;
+        };
+        let peer = events::Peer {
+            local: n.config.local_address,
+            peer: addr,
+            local_as: n.config.local_as,
+            peer_as: n.config.peer_as,
+        };
+        for name in &n.config.api_processes {
+            let Some(h) = self.helpers.get(name) else {
+                continue;
+            };
+            for e in &happened {
+                let counter = h.output.next_counter();
+                h.output
+                    .send(events::encode(h.output.encoder, &peer, e, counter));
+            }
+        }
+    }
+
+    /// Lets the neighbor of `addr` connect once no earlier thread of it runs.
+    fn start_held(&mut self, addr: IpAddr) {
+        if self.stopping.iter().any(|s| s.peer == addr) {
+            return;
+        }
+        if let Some(n) = self.neighbors.get_mut(&addr)
+            && n.held
+        {
+            n.held = false;
+            info!("neighbor {addr}: previous session closed, starting");
+            n.tx.send(PeerCommand::Start);
+        }
+    }
+
+    /// Forgets stopped threads that ended without a report (after an internal error).
+    fn reap_stopped(&mut self) {
+        let ended: Vec<IpAddr> = self
+            .stopping
+            .iter()
+            .filter(|s| s.handle.is_finished())
+            .map(|s| s.peer)
+            .collect();
+        if ended.is_empty() {
+            return;
+        }
+        self.stopping.retain(|s| !s.handle.is_finished());
+        for addr in ended {
+            self.start_held(addr);
         }
     }
 
@@ -754,9 +886,7 @@ impl Manager {
     fn dump_status(&self) {
         info!("status of {} neighbors:", self.neighbors.len());
         for (addr, n) in &self.neighbors {
-            let Ok(s) = n.status.lock().map(|s| s.clone()) else {
-                continue;
-            };
+            let s = &n.status;
             let uptime = s
                 .established_since
                 .and_then(|t| t.elapsed().ok())
@@ -864,13 +994,20 @@ impl Manager {
         self.flush_api();
     }
 
+    /// Asks the neighbor's thread to close its session and end, without waiting: the thread
+    /// reports `Stopped` later, and a neighbor started again for the same peer meanwhile is
+    /// held until then.
     fn stop_neighbor(&mut self, addr: IpAddr, n: Notification) {
         if let Some(old) = self.neighbors.remove(&addr) {
             let _ = old.tx.send(PeerCommand::Shutdown {
                 notification: n,
                 for_restart: false,
             });
-            join_bounded(vec![old.handle], SHUTDOWN_WAIT);
+            self.stopping.push(Stopping {
+                peer: addr,
+                id: old.id,
+                handle: old.handle,
+            });
         }
     }
 
@@ -884,7 +1021,8 @@ impl Manager {
         info!(
             "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"
         );
-        let mut handles = Vec::new();
+        let mut handles: Vec<JoinHandle<()>> =
+            self.stopping.into_iter().map(|s| s.handle).collect();
         for (_, n) in self.neighbors {
             let _ = n.tx.send(PeerCommand::Shutdown {
                 notification: Notification::administrative_shutdown("bgpinject shutting down"),

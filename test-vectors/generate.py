@@ -453,10 +453,21 @@ def build():
     vec("attributes.vec", "attr-unknown-optional-non-transitive", update(attrs=base_attrs()
         + attr(0x80, 101, b""), nlri=pfx("198.51.100.0/24")), f"{H} (RFC 4271 §5)",
         {"type": "UPDATE", "attributes": "1 2 3 101"})
-    tunnel = struct.pack("!HH", 8, 12) + bytes([1, 8]) + ip("192.0.2.77") + b"\x00\x00"
-    vec("attributes.vec", "attr-tunnel-encapsulation-kept-raw", update(attrs=base_attrs()
+    # RFC 9012 §3.1: a VXLAN tunnel TLV with a tunnel egress endpoint sub-TLV (reserved,
+    # AFI 1, address) and a color sub-TLV (§3.4.2).
+    tunnel = struct.pack("!HH", 8, 22) + bytes([6, 10]) + bytes(4) + b"\x00\x01" \
+        + ip("192.0.2.77") + bytes([4, 8, 0x03, 0x0b, 0, 0, 0, 0, 0, 100])
+    vec("attributes.vec", "attr-tunnel-encapsulation-vxlan", update(attrs=base_attrs()
         + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
-        f"{H} (RFC 9012 §2, kept raw)", {"type": "UPDATE", "attributes": "1 2 3 23"})
+        f"{H} (RFC 9012 §2, §3.1, §3.4.2)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "vxlan { endpoint 192.0.2.77; color 100; }"})
+    # RFC 9012 §13: a sub-TLV that overruns its tunnel TLV makes that TLV disregarded; the
+    # attribute and the other TLVs stay.
+    tunnel = struct.pack("!HH", 7, 2) + bytes([6, 9]) + struct.pack("!HH", 2, 0)
+    vec("attributes.vec", "attr-tunnel-encapsulation-tlv-disregarded", update(
+        attrs=base_attrs() + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
+        f"{H} (RFC 9012 §13)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "ip-in-ip disregarded gre { }"})
     vec("attributes.vec", "attr-extended-length-long-value", update(attrs=base_attrs()
         + communities(*[(65001, i) for i in range(70)]), nlri=pfx("198.51.100.0/24")),
         f"{H} (RFC 4271 §4.3: extended length for values over 255 octets)",
@@ -567,12 +578,13 @@ def build():
     vec("multiprotocol.vec", "mp-reach-ipv6-no-nlri", update(attrs=mp_base + mp_reach(2, 1,
         v6nh, b"")), src,
         {"type": "UPDATE", "mp_reach_family": "ipv6-unicast", "mp_reach_nlri": ""})
-    flow = bytes([6, 1, 24, 198, 51, 100])  # destination 198.51.100.0/24
-    vec("multiprotocol.vec", "mp-reach-ipv4-flowspec-raw", update(attrs=mp_base
+    flow = bytes([5, 1, 24, 198, 51, 100])  # destination 198.51.100.0/24
+    vec("multiprotocol.vec", "mp-reach-ipv4-flowspec", update(attrs=mp_base
         + ext("8006000000000000") + mp_reach(1, 133, b"", flow)),
-        f"{H} (RFC 8955 §4, NLRI kept raw)",
+        f"{H} (RFC 8955 §4)",
         {"type": "UPDATE", "mp_reach_family": "ipv4-flowspec", "mp_reach_next_hop": "",
-         "mp_reach_nlri": "0x" + flow.hex(), "ext_communities": "8006000000000000"})
+         "mp_reach_nlri": "match { destination 198.51.100.0/24; }",
+         "ext_communities": "8006000000000000"})
     vpn_nh = bytes(8) + ip("192.0.2.1")
     vpn_nlri = bytes([24 + 64 + 24]) + b"\x00\x3e\x81" + bytes([0, 0, 0xfd, 0xe8, 0, 0, 0, 1]) \
         + bytes([198, 51, 100])
@@ -811,11 +823,33 @@ def build():
     vec("update.vec", "update-mp-unreach-empty-only", update(attrs=mp_unreach(1, 133, b"")),
         f"{H} (RFC 4724 §2; CVE-2023-47234 class: valid)",
         {"type": "UPDATE", "eor": "ipv4-flowspec"}, directory="malformed")
-    vec("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
+    # RFC 8955 §4.2 and RFC 7606 §5.4: a FlowSpec NLRI that does not decode is
+    # treat-as-withdraw, the session stays up.
+    fs = u + "5.4, RFC 8955 §4.2: "
+    for name, nlri, why in [
+        ("flowspec-length-overruns-attribute", bytes([9, 1, 24, 198, 51, 100]),
+         "NLRI length 9, 5 octets left"),
+        ("flowspec-component-type-0", bytes([7, 1, 24, 198, 51, 100, 0, 0x81]),
+         "component type 0"),
+        ("flowspec-no-end-of-list", bytes([9, 1, 24, 198, 51, 100, 3, 0x01, 6]),
+         "protocol operator list without the end-of-list bit"),
+        ("flowspec-component-order", bytes([9, 3, 0x81, 6, 1, 24, 198, 51, 100]),
+         "protocol before destination"),
+        ("flowspec-ipv4-flow-label", bytes([9, 1, 24, 198, 51, 100, 13, 0x81, 1]),
+         "flow label (RFC 8956, IPv6 only) in an IPv4 rule"),
+    ]:
+        bad("update.vec", f"update-{name}", update(attrs=mp_base + mp_reach(1, 133, b"", nlri)),
+            fs + why + ")", "treat-as-withdraw")
+    bad("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
         + attr(0xC0, 23, b"\x00\x01"), nlri=good_nlri),
-        f"{H} (RFC 9012, CVE-2023-38802 class: optional transitive kept raw, no reset)",
-        {"type": "UPDATE", "attributes": "1 2 3 23", "nlri": "198.51.100.0/24"},
-        directory="malformed")
+        f"{H} (RFC 9012 §13, CVE-2023-38802 class: attribute-discard, no reset)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
+    bad("update.vec", "update-tunnel-encapsulation-tlv-overrun", update(attrs=base_attrs()
+        + attr(0xC0, 23, struct.pack("!HH", 8, 40) + bytes(6)), nlri=good_nlri),
+        f"{H} (RFC 9012 §13: a TLV longer than the attribute: attribute-discard)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
     vec("update.vec", "update-withdraw-with-attributes-no-nlri", update(
         withdrawn=pfx("10.0.0.0/8"), attrs=med(5)),
         f"{H} (RFC 4271 §4.3: attributes without NLRI are not an error)",

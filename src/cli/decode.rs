@@ -27,12 +27,18 @@
 //!   a number (MED, LOCAL_PREF), `true` (ATOMIC_AGGREGATE), `{"asn", "address"}`
 //!   (AGGREGATOR, AS4_AGGREGATOR), `{"text", "segments": [{"type", "asns"}]}` (AS_PATH,
 //!   AS4_PATH, segment types `sequence`, `set`, `confed-sequence`, `confed-set`), a list
-//!   of strings (communities `H:L`, extended communities as 16 hex digits, large
-//!   communities `G:L1:L2`, CLUSTER_LIST), or for MP_REACH_NLRI / MP_UNREACH_NLRI
+//!   of strings (communities `H:L`, large communities `G:L1:L2`, CLUSTER_LIST), a list of
+//!   objects for extended communities (`{"name", "text", "hex", "transitive", ...}`, see
+//!   src/wire/ext_community.rs), TUNNEL_ENCAPSULATION as a list of tunnels (see
+//!   src/wire/tunnel_encap.rs), or for MP_REACH_NLRI / MP_UNREACH_NLRI
 //!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
-//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family, and
-//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones), or a hex string when the
-//!   family is not decoded.
+//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family,
+//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones, and FlowSpec rules
+//!   `{"family", "text", "components"}` for ipv4/ipv6-flowspec, see
+//!   src/wire/flowspec/json.rs), or a hex string when the family is not decoded.
+//!
+//! In text, each FlowSpec rule announced is also printed on its own indented line as the
+//! configuration block that announces it: `flow { route { match { ... } then { ... } } }`.
 //! - NOTIFICATION: `code`, `subcode`, `code_name`, `subcode_name`, `data` (hex),
 //!   `shutdown` (RFC 9003 text or null).
 //! - ROUTE-REFRESH: `family`, `afi`, `safi`, `subtype`.
@@ -48,11 +54,15 @@ use serde_json::{Value, json};
 
 use crate::testvec::parse_hex;
 use crate::wire::aspath::{AsPath, SegmentType};
+use crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
+use crate::wire::flowspec;
+use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
 use crate::wire::prefix::Prefix;
+use crate::wire::{ext_community, tunnel_encap};
 
 /// Runs the subcommand on the process's stdin and stdout; returns the exit status.
 /// `args` are the arguments after `decode`.
@@ -169,10 +179,79 @@ fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
     (clean, text)
 }
 
+/// For each FlowSpec rule an UPDATE announces, the configuration block that announces it:
+/// `flow { route { match { destination 192.0.2.0/24; } then { discard; } } }`.
+fn flow_blocks(m: &Message) -> Vec<String> {
+    let Message::Update(u) = m else {
+        return Vec::new();
+    };
+    let mut then: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for a in &u.attributes {
+        if let PathAttribute::ExtendedCommunities(v) = a {
+            for c in v {
+                match FlowAction::from_community(c) {
+                    Some(action) => then.push(format!("{action};")),
+                    None => others.push(ext_community::config_text(c)),
+                }
+            }
+        }
+    }
+    if then.is_empty() {
+        then.push("accept;".into());
+    }
+    // The next hop of a redirect-to-nexthop (FlowSpec next hops stay raw in the codec).
+    let next_hop = u.attributes.iter().find_map(|a| match a {
+        PathAttribute::MpReach(m) => match &m.next_hop {
+            MpNextHop::Raw(r) => match r.len() {
+                4 => <[u8; 4]>::try_from(r.as_slice())
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                16 | 32 => <[u8; 16]>::try_from(&r[..16])
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                _ => None,
+            },
+            MpNextHop::Addresses(v) => v.first().copied(),
+            MpNextHop::Vpn(_) => None,
+        },
+        _ => None,
+    });
+    if let Some(nh) = next_hop
+        && then.iter().any(|t| t == "redirect-to-nexthop;")
+    {
+        then.push(format!("next-hop {nh};"));
+    }
+    if !others.is_empty() {
+        then.push(format!("extended-community [ {} ];", others.join(" ")));
+    }
+    let then = then.join(" ");
+    u.attributes
+        .iter()
+        .filter_map(|a| match a {
+            PathAttribute::MpReach(m) => match &m.nlri {
+                MpNlri::Raw(r) => flowspec::family_rules(m.family, r)?.ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .map(|rule| {
+            format!(
+                "flow {{ route {{ match {{ {} }} then {{ {then} }} }} }}",
+                rule.match_text()
+            )
+        })
+        .collect()
+}
+
 fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
+            for block in flow_blocks(m) {
+                s.push_str(&format!("\n  {block}"));
+            }
             for p in problems {
                 s.push_str(&format!(
                     "\n  problem: {} at byte {}: {}",
@@ -305,8 +384,17 @@ fn as_path_json(p: &AsPath) -> Value {
     json!({"text": p.to_string(), "segments": segments})
 }
 
-fn nlri_json(n: &MpNlri) -> Value {
+fn nlri_json(family: Family, n: &MpNlri) -> Value {
     match n {
+        MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => json!(
+                rules
+                    .iter()
+                    .map(flowspec::json::rule_json)
+                    .collect::<Vec<_>>()
+            ),
+            _ => json!(hex(r)),
+        },
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
         MpNlri::Paths(v) => json!(
             v.iter()
@@ -345,7 +433,9 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 .collect(),
         ),
         PathAttribute::ClusterList(v) => list(v.iter().map(|x| x.to_string()).collect()),
-        PathAttribute::ExtendedCommunities(v) => list(v.iter().map(|c| hex(&c.0)).collect()),
+        PathAttribute::ExtendedCommunities(v) => {
+            json!(v.iter().map(ext_community::to_json).collect::<Vec<_>>())
+        }
         PathAttribute::LargeCommunities(v) => list(v.iter().map(|c| c.to_string()).collect()),
         PathAttribute::Ipv6ExtendedCommunities(v) => list(v.iter().map(|c| hex(c)).collect()),
         PathAttribute::Aigp(tlvs) => json!(
@@ -362,13 +452,16 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 }
                 MpNextHop::Raw(r) => json!(hex(r)),
             };
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
         }
         PathAttribute::MpUnreach(m) => {
             let mut v = family_json(m.family);
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == TUNNEL_ENCAPSULATION => {
+            tunnel_encap::to_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };

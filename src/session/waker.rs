@@ -40,10 +40,13 @@ impl Waker {
     }
 }
 
-/// What woke a [`wait`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What woke a [`WakeReceiver::wait`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Readiness {
+    /// The socket has bytes, an end of stream or an error to read.
     pub socket: bool,
+    /// The socket takes bytes.
+    pub writable: bool,
     pub commands: bool,
 }
 
@@ -56,10 +59,30 @@ impl WakeReceiver {
 
     /// Sleeps until `socket` is readable, a wake-up arrives, or `timeout` passes.
     pub fn wait(&mut self, socket: RawFd, timeout: Duration) -> Readiness {
+        self.wait_io(Some(socket), true, false, timeout)
+    }
+
+    /// Sleeps until `socket` (when there is one) is readable (if `read`) or writable (if
+    /// `write`), a wake-up arrives, or `timeout` passes.
+    pub fn wait_io(
+        &mut self,
+        socket: Option<RawFd>,
+        read: bool,
+        write: bool,
+        timeout: Duration,
+    ) -> Readiness {
+        let mut events = 0;
+        if read {
+            events |= libc::POLLIN;
+        }
+        if write {
+            events |= libc::POLLOUT;
+        }
         let mut fds = [
             libc::pollfd {
-                fd: socket,
-                events: libc::POLLIN,
+                // poll() skips a negative descriptor.
+                fd: socket.filter(|_| events != 0).unwrap_or(-1),
+                events,
                 revents: 0,
             },
             libc::pollfd {
@@ -72,16 +95,14 @@ impl WakeReceiver {
         // SAFETY: `fds` is a valid array of two pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n <= 0 {
-            return Readiness {
-                socket: false,
-                commands: false,
-            };
+            return Readiness::default();
         }
-        let ready =
-            |f: &libc::pollfd| f.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
+        let has = |f: &libc::pollfd, mask| f.revents & mask != 0;
+        let failed = libc::POLLHUP | libc::POLLERR;
         let r = Readiness {
-            socket: ready(&fds[0]),
-            commands: ready(&fds[1]),
+            socket: has(&fds[0], libc::POLLIN | failed),
+            writable: has(&fds[0], libc::POLLOUT | failed),
+            commands: has(&fds[1], libc::POLLIN | failed),
         };
         if r.commands {
             self.drain();

@@ -4,6 +4,7 @@
 
 pub mod action;
 mod component;
+pub mod json;
 mod operator;
 
 use std::fmt;
@@ -14,7 +15,7 @@ pub use component::{
 };
 pub use operator::{BitmaskOp, NumericOp};
 
-use crate::wire::family::Afi;
+use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::reader::{Reader, Truncated};
 
 /// RFC 8955 §4.1: lengths from 240 on take two octets, the first with its high nibble 0xF.
@@ -308,6 +309,42 @@ pub fn decode_nlri_list(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, FlowErr
         rules.push(FlowRule::read(&mut r, afi)?);
     }
     Ok(rules)
+}
+
+/// The address family of a FlowSpec family's rules (RFC 8955 IPv4, RFC 8956 IPv6), or
+/// `None` for any other family (FlowSpec VPN included: its NLRI carry a route
+/// distinguisher and are shown raw).
+pub fn flow_afi(family: Family) -> Option<Afi> {
+    match (family.afi, family.safi) {
+        (Afi::Ipv4 | Afi::Ipv6, Safi::FlowSpec) => Some(family.afi),
+        _ => None,
+    }
+}
+
+/// The rules of `family`'s NLRI field, when `family` is IPv4 or IPv6 FlowSpec.
+pub fn family_rules(family: Family, nlri: &[u8]) -> Option<Result<Vec<FlowRule>, FlowError>> {
+    flow_afi(family).map(|afi| decode_nlri_list(nlri, afi))
+}
+
+/// Rules as text: `match { ... }` for each, space separated (see [`FlowRule::match_text`]).
+pub fn rules_text(rules: &[FlowRule]) -> String {
+    rules
+        .iter()
+        .map(|r| format!("match {{ {} }}", r.match_text()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl FlowRule {
+    /// The statements of the configuration's `match { }` block that build this rule:
+    /// `destination 192.0.2.0/24; protocol =tcp; destination-port [ =80 =443 ];`.
+    pub fn match_text(&self) -> String {
+        self.components
+            .iter()
+            .map(|c| format!("{} {};", c.keyword(self.afi), c.values_text()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl fmt::Display for FlowRule {
