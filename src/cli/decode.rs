@@ -99,7 +99,7 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
     opts.optopt(
         "",
         "mrt",
-        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries)",
+        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries); - for stdin",
         "FILE",
     );
     opts.optopt(
@@ -156,7 +156,7 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         return decode_capture::run_pcap(&path, port, ctx, json, out);
     }
     if let Some(path) = matches.opt_str("mrt") {
-        return decode_capture::run_mrt(&path, ctx, json, out);
+        return decode_capture::run_mrt(&path, input, ctx, json, out);
     }
     if let Some(family) = matches.opt_str("nlri") {
         let [hex] = matches.free.as_slice() else {

@@ -219,6 +219,22 @@ fn ng_time(high: u32, low: u32, tsresol: u8, tsoffset: i64) -> (i64, u32) {
 /// Reads every BGP message of a capture on TCP `port`, in capture order per stream.
 /// `max_len` is the largest message to frame (4096, or 65535 with RFC 8654).
 pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Item>, CaptureError> {
+    let mut out = Vec::new();
+    read_each(file, max_len, port, |i| {
+        out.push(i);
+        true
+    })?;
+    Ok(out)
+}
+
+/// As [`read`], giving each item to `f` as soon as it is complete (until `f` returns false),
+/// so that a capture of any size is decoded in the memory of its open streams.
+pub fn read_each(
+    file: impl Read + Send,
+    max_len: usize,
+    port: u16,
+    mut f: impl FnMut(Item) -> bool,
+) -> Result<(), CaptureError> {
     let mut reader = pcap_parser::create_reader(READ_BUFFER, file)
         .map_err(|e| CaptureError(format!("not a pcap or pcapng file: {e:?}")))?;
     let mut linktype = LINKTYPE_ETHERNET;
@@ -226,7 +242,7 @@ pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Ite
     // pcapng interfaces: (link type, if_tsresol, if_tsoffset).
     let mut interfaces: Vec<(i32, u8, i64)> = Vec::new();
     let mut streams: HashMap<(SocketAddr, SocketAddr), Stream> = HashMap::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Item> = Vec::new();
     let mut stalled = 0;
     loop {
         let seg = match reader.next() {
@@ -294,8 +310,16 @@ pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Ite
             out.push(Item::Note(seg.origin.clone(), note));
         }
         stream.messages(&seg.origin, max_len, &mut out);
+        for item in out.drain(..) {
+            if !f(item) {
+                return Ok(());
+            }
+        }
     }
-    Ok(out)
+    out.into_iter().for_each(|i| {
+        f(i);
+    });
+    Ok(())
 }
 
 /// `2026-12-07T12:00:00.123456Z` (UTC), from seconds and microseconds since the epoch.
