@@ -848,7 +848,7 @@ def build():
          "NLRI length 9, 5 octets left"),
         ("flowspec-component-type-0", bytes([7, 1, 24, 198, 51, 100, 0, 0x81]),
          "component type 0"),
-        ("flowspec-no-end-of-list", bytes([9, 1, 24, 198, 51, 100, 3, 0x01, 6]),
+        ("flowspec-no-end-of-list", bytes([8, 1, 24, 198, 51, 100, 3, 0x01, 6]),
          "protocol operator list without the end-of-list bit"),
         ("flowspec-component-order", bytes([9, 3, 0x81, 6, 1, 24, 198, 51, 100]),
          "protocol before destination"),

@@ -303,13 +303,31 @@ pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>
             }
             for p in problems {
                 s.push_str(&format!(
-                    "\n  problem: {} at byte {}: {}",
-                    p.kind, p.offset, p.action
+                    "\n  problem: {} at byte {}: {} ({})",
+                    p.kind,
+                    p.offset,
+                    p.action,
+                    rfc_of(&p.action)
                 ));
             }
             s
         }
-        Err(e) => format!("error: {} at byte {}: {}", e.kind, e.offset, e.action),
+        Err(e) => format!(
+            "error: {} at byte {}: {} ({})",
+            e.kind,
+            e.offset,
+            e.action,
+            rfc_of(&e.action)
+        ),
+    }
+}
+
+/// Where the action is defined: RFC 7606 §2 for the two that keep the session, RFC 4271 §6
+/// (NOTIFICATION and close) for a reset.
+fn rfc_of(action: &ErrorAction) -> &'static str {
+    match action {
+        ErrorAction::AttributeDiscard | ErrorAction::TreatAsWithdraw => "RFC 7606 §2",
+        ErrorAction::SessionReset(_) => "RFC 4271 §6",
     }
 }
 
@@ -549,7 +567,7 @@ mod tests {
         assert_eq!(code, 1);
         assert_eq!(
             out,
-            "error: bad message length 20 at byte 16: session-reset 1/2\n"
+            "error: bad message length 20 at byte 16: session-reset 1/2 (RFC 4271 §6)\n"
         );
     }
 
