@@ -22,7 +22,7 @@ use crate::wire::message::{MARKER, frame};
 /// The BGP port (RFC 4271 §8.2.1), the default of `decode --port`.
 pub const BGP_PORT: u16 = 179;
 /// Early segments kept per direction before the gap is given up on.
-const MAX_PENDING: usize = 4 << 20;
+const MAX_PENDING: usize = 1 << 20;
 /// Large enough for any frame a capture holds (snap lengths up to 256 KiB).
 const READ_BUFFER: usize = 1 << 18;
 
@@ -159,6 +159,8 @@ struct Segment {
     origin: Origin,
     seq: u32,
     syn: bool,
+    /// FIN or RST: the direction ends, its state can go.
+    end: bool,
     payload: Vec<u8>,
 }
 
@@ -196,6 +198,7 @@ fn segment(linktype: i32, data: &[u8], time: (i64, u32), port: u16) -> Option<Se
         },
         seq: tcp.sequence_number(),
         syn: tcp.syn(),
+        end: tcp.fin() || tcp.rst(),
         payload: tcp.payload().to_vec(),
     })
 }
@@ -310,6 +313,21 @@ pub fn read_each(
             out.push(Item::Note(seg.origin.clone(), note));
         }
         stream.messages(&seg.origin, max_len, &mut out);
+        if seg.end {
+            // What is left can never become a message: say so, and forget the direction.
+            let key = (seg.origin.source, seg.origin.destination);
+            if let Some(left) = streams.remove(&key)
+                && !left.buffer.is_empty()
+            {
+                out.push(Item::Note(
+                    seg.origin.clone(),
+                    format!(
+                        "connection closed with {} octets of an unfinished message",
+                        left.buffer.len()
+                    ),
+                ));
+            }
+        }
         for item in out.drain(..) {
             if !f(item) {
                 return Ok(());
