@@ -4,9 +4,10 @@
 # from the bytes by scripts/flowspec-vectors.py (not by bgpinject's decoder).
 #
 # All three send IPv4 and IPv6 FlowSpec rules with actions to one FRR (127.0.17.1:17950,
-# AS 65001), which validates them as a strict receiver and advertises nothing back:
+# AS 65001), which validates them as a strict receiver:
 #   BIRD   127.0.17.3 AS 65003   GoBGP 127.0.17.4 AS 65004   ExaBGP 127.0.17.5 AS 65005
-# FRR 8.4 cannot originate FlowSpec, so there are no FRR-sent FlowSpec vectors.
+# FRR 8.4 cannot originate FlowSpec; it re-advertises the rules of GoBGP and ExaBGP to BIRD,
+# which gives the FRR-sent vectors.
 # Needs root (tshark on lo; missing packages installed with apt-get).
 set -euo pipefail
 
@@ -71,8 +72,11 @@ mkdir -p "$WORK/frr" && chmod 777 "$WORK/frr"
         echo " address-family $af flowspec"
         for ip in $BIRD_IP $GOBGP_IP $EXA_IP; do
             echo "  neighbor $ip activate"
-            echo "  neighbor $ip route-map NOTHING out"
         done
+        # FRR re-advertises to BIRD (which imports nothing) what GoBGP and ExaBGP send:
+        # the FRR-sent FlowSpec vectors. The others get nothing back.
+        echo "  neighbor $GOBGP_IP route-map NOTHING out"
+        echo "  neighbor $EXA_IP route-map NOTHING out"
         echo " exit-address-family"
     done
     echo "route-map NOTHING deny 10"
@@ -222,5 +226,8 @@ python3 "$ROOT/scripts/flowspec-vectors.py" capture "$PCAP" $GOBGP_IP \
 python3 "$ROOT/scripts/flowspec-vectors.py" capture "$PCAP" $EXA_IP \
     "ExaBGP $(exabgp --version 2>&1 | sed -n 's/^ExaBGP : //p'), $EXA_IP, $TS" exabgp \
     >"$OUT/flowspec-exabgp.vec"
-grep -c '^name:' "$OUT"/flowspec-{bird,gobgp,exabgp}.vec
+python3 "$ROOT/scripts/flowspec-vectors.py" capture "$PCAP" $FRR_IP \
+    "FRR $(vty -c 'show version' | sed -n 's/^FRRouting \([^ ]*\).*/\1/p'), $FRR_IP (re-advertising), $TS" frr \
+    >"$OUT/flowspec-frr.vec"
+grep -c '^name:' "$OUT"/flowspec-{bird,gobgp,exabgp,frr}.vec
 echo "FRR received:" >&2; cat "$WORK/frr-received.txt" >&2

@@ -419,7 +419,13 @@ def build():
         nlri=pfx("198.51.100.0/24")), f"{H} (RFC 8092 §3)",
         {"type": "UPDATE", "large_communities": "4200000000:0:4294967295 65001:100:200 0:0:0"})
     ecs = ["0002fde800000064", "0102c000020100c8", "0202000100000064", "0003fde800000001",
-           "8006000000000000", "4300000000000001"]
+           "8006000000000000", "4300000000000001",
+           # origin IPv4 and AS4 forms, FlowSpec actions, redirect-to-nexthop, redirect-to-IP,
+           # link bandwidth, encapsulation (VXLAN), color, EVPN MAC mobility and router MAC.
+           "0103c00002010001", "0203fa56ea000001", "80060000477a0000", "8007000000000003",
+           "8008fde80000029a", "8108c0000201029a", "8208fa56ea000007", "800900000000002e",
+           "0800000000000000", "010cc00002010001", "4004fde84e6e6b28", "030c000000000008",
+           "030b000000000064", "0600010000000005", "0603020000000001"]
     for e in ecs:
         vec("attributes.vec", f"attr-ext-community-{e}", update(attrs=base_attrs() + ext(e),
             nlri=pfx("198.51.100.0/24")), f"{H} (RFC 4360 §4, RFC 5668, RFC 8955 §7)",
@@ -848,7 +854,7 @@ def build():
          "NLRI length 9, 5 octets left"),
         ("flowspec-component-type-0", bytes([7, 1, 24, 198, 51, 100, 0, 0x81]),
          "component type 0"),
-        ("flowspec-no-end-of-list", bytes([9, 1, 24, 198, 51, 100, 3, 0x01, 6]),
+        ("flowspec-no-end-of-list", bytes([8, 1, 24, 198, 51, 100, 3, 0x01, 6]),
          "protocol operator list without the end-of-list bit"),
         ("flowspec-component-order", bytes([9, 3, 0x81, 6, 1, 24, 198, 51, 100]),
          "protocol before destination"),

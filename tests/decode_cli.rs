@@ -167,7 +167,7 @@ fn decoded_flow_rules_paste_back_into_a_configuration() {
             pasted += 1;
         }
     }
-    assert!(pasted >= 17, "only {pasted} flow rules decoded");
+    assert!(pasted >= 50, "only {pasted} flow rules decoded");
 }
 
 /// The capture and MRT files recorded from a BIRD session (test-vectors/captures/README.md)
@@ -242,4 +242,49 @@ fn committed_captures_and_mrt_files_decode_completely() {
             .iter()
             .any(|r| r["record"] == "state-change" && r["to"] == "Established")
     );
+}
+
+/// Mutated capture and MRT files (bit flips, cuts, inserted bytes) never make the readers
+/// panic. Bounded: 1500 mutations per file, deterministic.
+#[test]
+fn mutated_captures_and_mrt_files_never_panic() {
+    use bgpinject::cli::{mrt_input, pcap_input};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/captures");
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for entry in std::fs::read_dir(&dir).expect("captures dir").flatten() {
+        let path = entry.path();
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if !matches!(ext, "mrt" | "pcapng" | "pcap") {
+            continue;
+        }
+        let original = std::fs::read(&path).expect("read");
+        for _ in 0..1500 {
+            let mut data = original.clone();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % data.len().max(1);
+                match next() % 3 {
+                    0 => {
+                        if let Some(b) = data.get_mut(at) {
+                            *b ^= 1 << (next() % 8);
+                        }
+                    }
+                    1 => data.truncate(at),
+                    _ => data.insert(at.min(data.len()), next() as u8),
+                }
+            }
+            if ext == "mrt" {
+                let _ = mrt_input::read(&data);
+            } else {
+                let _ = pcap_input::read(&data[..], 65535, 17943);
+            }
+        }
+    }
 }

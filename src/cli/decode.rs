@@ -99,7 +99,7 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
     opts.optopt(
         "",
         "mrt",
-        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries)",
+        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries); - for stdin",
         "FILE",
     );
     opts.optopt(
@@ -156,7 +156,7 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         return decode_capture::run_pcap(&path, port, ctx, json, out);
     }
     if let Some(path) = matches.opt_str("mrt") {
-        return decode_capture::run_mrt(&path, ctx, json, out);
+        return decode_capture::run_mrt(&path, input, ctx, json, out);
     }
     if let Some(family) = matches.opt_str("nlri") {
         let [hex] = matches.free.as_slice() else {
@@ -303,13 +303,31 @@ pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>
             }
             for p in problems {
                 s.push_str(&format!(
-                    "\n  problem: {} at byte {}: {}",
-                    p.kind, p.offset, p.action
+                    "\n  problem: {} at byte {}: {} ({})",
+                    p.kind,
+                    p.offset,
+                    p.action,
+                    rfc_of(&p.action)
                 ));
             }
             s
         }
-        Err(e) => format!("error: {} at byte {}: {}", e.kind, e.offset, e.action),
+        Err(e) => format!(
+            "error: {} at byte {}: {} ({})",
+            e.kind,
+            e.offset,
+            e.action,
+            rfc_of(&e.action)
+        ),
+    }
+}
+
+/// Where the action is defined: RFC 7606 §2 for the two that keep the session, RFC 4271 §6
+/// (NOTIFICATION and close) for a reset.
+fn rfc_of(action: &ErrorAction) -> &'static str {
+    match action {
+        ErrorAction::AttributeDiscard | ErrorAction::TreatAsWithdraw => "RFC 7606 §2",
+        ErrorAction::SessionReset(_) => "RFC 4271 §6",
     }
 }
 
@@ -549,7 +567,7 @@ mod tests {
         assert_eq!(code, 1);
         assert_eq!(
             out,
-            "error: bad message length 20 at byte 16: session-reset 1/2\n"
+            "error: bad message length 20 at byte 16: session-reset 1/2 (RFC 4271 §6)\n"
         );
     }
 

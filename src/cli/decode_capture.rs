@@ -84,16 +84,9 @@ pub fn run_pcap(
             return 2;
         }
     };
-    let items = match pcap_input::read(file, MAX_EXTENDED_MESSAGE_LEN, port) {
-        Ok(i) => i,
-        Err(e) => {
-            let _ = writeln!(out, "decode: --pcap {path}: {e}");
-            return 2;
-        }
-    };
     let mut opens: HashMap<SocketAddr, Open> = HashMap::new();
     let mut status = 0;
-    for item in items {
+    let read = pcap_input::read_each(file, MAX_EXTENDED_MESSAGE_LEN, port, |item| {
         let (origin, text) = match item {
             Item::Note(o, note) => {
                 status = 1;
@@ -105,10 +98,7 @@ pub fn run_pcap(
                 } else {
                     format!("{time} {} > {} note: {note}", o.source, o.destination)
                 };
-                if writeln!(out, "{line}").is_err() {
-                    return 1;
-                }
-                continue;
+                return writeln!(out, "{line}").is_ok();
             }
             Item::Message(o, bytes) => (o, bytes),
         };
@@ -140,24 +130,37 @@ pub fn run_pcap(
                 to_text(&decoded)
             )
         };
-        if writeln!(out, "{line}").is_err() {
-            return 1;
-        }
+        writeln!(out, "{line}").is_ok()
+    });
+    if let Err(e) = read {
+        let _ = writeln!(out, "decode: --pcap {path}: {e}");
+        return 2;
     }
     status
 }
 
 /// Decodes every record of an MRT file. Returns the exit status.
-pub fn run_mrt(path: &str, default: DecodeContext, json: bool, out: &mut dyn Write) -> i32 {
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = writeln!(out, "decode: --mrt {path}: {e}");
-            return 2;
+/// `path` `-` reads standard input (`bzcat rib.bz2 | bgpinject decode --mrt -`).
+pub fn run_mrt(
+    path: &str,
+    stdin: &mut dyn std::io::BufRead,
+    default: DecodeContext,
+    json: bool,
+    out: &mut dyn Write,
+) -> i32 {
+    let input: Box<dyn std::io::Read + '_> = if path == "-" {
+        Box::new(stdin)
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                let _ = writeln!(out, "decode: --mrt {path}: {e}");
+                return 2;
+            }
         }
     };
     let mut status = 0;
-    for record in mrt_input::read(&data) {
+    mrt_input::read_each(input, |record| {
         let line = match record {
             Record::Message {
                 time,
@@ -318,9 +321,11 @@ pub fn run_mrt(path: &str, default: DecodeContext, json: bool, out: &mut dyn Wri
             }
         };
         if writeln!(out, "{line}").is_err() {
-            return 1;
+            status = 1;
+            return false;
         }
-    }
+        true
+    });
     status
 }
 

@@ -3,6 +3,7 @@
 //! entries (§4.3, RFC 8050). Each record is read behind its length, so a bad one is reported
 //! and skipped; a file cut inside a record ends with a note.
 
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::wire::attribute::flag::{OPTIONAL, TRANSITIVE};
@@ -125,42 +126,91 @@ fn address(r: &mut Reader, afi: u16) -> Result<IpAddr, Truncated> {
     })
 }
 
-/// Reads every record of an MRT file.
+/// The largest record body read (RFC 6396 lengths are 32 bits; a real record is far smaller).
+const MAX_RECORD: usize = 16 << 20;
+
+/// Reads every record of an MRT file in memory.
 pub fn read(data: &[u8]) -> Vec<Record> {
-    let mut r = Reader::new(data);
     let mut out = Vec::new();
+    read_each(data, |r| {
+        out.push(r);
+        true
+    });
+    out
+}
+
+/// Reads records from `input` one at a time (a file or `bzcat rib.bz2 |`), giving each to
+/// `f` until it returns false.
+pub fn read_each(mut input: impl Read, mut f: impl FnMut(Record) -> bool) {
     let mut peers: Vec<IndexedPeer> = Vec::new();
-    while !r.is_empty() {
-        let header = (|| {
-            let ts = r.u32()?;
-            let kind = r.u16()?;
-            let subtype = r.u16()?;
-            let len = r.u32()? as usize;
-            Ok::<_, Truncated>((ts, kind, subtype, r.bytes(len)?))
-        })();
-        let Ok((ts, kind, subtype, body)) = header else {
-            out.push(Record::Skipped {
-                time: (0, 0),
-                kind: 0,
-                subtype: 0,
-                why: "file ends inside a record header or body (cut short)".into(),
-            });
-            break;
-        };
+    loop {
+        let mut header = [0u8; 12];
+        match read_full(&mut input, &mut header) {
+            Ok(0) => return,
+            Ok(12) => {}
+            _ => {
+                f(Record::Skipped {
+                    time: (0, 0),
+                    kind: 0,
+                    subtype: 0,
+                    why: "file ends inside a record header (cut short)".into(),
+                });
+                return;
+            }
+        }
+        let ts = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        let kind = u16::from_be_bytes([header[4], header[5]]);
+        let subtype = u16::from_be_bytes([header[6], header[7]]);
+        let len = u32::from_be_bytes([header[8], header[9], header[10], header[11]]) as usize;
         let time = (ts as i64, 0);
+        if len > MAX_RECORD {
+            f(Record::Skipped {
+                time,
+                kind,
+                subtype,
+                why: format!("record of {len} octets, more than {MAX_RECORD}: not an MRT file?"),
+            });
+            return;
+        }
+        let mut body = vec![0u8; len];
+        if read_full(&mut input, &mut body).ok() != Some(len) {
+            f(Record::Skipped {
+                time,
+                kind,
+                subtype,
+                why: "file ends inside a record body (cut short)".into(),
+            });
+            return;
+        }
         let record = match kind {
-            BGP4MP | BGP4MP_ET => bgp4mp_record(kind, subtype, time, body),
-            TABLE_DUMP_V2 => tdv2_record(subtype, time, body, &mut peers),
+            BGP4MP | BGP4MP_ET => bgp4mp_record(kind, subtype, time, &body),
+            TABLE_DUMP_V2 => tdv2_record(subtype, time, &body, &mut peers),
             _ => Err(format!("record type {kind} not decoded")),
         };
-        out.push(record.unwrap_or_else(|why| Record::Skipped {
+        let record = record.unwrap_or_else(|why| Record::Skipped {
             time,
             kind,
             subtype,
             why,
-        }));
+        });
+        if !f(record) {
+            return;
+        }
     }
-    out
+}
+
+/// Reads until `buf` is full or the input ends; returns the octets read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn truncated(t: Truncated) -> String {

@@ -22,7 +22,7 @@ use crate::wire::message::{MARKER, frame};
 /// The BGP port (RFC 4271 §8.2.1), the default of `decode --port`.
 pub const BGP_PORT: u16 = 179;
 /// Early segments kept per direction before the gap is given up on.
-const MAX_PENDING: usize = 4 << 20;
+const MAX_PENDING: usize = 1 << 20;
 /// Large enough for any frame a capture holds (snap lengths up to 256 KiB).
 const READ_BUFFER: usize = 1 << 18;
 
@@ -159,6 +159,8 @@ struct Segment {
     origin: Origin,
     seq: u32,
     syn: bool,
+    /// FIN or RST: the direction ends, its state can go.
+    end: bool,
     payload: Vec<u8>,
 }
 
@@ -196,6 +198,7 @@ fn segment(linktype: i32, data: &[u8], time: (i64, u32), port: u16) -> Option<Se
         },
         seq: tcp.sequence_number(),
         syn: tcp.syn(),
+        end: tcp.fin() || tcp.rst(),
         payload: tcp.payload().to_vec(),
     })
 }
@@ -219,6 +222,22 @@ fn ng_time(high: u32, low: u32, tsresol: u8, tsoffset: i64) -> (i64, u32) {
 /// Reads every BGP message of a capture on TCP `port`, in capture order per stream.
 /// `max_len` is the largest message to frame (4096, or 65535 with RFC 8654).
 pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Item>, CaptureError> {
+    let mut out = Vec::new();
+    read_each(file, max_len, port, |i| {
+        out.push(i);
+        true
+    })?;
+    Ok(out)
+}
+
+/// As [`read`], giving each item to `f` as soon as it is complete (until `f` returns false),
+/// so that a capture of any size is decoded in the memory of its open streams.
+pub fn read_each(
+    file: impl Read + Send,
+    max_len: usize,
+    port: u16,
+    mut f: impl FnMut(Item) -> bool,
+) -> Result<(), CaptureError> {
     let mut reader = pcap_parser::create_reader(READ_BUFFER, file)
         .map_err(|e| CaptureError(format!("not a pcap or pcapng file: {e:?}")))?;
     let mut linktype = LINKTYPE_ETHERNET;
@@ -226,7 +245,7 @@ pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Ite
     // pcapng interfaces: (link type, if_tsresol, if_tsoffset).
     let mut interfaces: Vec<(i32, u8, i64)> = Vec::new();
     let mut streams: HashMap<(SocketAddr, SocketAddr), Stream> = HashMap::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Item> = Vec::new();
     let mut stalled = 0;
     loop {
         let seg = match reader.next() {
@@ -294,8 +313,31 @@ pub fn read(file: impl Read + Send, max_len: usize, port: u16) -> Result<Vec<Ite
             out.push(Item::Note(seg.origin.clone(), note));
         }
         stream.messages(&seg.origin, max_len, &mut out);
+        if seg.end {
+            // What is left can never become a message: say so, and forget the direction.
+            let key = (seg.origin.source, seg.origin.destination);
+            if let Some(left) = streams.remove(&key)
+                && !left.buffer.is_empty()
+            {
+                out.push(Item::Note(
+                    seg.origin.clone(),
+                    format!(
+                        "connection closed with {} octets of an unfinished message",
+                        left.buffer.len()
+                    ),
+                ));
+            }
+        }
+        for item in out.drain(..) {
+            if !f(item) {
+                return Ok(());
+            }
+        }
     }
-    Ok(out)
+    out.into_iter().for_each(|i| {
+        f(i);
+    });
+    Ok(())
 }
 
 /// `2026-12-07T12:00:00.123456Z` (UTC), from seconds and microseconds since the epoch.

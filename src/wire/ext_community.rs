@@ -22,6 +22,7 @@ use std::net::Ipv4Addr;
 use serde_json::{Value, json};
 
 use super::community::ExtendedCommunity;
+use super::flowspec::action::FlowAction;
 use super::tunnel_encap::tunnel_type_name;
 
 /// The administrator of a route target, route origin or redirect.
@@ -45,21 +46,41 @@ impl fmt::Display for Admin {
 /// An extended community, interpreted.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ExtCommunityValue {
-    RouteTarget { admin: Admin, value: u32 },
-    RouteOrigin { admin: Admin, value: u32 },
-    TrafficRate { asn: u16, rate: f32 },
-    TrafficAction { sample: bool, terminal: bool },
-    Redirect { admin: Admin, value: u32 },
-    TrafficMarking { dscp: u8 },
-    RedirectToNextHop,
-    RedirectToIp { address: Ipv4Addr, copy: bool },
-    LinkBandwidth { asn: u16, rate: f32 },
-    Encapsulation { tunnel_type: u16 },
-    Color { flags: u16, color: u32 },
-    MacMobility { sequence: u32, sticky: bool },
-    EsiLabel { label: u32, single_active: bool },
-    EsImport { mac: [u8; 6] },
-    RouterMac { mac: [u8; 6] },
+    RouteTarget {
+        admin: Admin,
+        value: u32,
+    },
+    RouteOrigin {
+        admin: Admin,
+        value: u32,
+    },
+    /// A FlowSpec action (RFC 8955 §7 and the redirect drafts), parsed by the FlowSpec codec.
+    Flow(FlowAction),
+    LinkBandwidth {
+        asn: u16,
+        rate: f32,
+    },
+    Encapsulation {
+        tunnel_type: u16,
+    },
+    Color {
+        flags: u16,
+        color: u32,
+    },
+    MacMobility {
+        sequence: u32,
+        sticky: bool,
+    },
+    EsiLabel {
+        label: u32,
+        single_active: bool,
+    },
+    EsImport {
+        mac: [u8; 6],
+    },
+    RouterMac {
+        mac: [u8; 6],
+    },
     Unknown,
 }
 
@@ -78,18 +99,6 @@ const SUB_LINK_BANDWIDTH: u8 = 0x04;
 /// RFC 9012 §4.1 and §4.3 (opaque subtypes).
 const SUB_ENCAPSULATION: u8 = 0x0c;
 const SUB_COLOR: u8 = 0x0b;
-/// RFC 8955 §7 (generic transitive experimental 0x80, 0x81, 0x82).
-const FLOW_GENERIC: u8 = 0x80;
-const FLOW_IPV4: u8 = 0x81;
-const FLOW_AS4: u8 = 0x82;
-const SUB_TRAFFIC_RATE: u8 = 0x06;
-const SUB_TRAFFIC_ACTION: u8 = 0x07;
-const SUB_REDIRECT: u8 = 0x08;
-const SUB_TRAFFIC_MARKING: u8 = 0x09;
-/// draft-simpson-idr-flowspec-redirect §3 (type 0x08, subtype 0).
-const REDIRECT_TO_NEXT_HOP: [u8; 2] = [0x08, 0x00];
-/// draft-ietf-idr-flowspec-redirect-ip-02 §3: IPv4-address-specific subtype 0x0c.
-const SUB_REDIRECT_TO_IP: u8 = 0x0c;
 /// RFC 7432 §7.5, §7.6, §7.7; RFC 9135 §8.1.
 const SUB_MAC_MOBILITY: u8 = 0x00;
 const SUB_ESI_LABEL: u8 = 0x01;
@@ -99,6 +108,9 @@ const SUB_ROUTER_MAC: u8 = 0x03;
 impl ExtCommunityValue {
     pub fn of(c: &ExtendedCommunity) -> ExtCommunityValue {
         use ExtCommunityValue as V;
+        if let Some(action) = FlowAction::from_community(c) {
+            return V::Flow(action);
+        }
         let b = &c.0;
         let u16_at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
         let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -118,32 +130,6 @@ impl ExtCommunityValue {
             (t, SUB_ORIGIN) if t & !NON_TRANSITIVE <= TYPE_AS4 => match admin(t) {
                 Some((admin, value)) => V::RouteOrigin { admin, value },
                 None => V::Unknown,
-            },
-            (FLOW_GENERIC, SUB_TRAFFIC_RATE) => V::TrafficRate {
-                asn: u16_at(2),
-                rate: f32::from_bits(u32_at(4)),
-            },
-            (FLOW_GENERIC, SUB_TRAFFIC_ACTION) => V::TrafficAction {
-                sample: b[7] & 0x02 != 0,
-                terminal: b[7] & 0x01 != 0,
-            },
-            (FLOW_GENERIC, SUB_REDIRECT) => V::Redirect {
-                admin: Admin::As2(u16_at(2)),
-                value: u32_at(4),
-            },
-            (FLOW_IPV4, SUB_REDIRECT) => V::Redirect {
-                admin: Admin::Ipv4(v4),
-                value: u16_at(6) as u32,
-            },
-            (FLOW_AS4, SUB_REDIRECT) => V::Redirect {
-                admin: Admin::As4(u32_at(2)),
-                value: u16_at(6) as u32,
-            },
-            (FLOW_GENERIC, SUB_TRAFFIC_MARKING) => V::TrafficMarking { dscp: b[7] & 0x3F },
-            (t, s) if [t, s] == REDIRECT_TO_NEXT_HOP => V::RedirectToNextHop,
-            (TYPE_IPV4, SUB_REDIRECT_TO_IP) => V::RedirectToIp {
-                address: v4,
-                copy: b[7] & 0x01 != 0,
             },
             (t, SUB_LINK_BANDWIDTH) if t == TYPE_AS2 | NON_TRANSITIVE || t == TYPE_AS2 => {
                 V::LinkBandwidth {
@@ -178,12 +164,16 @@ impl ExtCommunityValue {
         match self {
             V::RouteTarget { .. } => "route-target",
             V::RouteOrigin { .. } => "route-origin",
-            V::TrafficRate { .. } => "traffic-rate",
-            V::TrafficAction { .. } => "traffic-action",
-            V::Redirect { .. } => "redirect",
-            V::TrafficMarking { .. } => "traffic-marking",
-            V::RedirectToNextHop => "redirect-to-nexthop",
-            V::RedirectToIp { .. } => "redirect-to-ip",
+            V::Flow(a) => match a {
+                FlowAction::TrafficRate { .. } => "traffic-rate",
+                FlowAction::TrafficAction { .. } => "traffic-action",
+                FlowAction::RedirectAs2 { .. }
+                | FlowAction::RedirectIpv4 { .. }
+                | FlowAction::RedirectAs4 { .. } => "redirect",
+                FlowAction::TrafficMarking { .. } => "traffic-marking",
+                FlowAction::RedirectToNextHop => "redirect-to-nexthop",
+                FlowAction::RedirectToIpv4 { .. } => "redirect-to-ip",
+            },
             V::LinkBandwidth { .. } => "link-bandwidth",
             V::Encapsulation { .. } => "encapsulation",
             V::Color { .. } => "color",
@@ -213,23 +203,7 @@ pub fn write(c: &ExtendedCommunity, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match ExtCommunityValue::of(c) {
         V::RouteTarget { admin, value } => write!(f, "target:{admin}:{value}"),
         V::RouteOrigin { admin, value } => write!(f, "origin:{admin}:{value}"),
-        V::TrafficRate { asn, rate } => write!(f, "traffic-rate:{asn}:{rate}"),
-        V::TrafficAction { sample, terminal } => f.write_str(match (sample, terminal) {
-            (true, true) => "traffic-action:sample-terminal",
-            (true, false) => "traffic-action:sample",
-            (false, true) => "traffic-action:terminal",
-            (false, false) => "traffic-action:none",
-        }),
-        V::Redirect { admin, value } => write!(f, "redirect:{admin}:{value}"),
-        V::TrafficMarking { dscp } => write!(f, "traffic-marking:{dscp}"),
-        V::RedirectToNextHop => f.write_str("redirect-to-nexthop"),
-        V::RedirectToIp { address, copy } => {
-            write!(
-                f,
-                "redirect-to-ip:{address}{}",
-                if copy { ":copy" } else { "" }
-            )
-        }
+        V::Flow(a) => write_flow(a, f),
         V::LinkBandwidth { asn, rate } => write!(f, "link-bandwidth:{asn}:{rate}"),
         V::Encapsulation { tunnel_type } => match tunnel_type_name(tunnel_type) {
             Some(n) => write!(f, "encapsulation:{n}"),
@@ -257,6 +231,30 @@ pub fn write(c: &ExtendedCommunity, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
+fn write_flow(a: FlowAction, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match a {
+        FlowAction::TrafficRate { asn, rate } => write!(f, "traffic-rate:{asn}:{rate}"),
+        FlowAction::TrafficAction { sample, terminal } => f.write_str(match (sample, terminal) {
+            (true, true) => "traffic-action:sample-terminal",
+            (true, false) => "traffic-action:sample",
+            (false, true) => "traffic-action:terminal",
+            (false, false) => "traffic-action:none",
+        }),
+        FlowAction::RedirectAs2 { asn, value } => write!(f, "redirect:{asn}:{value}"),
+        FlowAction::RedirectIpv4 { address, value } => write!(f, "redirect:{address}:{value}"),
+        FlowAction::RedirectAs4 { asn, value } => write!(f, "redirect:{asn}L:{value}"),
+        FlowAction::TrafficMarking { dscp } => write!(f, "traffic-marking:{dscp}"),
+        FlowAction::RedirectToNextHop => f.write_str("redirect-to-nexthop"),
+        FlowAction::RedirectToIpv4 { address, copy } => {
+            write!(
+                f,
+                "redirect-to-ip:{address}{}",
+                if copy { ":copy" } else { "" }
+            )
+        }
+    }
+}
+
 /// The text form of `c` that the configuration's `extended-community` accepts: the name for
 /// route targets, origins, redirects, link bandwidth, encapsulation and color, `0x` and 16
 /// hex digits for everything else.
@@ -273,11 +271,36 @@ pub fn config_text(c: &ExtendedCommunity) -> String {
     }
 }
 
-fn admin_json(v: &mut Value, admin: Admin) {
+fn admin_json(v: &mut Value, admin: Admin, value: u32) {
     match admin {
         Admin::As2(a) => v["asn"] = json!(a),
         Admin::As4(a) => v["asn"] = json!(a),
         Admin::Ipv4(a) => v["address"] = json!(a.to_string()),
+    }
+    v["value"] = json!(value);
+}
+
+fn flow_json(v: &mut Value, a: FlowAction) {
+    match a {
+        FlowAction::TrafficRate { asn, rate } => {
+            v["asn"] = json!(asn);
+            v["rate"] = json!(rate);
+        }
+        FlowAction::TrafficAction { sample, terminal } => {
+            v["sample"] = json!(sample);
+            v["terminal"] = json!(terminal);
+        }
+        FlowAction::RedirectAs2 { asn, value } => admin_json(v, Admin::As2(asn), value),
+        FlowAction::RedirectIpv4 { address, value } => {
+            admin_json(v, Admin::Ipv4(address), value.into())
+        }
+        FlowAction::RedirectAs4 { asn, value } => admin_json(v, Admin::As4(asn), value.into()),
+        FlowAction::TrafficMarking { dscp } => v["dscp"] = json!(dscp),
+        FlowAction::RedirectToNextHop => {}
+        FlowAction::RedirectToIpv4 { address, copy } => {
+            v["address"] = json!(address.to_string());
+            v["copy"] = json!(copy);
+        }
     }
 }
 
@@ -293,27 +316,14 @@ pub fn to_json(c: &ExtendedCommunity) -> Value {
     });
     match value {
         V::RouteTarget { admin, value } | V::RouteOrigin { admin, value } => {
-            admin_json(&mut v, admin);
-            v["value"] = json!(value);
+            admin_json(&mut v, admin, value)
         }
-        V::Redirect { admin, value } => {
-            admin_json(&mut v, admin);
-            v["value"] = json!(value);
-        }
-        V::TrafficRate { asn, rate } | V::LinkBandwidth { asn, rate } => {
+        V::Flow(a) => flow_json(&mut v, a),
+        V::LinkBandwidth { asn, rate } => {
             v["asn"] = json!(asn);
             v["rate"] = json!(rate);
         }
-        V::TrafficAction { sample, terminal } => {
-            v["sample"] = json!(sample);
-            v["terminal"] = json!(terminal);
-        }
-        V::TrafficMarking { dscp } => v["dscp"] = json!(dscp),
-        V::RedirectToNextHop | V::Unknown => {}
-        V::RedirectToIp { address, copy } => {
-            v["address"] = json!(address.to_string());
-            v["copy"] = json!(copy);
-        }
+        V::Unknown => {}
         V::Encapsulation { tunnel_type } => {
             v["tunnel_type"] = json!(tunnel_type);
             v["tunnel_name"] = json!(tunnel_type_name(tunnel_type));

@@ -82,6 +82,16 @@ pub enum FlowError {
     TrailingBytes {
         offset: usize,
     },
+    /// RFC 8955 §4.1: the rule's length runs past the end of the NLRI field.
+    LengthOverrun {
+        offset: usize,
+        len: usize,
+        available: usize,
+    },
+    /// RFC 8955 §4.2.1: the rule ends before an operator with the end-of-list bit.
+    NoEndOfList {
+        type_code: u8,
+    },
 }
 
 impl From<Truncated> for FlowError {
@@ -145,6 +155,18 @@ impl fmt::Display for FlowError {
             FlowError::TrailingBytes { offset } => {
                 write!(f, "bytes left after the flow rule at offset {offset}")
             }
+            FlowError::LengthOverrun {
+                offset,
+                len,
+                available,
+            } => write!(
+                f,
+                "flow rule at offset {offset} has length {len}, only {available} octets follow (RFC 8955 §4.1)"
+            ),
+            FlowError::NoEndOfList { type_code } => write!(
+                f,
+                "operator list of flow component {type_code} has no end-of-list bit (RFC 8955 §4.2.1)"
+            ),
         }
     }
 }
@@ -271,7 +293,12 @@ impl FlowRule {
         if len == 0 {
             return Err(FlowError::Empty { offset: at });
         }
-        let mut body = r.sub(len)?;
+        let available = r.remaining();
+        let mut body = r.sub(len).map_err(|_| FlowError::LengthOverrun {
+            offset: at,
+            len,
+            available,
+        })?;
         let mut components: Vec<FlowComponent> = Vec::new();
         while !body.is_empty() {
             let c = FlowComponent::read(&mut body, afi)?;
