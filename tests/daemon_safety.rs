@@ -139,7 +139,8 @@ healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; f
     .unwrap();
     let mut d = Running::start(&["--user", "nobody", "--control", "off"], &conf);
     let read = || std::fs::read_to_string(&uids).unwrap_or_default();
-    let enough = wait_until(Duration::from_secs(15), || {
+    // Generous: the one-shot helper restarts after 1 s, then 2 s, on a loaded machine.
+    let enough = wait_until(Duration::from_secs(40), || {
         let t = read();
         t.matches("once ").count() >= 2 && t.matches("check ").count() >= 3 && t.contains("long ")
     });
@@ -819,7 +820,7 @@ fn a_thousand_neighbors_start_under_the_units_descriptor_limit() {
         let log = d.log.lock().unwrap();
         let mut seen: Vec<&str> = log
             .iter()
-            .filter(|l| l.contains(": cannot connect to "))
+            .filter(|l| l.contains(": cannot connect"))
             .filter_map(|l| l.split("neighbor ").nth(1)?.split(':').next())
             .collect();
         seen.sort_unstable();
