@@ -849,3 +849,88 @@ fn a_thousand_neighbors_start_under_the_units_descriptor_limit() {
     }
     assert_eq!(d.terminate(Duration::from_secs(30)), Some(0));
 }
+
+#[test]
+fn a_squatted_default_directory_is_refused_by_the_daemon_and_by_ctl() {
+    if !is_root() || Path::new("/run/user/65534").exists() {
+        println!("note: not root (or nobody has a /run/user directory): not tested");
+        return;
+    }
+    // nobody's default without XDG_RUNTIME_DIR: /tmp/bgpinject-65534/, taken first by the
+    // user daemon, who serves a socket there.
+    let squat = Path::new("/tmp/bgpinject-65534");
+    let _ = std::fs::remove_dir_all(squat);
+    let dir = shared_dir();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(15, "")).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let as_user = |user: &str, group: &str| {
+        let mut c = Command::new("setpriv");
+        c.args([
+            &format!("--reuid={user}"),
+            &format!("--regid={group}"),
+            "--clear-groups",
+        ])
+        .env_remove("XDG_RUNTIME_DIR");
+        c
+    };
+    assert!(
+        as_user("daemon", "daemon")
+            .args(["mkdir", "-m", "0755"])
+            .arg(squat)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let socket = squat.join("bgpinject.sock");
+    let mut squatter = as_user("daemon", "daemon")
+        .arg(BIN)
+        .arg("--control")
+        .arg(&socket)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || socket.exists()));
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // The victim's daemon: no control socket, and says why.
+    let victim = as_user("nobody", "nogroup")
+        .arg(BIN)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut v = Running { child: victim, log };
+    {
+        let stderr = v.child.stderr.take().unwrap();
+        let l = v.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                l.lock().unwrap().push(line);
+            }
+        });
+    }
+    let warned = wait_until(Duration::from_secs(10), || {
+        v.log().contains("belongs to uid 1, not to this user")
+    });
+    // The victim's ctl: refuses the squatter's socket.
+    let out = as_user("nobody", "nogroup")
+        .args([BIN, "ctl", "show", "neighbor"])
+        .output()
+        .unwrap();
+    let code = v.terminate(Duration::from_secs(10));
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    let _ = std::fs::remove_dir_all(squat);
+    assert!(warned, "{}", v.log());
+    assert_eq!(code, Some(0), "{}", v.log());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stderr.contains("served by uid 1"), "{stderr}");
+}
