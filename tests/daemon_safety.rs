@@ -934,3 +934,44 @@ fn a_squatted_default_directory_is_refused_by_the_daemon_and_by_ctl() {
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert!(stderr.contains("served by uid 1"), "{stderr}");
 }
+
+#[test]
+fn reload_reaches_a_backgrounded_daemon_through_its_locked_pid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(16, "")).unwrap();
+    let pid_file = dir.path().join("b.pid");
+    let log = dir.path().join("b.log");
+    let out = Command::new(BIN)
+        .args(["--daemon", "--control", "off", "--pid-file"])
+        .arg(&pid_file)
+        .arg("--log-file")
+        .arg(&log)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    let reloaded = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("reloading "))
+    });
+    signal(pid, libc::SIGTERM);
+    // Its pid file goes at exit (a zombie left to a container's init would still be alive).
+    let stopped = wait_until(Duration::from_secs(10), || !pid_file.exists());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        reloaded,
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert!(stopped, "pid file left behind");
+}
