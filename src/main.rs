@@ -196,7 +196,7 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
-        let lines = config::summary(&config);
+        let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
         }
