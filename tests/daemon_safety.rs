@@ -531,6 +531,7 @@ fn check_validates_every_daemon_option() {
         vec!["--log-level", "loud"],
         vec!["--log-file", "/tmp/x.log", "--syslog"],
         vec!["--user", "no-such-user-bgpinject"],
+        vec!["--control", ""],
     ] {
         let out = Command::new(BIN)
             .arg("--check")
