@@ -128,9 +128,9 @@ fn with_user_nobody_no_helper_or_health_check_ever_runs_as_root() {
     std::fs::write(
         &conf,
         format!(
-            "process long {{ run /bin/sh -c 'echo long $(id -u) >> {u}; exec sleep 600'; encoder text; }}
-process once {{ run /bin/sh -c 'echo once $(id -u) >> {u}'; encoder text; }}
-healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; fall 1;
+            "process long {{ run /bin/sh -c 'echo long $(id -u) $(id -g) $(id -G) >> {u}; exec sleep 600'; encoder text; }}
+process once {{ run /bin/sh -c 'echo once $(id -u) $(id -g) $(id -G) >> {u}'; encoder text; }}
+healthcheck web {{ command \"echo check $(id -u) $(id -g) $(id -G) >> {u}\"; interval 1; rise 1; fall 1;
     route 203.0.113.0/24 next-hop 192.0.2.19; }}
 {}",
             neighbor(2, "api { processes [ long once ]; }")
@@ -147,8 +147,13 @@ healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; f
     let code = d.terminate(Duration::from_secs(10));
     let text = read();
     assert!(enough, "programs did not all run:\n{text}\n{}", d.log());
+    // uid, gid and every group: nobody's (65534), never root's.
     for line in text.lines() {
-        assert!(line.ends_with(" 65534"), "{line} (not nobody)\n{text}");
+        let ids: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert!(
+            ids.len() == 3 && ids.iter().all(|i| *i == "65534"),
+            "{line} (not nobody)\n{text}"
+        );
     }
     assert_eq!(code, Some(0), "{}", d.log());
 }
