@@ -257,6 +257,10 @@ impl DaemonSettings {
             })?),
         };
         let pid_file = m.opt_str("pid-file").map(|p| absolute(&p)).transpose()?;
+        if m.opt_str("control").is_some_and(|c| c.is_empty()) {
+            eprintln!("bgpinject: --control: expected a socket path or 'off'");
+            return Err(EXIT_USAGE);
+        }
         Ok(DaemonSettings {
             level,
             format,

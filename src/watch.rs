@@ -5,8 +5,8 @@
 //!    added to or removed from a glob directory changes the directory's mtime);
 //! 2. it is stable: unchanged for one whole poll;
 //! 3. no process has any of the files open for writing (a read lease, `F_SETLEASE`, can be
-//!    taken only on a file nobody writes to; where leases are not available, e.g. when
-//!    running as `--user` on files of another owner, only the stability check applies);
+//!    taken only on a file nobody writes to). Where that cannot be told (e.g. running as
+//!    `--user` on files of another owner), it must instead be stable for four polls (1 s);
 //! 4. it parses. A file that does not is logged once per change and not applied; the running
 //!    configuration stays.
 //!
@@ -54,19 +54,31 @@ fn fingerprint(path: &PathBuf) -> Option<Fingerprint> {
     })
 }
 
+/// Whether some process has a file open for writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Writers {
+    None,
+    Some,
+    /// Cannot be told: not the file's owner without `CAP_LEASE` (`--user` on root's files), a
+    /// file system without leases, not a regular file.
+    Unknown,
+}
+
+/// Polls a change must be stable for when writers cannot be seen (1 s), rather than one.
+const STABLE_POLLS_BLIND: u32 = 4;
+
 /// Whether a process has `path` open for writing: a read lease is refused (`EAGAIN`) exactly
-/// then. `false` when it cannot be told (not the file's owner without `CAP_LEASE`, a file
-/// system without leases, not a regular file).
-fn open_for_writing(path: &Path) -> bool {
+/// then.
+fn writers(path: &Path) -> Writers {
     let Ok(file) = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
     else {
-        return false;
+        return Writers::Unknown;
     };
     if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return false;
+        return Writers::Unknown;
     }
     let fd = file.as_raw_fd();
     // SAFETY: fcntl(2) on a descriptor owned by `file`. A writer that opens the file during
@@ -74,14 +86,17 @@ fn open_for_writing(path: &Path) -> bool {
     // SIGURG first, whose default action is to ignore it (SIGIO's would end the process).
     unsafe {
         if libc::fcntl(fd, F_SETSIG, libc::SIGURG) != 0 {
-            return false;
+            return Writers::Unknown;
         }
         if libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) == 0 {
             libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK);
-            return false;
+            return Writers::None;
         }
     }
-    std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN)
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) => Writers::Some,
+        _ => Writers::Unknown,
+    }
 }
 
 /// Starts the watcher thread for `config` (read from `sources`, main file first). It ends
@@ -103,6 +118,8 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
     // The state of the files that last failed to parse (not parsed again until it changes).
     let mut refused: Option<Vec<Option<Fingerprint>>> = None;
     let mut writer_reported = false;
+    // Consecutive polls without a change.
+    let mut stable_polls = 0u32;
     loop {
         std::thread::sleep(POLL);
         let now: Vec<Option<Fingerprint>> = paths.iter().map(fingerprint).collect();
@@ -111,17 +128,35 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
             .zip(&now)
             .any(|(p, f)| applied.get(p) != Some(f));
         // The main file may be missing for a moment while an editor replaces it.
-        let stable = now == last_seen && now.first().is_some_and(Option::is_some);
+        if now == last_seen && now.first().is_some_and(Option::is_some) {
+            stable_polls = stable_polls.saturating_add(1);
+        } else {
+            stable_polls = 0;
+        }
         last_seen = now.clone();
-        if !changed || !stable || refused.as_ref() == Some(&now) {
+        if !changed || stable_polls == 0 || refused.as_ref() == Some(&now) {
             continue;
         }
-        if let Some(p) = paths
+        let mut blind = false;
+        let mut writing = None;
+        let files = paths
             .iter()
             .zip(&now)
-            .find(|(p, f)| f.is_some_and(|f| f.is_file) && open_for_writing(p))
-            .map(|(p, _)| p)
-        {
+            .filter(|(_, f)| f.is_some_and(|f| f.is_file));
+        for (p, _) in files {
+            match writers(p) {
+                Writers::Some => {
+                    writing = Some(p);
+                    break;
+                }
+                Writers::Unknown => blind = true,
+                Writers::None => {}
+            }
+        }
+        if writing.is_none() && blind && stable_polls < STABLE_POLLS_BLIND {
+            continue;
+        }
+        if let Some(p) = writing {
             if !writer_reported {
                 debug!(
                     "--watch: {} is still open for writing; waiting",
@@ -137,6 +172,7 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
         let after: Vec<Option<Fingerprint>> = paths.iter().map(fingerprint).collect();
         if after != now {
             last_seen = after;
+            stable_polls = 0;
             continue;
         }
         match parsed {
@@ -181,11 +217,12 @@ mod tests {
         w.write_all(b"route 192.0.2.0/24 next-hop 192.0.2.1;\n")
             .unwrap();
         // Leases need the file's owner or CAP_LEASE, which the test process has.
-        assert!(open_for_writing(&path));
+        assert_eq!(writers(&path), Writers::Some);
         drop(w);
-        assert!(!open_for_writing(&path));
+        assert_eq!(writers(&path), Writers::None);
         // Open for reading only does not count.
         let _r = std::fs::File::open(&path).unwrap();
-        assert!(!open_for_writing(&path));
+        assert_eq!(writers(&path), Writers::None);
+        assert_eq!(writers(dir.path()), Writers::Unknown);
     }
 }

@@ -128,9 +128,9 @@ fn with_user_nobody_no_helper_or_health_check_ever_runs_as_root() {
     std::fs::write(
         &conf,
         format!(
-            "process long {{ run /bin/sh -c 'echo long $(id -u) >> {u}; exec sleep 600'; encoder text; }}
-process once {{ run /bin/sh -c 'echo once $(id -u) >> {u}'; encoder text; }}
-healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; fall 1;
+            "process long {{ run /bin/sh -c 'echo long $(id -u) $(id -g) $(id -G) >> {u}; exec sleep 600'; encoder text; }}
+process once {{ run /bin/sh -c 'echo once $(id -u) $(id -g) $(id -G) >> {u}'; encoder text; }}
+healthcheck web {{ command \"echo check $(id -u) $(id -g) $(id -G) >> {u}\"; interval 1; rise 1; fall 1;
     route 203.0.113.0/24 next-hop 192.0.2.19; }}
 {}",
             neighbor(2, "api { processes [ long once ]; }")
@@ -139,15 +139,21 @@ healthcheck web {{ command \"echo check $(id -u) >> {u}\"; interval 1; rise 1; f
     .unwrap();
     let mut d = Running::start(&["--user", "nobody", "--control", "off"], &conf);
     let read = || std::fs::read_to_string(&uids).unwrap_or_default();
-    let enough = wait_until(Duration::from_secs(15), || {
+    // Generous: the one-shot helper restarts after 1 s, then 2 s, on a loaded machine.
+    let enough = wait_until(Duration::from_secs(40), || {
         let t = read();
         t.matches("once ").count() >= 2 && t.matches("check ").count() >= 3 && t.contains("long ")
     });
     let code = d.terminate(Duration::from_secs(10));
     let text = read();
     assert!(enough, "programs did not all run:\n{text}\n{}", d.log());
+    // uid, gid and every group: nobody's (65534), never root's.
     for line in text.lines() {
-        assert!(line.ends_with(" 65534"), "{line} (not nobody)\n{text}");
+        let ids: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert!(
+            ids.len() == 3 && ids.iter().all(|i| *i == "65534"),
+            "{line} (not nobody)\n{text}"
+        );
     }
     assert_eq!(code, Some(0), "{}", d.log());
 }
@@ -530,6 +536,7 @@ fn check_validates_every_daemon_option() {
         vec!["--log-level", "loud"],
         vec!["--log-file", "/tmp/x.log", "--syslog"],
         vec!["--user", "no-such-user-bgpinject"],
+        vec!["--control", ""],
     ] {
         let out = Command::new(BIN)
             .arg("--check")
@@ -847,4 +854,130 @@ fn a_thousand_neighbors_start_under_the_units_descriptor_limit() {
         assert!(!text.contains(bad), "{bad}");
     }
     assert_eq!(d.terminate(Duration::from_secs(30)), Some(0));
+}
+
+#[test]
+fn a_squatted_default_directory_is_refused_by_the_daemon_and_by_ctl() {
+    if !is_root() || Path::new("/run/user/65534").exists() {
+        println!("note: not root (or nobody has a /run/user directory): not tested");
+        return;
+    }
+    // nobody's default without XDG_RUNTIME_DIR: /tmp/bgpinject-65534/, taken first by the
+    // user daemon, who serves a socket there.
+    let squat = Path::new("/tmp/bgpinject-65534");
+    let _ = std::fs::remove_dir_all(squat);
+    let dir = shared_dir();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(15, "")).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let as_user = |user: &str, group: &str| {
+        let mut c = Command::new("setpriv");
+        c.args([
+            &format!("--reuid={user}"),
+            &format!("--regid={group}"),
+            "--clear-groups",
+        ])
+        .env_remove("XDG_RUNTIME_DIR");
+        c
+    };
+    assert!(
+        as_user("daemon", "daemon")
+            .args(["mkdir", "-m", "0755"])
+            .arg(squat)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let socket = squat.join("bgpinject.sock");
+    let mut squatter = as_user("daemon", "daemon")
+        .arg(BIN)
+        .arg("--control")
+        .arg(&socket)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || socket.exists()));
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // The victim's daemon: no control socket, and says why.
+    let victim = as_user("nobody", "nogroup")
+        .arg(BIN)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut v = Running { child: victim, log };
+    {
+        let stderr = v.child.stderr.take().unwrap();
+        let l = v.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                l.lock().unwrap().push(line);
+            }
+        });
+    }
+    let warned = wait_until(Duration::from_secs(10), || {
+        v.log().contains("belongs to uid 1, not to this user")
+    });
+    // The victim's ctl: refuses the squatter's socket.
+    let out = as_user("nobody", "nogroup")
+        .args([BIN, "ctl", "show", "neighbor"])
+        .output()
+        .unwrap();
+    let code = v.terminate(Duration::from_secs(10));
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    let _ = std::fs::remove_dir_all(squat);
+    assert!(warned, "{}", v.log());
+    assert_eq!(code, Some(0), "{}", v.log());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stderr.contains("served by uid 1"), "{stderr}");
+}
+
+#[test]
+fn reload_reaches_a_backgrounded_daemon_through_its_locked_pid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(16, "")).unwrap();
+    let pid_file = dir.path().join("b.pid");
+    let log = dir.path().join("b.log");
+    let out = Command::new(BIN)
+        .args(["--daemon", "--control", "off", "--pid-file"])
+        .arg(&pid_file)
+        .arg("--log-file")
+        .arg(&log)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["--reload", "--pid-file"])
+        .arg(&pid_file)
+        .output()
+        .unwrap();
+    let reloaded = wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("reloading "))
+    });
+    signal(pid, libc::SIGTERM);
+    // Its pid file goes at exit (a zombie left to a container's init would still be alive).
+    let stopped = wait_until(Duration::from_secs(10), || !pid_file.exists());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        reloaded,
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert!(stopped, "pid file left behind");
 }

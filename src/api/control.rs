@@ -192,16 +192,21 @@ impl Drop for ControlSocket {
 
 /// Binds `path` (refusing one a live daemon answers on, replacing a stale socket, never
 /// anything else) and starts the accepting thread. `Err` for what the operator must fix (a
-/// file that is not a socket, a default directory that is not private); other failures are
-/// logged and the daemon runs on without a control socket (`Ok(None)`).
+/// file that is not a socket at the path given); other failures (a default directory that is
+/// not private, a bind error) are logged and the daemon runs on without a control socket
+/// (`Ok(None)`).
 pub fn start(
     path: &Path,
     events: Sender<ManagerEvent>,
 ) -> Result<Option<ControlSocket>, ControlError> {
+    // The default directory taken by someone else: no control socket (the sessions matter
+    // more), and a plain reason in the log.
     if SOCKET_OPTION.get().cloned().flatten().is_none()
         && let Some(dir) = path.parent()
+        && let Err(e) = prepare_default_dir(dir)
     {
-        prepare_default_dir(dir)?;
+        warn!("{e}; running without a control socket");
+        return Ok(None);
     }
     match std::fs::symlink_metadata(path) {
         Ok(m) if !m.file_type().is_socket() => {
