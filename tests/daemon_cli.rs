@@ -201,11 +201,7 @@ fn a_relative_run_path_starts_under_daemon() {
         "#!/bin/sh\ntouch \"$(dirname \"$0\")/started\"\necho 'announce route 198.51.100.7/32 next-hop 192.0.2.10'\ncat >/dev/null\n",
     )
     .unwrap();
-    std::fs::set_permissions(
-        &helper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let conf = conf_dir.join("b.conf");
     std::fs::write(
         &conf,
@@ -226,7 +222,9 @@ fn a_relative_run_path_starts_under_daemon() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let pid = read_pid(&pid_file);
-    let started = wait_until(Duration::from_secs(10), || conf_dir.join("started").exists());
+    let started = wait_until(Duration::from_secs(10), || {
+        conf_dir.join("started").exists()
+    });
     unsafe { libc::kill(pid, libc::SIGTERM) };
     assert!(started, "the helper did not start");
     assert!(wait_until(Duration::from_secs(10), || !alive(pid)));

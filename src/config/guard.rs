@@ -23,6 +23,7 @@ use std::net::IpAddr;
 use crate::rib::attributes::{NextHop, RouteAttributes};
 use crate::wire::community::Community;
 use crate::wire::ext_community::ExtCommunityValue;
+use crate::wire::flowspec::action::FlowAction;
 use crate::wire::flowspec::{FlowComponent, FlowRule};
 use crate::wire::prefix::Prefix;
 
@@ -119,13 +120,18 @@ pub(super) fn parse(
 /// rate-limit (traffic-rate), or send it elsewhere (redirect, redirect to an IP).
 fn harmful_action(attrs: &RouteAttributes) -> Option<&'static str> {
     for c in &attrs.extended_communities {
-        match ExtCommunityValue::of(c) {
-            ExtCommunityValue::TrafficRate { rate: 0.0, .. } => return Some("discard"),
-            ExtCommunityValue::TrafficRate { .. } => return Some("rate-limit"),
-            ExtCommunityValue::Redirect { .. }
-            | ExtCommunityValue::RedirectToNextHop
-            | ExtCommunityValue::RedirectToIp { .. } => return Some("redirect"),
-            _ => {}
+        let ExtCommunityValue::Flow(action) = ExtCommunityValue::of(c) else {
+            continue;
+        };
+        match action {
+            FlowAction::TrafficRate { rate: 0.0, .. } => return Some("discard"),
+            FlowAction::TrafficRate { .. } => return Some("rate-limit"),
+            FlowAction::RedirectAs2 { .. }
+            | FlowAction::RedirectIpv4 { .. }
+            | FlowAction::RedirectAs4 { .. }
+            | FlowAction::RedirectToNextHop
+            | FlowAction::RedirectToIpv4 { .. } => return Some("redirect"),
+            FlowAction::TrafficAction { .. } | FlowAction::TrafficMarking { .. } => {}
         }
     }
     matches!(attrs.next_hop, NextHop::Address { .. }).then_some("redirect")

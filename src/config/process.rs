@@ -243,8 +243,14 @@ mod resolve_tests {
         let conf = dir.path().join("exabgp.conf");
         std::fs::write(dir.path().join("check.py"), "").unwrap();
         let d = dir.path().display();
-        assert_eq!(resolve_program("./run/api.sh", &conf), format!("{d}/run/api.sh"));
-        assert_eq!(resolve_program("run/api.sh", &conf), format!("{d}/run/api.sh"));
+        assert_eq!(
+            resolve_program("./run/api.sh", &conf),
+            format!("{d}/run/api.sh")
+        );
+        assert_eq!(
+            resolve_program("run/api.sh", &conf),
+            format!("{d}/run/api.sh")
+        );
         assert_eq!(resolve_program("check.py", &conf), format!("{d}/check.py"));
         // Not there: left for PATH.
         assert_eq!(resolve_program("python3", &conf), "python3");

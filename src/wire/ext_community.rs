@@ -263,7 +263,11 @@ pub fn config_text(c: &ExtendedCommunity) -> String {
     match ExtCommunityValue::of(c) {
         V::RouteTarget { .. }
         | V::RouteOrigin { .. }
-        | V::Redirect { .. }
+        | V::Flow(
+            FlowAction::RedirectAs2 { .. }
+            | FlowAction::RedirectIpv4 { .. }
+            | FlowAction::RedirectAs4 { .. },
+        )
         | V::LinkBandwidth { .. }
         | V::Encapsulation { .. }
         | V::Color { .. } => c.to_string(),
