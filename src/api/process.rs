@@ -237,6 +237,36 @@ fn read_line_capped<R: BufRead>(
     }
 }
 
+/// Lines of a helper's stderr logged per second; more are counted.
+const STDERR_LINES_PER_SECOND: u32 = 20;
+
+/// Logs a helper's stderr line by line (each cut at [`MAX_LINE`]), at a bounded pace.
+fn log_stderr(name: &str, stderr: impl std::io::Read) {
+    let mut reader = BufReader::new(stderr);
+    let mut buf = Vec::new();
+    let (mut window, mut count) = (Instant::now(), 0u32);
+    loop {
+        let text = match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
+            Ok(LineRead::Line) => String::from_utf8_lossy(&buf).into_owned(),
+            Ok(LineRead::TooLong) => format!("(a line longer than {MAX_LINE} octets)"),
+            Ok(LineRead::End) | Err(_) => return,
+        };
+        if window.elapsed() >= Duration::from_secs(1) {
+            if count > STDERR_LINES_PER_SECOND {
+                warn!(
+                    "process {name}: {} more stderr lines in the last second (not logged)",
+                    count - STDERR_LINES_PER_SECOND
+                );
+            }
+            (window, count) = (Instant::now(), 0);
+        }
+        count += 1;
+        if count <= STDERR_LINES_PER_SECOND {
+            warn!("process {name}: stderr: {}", text.trim_end());
+        }
+    }
+}
+
 /// A request that is answered `error` with `why`.
 fn invalid(why: String) -> command::Request {
     command::Request {
@@ -259,7 +289,7 @@ fn run_once(
         .args(&config.run[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     crate::cli::daemon::run_as_program_account(&mut command);
     let mut child = match command.spawn() {
         Ok(c) => c,
@@ -284,6 +314,15 @@ fn run_once(
     let (tx, rx) = crossbeam_channel::bounded::<String>(EVENT_QUEUE);
     if let Ok(mut q) = output.queue.lock() {
         *q = Some(tx);
+    }
+    if let Some(stderr) = child.stderr.take() {
+        // What a helper writes to stderr goes to bgpinject's log (ExaBGP does the same), not to
+        // the terminal bgpinject was started from: under --daemon that terminal, or a pipe an
+        // ssh session waits on, would be held open by the helper.
+        let log_name = name.clone();
+        let _ = std::thread::Builder::new()
+            .name(format!("process {name} stderr"))
+            .spawn(move || log_stderr(&log_name, stderr));
     }
     if let Some(mut stdin) = child.stdin.take() {
         let writer_name = name.clone();
