@@ -5,10 +5,11 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 DOCDIR = $(PREFIX)/share/doc/bgpinject
 UNITDIR = $(PREFIX)/lib/systemd/system
+MANDIR = $(PREFIX)/share/man
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint unit deps bench-deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -37,13 +38,16 @@ test-static:
 static:
 	scripts/build-static.sh
 
-# The binary, the README, the example configurations, the init scripts, and the systemd unit
-# with this PREFIX's paths.
+# The binary, the man pages, the README and docs/, the example configurations, the init
+# scripts, and the systemd unit with this PREFIX's paths.
 install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples/cron $(DESTDIR)$(DOCDIR)/init \
-		$(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/bgpinject
+	install -m 0644 man/bgpinject.8 $(DESTDIR)$(MANDIR)/man8/bgpinject.8
+	install -m 0644 man/bgpinject.conf.5 $(DESTDIR)$(MANDIR)/man5/bgpinject.conf.5
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 conf/cron/bgpinject.conf conf/cron/routes.inc $(DESTDIR)$(DOCDIR)/examples/cron/
 	install -m 0755 conf/cron/update-routes.sh $(DESTDIR)$(DOCDIR)/examples/cron/
@@ -53,9 +57,17 @@ install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 		> $(DESTDIR)$(UNITDIR)/bgpinject.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bgpinject.service
 
-lint:
+lint: lint-man
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The man pages render without a warning (man-db and groff; tests/man_pages.rs does the same
+# and also compares their options and keywords with --help and the parser).
+lint-man:
+	@for page in man/bgpinject.8 man/bgpinject.conf.5; do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $$page 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$page:"; echo "$$out"; exit 1; fi; \
+	done; echo "man pages: no warnings"
 
 unit:
 	$(CARGO) test --lib
