@@ -9,7 +9,7 @@ MANDIR = $(PREFIX)/share/man
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test test-offline test-peers lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -27,6 +27,22 @@ demo: release
 test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
 	$(MAKE) test-static
+
+# The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
+# make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
+# hostile peer, the docs checks.
+OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
+	flowspec_config fuzz_stable hostile_peer vectors readme_keywords docs_paths man_pages install
+# Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
+PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
+	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
+	flowspec_bird flowspec_interop families_interop interop_matrix interop_selftest exabgp_examples
+
+test-offline:
+	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2
+
+test-peers: deps
+	$(CARGO) test $(addprefix --test ,$(PEER_TESTS)) -- --test-threads=2
 
 # The aarch64 static binary under qemu user emulation against BIRD (qemu-user-static is
 # installed by `make deps`). Ignored by a plain `cargo test`, which has no dist/ binaries.

@@ -253,3 +253,23 @@ fn the_session_core_and_the_fsm_do_no_io_and_read_no_clock() {
         found.join("\n")
     );
 }
+
+#[test]
+fn testing_md_names_every_test_file() {
+    let root = Path::new(ROOT);
+    let testing = std::fs::read_to_string(root.join("TESTING.md")).unwrap();
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(root.join("tests")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".rs") && !testing.contains(&format!("tests/{name}")) {
+            missing.push(format!("tests/{name}"));
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "test files TESTING.md does not describe (add each to its tier, and to OFFLINE_TESTS or \
+         PEER_TESTS in the Makefile):\n{}",
+        missing.join("\n")
+    );
+}
