@@ -26,17 +26,20 @@ demo: release
 # integration tests against real BGP speakers (installed here when missing).
 test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
+	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
 	$(MAKE) test-static
 
 # The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
-	flowspec_config fuzz_stable hostile_peer vectors readme_keywords docs_paths man_pages install
+	flowspec_config fuzz_stable hostile_peer malformed_live session_attacks vectors \
+	readme_keywords docs_paths man_pages install
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
 	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
-	flowspec_bird flowspec_interop families_interop interop_matrix interop_selftest exabgp_examples
+	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
+	exabgp_examples session_bird watch_half_written decode_captures
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2

@@ -340,9 +340,26 @@ def build():
         {"type": "OPEN", "capabilities": "200"})
     vec("capabilities.vec", "cap-unknown-empty", open_msg(caps=[cap(239)]),
         f"{H} (RFC 5492 §3)", {"type": "OPEN", "capabilities": "239"})
-    vec("capabilities.vec", "cap-multiprotocol-wrong-length-kept-raw", open_msg(caps=[
-        cap(1, b"\x00\x01\x01")]), f"{H} (RFC 5492 §3)",
-        {"type": "OPEN", "capabilities": "1", "families": ""})
+    # A capability we know with the wrong length or content: OPEN Message Error, unspecific
+    # subcode (RFC 4271 §6.2 has none for it; BIRD and FRR send 2/0), or Bad Peer AS for AS 0
+    # (RFC 7607 §2).
+    for name, c, why, error in [
+        ("multiprotocol-length-3", cap(1, b"\x00\x01\x01"), "RFC 4760 §8", "2/0"),
+        ("as4-length-2", cap(65, b"\xfd\xe9"), "RFC 6793 §3", "2/0"),
+        ("as4-zero", cap(65, bytes(4)), "RFC 7607 §2", "2/2"),
+        ("route-refresh-with-value", cap(2, b"\x00"), "RFC 2918 §3", "2/0"),
+        ("enhanced-route-refresh-with-value", cap(70, b"\x00"), "RFC 7313 §3", "2/0"),
+        ("extended-message-with-value", cap(6, b"\x00"), "RFC 8654 §3", "2/0"),
+        ("graceful-restart-length-3", cap(64, b"\x00\x78\x00"), "RFC 4724 §3", "2/0"),
+        ("add-path-length-3", cap(69, b"\x00\x01\x01"), "RFC 7911 §4", "2/0"),
+        ("extended-next-hop-length-5", cap(5, b"\x00\x01\x00\x01\x00"), "RFC 8950 §3",
+         "2/0"),
+        ("llgr-length-6", cap(71, bytes(6)), "RFC 9494 §3", "2/0"),
+        ("fqdn-overrun", cap(73, b"\x09ab\x00"), "draft-walton-bgp-hostname-capability §3",
+         "2/0"),
+    ]:
+        bad("open.vec", f"open-capability-{name}", open_msg(caps=[c]), f"{H} ({why})",
+            f"session-reset {error}")
     vec("capabilities.vec", "cap-role", open_msg(caps=[cap(9, b"\x03")]),
         f"{H} (RFC 9234 §4.1, kept raw)", {"type": "OPEN", "capabilities": "9"})
 

@@ -81,6 +81,10 @@ impl Running {
         self.log.lock().unwrap().join("\n")
     }
 
+    fn log_lines(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
     /// SIGTERM; the exit code, or None when it did not stop within `timeout`.
     fn terminate(&mut self, timeout: Duration) -> Option<i32> {
         signal(self.pid(), libc::SIGTERM);
@@ -427,4 +431,420 @@ fn fifo_device_or_endless_line_as_configuration_is_a_clean_error_at_start_and_at
     let _ = std::fs::remove_file(&huge);
     assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
     assert!(!d.log().contains("panicked"), "{}", d.log());
+}
+
+/// User plus system CPU time of `pid`, in clock ticks (1/100 s).
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_descriptors_the_accept_loops_back_off_and_log_at_a_bounded_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        neighbor(9, "passive; listen 17961;").replace("connect 17960;", ""),
+    )
+    .unwrap();
+    let control = dir.path().join("ctl.sock");
+    // RLIMIT_NOFILE 64, soft and hard (bgpinject raises its soft limit to the hard one).
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=64:64", "--", BIN, "--control"])
+        .arg(&control)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            l.lock().unwrap().push(line);
+        }
+    });
+    let mut d = Running { child, log };
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()
+            && d.log().contains("listening on 127.0.19.1:17961")),
+        "{}",
+        d.log()
+    );
+    assert!(d.log().contains("open file limit 64"), "{}", d.log());
+    // Idle control clients hold a descriptor each (for up to 10 s), then BGP connections
+    // wait in the listen queue that accept() cannot empty.
+    let mut held = Vec::new();
+    for _ in 0..80 {
+        if let Ok(s) = std::os::unix::net::UnixStream::connect(&control) {
+            held.push(s);
+        }
+    }
+    let mut tcp = Vec::new();
+    for _ in 0..20 {
+        if let Ok(s) = std::net::TcpStream::connect_timeout(
+            &"127.0.19.1:17961".parse().unwrap(),
+            Duration::from_secs(1),
+        ) {
+            tcp.push(s);
+        }
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || d.log().contains("accept failed")),
+        "descriptors never ran out:\n{}",
+        d.log()
+    );
+    let lines_before = d.log_lines();
+    let cpu_before = cpu_ticks(d.pid());
+    std::thread::sleep(Duration::from_secs(3));
+    let lines = d.log_lines() - lines_before;
+    let cpu = cpu_ticks(d.pid()) - cpu_before;
+    println!("out of descriptors for 3 s: {lines} log lines, {cpu} ticks of CPU");
+    assert!(lines < 300, "{lines} log lines in 3 s");
+    assert!(cpu < 60, "{cpu}/300 ticks of CPU in 3 s: a busy loop");
+    // Said plainly.
+    assert!(
+        d.log().contains("out of file descriptors (")
+            && d.log().contains("limit 64); raise LimitNOFILE="),
+        "{}",
+        d.log()
+    );
+    drop(held);
+    drop(tcp);
+    assert_eq!(d.terminate(Duration::from_secs(15)), Some(0), "{}", d.log());
+}
+
+#[test]
+fn check_validates_every_daemon_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(10, "")).unwrap();
+    for args in [
+        vec!["--log-format", "xml"],
+        vec!["--log-level", "loud"],
+        vec!["--log-file", "/tmp/x.log", "--syslog"],
+        vec!["--user", "no-such-user-bgpinject"],
+    ] {
+        let out = Command::new(BIN)
+            .arg("--check")
+            .args(&args)
+            .arg(&conf)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--check {args:?}: {out:?}");
+    }
+    let out = Command::new(BIN)
+        .args(["--check", "--log-format", "json", "--user", "nobody"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// The value of `--control` in the unit's ExecStart=, and its RuntimeDirectory=.
+fn unit_control_path() -> (String, String) {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conf/bgpinject.service"
+    ))
+    .unwrap();
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    let words: Vec<&str> = exec.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "--control")
+        .expect("--control in ExecStart=");
+    let runtime = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("RuntimeDirectory="))
+        .expect("RuntimeDirectory=");
+    assert!(unit.contains("\nLimitNOFILE="), "LimitNOFILE= in the unit");
+    (words[at + 1].to_string(), runtime.to_string())
+}
+
+#[test]
+fn unit_and_init_scripts_put_the_control_socket_where_ctl_looks() {
+    let (path, runtime) = unit_control_path();
+    assert_eq!(path, format!("/run/{runtime}/bgpinject.sock"));
+    if !is_root() {
+        println!("note: not root, the root default path is not tested");
+        return;
+    }
+    // The OpenRC and runit scripts: started as root with --user and no --control.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(11, "")).unwrap();
+    let mut d = Running::start(&["--user", "nobody"], &conf);
+    let shown = wait_until(Duration::from_secs(10), || {
+        Command::new(BIN)
+            .args(["ctl", "show", "neighbor"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("127.0.19.11"))
+    });
+    assert!(
+        shown,
+        "ctl (root, default path) does not reach the daemon\n{}",
+        d.log()
+    );
+    assert!(
+        d.log().contains(&format!("control socket {path}")),
+        "{}",
+        d.log()
+    );
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+}
+
+#[test]
+fn control_on_a_regular_file_leaves_it_and_fails_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(12, "")).unwrap();
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--control")
+        .arg(&precious)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("is not a socket"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+}
+
+#[test]
+fn a_control_line_over_the_limit_is_refused_and_not_executed() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(13, "")).unwrap();
+    let control = dir.path().join("ctl.sock");
+    let d = Running::start(&["--control", control.to_str().unwrap()], &conf);
+    assert!(
+        wait_until(Duration::from_secs(10), || control.exists()),
+        "{}",
+        d.log()
+    );
+    // A valid command cut at 64 KiB (the padding is spaces): 100 KiB in all.
+    let mut line = String::from("announce route 203.0.113.0/24 next-hop 192.0.2.19");
+    line.push_str(&" ".repeat(100 * 1024));
+    line.push('\n');
+    let mut s = std::os::unix::net::UnixStream::connect(&control).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    // The daemon may answer and close before reading it all.
+    let _ = s.write_all(line.as_bytes());
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.contains("longer than"), "{answer:?}");
+    assert!(answer.trim_end().ends_with("error"), "{answer:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new(BIN)
+        .args([
+            "ctl",
+            "--socket",
+            control.to_str().unwrap(),
+            "show",
+            "adj-rib",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("198.51.100.13/32"), "{shown}");
+    assert!(!shown.contains("203.0.113.0/24"), "executed: {shown}");
+}
+
+#[test]
+fn ctl_refuses_a_socket_served_by_another_user() {
+    if !is_root() {
+        println!("note: not root, other users are not tested");
+        return;
+    }
+    // The squatter (user daemon) serves a socket in a shared directory; the victim is nobody.
+    let dir = shared_dir();
+    let conf = dir.path().join("b.conf");
+    std::fs::write(&conf, neighbor(14, "")).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let socket = dir.path().join("squat.sock");
+    let mut squatter = Command::new("setpriv")
+        .args([
+            "--reuid=daemon",
+            "--regid=daemon",
+            "--clear-groups",
+            BIN,
+            "--control",
+        ])
+        .arg(&socket)
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(10), || socket.exists()));
+    // The socket is 0600: let the victim reach it, as a careless squatter would.
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            BIN,
+            "ctl",
+            "--socket",
+        ])
+        .arg(&socket)
+        .args(["show", "neighbor"])
+        .output()
+        .unwrap();
+    // And the daemon answers no other user than its own and root (a raw client as nobody).
+    let raw = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+        ])
+        .arg(
+            "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); \
+             s.sendall(b'show neighbor\\n'); print(s.makefile().read())",
+        )
+        .arg(&socket)
+        .output()
+        .unwrap();
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    let answer = String::from_utf8_lossy(&raw.stdout);
+    assert!(answer.starts_with("error: not allowed"), "{raw:?}");
+    assert!(!answer.contains("127.0.19.14"), "{answer}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stderr.contains("served by uid 1"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+/// LimitNOFILE= of the shipped unit.
+fn unit_nofile() -> u64 {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conf/bgpinject.service"
+    ))
+    .unwrap();
+    unit.lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("LimitNOFILE= in the unit")
+}
+
+#[test]
+fn a_thousand_neighbors_start_under_the_units_descriptor_limit() {
+    if !is_root() {
+        println!("note: not root, no network namespace");
+        return;
+    }
+    const NEIGHBORS: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.conf");
+    // 1,000 peer addresses: in a network namespace of its own, where all of 127/8 is local
+    // and nobody else's.
+    let mut text = String::new();
+    for i in 0..NEIGHBORS {
+        text.push_str(&format!(
+            "neighbor 127.1.{}.{} {{ router-id 192.0.2.19; local-address 127.0.0.1; local-as 64519; peer-as 64520; connect 17963; static {{ route 198.51.{}.{}/32 next-hop 192.0.2.19; }} }}\n",
+            i / 250,
+            i % 250 + 1,
+            i / 250,
+            i % 250 + 1
+        ));
+    }
+    std::fs::write(&conf, text).unwrap();
+    // As systemd starts the unit: soft 1024, hard LimitNOFILE= (or this machine's hard
+    // limit when that is lower: raising it needs a privilege a container may not have).
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit with a valid struct.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let hard = unit_nofile().min(lim.rlim_max);
+    if hard < unit_nofile() {
+        println!(
+            "note: hard limit {} here, below the unit's {}",
+            lim.rlim_max,
+            unit_nofile()
+        );
+    }
+    let limited = |args: &str| {
+        format!(
+            "ip link set lo up && exec prlimit --nofile=1024:{hard} -- {BIN} --control off {args} {}",
+            conf.display()
+        )
+    };
+    let check = Command::new("unshare")
+        .args(["--net", "sh", "-c", &limited("--check")])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).lines().count(),
+        NEIGHBORS
+    );
+    let mut child = Command::new("unshare")
+        .args(["--net", "sh", "-c", &limited("")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stderr = child.stderr.take().unwrap();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            l.lock().unwrap().push(line);
+        }
+    });
+    let mut d = Running { child, log };
+    let attempted = || {
+        let log = d.log.lock().unwrap();
+        let mut seen: Vec<&str> = log
+            .iter()
+            .filter(|l| l.contains(": cannot connect to "))
+            .filter_map(|l| l.split("neighbor ").nth(1)?.split(':').next())
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    };
+    let all = wait_until(Duration::from_secs(90), || attempted() >= NEIGHBORS);
+    let n = attempted();
+    println!("{n} of {NEIGHBORS} neighbors attempted their session");
+    let text = d.log();
+    assert!(
+        all,
+        "{n} of {NEIGHBORS} sessions attempted\n{}",
+        &text[..text.len().min(4000)]
+    );
+    assert!(
+        text.contains(&format!("open file limit {hard}")),
+        "limit not raised"
+    );
+    for bad in [
+        "cannot start a thread",
+        "out of file descriptors",
+        "panicked",
+    ] {
+        assert!(!text.contains(bad), "{bad}");
+    }
+    assert_eq!(d.terminate(Duration::from_secs(30)), Some(0));
 }

@@ -579,6 +579,7 @@ fn start<P: Peer>(cell: &Cell) -> (P, Bgpinject, [Vec<ConfiguredRoute>; 2]) {
 fn table_cell<P: Peer>(cell: Cell) {
     let started = Instant::now();
     let (peer, bgpinject, _) = start::<P>(&cell);
+    bgpinject.assert_no_resets(1);
     stop_and_check_withdrawn(&peer, &cell, bgpinject);
     eprintln!("{} {cell}: passed in {:?}", P::NAME, started.elapsed());
 }
@@ -624,6 +625,8 @@ fn route_refresh_cell<P: Peer>(cell: Cell) {
     }
     wait_established(&peer, &cell, &bgpinject, ESTABLISH_TIMEOUT);
     check_tables(&peer, &cell, &tables, &bgpinject, TABLE_TIMEOUT);
+    // The table is complete because the session never went down, not because it came back.
+    bgpinject.assert_no_resets(1);
     stop_and_check_withdrawn(&peer, &cell, bgpinject);
 }
 

@@ -180,7 +180,10 @@ fn check(command: &str, timeout: Duration, name: &str) -> bool {
     let mut child = match shell.spawn() {
         Ok(c) => c,
         Err(e) => {
-            warn!("healthcheck {name}: cannot run /bin/sh: {e}");
+            warn!(
+                "healthcheck {name}: cannot run /bin/sh: {}",
+                crate::descriptors::explain(&e)
+            );
             return false;
         }
     };

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::config::{NeighborConfig, RouteConfig};
+use crate::config::{NeighborConfig, RouteConfig, guard};
 use crate::rib::attributes::{NextHop, RouteAttributes};
 use crate::rib::other_nlri::{NlriKey, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
@@ -305,6 +305,14 @@ pub fn apply(
     }
     match request.command {
         Command::Announce(routes) => {
+            // Refuse first, so that a refused command changes nothing.
+            for n in &chosen {
+                for r in &routes {
+                    if let Err(e) = guard::check_blackhole(r.prefix, &r.attributes, &n.guard) {
+                        return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                    }
+                }
+            }
             for n in &chosen {
                 let s = tables
                     .entry(n.peer_address)
@@ -319,6 +327,20 @@ pub fn apply(
             Outcome::Done(Vec::new())
         }
         Command::AnnounceFlow(f) => {
+            for n in &chosen {
+                if let Err(e) = guard::check_flow(&f.rule, &f.attributes, &n.guard) {
+                    return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                }
+                let sources = tables.get(&n.peer_address);
+                let known = |s: &SourceRoutes| s.flows.contains_key(&f.rule);
+                let new = !sources.is_some_and(|t| t.values().any(known));
+                let count = file_routes(n.peer_address).map_or(0, |set| set.flows().count())
+                    + sources.map_or(0, |t| t.values().map(|s| s.flows.len()).sum())
+                    + usize::from(new);
+                if let Err(e) = guard::check_flow_count(count, &n.guard) {
+                    return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                }
+            }
             for n in &chosen {
                 let s = tables
                     .entry(n.peer_address)

@@ -191,7 +191,11 @@ fn run_once(
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
-            warn!("process {name}: cannot start {}: {e}", config.run[0]);
+            warn!(
+                "process {name}: cannot start {}: {}",
+                config.run[0],
+                crate::descriptors::explain(&e)
+            );
             return;
         }
     };

@@ -52,6 +52,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 
+use super::decode_capture;
 use crate::testvec::parse_hex;
 use crate::wire::aspath::{AsPath, SegmentType};
 use crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION;
@@ -83,6 +84,30 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         "families whose NLRI carry RFC 7911 path identifiers",
         "ipv4-unicast,ipv6-unicast",
     );
+    opts.optopt(
+        "",
+        "pcap",
+        "decode every BGP message of a pcap or pcapng capture (TCP port 179)",
+        "FILE",
+    );
+    opts.optopt(
+        "",
+        "port",
+        "the TCP port of the BGP sessions in --pcap (default 179)",
+        "PORT",
+    );
+    opts.optopt(
+        "",
+        "mrt",
+        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries)",
+        "FILE",
+    );
+    opts.optopt(
+        "",
+        "nlri",
+        "decode the HEX argument as a bare NLRI field of FAMILY",
+        "FAMILY",
+    );
     opts.optflag("h", "help", "this help");
     let matches = match opts.parse(args) {
         Ok(m) => m,
@@ -95,7 +120,10 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         let _ = write!(
             out,
             "{}",
-            opts.usage("Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]")
+            opts.usage(
+                "Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]\n       \
+                 bgpinject decode [--json] --pcap FILE [--port PORT] | --mrt FILE | --nlri FAMILY HEX"
+            )
         );
         return 0;
     }
@@ -116,6 +144,27 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         }
     }
     let json = matches.opt_present("json");
+    if let Some(path) = matches.opt_str("pcap") {
+        let port = match matches.opt_str("port").map(|p| p.parse::<u16>()) {
+            None => super::pcap_input::BGP_PORT,
+            Some(Ok(p)) => p,
+            Some(Err(_)) => {
+                let _ = writeln!(out, "decode: --port: a TCP port number, 1..65535");
+                return 2;
+            }
+        };
+        return decode_capture::run_pcap(&path, port, ctx, json, out);
+    }
+    if let Some(path) = matches.opt_str("mrt") {
+        return decode_capture::run_mrt(&path, ctx, json, out);
+    }
+    if let Some(family) = matches.opt_str("nlri") {
+        let [hex] = matches.free.as_slice() else {
+            let _ = writeln!(out, "decode: --nlri FAMILY takes one HEX argument");
+            return 2;
+        };
+        return decode_capture::run_nlri(&family, hex, ctx, json, out);
+    }
     let lines: Vec<String> = if matches.free.is_empty() {
         input
             .lines()
@@ -245,7 +294,7 @@ fn flow_blocks(m: &Message) -> Vec<String> {
         .collect()
 }
 
-fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
+pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
@@ -280,7 +329,7 @@ fn problem_json(e: &DecodeError) -> Value {
     }
 }
 
-fn to_json(
+pub(super) fn to_json(
     line: &str,
     bytes: &[u8],
     decoded: &Result<(Message, Vec<DecodeError>), DecodeError>,
@@ -384,7 +433,7 @@ fn as_path_json(p: &AsPath) -> Value {
     json!({"text": p.to_string(), "segments": segments})
 }
 
-fn nlri_json(family: Family, n: &MpNlri) -> Value {
+pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
     match n {
         MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
             Some(Ok(rules)) => json!(
@@ -415,7 +464,7 @@ fn nlri_json(family: Family, n: &MpNlri) -> Value {
     }
 }
 
-fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
+pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
     let list = |v: Vec<String>| json!(v);
     let value = match a {
         PathAttribute::Origin(o) => json!(o.name()),

@@ -30,6 +30,8 @@ pub(super) struct LoadState {
     pub attributes: crate::rib::route_set::AttributeInterner,
     /// One shared copy of each distinct unicast table of the neighbors parsed so far.
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
+    /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
+    pub guard: super::guard::GuardSettings,
 }
 
 impl LoadState {
@@ -41,6 +43,7 @@ impl LoadState {
             last_origin: parser::OWN,
             attributes: Default::default(),
             tables: Vec::new(),
+            guard: Default::default(),
         }
     }
 

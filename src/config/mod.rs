@@ -4,6 +4,7 @@ mod announce;
 pub mod api_command;
 mod communities;
 mod flow;
+pub mod guard;
 pub mod healthcheck;
 mod include;
 mod labels;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 
 pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
 pub use static_block::MAX_SPLIT_BITS;
-pub use summary::summary;
+pub use summary::{check_report, summary};
 
 /// Every keyword the parser accepts, by block: the lists the parsers dispatch on and name in
 /// their errors. README's configuration reference documents each (tests/readme_keywords.rs).
@@ -50,6 +51,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
+    ("guard", guard::KEYWORDS),
 ];
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
@@ -134,6 +136,7 @@ mod keyword_tests {
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),
+        ("guard", "guard { KW"),
     ];
 
     #[test]

@@ -283,6 +283,9 @@ impl Fsm {
             }
             (_, Event::Stop(n) | Event::StopForRestart(n)) => self.close_with(n, &mut out),
             (State::Idle, Event::ConnectionLost(_)) => {}
+            // A connection attempt failed: no session was up, there is nothing to report;
+            // ConnectRetry (the session core) decides when to try again.
+            (State::Connect | State::Active, Event::ConnectionLost(_)) => self.reset(),
             (_, Event::ConnectionLost(e)) => {
                 self.reset();
                 out.push(Action::Disconnect);

@@ -15,11 +15,38 @@ pub struct Bgpinject {
     pub log_file: PathBuf,
     child: Option<Child>,
     dir: TempDir,
+    /// Length of the log when the test stopped bgpinject: sessions closed after that were
+    /// taken down by the test.
+    stopped_at: Option<usize>,
+}
+
+/// The lines of a bgpinject log that show a bug: a panic, an internal error, a fatal runtime
+/// error (stack overflow, abort). Any of them fails the test, even when the peer's table
+/// ends right.
+pub fn bug_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("panicked")
+                || l.contains("internal error")
+                || l.contains("fatal runtime error")
+                || l.contains("stack overflow")
+        })
+        .collect()
 }
 
 impl Bgpinject {
     /// Writes `config_text` and starts `BIN --log-level LEVEL CONFIG`.
     pub fn start(bin: impl AsRef<Path>, config_text: &str, log_level: &str) -> Self {
+        Self::start_with_args(bin, config_text, log_level, &[])
+    }
+
+    /// Like [`Bgpinject::start`], with more options before the configuration file.
+    pub fn start_with_args(
+        bin: impl AsRef<Path>,
+        config_text: &str,
+        log_level: &str,
+        args: &[&str],
+    ) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("bgpinject-")
             .tempdir()
@@ -31,6 +58,7 @@ impl Bgpinject {
         let child = Command::new(bin.as_ref())
             .arg("--log-level")
             .arg(log_level)
+            .args(args)
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log file"))
@@ -42,6 +70,7 @@ impl Bgpinject {
             log_file,
             child: Some(child),
             dir,
+            stopped_at: None,
         }
     }
 
@@ -79,6 +108,7 @@ impl Bgpinject {
     /// (`None` when it had to be killed or was already stopped).
     pub fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
+        self.stopped_at.get_or_insert(self.log().len());
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
@@ -101,6 +131,41 @@ impl Bgpinject {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The log up to the moment the test stopped bgpinject (all of it while it runs).
+    fn log_before_stop(&self) -> String {
+        let mut log = self.log();
+        if let Some(n) = self.stopped_at {
+            log.truncate(n.min(log.len()));
+        }
+        log
+    }
+
+    /// How many sessions came up, as bgpinject logged them.
+    pub fn sessions_established(&self) -> usize {
+        self.log().matches(": session established").count()
+    }
+
+    /// Fails the test unless exactly `established` sessions came up and none went down
+    /// before the test stopped bgpinject: a reset in the middle of a test must not pass
+    /// because the peer's table looks right again afterwards.
+    pub fn assert_no_resets(&self, established: usize) {
+        let log = self.log_before_stop();
+        let downs: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(": session down:"))
+            .collect();
+        assert!(
+            downs.is_empty(),
+            "sessions went down that the test did not take down:\n{}\n--- log ---\n{log}",
+            downs.join("\n")
+        );
+        assert_eq!(
+            log.matches(": session established").count(),
+            established,
+            "sessions established\n--- log ---\n{log}"
+        );
+    }
 }
 
 impl Drop for Bgpinject {
@@ -108,6 +173,16 @@ impl Drop for Bgpinject {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        // Every test that runs bgpinject fails when its log shows a bug.
+        if !std::thread::panicking() {
+            let log = self.log();
+            let bugs = bug_lines(&log);
+            assert!(
+                bugs.is_empty(),
+                "bgpinject logged a bug:\n{}\n--- log ---\n{log}",
+                bugs.join("\n")
+            );
         }
     }
 }

@@ -164,7 +164,10 @@ impl SessionCore {
             return;
         }
         self.started = true;
-        if !self.config.session.passive {
+        if self.config.session.passive {
+            // Waiting for the peer to connect.
+            self.transition(Event::Start, now);
+        } else {
             self.connect_at = Some(now);
         }
     }
@@ -283,6 +286,8 @@ impl SessionCore {
         self.emit_state();
         if self.stopped {
             self.events.push_back(SessionEvent::Stopped);
+        } else if self.config.session.passive {
+            self.transition(Event::Start, now);
         } else {
             self.schedule_reconnect(now);
         }
@@ -512,7 +517,7 @@ impl SessionCore {
                 self.outbox.push_urgent(&bytes);
             }
             Action::Disconnect => {
-                if self.closing_since.is_none() {
+                if self.connected && self.closing_since.is_none() {
                     self.closing_since = Some(now);
                 }
             }

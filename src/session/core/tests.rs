@@ -452,7 +452,26 @@ fn a_second_connection_is_refused_while_one_is_open() {
     assert!(!r.core.accepts_incoming());
     r.core.closed(r.now);
     assert!(r.core.accepts_incoming());
+    assert_eq!(r.core.state(), State::Active, "waiting for the peer again");
     assert_eq!(r.core.poll_timeout(), None, "passive: no ConnectRetry");
+}
+
+#[test]
+fn a_failed_connection_attempt_is_retried_after_the_back_off_without_a_session_down() {
+    let mut r = Replay::new(false, 90, routes(0, 1));
+    for attempt in 0..3 {
+        assert!(r.core.poll_connect(r.now), "attempt {attempt}");
+        assert_eq!(r.core.state(), State::Connect);
+        r.core.connect_failed("connection refused", r.now);
+        r.collect();
+        assert_eq!(r.core.state(), State::Idle);
+        assert!(!r.core.wants_close(r.now));
+        let next = r.core.poll_timeout().unwrap();
+        assert!(next > r.now, "no busy loop");
+        assert!(!r.core.poll_connect(r.now));
+        r.now = next;
+    }
+    assert!(r.downs().is_empty());
 }
 
 #[test]

@@ -1,0 +1,120 @@
+//! The session core against a real BIRD 2: a ROUTE-REFRESH that arrives while a large diff
+//! is being written must be answered from the new table, so that BIRD ends with exactly the
+//! configured routes (before, it got the old table re-sent between the withdrawals and kept
+//! 17,307 routes bgpinject believed withdrawn).
+
+mod harness;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use harness::bgpinject::Bgpinject;
+use harness::bird::{BgpProtocol, Bird, BirdBuilder};
+use harness::wait_for;
+
+const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
+const BIRD: &str = "127.0.15.30";
+const INJECT: &str = "127.0.15.31";
+const PORT: u16 = 17930;
+const ROUTES: u32 = 1_000_000;
+
+fn config(routes: u32) -> String {
+    let mut body = String::new();
+    for i in 0..routes {
+        let addr = std::net::Ipv4Addr::from(0x0A00_0000u32 + i);
+        let _ = writeln!(body, "        route {addr}/32 next-hop 192.0.2.10;");
+    }
+    format!(
+        "neighbor {BIRD} {{
+    router-id 192.0.2.10; local-address {INJECT}; local-as 65000; peer-as 65001;
+    connect {PORT};
+    static {{
+        route 198.51.100.1/32 next-hop 192.0.2.10;
+{body}    }}
+}}
+"
+    )
+}
+
+/// BIRD's `show route count` for master4.
+fn count(bird: &Bird) -> Option<usize> {
+    bird.birdc(&["show", "route", "count", "table", "master4"])?
+        .lines()
+        .find_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+}
+
+/// The "received" column of BIRD's "Import updates:" line for the protocol.
+fn updates_received(bird: &Bird) -> u64 {
+    bird.protocol_info("big")
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Import updates:")?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{}", bird.protocol_info("big")))
+}
+
+#[test]
+fn refresh_during_a_1m_route_withdrawal_leaves_bird_with_exactly_the_configured_route() {
+    let started = Instant::now();
+    let protocol = BgpProtocol::new("big", INJECT, 179, 65001, 65000).passive(true);
+    let bird = BirdBuilder::new("192.0.2.1", BIRD, PORT)
+        .bgp(protocol)
+        .start();
+    let mut inj = Bgpinject::start(BIN, &config(ROUTES), "info");
+    bird.wait_established("big", Duration::from_secs(60));
+    let total = ROUTES as usize + 1;
+    wait_for(Duration::from_secs(60), || {
+        (count(&bird) == Some(total)).then_some(())
+    })
+    .unwrap_or_else(|| panic!("BIRD has {:?} routes: {}", count(&bird), inj.log()));
+    println!(
+        "{total} routes in BIRD after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // The reload keeps one route; 50 ms after bgpinject starts writing the withdrawals,
+    // BIRD asks for the routes again.
+    std::fs::write(&inj.config, config(0)).unwrap();
+    let updates_before = updates_received(&bird);
+    // SAFETY: kill(2) on the child we started.
+    unsafe {
+        libc::kill(inj.pid().unwrap() as libc::pid_t, libc::SIGHUP);
+    }
+    wait_for(Duration::from_secs(30), || {
+        inj.log()
+            .contains(&format!("0 announcements and {ROUTES} withdrawals"))
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("no withdrawals sent: {}", inj.log()));
+    std::thread::sleep(Duration::from_millis(50));
+    let refreshed = bird.birdc(&["reload", "in", "big"]).unwrap_or_default();
+    assert!(refreshed.contains("reload"), "birdc: {refreshed}");
+
+    // bgpinject answers the refresh once the withdrawals are written, from the new table.
+    wait_for(Duration::from_secs(30), || {
+        (count(&bird) == Some(1) && inj.log().contains("route refresh for ipv4 unicast"))
+            .then_some(())
+    })
+    .unwrap_or_else(|| panic!("BIRD has {:?} routes: {}", count(&bird), inj.log()));
+    // And stays there: nothing of the old table arrives after.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count(&bird), Some(1));
+    let routes = bird.routes("master4");
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0].prefix, "198.51.100.1/32");
+    assert_eq!(routes[0].next_hop, "192.0.2.10");
+    // The refresh reached BIRD on the wire: it received the route again.
+    assert!(
+        updates_received(&bird) > updates_before,
+        "BIRD received no UPDATE after its ROUTE-REFRESH"
+    );
+    assert_eq!(bird.protocol_state("big"), "Established");
+    inj.stop();
+    inj.assert_no_resets(1);
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+}
