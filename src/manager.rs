@@ -120,6 +120,8 @@ pub struct Manager {
     api_routes: BTreeMap<IpAddr, crate::api::SourceTables>,
     /// Neighbors whose API routes changed since the last update sent.
     dirty: BTreeSet<IpAddr>,
+    /// Refused commands, logged at a bounded pace per source.
+    refusals: crate::api::RefusalLog,
     interner: AttributeInterner,
     helpers: BTreeMap<String, Helper>,
     /// The configuration each helper runs with (a reload restarts a helper whose block changed).
@@ -296,6 +298,7 @@ impl Manager {
             events,
             api_routes: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            refusals: Default::default(),
             interner: AttributeInterner::default(),
             helpers: BTreeMap::new(),
             helper_configs: BTreeMap::new(),
@@ -618,7 +621,7 @@ impl Manager {
         let (lines, ok) = match outcome {
             crate::api::Outcome::Done(lines) => (lines, true),
             crate::api::Outcome::Refused(message) => {
-                warn!("{}: command refused: {message}", request.source);
+                self.refusals.refused(&request.source, &message);
                 (vec![format!("error: {message}")], false)
             }
             crate::api::Outcome::ShowNeighbor { summary } => (self.show_neighbor(summary), true),

@@ -317,6 +317,7 @@ fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
         source: Source::Control,
         action: ApiAction::Command(command::parse(line.trim())),
         replier: Replier::Control(tx),
+        permit: None,
     };
     if events.send(ManagerEvent::Api(request)).is_err() {
         return;

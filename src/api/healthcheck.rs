@@ -118,6 +118,7 @@ fn announce(config: &HealthcheckConfig, events: &Sender<ManagerEvent>, state: He
             source: Source::Healthcheck(config.name.clone()),
             action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
             replier: Replier::Nobody,
+            permit: None,
         }))
         .is_ok()
 }

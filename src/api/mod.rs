@@ -92,6 +92,69 @@ pub struct ApiRequest {
     pub source: Source,
     pub action: ApiAction,
     pub replier: Replier,
+    /// Held while the request waits for the manager and is applied: a helper has a bounded
+    /// number in flight, so one that floods waits (as ExaBGP's pipe makes it wait) instead
+    /// of growing the manager's queue. Released when the request is dropped.
+    pub permit: Option<Permit>,
+}
+
+/// One of a helper's in-flight requests (see [`ApiRequest::permit`]).
+#[derive(Debug)]
+pub struct Permit(crossbeam_channel::Receiver<()>);
+
+impl Permit {
+    /// Waits for a free slot among `slots` (a bounded channel of the helper's capacity);
+    /// gives up after `timeout` so the caller can check whether it should stop.
+    pub fn acquire(
+        slots: &(
+            crossbeam_channel::Sender<()>,
+            crossbeam_channel::Receiver<()>,
+        ),
+        timeout: std::time::Duration,
+    ) -> Option<Permit> {
+        slots
+            .0
+            .send_timeout((), timeout)
+            .ok()
+            .map(|()| Permit(slots.1.clone()))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let _ = self.0.try_recv();
+    }
+}
+
+/// Logs refused commands at a bounded pace per source: a helper that prints a million bad
+/// lines costs a few log lines a second, and the count of the rest.
+#[derive(Default)]
+pub struct RefusalLog {
+    windows: BTreeMap<Source, (std::time::Instant, u32)>,
+}
+
+/// Refusals logged per source and second; the others are counted.
+const REFUSALS_PER_SECOND: u32 = 10;
+
+impl RefusalLog {
+    pub fn refused(&mut self, source: &Source, message: &str) {
+        let now = std::time::Instant::now();
+        let (start, count) = self.windows.entry(source.clone()).or_insert((now, 0));
+        if now.duration_since(*start) >= std::time::Duration::from_secs(1) {
+            if *count > REFUSALS_PER_SECOND {
+                log::warn!(
+                    "{source}: {} more commands refused in the last second (not logged)",
+                    *count - REFUSALS_PER_SECOND
+                );
+            }
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count <= REFUSALS_PER_SECOND {
+            log::warn!("{source}: command refused: {message}");
+        }
+    }
 }
 
 /// The routes one source gave one neighbor, of every kind a configured route may be.
