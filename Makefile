@@ -5,10 +5,11 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 DOCDIR = $(PREFIX)/share/doc/bgpinject
 UNITDIR = $(PREFIX)/lib/systemd/system
+MANDIR = $(PREFIX)/share/man
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test lint unit deps bench-deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test test-offline test-peers lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -28,6 +29,24 @@ test: deps lint static
 	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
 	$(MAKE) test-static
 
+# The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
+# make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
+# hostile peer, the docs checks.
+OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
+	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
+	readme_keywords docs_paths man_pages install
+# Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
+PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
+	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
+	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
+	exabgp_examples session_bird watch_half_written decode_captures docs_first_session
+
+test-offline:
+	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2
+
+test-peers: deps
+	$(CARGO) test $(addprefix --test ,$(PEER_TESTS)) -- --test-threads=2
+
 # The aarch64 static binary under qemu user emulation against BIRD (qemu-user-static is
 # installed by `make deps`). Ignored by a plain `cargo test`, which has no dist/ binaries.
 test-static:
@@ -38,13 +57,16 @@ test-static:
 static:
 	scripts/build-static.sh
 
-# The binary, the README, the example configurations, the init scripts, and the systemd unit
-# with this PREFIX's paths.
+# The binary, the man pages, the README and docs/, the example configurations, the init
+# scripts, and the systemd unit with this PREFIX's paths.
 install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples/cron $(DESTDIR)$(DOCDIR)/init \
-		$(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/bgpinject
+	install -m 0644 man/bgpinject.8 $(DESTDIR)$(MANDIR)/man8/bgpinject.8
+	install -m 0644 man/bgpinject.conf.5 $(DESTDIR)$(MANDIR)/man5/bgpinject.conf.5
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 conf/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 conf/cron/bgpinject.conf conf/cron/routes.inc $(DESTDIR)$(DOCDIR)/examples/cron/
 	install -m 0755 conf/cron/update-routes.sh $(DESTDIR)$(DOCDIR)/examples/cron/
@@ -54,9 +76,17 @@ install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 		> $(DESTDIR)$(UNITDIR)/bgpinject.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bgpinject.service
 
-lint:
+lint: lint-man
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The man pages render without a warning (man-db and groff; tests/man_pages.rs does the same
+# and also compares their options and keywords with --help and the parser).
+lint-man:
+	@for page in man/bgpinject.8 man/bgpinject.conf.5; do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $$page 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$page:"; echo "$$out"; exit 1; fi; \
+	done; echo "man pages: no warnings"
 
 unit:
 	$(CARGO) test --lib

@@ -17,4 +17,7 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || command -v qemu-aarch64 >/dev/
 # ExaBGP's example configurations (tests/exabgp_examples.rs) come with the exabgp package.
 # systemd-analyze verifies conf/bgpinject.service (tests/install.rs).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# The man pages are checked with `man --warnings -l` (make lint-man, tests/man_pages.rs).
+command -v man >/dev/null 2>&1 || need+=(man-db)
+command -v groff >/dev/null 2>&1 || need+=(groff-base)
 "$(dirname "$0")/apt-install-missing.sh" ${need[@]+"${need[@]}"}

@@ -1,5 +1,5 @@
-//! `make install DESTDIR=... PREFIX=...` installs the binary, the README, the examples, the init
-//! scripts and the systemd unit with the PREFIX's paths; `systemd-analyze verify` accepts the
+//! `make install DESTDIR=... PREFIX=...` installs the binary, the man pages, the README and
+//! docs/, the examples, the init scripts and the systemd unit with the PREFIX's paths; `systemd-analyze verify` accepts the
 //! unit where systemd-analyze exists.
 
 use std::path::{Path, PathBuf};
@@ -40,9 +40,19 @@ fn make_install_into_destdir_lists_every_file() {
                     .then(|| format!("usr/local/share/doc/bgpinject/examples/{name}"))
             })
             .collect();
+    let docs: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.ends_with(".md")
+                .then(|| format!("usr/local/share/doc/bgpinject/docs/{name}"))
+        })
+        .collect();
     let mut expected: Vec<String> = [
         "usr/local/bin/bgpinject",
         "usr/local/share/doc/bgpinject/README.md",
+        "usr/local/share/man/man8/bgpinject.8",
+        "usr/local/share/man/man5/bgpinject.conf.5",
         "usr/local/share/doc/bgpinject/examples/cron/bgpinject.conf",
         "usr/local/share/doc/bgpinject/examples/cron/routes.inc",
         "usr/local/share/doc/bgpinject/examples/cron/update-routes.sh",
@@ -53,9 +63,28 @@ fn make_install_into_destdir_lists_every_file() {
     .iter()
     .map(|s| s.to_string())
     .chain(examples)
+    .chain(docs)
     .collect();
     expected.sort();
     assert_eq!(installed, expected);
+
+    // `man -l` renders the installed pages without a warning.
+    for page in [
+        "usr/local/share/man/man8/bgpinject.8",
+        "usr/local/share/man/man5/bgpinject.conf.5",
+    ] {
+        let out = Command::new("man")
+            .args(["--warnings", "-E", "UTF-8", "-l"])
+            .arg(dest.path().join(page))
+            .env("LC_ALL", "C.UTF-8")
+            .env("MANWIDTH", "80")
+            .output()
+            .expect("man (man-db) is installed by `make deps`");
+        assert!(out.status.success(), "man -l {page} failed");
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(warnings.trim().is_empty(), "{page}:\n{warnings}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("bgpinject"));
+    }
 
     let unit = std::fs::read_to_string(
         dest.path()

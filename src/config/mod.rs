@@ -51,6 +51,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
+    ("guard", guard::KEYWORDS),
 ];
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
@@ -135,6 +136,7 @@ mod keyword_tests {
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),
+        ("guard", "guard { KW"),
     ];
 
     #[test]
