@@ -675,11 +675,11 @@ impl SessionCore {
         let Some(params) = self.params.clone() else {
             return;
         };
-        info!(
-            "neighbor {}: route refresh for {family}: sending its routes again",
-            self.config.name
-        );
         let packed = packer::pack_table(&self.advertised.family_subset(family), &params);
+        info!(
+            "neighbor {}: route refresh for {family}: sending its {} routes again in {} UPDATEs",
+            self.config.name, packed.announced, packed.messages
+        );
         // RFC 7313 §4: Beginning-of-Route-Refresh, the routes, End-of-Route-Refresh.
         let enhanced = self
             .fsm
