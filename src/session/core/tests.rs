@@ -663,7 +663,7 @@ fn random_hostile_sequences_never_panic_and_keep_the_invariant() {
         }
     }
     assert!(
-        converged >= 10,
-        "only {converged} of 40 rounds kept their session"
+        converged >= 5,
+        "only {converged} of 20 rounds kept their session"
     );
 }
