@@ -37,7 +37,7 @@ for t in ["flowspec_nlri", "labeled_nlri"]:
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
-for t in frame open update message_roundtrip flowspec_nlri labeled_nlri; do
+for t in frame open update message_roundtrip flowspec_nlri labeled_nlri session_core; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')
