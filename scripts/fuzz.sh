@@ -34,6 +34,8 @@ for t in ["flowspec_nlri", "labeled_nlri"]:
 (out / "flowspec_nlri" / "rfc8955-1").write_bytes(bytes.fromhex("00" "0b0118c00002038106048119"))
 (out / "labeled_nlri" / "label-100").write_bytes(bytes.fromhex("00" "30000641c63364"))
 (out / "labeled_nlri" / "vpn-rd").write_bytes(bytes.fromhex("02" "70" "0012c1" "0000fde800000001" "c63364"))
+# The session core starts from an empty corpus: its input is a script of steps.
+(out / "session_core").mkdir(parents=True, exist_ok=True)
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
