@@ -10,6 +10,7 @@ use super::*;
 use crate::rib::attributes::{NextHop, RouteAttributes};
 use crate::wire::capability::Capability;
 use crate::wire::message::MAX_MESSAGE_LEN;
+use crate::wire::message::RouteRefresh;
 use crate::wire::notification::code;
 use crate::wire::open::Open;
 use crate::wire::prefix::Prefix;
