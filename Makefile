@@ -25,6 +25,7 @@ demo: release
 # integration tests against real BGP speakers (installed here when missing).
 test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
+	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
 	$(MAKE) test-static
 
 # The aarch64 static binary under qemu user emulation against BIRD (qemu-user-static is

@@ -6,14 +6,21 @@
       one vector per distinct message.
   flowspec-vectors.py rfc > test-vectors/handmade/flowspec-rfc.vec
       The example NLRIs of RFC 8955 §4.2.3 and RFC 8956 §3.8 wrapped in MP_REACH UPDATEs.
+  flowspec-vectors.py refresh FILE.vec
+      Rewrites the expect.* lines of a file written by `capture` from its hex (after a change
+      to the expectation vocabulary), keeping names and sources.
 
 The expect.* lines are computed here from the bytes (independently of bgpinject's decoder);
 `python3 test-vectors/tshark_check.py FILE` cross-checks them with tshark's dissector.
-FlowSpec NLRI are written `0x` + hex, as bgpinject's facts show families it does not decode
-into prefixes.
+FlowSpec NLRI are written as the configuration's `match { }` statements
+(test-vectors/flowspec_text.py).
 """
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test-vectors"))
+from flowspec_text import nlri_text  # noqa: E402
 
 FAMILIES = {(1, 133): "ipv4-flowspec", (2, 133): "ipv6-flowspec"}
 ORIGINS = {0: "igp", 1: "egp", 2: "incomplete"}
@@ -56,14 +63,14 @@ def expect(msg):
             nh_len = v[3]
             nlri = v[5 + nh_len:]
             e.append(("mp_reach_family", fam))
-            e.append(("mp_reach_nlri", "0x" + nlri.hex()))
+            e.append(("mp_reach_nlri", nlri_text(nlri, fam.startswith("ipv6"))))
         elif code == 15:
             fam = FAMILIES[(int.from_bytes(v[0:2], "big"), v[2])]
             if len(v) == 3 and len(attrs) == 1:
                 e.append(("eor", fam))
             else:
                 e.append(("mp_unreach_family", fam))
-                e.append(("mp_unreach_nlri", "0x" + v[3:].hex()))
+                e.append(("mp_unreach_nlri", nlri_text(v[3:], fam.startswith("ipv6"))))
     e.append(("nlri", ""))
     return e
 
@@ -155,8 +162,35 @@ def rfc():
         print()
 
 
+def refresh(path):
+    header, vectors, cur = [], [], {}
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line.startswith("#") and not vectors and not cur:
+            header.append(line)
+        elif not line.strip():
+            if cur:
+                vectors.append(cur)
+            cur = {}
+        else:
+            k, _, v = line.partition(": ")
+            cur.setdefault(k.rstrip(":"), v)
+    if cur:
+        vectors.append(cur)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join(header) + "\n\n")
+        for v in vectors:
+            msg = bytes.fromhex(v["hex"].replace(" ", ""))
+            out.write(f"name: {v['name']}\nsource: {v['source']}\nhex: {spaced(msg)}\n")
+            for k, val in expect(msg):
+                out.write(f"expect.{k}: {val}".rstrip() + "\n")
+            out.write("\n")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "capture":
         capture(*sys.argv[2:6])
+    elif sys.argv[1] == "refresh":
+        refresh(sys.argv[2])
     else:
         rfc()

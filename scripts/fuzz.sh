@@ -34,12 +34,21 @@ for t in ["flowspec_nlri", "labeled_nlri"]:
 (out / "flowspec_nlri" / "rfc8955-1").write_bytes(bytes.fromhex("00" "0b0118c00002038106048119"))
 (out / "labeled_nlri" / "label-100").write_bytes(bytes.fromhex("00" "30000641c63364"))
 (out / "labeled_nlri" / "vpn-rd").write_bytes(bytes.fromhex("02" "70" "0012c1" "0000fde800000001" "c63364"))
+for t in ["tunnel_encap", "capture_files"]:
+    (out / t).mkdir(parents=True, exist_ok=True)
+(out / "tunnel_encap" / "vxlan").write_bytes(bytes.fromhex(
+    "00080016060a000000000001c000024d0408030b000000000064"))
+for f in (root / "captures").glob("*"):
+    if f.suffix == ".mrt":
+        (out / "capture_files" / f.name).write_bytes(b"\x00" + f.read_bytes())
+    elif f.suffix in (".pcap", ".pcapng"):
+        (out / "capture_files" / f.name).write_bytes(b"\x01" + f.read_bytes())
 # The session core starts from an empty corpus: its input is a script of steps.
 (out / "session_core").mkdir(parents=True, exist_ok=True)
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
-for t in frame open update message_roundtrip flowspec_nlri labeled_nlri session_core; do
+for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files session_core; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod descriptors;
 pub mod logging;
 pub mod manager;
 pub mod pidfile;

@@ -109,12 +109,32 @@ impl Sink {
     }
 }
 
+/// Opens the log file for appending. The log directory may belong to the service user, and the
+/// file is opened as root at start: a symlink at the path is refused (`O_NOFOLLOW`), as is
+/// anything but a regular file with one link (a FIFO, a device, a hard link to another file),
+/// so nobody can make root append to a file of their choice.
 fn open_append(path: &Path) -> Result<File, LogError> {
-    OpenOptions::new()
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let refuse = |why: &str| LogError::Open(path.to_path_buf(), std::io::Error::other(why));
+    let file = OpenOptions::new()
         .create(true)
         .append(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        .map_err(|e| LogError::Open(path.to_path_buf(), e))
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refuse("is a symlink; refused (give the real path)"),
+            _ => LogError::Open(path.to_path_buf(), e),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| LogError::Open(path.to_path_buf(), e))?;
+    if !meta.file_type().is_file() {
+        return Err(refuse("not a regular file; refused"));
+    }
+    if meta.nlink() > 1 {
+        return Err(refuse("has more than one hard link; refused"));
+    }
+    Ok(file)
 }
 
 fn connect_syslog(path: &Path) -> Result<UnixDatagram, LogError> {

@@ -33,7 +33,7 @@ fn options() -> Options {
     o.optopt(
         "",
         "pid-file",
-        "write the process id to FILE (refused if it names a running process)",
+        "write the process id to FILE and lock it (refused while a running bgpinject holds it)",
         "FILE",
     );
     o.optflag(
@@ -54,7 +54,7 @@ fn options() -> Options {
     o.optopt(
         "",
         "control",
-        "the control socket (default /run/bgpinject.sock as root, /tmp/bgpinject-UID.sock otherwise; 'off': none)",
+        "the control socket (default /run/bgpinject/bgpinject.sock as root, $XDG_RUNTIME_DIR/bgpinject.sock otherwise; 'off': none)",
         "PATH",
     );
     o.optopt(
@@ -160,6 +160,12 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Every daemon option is checked before anything else, so that `--check` (a unit's
+    // ExecStartPre=) fails on an option the daemon would refuse at start.
+    let settings = match DaemonSettings::from_matches(&m, level) {
+        Ok(s) => s,
+        Err(code) => return ExitCode::from(code),
+    };
     if m.opt_present("diff") {
         let ([old, new], true) = (m.free.as_slice(), m.opt_present("check")) else {
             eprintln!("bgpinject: --diff is used as --check --diff OLD NEW");
@@ -190,7 +196,7 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
-        let lines = config::summary(&config);
+        let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
         }
@@ -210,10 +216,6 @@ fn main() -> ExitCode {
     if m.opt_present("selfcheck") {
         bgpinject::rib::selfcheck::force_enable();
     }
-    let settings = match DaemonSettings::from_matches(&m, level) {
-        Ok(s) => s,
-        Err(code) => return ExitCode::from(code),
-    };
     start_daemon(path, config, settings)
 }
 
@@ -255,6 +257,10 @@ impl DaemonSettings {
             })?),
         };
         let pid_file = m.opt_str("pid-file").map(|p| absolute(&p)).transpose()?;
+        if m.opt_str("control").is_some_and(|c| c.is_empty()) {
+            eprintln!("bgpinject: --control: expected a socket path or 'off'");
+            return Err(EXIT_USAGE);
+        }
         Ok(DaemonSettings {
             level,
             format,
@@ -359,12 +365,17 @@ fn run_daemon(
                 return ExitCode::from(EXIT_RUNTIME);
             }
         };
+    let nofile = bgpinject::descriptors::raise_limit();
     info!(
-        "bgpinject {} starting with {} ({} neighbors)",
+        "bgpinject {} starting with {} ({} neighbors, open file limit {})",
         env!("CARGO_PKG_VERSION"),
         path.display(),
-        config.neighbors.len()
+        config.neighbors.len(),
+        nofile.map_or("unknown".into(), |n| n.to_string())
     );
+    if let Some(account) = &settings.account {
+        daemon::set_program_account(account.clone());
+    }
     if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
     }

@@ -22,6 +22,7 @@ use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::model::RouteTable;
 use crate::config::process::{OnExit, ProcessConfig};
 use crate::config::{self, Config, NeighborConfig};
+use crate::descriptors::AcceptBackoff;
 use crate::reload_plan::{NeighborChange, ReloadPlan};
 use crate::rib::other_nlri::{self, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
@@ -48,6 +49,8 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 pub enum ManagerEvent {
     /// Re-read the configuration file (SIGHUP, SIGUSR1).
     Reload,
+    /// Apply a configuration `--watch` has already read and validated (one parse per change).
+    ReloadParsed(Box<Config>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.
@@ -114,9 +117,11 @@ pub struct Manager {
     listeners: HashMap<SocketAddr, TcpListener>,
     events: Sender<ManagerEvent>,
     /// Routes from programs, per neighbor and source; they survive reloads and restarts.
-    api_routes: BTreeMap<IpAddr, BTreeMap<Source, crate::api::SourceRoutes>>,
+    api_routes: BTreeMap<IpAddr, crate::api::SourceTables>,
     /// Neighbors whose API routes changed since the last update sent.
     dirty: BTreeSet<IpAddr>,
+    /// Refused commands, logged at a bounded pace per source.
+    refusals: crate::api::RefusalLog,
     interner: AttributeInterner,
     helpers: BTreeMap<String, Helper>,
     /// The configuration each helper runs with (a reload restarts a helper whose block changed).
@@ -136,13 +141,27 @@ pub struct Manager {
 pub enum StartError {
     Listen(SocketAddr, io::Error),
     Thread(io::Error),
+    Control(control::ControlError),
 }
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartError::Listen(a, e) => write!(f, "cannot listen on {a}: {e}"),
-            StartError::Thread(e) => write!(f, "cannot start a thread: {e}"),
+            StartError::Listen(a, e) => {
+                write!(
+                    f,
+                    "cannot listen on {a}: {}",
+                    crate::descriptors::explain(e)
+                )
+            }
+            StartError::Thread(e) => {
+                write!(
+                    f,
+                    "cannot start a thread: {}",
+                    crate::descriptors::explain(e)
+                )
+            }
+            StartError::Control(e) => write!(f, "{e}"),
         }
     }
 }
@@ -268,7 +287,10 @@ impl Manager {
         config: Config,
         events: Sender<ManagerEvent>,
     ) -> Result<Manager, StartError> {
-        let control = control::daemon_path().and_then(|p| control::start(&p, events.clone()));
+        let control = match control::daemon_path() {
+            Some(p) => control::start(&p, events.clone()).map_err(StartError::Control)?,
+            None => None,
+        };
         let mut m = Manager {
             config_path,
             neighbors: BTreeMap::new(),
@@ -276,6 +298,7 @@ impl Manager {
             events,
             api_routes: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            refusals: Default::default(),
             interner: AttributeInterner::default(),
             helpers: BTreeMap::new(),
             helper_configs: BTreeMap::new(),
@@ -418,14 +441,16 @@ impl Manager {
         std::thread::Builder::new()
             .name(format!("listen {addr}"))
             .spawn(move || {
+                let mut backoff = AcceptBackoff::new(format!("listener {addr}"));
                 for stream in listener.incoming() {
                     match stream {
                         Ok(s) => {
+                            backoff.succeeded();
                             if events.send(ManagerEvent::Incoming(s)).is_err() {
                                 return;
                             }
                         }
-                        Err(e) => warn!("listener {addr}: accept failed: {e}"),
+                        Err(e) => backoff.failed(&e),
                     }
                 }
             })
@@ -516,6 +541,7 @@ impl Manager {
             };
             match events.recv_timeout(wait) {
                 Ok(ManagerEvent::Reload) => self.reload(),
+                Ok(ManagerEvent::ReloadParsed(config)) => self.apply_reload(*config),
                 Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
                 Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
@@ -545,12 +571,27 @@ impl Manager {
     /// Sends every neighbor whose API routes changed its new route set (the union of the
     /// file's routes and every source's); the neighbor thread sends only the difference.
     fn flush_api(&mut self) {
+        // Neighbors that share a file table and were given the same program routes (one
+        // `ctl announce` to all of them) share one union too, instead of a copy each.
+        let mut made: Vec<(Arc<RouteSet>, &crate::api::SourceTables, Arc<RouteSet>)> = Vec::new();
         for addr in std::mem::take(&mut self.dirty) {
             let Some(n) = self.neighbors.get_mut(&addr) else {
                 continue;
             };
             let routes = match self.api_routes.get(&addr) {
-                Some(api) => Arc::new(crate::api::union(&n.file_routes, api)),
+                Some(api) => {
+                    let known = made.iter().find(|(file, tables, _)| {
+                        Arc::ptr_eq(file, &n.file_routes) && *tables == api
+                    });
+                    match known {
+                        Some((_, _, routes)) => routes.clone(),
+                        None => {
+                            let routes = Arc::new(crate::api::union(&n.file_routes, api));
+                            made.push((n.file_routes.clone(), api, routes.clone()));
+                            routes
+                        }
+                    }
+                }
                 None => n.file_routes.clone(),
             };
             if routes != n.routes {
@@ -580,7 +621,7 @@ impl Manager {
         let (lines, ok) = match outcome {
             crate::api::Outcome::Done(lines) => (lines, true),
             crate::api::Outcome::Refused(message) => {
-                warn!("{}: command refused: {message}", request.source);
+                self.refusals.refused(&request.source, &message);
                 (vec![format!("error: {message}")], false)
             }
             crate::api::Outcome::ShowNeighbor { summary } => (self.show_neighbor(summary), true),
@@ -700,8 +741,15 @@ impl Manager {
             }
             for (rule, a) in n.routes.flows() {
                 lines.push(format!(
-                    "neighbor {addr} flow {rule} {}",
-                    crate::api::describe(a)
+                    "neighbor {addr} flow {rule} {} ({})",
+                    crate::api::describe(a),
+                    crate::config::guard::reach(rule)
+                ));
+            }
+            for (key, route) in n.routes.others() {
+                lines.push(format!(
+                    "neighbor {addr} {}",
+                    crate::api::describe_other(key, route)
                 ));
             }
         }
@@ -878,13 +926,13 @@ impl Manager {
 
     /// Parses the file again; applies it only if it is valid in full.
     fn reload(&mut self) {
-        let config = match config::load(&self.config_path) {
-            Ok(c) => c,
-            Err(e) => {
-                error!("reload refused, keeping the running configuration: {e}");
-                return;
-            }
-        };
+        match config::load(&self.config_path) {
+            Ok(c) => self.apply_reload(c),
+            Err(e) => error!("reload refused, keeping the running configuration: {e}"),
+        }
+    }
+
+    fn apply_reload(&mut self, config: Config) {
         info!("reloading {}", self.config_path.display());
         let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
             .neighbors

@@ -19,6 +19,8 @@ pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> b
     // Which helper processes feed a neighbor is not part of its session.
     old.api_processes.clear();
     new.api_processes.clear();
+    // Nor are the limits its routes are checked against.
+    old.guard = new.guard;
     old != new
 }
 

@@ -340,9 +340,26 @@ def build():
         {"type": "OPEN", "capabilities": "200"})
     vec("capabilities.vec", "cap-unknown-empty", open_msg(caps=[cap(239)]),
         f"{H} (RFC 5492 §3)", {"type": "OPEN", "capabilities": "239"})
-    vec("capabilities.vec", "cap-multiprotocol-wrong-length-kept-raw", open_msg(caps=[
-        cap(1, b"\x00\x01\x01")]), f"{H} (RFC 5492 §3)",
-        {"type": "OPEN", "capabilities": "1", "families": ""})
+    # A capability we know with the wrong length or content: OPEN Message Error, unspecific
+    # subcode (RFC 4271 §6.2 has none for it; BIRD and FRR send 2/0), or Bad Peer AS for AS 0
+    # (RFC 7607 §2).
+    for name, c, why, error in [
+        ("multiprotocol-length-3", cap(1, b"\x00\x01\x01"), "RFC 4760 §8", "2/0"),
+        ("as4-length-2", cap(65, b"\xfd\xe9"), "RFC 6793 §3", "2/0"),
+        ("as4-zero", cap(65, bytes(4)), "RFC 7607 §2", "2/2"),
+        ("route-refresh-with-value", cap(2, b"\x00"), "RFC 2918 §3", "2/0"),
+        ("enhanced-route-refresh-with-value", cap(70, b"\x00"), "RFC 7313 §3", "2/0"),
+        ("extended-message-with-value", cap(6, b"\x00"), "RFC 8654 §3", "2/0"),
+        ("graceful-restart-length-3", cap(64, b"\x00\x78\x00"), "RFC 4724 §3", "2/0"),
+        ("add-path-length-3", cap(69, b"\x00\x01\x01"), "RFC 7911 §4", "2/0"),
+        ("extended-next-hop-length-5", cap(5, b"\x00\x01\x00\x01\x00"), "RFC 8950 §3",
+         "2/0"),
+        ("llgr-length-6", cap(71, bytes(6)), "RFC 9494 §3", "2/0"),
+        ("fqdn-overrun", cap(73, b"\x09ab\x00"), "draft-walton-bgp-hostname-capability §3",
+         "2/0"),
+    ]:
+        bad("open.vec", f"open-capability-{name}", open_msg(caps=[c]), f"{H} ({why})",
+            f"session-reset {error}")
     vec("capabilities.vec", "cap-role", open_msg(caps=[cap(9, b"\x03")]),
         f"{H} (RFC 9234 §4.1, kept raw)", {"type": "OPEN", "capabilities": "9"})
 
@@ -402,7 +419,13 @@ def build():
         nlri=pfx("198.51.100.0/24")), f"{H} (RFC 8092 §3)",
         {"type": "UPDATE", "large_communities": "4200000000:0:4294967295 65001:100:200 0:0:0"})
     ecs = ["0002fde800000064", "0102c000020100c8", "0202000100000064", "0003fde800000001",
-           "8006000000000000", "4300000000000001"]
+           "8006000000000000", "4300000000000001",
+           # origin IPv4 and AS4 forms, FlowSpec actions, redirect-to-nexthop, redirect-to-IP,
+           # link bandwidth, encapsulation (VXLAN), color, EVPN MAC mobility and router MAC.
+           "0103c00002010001", "0203fa56ea000001", "80060000477a0000", "8007000000000003",
+           "8008fde80000029a", "8108c0000201029a", "8208fa56ea000007", "800900000000002e",
+           "0800000000000000", "010cc00002010001", "4004fde84e6e6b28", "030c000000000008",
+           "030b000000000064", "0600010000000005", "0603020000000001"]
     for e in ecs:
         vec("attributes.vec", f"attr-ext-community-{e}", update(attrs=base_attrs() + ext(e),
             nlri=pfx("198.51.100.0/24")), f"{H} (RFC 4360 §4, RFC 5668, RFC 8955 §7)",
@@ -453,10 +476,21 @@ def build():
     vec("attributes.vec", "attr-unknown-optional-non-transitive", update(attrs=base_attrs()
         + attr(0x80, 101, b""), nlri=pfx("198.51.100.0/24")), f"{H} (RFC 4271 §5)",
         {"type": "UPDATE", "attributes": "1 2 3 101"})
-    tunnel = struct.pack("!HH", 8, 12) + bytes([1, 8]) + ip("192.0.2.77") + b"\x00\x00"
-    vec("attributes.vec", "attr-tunnel-encapsulation-kept-raw", update(attrs=base_attrs()
+    # RFC 9012 §3.1: a VXLAN tunnel TLV with a tunnel egress endpoint sub-TLV (reserved,
+    # AFI 1, address) and a color sub-TLV (§3.4.2).
+    tunnel = struct.pack("!HH", 8, 22) + bytes([6, 10]) + bytes(4) + b"\x00\x01" \
+        + ip("192.0.2.77") + bytes([4, 8, 0x03, 0x0b, 0, 0, 0, 0, 0, 100])
+    vec("attributes.vec", "attr-tunnel-encapsulation-vxlan", update(attrs=base_attrs()
         + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
-        f"{H} (RFC 9012 §2, kept raw)", {"type": "UPDATE", "attributes": "1 2 3 23"})
+        f"{H} (RFC 9012 §2, §3.1, §3.4.2)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "vxlan { endpoint 192.0.2.77; color 100; }"})
+    # RFC 9012 §13: a sub-TLV that overruns its tunnel TLV makes that TLV disregarded; the
+    # attribute and the other TLVs stay.
+    tunnel = struct.pack("!HH", 7, 2) + bytes([6, 9]) + struct.pack("!HH", 2, 0)
+    vec("attributes.vec", "attr-tunnel-encapsulation-tlv-disregarded", update(
+        attrs=base_attrs() + attr(0xC0, 23, tunnel), nlri=pfx("198.51.100.0/24")),
+        f"{H} (RFC 9012 §13)", {"type": "UPDATE", "attributes": "1 2 3 23",
+        "tunnel_encapsulation": "ip-in-ip disregarded gre { }"})
     vec("attributes.vec", "attr-extended-length-long-value", update(attrs=base_attrs()
         + communities(*[(65001, i) for i in range(70)]), nlri=pfx("198.51.100.0/24")),
         f"{H} (RFC 4271 §4.3: extended length for values over 255 octets)",
@@ -567,12 +601,13 @@ def build():
     vec("multiprotocol.vec", "mp-reach-ipv6-no-nlri", update(attrs=mp_base + mp_reach(2, 1,
         v6nh, b"")), src,
         {"type": "UPDATE", "mp_reach_family": "ipv6-unicast", "mp_reach_nlri": ""})
-    flow = bytes([6, 1, 24, 198, 51, 100])  # destination 198.51.100.0/24
-    vec("multiprotocol.vec", "mp-reach-ipv4-flowspec-raw", update(attrs=mp_base
+    flow = bytes([5, 1, 24, 198, 51, 100])  # destination 198.51.100.0/24
+    vec("multiprotocol.vec", "mp-reach-ipv4-flowspec", update(attrs=mp_base
         + ext("8006000000000000") + mp_reach(1, 133, b"", flow)),
-        f"{H} (RFC 8955 §4, NLRI kept raw)",
+        f"{H} (RFC 8955 §4)",
         {"type": "UPDATE", "mp_reach_family": "ipv4-flowspec", "mp_reach_next_hop": "",
-         "mp_reach_nlri": "0x" + flow.hex(), "ext_communities": "8006000000000000"})
+         "mp_reach_nlri": "match { destination 198.51.100.0/24; }",
+         "ext_communities": "8006000000000000"})
     vpn_nh = bytes(8) + ip("192.0.2.1")
     vpn_nlri = bytes([24 + 64 + 24]) + b"\x00\x3e\x81" + bytes([0, 0, 0xfd, 0xe8, 0, 0, 0, 1]) \
         + bytes([198, 51, 100])
@@ -811,11 +846,33 @@ def build():
     vec("update.vec", "update-mp-unreach-empty-only", update(attrs=mp_unreach(1, 133, b"")),
         f"{H} (RFC 4724 §2; CVE-2023-47234 class: valid)",
         {"type": "UPDATE", "eor": "ipv4-flowspec"}, directory="malformed")
-    vec("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
+    # RFC 8955 §4.2 and RFC 7606 §5.4: a FlowSpec NLRI that does not decode is
+    # treat-as-withdraw, the session stays up.
+    fs = u + "5.4, RFC 8955 §4.2: "
+    for name, nlri, why in [
+        ("flowspec-length-overruns-attribute", bytes([9, 1, 24, 198, 51, 100]),
+         "NLRI length 9, 5 octets left"),
+        ("flowspec-component-type-0", bytes([7, 1, 24, 198, 51, 100, 0, 0x81]),
+         "component type 0"),
+        ("flowspec-no-end-of-list", bytes([8, 1, 24, 198, 51, 100, 3, 0x01, 6]),
+         "protocol operator list without the end-of-list bit"),
+        ("flowspec-component-order", bytes([9, 3, 0x81, 6, 1, 24, 198, 51, 100]),
+         "protocol before destination"),
+        ("flowspec-ipv4-flow-label", bytes([9, 1, 24, 198, 51, 100, 13, 0x81, 1]),
+         "flow label (RFC 8956, IPv6 only) in an IPv4 rule"),
+    ]:
+        bad("update.vec", f"update-{name}", update(attrs=mp_base + mp_reach(1, 133, b"", nlri)),
+            fs + why + ")", "treat-as-withdraw")
+    bad("update.vec", "update-short-tunnel-encapsulation", update(attrs=base_attrs()
         + attr(0xC0, 23, b"\x00\x01"), nlri=good_nlri),
-        f"{H} (RFC 9012, CVE-2023-38802 class: optional transitive kept raw, no reset)",
-        {"type": "UPDATE", "attributes": "1 2 3 23", "nlri": "198.51.100.0/24"},
-        directory="malformed")
+        f"{H} (RFC 9012 §13, CVE-2023-38802 class: attribute-discard, no reset)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
+    bad("update.vec", "update-tunnel-encapsulation-tlv-overrun", update(attrs=base_attrs()
+        + attr(0xC0, 23, struct.pack("!HH", 8, 40) + bytes(6)), nlri=good_nlri),
+        f"{H} (RFC 9012 §13: a TLV longer than the attribute: attribute-discard)",
+        "attribute-discard", {"type": "UPDATE", "attributes": "1 2 3",
+                              "nlri": "198.51.100.0/24"})
     vec("update.vec", "update-withdraw-with-attributes-no-nlri", update(
         withdrawn=pfx("10.0.0.0/8"), attrs=med(5)),
         f"{H} (RFC 4271 §4.3: attributes without NLRI are not an error)",

@@ -451,8 +451,8 @@ fn exabgp_example_helpers_run_unchanged() {
             &[
                 "neighbor 127.0.0.1 ipv4 unicast 1.0.0.1/32 next-hop 101.1.101.1 med 100",
                 "neighbor 127.0.0.1 ipv4 unicast 1.0.0.2/32 next-hop 101.1.101.1 med 100",
-                "neighbor 127.0.0.1 ipv4 unicast 2.0.0.1/32 next-hop 202.2.202.2 local-preference 200",
-                "neighbor 127.0.0.1 ipv4 unicast 2.0.0.2/32 next-hop 202.2.202.2 local-preference 200",
+                "neighbor 127.0.0.1 ipv4 unicast 2.0.0.1/32 next-hop 202.2.202.2 as-path [ 1 2 3 4 ] local-preference 200",
+                "neighbor 127.0.0.1 ipv4 unicast 2.0.0.2/32 next-hop 202.2.202.2 as-path [ 1 2 3 4 ] local-preference 200",
             ],
         ),
         (

@@ -187,3 +187,45 @@ fn bad_logging_and_user_options_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
 }
+
+/// ExaBGP resolves a relative `run` path against the configuration's directory; under
+/// `--daemon` (working directory `/`) such a helper must still start.
+#[test]
+fn a_relative_run_path_starts_under_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf_dir = dir.path().join("etc");
+    std::fs::create_dir(&conf_dir).unwrap();
+    let helper = conf_dir.join("announce.sh");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\ntouch \"$(dirname \"$0\")/started\"\necho 'announce route 198.51.100.7/32 next-hop 192.0.2.10'\ncat >/dev/null\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = conf_dir.join("b.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "process announcer {{ run ./announce.sh; }}\n{}",
+            config(18392, "api { processes [ announcer ]; }")
+        ),
+    )
+    .unwrap();
+    let pid_file = dir.path().join("b.pid");
+    // Started from another directory than the configuration's.
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["--daemon", "--control", "off", "--pid-file"])
+        .arg(&pid_file)
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let pid = read_pid(&pid_file);
+    let started = wait_until(Duration::from_secs(10), || {
+        conf_dir.join("started").exists()
+    });
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(started, "the helper did not start");
+    assert!(wait_until(Duration::from_secs(10), || !alive(pid)));
+}

@@ -87,7 +87,9 @@ fn the_exabgp_example_gives_its_rule_and_actions() {
 
 #[test]
 fn ipv6_rules_take_their_family_from_their_components() {
+    // Rule c redirects all TCP: the guard rails are turned off for it.
     let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001;
+        guard { flow off; }
         flow {
             route a { match { destination ::1234:5678:9a00:0/104/64; next-header tcp; } then { discard; } }
             route b { match { flow-label 7; } then { accept; } }

@@ -690,6 +690,70 @@ def many_neighbors_row(n=100_000, neighbors=100):
                        note=f"{neighbors} neighbors inherit one template")
 
 
+def vm_rss_mb(pid):
+    """The current resident set of a process, in MB (0 when it is gone)."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def settled_rss(pid, deadline):
+    """The RSS once it has not changed by more than 1% for a second (or at the deadline)."""
+    last, since = vm_rss_mb(pid), time.time()
+    while time.time() < deadline:
+        time.sleep(0.2)
+        now = vm_rss_mb(pid)
+        if abs(now - last) > last * 0.01:
+            last, since = now, time.time()
+        elif time.time() - since >= 1.0:
+            break
+    return last
+
+
+def program_route_to_many_row(n=100_000, neighbors=100):
+    """100 neighbors inheriting one template of n routes, then one `ctl announce` to all of
+    them: the RSS before and after (the program route must not un-share the table)."""
+    with tempfile.TemporaryDirectory(prefix="bench-overlay.") as tmp:
+        conf, sock = os.path.join(tmp, "many.conf"), os.path.join(tmp, "ctl.sock")
+        write_template_config(conf, n, neighbors)
+        print(f"{neighbors} neighbors x {n // 1000}k routes, then one ctl announce to all",
+              flush=True)
+        receiver = CountingReceiver()
+        # --expect counts per session: the table and the program route.
+        receiver.start("ipv4", neighbors, expect=n + 1)
+        proc = Timed([BGPINJECT, "--log-level", "warn", "--control", sock, conf])
+        before = after = None
+        try:
+            time.sleep(0.5)
+            kids = subprocess.run(["pgrep", "-P", str(proc.popen.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            pid = int(kids[0]) if kids else proc.popen.pid
+            before = settled_rss(pid, time.time() + 60)
+            t0 = time.time()
+            subprocess.run([BGPINJECT, "ctl", "--socket", sock, "announce", "route",
+                            "10.255.255.0/24", "next-hop", "192.0.2.1"], check=True,
+                           capture_output=True)
+            arrival = receiver.wait((n + 1) * neighbors, t0 + RUN_CAP)
+            after = settled_rss(pid, time.time() + 10)
+        finally:
+            proc.stop()
+            receiver.close()
+        rss, cpu = proc.usage()
+        secs = (arrival.done_at - t0) if arrival.done_at else None
+        growth = (after / before - 1) * 100 if before and after else None
+        note = (f"ctl announce to {neighbors} neighbors: RSS {before:.1f} -> {after:.1f} MB "
+                f"({growth:+.1f}%)" if growth is not None else "RSS not measured")
+        if secs is None:
+            note += f"; {arrival.received} of {(n + 1) * neighbors} received"
+        print(f"  {note}", flush=True)
+        return row("bgpinject + ctl announce", "counter", "ipv4", n, neighbors, secs, None, rss,
+                   cpu, arrival.received, note)
+
+
 # ---- Results ------------------------------------------------------------------------------
 
 def add_ratios(rows):
@@ -764,6 +828,7 @@ def main():
     if EXTRA_ROWS:
         rows.append(process_api_row())
         rows.append(many_neighbors_row())
+        rows.append(program_route_to_many_row())
     add_ratios(rows)
     print_table(rows)
     meta = machine()

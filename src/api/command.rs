@@ -3,10 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::config::api_command::{flow_from_text, route_from_text};
+use crate::config::api_command::{flow_from_text, routes_from_text};
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
-use crate::wire::prefix::Prefix;
 
 /// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
 /// must match. A command without selector applies to every neighbor of its source.
@@ -32,7 +31,9 @@ impl NeighborFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Announce(Vec<RouteConfig>),
-    Withdraw(Vec<Prefix>),
+    /// The routes whose NLRI (prefix, family, rd, path-information) is withdrawn; their
+    /// attributes are not compared.
+    Withdraw(Vec<RouteConfig>),
     AnnounceFlow(Box<FlowConfig>),
     WithdrawFlow(Box<FlowConfig>),
     /// `announce eor [AFI SAFI]`.
@@ -185,9 +186,9 @@ fn parse_command(text: &str) -> Result<Command, String> {
 fn parse_announce(text: &str) -> Result<Command, String> {
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Announce(vec![
-            route_from_text(rest).map_err(|e| e.to_string())?,
-        ])),
+        "route" => Ok(Command::Announce(
+            routes_from_text(rest).map_err(|e| e.to_string())?,
+        )),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -200,10 +201,12 @@ fn parse_announce(text: &str) -> Result<Command, String> {
             if prefixes.is_empty() {
                 return bad("announce attributes: no prefix after nlri");
             }
-            let routes = prefixes
-                .split_whitespace()
-                .map(|p| route_from_text(&format!("{p} {attributes}")).map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut routes = Vec::new();
+            for p in prefixes.split_whitespace() {
+                routes.extend(
+                    routes_from_text(&format!("{p} {attributes}")).map_err(|e| e.to_string())?,
+                );
+            }
             Ok(Command::Announce(routes))
         }
         "flow" => Ok(Command::AnnounceFlow(Box::new(
@@ -217,30 +220,49 @@ fn parse_announce(text: &str) -> Result<Command, String> {
     }
 }
 
+/// The routes of a withdrawal: their NLRI options count (`rd`, `path-information`, `split`);
+/// other attributes are parsed and not compared. The next hop is replaced (ExaBGP helpers
+/// often leave it out or write a placeholder such as `0.0.0.0`), and a VPN route needs no
+/// label (RFC 8277 §2.4: a withdrawal's label field has no meaning).
+fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
+    let mut words: Vec<&str> = Vec::new();
+    let mut it = text.trim_end().trim_end_matches(';').split_whitespace();
+    while let Some(w) = it.next() {
+        if w == "next-hop" {
+            it.next();
+        } else {
+            words.push(w);
+        }
+    }
+    let mut text = words.join(" ");
+    text.push_str(" next-hop self");
+    if words.contains(&"rd") && !words.contains(&"label") {
+        text.push_str(" label 0");
+    }
+    routes_from_text(&text).map_err(|e| e.to_string())
+}
+
 fn parse_withdraw(text: &str) -> Result<Command, String> {
     let (what, rest) = word(text);
     match what {
-        // Only the prefix matters: ExaBGP helpers often repeat the attributes, sometimes
-        // with placeholder values such as `next-hop 0.0.0.0`.
-        "route" => {
-            let (prefix, _) = word(rest);
-            let route =
-                route_from_text(&format!("{prefix} next-hop self")).map_err(|e| e.to_string())?;
-            Ok(Command::Withdraw(vec![route.prefix]))
-        }
+        "route" => Ok(Command::Withdraw(withdrawn_routes(rest)?)),
         "attribute" | "attributes" => {
-            let Some(i) = rest.find("nlri") else {
+            let Some(i) = rest
+                .find(" nlri ")
+                .or(rest.starts_with("nlri ").then_some(0))
+            else {
                 return bad("withdraw attributes: expected '... nlri PREFIX...'");
             };
-            let prefixes = rest[i + "nlri".len()..]
-                .split_whitespace()
-                .map(|p| {
-                    route_from_text(&format!("{p} next-hop self"))
-                        .map(|r| r.prefix)
-                        .map_err(|e| e.to_string())
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Command::Withdraw(prefixes))
+            let (attributes, prefixes) =
+                (&rest[..i], rest[i..].trim_start()["nlri".len()..].trim());
+            if prefixes.is_empty() {
+                return bad("withdraw attributes: no prefix after nlri");
+            }
+            let mut routes = Vec::new();
+            for p in prefixes.split_whitespace() {
+                routes.extend(withdrawn_routes(&format!("{p} {attributes}"))?);
+            }
+            Ok(Command::Withdraw(routes))
         }
         "flow" => Ok(Command::WithdrawFlow(Box::new(
             flow_from_text(rest).map_err(|e| e.to_string())?,
@@ -270,7 +292,7 @@ mod tests {
         let Command::Withdraw(w) = command("withdraw route 203.0.113.0/24 next-hop 0.0.0.0") else {
             panic!()
         };
-        assert_eq!(w[0].to_string(), "203.0.113.0/24");
+        assert_eq!(w[0].prefix.to_string(), "203.0.113.0/24");
         let Command::Announce(r) = command(
             "announce attributes med 100 next-hop 192.0.2.1 nlri 203.0.113.1/32 203.0.113.2/32",
         ) else {

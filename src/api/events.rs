@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::config::process::Encoder;
 use crate::wire::attribute::{MpNextHop, MpNlri, PathAttribute};
+use crate::wire::ext_community::ExtCommunityValue;
 use crate::wire::family::Family;
+use crate::wire::flowspec::{self, FlowRule};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
 
@@ -127,6 +129,53 @@ fn changes(u: &Update) -> Changes {
     c
 }
 
+/// The FlowSpec rules an UPDATE announces (with the MP_REACH next hop, empty when none)
+/// and withdraws.
+struct FlowChanges {
+    announced: Vec<(Family, String, Vec<FlowRule>)>,
+    withdrawn: Vec<(Family, Vec<FlowRule>)>,
+}
+
+fn flow_changes(u: &Update) -> FlowChanges {
+    let mut c = FlowChanges {
+        announced: Vec::new(),
+        withdrawn: Vec::new(),
+    };
+    for a in &u.attributes {
+        match a {
+            PathAttribute::MpReach(m) => {
+                if let MpNlri::Raw(r) = &m.nlri
+                    && let Some(Ok(rules)) = flowspec::family_rules(m.family, r)
+                    && !rules.is_empty()
+                {
+                    let nh = match &m.next_hop {
+                        MpNextHop::Raw(b) if b.len() == 4 => <[u8; 4]>::try_from(b.as_slice())
+                            .map(|a| IpAddr::from(a).to_string())
+                            .unwrap_or_default(),
+                        MpNextHop::Raw(b) if b.len() >= 16 => b
+                            .get(..16)
+                            .and_then(|x| <[u8; 16]>::try_from(x).ok())
+                            .map(|a| IpAddr::from(a).to_string())
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    c.announced.push((m.family, nh, rules));
+                }
+            }
+            PathAttribute::MpUnreach(m) => {
+                if let MpNlri::Raw(r) = &m.nlri
+                    && let Some(Ok(rules)) = flowspec::family_rules(m.family, r)
+                    && !rules.is_empty()
+                {
+                    c.withdrawn.push((m.family, rules));
+                }
+            }
+            _ => {}
+        }
+    }
+    c
+}
+
 /// The attributes other than next hop and NLRI, in the words of the config and API.
 fn attribute_words(u: &Update) -> String {
     u.attributes
@@ -164,6 +213,25 @@ fn update_text(peer: &Peer, u: &Update) -> String {
             ));
         }
     }
+    let flows = flow_changes(u);
+    for (_, rules) in &flows.withdrawn {
+        for r in rules {
+            lines.push(format!(
+                "neighbor {} withdrawn flow match {{ {} }}",
+                peer.peer,
+                r.match_text()
+            ));
+        }
+    }
+    for (_, _, rules) in &flows.announced {
+        for r in rules {
+            lines.push(format!(
+                "neighbor {} announced flow match {{ {} }} {attrs}",
+                peer.peer,
+                r.match_text()
+            ));
+        }
+    }
     lines.join("\n")
 }
 
@@ -192,6 +260,20 @@ fn update_json(u: &Update) -> serde_json::Value {
             PathAttribute::Communities(v) => {
                 let pairs: Vec<[u32; 2]> = v.iter().map(|c| [c.0 >> 16, c.0 & 0xFFFF]).collect();
                 attribute.insert("community".into(), json!(pairs));
+            }
+            PathAttribute::ExtendedCommunities(v) => {
+                // ExaBGP's form (`value`, `string`), with our name of the kind.
+                let list: Vec<serde_json::Value> = v
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "value": u64::from_be_bytes(c.0),
+                            "string": c.to_string(),
+                            "name": ExtCommunityValue::of(c).name(),
+                        })
+                    })
+                    .collect();
+                attribute.insert("extended-community".into(), json!(list));
             }
             PathAttribute::LargeCommunities(v) => {
                 let triples: Vec<[u32; 3]> =
@@ -227,6 +309,35 @@ fn update_json(u: &Update) -> serde_json::Value {
             withdraw.insert(family.to_string(), json!(nlri));
         }
         message.insert("withdraw".into(), serde_json::Value::Object(withdraw));
+    }
+    // FlowSpec rules: `{family: {next hop or "no-nexthop": [rule]}}` as ExaBGP, each rule
+    // the decoder's JSON (src/wire/flowspec/json.rs) with ExaBGP's `string`.
+    let flows = flow_changes(u);
+    let rule = |r: &FlowRule| {
+        let mut v = flowspec::json::rule_json(r);
+        v["string"] = json!(format!("flow {}", r.match_text()));
+        v
+    };
+    for (family, nh, rules) in &flows.announced {
+        let nh = if nh.is_empty() { "no-nexthop" } else { nh };
+        let list: Vec<serde_json::Value> = rules.iter().map(rule).collect();
+        if let Some(announce) = message
+            .entry("announce")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            announce.insert(family.to_string(), json!({ nh: list }));
+        }
+    }
+    for (family, rules) in &flows.withdrawn {
+        let list: Vec<serde_json::Value> = rules.iter().map(rule).collect();
+        if let Some(withdraw) = message
+            .entry("withdraw")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            withdraw.insert(family.to_string(), json!(list));
+        }
     }
     serde_json::Value::Object(message)
 }
@@ -292,5 +403,43 @@ mod tests {
         assert_eq!(j["neighbor"]["address"]["peer"], "127.0.0.2");
         let j: serde_json::Value = serde_json::from_str(&shutdown(Encoder::Json, 4)).unwrap();
         assert_eq!(j["notification"], "shutdown");
+    }
+
+    #[test]
+    fn flow_rules_and_extended_communities_by_name_in_helper_json() {
+        use crate::wire::message::{DecodeContext, Message};
+        // RFC 8955 §4.2.3 example 1 with traffic-rate 0 (discard).
+        let hex = "ffffffffffffffffffffffffffffffff004402\
+                   0000002d4001010040020602010000fde9900e001100018500000b0118c00002038106048119\
+                   c0100880060000000000 00";
+        let bytes = crate::testvec::parse_hex(hex).unwrap();
+        let Ok((Message::Update(u), _)) = Message::decode(&bytes, DecodeContext::default()) else {
+            panic!("decodes");
+        };
+        let event = NeighborEvent::Update(Box::new(u));
+        let j: serde_json::Value =
+            serde_json::from_str(&encode(Encoder::Json, &peer(), &event, 5)).unwrap();
+        let update = &j["neighbor"]["message"]["update"];
+        let rule = &update["announce"]["ipv4 flow"]["no-nexthop"][0];
+        assert_eq!(rule["components"][0]["prefix"], "192.0.2.0/24");
+        assert_eq!(rule["components"][1]["operators"][0]["value_name"], "tcp");
+        assert_eq!(
+            rule["string"],
+            "flow destination 192.0.2.0/24; protocol =tcp; port =25;"
+        );
+        let ext = &update["attribute"]["extended-community"][0];
+        assert_eq!(ext["string"], "traffic-rate:0:0");
+        assert_eq!(ext["name"], "traffic-rate");
+        let text = encode(Encoder::Text, &peer(), &event, 6);
+        assert!(
+            text.contains(
+                "announced flow match { destination 192.0.2.0/24; protocol =tcp; port =25; }"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("extended-community [traffic-rate:0:0]"),
+            "{text}"
+        );
     }
 }

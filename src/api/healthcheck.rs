@@ -118,6 +118,7 @@ fn announce(config: &HealthcheckConfig, events: &Sender<ManagerEvent>, state: He
             source: Source::Healthcheck(config.name.clone()),
             action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
             replier: Replier::Nobody,
+            permit: None,
         }))
         .is_ok()
 }
@@ -168,18 +169,22 @@ fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<At
 
 /// Runs `sh -c COMMAND` in its own process group; kills the group after `timeout`.
 fn check(command: &str, timeout: Duration, name: &str) -> bool {
-    let mut child = match Command::new("/bin/sh")
+    let mut shell = Command::new("/bin/sh");
+    shell
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-    {
+        .process_group(0);
+    crate::cli::daemon::run_as_program_account(&mut shell);
+    let mut child = match shell.spawn() {
         Ok(c) => c,
         Err(e) => {
-            warn!("healthcheck {name}: cannot run /bin/sh: {e}");
+            warn!(
+                "healthcheck {name}: cannot run /bin/sh: {}",
+                crate::descriptors::explain(&e)
+            );
             return false;
         }
     };

@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use crate::config::{NeighborConfig, RouteConfig};
+use crate::config::{NeighborConfig, RouteConfig, guard};
 use crate::rib::attributes::{NextHop, RouteAttributes};
-use crate::rib::route_set::{AttributeInterner, RouteSet};
+use crate::rib::other_nlri::{NlriKey, OtherRoute};
+use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
+use crate::wire::family::{Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
 use command::{Command, Request};
@@ -90,33 +92,190 @@ pub struct ApiRequest {
     pub source: Source,
     pub action: ApiAction,
     pub replier: Replier,
+    /// Held while the request waits for the manager and is applied: a helper has a bounded
+    /// number in flight, so one that floods waits (as ExaBGP's pipe makes it wait) instead
+    /// of growing the manager's queue. Released when the request is dropped.
+    pub permit: Option<Permit>,
 }
 
-/// The routes one source gave one neighbor.
-#[derive(Clone, Debug, Default)]
+/// One of a helper's in-flight requests (see [`ApiRequest::permit`]).
+#[derive(Debug)]
+pub struct Permit(crossbeam_channel::Receiver<()>);
+
+impl Permit {
+    /// Waits for a free slot among `slots` (a bounded channel of the helper's capacity);
+    /// gives up after `timeout` so the caller can check whether it should stop.
+    pub fn acquire(
+        slots: &(
+            crossbeam_channel::Sender<()>,
+            crossbeam_channel::Receiver<()>,
+        ),
+        timeout: std::time::Duration,
+    ) -> Option<Permit> {
+        slots
+            .0
+            .send_timeout((), timeout)
+            .ok()
+            .map(|()| Permit(slots.1.clone()))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let _ = self.0.try_recv();
+    }
+}
+
+/// Logs refused commands at a bounded pace per source: a helper that prints a million bad
+/// lines costs a few log lines a second, and the count of the rest.
+#[derive(Default)]
+pub struct RefusalLog {
+    windows: BTreeMap<Source, (std::time::Instant, u32)>,
+}
+
+/// Refusals logged per source and second; the others are counted.
+const REFUSALS_PER_SECOND: u32 = 10;
+
+impl RefusalLog {
+    pub fn refused(&mut self, source: &Source, message: &str) {
+        let now = std::time::Instant::now();
+        let (start, count) = self.windows.entry(source.clone()).or_insert((now, 0));
+        if now.duration_since(*start) >= std::time::Duration::from_secs(1) {
+            if *count > REFUSALS_PER_SECOND {
+                log::warn!(
+                    "{source}: {} more commands refused in the last second (not logged)",
+                    *count - REFUSALS_PER_SECOND
+                );
+            }
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count <= REFUSALS_PER_SECOND {
+            log::warn!("{source}: command refused: {message}");
+        }
+    }
+}
+
+/// The routes one source gave one neighbor, of every kind a configured route may be.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceRoutes {
+    /// Plain unicast routes.
     pub routes: BTreeMap<Prefix, Arc<RouteAttributes>>,
     pub flows: BTreeMap<FlowRule, Arc<RouteAttributes>>,
+    /// Labeled, VPN, multicast, ADD-PATH and IPv4-with-IPv6-next-hop routes (see
+    /// `rib::other_nlri`), keyed as the file's are.
+    pub others: BTreeMap<NlriKey, OtherRoute>,
 }
 
 impl SourceRoutes {
     fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.flows.is_empty()
+        self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
+    }
+
+    /// Adds (or replaces) one route under the key the file would give it.
+    fn insert(&mut self, r: &RouteConfig, interner: &mut AttributeInterner) {
+        let attrs = interner.intern(&r.attributes);
+        match r.other_key() {
+            None => {
+                self.others.remove(&plain_key(r.prefix));
+                self.routes.insert(r.prefix, attrs);
+            }
+            Some(key) => {
+                if same_nlri_as_plain(&key) {
+                    self.routes.remove(&r.prefix);
+                }
+                let labels = r.nlri().labels.clone();
+                self.others.insert(key, OtherRoute { labels, attrs });
+            }
+        }
+    }
+
+    /// Removes the route with `r`'s NLRI; `true` when there was one.
+    fn remove(&mut self, r: &RouteConfig) -> bool {
+        match r.other_key() {
+            Some(key) if !same_nlri_as_plain(&key) => self.others.remove(&key).is_some(),
+            // A plain prefix and the same prefix with an IPv6 next hop are one NLRI.
+            _ => {
+                let plain = self.routes.remove(&r.prefix).is_some();
+                self.others.remove(&plain_key(r.prefix)).is_some() || plain
+            }
+        }
+    }
+
+    fn contains(&self, r: &RouteConfig) -> bool {
+        match r.other_key() {
+            Some(key) if !same_nlri_as_plain(&key) => self.others.contains_key(&key),
+            _ => {
+                self.routes.contains_key(&r.prefix)
+                    || self.others.contains_key(&plain_key(r.prefix))
+            }
+        }
+    }
+}
+
+/// The key a unicast prefix gets when it needs the MP encoding (an IPv6 next hop).
+fn plain_key(prefix: Prefix) -> NlriKey {
+    NlriKey {
+        family: Family::new(prefix.afi(), Safi::Unicast),
+        rd: None,
+        prefix,
+        path_id: None,
+    }
+}
+
+/// Whether `key` names the same NLRI on the wire as the plain unicast prefix.
+fn same_nlri_as_plain(key: &NlriKey) -> bool {
+    *key == plain_key(key.prefix)
+}
+
+/// Every source's routes for one neighbor.
+pub type SourceTables = BTreeMap<Source, SourceRoutes>;
+
+/// Whether the file's route set holds the NLRI of `r`.
+fn file_has(file: &RouteSet, r: &RouteConfig) -> bool {
+    match r.other_key() {
+        Some(key) if !same_nlri_as_plain(&key) => file.others().any(|(k, _)| *k == key),
+        _ => file.contains(&r.prefix) || file.others().any(|(k, _)| *k == plain_key(r.prefix)),
     }
 }
 
 /// The file's routes and every source's; where they overlap, a program's route replaces
-/// the file's (the last source in [`Source`] order wins between programs).
+/// the file's (the last source in [`Source`] order wins between programs). Every kind of
+/// route of the file is kept. When no program gave a plain unicast route, the file's
+/// unicast table is shared, not copied.
 pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet {
-    let extra: usize = api.values().map(|s| s.routes.len()).sum();
-    let mut routes = Vec::with_capacity(file.len() + extra);
-    routes.extend(file.iter().cloned());
     let mut flows: Vec<_> = file.flows().cloned().collect();
+    let mut others: Vec<_> = file.others().cloned().collect();
+    let mut unicast: BTreeMap<Prefix, Arc<RouteAttributes>> = BTreeMap::new();
     for s in api.values() {
-        routes.extend(s.routes.iter().map(|(p, a)| (*p, a.clone())));
+        unicast.extend(s.routes.iter().map(|(p, a)| (*p, a.clone())));
         flows.extend(s.flows.iter().map(|(r, a)| (r.clone(), a.clone())));
+        others.extend(s.others.iter().map(|(k, o)| (*k, o.clone())));
     }
-    RouteSet::with_flows(routes, flows)
+    let set = if unicast.is_empty() {
+        RouteSet::with_shared_routes(Arc::clone(file.shared_routes()), flows)
+    } else {
+        RouteSet::with_shared_routes(Arc::new(merge_sorted(file.routes(), &unicast)), flows)
+    };
+    set.with_others(others)
+}
+
+/// `file` (sorted, unique) with `extra` merged in; `extra` wins where both have a prefix.
+fn merge_sorted(file: &[Route], extra: &BTreeMap<Prefix, Arc<RouteAttributes>>) -> Vec<Route> {
+    let mut out = Vec::with_capacity(file.len() + extra.len());
+    let mut e = extra.iter().peekable();
+    for r in file {
+        while let Some((p, a)) = e.next_if(|(p, _)| **p < r.0) {
+            out.push((*p, a.clone()));
+        }
+        match e.next_if(|(p, _)| **p == r.0) {
+            Some((p, a)) => out.push((*p, a.clone())),
+            None => out.push(r.clone()),
+        }
+    }
+    out.extend(e.map(|(p, a)| (*p, a.clone())));
+    out
 }
 
 /// What the manager does after [`apply`].
@@ -184,7 +343,7 @@ pub fn apply(
                 }
                 let mut s = SourceRoutes::default();
                 for r in &routes {
-                    s.routes.insert(r.prefix, interner.intern(&r.attributes));
+                    s.insert(r, interner);
                 }
                 tables
                     .entry(n.peer_address)
@@ -209,6 +368,14 @@ pub fn apply(
     }
     match request.command {
         Command::Announce(routes) => {
+            // Refuse first, so that a refused command changes nothing.
+            for n in &chosen {
+                for r in &routes {
+                    if let Err(e) = guard::check_blackhole(r.prefix, &r.attributes, &n.guard) {
+                        return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                    }
+                }
+            }
             for n in &chosen {
                 let s = tables
                     .entry(n.peer_address)
@@ -216,13 +383,27 @@ pub fn apply(
                     .entry(source.clone())
                     .or_default();
                 for r in &routes {
-                    s.routes.insert(r.prefix, interner.intern(&r.attributes));
+                    s.insert(r, interner);
                 }
                 dirty.insert(n.peer_address);
             }
             Outcome::Done(Vec::new())
         }
         Command::AnnounceFlow(f) => {
+            for n in &chosen {
+                if let Err(e) = guard::check_flow(&f.rule, &f.attributes, &n.guard) {
+                    return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                }
+                let sources = tables.get(&n.peer_address);
+                let known = |s: &SourceRoutes| s.flows.contains_key(&f.rule);
+                let new = !sources.is_some_and(|t| t.values().any(known));
+                let count = file_routes(n.peer_address).map_or(0, |set| set.flows().count())
+                    + sources.map_or(0, |t| t.values().map(|s| s.flows.len()).sum())
+                    + usize::from(new);
+                if let Err(e) = guard::check_flow_count(count, &n.guard) {
+                    return Outcome::Refused(format!("neighbor {}: {e}", n.peer_address));
+                }
+            }
             for n in &chosen {
                 let s = tables
                     .entry(n.peer_address)
@@ -235,15 +416,16 @@ pub fn apply(
             }
             Outcome::Done(Vec::new())
         }
-        Command::Withdraw(prefixes) => {
+        Command::Withdraw(routes) => {
             // Refuse first, so that a refused command changes nothing.
             for n in &chosen {
                 let ours = tables.get(&n.peer_address).and_then(|t| t.get(&source));
-                for p in &prefixes {
-                    let announced = ours.is_some_and(|s| s.routes.contains_key(p));
-                    if !announced && file_routes(n.peer_address).is_some_and(|f| f.contains(p)) {
+                for r in &routes {
+                    let announced = ours.is_some_and(|s| s.contains(r));
+                    if !announced && file_routes(n.peer_address).is_some_and(|f| file_has(&f, r)) {
                         return Outcome::Refused(format!(
-                            "route {p} of neighbor {} is in the configuration file; withdraw it there",
+                            "route {} of neighbor {} is in the configuration file; withdraw it there",
+                            describe_nlri(r),
                             n.peer_address
                         ));
                     }
@@ -254,8 +436,8 @@ pub fn apply(
                     .get_mut(&n.peer_address)
                     .and_then(|t| t.get_mut(&source))
                 {
-                    for p in &prefixes {
-                        if s.routes.remove(p).is_some() {
+                    for r in &routes {
+                        if s.remove(r) {
                             dirty.insert(n.peer_address);
                         }
                     }
@@ -318,30 +500,274 @@ fn prune(tables: &mut BTreeMap<IpAddr, BTreeMap<Source, SourceRoutes>>) {
     tables.retain(|_, s| !s.is_empty());
 }
 
-/// `next-hop X [med N] [local-preference N] [community [...]]`, for `show adj-rib out`.
+/// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
+fn describe_nlri(r: &RouteConfig) -> String {
+    let mut out = r.prefix.to_string();
+    if let Some(rd) = r.nlri().rd {
+        out.push_str(&format!(" rd {rd}"));
+    }
+    if let Some(id) = r.nlri().path_id {
+        out.push_str(&format!(
+            " path-information {}",
+            std::net::Ipv4Addr::from(id)
+        ));
+    }
+    out
+}
+
+/// A route's attributes in the configuration's words (`next-hop X [origin O] [as-path [ ... ]]
+/// [med N] ...`), for `show adj-rib out`: what was configured (origin only when not igp), not
+/// the session's defaults.
 pub fn describe(a: &RouteAttributes) -> String {
     let mut out = match a.next_hop {
+        NextHop::Address {
+            global,
+            link_local: Some(ll),
+        } => format!("next-hop {global} link-local {ll}"),
         NextHop::Address { global, .. } => format!("next-hop {global}"),
         NextHop::SelfAddress => "next-hop self".into(),
         NextHop::Absent => String::new(),
     };
+    if a.origin != crate::rib::attributes::Origin::Igp {
+        out.push_str(&format!(" origin {}", a.origin.name()));
+    }
+    if let Some(p) = &a.as_path {
+        out.push_str(&format!(" as-path [ {p} ]"));
+    }
     if let Some(m) = a.med {
         out.push_str(&format!(" med {m}"));
     }
     if let Some(l) = a.local_pref {
         out.push_str(&format!(" local-preference {l}"));
     }
-    if !a.communities.is_empty() {
-        let c: Vec<String> = a.communities.iter().map(|c| c.to_string()).collect();
-        out.push_str(&format!(" community [ {} ]", c.join(" ")));
+    if a.atomic_aggregate {
+        out.push_str(" atomic-aggregate");
     }
-    if !a.extended_communities.is_empty() {
-        let c: Vec<String> = a
-            .extended_communities
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        out.push_str(&format!(" extended-community [ {} ]", c.join(" ")));
+    if let Some(ag) = a.aggregator {
+        out.push_str(&format!(" aggregator ( {}:{} )", ag.asn, ag.address));
     }
+    for x in &a.extra {
+        out.push_str(&format!(" {}", describe_extra(x)));
+    }
+    list(&mut out, "community", &a.communities);
+    list(&mut out, "extended-community", &a.extended_communities);
+    list(&mut out, "large-community", &a.large_communities);
     out.trim().to_string()
+}
+
+/// An extra attribute in the configuration's words.
+fn describe_extra(x: &crate::rib::attributes::ExtraAttribute) -> String {
+    use crate::rib::attributes::ExtraAttribute;
+    match x {
+        ExtraAttribute::OriginatorId(id) => format!("originator-id {id}"),
+        ExtraAttribute::ClusterList(l) => {
+            let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
+            format!("cluster-list [ {} ]", l.join(" "))
+        }
+        ExtraAttribute::Aigp(m) => format!("aigp {m}"),
+        ExtraAttribute::Generic { code, flags, value } => format!(
+            "attribute [ 0x{code:02x} 0x{flags:02x} 0x{} ]",
+            crate::wire::attribute::hex(value)
+        ),
+    }
+}
+
+fn list<T: std::fmt::Display>(out: &mut String, name: &str, values: &[T]) {
+    if !values.is_empty() {
+        let v: Vec<String> = values.iter().map(|c| c.to_string()).collect();
+        out.push_str(&format!(" {name} [ {} ]", v.join(" ")));
+    }
+}
+
+/// A route that is not plain unicast, as `show adj-rib out` prints it:
+/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES`.
+pub fn describe_other(key: &NlriKey, route: &OtherRoute) -> String {
+    let mut out = format!("{} {}", key.family, key.prefix);
+    if let Some(rd) = key.rd {
+        out.push_str(&format!(" rd {rd}"));
+    }
+    if !route.labels.is_empty() {
+        let l: Vec<String> = route.labels.iter().map(|l| l.to_string()).collect();
+        out.push_str(&format!(" label [ {} ]", l.join(" ")));
+    }
+    if let Some(id) = key.path_id {
+        out.push_str(&format!(
+            " path-information {}",
+            std::net::Ipv4Addr::from(id)
+        ));
+    }
+    format!("{out} {}", describe(&route.attrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Config, parse_str};
+
+    const CONFIG: &str = "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1;
+        family { ipv4 unicast; ipv4 mpls-vpn; ipv4 nlri-mpls; ipv6 mpls-vpn; }
+        static {
+            route 203.0.113.0/24 next-hop 192.0.2.1;
+            route 10.1.0.0/16 rd 65000:7 label 70 next-hop 192.0.2.1;
+            route 10.2.0.0/16 label 80 next-hop 192.0.2.1;
+        } }";
+
+    struct World {
+        config: Config,
+        file: Arc<RouteSet>,
+        tables: BTreeMap<IpAddr, SourceTables>,
+        interner: AttributeInterner,
+    }
+
+    impl World {
+        fn new() -> World {
+            let config = parse_str(CONFIG, Path::new("t.conf")).unwrap();
+            let file = crate::manager::route_sets(&config).remove(0);
+            World {
+                config,
+                file,
+                tables: BTreeMap::new(),
+                interner: AttributeInterner::default(),
+            }
+        }
+
+        fn run(&mut self, line: &str) -> Outcome {
+            let neighbors: Vec<&NeighborConfig> = self.config.neighbors.iter().collect();
+            let file = self.file.clone();
+            let mut dirty = BTreeSet::new();
+            apply(
+                Source::Control,
+                ApiAction::Command(command::parse(line)),
+                &neighbors,
+                &mut self.tables,
+                &mut self.interner,
+                &mut dirty,
+                &|_| Some(file.clone()),
+            )
+        }
+
+        fn routes(&self) -> RouteSet {
+            match self.tables.values().next() {
+                Some(api) => union(&self.file, api),
+                None => (*self.file).clone(),
+            }
+        }
+    }
+
+    fn unicast(set: &RouteSet) -> Vec<String> {
+        set.iter().map(|(p, _)| p.to_string()).collect()
+    }
+
+    fn others(set: &RouteSet) -> Vec<String> {
+        set.others()
+            .map(|(k, r)| describe_other(k, r))
+            .collect::<Vec<_>>()
+    }
+
+    #[test]
+    fn vpn_route_from_a_program_stays_in_its_family() {
+        let mut w = World::new();
+        let out = w.run("announce route 10.99.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1");
+        assert!(matches!(out, Outcome::Done(_)), "{out:?}");
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["203.0.113.0/24"]);
+        let o = others(&set);
+        assert!(
+            o.contains(
+                &"ipv4 mpls-vpn 10.99.0.0/16 rd 65000:1 label [ 100 ] next-hop 192.0.2.1".into()
+            ),
+            "{o:?}"
+        );
+        // The file's VPN and labeled routes are still there.
+        assert_eq!(o.len(), 3, "{o:?}");
+        // Withdrawing the same prefix without its rd does not touch the VPN route.
+        assert!(matches!(
+            w.run("withdraw route 10.99.0.0/16"),
+            Outcome::Done(_)
+        ));
+        assert_eq!(others(&w.routes()).len(), 3);
+        assert!(matches!(
+            w.run("withdraw route 10.99.0.0/16 rd 65000:1 next-hop 0.0.0.0"),
+            Outcome::Done(_)
+        ));
+        assert_eq!(others(&w.routes()).len(), 2);
+    }
+
+    #[test]
+    fn file_routes_of_every_kind_survive_a_program_route() {
+        let mut w = World::new();
+        let before = others(&w.routes());
+        assert_eq!(before.len(), 2, "{before:?}");
+        w.run("announce route 198.51.100.0/24 next-hop 192.0.2.9");
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["198.51.100.0/24", "203.0.113.0/24"]);
+        assert_eq!(others(&set), before);
+        // A file route of another kind cannot be withdrawn from the API.
+        let out = w.run("withdraw route 10.1.0.0/16 rd 65000:7");
+        assert!(
+            matches!(&out, Outcome::Refused(e) if e.contains("rd 65000:7") && e.contains("configuration file")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn add_path_ids_and_split_make_separate_routes() {
+        let mut w = World::new();
+        w.run("announce route 198.51.100.0/24 path-information 1.1.1.1 next-hop 192.0.2.1");
+        w.run("announce route 198.51.100.0/24 path-information 2.2.2.2 next-hop 192.0.2.2");
+        let o = others(&w.routes());
+        assert_eq!(
+            o.iter().filter(|l| l.contains("198.51.100.0/24")).count(),
+            2,
+            "{o:?}"
+        );
+        w.run("announce route 192.0.2.0/24 next-hop 192.0.2.1 split /26");
+        assert_eq!(
+            unicast(&w.routes()),
+            [
+                "192.0.2.0/26",
+                "192.0.2.64/26",
+                "192.0.2.128/26",
+                "192.0.2.192/26",
+                "203.0.113.0/24"
+            ]
+        );
+        for bad in [
+            "announce route 192.0.2.0/24 next-hop 192.0.2.1 split /20",
+            "announce route 192.0.2.0/24 next-hop 192.0.2.1 split /33",
+            "announce route 10.0.0.0/8 next-hop 192.0.2.1 split /32",
+        ] {
+            let out = w.run(bad);
+            assert!(
+                matches!(&out, Outcome::Refused(e) if e.contains("split")),
+                "{bad}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn program_routes_of_other_kinds_share_the_file_table() {
+        let mut w = World::new();
+        w.run("announce route 10.98.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1");
+        let set = w.routes();
+        assert!(Arc::ptr_eq(set.shared_routes(), w.file.shared_routes()));
+        // An IPv6 next hop for an IPv4 prefix replaces the plain route of that prefix.
+        w.run("announce route 198.51.100.0/24 next-hop 192.0.2.1");
+        w.run("announce route 198.51.100.0/24 next-hop 2001:db8::1");
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["203.0.113.0/24"]);
+        assert!(
+            others(&set)
+                .iter()
+                .any(|l| l.starts_with("ipv4 unicast 198.51.100.0/24 next-hop 2001:db8::1"))
+        );
+        w.run("withdraw route 198.51.100.0/24");
+        assert!(
+            !others(&w.routes())
+                .iter()
+                .any(|l| l.contains("198.51.100.0/24"))
+        );
+    }
 }

@@ -13,12 +13,18 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Sender, TrySendError};
 use log::{info, warn};
 
-use super::{ApiAction, ApiRequest, Replier, Source, command};
+use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::manager::ManagerEvent;
 
 /// Events waiting for a helper that does not read; more are dropped.
 const EVENT_QUEUE: usize = 4096;
+/// Commands of one helper waiting for (or being applied by) the manager; a helper that
+/// writes faster waits for its pipe, as with ExaBGP.
+const IN_FLIGHT: usize = 1024;
+/// The longest command line, as on the control socket; a longer one is refused whole, and
+/// never held in memory beyond this.
+pub const MAX_LINE: usize = 64 * 1024;
 const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 const BACKOFF_MAXIMUM: Duration = Duration::from_secs(60);
 /// A helper that ran this long restarts without delay growth.
@@ -143,12 +149,13 @@ fn supervise(
     let mut backoff = BACKOFF_INITIAL;
     while !stopping.load(Ordering::SeqCst) {
         let started = Instant::now();
-        run_once(&config, &output, &pid, &events);
+        run_once(&config, &output, &pid, &events, &stopping);
         if config.on_exit == OnExit::Withdraw {
             let _ = events.send(ManagerEvent::Api(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
                 replier: Replier::Nobody,
+                permit: None,
             }));
         }
         if stopping.load(Ordering::SeqCst) {
@@ -173,24 +180,95 @@ fn supervise(
     }
 }
 
+/// What [`read_line_capped`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// A line (without its newline) is in the buffer.
+    Line,
+    /// A line longer than the cap: read to its end and dropped.
+    TooLong,
+    /// The stream ended (a last line without newline is returned as a line first).
+    End,
+}
+
+/// Reads one line into `buf` (cleared first), holding at most `cap` octets of it: a longer
+/// line is consumed to its newline and reported as [`LineRead::TooLong`].
+fn read_line_capped<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<LineRead> {
+    buf.clear();
+    let mut too_long = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (too_long, buf.is_empty()) {
+                (true, _) => LineRead::TooLong,
+                (false, true) => LineRead::End,
+                (false, false) => LineRead::Line,
+            });
+        }
+        let (chunk, found) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        if !too_long {
+            if buf.len() + chunk.len() > cap {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        let used = found.unwrap_or(available.len());
+        reader.consume(used);
+        if found.is_some() {
+            return Ok(if too_long {
+                LineRead::TooLong
+            } else {
+                LineRead::Line
+            });
+        }
+    }
+}
+
+/// A request that is answered `error` with `why`.
+fn invalid(why: String) -> command::Request {
+    command::Request {
+        neighbors: Vec::new(),
+        command: command::Command::Invalid(why),
+    }
+}
+
 /// Runs the program until its stdout closes, forwarding each line to the manager.
 fn run_once(
     config: &ProcessConfig,
     output: &Arc<HelperOutput>,
     pid: &Mutex<Option<u32>>,
     events: &Sender<ManagerEvent>,
+    stopping: &AtomicBool,
 ) {
     let name = &config.name;
-    let mut child = match Command::new(&config.run[0])
+    let mut command = Command::new(&config.run[0]);
+    command
         .args(&config.run[1..])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-    {
+        .stderr(Stdio::inherit());
+    crate::cli::daemon::run_as_program_account(&mut command);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
-            warn!("process {name}: cannot start {}: {e}", config.run[0]);
+            warn!(
+                "process {name}: cannot start {}: {}",
+                config.run[0],
+                crate::descriptors::explain(&e)
+            );
             return;
         }
     };
@@ -223,33 +301,60 @@ fn run_once(
                 }
             });
     }
+    let slots = crossbeam_channel::bounded::<()>(IN_FLIGHT);
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            match line {
-                "enable-ack" => {
-                    output.ack.store(ACK_ON, Ordering::Relaxed);
-                    output.send("done".into());
-                }
-                "disable-ack" => {
-                    output.send("done".into());
-                    output.ack.store(ACK_OFF, Ordering::Relaxed);
-                }
-                "silence-ack" => output.ack.store(ACK_OFF, Ordering::Relaxed),
-                _ => {
-                    let request = ApiRequest {
-                        source: Source::Process(name.clone()),
-                        action: ApiAction::Command(command::parse(line)),
-                        replier: Replier::Process(output.clone()),
-                    };
-                    if events.send(ManagerEvent::Api(request)).is_err() {
-                        break;
+        let mut reader = BufReader::new(stdout);
+        let mut buf = Vec::new();
+        loop {
+            // A line that is no command is answered `error` through the manager, in order
+            // with the others, and the helper keeps running.
+            let command = match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
+                Ok(LineRead::Line) => match std::str::from_utf8(&buf) {
+                    Ok(text) => {
+                        let line = text.trim();
+                        match line {
+                            "" => continue,
+                            "enable-ack" => {
+                                output.ack.store(ACK_ON, Ordering::Relaxed);
+                                output.send("done".into());
+                                continue;
+                            }
+                            "disable-ack" => {
+                                output.send("done".into());
+                                output.ack.store(ACK_OFF, Ordering::Relaxed);
+                                continue;
+                            }
+                            "silence-ack" => {
+                                output.ack.store(ACK_OFF, Ordering::Relaxed);
+                                continue;
+                            }
+                            _ => command::parse(line),
+                        }
                     }
+                    Err(_) => invalid("a line that is not UTF-8".into()),
+                },
+                Ok(LineRead::TooLong) => invalid(format!(
+                    "a line longer than {MAX_LINE} octets, refused whole"
+                )),
+                Ok(LineRead::End) | Err(_) => break,
+            };
+            let permit = loop {
+                if let Some(p) = Permit::acquire(&slots, Duration::from_millis(200)) {
+                    break Some(p);
                 }
+                if stopping.load(Ordering::SeqCst) {
+                    break None;
+                }
+            };
+            let Some(permit) = permit else { break };
+            let request = ApiRequest {
+                source: Source::Process(name.clone()),
+                action: ApiAction::Command(command),
+                replier: Replier::Process(output.clone()),
+                permit: Some(permit),
+            };
+            if events.send(ManagerEvent::Api(request)).is_err() {
+                break;
             }
         }
     }
@@ -264,5 +369,49 @@ fn run_once(
     match child.wait() {
         Ok(status) => info!("process {name}: ended ({status})"),
         Err(e) => warn!("process {name}: wait failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], cap: usize) -> Vec<Result<String, LineRead>> {
+        let mut r = BufReader::with_capacity(7, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            match read_line_capped(&mut r, &mut buf, cap).unwrap() {
+                LineRead::Line => out.push(Ok(String::from_utf8_lossy(&buf).into_owned())),
+                LineRead::TooLong => out.push(Err(LineRead::TooLong)),
+                LineRead::End => return out,
+            }
+        }
+    }
+
+    #[test]
+    fn long_lines_are_dropped_whole_and_the_next_one_is_read() {
+        let mut input = b"short\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 100));
+        input.extend(b"\nafter\nlast without newline");
+        assert_eq!(
+            lines(&input, 20),
+            vec![
+                Ok("short".into()),
+                Err(LineRead::TooLong),
+                Ok("after".into()),
+                Ok("last without newline".into())
+            ]
+        );
+        // Exactly the cap fits; one more does not.
+        assert_eq!(
+            lines(b"12345\n123456\n", 5),
+            vec![Ok("12345".into()), Err(LineRead::TooLong)]
+        );
+        // A long line at the end of the stream, without newline.
+        assert_eq!(
+            lines(b"ok\n1234567890", 5),
+            vec![Ok("ok".into()), Err(LineRead::TooLong)]
+        );
     }
 }

@@ -88,6 +88,28 @@ pub fn drop_privileges(account: &Account) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// The account every helper and health-check command runs as (`--user`), set once before the
+/// first program can start.
+static PROGRAM_ACCOUNT: std::sync::OnceLock<Account> = std::sync::OnceLock::new();
+
+/// Records the `--user` account for programs. Call before the manager starts: from then on no
+/// program is ever started as root, even the first instances, which start before the daemon
+/// itself drops root (the listeners on privileged ports are bound in between).
+pub fn set_program_account(account: Account) {
+    let _ = PROGRAM_ACCOUNT.set(account);
+}
+
+/// Makes `command` run as the `--user` account when one was given: the forked child sets its
+/// groups (none), gid and uid before `exec`, and the program does not start if that fails.
+pub fn run_as_program_account(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    if let Some(a) = PROGRAM_ACCOUNT.get() {
+        // With a uid set, std clears the supplementary groups (when root) then calls setgid and
+        // setuid in the child, between fork and exec, failing the spawn on any error.
+        command.uid(a.uid).gid(a.gid);
+    }
+}
+
 /// The write end held by the daemon child: it tells the waiting parent how startup went.
 pub struct StartupReport {
     fd: OwnedFd,

@@ -27,12 +27,18 @@
 //!   a number (MED, LOCAL_PREF), `true` (ATOMIC_AGGREGATE), `{"asn", "address"}`
 //!   (AGGREGATOR, AS4_AGGREGATOR), `{"text", "segments": [{"type", "asns"}]}` (AS_PATH,
 //!   AS4_PATH, segment types `sequence`, `set`, `confed-sequence`, `confed-set`), a list
-//!   of strings (communities `H:L`, extended communities as 16 hex digits, large
-//!   communities `G:L1:L2`, CLUSTER_LIST), or for MP_REACH_NLRI / MP_UNREACH_NLRI
+//!   of strings (communities `H:L`, large communities `G:L1:L2`, CLUSTER_LIST), a list of
+//!   objects for extended communities (`{"name", "text", "hex", "transitive", ...}`, see
+//!   src/wire/ext_community.rs), TUNNEL_ENCAPSULATION as a list of tunnels (see
+//!   src/wire/tunnel_encap.rs), or for MP_REACH_NLRI / MP_UNREACH_NLRI
 //!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
-//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family, and
-//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones), or a hex string when the
-//!   family is not decoded.
+//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family,
+//!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones, and FlowSpec rules
+//!   `{"family", "text", "components"}` for ipv4/ipv6-flowspec, see
+//!   src/wire/flowspec/json.rs), or a hex string when the family is not decoded.
+//!
+//! In text, each FlowSpec rule announced is also printed on its own indented line as the
+//! configuration block that announces it: `flow { route { match { ... } then { ... } } }`.
 //! - NOTIFICATION: `code`, `subcode`, `code_name`, `subcode_name`, `data` (hex),
 //!   `shutdown` (RFC 9003 text or null).
 //! - ROUTE-REFRESH: `family`, `afi`, `safi`, `subtype`.
@@ -46,13 +52,18 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 
+use super::decode_capture;
 use crate::testvec::parse_hex;
 use crate::wire::aspath::{AsPath, SegmentType};
+use crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
 use crate::wire::error::{DecodeError, ErrorAction};
 use crate::wire::family::Family;
+use crate::wire::flowspec;
+use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
 use crate::wire::prefix::Prefix;
+use crate::wire::{ext_community, tunnel_encap};
 
 /// Runs the subcommand on the process's stdin and stdout; returns the exit status.
 /// `args` are the arguments after `decode`.
@@ -73,6 +84,30 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         "families whose NLRI carry RFC 7911 path identifiers",
         "ipv4-unicast,ipv6-unicast",
     );
+    opts.optopt(
+        "",
+        "pcap",
+        "decode every BGP message of a pcap or pcapng capture (TCP port 179)",
+        "FILE",
+    );
+    opts.optopt(
+        "",
+        "port",
+        "the TCP port of the BGP sessions in --pcap (default 179)",
+        "PORT",
+    );
+    opts.optopt(
+        "",
+        "mrt",
+        "decode an MRT file (BGP4MP messages, TABLE_DUMP_V2 RIB entries); - for stdin",
+        "FILE",
+    );
+    opts.optopt(
+        "",
+        "nlri",
+        "decode the HEX argument as a bare NLRI field of FAMILY",
+        "FAMILY",
+    );
     opts.optflag("h", "help", "this help");
     let matches = match opts.parse(args) {
         Ok(m) => m,
@@ -85,7 +120,10 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         let _ = write!(
             out,
             "{}",
-            opts.usage("Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]")
+            opts.usage(
+                "Usage: bgpinject decode [--json] [--as2] [--add-path FAMILIES] [HEX...]\n       \
+                 bgpinject decode [--json] --pcap FILE [--port PORT] | --mrt FILE | --nlri FAMILY HEX"
+            )
         );
         return 0;
     }
@@ -106,6 +144,27 @@ pub fn run_with(args: &[String], input: &mut dyn BufRead, out: &mut dyn Write) -
         }
     }
     let json = matches.opt_present("json");
+    if let Some(path) = matches.opt_str("pcap") {
+        let port = match matches.opt_str("port").map(|p| p.parse::<u16>()) {
+            None => super::pcap_input::BGP_PORT,
+            Some(Ok(p)) => p,
+            Some(Err(_)) => {
+                let _ = writeln!(out, "decode: --port: a TCP port number, 1..65535");
+                return 2;
+            }
+        };
+        return decode_capture::run_pcap(&path, port, ctx, json, out);
+    }
+    if let Some(path) = matches.opt_str("mrt") {
+        return decode_capture::run_mrt(&path, input, ctx, json, out);
+    }
+    if let Some(family) = matches.opt_str("nlri") {
+        let [hex] = matches.free.as_slice() else {
+            let _ = writeln!(out, "decode: --nlri FAMILY takes one HEX argument");
+            return 2;
+        };
+        return decode_capture::run_nlri(&family, hex, ctx, json, out);
+    }
     let lines: Vec<String> = if matches.free.is_empty() {
         input
             .lines()
@@ -169,19 +228,106 @@ fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
     (clean, text)
 }
 
-fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
+/// For each FlowSpec rule an UPDATE announces, the configuration block that announces it:
+/// `flow { route { match { destination 192.0.2.0/24; } then { discard; } } }`.
+fn flow_blocks(m: &Message) -> Vec<String> {
+    let Message::Update(u) = m else {
+        return Vec::new();
+    };
+    let mut then: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for a in &u.attributes {
+        if let PathAttribute::ExtendedCommunities(v) = a {
+            for c in v {
+                match FlowAction::from_community(c) {
+                    Some(action) => then.push(format!("{action};")),
+                    None => others.push(ext_community::config_text(c)),
+                }
+            }
+        }
+    }
+    if then.is_empty() {
+        then.push("accept;".into());
+    }
+    // The next hop of a redirect-to-nexthop (FlowSpec next hops stay raw in the codec).
+    let next_hop = u.attributes.iter().find_map(|a| match a {
+        PathAttribute::MpReach(m) => match &m.next_hop {
+            MpNextHop::Raw(r) => match r.len() {
+                4 => <[u8; 4]>::try_from(r.as_slice())
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                16 | 32 => <[u8; 16]>::try_from(&r[..16])
+                    .ok()
+                    .map(std::net::IpAddr::from),
+                _ => None,
+            },
+            MpNextHop::Addresses(v) => v.first().copied(),
+            MpNextHop::Vpn(_) => None,
+        },
+        _ => None,
+    });
+    if let Some(nh) = next_hop
+        && then.iter().any(|t| t == "redirect-to-nexthop;")
+    {
+        then.push(format!("next-hop {nh};"));
+    }
+    if !others.is_empty() {
+        then.push(format!("extended-community [ {} ];", others.join(" ")));
+    }
+    let then = then.join(" ");
+    u.attributes
+        .iter()
+        .filter_map(|a| match a {
+            PathAttribute::MpReach(m) => match &m.nlri {
+                MpNlri::Raw(r) => flowspec::family_rules(m.family, r)?.ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flatten()
+        .map(|rule| {
+            format!(
+                "flow {{ route {{ match {{ {} }} then {{ {then} }} }} }}",
+                rule.match_text()
+            )
+        })
+        .collect()
+}
+
+pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
+            for block in flow_blocks(m) {
+                s.push_str(&format!("\n  {block}"));
+            }
             for p in problems {
                 s.push_str(&format!(
-                    "\n  problem: {} at byte {}: {}",
-                    p.kind, p.offset, p.action
+                    "\n  problem: {} at byte {}: {} ({})",
+                    p.kind,
+                    p.offset,
+                    p.action,
+                    rfc_of(&p.action)
                 ));
             }
             s
         }
-        Err(e) => format!("error: {} at byte {}: {}", e.kind, e.offset, e.action),
+        Err(e) => format!(
+            "error: {} at byte {}: {} ({})",
+            e.kind,
+            e.offset,
+            e.action,
+            rfc_of(&e.action)
+        ),
+    }
+}
+
+/// Where the action is defined: RFC 7606 §2 for the two that keep the session, RFC 4271 §6
+/// (NOTIFICATION and close) for a reset.
+fn rfc_of(action: &ErrorAction) -> &'static str {
+    match action {
+        ErrorAction::AttributeDiscard | ErrorAction::TreatAsWithdraw => "RFC 7606 §2",
+        ErrorAction::SessionReset(_) => "RFC 4271 §6",
     }
 }
 
@@ -201,7 +347,7 @@ fn problem_json(e: &DecodeError) -> Value {
     }
 }
 
-fn to_json(
+pub(super) fn to_json(
     line: &str,
     bytes: &[u8],
     decoded: &Result<(Message, Vec<DecodeError>), DecodeError>,
@@ -305,8 +451,17 @@ fn as_path_json(p: &AsPath) -> Value {
     json!({"text": p.to_string(), "segments": segments})
 }
 
-fn nlri_json(n: &MpNlri) -> Value {
+pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
     match n {
+        MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => json!(
+                rules
+                    .iter()
+                    .map(flowspec::json::rule_json)
+                    .collect::<Vec<_>>()
+            ),
+            _ => json!(hex(r)),
+        },
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
         MpNlri::Paths(v) => json!(
             v.iter()
@@ -327,7 +482,7 @@ fn nlri_json(n: &MpNlri) -> Value {
     }
 }
 
-fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
+pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
     let list = |v: Vec<String>| json!(v);
     let value = match a {
         PathAttribute::Origin(o) => json!(o.name()),
@@ -345,7 +500,9 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 .collect(),
         ),
         PathAttribute::ClusterList(v) => list(v.iter().map(|x| x.to_string()).collect()),
-        PathAttribute::ExtendedCommunities(v) => list(v.iter().map(|c| hex(&c.0)).collect()),
+        PathAttribute::ExtendedCommunities(v) => {
+            json!(v.iter().map(ext_community::to_json).collect::<Vec<_>>())
+        }
         PathAttribute::LargeCommunities(v) => list(v.iter().map(|c| c.to_string()).collect()),
         PathAttribute::Ipv6ExtendedCommunities(v) => list(v.iter().map(|c| hex(c)).collect()),
         PathAttribute::Aigp(tlvs) => json!(
@@ -362,13 +519,16 @@ fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value {
                 }
                 MpNextHop::Raw(r) => json!(hex(r)),
             };
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
         }
         PathAttribute::MpUnreach(m) => {
             let mut v = family_json(m.family);
-            v["nlri"] = nlri_json(&m.nlri);
+            v["nlri"] = nlri_json(m.family, &m.nlri);
             v
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == TUNNEL_ENCAPSULATION => {
+            tunnel_encap::to_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };
@@ -407,7 +567,7 @@ mod tests {
         assert_eq!(code, 1);
         assert_eq!(
             out,
-            "error: bad message length 20 at byte 16: session-reset 1/2\n"
+            "error: bad message length 20 at byte 16: session-reset 1/2 (RFC 4271 §6)\n"
         );
     }
 

@@ -64,7 +64,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             return 1;
         }
     };
-    let four_octet_as = !m.opt_present("as2");
+    let as2 = m.opt_present("as2");
     let sets = route_sets(&config);
     let mut found = false;
     for (n, routes) in config.neighbors.iter().zip(sets) {
@@ -72,6 +72,9 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             continue;
         }
         found = true;
+        // What the daemon would send: 2-octet AS when asked, or when the neighbor's
+        // `capability { asn4 disable; }` keeps the capability out of the OPEN.
+        let four_octet_as = !as2 && n.options.four_octet_as;
         let ctx = AttributeContext { four_octet_as };
         let open = Fsm::new(session_config(n)).open_message();
         let params = SessionParams {

@@ -2,4 +2,7 @@
 
 pub mod daemon;
 pub mod decode;
+mod decode_capture;
 pub mod encode;
+pub mod mrt_input;
+pub mod pcap_input;

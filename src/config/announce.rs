@@ -73,7 +73,7 @@ pub(super) fn parse(
                 // Unicast needs no mark: no rd or label, as checked above.
                 parsed.route.nlri_mut().safi = Some(safi);
             }
-            static_block::expand_split(p, parsed, routes)?;
+            static_block::expand_split(p, parsed, &mut |r| routes.push(r))?;
         }
     }
     Ok(())

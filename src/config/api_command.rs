@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::lexer::{self, Token, TokenKind};
 use super::model::{FlowConfig, Location, RouteConfig};
 use super::parser::Parser;
-use super::{ConfigError, flow, route};
+use super::{ConfigError, flow, route, static_block};
 
 /// Errors in commands are located as `command:1:COLUMN`.
 fn command_file() -> Arc<PathBuf> {
@@ -35,8 +35,9 @@ fn expect_end(p: &mut Parser) -> Result<(), ConfigError> {
     }
 }
 
-/// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`.
-pub fn route_from_text(text: &str) -> Result<RouteConfig, ConfigError> {
+/// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`: the
+/// route, or with `split /LEN` its more-specifics (checked as in a file).
+pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
     let mut tokens = tokens(&format!("route {text}"))?;
     let eof = tokens
         .pop()
@@ -56,7 +57,21 @@ pub fn route_from_text(text: &str) -> Result<RouteConfig, ConfigError> {
     let kw = p.advance();
     let parsed = route::parse_route(&mut p, &kw)?;
     expect_end(&mut p)?;
-    Ok(parsed.route)
+    let mut routes = Vec::new();
+    static_block::expand_split(&p, parsed, &mut |r| routes.push(r.route))?;
+    Ok(routes)
+}
+
+/// One route without `split` (tests and callers that want exactly one).
+pub fn route_from_text(text: &str) -> Result<RouteConfig, ConfigError> {
+    let mut routes = routes_from_text(text)?;
+    match (routes.pop(), routes.is_empty()) {
+        (Some(r), true) => Ok(r),
+        _ => Err(ConfigError {
+            location: None,
+            message: "expected one route, 'split' makes several".into(),
+        }),
+    }
 }
 
 /// `route [NAME] { match { ... } [then { ... }] }` (what follows `announce flow`).

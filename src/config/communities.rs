@@ -54,12 +54,19 @@ pub fn large_community(text: &str) -> Result<LargeCommunity, ValueError> {
     })
 }
 
-/// `target:ADMIN:VALUE`, `origin:ADMIN:VALUE`, or 8 raw octets as `0x` and 16 hex digits.
-/// ADMIN is a 2-octet ASN (VALUE 32 bits), an IPv4 address (VALUE 16 bits), or a 4-octet
-/// ASN, marked by an `L` suffix or by not fitting in 16 bits (VALUE 16 bits).
+/// An extended community by name, in the words `decode` prints them (see
+/// `wire::ext_community`), or 8 raw octets as `0x` and 16 hex digits:
+/// - `target:ADMIN:VALUE`, `origin:ADMIN:VALUE` (RFC 4360 §4, RFC 5668), and ExaBGP's
+///   `target4:` / `origin4:` that force the 4-octet AS form; `redirect:ADMIN:VALUE` (RFC 8955
+///   §7.4). ADMIN is a 2-octet ASN (VALUE 32 bits), an IPv4 address (VALUE 16 bits), or a
+///   4-octet ASN (VALUE 16 bits; larger than 65535, or written with an `L` suffix or in asdot).
+/// - `link-bandwidth:ASN:BYTES_PER_SECOND` (also ExaBGP's `bandwidth:`), the non-transitive
+///   link bandwidth community (draft-ietf-idr-link-bandwidth §2), the rate an IEEE float.
+/// - `encapsulation:TUNNEL` (RFC 9012 §4.1), a tunnel type by name (`vxlan`, `mpls`, `gre`...)
+///   or number; `color:N` (RFC 9012 §4.3).
 pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
     const SHAPE: ValueError = ValueError::Malformed {
-        expected: "an extended community target:ADMIN:VALUE, origin:ADMIN:VALUE or 0x followed by 16 hex digits",
+        expected: "an extended community such as target:ADMIN:VALUE, origin:ADMIN:VALUE, redirect:ADMIN:VALUE, link-bandwidth:ASN:RATE, encapsulation:TUNNEL, color:N, or 0x followed by 16 hex digits",
     };
     if let Some(hex) = text.strip_prefix("0x") {
         if hex.len() != 16 {
@@ -68,15 +75,86 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
         let raw = u64::from_str_radix(hex, 16).map_err(|_| SHAPE)?;
         return Ok(ExtendedCommunity(raw.to_be_bytes()));
     }
-    let parts: Vec<&str> = text.split(':').collect();
-    let [kind, admin, value] = parts.as_slice() else {
-        return Err(SHAPE);
-    };
-    let subtype = match kind.to_ascii_lowercase().as_str() {
-        "target" => EXT_SUBTYPE_TARGET,
-        "origin" => EXT_SUBTYPE_ORIGIN,
-        _ => return Err(SHAPE),
-    };
+    let (kind, rest) = text.split_once(':').ok_or(SHAPE)?;
+    let kind = kind.to_ascii_lowercase();
+    match kind.as_str() {
+        "link-bandwidth" | "bandwidth" => {
+            let (asn, rate) = rest.split_once(':').ok_or(SHAPE)?;
+            let asn = values::u16_value(asn).map_err(|_| ValueError::Malformed {
+                expected: "link-bandwidth:ASN:RATE with an ASN in 0..65535",
+            })?;
+            let rate: f32 = rate
+                .parse()
+                .ok()
+                .filter(|r: &f32| r.is_finite() && *r >= 0.0)
+                .ok_or(ValueError::Malformed {
+                    expected: "link-bandwidth:ASN:RATE with a rate in bytes per second, 0 or more",
+                })?;
+            let mut b = [
+                EXT_TYPE_NON_TRANSITIVE_AS2,
+                EXT_SUBTYPE_LINK_BANDWIDTH,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ];
+            b[2..4].copy_from_slice(&asn.to_be_bytes());
+            b[4..8].copy_from_slice(&rate.to_be_bytes());
+            Ok(ExtendedCommunity(b))
+        }
+        "encapsulation" => {
+            let tunnel = crate::wire::tunnel_encap::tunnel_type_by_name(rest)
+                .map_or_else(|| values::u16_value(rest), Ok)
+                .map_err(|_| ValueError::Malformed {
+                    expected: "encapsulation:TUNNEL with a tunnel type name (vxlan, nvgre, mpls, gre, ...) or number",
+                })?;
+            let mut b = [EXT_TYPE_OPAQUE, EXT_SUBTYPE_ENCAPSULATION, 0, 0, 0, 0, 0, 0];
+            b[6..8].copy_from_slice(&tunnel.to_be_bytes());
+            Ok(ExtendedCommunity(b))
+        }
+        "color" => {
+            let color = values::u32_value(rest)?;
+            let mut b = [EXT_TYPE_OPAQUE, EXT_SUBTYPE_COLOR, 0, 0, 0, 0, 0, 0];
+            b[4..8].copy_from_slice(&color.to_be_bytes());
+            Ok(ExtendedCommunity(b))
+        }
+        "target" | "origin" | "target4" | "origin4" | "redirect" => {
+            let (admin, value) = rest.split_once(':').ok_or(SHAPE)?;
+            let (types, subtype) = match kind.as_str() {
+                "redirect" => (REDIRECT_TYPES, EXT_SUBTYPE_REDIRECT),
+                k if k.starts_with("target") => (ADDRESS_TYPES, EXT_SUBTYPE_TARGET),
+                _ => (ADDRESS_TYPES, EXT_SUBTYPE_ORIGIN),
+            };
+            admin_value(types, subtype, admin, value, kind.ends_with('4'))
+        }
+        _ => Err(SHAPE),
+    }
+}
+
+/// The type high octets of the 2-octet AS, IPv4 and 4-octet AS forms of one community.
+type AdminTypes = (u8, u8, u8);
+const ADDRESS_TYPES: AdminTypes = (EXT_TYPE_AS2, EXT_TYPE_IPV4, EXT_TYPE_AS4);
+/// RFC 8955 §7.4 and RFC 7674: redirect in the generic transitive experimental types.
+const REDIRECT_TYPES: AdminTypes = (0x80, 0x81, 0x82);
+const EXT_SUBTYPE_REDIRECT: u8 = 0x08;
+/// draft-ietf-idr-link-bandwidth §2: non-transitive 2-octet AS specific, subtype 4.
+const EXT_TYPE_NON_TRANSITIVE_AS2: u8 = 0x40;
+const EXT_SUBTYPE_LINK_BANDWIDTH: u8 = 0x04;
+/// RFC 9012 §4.1 and §4.3: transitive opaque, encapsulation and color subtypes.
+const EXT_TYPE_OPAQUE: u8 = 0x03;
+const EXT_SUBTYPE_ENCAPSULATION: u8 = 0x0c;
+const EXT_SUBTYPE_COLOR: u8 = 0x0b;
+
+/// `ADMIN:VALUE` of a route target, route origin or redirect.
+fn admin_value(
+    (as2_type, ipv4_type, as4_type): AdminTypes,
+    subtype: u8,
+    admin: &str,
+    value: &str,
+    force_four_octet: bool,
+) -> Result<ExtendedCommunity, ValueError> {
     let small_value = |t: &str| {
         values::u16_value(t).map_err(|_| ValueError::Malformed {
             expected: "an extended community whose VALUE is in 0..65535 (IPv4 or 4-octet AS administrator)",
@@ -85,14 +163,14 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
     let mut b = [0u8; 8];
     b[1] = subtype;
     if let Ok(ip) = values::ipv4_address(admin) {
-        b[0] = EXT_TYPE_IPV4;
+        b[0] = ipv4_type;
         b[2..6].copy_from_slice(&ip.octets());
         b[6..8].copy_from_slice(&small_value(value)?.to_be_bytes());
         return Ok(ExtendedCommunity(b));
     }
     let (asn_text, forced_four_octet) = match admin.strip_suffix('L') {
         Some(t) => (t, true),
-        None => (*admin, admin.contains('.')),
+        None => (admin, force_four_octet || admin.contains('.')),
     };
     let asn = if asn_text.contains('.') {
         values::asn(asn_text)?
@@ -102,11 +180,11 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
         })?
     };
     if forced_four_octet || asn > u16::MAX as u32 {
-        b[0] = EXT_TYPE_AS4;
+        b[0] = as4_type;
         b[2..6].copy_from_slice(&asn.to_be_bytes());
         b[6..8].copy_from_slice(&small_value(value)?.to_be_bytes());
     } else {
-        b[0] = EXT_TYPE_AS2;
+        b[0] = as2_type;
         b[2..4].copy_from_slice(&(asn as u16).to_be_bytes());
         let v = values::u32_value(value).map_err(|_| ValueError::Malformed {
             expected: "an extended community whose VALUE is in 0..4294967295 (2-octet AS administrator)",
@@ -195,7 +273,7 @@ mod tests {
 
     #[test]
     fn extended_community_refuses_unknown_kinds() {
-        assert!(extended_community("redirect:65000:1").is_err());
+        assert!(extended_community("route-target:65000:1").is_err());
         assert!(extended_community("target:65000").is_err());
         assert!(extended_community("target:x:1").is_err());
     }
@@ -208,5 +286,50 @@ mod tests {
         assert!(aggregator("0:192.0.2.1").is_err());
         assert!(aggregator("65000:2001:db8::1").is_err());
         assert!(aggregator("65000").is_err());
+    }
+
+    #[test]
+    fn every_named_extended_community_reads_back_what_decode_prints() {
+        for text in [
+            "target:65000:1",
+            "target:192.0.2.1:5",
+            "target:4200000000L:1",
+            "origin:65000:7",
+            "redirect:65000:666",
+            "redirect:192.0.2.1:666",
+            "redirect:4200000000L:666",
+            "link-bandwidth:65000:125000000",
+            "encapsulation:vxlan",
+            "encapsulation:mpls",
+            "color:100",
+        ] {
+            let c = extended_community(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(c.to_string(), text, "{:02x?}", c.0);
+        }
+        // Wire layouts written out from the drafts and RFCs.
+        let c = |t| extended_community(t).unwrap().0;
+        // 1 Gbit/s = 125,000,000 bytes/s = 0x4cee6b28 as an IEEE float.
+        assert_eq!(
+            c("bandwidth:65000:125000000"),
+            [0x40, 0x04, 0xfd, 0xe8, 0x4c, 0xee, 0x6b, 0x28]
+        );
+        assert_eq!(c("encapsulation:8"), [0x03, 0x0c, 0, 0, 0, 0, 0, 8]);
+        assert_eq!(c("color:100"), [0x03, 0x0b, 0, 0, 0, 0, 0, 100]);
+        assert_eq!(c("target4:65000:1"), [0x02, 0x02, 0, 0, 0xfd, 0xe8, 0, 1]);
+        assert_eq!(
+            c("redirect:65000:666"),
+            [0x80, 0x08, 0xfd, 0xe8, 0, 0, 0x02, 0x9a]
+        );
+        for bad in [
+            "link-bandwidth:70000:1",
+            "link-bandwidth:65000:-1",
+            "link-bandwidth:65000:nan",
+            "encapsulation:warp",
+            "color:x",
+            "redirect:65000",
+            "frobnicate:1:2",
+        ] {
+            assert!(extended_community(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -51,7 +51,7 @@ pub enum OnDown {
     /// Announced with these attributes replacing the route's own (`keywords` lists which).
     Attributes {
         keywords: Vec<String>,
-        values: RouteAttributes,
+        values: Box<RouteAttributes>,
     },
 }
 
@@ -76,6 +76,14 @@ impl OnDown {
                 "large-community" => a.large_communities = values.large_communities.clone(),
                 "atomic-aggregate" => a.atomic_aggregate = true,
                 "aggregator" => a.aggregator = values.aggregator,
+                // Each replaces the up route's attribute of the same type code.
+                "originator-id" | "cluster-list" | "aigp" | "attribute" => {
+                    for x in &values.extra {
+                        a.extra.retain(|y| y.code() != x.code());
+                        a.extra.push(x.clone());
+                    }
+                    a.extra.sort_by_key(|x| x.code());
+                }
                 _ => {}
             }
         }
@@ -283,7 +291,7 @@ fn parse_on_down(p: &mut Parser) -> Result<OnDown, ConfigError> {
     let parsed = route::parse_route(&mut sub, &kw)?;
     Ok(OnDown::Attributes {
         keywords,
-        values: (*parsed.route.attributes).clone(),
+        values: Box::new((*parsed.route.attributes).clone()),
     })
 }
 

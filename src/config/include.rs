@@ -30,6 +30,8 @@ pub(super) struct LoadState {
     pub attributes: crate::rib::route_set::AttributeInterner,
     /// One shared copy of each distinct unicast table of the neighbors parsed so far.
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
+    /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
+    pub guard: super::guard::GuardSettings,
 }
 
 impl LoadState {
@@ -41,6 +43,7 @@ impl LoadState {
             last_origin: parser::OWN,
             attributes: Default::default(),
             tables: Vec::new(),
+            guard: Default::default(),
         }
     }
 
@@ -126,6 +129,34 @@ pub(super) fn include(
     Ok(())
 }
 
+/// Opens a configuration file, main or included, refusing anything but a regular file: a FIFO
+/// would block a reload forever (and with it SIGTERM), a device such as `/dev/zero` never ends.
+/// The open itself does not wait (`O_NONBLOCK`, harmless on a regular file).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_dir() {
+        "is a directory"
+    } else if kind.is_fifo() {
+        "is a FIFO, not a regular file"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "is a device, not a regular file"
+    } else if kind.is_socket() {
+        "is a socket, not a regular file"
+    } else {
+        "is not a regular file"
+    };
+    Err(std::io::Error::other(what))
+}
+
 /// The files an include names.
 struct Resolved {
     files: Vec<PathBuf>,
@@ -144,7 +175,7 @@ fn resolve(pattern: &Path) -> Result<Resolved, String> {
     if !name.contains(['*', '?', '[']) {
         if !pattern.is_file() {
             return Err(format!(
-                "included file {} does not exist or is not a file",
+                "included file {} does not exist or is not a regular file",
                 pattern.display()
             ));
         }

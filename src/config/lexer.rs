@@ -4,7 +4,7 @@
 //! `#` starts a comment that runs to the end of the line, except inside a quoted string.
 
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// A 1-based line and column (columns count characters, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +56,14 @@ pub enum LexError {
     /// The input could not be read from this line on (an I/O error, or text that is not
     /// UTF-8).
     Unreadable { at: Position, reason: String },
+    /// A line longer than [`MAX_LINE`] bytes; the position is where the cap was reached.
+    LineTooLong { at: Position },
 }
+
+/// The longest line read, in bytes with its newline: far above any real line (a route with
+/// thousands of communities), low enough that a file with no newline (a half-written
+/// generator output, `/dev/zero` behind a symlink) costs a bounded amount of memory.
+pub const MAX_LINE: usize = 1 << 20;
 
 impl fmt::Display for LexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,6 +74,10 @@ impl fmt::Display for LexError {
             LexError::Unreadable { reason, .. } => {
                 write!(f, "cannot read this line: {reason}")
             }
+            LexError::LineTooLong { .. } => write!(
+                f,
+                "line longer than {MAX_LINE} bytes; refused (is the file complete?)"
+            ),
         }
     }
 }
@@ -75,7 +86,7 @@ impl LexError {
     pub fn position(&self) -> Position {
         match self {
             LexError::UnterminatedString { opened } => *opened,
-            LexError::Unreadable { at, .. } => *at,
+            LexError::Unreadable { at, .. } | LexError::LineTooLong { at } => *at,
         }
     }
 }
@@ -145,15 +156,12 @@ impl<'a> Lexer<'a> {
             }
             self.text.clear();
             self.at = 0;
-            match self.input.read_line(&mut self.text) {
+            match self.read_line() {
                 Ok(0) => self.ended = true,
                 Ok(_) => {}
                 Err(e) => {
                     self.ended = true;
-                    return Err(LexError::Unreadable {
-                        at: self.position(),
-                        reason: e.to_string(),
-                    });
+                    return Err(e);
                 }
             }
         }
@@ -161,6 +169,33 @@ impl<'a> Lexer<'a> {
             .text
             .get(self.at..)
             .and_then(|rest| rest.chars().next()))
+    }
+
+    /// Reads the next line into `text`, at most [`MAX_LINE`] bytes of it.
+    fn read_line(&mut self) -> Result<usize, LexError> {
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        bytes.clear();
+        let read = (&mut self.input)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut bytes);
+        let at = self.position();
+        let n = read.map_err(|e| LexError::Unreadable {
+            at,
+            reason: e.to_string(),
+        })?;
+        if n > MAX_LINE {
+            return Err(LexError::LineTooLong {
+                at: Position {
+                    line: self.line,
+                    column: 1,
+                },
+            });
+        }
+        self.text = String::from_utf8(bytes).map_err(|_| LexError::Unreadable {
+            at,
+            reason: "stream did not contain valid UTF-8".into(),
+        })?;
+        Ok(n)
     }
 
     /// The next character of the current line, if it is not a newline (no read).
@@ -394,5 +429,36 @@ mod tests {
         let e = last.unwrap_err();
         assert_eq!(e.position(), Position { line: 2, column: 1 });
         assert!(e.to_string().contains("cannot read this line"), "{e}");
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_at_its_line_without_reading_it_whole() {
+        // An endless line: the lexer stops after MAX_LINE + 1 bytes.
+        let endless = std::io::BufReader::new(std::io::repeat(b'a'));
+        let mut lexer =
+            Lexer::from_reader(Box::new("neighbor 192.0.2.1 {\n".as_bytes().chain(endless)));
+        let mut error = None;
+        for _ in 0..10 {
+            match lexer.next_token() {
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+                Ok(t) if t.kind == TokenKind::EndOfFile => break,
+                Ok(_) => {}
+            }
+        }
+        let e = error.expect("an error");
+        assert_eq!(
+            e,
+            LexError::LineTooLong {
+                at: Position { line: 2, column: 1 }
+            }
+        );
+        assert!(e.to_string().contains("longer than"), "{e}");
+        // A line just under the cap is read.
+        let long = format!("{}\n", "b".repeat(MAX_LINE - 1));
+        let mut lexer = Lexer::new(&long);
+        assert_eq!(lexer.next_token().unwrap().text.len(), MAX_LINE - 1);
     }
 }

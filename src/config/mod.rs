@@ -4,6 +4,7 @@ mod announce;
 pub mod api_command;
 mod communities;
 mod flow;
+pub mod guard;
 pub mod healthcheck;
 mod include;
 mod labels;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 
 pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
 pub use static_block::MAX_SPLIT_BITS;
-pub use summary::summary;
+pub use summary::{check_report, summary};
 
 /// Every keyword the parser accepts, by block: the lists the parsers dispatch on and name in
 /// their errors. README's configuration reference documents each (tests/readme_keywords.rs).
@@ -82,14 +83,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parser::parse_config(lexer, Arc::new(path.to_path_buf()))
 }
 
-/// A buffered reader of a configuration file (a directory is refused here, where the error
-/// can say so, rather than at its first line).
+/// A buffered reader of a configuration file (main or included): only a regular file is read
+/// (see [`include::open_regular`]).
 pub(crate) fn open_for_lexing(path: &Path) -> std::io::Result<std::io::BufReader<std::fs::File>> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
-        return Err(std::io::Error::other("is a directory"));
-    }
-    Ok(std::io::BufReader::with_capacity(1 << 16, file))
+    Ok(std::io::BufReader::with_capacity(
+        1 << 16,
+        include::open_regular(path)?,
+    ))
 }
 
 /// Parses configuration text; `file` is used for error locations only.

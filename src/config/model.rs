@@ -77,6 +77,8 @@ pub struct NeighborConfig {
     pub api_processes: Vec<String>,
     /// `api { receive { parsed; update; } }`: the UPDATEs the peer sends go to the helpers.
     pub api_receive_updates: bool,
+    /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
+    pub guard: super::guard::GuardSettings,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -103,6 +105,7 @@ impl NeighborConfig {
             flows: Vec::new(),
             api_processes: self.api_processes.clone(),
             api_receive_updates: self.api_receive_updates,
+            guard: self.guard,
             location: self.location.clone(),
         }
     }

@@ -33,6 +33,8 @@ struct NeighborSettings {
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
     api_receive_updates: bool,
+    /// `guard { }` of the block, over the top-level defaults.
+    guard: Option<super::guard::GuardSettings>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -103,6 +105,7 @@ pub const KEYWORDS: &[&str] = &[
     "inherit",
     "api",
     "announce",
+    "guard",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
@@ -206,6 +209,12 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "guard" => {
+            let mut g = s.guard.unwrap_or(p.state.borrow().guard);
+            super::guard::parse(p, block, &mut g)?;
+            s.guard = Some(g);
+            return Ok(());
+        }
         other => {
             return Err(p.error_at(
                 kw.position,
@@ -325,6 +334,8 @@ fn finish(
         }
         None => families_of_routes(&s.routes, &s.flows),
     };
+    let guard = s.guard.unwrap_or(p.state.borrow().guard);
+    check_guard(p, block, &guard, &s.routes, &s.flows)?;
     Ok(NeighborConfig {
         peer_address,
         description: s.description.take(),
@@ -342,8 +353,39 @@ fn finish(
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
         api_receive_updates: s.api_receive_updates,
+        guard,
         location: p.location(keyword.position),
     })
+}
+
+/// The guard rails of `config::guard` over the block's rules and routes.
+fn check_guard(
+    p: &Parser,
+    block: &str,
+    guard: &super::guard::GuardSettings,
+    routes: &ParsedRoutes,
+    flows: &[ParsedFlow],
+) -> Result<(), ConfigError> {
+    use super::guard;
+    if let (Err(e), Some(f)) = (guard::check_flow_count(flows.len(), guard), flows.last()) {
+        return Err(p.error_at(f.name_at, format!("{block}: {e}")));
+    }
+    for f in flows {
+        guard::check_flow(&f.flow.rule, &f.flow.attributes, guard)
+            .map_err(|e| p.error_at(f.name_at, format!("{block}: {e}")))?;
+    }
+    for r in routes.iter() {
+        // The route may come from an included file: locate the error there.
+        guard::check_blackhole(r.prefix, r.attributes, guard).map_err(|e| ConfigError {
+            location: Some(super::model::Location {
+                file: std::sync::Arc::clone(r.file),
+                line: r.prefix_at.line,
+                column: r.prefix_at.column,
+            }),
+            message: format!("{block}: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {

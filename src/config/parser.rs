@@ -338,8 +338,14 @@ impl<'a> Parser<'a> {
 }
 
 /// The statements of a file's top level.
-pub const TOP_LEVEL_KEYWORDS: &[&str] =
-    &["neighbor", "template", "include", "process", "healthcheck"];
+pub const TOP_LEVEL_KEYWORDS: &[&str] = &[
+    "neighbor",
+    "template",
+    "include",
+    "process",
+    "healthcheck",
+    "guard",
+];
 
 /// `a, b or c`: a block's keyword list as error messages show it.
 pub(super) fn one_of(words: &[&str]) -> String {
@@ -459,6 +465,11 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
                 top.healthchecks.push(h);
             }
             "template" => template::parse_template_block(p)?,
+            "guard" => {
+                let mut g = p.state.borrow().guard;
+                super::guard::parse(p, "the configuration", &mut g)?;
+                p.state.borrow_mut().guard = g;
+            }
             "include" => include::include(p, &token, |sub| parse_top_level(sub, top))?,
             _ => {
                 return Err(p.error_at(

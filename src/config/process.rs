@@ -69,6 +69,9 @@ pub(super) fn parse_process(
                         _ => return Err(p.unexpected(&t, "a program path, its arguments and ';'")),
                     }
                 }
+                if let Some(program) = words.first_mut() {
+                    *program = resolve_program(program, p.file());
+                }
                 run.set(p, &kw, &block, words)?;
                 continue;
             }
@@ -207,5 +210,51 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("t.conf:1:1: process a has no run"), "{e}");
+    }
+}
+
+/// A relative program path is the configuration file's neighbour, as in ExaBGP (most of its
+/// example `run` lines are relative, and `--daemon` changes to `/`): `run ./check.sh` and
+/// `run scripts/api.py` are resolved against the directory of the file that says `run`. A bare
+/// name (`python3`) is a file of that directory when one exists there, and otherwise left for
+/// the search along `PATH`.
+pub fn resolve_program(program: &str, config_file: &std::path::Path) -> String {
+    let path = std::path::Path::new(program);
+    if path.is_absolute() {
+        return program.to_string();
+    }
+    let dir = super::parser::base_dir(config_file);
+    let candidate = std::path::absolute(dir.join(path)).unwrap_or_else(|_| dir.join(path));
+    if program.contains('/') || candidate.is_file() {
+        candidate.to_string_lossy().into_owned()
+    } else {
+        program.to_string()
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::resolve_program;
+    use std::path::Path;
+
+    #[test]
+    fn relative_programs_are_the_configuration_files_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("exabgp.conf");
+        std::fs::write(dir.path().join("check.py"), "").unwrap();
+        let d = dir.path().display();
+        assert_eq!(
+            resolve_program("./run/api.sh", &conf),
+            format!("{d}/run/api.sh")
+        );
+        assert_eq!(
+            resolve_program("run/api.sh", &conf),
+            format!("{d}/run/api.sh")
+        );
+        assert_eq!(resolve_program("check.py", &conf), format!("{d}/check.py"));
+        // Not there: left for PATH.
+        assert_eq!(resolve_program("python3", &conf), "python3");
+        assert_eq!(resolve_program("/bin/true", &conf), "/bin/true");
+        assert_eq!(resolve_program("x", Path::new("exabgp.conf")).as_str(), "x");
     }
 }

@@ -1,9 +1,9 @@
 //! `route PREFIX ATTRIBUTE...;` and `route PREFIX { ATTRIBUTE; ... }`: a prefix and its
 //! path attributes.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use crate::rib::attributes::{Aggregator, NextHop, Origin, RouteAttributes};
+use crate::rib::attributes::{Aggregator, ExtraAttribute, NextHop, Origin, RouteAttributes};
 use crate::wire::aspath::{AsPath, AsSegment, SegmentType};
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::prefix::Prefix;
@@ -48,6 +48,10 @@ pub const KEYWORDS: &[&str] = &[
     "large-community",
     "atomic-aggregate",
     "aggregator",
+    "originator-id",
+    "cluster-list",
+    "aigp",
+    "attribute",
     "split",
 ];
 
@@ -64,6 +68,11 @@ struct AttributeSettings {
     large_communities: Setting<Vec<LargeCommunity>>,
     atomic_aggregate: Setting<()>,
     aggregator: Setting<Aggregator>,
+    originator_id: Setting<Ipv4Addr>,
+    cluster_list: Setting<Vec<Ipv4Addr>>,
+    aigp: Setting<u64>,
+    /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
+    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
     split: Setting<(u8, Position)>,
     nlri: labels::NlriSettings,
 }
@@ -110,6 +119,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         large_communities: a.large_communities.take().unwrap_or_default(),
         atomic_aggregate: a.atomic_aggregate.take().is_some(),
         aggregator: a.aggregator.take(),
+        extra: extra_attributes(a.originator_id, a.cluster_list, a.aigp, a.generic),
     };
     let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
     Ok(ParsedRoute {
@@ -171,6 +181,19 @@ fn parse_attribute(
             let aggregator = parse_aggregator(p)?;
             a.aggregator.set(p, kw, name, aggregator)
         }
+        "originator-id" => {
+            let (id, _) = p.value("originator-id", values::ipv4_address)?;
+            a.originator_id.set(p, kw, name, id)
+        }
+        "cluster-list" => {
+            let list = parse_list(p, "cluster-list", values::ipv4_address)?;
+            a.cluster_list.set(p, kw, name, list)
+        }
+        "aigp" => {
+            let (metric, _) = p.value("aigp", aigp_metric)?;
+            a.aigp.set(p, kw, name, metric)
+        }
+        "attribute" => parse_generic(p, kw, name, a),
         "split" => {
             let (len, token) = p.value("split", split_length)?;
             a.split.set(p, kw, name, (len, token.position))
@@ -181,6 +204,155 @@ fn parse_attribute(
             format!(
                 "unknown route attribute '{other}' in {name}, expected {}",
                 super::parser::one_of(&[KEYWORDS, labels::KEYWORDS].concat())
+            ),
+        )),
+    }
+}
+
+/// The typed extra attributes, sorted by code (see `ExtraAttribute`).
+fn extra_attributes(
+    originator_id: Setting<Ipv4Addr>,
+    cluster_list: Setting<Vec<Ipv4Addr>>,
+    aigp: Setting<u64>,
+    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
+) -> Vec<ExtraAttribute> {
+    let mut extra: Vec<ExtraAttribute> = generic.into_values().collect();
+    extra.extend(originator_id.take().map(ExtraAttribute::OriginatorId));
+    extra.extend(cluster_list.take().map(ExtraAttribute::ClusterList));
+    extra.extend(aigp.take().map(ExtraAttribute::Aigp));
+    extra.sort_by_key(ExtraAttribute::code);
+    extra
+}
+
+/// RFC 7311 §3: the AIGP metric is an unsigned 64-bit number.
+fn aigp_metric(text: &str) -> Result<u64, ValueError> {
+    text.parse().map_err(|_| ValueError::Malformed {
+        expected: "a number in 0..18446744073709551615",
+    })
+}
+
+/// One hexadecimal octet (`0x40`) of `attribute [ CODE FLAGS VALUE ]`.
+fn hex_octet(text: &str) -> Result<u8, ValueError> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    u8::from_str_radix(digits, 16).map_err(|_| ValueError::Malformed {
+        expected: "one octet in hexadecimal, such as 0x20",
+    })
+}
+
+/// The value of `attribute [ CODE FLAGS VALUE ]`: `0x` and an even number of hex digits.
+fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
+    let bad = ValueError::Malformed {
+        expected: "the value in hexadecimal, such as 0x00000064",
+    };
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .ok_or(bad.clone())?;
+    if digits.len() % 2 != 0 || digits.len() > 2 * 4000 {
+        return Err(bad);
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            digits
+                .get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or(bad.clone())
+        })
+        .collect()
+}
+
+/// ExaBGP's `attribute [ CODE FLAGS VALUE ]`. An attribute bgpinject knows is decoded and
+/// set as its own keyword would set it (ExaBGP's tests write `med 100` as
+/// `attribute [ 0x04 0x80 0x00000064 ]`), so it is checked and given once; one that depends on
+/// the session (AS_PATH's encoding, next hops, NLRI) is refused; any other is sent as written.
+fn parse_generic(
+    p: &mut Parser,
+    kw: &Token,
+    name: &RouteName,
+    a: &mut AttributeSettings,
+) -> Result<(), ConfigError> {
+    use crate::wire::attribute::{AttributeContext, PathAttribute, decode_attribute, flag};
+    let open = p.advance();
+    if open.kind != TokenKind::OpenBracket {
+        return Err(p.unexpected(&open, "'[' after attribute"));
+    }
+    let code_t = p.advance();
+    let code = hex_octet(&code_t.text).map_err(|e| p.bad_value("attribute", &code_t, e))?;
+    let flags_t = p.advance();
+    let flags = hex_octet(&flags_t.text).map_err(|e| p.bad_value("attribute", &flags_t, e))?;
+    let value_t = p.advance();
+    let value = hex_value(&value_t.text).map_err(|e| p.bad_value("attribute", &value_t, e))?;
+    let close = p.advance();
+    if close.kind != TokenKind::CloseBracket {
+        return Err(p.unexpected(&close, "']' after the attribute's value"));
+    }
+    if crate::wire::attribute::info(code).is_none() {
+        if flags & flag::OPTIONAL == 0 {
+            // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
+            // recognize.
+            return Err(p.error_at(
+                flags_t.position,
+                format!(
+                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known, which a peer that does not know it answers with a session reset (RFC 4271 §6.3); set the optional bit (0x80)"
+                ),
+            ));
+        }
+        let extra = ExtraAttribute::Generic {
+            code,
+            flags: flags & !flag::EXTENDED_LENGTH,
+            value,
+        };
+        if a.generic.insert(code, extra).is_some() {
+            return Err(p.error_at(
+                kw.position,
+                format!("attribute 0x{code:02x} given twice in {name}"),
+            ));
+        }
+        return Ok(());
+    }
+    let ctx = AttributeContext {
+        four_octet_as: true,
+    };
+    let decoded =
+        decode_attribute(flags, code, &value, 0, ctx, Default::default()).map_err(|e| {
+            p.error_at(
+                code_t.position,
+                format!("attribute 0x{code:02x} in {name}: {e}"),
+            )
+        })?;
+    match decoded {
+        PathAttribute::Origin(o) => a.origin.set(p, kw, name, o),
+        PathAttribute::Med(m) => a.med.set(p, kw, name, m),
+        PathAttribute::LocalPref(l) => a.local_pref.set(p, kw, name, l),
+        PathAttribute::AtomicAggregate => a.atomic_aggregate.set(p, kw, name, ()),
+        PathAttribute::Communities(c) => a.communities.set(p, kw, name, c),
+        PathAttribute::ExtendedCommunities(c) => a.extended_communities.set(p, kw, name, c),
+        PathAttribute::LargeCommunities(c) => a.large_communities.set(p, kw, name, c),
+        PathAttribute::OriginatorId(id) => a.originator_id.set(p, kw, name, id),
+        PathAttribute::ClusterList(l) => a.cluster_list.set(p, kw, name, l),
+        PathAttribute::Aigp(tlvs) => match tlvs.as_slice() {
+            [(1, metric)] => {
+                let metric = metric
+                    .as_slice()
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .unwrap_or_default();
+                a.aigp.set(p, kw, name, metric)
+            }
+            _ => Err(p.error_at(
+                code_t.position,
+                format!("attribute 0x{code:02x} in {name}: only the AIGP metric TLV is supported"),
+            )),
+        },
+        other => Err(p.error_at(
+            code_t.position,
+            format!(
+                "attribute 0x{code:02x} ({}) in {name} is built from the session and the route; write it with its own keyword",
+                other.name()
             ),
         )),
     }
@@ -560,5 +732,51 @@ mod tests {
             e.contains("unknown route attribute 'colour' in route 10.0.0.0/8"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn originator_cluster_aigp_and_generic_attributes() {
+        let a = attributes(
+            "10.0.0.0/8 next-hop 192.0.2.1 originator-id 10.0.0.1 cluster-list [ 3.3.3.3 192.168.201.1 ] aigp 1000 attribute [ 0x99 0xc0 0x0102 ];",
+        )
+        .unwrap();
+        assert_eq!(
+            a.extra,
+            vec![
+                ExtraAttribute::OriginatorId("10.0.0.1".parse().unwrap()),
+                ExtraAttribute::ClusterList(vec![
+                    "3.3.3.3".parse().unwrap(),
+                    "192.168.201.1".parse().unwrap()
+                ]),
+                ExtraAttribute::Aigp(1000),
+                ExtraAttribute::Generic {
+                    code: 0x99,
+                    flags: 0xc0,
+                    value: vec![1, 2]
+                },
+            ]
+        );
+        // ExaBGP's spelling of `med 100`: the known attribute is decoded and set.
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
+            .unwrap();
+        assert_eq!(a.med, Some(100));
+        assert!(a.extra.is_empty());
+        for (bad, why) in [
+            ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
+            ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),
+            ("attribute [ 0x04 0x80 0x0000 ]", "attribute 0x04"),
+            ("attribute [ 0x99 0x40 0x01 ]", "well-known"),
+            ("attribute [ 0x99 0xc0 0x012 ]", "hexadecimal"),
+            (
+                "attribute [ 0x99 0xc0 0x01 ] attribute [ 0x99 0xc0 0x02 ]",
+                "twice",
+            ),
+            ("attribute [ 0x999 0xc0 0x01 ]", "one octet"),
+            ("aigp -1", "aigp"),
+            ("originator-id 2001:db8::1", "originator-id"),
+        ] {
+            let e = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 {bad};")).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -41,7 +41,7 @@ fn statement(
     match kw.text.as_str() {
         "route" => {
             let parsed = route::parse_route(p, kw)?;
-            expand_split(p, parsed, routes)
+            expand_split(p, parsed, &mut |r| routes.push(r))
         }
         "include" => include::include(p, kw, |sub| {
             let expected = format!("'route' or 'include' in a file included in {block}");
@@ -58,10 +58,10 @@ fn statement(
 pub(super) fn expand_split(
     p: &Parser,
     parsed: ParsedRoute,
-    routes: &mut ParsedRoutes,
+    push: &mut dyn FnMut(ParsedRoute),
 ) -> Result<(), ConfigError> {
     let Some((len, at)) = parsed.split else {
-        routes.push(parsed);
+        push(parsed);
         return Ok(());
     };
     let prefix = parsed.route.prefix;
@@ -88,7 +88,7 @@ pub(super) fn expand_split(
     for i in 0..(1u128 << bits) {
         let mut route = parsed.route.clone();
         route.prefix = more_specific(prefix, len, i);
-        routes.push(ParsedRoute {
+        push(ParsedRoute {
             route,
             prefix_at: parsed.prefix_at,
             split: None,

@@ -9,6 +9,39 @@ pub fn summary(config: &Config) -> Vec<String> {
     config.neighbors.iter().map(neighbor_line).collect()
 }
 
+/// One line per FlowSpec rule, under its neighbor, in configuration words with what the
+/// rule's destination covers: `  flow NAME: flow ipv4 destination 192.0.2.53/32 protocol =udp
+/// then [ traffic-rate:0:0 ] (destination covers 2^0 addresses)`.
+fn flow_lines(n: &NeighborConfig, lines: &mut Vec<String>) {
+    {
+        for f in &n.flows {
+            let actions: Vec<String> = f
+                .attributes
+                .extended_communities
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            lines.push(format!(
+                "  flow {}: {} then [ {} ] ({})",
+                f.name,
+                f.rule,
+                actions.join(" "),
+                super::guard::reach(&f.rule)
+            ));
+        }
+    }
+}
+
+/// What `--check` prints: each neighbor's line, then its FlowSpec rules.
+pub fn check_report(config: &Config) -> Vec<String> {
+    let mut lines = Vec::new();
+    for n in &config.neighbors {
+        lines.push(neighbor_line(n));
+        flow_lines(n, &mut lines);
+    }
+    lines
+}
+
 fn neighbor_line(n: &NeighborConfig) -> String {
     let families: Vec<String> = n.families.iter().map(|f| f.to_string()).collect();
     let counts: Vec<String> = n

@@ -80,6 +80,62 @@ pub struct RouteAttributes {
     pub large_communities: Vec<LargeCommunity>,
     pub atomic_aggregate: bool,
     pub aggregator: Option<Aggregator>,
+    /// ORIGINATOR_ID, CLUSTER_LIST, AIGP and generic attributes, sorted by type code, one per
+    /// code.
+    pub extra: Vec<ExtraAttribute>,
+}
+
+/// An attribute bgpinject sends as configured, without building it from the session.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ExtraAttribute {
+    /// RFC 4456 §8 ORIGINATOR_ID (`originator-id IP`): to internal peers only.
+    OriginatorId(Ipv4Addr),
+    /// RFC 4456 §8 CLUSTER_LIST (`cluster-list [ IP ... ]`): to internal peers only.
+    ClusterList(Vec<Ipv4Addr>),
+    /// RFC 7311 AIGP with its AIGP metric TLV (`aigp N`). Sent as configured, to internal and
+    /// external peers alike, as ExaBGP does: configuring it is the operator's consent that
+    /// RFC 7311 §3.1 asks for.
+    Aigp(u64),
+    /// ExaBGP's `attribute [ CODE FLAGS VALUE ]` for a code bgpinject does not build: sent
+    /// exactly as written.
+    Generic { code: u8, flags: u8, value: Vec<u8> },
+}
+
+impl ExtraAttribute {
+    pub fn code(&self) -> u8 {
+        use crate::wire::attribute::type_code as tc;
+        match self {
+            ExtraAttribute::OriginatorId(_) => tc::ORIGINATOR_ID,
+            ExtraAttribute::ClusterList(_) => tc::CLUSTER_LIST,
+            ExtraAttribute::Aigp(_) => tc::AIGP,
+            ExtraAttribute::Generic { code, .. } => *code,
+        }
+    }
+
+    /// Whether it goes to a peer of this kind (route-reflection attributes stay inside the AS,
+    /// RFC 4456 §8: an external peer would treat them as malformed, RFC 7606 §7.9).
+    pub fn sent_on(&self, ebgp: bool) -> bool {
+        !(ebgp
+            && matches!(
+                self,
+                ExtraAttribute::OriginatorId(_) | ExtraAttribute::ClusterList(_)
+            ))
+    }
+
+    /// The attribute as the codec writes it.
+    pub fn to_wire(&self) -> crate::wire::attribute::PathAttribute {
+        use crate::wire::attribute::PathAttribute;
+        match self {
+            ExtraAttribute::OriginatorId(a) => PathAttribute::OriginatorId(*a),
+            ExtraAttribute::ClusterList(l) => PathAttribute::ClusterList(l.clone()),
+            ExtraAttribute::Aigp(m) => PathAttribute::Aigp(vec![(1, m.to_be_bytes().to_vec())]),
+            ExtraAttribute::Generic { code, flags, value } => PathAttribute::Unknown {
+                flags: *flags,
+                code: *code,
+                value: value.clone(),
+            },
+        }
+    }
 }
 
 impl RouteAttributes {
@@ -96,6 +152,7 @@ impl RouteAttributes {
             large_communities: Vec::new(),
             atomic_aggregate: false,
             aggregator: None,
+            extra: Vec::new(),
         }
     }
 }

@@ -379,20 +379,29 @@ impl WireAttributes {
             }
         }
         if !attrs.communities.is_empty() {
-            list.push(PathAttribute::Communities(attrs.communities.clone()));
+            list.push(PathAttribute::Communities(unique(&attrs.communities)));
         }
         if !attrs.extended_communities.is_empty() {
-            list.push(PathAttribute::ExtendedCommunities(
-                attrs.extended_communities.clone(),
-            ));
+            list.push(PathAttribute::ExtendedCommunities(unique(
+                &attrs.extended_communities,
+            )));
         }
         list.extend(as4_path.map(PathAttribute::As4Path));
         list.extend(as4_aggregator);
         if !attrs.large_communities.is_empty() {
-            list.push(PathAttribute::LargeCommunities(
-                attrs.large_communities.clone(),
-            ));
+            list.push(PathAttribute::LargeCommunities(unique(
+                &attrs.large_communities,
+            )));
         }
+        list.extend(
+            attrs
+                .extra
+                .iter()
+                .filter(|x| x.sent_on(params.ebgp))
+                .map(|x| x.to_wire()),
+        );
+        // RFC 4271 §5: in ascending order of type code (stable: one attribute per code).
+        list.sort_by_key(|a| a.code());
         let (mut before_mp, mut after_mp) = (Vec::new(), Vec::new());
         for a in &list {
             if a.code() < type_code::MP_REACH_NLRI {
@@ -407,6 +416,19 @@ impl WireAttributes {
             mp_next_hop,
         }
     }
+}
+
+/// `values` without repeats, in the order first written: RFC 1997 lets a receiver drop
+/// duplicate communities and RFC 8092 §5 says a speaker MUST NOT send duplicate large
+/// communities; ExaBGP drops all three kinds of duplicates before sending.
+pub(crate) fn unique<T: PartialEq + Clone>(values: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
+    for v in values {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out
 }
 
 /// The NEXT_HOP attribute and MP_REACH next hops of a unicast route; `None` when the next

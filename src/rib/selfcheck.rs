@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::packer::{Packed, SessionParams, split_messages};
+use super::packer::{Packed, SessionParams, split_messages, unique};
 use super::route_set::RouteDiff;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute};
 use crate::wire::family::{Afi, Safi};
@@ -162,6 +162,10 @@ pub fn verify(
     Ok(())
 }
 
+fn got_name(code: u8) -> &'static str {
+    crate::wire::attribute::info(code).map_or("a generic attribute", |i| i.name)
+}
+
 fn check_attributes(
     prefix: Prefix,
     intent: &RouteAttributes,
@@ -190,21 +194,21 @@ fn check_attributes(
         PathAttribute::Communities(c) => c.clone(),
         _ => Vec::new(),
     });
-    if communities.unwrap_or_default() != intent.communities {
+    if communities.unwrap_or_default() != unique(&intent.communities) {
         return mismatch("COMMUNITIES");
     }
     let large = find(tc::LARGE_COMMUNITY).map(|a| match a {
         PathAttribute::LargeCommunities(c) => c.clone(),
         _ => Vec::new(),
     });
-    if large.unwrap_or_default() != intent.large_communities {
+    if large.unwrap_or_default() != unique(&intent.large_communities) {
         return mismatch("LARGE_COMMUNITY");
     }
     let ext = find(tc::EXTENDED_COMMUNITIES).map(|a| match a {
         PathAttribute::ExtendedCommunities(c) => c.clone(),
         _ => Vec::new(),
     });
-    if ext.unwrap_or_default() != intent.extended_communities {
+    if ext.unwrap_or_default() != unique(&intent.extended_communities) {
         return mismatch("EXTENDED_COMMUNITIES");
     }
     if find(tc::ATOMIC_AGGREGATE).is_some() != intent.atomic_aggregate {
@@ -229,6 +233,12 @@ fn check_attributes(
     }
     if !params.ebgp && find(tc::LOCAL_PREF).is_none() {
         return mismatch("LOCAL_PREF");
+    }
+    for x in &intent.extra {
+        let sent = find(x.code());
+        if x.sent_on(params.ebgp) != sent.is_some_and(|a| *a == x.to_wire()) {
+            return mismatch(got_name(x.code()));
+        }
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use super::aspath::{AsPath, AsSegment, SegmentType};
 use super::community::{Community, ExtendedCommunity, LargeCommunity};
 use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
 use super::family::{Afi, Family, FamilySet, Safi};
+use super::flowspec;
 use super::labeled::{self, LabeledPrefix};
 use super::notification::{Notification, code, subcode};
 use super::prefix::{PathPrefix, Prefix};
@@ -41,6 +42,7 @@ pub mod type_code {
     pub const EXTENDED_COMMUNITIES: u8 = 16; // RFC 4360
     pub const AS4_PATH: u8 = 17; // RFC 6793
     pub const AS4_AGGREGATOR: u8 = 18; // RFC 6793
+    pub const TUNNEL_ENCAPSULATION: u8 = 23; // RFC 9012
     pub const IPV6_EXTENDED_COMMUNITIES: u8 = 25; // RFC 5701
     pub const AIGP: u8 = 26; // RFC 7311
     pub const LARGE_COMMUNITY: u8 = 32; // RFC 8092
@@ -157,6 +159,13 @@ pub const ATTRIBUTES: &[AttributeInfo] = &[
     AttributeInfo {
         code: tc::AS4_AGGREGATOR,
         name: "AS4_AGGREGATOR",
+        flags: OPTIONAL | TRANSITIVE,
+        on_error: Malformed::Discard,
+    },
+    // RFC 9012 §13: an attribute that cannot be parsed is discarded (kept raw otherwise).
+    AttributeInfo {
+        code: tc::TUNNEL_ENCAPSULATION,
+        name: "TUNNEL_ENCAPSULATION",
         flags: OPTIONAL | TRANSITIVE,
         on_error: Malformed::Discard,
     },
@@ -699,6 +708,20 @@ pub fn decode_attribute(
             )
         }
         tc::AIGP => PathAttribute::Aigp(decode_aigp(value).ok_or_else(bad_len)?),
+        tc::TUNNEL_ENCAPSULATION => {
+            super::tunnel_encap::decode(value).map_err(|e| {
+                malformed(
+                    code,
+                    DecodeErrorKind::MalformedTunnelEncapsulation(e),
+                    offset,
+                )
+            })?;
+            PathAttribute::Unknown {
+                flags: flags & !flag::EXTENDED_LENGTH,
+                code,
+                value: value.to_vec(),
+            }
+        }
         tc::OTC => PathAttribute::Otc(u32_of(value).ok_or_else(bad_len)?),
         tc::MP_REACH_NLRI => PathAttribute::MpReach(decode_mp_reach(value, offset, add_path)?),
         tc::MP_UNREACH_NLRI => {
@@ -790,7 +813,16 @@ fn decode_mp_nlri(
                     subcode::OPTIONAL_ATTRIBUTE_ERROR,
                 )
             }),
-        _ => Ok(MpNlri::Raw(bytes.to_vec())),
+        // RFC 8955 §4.2 / RFC 7606 §5.4: a FlowSpec NLRI that does not decode is
+        // treat-as-withdraw. The rules stay raw here; `flowspec::family_rules` shows them.
+        _ => match flowspec::family_rules(family, bytes) {
+            Some(Err(e)) => Err(DecodeError::new(
+                DecodeErrorKind::MalformedFlowSpec(e),
+                offset,
+                ErrorAction::TreatAsWithdraw,
+            )),
+            _ => Ok(MpNlri::Raw(bytes.to_vec())),
+        },
     }
 }
 
@@ -880,13 +912,17 @@ impl fmt::Display for PathAttribute {
                 match &m.next_hop {
                     MpNextHop::Addresses(v) => v.iter().try_for_each(|a| write!(f, " {a}"))?,
                     MpNextHop::Vpn(v) => v.iter().try_for_each(|a| write!(f, " 0:0/{a}"))?,
+                    MpNextHop::Raw(r) if r.is_empty() => f.write_str(" none")?,
                     MpNextHop::Raw(r) => write!(f, " 0x{}", hex(r))?,
                 }
-                write_nlri(f, &m.nlri)
+                write_nlri(f, m.family, &m.nlri)
             }
             PathAttribute::MpUnreach(m) => {
                 write!(f, "mp-unreach {}", m.family)?;
-                write_nlri(f, &m.nlri)
+                write_nlri(f, m.family, &m.nlri)
+            }
+            PathAttribute::Unknown { code, value, .. } if *code == tc::TUNNEL_ENCAPSULATION => {
+                f.write_str(&super::tunnel_encap::text(value))
             }
             PathAttribute::Unknown { flags, code, value } => {
                 write!(
@@ -910,7 +946,7 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, name: &str, v: &[T]) 
     f.write_str("]")
 }
 
-fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
+fn write_nlri(f: &mut fmt::Formatter<'_>, family: Family, n: &MpNlri) -> fmt::Result {
     fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, v: &[T]) -> fmt::Result {
         f.write_str(" nlri [")?;
         for (i, p) in v.iter().enumerate() {
@@ -925,7 +961,10 @@ fn write_nlri(f: &mut fmt::Formatter<'_>, n: &MpNlri) -> fmt::Result {
         MpNlri::Prefixes(v) => list(f, v),
         MpNlri::Paths(v) => list(f, v),
         MpNlri::Labeled(v) => list(f, v),
-        MpNlri::Raw(r) => write!(f, " nlri 0x{}", hex(r)),
+        MpNlri::Raw(r) => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => write!(f, " nlri [{}]", flowspec::rules_text(&rules)),
+            _ => write!(f, " nlri 0x{}", hex(r)),
+        },
     }
 }
 

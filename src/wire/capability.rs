@@ -89,6 +89,75 @@ fn short_string(r: &mut Reader) -> Result<Option<String>, Truncated> {
     Ok(String::from_utf8(r.bytes(len)?.to_vec()).ok())
 }
 
+/// Why the value of a capability we know is malformed (its length or content does not
+/// match its definition).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapabilityError {
+    pub code: u8,
+    pub why: &'static str,
+    /// RFC 7607: a 4-octet AS of 0 is a Bad Peer AS (2/2); anything else gets OPEN Message
+    /// Error with the unspecific subcode 0, as BIRD and FRR send.
+    pub bad_peer_as: bool,
+}
+
+impl fmt::Display for CapabilityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed capability {}: {}", self.code, self.why)
+    }
+}
+
+/// Checks the length and content of a capability whose code we know (RFC 5492 §3 lets a
+/// speaker ignore unknown ones, not malformed known ones).
+pub fn check(cap: u8, value: &[u8]) -> Result<(), CapabilityError> {
+    let err = |why| {
+        Err(CapabilityError {
+            code: cap,
+            why,
+            bad_peer_as: false,
+        })
+    };
+    let n = value.len();
+    match cap {
+        code::MULTIPROTOCOL if n != 4 => err("length is not 4 (RFC 4760 §8)"),
+        code::ROUTE_REFRESH | code::CISCO_ROUTE_REFRESH if n != 0 => {
+            err("length is not 0 (RFC 2918 §3)")
+        }
+        code::EXTENDED_MESSAGE if n != 0 => err("length is not 0 (RFC 8654 §3)"),
+        code::ENHANCED_ROUTE_REFRESH if n != 0 => err("length is not 0 (RFC 7313 §3)"),
+        code::FOUR_OCTET_AS if n != 4 => err("length is not 4 (RFC 6793 §3)"),
+        code::FOUR_OCTET_AS if value == [0, 0, 0, 0] => Err(CapabilityError {
+            code: cap,
+            why: "AS 0 (RFC 7607 §2)",
+            bad_peer_as: true,
+        }),
+        code::EXTENDED_NEXT_HOP if !n.is_multiple_of(6) => {
+            err("length is not a multiple of 6 (RFC 8950 §3)")
+        }
+        code::GRACEFUL_RESTART if n < 2 || !(n - 2).is_multiple_of(4) => {
+            err("length is not 2 + 4 per family (RFC 4724 §3)")
+        }
+        code::ADD_PATH if !n.is_multiple_of(4) => {
+            err("length is not a multiple of 4 (RFC 7911 §4)")
+        }
+        code::LONG_LIVED_GRACEFUL_RESTART if !n.is_multiple_of(7) => {
+            err("length is not a multiple of 7 (RFC 9494 §3)")
+        }
+        code::FQDN => {
+            let host = value.first().map(|&l| l as usize);
+            let domain = host.and_then(|h| value.get(1 + h)).map(|&l| l as usize);
+            match (host, domain) {
+                (Some(h), Some(d)) if 2 + h + d == n => Ok(()),
+                _ => err("hostname and domain lengths do not add up"),
+            }
+        }
+        code::SOFTWARE_VERSION => match value.first() {
+            Some(&l) if 1 + l as usize == n => Ok(()),
+            _ => err("version length does not add up"),
+        },
+        _ => Ok(()),
+    }
+}
+
 impl Capability {
     pub fn code(&self) -> u8 {
         match self {

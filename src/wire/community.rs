@@ -63,26 +63,9 @@ impl ExtendedCommunity {
 }
 
 impl fmt::Display for ExtendedCommunity {
+    /// By name (`target:65000:1`, `traffic-rate:0:64000`, ...), see [`super::ext_community`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = &self.0;
-        let as2 = u16::from_be_bytes([b[2], b[3]]);
-        let v4 = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-        let as4 = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
-        let v2 = u16::from_be_bytes([b[6], b[7]]);
-        // Type high bit 0x40 is "non-transitive"; the low 6 bits select the form.
-        match (b[0] & 0xBF, b[1]) {
-            (0x00, 0x02) => write!(f, "target:{as2}:{v4}"),
-            (0x00, 0x03) => write!(f, "origin:{as2}:{v4}"),
-            (0x01, 0x02) => write!(f, "target:{}.{}.{}.{}:{v2}", b[2], b[3], b[4], b[5]),
-            (0x01, 0x03) => write!(f, "origin:{}.{}.{}.{}:{v2}", b[2], b[3], b[4], b[5]),
-            (0x02, 0x02) => write!(f, "target:{as4}L:{v2}"),
-            (0x02, 0x03) => write!(f, "origin:{as4}L:{v2}"),
-            _ => write!(
-                f,
-                "0x{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
-            ),
-        }
+        super::ext_community::write(self, f)
     }
 }
 

@@ -71,6 +71,12 @@ pub enum DecodeErrorKind {
     /// MP_REACH_NLRI next hop whose length fits no known form.
     InvalidMpNextHop(usize),
     RouteRefreshLength(u16),
+    /// A FlowSpec NLRI that does not decode (RFC 8955 §4.2, RFC 8956 §3).
+    MalformedFlowSpec(crate::wire::flowspec::FlowError),
+    /// A capability we know whose length or content is wrong.
+    MalformedCapability(crate::wire::capability::CapabilityError),
+    /// A Tunnel Encapsulation attribute whose TLVs cannot be parsed (RFC 9012 §13).
+    MalformedTunnelEncapsulation(crate::wire::tunnel_encap::Malformed),
 }
 
 /// A decoding error: what, where (byte offset in the message) and, derived from those,
@@ -167,6 +173,11 @@ impl fmt::Display for DecodeErrorKind {
             InvalidNetworkField => f.write_str("invalid network field (NLRI)"),
             InvalidMpNextHop(l) => write!(f, "MP_REACH_NLRI next hop of length {l}"),
             RouteRefreshLength(l) => write!(f, "ROUTE-REFRESH of length {l}"),
+            MalformedFlowSpec(e) => write!(f, "malformed FlowSpec NLRI: {e}"),
+            MalformedCapability(e) => write!(f, "{e}"),
+            MalformedTunnelEncapsulation(e) => {
+                write!(f, "malformed TUNNEL_ENCAPSULATION attribute: {e}")
+            }
         }
     }
 }

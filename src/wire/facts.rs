@@ -6,6 +6,8 @@ use std::fmt::Display;
 
 use super::attribute::{MpNextHop, MpNlri, PathAttribute, hex};
 use super::capability::Capability;
+use super::family::Family;
+use super::flowspec;
 use super::message::Message;
 use super::open::Open;
 use super::update::Update;
@@ -53,6 +55,7 @@ pub const KEYS: &[&str] = &[
     "ipv6_ext_communities",
     "aigp",
     "otc",
+    "tunnel_encapsulation",
     "as_path_effective",
 ];
 
@@ -121,13 +124,35 @@ fn open_facts(o: &Open, out: &mut Vec<(&'static str, String)>) {
     ));
 }
 
-fn nlri_text(n: &MpNlri) -> String {
+fn nlri_text(family: Family, n: &MpNlri) -> String {
     match n {
+        MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
+            Some(Ok(rules)) => flowspec::rules_text(&rules),
+            _ => format!("0x{}", hex(r)),
+        },
         MpNlri::Prefixes(v) => join(v),
         MpNlri::Paths(v) => join(v),
         MpNlri::Labeled(v) => join(v),
         MpNlri::Raw(r) if r.is_empty() => String::new(),
         MpNlri::Raw(r) => format!("0x{}", hex(r)),
+    }
+}
+
+/// The tunnel TLVs as `NAME { SUB; ... }` or `NAME disregarded`, space separated.
+fn tunnel_text(value: &[u8]) -> String {
+    match crate::wire::tunnel_encap::decode(value) {
+        Ok(tlvs) => join(tlvs.iter().map(|t| {
+            match &t.sub_tlvs {
+                Ok(_) => t.to_string(),
+                Err(_) => t
+                    .to_string()
+                    .split(" (")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        })),
+        Err(e) => format!("malformed: {e}"),
     }
 }
 
@@ -185,11 +210,16 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                     MpNextHop::Raw(r) => format!("0x{}", hex(r)),
                 };
                 out.push(("mp_reach_next_hop", nh));
-                out.push(("mp_reach_nlri", nlri_text(&m.nlri)));
+                out.push(("mp_reach_nlri", nlri_text(m.family, &m.nlri)));
             }
             PathAttribute::MpUnreach(m) => {
                 out.push(("mp_unreach_family", m.family.name()));
-                out.push(("mp_unreach_nlri", nlri_text(&m.nlri)));
+                out.push(("mp_unreach_nlri", nlri_text(m.family, &m.nlri)));
+            }
+            PathAttribute::Unknown { code, value, .. }
+                if *code == crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION =>
+            {
+                out.push(("tunnel_encapsulation", tunnel_text(value)))
             }
             PathAttribute::Unknown { .. } => {}
         }

@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod capability;
 pub mod community;
 pub mod error;
+pub mod ext_community;
 pub mod facts;
 pub mod family;
 pub mod flowspec;
@@ -14,6 +15,7 @@ pub mod notification;
 pub mod open;
 pub mod prefix;
 pub mod reader;
+pub mod tunnel_encap;
 pub mod update;
 
 #[cfg(test)]

@@ -4,9 +4,13 @@
 use std::net::Ipv4Addr;
 
 use super::capability::Capability;
-use super::error::{DecodeError, DecodeErrorKind};
-use super::notification::{code, subcode};
+use super::error::{DecodeError, DecodeErrorKind, ErrorAction};
+use super::notification::{Notification, code, subcode};
 use super::reader::Reader;
+
+/// RFC 4271 §6.2 has no subcode for a malformed capability; 0 (unspecific) is what BIRD
+/// and FRR send.
+const OPEN_UNSPECIFIC: u8 = 0;
 
 /// RFC 4271 §4.2: the only version we speak.
 pub const BGP_VERSION: u8 = 4;
@@ -135,7 +139,22 @@ impl Open {
             while !value.is_empty() {
                 let ccode = value.u8().map_err(|_| malformed())?;
                 let clen = value.u8().map_err(|_| malformed())? as usize;
+                let c_at = value.offset();
                 let cval = value.bytes(clen).map_err(|_| malformed())?;
+                if let Err(e) = super::capability::check(ccode, cval) {
+                    let mut data = vec![ccode, clen as u8];
+                    data.extend_from_slice(cval);
+                    let sub = if e.bad_peer_as {
+                        subcode::BAD_PEER_AS
+                    } else {
+                        OPEN_UNSPECIFIC
+                    };
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::MalformedCapability(e),
+                        c_at.saturating_sub(2),
+                        ErrorAction::SessionReset(Notification::new(code::OPEN_MESSAGE, sub, data)),
+                    ));
+                }
                 capabilities.push(Capability::decode(ccode, cval));
             }
             layout.push(capabilities.len() - before);

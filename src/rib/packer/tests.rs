@@ -389,3 +389,62 @@ fn group_updates_false_sends_one_announced_prefix_per_update() {
         1
     );
 }
+
+#[test]
+fn duplicate_communities_of_every_kind_are_sent_once() {
+    use crate::wire::community::{ExtendedCommunity, LargeCommunity};
+    let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+    let c = |x| Community::from_parts(65000, x);
+    a.communities = vec![c(2), c(1), c(2), c(1)];
+    let l = |x| LargeCommunity {
+        global: 65000,
+        local1: x,
+        local2: 0,
+    };
+    a.large_communities = vec![l(1), l(1), l(2)];
+    let e = ExtendedCommunity([0, 2, 0xfd, 0xe8, 0, 0, 0, 1]);
+    a.extended_communities = vec![e, e];
+    let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
+    let packed = pack(&set.as_announcements(), &params(true, true));
+    let u = &decode_all(&packed, true)[0];
+    assert_eq!(
+        u.attribute(type_code::COMMUNITIES),
+        Some(&PathAttribute::Communities(vec![c(2), c(1)]))
+    );
+    assert_eq!(
+        u.attribute(type_code::LARGE_COMMUNITY),
+        Some(&PathAttribute::LargeCommunities(vec![l(1), l(2)]))
+    );
+    assert_eq!(
+        u.attribute(type_code::EXTENDED_COMMUNITIES),
+        Some(&PathAttribute::ExtendedCommunities(vec![e]))
+    );
+}
+
+#[test]
+fn route_reflection_attributes_go_to_internal_peers_only() {
+    use crate::rib::attributes::ExtraAttribute;
+    let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+    let id: std::net::Ipv4Addr = "10.0.0.1".parse().unwrap();
+    a.extra = vec![
+        ExtraAttribute::OriginatorId(id),
+        ExtraAttribute::ClusterList(vec![id]),
+        ExtraAttribute::Aigp(7),
+        ExtraAttribute::Generic {
+            code: 0x99,
+            flags: 0xc0,
+            value: vec![1],
+        },
+    ];
+    let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
+    let ibgp = &decode_all(&pack(&set.as_announcements(), &params(false, true)), true)[0];
+    let codes: Vec<u8> = ibgp.attributes.iter().map(|a| a.code()).collect();
+    assert_eq!(codes, [1, 2, 3, 5, 9, 10, 26, 0x99]);
+    assert_eq!(
+        ibgp.attribute(type_code::AIGP),
+        Some(&PathAttribute::Aigp(vec![(1, 7u64.to_be_bytes().to_vec())]))
+    );
+    let ebgp = &decode_all(&pack(&set.as_announcements(), &params(true, true)), true)[0];
+    let codes: Vec<u8> = ebgp.attributes.iter().map(|a| a.code()).collect();
+    assert_eq!(codes, [1, 2, 3, 26, 0x99]);
+}

@@ -324,6 +324,34 @@ impl FlowComponent {
     /// Writes `KEYWORD VALUES` in the ExaBGP syntax.
     pub(super) fn write(&self, f: &mut fmt::Formatter<'_>, afi: Afi) -> fmt::Result {
         write!(f, "{} ", self.keyword(afi))?;
+        self.write_values(f)
+    }
+
+    /// The values as the configuration writes them after the keyword: `192.0.2.0/24`,
+    /// `=tcp`, `[ =80 >=1024&<=2048 ]`, `=syn&!rst`.
+    pub fn values_text(&self) -> String {
+        struct Values<'a>(&'a FlowComponent);
+        impl fmt::Display for Values<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_values(f)
+            }
+        }
+        Values(self).to_string()
+    }
+
+    /// The name of a value in the component's table (`tcp`, `syn`, `echo-request`), if any.
+    pub fn value_name(&self, value: u64) -> Option<&'static str> {
+        let names: &[(&'static str, u64)] = match self {
+            FlowComponent::Protocol(_) => PROTOCOL_NAMES,
+            FlowComponent::IcmpType(_) => ICMP_TYPE_NAMES,
+            FlowComponent::TcpFlags(_) => TCP_FLAG_NAMES,
+            FlowComponent::Fragment(_) => FRAGMENT_NAMES,
+            _ => &[],
+        };
+        name_of(names, value)
+    }
+
+    fn write_values(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let numeric =
             |f: &mut fmt::Formatter<'_>, ops: &[NumericOp], names: &[(&'static str, u64)]| {
                 operator::write_list(

@@ -4,6 +4,7 @@
 
 pub mod action;
 mod component;
+pub mod json;
 mod operator;
 
 use std::fmt;
@@ -14,7 +15,7 @@ pub use component::{
 };
 pub use operator::{BitmaskOp, NumericOp};
 
-use crate::wire::family::Afi;
+use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::reader::{Reader, Truncated};
 
 /// RFC 8955 §4.1: lengths from 240 on take two octets, the first with its high nibble 0xF.
@@ -81,6 +82,16 @@ pub enum FlowError {
     TrailingBytes {
         offset: usize,
     },
+    /// RFC 8955 §4.1: the rule's length runs past the end of the NLRI field.
+    LengthOverrun {
+        offset: usize,
+        len: usize,
+        available: usize,
+    },
+    /// RFC 8955 §4.2.1: the rule ends before an operator with the end-of-list bit.
+    NoEndOfList {
+        type_code: u8,
+    },
 }
 
 impl From<Truncated> for FlowError {
@@ -144,6 +155,18 @@ impl fmt::Display for FlowError {
             FlowError::TrailingBytes { offset } => {
                 write!(f, "bytes left after the flow rule at offset {offset}")
             }
+            FlowError::LengthOverrun {
+                offset,
+                len,
+                available,
+            } => write!(
+                f,
+                "flow rule at offset {offset} has length {len}, only {available} octets follow (RFC 8955 §4.1)"
+            ),
+            FlowError::NoEndOfList { type_code } => write!(
+                f,
+                "operator list of flow component {type_code} has no end-of-list bit (RFC 8955 §4.2.1)"
+            ),
         }
     }
 }
@@ -270,7 +293,12 @@ impl FlowRule {
         if len == 0 {
             return Err(FlowError::Empty { offset: at });
         }
-        let mut body = r.sub(len)?;
+        let available = r.remaining();
+        let mut body = r.sub(len).map_err(|_| FlowError::LengthOverrun {
+            offset: at,
+            len,
+            available,
+        })?;
         let mut components: Vec<FlowComponent> = Vec::new();
         while !body.is_empty() {
             let c = FlowComponent::read(&mut body, afi)?;
@@ -308,6 +336,42 @@ pub fn decode_nlri_list(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, FlowErr
         rules.push(FlowRule::read(&mut r, afi)?);
     }
     Ok(rules)
+}
+
+/// The address family of a FlowSpec family's rules (RFC 8955 IPv4, RFC 8956 IPv6), or
+/// `None` for any other family (FlowSpec VPN included: its NLRI carry a route
+/// distinguisher and are shown raw).
+pub fn flow_afi(family: Family) -> Option<Afi> {
+    match (family.afi, family.safi) {
+        (Afi::Ipv4 | Afi::Ipv6, Safi::FlowSpec) => Some(family.afi),
+        _ => None,
+    }
+}
+
+/// The rules of `family`'s NLRI field, when `family` is IPv4 or IPv6 FlowSpec.
+pub fn family_rules(family: Family, nlri: &[u8]) -> Option<Result<Vec<FlowRule>, FlowError>> {
+    flow_afi(family).map(|afi| decode_nlri_list(nlri, afi))
+}
+
+/// Rules as text: `match { ... }` for each, space separated (see [`FlowRule::match_text`]).
+pub fn rules_text(rules: &[FlowRule]) -> String {
+    rules
+        .iter()
+        .map(|r| format!("match {{ {} }}", r.match_text()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl FlowRule {
+    /// The statements of the configuration's `match { }` block that build this rule:
+    /// `destination 192.0.2.0/24; protocol =tcp; destination-port [ =80 =443 ];`.
+    pub fn match_text(&self) -> String {
+        self.components
+            .iter()
+            .map(|c| format!("{} {};", c.keyword(self.afi), c.values_text()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl fmt::Display for FlowRule {

@@ -136,12 +136,24 @@ pub(super) fn emit_bitmask(ops: &[BitmaskOp], out: &mut Vec<u8>) {
     }
 }
 
+/// The next operator octet; the rule ending after an operator without the end-of-list bit is
+/// that error, not a plain truncation.
+fn next_operator(r: &mut Reader, first: bool, type_code: u8) -> Result<u8, FlowError> {
+    r.u8().map_err(|t| {
+        if first {
+            FlowError::from(t)
+        } else {
+            FlowError::NoEndOfList { type_code }
+        }
+    })
+}
+
 /// Reads operators up to and including the one with the end-of-list bit.
 pub(super) fn read_numeric(r: &mut Reader, type_code: u8) -> Result<Vec<NumericOp>, FlowError> {
     let mut ops = Vec::new();
     loop {
         let offset = r.offset();
-        let b = r.u8().map_err(FlowError::from)?;
+        let b = next_operator(r, ops.is_empty(), type_code)?;
         if b & NUMERIC_RESERVED != 0 {
             return Err(FlowError::ReservedOperatorBits { type_code, offset });
         }
@@ -165,7 +177,7 @@ pub(super) fn read_bitmask(r: &mut Reader, type_code: u8) -> Result<Vec<BitmaskO
     let mut ops = Vec::new();
     loop {
         let offset = r.offset();
-        let b = r.u8().map_err(FlowError::from)?;
+        let b = next_operator(r, ops.is_empty(), type_code)?;
         if b & BITMASK_RESERVED != 0 {
             return Err(FlowError::ReservedOperatorBits { type_code, offset });
         }

@@ -246,9 +246,23 @@ fn long_rules_use_the_two_octet_length() {
 fn malformed_nlri_is_refused_with_a_typed_error() {
     let cases: &[(&str, FlowError)] = &[
         ("", FlowError::Truncated { offset: 0 }),
-        ("05 01 18 c0", FlowError::Truncated { offset: 1 }),
+        (
+            "05 01 18 c0",
+            FlowError::LengthOverrun {
+                offset: 0,
+                len: 5,
+                available: 3,
+            },
+        ),
         ("00", FlowError::Empty { offset: 0 }),
-        ("f5 00", FlowError::Truncated { offset: 2 }),
+        (
+            "f5 00",
+            FlowError::LengthOverrun {
+                offset: 0,
+                len: 0x500,
+                available: 0,
+            },
+        ),
         (
             "03 0e 81 01",
             FlowError::UnknownComponent {
@@ -291,7 +305,7 @@ fn malformed_nlri_is_refused_with_a_typed_error() {
                 offset: 2,
             },
         ),
-        ("03 04 01 19", FlowError::Truncated { offset: 4 }),
+        ("03 04 01 19", FlowError::NoEndOfList { type_code: 4 }),
         (
             "03 0d 81 01",
             FlowError::UnknownComponent {

@@ -1,0 +1,361 @@
+//! The Tunnel Encapsulation attribute (type 23, RFC 9012): a list of tunnel TLVs, each a
+//! list of sub-TLVs. Decoded for display and checked on receive; kept as raw bytes in the
+//! attribute list so that it is passed on unchanged.
+//!
+//! Error handling (RFC 9012 §13, the class of CVE-2023-38802 where a bad value reset
+//! sessions): an attribute whose TLVs do not tile its value cannot be parsed and is
+//! discarded (RFC 7606 attribute-discard), never a session reset. A TLV whose sub-TLVs do not
+//! end exactly at its end, or a known sub-TLV of the wrong length, makes that TLV
+//! "disregarded": it is shown as such, the other TLVs stay.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde_json::{Value, json};
+
+use super::reader::Reader;
+
+/// IANA "BGP Tunnel Encapsulation Attribute Tunnel Types" (RFC 9012 §14.3 and earlier).
+const TUNNEL_TYPES: &[(u16, &str)] = &[
+    (1, "l2tpv3"),
+    (2, "gre"),
+    (3, "transmit-tunnel-endpoint"),
+    (4, "ipsec-tunnel-mode"),
+    (5, "ip-in-ip-ipsec-transport"),
+    (6, "mpls-in-ip-ipsec-transport"),
+    (7, "ip-in-ip"),
+    (8, "vxlan"),
+    (9, "nvgre"),
+    (10, "mpls"),
+    (11, "mpls-in-gre"),
+    (12, "vxlan-gpe"),
+    (13, "mpls-in-udp"),
+    (14, "ipv6-tunnel"),
+    (15, "sr-policy"),
+    (16, "bare"),
+    (17, "sr-tunnel"),
+    (19, "geneve"),
+];
+
+/// The tunnel type of a name (`vxlan`, `mpls`, ...).
+pub fn tunnel_type_by_name(name: &str) -> Option<u16> {
+    TUNNEL_TYPES
+        .iter()
+        .find(|&&(_, n)| n == name)
+        .map(|&(v, _)| v)
+}
+
+/// The name of a tunnel type, if it has one.
+pub fn tunnel_type_name(t: u16) -> Option<&'static str> {
+    TUNNEL_TYPES.iter().find(|&&(v, _)| v == t).map(|&(_, n)| n)
+}
+
+/// Sub-TLV types (RFC 9012 §3, §5, §6).
+mod sub {
+    pub const ENCAPSULATION: u8 = 1;
+    pub const PROTOCOL_TYPE: u8 = 2;
+    pub const COLOR: u8 = 4;
+    pub const EGRESS_ENDPOINT: u8 = 6;
+    pub const DS_FIELD: u8 = 7;
+    pub const UDP_DESTINATION_PORT: u8 = 8;
+    pub const EMBEDDED_LABEL_HANDLING: u8 = 9;
+    pub const MPLS_LABEL_STACK: u8 = 10;
+    /// RFC 9012 §2: sub-TLV types from 128 on have a 2-octet length.
+    pub const LONG_LENGTH_FROM: u8 = 128;
+}
+
+/// One sub-TLV, decoded when its type and length are known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubTlv {
+    /// RFC 9012 §3.1: the remote endpoint (None: the address family 0, "no address").
+    EgressEndpoint(Option<IpAddr>),
+    /// RFC 9012 §3.2.1 (VXLAN): V and M flags, VNI and MAC.
+    VxlanEncapsulation {
+        vni: Option<u32>,
+        mac: Option<[u8; 6]>,
+    },
+    /// RFC 9012 §3.3 (GRE, NVGRE) and others: shown raw.
+    Encapsulation(Vec<u8>),
+    ProtocolType(u16),
+    /// RFC 9012 §3.4.2: a color extended community.
+    Color(u32),
+    DsField(u8),
+    UdpDestinationPort(u16),
+    EmbeddedLabelHandling(u8),
+    /// RFC 9012 §3.6: labels (20 bits each).
+    MplsLabelStack(Vec<u32>),
+    Raw {
+        kind: u8,
+        value: Vec<u8>,
+    },
+}
+
+/// One tunnel TLV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TunnelTlv {
+    pub tunnel_type: u16,
+    /// Its sub-TLVs, or why the TLV is disregarded (RFC 9012 §13).
+    pub sub_tlvs: Result<Vec<SubTlv>, String>,
+}
+
+/// Why the attribute could not be parsed at all (RFC 9012 §13: attribute-discard).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    pub offset: usize,
+    pub why: &'static str,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at octet {} of the value", self.why, self.offset)
+    }
+}
+
+/// Decodes the attribute's value.
+pub fn decode(value: &[u8]) -> Result<Vec<TunnelTlv>, Malformed> {
+    if value.is_empty() {
+        return Err(Malformed {
+            offset: 0,
+            why: "empty tunnel encapsulation attribute",
+        });
+    }
+    let mut r = Reader::new(value);
+    let mut tlvs = Vec::new();
+    while !r.is_empty() {
+        let at = r.offset();
+        let overrun = Malformed {
+            offset: at,
+            why: "tunnel TLV overruns the attribute",
+        };
+        let tunnel_type = r.u16().map_err(|_| overrun.clone())?;
+        let len = r.u16().map_err(|_| overrun.clone())? as usize;
+        let body = r.bytes(len).map_err(|_| overrun)?;
+        tlvs.push(TunnelTlv {
+            tunnel_type,
+            sub_tlvs: decode_sub_tlvs(tunnel_type, body),
+        });
+    }
+    Ok(tlvs)
+}
+
+fn decode_sub_tlvs(tunnel_type: u16, body: &[u8]) -> Result<Vec<SubTlv>, String> {
+    let mut r = Reader::new(body);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let kind = r.u8().map_err(|_| "sub-TLV truncated".to_string())?;
+        let len = if kind >= sub::LONG_LENGTH_FROM {
+            r.u16().map(usize::from)
+        } else {
+            r.u8().map(usize::from)
+        }
+        .map_err(|_| format!("sub-TLV {kind} length truncated"))?;
+        let v = r
+            .bytes(len)
+            .map_err(|_| format!("sub-TLV {kind} of length {len} overruns its tunnel TLV"))?;
+        out.push(decode_sub_tlv(tunnel_type, kind, v)?);
+    }
+    Ok(out)
+}
+
+fn decode_sub_tlv(tunnel_type: u16, kind: u8, v: &[u8]) -> Result<SubTlv, String> {
+    let bad = || format!("sub-TLV {kind} has the wrong length {}", v.len());
+    let u16_of = |v: &[u8]| <[u8; 2]>::try_from(v).map(u16::from_be_bytes);
+    Ok(match kind {
+        sub::EGRESS_ENDPOINT => {
+            // Reserved (4), AFI (2), address.
+            let afi = v.get(4..6).map(|b| u16::from_be_bytes([b[0], b[1]]));
+            let addr = v.get(6..).unwrap_or_default();
+            match (afi, addr.len()) {
+                (Some(0), 0) => SubTlv::EgressEndpoint(None),
+                (Some(1), 4) => SubTlv::EgressEndpoint(
+                    <[u8; 4]>::try_from(addr)
+                        .ok()
+                        .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+                ),
+                (Some(2), 16) => SubTlv::EgressEndpoint(
+                    <[u8; 16]>::try_from(addr)
+                        .ok()
+                        .map(|a| IpAddr::V6(Ipv6Addr::from(a))),
+                ),
+                _ => return Err(bad()),
+            }
+        }
+        sub::ENCAPSULATION if tunnel_type == 8 => {
+            // RFC 9012 §3.2.1: flags (V = VNI present, M = MAC present), VNI (3), MAC (6),
+            // reserved (2): 12 octets.
+            if v.len() != 12 {
+                return Err(bad());
+            }
+            let flags = v[0];
+            SubTlv::VxlanEncapsulation {
+                vni: (flags & 0x80 != 0).then(|| u32::from_be_bytes([0, v[1], v[2], v[3]])),
+                mac: (flags & 0x40 != 0).then(|| [v[4], v[5], v[6], v[7], v[8], v[9]]),
+            }
+        }
+        sub::ENCAPSULATION => SubTlv::Encapsulation(v.to_vec()),
+        sub::PROTOCOL_TYPE => SubTlv::ProtocolType(u16_of(v).map_err(|_| bad())?),
+        sub::COLOR => match v {
+            [0x03, 0x0b, _, _, a, b, c, d] => SubTlv::Color(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => return Err(bad()),
+        },
+        sub::DS_FIELD => match v {
+            [d] => SubTlv::DsField(*d),
+            _ => return Err(bad()),
+        },
+        sub::UDP_DESTINATION_PORT => SubTlv::UdpDestinationPort(u16_of(v).map_err(|_| bad())?),
+        sub::EMBEDDED_LABEL_HANDLING => match v {
+            [d] => SubTlv::EmbeddedLabelHandling(*d),
+            _ => return Err(bad()),
+        },
+        sub::MPLS_LABEL_STACK => {
+            if v.is_empty() || !v.len().is_multiple_of(4) {
+                return Err(bad());
+            }
+            SubTlv::MplsLabelStack(
+                v.chunks_exact(4)
+                    .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) >> 12)
+                    .collect(),
+            )
+        }
+        _ => SubTlv::Raw {
+            kind,
+            value: v.to_vec(),
+        },
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl fmt::Display for SubTlv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubTlv::EgressEndpoint(Some(a)) => write!(f, "endpoint {a}"),
+            SubTlv::EgressEndpoint(None) => f.write_str("endpoint none"),
+            SubTlv::VxlanEncapsulation { vni, mac } => {
+                f.write_str("vxlan")?;
+                if let Some(v) = vni {
+                    write!(f, " vni {v}")?;
+                }
+                if let Some(m) = mac {
+                    let m: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
+                    write!(f, " mac {}", m.join(":"))?;
+                }
+                Ok(())
+            }
+            SubTlv::Encapsulation(v) => write!(f, "encapsulation 0x{}", hex(v)),
+            SubTlv::ProtocolType(p) => write!(f, "protocol-type 0x{p:04x}"),
+            SubTlv::Color(c) => write!(f, "color {c}"),
+            SubTlv::DsField(d) => write!(f, "ds-field {d}"),
+            SubTlv::UdpDestinationPort(p) => write!(f, "udp-port {p}"),
+            SubTlv::EmbeddedLabelHandling(d) => write!(f, "embedded-label-handling {d}"),
+            SubTlv::MplsLabelStack(l) => {
+                let l: Vec<String> = l.iter().map(u32::to_string).collect();
+                write!(f, "mpls-labels {}", l.join(","))
+            }
+            SubTlv::Raw { kind, value } => write!(f, "sub-tlv {kind} 0x{}", hex(value)),
+        }
+    }
+}
+
+impl fmt::Display for TunnelTlv {
+    /// `vxlan { endpoint 192.0.2.1; color 100; }`, or `vxlan disregarded (WHY)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match tunnel_type_name(self.tunnel_type) {
+            Some(n) => f.write_str(n)?,
+            None => write!(f, "tunnel-type-{}", self.tunnel_type)?,
+        }
+        match &self.sub_tlvs {
+            Ok(subs) => {
+                f.write_str(" {")?;
+                for s in subs {
+                    write!(f, " {s};")?;
+                }
+                f.write_str(" }")
+            }
+            Err(why) => write!(f, " disregarded ({why})"),
+        }
+    }
+}
+
+/// The attribute's value as text, for `decode` and logs.
+pub fn text(value: &[u8]) -> String {
+    match decode(value) {
+        Ok(tlvs) => {
+            let t: Vec<String> = tlvs.iter().map(TunnelTlv::to_string).collect();
+            format!("tunnel-encapsulation [{}]", t.join(" "))
+        }
+        Err(e) => format!("tunnel-encapsulation malformed ({e}) 0x{}", hex(value)),
+    }
+}
+
+/// The attribute's value as JSON: `[{"tunnel_type", "tunnel_name", "sub_tlvs": [{"type",
+/// "name", "text"}], "disregarded": null or reason}]`, or `{"malformed", "hex"}`.
+pub fn to_json(value: &[u8]) -> Value {
+    match decode(value) {
+        Ok(tlvs) => json!(
+            tlvs.iter()
+                .map(|t| {
+                    let subs: Vec<Value> = match &t.sub_tlvs {
+                        Ok(s) => s.iter().map(|s| json!({"text": s.to_string()})).collect(),
+                        Err(_) => Vec::new(),
+                    };
+                    json!({
+                        "tunnel_type": t.tunnel_type,
+                        "tunnel_name": tunnel_type_name(t.tunnel_type),
+                        "sub_tlvs": subs,
+                        "disregarded": t.sub_tlvs.as_ref().err(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        ),
+        Err(e) => json!({"malformed": e.to_string(), "hex": hex(value)}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(h: &str) -> Vec<u8> {
+        let h: String = h.split_whitespace().collect();
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn vxlan_with_endpoint_and_color() {
+        // VXLAN (8), length 32: endpoint sub-TLV (6, len 10, AFI 1, 192.0.2.1), color
+        // sub-TLV (4, len 8), VXLAN encapsulation (1, len 12, V flag, VNI 10).
+        let v = bytes(
+            "0008 0024 060a 00000000 0001 c0000201 0408 030b0000 00000064 \
+             010c 80 00000a 000000000000 0000",
+        );
+        assert_eq!(
+            text(&v),
+            "tunnel-encapsulation [vxlan { endpoint 192.0.2.1; color 100; vxlan vni 10; }]"
+        );
+    }
+
+    #[test]
+    fn malformed_tlvs_are_discarded_or_disregarded_never_a_panic() {
+        assert!(decode(&[]).is_err());
+        assert!(decode(&bytes("0001")).is_err());
+        assert!(decode(&bytes("0008 0005 0601")).is_err());
+        // A sub-TLV that overruns its TLV: the TLV is disregarded, the next one kept.
+        let v = decode(&bytes("0008 0002 0609 0002 0000")).unwrap();
+        assert!(v[0].sub_tlvs.is_err());
+        assert_eq!(v[1].sub_tlvs, Ok(Vec::new()));
+        // An endpoint of the wrong length.
+        let v = decode(&bytes("0007 0005 0603 000000")).unwrap();
+        assert!(v[0].sub_tlvs.is_err());
+        // Every prefix of a valid value decodes or fails cleanly.
+        let good = bytes("0008 000c 060a 00000000 0001 c0000201");
+        for n in 0..good.len() {
+            let _ = text(&good[..n]);
+        }
+    }
+}
