@@ -43,10 +43,12 @@ for f in (root / "captures").glob("*"):
         (out / "capture_files" / f.name).write_bytes(b"\x00" + f.read_bytes())
     elif f.suffix in (".pcap", ".pcapng"):
         (out / "capture_files" / f.name).write_bytes(b"\x01" + f.read_bytes())
+# The session core starts from an empty corpus: its input is a script of steps.
+(out / "session_core").mkdir(parents=True, exist_ok=True)
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
-for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files; do
+for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files session_core; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')

@@ -333,6 +333,14 @@ trait Peer: Receiver {
     fn end_of_ribs(&self) -> Option<usize>;
     /// Asks the peer to request a route refresh for every family.
     fn request_refresh(&self) -> RefreshRequest;
+    /// How many UPDATE messages the peer has received on the wire, when it tells.
+    fn updates_received(&self) -> Option<usize> {
+        None
+    }
+    /// Whether the peer received a Cease NOTIFICATION, when it tells.
+    fn cease_received(&self) -> Option<bool> {
+        None
+    }
 }
 
 impl Peer for BirdReceiver {
@@ -346,6 +354,27 @@ impl Peer for BirdReceiver {
             .birdc(&["reload", "in", RECEIVER_PROTOCOL])
             .expect("birdc reload in");
         RefreshRequest::Sent
+    }
+    // The `received` column of each channel's `Import updates:` (its packet trace is rate
+    // limited, so the log cannot be counted).
+    fn updates_received(&self) -> Option<usize> {
+        let info = self.bird.protocol_info(RECEIVER_PROTOCOL);
+        Some(
+            info.lines()
+                .filter_map(|l| l.trim().strip_prefix("Import updates:"))
+                .filter_map(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+                .sum(),
+        )
+    }
+    // `Last error: Received: <Cease subcode>` for a NOTIFICATION it received, `Connection
+    // closed` when the TCP session just ended.
+    fn cease_received(&self) -> Option<bool> {
+        Some(
+            self.bird
+                .protocol_info(RECEIVER_PROTOCOL)
+                .lines()
+                .any(|l| l.trim().starts_with("Last error:") && l.contains("Received: ")),
+        )
     }
 }
 
@@ -562,6 +591,12 @@ fn stop_and_check_withdrawn<P: Peer>(peer: &P, cell: &Cell, mut bgpinject: Bgpin
         left(),
         report(peer, &bgpinject)
     );
+    assert!(
+        peer.cease_received() != Some(false),
+        "{}: {cell}: no Cease NOTIFICATION received on SIGTERM\n{}",
+        P::NAME,
+        report(peer, &bgpinject)
+    );
 }
 
 /// Starts the peer and bgpinject, and checks the initial table and End-of-RIB.
@@ -598,8 +633,21 @@ fn route_refresh_cell<P: Peer>(cell: Cell) {
             .count()
     };
     let before: Vec<usize> = AFIS.iter().map(|afi| refreshes(afi)).collect();
+    let updates_before = peer.updates_received();
     match peer.request_refresh() {
         RefreshRequest::Sent => {
+            // Proven on the wire where the peer counts what it received.
+            if let Some(before) = updates_before {
+                let resent = wait_for(Duration::from_secs(15), || {
+                    (peer.updates_received() > Some(before)).then_some(())
+                });
+                assert!(
+                    resent.is_some(),
+                    "{}: {cell}: the peer received no UPDATE after its ROUTE-REFRESH\n{}",
+                    P::NAME,
+                    report(&peer, &bgpinject)
+                );
+            }
             let answered = wait_for(Duration::from_secs(15), || {
                 AFIS.iter()
                     .zip(&before)

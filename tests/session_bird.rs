@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use harness::bgpinject::Bgpinject;
 use harness::bird::{BgpProtocol, Bird, BirdBuilder};
-use harness::wait_for;
+use harness::{rerun_in_small_buffer_namespace, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
 const BIRD: &str = "127.0.15.30";
@@ -60,6 +60,13 @@ fn updates_received(bird: &Bird) -> u64 {
 
 #[test]
 fn refresh_during_a_1m_route_withdrawal_leaves_bird_with_exactly_the_configured_route() {
+    // Small send buffers: the withdrawals take as long to write as BIRD takes to read them,
+    // as across a real network, so the ROUTE-REFRESH lands while they are being written.
+    if rerun_in_small_buffer_namespace(
+        "refresh_during_a_1m_route_withdrawal_leaves_bird_with_exactly_the_configured_route",
+    ) {
+        return;
+    }
     let started = Instant::now();
     let protocol = BgpProtocol::new("big", INJECT, 179, 65001, 65000).passive(true);
     let bird = BirdBuilder::new("192.0.2.1", BIRD, PORT)

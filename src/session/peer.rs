@@ -214,27 +214,28 @@ impl PeerThread {
             core.start(Instant::now());
         }
         let mut conn: Option<TcpStream> = None;
+        // A connection attempt in progress, and when it is given up.
+        let mut dialing: Option<(TcpStream, Instant)> = None;
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             self.serve_commands(&mut core, &mut conn);
             let now = Instant::now();
             core.handle_timeout(now);
-            if conn.is_none() && core.poll_connect(now) {
+            if conn.is_none() && dialing.is_none() && core.poll_connect(now) {
                 debug!("neighbor {name}: connecting to {}", self.spec.peer);
-                let dialed = socket::connect(
+                match socket::start_connect(
                     self.spec.peer,
                     self.spec.local_address,
                     &self.spec.socket,
-                    CONNECT_TIMEOUT,
-                );
-                match dialed.and_then(|s| self.prepare(s)) {
-                    Ok((stream, local)) => {
-                        info!("neighbor {name}: connected to {}", self.spec.peer);
-                        core.connected(local, Instant::now());
-                        conn = Some(stream);
-                    }
-                    Err(e) => core.connect_failed(&e.to_string(), Instant::now()),
+                ) {
+                    Ok(s) => dialing = Some((s, now + CONNECT_TIMEOUT)),
+                    Err(e) => core.connect_failed(&e.to_string(), now),
                 }
+            }
+            if conn.is_some() || core.is_stopped() {
+                // The peer's connection was accepted meanwhile (the core counts that one),
+                // or the neighbor stopped: the attempt is dropped.
+                dialing = None;
             }
             if let Some(stream) = conn.as_mut()
                 && let Err(e) = write_out(stream, &mut core)
@@ -257,17 +258,41 @@ impl PeerThread {
             if core.is_stopped() {
                 return;
             }
-            let timeout = core
-                .poll_timeout()
+            let deadline = [core.poll_timeout(), dialing.as_ref().map(|d| d.1)]
+                .into_iter()
+                .flatten()
+                .min();
+            let timeout = deadline
                 .map(|t| t.saturating_duration_since(Instant::now()))
                 .unwrap_or(IDLE_WAIT)
                 .min(IDLE_WAIT);
-            let ready = self.wake.wait_io(
-                conn.as_ref().map(|s| s.as_raw_fd()),
-                true,
-                core.has_transmit(),
-                timeout,
-            );
+            let ready = match &dialing {
+                Some((s, _)) => self.wake.wait_io(Some(s.as_raw_fd()), false, true, timeout),
+                None => self.wake.wait_io(
+                    conn.as_ref().map(|s| s.as_raw_fd()),
+                    true,
+                    core.has_transmit(),
+                    timeout,
+                ),
+            };
+            if let Some((stream, give_up)) = dialing.take() {
+                let now = Instant::now();
+                if ready.writable {
+                    match socket::finish_connect(&stream).and_then(|_| self.prepare(stream)) {
+                        Ok((stream, local)) => {
+                            info!("neighbor {name}: connected to {}", self.spec.peer);
+                            core.connected(local, now);
+                            conn = Some(stream);
+                        }
+                        Err(e) => core.connect_failed(&e.to_string(), now),
+                    }
+                } else if now >= give_up {
+                    core.connect_failed("connection timed out", now);
+                } else {
+                    dialing = Some((stream, give_up));
+                }
+                continue;
+            }
             if ready.socket
                 && let Some(stream) = conn.as_mut()
                 && let Err(e) = read_in(stream, &mut core, &mut buf)

@@ -6,7 +6,6 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
-use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -26,13 +25,13 @@ fn new_socket(addr: &SocketAddr) -> io::Result<Socket> {
     )
 }
 
-/// Connects to `peer`, from `local` when given, within `timeout`, with `options` applied
-/// before the SYN goes out.
-pub fn connect(
+/// Starts connecting to `peer`, from `local` when given, with `options` applied before the
+/// SYN goes out, without waiting: the socket is non-blocking and becomes writable once the
+/// connection is up or has failed (then see [`finish_connect`]).
+pub fn start_connect(
     peer: SocketAddr,
     local: Option<IpAddr>,
     options: &SocketOptions,
-    timeout: Duration,
 ) -> io::Result<TcpStream> {
     let socket = new_socket(&peer)?;
     if let Some(local) = local {
@@ -42,8 +41,21 @@ pub fn connect(
         set_md5(socket.as_raw_fd(), peer.ip(), key)?;
     }
     set_ttl(socket.as_raw_fd(), peer.is_ipv6(), options)?;
-    socket.connect_timeout(&peer.into(), timeout)?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&peer.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
     Ok(socket.into())
+}
+
+/// Whether a connection from [`start_connect`] that became writable is up.
+pub fn finish_connect(stream: &TcpStream) -> io::Result<()> {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    stream.peer_addr().map(|_| ())
 }
 
 /// A listening socket on `addr` (IPv6 sockets are IPv6-only, so an IPv4 listener can share

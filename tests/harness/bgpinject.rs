@@ -186,3 +186,20 @@ impl Drop for Bgpinject {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::bug_lines;
+
+    #[test]
+    fn bug_lines_catch_panics_internal_errors_and_aborts_only() {
+        let log = "2026-01-01T00:00:00Z [INFO] neighbor 127.0.0.1: session established\n\
+                   thread 'peer 127.0.0.1' panicked at src/session/peer.rs:1:1:\n\
+                   2026-01-01T00:00:01Z [ERROR] neighbor 127.0.0.1: internal error, session dropped and restarted: boom\n\
+                   thread 'peer 127.0.0.1' has overflowed its stack\n\
+                   fatal runtime error: stack overflow, aborting\n\
+                   2026-01-01T00:00:02Z [WARN] neighbor 127.0.0.1: session down: peer sent NOTIFICATION 6/2\n";
+        assert_eq!(bug_lines(log).len(), 3);
+        assert!(bug_lines("[INFO] neighbor 127.0.0.1: session established\n").is_empty());
+    }
+}

@@ -195,6 +195,37 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
     }
 }
 
+/// Runs the test `name` again in a network namespace of its own (created by `unshare`,
+/// gone when the process ends) where TCP send buffers stay small (64 KB): a peer that stops
+/// reading then leaves bgpinject with a write pending after some 100 KB of UPDATEs, as a slow
+/// peer across a real network would, instead of the 4 MB loopback lets it queue. Returns
+/// `true` in the outer process, whose work is then done; fails when the namespace cannot be
+/// made.
+pub fn rerun_in_small_buffer_namespace(name: &str) -> bool {
+    if std::env::var_os("BGPINJECT_TEST_NETNS").is_some() {
+        return false;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let status = std::process::Command::new("unshare")
+        .args([
+            "-n",
+            "--",
+            "sh",
+            "-c",
+            "ip link set lo up && echo '4096 16384 65536' > /proc/sys/net/ipv4/tcp_wmem && exec \"$0\" --exact \"$1\" --nocapture --test-threads=1",
+        ])
+        .arg(exe)
+        .arg(name)
+        .env("BGPINJECT_TEST_NETNS", "1")
+        .status()
+        .expect("run unshare");
+    assert!(
+        status.success(),
+        "{name} in its network namespace: {status}"
+    );
+    true
+}
+
 pub mod daemon;
 pub mod exabgp;
 pub mod flows;

@@ -13,6 +13,7 @@
 //!   one re-send.
 
 mod outbox;
+mod rib_out;
 #[cfg(test)]
 mod tests;
 
@@ -21,17 +22,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, warn};
+use log::{debug, info, warn};
 
 use super::backoff::Backoff;
 use super::fsm::{Action, DownReason, Event, Fsm, Negotiated, SessionConfig, State};
-use crate::rib::packer::{self, SessionParams};
+use crate::rib::packer::SessionParams;
 use crate::rib::route_set::RouteSet;
-use crate::rib::selfcheck;
 use crate::wire::attribute::AttributeContext;
 use crate::wire::error::DecodeError;
 use crate::wire::family::Family;
-use crate::wire::message::{self, DecodeContext, Message, RouteRefresh};
+use crate::wire::message::{self, DecodeContext, Message};
 use crate::wire::notification::Notification;
 use crate::wire::update::Update;
 pub use outbox::Outbox;
@@ -544,197 +544,6 @@ impl SessionCore {
                     .push_back(SessionEvent::UpdateReceived(Box::new(update), problems));
             }
             Action::Problem(p) => warn!("neighbor {}: {p}", self.config.name),
-        }
-    }
-
-    fn session_up(&mut self, neg: Negotiated) {
-        let families: Vec<String> = neg.families.iter().map(|f| f.to_string()).collect();
-        info!(
-            "neighbor {}: session established (peer AS {}, router-id {}, hold time {} s, families [{}])",
-            self.config.name,
-            neg.peer_as,
-            neg.peer_router_id,
-            neg.hold_time,
-            families.join(", ")
-        );
-        let session = &self.config.session;
-        let params = SessionParams {
-            group_updates: self.config.group_updates,
-            four_octet_as: neg.four_octet_as,
-            ebgp: session.local_as != session.peer_as,
-            local_as: session.local_as,
-            local_address: self
-                .local
-                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-            families: neg.families.clone(),
-            max_message_len: self.fsm.max_message_len(),
-            add_path: neg.add_path_send.clone(),
-            extended_next_hop: neg.extended_next_hop.clone(),
-        };
-        self.was_established = true;
-        self.advertised = Arc::new(RouteSet::default());
-        self.params = Some(params.clone());
-        self.sync();
-        // RFC 4724 §2: End-of-RIB after the initial table, for every family.
-        let mut eors = Vec::new();
-        for &f in &neg.families {
-            eors.extend(packer::end_of_rib(f, &params));
-        }
-        self.outbox.push_bulk(eors);
-        self.events
-            .push_back(SessionEvent::Established(Box::new(neg)));
-    }
-
-    /// Does the work that waited for the queued UPDATEs to be written: first the diff to the
-    /// latest table, then the re-sends the peer asked for, from that table.
-    fn pump(&mut self) {
-        if self.params.is_none() || self.closing_since.is_some() || !self.outbox.bulk_is_empty() {
-            return;
-        }
-        if self.sync_pending {
-            self.sync_pending = false;
-            self.sync();
-        }
-        for family in std::mem::take(&mut self.refresh_pending) {
-            self.resend_family(family);
-        }
-    }
-
-    /// Queues what changed between what the peer has and what it should have.
-    fn sync(&mut self) {
-        let Some(params) = self.params.clone() else {
-            return;
-        };
-        // A fresh session gets the whole table: packed straight from the route set, without
-        // a diff that would copy every route first.
-        let fresh = self.advertised.is_empty();
-        let diff = if fresh {
-            None
-        } else {
-            Some(self.advertised.diff(&self.desired))
-        };
-        if diff.as_ref().is_some_and(|d| d.is_empty()) || (fresh && self.desired.is_empty()) {
-            self.advertised = self.desired.clone();
-            return;
-        }
-        let packed = match &diff {
-            Some(d) => packer::pack(d, &params),
-            None => packer::pack_table(&self.desired, &params),
-        };
-        if selfcheck::enabled() {
-            let checked = match &diff {
-                Some(d) => selfcheck::verify(d, &params, &packed),
-                None => selfcheck::verify(&self.desired.as_announcements(), &params, &packed),
-            };
-            if let Err(e) = checked {
-                error!(
-                    "neighbor {}: {e}; these UPDATEs are not sent",
-                    self.config.name
-                );
-                return;
-            }
-        }
-        let name = &self.config.name;
-        for (family, count) in &packed.held_back {
-            if !self.held_logged.contains(family) {
-                warn!(
-                    "neighbor {name}: {count} routes of {family} held back: family not negotiated with the peer"
-                );
-                self.held_logged.push(*family);
-            }
-        }
-        // Same once-per-family log as above: a held-back family has no paths to drop.
-        for (family, count) in &packed.extra_paths {
-            if !self.held_logged.contains(family) {
-                warn!(
-                    "neighbor {name}: {count} extra paths of {family} not sent: the peer does not receive ADD-PATH for it, only the lowest path-information of each prefix is sent"
-                );
-                self.held_logged.push(*family);
-            }
-        }
-        for p in &packed.unresolvable {
-            warn!(
-                "neighbor {name}: route {p} not sent: its next hop cannot be expressed on this session"
-            );
-        }
-        info!(
-            "neighbor {name}: sending {} announcements and {} withdrawals in {} UPDATEs",
-            packed.announced, packed.withdrawn, packed.messages
-        );
-        self.events.push_back(SessionEvent::Sent {
-            updates: packed.messages as u64,
-            announced: packed.announced as u64,
-        });
-        self.outbox.push_bulk(packed.bytes);
-        self.advertised = self.desired.clone();
-    }
-
-    /// Queues every route of `family` again (route refresh), from `advertised`, which is
-    /// current: this runs only when no diff is queued.
-    fn resend_family(&mut self, family: Family) {
-        let Some(params) = self.params.clone() else {
-            return;
-        };
-        info!(
-            "neighbor {}: route refresh for {family}: sending its routes again",
-            self.config.name
-        );
-        let packed = packer::pack_table(&self.advertised.family_subset(family), &params);
-        // RFC 7313 §4: Beginning-of-Route-Refresh, the routes, End-of-Route-Refresh.
-        let enhanced = self
-            .fsm
-            .negotiated()
-            .is_some_and(|n| n.enhanced_route_refresh);
-        let ctx = self.attribute_context();
-        let marker = |subtype| Message::RouteRefresh(RouteRefresh { family, subtype }).encode(ctx);
-        if enhanced {
-            self.outbox.push_bulk(marker(ROUTE_REFRESH_BORR));
-        }
-        self.events.push_back(SessionEvent::Sent {
-            updates: packed.messages as u64,
-            announced: packed.announced as u64,
-        });
-        self.outbox.push_bulk(packed.bytes);
-        if enhanced {
-            self.outbox.push_bulk(marker(ROUTE_REFRESH_EORR));
-        }
-    }
-
-    /// End-of-RIB (queued after the table, like the table's own) or a ROUTE-REFRESH request
-    /// for `family`, or for every negotiated family. Not sent before Established, nor for a
-    /// family the session did not negotiate, nor ROUTE-REFRESH to a peer without the
-    /// capability.
-    fn send_signal(&mut self, end_of_rib: bool, family: Option<Family>) {
-        let name = &self.config.name;
-        let (Some(params), Some(neg)) = (self.params.clone(), self.fsm.negotiated()) else {
-            info!("neighbor {name}: session not established: nothing sent");
-            return;
-        };
-        let families: Vec<Family> = match family {
-            Some(f) if neg.families.contains(&f) => vec![f],
-            Some(f) => {
-                warn!("neighbor {name}: {f} not negotiated: nothing sent");
-                return;
-            }
-            None => neg.families.clone(),
-        };
-        if !end_of_rib && !neg.route_refresh {
-            warn!(
-                "neighbor {name}: the peer did not advertise route refresh: no ROUTE-REFRESH sent"
-            );
-            return;
-        }
-        for f in families {
-            if end_of_rib {
-                self.outbox.push_bulk(packer::end_of_rib(f, &params));
-            } else {
-                let m = Message::RouteRefresh(RouteRefresh {
-                    family: f,
-                    subtype: ROUTE_REFRESH_REQUEST,
-                })
-                .encode(self.attribute_context());
-                self.outbox.push_urgent(&m);
-            }
         }
     }
 }

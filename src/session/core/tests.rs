@@ -10,6 +10,7 @@ use super::*;
 use crate::rib::attributes::{NextHop, RouteAttributes};
 use crate::wire::capability::Capability;
 use crate::wire::message::MAX_MESSAGE_LEN;
+use crate::wire::message::RouteRefresh;
 use crate::wire::notification::code;
 use crate::wire::open::Open;
 use crate::wire::prefix::Prefix;
@@ -577,4 +578,93 @@ fn flood_of_updates_while_a_table_is_queued_is_handled_not_dropped() {
     assert_eq!(received, flood.len() / update.len());
     assert!(r.downs().is_empty());
     r.assert_converged();
+}
+
+/// A hostile peer in random order: garbage, valid messages cut anywhere, time jumps, writes
+/// of any size, new tables, lost connections. Nothing may panic, the outbox never holds a
+/// message cut short, and whenever the session is up and the outbox drained, the invariant
+/// holds.
+#[test]
+fn random_hostile_sequences_never_panic_and_keep_the_invariant() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let valid: Vec<Vec<u8>> = vec![
+        encode(Message::Keepalive),
+        refresh(0),
+        refresh(1),
+        refresh(2),
+        encode(Message::Update(Update::end_of_rib_marker(
+            Family::IPV4_UNICAST,
+        ))),
+    ];
+    // These end the session.
+    let fatal: Vec<Vec<u8>> = vec![
+        peer_open(9, caps(true)),
+        encode(Message::Notification(Notification::new(6, 2, vec![]))),
+        vec![0u8; 19],
+    ];
+    let mut converged = 0;
+    for round in 0..20 {
+        let mut r = Replay::established(9, routes(0, 500 + 50 * round), caps(round % 2 == 0));
+        let mut up = true;
+        for _ in 0..300 {
+            match next() % 9 {
+                0 if next() % 300 == 0 => {
+                    let garbage: Vec<u8> = (0..next() % 40).map(|_| next() as u8).collect();
+                    r.bytes(&garbage);
+                }
+                0 if next() % 300 == 0 => {
+                    r.bytes(&fatal[(next() % fatal.len() as u64) as usize]);
+                }
+                0 => {}
+                1..=3 => {
+                    let m = &valid[(next() % valid.len() as u64) as usize];
+                    let cut = (next() as usize) % (m.len() + 1);
+                    r.bytes(&m[..cut]);
+                    r.bytes(&m[cut..]);
+                }
+                4 => r.at(Duration::from_millis(next() % 1500)),
+                5 => {
+                    r.write_at_most((next() % 20_000) as usize);
+                }
+                6 => {
+                    let first = (next() % 1000) as u32;
+                    r.command(Command::Routes(routes(first, (next() % 800) as u32)));
+                }
+                7 => {
+                    if next() % 60 == 0 {
+                        r.core.connection_lost("reset", r.now);
+                        r.collect();
+                    }
+                }
+                _ => r.command(Command::SendRouteRefresh(None)),
+            }
+            if !r.core.is_connected()
+                || r.core.wants_close(r.now)
+                || r.core.state() != State::Established
+            {
+                up = false;
+                break;
+            }
+        }
+        if up {
+            r.assert_converged();
+            converged += 1;
+        } else {
+            // Whatever was written is whole messages: the model peer decoded it all.
+            r.write_at_most(usize::MAX);
+            r.core.closed(r.now);
+            r.collect();
+            assert_eq!(r.core.state(), State::Idle);
+        }
+    }
+    assert!(
+        converged >= 5,
+        "only {converged} of 20 rounds kept their session"
+    );
 }
