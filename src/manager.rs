@@ -225,6 +225,16 @@ fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> Rou
     RouteSet::with_flows(routes, flows).with_others(others)
 }
 
+/// A neighbor as helper events name it.
+fn helper_peer(n: &NeighborConfig) -> events::Peer {
+    events::Peer {
+        local: n.local_address,
+        peer: n.peer_address,
+        local_as: n.local_as,
+        peer_as: n.peer_as,
+    }
+}
+
 /// Whether two neighbors were given the same routes and rules, in the same order (where in
 /// the file they were written does not matter).
 fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
@@ -817,12 +827,7 @@ impl Manager {
         let Some(n) = self.neighbors.get(&addr) else {
             return;
         };
-        let peer = events::Peer {
-            local: n.config.local_address,
-            peer: addr,
-            local_as: n.config.local_as,
-            peer_as: n.config.peer_as,
-        };
+        let peer = helper_peer(&n.config);
         for name in &n.config.api_processes {
             let Some(h) = self.helpers.get(name) else {
                 continue;
@@ -871,12 +876,7 @@ impl Manager {
         let Some(n) = self.neighbors.get(&addr) else {
             return;
         };
-        let peer = events::Peer {
-            local: n.config.local_address,
-            peer: addr,
-            local_as: n.config.local_as,
-            peer_as: n.config.peer_as,
-        };
+        let peer = helper_peer(&n.config);
         let event = NeighborEvent::Update(update);
         for name in &n.config.api_processes {
             if let Some(h) = self.helpers.get(name) {
