@@ -8,14 +8,13 @@ mod harness;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use harness::bird::{BgpProtocol, Bird, BirdBuilder};
+use harness::controlled::Controlled;
 use harness::wait_for;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
 const LOCAL: &str = "127.0.16.10";
 const BIRD_ADDR: (&str, u16) = ("127.0.16.2", 17916);
 const PROTO: &str = "inj";
@@ -78,67 +77,14 @@ fn ibgp_config(peer: (&str, u16), local: &str) -> String {
     )
 }
 
-struct Injector {
-    child: Child,
-    socket: PathBuf,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Injector {
-    fn start() -> Injector {
-        Injector::start_with(|dir| {
-            let helper = dir.join("routes.sh");
-            fs::write(&helper, HELPER).unwrap();
-            fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
-            config(&helper)
-        })
-    }
-
-    fn start_with(config: impl FnOnce(&Path) -> String) -> Injector {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("bgpinject.conf");
-        fs::write(&conf, config(dir.path())).unwrap();
-        let socket = dir.path().join("ctl.sock");
-        let log = dir.path().join("bgpinject.log");
-        let out = fs::File::create(&log).unwrap();
-        let child = Command::new(BIN)
-            .args(["--log-level", "debug", "--control"])
-            .arg(&socket)
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Injector {
-            child,
-            socket,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn ctl(&self, command: &str) -> String {
-        let out = Command::new(BIN)
-            .args(["ctl", "--socket"])
-            .arg(&self.socket)
-            .args(command.split(' '))
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Injector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// bgpinject with the helper of [`HELPER`] beside its configuration.
+fn start_with_helper() -> Controlled {
+    Controlled::start("debug", |dir| {
+        let helper = dir.join("routes.sh");
+        fs::write(&helper, HELPER).unwrap();
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+        config(&helper)
+    })
 }
 
 /// The networks of a BIRD table as `show route` prints them, one entry per path, sorted.
@@ -216,7 +162,7 @@ fn program_routes_keep_their_family_and_file_routes_stay() {
                 ),
         )
         .start();
-    let inj = Injector::start();
+    let inj = start_with_helper();
     bird.wait_established(PROTO, Duration::from_secs(30));
 
     let file_and_helper = want(&[
@@ -311,11 +257,7 @@ fn program_routes_keep_their_family_and_file_routes_stay() {
         "{withdraws:?}\n{}",
         bird.protocol_info(PROTO)
     );
-    assert!(
-        !inj.log().contains("panicked") && !inj.log().contains("internal error"),
-        "{}",
-        inj.log()
-    );
+    inj.assert_no_bug();
 }
 
 #[test]
@@ -329,7 +271,7 @@ fn aigp_originator_cluster_list_and_generic_reach_bird_from_file_and_ctl() {
                 .families(true, false),
         )
         .start();
-    let inj = Injector::start_with(|_| ibgp_config(PEER, LOCAL_IBGP));
+    let inj = Controlled::start("debug", |_| ibgp_config(PEER, LOCAL_IBGP));
     bird.wait_established(PROTO, Duration::from_secs(30));
     let reply = inj.ctl(
         "announce route 198.51.100.0/24 next-hop 192.0.2.2 originator-id 10.0.0.2 cluster-list [ 4.4.4.4 ] aigp 2000 attribute [ 0x99 0xc0 0x0304 ]",
@@ -379,9 +321,5 @@ fn aigp_originator_cluster_list_and_generic_reach_bird_from_file_and_ctl() {
             );
         }
     }
-    assert!(
-        !inj.log().contains("panicked") && !inj.log().contains("internal error"),
-        "{}",
-        inj.log()
-    );
+    inj.assert_no_bug();
 }

@@ -8,6 +8,7 @@
 
 pub mod bgpinject;
 pub mod bird;
+pub mod controlled;
 
 use std::fmt;
 use std::path::Path;
