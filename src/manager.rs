@@ -110,11 +110,29 @@ struct Stopping {
     handle: JoinHandle<()>,
 }
 
+/// A listening socket and the flag that ends its accept thread.
+struct Listener {
+    socket: TcpListener,
+    closed: Arc<AtomicBool>,
+}
+
+impl Listener {
+    /// Ends the accept thread (shutdown wakes its blocked `accept()`) and closes the port.
+    fn close(self, addr: SocketAddr) {
+        self.closed.store(true, Ordering::SeqCst);
+        // SAFETY: shutdown(2) on a descriptor this value owns; it is closed when dropped.
+        unsafe {
+            libc::shutdown(self.socket.as_raw_fd(), libc::SHUT_RDWR);
+        }
+        info!("listener {addr}: closed, no neighbor uses it any more");
+    }
+}
+
 pub struct Manager {
     config_path: PathBuf,
     neighbors: BTreeMap<IpAddr, Neighbor>,
     /// Listening sockets by address (a clone of each, to add MD5 keys for new neighbors).
-    listeners: HashMap<SocketAddr, TcpListener>,
+    listeners: HashMap<SocketAddr, Listener>,
     events: Sender<ManagerEvent>,
     /// Routes from programs, per neighbor and source; they survive reloads and restarts.
     api_routes: BTreeMap<IpAddr, crate::api::SourceTables>,
@@ -440,6 +458,7 @@ impl Manager {
             return self
                 .listeners
                 .get(&addr)
+                .map(|l| &l.socket)
                 .ok_or(StartError::Listen(addr, io::ErrorKind::NotFound.into()));
         }
         let listener = socket::listen(addr).map_err(|e| StartError::Listen(addr, e))?;
@@ -448,11 +467,16 @@ impl Manager {
             .map_err(|e| StartError::Listen(addr, e))?;
         info!("listening on {addr}");
         let events = self.events.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let closing = closed.clone();
         std::thread::Builder::new()
             .name(format!("listen {addr}"))
             .spawn(move || {
                 let mut backoff = AcceptBackoff::new(format!("listener {addr}"));
                 for stream in listener.incoming() {
+                    if closing.load(Ordering::SeqCst) {
+                        return;
+                    }
                     match stream {
                         Ok(s) => {
                             backoff.succeeded();
@@ -465,7 +489,11 @@ impl Manager {
                 }
             })
             .map_err(StartError::Thread)?;
-        Ok(self.listeners.entry(addr).or_insert(kept))
+        let l = self.listeners.entry(addr).or_insert(Listener {
+            socket: kept,
+            closed,
+        });
+        Ok(&l.socket)
     }
 
     fn start_neighbor(
@@ -480,9 +508,15 @@ impl Manager {
         if n.passive {
             let addr = listen_address(&n);
             let listener = self.ensure_listener(addr)?;
-            if let Some(key) = &n.options.md5_password {
-                socket::set_md5(listener.as_raw_fd(), n.peer_address, key)
-                    .map_err(|e| StartError::Listen(addr, e))?;
+            match &n.options.md5_password {
+                Some(key) => socket::set_md5(listener.as_raw_fd(), n.peer_address, key)
+                    .map_err(|e| StartError::Listen(addr, e))?,
+                // A key configured before (and removed by a reload) goes: the peer's unsigned
+                // SYNs would be dropped otherwise. Deleting a key that is not there fails,
+                // harmlessly.
+                None => {
+                    let _ = socket::set_md5(listener.as_raw_fd(), n.peer_address, &[]);
+                }
             }
         }
         let spec = PeerSpec {
@@ -994,8 +1028,39 @@ impl Manager {
                 (_, None) => {}
             }
         }
+        self.prune_listeners();
         self.reload_programs(config.processes, config.healthchecks);
         self.flush_api();
+    }
+
+    /// Closes the listeners no passive neighbor uses any more, and removes the TCP-MD5 keys
+    /// of peers no neighbor on a kept listener has.
+    fn prune_listeners(&mut self) {
+        let wanted: Vec<(SocketAddr, IpAddr)> = self
+            .neighbors
+            .values()
+            .filter(|n| n.config.passive)
+            .map(|n| (listen_address(&n.config), n.config.peer_address))
+            .collect();
+        let unused: Vec<SocketAddr> = self
+            .listeners
+            .keys()
+            .filter(|a| !wanted.iter().any(|(w, _)| w == *a))
+            .copied()
+            .collect();
+        for addr in unused {
+            if let Some(l) = self.listeners.remove(&addr) {
+                l.close(addr);
+            }
+        }
+        let stopped: Vec<IpAddr> = self.stopping.iter().map(|s| s.peer).collect();
+        for peer in stopped {
+            for (listen, l) in &self.listeners {
+                if !wanted.contains(&(*listen, peer)) {
+                    let _ = socket::set_md5(l.socket.as_raw_fd(), peer, &[]);
+                }
+            }
+        }
     }
 
     /// Asks the neighbor's thread to close its session and end, without waiting: the thread
