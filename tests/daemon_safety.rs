@@ -388,7 +388,10 @@ fn fifo_device_or_endless_line_as_configuration_is_a_clean_error_at_start_and_at
     let control = dir.path().join("ctl.sock");
     let mut d = Running::start(&["--control", control.to_str().unwrap()], &conf);
     assert!(
-        wait_until(Duration::from_secs(10), || control.exists()),
+        // Answering, not only bound: the socket file exists a moment before it listens.
+        wait_until(Duration::from_secs(10), || {
+            std::os::unix::net::UnixStream::connect(&control).is_ok()
+        }),
         "{}",
         d.log()
     );
@@ -635,7 +638,10 @@ fn a_control_line_over_the_limit_is_refused_and_not_executed() {
     let control = dir.path().join("ctl.sock");
     let d = Running::start(&["--control", control.to_str().unwrap()], &conf);
     assert!(
-        wait_until(Duration::from_secs(10), || control.exists()),
+        // Answering, not only bound: the socket file exists a moment before it listens.
+        wait_until(Duration::from_secs(10), || {
+            std::os::unix::net::UnixStream::connect(&control).is_ok()
+        }),
         "{}",
         d.log()
     );
