@@ -40,7 +40,11 @@ fn removing_md5_on_both_sides_brings_the_session_back_without_a_restart() {
         })
         .is_some()
     };
-    assert!(established(Duration::from_secs(30)), "not established with MD5\n{}", inj.log());
+    assert!(
+        established(Duration::from_secs(30)),
+        "not established with MD5\n{}",
+        inj.log()
+    );
 
     fs::write(&inj.config, injector_config("")).unwrap();
     // SAFETY: kill(2) on the pid of the child this test started.
@@ -57,7 +61,8 @@ fn removing_md5_on_both_sides_brings_the_session_back_without_a_restart() {
         inj.log()
     );
     assert_eq!(
-        bird.wait_route_count("master4", 1, Duration::from_secs(10)).len(),
+        bird.wait_route_count("master4", 1, Duration::from_secs(10))
+            .len(),
         1
     );
     inj.assert_no_bug();
