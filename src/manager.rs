@@ -652,6 +652,18 @@ impl Manager {
 
     /// Applies one API request; `true` when it asks bgpinject to stop.
     fn api(&mut self, request: ApiRequest) -> bool {
+        // A request from a helper generation that was stopped (removed, or replaced by a
+        // reload that changed its `run`) changes nothing: only the running one speaks for it.
+        if let (Source::Process(name), crate::api::Replier::Process(out)) =
+            (&request.source, &request.replier)
+            && !self
+                .helpers
+                .get(name)
+                .is_some_and(|h| Arc::ptr_eq(&h.output, out))
+        {
+            log::debug!("process {name}: a request from a stopped instance, ignored");
+            return false;
+        }
         let configs: Vec<&NeighborConfig> = self.neighbors.values().map(|n| &n.config).collect();
         let outcome = crate::api::apply(
             request.source.clone(),
@@ -1029,8 +1041,28 @@ impl Manager {
             }
         }
         self.prune_listeners();
+        self.drop_unmapped_program_routes();
         self.reload_programs(config.processes, config.healthchecks);
         self.flush_api();
+    }
+
+    /// Withdraws, from each neighbor, the routes of helpers its `api { processes }` no longer
+    /// lists: nothing could withdraw them otherwise.
+    fn drop_unmapped_program_routes(&mut self) {
+        for (addr, sources) in self.api_routes.iter_mut() {
+            let Some(n) = self.neighbors.get(addr) else {
+                continue;
+            };
+            let before = sources.len();
+            sources.retain(|source, _| match source {
+                Source::Process(name) => n.config.api_processes.contains(name),
+                Source::Control | Source::Healthcheck(_) => true,
+            });
+            if sources.len() != before {
+                info!("neighbor {addr}: routes of helpers no longer in its api block withdrawn");
+                self.dirty.insert(*addr);
+            }
+        }
     }
 
     /// Closes the listeners no passive neighbor uses any more, and removes the TCP-MD5 keys

@@ -422,6 +422,18 @@ pub fn apply(
                 let ours = tables.get(&n.peer_address).and_then(|t| t.get(&source));
                 for r in &routes {
                     let announced = ours.is_some_and(|s| s.contains(r));
+                    let other = tables.get(&n.peer_address).and_then(|t| {
+                        t.iter()
+                            .find(|(s, routes)| **s != source && routes.contains(r))
+                            .map(|(s, _)| s)
+                    });
+                    if let (false, Some(other)) = (announced, other) {
+                        return Outcome::Refused(format!(
+                            "route {} of neighbor {} was announced by {other}; only it can withdraw it",
+                            describe_nlri(r),
+                            n.peer_address
+                        ));
+                    }
                     if !announced && file_routes(n.peer_address).is_some_and(|f| file_has(&f, r)) {
                         return Outcome::Refused(format!(
                             "route {} of neighbor {} is in the configuration file; withdraw it there",

@@ -17,6 +17,8 @@ use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::manager::ManagerEvent;
 
+/// How long a stopped helper may take to exit after SIGTERM before it gets SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(5);
 /// Events waiting for a helper that does not read; more are dropped.
 const EVENT_QUEUE: usize = 4096;
 /// Commands of one helper waiting for (or being applied by) the manager; a helper that
@@ -126,15 +128,35 @@ impl Helper {
             .send(super::events::shutdown(self.output.encoder, counter));
     }
 
-    /// SIGTERM to a program still running after [`Helper::stop`].
+    /// SIGTERM to a program still running after [`Helper::stop`], and SIGKILL when it still
+    /// runs [`KILL_GRACE`] later (a helper that ignores SIGTERM does not outlive its
+    /// generation).
     pub fn terminate(&self) {
-        if let Ok(Some(pid)) = self.pid.lock().map(|p| *p) {
-            // SAFETY: kill(2) on the process id of a child this supervisor started and
-            // has not reaped yet (the id is cleared before wait()).
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGTERM);
-            }
+        let Ok(Some(pid)) = self.pid.lock().map(|p| *p) else {
+            return;
+        };
+        // SAFETY: kill(2) on the process id of a child this supervisor started and has not
+        // reaped yet (the id is cleared before wait()).
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
         }
+        let still = self.pid.clone();
+        let name = self.output.name.clone();
+        let _ = std::thread::Builder::new()
+            .name(format!("process {name} kill"))
+            .spawn(move || {
+                std::thread::sleep(KILL_GRACE);
+                if let Ok(guard) = still.lock()
+                    && *guard == Some(pid)
+                {
+                    warn!("process {name}: still running {KILL_GRACE:?} after SIGTERM, killing it");
+                    // SAFETY: as above; the lock is held, so the supervisor cannot reap the
+                    // child and clear the id meanwhile.
+                    unsafe {
+                        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                    }
+                }
+            });
     }
 }
 
@@ -150,7 +172,9 @@ fn supervise(
     while !stopping.load(Ordering::SeqCst) {
         let started = Instant::now();
         run_once(&config, &output, &pid, &events, &stopping);
-        if config.on_exit == OnExit::Withdraw {
+        // A helper stopped by the manager (removed or replaced by a reload) has had its routes
+        // dealt with there; a Clear from this generation now could hit the next one's routes.
+        if config.on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
             let _ = events.send(ManagerEvent::Api(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
@@ -377,6 +401,10 @@ fn run_once(
                 )),
                 Ok(LineRead::End) | Err(_) => break,
             };
+            // The output of a stopped generation is ignored from the moment it is stopped.
+            if stopping.load(Ordering::SeqCst) {
+                break;
+            }
             let permit = loop {
                 if let Some(p) = Permit::acquire(&slots, Duration::from_millis(200)) {
                     break Some(p);
