@@ -664,6 +664,14 @@ impl Manager {
             log::debug!("process {name}: a request from a stopped instance, ignored");
             return false;
         }
+        if request
+            .stopped
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+        {
+            log::debug!("{}: a result from a stopped check, ignored", request.source);
+            return false;
+        }
         let configs: Vec<&NeighborConfig> = self.neighbors.values().map(|n| &n.config).collect();
         let outcome = crate::api::apply(
             request.source.clone(),

@@ -124,3 +124,38 @@ fn a_replaced_helper_cannot_touch_its_successor_and_is_killed_after_the_grace() 
     );
     d.assert_no_bug();
 }
+
+/// A health check removed by a reload while its command runs: the command's late success
+/// announces nothing.
+#[test]
+fn a_health_check_removed_during_its_command_announces_nothing() {
+    let neighbor = "neighbor 127.0.16.8 { router-id 192.0.2.10; local-address 127.0.16.19; local-as 65000; peer-as 65001; connect 17926; }\n";
+    let with_check = |dir: &Path| {
+        format!(
+            "healthcheck slow {{ command \"touch {}/ran; sleep 2\"; interval 1; timeout 5; rise 1; fall 1; on-down withdraw; route 10.9.0.0/24 next-hop 192.0.2.1; }}\n{neighbor}",
+            dir.display()
+        )
+    };
+    let d = Controlled::start("debug", |dir| with_check(dir));
+    // The command is running (it touched its file), and will succeed in about 2 s.
+    let ran = d.dir.path().join("ran");
+    let start = Instant::now();
+    while !ran.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(ran.exists(), "{}", d.log());
+    fs::write(&d.config, neighbor).unwrap();
+    // SAFETY: kill(2) on the pid of the child this test started.
+    assert_eq!(unsafe { libc::kill(d.pid(), libc::SIGHUP) }, 0);
+    // Well past the command's end: the route never appears.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        assert!(
+            !has(&d, "10.9.0.0/24"),
+            "a removed check announced\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    d.assert_no_bug();
+}

@@ -323,6 +323,7 @@ fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
         action: ApiAction::Command(command::parse(line.trim())),
         replier: Replier::Control(tx),
         permit: None,
+        stopped: None,
     };
     if events.send(ManagerEvent::Api(request)).is_err() {
         return;

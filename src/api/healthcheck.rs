@@ -112,13 +112,19 @@ pub fn spawn(
     Ok(())
 }
 
-fn announce(config: &HealthcheckConfig, events: &Sender<ManagerEvent>, state: Health) -> bool {
+fn announce(
+    config: &HealthcheckConfig,
+    events: &Sender<ManagerEvent>,
+    state: Health,
+    stopping: &Arc<AtomicBool>,
+) -> bool {
     events
         .send(ManagerEvent::Api(ApiRequest {
             source: Source::Healthcheck(config.name.clone()),
             action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
             replier: Replier::Nobody,
             permit: None,
+            stopped: Some(stopping.clone()),
         }))
         .is_ok()
 }
@@ -126,7 +132,7 @@ fn announce(config: &HealthcheckConfig, events: &Sender<ManagerEvent>, state: He
 fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<AtomicBool>) {
     let name = &config.name;
     let mut h = Hysteresis::new(config.rise, config.fall);
-    if !announce(&config, &events, Health::Down) {
+    if !announce(&config, &events, Health::Down, &stopping) {
         return;
     }
     let interval = Duration::from_secs(config.interval_seconds.into());
@@ -157,7 +163,7 @@ fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<At
                     (Health::Down, false) => format!("{} consecutive failures", config.fall),
                 }
             );
-            if !announce(&config, &events, state) {
+            if !announce(&config, &events, state, &stopping) {
                 return;
             }
         }

@@ -96,6 +96,9 @@ pub struct ApiRequest {
     /// number in flight, so one that floods waits (as ExaBGP's pipe makes it wait) instead
     /// of growing the manager's queue. Released when the request is dropped.
     pub permit: Option<Permit>,
+    /// The stop flag of the health check that sent it: once the manager has stopped that
+    /// generation (set the flag), its late results change nothing.
+    pub stopped: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// One of a helper's in-flight requests (see [`ApiRequest::permit`]).

@@ -180,6 +180,7 @@ fn supervise(
                 action: ApiAction::Clear,
                 replier: Replier::Nobody,
                 permit: None,
+                stopped: None,
             }));
         }
         if stopping.load(Ordering::SeqCst) {
@@ -419,6 +420,7 @@ fn run_once(
                 action: ApiAction::Command(command),
                 replier: Replier::Process(output.clone()),
                 permit: Some(permit),
+                stopped: None,
             };
             if events.send(ManagerEvent::Api(request)).is_err() {
                 break;
