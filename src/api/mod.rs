@@ -250,34 +250,53 @@ fn file_has(file: &RouteSet, r: &RouteConfig) -> bool {
 pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet {
     let mut flows: Vec<_> = file.flows().cloned().collect();
     let mut others: Vec<_> = file.others().cloned().collect();
-    let mut unicast: BTreeMap<Prefix, Arc<RouteAttributes>> = BTreeMap::new();
     for s in api.values() {
-        unicast.extend(s.routes.iter().map(|(p, a)| (*p, a.clone())));
         flows.extend(s.flows.iter().map(|(r, a)| (r.clone(), a.clone())));
         others.extend(s.others.iter().map(|(k, o)| (*k, o.clone())));
     }
-    let set = if unicast.is_empty() {
-        RouteSet::with_shared_routes(Arc::clone(file.shared_routes()), flows)
-    } else {
-        RouteSet::with_shared_routes(Arc::new(merge_sorted(file.routes(), &unicast)), flows)
+    let mut with_unicast = api.values().filter(|s| !s.routes.is_empty());
+    let extra: Vec<Route> = match (with_unicast.next(), with_unicast.next()) {
+        (None, _) => {
+            return RouteSet::with_shared_routes(Arc::clone(file.shared_routes()), flows)
+                .with_others(others);
+        }
+        // One source (the usual case): its map is already sorted and unique.
+        (Some(one), None) => one.routes.iter().map(|(p, a)| (*p, a.clone())).collect(),
+        (Some(_), Some(_)) => {
+            let mut all: Vec<Route> = api
+                .values()
+                .flat_map(|s| s.routes.iter().map(|(p, a)| (*p, a.clone())))
+                .collect();
+            // Stable: for a prefix, the later source stays last, and wins the dedup below.
+            all.sort_by_key(|r| r.0);
+            let mut unique: Vec<Route> = Vec::with_capacity(all.len());
+            for r in all {
+                match unique.last_mut() {
+                    Some(last) if last.0 == r.0 => *last = r,
+                    _ => unique.push(r),
+                }
+            }
+            unique
+        }
     };
-    set.with_others(others)
+    RouteSet::with_shared_routes(Arc::new(merge_sorted(file.routes(), &extra)), flows)
+        .with_others(others)
 }
 
-/// `file` (sorted, unique) with `extra` merged in; `extra` wins where both have a prefix.
-fn merge_sorted(file: &[Route], extra: &BTreeMap<Prefix, Arc<RouteAttributes>>) -> Vec<Route> {
+/// `file` and `extra` (each sorted, unique) merged; `extra` wins where both have a prefix.
+fn merge_sorted(file: &[Route], extra: &[Route]) -> Vec<Route> {
     let mut out = Vec::with_capacity(file.len() + extra.len());
     let mut e = extra.iter().peekable();
     for r in file {
-        while let Some((p, a)) = e.next_if(|(p, _)| **p < r.0) {
-            out.push((*p, a.clone()));
+        while let Some(x) = e.next_if(|x| x.0 < r.0) {
+            out.push(x.clone());
         }
-        match e.next_if(|(p, _)| **p == r.0) {
-            Some((p, a)) => out.push((*p, a.clone())),
+        match e.next_if(|x| x.0 == r.0) {
+            Some(x) => out.push(x.clone()),
             None => out.push(r.clone()),
         }
     }
-    out.extend(e.map(|(p, a)| (*p, a.clone())));
+    out.extend(e.cloned());
     out
 }
 
