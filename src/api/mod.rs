@@ -804,4 +804,36 @@ mod tests {
                 .any(|l| l.contains("198.51.100.0/24"))
         );
     }
+
+    #[test]
+    fn the_last_source_wins_where_several_give_a_prefix() {
+        let w = World::new();
+        let mut interner = AttributeInterner::default();
+        let route = |text: &str| crate::config::api_command::route_from_text(text).unwrap();
+        let mut a = SourceRoutes::default();
+        a.insert(&route("203.0.113.0/24 next-hop 192.0.2.7"), &mut interner);
+        a.insert(&route("198.51.100.0/24 next-hop 192.0.2.7"), &mut interner);
+        let mut b = SourceRoutes::default();
+        b.insert(&route("198.51.100.0/24 next-hop 192.0.2.8"), &mut interner);
+        let tables: SourceTables = [
+            (Source::Process("a".into()), a),
+            (Source::Healthcheck("b".into()), b),
+        ]
+        .into_iter()
+        .collect();
+        let set = union(&w.file, &tables);
+        let got: Vec<String> = set
+            .iter()
+            .map(|(p, a)| format!("{p} {}", describe(a)))
+            .collect();
+        // The file's 203.0.113.0/24 is replaced by the program's; the health check (later in
+        // source order) wins 198.51.100.0/24.
+        assert_eq!(
+            got,
+            [
+                "198.51.100.0/24 next-hop 192.0.2.8",
+                "203.0.113.0/24 next-hop 192.0.2.7"
+            ]
+        );
+    }
 }
