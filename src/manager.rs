@@ -63,6 +63,8 @@ pub enum ManagerEvent {
     Api(ApiRequest),
     /// What happened to a neighbor's session.
     Peer(PeerReport),
+    /// A helper's program (re)started: it gets the current neighbor states.
+    HelperStarted(Arc<crate::api::process::HelperOutput>),
 }
 
 struct Neighbor {
@@ -590,6 +592,7 @@ impl Manager {
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
                 Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
                 Ok(ManagerEvent::Peer(report)) => self.peer_report(report),
+                Ok(ManagerEvent::HelperStarted(output)) => self.greet_helper(&output),
                 Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(ManagerEvent::Api(request)) => {
                     if self.api(request) {
@@ -890,6 +893,30 @@ impl Manager {
                 let counter = h.output.next_counter();
                 h.output
                     .send(events::encode(h.output.encoder, &peer, e, counter));
+            }
+        }
+    }
+
+    /// Tells a helper that just (re)started which of its neighbors are up, as ExaBGP's
+    /// helpers expect: a restarted one would otherwise not know until the next change.
+    fn greet_helper(&self, output: &Arc<crate::api::process::HelperOutput>) {
+        let current = self
+            .helpers
+            .get(&output.name)
+            .is_some_and(|h| Arc::ptr_eq(&h.output, output));
+        if !current {
+            return;
+        }
+        for n in self.neighbors.values() {
+            if n.status.state == State::Established && n.config.api_processes.contains(&output.name)
+            {
+                let counter = output.next_counter();
+                output.send(events::encode(
+                    output.encoder,
+                    &helper_peer(&n.config),
+                    &NeighborEvent::Up,
+                    counter,
+                ));
             }
         }
     }

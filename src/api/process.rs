@@ -340,6 +340,7 @@ fn run_once(
     if let Ok(mut q) = output.queue.lock() {
         *q = Some(tx);
     }
+    let _ = events.send(ManagerEvent::HelperStarted(output.clone()));
     if let Some(stderr) = child.stderr.take() {
         // What a helper writes to stderr goes to bgpinject's log (ExaBGP does the same), not to
         // the terminal bgpinject was started from: under --daemon that terminal, or a pipe an
