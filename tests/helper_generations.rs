@@ -37,7 +37,7 @@ fn config(run: &str, mapped: bool) -> String {
         ""
     };
     format!(
-        "process h {{ run {run}; }}
+        "process h {{ run {run}; on-exit withdraw; }}
 neighbor 127.0.16.7 {{ router-id 192.0.2.10; local-address 127.0.16.18; local-as 65000; peer-as 65001; connect 17925; {api} }}
 "
     )
@@ -156,6 +156,41 @@ fn a_health_check_removed_during_its_command_announces_nothing() {
             d.log()
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    d.assert_no_bug();
+}
+
+/// ExaBGP's semantics: a one-shot helper that announces and exits leaves its route announced
+/// (the default `on-exit keep`), also while it is started again.
+#[test]
+fn a_one_shot_helper_leaves_its_route_announced() {
+    let d = Controlled::start("info", |dir| {
+        let once = script(
+            dir,
+            "once.sh",
+            "#!/bin/sh\necho 'announce route 10.5.0.0/24 next-hop 192.0.2.1'\nsleep 0.2\n",
+        );
+        format!(
+            "process once {{ run {once}; }}
+neighbor 127.0.16.10 {{ router-id 192.0.2.10; local-address 127.0.16.21; local-as 65000; peer-as 65001; connect 17928; api {{ processes [ once ]; }} }}
+"
+        )
+    });
+    assert!(
+        d.wait_route("10.5.0.0/24", Duration::from_secs(15)),
+        "{}",
+        d.log()
+    );
+    let start = Instant::now();
+    while !d.log().contains("process once: exited") && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(d.log().contains("its routes are kept"), "{}", d.log());
+    // Through the restart back-off and the next instance: the route never goes.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(2500) {
+        assert!(has(&d, "10.5.0.0/24"), "the route went\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(100));
     }
     d.assert_no_bug();
 }

@@ -27,9 +27,12 @@ pub enum Encoder {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OnExit {
     /// Its routes are withdrawn; the restarted helper announces them again.
-    #[default]
     Withdraw,
-    /// Its routes stay announced until the restarted helper withdraws them.
+    /// Its routes stay announced until the restarted helper withdraws them. The default, as
+    /// in ExaBGP, where routes announced through the API belong to the neighbor's table and
+    /// not to the process: a one-shot helper that announces and exits leaves its route, and a
+    /// helper that crashes and comes back does not make its routes flap.
+    #[default]
     Keep,
 }
 
