@@ -108,12 +108,15 @@ fn parse_line(line: &str) -> Result<Request, String> {
 /// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.
 fn parse_selector(text: &str) -> Result<(NeighborFilter, &str), String> {
     let (address, mut rest) = word(text);
+    // ExaBGP's `neighbor *`: every neighbor (of the source), as without a selector.
     let mut f = NeighborFilter {
-        address: Some(
-            address
-                .parse()
-                .map_err(|_| format!("neighbor: expected an IP address, found '{address}'"))?,
-        ),
+        address: match address.trim_end_matches(',') {
+            "*" => None,
+            a => Some(
+                a.parse()
+                    .map_err(|_| format!("neighbor: expected an IP address or *, found '{a}'"))?,
+            ),
+        },
         ..NeighborFilter::default()
     };
     loop {
@@ -342,5 +345,16 @@ mod tests {
         );
         assert_eq!(command("version"), Command::Version);
         assert!(matches!(command("frobnicate"), Command::Invalid(_)));
+    }
+
+    #[test]
+    fn neighbor_star_selects_every_neighbor() {
+        let r = parse("neighbor * announce route 203.0.113.0/24 next-hop 192.0.2.1");
+        assert!(matches!(r.command, Command::Announce(_)), "{r:?}");
+        assert_eq!(r.neighbors, vec![NeighborFilter::default()]);
+        assert!(matches!(
+            parse("neighbor nobody announce route 203.0.113.0/24 next-hop 192.0.2.1").command,
+            Command::Invalid(_)
+        ));
     }
 }

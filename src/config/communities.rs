@@ -15,10 +15,18 @@ const EXT_TYPE_AS4: u8 = 0x02;
 const EXT_SUBTYPE_TARGET: u8 = 0x02;
 const EXT_SUBTYPE_ORIGIN: u8 = 0x03;
 
-/// `ASN:VALUE` (each 0..65535), a well-known name such as `no-export`, or a plain 32-bit number.
+/// `ASN:VALUE` (each 0..65535), a well-known name such as `no-export`, or a plain 32-bit number
+/// in decimal or, as the original injector's files write it, hexadecimal (`0x87654321`).
 pub fn community(text: &str) -> Result<Community, ValueError> {
     if let Some(c) = Community::by_name(text) {
         return Ok(c);
+    }
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16)
+            .map(Community)
+            .map_err(|_| ValueError::Malformed {
+                expected: "a community in hexadecimal: 0x and up to 8 hex digits",
+            });
     }
     match text.split_once(':') {
         Some((high, low)) => {
@@ -331,5 +339,13 @@ mod tests {
         ] {
             assert!(extended_community(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hexadecimal_communities_as_the_original_injector_wrote_them() {
+        assert_eq!(community("0x87654321"), Ok(Community(0x8765_4321)));
+        assert_eq!(community("0xFFFFFF01"), community("no-export"));
+        assert!(community("0x123456789").is_err());
+        assert!(community("0xg").is_err());
     }
 }
