@@ -129,11 +129,42 @@ impl Drop for Permit {
     }
 }
 
+/// A bounded pace for log lines that a program can cause at any rate: at most `per_second`
+/// lines a second, the others counted.
+pub struct LogPace {
+    start: std::time::Instant,
+    count: u32,
+    per_second: u32,
+}
+
+impl LogPace {
+    pub fn new(per_second: u32) -> LogPace {
+        LogPace {
+            start: std::time::Instant::now(),
+            count: 0,
+            per_second,
+        }
+    }
+
+    /// Counts one line: whether to log it, and how many lines the second that just ended
+    /// did not log (0 when none, or when it has not ended).
+    pub fn admit(&mut self) -> (bool, u32) {
+        let mut missed = 0;
+        if self.start.elapsed() >= std::time::Duration::from_secs(1) {
+            missed = self.count.saturating_sub(self.per_second);
+            self.start = std::time::Instant::now();
+            self.count = 0;
+        }
+        self.count += 1;
+        (self.count <= self.per_second, missed)
+    }
+}
+
 /// Logs refused commands at a bounded pace per source: a helper that prints a million bad
 /// lines costs a few log lines a second, and the count of the rest.
 #[derive(Default)]
 pub struct RefusalLog {
-    windows: BTreeMap<Source, (std::time::Instant, u32)>,
+    paces: BTreeMap<Source, LogPace>,
 }
 
 /// Refusals logged per source and second; the others are counted.
@@ -141,20 +172,15 @@ const REFUSALS_PER_SECOND: u32 = 10;
 
 impl RefusalLog {
     pub fn refused(&mut self, source: &Source, message: &str) {
-        let now = std::time::Instant::now();
-        let (start, count) = self.windows.entry(source.clone()).or_insert((now, 0));
-        if now.duration_since(*start) >= std::time::Duration::from_secs(1) {
-            if *count > REFUSALS_PER_SECOND {
-                log::warn!(
-                    "{source}: {} more commands refused in the last second (not logged)",
-                    *count - REFUSALS_PER_SECOND
-                );
-            }
-            *start = now;
-            *count = 0;
+        let pace = self
+            .paces
+            .entry(source.clone())
+            .or_insert_with(|| LogPace::new(REFUSALS_PER_SECOND));
+        let (log, missed) = pace.admit();
+        if missed > 0 {
+            log::warn!("{source}: {missed} more commands refused in the last second (not logged)");
         }
-        *count += 1;
-        if *count <= REFUSALS_PER_SECOND {
+        if log {
             log::warn!("{source}: command refused: {message}");
         }
     }
@@ -237,9 +263,15 @@ pub type SourceTables = BTreeMap<Source, SourceRoutes>;
 
 /// Whether the file's route set holds the NLRI of `r`.
 fn file_has(file: &RouteSet, r: &RouteConfig) -> bool {
+    // The non-unicast list is sorted by key.
+    let has_other = |key: &NlriKey| {
+        file.other_list()
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .is_ok()
+    };
     match r.other_key() {
-        Some(key) if !same_nlri_as_plain(&key) => file.others().any(|(k, _)| *k == key),
-        _ => file.contains(&r.prefix) || file.others().any(|(k, _)| *k == plain_key(r.prefix)),
+        Some(key) if !same_nlri_as_plain(&key) => has_other(&key),
+        _ => file.contains(&r.prefix) || has_other(&plain_key(r.prefix)),
     }
 }
 

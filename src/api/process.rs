@@ -269,24 +269,18 @@ const STDERR_LINES_PER_SECOND: u32 = 20;
 fn log_stderr(name: &str, stderr: impl std::io::Read) {
     let mut reader = BufReader::new(stderr);
     let mut buf = Vec::new();
-    let (mut window, mut count) = (Instant::now(), 0u32);
+    let mut pace = super::LogPace::new(STDERR_LINES_PER_SECOND);
     loop {
         let text = match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
             Ok(LineRead::Line) => String::from_utf8_lossy(&buf).into_owned(),
             Ok(LineRead::TooLong) => format!("(a line longer than {MAX_LINE} octets)"),
             Ok(LineRead::End) | Err(_) => return,
         };
-        if window.elapsed() >= Duration::from_secs(1) {
-            if count > STDERR_LINES_PER_SECOND {
-                warn!(
-                    "process {name}: {} more stderr lines in the last second (not logged)",
-                    count - STDERR_LINES_PER_SECOND
-                );
-            }
-            (window, count) = (Instant::now(), 0);
+        let (log, missed) = pace.admit();
+        if missed > 0 {
+            warn!("process {name}: {missed} more stderr lines in the last second (not logged)");
         }
-        count += 1;
-        if count <= STDERR_LINES_PER_SECOND {
+        if log {
             warn!("process {name}: stderr: {}", text.trim_end());
         }
     }

@@ -3,6 +3,7 @@
 
 use crate::rib::attributes::Aggregator;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
+use crate::wire::ext_community;
 
 use super::values::{self, ValueError};
 
@@ -98,19 +99,7 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
                 .ok_or(ValueError::Malformed {
                     expected: "link-bandwidth:ASN:RATE with a rate in bytes per second, 0 or more",
                 })?;
-            let mut b = [
-                EXT_TYPE_NON_TRANSITIVE_AS2,
-                EXT_SUBTYPE_LINK_BANDWIDTH,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            ];
-            b[2..4].copy_from_slice(&asn.to_be_bytes());
-            b[4..8].copy_from_slice(&rate.to_be_bytes());
-            Ok(ExtendedCommunity(b))
+            Ok(ext_community::link_bandwidth(asn, rate))
         }
         "encapsulation" => {
             let tunnel = crate::wire::tunnel_encap::tunnel_type_by_name(rest)
@@ -118,46 +107,26 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
                 .map_err(|_| ValueError::Malformed {
                     expected: "encapsulation:TUNNEL with a tunnel type name (vxlan, nvgre, mpls, gre, ...) or number",
                 })?;
-            let mut b = [EXT_TYPE_OPAQUE, EXT_SUBTYPE_ENCAPSULATION, 0, 0, 0, 0, 0, 0];
-            b[6..8].copy_from_slice(&tunnel.to_be_bytes());
-            Ok(ExtendedCommunity(b))
+            Ok(ext_community::encapsulation(tunnel))
         }
-        "color" => {
-            let color = values::u32_value(rest)?;
-            let mut b = [EXT_TYPE_OPAQUE, EXT_SUBTYPE_COLOR, 0, 0, 0, 0, 0, 0];
-            b[4..8].copy_from_slice(&color.to_be_bytes());
-            Ok(ExtendedCommunity(b))
-        }
-        "target" | "origin" | "target4" | "origin4" | "redirect" => {
+        "color" => Ok(ext_community::color(values::u32_value(rest)?)),
+        // The same words as a flow rule's `then { redirect ...; }`.
+        "redirect" => super::flow::redirect_target(rest).map(|a| a.to_community()),
+        "target" | "origin" | "target4" | "origin4" => {
             let (admin, value) = rest.split_once(':').ok_or(SHAPE)?;
-            let (types, subtype) = match kind.as_str() {
-                "redirect" => (REDIRECT_TYPES, EXT_SUBTYPE_REDIRECT),
-                k if k.starts_with("target") => (ADDRESS_TYPES, EXT_SUBTYPE_TARGET),
-                _ => (ADDRESS_TYPES, EXT_SUBTYPE_ORIGIN),
+            let subtype = if kind.starts_with("target") {
+                EXT_SUBTYPE_TARGET
+            } else {
+                EXT_SUBTYPE_ORIGIN
             };
-            admin_value(types, subtype, admin, value, kind.ends_with('4'))
+            admin_value(subtype, admin, value, kind.ends_with('4'))
         }
         _ => Err(SHAPE),
     }
 }
 
-/// The type high octets of the 2-octet AS, IPv4 and 4-octet AS forms of one community.
-type AdminTypes = (u8, u8, u8);
-const ADDRESS_TYPES: AdminTypes = (EXT_TYPE_AS2, EXT_TYPE_IPV4, EXT_TYPE_AS4);
-/// RFC 8955 §7.4 and RFC 7674: redirect in the generic transitive experimental types.
-const REDIRECT_TYPES: AdminTypes = (0x80, 0x81, 0x82);
-const EXT_SUBTYPE_REDIRECT: u8 = 0x08;
-/// draft-ietf-idr-link-bandwidth §2: non-transitive 2-octet AS specific, subtype 4.
-const EXT_TYPE_NON_TRANSITIVE_AS2: u8 = 0x40;
-const EXT_SUBTYPE_LINK_BANDWIDTH: u8 = 0x04;
-/// RFC 9012 §4.1 and §4.3: transitive opaque, encapsulation and color subtypes.
-const EXT_TYPE_OPAQUE: u8 = 0x03;
-const EXT_SUBTYPE_ENCAPSULATION: u8 = 0x0c;
-const EXT_SUBTYPE_COLOR: u8 = 0x0b;
-
-/// `ADMIN:VALUE` of a route target, route origin or redirect.
+/// `ADMIN:VALUE` of a route target or route origin.
 fn admin_value(
-    (as2_type, ipv4_type, as4_type): AdminTypes,
     subtype: u8,
     admin: &str,
     value: &str,
@@ -171,7 +140,7 @@ fn admin_value(
     let mut b = [0u8; 8];
     b[1] = subtype;
     if let Ok(ip) = values::ipv4_address(admin) {
-        b[0] = ipv4_type;
+        b[0] = EXT_TYPE_IPV4;
         b[2..6].copy_from_slice(&ip.octets());
         b[6..8].copy_from_slice(&small_value(value)?.to_be_bytes());
         return Ok(ExtendedCommunity(b));
@@ -188,11 +157,11 @@ fn admin_value(
         })?
     };
     if forced_four_octet || asn > u16::MAX as u32 {
-        b[0] = as4_type;
+        b[0] = EXT_TYPE_AS4;
         b[2..6].copy_from_slice(&asn.to_be_bytes());
         b[6..8].copy_from_slice(&small_value(value)?.to_be_bytes());
     } else {
-        b[0] = as2_type;
+        b[0] = EXT_TYPE_AS2;
         b[2..4].copy_from_slice(&(asn as u16).to_be_bytes());
         let v = values::u32_value(value).map_err(|_| ValueError::Malformed {
             expected: "an extended community whose VALUE is in 0..4294967295 (2-octet AS administrator)",

@@ -619,7 +619,7 @@ fn list<T>(
 
 /// `ASN:VALUE` (2-octet ASN with a 32-bit value, or 4-octet ASN with a 16-bit value) or
 /// `IPV4:VALUE`: the route target of a redirect to a VRF (RFC 8955 §7.4).
-fn redirect_target(text: &str) -> Result<FlowAction, values::ValueError> {
+pub(super) fn redirect_target(text: &str) -> Result<FlowAction, values::ValueError> {
     const SHAPE: values::ValueError = values::ValueError::Malformed {
         expected: "ASN:VALUE or IPV4:VALUE (a route target)",
     };

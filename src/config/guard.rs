@@ -172,10 +172,10 @@ pub fn check_flow(
     let Some(action) = harmful_action(attrs) else {
         return Ok(());
     };
-    let min = if rule.afi() == crate::wire::family::Afi::Ipv4 {
-        g.flow_prefix_ipv4
+    let (min, family) = if rule.afi() == crate::wire::family::Afi::Ipv4 {
+        (g.flow_prefix_ipv4, "IPv4")
     } else {
-        g.flow_prefix_ipv6
+        (g.flow_prefix_ipv6, "IPv6")
     };
     let narrow = rule.components().iter().any(|c| match c {
         FlowComponent::Destination(p) | FlowComponent::Source(p) => p.len >= min,
@@ -188,11 +188,6 @@ pub fn check_flow(
     if narrow {
         return Ok(());
     }
-    let family = if min == g.flow_prefix_ipv4 && rule.afi() == crate::wire::family::Afi::Ipv4 {
-        "IPv4"
-    } else {
-        "IPv6"
-    };
     Err(format!(
         "flow rule '{rule}' would {action} traffic it does not narrow ({}): it needs a destination or source prefix of at least /{min} ({family}), a port, or an ICMP type; set 'guard {{ flow off; }}' or a shorter 'flow-prefix-{}' to allow it",
         reach(rule),

@@ -193,6 +193,38 @@ fn mac_text(m: &[u8; 6]) -> String {
         .join(":")
 }
 
+/// The link bandwidth community of `asn` at `rate` bytes per second (the encoding
+/// [`ExtCommunityValue::of`] reads back as `LinkBandwidth`).
+pub fn link_bandwidth(asn: u16, rate: f32) -> ExtendedCommunity {
+    let mut b = [
+        TYPE_AS2 | NON_TRANSITIVE,
+        SUB_LINK_BANDWIDTH,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    b[2..4].copy_from_slice(&asn.to_be_bytes());
+    b[4..8].copy_from_slice(&rate.to_be_bytes());
+    ExtendedCommunity(b)
+}
+
+/// The encapsulation community of a tunnel type (RFC 9012 §4.1).
+pub fn encapsulation(tunnel_type: u16) -> ExtendedCommunity {
+    let mut b = [TYPE_OPAQUE, SUB_ENCAPSULATION, 0, 0, 0, 0, 0, 0];
+    b[6..8].copy_from_slice(&tunnel_type.to_be_bytes());
+    ExtendedCommunity(b)
+}
+
+/// The color community (RFC 9012 §4.3), flags zero.
+pub fn color(color: u32) -> ExtendedCommunity {
+    let mut b = [TYPE_OPAQUE, SUB_COLOR, 0, 0, 0, 0, 0, 0];
+    b[4..8].copy_from_slice(&color.to_be_bytes());
+    ExtendedCommunity(b)
+}
+
 fn hex(c: &ExtendedCommunity) -> String {
     c.0.iter().map(|b| format!("{b:02x}")).collect()
 }
