@@ -10,9 +10,8 @@ use std::sync::Arc;
 use super::attributes::{NextHop, RouteAttributes};
 use super::other_nlri::{NlriKey, Other};
 use super::route_set::{Flow, Route, RouteDiff, RouteSet};
-use crate::wire::aspath::AsPath;
 use crate::wire::attribute::{
-    AttributeContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
+    AttributeContext, ExportContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
 };
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
@@ -43,6 +42,15 @@ impl SessionParams {
     /// The most NLRI one announcing UPDATE may carry.
     pub fn max_announced_per_message(&self) -> usize {
         if self.group_updates { usize::MAX } else { 1 }
+    }
+
+    /// The session as the attribute table's export rules see it.
+    pub fn export_context(&self) -> ExportContext {
+        ExportContext {
+            ebgp: self.ebgp,
+            four_octet_as: self.four_octet_as,
+            local_as: self.local_as,
+        }
     }
 
     fn attribute_context(&self) -> AttributeContext {
@@ -345,63 +353,11 @@ impl WireAttributes {
     ) -> WireAttributes {
         let (next_hop, mp_next_hop) = next_hop;
         let ctx = params.attribute_context();
-        let mut list = vec![PathAttribute::Origin(attrs.origin)];
-        let path = match &attrs.as_path {
-            Some(p) => p.clone(),
-            None if params.ebgp => AsPath::sequence(vec![params.local_as]),
-            None => AsPath::default(),
-        };
-        // RFC 6793 §4.2.2: to a 2-octet peer, AS_TRANS in AS_PATH and the real path in AS4_PATH.
-        let as4_path = (!params.four_octet_as && path.has_four_octet_asn()).then(|| path.clone());
-        list.push(PathAttribute::AsPath(path));
-        list.extend(next_hop);
-        if let Some(med) = attrs.med {
-            list.push(PathAttribute::Med(med));
+        let mut list = attrs.export(&params.export_context());
+        if let Some(nh) = next_hop {
+            let at = list.partition_point(|a| a.code() < nh.code());
+            list.insert(at, nh);
         }
-        // RFC 4271 §5.1.5: LOCAL_PREF only to internal peers (100 unless configured).
-        if !params.ebgp {
-            list.push(PathAttribute::LocalPref(attrs.local_pref.unwrap_or(100)));
-        }
-        if attrs.atomic_aggregate {
-            list.push(PathAttribute::AtomicAggregate);
-        }
-        let mut as4_aggregator = None;
-        if let Some(ag) = attrs.aggregator {
-            list.push(PathAttribute::Aggregator {
-                asn: ag.asn,
-                address: ag.address,
-            });
-            if !params.four_octet_as && ag.asn > u16::MAX as u32 {
-                as4_aggregator = Some(PathAttribute::As4Aggregator {
-                    asn: ag.asn,
-                    address: ag.address,
-                });
-            }
-        }
-        if !attrs.communities.is_empty() {
-            list.push(PathAttribute::Communities(unique(&attrs.communities)));
-        }
-        if !attrs.extended_communities.is_empty() {
-            list.push(PathAttribute::ExtendedCommunities(unique(
-                &attrs.extended_communities,
-            )));
-        }
-        list.extend(as4_path.map(PathAttribute::As4Path));
-        list.extend(as4_aggregator);
-        if !attrs.large_communities.is_empty() {
-            list.push(PathAttribute::LargeCommunities(unique(
-                &attrs.large_communities,
-            )));
-        }
-        list.extend(
-            attrs
-                .extra
-                .iter()
-                .filter(|x| x.sent_on(params.ebgp))
-                .map(|x| x.to_wire()),
-        );
-        // RFC 4271 §5: in ascending order of type code (stable: one attribute per code).
-        list.sort_by_key(|a| a.code());
         let (mut before_mp, mut after_mp) = (Vec::new(), Vec::new());
         for a in &list {
             if a.code() < type_code::MP_REACH_NLRI {
@@ -416,19 +372,6 @@ impl WireAttributes {
             mp_next_hop,
         }
     }
-}
-
-/// `values` without repeats, in the order first written: RFC 1997 lets a receiver drop
-/// duplicate communities and RFC 8092 §5 says a speaker MUST NOT send duplicate large
-/// communities; ExaBGP drops all three kinds of duplicates before sending.
-pub(crate) fn unique<T: PartialEq + Clone>(values: &[T]) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(values.len());
-    for v in values {
-        if !out.contains(v) {
-            out.push(v.clone());
-        }
-    }
-    out
 }
 
 /// The NEXT_HOP attribute and MP_REACH next hops of a unicast route; `None` when the next
