@@ -174,7 +174,6 @@ impl PathAttribute {
 fn emit_mp_value(a: &PathAttribute, _: AttributeContext, out: &mut Vec<u8>) {
     match a {
         PathAttribute::MpReach(m) => {
-            emit_family(m.family, out);
             let mut nh = Vec::new();
             match &m.next_hop {
                 MpNextHop::Addresses(v) => {
@@ -188,13 +187,11 @@ fn emit_mp_value(a: &PathAttribute, _: AttributeContext, out: &mut Vec<u8>) {
                 MpNextHop::Vpn(v) => labeled::emit_vpn_next_hop(v, &mut nh),
                 MpNextHop::Raw(r) => nh.extend_from_slice(r),
             }
-            out.push(nh.len() as u8);
-            out.extend_from_slice(&nh);
-            out.push(0); // reserved (RFC 4760 §3)
+            super::update_writer::mp_reach_head(m.family, &nh, out);
             emit_nlri(&m.nlri, out);
         }
         PathAttribute::MpUnreach(m) => {
-            emit_family(m.family, out);
+            m.family.emit(out);
             emit_nlri(&m.nlri, out);
         }
         _ => {}
@@ -219,11 +216,6 @@ pub fn emit_raw(flags: u8, code: u8, value: &[u8], out: &mut Vec<u8>) {
         out.push(value.len() as u8);
     }
     out.extend_from_slice(value);
-}
-
-fn emit_family(f: Family, out: &mut Vec<u8>) {
-    out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
-    out.push(f.safi.to_u8());
 }
 
 fn emit_nlri(n: &MpNlri, out: &mut Vec<u8>) {
