@@ -6,39 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::wire::attribute::{ExportContext, PathAttribute};
 
-/// RFC 4271 §5.1.1 ORIGIN.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Origin {
-    #[default]
-    Igp,
-    Egp,
-    Incomplete,
-}
-
-impl Origin {
-    pub fn from_u8(v: u8) -> Option<Origin> {
-        match v {
-            0 => Some(Origin::Igp),
-            1 => Some(Origin::Egp),
-            2 => Some(Origin::Incomplete),
-            _ => None,
-        }
-    }
-    pub fn to_u8(self) -> u8 {
-        match self {
-            Origin::Igp => 0,
-            Origin::Egp => 1,
-            Origin::Incomplete => 2,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Origin::Igp => "igp",
-            Origin::Egp => "egp",
-            Origin::Incomplete => "incomplete",
-        }
-    }
-}
+pub use crate::wire::attribute::Origin;
 
 /// Where the route's next hop comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

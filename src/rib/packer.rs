@@ -72,7 +72,7 @@ pub struct Packed {
     pub held_back: Vec<(Family, usize)>,
     /// Routes not sent because their next hop cannot be expressed on this session.
     pub unresolvable: Vec<Prefix>,
-    /// Where the UPDATEs of non-unicast routes (`packer_mp`) start in `bytes`, and how many
+    /// Where the UPDATEs of non-unicast routes (keyed ones: labeled, VPN, ADD-PATH...) start in `bytes`, and how many
     /// there are: the self-check covers the bytes before.
     pub other_from: usize,
     pub other_messages: usize,

@@ -66,7 +66,7 @@ pub fn verify(
         decode_nlri_list(raw, family.afi)
             .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))
     };
-    // The non-unicast part (`packer_mp`) comes last and is checked by its own tests.
+    // The keyed part (labeled, VPN, ADD-PATH...) comes last and is checked by its own tests.
     let unicast_part = if packed.other_messages > 0 {
         &packed.bytes[..packed.other_from]
     } else {

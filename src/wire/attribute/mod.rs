@@ -23,7 +23,6 @@ use super::labeled::{self, LabeledPrefix};
 use super::notification::{Notification, code, subcode};
 use super::prefix::{PathPrefix, Prefix};
 use super::reader::Reader;
-use crate::rib::attributes::Origin;
 
 /// Attribute flag bits (RFC 4271 §4.3).
 pub mod flag {
@@ -35,6 +34,40 @@ pub mod flag {
 
 use flag::{OPTIONAL, TRANSITIVE};
 use type_code as tc;
+
+/// RFC 4271 §5.1.1 ORIGIN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    #[default]
+    Igp,
+    Egp,
+    Incomplete,
+}
+
+impl Origin {
+    pub fn from_u8(v: u8) -> Option<Origin> {
+        match v {
+            0 => Some(Origin::Igp),
+            1 => Some(Origin::Egp),
+            2 => Some(Origin::Incomplete),
+            _ => None,
+        }
+    }
+    pub fn to_u8(self) -> u8 {
+        match self {
+            Origin::Igp => 0,
+            Origin::Egp => 1,
+            Origin::Incomplete => 2,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Igp => "igp",
+            Origin::Egp => "egp",
+            Origin::Incomplete => "incomplete",
+        }
+    }
+}
 
 /// Next hop(s) of MP_REACH_NLRI.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

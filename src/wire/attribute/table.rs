@@ -8,8 +8,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use super::flag::{OPTIONAL, TRANSITIVE};
-use super::{AttributeContext, PathAttribute, as2, decode_as_path, emit_as_path, hex};
-use crate::rib::attributes::Origin;
+use super::{AttributeContext, Origin, PathAttribute, as2, decode_as_path, emit_as_path, hex};
 use crate::wire::aspath::AsPath;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::error::{DecodeError, DecodeErrorKind};
