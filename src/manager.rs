@@ -538,6 +538,7 @@ impl Manager {
                     let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
                 }))
             }),
+            bfd: n.bfd,
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

@@ -3,4 +3,8 @@
 //! `service` the one thread that owns the sockets and drives every session.
 
 pub mod packet;
+pub mod service;
 pub mod session;
+pub mod socket;
+
+pub use session::Params;
