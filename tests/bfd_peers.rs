@@ -395,7 +395,8 @@ impl Frr {
         )
         .unwrap();
         let common = |cmd: &mut Command, name: &str| {
-            cmd.args(["-S", "-P", "0", "-z"])
+            // They run as the frr user (the temp dir is world-writable for it).
+            cmd.args(["-P", "0", "-z"])
                 .arg(&zserv)
                 .arg("--vty_socket")
                 .arg(d)
