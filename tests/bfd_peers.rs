@@ -227,7 +227,9 @@ fn start_bird() -> Bird {
             BgpProtocol::new("inj", &OURS.to_string(), OUR_PORT, 65002, 65001)
                 .passive(true)
                 .multihop(false)
-                .extra("    bfd on;\n"),
+                // BIRD waits "error wait time" (60 s at first) after a session error
+                // before it accepts a connection again: short here, for the reconnection.
+                .extra("    bfd on;\n    error wait time 1, 2;\n"),
         )
         .start()
 }
