@@ -11,6 +11,7 @@ pub mod family;
 pub mod flowspec;
 pub mod labeled;
 pub mod message;
+pub mod nlri;
 pub mod notification;
 pub mod open;
 pub mod prefix;
