@@ -1,15 +1,16 @@
 //! The route-manager thread: owns the configuration and every neighbor's desired routes, and
-//! reacts to [`ManagerEvent`]s one at a time. Its parts, one concept each:
+//! reacts to the events of its three channels (see [`crate::events`]) one at a time. Its
+//! parts, one concept each:
 //!
-//! - [`neighbors`]: neighbor threads started, restarted (held until the old one stopped),
-//!   stopped; [`listeners`] for the passive ones;
-//! - [`program_routes`]: the routes of helpers, health checks and the control socket, per
-//!   neighbor and source, over the file's ([`source_routes`]: one source's, and the union);
-//! - [`programs`]: one supervisor for helpers and health checks, reconciled on reload;
-//! - [`fanout`]: neighbor events for helpers, from the threads' typed reports;
-//! - [`requests`]: who may change what, and the answers;
-//! - [`reload`]: a reload plan applied;
-//! - [`status`]: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
+//! - `neighbors`: neighbor threads started, restarted (held until the old one stopped),
+//!   stopped; `listeners` for the passive ones;
+//! - `program_routes`: the routes of helpers, health checks and the control socket, per
+//!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
+//! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
+//! - `fanout`: neighbor events for helpers, from the threads' typed reports;
+//! - `requests`: who may change what, and the answers;
+//! - `reload`: a reload plan applied;
+//! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
 //!
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
@@ -22,7 +23,7 @@ mod programs;
 mod reload;
 mod requests;
 mod source_routes;
-pub mod status;
+mod status;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
