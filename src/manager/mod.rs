@@ -4,7 +4,7 @@
 //! - [`neighbors`]: neighbor threads started, restarted (held until the old one stopped),
 //!   stopped; [`listeners`] for the passive ones;
 //! - [`program_routes`]: the routes of helpers, health checks and the control socket, per
-//!   neighbor and source, over the file's;
+//!   neighbor and source, over the file's ([`source_routes`]: one source's, and the union);
 //! - [`programs`]: one supervisor for helpers and health checks, reconciled on reload;
 //! - [`fanout`]: neighbor events for helpers, from the threads' typed reports;
 //! - [`requests`]: who may change what, and the answers;
@@ -21,6 +21,7 @@ mod program_routes;
 mod programs;
 mod reload;
 mod requests;
+mod source_routes;
 pub mod status;
 
 use std::io;

@@ -122,6 +122,13 @@ impl Family {
     pub fn new(afi: Afi, safi: Safi) -> Family {
         Family { afi, safi }
     }
+
+    /// AFI (2 octets) and SAFI (1), as in MP_REACH_NLRI, MP_UNREACH_NLRI, the multiprotocol
+    /// capability and ROUTE-REFRESH.
+    pub fn emit(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.afi.to_u16().to_be_bytes());
+        out.push(self.safi.to_u8());
+    }
 }
 
 impl fmt::Display for Family {

@@ -18,6 +18,7 @@ pub mod prefix;
 pub mod reader;
 pub mod tunnel_encap;
 pub mod update;
+pub mod update_writer;
 
 #[cfg(test)]
 mod tests;
