@@ -35,7 +35,7 @@ for era_dir in "$CORPUS"/*/; do
         case "$f" in *README*) continue ;; esac
         [ -f "$f" ] || continue
         total=$((total + 1))
-        reason=$("$BIN" --check "$f" 2>&1 >/dev/null | grep -v '^warning' | head -n 1)
+        reason=$("$BIN" --check "$f" 2>&1 >/dev/null | grep -v ': warning: ' | head -n 1)
         s=$(status "$f" "$reason")
         case $s in
         accepted) accepted=$((accepted + 1)) ;;

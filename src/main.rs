@@ -187,7 +187,7 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     let path = PathBuf::from(path);
-    let config = match config::load(&path) {
+    let (config, notes) = match config::load_with_notes(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -196,6 +196,9 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
+        for note in &notes {
+            eprintln!("{note}");
+        }
         let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());

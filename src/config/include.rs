@@ -32,6 +32,12 @@ pub(super) struct LoadState {
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
     /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
     pub guard: super::guard::GuardSettings,
+    /// What `--check` tells the operator without refusing the file: deprecated spellings
+    /// and places where bgpinject does not do what the ExaBGP of the file's era did
+    /// (`FILE:LINE:COL: warning: ...`), each once.
+    pub notes: Vec<String>,
+    /// The keys of the notes given once per file (a deprecated keyword) and the notes made.
+    noted: std::collections::HashSet<String>,
 }
 
 impl LoadState {
@@ -44,6 +50,21 @@ impl LoadState {
             attributes: Default::default(),
             tables: Vec::new(),
             guard: Default::default(),
+            notes: Vec::new(),
+            noted: Default::default(),
+        }
+    }
+
+    /// Records `note` (already located), unless `once` was recorded before or the same
+    /// note was (a template body is parsed again for each neighbor that inherits it).
+    pub fn note(&mut self, once: Option<&str>, note: String) {
+        if let Some(key) = once
+            && !self.noted.insert(format!("once:{key}"))
+        {
+            return;
+        }
+        if self.noted.insert(note.clone()) {
+            self.notes.push(note);
         }
     }
 

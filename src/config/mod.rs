@@ -84,6 +84,23 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parser::parse_config(lexer, Arc::new(path.to_path_buf()))
 }
 
+/// [`load`], with the warnings `--check` prints (deprecated spellings, and places where
+/// bgpinject does not do what the ExaBGP version the file was written for did).
+pub fn load_with_notes(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    let lexer = lexer::Lexer::from_reader(Box::new(open_for_lexing(path).map_err(|e| {
+        ConfigError {
+            location: None,
+            message: format!("{}: cannot read: {e}", path.display()),
+        }
+    })?));
+    parser::parse_config_with_notes(lexer, Arc::new(path.to_path_buf()))
+}
+
+/// [`parse_str`], with the warnings `--check` prints.
+pub fn parse_str_with_notes(text: &str, file: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    parser::parse_config_with_notes(lexer::Lexer::new(text), Arc::new(file.to_path_buf()))
+}
+
 /// A buffered reader of a configuration file (main or included): only a regular file is read
 /// (see [`include::open_regular`]).
 pub(crate) fn open_for_lexing(path: &Path) -> std::io::Result<std::io::BufReader<std::fs::File>> {

@@ -75,7 +75,7 @@ pub(super) fn parse_neighbor(
         })?;
         s.routes.extend_from(&t.routes, origin);
     }
-    s.routes.resolve_duplicates(&block)?;
+    s.routes.resolve_duplicates(p, &block)?;
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -591,15 +591,23 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(n.routes.len(), 2);
-        let e = neighbor(&format!(
-            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }}\nstatic {{ route 10.0.0.0/8 next-hop self; }}"
-        ))
-        .unwrap_err();
-        assert!(
-            e.starts_with("t.conf:3:16: duplicate route 10.0.0.0/8"),
-            "{e}"
+        // The same prefix twice: the later one is announced, as in ExaBGP, with a warning.
+        let text = format!(
+            "neighbor 192.0.2.1 {{\nrouter-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop 192.0.2.1; }}\nstatic {{ route 10.0.0.0/8 next-hop 192.0.2.2; }}\n}}"
         );
-        assert!(e.contains("already configured at line 2"), "{e}");
+        let (config, notes) =
+            crate::config::parse_str_with_notes(&text, Path::new("t.conf")).unwrap();
+        let routes: Vec<_> = config.neighbors[0].routes.iter().collect();
+        assert_eq!(routes.len(), 1);
+        assert!(
+            format!("{:?}", routes[0].attributes.next_hop).contains("192.0.2.2"),
+            "{routes:?}"
+        );
+        assert!(
+            notes[0].starts_with("t.conf:3:16: warning: route 10.0.0.0/8")
+                && notes[0].contains("(first at line 2)"),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -79,7 +79,7 @@ struct AttributeSettings {
 
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
-    let (prefix, prefix_token) = p.value("route", values::prefix)?;
+    let (prefix, prefix_token) = route_prefix(p)?;
     let name = RouteName(prefix);
     let mut a = AttributeSettings::default();
     if p.peek().kind == TokenKind::OpenBrace {
@@ -133,6 +133,27 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         split: a.split.take(),
         origin: p.origin(),
     })
+}
+
+/// The prefix of a route. Host bits are cleared, as ExaBGP does (the original injector's
+/// files write `2A02:B80:0:1::1/64`), with a warning at `--check`.
+fn route_prefix(p: &mut Parser) -> Result<(Prefix, Token), ConfigError> {
+    let token = p.expect_word("a value after route")?;
+    match values::prefix(&token.text) {
+        Ok(prefix) => Ok((prefix, token)),
+        Err(ValueError::Prefix(crate::wire::prefix::PrefixError::HostBitsSet { canonical })) => {
+            p.note(
+                token.position,
+                None,
+                format!(
+                    "route {}: host bits are set, {canonical} is announced (as ExaBGP does)",
+                    token.text
+                ),
+            );
+            Ok((canonical, token))
+        }
+        Err(e) => Err(p.bad_value("route", &token, e)),
+    }
 }
 
 /// One attribute and its value(s), without the terminating `;`.

@@ -300,11 +300,13 @@ mod tests {
             e.starts_with("t.conf:3:18: route 10.0.0.0/8 has no next-hop"),
             "{e}"
         );
-        let e = parse("template {\n neighbor t {\n  static {\n   route 10.0.0.0/8 next-hop 192.0.2.1;\n   route 10.0.0.0/8 next-hop 192.0.2.2;\n  }\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }")
-            .unwrap_err();
+        // The same prefix twice in one template: the later one wins, as in ExaBGP.
+        let (config, notes) = crate::config::parse_str_with_notes("template {\n neighbor t {\n  static {\n   route 10.0.0.0/8 next-hop 192.0.2.1;\n   route 10.0.0.0/8 next-hop 192.0.2.2;\n  }\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }", std::path::Path::new("t.conf"))
+            .unwrap();
+        assert_eq!(config.neighbors[0].routes.len(), 1);
         assert!(
-            e.starts_with("t.conf:5:10: duplicate route 10.0.0.0/8 in neighbor 192.0.2.1: already configured at line 4"),
-            "{e}"
+            notes.iter().any(|n| n.starts_with("t.conf:5:10: warning: route 10.0.0.0/8 in neighbor 192.0.2.1 is configured again (first at line 4)")),
+            "{notes:?}"
         );
     }
 }
