@@ -3,6 +3,7 @@
 mod announce;
 pub mod api_command;
 mod communities;
+mod exabgp_compat;
 mod flow;
 pub mod guard;
 pub mod healthcheck;
@@ -35,6 +36,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("top level", parser::TOP_LEVEL_KEYWORDS),
     ("neighbor", neighbor::KEYWORDS),
     ("neighbor (session options)", session_options::KEYWORDS),
+    ("neighbor (ExaBGP compatibility)", exabgp_compat::KEYWORDS),
     ("capability", session_options::CAPABILITY_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
@@ -125,6 +127,7 @@ mod keyword_tests {
         ("top level", "KW 192.0.2.1 {"),
         ("neighbor", "neighbor 192.0.2.1 { KW"),
         ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
+        ("neighbor (ExaBGP compatibility)", "neighbor 192.0.2.1 { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
         (
             "family (AFI)",

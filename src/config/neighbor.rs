@@ -30,6 +30,7 @@ struct NeighborSettings {
     families: Setting<(Vec<Family>, Position)>,
     routes: ParsedRoutes,
     options: session_options::OptionStatements,
+    compat: super::exabgp_compat::CompatSettings,
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
     api_receive_updates: bool,
@@ -199,6 +200,12 @@ fn parse_statement(
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
             return session_options::parse(p, kw, block, &mut s.options);
         }
+        kw_text
+            if super::exabgp_compat::KEYWORDS.contains(&kw_text)
+                || super::exabgp_compat::REFUSED.contains(&kw_text) =>
+        {
+            return super::exabgp_compat::parse(p, kw, block, &mut s.compat, &mut s.options);
+        }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
         "api" => {
             return super::process::parse_api_block(
@@ -220,7 +227,14 @@ fn parse_statement(
                 kw.position,
                 format!(
                     "unknown keyword '{other}' in {block} (expected {})",
-                    one_of(&[KEYWORDS, session_options::KEYWORDS].concat())
+                    one_of(
+                        &[
+                            KEYWORDS,
+                            session_options::KEYWORDS,
+                            super::exabgp_compat::KEYWORDS
+                        ]
+                        .concat()
+                    )
                 ),
             ));
         }
@@ -324,7 +338,17 @@ fn finish(
             ),
         ));
     }
-    let options = session_options::finish(p, s.options)?;
+    let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
+    let nexthop_enabled = s.options.nexthop_enabled();
+    let mut options = session_options::finish(p, s.options, hold_time)?;
+    super::exabgp_compat::finish(
+        p,
+        block,
+        s.compat,
+        local_address.map(|(a, _)| a),
+        nexthop_enabled,
+        &mut options,
+    )?;
     announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {
@@ -343,7 +367,7 @@ fn finish(
         local_address: local_address.map(|(a, _)| a),
         local_as,
         peer_as,
-        hold_time: s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME),
+        hold_time,
         passive: s.passive.take().unwrap_or(false),
         connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
