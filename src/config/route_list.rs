@@ -51,6 +51,9 @@ pub(super) struct RouteRef<'a> {
 
 impl ParsedRoutes {
     pub fn push(&mut self, parsed: ParsedRoute) {
+        if parsed.withdraw {
+            return;
+        }
         if parsed.route.nlri.is_some() {
             self.others.push(parsed);
             return;
@@ -100,6 +103,7 @@ impl ParsedRoutes {
                 prefix_at: r.prefix_at,
                 split: None,
                 origin,
+                withdraw: false,
             }));
     }
 

@@ -93,6 +93,7 @@ pub(super) fn expand_split(
             prefix_at: parsed.prefix_at,
             split: None,
             origin: parsed.origin,
+            withdraw: parsed.withdraw,
         });
     }
     Ok(())
