@@ -5,6 +5,7 @@ pub mod api_command;
 mod communities;
 mod exabgp_compat;
 mod flow;
+mod group;
 pub mod guard;
 pub mod healthcheck;
 mod include;
@@ -49,6 +50,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("match", flow::MATCH_KEYWORDS),
     ("then", flow::THEN_KEYWORDS),
     ("template", template::KEYWORDS),
+    ("group", group::KEYWORDS),
     ("process", process::KEYWORDS),
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
@@ -152,6 +154,7 @@ mod keyword_tests {
         ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),
         ("then", "neighbor 192.0.2.1 { flow { route r { then { KW"),
         ("template", "template { KW"),
+        ("group", "group g { KW"),
         ("process", "process p { KW"),
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),

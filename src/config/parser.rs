@@ -351,6 +351,7 @@ pub const TOP_LEVEL_KEYWORDS: &[&str] = &[
     "process",
     "healthcheck",
     "guard",
+    "group",
 ];
 
 /// `a, b or c`: a block's keyword list as error messages show it.
@@ -481,6 +482,7 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
                 top.healthchecks.push(h);
             }
             "template" => template::parse_template_block(p)?,
+            "group" => super::group::parse_group(p, &token, &mut top.neighbors)?,
             "guard" => {
                 let mut g = p.state.borrow().guard;
                 super::guard::parse(p, "the configuration", &mut g)?;

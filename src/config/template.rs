@@ -79,6 +79,41 @@ pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Defines a template named `name` from the statements `body` (the original injector's
+/// `group`: the group's statements written before one of its neighbors), `close` the token
+/// that ends them. Its routes are parsed here, as for a `template` block.
+pub(super) fn define_from_statements(
+    p: &Parser,
+    name: Token,
+    mut body: Vec<Token>,
+    close: Token,
+) -> Result<(), ConfigError> {
+    let open = Token {
+        kind: TokenKind::OpenBrace,
+        text: "{".to_string(),
+        position: name.position,
+    };
+    body.push(Token {
+        kind: TokenKind::CloseBrace,
+        text: "}".to_string(),
+        position: close.position,
+    });
+    let mut sub = p.sub_parser(body);
+    let (tokens, routes) = capture_body(&mut sub, &open, &name.text)?;
+    let template = Template {
+        name: name.text.clone(),
+        file: Arc::clone(p.file()),
+        tokens,
+        routes,
+        defined_at: name,
+    };
+    p.state
+        .borrow_mut()
+        .templates
+        .insert(template.name.clone(), Rc::new(template));
+    Ok(())
+}
+
 /// The tokens up to the `}` matching `open`, which is consumed, but for the statements
 /// that make routes: those are parsed here.
 fn capture_body(
