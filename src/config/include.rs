@@ -36,6 +36,9 @@ pub(super) struct LoadState {
     /// and places where bgpinject does not do what the ExaBGP of the file's era did
     /// (`FILE:LINE:COL: warning: ...`), each once.
     pub notes: Vec<String>,
+    /// `process NAME { }` blocks written inside a neighbor (the original injector's place for
+    /// them), added to the top-level processes once the file is read.
+    pub neighbor_processes: Vec<super::process::ProcessConfig>,
     /// The keys of the notes given once per file (a deprecated keyword) and the notes made.
     noted: std::collections::HashSet<String>,
 }
@@ -51,6 +54,7 @@ impl LoadState {
             tables: Vec::new(),
             guard: Default::default(),
             notes: Vec::new(),
+            neighbor_processes: Vec::new(),
             noted: Default::default(),
         }
     }

@@ -107,6 +107,7 @@ pub const KEYWORDS: &[&str] = &[
     "api",
     "announce",
     "guard",
+    "process",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
@@ -216,6 +217,39 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "process" => {
+            // The original injector's helper inside a neighbor: a top-level process that
+            // this neighbor names in its api block.
+            p.note(
+                kw.position,
+                Some("process in a neighbor"),
+                "'process' inside a neighbor is the original injector's place for it (write it at top level and name it in the neighbor's 'api { processes [ NAME ]; }'; `bgpinject migrate` does)",
+            );
+            let earlier = std::mem::take(&mut p.state.borrow_mut().neighbor_processes);
+            let parsed = super::process::parse_process(p, kw, &[]);
+            let mut state = p.state.borrow_mut();
+            state.neighbor_processes = earlier;
+            let process = parsed?;
+            let same = |e: &super::process::ProcessConfig| e.name == process.name;
+            match state.neighbor_processes.iter().find(|e| same(e)) {
+                // The same block again (a group's statements are read for each neighbor).
+                Some(e) if e.location == process.location => {}
+                Some(e) => {
+                    return Err(ConfigError {
+                        location: Some(process.location.clone()),
+                        message: format!(
+                            "duplicate process {}: already defined at line {}",
+                            process.name, e.location.line
+                        ),
+                    });
+                }
+                None => state.neighbor_processes.push(process.clone()),
+            }
+            if !s.api_processes.contains(&process.name) {
+                s.api_processes.push(process.name);
+            }
+            return Ok(());
+        }
         "guard" => {
             let mut g = s.guard.unwrap_or(p.state.borrow().guard);
             super::guard::parse(p, block, &mut g)?;

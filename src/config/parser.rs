@@ -436,6 +436,18 @@ pub(super) fn parse_config_with_notes(
         return Err(e);
     }
     drop(p);
+    for process in std::mem::take(&mut state.borrow_mut().neighbor_processes) {
+        if let Some(e) = top.processes.iter().find(|e| e.name == process.name) {
+            return Err(ConfigError {
+                location: Some(process.location.clone()),
+                message: format!(
+                    "duplicate process {}: already defined at line {}",
+                    process.name, e.location.line
+                ),
+            });
+        }
+        top.processes.push(process);
+    }
     super::process::check_references(&top.neighbors, &top.processes)?;
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     let sources = state.borrow_mut().take_sources();
