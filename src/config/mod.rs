@@ -11,6 +11,7 @@ pub mod healthcheck;
 mod include;
 mod labels;
 mod lexer;
+pub mod migrate;
 pub mod model;
 mod neighbor;
 mod parser;
