@@ -34,7 +34,15 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// ExaBGP neighbor statements bgpinject cannot honour: refused by name with the reason.
-pub const REFUSED: &[&str] = &["source-interface", "host-name", "domain-name"];
+pub const REFUSED: &[&str] = &[
+    "source-interface",
+    "host-name",
+    "domain-name",
+    "local-link-local",
+    "tcp-ao",
+    "confederation",
+    "role",
+];
 
 /// What the statements said that needs the whole neighbor block to check.
 #[derive(Default)]
@@ -127,7 +135,12 @@ pub(super) fn parse(
                 match other {
                     "source-interface" =>
                         "bgpinject binds a session to its local-address, not to an interface",
-                    _ => "bgpinject does not send the FQDN capability (RFC draft-walton-bgp-hostname)",
+                    "local-link-local" =>
+                        "write the link-local next hop after the global one in each route (next-hop 2001:db8::1 fe80::1)",
+                    "tcp-ao" => "bgpinject signs sessions with TCP MD5 (md5-password), not TCP-AO (RFC 5925)",
+                    "confederation" => "bgpinject does not speak BGP confederations (RFC 5065)",
+                    "role" => "bgpinject does not advertise the BGP role capability (RFC 9234)",
+                    _ => "bgpinject does not send the FQDN capability (draft-walton-bgp-hostname)",
                 }
             ),
         )),

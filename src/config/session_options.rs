@@ -32,6 +32,37 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
     "route-refresh",
     "add-path",
     "nexthop",
+    "extended-message",
+    "multi-session",
+    "operational",
+    "software-version",
+    "link-local-nexthop",
+    "aigp",
+];
+
+/// ExaBGP's capabilities that bgpinject does not advertise, with the reason: accepted only
+/// as `NAME disable;`.
+const OFF_CAPABILITIES: &[(&str, &str)] = &[
+    (
+        "multi-session",
+        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession)",
+    ),
+    (
+        "operational",
+        "bgpinject does not speak ExaBGP's OPERATIONAL messages",
+    ),
+    (
+        "software-version",
+        "bgpinject does not advertise its version (draft-ietf-idr-software-version)",
+    ),
+    (
+        "link-local-nexthop",
+        "bgpinject does not advertise the link-local next hop capability (draft-ietf-idr-linklocal-capability)",
+    ),
+    (
+        "aigp",
+        "bgpinject sends the AIGP attribute when a route has one, without negotiating it",
+    ),
 ];
 
 /// What the statements said, with the position needed to report a bad base64 password.
@@ -202,6 +233,28 @@ fn parse_capability_block(
             "nexthop" => {
                 o.extended_next_hop = super::announce::parse_nexthop_block(p, &block)?;
                 continue;
+            }
+            // RFC 8654: bgpinject always advertises it.
+            "extended-message" => {
+                if !boolean(p, "extended-message")? {
+                    return Err(p.error_at(
+                        kw.position,
+                        format!("'extended-message disable' in {block} is not supported: bgpinject always advertises extended messages (RFC 8654); a peer without them keeps the 4096-octet limit"),
+                    ));
+                }
+            }
+            // ExaBGP capabilities bgpinject does not advertise: 'disable' says so.
+            other if OFF_CAPABILITIES.iter().any(|(c, _)| *c == other) => {
+                if boolean(p, other)? {
+                    let why = OFF_CAPABILITIES
+                        .iter()
+                        .find(|(c, _)| *c == other)
+                        .map_or("", |(_, why)| why);
+                    return Err(p.error_at(
+                        kw.position,
+                        format!("capability '{other}' in {block} is not supported: {why} (only '{other} disable;' is accepted)"),
+                    ));
+                }
             }
             other => {
                 return Err(p.error_at(
