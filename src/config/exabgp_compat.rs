@@ -350,4 +350,19 @@ mod tests {
             neighbor("capability { nexthop false; }\nnexthop { ipv4 unicast ipv6; }").unwrap();
         assert!(n.options.extended_next_hop.is_empty());
     }
+
+    #[test]
+    fn family_all_and_minimal() {
+        let (n, notes) = neighbor("family { all; }").unwrap();
+        assert_eq!(n.families.len(), 10);
+        assert!(
+            notes.iter().any(|n| n.contains("'family { all; }'")),
+            "{notes:?}"
+        );
+        let (n, _) =
+            neighbor("family { minimal; }\nstatic { route 2001:db8::/32 next-hop 2001:db8::1; }")
+                .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+        assert!(neighbor("family { ipv4 unicast; all; }").is_err());
+    }
 }

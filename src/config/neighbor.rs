@@ -111,7 +111,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
-pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6"];
+pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "all", "minimal"];
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "unicast",
     "flow",
@@ -194,8 +194,11 @@ fn parse_statement(
             return p.expect_semicolon("passive");
         }
         "family" => {
-            let families = parse_family_block(p, kw, block)?;
-            return s.families.set(p, kw, block, (families, kw.position));
+            return match parse_family_block(p, kw, block)? {
+                Some(families) => s.families.set(p, kw, block, (families, kw.position)),
+                // ExaBGP 3's `minimal`: the families of the routes, bgpinject's default.
+                None => Ok(()),
+            };
         }
         "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
@@ -276,12 +279,59 @@ fn parse_statement(
     p.expect_semicolon(&after_value)
 }
 
-/// `family { ipv4 unicast; ipv6 unicast; }`, from just after `family`.
-fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Family>, ConfigError> {
+/// Every family bgpinject announces: what ExaBGP's `family { all; }` means here.
+const ALL_FAMILIES: &[(Afi, Safi)] = &[
+    (Afi::Ipv4, Safi::Unicast),
+    (Afi::Ipv4, Safi::Multicast),
+    (Afi::Ipv4, Safi::MplsLabel),
+    (Afi::Ipv4, Safi::MplsVpn),
+    (Afi::Ipv4, Safi::FlowSpec),
+    (Afi::Ipv6, Safi::Unicast),
+    (Afi::Ipv6, Safi::Multicast),
+    (Afi::Ipv6, Safi::MplsLabel),
+    (Afi::Ipv6, Safi::MplsVpn),
+    (Afi::Ipv6, Safi::FlowSpec),
+];
+
+/// `family { ipv4 unicast; ipv6 unicast; }`, from just after `family`; `None` for ExaBGP 3's
+/// `family { minimal; }` (the families of the routes).
+fn parse_family_block(
+    p: &mut Parser,
+    kw: &Token,
+    owner: &str,
+) -> Result<Option<Vec<Family>>, ConfigError> {
     let block = format!("the family block of {owner}");
     let open = p.open_block("family")?;
     let mut families = Vec::new();
     while let Some(afi_token) = p.block_keyword(&open, &block)? {
+        if matches!(afi_token.text.as_str(), "all" | "minimal") {
+            p.expect_semicolon(&afi_token.text)?;
+            let close = p.advance();
+            if close.kind != TokenKind::CloseBrace || !families.is_empty() {
+                return Err(p.error_at(
+                    afi_token.position,
+                    format!("'{}' in {block} must be its only statement", afi_token.text),
+                ));
+            }
+            if afi_token.text == "minimal" {
+                p.note(
+                    afi_token.position,
+                    Some("family minimal"),
+                    "'family { minimal; }' is ExaBGP 3's spelling of the default: the families of the configured routes (leave the family block out)",
+                );
+                return Ok(None);
+            }
+            p.note(
+                afi_token.position,
+                None,
+                "'family { all; }': every family bgpinject announces (IPv4 and IPv6 unicast, multicast, nlri-mpls, mpls-vpn, flow); ExaBGP also offers the families bgpinject does not have",
+            );
+            let all = ALL_FAMILIES
+                .iter()
+                .map(|&(a, s)| Family::new(a, s))
+                .collect();
+            return Ok(Some(all));
+        }
         let afi = match afi_token.text.as_str() {
             "ipv4" => Afi::Ipv4,
             "ipv6" => Afi::Ipv6,
@@ -333,7 +383,7 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
             format!("{block} lists no family, expected e.g. 'ipv4 unicast;'"),
         ));
     }
-    Ok(families)
+    Ok(Some(families))
 }
 
 /// Applies defaults and checks what needs the whole block.
