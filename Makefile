@@ -40,7 +40,7 @@ OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli enco
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
 	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
-	exabgp_examples session_bird watch_half_written decode_captures docs_first_session \
+	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api
 
 test-offline:

@@ -3,6 +3,7 @@
 //! UPDATEs from `bgpinject encode`):
 //!
 //! - `md5` is written `md5-password`, `ttl-security` `outgoing-ttl`, `withdrawn` `withdraw`;
+//! - a neighbor-level `graceful-restart N;` goes in `capability { graceful-restart N; }`;
 //! - a route prefix with host bits is written as the prefix announced (`2a02:b80:0:1::/64`);
 //! - of a prefix configured twice in one neighbor, the earlier statement (which the later
 //!   one replaces) is commented out;
@@ -210,6 +211,23 @@ impl<'a> Migrator<'a> {
             match self.text(j) {
                 "md5" => self.rename(j, "md5-password"),
                 "ttl-security" => self.rename(j, "outgoing-ttl"),
+                // The original's neighbor-level statement; ExaBGP 3 and later read it in
+                // `capability { }` only.
+                "graceful-restart" if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon => {
+                    self.replace(
+                        j,
+                        "capability { graceful-restart".to_string(),
+                        "graceful-restart goes in the capability block".to_string(),
+                    );
+                    if let Some(t) = self.token(e.saturating_sub(1)) {
+                        self.replacements.push((
+                            line_of(t),
+                            (t.position.column as usize).saturating_sub(1),
+                            1,
+                            "; }".to_string(),
+                        ));
+                    }
+                }
                 "process" => self.move_process(j, e, top),
                 "static" => {
                     let mut k = j + 2;
