@@ -36,6 +36,7 @@ struct NeighborSettings {
     api_receive_updates: bool,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
+    bfd: Setting<crate::bfd::Params>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -108,6 +109,7 @@ pub const KEYWORDS: &[&str] = &[
     "announce",
     "guard",
     "process",
+    "bfd",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
@@ -252,6 +254,10 @@ fn parse_statement(
                 s.api_processes.push(process.name);
             }
             return Ok(());
+        }
+        "bfd" => {
+            let params = super::bfd::parse(p, block)?;
+            return s.bfd.set(p, kw, block, params);
         }
         "guard" => {
             let mut g = s.guard.unwrap_or(p.state.borrow().guard);
@@ -462,6 +468,7 @@ fn finish(
         api_processes: s.api_processes,
         api_receive_updates: s.api_receive_updates,
         guard,
+        bfd: s.bfd.take(),
         location: p.location(keyword.position),
     })
 }
