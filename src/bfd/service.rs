@@ -496,9 +496,12 @@ fn report(e: &mut Entry, from: State, to: State, diag: Diag, now: Instant) {
         State::Up => {
             e.was_up = true;
             e.up_since = Some(now);
+            let p = e.session.params();
             info!(
-                "neighbor {peer}: BFD session up (detection time {} ms)",
-                e.session.detection_time().as_millis()
+                "neighbor {peer}: BFD session up (ours: tx {} ms, rx {} ms, multiplier {})",
+                p.min_tx.as_millis(),
+                p.min_rx.as_millis(),
+                p.multiplier
             );
         }
         State::Down if from == State::Up => {
