@@ -80,7 +80,7 @@ pub struct NeighborConfig {
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
-    pub bfd: Option<crate::bfd::Params>,
+    pub bfd: Option<BfdConfig>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -135,6 +135,15 @@ impl NeighborConfig {
     pub fn is_ebgp(&self) -> bool {
         self.local_as != self.peer_as
     }
+}
+
+/// `bfd { min-tx MS; min-rx MS; multiplier N; multihop BOOL; }` (see `config::bfd`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BfdConfig {
+    pub min_tx: std::time::Duration,
+    pub min_rx: std::time::Duration,
+    pub multiplier: u8,
+    pub multihop: bool,
 }
 
 /// Session-level options beyond addresses, ASNs and timers.
