@@ -437,6 +437,48 @@ fn bird_over_ipv6_drops_the_route_within_the_bfd_detection_time() {
     b.stop();
 }
 
+/// RFC 5883 multihop (UDP 4784, any TTL): BIRD runs multihop BFD for a multihop session.
+#[test]
+fn bird_multihop_drops_the_route_within_the_bfd_detection_time() {
+    if rerun_in_namespace("bird_multihop_drops_the_route_within_the_bfd_detection_time") {
+        return;
+    }
+    let ns = Namespace::create();
+    let bird = BirdBuilder::new(&PEER.to_string(), &PEER.to_string(), PEER_PORT)
+        .extra(
+            "protocol bfd bfd1 {\n    multihop { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };\n}",
+        )
+        .bgp(
+            BgpProtocol::new("inj", &OURS.to_string(), OUR_PORT, 65002, 65001)
+                .passive(true)
+                .multihop(true)
+                .extra("    bfd on;\n"),
+        )
+        .start();
+    let config =
+        bgpinject_config(65002).replace("multiplier 3; }", "multiplier 3; multihop true; }");
+    assert!(config.contains("multihop true"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &config, "debug");
+    bird_session_up(&bird, &b);
+    assert!(
+        b.log().contains("BFD multihop session starting"),
+        "{}",
+        b.log()
+    );
+    assert!(
+        bird.birdc(&["show", "bfd", "sessions"])
+            .is_some_and(|s| s.contains(&OURS.to_string())),
+        "BIRD has no BFD session with us"
+    );
+    b.assert_no_resets(1);
+    let dead = kill_and_time(&mut b, Some(&ns), || bird_has_route(&bird));
+    println!(
+        "BIRD (multihop): route withdrawn {:.0} ms after bgpinject's host went silent (blackhole + SIGKILL; BFD 100 ms x 3, hold time 90 s)",
+        ms(dead)
+    );
+    assert!(dead < DETECTION_LIMIT, "{dead:?}:\n{}", bird.log_text());
+}
+
 /// A peer without BFD: BFD never comes up, and that leaves the BGP session alone (routers
 /// only act on a BFD session that has been Up).
 #[test]
