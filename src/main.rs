@@ -101,7 +101,8 @@ fn usage(o: &Options) -> String {
          bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
          bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n       \
-         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n\n\
+         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n       \
+         bgpinject migrate CONFIG   (print an ExaBGP configuration of any era in today's syntax)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr unless told otherwise. SIGHUP reloads\n\
          CONFIG and reopens the --log-file; SIGUSR1 reloads; SIGUSR2 logs every neighbor's\n\
@@ -187,7 +188,7 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     let path = PathBuf::from(path);
-    let config = match config::load(&path) {
+    let (config, notes) = match config::load_with_notes(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -196,6 +197,9 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
+        for note in &notes {
+            eprintln!("{note}");
+        }
         let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
@@ -307,6 +311,15 @@ fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> Exi
         eprintln!("bgpinject: {e}");
         return fail(report, EXIT_RUNTIME);
     }
+    // Signal handlers before the pid file: once the pid file names us, `--reload`, a service
+    // manager or a test may signal us, and SIGTERM must then shut down cleanly, not kill.
+    let signals = match daemon_signals() {
+        Ok(s) => s,
+        Err(e) => {
+            error!("cannot install signal handlers: {e}");
+            return fail(report, EXIT_RUNTIME);
+        }
+    };
     let _pid_file = match s.pid_file.as_deref().map(pidfile::PidFile::create) {
         None => None,
         Some(Ok(f)) => Some(f),
@@ -316,18 +329,25 @@ fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> Exi
             return fail(report, EXIT_RUNTIME);
         }
     };
-    run_daemon(path, config, &s, report)
+    run_daemon(path, config, &s, signals, report)
+}
+
+/// The signals the daemon handles, delivered to its signal thread from now on.
+fn daemon_signals() -> std::io::Result<signal_hook::iterator::Signals> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+    signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2])
 }
 
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
 fn subcommand(args: &[String]) -> Option<u8> {
     let (first, rest) = args.split_first()?;
-    if matches!(first.as_str(), "encode" | "decode" | "ctl") {
+    if matches!(first.as_str(), "encode" | "decode" | "ctl" | "migrate") {
         printing_to_a_pipe();
     }
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
+        "migrate" => bgpinject::cli::migrate::run(rest, &mut std::io::stdout().lock()),
         "ctl" => bgpinject::api::control::run_ctl(rest),
         _ => return None,
     };
@@ -349,22 +369,12 @@ fn run_daemon(
     path: PathBuf,
     config: config::Config,
     settings: &DaemonSettings,
+    mut signals: signal_hook::iterator::Signals,
     mut report: Option<StartupReport>,
 ) -> ExitCode {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+    use signal_hook::consts::{SIGHUP, SIGUSR1, SIGUSR2};
 
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut signals =
-        match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2]) {
-            Ok(s) => s,
-            Err(e) => {
-                error!("cannot install signal handlers: {e}");
-                if let Some(r) = report {
-                    r.failure(EXIT_RUNTIME);
-                }
-                return ExitCode::from(EXIT_RUNTIME);
-            }
-        };
     let nofile = bgpinject::descriptors::raise_limit();
     info!(
         "bgpinject {} starting with {} ({} neighbors, open file limit {})",

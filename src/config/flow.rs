@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::rib::attributes::{NextHop, RouteAttributes};
+use crate::wire::attribute::PathAttribute;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::family::Afi;
 use crate::wire::flowspec::action::FlowAction;
@@ -273,7 +274,13 @@ fn parse_component(
     family: &mut Option<(Afi, Token)>,
 ) -> Result<FlowComponent, ConfigError> {
     let numeric = |p: &mut Parser, field: &NumericField| -> Result<Vec<NumericOp>, ConfigError> {
-        let tokens = p.word_or_list(&key.text)?;
+        let mut tokens = p.word_or_list(&key.text)?;
+        // The original injector's OR'ed terms without brackets: `port =80 =8080;`.
+        if tokens.len() == 1 {
+            while p.peek().kind == super::lexer::TokenKind::Word {
+                tokens.push(p.advance());
+            }
+        }
         let mut ops = Vec::new();
         for t in &tokens {
             ops.extend(numeric_item(p, t, &key.text, field)?);
@@ -707,11 +714,15 @@ impl Then {
                 .map(|dscp| FlowAction::TrafficMarking { dscp }),
         );
         let mut a = RouteAttributes::with_next_hop(next_hop);
-        a.extended_communities = actions.iter().map(|a| a.to_community()).collect();
-        a.extended_communities
-            .extend(self.extended_communities.take().unwrap_or_default());
-        a.communities = self.communities.take().unwrap_or_default();
-        a.large_communities = self.large_communities.take().unwrap_or_default();
+        let mut extended: Vec<_> = actions.iter().map(|a| a.to_community()).collect();
+        extended.extend(self.extended_communities.take().unwrap_or_default());
+        a.set(PathAttribute::ExtendedCommunities(extended));
+        a.set(PathAttribute::Communities(
+            self.communities.take().unwrap_or_default(),
+        ));
+        a.set(PathAttribute::LargeCommunities(
+            self.large_communities.take().unwrap_or_default(),
+        ));
         Ok(a)
     }
 }

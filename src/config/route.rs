@@ -3,8 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::rib::attributes::{Aggregator, ExtraAttribute, NextHop, Origin, RouteAttributes};
+use crate::rib::attributes::{Aggregator, NextHop, Origin, RouteAttributes};
 use crate::wire::aspath::{AsPath, AsSegment, SegmentType};
+use crate::wire::attribute::PathAttribute;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::prefix::Prefix;
 
@@ -25,6 +26,8 @@ pub(super) struct ParsedRoute {
     pub split: Option<(u8, Position)>,
     /// The neighbor block itself or an inherited template (see `template`).
     pub origin: parser::Origin,
+    /// ExaBGP's `withdraw`: parsed and checked, never announced.
+    pub withdraw: bool,
 }
 
 /// "route PREFIX", as errors name a route statement: formatted only when an error is.
@@ -53,6 +56,9 @@ pub const KEYWORDS: &[&str] = &[
     "aigp",
     "attribute",
     "split",
+    "name",
+    "withdraw",
+    "withdrawn",
 ];
 
 /// The attributes given so far; each may be given once.
@@ -72,14 +78,18 @@ struct AttributeSettings {
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
-    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
+    generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
+    /// ExaBGP's `name NAME`: a label for logs, nothing on the wire.
+    name: Setting<String>,
+    /// ExaBGP's `withdraw` (the original injector's `withdrawn`): configured, not announced.
+    withdraw: Setting<()>,
     nlri: labels::NlriSettings,
 }
 
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
-    let (prefix, prefix_token) = p.value("route", values::prefix)?;
+    let (prefix, prefix_token) = route_prefix(p)?;
     let name = RouteName(prefix);
     let mut a = AttributeSettings::default();
     if p.peek().kind == TokenKind::OpenBrace {
@@ -108,19 +118,35 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             format!("{name} has no next-hop, expected 'next-hop ADDRESS' or 'next-hop self'"),
         ));
     };
-    let attributes = RouteAttributes {
-        next_hop,
-        origin: a.origin.take().unwrap_or_default(),
-        as_path: a.as_path.take(),
-        med: a.med.take(),
-        local_pref: a.local_pref.take(),
-        communities: a.communities.take().unwrap_or_default(),
-        extended_communities: a.extended_communities.take().unwrap_or_default(),
-        large_communities: a.large_communities.take().unwrap_or_default(),
-        atomic_aggregate: a.atomic_aggregate.take().is_some(),
-        aggregator: a.aggregator.take(),
-        extra: extra_attributes(a.originator_id, a.cluster_list, a.aigp, a.generic),
-    };
+    let mut attributes = RouteAttributes::with_next_hop(next_hop);
+    let values = [
+        a.origin.take().map(PathAttribute::Origin),
+        a.as_path.take().map(PathAttribute::AsPath),
+        a.med.take().map(PathAttribute::Med),
+        a.local_pref.take().map(PathAttribute::LocalPref),
+        a.communities.take().map(PathAttribute::Communities),
+        a.extended_communities
+            .take()
+            .map(PathAttribute::ExtendedCommunities),
+        a.large_communities
+            .take()
+            .map(PathAttribute::LargeCommunities),
+        a.atomic_aggregate
+            .take()
+            .map(|()| PathAttribute::AtomicAggregate),
+        a.aggregator.take().map(|ag| PathAttribute::Aggregator {
+            asn: ag.asn,
+            address: ag.address,
+        }),
+        a.originator_id.take().map(PathAttribute::OriginatorId),
+        a.cluster_list.take().map(PathAttribute::ClusterList),
+        a.aigp.take().map(aigp_attribute),
+    ];
+    values
+        .into_iter()
+        .flatten()
+        .chain(a.generic.into_values())
+        .for_each(|v| attributes.set(v));
     let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
     Ok(ParsedRoute {
         route: RouteConfig {
@@ -132,7 +158,29 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         prefix_at: prefix_token.position,
         split: a.split.take(),
         origin: p.origin(),
+        withdraw: a.withdraw.take().is_some(),
     })
+}
+
+/// The prefix of a route. Host bits are cleared, as ExaBGP does (the original injector's
+/// files write `2A02:B80:0:1::1/64`), with a warning at `--check`.
+fn route_prefix(p: &mut Parser) -> Result<(Prefix, Token), ConfigError> {
+    let token = p.expect_word("a value after route")?;
+    match values::prefix(&token.text) {
+        Ok(prefix) => Ok((prefix, token)),
+        Err(ValueError::Prefix(crate::wire::prefix::PrefixError::HostBitsSet { canonical })) => {
+            p.note(
+                token.position,
+                None,
+                format!(
+                    "route {}: host bits are set, {canonical} is announced (as ExaBGP does)",
+                    token.text
+                ),
+            );
+            Ok((canonical, token))
+        }
+        Err(e) => Err(p.bad_value("route", &token, e)),
+    }
 }
 
 /// One attribute and its value(s), without the terminating `;`.
@@ -169,7 +217,15 @@ fn parse_attribute(
             a.communities.set(p, kw, name, list)
         }
         "extended-community" => {
-            let list = parse_list(p, "extended-community", communities::extended_community)?;
+            let tokens = p.word_or_list("extended-community")?;
+            note_four_octet_targets(p, &tokens);
+            let list = tokens
+                .iter()
+                .map(|t| {
+                    communities::extended_community(&t.text)
+                        .map_err(|e| p.bad_value("extended-community", t, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             a.extended_communities.set(p, kw, name, list)
         }
         "large-community" => {
@@ -198,6 +254,32 @@ fn parse_attribute(
             let (len, token) = p.value("split", split_length)?;
             a.split.set(p, kw, name, (len, token.position))
         }
+        "name" => {
+            let token = p.advance();
+            if !matches!(token.kind, TokenKind::Word | TokenKind::Quoted) {
+                return Err(p.unexpected(&token, "a name after name"));
+            }
+            a.name.set(p, kw, name, token.text)
+        }
+        "withdraw" | "withdrawn" => {
+            if kw.text == "withdrawn" {
+                p.note(
+                    kw.position,
+                    Some("withdrawn"),
+                    "'withdrawn' is the original injector's spelling of 'withdraw' (write 'withdraw'; `bgpinject migrate` does)",
+                );
+            }
+            p.note(
+                kw.position,
+                None,
+                format!("{name} is marked '{}': it is configured but not announced, as in ExaBGP", kw.text),
+            );
+            a.withdraw.set(p, kw, name, ())
+        }
+        "watchdog" => Err(p.error_at(
+            kw.position,
+            format!("'watchdog' in {name} is not supported: bgpinject's helpers cannot announce or withdraw routes by watchdog name (write the routes in a helper, or use a healthcheck block)"),
+        )),
         k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
@@ -209,19 +291,23 @@ fn parse_attribute(
     }
 }
 
-/// The typed extra attributes, sorted by code (see `ExtraAttribute`).
-fn extra_attributes(
-    originator_id: Setting<Ipv4Addr>,
-    cluster_list: Setting<Vec<Ipv4Addr>>,
-    aigp: Setting<u64>,
-    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
-) -> Vec<ExtraAttribute> {
-    let mut extra: Vec<ExtraAttribute> = generic.into_values().collect();
-    extra.extend(originator_id.take().map(ExtraAttribute::OriginatorId));
-    extra.extend(cluster_list.take().map(ExtraAttribute::ClusterList));
-    extra.extend(aigp.take().map(ExtraAttribute::Aigp));
-    extra.sort_by_key(ExtraAttribute::code);
-    extra
+/// `--check` warns where a route target or origin has a 4-octet AS administrator: the file
+/// means RFC 5668 type 0x02 in ExaBGP 4 and bgpinject, type 0x01 in ExaBGP 5 and main.
+fn note_four_octet_targets(p: &Parser, tokens: &[Token]) {
+    for token in tokens {
+        if communities::four_octet_as_target(&token.text) {
+            p.note(
+                token.position,
+                None,
+                format!("extended-community {}: sent as a 4-octet AS specific community (type 0x02, RFC 5668) as ExaBGP 4 does; ExaBGP 5 and main send it as type 0x01 (IPv4 address specific)", token.text),
+            );
+        }
+    }
+}
+
+/// RFC 7311 §3: `aigp N` is one AIGP metric TLV (type 1).
+pub fn aigp_attribute(metric: u64) -> PathAttribute {
+    PathAttribute::Aigp(vec![(1, metric.to_be_bytes().to_vec())])
 }
 
 /// RFC 7311 §3: the AIGP metric is an unsigned 64-bit number.
@@ -275,7 +361,7 @@ fn parse_generic(
     name: &RouteName,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
-    use crate::wire::attribute::{AttributeContext, PathAttribute, decode_attribute, flag};
+    use crate::wire::attribute::{AttributeContext, decode_attribute, flag};
     let open = p.advance();
     if open.kind != TokenKind::OpenBracket {
         return Err(p.unexpected(&open, "'[' after attribute"));
@@ -301,7 +387,7 @@ fn parse_generic(
                 ),
             ));
         }
-        let extra = ExtraAttribute::Generic {
+        let extra = PathAttribute::Unknown {
             code,
             flags: flags & !flag::EXTENDED_LENGTH,
             value,
@@ -505,7 +591,20 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
                     });
                 }
             }
-            TokenKind::CloseBracket if set.is_none() => return Ok(AsPath { segments }),
+            TokenKind::CloseBracket if set.is_none() => {
+                exabgp5_groups(p, &mut segments)?;
+                if segments
+                    .windows(2)
+                    .any(|w| w[0].kind == SegmentType::Set && w[1].kind == SegmentType::Sequence)
+                {
+                    p.note(
+                        open.position,
+                        None,
+                        "as-path: an AS_SEQUENCE after an AS_SET is sent in the order written (as ExaBGP 5); ExaBGP 4 moved every ASN outside '( )' into one AS_SEQUENCE before the AS_SET",
+                    );
+                }
+                return Ok(AsPath { segments });
+            }
             TokenKind::EndOfFile => {
                 return Err(p.error_at(
                     open.position,
@@ -518,6 +617,43 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
             _ => return Err(p.unexpected(&token, "an ASN, '(' or ']' in as-path")),
         }
     }
+}
+
+/// ExaBGP 5's spelling after the first `[ ... ]` of an as-path: more groups, `( ASN ... )` an
+/// AS_SET and `[ ASN ... ]` an AS_SEQUENCE, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
+fn exabgp5_groups(p: &mut Parser, segments: &mut Vec<AsSegment>) -> Result<(), ConfigError> {
+    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket) {
+        let open = p.advance();
+        let (kind, close) = if open.kind == TokenKind::OpenParen {
+            (SegmentType::Set, TokenKind::CloseParen)
+        } else {
+            (SegmentType::Sequence, TokenKind::CloseBracket)
+        };
+        let mut asns = Vec::new();
+        loop {
+            let token = p.advance();
+            if token.kind == close {
+                break;
+            }
+            if token.kind != TokenKind::Word {
+                return Err(p.unexpected(&token, "an ASN or the end of the as-path group"));
+            }
+            asns.push(values::asn(&token.text).map_err(|e| p.bad_value("as-path", &token, e))?);
+        }
+        if asns.is_empty() {
+            return Err(p.error_at(
+                open.position,
+                "empty group in as-path, expected at least one ASN",
+            ));
+        }
+        match segments.last_mut() {
+            Some(last) if last.kind == kind && kind == SegmentType::Sequence => {
+                last.asns.extend(asns)
+            }
+            _ => segments.push(AsSegment { kind, asns }),
+        }
+    }
+    Ok(())
 }
 
 /// `aggregator ASN:ADDRESS` or `aggregator ( ASN:ADDRESS )`.
@@ -542,6 +678,7 @@ mod tests {
 
     use super::*;
     use crate::config::parse_str;
+    use crate::wire::attribute::type_code as tc;
 
     /// The attributes of the single route of `route ROUTE` in a minimal neighbor.
     fn attributes(route: &str) -> Result<RouteAttributes, String> {
@@ -558,6 +695,38 @@ mod tests {
             global: text.parse().unwrap(),
             link_local: None,
         }
+    }
+
+    #[test]
+    fn exabgp_5_as_path_groups_name_and_withdraw() {
+        let a =
+            attributes("10.0.0.0/8 next-hop 192.0.2.10 as-path [ 1 2 ] ( 3 4 ) [ 5 ] name web;")
+                .unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH");
+        };
+        let kinds: Vec<(SegmentType, Vec<u32>)> = path
+            .segments
+            .iter()
+            .map(|s| (s.kind, s.asns.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (SegmentType::Sequence, vec![1, 2]),
+                (SegmentType::Set, vec![3, 4]),
+                (SegmentType::Sequence, vec![5]),
+            ]
+        );
+        assert_eq!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.10 withdraw;"),
+            Err("no route".into())
+        );
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.10 watchdog w;").unwrap_err();
+        assert!(
+            e.contains("'watchdog'") && e.contains("not supported"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -612,13 +781,13 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 origin incomplete med 4294967295 local-preference 200;",
         )
         .unwrap();
-        assert_eq!(a.origin, Origin::Incomplete);
-        assert_eq!(a.med, Some(u32::MAX));
-        assert_eq!(a.local_pref, Some(200));
+        assert_eq!(a.origin(), Origin::Incomplete);
+        assert_eq!(a.get(tc::MED), Some(&PathAttribute::Med(u32::MAX)));
+        assert_eq!(a.get(tc::LOCAL_PREF), Some(&PathAttribute::LocalPref(200)));
         assert_eq!(
             attributes("10.0.0.0/8 next-hop 192.0.2.1 origin egp;")
                 .unwrap()
-                .origin,
+                .origin(),
             Origin::Egp
         );
         assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 origin bgp;").is_err());
@@ -631,7 +800,9 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 as-path [ 65000 1.10 ( 65001 65002 ) 65003 ];",
         )
         .unwrap();
-        let path = a.as_path.unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH")
+        };
         assert_eq!(
             path.segments,
             vec![
@@ -650,9 +821,15 @@ mod tests {
             ]
         );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path 65000;").unwrap();
-        assert_eq!(a.as_path, Some(AsPath::sequence(vec![65000])));
+        assert_eq!(
+            a.get(tc::AS_PATH),
+            Some(&PathAttribute::AsPath(AsPath::sequence(vec![65000])))
+        );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ];").unwrap();
-        assert_eq!(a.as_path, Some(AsPath::default()));
+        assert_eq!(
+            a.get(tc::AS_PATH),
+            Some(&PathAttribute::AsPath(AsPath::default()))
+        );
     }
 
     #[test]
@@ -669,11 +846,11 @@ mod tests {
         let a =
             attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65000:1 no-export 7 ];").unwrap();
         assert_eq!(
-            a.communities,
+            a.communities(),
             vec![Community(0xFDE8_0001), Community(0xFFFF_FF01), Community(7)]
         );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 community 65000:2;").unwrap();
-        assert_eq!(a.communities, vec![Community(0xFDE8_0002)]);
+        assert_eq!(a.communities(), vec![Community(0xFDE8_0002)]);
         let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65536:1 ];").unwrap_err();
         assert!(e.contains("found '65536:1'"), "{e}");
     }
@@ -681,15 +858,18 @@ mod tests {
     #[test]
     fn extended_and_large_communities() {
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 extended-community [ target:65000:1 origin:192.0.2.1:5 ] large-community 65000:1:2;").unwrap();
-        assert_eq!(a.extended_communities.len(), 2);
-        assert_eq!(a.extended_communities[1].to_string(), "origin:192.0.2.1:5");
+        assert_eq!(a.extended_communities().len(), 2);
         assert_eq!(
-            a.large_communities,
-            vec![LargeCommunity {
+            a.extended_communities()[1].to_string(),
+            "origin:192.0.2.1:5"
+        );
+        assert_eq!(
+            a.get(tc::LARGE_COMMUNITY),
+            Some(&PathAttribute::LargeCommunities(vec![LargeCommunity {
                 global: 65000,
                 local1: 1,
                 local2: 2
-            }]
+            }]))
         );
     }
 
@@ -699,15 +879,15 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 atomic-aggregate aggregator ( 65000:192.0.2.1 );",
         )
         .unwrap();
-        assert!(a.atomic_aggregate);
-        let expected = Aggregator {
+        assert!(a.get(tc::ATOMIC_AGGREGATE).is_some());
+        let expected = PathAttribute::Aggregator {
             asn: 65000,
             address: "192.0.2.1".parse().unwrap(),
         };
-        assert_eq!(a.aggregator, Some(expected));
+        assert_eq!(a.get(tc::AGGREGATOR), Some(&expected));
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator 65000:192.0.2.1;").unwrap();
-        assert_eq!(a.aggregator, Some(expected));
-        assert!(!a.atomic_aggregate);
+        assert_eq!(a.get(tc::AGGREGATOR), Some(&expected));
+        assert!(a.get(tc::ATOMIC_AGGREGATE).is_none());
         assert!(
             attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator ( 65000:192.0.2.1 ;").is_err()
         );
@@ -741,15 +921,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            a.extra,
+            a.values(),
             vec![
-                ExtraAttribute::OriginatorId("10.0.0.1".parse().unwrap()),
-                ExtraAttribute::ClusterList(vec![
+                PathAttribute::OriginatorId("10.0.0.1".parse().unwrap()),
+                PathAttribute::ClusterList(vec![
                     "3.3.3.3".parse().unwrap(),
                     "192.168.201.1".parse().unwrap()
                 ]),
-                ExtraAttribute::Aigp(1000),
-                ExtraAttribute::Generic {
+                aigp_attribute(1000),
+                PathAttribute::Unknown {
                     code: 0x99,
                     flags: 0xc0,
                     value: vec![1, 2]
@@ -759,8 +939,7 @@ mod tests {
         // ExaBGP's spelling of `med 100`: the known attribute is decoded and set.
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
             .unwrap();
-        assert_eq!(a.med, Some(100));
-        assert!(a.extra.is_empty());
+        assert_eq!(a.values(), vec![PathAttribute::Med(100)]);
         for (bad, why) in [
             ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
             ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),
