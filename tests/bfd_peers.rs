@@ -315,6 +315,54 @@ fn bird_drops_the_route_within_the_bfd_detection_time_when_bgpinject_is_killed()
         "BIRD does not say BFD took the session down:\n{}",
         bird.protocol_info("inj")
     );
+
+    // The control: without `bfd { }` the same death goes unnoticed for the hold time.
+    let no_bfd =
+        bgpinject_config(65002).replace("    bfd { min-tx 100; min-rx 100; multiplier 3; }\n", "");
+    assert!(!no_bfd.contains("bfd"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &no_bfd, "debug");
+    bird.wait_established("inj", Duration::from_secs(30));
+    assert!(
+        wait_for(Duration::from_secs(10), || bird_has_route(&bird)
+            .then_some(()))
+        .is_some(),
+        "the route did not reach BIRD without BFD"
+    );
+    let pid = b.pid().expect("bgpinject runs");
+    let blackhole = format!("{PEER}/32");
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "add",
+        "blackhole",
+        &blackhole,
+    ]);
+    kill(pid, libc::SIGKILL);
+    std::thread::sleep(3 * DETECTION_LIMIT);
+    let still = bird_has_route(&bird);
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "del",
+        "blackhole",
+        &blackhole,
+    ]);
+    b.stop();
+    println!(
+        "BIRD without BFD: route {} {} s after bgpinject's host went silent",
+        if still { "still there" } else { "gone" },
+        3 * DETECTION_LIMIT.as_secs()
+    );
+    assert!(
+        still,
+        "without BFD the route went anyway: the measurement above proves nothing"
+    );
 }
 
 #[test]
