@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Decodes every valid vector whose family ExaBGP 4.2 decodes by field (EVPN, VPLS, FlowSpec
 VPN) with `exabgp --decode`, an independent decoder, and compares its JSON field by field
-with `bgpinject decode --json` of the same bytes: route type, RD, ESI, Ethernet tag, MAC, IP,
+with `bgpinject decode --json` of the same bytes: route type, name, octets, RD, ESI, Ethernet
+tag, MAC, IP,
 labels (ExaBGP's [label, raw] pairs against our `label` and `raw-label`), prefix length and
 gateway of EVPN; RD, VE ID, label base, offset and size of VPLS; RD, destination and source
 prefixes of FlowSpec VPN. Prints each disagreement and exits 1 when there is one.
@@ -103,7 +104,9 @@ def views(family, exa, mine):
     """Pairs of (what, ExaBGP's value, ours)."""
     if family == "l2vpn-evpn":
         yield "route type", exa["code"], mine["code"]
-        yield "name", exa.get("name"), mine["name"]
+        if "name" in exa:
+            yield "name", exa["name"], mine["name"]
+        yield "raw", exa["raw"].lower(), mine["raw"]
         yield "rd", exa.get("rd"), mine.get("rd")
         if "esi" in exa:
             yield "esi", exa["esi"].lower(), zero_esi(mine.get("esi", "-"))
