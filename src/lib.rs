@@ -6,6 +6,7 @@ pub mod config;
 pub mod descriptors;
 pub mod logging;
 pub mod manager;
+pub mod metrics;
 pub mod pidfile;
 pub mod reload_plan;
 pub mod rib;

@@ -154,6 +154,7 @@ pub struct Manager {
     /// Threads asked to stop, until they report that they did.
     stopping: Vec<Stopping>,
     next_id: u64,
+    metrics: crate::metrics::Counters,
 }
 
 /// Why the daemon could not start.
@@ -337,6 +338,7 @@ impl Manager {
             seen_up: HashMap::new(),
             stopping: Vec::new(),
             next_id: 0,
+            metrics: Default::default(),
         };
         // Helpers first, as ExaBGP does, so that the first events of a session reach them.
         let sets = route_sets(&config);
@@ -347,6 +349,7 @@ impl Manager {
         while Instant::now() < deadline && !m.helpers.values().all(|h| h.output.is_running()) {
             std::thread::sleep(Duration::from_millis(5));
         }
+        m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
             m.start_neighbor(n, routes)?;
         }
@@ -587,12 +590,19 @@ impl Manager {
             };
             match events.recv_timeout(wait) {
                 Ok(ManagerEvent::Reload) => self.reload(),
-                Ok(ManagerEvent::ReloadParsed(config)) => self.apply_reload(*config),
+                Ok(ManagerEvent::ReloadParsed(config)) => {
+                    let started = Instant::now();
+                    self.apply_reload(*config);
+                    crate::metrics::reloaded(true, started.elapsed());
+                }
                 Ok(ManagerEvent::Incoming(stream)) => self.incoming(stream),
                 Ok(ManagerEvent::DumpStatus) => self.dump_status(),
                 Ok(ManagerEvent::Received(addr, update)) => self.received(addr, update),
                 Ok(ManagerEvent::Peer(report)) => self.peer_report(report),
-                Ok(ManagerEvent::HelperStarted(output)) => self.greet_helper(&output),
+                Ok(ManagerEvent::HelperStarted(output)) => {
+                    self.metrics.helper_started(&output);
+                    self.greet_helper(&output)
+                }
                 Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(ManagerEvent::Api(request)) => {
                     if self.api(request) {
@@ -611,6 +621,7 @@ impl Manager {
                 flush_at = None;
             }
             self.reap_stopped();
+            self.publish_metrics();
         }
         self.shutdown();
     }
@@ -689,6 +700,7 @@ impl Manager {
             crate::api::Outcome::Done(lines) => (lines, true),
             crate::api::Outcome::Refused(message) => {
                 self.refusals.refused(&request.source, &message);
+                self.metrics.refused(&request.source);
                 (vec![format!("error: {message}")], false)
             }
             crate::api::Outcome::ShowNeighbor { summary } => (self.show_neighbor(summary), true),
@@ -827,6 +839,7 @@ impl Manager {
     /// received), and the start of a neighbor that waited for this thread to stop.
     fn peer_report(&mut self, report: PeerReport) {
         let addr = report.peer;
+        self.metrics.session_event(addr, &report.event);
         if report.event == SessionEvent::Stopped {
             self.stopping
                 .retain(|s| !(s.peer == addr && s.id == report.id));
@@ -870,7 +883,9 @@ impl Manager {
                     n.status.established_since = None;
                 }
             }
-            SessionEvent::Sent { updates, announced } => {
+            SessionEvent::Sent {
+                updates, announced, ..
+            } => {
                 if let Some(n) = current {
                     n.status.updates_sent += updates;
                     n.status.routes_announced += announced;
@@ -968,6 +983,35 @@ impl Manager {
         }
     }
 
+    /// Publishes the state scrapes read (see `metrics`): at most every 100 ms, and at least
+    /// every second (the loop's longest wait).
+    fn publish_metrics(&mut self) {
+        if !self.metrics.due() {
+            return;
+        }
+        let neighbors = self
+            .neighbors
+            .iter()
+            .map(|(addr, n)| crate::metrics::NeighborView {
+                address: *addr,
+                local_as: n.config.local_as,
+                peer_as: n.config.peer_as,
+                state: n.status.state,
+                established_since: n.status.established_since,
+                updates_sent: n.status.updates_sent,
+                announcements_sent: n.status.routes_announced,
+                routes: n.routes.len(),
+                file_routes: n.file_routes.len(),
+                sources: self.api_routes.get(addr).map_or_else(Vec::new, |tables| {
+                    tables.iter().map(|(s, r)| (s.clone(), r.len())).collect()
+                }),
+            })
+            .collect();
+        let helpers = self.helpers.values().map(|h| h.output.clone()).collect();
+        let checks = self.checks.keys().cloned().collect();
+        self.metrics.publish(neighbors, helpers, checks);
+    }
+
     fn dump_status(&self) {
         info!("status of {} neighbors:", self.neighbors.len());
         for (addr, n) in &self.neighbors {
@@ -1007,10 +1051,18 @@ impl Manager {
 
     /// Parses the file again; applies it only if it is valid in full.
     fn reload(&mut self) {
-        match config::load(&self.config_path) {
-            Ok(c) => self.apply_reload(c),
-            Err(e) => error!("reload refused, keeping the running configuration: {e}"),
-        }
+        let started = Instant::now();
+        let applied = match config::load(&self.config_path) {
+            Ok(c) => {
+                self.apply_reload(c);
+                true
+            }
+            Err(e) => {
+                error!("reload refused, keeping the running configuration: {e}");
+                false
+            }
+        };
+        crate::metrics::reloaded(applied, started.elapsed());
     }
 
     fn apply_reload(&mut self, config: Config) {
@@ -1021,6 +1073,7 @@ impl Manager {
             .map(|n| (n.config.clone(), n.file_routes.clone()))
             .collect();
         let plan = ReloadPlan::new(&current, &config);
+        self.metrics.describe(&config.neighbors);
         for (addr, (change, new_config)) in plan.neighbors {
             match (change, new_config) {
                 (

@@ -198,8 +198,13 @@ pub struct SourceRoutes {
 }
 
 impl SourceRoutes {
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
+    }
+
+    /// The number of routes and rules.
+    pub fn len(&self) -> usize {
+        self.routes.len() + self.flows.len() + self.others.len()
     }
 
     /// Adds (or replaces) one route under the key the file would give it.
