@@ -63,14 +63,19 @@ impl Drop for Place {
 fn accept(stream: TcpStream, active: &Arc<AtomicUsize>) {
     if active.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
         active.fetch_sub(1, Ordering::SeqCst);
-        // A few octets into an empty send buffer: this does not wait for the client.
+        // A few octets into an empty send buffer: this does not wait for the client. The
+        // request already there is read (without waiting) so that the close does not reset
+        // the connection under the answer.
         let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+        let _ = stream.set_nonblocking(true);
+        let _ = (&stream).read(&mut [0u8; MAX_REQUEST]);
         respond(
             &stream,
             "503 Service Unavailable",
             "too many clients\n",
             &[],
         );
+        let _ = stream.shutdown(Shutdown::Write);
         return;
     }
     let place = Place(active.clone());
@@ -170,9 +175,30 @@ fn serve(stream: TcpStream) {
             "request larger than 8192 octets\n",
             &[],
         ),
-        Request::Gone => {}
+        Request::Gone => return,
     }
-    let _ = stream.shutdown(Shutdown::Both);
+    linger(&stream);
+}
+
+/// After an answer: what the client still sends (a body, the rest of oversized headers) is
+/// read and dropped for a moment, bounded in time and size, so that closing with unread data
+/// does not reset the connection before the client has read the answer.
+fn linger(mut stream: &TcpStream) {
+    const DRAIN: usize = 64 * 1024;
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut chunk = [0u8; 4096];
+    let mut drained = 0;
+    while drained < DRAIN {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
 fn respond(mut stream: &TcpStream, status: &str, body: &str, headers: &[&str]) {
