@@ -9,7 +9,6 @@
 //! it on its own thread.
 
 pub mod http;
-pub mod sent;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -22,7 +21,7 @@ use crate::api::process::HelperOutput;
 use crate::session::core::SessionEvent;
 use crate::session::fsm::State;
 use crate::wire::family::Family;
-use sent::FamilySent;
+use crate::wire::family_counts::FamilySent;
 use text::{Exposition, Kind};
 
 /// The shortest time between two snapshots of the manager (an API flood must not make it

@@ -80,7 +80,7 @@ pub enum SessionEvent {
         announced: u64,
         families: Vec<(
             crate::wire::family::Family,
-            crate::metrics::sent::FamilySent,
+            crate::wire::family_counts::FamilySent,
         )>,
     },
     /// The neighbor stopped for good (after [`Command::Stop`]).

@@ -1,11 +1,11 @@
-//! What a batch of packed UPDATEs holds per family: messages, routes announced and routes
-//! withdrawn. Read from the bytes the session queues (the packer reports totals only), by
-//! framing each message and reading only the NLRI length octets, never the attributes'
-//! contents: cheap next to the encoding that made them.
+//! What a batch of encoded UPDATEs holds per family: messages, routes announced and routes
+//! withdrawn (for the metrics). Read from the bytes a session queues (the packer reports
+//! totals only), by framing each message and reading only the NLRI length octets, never the
+//! attributes' contents: cheap next to the encoding that made them.
 
-use crate::wire::attribute::{flag, type_code};
-use crate::wire::family::{Afi, Family, Safi};
-use crate::wire::reader::{Reader, Truncated};
+use super::attribute::{flag, type_code};
+use super::family::{Afi, Family, Safi};
+use super::reader::{Reader, Truncated};
 
 /// RFC 4271 §4.1: marker, length, type.
 const HEADER_LEN: usize = 19;
