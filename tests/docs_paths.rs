@@ -119,7 +119,8 @@ fn architecture_names_the_main_modules() {
     let arch = std::fs::read_to_string(Path::new(ROOT).join("ARCHITECTURE.md")).unwrap();
     for m in [
         "src/main.rs",
-        "src/manager.rs",
+        "src/manager/",
+        "src/events.rs",
         "src/session/core/",
         "src/session/peer.rs",
         "src/session/fsm.rs",
@@ -347,4 +348,25 @@ fn every_link_between_the_docs_reaches_a_file_and_a_heading() {
         "broken links in the docs:\n{}",
         broken.join("\n")
     );
+}
+
+/// The manager uses the API modules and the reload plan, never the other way round: they
+/// send `crate::events::ManagerEvent`s and compare configurations.
+#[test]
+fn the_api_and_the_reload_plan_do_not_name_the_manager() {
+    let root = Path::new(ROOT);
+    let mut files = Vec::new();
+    rust_files(&root.join("src/api"), &mut files);
+    rust_files(&root.join("src/reload_plan.rs"), &mut files);
+    rust_files(&root.join("src/events.rs"), &mut files);
+    rust_files(&root.join("src/route_sets.rs"), &mut files);
+    let mut offenders = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        if crate_modules(&text).iter().any(|m| m == "manager") {
+            offenders.push(f.display().to_string());
+        }
+    }
+    assert!(offenders.is_empty(), "name crate::manager: {offenders:?}");
+    assert!(files.len() > 5, "found only {files:?}");
 }

@@ -26,7 +26,7 @@ use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Replier, Source, command};
 use crate::descriptors::AcceptBackoff;
-use crate::manager::ManagerEvent;
+use crate::events::ManagerEvent;
 
 /// How long a client may take to send its line, and the manager to answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -15,7 +15,7 @@ use log::{debug, info, warn};
 use super::{ApiAction, ApiRequest, Replier, Source};
 use crate::config::RouteConfig;
 use crate::config::healthcheck::HealthcheckConfig;
-use crate::manager::ManagerEvent;
+use crate::events::ManagerEvent;
 
 /// How often a running check command is polled for its exit.
 const POLL: Duration = Duration::from_millis(20);

@@ -15,7 +15,7 @@ use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
-use crate::manager::ManagerEvent;
+use crate::events::ManagerEvent;
 
 /// How long a stopped helper may take to exit after SIGTERM before it gets SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);

@@ -101,9 +101,6 @@ pub struct NeighborView {
     pub peer_as: u32,
     pub state: State,
     pub established_since: Option<SystemTime>,
-    /// Since its thread started, as `ctl show neighbor` counts them.
-    pub updates_sent: u64,
-    pub announcements_sent: u64,
     /// The routes it is told to announce (every source together).
     pub routes: usize,
     pub file_routes: usize,
