@@ -4,7 +4,8 @@
 //! prometheus package; missing, the test fails) must accept the text, every metric must be
 //! there, and the values must be those of `ctl show neighbor`, the log and the configuration.
 //! Then the listener is attacked: 1 MB of headers, clients that send nothing, 200 connections
-//! at once, POST; the manager and the other scrapes must not notice.
+//! at once, POST; the manager and the other scrapes must not notice. Last, a Prometheus server
+//! scrapes it and reads the labels back as they were written.
 
 mod harness;
 
@@ -105,15 +106,19 @@ impl Drop for Daemon {
 
 /// One HTTP exchange over a plain TCP connection: (status line, headers, body).
 fn http(addr: SocketAddr, request: &str) -> (String, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
+    try_http(addr, request).unwrap_or_else(|e| panic!("{addr}: {e}"))
+}
+
+fn try_http(addr: SocketAddr, request: &str) -> std::io::Result<(String, String, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    (status.to_string(), headers.to_string(), body.to_string())
+    Ok((status.to_string(), headers.to_string(), body.to_string()))
 }
 
 fn scrape(addr: SocketAddr) -> String {
@@ -722,4 +727,108 @@ fn a_bad_or_taken_metrics_address_stops_the_start() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("metrics: cannot listen on 127.0.23.1:17994")
     );
+}
+
+/// `%XX` for everything but unreserved characters (RFC 3986 §2.3).
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The result of an instant query to Prometheus' HTTP API: each series' labels and value.
+fn prometheus_query(api: SocketAddr, query: &str) -> Vec<(serde_json::Value, String)> {
+    // HTTP/1.0: the answer is not chunked and ends with the connection.
+    let Ok((status, _, body)) = try_http(
+        api,
+        &format!(
+            "GET /api/v1/query?query={} HTTP/1.0\r\n\r\n",
+            percent_encode(query)
+        ),
+    ) else {
+        return Vec::new();
+    };
+    if !status.contains(" 200 ") {
+        return Vec::new();
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    v["data"]["result"]
+        .as_array()
+        .map(|series| {
+            series
+                .iter()
+                .map(|s| {
+                    (
+                        s["metric"].clone(),
+                        s["value"][1].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_prometheus_server_scrapes_it_and_reads_the_labels_back_unescaped() {
+    const API: &str = "127.0.23.1:17997";
+    let d = Daemon::start("127.0.23.1:17998", |_| {
+        "neighbor 127.0.23.51 {
+  description 'core \"edge\" \\ router';
+  router-id 192.0.2.10; local-address 127.0.23.50; local-as 65000; peer-as 65001; connect 17999;
+  static { route 10.0.0.0/8 next-hop 192.0.2.1; route 10.1.0.0/16 next-hop 192.0.2.1; }
+}
+"
+        .into()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("prometheus.yml");
+    fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: bgpinject\n    static_configs:\n      - targets: [\"{}\"]\n",
+            d.metrics
+        ),
+    )
+    .unwrap();
+    let mut prometheus = Command::new("prometheus");
+    prometheus
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address={API}"))
+        .current_dir(dir.path());
+    let server = harness::daemon::Daemon::spawn(
+        "prometheus (Debian's prometheus package; make deps)",
+        &mut prometheus,
+        &dir.path().join("prometheus.log"),
+    );
+    let api: SocketAddr = API.parse().unwrap();
+    let up = wait_for(Duration::from_secs(60), || {
+        let r = prometheus_query(api, "up{job=\"bgpinject\"}");
+        r.first().filter(|(_, v)| v == "1").map(|_| ())
+    });
+    assert!(
+        up.is_some(),
+        "Prometheus never scraped bgpinject successfully: {:?}\n{}",
+        prometheus_query(api, "up"),
+        server.log_text()
+    );
+    let info = prometheus_query(api, "bgpinject_neighbor_info");
+    assert_eq!(info.len(), 1, "{info:?}");
+    assert_eq!(info[0].0["description"], "core \"edge\" \\ router");
+    assert_eq!(info[0].0["neighbor"], "127.0.23.51");
+    let file = prometheus_query(api, "bgpinject_neighbor_routes{source=\"file\"}");
+    assert_eq!(file.len(), 1, "{file:?}");
+    assert_eq!(file[0].1, "2");
+    let samples = prometheus_query(api, "scrape_samples_scraped{job=\"bgpinject\"}");
+    println!("Prometheus scraped {samples:?} samples per scrape");
+    assert!(samples.first().is_some_and(|(_, v)| v != "0"));
+    d.assert_no_bug();
 }
