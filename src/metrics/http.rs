@@ -6,7 +6,8 @@
 //! crates do not all offer (tiny_http has no request-size cap nor read timeout, and runs its
 //! own pool of threads). The limits: a request (line and headers) of at most [`MAX_REQUEST`]
 //! octets, all of it within [`CLIENT_TIMEOUT`] (a client that sends nothing, or one octet at
-//! a time, is closed then), and at most [`MAX_CLIENTS`] connections served at once (more are
+//! a time, is closed then), the answer taken within [`ANSWER_TIMEOUT`] (a client that does
+//! not read is closed then), and at most [`MAX_CLIENTS`] connections served at once (more are
 //! answered 503 and closed at once). Each connection has its own short-lived thread, and a
 //! scrape only reads what the manager published (see [`super`]).
 
@@ -24,6 +25,9 @@ use crate::descriptors::AcceptBackoff;
 pub const MAX_REQUEST: usize = 8 * 1024;
 /// How long a client has to send its whole request, and to take the answer.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client has to take the whole answer (a reader that takes a few octets now and
+/// then must not hold its place for ever). Prometheus' default scrape timeout.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; a scraper needs one.
 pub const MAX_CLIENTS: usize = 8;
 /// The path of the metrics (Prometheus' default `metrics_path`).
@@ -66,7 +70,6 @@ fn accept(stream: TcpStream, active: &Arc<AtomicUsize>) {
         // A few octets into an empty send buffer: this does not wait for the client. The
         // request already there is read (without waiting) so that the close does not reset
         // the connection under the answer.
-        let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
         let _ = stream.set_nonblocking(true);
         let _ = (&stream).read(&mut [0u8; MAX_REQUEST]);
         respond(
@@ -163,7 +166,6 @@ fn answer(line: &str) -> (&'static str, String, &'static [&'static str]) {
 
 fn serve(stream: TcpStream) {
     let deadline = Instant::now() + CLIENT_TIMEOUT;
-    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     match read_request(&stream, deadline) {
         Request::Complete(line) => {
             let (status, body, headers) = answer(&line);
@@ -201,7 +203,7 @@ fn linger(mut stream: &TcpStream) {
     }
 }
 
-fn respond(mut stream: &TcpStream, status: &str, body: &str, headers: &[&str]) {
+fn respond(stream: &TcpStream, status: &str, body: &str, headers: &[&str]) {
     let content_type = if status.starts_with("200") {
         super::text::CONTENT_TYPE
     } else {
@@ -216,10 +218,27 @@ fn respond(mut stream: &TcpStream, status: &str, body: &str, headers: &[&str]) {
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(body.as_bytes()))
-        .and_then(|_| stream.flush());
+    let deadline = Instant::now() + ANSWER_TIMEOUT;
+    let _ = write_within(stream, head.as_bytes(), deadline)
+        .and_then(|_| write_within(stream, body.as_bytes(), deadline));
+}
+
+/// Writes all of `bytes` by `deadline` (one timeout for the whole, not per write).
+fn write_within(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -238,6 +257,18 @@ mod tests {
         assert_eq!(answer("GET /metrics").0, "400 Bad Request");
         assert_eq!(answer("GET /metrics SMTP/1.1").0, "400 Bad Request");
         assert_eq!(answer("").0, "400 Bad Request");
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_the_answer_is_given_up_at_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let started = Instant::now();
+        let body = vec![b'x'; 64 << 20];
+        let r = write_within(&server, &body, started + Duration::from_millis(300));
+        assert!(r.is_err());
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 
     #[test]
