@@ -1,6 +1,7 @@
 //! bgpinject: a BGP route injector.
 
 pub mod api;
+pub mod bfd;
 pub mod cli;
 pub mod config;
 pub mod descriptors;

@@ -79,6 +79,8 @@ pub struct NeighborConfig {
     pub api_receive_updates: bool,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
+    /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
+    pub bfd: Option<crate::bfd::Params>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -106,6 +108,7 @@ impl NeighborConfig {
             api_processes: self.api_processes.clone(),
             api_receive_updates: self.api_receive_updates,
             guard: self.guard,
+            bfd: self.bfd,
             location: self.location.clone(),
         }
     }

@@ -35,6 +35,7 @@ struct NeighborSettings {
     api_receive_updates: bool,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
+    bfd: Setting<crate::bfd::Params>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -106,6 +107,7 @@ pub const KEYWORDS: &[&str] = &[
     "api",
     "announce",
     "guard",
+    "bfd",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
@@ -209,6 +211,10 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "bfd" => {
+            let params = super::bfd::parse(p, block)?;
+            return s.bfd.set(p, kw, block, params);
+        }
         "guard" => {
             let mut g = s.guard.unwrap_or(p.state.borrow().guard);
             super::guard::parse(p, block, &mut g)?;
@@ -354,6 +360,7 @@ fn finish(
         api_processes: s.api_processes,
         api_receive_updates: s.api_receive_updates,
         guard,
+        bfd: s.bfd.take(),
         location: p.location(keyword.position),
     })
 }

@@ -162,6 +162,7 @@ impl Neighbors {
                     let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
                 }))
             }),
+            bfd: n.bfd,
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

@@ -102,32 +102,20 @@ impl Manager {
     }
 
     fn command(&mut self, source: &Source, request: Request) -> Answer {
-        let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-        let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
-        let routes = &mut self.program_routes;
-        let changed = match &request.command {
-            Command::Announce(r) => Some(routes.announce(source, r, &chosen)),
-            Command::Withdraw(r) => Some(routes.withdraw(source, r, &chosen)),
-            Command::AnnounceFlow(f) => Some(routes.announce_flow(source, f, &chosen)),
-            Command::WithdrawFlow(f) => Some(routes.withdraw_flow(source, f, &chosen)),
-            _ => None,
-        };
-        if let Some(result) = changed {
-            if chosen.is_empty() {
-                return Answer::Refused(format!("no configured neighbor matches for {source}"));
-            }
-            return match result {
-                Ok(()) => Answer::Lines(Vec::new()),
-                Err(e) => Answer::Refused(e),
-            };
-        }
-        drop(chosen);
         let views = || self.neighbors.iter().map(|n| n.view());
-        match request.command {
-            Command::EndOfRib(family) => self.neighbors.signal(&addrs, true, family),
-            Command::RouteRefresh(family) => self.neighbors.signal(&addrs, false, family),
+        match &request.command {
+            Command::Announce(_)
+            | Command::Withdraw(_)
+            | Command::AnnounceFlow(_)
+            | Command::WithdrawFlow(_) => return self.change_routes(source, &request),
+            Command::EndOfRib(family) | Command::RouteRefresh(family) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                let end_of_rib = matches!(request.command, Command::EndOfRib(_));
+                self.neighbors.signal(&addrs, end_of_rib, *family);
+            }
             Command::ShowNeighbor { summary } => {
-                return Answer::Lines(status::show_neighbor(views(), summary));
+                return Answer::Lines(status::show_neighbor(views(), *summary));
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
             Command::Reload => self.reload(),
@@ -139,13 +127,30 @@ impl Manager {
             Command::Version => {
                 return Answer::Lines(vec![format!("bgpinject {}", env!("CARGO_PKG_VERSION"))]);
             }
-            Command::Invalid(e) => return Answer::Refused(e),
-            Command::Announce(_)
-            | Command::Withdraw(_)
-            | Command::AnnounceFlow(_)
-            | Command::WithdrawFlow(_) => {}
+            Command::Invalid(e) => return Answer::Refused(e.clone()),
         }
         Answer::Lines(Vec::new())
+    }
+
+    /// `announce`/`withdraw` of routes and flows: refused whole when no neighbor matches or
+    /// when one route may not change (see [`super::program_routes::ProgramRoutes`]).
+    fn change_routes(&mut self, source: &Source, request: &Request) -> Answer {
+        let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+        if chosen.is_empty() {
+            return Answer::Refused(format!("no configured neighbor matches for {source}"));
+        }
+        let routes = &mut self.program_routes;
+        let result = match &request.command {
+            Command::Announce(r) => routes.announce(source, r, &chosen),
+            Command::Withdraw(r) => routes.withdraw(source, r, &chosen),
+            Command::AnnounceFlow(f) => routes.announce_flow(source, f, &chosen),
+            Command::WithdrawFlow(f) => routes.withdraw_flow(source, f, &chosen),
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => Answer::Lines(Vec::new()),
+            Err(e) => Answer::Refused(e),
+        }
     }
 
     /// `restart`: every session closes (Cease / Administrative Reset) and starts again.

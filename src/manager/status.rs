@@ -182,55 +182,8 @@ pub fn describe(a: &RouteAttributes) -> String {
         NextHop::SelfAddress => "next-hop self".into(),
         NextHop::Absent => String::new(),
     };
-    if a.origin != crate::rib::attributes::Origin::Igp {
-        out.push_str(&format!(" origin {}", a.origin.name()));
-    }
-    if let Some(p) = &a.as_path {
-        out.push_str(&format!(" as-path [ {p} ]"));
-    }
-    if let Some(m) = a.med {
-        out.push_str(&format!(" med {m}"));
-    }
-    if let Some(l) = a.local_pref {
-        out.push_str(&format!(" local-preference {l}"));
-    }
-    if a.atomic_aggregate {
-        out.push_str(" atomic-aggregate");
-    }
-    if let Some(ag) = a.aggregator {
-        out.push_str(&format!(" aggregator ( {}:{} )", ag.asn, ag.address));
-    }
-    for x in &a.extra {
-        out.push_str(&format!(" {}", describe_extra(x)));
-    }
-    list(&mut out, "community", &a.communities);
-    list(&mut out, "extended-community", &a.extended_communities);
-    list(&mut out, "large-community", &a.large_communities);
+    out.push_str(&a.words());
     out.trim().to_string()
-}
-
-/// An extra attribute in the configuration's words.
-fn describe_extra(x: &crate::rib::attributes::ExtraAttribute) -> String {
-    use crate::rib::attributes::ExtraAttribute;
-    match x {
-        ExtraAttribute::OriginatorId(id) => format!("originator-id {id}"),
-        ExtraAttribute::ClusterList(l) => {
-            let l: Vec<String> = l.iter().map(|a| a.to_string()).collect();
-            format!("cluster-list [ {} ]", l.join(" "))
-        }
-        ExtraAttribute::Aigp(m) => format!("aigp {m}"),
-        ExtraAttribute::Generic { code, flags, value } => format!(
-            "attribute [ 0x{code:02x} 0x{flags:02x} 0x{} ]",
-            crate::wire::attribute::hex(value)
-        ),
-    }
-}
-
-fn list<T: std::fmt::Display>(out: &mut String, name: &str, values: &[T]) {
-    if !values.is_empty() {
-        let v: Vec<String> = values.iter().map(|c| c.to_string()).collect();
-        out.push_str(&format!(" {name} [ {} ]", v.join(" ")));
-    }
 }
 
 /// A route that is not plain unicast, as `show adj-rib out` prints it:

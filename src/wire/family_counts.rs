@@ -112,35 +112,54 @@ fn count_update(
     Ok(())
 }
 
-/// The number of NLRI in `bytes` of `family`: prefixes as a length in bits and its octets
-/// (RFC 4271 §4.3; labeled and VPN prefixes count their label and RD in that length), or
-/// FlowSpec rules with their one- or two-octet length (RFC 8955 §4.1). Other families are
-/// not counted (0).
+/// The number of NLRI in `bytes` of `family`, each skipped by its length rule: a length in
+/// bits and its octets for prefixes (RFC 4271 §4.3; labeled and VPN prefixes count their
+/// label and RD in that length, as do RTC, RFC 4684, and SR Policy, RFC 9830); a one- or
+/// two-octet length for FlowSpec (RFC 8955 §4.1); type and length for EVPN (RFC 7432 §7),
+/// MUP (draft-mpmz-bess-mup-safi) and BGP-LS (RFC 9552 §5.2); a two-octet length for VPLS
+/// (RFC 4761 §3.2.2). A path identifier first where ADD-PATH is on (RFC 7911). Unknown
+/// families are not counted (0).
 fn nlri_count(bytes: &[u8], family: Family, add_path: &[Family]) -> Result<u64, Truncated> {
     let path_id = add_path.contains(&family);
     let mut r = Reader::new(bytes);
     let mut n = 0;
     while !r.is_empty() {
-        match family.safi {
+        if path_id {
+            r.u32()?;
+        }
+        let len = match family.safi {
+            Safi::Unicast
+            | Safi::Multicast
+            | Safi::MplsLabel
+            | Safi::MplsVpn
+            | Safi::Rtc
+            | Safi::SrPolicy => usize::from(r.u8()?).div_ceil(8),
             Safi::FlowSpec | Safi::FlowSpecVpn => {
                 let first = r.u8()?;
                 // RFC 8955 §4.1: 0xfnnn is a 12-bit length.
-                let len = if first >= 0xf0 {
+                if first >= 0xf0 {
                     (usize::from(first & 0x0f) << 8) | usize::from(r.u8()?)
                 } else {
                     usize::from(first)
-                };
-                r.bytes(len)?;
-            }
-            Safi::Unicast | Safi::Multicast | Safi::MplsLabel | Safi::MplsVpn => {
-                if path_id {
-                    r.u32()?;
                 }
-                let bits = usize::from(r.u8()?);
-                r.bytes(bits.div_ceil(8))?;
             }
+            Safi::Evpn => {
+                r.u8()?; // route type
+                usize::from(r.u8()?)
+            }
+            Safi::Mup => {
+                r.u8()?; // architecture type
+                r.u16()?; // route type
+                usize::from(r.u8()?)
+            }
+            Safi::BgpLs | Safi::BgpLsVpn => {
+                r.u16()?; // NLRI type
+                usize::from(r.u16()?)
+            }
+            Safi::Vpls => usize::from(r.u16()?),
             Safi::Unknown(_) => return Ok(0),
-        }
+        };
+        r.bytes(len)?;
         n += 1;
     }
     Ok(n)
@@ -229,6 +248,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn evpn_vpls_bgp_ls_and_mup_nlri_are_counted_by_their_own_lengths() {
+        let l2 = |safi| Family {
+            afi: Afi::L2VPN,
+            safi,
+        };
+        // EVPN: type 3, length 2; type 1, length 0.
+        assert_eq!(nlri_count(&[3, 2, 9, 9, 1, 0], l2(Safi::Evpn), &[]), Ok(2));
+        // VPLS: a two-octet length of 3.
+        assert_eq!(nlri_count(&[0, 3, 1, 2, 3], l2(Safi::Vpls), &[]), Ok(1));
+        let ls = Family {
+            afi: Afi::BGP_LS,
+            safi: Safi::BgpLs,
+        };
+        assert_eq!(nlri_count(&[0, 1, 0, 2, 7, 7], ls, &[]), Ok(1));
+        let mup = Family {
+            afi: Afi::Ipv4,
+            safi: Safi::Mup,
+        };
+        assert_eq!(nlri_count(&[1, 0, 1, 1, 5], mup, &[]), Ok(1));
+        assert!(nlri_count(&[1, 0, 1, 2, 5], mup, &[]).is_err());
     }
 
     #[test]
