@@ -34,7 +34,7 @@ test: deps lint static
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
 	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
-	reload_listeners idle_descriptors helper_generations helper_flap \
+	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
