@@ -51,7 +51,9 @@ impl PeerStatus {
                 self.last_error = Some(reason.to_string());
                 self.established_since = None;
             }
-            SessionEvent::Sent { updates, announced } => {
+            SessionEvent::Sent {
+                updates, announced, ..
+            } => {
                 self.updates_sent += updates;
                 self.routes_announced += announced;
             }
