@@ -181,7 +181,9 @@ pub fn describe(a: &RouteAttributes) -> String {
 }
 
 /// A route that is not plain unicast, as `show adj-rib out` prints it:
-/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES`.
+/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES` (the tests read
+/// tables with it).
+#[cfg(test)]
 pub fn describe_other(key: &NlriKey, route: &OtherRoute) -> String {
     describe_route(key, &route.labels, &route.attrs)
 }
