@@ -107,7 +107,8 @@ fn usage(o: &Options) -> String {
          bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
          bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n       \
-         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n\n\
+         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n       \
+         bgpinject migrate CONFIG   (print an ExaBGP configuration of any era in today's syntax)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr unless told otherwise. SIGHUP reloads\n\
          CONFIG and reopens the --log-file; SIGUSR1 reloads; SIGUSR2 logs every neighbor's\n\
@@ -193,7 +194,7 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     let path = PathBuf::from(path);
-    let config = match config::load(&path) {
+    let (config, notes) = match config::load_with_notes(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -202,6 +203,9 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
+        for note in &notes {
+            eprintln!("{note}");
+        }
         let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
@@ -354,12 +358,13 @@ fn daemon_signals() -> std::io::Result<signal_hook::iterator::Signals> {
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
 fn subcommand(args: &[String]) -> Option<u8> {
     let (first, rest) = args.split_first()?;
-    if matches!(first.as_str(), "encode" | "decode" | "ctl") {
+    if matches!(first.as_str(), "encode" | "decode" | "ctl" | "migrate") {
         printing_to_a_pipe();
     }
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
+        "migrate" => bgpinject::cli::migrate::run(rest, &mut std::io::stdout().lock()),
         "ctl" => bgpinject::api::control::run_ctl(rest),
         _ => return None,
     };
