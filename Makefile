@@ -27,6 +27,7 @@ demo: release
 test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
 	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
+	python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject
 	$(MAKE) test-static
 
 # The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
