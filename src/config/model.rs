@@ -80,7 +80,7 @@ pub struct NeighborConfig {
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
-    pub bfd: Option<crate::bfd::Params>,
+    pub bfd: Option<BfdConfig>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -135,6 +135,15 @@ impl NeighborConfig {
     pub fn is_ebgp(&self) -> bool {
         self.local_as != self.peer_as
     }
+}
+
+/// `bfd { min-tx MS; min-rx MS; multiplier N; multihop BOOL; }` (see `config::bfd`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BfdConfig {
+    pub min_tx: std::time::Duration,
+    pub min_rx: std::time::Duration,
+    pub multiplier: u8,
+    pub multihop: bool,
 }
 
 /// Session-level options beyond addresses, ASNs and timers.
@@ -310,12 +319,7 @@ impl RouteConfig {
         let cross_family = other_nlri::ipv4_with_ipv6_next_hop(self.prefix, &self.attributes);
         let family = self.family();
         (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
-            NlriKey {
-                family,
-                rd: self.nlri().rd,
-                prefix: self.prefix,
-                path_id: self.nlri().path_id,
-            },
+            NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
 }
