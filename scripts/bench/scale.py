@@ -726,7 +726,8 @@ def many_neighbors_row(n=100_000, neighbors=100):
         write_template_config(conf, n, neighbors)
         print(f"{neighbors} neighbors x {n // 1000}k routes (one template)", flush=True)
         return measure("bgpinject", CountingReceiver(), "ipv4", n,
-                       one_process(lambda: [BGPINJECT, "--log-level", "warn", conf]), sessions=neighbors,
+                       one_process(lambda: [BGPINJECT, "--log-level", "warn", "--control", "off", conf]),
+                       sessions=neighbors,
                        note=f"{neighbors} neighbors inherit one template")
 
 
