@@ -1,6 +1,9 @@
 //! What the route-manager thread reacts to, in a module of its own so that the threads that
 //! send it (signals, the file watcher, helpers, health checks, the control socket, listeners,
-//! neighbor threads) need not know the manager.
+//! neighbor threads) need not know the manager. Three typed channels, served fairly (one
+//! `select!`), so that a flooding helper delays neither the neighbors' events nor the
+//! operator's commands: [`ManagerEvent`] (signals, listeners, neighbor threads), [`ProgramEvent`]
+//! (helpers and health checks) and the control socket's [`ApiRequest`]s.
 
 use std::net::{IpAddr, TcpStream};
 use std::sync::Arc;
@@ -25,10 +28,15 @@ pub enum ManagerEvent {
     DumpStatus,
     /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
     Received(IpAddr, Box<Update>),
-    /// A command from a helper process, the control socket or a health check.
-    Api(ApiRequest),
     /// What happened to a neighbor's session, in the order its thread saw it.
     Peer(PeerReport),
+}
+
+/// What helpers and health checks send the manager, in the order they send it.
+#[derive(Debug)]
+pub enum ProgramEvent {
+    /// A command line of a helper, a health check's result, a helper's exit.
+    Request(ApiRequest),
     /// A helper's program (re)started: it gets the current neighbor states.
     HelperStarted(Arc<HelperOutput>),
 }

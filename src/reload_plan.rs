@@ -244,20 +244,24 @@ impl ReloadPlan {
                 }
             };
         }
+        let grace = crate::api::process::KILL_GRACE.as_secs();
+        let stops = format!("the running one gets shutdown, SIGTERM, SIGKILL {grace} s later");
         for (program, change) in &self.programs {
             let what = match (program, change) {
-                (_, ProgramChange::Started) => "starts",
+                (_, ProgramChange::Started) => "starts".to_string(),
                 (Program::Helper(_), ProgramChange::Restarted) => {
-                    "block changed: restarts (SIGTERM to the running one)"
+                    format!("block changed: restarts ({stops}; its routes go as its on-exit says)")
                 }
                 (Program::Healthcheck(_), ProgramChange::Restarted) => {
-                    "block changed: restarts, its routes withdrawn until its first result"
+                    "block changed: restarts, its routes withdrawn until its first result".into()
                 }
+                // No neighbor can name a removed process, so its routes go whatever its
+                // on-exit.
                 (Program::Helper(_), ProgramChange::Stopped) => {
-                    "removed: stops (SIGTERM), its routes go as its on-exit says"
+                    format!("removed: stops ({stops}), its routes withdrawn")
                 }
                 (Program::Healthcheck(_), ProgramChange::Stopped) => {
-                    "removed: stops, its routes withdrawn"
+                    "removed: stops, its routes withdrawn".into()
                 }
             };
             let _ = writeln!(s, "{program}: {what}");

@@ -175,7 +175,8 @@ fn lower_layers_only_use_the_layers_below_them() {
         ("src/testvec.rs", &["wire"]),
         ("src/rib", &["wire"]),
         ("src/config", &["rib", "wire"]),
-        ("src/session", &["rib", "wire"]),
+        ("src/session", &["rib", "wire", "bfd"]),
+        ("src/bfd", &["session"]),
     ];
     // The upward arrows ARCHITECTURE.md names: (file, module it uses).
     let exceptions: &[(&str, &str)] = &[];
@@ -193,7 +194,10 @@ fn lower_layers_only_use_the_layers_below_them() {
             let rel = f.strip_prefix(root).unwrap().display().to_string();
             let text = std::fs::read_to_string(&f).unwrap();
             for used in crate_modules(&text) {
+                // Unit tests (a `tests.rs`) may read test vectors through testvec.
+                let test_reads_vectors = rel.ends_with("/tests.rs") && used == "testvec";
                 if used == own
+                    || test_reads_vectors
                     || allowed.contains(&used.as_str())
                     || exceptions.contains(&(rel.as_str(), used.as_str()))
                 {

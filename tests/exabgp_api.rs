@@ -473,6 +473,8 @@ fn run_case(case: &Case, index: usize, dir: &Path) -> (Outcome, String) {
     let mut child: Child = Command::new(BIN)
         .arg("--log-level")
         .arg("info")
+        .arg("--control")
+        .arg(work.path().join("control.sock"))
         .arg(&config)
         .current_dir(work.path())
         .stdin(Stdio::null())

@@ -26,7 +26,6 @@ use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Replier, Source, command};
 use crate::descriptors::AcceptBackoff;
-use crate::events::ManagerEvent;
 
 /// How long a client may take to send its line, and the manager to answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,7 +196,7 @@ impl Drop for ControlSocket {
 /// (`Ok(None)`).
 pub fn start(
     path: &Path,
-    events: Sender<ManagerEvent>,
+    events: Sender<super::ApiRequest>,
 ) -> Result<Option<ControlSocket>, ControlError> {
     // The default directory taken by someone else: no control socket (the sessions matter
     // more), and a plain reason in the log.
@@ -289,7 +288,7 @@ fn read_command(stream: &UnixStream) -> Result<String, &'static str> {
     String::from_utf8(bytes).map_err(|_| "error: the command is not UTF-8; refused")
 }
 
-fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
+fn serve(stream: UnixStream, events: Sender<super::ApiRequest>) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     // The answer, then what the client still sends is read and dropped (bounded), so that the
@@ -317,6 +316,12 @@ fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
             return;
         }
     };
+    // Answered here from what the manager published, never by asking it.
+    if line.trim() == "metrics" {
+        let mut stream = stream;
+        let _ = writeln!(stream, "{}done", crate::metrics::render());
+        return;
+    }
     let (tx, rx) = crossbeam_channel::bounded(1);
     let request = ApiRequest {
         source: Source::Control,
@@ -325,7 +330,7 @@ fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
         permit: None,
         stopped: None,
     };
-    if events.send(ManagerEvent::Api(request)).is_err() {
+    if events.send(request).is_err() {
         return;
     }
     let lines = rx
@@ -353,7 +358,8 @@ pub fn run_ctl(args: &[String]) -> i32 {
     opts.parsing_style(getopts::ParsingStyle::StopAtFirstFree);
     let usage = "Usage: bgpinject ctl [--socket PATH] COMMAND...\n\n\
                  Sends one API command (e.g. `show neighbor`, `announce route 203.0.113.0/24 next-hop self`)\n\
-                 to a running bgpinject and prints its answer.";
+                 to a running bgpinject and prints its answer. `ctl metrics` prints the metrics\n\
+                 (Prometheus text format, as --metrics serves them).";
     let m = match opts.parse(args) {
         Ok(m) => m,
         Err(e) => {
@@ -373,9 +379,15 @@ pub fn run_ctl(args: &[String]) -> i32 {
         .opt_str("socket")
         .map(PathBuf::from)
         .unwrap_or_else(default_path);
-    match send(&path, &m.free.join(" ")) {
+    let command = m.free.join(" ");
+    match send(&path, &command) {
         Ok(lines) => {
-            for l in &lines {
+            // The metrics text goes as is (to promtool or a file), without the status line.
+            let shown = match (command.trim(), lines.split_last()) {
+                ("metrics", Some((last, text))) if last == "done" => text,
+                _ => &lines[..],
+            };
+            for l in shown {
                 println!("{l}");
             }
             if lines.last().map(String::as_str) == Some("done") {

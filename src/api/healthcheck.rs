@@ -15,7 +15,7 @@ use log::{debug, info, warn};
 use super::{ApiAction, ApiRequest, Replier, Source};
 use crate::config::RouteConfig;
 use crate::config::healthcheck::HealthcheckConfig;
-use crate::events::ManagerEvent;
+use crate::events::ProgramEvent;
 
 /// How often a running check command is polled for its exit.
 const POLL: Duration = Duration::from_millis(20);
@@ -103,7 +103,7 @@ pub fn routes_for(config: &HealthcheckConfig, state: Health) -> Vec<RouteConfig>
 /// Starts the check thread; it ends when `stopping` is set.
 pub fn spawn(
     config: HealthcheckConfig,
-    events: Sender<ManagerEvent>,
+    events: Sender<ProgramEvent>,
     stopping: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
@@ -114,12 +114,12 @@ pub fn spawn(
 
 fn announce(
     config: &HealthcheckConfig,
-    events: &Sender<ManagerEvent>,
+    events: &Sender<ProgramEvent>,
     state: Health,
     stopping: &Arc<AtomicBool>,
 ) -> bool {
     events
-        .send(ManagerEvent::Api(ApiRequest {
+        .send(ProgramEvent::Request(ApiRequest {
             source: Source::Healthcheck(config.name.clone()),
             action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
             replier: Replier::Nobody,
@@ -129,9 +129,10 @@ fn announce(
         .is_ok()
 }
 
-fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<AtomicBool>) {
+fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<AtomicBool>) {
     let name = &config.name;
     let mut h = Hysteresis::new(config.rise, config.fall);
+    crate::metrics::healthcheck_started(name);
     if !announce(&config, &events, Health::Down, &stopping) {
         return;
     }
@@ -142,17 +143,20 @@ fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<At
         let next = Instant::now() + interval;
         count += 1;
         let disabled = config.disable_file.as_ref().is_some_and(|f| f.exists());
-        let change = if disabled {
+        let (ok, change) = if disabled {
             debug!("healthcheck {name}: check {count}: disable file present, down");
-            h.force_down()
+            (false, h.force_down())
         } else {
             let ok = check(&config.command, timeout, name);
             debug!(
                 "healthcheck {name}: check {count}: {}",
                 if ok { "passed" } else { "failed" }
             );
-            h.record(ok)
+            (ok, h.record(ok))
         };
+        if !stopping.load(Ordering::SeqCst) {
+            crate::metrics::healthcheck_ran(name, ok, h.state() == Health::Up);
+        }
         if let Some(state) = change {
             info!(
                 "healthcheck {name}: {} after check {count}: {}",

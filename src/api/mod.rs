@@ -2,7 +2,7 @@
 //! ([`control`]) and built-in health checks ([`healthcheck`]). All of them turn into
 //! [`ApiRequest`]s for the manager thread, which keeps each source's routes beside the file's
 //! and sends every neighbor the union (see `manager/program_routes.rs`). Nothing here knows
-//! the manager: requests go out on a channel of [`crate::events::ManagerEvent`].
+//! the manager: requests go out on channels (see `crate::events`).
 
 pub mod command;
 pub mod control;

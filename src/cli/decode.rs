@@ -62,6 +62,7 @@ use crate::wire::family::Family;
 use crate::wire::flowspec;
 use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
+use crate::wire::nlri::{self, FamilyNlri};
 use crate::wire::prefix::Prefix;
 use crate::wire::{ext_community, tunnel_encap};
 
@@ -219,7 +220,9 @@ fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
         }
     };
     let decoded = Message::decode(&bytes, ctx);
-    let clean = matches!(&decoded, Ok((_, p)) if p.is_empty());
+    // NLRI of EVPN, RTC, ... that do not decode make the message unclean too (the codec
+    // keeps them raw, so they are no problem of the UPDATE itself).
+    let clean = matches!(&decoded, Ok((m, p)) if p.is_empty() && family_nlri_errors(m) == 0);
     let text = if json {
         to_json(line, &bytes, &decoded, ctx.attributes).to_string()
     } else {
@@ -294,12 +297,85 @@ fn flow_blocks(m: &Message) -> Vec<String> {
         .collect()
 }
 
+/// The next hop of an MP_REACH_NLRI kept raw, as addresses when it is one or two of them.
+fn raw_next_hop(r: &[u8]) -> String {
+    match nlri::raw_next_hop(r) {
+        Some(a) => a
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        None if r.is_empty() => "none".to_string(),
+        None => format!("0x{}", hex(r)),
+    }
+}
+
+/// How many MP attributes of the families of src/wire/nlri carry NLRI that do not decode.
+fn family_nlri_errors(m: &Message) -> usize {
+    let Message::Update(u) = m else {
+        return 0;
+    };
+    u.attributes
+        .iter()
+        .filter(|a| {
+            let (family, nlri) = match a {
+                PathAttribute::MpReach(m) => (m.family, &m.nlri),
+                PathAttribute::MpUnreach(m) => (m.family, &m.nlri),
+                _ => return false,
+            };
+            matches!(nlri, MpNlri::Raw(r) if matches!(nlri::decode(family, r), Some(Err(_))))
+        })
+        .count()
+}
+
+/// For each NLRI of the families of src/wire/nlri announced or withdrawn, one line in the
+/// configuration's words: `announce evpn mac-ip rd ... label [ 10100 ] next-hop
+/// 192.0.2.2`, `withdraw rtc origin 65019 route-target target:65019:100`; a family's
+/// NLRI that do not decode give `problem: ...` with the reason.
+fn family_lines(m: &Message) -> Vec<String> {
+    let Message::Update(u) = m else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for a in &u.attributes {
+        let (verb, family, bytes, next_hop) = match a {
+            PathAttribute::MpReach(m) => match (&m.nlri, &m.next_hop) {
+                (MpNlri::Raw(r), MpNextHop::Raw(nh)) => ("announce", m.family, r, Some(nh)),
+                (MpNlri::Raw(r), _) => ("announce", m.family, r, None),
+                _ => continue,
+            },
+            PathAttribute::MpUnreach(m) => match &m.nlri {
+                MpNlri::Raw(r) => ("withdraw", m.family, r, None),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        match nlri::decode(family, bytes) {
+            Some(Ok(list)) => {
+                for n in list {
+                    let mut line = format!("{verb} {n}");
+                    if let Some(nh) = next_hop {
+                        line.push_str(&format!(" next-hop {}", raw_next_hop(nh)));
+                    }
+                    out.push(line);
+                }
+            }
+            Some(Err(e)) => out.push(format!("problem: {family} NLRI: {e}")),
+            None => {}
+        }
+    }
+    out
+}
+
 pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
             for block in flow_blocks(m) {
                 s.push_str(&format!("\n  {block}"));
+            }
+            for line in family_lines(m) {
+                s.push_str(&format!("\n  {line}"));
             }
             for p in problems {
                 s.push_str(&format!(
@@ -460,7 +536,11 @@ pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
                     .map(flowspec::json::rule_json)
                     .collect::<Vec<_>>()
             ),
-            _ => json!(hex(r)),
+            _ => match nlri::decode(family, r) {
+                Some(Ok(list)) => json!(list.iter().map(FamilyNlri::json).collect::<Vec<_>>()),
+                Some(Err(e)) => json!({"error": e.to_string(), "hex": hex(r)}),
+                None => json!(hex(r)),
+            },
         },
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
         MpNlri::Paths(v) => json!(
@@ -583,6 +663,36 @@ mod tests {
         assert_eq!(v["attributes"][1]["value"]["segments"][0]["asns"][0], 65001);
         assert_eq!(v["nlri"][0], "10.0.0.0/8");
         assert_eq!(v["problems"][0]["action"], "treat-as-withdraw");
+    }
+
+    #[test]
+    fn evpn_routes_are_named_and_a_bad_one_says_why() {
+        // ORIGIN, AS_PATH 65031, MP_REACH_NLRI l2vpn-evpn, next hop 192.0.2.2, one
+        // multicast route (type 3): RD 192.0.2.2:100, tag 0, IPv4 192.0.2.2.
+        let good = "004302 0000 002c 40010100 40020602010000fe07 \
+                    800e1c 0019 46 04 c0000202 00 03 11 0001c00002020064 00000000 20 c0000202";
+        let (code, out) = run_on(&[good], "");
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(
+                "announce evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2 next-hop 192.0.2.2"
+            ),
+            "{out}"
+        );
+        let (code, out) = run_on(&["--json", good], "");
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let route = &v["attributes"][2]["value"]["nlri"][0];
+        assert_eq!(route["name"], "Inclusive Multicast Ethernet Tag");
+        assert_eq!(route["ip"], "192.0.2.2");
+        // The same with an IP length of 128 bits in a 17-octet route.
+        let bad = good.replace("00000000 20 c0000202", "00000000 80 c0000202");
+        let (code, out) = run_on(&[&bad], "");
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("problem: l2vpn evpn NLRI: IP address length at octet 14 is 128"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -1,28 +1,30 @@
 //! The route-manager thread: owns the configuration and every neighbor's desired routes, and
-//! reacts to [`ManagerEvent`]s one at a time. Its parts, one concept each:
+//! reacts to the events of its three channels (see [`crate::events`]) one at a time. Its
+//! parts, one concept each:
 //!
-//! - [`neighbors`]: neighbor threads started, restarted (held until the old one stopped),
-//!   stopped; [`listeners`] for the passive ones;
-//! - [`program_routes`]: the routes of helpers, health checks and the control socket, per
-//!   neighbor and source, over the file's ([`source_routes`]: one source's, and the union);
-//! - [`programs`]: one supervisor for helpers and health checks, reconciled on reload;
-//! - [`fanout`]: neighbor events for helpers, from the threads' typed reports;
-//! - [`requests`]: who may change what, and the answers;
-//! - [`reload`]: a reload plan applied;
-//! - [`status`]: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
+//! - `neighbors`: neighbor threads started, restarted (held until the old one stopped),
+//!   stopped; `listeners` for the passive ones;
+//! - `program_routes`: the routes of helpers, health checks and the control socket, per
+//!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
+//! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
+//! - `fanout`: neighbor events for helpers, from the threads' typed reports;
+//! - `requests`: who may change what, and the answers;
+//! - `reload`: a reload plan applied;
+//! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
 //!
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
 
 mod fanout;
 mod listeners;
+mod metrics;
 mod neighbors;
 mod program_routes;
 mod programs;
 mod reload;
 mod requests;
 mod source_routes;
-pub mod status;
+mod status;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -30,14 +32,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use log::info;
 
-pub use crate::events::ManagerEvent;
+pub use crate::events::{ManagerEvent, ProgramEvent};
 pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
 
-use crate::api::{RefusalLog, control};
+use crate::api::{ApiRequest, RefusalLog, control};
 use crate::config::{Config, NeighborConfig};
 use crate::rib::route_set::RouteSet;
 use crate::session::core::SessionEvent;
@@ -63,6 +65,13 @@ pub struct Manager {
     /// Refused commands, logged at a bounded pace per source.
     refusals: RefusalLog,
     _control: Option<control::ControlSocket>,
+    /// The channels of helpers and health checks, and of the control socket (its sender is
+    /// kept so that the channel stays open without a socket).
+    programs_rx: Receiver<ProgramEvent>,
+    control_rx: Receiver<ApiRequest>,
+    _control_tx: Sender<ApiRequest>,
+    /// What scrapes see besides the neighbors' statuses (see `metrics.rs`).
+    metrics: crate::metrics::Counters,
 }
 
 /// Why the daemon could not start.
@@ -90,24 +99,31 @@ impl Manager {
         config: Config,
         events: Sender<ManagerEvent>,
     ) -> Result<Manager, StartError> {
+        let (control_tx, control_rx) = crossbeam_channel::unbounded();
+        let (programs_tx, programs_rx) = crossbeam_channel::unbounded();
         let control = match control::daemon_path() {
-            Some(p) => control::start(&p, events.clone()).map_err(StartError::Control)?,
+            Some(p) => control::start(&p, control_tx.clone()).map_err(StartError::Control)?,
             None => None,
         };
         let mut m = Manager {
             config_path,
-            neighbors: Neighbors::new(events.clone()),
+            neighbors: Neighbors::new(events),
             program_routes: ProgramRoutes::default(),
-            programs: Supervisor::new(events),
+            programs: Supervisor::new(programs_tx),
             fanout: Fanout::default(),
             refusals: RefusalLog::default(),
             _control: control,
+            programs_rx,
+            control_rx,
+            _control_tx: control_tx,
+            metrics: Default::default(),
         };
         // Helpers first, as ExaBGP does, so that the first events of a session reach them.
         let sets = route_sets(&config);
         m.programs
             .start_helpers(&config.processes)
             .map_err(StartError::Thread)?;
+        m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
             m.start_neighbor(n, routes)?;
         }
@@ -122,8 +138,10 @@ impl Manager {
         self.neighbors.start(n, file, routes)
     }
 
-    /// Runs until a shutdown event.
+    /// Runs until a shutdown event. The three channels are served fairly: a flooding helper
+    /// delays neither the neighbors' events nor the control socket.
     pub fn run(mut self, events: Receiver<ManagerEvent>) {
+        let (programs, control) = (self.programs_rx.clone(), self.control_rx.clone());
         let mut flush_at: Option<Instant> = None;
         let mut last_flush_cost = Duration::ZERO;
         loop {
@@ -131,34 +149,21 @@ impl Manager {
                 Some(t) => t.saturating_duration_since(Instant::now()),
                 None => IDLE_WAIT,
             };
-            match events.recv_timeout(wait) {
-                Ok(ManagerEvent::Reload) => self.reload(),
-                Ok(ManagerEvent::ReloadParsed(config)) => self.apply_reload(*config),
-                Ok(ManagerEvent::Incoming(stream)) => self.neighbors.incoming(stream),
-                Ok(ManagerEvent::DumpStatus) => self.dump_status(),
-                Ok(ManagerEvent::Received(addr, update)) => {
-                    if let Some(n) = self.neighbors.get(addr) {
-                        let update = crate::api::events::NeighborEvent::Update(update);
-                        fanout::send(&self.programs, &n.config, &[update]);
+            let stop = crossbeam_channel::select! {
+                recv(events) -> e => e.map_or(true, |e| self.event(e)),
+                recv(programs) -> m => match m {
+                    Ok(ProgramEvent::Request(request)) => self.api(request),
+                    Ok(ProgramEvent::HelperStarted(output)) => {
+                        self.greet(&output);
+                        false
                     }
-                }
-                Ok(ManagerEvent::Peer(report)) => self.peer_report(report),
-                Ok(ManagerEvent::HelperStarted(output)) => {
-                    if self.programs.is_current(&output) {
-                        let up = self
-                            .neighbors
-                            .iter()
-                            .filter(|n| n.status.state == State::Established);
-                        fanout::greet(&output, up.map(|n| &n.config));
-                    }
-                }
-                Ok(ManagerEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(ManagerEvent::Api(request)) => {
-                    if self.api(request) {
-                        break;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {}
+                    Err(_) => false,
+                },
+                recv(control) -> r => r.is_ok_and(|r| self.api(r)),
+                default(wait) => false,
+            };
+            if stop {
+                break;
             }
             if self.program_routes.is_dirty() && flush_at.is_none() {
                 flush_at = Some(Instant::now() + API_COALESCE + 2 * last_flush_cost);
@@ -170,8 +175,44 @@ impl Manager {
                 flush_at = None;
             }
             self.neighbors.reap_stopped();
+            self.publish_metrics();
         }
         self.shutdown();
+    }
+
+    /// One event of signals, listeners or neighbor threads; `true` to stop.
+    fn event(&mut self, event: ManagerEvent) -> bool {
+        match event {
+            ManagerEvent::Reload => self.reload(),
+            ManagerEvent::ReloadParsed(config) => {
+                let started = Instant::now();
+                self.apply_reload(*config);
+                crate::metrics::reloaded(true, started.elapsed());
+            }
+            ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
+            ManagerEvent::DumpStatus => self.dump_status(),
+            ManagerEvent::Received(addr, update) => {
+                if let Some(n) = self.neighbors.get(addr) {
+                    let update = crate::api::events::NeighborEvent::Update(update);
+                    fanout::send(&self.programs, &n.config, &[update]);
+                }
+            }
+            ManagerEvent::Peer(report) => self.peer_report(report),
+            ManagerEvent::Shutdown => return true,
+        }
+        false
+    }
+
+    /// A helper that (re)started is told which of its neighbors are up.
+    fn greet(&mut self, output: &Arc<crate::api::process::HelperOutput>) {
+        if self.programs.is_current(output) {
+            self.metrics.helper_started(output);
+            let up = self
+                .neighbors
+                .iter()
+                .filter(|n| n.status.state == State::Established);
+            fanout::greet(output, up.map(|n| &n.config));
+        }
     }
 
     /// Sends every neighbor whose program routes changed its new route set (the union of the
@@ -203,6 +244,7 @@ impl Manager {
     /// A neighbor thread's report: its status, the helpers' events (in the order the thread
     /// sent them), and the start of a neighbor that waited for this thread to stop.
     fn peer_report(&mut self, report: PeerReport) {
+        self.metrics.session_event(report.peer, &report.event);
         if report.event == SessionEvent::Stopped {
             self.neighbors.stopped(report.peer, report.id);
             return;

@@ -15,7 +15,7 @@ use crate::api::Source;
 use crate::api::process::{Helper, HelperOutput};
 use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::process::{OnExit, ProcessConfig};
-use crate::events::ManagerEvent;
+use crate::events::ProgramEvent;
 use crate::reload_plan::{Program, ProgramChange, Programs};
 
 /// How long start waits for helper programs to run before the sessions start.
@@ -31,11 +31,11 @@ enum Instance {
 
 pub struct Supervisor {
     running: BTreeMap<Program, Instance>,
-    events: Sender<ManagerEvent>,
+    events: Sender<ProgramEvent>,
 }
 
 impl Supervisor {
-    pub fn new(events: Sender<ManagerEvent>) -> Supervisor {
+    pub fn new(events: Sender<ProgramEvent>) -> Supervisor {
         Supervisor {
             running: BTreeMap::new(),
             events,
@@ -84,6 +84,16 @@ impl Supervisor {
             Instance::Helper(_, h) => Some(h),
             Instance::Check(..) => None,
         })
+    }
+
+    /// The running helpers' outputs and health checks' names (for the metrics).
+    pub fn running(&self) -> (Vec<Arc<HelperOutput>>, Vec<String>) {
+        let helpers = self.helpers().map(|h| h.output.clone()).collect();
+        let checks = self.running.keys().filter_map(|p| match p {
+            Program::Healthcheck(name) => Some(name.clone()),
+            Program::Helper(_) => None,
+        });
+        (helpers, checks.collect())
     }
 
     /// The running helper called `name`.

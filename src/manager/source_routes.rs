@@ -28,6 +28,11 @@ impl SourceRoutes {
         self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
     }
 
+    /// The number of routes and rules.
+    pub fn len(&self) -> usize {
+        self.routes.len() + self.flows.len() + self.others.len()
+    }
+
     /// Adds (or replaces) one route under the key the file would give it.
     pub fn insert(&mut self, r: &RouteConfig, interner: &mut AttributeInterner) {
         let attrs = interner.intern(&r.attributes);

@@ -118,7 +118,7 @@ fn nlri_text(family: Family, n: &MpNlri) -> String {
     match n {
         MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
             Some(Ok(rules)) => flowspec::rules_text(&rules),
-            _ => format!("0x{}", hex(r)),
+            _ => super::nlri::family_text(family, r).unwrap_or_else(|| format!("0x{}", hex(r))),
         },
         MpNlri::Prefixes(v) => join(v),
         MpNlri::Paths(v) => join(v),
@@ -166,7 +166,10 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                     // The zero route distinguisher in front of each address is implied.
                     MpNextHop::Vpn(v) => join(v),
                     MpNextHop::Raw(r) if r.is_empty() => String::new(),
-                    MpNextHop::Raw(r) => format!("0x{}", hex(r)),
+                    MpNextHop::Raw(r) => match super::nlri::raw_next_hop(r) {
+                        Some(a) => join(a),
+                        None => format!("0x{}", hex(r)),
+                    },
                 };
                 out.push(("mp_reach_next_hop", nh));
                 out.push(("mp_reach_nlri", nlri_text(m.family, &m.nlri)));

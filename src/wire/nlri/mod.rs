@@ -17,6 +17,7 @@ pub mod mup;
 pub mod rtc;
 pub mod sr_policy;
 pub mod vpls;
+pub mod words;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -158,6 +159,22 @@ pub fn family_text(family: Family, bytes: &[u8]) -> Option<String> {
             .collect::<Vec<_>>()
             .join("; "),
     )
+}
+
+/// The addresses of a next hop that MP_REACH_NLRI keeps raw (the families of this module,
+/// FlowSpec): one IPv4 (4 octets) or IPv6 (16) address, global and link-local IPv6 (32), or
+/// a route distinguisher and an IPv4 address (12, as FlowSpec VPN may send). `None` for any
+/// other length.
+pub fn raw_next_hop(r: &[u8]) -> Option<Vec<IpAddr>> {
+    let v4 = |b: &[u8]| <[u8; 4]>::try_from(b).ok().map(IpAddr::from);
+    let v6 = |b: &[u8]| <[u8; 16]>::try_from(b).ok().map(IpAddr::from);
+    match r.len() {
+        4 => v4(r).map(|a| vec![a]),
+        12 => v4(&r[8..]).map(|a| vec![a]),
+        16 => v6(r).map(|a| vec![a]),
+        32 => v6(&r[..16]).zip(v6(&r[16..])).map(|(a, b)| vec![a, b]),
+        _ => None,
+    }
 }
 
 // Readers that say what they were reading when the bytes run out.
