@@ -885,6 +885,7 @@ impl Manager {
             return;
         };
         let peer = helper_peer(&n.config);
+        happened.retain(|e| crate::api::events::wanted(&n.config, e));
         for name in &n.config.api_processes {
             let Some(h) = self.helpers.get(name) else {
                 continue;
@@ -908,7 +909,9 @@ impl Manager {
             return;
         }
         for n in self.neighbors.values() {
-            if n.status.state == State::Established && n.config.api_processes.contains(&output.name)
+            if n.status.state == State::Established
+                && n.config.api_neighbor_changes
+                && n.config.api_processes.contains(&output.name)
             {
                 let counter = output.next_counter();
                 output.send(events::encode(

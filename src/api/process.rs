@@ -186,6 +186,10 @@ fn supervise(
         if stopping.load(Ordering::SeqCst) {
             break;
         }
+        if !config.respawn {
+            warn!("process {name}: exited; not started again (respawn false)");
+            break;
+        }
         if started.elapsed() >= STABLE_RUN {
             backoff = BACKOFF_INITIAL;
         }

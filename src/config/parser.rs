@@ -421,7 +421,7 @@ pub(super) fn parse_config(lexer: Lexer<'_>, file: Arc<PathBuf>) -> Result<Confi
         return Err(e);
     }
     drop(p);
-    super::process::check_references(&top.neighbors, &top.processes)?;
+    super::process::check_references(&mut top.neighbors, &top.processes)?;
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     let sources = state.borrow_mut().take_sources();
     Ok(Config {
