@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bgpinject::config::{self, Config, NeighborConfig};
 use bgpinject::manager::route_sets;
-use bgpinject::reload_plan::{NeighborChange, ReloadPlan};
+use bgpinject::reload_plan::{NeighborChange, Programs, ReloadPlan};
 use bgpinject::rib::packer::{self, SessionParams};
 use bgpinject::rib::route_set::RouteSet;
 
@@ -98,12 +98,14 @@ fn main() {
     let (old_running, sets_time) = timed(|| running(&old));
 
     let new_same = load(&same);
-    let (plan, same_plan_time) = timed(|| ReloadPlan::new(&old_running, &new_same));
+    let (plan, same_plan_time) =
+        timed(|| ReloadPlan::new(&old_running, Programs::of(&old), &new_same));
     let same_sent = sent(&plan);
     assert_eq!(same_sent, 0, "an identical file must send nothing");
 
     let new_changed = load(&changed);
-    let (plan, changed_plan_time) = timed(|| ReloadPlan::new(&old_running, &new_changed));
+    let (plan, changed_plan_time) =
+        timed(|| ReloadPlan::new(&old_running, Programs::of(&old), &new_changed));
     let (packed, pack_time) = timed(|| match plan.neighbors.values().next() {
         Some((NeighborChange::Updated { diff, .. }, _)) => packer::pack(diff, &params()),
         other => panic!("expected an update, got {other:?}"),

@@ -87,6 +87,7 @@ fn main() {
         },
         group_updates: true,
         on_update: None,
+        bfd: None,
     };
     let (tx, rx) = crossbeam_channel::unbounded();
     let reports: peer::ReportSink = Arc::new(move |r| {

@@ -307,6 +307,15 @@ fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> Exi
         eprintln!("bgpinject: {e}");
         return fail(report, EXIT_RUNTIME);
     }
+    // Signal handlers before the pid file: once the pid file names us, `--reload`, a service
+    // manager or a test may signal us, and SIGTERM must then shut down cleanly, not kill.
+    let signals = match daemon_signals() {
+        Ok(s) => s,
+        Err(e) => {
+            error!("cannot install signal handlers: {e}");
+            return fail(report, EXIT_RUNTIME);
+        }
+    };
     let _pid_file = match s.pid_file.as_deref().map(pidfile::PidFile::create) {
         None => None,
         Some(Ok(f)) => Some(f),
@@ -316,7 +325,13 @@ fn start_daemon(path: PathBuf, config: config::Config, s: DaemonSettings) -> Exi
             return fail(report, EXIT_RUNTIME);
         }
     };
-    run_daemon(path, config, &s, report)
+    run_daemon(path, config, &s, signals, report)
+}
+
+/// The signals the daemon handles, delivered to its signal thread from now on.
+fn daemon_signals() -> std::io::Result<signal_hook::iterator::Signals> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+    signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2])
 }
 
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
@@ -349,22 +364,12 @@ fn run_daemon(
     path: PathBuf,
     config: config::Config,
     settings: &DaemonSettings,
+    mut signals: signal_hook::iterator::Signals,
     mut report: Option<StartupReport>,
 ) -> ExitCode {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+    use signal_hook::consts::{SIGHUP, SIGUSR1, SIGUSR2};
 
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut signals =
-        match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2]) {
-            Ok(s) => s,
-            Err(e) => {
-                error!("cannot install signal handlers: {e}");
-                if let Some(r) = report {
-                    r.failure(EXIT_RUNTIME);
-                }
-                return ExitCode::from(EXIT_RUNTIME);
-            }
-        };
     let nofile = bgpinject::descriptors::raise_limit();
     info!(
         "bgpinject {} starting with {} ({} neighbors, open file limit {})",

@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use crate::wire::facts::KEYS;
 use crate::wire::family::Family;
 
 /// The decoding context a vector asks for (`context.*` lines).
@@ -172,7 +171,7 @@ impl Draft {
             kind: VectorErrorKind::DuplicateField(k.to_string()),
         };
         if let Some(k) = key.strip_prefix("expect.") {
-            if k != "error" && !KEYS.contains(&k) {
+            if k != "error" && !crate::wire::facts::is_key(k) {
                 return err(VectorErrorKind::UnknownExpectKey(k.to_string()));
             }
             if self.expect.iter().any(|e| e.key == k) {

@@ -29,7 +29,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use log::{debug, warn};
 
-use crate::manager::ManagerEvent;
+use crate::events::ManagerEvent;
 
 pub const POLL: Duration = Duration::from_millis(250);
 

@@ -284,7 +284,10 @@ def build():
             (2, 2, "ipv6-multicast"), (1, 4, "ipv4-labeled-unicast"),
             (1, 128, "ipv4-mpls-vpn"), (2, 128, "ipv6-mpls-vpn"), (1, 133, "ipv4-flowspec"),
             (2, 133, "ipv6-flowspec"), (1, 134, "ipv4-flowspec-vpn"),
-            (25, 70, "afi-25-safi-70")]
+            (2, 134, "ipv6-flowspec-vpn"), (25, 70, "l2vpn-evpn"), (25, 65, "l2vpn-vpls"),
+            (1, 132, "ipv4-rtc"), (1, 85, "ipv4-mup"), (2, 85, "ipv6-mup"),
+            (1, 73, "ipv4-srpolicy"), (2, 73, "ipv6-srpolicy"), (16388, 71, "bgp-ls"),
+            (16388, 72, "bgp-ls-vpn"), (25, 99, "afi-25-safi-99")]
     for afi, safi, name in fams:
         vec("capabilities.vec", f"cap-multiprotocol-{name}", open_msg(caps=[cap_mp(afi, safi)]),
             src, {"type": "OPEN", "capabilities": "1", "families": name})

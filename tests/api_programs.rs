@@ -118,22 +118,55 @@ fn prefixes(bird: &Bird, table: &str) -> Vec<String> {
     v
 }
 
-fn wait_prefixes(bird: &Bird, table: &str, want: &[&str]) -> Vec<String> {
+/// Waits until `table` holds exactly the prefixes `want`, and fails the test with both sets
+/// (and `context`) when it does not within [`TIMEOUT`].
+fn expect_prefixes(bird: &Bird, table: &str, want: &[&str], context: impl Fn() -> String) {
     let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
     want.sort();
-    harness::wait_for(TIMEOUT, || {
+    let got = harness::wait_for(TIMEOUT, || {
         let got = prefixes(bird, table);
         (got == want).then_some(got)
     })
-    .unwrap_or_else(|| prefixes(bird, table))
+    .unwrap_or_else(|| prefixes(bird, table));
+    assert_eq!(got, want, "{}", context());
 }
 
-fn flow_count(bird: &Bird) -> usize {
-    bird.birdc(&["show", "route", "table", "flowtab4"])
+/// `(prefix, next hop, MED)` of each route of `table`, sorted.
+fn routes(bird: &Bird, table: &str) -> Vec<(String, String, Option<u32>)> {
+    let mut v: Vec<_> = bird
+        .routes(table)
+        .into_iter()
+        .map(|r| (r.prefix, r.next_hop, r.med))
+        .collect();
+    v.sort();
+    v
+}
+
+fn route(prefix: &str, next_hop: &str, med: Option<u32>) -> (String, String, Option<u32>) {
+    (prefix.to_string(), next_hop.to_string(), med)
+}
+
+/// BIRD's FlowSpec rules of `flowtab4`, each as BIRD writes its match (`flow4 { ... }`), sorted.
+fn flows(bird: &Bird) -> Vec<String> {
+    let mut v: Vec<String> = bird
+        .birdc(&["show", "route", "table", "flowtab4"])
         .unwrap_or_default()
         .lines()
         .filter(|l| l.starts_with("flow4"))
-        .count()
+        .filter_map(|l| Some(l[..l.find('}')? + 1].to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn expect_flows(bird: &Bird, want: &[&str], context: impl Fn() -> String) {
+    let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    let got = harness::wait_for(TIMEOUT, || {
+        let got = flows(bird);
+        (got == want).then_some(got)
+    })
+    .unwrap_or_else(|| flows(bird));
+    assert_eq!(got, want, "{}", context());
 }
 
 fn route_count(bird: &Bird, table: &str) -> usize {
@@ -200,7 +233,8 @@ sleep 60
     // The scripts are written after the daemon started: the first start fails, the restart
     // after the 1 s backoff finds them.
     bird.wait_established("inj", TIMEOUT);
-    let got = wait_prefixes(
+    let log = || d.log();
+    expect_prefixes(
         &bird,
         "master4",
         &[
@@ -211,16 +245,27 @@ sleep 60
             "198.51.100.64/26",
             "203.0.113.0/24",
         ],
+        log,
     );
-    assert_eq!(got.len(), 6, "{got:?}\n{}", d.log());
+    // Each with the next hop and MED its command gave (`next-hop self`: our address).
+    let mut phase1 = vec![
+        route("192.0.2.128/25", "192.0.2.1", None),
+        route("198.51.100.0/28", "192.0.2.2", Some(20)),
+        route("198.51.100.128/26", "192.0.2.3", None),
+        route("198.51.100.16/28", "192.0.2.2", Some(20)),
+        route("198.51.100.64/26", "127.0.0.142", None),
+        route("203.0.113.0/24", "192.0.2.1", Some(10)),
+    ];
+    phase1.sort();
+    assert_eq!(routes(&bird, "master4"), phase1, "{}", d.log());
     let r = bird
         .routes("master4")
         .into_iter()
         .find(|r| r.prefix == "203.0.113.0/24")
         .unwrap();
-    assert_eq!(r.med, Some(10));
     assert_eq!(r.communities, vec!["65000:1".to_string()]);
-    assert!(harness::wait_for(TIMEOUT, || (flow_count(&bird) == 1).then_some(())).is_some());
+    const FLOW: &str = "flow4 { dst 198.51.100.0/24; proto 6; dport 80; }";
+    expect_flows(&bird, &[FLOW], log);
 
     // The stuck helper has filled its pipe: the daemon still answers, and says so.
     let stuck = harness::wait_for(TIMEOUT, || {
@@ -241,37 +286,37 @@ sleep 60
     let (code, out) = d.ctl("show neighbor summary");
     assert_eq!(code, 0, "{out}");
 
-    // Control socket: announce, withdraw, and a refused withdraw of a file route.
+    // Control socket: announce, withdraw, and a refused withdraw of a file route, each
+    // checked in BIRD's table (the reply alone proves nothing).
     let (code, out) = d.ctl("announce route 203.0.113.200/32 next-hop 192.0.2.9 med 7");
     assert_eq!((code, out.as_str()), (0, "done\n"));
-    wait_prefixes(
-        &bird,
-        "master4",
-        &[
-            "192.0.2.128/25",
-            "198.51.100.0/28",
-            "198.51.100.128/26",
-            "198.51.100.16/28",
-            "198.51.100.64/26",
-            "203.0.113.0/24",
-            "203.0.113.200/32",
-        ],
-    );
+    let mut with_ctl = phase1.clone();
+    with_ctl.push(route("203.0.113.200/32", "192.0.2.9", Some(7)));
+    with_ctl.sort();
+    let prefixes_of = |v: &[(String, String, Option<u32>)]| -> Vec<String> {
+        v.iter().map(|r| r.0.clone()).collect()
+    };
+    let want = prefixes_of(&with_ctl);
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    expect_prefixes(&bird, "master4", &want, log);
+    assert_eq!(routes(&bird, "master4"), with_ctl, "{}", d.log());
     let (code, out) = d.ctl("withdraw route 203.0.113.200/32");
-    assert_eq!(code, 0, "{out}");
+    assert_eq!((code, out.as_str()), (0, "done\n"));
+    let want = prefixes_of(&phase1);
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    expect_prefixes(&bird, "master4", &want, log);
     let (code, out) = d.ctl("withdraw route 192.0.2.128/25");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is in the configuration file"), "{out}");
+    // Refused: the file's route is still at the peer, and nothing else changed.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(routes(&bird, "master4"), phase1, "{}", d.log());
 
     // Phase 2: the helper withdraws; the file route it tries to withdraw stays.
     fs::write(d.dir().join("phase2"), "").unwrap();
-    let got = wait_prefixes(
-        &bird,
-        "master4",
-        &["192.0.2.128/25", "198.51.100.0/28", "198.51.100.64/26"],
-    );
-    assert_eq!(got.len(), 3, "{got:?}\n{}", d.log());
-    assert!(harness::wait_for(TIMEOUT, || (flow_count(&bird) == 0).then_some(())).is_some());
+    let phase2 = ["192.0.2.128/25", "198.51.100.0/28", "198.51.100.64/26"];
+    expect_prefixes(&bird, "master4", &phase2, log);
+    expect_flows(&bird, &[], log);
     let stdin = harness::wait_for(TIMEOUT, || {
         let s = fs::read_to_string(d.dir().join("stdin.log")).unwrap_or_default();
         (s.matches("error").count() >= 2).then_some(s)
@@ -284,16 +329,23 @@ sleep 60
         )
     });
     println!("helper stdin:\n{stdin}");
-    // The session came up before this helper started: it gets no `up` for it (events are
-    // sent as they happen); the `done`/`error` lines follow the commands in order.
+    // The `done`/`error` lines follow the commands in order: the eight of phase 1 and four
+    // withdrawals of phase 2 done, the withdrawal of the file's route and `frobnicate`
+    // refused.
     assert!(stdin.contains("bgpinject "), "{stdin}");
-    assert!(stdin.matches("done").count() >= 12, "{stdin}");
+    let acks: Vec<&str> = stdin
+        .lines()
+        .filter(|l| *l == "done" || *l == "error")
+        .collect();
+    let mut want = vec!["done"; 12];
+    want.extend(["error", "error"]);
+    assert_eq!(acks, want, "{stdin}");
 
     // A reload keeps the routes from programs.
     let (code, _) = d.ctl("reload");
     assert_eq!(code, 0);
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(prefixes(&bird, "master4").len(), 3);
+    assert_eq!(prefixes(&bird, "master4"), phase2, "{}", d.log());
 }
 
 #[test]
@@ -336,6 +388,33 @@ neighbor 127.0.0.143 {
         route_count(&bird, "master6"),
         d.log()
     );
+    // The very prefixes the helper wrote, not just as many.
+    let mut want: Vec<String> = (0..COUNT)
+        .map(|i| {
+            let (hi, lo) = ((i / 65536) as u16, (i % 65536) as u16);
+            format!(
+                "{}/64",
+                std::net::Ipv6Addr::new(0x2001, 0xdb8, hi, lo, 0, 0, 0, 0)
+            )
+        })
+        .collect();
+    want.sort();
+    let got = prefixes(&bird, "master6");
+    let missing: Vec<&String> = want
+        .iter()
+        .filter(|p| got.binary_search(p).is_err())
+        .take(5)
+        .collect();
+    let extra: Vec<&String> = got
+        .iter()
+        .filter(|p| want.binary_search(p).is_err())
+        .take(5)
+        .collect();
+    assert!(
+        got == want,
+        "{} prefixes at BIRD; missing (first 5) {missing:?}, unexpected {extra:?}",
+        got.len()
+    );
 }
 
 #[test]
@@ -361,8 +440,8 @@ neighbor 127.0.0.145 {
 "#;
     let d = Daemon::start(config, "debug");
     bird.wait_established("inj", TIMEOUT);
-    let got = wait_prefixes(&bird, "master4", &["203.0.113.78/32"]);
-    assert_eq!(got, vec!["203.0.113.78/32".to_string()], "{}", d.log());
+    let log = || d.log();
+    expect_prefixes(&bird, "master4", &["203.0.113.78/32"], log);
     let med = |p: &str| {
         bird.routes("master4")
             .into_iter()
@@ -370,11 +449,24 @@ neighbor 127.0.0.145 {
             .and_then(|r| r.med)
     };
     assert_eq!(med("203.0.113.78/32"), Some(1000));
+    // The two checks run on their own clocks: when web's route appears, dns may still be one
+    // interval short of its `rise`, so wait (bounded) for dns's own transition before reading it.
+    let dns_med_becomes = |want: u32| {
+        harness::wait_for(TIMEOUT, || {
+            (med("203.0.113.78/32") == Some(want)).then_some(())
+        });
+        med("203.0.113.78/32")
+    };
 
     // Up: exactly `rise` (3) passed checks after the file appears.
     fs::write(d.dir().join("up"), "").unwrap();
-    wait_prefixes(&bird, "master4", &["203.0.113.77/32", "203.0.113.78/32"]);
-    assert_eq!(med("203.0.113.78/32"), Some(10));
+    expect_prefixes(
+        &bird,
+        "master4",
+        &["203.0.113.77/32", "203.0.113.78/32"],
+        log,
+    );
+    assert_eq!(dns_med_becomes(10), Some(10));
     let log = d.log();
     let first_pass = check_number(&log, "healthcheck web: check ", ": passed").expect("a pass");
     let up = check_number(&log, "healthcheck web: up after check ", ":").expect("up line");
@@ -392,19 +484,24 @@ neighbor 127.0.0.145 {
 
     // Down: exactly `fall` (2) failed checks after the file goes.
     fs::remove_file(d.dir().join("up")).unwrap();
-    wait_prefixes(&bird, "master4", &["203.0.113.78/32"]);
-    assert_eq!(med("203.0.113.78/32"), Some(1000));
+    expect_prefixes(&bird, "master4", &["203.0.113.78/32"], || d.log());
+    assert_eq!(dns_med_becomes(1000), Some(1000));
     let log = d.log();
     let log = &log[log.find("healthcheck web: up after").unwrap()..];
     let first_fail = check_number(log, "healthcheck web: check ", ": failed").expect("a fail");
     let down = check_number(log, "healthcheck web: down after check ", ":").expect("down line");
     assert_eq!(down, first_fail + 1, "{log}");
 
-    // The disable file forces down even though the check passes.
+    // The disable file forces down even though the check passes (dns, without a disable
+    // file, stays up with its up MED).
     fs::write(d.dir().join("up"), "").unwrap();
-    wait_prefixes(&bird, "master4", &["203.0.113.77/32", "203.0.113.78/32"]);
+    let log = || d.log();
+    let both = ["203.0.113.77/32", "203.0.113.78/32"];
+    expect_prefixes(&bird, "master4", &both, log);
+    assert_eq!(dns_med_becomes(10), Some(10));
     fs::write(d.dir().join("disabled"), "").unwrap();
-    wait_prefixes(&bird, "master4", &["203.0.113.78/32"]);
+    expect_prefixes(&bird, "master4", &["203.0.113.78/32"], log);
+    assert_eq!(med("203.0.113.78/32"), Some(10));
     assert!(d.log().contains("healthcheck web: down after check"));
     assert!(d.log().contains("disable file present"));
 }

@@ -258,6 +258,8 @@ fn bird_receives_every_flow_rule_and_follows_a_reload() {
     fs::write(&conf, config(&all)).unwrap();
     let log = fs::File::create(dir.path().join("bgpinject.log")).unwrap();
     let injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+        .arg("--control")
+        .arg(dir.path().join("control.sock"))
         .arg(&conf)
         .stderr(log)
         .spawn()

@@ -63,7 +63,7 @@ fn the_exabgp_example_gives_its_rule_and_actions() {
     );
     let actions: Vec<String> = f
         .attributes
-        .extended_communities
+        .extended_communities()
         .iter()
         .map(|c| FlowAction::from_community(c).unwrap().to_string())
         .collect();
@@ -77,7 +77,7 @@ fn the_exabgp_example_gives_its_rule_and_actions() {
         ]
     );
     assert_eq!(f.attributes.next_hop, NextHop::Absent);
-    assert_eq!(f.attributes.communities.len(), 1);
+    assert_eq!(f.attributes.communities().len(), 1);
     // The rule encodes in increasing component order.
     let bytes = f.rule.encode();
     let types: Vec<u8> = f.rule.components().iter().map(|c| c.type_code()).collect();
@@ -99,9 +99,9 @@ fn ipv6_rules_take_their_family_from_their_components() {
     let n = &config.neighbors[0];
     let afis: Vec<Afi> = n.flows.iter().map(|f| f.rule.afi()).collect();
     assert_eq!(afis, vec![Afi::Ipv6, Afi::Ipv6, Afi::Ipv4]);
-    assert!(n.flows[1].attributes.extended_communities.is_empty());
+    assert!(n.flows[1].attributes.extended_communities().is_empty());
     assert_eq!(
-        FlowAction::from_community(&n.flows[2].attributes.extended_communities[0]),
+        FlowAction::from_community(&n.flows[2].attributes.extended_communities()[0]),
         Some(FlowAction::RedirectToNextHop)
     );
     assert_eq!(

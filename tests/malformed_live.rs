@@ -51,6 +51,8 @@ impl Injector {
         let child = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
             .arg("--log-level")
             .arg("debug")
+            .arg("--control")
+            .arg(dir.path().join("control.sock"))
             .arg(&conf)
             .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
             .spawn()

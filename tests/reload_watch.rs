@@ -65,6 +65,8 @@ fn renamed_file_included_file_and_new_glob_match_are_picked_up_within_2_s() {
     let _daemon = Daemon(
         Command::new(BIN)
             .arg("--watch")
+            .arg("--control")
+            .arg(dir.path().join("control.sock"))
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

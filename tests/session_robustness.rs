@@ -478,10 +478,13 @@ fn sigusr2_logs_every_neighbor_status() {
     let dumped = wait_for(Duration::from_secs(5), || {
         inj.log()
             .lines()
-            .find(|l| l.contains("neighbor 127.0.0.85: Established, up "))
+            .find(|l| {
+                l.contains("neighbor 127.0.0.85 ") && l.contains(" state Established uptime ")
+            })
             .map(str::to_string)
     });
     let line = dumped.unwrap_or_else(|| panic!("no status line: {}", inj.log()));
-    assert!(line.contains("5 routes configured"), "{line}");
-    assert!(line.contains("5 announcements sent"), "{line}");
+    // The line `show neighbor` prints: one formatter for both.
+    assert!(line.contains(" routes 5 (file 5, programs 0) "), "{line}");
+    assert!(line.contains(" announcements-sent 5 "), "{line}");
 }

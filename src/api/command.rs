@@ -291,7 +291,10 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(r[0].attributes.med, Some(10));
+        assert_eq!(
+            r[0].attributes.get(crate::wire::attribute::type_code::MED),
+            Some(&crate::wire::attribute::PathAttribute::Med(10))
+        );
         let Command::Withdraw(w) = command("withdraw route 203.0.113.0/24 next-hop 0.0.0.0") else {
             panic!()
         };

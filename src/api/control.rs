@@ -26,7 +26,6 @@ use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Replier, Source, command};
 use crate::descriptors::AcceptBackoff;
-use crate::manager::ManagerEvent;
 
 /// How long a client may take to send its line, and the manager to answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,7 +196,7 @@ impl Drop for ControlSocket {
 /// (`Ok(None)`).
 pub fn start(
     path: &Path,
-    events: Sender<ManagerEvent>,
+    events: Sender<super::ApiRequest>,
 ) -> Result<Option<ControlSocket>, ControlError> {
     // The default directory taken by someone else: no control socket (the sessions matter
     // more), and a plain reason in the log.
@@ -289,7 +288,7 @@ fn read_command(stream: &UnixStream) -> Result<String, &'static str> {
     String::from_utf8(bytes).map_err(|_| "error: the command is not UTF-8; refused")
 }
 
-fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
+fn serve(stream: UnixStream, events: Sender<super::ApiRequest>) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     // The answer, then what the client still sends is read and dropped (bounded), so that the
@@ -325,7 +324,7 @@ fn serve(stream: UnixStream, events: Sender<ManagerEvent>) {
         permit: None,
         stopped: None,
     };
-    if events.send(ManagerEvent::Api(request)).is_err() {
+    if events.send(request).is_err() {
         return;
     }
     let lines = rx

@@ -15,7 +15,7 @@ use log::{debug, info, warn};
 use super::{ApiAction, ApiRequest, Replier, Source};
 use crate::config::RouteConfig;
 use crate::config::healthcheck::HealthcheckConfig;
-use crate::manager::ManagerEvent;
+use crate::events::ProgramEvent;
 
 /// How often a running check command is polled for its exit.
 const POLL: Duration = Duration::from_millis(20);
@@ -103,7 +103,7 @@ pub fn routes_for(config: &HealthcheckConfig, state: Health) -> Vec<RouteConfig>
 /// Starts the check thread; it ends when `stopping` is set.
 pub fn spawn(
     config: HealthcheckConfig,
-    events: Sender<ManagerEvent>,
+    events: Sender<ProgramEvent>,
     stopping: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
@@ -114,12 +114,12 @@ pub fn spawn(
 
 fn announce(
     config: &HealthcheckConfig,
-    events: &Sender<ManagerEvent>,
+    events: &Sender<ProgramEvent>,
     state: Health,
     stopping: &Arc<AtomicBool>,
 ) -> bool {
     events
-        .send(ManagerEvent::Api(ApiRequest {
+        .send(ProgramEvent::Request(ApiRequest {
             source: Source::Healthcheck(config.name.clone()),
             action: ApiAction::Replace(config.neighbors.clone(), routes_for(config, state)),
             replier: Replier::Nobody,
@@ -129,7 +129,7 @@ fn announce(
         .is_ok()
 }
 
-fn run(config: HealthcheckConfig, events: Sender<ManagerEvent>, stopping: Arc<AtomicBool>) {
+fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<AtomicBool>) {
     let name = &config.name;
     let mut h = Hysteresis::new(config.rise, config.fall);
     if !announce(&config, &events, Health::Down, &stopping) {

@@ -15,7 +15,7 @@ use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
-use crate::manager::ManagerEvent;
+use crate::events::ProgramEvent;
 
 /// How long a stopped helper may take to exit after SIGTERM before it gets SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -105,7 +105,7 @@ pub struct Helper {
 
 impl Helper {
     /// Starts the supervisor thread, which starts the program.
-    pub fn spawn(config: ProcessConfig, events: Sender<ManagerEvent>) -> std::io::Result<Helper> {
+    pub fn spawn(config: ProcessConfig, events: Sender<ProgramEvent>) -> std::io::Result<Helper> {
         let output = Arc::new(HelperOutput::new(&config));
         let stopping = Arc::new(AtomicBool::new(false));
         let pid = Arc::new(Mutex::new(None));
@@ -165,7 +165,7 @@ fn supervise(
     output: Arc<HelperOutput>,
     stopping: Arc<AtomicBool>,
     pid: Arc<Mutex<Option<u32>>>,
-    events: Sender<ManagerEvent>,
+    events: Sender<ProgramEvent>,
 ) {
     let name = config.name.clone();
     let mut backoff = BACKOFF_INITIAL;
@@ -175,7 +175,7 @@ fn supervise(
         // A helper stopped by the manager (removed or replaced by a reload) has had its routes
         // dealt with there; a Clear from this generation now could hit the next one's routes.
         if config.on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
-            let _ = events.send(ManagerEvent::Api(ApiRequest {
+            let _ = events.send(ProgramEvent::Request(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
                 replier: Replier::Nobody,
@@ -303,7 +303,7 @@ fn run_once(
     config: &ProcessConfig,
     output: &Arc<HelperOutput>,
     pid: &Mutex<Option<u32>>,
-    events: &Sender<ManagerEvent>,
+    events: &Sender<ProgramEvent>,
     stopping: &AtomicBool,
 ) {
     let name = &config.name;
@@ -338,7 +338,7 @@ fn run_once(
     if let Ok(mut q) = output.queue.lock() {
         *q = Some(tx);
     }
-    let _ = events.send(ManagerEvent::HelperStarted(output.clone()));
+    let _ = events.send(ProgramEvent::HelperStarted(output.clone()));
     if let Some(stderr) = child.stderr.take() {
         // What a helper writes to stderr goes to bgpinject's log (ExaBGP does the same), not to
         // the terminal bgpinject was started from: under --daemon that terminal, or a pipe an
@@ -421,7 +421,7 @@ fn run_once(
                 permit: Some(permit),
                 stopped: None,
             };
-            if events.send(ManagerEvent::Api(request)).is_err() {
+            if events.send(ProgramEvent::Request(request)).is_err() {
                 break;
             }
         }

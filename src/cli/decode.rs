@@ -62,6 +62,7 @@ use crate::wire::family::Family;
 use crate::wire::flowspec;
 use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
+use crate::wire::nlri::{self, FamilyNlri};
 use crate::wire::prefix::Prefix;
 use crate::wire::{ext_community, tunnel_encap};
 
@@ -294,12 +295,67 @@ fn flow_blocks(m: &Message) -> Vec<String> {
         .collect()
 }
 
+/// The next hop of an MP_REACH_NLRI kept raw, as addresses when it is one or two of them.
+fn raw_next_hop(r: &[u8]) -> String {
+    match nlri::raw_next_hop(r) {
+        Some(a) => a
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        None if r.is_empty() => "none".to_string(),
+        None => format!("0x{}", hex(r)),
+    }
+}
+
+/// For each NLRI of the families of src/wire/nlri announced or withdrawn, one line in the
+/// configuration's words: `announce evpn mac-ip rd ... label [ 10100 ] next-hop
+/// 192.0.2.2`, `withdraw rtc origin 65019 route-target target:65019:100`; a family's
+/// NLRI that do not decode give `problem: ...` with the reason.
+fn family_lines(m: &Message) -> Vec<String> {
+    let Message::Update(u) = m else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for a in &u.attributes {
+        let (verb, family, bytes, next_hop) = match a {
+            PathAttribute::MpReach(m) => match (&m.nlri, &m.next_hop) {
+                (MpNlri::Raw(r), MpNextHop::Raw(nh)) => ("announce", m.family, r, Some(nh)),
+                (MpNlri::Raw(r), _) => ("announce", m.family, r, None),
+                _ => continue,
+            },
+            PathAttribute::MpUnreach(m) => match &m.nlri {
+                MpNlri::Raw(r) => ("withdraw", m.family, r, None),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        match nlri::decode(family, bytes) {
+            Some(Ok(list)) => {
+                for n in list {
+                    let mut line = format!("{verb} {n}");
+                    if let Some(nh) = next_hop {
+                        line.push_str(&format!(" next-hop {}", raw_next_hop(nh)));
+                    }
+                    out.push(line);
+                }
+            }
+            Some(Err(e)) => out.push(format!("problem: {family} NLRI: {e}")),
+            None => {}
+        }
+    }
+    out
+}
+
 pub(super) fn to_text(decoded: &Result<(Message, Vec<DecodeError>), DecodeError>) -> String {
     match decoded {
         Ok((m, problems)) => {
             let mut s = m.to_string();
             for block in flow_blocks(m) {
                 s.push_str(&format!("\n  {block}"));
+            }
+            for line in family_lines(m) {
+                s.push_str(&format!("\n  {line}"));
             }
             for p in problems {
                 s.push_str(&format!(
@@ -460,7 +516,11 @@ pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
                     .map(flowspec::json::rule_json)
                     .collect::<Vec<_>>()
             ),
-            _ => json!(hex(r)),
+            _ => match nlri::decode(family, r) {
+                Some(Ok(list)) => json!(list.iter().map(FamilyNlri::json).collect::<Vec<_>>()),
+                Some(Err(e)) => json!({"error": e.to_string(), "hex": hex(r)}),
+                None => json!(hex(r)),
+            },
         },
         MpNlri::Prefixes(v) => json!(v.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
         MpNlri::Paths(v) => json!(

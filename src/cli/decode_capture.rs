@@ -25,6 +25,7 @@ use crate::wire::family::{Family, FamilySet, Safi};
 use crate::wire::flowspec;
 use crate::wire::labeled;
 use crate::wire::message::{DecodeContext, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message};
+use crate::wire::nlri;
 use crate::wire::open::Open;
 
 /// The decoding context of messages sent by `sender` to `receiver`, from their OPENs.
@@ -364,6 +365,11 @@ pub fn run_nlri(
         _ if labeled::is_labeled(family) => labeled::decode_labeled(&bytes, family, with_ids)
             .map(MpNlri::Labeled)
             .ok_or_else(|| "labeled prefixes do not decode".to_string()),
+        _ if nlri::is_decoded(family) => match nlri::decode(family, &bytes) {
+            Some(Ok(_)) => Ok(MpNlri::Raw(bytes.clone())),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err(format!("family {} is not decoded", family.name())),
+        },
         _ => match flowspec::family_rules(family, &bytes) {
             Some(Ok(_)) => Ok(MpNlri::Raw(bytes.clone())),
             Some(Err(e)) => Err(format!(
@@ -387,6 +393,11 @@ pub fn run_nlri(
                                 .map(|r| format!("match {{ {} }}", r.match_text()))
                                 .collect::<Vec<_>>()
                                 .join("\n")
+                        })
+                        .or_else(|| {
+                            nlri::decode(family, r)
+                                .and_then(Result::ok)
+                                .map(|list| join_lines(&list))
                         })
                         .unwrap_or_default(),
                     MpNlri::Prefixes(p) => join_lines(p),

@@ -99,7 +99,10 @@ mod tests {
         let r = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 med 5 community [ 65000:1 ]")
             .unwrap();
         assert_eq!(r.prefix.to_string(), "203.0.113.0/24");
-        assert_eq!(r.attributes.med, Some(5));
+        assert_eq!(
+            r.attributes.get(crate::wire::attribute::type_code::MED),
+            Some(&crate::wire::attribute::PathAttribute::Med(5))
+        );
         let r = route_from_text("192.0.2.1 next-hop self;").unwrap();
         assert_eq!(r.prefix.to_string(), "192.0.2.1/32");
         let e = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 colour red").unwrap_err();

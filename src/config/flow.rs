@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::rib::attributes::{NextHop, RouteAttributes};
+use crate::wire::attribute::PathAttribute;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::family::Afi;
 use crate::wire::flowspec::action::FlowAction;
@@ -707,11 +708,15 @@ impl Then {
                 .map(|dscp| FlowAction::TrafficMarking { dscp }),
         );
         let mut a = RouteAttributes::with_next_hop(next_hop);
-        a.extended_communities = actions.iter().map(|a| a.to_community()).collect();
-        a.extended_communities
-            .extend(self.extended_communities.take().unwrap_or_default());
-        a.communities = self.communities.take().unwrap_or_default();
-        a.large_communities = self.large_communities.take().unwrap_or_default();
+        let mut extended: Vec<_> = actions.iter().map(|a| a.to_community()).collect();
+        extended.extend(self.extended_communities.take().unwrap_or_default());
+        a.set(PathAttribute::ExtendedCommunities(extended));
+        a.set(PathAttribute::Communities(
+            self.communities.take().unwrap_or_default(),
+        ));
+        a.set(PathAttribute::LargeCommunities(
+            self.large_communities.take().unwrap_or_default(),
+        ));
         Ok(a)
     }
 }

@@ -119,7 +119,7 @@ pub(super) fn parse(
 /// What a FlowSpec rule does to the traffic it matches, when that can hurt: drop or
 /// rate-limit (traffic-rate), or send it elsewhere (redirect, redirect to an IP).
 fn harmful_action(attrs: &RouteAttributes) -> Option<&'static str> {
-    for c in &attrs.extended_communities {
+    for c in attrs.extended_communities() {
         let ExtCommunityValue::Flow(action) = ExtCommunityValue::of(c) else {
             continue;
         };
@@ -214,7 +214,7 @@ pub fn check_blackhole(
     g: &GuardSettings,
 ) -> Result<(), String> {
     let blackhole = Community::by_name("blackhole");
-    if !attrs.communities.iter().any(|c| Some(*c) == blackhole) {
+    if !attrs.communities().iter().any(|c| Some(*c) == blackhole) {
         return Ok(());
     }
     let min = match prefix.addr() {

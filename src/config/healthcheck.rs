@@ -63,28 +63,26 @@ impl OnDown {
         };
         let mut a = up.clone();
         for k in keywords {
-            match k.as_str() {
-                "next-hop" => a.next_hop = values.next_hop,
-                "origin" => a.origin = values.origin,
-                "as-path" => a.as_path = values.as_path.clone(),
-                "med" => a.med = values.med,
-                "local-preference" => a.local_pref = values.local_pref,
-                "community" => a.communities = values.communities.clone(),
-                "extended-community" => {
-                    a.extended_communities = values.extended_communities.clone()
+            if k == "next-hop" {
+                a.next_hop = values.next_hop;
+                continue;
+            }
+            // `attribute [ CODE FLAGS VALUE ]` replaces the attributes of the codes it gave.
+            let codes: Vec<u8> = match crate::wire::attribute::by_keyword(k) {
+                Some(row) => vec![row.code],
+                None if k == "attribute" => values
+                    .values()
+                    .iter()
+                    .map(|v| v.code())
+                    .filter(|c| crate::wire::attribute::info(*c).is_none())
+                    .collect(),
+                None => Vec::new(),
+            };
+            for code in codes {
+                match values.get(code) {
+                    Some(v) => a.set(v.clone()),
+                    None => a.remove(code),
                 }
-                "large-community" => a.large_communities = values.large_communities.clone(),
-                "atomic-aggregate" => a.atomic_aggregate = true,
-                "aggregator" => a.aggregator = values.aggregator,
-                // Each replaces the up route's attribute of the same type code.
-                "originator-id" | "cluster-list" | "aigp" | "attribute" => {
-                    for x in &values.extra {
-                        a.extra.retain(|y| y.code() != x.code());
-                        a.extra.push(x.clone());
-                    }
-                    a.extra.sort_by_key(|x| x.code());
-                }
-                _ => {}
             }
         }
         Some(a)
@@ -342,9 +340,12 @@ mod tests {
         );
         let up = &h.routes[0].attributes;
         let down = h.on_down.apply(up).unwrap();
-        assert_eq!(down.med, Some(1000));
+        assert_eq!(
+            down.get(crate::wire::attribute::type_code::MED),
+            Some(&crate::wire::attribute::PathAttribute::Med(1000))
+        );
         assert_eq!(down.next_hop, up.next_hop);
-        assert_eq!(down.communities.len(), 1);
+        assert_eq!(down.communities().len(), 1);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod announce;
 pub mod api_command;
+pub mod bfd;
 mod communities;
 mod flow;
 pub mod guard;
@@ -52,6 +53,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
     ("guard", guard::KEYWORDS),
+    ("bfd", bfd::KEYWORDS),
 ];
 
 /// A configuration error, rendered as `FILE:LINE:COL: what was expected, what was found`.
@@ -137,6 +139,7 @@ mod keyword_tests {
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),
         ("guard", "guard { KW"),
+        ("bfd", "neighbor 192.0.2.1 { bfd { KW"),
     ];
 
     #[test]

@@ -84,6 +84,8 @@ pub struct NeighborConfig {
     pub api_receive_notifications: bool,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
+    /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
+    pub bfd: Option<crate::bfd::Params>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -113,6 +115,7 @@ impl NeighborConfig {
             api_neighbor_changes: self.api_neighbor_changes,
             api_receive_notifications: self.api_receive_notifications,
             guard: self.guard,
+            bfd: self.bfd,
             location: self.location.clone(),
         }
     }

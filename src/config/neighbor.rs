@@ -36,6 +36,7 @@ struct NeighborSettings {
     api_events: super::process::ApiEvents,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
+    bfd: Setting<crate::bfd::Params>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -107,6 +108,7 @@ pub const KEYWORDS: &[&str] = &[
     "api",
     "announce",
     "guard",
+    "bfd",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
@@ -211,6 +213,10 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "bfd" => {
+            let params = super::bfd::parse(p, block)?;
+            return s.bfd.set(p, kw, block, params);
+        }
         "guard" => {
             let mut g = s.guard.unwrap_or(p.state.borrow().guard);
             super::guard::parse(p, block, &mut g)?;
@@ -358,6 +364,7 @@ fn finish(
         api_neighbor_changes: s.api_events.neighbor_changes,
         api_receive_notifications: s.api_events.receive_notifications,
         guard,
+        bfd: s.bfd.take(),
         location: p.location(keyword.position),
     })
 }

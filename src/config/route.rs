@@ -3,8 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::rib::attributes::{Aggregator, ExtraAttribute, NextHop, Origin, RouteAttributes};
+use crate::rib::attributes::{Aggregator, NextHop, Origin, RouteAttributes};
 use crate::wire::aspath::{AsPath, AsSegment, SegmentType};
+use crate::wire::attribute::PathAttribute;
 use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
 use crate::wire::prefix::Prefix;
 
@@ -72,7 +73,7 @@ struct AttributeSettings {
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
-    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
+    generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
     nlri: labels::NlriSettings,
 }
@@ -108,19 +109,35 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             format!("{name} has no next-hop, expected 'next-hop ADDRESS' or 'next-hop self'"),
         ));
     };
-    let attributes = RouteAttributes {
-        next_hop,
-        origin: a.origin.take().unwrap_or_default(),
-        as_path: a.as_path.take(),
-        med: a.med.take(),
-        local_pref: a.local_pref.take(),
-        communities: a.communities.take().unwrap_or_default(),
-        extended_communities: a.extended_communities.take().unwrap_or_default(),
-        large_communities: a.large_communities.take().unwrap_or_default(),
-        atomic_aggregate: a.atomic_aggregate.take().is_some(),
-        aggregator: a.aggregator.take(),
-        extra: extra_attributes(a.originator_id, a.cluster_list, a.aigp, a.generic),
-    };
+    let mut attributes = RouteAttributes::with_next_hop(next_hop);
+    let values = [
+        a.origin.take().map(PathAttribute::Origin),
+        a.as_path.take().map(PathAttribute::AsPath),
+        a.med.take().map(PathAttribute::Med),
+        a.local_pref.take().map(PathAttribute::LocalPref),
+        a.communities.take().map(PathAttribute::Communities),
+        a.extended_communities
+            .take()
+            .map(PathAttribute::ExtendedCommunities),
+        a.large_communities
+            .take()
+            .map(PathAttribute::LargeCommunities),
+        a.atomic_aggregate
+            .take()
+            .map(|()| PathAttribute::AtomicAggregate),
+        a.aggregator.take().map(|ag| PathAttribute::Aggregator {
+            asn: ag.asn,
+            address: ag.address,
+        }),
+        a.originator_id.take().map(PathAttribute::OriginatorId),
+        a.cluster_list.take().map(PathAttribute::ClusterList),
+        a.aigp.take().map(aigp_attribute),
+    ];
+    values
+        .into_iter()
+        .flatten()
+        .chain(a.generic.into_values())
+        .for_each(|v| attributes.set(v));
     let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
     Ok(ParsedRoute {
         route: RouteConfig {
@@ -209,19 +226,9 @@ fn parse_attribute(
     }
 }
 
-/// The typed extra attributes, sorted by code (see `ExtraAttribute`).
-fn extra_attributes(
-    originator_id: Setting<Ipv4Addr>,
-    cluster_list: Setting<Vec<Ipv4Addr>>,
-    aigp: Setting<u64>,
-    generic: std::collections::BTreeMap<u8, ExtraAttribute>,
-) -> Vec<ExtraAttribute> {
-    let mut extra: Vec<ExtraAttribute> = generic.into_values().collect();
-    extra.extend(originator_id.take().map(ExtraAttribute::OriginatorId));
-    extra.extend(cluster_list.take().map(ExtraAttribute::ClusterList));
-    extra.extend(aigp.take().map(ExtraAttribute::Aigp));
-    extra.sort_by_key(ExtraAttribute::code);
-    extra
+/// RFC 7311 §3: `aigp N` is one AIGP metric TLV (type 1).
+pub fn aigp_attribute(metric: u64) -> PathAttribute {
+    PathAttribute::Aigp(vec![(1, metric.to_be_bytes().to_vec())])
 }
 
 /// RFC 7311 §3: the AIGP metric is an unsigned 64-bit number.
@@ -275,7 +282,7 @@ fn parse_generic(
     name: &RouteName,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
-    use crate::wire::attribute::{AttributeContext, PathAttribute, decode_attribute, flag};
+    use crate::wire::attribute::{AttributeContext, decode_attribute, flag};
     let open = p.advance();
     if open.kind != TokenKind::OpenBracket {
         return Err(p.unexpected(&open, "'[' after attribute"));
@@ -301,7 +308,7 @@ fn parse_generic(
                 ),
             ));
         }
-        let extra = ExtraAttribute::Generic {
+        let extra = PathAttribute::Unknown {
             code,
             flags: flags & !flag::EXTENDED_LENGTH,
             value,
@@ -542,6 +549,7 @@ mod tests {
 
     use super::*;
     use crate::config::parse_str;
+    use crate::wire::attribute::type_code as tc;
 
     /// The attributes of the single route of `route ROUTE` in a minimal neighbor.
     fn attributes(route: &str) -> Result<RouteAttributes, String> {
@@ -612,13 +620,13 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 origin incomplete med 4294967295 local-preference 200;",
         )
         .unwrap();
-        assert_eq!(a.origin, Origin::Incomplete);
-        assert_eq!(a.med, Some(u32::MAX));
-        assert_eq!(a.local_pref, Some(200));
+        assert_eq!(a.origin(), Origin::Incomplete);
+        assert_eq!(a.get(tc::MED), Some(&PathAttribute::Med(u32::MAX)));
+        assert_eq!(a.get(tc::LOCAL_PREF), Some(&PathAttribute::LocalPref(200)));
         assert_eq!(
             attributes("10.0.0.0/8 next-hop 192.0.2.1 origin egp;")
                 .unwrap()
-                .origin,
+                .origin(),
             Origin::Egp
         );
         assert!(attributes("10.0.0.0/8 next-hop 192.0.2.1 origin bgp;").is_err());
@@ -631,7 +639,9 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 as-path [ 65000 1.10 ( 65001 65002 ) 65003 ];",
         )
         .unwrap();
-        let path = a.as_path.unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH")
+        };
         assert_eq!(
             path.segments,
             vec![
@@ -650,9 +660,15 @@ mod tests {
             ]
         );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path 65000;").unwrap();
-        assert_eq!(a.as_path, Some(AsPath::sequence(vec![65000])));
+        assert_eq!(
+            a.get(tc::AS_PATH),
+            Some(&PathAttribute::AsPath(AsPath::sequence(vec![65000])))
+        );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ ];").unwrap();
-        assert_eq!(a.as_path, Some(AsPath::default()));
+        assert_eq!(
+            a.get(tc::AS_PATH),
+            Some(&PathAttribute::AsPath(AsPath::default()))
+        );
     }
 
     #[test]
@@ -669,11 +685,11 @@ mod tests {
         let a =
             attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65000:1 no-export 7 ];").unwrap();
         assert_eq!(
-            a.communities,
+            a.communities(),
             vec![Community(0xFDE8_0001), Community(0xFFFF_FF01), Community(7)]
         );
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 community 65000:2;").unwrap();
-        assert_eq!(a.communities, vec![Community(0xFDE8_0002)]);
+        assert_eq!(a.communities(), vec![Community(0xFDE8_0002)]);
         let e = attributes("10.0.0.0/8 next-hop 192.0.2.1 community [ 65536:1 ];").unwrap_err();
         assert!(e.contains("found '65536:1'"), "{e}");
     }
@@ -681,15 +697,18 @@ mod tests {
     #[test]
     fn extended_and_large_communities() {
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 extended-community [ target:65000:1 origin:192.0.2.1:5 ] large-community 65000:1:2;").unwrap();
-        assert_eq!(a.extended_communities.len(), 2);
-        assert_eq!(a.extended_communities[1].to_string(), "origin:192.0.2.1:5");
+        assert_eq!(a.extended_communities().len(), 2);
         assert_eq!(
-            a.large_communities,
-            vec![LargeCommunity {
+            a.extended_communities()[1].to_string(),
+            "origin:192.0.2.1:5"
+        );
+        assert_eq!(
+            a.get(tc::LARGE_COMMUNITY),
+            Some(&PathAttribute::LargeCommunities(vec![LargeCommunity {
                 global: 65000,
                 local1: 1,
                 local2: 2
-            }]
+            }]))
         );
     }
 
@@ -699,15 +718,15 @@ mod tests {
             "10.0.0.0/8 next-hop 192.0.2.1 atomic-aggregate aggregator ( 65000:192.0.2.1 );",
         )
         .unwrap();
-        assert!(a.atomic_aggregate);
-        let expected = Aggregator {
+        assert!(a.get(tc::ATOMIC_AGGREGATE).is_some());
+        let expected = PathAttribute::Aggregator {
             asn: 65000,
             address: "192.0.2.1".parse().unwrap(),
         };
-        assert_eq!(a.aggregator, Some(expected));
+        assert_eq!(a.get(tc::AGGREGATOR), Some(&expected));
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator 65000:192.0.2.1;").unwrap();
-        assert_eq!(a.aggregator, Some(expected));
-        assert!(!a.atomic_aggregate);
+        assert_eq!(a.get(tc::AGGREGATOR), Some(&expected));
+        assert!(a.get(tc::ATOMIC_AGGREGATE).is_none());
         assert!(
             attributes("10.0.0.0/8 next-hop 192.0.2.1 aggregator ( 65000:192.0.2.1 ;").is_err()
         );
@@ -741,15 +760,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            a.extra,
+            a.values(),
             vec![
-                ExtraAttribute::OriginatorId("10.0.0.1".parse().unwrap()),
-                ExtraAttribute::ClusterList(vec![
+                PathAttribute::OriginatorId("10.0.0.1".parse().unwrap()),
+                PathAttribute::ClusterList(vec![
                     "3.3.3.3".parse().unwrap(),
                     "192.168.201.1".parse().unwrap()
                 ]),
-                ExtraAttribute::Aigp(1000),
-                ExtraAttribute::Generic {
+                aigp_attribute(1000),
+                PathAttribute::Unknown {
                     code: 0x99,
                     flags: 0xc0,
                     value: vec![1, 2]
@@ -759,8 +778,7 @@ mod tests {
         // ExaBGP's spelling of `med 100`: the known attribute is decoded and set.
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
             .unwrap();
-        assert_eq!(a.med, Some(100));
-        assert!(a.extra.is_empty());
+        assert_eq!(a.values(), vec![PathAttribute::Med(100)]);
         for (bad, why) in [
             ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
             ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),

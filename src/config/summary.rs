@@ -17,7 +17,7 @@ fn flow_lines(n: &NeighborConfig, lines: &mut Vec<String>) {
         for f in &n.flows {
             let actions: Vec<String> = f
                 .attributes
-                .extended_communities
+                .extended_communities()
                 .iter()
                 .map(|c| c.to_string())
                 .collect();

@@ -210,7 +210,13 @@ mod tests {
         let routes: Vec<(String, Option<u32>)> = n
             .routes
             .iter()
-            .map(|r| (r.prefix.to_string(), r.attributes.med))
+            .map(|r| {
+                let med = match r.attributes.get(crate::wire::attribute::type_code::MED) {
+                    Some(crate::wire::attribute::PathAttribute::Med(m)) => Some(*m),
+                    _ => None,
+                };
+                (r.prefix.to_string(), med)
+            })
             .collect();
         assert_eq!(
             routes,

@@ -1,45 +1,12 @@
 //! The attribute set of a route as the operator configured it. It is independent of any
-//! session: the UPDATE packer turns it into wire attributes for one negotiated session
-//! (eBGP/iBGP defaults, 2- or 4-octet AS, next-hop self).
+//! session: each attribute's row exports it for one negotiated session (eBGP/iBGP defaults,
+//! 2- or 4-octet AS) and the UPDATE packer adds the next hop (`next-hop self`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::wire::aspath::AsPath;
-use crate::wire::community::{Community, ExtendedCommunity, LargeCommunity};
+use crate::wire::attribute::{ExportContext, PathAttribute};
 
-/// RFC 4271 §5.1.1 ORIGIN.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Origin {
-    #[default]
-    Igp,
-    Egp,
-    Incomplete,
-}
-
-impl Origin {
-    pub fn from_u8(v: u8) -> Option<Origin> {
-        match v {
-            0 => Some(Origin::Igp),
-            1 => Some(Origin::Egp),
-            2 => Some(Origin::Incomplete),
-            _ => None,
-        }
-    }
-    pub fn to_u8(self) -> u8 {
-        match self {
-            Origin::Igp => 0,
-            Origin::Egp => 1,
-            Origin::Incomplete => 2,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Origin::Igp => "igp",
-            Origin::Egp => "egp",
-            Origin::Incomplete => "incomplete",
-        }
-    }
-}
+pub use crate::wire::attribute::Origin;
 
 /// Where the route's next hop comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,78 +31,15 @@ pub struct Aggregator {
     pub address: Ipv4Addr,
 }
 
-/// Everything but the prefix. Shared (interned behind an `Arc`) by every route that uses it.
+/// The next hop and the path attributes the operator configured, as typed values sorted by
+/// type code, one per code. Shared (interned behind an `Arc`) by every route that uses it.
+/// What a session sends is [`export`](Self::export)ed from it by the attribute table's rows
+/// (`wire::attribute::ATTRIBUTES`): the defaults (ORIGIN, AS_PATH, LOCAL_PREF) for an
+/// attribute not configured, and the eBGP/iBGP and 2-/4-octet AS rules.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteAttributes {
     pub next_hop: NextHop,
-    pub origin: Origin,
-    /// `None`: the session's default (empty on iBGP, `[local-as]` on eBGP).
-    /// `Some`: sent exactly as written, even on eBGP.
-    pub as_path: Option<AsPath>,
-    pub med: Option<u32>,
-    /// `None`: 100 on iBGP, absent on eBGP.
-    pub local_pref: Option<u32>,
-    pub communities: Vec<Community>,
-    pub extended_communities: Vec<ExtendedCommunity>,
-    pub large_communities: Vec<LargeCommunity>,
-    pub atomic_aggregate: bool,
-    pub aggregator: Option<Aggregator>,
-    /// ORIGINATOR_ID, CLUSTER_LIST, AIGP and generic attributes, sorted by type code, one per
-    /// code.
-    pub extra: Vec<ExtraAttribute>,
-}
-
-/// An attribute bgpinject sends as configured, without building it from the session.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExtraAttribute {
-    /// RFC 4456 §8 ORIGINATOR_ID (`originator-id IP`): to internal peers only.
-    OriginatorId(Ipv4Addr),
-    /// RFC 4456 §8 CLUSTER_LIST (`cluster-list [ IP ... ]`): to internal peers only.
-    ClusterList(Vec<Ipv4Addr>),
-    /// RFC 7311 AIGP with its AIGP metric TLV (`aigp N`). Sent as configured, to internal and
-    /// external peers alike, as ExaBGP does: configuring it is the operator's consent that
-    /// RFC 7311 §3.1 asks for.
-    Aigp(u64),
-    /// ExaBGP's `attribute [ CODE FLAGS VALUE ]` for a code bgpinject does not build: sent
-    /// exactly as written.
-    Generic { code: u8, flags: u8, value: Vec<u8> },
-}
-
-impl ExtraAttribute {
-    pub fn code(&self) -> u8 {
-        use crate::wire::attribute::type_code as tc;
-        match self {
-            ExtraAttribute::OriginatorId(_) => tc::ORIGINATOR_ID,
-            ExtraAttribute::ClusterList(_) => tc::CLUSTER_LIST,
-            ExtraAttribute::Aigp(_) => tc::AIGP,
-            ExtraAttribute::Generic { code, .. } => *code,
-        }
-    }
-
-    /// Whether it goes to a peer of this kind (route-reflection attributes stay inside the AS,
-    /// RFC 4456 §8: an external peer would treat them as malformed, RFC 7606 §7.9).
-    pub fn sent_on(&self, ebgp: bool) -> bool {
-        !(ebgp
-            && matches!(
-                self,
-                ExtraAttribute::OriginatorId(_) | ExtraAttribute::ClusterList(_)
-            ))
-    }
-
-    /// The attribute as the codec writes it.
-    pub fn to_wire(&self) -> crate::wire::attribute::PathAttribute {
-        use crate::wire::attribute::PathAttribute;
-        match self {
-            ExtraAttribute::OriginatorId(a) => PathAttribute::OriginatorId(*a),
-            ExtraAttribute::ClusterList(l) => PathAttribute::ClusterList(l.clone()),
-            ExtraAttribute::Aigp(m) => PathAttribute::Aigp(vec![(1, m.to_be_bytes().to_vec())]),
-            ExtraAttribute::Generic { code, flags, value } => PathAttribute::Unknown {
-                flags: *flags,
-                code: *code,
-                value: value.clone(),
-            },
-        }
-    }
+    values: Vec<PathAttribute>,
 }
 
 impl RouteAttributes {
@@ -143,16 +47,93 @@ impl RouteAttributes {
     pub fn with_next_hop(next_hop: NextHop) -> RouteAttributes {
         RouteAttributes {
             next_hop,
-            origin: Origin::Igp,
-            as_path: None,
-            med: None,
-            local_pref: None,
-            communities: Vec::new(),
-            extended_communities: Vec::new(),
-            large_communities: Vec::new(),
-            atomic_aggregate: false,
-            aggregator: None,
-            extra: Vec::new(),
+            values: Vec::new(),
         }
+    }
+
+    /// Sets `value`, replacing the attribute of the same type code. A known optional
+    /// attribute with an empty value (an empty community list) is no attribute.
+    pub fn set(&mut self, value: PathAttribute) {
+        let code = value.code();
+        let mut octets = Vec::new();
+        value.emit_value(
+            crate::wire::attribute::AttributeContext {
+                four_octet_as: true,
+            },
+            &mut octets,
+        );
+        let empty = octets.is_empty()
+            && crate::wire::attribute::info(code)
+                .is_some_and(|r| r.flags & crate::wire::attribute::flag::OPTIONAL != 0);
+        match self.values.binary_search_by_key(&code, PathAttribute::code) {
+            Ok(i) if empty => {
+                self.values.remove(i);
+            }
+            Ok(i) => self.values[i] = value,
+            Err(_) if empty => {}
+            Err(i) => self.values.insert(i, value),
+        }
+    }
+
+    /// The same set with `value` set.
+    pub fn with(mut self, value: PathAttribute) -> RouteAttributes {
+        self.set(value);
+        self
+    }
+
+    /// The configured attribute of type `code`.
+    pub fn get(&self, code: u8) -> Option<&PathAttribute> {
+        self.values
+            .binary_search_by_key(&code, PathAttribute::code)
+            .ok()
+            .map(|i| &self.values[i])
+    }
+
+    /// Removes the attribute of type `code`.
+    pub fn remove(&mut self, code: u8) {
+        if let Ok(i) = self.values.binary_search_by_key(&code, PathAttribute::code) {
+            self.values.remove(i);
+        }
+    }
+
+    /// Every configured attribute, by ascending type code.
+    pub fn values(&self) -> &[PathAttribute] {
+        &self.values
+    }
+
+    /// What a session described by `session` sends (no NEXT_HOP: it goes with the NLRI).
+    pub fn export(&self, session: &ExportContext) -> Vec<PathAttribute> {
+        crate::wire::attribute::export(&self.values, session)
+    }
+
+    /// The configured ORIGIN (IGP when not configured).
+    pub fn origin(&self) -> Origin {
+        match self.get(crate::wire::attribute::type_code::ORIGIN) {
+            Some(PathAttribute::Origin(o)) => *o,
+            _ => Origin::Igp,
+        }
+    }
+
+    /// The configured COMMUNITIES (blackhole and other well-known ones mean something here).
+    pub fn communities(&self) -> &[crate::wire::community::Community] {
+        match self.get(crate::wire::attribute::type_code::COMMUNITIES) {
+            Some(PathAttribute::Communities(v)) => v,
+            _ => &[],
+        }
+    }
+
+    /// The configured extended communities (a FlowSpec rule's actions are among them).
+    pub fn extended_communities(&self) -> &[crate::wire::community::ExtendedCommunity] {
+        match self.get(crate::wire::attribute::type_code::EXTENDED_COMMUNITIES) {
+            Some(PathAttribute::ExtendedCommunities(v)) => v,
+            _ => &[],
+        }
+    }
+
+    /// The configured attributes in the configuration's words (`show adj-rib out`).
+    pub fn words(&self) -> String {
+        let mut out = String::new();
+        self.values.iter().for_each(|a| a.write_words(&mut out));
+        out
     }
 }

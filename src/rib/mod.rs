@@ -3,6 +3,5 @@
 pub mod attributes;
 pub mod other_nlri;
 pub mod packer;
-mod packer_mp;
 pub mod route_set;
 pub mod selfcheck;

@@ -129,7 +129,7 @@ mod tests {
             global: "192.0.2.1".parse().unwrap(),
             link_local: None,
         });
-        a.med = Some(med);
+        a.set(crate::wire::attribute::PathAttribute::Med(med));
         Arc::new(a)
     }
 

@@ -1,24 +1,24 @@
-//! Turns a [`RouteDiff`] into UPDATE messages for one negotiated session: withdrawals first,
-//! then announcements grouped by attribute set, each group's attributes encoded once and its
-//! prefixes packed into as few messages as fit. FlowSpec rules go the same way in MP_REACH /
-//! MP_UNREACH of SAFI 133.
+//! Turns a [`RouteDiff`] into UPDATE messages for one negotiated session: withdrawals
+//! first, then announcements grouped by (family, attribute set), each group's attributes
+//! exported and encoded once and its NLRI packed into as few messages as fit. Every message
+//! is framed by the one UPDATE writer (`wire::update_writer`), in the classic fields for
+//! IPv4 unicast and in MP_REACH_NLRI / MP_UNREACH_NLRI for every other family.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::other_nlri::{NlriKey, Other};
+use super::other_nlri::{NlriKey, Other, OtherRoute};
 use super::route_set::{Flow, Route, RouteDiff, RouteSet};
-use crate::wire::aspath::AsPath;
-use crate::wire::attribute::{
-    AttributeContext, MpNlri, MpUnreach, PathAttribute, emit_raw, flag, type_code,
-};
+use crate::wire::attribute::{AttributeContext, ExportContext, PathAttribute, type_code};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
-use crate::wire::message::{HEADER_LEN, MARKER, Message, message_type, set_length};
+use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
+use crate::wire::message::{HEADER_LEN, Message};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
+use crate::wire::update_writer::UpdateWriter;
 
 /// What the packer needs to know about the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +45,15 @@ impl SessionParams {
         if self.group_updates { usize::MAX } else { 1 }
     }
 
+    /// The session as the attribute table's export rules see it.
+    pub fn export_context(&self) -> ExportContext {
+        ExportContext {
+            ebgp: self.ebgp,
+            four_octet_as: self.four_octet_as,
+            local_as: self.local_as,
+        }
+    }
+
     fn attribute_context(&self) -> AttributeContext {
         AttributeContext {
             four_octet_as: self.four_octet_as,
@@ -63,7 +72,7 @@ pub struct Packed {
     pub held_back: Vec<(Family, usize)>,
     /// Routes not sent because their next hop cannot be expressed on this session.
     pub unresolvable: Vec<Prefix>,
-    /// Where the UPDATEs of non-unicast routes (`packer_mp`) start in `bytes`, and how many
+    /// Where the UPDATEs of non-unicast routes (keyed ones: labeled, VPN, ADD-PATH...) start in `bytes`, and how many
     /// there are: the self-check covers the bytes before.
     pub other_from: usize,
     pub other_messages: usize,
@@ -76,18 +85,31 @@ fn unicast(afi: Afi) -> Family {
     Family::new(afi, Safi::Unicast)
 }
 
-/// Packs `diff` for the session described by `params`.
+/// The routes to pack: what a diff or a whole table holds, borrowed.
+struct Work<'a> {
+    withdraw: &'a [Prefix],
+    announce: &'a [Route],
+    withdraw_flows: &'a [FlowRule],
+    announce_flows: &'a [Flow],
+    withdraw_others: &'a [NlriKey],
+    announce_others: &'a [Other],
+}
+
+/// Packs `diff` for the session described by `params`: the packer's one entry point
+/// ([`pack_table`] packs a whole table the same way without copying it into a diff).
 pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
-    if let Some(moved) = super::packer_mp::unicast_with_path_ids(diff, params) {
+    if let Some(moved) = unicast_with_path_ids(diff, params) {
         return pack(&moved, params);
     }
-    pack_parts(
-        &diff.withdraw,
-        &diff.announce,
-        &diff.withdraw_flows,
-        &diff.announce_flows,
-        &diff.withdraw_others,
-        &diff.announce_others,
+    pack_work(
+        &Work {
+            withdraw: &diff.withdraw,
+            announce: &diff.announce,
+            withdraw_flows: &diff.withdraw_flows,
+            announce_flows: &diff.announce_flows,
+            withdraw_others: &diff.withdraw_others,
+            announce_others: &diff.announce_others,
+        },
         params,
     )
 }
@@ -100,110 +122,120 @@ pub fn pack_table(set: &RouteSet, params: &SessionParams) -> Packed {
     if params.add_path.iter().any(|f| f.safi == Safi::Unicast) {
         return pack(&set.as_announcements(), params);
     }
-    pack_parts(
-        &[],
-        set.routes(),
-        &[],
-        set.flow_list(),
-        &[],
-        set.other_list(),
+    pack_work(
+        &Work {
+            withdraw: &[],
+            announce: set.routes(),
+            withdraw_flows: &[],
+            announce_flows: set.flow_list(),
+            withdraw_others: &[],
+            announce_others: set.other_list(),
+        },
         params,
     )
 }
 
-#[allow(clippy::too_many_arguments)] // the three NLRI kinds, each withdrawn and announced
-fn pack_parts(
-    withdraw: &[Prefix],
-    announce: &[Route],
-    withdraw_flows: &[FlowRule],
-    announce_flows: &[Flow],
-    withdraw_others: &[NlriKey],
-    announce_others: &[Other],
-    params: &SessionParams,
-) -> Packed {
+fn pack_work(work: &Work, params: &SessionParams) -> Packed {
     let mut packed = Packed::default();
     let mut held: HashMap<Family, usize> = HashMap::new();
-    let negotiated_v4 = params.families.contains(&unicast(Afi::Ipv4));
-    let negotiated_v6 = params.families.contains(&unicast(Afi::Ipv6));
+    packed.bytes.reserve(estimated_size(work.announce.len()));
 
+    // Withdrawals of unicast prefixes and flow rules, one family at a time.
     for afi in [Afi::Ipv4, Afi::Ipv6] {
-        let prefixes: Vec<Prefix> = withdraw
+        let prefixes: Vec<Prefix> = work
+            .withdraw
             .iter()
             .filter(|p| p.afi() == afi)
             .copied()
             .collect();
-        if prefixes.is_empty() {
-            continue;
-        }
-        if !params.families.contains(&unicast(afi)) {
-            *held.entry(unicast(afi)).or_default() += prefixes.len();
-            continue;
-        }
-        packed.withdrawn += prefixes.len();
-        pack_withdrawals(afi, &prefixes, params, &mut packed);
+        write_family(
+            unicast(afi),
+            &prefixes.as_slice(),
+            params,
+            &mut held,
+            &mut packed,
+        );
+        let rules: Vec<&FlowRule> = work
+            .withdraw_flows
+            .iter()
+            .filter(|r| r.afi() == afi)
+            .collect();
+        write_family(
+            flow_family(afi),
+            &rules.as_slice(),
+            params,
+            &mut held,
+            &mut packed,
+        );
     }
 
-    // Group by attribute set (interned: pointer identity), keeping first-seen order. Groups
-    // hold indices into `announce` (4 octets each, not a copy of the prefix), and a run of
-    // routes with the same set (the common case) costs no hash look-up.
-    let mut groups: Vec<(&Arc<RouteAttributes>, Vec<u32>, Vec<u32>)> = Vec::new();
+    // Unicast announcements, grouped by (family, attribute set). Groups hold indices into
+    // `announce` (4 octets each, not a copy of the prefix), and a run of routes with the
+    // same set (the common case) costs no hash look-up.
+    let mut groups: Vec<(&Arc<RouteAttributes>, [Vec<u32>; 2])> = Vec::new();
     let mut index: HashMap<*const RouteAttributes, usize> = HashMap::new();
     let mut last: Option<(*const RouteAttributes, usize)> = None;
-    for (i, (prefix, attrs)) in announce.iter().enumerate() {
-        let v4 = prefix.afi() == Afi::Ipv4;
-        if !(if v4 { negotiated_v4 } else { negotiated_v6 }) {
-            *held.entry(unicast(prefix.afi())).or_default() += 1;
-            continue;
-        }
+    for (i, (prefix, attrs)) in work.announce.iter().enumerate() {
         let ptr = Arc::as_ptr(attrs);
         let g = match last {
             Some((p, g)) if p == ptr => g,
             _ => {
                 let g = *index.entry(ptr).or_insert_with(|| {
-                    groups.push((attrs, Vec::new(), Vec::new()));
+                    groups.push((attrs, [Vec::new(), Vec::new()]));
                     groups.len() - 1
                 });
                 last = Some((ptr, g));
                 g
             }
         };
-        if v4 {
-            groups[g].1.push(i as u32);
-        } else {
-            groups[g].2.push(i as u32);
-        }
+        groups[g].1[usize::from(prefix.afi() == Afi::Ipv6)].push(i as u32);
     }
-    packed.bytes.reserve(estimated_size(announce.len()));
-    for (attrs, v4, v6) in groups {
-        for (afi, members) in [(Afi::Ipv4, v4), (Afi::Ipv6, v6)] {
-            if members.is_empty() {
-                continue;
-            }
-            let prefixes = Members {
-                routes: announce,
-                indices: &members,
+    for (attrs, members) in &groups {
+        for (afi, members) in [Afi::Ipv4, Afi::Ipv6].into_iter().zip(members) {
+            let members = Members {
+                routes: work.announce,
+                indices: members,
             };
-            match WireAttributes::build(attrs, afi, params) {
-                Some(wire) => {
-                    packed.announced += members.len();
-                    pack_announcements(&wire, afi, prefixes, params, &mut packed);
-                }
-                None => packed
-                    .unresolvable
-                    .extend((0..members.len()).map(|i| prefixes.get(i))),
-            }
+            let family = unicast(afi);
+            write_group(
+                family,
+                attrs,
+                &members,
+                params,
+                &mut held,
+                &mut packed,
+                |i| Some(members.get(i)),
+            );
         }
     }
-    pack_flows(
-        withdraw_flows,
-        announce_flows,
-        params,
-        &mut held,
-        &mut packed,
-    );
-    super::packer_mp::pack_other(
-        withdraw_others,
-        announce_others,
+
+    // Flow rules, grouped the same way.
+    let mut flow_groups: Vec<(Family, &Arc<RouteAttributes>, Vec<&FlowRule>)> = Vec::new();
+    let mut flow_index: HashMap<(*const RouteAttributes, Afi), usize> = HashMap::new();
+    for (rule, attrs) in work.announce_flows {
+        let i = *flow_index
+            .entry((Arc::as_ptr(attrs), rule.afi()))
+            .or_insert_with(|| {
+                flow_groups.push((flow_family(rule.afi()), attrs, Vec::new()));
+                flow_groups.len() - 1
+            });
+        flow_groups[i].2.push(rule);
+    }
+    for (family, attrs, rules) in &flow_groups {
+        write_group(
+            *family,
+            attrs,
+            &rules.as_slice(),
+            params,
+            &mut held,
+            &mut packed,
+            |_| None,
+        );
+    }
+
+    pack_other(
+        work.withdraw_others,
+        work.announce_others,
         params,
         &mut held,
         &mut packed,
@@ -220,19 +252,187 @@ fn estimated_size(routes: usize) -> usize {
     routes * 5 + 4096
 }
 
+fn flow_family(afi: Afi) -> Family {
+    Family::new(afi, Safi::FlowSpec)
+}
+
+/// NLRI entries of one family, as the writer takes them.
+trait Entries {
+    /// Plain prefixes, which IPv4 unicast sends in the classic fields (keyed entries with
+    /// path identifiers or an IPv6 next hop go in MP_REACH / MP_UNREACH).
+    const PLAIN: bool = false;
+    fn count(&self) -> usize;
+    fn wire_len(&self, i: usize) -> usize;
+    fn emit(&self, i: usize, out: &mut Vec<u8>);
+}
+
+impl Entries for &[Prefix] {
+    const PLAIN: bool = true;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn wire_len(&self, i: usize) -> usize {
+        self[i].wire_len()
+    }
+    fn emit(&self, i: usize, out: &mut Vec<u8>) {
+        self[i].emit(out)
+    }
+}
+
+impl Entries for &[&FlowRule] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn wire_len(&self, i: usize) -> usize {
+        self[i].wire_len()
+    }
+    fn emit(&self, i: usize, out: &mut Vec<u8>) {
+        self[i].emit(out)
+    }
+}
+
+/// Entries already encoded (labeled, VPN and ADD-PATH NLRI).
+impl Entries for &[&[u8]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn wire_len(&self, i: usize) -> usize {
+        self[i].len()
+    }
+    fn emit(&self, i: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(self[i])
+    }
+}
+
 /// The prefixes of one attribute group: positions in the announced routes.
-#[derive(Clone, Copy)]
 struct Members<'a> {
     routes: &'a [Route],
     indices: &'a [u32],
 }
 
 impl Members<'_> {
-    fn len(&self) -> usize {
-        self.indices.len()
-    }
     fn get(&self, i: usize) -> Prefix {
         self.routes[self.indices[i] as usize].0
+    }
+}
+
+impl Entries for Members<'_> {
+    const PLAIN: bool = true;
+    fn count(&self) -> usize {
+        self.indices.len()
+    }
+    fn wire_len(&self, i: usize) -> usize {
+        self.get(i).wire_len()
+    }
+    fn emit(&self, i: usize, out: &mut Vec<u8>) {
+        self.get(i).emit(out)
+    }
+}
+
+/// Whether entries go in the classic fields of the UPDATE (RFC 4271 §4.3).
+fn classic<E: Entries>(family: Family) -> bool {
+    E::PLAIN && family == Family::IPV4_UNICAST
+}
+
+/// Announces one group: its attributes exported for the session and encoded once, its
+/// next hop for the family; routes whose next hop the session cannot carry are listed as
+/// unresolvable (`prefix_of` names them; a flow rule has no prefix to name).
+fn write_group<E: Entries>(
+    family: Family,
+    attrs: &RouteAttributes,
+    entries: &E,
+    params: &SessionParams,
+    held: &mut HashMap<Family, usize>,
+    packed: &mut Packed,
+    prefix_of: impl Fn(usize) -> Option<Prefix>,
+) {
+    if entries.count() == 0 {
+        return;
+    }
+    if !params.families.contains(&family) {
+        *held.entry(family).or_default() += entries.count();
+        return;
+    }
+    let classic = classic::<E>(family);
+    let next_hop = next_hop_bytes(family, attrs.next_hop, params);
+    let next_hop = match next_hop {
+        // The classic NEXT_HOP attribute holds one IPv4 address.
+        Some(nh) if classic && nh.len() != 4 => None,
+        nh => nh,
+    };
+    let Some(next_hop) = next_hop else {
+        packed
+            .unresolvable
+            .extend((0..entries.count()).filter_map(prefix_of));
+        return;
+    };
+    let wire = WireAttributes::build(attrs, params, classic.then_some(&next_hop[..]));
+    packed.announced += entries.count();
+    write_nlri(family, Some((&wire, &next_hop)), entries, params, packed);
+}
+
+/// Withdraws `entries` of `family` (held back when the family is not negotiated).
+fn write_family(
+    family: Family,
+    entries: &impl Entries,
+    params: &SessionParams,
+    held: &mut HashMap<Family, usize>,
+    packed: &mut Packed,
+) {
+    if entries.count() == 0 {
+        return;
+    }
+    if !params.families.contains(&family) {
+        *held.entry(family).or_default() += entries.count();
+        return;
+    }
+    packed.withdrawn += entries.count();
+    write_nlri(family, None, entries, params, packed);
+}
+
+/// Writes `entries` of `family` into as few UPDATEs as fit: withdrawn (`announce` `None`)
+/// or announced with the group's attributes and next hop; in the classic fields for IPv4
+/// unicast, in MP_UNREACH_NLRI / MP_REACH_NLRI otherwise. Announcements follow
+/// `group-updates`; withdrawals are always packed.
+fn write_nlri<E: Entries>(
+    family: Family,
+    announce: Option<(&WireAttributes, &[u8])>,
+    entries: &E,
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let classic = classic::<E>(family);
+    let most = match announce {
+        Some(_) => params.max_announced_per_message(),
+        None => usize::MAX,
+    };
+    let mut from = 0;
+    while from < entries.count() {
+        let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
+        match announce {
+            None if classic => {}
+            None => w.mp_unreach(family),
+            Some((wire, _)) if classic => {
+                w.attributes(&wire.before_mp);
+                w.attributes(&wire.after_mp);
+                w.nlri();
+            }
+            Some((wire, next_hop)) => {
+                w.attributes(&wire.before_mp);
+                w.mp_reach(family, next_hop, wire.after_mp.len());
+            }
+        }
+        while from < entries.count()
+            && w.pushed() < most
+            && w.push(entries.wire_len(from), |out| entries.emit(from, out))
+        {
+            from += 1;
+        }
+        if let (Some((wire, _)), false) = (announce, classic) {
+            w.mp_end(&wire.after_mp);
+        }
+        w.finish();
+        packed.messages += 1;
     }
 }
 
@@ -241,167 +441,27 @@ pub fn end_of_rib(family: Family, params: &SessionParams) -> Vec<u8> {
     Message::Update(Update::end_of_rib_marker(family)).encode(params.attribute_context())
 }
 
-/// Starts an UPDATE: header with a length to fill in later.
-pub(super) fn begin_message(out: &mut Vec<u8>) -> usize {
-    let start = out.len();
-    out.extend_from_slice(&MARKER);
-    out.extend_from_slice(&[0, 0, message_type::UPDATE]);
-    start
-}
-
-/// How many of `prefixes` (from `from`) fit in `room` octets.
-fn fitting(prefixes: &[Prefix], from: usize, room: usize) -> usize {
-    let mut used = 0;
-    let mut n = 0;
-    for p in &prefixes[from..] {
-        if used + p.wire_len() > room {
-            break;
-        }
-        used += p.wire_len();
-        n += 1;
-    }
-    n
-}
-
-/// How many members (from `from`) fit in `room` octets.
-fn fitting_members(members: Members, from: usize, room: usize) -> usize {
-    let mut used = 0;
-    let mut n = 0;
-    for i in from..members.len() {
-        let w = members.get(i).wire_len();
-        if used + w > room {
-            break;
-        }
-        used += w;
-        n += 1;
-    }
-    n
-}
-
-fn pack_withdrawals(afi: Afi, prefixes: &[Prefix], params: &SessionParams, packed: &mut Packed) {
-    let out = &mut packed.bytes;
-    let mut from = 0;
-    while from < prefixes.len() {
-        let start = begin_message(out);
-        if afi == Afi::Ipv4 {
-            // Withdrawn length, prefixes, then a zero attribute length.
-            let room = params.max_message_len - HEADER_LEN - 4;
-            let n = fitting(prefixes, from, room).max(1);
-            let chunk = &prefixes[from..from + n];
-            let len: usize = chunk.iter().map(Prefix::wire_len).sum();
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-            chunk.iter().for_each(|p| p.emit(out));
-            out.extend_from_slice(&[0, 0]);
-            from += n;
-        } else {
-            // Zero withdrawn length, attribute length, MP_UNREACH (4-octet header, AFI/SAFI).
-            let room = params.max_message_len - HEADER_LEN - 4 - 4 - 3;
-            let n = fitting(prefixes, from, room).max(1);
-            let attr = PathAttribute::MpUnreach(MpUnreach {
-                family: unicast(afi),
-                nlri: MpNlri::Prefixes(prefixes[from..from + n].to_vec()),
-            });
-            write_only_attribute(out, &attr, params);
-            from += n;
-        }
-        set_length(out, start);
-        packed.messages += 1;
-    }
-}
-
-/// A group's attributes, encoded once: the bytes before and after MP_REACH_NLRI (which
-/// carries per-message NLRI for IPv6), or all of them for IPv4.
-pub(super) struct WireAttributes {
-    pub(super) before_mp: Vec<u8>,
-    pub(super) after_mp: Vec<u8>,
-    /// For IPv6: the MP_REACH next hop(s).
-    mp_next_hop: Vec<IpAddr>,
+/// A group's attributes, exported for the session and encoded once: the bytes before and
+/// after MP_REACH_NLRI in ascending type code (all of them for IPv4 unicast).
+struct WireAttributes {
+    before_mp: Vec<u8>,
+    after_mp: Vec<u8>,
 }
 
 impl WireAttributes {
-    /// `None` when the next hop cannot be expressed for this family on this session.
-    fn build(attrs: &RouteAttributes, afi: Afi, params: &SessionParams) -> Option<WireAttributes> {
-        Some(WireAttributes::assemble(
-            attrs,
-            params,
-            unicast_next_hop(attrs.next_hop, afi, params)?,
-        ))
-    }
-
-    /// A flow rule's attributes: no NEXT_HOP; in MP_REACH the redirect-to-IP address if any.
-    fn build_flow(attrs: &RouteAttributes, params: &SessionParams) -> WireAttributes {
-        let next_hop = match attrs.next_hop {
-            NextHop::Address { global, .. } => vec![global],
-            NextHop::SelfAddress | NextHop::Absent => Vec::new(),
-        };
-        WireAttributes::assemble(attrs, params, (None, next_hop))
-    }
-
-    /// `next_hop`: the NEXT_HOP attribute (IPv4 unicast) and the MP_REACH next hops.
-    pub(super) fn assemble(
+    /// `classic_next_hop`: the IPv4 address of the NEXT_HOP attribute (IPv4 unicast).
+    fn build(
         attrs: &RouteAttributes,
         params: &SessionParams,
-        next_hop: (Option<PathAttribute>, Vec<IpAddr>),
+        classic_next_hop: Option<&[u8]>,
     ) -> WireAttributes {
-        let (next_hop, mp_next_hop) = next_hop;
         let ctx = params.attribute_context();
-        let mut list = vec![PathAttribute::Origin(attrs.origin)];
-        let path = match &attrs.as_path {
-            Some(p) => p.clone(),
-            None if params.ebgp => AsPath::sequence(vec![params.local_as]),
-            None => AsPath::default(),
-        };
-        // RFC 6793 §4.2.2: to a 2-octet peer, AS_TRANS in AS_PATH and the real path in AS4_PATH.
-        let as4_path = (!params.four_octet_as && path.has_four_octet_asn()).then(|| path.clone());
-        list.push(PathAttribute::AsPath(path));
-        list.extend(next_hop);
-        if let Some(med) = attrs.med {
-            list.push(PathAttribute::Med(med));
+        let mut list = attrs.export(&params.export_context());
+        if let Some(a) = classic_next_hop.and_then(|nh| <[u8; 4]>::try_from(nh).ok()) {
+            let nh = PathAttribute::NextHop(a.into());
+            let at = list.partition_point(|a| a.code() < nh.code());
+            list.insert(at, nh);
         }
-        // RFC 4271 §5.1.5: LOCAL_PREF only to internal peers (100 unless configured).
-        if !params.ebgp {
-            list.push(PathAttribute::LocalPref(attrs.local_pref.unwrap_or(100)));
-        }
-        if attrs.atomic_aggregate {
-            list.push(PathAttribute::AtomicAggregate);
-        }
-        let mut as4_aggregator = None;
-        if let Some(ag) = attrs.aggregator {
-            list.push(PathAttribute::Aggregator {
-                asn: ag.asn,
-                address: ag.address,
-            });
-            if !params.four_octet_as && ag.asn > u16::MAX as u32 {
-                as4_aggregator = Some(PathAttribute::As4Aggregator {
-                    asn: ag.asn,
-                    address: ag.address,
-                });
-            }
-        }
-        if !attrs.communities.is_empty() {
-            list.push(PathAttribute::Communities(unique(&attrs.communities)));
-        }
-        if !attrs.extended_communities.is_empty() {
-            list.push(PathAttribute::ExtendedCommunities(unique(
-                &attrs.extended_communities,
-            )));
-        }
-        list.extend(as4_path.map(PathAttribute::As4Path));
-        list.extend(as4_aggregator);
-        if !attrs.large_communities.is_empty() {
-            list.push(PathAttribute::LargeCommunities(unique(
-                &attrs.large_communities,
-            )));
-        }
-        list.extend(
-            attrs
-                .extra
-                .iter()
-                .filter(|x| x.sent_on(params.ebgp))
-                .map(|x| x.to_wire()),
-        );
-        // RFC 4271 §5: in ascending order of type code (stable: one attribute per code).
-        list.sort_by_key(|a| a.code());
         let (mut before_mp, mut after_mp) = (Vec::new(), Vec::new());
         for a in &list {
             if a.code() < type_code::MP_REACH_NLRI {
@@ -413,286 +473,196 @@ impl WireAttributes {
         WireAttributes {
             before_mp,
             after_mp,
-            mp_next_hop,
         }
     }
 }
 
-/// `values` without repeats, in the order first written: RFC 1997 lets a receiver drop
-/// duplicate communities and RFC 8092 §5 says a speaker MUST NOT send duplicate large
-/// communities; ExaBGP drops all three kinds of duplicates before sending.
-pub(crate) fn unique<T: PartialEq + Clone>(values: &[T]) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(values.len());
-    for v in values {
-        if !out.contains(v) {
-            out.push(v.clone());
-        }
-    }
-    out
-}
-
-/// The NEXT_HOP attribute and MP_REACH next hops of a unicast route; `None` when the next
-/// hop cannot be expressed for this family on this session.
-fn unicast_next_hop(
-    next_hop: NextHop,
-    afi: Afi,
-    params: &SessionParams,
-) -> Option<(Option<PathAttribute>, Vec<IpAddr>)> {
-    let mut list = Vec::new();
-    let mut mp_next_hop = Vec::new();
-    match (afi, next_hop, params.local_address) {
-        (
-            Afi::Ipv4,
-            NextHop::Address {
-                global: IpAddr::V4(a),
-                ..
-            },
-            _,
-        )
-        | (Afi::Ipv4, NextHop::SelfAddress, IpAddr::V4(a)) => list.push(PathAttribute::NextHop(a)),
-        (
-            Afi::Ipv6,
-            NextHop::Address {
-                global: IpAddr::V6(g),
-                link_local,
-            },
-            _,
-        ) => {
-            mp_next_hop.push(IpAddr::V6(g));
-            mp_next_hop.extend(link_local.map(IpAddr::V6));
-        }
-        (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V6(a)) => mp_next_hop.push(IpAddr::V6(a)),
-        // ExaBGP's choice for an IPv6 route over an IPv4 session: IPv4-mapped next hop.
-        (Afi::Ipv6, NextHop::SelfAddress, IpAddr::V4(a)) => {
-            mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped()))
-        }
-        (
-            Afi::Ipv6,
-            NextHop::Address {
-                global: IpAddr::V4(a),
-                ..
-            },
-            _,
-        ) => mp_next_hop.push(IpAddr::V6(a.to_ipv6_mapped())),
+/// The next hop of a route of `family` on this session, encoded as MP_REACH_NLRI carries it
+/// (four octets for IPv4 unicast: the NEXT_HOP attribute's); `None` when it cannot be
+/// expressed (an IPv6 next hop for IPv4 NLRI needs RFC 8950 negotiated).
+fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> Option<Vec<u8>> {
+    let (global, link_local) = match (next_hop, family.safi) {
+        (NextHop::Address { global, link_local }, _) => (global, link_local),
+        // RFC 8955 §4: a FlowSpec rule's next hop is empty unless it redirects to an IP.
+        (NextHop::SelfAddress | NextHop::Absent, Safi::FlowSpec) => return Some(Vec::new()),
+        (NextHop::SelfAddress, _) => (params.local_address, None),
+        (NextHop::Absent, _) => return None,
+    };
+    let mut addresses: Vec<IpAddr> = match (family.afi, global) {
+        (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
+        (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
+        (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
+        // ExaBGP's choice for an IPv4 next hop of an IPv6 route: IPv4-mapped.
+        (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
+    };
+    if global.is_ipv6() && family.safi != Safi::FlowSpec {
+        addresses.extend(link_local.map(IpAddr::V6));
     }
-    Some((list.pop(), mp_next_hop))
-}
-
-fn pack_announcements(
-    wire: &WireAttributes,
-    afi: Afi,
-    prefixes: Members,
-    params: &SessionParams,
-    packed: &mut Packed,
-) {
-    let out = &mut packed.bytes;
-    let fixed = wire.before_mp.len() + wire.after_mp.len();
-    let mut from = 0;
-    while from < prefixes.len() {
-        let start = begin_message(out);
-        out.extend_from_slice(&[0, 0]); // no withdrawn routes
-        if afi == Afi::Ipv4 {
-            let room = params
-                .max_message_len
-                .saturating_sub(HEADER_LEN + 4 + fixed);
-            let n = fitting_members(prefixes, from, room)
-                .max(1)
-                .min(params.max_announced_per_message());
-            out.extend_from_slice(&(fixed as u16).to_be_bytes());
-            out.extend_from_slice(&wire.before_mp);
-            out.extend_from_slice(&wire.after_mp);
-            (from..from + n).for_each(|i| prefixes.get(i).emit(out));
-            from += n;
-        } else {
-            let nh_len: usize = wire.mp_next_hop.len() * 16;
-            // MP_REACH: 4-octet attribute header, AFI/SAFI 3, next-hop length 1, next hop, reserved 1.
-            let mp_fixed = 4 + 3 + 1 + nh_len + 1;
-            let room = params
-                .max_message_len
-                .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
-            let n = fitting_members(prefixes, from, room)
-                .max(1)
-                .min(params.max_announced_per_message());
-            let mut value = Vec::with_capacity(room + mp_fixed);
-            value.extend_from_slice(&afi.to_u16().to_be_bytes());
-            value.push(Safi::Unicast.to_u8());
-            value.push(nh_len as u8);
-            for a in &wire.mp_next_hop {
-                if let IpAddr::V6(a) = a {
-                    value.extend_from_slice(&a.octets());
-                } else {
-                    value.extend_from_slice(&Ipv6Addr::UNSPECIFIED.octets());
-                }
+    let mut out = Vec::new();
+    if family.safi == Safi::MplsVpn {
+        labeled::emit_vpn_next_hop(&addresses, &mut out);
+    } else {
+        for a in addresses {
+            match a {
+                IpAddr::V4(a) => out.extend_from_slice(&a.octets()),
+                IpAddr::V6(a) => out.extend_from_slice(&a.octets()),
             }
-            value.push(0);
-            (from..from + n).for_each(|i| prefixes.get(i).emit(&mut value));
-            write_mp_attributes(out, Some(wire), type_code::MP_REACH_NLRI, &value);
-            from += n;
         }
-        set_length(out, start);
-        packed.messages += 1;
+    }
+    Some(out)
+}
+
+/// RFC 7911 §3: once the peer receives path identifiers in a unicast family, every NLRI of
+/// that family carries one. The plain unicast routes of such a family move to the keyed
+/// routes, as paths with identifier 0 (as when sent without `path-information`). `None`
+/// when nothing moves.
+fn unicast_with_path_ids(diff: &RouteDiff, params: &SessionParams) -> Option<RouteDiff> {
+    let moves = |p: &Prefix| params.add_path.contains(&unicast(p.afi()));
+    if !diff.withdraw.iter().any(moves) && !diff.announce.iter().any(|(p, _)| moves(p)) {
+        return None;
+    }
+    let key = |p: &Prefix| NlriKey {
+        family: unicast(p.afi()),
+        rd: None,
+        prefix: *p,
+        path_id: None,
+    };
+    let mut d = diff.clone();
+    d.withdraw.retain(|p| !moves(p));
+    d.announce.retain(|(p, _)| !moves(p));
+    d.withdraw_others
+        .extend(diff.withdraw.iter().filter(|p| moves(p)).map(key));
+    d.announce_others.extend(
+        diff.announce
+            .iter()
+            .filter(|(p, _)| moves(p))
+            .map(|(p, attrs)| {
+                let route = OtherRoute {
+                    labels: Vec::new(),
+                    attrs: attrs.clone(),
+                };
+                (key(p), route)
+            }),
+    );
+    // The packing below relies on keys in order (the paths of a destination together).
+    d.withdraw_others.sort();
+    d.announce_others.sort_by_key(|o| o.0);
+    Some(d)
+}
+
+/// One keyed NLRI entry as it goes on the wire for this session.
+fn nlri_bytes(key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
+    let path_id = add_path.then(|| key.path_id.unwrap_or(0));
+    if labeled::is_labeled(key.family) {
+        let labels = if withdraw {
+            LabelStack::withdrawn()
+        } else {
+            LabelStack::from_labels(labels)
+        };
+        LabeledPrefix {
+            path_id,
+            labels,
+            rd: key.rd,
+            prefix: key.prefix,
+        }
+        .emit(out);
+    } else {
+        if let Some(id) = path_id {
+            out.extend_from_slice(&id.to_be_bytes());
+        }
+        key.prefix.emit(out);
     }
 }
 
-fn flow_family(afi: Afi) -> Family {
-    Family::new(afi, Safi::FlowSpec)
-}
-
-/// Packs the flow part of `diff`: withdrawals in MP_UNREACH, then announcements grouped by
-/// attribute set in MP_REACH, both SAFI 133; rules of a family not negotiated are held back.
-fn pack_flows(
-    withdraw_flows: &[FlowRule],
-    announce_flows: &[Flow],
+/// Packs the keyed withdrawals and announcements (labeled unicast, MPLS VPN, multicast,
+/// ADD-PATH paths, IPv4 routes with an IPv6 next hop); families not negotiated are counted
+/// in `held`. Without ADD-PATH for a family the peer gets one path per destination: the
+/// lowest path identifier, and a destination also announced is replaced, not withdrawn.
+fn pack_other(
+    withdraw_others: &[NlriKey],
+    announce_others: &[Other],
     params: &SessionParams,
     held: &mut HashMap<Family, usize>,
     packed: &mut Packed,
 ) {
-    for afi in [Afi::Ipv4, Afi::Ipv6] {
-        let family = flow_family(afi);
-        let rules: Vec<&FlowRule> = withdraw_flows.iter().filter(|r| r.afi() == afi).collect();
-        if rules.is_empty() {
+    packed.other_from = packed.bytes.len();
+    let before = packed.messages;
+    let mut dropped: HashMap<Family, usize> = HashMap::new();
+
+    let announced: HashSet<_> = announce_others
+        .iter()
+        .map(|(k, _)| k.destination())
+        .collect();
+    let mut withdrawals: Vec<(Family, Vec<Vec<u8>>)> = Vec::new();
+    let mut last = None;
+    for k in withdraw_others {
+        if !params.families.contains(&k.family) {
+            *held.entry(k.family).or_default() += 1;
             continue;
         }
-        if !params.families.contains(&family) {
-            *held.entry(family).or_default() += rules.len();
+        let add_path = params.add_path.contains(&k.family);
+        if !add_path {
+            if announced.contains(&k.destination()) || last == Some(k.destination()) {
+                continue;
+            }
+            last = Some(k.destination());
+        }
+        let mut one = Vec::new();
+        nlri_bytes(k, &[], true, add_path, &mut one);
+        match withdrawals.iter_mut().find(|(f, _)| *f == k.family) {
+            Some((_, v)) => v.push(one),
+            None => withdrawals.push((k.family, vec![one])),
+        }
+    }
+    for (family, entries) in &withdrawals {
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        write_family(*family, &refs.as_slice(), params, held, packed);
+    }
+
+    // Announcements, grouped by family and attribute set in first-seen order.
+    type Group<'a> = (Family, &'a Arc<RouteAttributes>, Vec<Vec<u8>>, Vec<Prefix>);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<(Family, *const RouteAttributes), usize> = HashMap::new();
+    let mut previous: Option<&NlriKey> = None;
+    for (k, route) in announce_others {
+        if !params.families.contains(&k.family) {
+            *held.entry(k.family).or_default() += 1;
             continue;
         }
-        packed.withdrawn += rules.len();
-        pack_flow_withdrawals(family, &rules, params, packed);
-    }
-    let mut groups: Vec<(&Arc<RouteAttributes>, Afi, Vec<&FlowRule>)> = Vec::new();
-    let mut index: HashMap<(*const RouteAttributes, Afi), usize> = HashMap::new();
-    for (rule, attrs) in announce_flows {
-        let afi = rule.afi();
-        if !params.families.contains(&flow_family(afi)) {
-            *held.entry(flow_family(afi)).or_default() += 1;
+        let add_path = params.add_path.contains(&k.family);
+        if !add_path && previous.is_some_and(|l| l.destination() == k.destination()) {
+            *dropped.entry(k.family).or_default() += 1;
             continue;
         }
-        let i = *index.entry((Arc::as_ptr(attrs), afi)).or_insert_with(|| {
-            groups.push((attrs, afi, Vec::new()));
-            groups.len() - 1
-        });
-        groups[i].2.push(rule);
+        previous = Some(k);
+        let i = *index
+            .entry((k.family, Arc::as_ptr(&route.attrs)))
+            .or_insert_with(|| {
+                groups.push((k.family, &route.attrs, Vec::new(), Vec::new()));
+                groups.len() - 1
+            });
+        let mut one = Vec::new();
+        nlri_bytes(k, &route.labels, false, add_path, &mut one);
+        groups[i].2.push(one);
+        groups[i].3.push(k.prefix);
     }
-    for (attrs, afi, rules) in groups {
-        let wire = WireAttributes::build_flow(attrs, params);
-        packed.announced += rules.len();
-        pack_flow_announcements(&wire, afi, &rules, params, packed);
+    for (family, attrs, entries, prefixes) in &groups {
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        write_group(
+            *family,
+            attrs,
+            &refs.as_slice(),
+            params,
+            held,
+            packed,
+            |i| prefixes.get(i).copied(),
+        );
     }
-}
-
-/// How many of `rules` (from `from`) fit in `room` octets; at least one.
-fn fitting_rules(rules: &[&FlowRule], from: usize, room: usize) -> usize {
-    let mut used = 0;
-    let mut n = 0;
-    for r in &rules[from..] {
-        if used + r.wire_len() > room {
-            break;
-        }
-        used += r.wire_len();
-        n += 1;
-    }
-    n.max(1)
-}
-
-fn pack_flow_withdrawals(
-    family: Family,
-    rules: &[&FlowRule],
-    params: &SessionParams,
-    packed: &mut Packed,
-) {
-    let out = &mut packed.bytes;
-    let mut from = 0;
-    while from < rules.len() {
-        let start = begin_message(out);
-        // Withdrawn length, attribute length, MP_UNREACH header (4) and AFI/SAFI (3).
-        let room = params.max_message_len - HEADER_LEN - 4 - 4 - 3;
-        let n = fitting_rules(rules, from, room);
-        let mut nlri = Vec::new();
-        rules[from..from + n].iter().for_each(|r| r.emit(&mut nlri));
-        let attr = PathAttribute::MpUnreach(MpUnreach {
-            family,
-            nlri: MpNlri::Raw(nlri),
-        });
-        write_only_attribute(out, &attr, params);
-        from += n;
-        set_length(out, start);
-        packed.messages += 1;
-    }
-}
-
-fn pack_flow_announcements(
-    wire: &WireAttributes,
-    afi: Afi,
-    rules: &[&FlowRule],
-    params: &SessionParams,
-    packed: &mut Packed,
-) {
-    let out = &mut packed.bytes;
-    let fixed = wire.before_mp.len() + wire.after_mp.len();
-    let mut next_hop = Vec::new();
-    for a in &wire.mp_next_hop {
-        match (afi, a) {
-            (Afi::Ipv4, IpAddr::V4(a)) => next_hop.extend_from_slice(&a.octets()),
-            (_, IpAddr::V6(a)) => next_hop.extend_from_slice(&a.octets()),
-            (_, IpAddr::V4(a)) => next_hop.extend_from_slice(&a.to_ipv6_mapped().octets()),
-        }
-    }
-    // MP_REACH: 4-octet attribute header, AFI/SAFI 3, next-hop length 1, next hop, reserved 1.
-    let mp_fixed = 4 + 3 + 1 + next_hop.len() + 1;
-    let mut from = 0;
-    while from < rules.len() {
-        let start = begin_message(out);
-        out.extend_from_slice(&[0, 0]); // no withdrawn routes
-        let room = params
-            .max_message_len
-            .saturating_sub(HEADER_LEN + 4 + fixed + mp_fixed);
-        let n = fitting_rules(rules, from, room).min(params.max_announced_per_message());
-        let mut value = Vec::with_capacity(room + mp_fixed);
-        value.extend_from_slice(&afi.to_u16().to_be_bytes());
-        value.push(Safi::FlowSpec.to_u8());
-        value.push(next_hop.len() as u8);
-        value.extend_from_slice(&next_hop);
-        value.push(0);
-        rules[from..from + n]
-            .iter()
-            .for_each(|r| r.emit(&mut value));
-        write_mp_attributes(out, Some(wire), type_code::MP_REACH_NLRI, &value);
-        from += n;
-        set_length(out, start);
-        packed.messages += 1;
-    }
-}
-
-/// The body of an UPDATE with no withdrawn routes, `attr` as its only attribute and no NLRI
-/// (an MP_UNREACH_NLRI withdrawal).
-fn write_only_attribute(out: &mut Vec<u8>, attr: &PathAttribute, params: &SessionParams) {
-    let mut a = Vec::new();
-    attr.emit(params.attribute_context(), &mut a);
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&(a.len() as u16).to_be_bytes());
-    out.extend_from_slice(&a);
-}
-
-/// Writes the attribute section of an UPDATE whose NLRI travel in a multiprotocol attribute:
-/// the total attribute length, then the group's attributes with MP_REACH_NLRI or
-/// MP_UNREACH_NLRI (`code`, carrying `value`) in its place among the ascending type codes.
-pub(super) fn write_mp_attributes(
-    out: &mut Vec<u8>,
-    wire: Option<&WireAttributes>,
-    code: u8,
-    value: &[u8],
-) {
-    let mut mp = Vec::with_capacity(value.len() + 4);
-    emit_raw(flag::OPTIONAL, code, value, &mut mp);
-    let (before, after) = wire.map_or((&[][..], &[][..]), |w| {
-        (w.before_mp.as_slice(), w.after_mp.as_slice())
-    });
-    out.extend_from_slice(&((before.len() + mp.len() + after.len()) as u16).to_be_bytes());
-    out.extend_from_slice(before);
-    out.extend_from_slice(&mp);
-    out.extend_from_slice(after);
+    packed.other_messages = packed.messages - before;
+    let mut dropped: Vec<_> = dropped.into_iter().collect();
+    dropped.sort();
+    packed.extra_paths = dropped;
 }
 
 /// Splits concatenated messages (as produced by [`pack`]) back into single messages.
@@ -716,3 +686,94 @@ pub fn split_messages(bytes: &[u8]) -> Vec<&[u8]> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod keyed_tests {
+    use super::*;
+    use crate::wire::attribute::{MpReach, MpUnreach, PathAttribute};
+    use crate::wire::family::FamilySet;
+    use crate::wire::message::{DecodeContext, MAX_MESSAGE_LEN, Message};
+    use crate::wire::prefix::Prefix;
+
+    fn prefix(s: &str) -> Prefix {
+        let (a, l) = s.split_once('/').unwrap();
+        Prefix::new(a.parse().unwrap(), l.parse().unwrap()).unwrap()
+    }
+
+    fn params(add_path: Vec<Family>) -> SessionParams {
+        SessionParams {
+            group_updates: true,
+            four_octet_as: true,
+            ebgp: true,
+            local_as: 65000,
+            local_address: "127.0.0.2".parse().unwrap(),
+            families: vec![Family::IPV4_UNICAST],
+            max_message_len: MAX_MESSAGE_LEN,
+            add_path,
+            extended_next_hop: Vec::new(),
+        }
+    }
+
+    /// A bug found against BIRD ("Malformed attribute list", 3/1): with ADD-PATH send for
+    /// IPv4 unicast, a route without `path-information` went out with no path identifier.
+    /// Every NLRI of the family now carries one (0 for such a route), in MP_REACH.
+    #[test]
+    fn plain_unicast_routes_get_path_id_zero_once_add_path_is_negotiated() {
+        let attrs = Arc::new(RouteAttributes::with_next_hop(NextHop::Address {
+            global: "192.0.2.3".parse().unwrap(),
+            link_local: None,
+        }));
+        let diff = RouteDiff {
+            withdraw: vec![prefix("203.0.113.0/24")],
+            announce: vec![(prefix("198.51.100.128/25"), attrs)],
+            ..RouteDiff::default()
+        };
+        let packed = super::pack(&diff, &params(vec![Family::IPV4_UNICAST]));
+        let ctx = DecodeContext {
+            add_path: [Family::IPV4_UNICAST].into_iter().collect::<FamilySet>(),
+            ..DecodeContext::default()
+        };
+        let mut rest = &packed.bytes[..];
+        let mut seen = Vec::new();
+        while !rest.is_empty() {
+            let len = u16::from_be_bytes([rest[16], rest[17]]) as usize;
+            let (m, problems) = Message::decode(&rest[..len], ctx).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            let Message::Update(u) = m else {
+                panic!("not an UPDATE")
+            };
+            assert!(u.nlri.is_empty() && u.withdrawn.is_empty(), "{u:?}");
+            for a in u.attributes {
+                match a {
+                    PathAttribute::MpReach(MpReach { nlri, .. })
+                    | PathAttribute::MpUnreach(MpUnreach { nlri, .. }) => {
+                        let mut b = Vec::new();
+                        emit(&nlri, &mut b);
+                        seen.push(b);
+                    }
+                    _ => {}
+                }
+            }
+            rest = &rest[len..];
+        }
+        // Path id 0, length 24 / 25, the prefix octets.
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                vec![0, 0, 0, 0, 24, 203, 0, 113],
+                vec![0, 0, 0, 0, 25, 198, 51, 100, 128],
+            ]
+        );
+        // Without ADD-PATH nothing moves.
+        assert!(unicast_with_path_ids(&diff, &params(Vec::new())).is_none());
+    }
+
+    fn emit(nlri: &crate::wire::attribute::MpNlri, out: &mut Vec<u8>) {
+        use crate::wire::attribute::MpNlri;
+        match nlri {
+            MpNlri::Paths(v) => v.iter().for_each(|p| p.emit(out)),
+            other => panic!("expected ADD-PATH NLRI, got {other:?}"),
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::packer::{Packed, SessionParams, split_messages, unique};
+use super::packer::{Packed, SessionParams, split_messages};
 use super::route_set::RouteDiff;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute};
 use crate::wire::family::{Afi, Safi};
@@ -66,7 +66,7 @@ pub fn verify(
         decode_nlri_list(raw, family.afi)
             .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))
     };
-    // The non-unicast part (`packer_mp`) comes last and is checked by its own tests.
+    // The keyed part (labeled, VPN, ADD-PATH...) comes last and is checked by its own tests.
     let unicast_part = if packed.other_messages > 0 {
         &packed.bytes[..packed.other_from]
     } else {
@@ -162,10 +162,6 @@ pub fn verify(
     Ok(())
 }
 
-fn got_name(code: u8) -> &'static str {
-    crate::wire::attribute::info(code).map_or("a generic attribute", |i| i.name)
-}
-
 fn check_attributes(
     prefix: Prefix,
     intent: &RouteAttributes,
@@ -175,44 +171,24 @@ fn check_attributes(
     let find = |code: u8| got.iter().find(|a| a.code() == code);
     use crate::wire::attribute::type_code as tc;
     let mismatch = |what: &str| fail(format!("{prefix}: {what} differs from the configuration"));
-    if find(tc::ORIGIN) != Some(&PathAttribute::Origin(intent.origin)) {
-        return mismatch("ORIGIN");
-    }
-    if find(tc::MED) != intent.med.map(PathAttribute::Med).as_ref() {
-        return mismatch("MED");
-    }
-    if let Some(path) = &intent.as_path {
-        let sent = match (find(tc::AS4_PATH), find(tc::AS_PATH)) {
-            (Some(PathAttribute::As4Path(p)), _) | (None, Some(PathAttribute::AsPath(p))) => p,
-            _ => return mismatch("AS_PATH"),
-        };
-        if sent != path {
-            return mismatch("AS_PATH");
+    // What the attribute table's export rules make of the configuration, against what was
+    // decoded (the next hop and NLRI are checked apart).
+    let want = intent.export(&params.export_context());
+    let sent: Vec<&PathAttribute> = got
+        .iter()
+        .filter(|a| ![tc::NEXT_HOP, tc::MP_REACH_NLRI, tc::MP_UNREACH_NLRI].contains(&a.code()))
+        .collect();
+    for (w, s) in want.iter().zip(&sent) {
+        if w != *s {
+            return mismatch(w.name());
         }
     }
-    let communities = find(tc::COMMUNITIES).map(|a| match a {
-        PathAttribute::Communities(c) => c.clone(),
-        _ => Vec::new(),
-    });
-    if communities.unwrap_or_default() != unique(&intent.communities) {
-        return mismatch("COMMUNITIES");
-    }
-    let large = find(tc::LARGE_COMMUNITY).map(|a| match a {
-        PathAttribute::LargeCommunities(c) => c.clone(),
-        _ => Vec::new(),
-    });
-    if large.unwrap_or_default() != unique(&intent.large_communities) {
-        return mismatch("LARGE_COMMUNITY");
-    }
-    let ext = find(tc::EXTENDED_COMMUNITIES).map(|a| match a {
-        PathAttribute::ExtendedCommunities(c) => c.clone(),
-        _ => Vec::new(),
-    });
-    if ext.unwrap_or_default() != unique(&intent.extended_communities) {
-        return mismatch("EXTENDED_COMMUNITIES");
-    }
-    if find(tc::ATOMIC_AGGREGATE).is_some() != intent.atomic_aggregate {
-        return mismatch("ATOMIC_AGGREGATE");
+    if want.len() != sent.len() {
+        return mismatch(&format!(
+            "the number of attributes ({} sent, {} meant)",
+            sent.len(),
+            want.len()
+        ));
     }
     if let NextHop::Address { global, link_local } = intent.next_hop {
         let ok = match (prefix.afi(), find(tc::NEXT_HOP), find(tc::MP_REACH_NLRI)) {
@@ -229,15 +205,6 @@ fn check_attributes(
         };
         if !ok {
             return mismatch("next hop");
-        }
-    }
-    if !params.ebgp && find(tc::LOCAL_PREF).is_none() {
-        return mismatch("LOCAL_PREF");
-    }
-    for x in &intent.extra {
-        let sent = find(x.code());
-        if x.sent_on(params.ebgp) != sent.is_some_and(|a| *a == x.to_wire()) {
-            return mismatch(got_name(x.code()));
         }
     }
     Ok(())
@@ -259,7 +226,9 @@ mod tests {
             global: "192.0.2.1".parse().unwrap(),
             link_local: None,
         });
-        a.communities = vec![Community::from_parts(65000, 7)];
+        a.set(crate::wire::attribute::PathAttribute::Communities(vec![
+            Community::from_parts(65000, 7),
+        ]));
         let a = Arc::new(a);
         let routes = (0..500u32)
             .map(|i| {

@@ -31,10 +31,11 @@ use super::core::{Command, CoreConfig, SessionCore, SessionEvent};
 use super::fsm::{DownReason, SessionConfig};
 use super::socket::{self, SocketOptions};
 use super::waker::{self, WakeReceiver, Waker};
+use crate::bfd::{self, packet::Diag};
 use crate::rib::route_set::RouteSet;
 use crate::wire::family::Family;
 use crate::wire::message::Message;
-use crate::wire::notification::Notification;
+use crate::wire::notification::{self, Notification};
 use crate::wire::update::Update;
 
 /// The longest the thread sleeps with nothing to do (a safety net: every deadline is known).
@@ -66,6 +67,9 @@ pub enum PeerCommand {
         notification: Notification,
         for_restart: bool,
     },
+    /// The neighbor's BFD session went down after having been up (from the BFD thread):
+    /// the BGP session goes down too, with Cease / BFD Down (RFC 9384), and reconnects.
+    BfdDown(Diag),
 }
 
 /// Where a neighbor thread hands the UPDATEs its peer sends, when something wants them
@@ -103,6 +107,8 @@ pub struct PeerSpec {
     pub group_updates: bool,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
+    /// `bfd { }`: a BFD session to the peer for the thread's life.
+    pub bfd: Option<bfd::Params>,
 }
 
 /// How the manager talks to a neighbor thread: the channel, and the waker that gets the
@@ -133,9 +139,16 @@ pub fn spawn(
 ) -> io::Result<(PeerHandle, JoinHandle<()>)> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let (waker, wake) = waker::pair()?;
+    let own = PeerHandle {
+        tx: tx.clone(),
+        waker: waker.clone(),
+    };
+    let bfd = spec.bfd.and_then(|params| register_bfd(&spec, params, own));
     let handle = std::thread::Builder::new()
         .name(format!("peer {}", spec.peer.ip()))
         .spawn(move || {
+            // The BFD session lives as long as the thread (dropping it deletes it).
+            let _bfd = bfd;
             let mut thread = PeerThread {
                 spec,
                 rx,
@@ -148,6 +161,31 @@ pub fn spawn(
             thread.run()
         })?;
     Ok((PeerHandle { tx, waker }, handle))
+}
+
+/// Starts the neighbor's BFD session; its failures come back as [`PeerCommand::BfdDown`]
+/// on the neighbor's own channel. (The BFD thread holds a sender of that channel until the
+/// neighbor thread ends; the manager always ends a neighbor with `Shutdown`.)
+fn register_bfd(
+    spec: &PeerSpec,
+    params: bfd::Params,
+    own: PeerHandle,
+) -> Option<bfd::service::Registration> {
+    let name = spec.peer.ip();
+    match bfd::service::service() {
+        Ok(service) => Some(service.register(
+            name,
+            spec.local_address,
+            params,
+            Box::new(move |diag| {
+                own.send(PeerCommand::BfdDown(diag));
+            }),
+        )),
+        Err(e) => {
+            error!("neighbor {name}: cannot start the BFD thread: {e}; running without BFD");
+            None
+        }
+    }
 }
 
 struct PeerThread {
@@ -345,6 +383,21 @@ impl PeerThread {
                     },
                     now,
                 ),
+                PeerCommand::BfdDown(diag) => {
+                    if core.is_connected() {
+                        warn!(
+                            "neighbor {name}: BFD session down ({diag}): closing the BGP session (Cease / BFD Down)"
+                        );
+                    }
+                    core.handle_command(
+                        Command::Reset(Notification::new(
+                            notification::code::CEASE,
+                            notification::subcode::BFD_DOWN,
+                            Vec::new(),
+                        )),
+                        now,
+                    );
+                }
                 PeerCommand::Incoming(stream) => {
                     let from = stream
                         .peer_addr()

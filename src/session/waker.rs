@@ -52,6 +52,13 @@ pub struct Readiness {
     pub commands: bool,
 }
 
+impl AsRawFd for WakeReceiver {
+    /// For a thread that polls more descriptors than [`WakeReceiver::wait_io`] takes (BFD).
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 impl WakeReceiver {
     /// Resets the counter (one read empties an eventfd).
     pub fn drain(&mut self) {

@@ -10,7 +10,9 @@
 //! `link-bandwidth:ASN:BYTES_PER_SECOND` (draft-ietf-idr-link-bandwidth),
 //! `encapsulation:TUNNEL` (RFC 9012 §4.1), `color:N` (RFC 9012 §4.3), EVPN
 //! `mac-mobility:SEQ[:sticky]`, `esi-label:LABEL[:single-active]`, `es-import:MAC`,
-//! `router-mac:MAC` (RFC 7432 §7, RFC 9135); anything else `0x` and 16 hex digits.
+//! `router-mac:MAC` (RFC 7432 §7, RFC 9135), `default-gateway` (RFC 7432 §7.8), MUP
+//! `mup:SEGMENT2:SEGMENT4` (draft-mpmz-bess-mup-safi §3.2); anything else `0x` and 16 hex
+//! digits.
 //!
 //! JSON: `{"name": ..., "text": ..., "hex": ..., "transitive": bool}` plus the fields of the
 //! kind (`asn`/`address` and `value` for targets, origins and redirects; `rate` for
@@ -81,6 +83,13 @@ pub enum ExtCommunityValue {
     RouterMac {
         mac: [u8; 6],
     },
+    /// RFC 7432 §7.8: the route is a default gateway's MAC/IP route.
+    DefaultGateway,
+    /// draft-mpmz-bess-mup-safi §3.2: the direct segment identifier (2 + 4 octets).
+    MupDirectSegment {
+        high: u16,
+        low: u32,
+    },
     Unknown,
 }
 
@@ -104,6 +113,11 @@ const SUB_MAC_MOBILITY: u8 = 0x00;
 const SUB_ESI_LABEL: u8 = 0x01;
 const SUB_ES_IMPORT: u8 = 0x02;
 const SUB_ROUTER_MAC: u8 = 0x03;
+/// RFC 7432 §7.8 (opaque subtype).
+const SUB_DEFAULT_GATEWAY: u8 = 0x0d;
+/// draft-mpmz-bess-mup-safi §3.2: the MUP type and its direct segment subtype.
+const TYPE_MUP: u8 = 0x0c;
+const SUB_MUP_DIRECT_SEGMENT: u8 = 0x00;
 
 impl ExtCommunityValue {
     pub fn of(c: &ExtendedCommunity) -> ExtCommunityValue {
@@ -154,6 +168,11 @@ impl ExtCommunityValue {
             },
             (TYPE_EVPN, SUB_ES_IMPORT) => V::EsImport { mac },
             (TYPE_EVPN, SUB_ROUTER_MAC) => V::RouterMac { mac },
+            (TYPE_OPAQUE, SUB_DEFAULT_GATEWAY) => V::DefaultGateway,
+            (TYPE_MUP, SUB_MUP_DIRECT_SEGMENT) => V::MupDirectSegment {
+                high: u16_at(2),
+                low: u32_at(4),
+            },
             _ => V::Unknown,
         }
     }
@@ -181,6 +200,8 @@ impl ExtCommunityValue {
             V::EsiLabel { .. } => "esi-label",
             V::EsImport { .. } => "es-import",
             V::RouterMac { .. } => "router-mac",
+            V::DefaultGateway => "default-gateway",
+            V::MupDirectSegment { .. } => "mup",
             V::Unknown => "unknown",
         }
     }
@@ -259,6 +280,8 @@ pub fn write(c: &ExtendedCommunity, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ),
         V::EsImport { mac } => write!(f, "es-import:{}", mac_text(&mac)),
         V::RouterMac { mac } => write!(f, "router-mac:{}", mac_text(&mac)),
+        V::DefaultGateway => f.write_str("default-gateway"),
+        V::MupDirectSegment { high, low } => write!(f, "mup:{high}:{low}"),
         V::Unknown => write!(f, "0x{}", hex(c)),
     }
 }
@@ -380,6 +403,8 @@ pub fn to_json(c: &ExtendedCommunity) -> Value {
             v["single_active"] = json!(single_active);
         }
         V::EsImport { mac } | V::RouterMac { mac } => v["mac"] = json!(mac_text(&mac)),
+        V::DefaultGateway => {}
+        V::MupDirectSegment { high, low } => v["segment_id"] = json!(format!("{high}:{low}")),
     }
     v
 }
@@ -416,6 +441,10 @@ mod tests {
         assert_eq!(text("030b000000000064"), "color:100");
         assert_eq!(text("0600010000000005"), "mac-mobility:5:sticky");
         assert_eq!(text("0603020000000001"), "router-mac:02:00:00:00:00:01");
+        assert_eq!(text("0601010000003e91"), "esi-label:1001:single-active");
+        assert_eq!(text("060200112233aabb"), "es-import:00:11:22:33:aa:bb");
+        assert_eq!(text("030d000000000000"), "default-gateway");
+        assert_eq!(text("0c0000640000000a"), "mup:100:10");
         assert_eq!(text("4242000000000000"), "0x4242000000000000");
     }
 

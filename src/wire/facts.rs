@@ -12,8 +12,9 @@ use super::message::Message;
 use super::open::Open;
 use super::update::Update;
 
-/// Every key [`facts`] can produce (the README table, plus the few documented below it).
-pub const KEYS: &[&str] = &[
+/// The keys [`facts`] produces besides the attribute table's (the README table, plus the
+/// few documented below it).
+const MESSAGE_KEYS: &[&str] = &[
     "type",
     "version",
     "asn",
@@ -24,16 +25,6 @@ pub const KEYS: &[&str] = &[
     "families",
     "withdrawn",
     "nlri",
-    "origin",
-    "as_path",
-    "next_hop",
-    "med",
-    "local_pref",
-    "communities",
-    "large_communities",
-    "ext_communities",
-    "atomic_aggregate",
-    "aggregator",
     "mp_reach_family",
     "mp_reach_next_hop",
     "mp_reach_nlri",
@@ -43,21 +34,20 @@ pub const KEYS: &[&str] = &[
     "code",
     "subcode",
     "family",
-    // Beyond the README's first table (documented below it).
-    "originator_id",
-    "cluster_list",
-    "as4_path",
-    "as4_aggregator",
     "attributes",
     "shutdown",
     "data",
     "subtype",
-    "ipv6_ext_communities",
-    "aigp",
-    "otc",
-    "tunnel_encapsulation",
     "as_path_effective",
 ];
+
+/// Whether [`facts`] can produce `key`.
+pub fn is_key(key: &str) -> bool {
+    MESSAGE_KEYS.contains(&key)
+        || crate::wire::attribute::ATTRIBUTES
+            .iter()
+            .any(|row| !row.fact.0.is_empty() && row.fact.0 == key)
+}
 
 /// `(key, value)` pairs in a stable order. List-valued keys of UPDATE (`withdrawn`, `nlri`)
 /// are always present (empty when there are none); attribute keys only when the attribute is.
@@ -128,7 +118,7 @@ fn nlri_text(family: Family, n: &MpNlri) -> String {
     match n {
         MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
             Some(Ok(rules)) => flowspec::rules_text(&rules),
-            _ => format!("0x{}", hex(r)),
+            _ => super::nlri::family_text(family, r).unwrap_or_else(|| format!("0x{}", hex(r))),
         },
         MpNlri::Prefixes(v) => join(v),
         MpNlri::Paths(v) => join(v),
@@ -139,7 +129,7 @@ fn nlri_text(family: Family, n: &MpNlri) -> String {
 }
 
 /// The tunnel TLVs as `NAME { SUB; ... }` or `NAME disregarded`, space separated.
-fn tunnel_text(value: &[u8]) -> String {
+pub(crate) fn tunnel_text(value: &[u8]) -> String {
     match crate::wire::tunnel_encap::decode(value) {
         Ok(tlvs) => join(tlvs.iter().map(|t| {
             match &t.sub_tlvs {
@@ -169,37 +159,6 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
     out.push(("nlri", join(u.nlri_text())));
     for a in &u.attributes {
         match a {
-            PathAttribute::Origin(o) => out.push(("origin", o.name().to_string())),
-            PathAttribute::AsPath(p) => out.push(("as_path", p.to_string())),
-            PathAttribute::NextHop(a) => out.push(("next_hop", a.to_string())),
-            PathAttribute::Med(v) => out.push(("med", v.to_string())),
-            PathAttribute::LocalPref(v) => out.push(("local_pref", v.to_string())),
-            PathAttribute::AtomicAggregate => out.push(("atomic_aggregate", "true".into())),
-            PathAttribute::Aggregator { asn, address } => {
-                out.push(("aggregator", format!("{asn}:{address}")))
-            }
-            PathAttribute::Communities(v) => out.push((
-                "communities",
-                join(v.iter().map(|c| format!("{}:{}", c.0 >> 16, c.0 & 0xFFFF))),
-            )),
-            PathAttribute::OriginatorId(a) => out.push(("originator_id", a.to_string())),
-            PathAttribute::ClusterList(v) => out.push(("cluster_list", join(v))),
-            PathAttribute::ExtendedCommunities(v) => {
-                out.push(("ext_communities", join(v.iter().map(|c| hex(&c.0)))))
-            }
-            PathAttribute::As4Path(p) => out.push(("as4_path", p.to_string())),
-            PathAttribute::As4Aggregator { asn, address } => {
-                out.push(("as4_aggregator", format!("{asn}:{address}")))
-            }
-            PathAttribute::LargeCommunities(v) => out.push(("large_communities", join(v))),
-            PathAttribute::Ipv6ExtendedCommunities(v) => {
-                out.push(("ipv6_ext_communities", join(v.iter().map(|c| hex(c)))))
-            }
-            PathAttribute::Aigp(tlvs) => out.push((
-                "aigp",
-                join(tlvs.iter().map(|(t, v)| format!("{t}:{}", hex(v)))),
-            )),
-            PathAttribute::Otc(asn) => out.push(("otc", asn.to_string())),
             PathAttribute::MpReach(m) => {
                 out.push(("mp_reach_family", m.family.name()));
                 let nh = match &m.next_hop {
@@ -207,7 +166,10 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                     // The zero route distinguisher in front of each address is implied.
                     MpNextHop::Vpn(v) => join(v),
                     MpNextHop::Raw(r) if r.is_empty() => String::new(),
-                    MpNextHop::Raw(r) => format!("0x{}", hex(r)),
+                    MpNextHop::Raw(r) => match super::nlri::raw_next_hop(r) {
+                        Some(a) => join(a),
+                        None => format!("0x{}", hex(r)),
+                    },
                 };
                 out.push(("mp_reach_next_hop", nh));
                 out.push(("mp_reach_nlri", nlri_text(m.family, &m.nlri)));
@@ -216,12 +178,7 @@ fn update_facts(u: &Update, out: &mut Vec<(&'static str, String)>) {
                 out.push(("mp_unreach_family", m.family.name()));
                 out.push(("mp_unreach_nlri", nlri_text(m.family, &m.nlri)));
             }
-            PathAttribute::Unknown { code, value, .. }
-                if *code == crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION =>
-            {
-                out.push(("tunnel_encapsulation", tunnel_text(value)))
-            }
-            PathAttribute::Unknown { .. } => {}
+            other => out.extend(other.fact()),
         }
     }
     // Type codes in wire order: shows unknown attributes kept and malformed ones dropped.

@@ -11,6 +11,12 @@ pub enum Afi {
 }
 
 impl Afi {
+    /// AFI 25 (RFC 4761, RFC 7432): EVPN and VPLS. Families other than IP keep the
+    /// `Unknown` arm, so that every match on an IP family stays one of IPv4 or IPv6.
+    pub const L2VPN: Afi = Afi::Unknown(25);
+    /// AFI 16388 (RFC 9552): BGP-LS.
+    pub const BGP_LS: Afi = Afi::Unknown(16388);
+
     pub fn from_u16(v: u16) -> Afi {
         match v {
             1 => Afi::Ipv4,
@@ -40,6 +46,20 @@ pub enum Safi {
     FlowSpec,
     /// RFC 8955 §8.
     FlowSpecVpn,
+    /// RFC 4761 (AFI 25).
+    Vpls,
+    /// RFC 7432 (AFI 25).
+    Evpn,
+    /// RFC 9552 (AFI 16388).
+    BgpLs,
+    /// RFC 9552 §5.2 (AFI 16388), with a route distinguisher.
+    BgpLsVpn,
+    /// RFC 9830 (draft-ietf-idr-sr-policy-safi).
+    SrPolicy,
+    /// draft-mpmz-bess-mup-safi.
+    Mup,
+    /// RFC 4684 route target constraint.
+    Rtc,
     Unknown(u8),
 }
 
@@ -52,6 +72,13 @@ impl Safi {
             128 => Safi::MplsVpn,
             133 => Safi::FlowSpec,
             134 => Safi::FlowSpecVpn,
+            65 => Safi::Vpls,
+            70 => Safi::Evpn,
+            71 => Safi::BgpLs,
+            72 => Safi::BgpLsVpn,
+            73 => Safi::SrPolicy,
+            85 => Safi::Mup,
+            132 => Safi::Rtc,
             other => Safi::Unknown(other),
         }
     }
@@ -63,6 +90,13 @@ impl Safi {
             Safi::MplsVpn => 128,
             Safi::FlowSpec => 133,
             Safi::FlowSpecVpn => 134,
+            Safi::Vpls => 65,
+            Safi::Evpn => 70,
+            Safi::BgpLs => 71,
+            Safi::BgpLsVpn => 72,
+            Safi::SrPolicy => 73,
+            Safi::Mup => 85,
+            Safi::Rtc => 132,
             Safi::Unknown(v) => v,
         }
     }
@@ -88,6 +122,13 @@ impl Family {
     pub fn new(afi: Afi, safi: Safi) -> Family {
         Family { afi, safi }
     }
+
+    /// AFI (2 octets) and SAFI (1), as in MP_REACH_NLRI, MP_UNREACH_NLRI, the multiprotocol
+    /// capability and ROUTE-REFRESH.
+    pub fn emit(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.afi.to_u16().to_be_bytes());
+        out.push(self.safi.to_u8());
+    }
 }
 
 impl fmt::Display for Family {
@@ -96,6 +137,8 @@ impl fmt::Display for Family {
         match self.afi {
             Afi::Ipv4 => write!(f, "ipv4")?,
             Afi::Ipv6 => write!(f, "ipv6")?,
+            Afi::L2VPN => write!(f, "l2vpn")?,
+            Afi::BGP_LS => write!(f, "bgp-ls")?,
             Afi::Unknown(v) => write!(f, "afi-{v}")?,
         }
         match self.safi {
@@ -105,6 +148,13 @@ impl fmt::Display for Family {
             Safi::MplsVpn => write!(f, " mpls-vpn"),
             Safi::FlowSpec => write!(f, " flow"),
             Safi::FlowSpecVpn => write!(f, " flow-vpn"),
+            Safi::Vpls => write!(f, " vpls"),
+            Safi::Evpn => write!(f, " evpn"),
+            Safi::BgpLs => write!(f, " bgp-ls"),
+            Safi::BgpLsVpn => write!(f, " bgp-ls-vpn"),
+            Safi::SrPolicy => write!(f, " sr-policy"),
+            Safi::Mup => write!(f, " mup"),
+            Safi::Rtc => write!(f, " rtc"),
             Safi::Unknown(v) => write!(f, " safi-{v}"),
         }
     }
@@ -125,6 +175,15 @@ const FAMILY_NAMES: &[(Afi, Safi, &str)] = &[
     (Afi::Ipv6, Safi::FlowSpec, "ipv6-flowspec"),
     (Afi::Ipv4, Safi::FlowSpecVpn, "ipv4-flowspec-vpn"),
     (Afi::Ipv6, Safi::FlowSpecVpn, "ipv6-flowspec-vpn"),
+    (Afi::L2VPN, Safi::Evpn, "l2vpn-evpn"),
+    (Afi::L2VPN, Safi::Vpls, "l2vpn-vpls"),
+    (Afi::Ipv4, Safi::Rtc, "ipv4-rtc"),
+    (Afi::Ipv4, Safi::Mup, "ipv4-mup"),
+    (Afi::Ipv6, Safi::Mup, "ipv6-mup"),
+    (Afi::Ipv4, Safi::SrPolicy, "ipv4-srpolicy"),
+    (Afi::Ipv6, Safi::SrPolicy, "ipv6-srpolicy"),
+    (Afi::BGP_LS, Safi::BgpLs, "bgp-ls"),
+    (Afi::BGP_LS, Safi::BgpLsVpn, "bgp-ls-vpn"),
 ];
 
 impl Family {
@@ -154,12 +213,12 @@ impl Family {
 /// A set of named families (a bitset over the table above), `Copy` so that a decode context
 /// stays a plain value. A family without a name cannot be a member: its NLRI is kept raw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct FamilySet(u16);
+pub struct FamilySet(u32);
 
-const _: () = assert!(FAMILY_NAMES.len() <= u16::BITS as usize);
+const _: () = assert!(FAMILY_NAMES.len() <= u32::BITS as usize);
 
 impl FamilySet {
-    fn bit(f: Family) -> Option<u16> {
+    fn bit(f: Family) -> Option<u32> {
         FAMILY_NAMES
             .iter()
             .position(|(a, s, _)| *a == f.afi && *s == f.safi)
@@ -227,7 +286,8 @@ mod tests {
         for f in [
             Family::IPV4_UNICAST,
             Family::new(Afi::Ipv6, Safi::FlowSpec),
-            Family::new(Afi::Unknown(25), Safi::Unknown(70)),
+            Family::new(Afi::Unknown(99), Safi::Unknown(99)),
+            Family::new(Afi::L2VPN, Safi::Evpn),
         ] {
             assert_eq!(Family::from_name(&f.name()), Some(f), "{}", f.name());
         }

@@ -11,12 +11,14 @@ pub mod family;
 pub mod flowspec;
 pub mod labeled;
 pub mod message;
+pub mod nlri;
 pub mod notification;
 pub mod open;
 pub mod prefix;
 pub mod reader;
 pub mod tunnel_encap;
 pub mod update;
+pub mod update_writer;
 
 #[cfg(test)]
 mod tests;

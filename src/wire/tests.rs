@@ -12,7 +12,7 @@ use super::message::{DecodeContext, Message, RouteRefresh, frame};
 use super::notification::Notification;
 use super::open::Open;
 use super::update::Update;
-use crate::rib::attributes::Origin;
+use crate::wire::attribute::Origin;
 
 const CTX4: AttributeContext = AttributeContext {
     four_octet_as: true,

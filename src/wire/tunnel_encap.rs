@@ -60,8 +60,41 @@ mod sub {
     pub const UDP_DESTINATION_PORT: u8 = 8;
     pub const EMBEDDED_LABEL_HANDLING: u8 = 9;
     pub const MPLS_LABEL_STACK: u8 = 10;
+    /// RFC 9830 §2.4 (SR Policy tunnels, type 15).
+    pub const SR_PREFERENCE: u8 = 12;
+    pub const SR_BINDING_SID: u8 = 13;
+    pub const SR_ENLP: u8 = 14;
+    pub const SR_PRIORITY: u8 = 15;
+    pub const SR_SEGMENT_LIST: u8 = 128;
+    /// RFC 9830 §2.4.4: inside a segment list, the weight and the segment types A (an
+    /// MPLS label) and B (an SRv6 SID).
+    pub const SR_WEIGHT: u8 = 9;
+    pub const SR_SEGMENT_LABEL: u8 = 1;
+    pub const SR_SEGMENT_SRV6: u8 = 13;
     /// RFC 9012 §2: sub-TLV types from 128 on have a 2-octet length.
     pub const LONG_LENGTH_FROM: u8 = 128;
+}
+
+/// RFC 9012 §14.3: the SR Policy tunnel type, whose sub-TLVs RFC 9830 §2.4 defines.
+pub const SR_POLICY_TUNNEL: u16 = 15;
+
+/// An SR Policy binding SID (RFC 9830 §2.4.2): none, an MPLS label or an SRv6 SID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindingSid {
+    None,
+    Label(u32),
+    Srv6(Ipv6Addr),
+}
+
+/// One segment of an SR Policy segment list (RFC 9830 §2.4.4.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Type A: an MPLS label (20 bits).
+    Label(u32),
+    /// Type B: an SRv6 SID.
+    Srv6(Ipv6Addr),
+    /// Another segment type, shown raw.
+    Other { kind: u8, value: Vec<u8> },
 }
 
 /// One sub-TLV, decoded when its type and length are known.
@@ -84,6 +117,19 @@ pub enum SubTlv {
     EmbeddedLabelHandling(u8),
     /// RFC 9012 §3.6: labels (20 bits each).
     MplsLabelStack(Vec<u32>),
+    /// RFC 9830 §2.4.1.
+    SrPreference(u32),
+    /// RFC 9830 §2.4.2.
+    SrBindingSid(BindingSid),
+    /// RFC 9830 §2.4.5: explicit NULL label policy.
+    SrEnlp(u8),
+    /// RFC 9830 §2.4.6.
+    SrPriority(u8),
+    /// RFC 9830 §2.4.4: a weight (none when absent) and segments.
+    SrSegmentList {
+        weight: Option<u32>,
+        segments: Vec<Segment>,
+    },
     Raw {
         kind: u8,
         value: Vec<u8>,
@@ -207,6 +253,29 @@ fn decode_sub_tlv(tunnel_type: u16, kind: u8, v: &[u8]) -> Result<SubTlv, String
             [d] => SubTlv::EmbeddedLabelHandling(*d),
             _ => return Err(bad()),
         },
+        sub::SR_PREFERENCE if tunnel_type == SR_POLICY_TUNNEL => match v {
+            [_flags, _reserved, a, b, c, d] => {
+                SubTlv::SrPreference(u32::from_be_bytes([*a, *b, *c, *d]))
+            }
+            _ => return Err(bad()),
+        },
+        sub::SR_BINDING_SID if tunnel_type == SR_POLICY_TUNNEL => SubTlv::SrBindingSid(match v {
+            [_, _] => BindingSid::None,
+            [_, _, a, b, c, d] => BindingSid::Label(u32::from_be_bytes([*a, *b, *c, *d]) >> 12),
+            [_, _, rest @ ..] if rest.len() == 16 => BindingSid::Srv6(Ipv6Addr::from(
+                <[u8; 16]>::try_from(rest).map_err(|_| bad())?,
+            )),
+            _ => return Err(bad()),
+        }),
+        sub::SR_ENLP if tunnel_type == SR_POLICY_TUNNEL => match v {
+            [_flags, _reserved, enlp] => SubTlv::SrEnlp(*enlp),
+            _ => return Err(bad()),
+        },
+        sub::SR_PRIORITY if tunnel_type == SR_POLICY_TUNNEL => match v {
+            [priority, _reserved] => SubTlv::SrPriority(*priority),
+            _ => return Err(bad()),
+        },
+        sub::SR_SEGMENT_LIST if tunnel_type == SR_POLICY_TUNNEL => segment_list(v)?,
         sub::MPLS_LABEL_STACK => {
             if v.is_empty() || !v.len().is_multiple_of(4) {
                 return Err(bad());
@@ -222,6 +291,51 @@ fn decode_sub_tlv(tunnel_type: u16, kind: u8, v: &[u8]) -> Result<SubTlv, String
             value: v.to_vec(),
         },
     })
+}
+
+/// RFC 9830 §2.4.4: a reserved octet, then sub-TLVs (1-octet type and length): the weight
+/// and the segments.
+fn segment_list(v: &[u8]) -> Result<SubTlv, String> {
+    let mut r = Reader::new(v.get(1..).ok_or("empty segment list")?);
+    let mut weight = None;
+    let mut segments = Vec::new();
+    while !r.is_empty() {
+        let kind = r
+            .u8()
+            .map_err(|_| "segment sub-TLV truncated".to_string())?;
+        let len = r
+            .u8()
+            .map_err(|_| format!("segment sub-TLV {kind} length truncated"))?;
+        let s = r.bytes(len.into()).map_err(|_| {
+            format!("segment sub-TLV {kind} of length {len} overruns its segment list")
+        })?;
+        let bad = || format!("segment sub-TLV {kind} has the wrong length {len}");
+        match kind {
+            sub::SR_WEIGHT => match s {
+                [_flags, _reserved, a, b, c, d] => {
+                    weight = Some(u32::from_be_bytes([*a, *b, *c, *d]))
+                }
+                _ => return Err(bad()),
+            },
+            sub::SR_SEGMENT_LABEL => match s {
+                [_flags, _reserved, a, b, c, d] => {
+                    segments.push(Segment::Label(u32::from_be_bytes([*a, *b, *c, *d]) >> 12))
+                }
+                _ => return Err(bad()),
+            },
+            sub::SR_SEGMENT_SRV6 => match s.get(2..18) {
+                Some(sid) if s.len() == 18 || s.len() == 26 => segments.push(Segment::Srv6(
+                    Ipv6Addr::from(<[u8; 16]>::try_from(sid).map_err(|_| bad())?),
+                )),
+                _ => return Err(bad()),
+            },
+            _ => segments.push(Segment::Other {
+                kind,
+                value: s.to_vec(),
+            }),
+        }
+    }
+    Ok(SubTlv::SrSegmentList { weight, segments })
 }
 
 fn hex(b: &[u8]) -> String {
@@ -253,6 +367,28 @@ impl fmt::Display for SubTlv {
             SubTlv::MplsLabelStack(l) => {
                 let l: Vec<String> = l.iter().map(u32::to_string).collect();
                 write!(f, "mpls-labels {}", l.join(","))
+            }
+            SubTlv::SrPreference(p) => write!(f, "preference {p}"),
+            SubTlv::SrBindingSid(BindingSid::None) => f.write_str("binding-sid none"),
+            SubTlv::SrBindingSid(BindingSid::Label(l)) => write!(f, "binding-sid {l}"),
+            SubTlv::SrBindingSid(BindingSid::Srv6(a)) => write!(f, "binding-sid {a}"),
+            SubTlv::SrEnlp(e) => write!(f, "enlp {e}"),
+            SubTlv::SrPriority(p) => write!(f, "priority {p}"),
+            SubTlv::SrSegmentList { weight, segments } => {
+                f.write_str("segment-list [")?;
+                if let Some(w) = weight {
+                    write!(f, " weight {w}")?;
+                }
+                for s in segments {
+                    match s {
+                        Segment::Label(l) => write!(f, " label {l}")?,
+                        Segment::Srv6(a) => write!(f, " srv6 {a}")?,
+                        Segment::Other { kind, value } => {
+                            write!(f, " segment-type-{kind} 0x{}", hex(value))?
+                        }
+                    }
+                }
+                f.write_str(" ]")
             }
             SubTlv::Raw { kind, value } => write!(f, "sub-tlv {kind} 0x{}", hex(value)),
         }
@@ -338,6 +474,28 @@ mod tests {
             text(&v),
             "tunnel-encapsulation [vxlan { endpoint 192.0.2.1; color 100; vxlan vni 10; }]"
         );
+    }
+
+    #[test]
+    fn sr_policy_sub_tlvs() {
+        // SR Policy (15), length 48: preference 100 (12, len 6), binding SID label 24000
+        // (13, len 6, 24000 << 12), priority 10 (15, len 2), segment list (128, 2-octet
+        // length 25): reserved, weight 10 (9, len 6), label 16001 and label 16002 (1, len 6).
+        let v = bytes(
+            "000f 0030 \
+             0c06 0000 00000064 \
+             0d06 0000 05dc0000 \
+             0f02 0a00 \
+             80 0019 00 0906 0000 0000000a 0106 0000 03e81000 0106 0000 03e82000",
+        );
+        assert_eq!(
+            text(&v),
+            "tunnel-encapsulation [sr-policy { preference 100; binding-sid 24000; priority 10; \
+             segment-list [ weight 10 label 16001 label 16002 ]; }]"
+        );
+        // A segment list whose segment overruns it: the tunnel is disregarded.
+        let v = bytes("000f 0008 80 0005 00 0106 0000");
+        assert!(decode(&v).unwrap()[0].sub_tlvs.is_err());
     }
 
     #[test]

@@ -55,10 +55,16 @@ impl Bgpinject {
         let log_file = dir.path().join("bgpinject.log");
         fs::write(&config, config_text).expect("write bgpinject config");
         let log = fs::File::create(&log_file).expect("bgpinject log file");
-        let child = Command::new(bin.as_ref())
-            .arg("--log-level")
-            .arg(log_level)
-            .args(args)
+        // A daemon started by a test never takes the system's default control socket (tests run
+        // as root, where that is /run/bgpinject/bgpinject.sock): two tests, or a test and a
+        // running bgpinject, would answer each other's `ctl`.
+        let private_control = dir.path().join("control.sock");
+        let mut command = Command::new(bin.as_ref());
+        command.arg("--log-level").arg(log_level).args(args);
+        if !args.contains(&"--control") {
+            command.arg("--control").arg(&private_control);
+        }
+        let child = command
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log file"))

@@ -4,8 +4,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::*;
-use crate::rib::attributes::{Aggregator, Origin};
+use crate::rib::attributes::Origin;
 use crate::rib::route_set::RouteSet;
+use crate::wire::aspath::AsPath;
 use crate::wire::attribute::{MpNextHop, MpNlri};
 use crate::wire::community::Community;
 use crate::wire::message::{DecodeContext, MAX_MESSAGE_LEN};
@@ -61,9 +62,11 @@ fn decode_all(packed: &Packed, four: bool) -> Vec<Update> {
 #[test]
 fn ebgp_ipv4_route_gets_default_as_path_and_no_local_pref() {
     let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
-    a.med = Some(50);
-    a.local_pref = Some(200);
-    a.communities = vec![Community::from_parts(65000, 1)];
+    a.set(PathAttribute::Med(50));
+    a.set(PathAttribute::LocalPref(200));
+    a.set(PathAttribute::Communities(vec![Community::from_parts(
+        65000, 1,
+    )]));
     let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
     let packed = pack(&set.as_announcements(), &params(true, true));
     let u = &decode_all(&packed, true)[0];
@@ -129,8 +132,11 @@ fn many_routes_sharing_attributes_fill_4096_byte_messages() {
 #[test]
 fn two_octet_peer_gets_as_trans_and_as4_path_and_as4_aggregator() {
     let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
-    a.as_path = Some(AsPath::sequence(vec![65000, 4_200_000_001]));
-    a.aggregator = Some(Aggregator {
+    a.set(PathAttribute::AsPath(AsPath::sequence(vec![
+        65000,
+        4_200_000_001,
+    ])));
+    a.set(PathAttribute::Aggregator {
         asn: 4_200_000_001,
         address: "192.0.2.9".parse().unwrap(),
     });
@@ -248,7 +254,9 @@ mod flows {
 
     fn flow_attrs(next_hop: NextHop) -> Arc<RouteAttributes> {
         let mut a = RouteAttributes::with_next_hop(next_hop);
-        a.extended_communities = vec![FlowAction::TrafficRate { asn: 0, rate: 0.0 }.to_community()];
+        a.set(PathAttribute::ExtendedCommunities(vec![
+            FlowAction::TrafficRate { asn: 0, rate: 0.0 }.to_community(),
+        ]));
         Arc::new(a)
     }
 
@@ -305,7 +313,7 @@ mod flows {
                     .any(|a| matches!(a, PathAttribute::NextHop(_)))
             );
             assert!(u.attributes.iter().any(
-                |a| matches!(a, PathAttribute::ExtendedCommunities(c) if c == &drop.extended_communities)
+                |a| matches!(a, PathAttribute::ExtendedCommunities(c) if c == drop.extended_communities())
             ));
         }
         let (reach, _) = mp(&updates);
@@ -395,15 +403,15 @@ fn duplicate_communities_of_every_kind_are_sent_once() {
     use crate::wire::community::{ExtendedCommunity, LargeCommunity};
     let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
     let c = |x| Community::from_parts(65000, x);
-    a.communities = vec![c(2), c(1), c(2), c(1)];
+    a.set(PathAttribute::Communities(vec![c(2), c(1), c(2), c(1)]));
     let l = |x| LargeCommunity {
         global: 65000,
         local1: x,
         local2: 0,
     };
-    a.large_communities = vec![l(1), l(1), l(2)];
+    a.set(PathAttribute::LargeCommunities(vec![l(1), l(1), l(2)]));
     let e = ExtendedCommunity([0, 2, 0xfd, 0xe8, 0, 0, 0, 1]);
-    a.extended_communities = vec![e, e];
+    a.set(PathAttribute::ExtendedCommunities(vec![e, e]));
     let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
     let packed = pack(&set.as_announcements(), &params(true, true));
     let u = &decode_all(&packed, true)[0];
@@ -423,19 +431,20 @@ fn duplicate_communities_of_every_kind_are_sent_once() {
 
 #[test]
 fn route_reflection_attributes_go_to_internal_peers_only() {
-    use crate::rib::attributes::ExtraAttribute;
     let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
     let id: std::net::Ipv4Addr = "10.0.0.1".parse().unwrap();
-    a.extra = vec![
-        ExtraAttribute::OriginatorId(id),
-        ExtraAttribute::ClusterList(vec![id]),
-        ExtraAttribute::Aigp(7),
-        ExtraAttribute::Generic {
+    for x in [
+        PathAttribute::OriginatorId(id),
+        PathAttribute::ClusterList(vec![id]),
+        PathAttribute::Aigp(vec![(1, 7u64.to_be_bytes().to_vec())]),
+        PathAttribute::Unknown {
             code: 0x99,
             flags: 0xc0,
             value: vec![1],
         },
-    ];
+    ] {
+        a.set(x);
+    }
     let set = RouteSet::new(vec![(p("198.51.100.7/32"), Arc::new(a))]);
     let ibgp = &decode_all(&pack(&set.as_announcements(), &params(false, true)), true)[0];
     let codes: Vec<u8> = ibgp.attributes.iter().map(|a| a.code()).collect();

@@ -60,6 +60,9 @@ pub enum Command {
         notification: Notification,
         for_restart: bool,
     },
+    /// Close the session with this NOTIFICATION and connect again later, as after any
+    /// session failure (BFD saw the path go down).
+    Reset(Notification),
 }
 
 /// What happened, for the manager and the log.
@@ -395,6 +398,14 @@ impl SessionCore {
                 } else {
                     self.transition(Event::Stop(notification), now);
                     self.events.push_back(SessionEvent::Stopped);
+                }
+            }
+            Command::Reset(notification) => {
+                if self.connected && self.closing_since.is_none() {
+                    self.transition(Event::Stop(notification), now);
+                    if self.closing_since.is_none() {
+                        self.closing_since = Some(now);
+                    }
                 }
             }
         }

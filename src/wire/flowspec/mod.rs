@@ -263,14 +263,19 @@ impl FlowRule {
 
     /// Appends the NLRI: length (1 or 2 octets) and the components.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        let len = self.value_len();
-        if len >= TWO_OCTET_LENGTH_FROM {
-            out.push(TWO_OCTET_LENGTH_FLAG | (len >> 8) as u8);
-            out.push(len as u8);
-        } else {
-            out.push(len as u8);
-        }
+        emit_length(self.value_len(), out);
+        self.emit_components(out);
+    }
+
+    /// Appends the components alone (FlowSpec VPN puts a route distinguisher between the
+    /// length and them).
+    pub fn emit_components(&self, out: &mut Vec<u8>) {
         self.components.iter().for_each(|c| c.emit(out));
+    }
+
+    /// Octets of the components alone.
+    pub fn components_len(&self) -> usize {
+        self.value_len()
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -281,27 +286,21 @@ impl FlowRule {
 
     /// Reads one NLRI (length and components) of family `afi`.
     pub fn read(r: &mut Reader, afi: Afi) -> Result<FlowRule, FlowError> {
-        let at = r.offset();
-        let first = r.u8()?;
-        let len = if first >= TWO_OCTET_LENGTH_FLAG {
-            ((first as usize & 0x0F) << 8) | r.u8()? as usize
-        } else if first as usize >= TWO_OCTET_LENGTH_FROM {
-            return Err(FlowError::BadLength { offset: at });
-        } else {
-            first as usize
-        };
-        if len == 0 {
-            return Err(FlowError::Empty { offset: at });
+        let mut body = read_length_delimited(r)?;
+        FlowRule::read_components(&mut body, afi)
+    }
+
+    /// Reads components up to the end of `body` (the value of one NLRI, after its length
+    /// and, for FlowSpec VPN, its route distinguisher).
+    pub fn read_components(body: &mut Reader, afi: Afi) -> Result<FlowRule, FlowError> {
+        if body.is_empty() {
+            return Err(FlowError::Empty {
+                offset: body.offset(),
+            });
         }
-        let available = r.remaining();
-        let mut body = r.sub(len).map_err(|_| FlowError::LengthOverrun {
-            offset: at,
-            len,
-            available,
-        })?;
         let mut components: Vec<FlowComponent> = Vec::new();
         while !body.is_empty() {
-            let c = FlowComponent::read(&mut body, afi)?;
+            let c = FlowComponent::read(body, afi)?;
             if let Some(previous) = components.last()
                 && previous.type_code() >= c.type_code()
             {
@@ -326,6 +325,43 @@ impl FlowRule {
         }
         Ok(rule)
     }
+}
+
+/// RFC 8955 §4.1: the NLRI length, one octet below 240, else two with the high nibble 0xF.
+pub fn emit_length(len: usize, out: &mut Vec<u8>) {
+    if len >= TWO_OCTET_LENGTH_FROM {
+        out.push(TWO_OCTET_LENGTH_FLAG | (len >> 8) as u8);
+        out.push(len as u8);
+    } else {
+        out.push(len as u8);
+    }
+}
+
+/// Octets of the length field for a value of `len` octets.
+pub fn length_len(len: usize) -> usize {
+    if len >= TWO_OCTET_LENGTH_FROM { 2 } else { 1 }
+}
+
+/// Reads an RFC 8955 §4.1 length and returns a reader over the value it delimits.
+pub fn read_length_delimited<'a>(r: &mut Reader<'a>) -> Result<Reader<'a>, FlowError> {
+    let at = r.offset();
+    let first = r.u8()?;
+    let len = if first >= TWO_OCTET_LENGTH_FLAG {
+        ((first as usize & 0x0F) << 8) | r.u8()? as usize
+    } else if first as usize >= TWO_OCTET_LENGTH_FROM {
+        return Err(FlowError::BadLength { offset: at });
+    } else {
+        first as usize
+    };
+    if len == 0 {
+        return Err(FlowError::Empty { offset: at });
+    }
+    let available = r.remaining();
+    r.sub(len).map_err(|_| FlowError::LengthOverrun {
+        offset: at,
+        len,
+        available,
+    })
 }
 
 /// Decodes the NLRI field of an MP_REACH or MP_UNREACH of a FlowSpec family.

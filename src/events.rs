@@ -1,0 +1,42 @@
+//! What the route-manager thread reacts to, in a module of its own so that the threads that
+//! send it (signals, the file watcher, helpers, health checks, the control socket, listeners,
+//! neighbor threads) need not know the manager. Three typed channels, served fairly (one
+//! `select!`), so that a flooding helper delays neither the neighbors' events nor the
+//! operator's commands: [`ManagerEvent`] (signals, listeners, neighbor threads), [`ProgramEvent`]
+//! (helpers and health checks) and the control socket's [`ApiRequest`]s.
+
+use std::net::{IpAddr, TcpStream};
+use std::sync::Arc;
+
+use crate::api::ApiRequest;
+use crate::api::process::HelperOutput;
+use crate::config::Config;
+use crate::session::peer::PeerReport;
+use crate::wire::update::Update;
+
+#[derive(Debug)]
+pub enum ManagerEvent {
+    /// Re-read the configuration file (SIGHUP, SIGUSR1).
+    Reload,
+    /// Apply a configuration `--watch` has already read and validated (one parse per change).
+    ReloadParsed(Box<Config>),
+    /// Send Cease to every peer and stop (SIGTERM, SIGINT).
+    Shutdown,
+    /// A listener accepted a connection.
+    Incoming(TcpStream),
+    /// Log every neighbor's state (SIGUSR2).
+    DumpStatus,
+    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
+    Received(IpAddr, Box<Update>),
+    /// What happened to a neighbor's session, in the order its thread saw it.
+    Peer(PeerReport),
+}
+
+/// What helpers and health checks send the manager, in the order they send it.
+#[derive(Debug)]
+pub enum ProgramEvent {
+    /// A command line of a helper, a health check's result, a helper's exit.
+    Request(ApiRequest),
+    /// A helper's program (re)started: it gets the current neighbor states.
+    HelperStarted(Arc<HelperOutput>),
+}

@@ -1,0 +1,272 @@
+//! The route-manager thread: owns the configuration and every neighbor's desired routes, and
+//! reacts to the events of its three channels (see [`crate::events`]) one at a time. Its
+//! parts, one concept each:
+//!
+//! - `neighbors`: neighbor threads started, restarted (held until the old one stopped),
+//!   stopped; `listeners` for the passive ones;
+//! - `program_routes`: the routes of helpers, health checks and the control socket, per
+//!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
+//! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
+//! - `fanout`: neighbor events for helpers, from the threads' typed reports;
+//! - `requests`: who may change what, and the answers;
+//! - `reload`: a reload plan applied;
+//! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
+//!
+//! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
+//! difference reaches each peer.
+
+mod fanout;
+mod listeners;
+mod neighbors;
+mod program_routes;
+mod programs;
+mod reload;
+mod requests;
+mod source_routes;
+mod status;
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use log::info;
+
+pub use crate::events::{ManagerEvent, ProgramEvent};
+pub use crate::route_sets::route_sets;
+pub use neighbors::session_config;
+
+use crate::api::{ApiRequest, RefusalLog, control};
+use crate::config::{Config, NeighborConfig};
+use crate::rib::route_set::RouteSet;
+use crate::session::core::SessionEvent;
+use crate::session::fsm::State;
+use crate::session::peer::PeerReport;
+use fanout::Fanout;
+use neighbors::Neighbors;
+use program_routes::ProgramRoutes;
+use programs::Supervisor;
+
+/// API commands arriving within this time (plus twice the cost of the last update, so that
+/// a flood cannot make the manager rebuild route sets back to back) make one update.
+const API_COALESCE: Duration = Duration::from_millis(10);
+/// The longest the manager sleeps without a message (to reap stopped neighbor threads).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+pub struct Manager {
+    config_path: PathBuf,
+    neighbors: Neighbors,
+    program_routes: ProgramRoutes,
+    programs: Supervisor,
+    fanout: Fanout,
+    /// Refused commands, logged at a bounded pace per source.
+    refusals: RefusalLog,
+    _control: Option<control::ControlSocket>,
+    /// The channels of helpers and health checks, and of the control socket (its sender is
+    /// kept so that the channel stays open without a socket).
+    programs_rx: Receiver<ProgramEvent>,
+    control_rx: Receiver<ApiRequest>,
+    _control_tx: Sender<ApiRequest>,
+}
+
+/// Why the daemon could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Listen(SocketAddr, io::Error),
+    Thread(io::Error),
+    Control(control::ControlError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::descriptors::explain;
+        match self {
+            StartError::Listen(a, e) => write!(f, "cannot listen on {a}: {}", explain(e)),
+            StartError::Thread(e) => write!(f, "cannot start a thread: {}", explain(e)),
+            StartError::Control(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl Manager {
+    pub fn start(
+        config_path: PathBuf,
+        config: Config,
+        events: Sender<ManagerEvent>,
+    ) -> Result<Manager, StartError> {
+        let (control_tx, control_rx) = crossbeam_channel::unbounded();
+        let (programs_tx, programs_rx) = crossbeam_channel::unbounded();
+        let control = match control::daemon_path() {
+            Some(p) => control::start(&p, control_tx.clone()).map_err(StartError::Control)?,
+            None => None,
+        };
+        let mut m = Manager {
+            config_path,
+            neighbors: Neighbors::new(events),
+            program_routes: ProgramRoutes::default(),
+            programs: Supervisor::new(programs_tx),
+            fanout: Fanout::default(),
+            refusals: RefusalLog::default(),
+            _control: control,
+            programs_rx,
+            control_rx,
+            _control_tx: control_tx,
+        };
+        // Helpers first, as ExaBGP does, so that the first events of a session reach them.
+        let sets = route_sets(&config);
+        m.programs
+            .start_helpers(&config.processes)
+            .map_err(StartError::Thread)?;
+        for (n, routes) in config.neighbors.into_iter().zip(sets) {
+            m.start_neighbor(n, routes)?;
+        }
+        m.programs
+            .start_checks(&config.healthchecks)
+            .map_err(StartError::Thread)?;
+        Ok(m)
+    }
+
+    fn start_neighbor(&mut self, n: NeighborConfig, file: Arc<RouteSet>) -> Result<(), StartError> {
+        let routes = self.program_routes.routes_for(n.peer_address, &file);
+        self.neighbors.start(n, file, routes)
+    }
+
+    /// Runs until a shutdown event. The three channels are served fairly: a flooding helper
+    /// delays neither the neighbors' events nor the control socket.
+    pub fn run(mut self, events: Receiver<ManagerEvent>) {
+        let (programs, control) = (self.programs_rx.clone(), self.control_rx.clone());
+        let mut flush_at: Option<Instant> = None;
+        let mut last_flush_cost = Duration::ZERO;
+        loop {
+            let wait = match flush_at {
+                Some(t) => t.saturating_duration_since(Instant::now()),
+                None => IDLE_WAIT,
+            };
+            let stop = crossbeam_channel::select! {
+                recv(events) -> e => e.map_or(true, |e| self.event(e)),
+                recv(programs) -> m => match m {
+                    Ok(ProgramEvent::Request(request)) => self.api(request),
+                    Ok(ProgramEvent::HelperStarted(output)) => {
+                        self.greet(&output);
+                        false
+                    }
+                    Err(_) => false,
+                },
+                recv(control) -> r => r.is_ok_and(|r| self.api(r)),
+                default(wait) => false,
+            };
+            if stop {
+                break;
+            }
+            if self.program_routes.is_dirty() && flush_at.is_none() {
+                flush_at = Some(Instant::now() + API_COALESCE + 2 * last_flush_cost);
+            }
+            if flush_at.is_some_and(|t| Instant::now() >= t) {
+                let started = Instant::now();
+                self.flush();
+                last_flush_cost = started.elapsed();
+                flush_at = None;
+            }
+            self.neighbors.reap_stopped();
+        }
+        self.shutdown();
+    }
+
+    /// One event of signals, listeners or neighbor threads; `true` to stop.
+    fn event(&mut self, event: ManagerEvent) -> bool {
+        match event {
+            ManagerEvent::Reload => self.reload(),
+            ManagerEvent::ReloadParsed(config) => self.apply_reload(*config),
+            ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
+            ManagerEvent::DumpStatus => self.dump_status(),
+            ManagerEvent::Received(addr, update) => {
+                if let Some(n) = self.neighbors.get(addr) {
+                    let update = crate::api::events::NeighborEvent::Update(update);
+                    fanout::send(&self.programs, &n.config, &[update]);
+                }
+            }
+            ManagerEvent::Peer(report) => self.peer_report(report),
+            ManagerEvent::Shutdown => return true,
+        }
+        false
+    }
+
+    /// A helper that (re)started is told which of its neighbors are up.
+    fn greet(&self, output: &Arc<crate::api::process::HelperOutput>) {
+        if self.programs.is_current(output) {
+            let up = self
+                .neighbors
+                .iter()
+                .filter(|n| n.status.state == State::Established);
+            fanout::greet(output, up.map(|n| &n.config));
+        }
+    }
+
+    /// Sends every neighbor whose program routes changed its new route set (the union of the
+    /// file's routes and every source's); the neighbor thread sends only the difference.
+    fn flush(&mut self) {
+        // Neighbors that share a file table and were given the same program routes (one
+        // `ctl announce` to all of them) share one union too, instead of a copy each.
+        let mut made: Vec<(Arc<RouteSet>, IpAddr, Arc<RouteSet>)> = Vec::new();
+        for addr in self.program_routes.take_dirty() {
+            let Some(n) = self.neighbors.get(addr) else {
+                continue;
+            };
+            let tables = self.program_routes.of(addr);
+            let known = made.iter().find(|(file, other, _)| {
+                Arc::ptr_eq(file, &n.file_routes) && self.program_routes.of(*other) == tables
+            });
+            let routes = match known {
+                Some((_, _, routes)) => routes.clone(),
+                None => {
+                    let routes = self.program_routes.routes_for(addr, &n.file_routes);
+                    made.push((n.file_routes.clone(), addr, routes.clone()));
+                    routes
+                }
+            };
+            self.neighbors.set_routes(addr, routes);
+        }
+    }
+
+    /// A neighbor thread's report: its status, the helpers' events (in the order the thread
+    /// sent them), and the start of a neighbor that waited for this thread to stop.
+    fn peer_report(&mut self, report: PeerReport) {
+        if report.event == SessionEvent::Stopped {
+            self.neighbors.stopped(report.peer, report.id);
+            return;
+        }
+        let current = match self.neighbors.current_mut(&report) {
+            Some(n) => {
+                n.status.record(&report.event);
+                true
+            }
+            None => false,
+        };
+        let happened = self.fanout.translate(report.peer, current, &report.event);
+        if let Some(n) = self
+            .neighbors
+            .get(report.peer)
+            .filter(|_| !happened.is_empty())
+        {
+            fanout::send(&self.programs, &n.config, &happened);
+        }
+    }
+
+    fn dump_status(&self) {
+        info!("status of {} neighbors:", self.neighbors.iter().count());
+        for n in self.neighbors.iter() {
+            info!("{}", n.view().line());
+        }
+    }
+
+    fn shutdown(self) {
+        self.programs.stop_all();
+        info!(
+            "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"
+        );
+        self.neighbors.shutdown();
+        self.programs.terminate_all();
+    }
+}

@@ -1,0 +1,510 @@
+//! Routes from programs (helpers, health checks, the control socket): per neighbor and per
+//! source, kept beside the configuration file's routes, so that each source withdraws only
+//! its own and the file's stay out of reach. A neighbor is sent the union (see
+//! `source_routes.rs`): the file's routes with every source's over them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use log::info;
+
+use super::source_routes::{SourceRoutes, SourceTables, file_has, union};
+use crate::api::Source;
+use crate::config::model::FlowConfig;
+use crate::config::{NeighborConfig, RouteConfig, guard};
+use crate::rib::route_set::{AttributeInterner, RouteSet};
+
+/// A neighbor a request applies to: its configuration and the routes its file gives it.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub config: &'a NeighborConfig,
+    pub file: &'a RouteSet,
+}
+
+impl Target<'_> {
+    fn addr(&self) -> IpAddr {
+        self.config.peer_address
+    }
+}
+
+/// Every program source's routes, per neighbor; they survive reloads and session restarts.
+#[derive(Default)]
+pub struct ProgramRoutes {
+    tables: BTreeMap<IpAddr, SourceTables>,
+    /// Neighbors whose routes changed since [`ProgramRoutes::take_dirty`].
+    dirty: BTreeSet<IpAddr>,
+    interner: AttributeInterner,
+}
+
+impl ProgramRoutes {
+    /// The sources' routes for one neighbor.
+    pub fn of(&self, addr: IpAddr) -> Option<&SourceTables> {
+        self.tables.get(&addr)
+    }
+
+    /// The routes a neighbor is to be sent: its file's, with the programs' over them.
+    pub fn routes_for(&self, addr: IpAddr, file: &Arc<RouteSet>) -> Arc<RouteSet> {
+        match self.tables.get(&addr) {
+            Some(api) => Arc::new(union(file, api)),
+            None => file.clone(),
+        }
+    }
+
+    /// Marks a neighbor whose routes must be sent again (its file's routes changed).
+    pub fn mark(&mut self, addr: IpAddr) {
+        self.dirty.insert(addr);
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// The neighbors whose routes changed since the last call.
+    pub fn take_dirty(&mut self) -> BTreeSet<IpAddr> {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Forgets what `source` announced to every neighbor (withdrawn at the next flush).
+    pub fn drop_source(&mut self, source: &Source) {
+        for (addr, sources) in self.tables.iter_mut() {
+            if sources.remove(source).is_some() {
+                self.dirty.insert(*addr);
+            }
+        }
+        self.prune();
+    }
+
+    /// Forgets a removed neighbor's program routes.
+    pub fn drop_neighbor(&mut self, addr: IpAddr) {
+        self.tables.remove(&addr);
+        self.dirty.remove(&addr);
+    }
+
+    /// Withdraws, from each neighbor, the routes of helpers its `api { processes }` no longer
+    /// lists: nothing could withdraw them otherwise.
+    pub fn drop_unmapped<'a>(&mut self, neighbors: impl Iterator<Item = &'a NeighborConfig>) {
+        for n in neighbors {
+            let Some(sources) = self.tables.get_mut(&n.peer_address) else {
+                continue;
+            };
+            let before = sources.len();
+            sources.retain(|source, _| match source {
+                Source::Process(name) => n.api_processes.contains(name),
+                Source::Control | Source::Healthcheck(_) => true,
+            });
+            if sources.len() != before {
+                info!(
+                    "neighbor {}: routes of helpers no longer in its api block withdrawn",
+                    n.peer_address
+                );
+                self.dirty.insert(n.peer_address);
+            }
+        }
+        self.prune();
+    }
+
+    /// Replaces every route of `source` on `targets` (a health check's result).
+    pub fn replace(&mut self, source: &Source, routes: &[RouteConfig], targets: &[Target]) {
+        for t in targets {
+            let mut s = SourceRoutes::default();
+            for r in routes {
+                s.insert(r, &mut self.interner);
+            }
+            let sources = self.tables.entry(t.addr()).or_default();
+            if s.is_empty() {
+                sources.remove(source);
+            } else {
+                sources.insert(source.clone(), s);
+            }
+            self.dirty.insert(t.addr());
+        }
+        self.prune();
+    }
+
+    /// `announce route`: refused whole (nothing changes) when a route breaks a neighbor's guard.
+    pub fn announce(
+        &mut self,
+        source: &Source,
+        routes: &[RouteConfig],
+        targets: &[Target],
+    ) -> Result<(), String> {
+        for t in targets {
+            for r in routes {
+                guard::check_blackhole(r.prefix, &r.attributes, &t.config.guard)
+                    .map_err(|e| format!("neighbor {}: {e}", t.addr()))?;
+            }
+        }
+        for t in targets {
+            let s = source_mut(&mut self.tables, t.addr(), source);
+            for r in routes {
+                s.insert(r, &mut self.interner);
+            }
+            self.dirty.insert(t.addr());
+        }
+        Ok(())
+    }
+
+    /// `announce flow`: refused when the rule breaks a guard or a neighbor's flow limit.
+    pub fn announce_flow(
+        &mut self,
+        source: &Source,
+        f: &FlowConfig,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        for t in targets {
+            let refused = |e| format!("neighbor {}: {e}", t.addr());
+            guard::check_flow(&f.rule, &f.attributes, &t.config.guard).map_err(refused)?;
+            let sources = self.tables.get(&t.addr());
+            let known = |s: &SourceRoutes| s.flows.contains_key(&f.rule);
+            let new = !sources.is_some_and(|t| t.values().any(known));
+            let count = t.file.flows().count()
+                + sources.map_or(0, |t| t.values().map(|s| s.flows.len()).sum())
+                + usize::from(new);
+            guard::check_flow_count(count, &t.config.guard).map_err(refused)?;
+        }
+        for t in targets {
+            let attrs = self.interner.intern(&f.attributes);
+            source_mut(&mut self.tables, t.addr(), source)
+                .flows
+                .insert(f.rule.clone(), attrs);
+            self.dirty.insert(t.addr());
+        }
+        Ok(())
+    }
+
+    /// `withdraw route`: refused whole when a route belongs to another source or to the file
+    /// (the answer says whose it is).
+    pub fn withdraw(
+        &mut self,
+        source: &Source,
+        routes: &[RouteConfig],
+        targets: &[Target],
+    ) -> Result<(), String> {
+        for t in targets {
+            let sources = self.tables.get(&t.addr());
+            let ours = sources.and_then(|s| s.get(source));
+            for r in routes {
+                let announced = ours.is_some_and(|s| s.contains(r));
+                if announced {
+                    continue;
+                }
+                let other = sources.and_then(|t| {
+                    t.iter()
+                        .find(|(s, routes)| *s != source && routes.contains(r))
+                        .map(|(s, _)| s)
+                });
+                if let Some(other) = other {
+                    return Err(format!(
+                        "route {} of neighbor {} was announced by {other}; only it can withdraw it",
+                        describe_nlri(r),
+                        t.addr()
+                    ));
+                }
+                if file_has(t.file, r) {
+                    return Err(format!(
+                        "route {} of neighbor {} is in the configuration file; withdraw it there",
+                        describe_nlri(r),
+                        t.addr()
+                    ));
+                }
+            }
+        }
+        for t in targets {
+            if let Some(s) = self
+                .tables
+                .get_mut(&t.addr())
+                .and_then(|s| s.get_mut(source))
+            {
+                for r in routes {
+                    if s.remove(r) {
+                        self.dirty.insert(t.addr());
+                    }
+                }
+            }
+        }
+        self.prune();
+        Ok(())
+    }
+
+    /// `withdraw flow`: refused when the rule is the file's.
+    pub fn withdraw_flow(
+        &mut self,
+        source: &Source,
+        f: &FlowConfig,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        for t in targets {
+            let ours = self
+                .tables
+                .get(&t.addr())
+                .and_then(|s| s.get(source))
+                .is_some_and(|s| s.flows.contains_key(&f.rule));
+            if !ours && t.file.flows().any(|(r, _)| *r == f.rule) {
+                return Err(format!(
+                    "flow {} of neighbor {} is in the configuration file; withdraw it there",
+                    f.rule,
+                    t.addr()
+                ));
+            }
+        }
+        for t in targets {
+            if let Some(s) = self
+                .tables
+                .get_mut(&t.addr())
+                .and_then(|s| s.get_mut(source))
+                && s.flows.remove(&f.rule).is_some()
+            {
+                self.dirty.insert(t.addr());
+            }
+        }
+        self.prune();
+        Ok(())
+    }
+
+    fn prune(&mut self) {
+        for sources in self.tables.values_mut() {
+            sources.retain(|_, s| !s.is_empty());
+        }
+        self.tables.retain(|_, s| !s.is_empty());
+    }
+}
+
+fn source_mut<'a>(
+    tables: &'a mut BTreeMap<IpAddr, SourceTables>,
+    addr: IpAddr,
+    source: &Source,
+) -> &'a mut SourceRoutes {
+    tables
+        .entry(addr)
+        .or_default()
+        .entry(source.clone())
+        .or_default()
+}
+
+/// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
+fn describe_nlri(r: &RouteConfig) -> String {
+    let mut out = r.prefix.to_string();
+    if let Some(rd) = r.nlri().rd {
+        out.push_str(&format!(" rd {rd}"));
+    }
+    if let Some(id) = r.nlri().path_id {
+        out.push_str(&format!(
+            " path-information {}",
+            std::net::Ipv4Addr::from(id)
+        ));
+    }
+    out
+}
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::api::command::{self, Command};
+    use crate::config::{Config, parse_str};
+    use crate::manager::status::{describe, describe_other};
+
+    const CONFIG: &str = "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1;
+        family { ipv4 unicast; ipv4 mpls-vpn; ipv4 nlri-mpls; ipv6 mpls-vpn; }
+        static {
+            route 203.0.113.0/24 next-hop 192.0.2.1;
+            route 10.1.0.0/16 rd 65000:7 label 70 next-hop 192.0.2.1;
+            route 10.2.0.0/16 label 80 next-hop 192.0.2.1;
+        } }";
+
+    struct World {
+        config: Config,
+        file: Arc<RouteSet>,
+        programs: ProgramRoutes,
+    }
+
+    impl World {
+        fn new() -> World {
+            let config = parse_str(CONFIG, Path::new("t.conf")).unwrap();
+            let file = crate::route_sets::route_sets(&config).remove(0);
+            World {
+                config,
+                file,
+                programs: ProgramRoutes::default(),
+            }
+        }
+
+        fn run(&mut self, line: &str) -> Result<(), String> {
+            let targets: Vec<Target> = self
+                .config
+                .neighbors
+                .iter()
+                .map(|config| Target {
+                    config,
+                    file: &self.file,
+                })
+                .collect();
+            let source = Source::Control;
+            match command::parse(line).command {
+                Command::Announce(r) => self.programs.announce(&source, &r, &targets),
+                Command::Withdraw(r) => self.programs.withdraw(&source, &r, &targets),
+                Command::AnnounceFlow(f) => self.programs.announce_flow(&source, &f, &targets),
+                Command::WithdrawFlow(f) => self.programs.withdraw_flow(&source, &f, &targets),
+                Command::Invalid(e) => Err(e),
+                other => panic!("not a route command: {other:?}"),
+            }
+        }
+
+        fn routes(&self) -> RouteSet {
+            let addr = self.config.neighbors[0].peer_address;
+            (*self.programs.routes_for(addr, &self.file)).clone()
+        }
+    }
+
+    fn unicast(set: &RouteSet) -> Vec<String> {
+        set.iter().map(|(p, _)| p.to_string()).collect()
+    }
+
+    fn others(set: &RouteSet) -> Vec<String> {
+        set.others()
+            .map(|(k, r)| describe_other(k, r))
+            .collect::<Vec<_>>()
+    }
+
+    #[test]
+    fn vpn_route_from_a_program_stays_in_its_family() {
+        let mut w = World::new();
+        let out = w.run("announce route 10.99.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1");
+        assert!(matches!(out, Ok(())), "{out:?}");
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["203.0.113.0/24"]);
+        let o = others(&set);
+        assert!(
+            o.contains(
+                &"ipv4 mpls-vpn 10.99.0.0/16 rd 65000:1 label [ 100 ] next-hop 192.0.2.1".into()
+            ),
+            "{o:?}"
+        );
+        // The file's VPN and labeled routes are still there.
+        assert_eq!(o.len(), 3, "{o:?}");
+        // Withdrawing the same prefix without its rd does not touch the VPN route.
+        assert!(matches!(w.run("withdraw route 10.99.0.0/16"), Ok(())));
+        assert_eq!(others(&w.routes()).len(), 3);
+        assert!(matches!(
+            w.run("withdraw route 10.99.0.0/16 rd 65000:1 next-hop 0.0.0.0"),
+            Ok(())
+        ));
+        assert_eq!(others(&w.routes()).len(), 2);
+    }
+
+    #[test]
+    fn file_routes_of_every_kind_survive_a_program_route() {
+        let mut w = World::new();
+        let before = others(&w.routes());
+        assert_eq!(before.len(), 2, "{before:?}");
+        w.run("announce route 198.51.100.0/24 next-hop 192.0.2.9")
+            .unwrap();
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["198.51.100.0/24", "203.0.113.0/24"]);
+        assert_eq!(others(&set), before);
+        // A file route of another kind cannot be withdrawn from the API.
+        let out = w.run("withdraw route 10.1.0.0/16 rd 65000:7");
+        assert!(
+            matches!(&out, Err(e) if e.contains("rd 65000:7") && e.contains("configuration file")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn add_path_ids_and_split_make_separate_routes() {
+        let mut w = World::new();
+        w.run("announce route 198.51.100.0/24 path-information 1.1.1.1 next-hop 192.0.2.1")
+            .unwrap();
+        w.run("announce route 198.51.100.0/24 path-information 2.2.2.2 next-hop 192.0.2.2")
+            .unwrap();
+        let o = others(&w.routes());
+        assert_eq!(
+            o.iter().filter(|l| l.contains("198.51.100.0/24")).count(),
+            2,
+            "{o:?}"
+        );
+        w.run("announce route 192.0.2.0/24 next-hop 192.0.2.1 split /26")
+            .unwrap();
+        assert_eq!(
+            unicast(&w.routes()),
+            [
+                "192.0.2.0/26",
+                "192.0.2.64/26",
+                "192.0.2.128/26",
+                "192.0.2.192/26",
+                "203.0.113.0/24"
+            ]
+        );
+        for bad in [
+            "announce route 192.0.2.0/24 next-hop 192.0.2.1 split /20",
+            "announce route 192.0.2.0/24 next-hop 192.0.2.1 split /33",
+            "announce route 10.0.0.0/8 next-hop 192.0.2.1 split /32",
+        ] {
+            let out = w.run(bad);
+            assert!(
+                matches!(&out, Err(e) if e.contains("split")),
+                "{bad}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn program_routes_of_other_kinds_share_the_file_table() {
+        let mut w = World::new();
+        w.run("announce route 10.98.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
+            .unwrap();
+        let set = w.routes();
+        assert!(Arc::ptr_eq(set.shared_routes(), w.file.shared_routes()));
+        // An IPv6 next hop for an IPv4 prefix replaces the plain route of that prefix.
+        w.run("announce route 198.51.100.0/24 next-hop 192.0.2.1")
+            .unwrap();
+        w.run("announce route 198.51.100.0/24 next-hop 2001:db8::1")
+            .unwrap();
+        let set = w.routes();
+        assert_eq!(unicast(&set), ["203.0.113.0/24"]);
+        assert!(
+            others(&set)
+                .iter()
+                .any(|l| l.starts_with("ipv4 unicast 198.51.100.0/24 next-hop 2001:db8::1"))
+        );
+        w.run("withdraw route 198.51.100.0/24").unwrap();
+        assert!(
+            !others(&w.routes())
+                .iter()
+                .any(|l| l.contains("198.51.100.0/24"))
+        );
+    }
+
+    #[test]
+    fn the_last_source_wins_where_several_give_a_prefix() {
+        let w = World::new();
+        let mut interner = AttributeInterner::default();
+        let route = |text: &str| crate::config::api_command::route_from_text(text).unwrap();
+        let mut a = SourceRoutes::default();
+        a.insert(&route("203.0.113.0/24 next-hop 192.0.2.7"), &mut interner);
+        a.insert(&route("198.51.100.0/24 next-hop 192.0.2.7"), &mut interner);
+        let mut b = SourceRoutes::default();
+        b.insert(&route("198.51.100.0/24 next-hop 192.0.2.8"), &mut interner);
+        let tables: SourceTables = [
+            (Source::Process("a".into()), a),
+            (Source::Healthcheck("b".into()), b),
+        ]
+        .into_iter()
+        .collect();
+        let set = union(&w.file, &tables);
+        let got: Vec<String> = set
+            .iter()
+            .map(|(p, a)| format!("{p} {}", describe(a)))
+            .collect();
+        // The file's 203.0.113.0/24 is replaced by the program's; the health check (later in
+        // source order) wins 198.51.100.0/24.
+        assert_eq!(
+            got,
+            [
+                "198.51.100.0/24 next-hop 192.0.2.8",
+                "203.0.113.0/24 next-hop 192.0.2.7"
+            ]
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Requests from helpers, health checks and the control socket: who may speak (only the
+//! running generation of a program), which neighbors a request is for, and the answer.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+
+use log::info;
+
+use super::Manager;
+use super::neighbors::Neighbors;
+use super::program_routes::Target;
+use super::status;
+use crate::api::command::{Command, Request};
+use crate::api::{ApiAction, ApiRequest, Replier, Source};
+use crate::wire::notification::{Notification, code, subcode};
+
+/// The neighbors `source` speaks for that `selects` picks, with their file routes.
+fn targets<'a>(
+    neighbors: &'a Neighbors,
+    source: &Source,
+    selects: impl Fn(&crate::config::NeighborConfig) -> bool,
+) -> Vec<Target<'a>> {
+    neighbors
+        .iter()
+        .filter(|n| match source {
+            Source::Process(name) => n.config.api_processes.iter().any(|p| p == name),
+            Source::Control | Source::Healthcheck(_) => true,
+        })
+        .filter(|n| selects(&n.config))
+        .map(|n| Target {
+            config: &n.config,
+            file: &n.file_routes,
+        })
+        .collect()
+}
+
+/// What a request asks of the manager once it is applied.
+enum Answer {
+    Lines(Vec<String>),
+    Refused(String),
+    Shutdown,
+}
+
+impl Manager {
+    /// Whether `request` comes from a generation that was stopped (a helper removed or
+    /// replaced by a reload, a removed health check): it then changes nothing.
+    fn is_from_stopped_generation(&self, request: &ApiRequest) -> bool {
+        if let (Source::Process(_), Replier::Process(out)) = (&request.source, &request.replier)
+            && !self.programs.is_current(out)
+        {
+            return true;
+        }
+        request
+            .stopped
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    /// Applies one request and answers it; `true` when it asks bgpinject to stop.
+    pub(super) fn api(&mut self, request: ApiRequest) -> bool {
+        if self.is_from_stopped_generation(&request) {
+            log::debug!(
+                "{}: a request from a stopped instance, ignored",
+                request.source
+            );
+            return false;
+        }
+        let source = request.source.clone();
+        let answer = match request.action {
+            ApiAction::Clear => {
+                self.program_routes.drop_source(&source);
+                Answer::Lines(Vec::new())
+            }
+            ApiAction::Replace(only, routes) => {
+                let chosen = targets(&self.neighbors, &source, |n| {
+                    only.is_empty() || only.contains(&n.peer_address)
+                });
+                self.program_routes.replace(&source, &routes, &chosen);
+                Answer::Lines(Vec::new())
+            }
+            ApiAction::Command(r) => self.command(&source, r),
+        };
+        let (lines, ok) = match answer {
+            Answer::Lines(lines) => (lines, true),
+            Answer::Refused(message) => {
+                self.refusals.refused(&source, &message);
+                // A helper gets `error` only; the message is in the log.
+                match request.replier {
+                    Replier::Process(_) => (Vec::new(), false),
+                    _ => (vec![format!("error: {message}")], false),
+                }
+            }
+            Answer::Shutdown => {
+                info!("{source}: shutdown requested");
+                request.replier.answer(Vec::new(), true);
+                return true;
+            }
+        };
+        request.replier.answer(lines, ok);
+        false
+    }
+
+    fn command(&mut self, source: &Source, request: Request) -> Answer {
+        let views = || self.neighbors.iter().map(|n| n.view());
+        match &request.command {
+            Command::Announce(_)
+            | Command::Withdraw(_)
+            | Command::AnnounceFlow(_)
+            | Command::WithdrawFlow(_) => return self.change_routes(source, &request),
+            Command::EndOfRib(family) | Command::RouteRefresh(family) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                let end_of_rib = matches!(request.command, Command::EndOfRib(_));
+                self.neighbors.signal(&addrs, end_of_rib, *family);
+            }
+            Command::ShowNeighbor { summary } => {
+                return Answer::Lines(status::show_neighbor(views(), *summary));
+            }
+            Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
+            Command::Reload => self.reload(),
+            Command::Restart => {
+                self.reload();
+                self.restart_sessions();
+            }
+            Command::Shutdown => return Answer::Shutdown,
+            Command::Version => {
+                return Answer::Lines(vec![format!("bgpinject {}", env!("CARGO_PKG_VERSION"))]);
+            }
+            Command::Invalid(e) => return Answer::Refused(e.clone()),
+        }
+        Answer::Lines(Vec::new())
+    }
+
+    /// `announce`/`withdraw` of routes and flows: refused whole when no neighbor matches or
+    /// when one route may not change (see [`super::program_routes::ProgramRoutes`]).
+    fn change_routes(&mut self, source: &Source, request: &Request) -> Answer {
+        let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+        if chosen.is_empty() {
+            return Answer::Refused(format!("no configured neighbor matches for {source}"));
+        }
+        let routes = &mut self.program_routes;
+        let result = match &request.command {
+            Command::Announce(r) => routes.announce(source, r, &chosen),
+            Command::Withdraw(r) => routes.withdraw(source, r, &chosen),
+            Command::AnnounceFlow(f) => routes.announce_flow(source, f, &chosen),
+            Command::WithdrawFlow(f) => routes.withdraw_flow(source, f, &chosen),
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => Answer::Lines(Vec::new()),
+            Err(e) => Answer::Refused(e),
+        }
+    }
+
+    /// `restart`: every session closes (Cease / Administrative Reset) and starts again.
+    fn restart_sessions(&mut self) {
+        for addr in self.neighbors.addrs() {
+            info!("neighbor {addr}: restarting the session (restart command)");
+            let cease = Notification::new(code::CEASE, subcode::ADMINISTRATIVE_RESET, Vec::new());
+            if let Err(e) = self.neighbors.restart(addr, cease) {
+                log::error!("neighbor {addr}: cannot start: {e}");
+            }
+        }
+    }
+}

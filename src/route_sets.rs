@@ -1,0 +1,113 @@
+//! The routes each neighbor of a configuration is given, as route sets: what the daemon
+//! starts with, what a reload compares, what `bgpinject encode` packs.
+
+use std::sync::Arc;
+
+use crate::config::model::RouteTable;
+use crate::config::{Config, NeighborConfig};
+use crate::rib::other_nlri::{self, OtherRoute};
+use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
+
+/// The routes of every neighbor, with attribute sets shared across all of them, and one
+/// shared route set for neighbors whose routes are the same (100 neighbors of 100k identical
+/// routes hold one table, not 100).
+pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
+    let mut interner = AttributeInterner::default();
+    let mut sets: Vec<Arc<RouteSet>> = Vec::with_capacity(config.neighbors.len());
+    for (i, n) in config.neighbors.iter().enumerate() {
+        let same = config.neighbors[..i]
+            .iter()
+            .position(|earlier| same_routes(earlier, n));
+        if let Some(j) = same {
+            sets.push(sets[j].clone());
+            continue;
+        }
+        let flows = n
+            .flows
+            .iter()
+            .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
+            .collect();
+        sets.push(Arc::new(route_set(&n.routes, flows)));
+    }
+    sets
+}
+
+/// The route set of a neighbor's table: the unicast routes shared, not copied, unless some
+/// need the MP encoding (an IPv4 prefix with an IPv6 next hop).
+fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> RouteSet {
+    let mut others: Vec<_> = table
+        .others
+        .iter()
+        .filter_map(|r| {
+            let key = r.other_key()?;
+            let route = OtherRoute {
+                labels: r.nlri().labels.clone(),
+                attrs: r.attributes.clone(),
+            };
+            Some((key, route))
+        })
+        .collect();
+    let cross_family = |(p, a): &Route| other_nlri::cross_family_key(*p, a);
+    if !table.unicast.iter().any(|r| cross_family(r).is_some()) {
+        return RouteSet::with_shared_routes(Arc::clone(&table.unicast), flows).with_others(others);
+    }
+    let mut routes = Vec::new();
+    for r in table.unicast.iter() {
+        match cross_family(r) {
+            Some(key) => others.push((
+                key,
+                OtherRoute {
+                    labels: Vec::new(),
+                    attrs: r.1.clone(),
+                },
+            )),
+            None => routes.push(r.clone()),
+        }
+    }
+    RouteSet::with_flows(routes, flows).with_others(others)
+}
+
+/// Whether two neighbors were given the same routes and rules, in the same order (where in
+/// the file they were written does not matter).
+fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
+    let (ra, rb) = (&a.routes, &b.routes);
+    (Arc::ptr_eq(&ra.unicast, &rb.unicast) || ra.unicast == rb.unicast)
+        && ra.others.len() == rb.others.len()
+        && ra
+            .others
+            .iter()
+            .zip(&rb.others)
+            .all(|(x, y)| x.prefix == y.prefix && x.nlri == y.nlri && x.attributes == y.attributes)
+        && a.flows.len() == b.flows.len()
+        && a.flows
+            .iter()
+            .zip(&b.flows)
+            .all(|(x, y)| x.rule == y.rule && x.attributes == y.attributes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config;
+
+    #[test]
+    fn route_sets_share_the_configured_table_and_move_cross_family_routes() {
+        let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 2;\n static { route 10.0.0.0/8 next-hop 192.0.2.1; route 10.1.0.0/16 next-hop 192.0.2.1; } }\n\
+            neighbor 192.0.2.2 { router-id 192.0.2.10; local-as 1; peer-as 2;\n static { route 10.1.0.0/16 next-hop 192.0.2.1; route 10.0.0.0/8 next-hop 192.0.2.1; } }\n\
+            neighbor 192.0.2.3 { router-id 192.0.2.10; local-as 1; peer-as 2; capability { nexthop { ipv4 unicast ipv6; } }\n static { route 10.0.0.0/8 next-hop 2001:db8::1; route 10.1.0.0/16 next-hop 192.0.2.1; } }\n";
+        let config = config::parse_str(text, Path::new("t.conf")).unwrap();
+        let sets = route_sets(&config);
+        // No copy of the table: the route set holds the configuration's.
+        assert!(Arc::ptr_eq(
+            sets[0].shared_routes(),
+            &config.neighbors[0].routes.unicast
+        ));
+        // The same routes written in another order are one table.
+        assert!(Arc::ptr_eq(&sets[0], &sets[1]));
+        // An IPv6 next hop on an IPv4 prefix goes through the MP encoding.
+        assert_eq!(sets[2].routes().len(), 1);
+        assert_eq!(sets[2].other_list().len(), 1);
+    }
+}
