@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::config::api_command::{flow_from_text, routes_from_text};
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::notification::{self, Notification};
 
 /// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
 /// must match. A command without selector applies to every neighbor of its source.
@@ -45,6 +46,9 @@ pub enum Command {
     },
     /// `show adj-rib out`: what each neighbor is told to announce.
     ShowAdjRibOut,
+    /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
+    /// SUBCODE (default 2, Administrative Shutdown) and connect again.
+    Teardown(Notification),
     Reload,
     Restart,
     Shutdown,
@@ -175,15 +179,46 @@ fn parse_command(text: &str) -> Result<Command, String> {
                 "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
             )),
         },
+        "teardown" => parse_teardown(rest),
         "reload" if rest.is_empty() => Ok(Command::Reload),
         "restart" if rest.is_empty() => Ok(Command::Restart),
         "shutdown" if rest.is_empty() => Ok(Command::Shutdown),
         "version" if rest.is_empty() => Ok(Command::Version),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, teardown, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
         )),
     }
+}
+
+/// `teardown [SUBCODE] [MESSAGE...]`. Administrative Shutdown and Reset carry a shutdown
+/// communication (RFC 9003): MESSAGE, or as ExaBGP sends, the subcode's name.
+fn parse_teardown(text: &str) -> Result<Command, String> {
+    let (first, rest) = word(text);
+    let (subcode, message) = match first.parse::<u8>() {
+        Ok(0) => return bad("teardown: the Cease subcode is 1 to 255"),
+        Ok(n) => (n, rest),
+        Err(_) if first.is_empty() => (notification::subcode::ADMINISTRATIVE_SHUTDOWN, ""),
+        Err(_) if first.chars().all(|c| c.is_ascii_digit()) => {
+            return bad(format!("teardown: bad Cease subcode '{first}'"));
+        }
+        Err(_) => (notification::subcode::ADMINISTRATIVE_SHUTDOWN, text),
+    };
+    let message = message.trim().trim_matches('"');
+    let mut n = Notification::new(notification::code::CEASE, subcode, Vec::new());
+    if matches!(
+        subcode,
+        notification::subcode::ADMINISTRATIVE_SHUTDOWN
+            | notification::subcode::ADMINISTRATIVE_RESET
+    ) {
+        let text = if message.is_empty() {
+            n.subcode_name().to_string()
+        } else {
+            message.to_string()
+        };
+        n.data = notification::shutdown_communication(&text);
+    }
+    Ok(Command::Teardown(n))
 }
 
 fn parse_announce(text: &str) -> Result<Command, String> {
@@ -282,6 +317,39 @@ mod tests {
 
     fn command(line: &str) -> Command {
         parse(line).command
+    }
+
+    #[test]
+    fn teardown_with_shutdown_communication() {
+        let Command::Teardown(n) = parse("neighbor 127.0.0.1 teardown 4").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!((n.code, n.subcode), (6, 4));
+        // RFC 9003: length, then the UTF-8 text; ExaBGP sends the subcode's name.
+        assert_eq!(n.data[0] as usize, n.data.len() - 1);
+        assert_eq!(&n.data[1..], b"Administrative Reset");
+        let Command::Teardown(n) = parse("teardown 2 maintenance until 18:00").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!(
+            n.shutdown_communication().as_deref(),
+            Some("maintenance until 18:00")
+        );
+        let Command::Teardown(n) = parse("teardown").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!(n.subcode, 2);
+        let Command::Teardown(n) = parse("teardown 3").command else {
+            panic!("not a teardown");
+        };
+        assert!(n.data.is_empty());
+        assert!(matches!(parse("teardown 0").command, Command::Invalid(_)));
+        assert!(matches!(parse("teardown 300").command, Command::Invalid(_)));
+        let long = "é".repeat(200);
+        let Command::Teardown(n) = parse(&format!("teardown 2 {long}")).command else {
+            panic!("not a teardown");
+        };
+        assert!(n.data.len() <= 256 && n.shutdown_communication().is_some());
     }
 
     #[test]

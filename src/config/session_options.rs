@@ -53,7 +53,7 @@ pub(super) fn parse(
     let o = &mut statements.options;
     match kw.text.as_str() {
         "graceful-restart" => {
-            o.graceful_restart = Some(restart_time(p)?);
+            o.graceful_restart = restart_time(p)?;
             p.expect_semicolon("graceful-restart")
         }
         "md5-password" => {
@@ -97,14 +97,23 @@ pub(super) fn parse(
     }
 }
 
-fn restart_time(p: &mut Parser) -> Result<u16, ConfigError> {
+/// `graceful-restart [SECONDS];`, or ExaBGP's `graceful-restart disable;` (`false`): not offered.
+fn restart_time(p: &mut Parser) -> Result<Option<u16>, ConfigError> {
     if p.peek().kind == TokenKind::Semicolon {
-        return Ok(DEFAULT_RESTART_TIME);
+        return Ok(Some(DEFAULT_RESTART_TIME));
+    }
+    if matches!(p.peek().text.as_str(), "disable" | "false") {
+        p.advance();
+        return Ok(None);
+    }
+    if matches!(p.peek().text.as_str(), "enable" | "true") {
+        p.advance();
+        return Ok(Some(DEFAULT_RESTART_TIME));
     }
     let (t, _) = p.value("graceful-restart", |t| {
         values::number_in(t, 0, MAX_RESTART_TIME, "0..4095 seconds")
     })?;
-    Ok(t as u16)
+    Ok(Some(t as u16))
 }
 
 /// `true`/`enable` or `false`/`disable`; a bare keyword (`;` next) means true.
@@ -131,7 +140,7 @@ fn parse_capability_block(
     let open = p.open_block("capability")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
-            "graceful-restart" => o.graceful_restart = Some(restart_time(p)?),
+            "graceful-restart" => o.graceful_restart = restart_time(p)?,
             "asn4" => o.four_octet_as = boolean(p, "asn4")?,
             "route-refresh" => o.route_refresh = boolean(p, "route-refresh")?,
             "add-path" => {

@@ -117,6 +117,19 @@ impl Manager {
                 return Answer::Lines(status::show_neighbor(views(), *summary));
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
+            Command::Teardown(notification) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                for addr in addrs {
+                    info!("neighbor {addr}: teardown by {source}: NOTIFICATION {notification}");
+                    if let Err(e) = self.neighbors.restart(addr, notification.clone()) {
+                        log::error!("neighbor {addr}: cannot start: {e}");
+                    }
+                }
+            }
             Command::Reload => self.reload(),
             Command::Restart => {
                 self.reload();
