@@ -63,6 +63,9 @@ pub struct Request {
     /// Empty: every neighbor of the source.
     pub neighbors: Vec<NeighborFilter>,
     pub command: Command,
+    /// `lease SECONDS` anywhere in an announce: the routes are withdrawn unless announced
+    /// again within that time (see [`super::lease`]).
+    pub lease: Option<u32>,
 }
 
 impl Request {
@@ -84,6 +87,7 @@ pub fn parse(line: &str) -> Request {
         Err(e) => Request {
             neighbors: Vec::new(),
             command: Command::Invalid(e),
+            lease: None,
         },
     }
 }
@@ -105,8 +109,38 @@ fn parse_line(line: &str) -> Result<Request, String> {
         neighbors.push(filter);
         rest = after;
     }
-    let command = parse_command(rest)?;
-    Ok(Request { neighbors, command })
+    let (rest, lease) = take_lease(rest)?;
+    let command = parse_command(&rest)?;
+    if lease.is_some() && !matches!(command, Command::Announce(_) | Command::AnnounceFlow(_)) {
+        return bad("lease: only an announce of routes or flows takes a lease");
+    }
+    Ok(Request {
+        neighbors,
+        command,
+        lease,
+    })
+}
+
+/// Takes `lease SECONDS` out of a command line (bgpinject's own option, so no ExaBGP
+/// attribute can be confused with it).
+fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some(i) = words.iter().position(|w| *w == "lease") else {
+        return Ok((text.to_string(), None));
+    };
+    let seconds = words
+        .get(i + 1)
+        .and_then(|w| w.trim_end_matches(';').parse::<u32>().ok())
+        .filter(|s| (1..=super::lease::MAX_LEASE_SECONDS).contains(s))
+        .ok_or_else(|| {
+            format!(
+                "lease: expected seconds (1..{}) after lease",
+                super::lease::MAX_LEASE_SECONDS
+            )
+        })?;
+    let mut rest: Vec<&str> = words[..i].to_vec();
+    rest.extend_from_slice(words.get(i + 2..).unwrap_or(&[]));
+    Ok((rest.join(" "), Some(seconds)))
 }
 
 /// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.

@@ -7,7 +7,7 @@ use super::model::{Location, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
 
 /// The statements of a `process NAME { }` block.
-pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "respawn"];
+pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "respawn", "lease"];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &[
     "processes",
@@ -89,6 +89,9 @@ pub struct ProcessConfig {
     pub on_exit: OnExit,
     /// ExaBGP's `respawn`: a helper that exits is started again (the default), or not.
     pub respawn: bool,
+    /// `lease SECONDS`: every route the helper announces without its own `lease` is leased
+    /// for this long (see `api::lease`).
+    pub lease: Option<u32>,
     pub location: Location,
 }
 
@@ -106,6 +109,7 @@ pub(super) fn parse_process(
     let mut encoder: Setting<Encoder> = Setting::default();
     let mut on_exit: Setting<OnExit> = Setting::default();
     let mut respawn: Setting<bool> = Setting::default();
+    let mut lease: Setting<u32> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
             "run" => {
@@ -151,6 +155,13 @@ pub(super) fn parse_process(
                 };
                 respawn.set(p, &kw, &block, value)?;
             }
+            "lease" => {
+                let max = crate::api::lease::MAX_LEASE_SECONDS;
+                let (seconds, _) = p.value("lease", |t| {
+                    super::values::number_in(t, 1, u64::from(max), "1..86400 seconds")
+                })?;
+                lease.set(p, &kw, &block, seconds as u32)?;
+            }
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
@@ -167,6 +178,7 @@ pub(super) fn parse_process(
         encoder: encoder.take().unwrap_or_default(),
         on_exit: on_exit.take().unwrap_or_default(),
         respawn: respawn.take().unwrap_or(true),
+        lease: lease.take(),
         location: p.location(keyword.position),
     })
 }
