@@ -390,10 +390,11 @@ mod tests {
 
     #[test]
     fn exabgp_api_forms() {
-        let text = "process add-one { run /bin/true; respawn false; }\nprocess add-two { run /bin/true; }\nprocess other { run /bin/true; }\nneighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api speaking { processes-match [ \"^add\" ]; send { packets; parsed; } receive { open; keepalive; refresh; operational; packets; consolidate; notification; parsed; update; } neighbor-changes; negotiated; fsm; signal; } api { processes [ other ]; } }";
+        let text = "process add-one { run /bin/true; respawn false; lease 30; }\nprocess add-two { run /bin/true; }\nprocess other { run /bin/true; }\nneighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api speaking { processes-match [ \"^add\" ]; send { packets; parsed; } receive { open; keepalive; refresh; operational; packets; consolidate; notification; parsed; update; } neighbor-changes; negotiated; fsm; signal; } api { processes [ other ]; } }";
         let c = parse_str(text, Path::new("t.conf")).unwrap();
         assert!(!c.processes[0].respawn);
         assert!(c.processes[1].respawn);
+        assert_eq!((c.processes[0].lease, c.processes[1].lease), (Some(30), None));
         assert_eq!(
             c.neighbors[0].api_processes,
             vec!["add-one", "add-two", "other"]
