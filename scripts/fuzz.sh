@@ -34,6 +34,19 @@ for t in ["flowspec_nlri", "labeled_nlri"]:
 (out / "flowspec_nlri" / "rfc8955-1").write_bytes(bytes.fromhex("00" "0b0118c00002038106048119"))
 (out / "labeled_nlri" / "label-100").write_bytes(bytes.fromhex("00" "30000641c63364"))
 (out / "labeled_nlri" / "vpn-rd").write_bytes(bytes.fromhex("02" "70" "0012c1" "0000fde800000001" "c63364"))
+# The families of src/wire/nlri: one NLRI each (tests in src/wire/nlri/tests.rs).
+seeds = {
+    "nlri_rtc": "00" "600000fdfb0002fdfb00000064",
+    "nlri_flow_vpn": "00" "100000fde8000000010118c00002038106",
+    "nlri_evpn": "00" "02250001c00002020064000000000000000000000000000030001122aabb01200a0a0001027741",
+    "nlri_vpls": "00" "00110001c0a8c901007b000500010008029ce1",
+    "nlri_mup": "00" "0100031c0000006400000064" "20c0a800010000303909200a000001200a000101",
+    "nlri_sr_policy": "00" "600000000100000064c0000209",
+    "nlri_bgp_ls": "00" "0001001f0200000000000000000100001202000004" "0000fde80203000600000000" "0001",
+}
+for t, h in seeds.items():
+    (out / t).mkdir(parents=True, exist_ok=True)
+    (out / t / "seed").write_bytes(bytes.fromhex(h))
 for t in ["tunnel_encap", "capture_files"]:
     (out / t).mkdir(parents=True, exist_ok=True)
 (out / "tunnel_encap" / "vxlan").write_bytes(bytes.fromhex(
@@ -48,7 +61,8 @@ for f in (root / "captures").glob("*"):
 print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
-for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files session_core; do
+for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files session_core \
+    nlri_rtc nlri_flow_vpn nlri_evpn nlri_vpls nlri_mup nlri_sr_policy nlri_bgp_ls; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')

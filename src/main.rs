@@ -59,6 +59,12 @@ fn options() -> Options {
     );
     o.optopt(
         "",
+        "metrics",
+        "serve the metrics (Prometheus text format) at http://ADDRESS:PORT/metrics, e.g. 127.0.0.1:9179 or [::1]:9179",
+        "ADDRESS:PORT",
+    );
+    o.optopt(
+        "",
         "log-level",
         "error, warn, info (default), debug or trace",
         "LEVEL",
@@ -101,7 +107,8 @@ fn usage(o: &Options) -> String {
          bgpinject --reload --pid-file FILE\n       \
          bgpinject encode [--neighbor IP] [--as2] CONFIG\n       \
          bgpinject decode [--json] [--as2] [HEX...]   (or hex messages on stdin, one per line)\n       \
-         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n\n\
+         bgpinject ctl [--socket PATH] COMMAND   (talk to a running bgpinject)\n       \
+         bgpinject migrate CONFIG   (print an ExaBGP configuration of any era in today's syntax)\n\n\
          Announces the routes of CONFIG (ExaBGP-style syntax) to its BGP neighbors.\n\
          Runs in the foreground and logs to stderr unless told otherwise. SIGHUP reloads\n\
          CONFIG and reopens the --log-file; SIGUSR1 reloads; SIGUSR2 logs every neighbor's\n\
@@ -187,7 +194,7 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     let path = PathBuf::from(path);
-    let config = match config::load(&path) {
+    let (config, notes) = match config::load_with_notes(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -196,6 +203,9 @@ fn main() -> ExitCode {
     };
     if m.opt_present("check") {
         printing_to_a_pipe();
+        for note in &notes {
+            eprintln!("{note}");
+        }
         let lines = config::check_report(&config);
         if lines.is_empty() {
             println!("{}: valid, no neighbor configured", path.display());
@@ -229,6 +239,7 @@ struct DaemonSettings {
     account: Option<Account>,
     pid_file: Option<PathBuf>,
     watch: bool,
+    metrics: Option<std::net::SocketAddr>,
 }
 
 impl DaemonSettings {
@@ -261,7 +272,17 @@ impl DaemonSettings {
             eprintln!("bgpinject: --control: expected a socket path or 'off'");
             return Err(EXIT_USAGE);
         }
+        let metrics = match m.opt_str("metrics") {
+            None => None,
+            Some(a) => Some(a.parse().map_err(|_| {
+                eprintln!(
+                    "bgpinject: --metrics: expected ADDRESS:PORT (127.0.0.1:9179, [::1]:9179), found '{a}'"
+                );
+                EXIT_USAGE
+            })?),
+        };
         Ok(DaemonSettings {
+            metrics,
             level,
             format,
             destination,
@@ -337,12 +358,13 @@ fn daemon_signals() -> std::io::Result<signal_hook::iterator::Signals> {
 /// `bgpinject encode ...` / `bgpinject decode ...`: tools that do not start the daemon.
 fn subcommand(args: &[String]) -> Option<u8> {
     let (first, rest) = args.split_first()?;
-    if matches!(first.as_str(), "encode" | "decode" | "ctl") {
+    if matches!(first.as_str(), "encode" | "decode" | "ctl" | "migrate") {
         printing_to_a_pipe();
     }
     let code = match first.as_str() {
         "encode" => bgpinject::cli::encode::run(rest, &mut std::io::stdout().lock()),
         "decode" => bgpinject::cli::decode::run(rest),
+        "migrate" => bgpinject::cli::migrate::run(rest, &mut std::io::stdout().lock()),
         "ctl" => bgpinject::api::control::run_ctl(rest),
         _ => return None,
     };
@@ -383,6 +405,20 @@ fn run_daemon(
     }
     if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
+    }
+    // Bound before the sessions start and before privileges are dropped, like the BGP
+    // listeners; a port that cannot be had is a startup failure, as the operator asked for it.
+    if let Some(addr) = settings.metrics
+        && let Err(e) = bgpinject::metrics::http::start(addr)
+    {
+        error!(
+            "metrics: cannot listen on {addr}: {}",
+            bgpinject::descriptors::explain(&e)
+        );
+        if let Some(r) = report.take() {
+            r.failure(EXIT_RUNTIME);
+        }
+        return ExitCode::from(EXIT_RUNTIME);
     }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,

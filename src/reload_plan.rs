@@ -177,8 +177,8 @@ impl ReloadPlan {
                     let diff = old_routes.diff(&routes);
                     let replaced = diff
                         .announce
-                        .iter()
-                        .filter(|(p, _)| old_routes.contains(p))
+                        .entries()
+                        .filter(|e| old_routes.contains_key(&e.key))
                         .count();
                     NeighborChange::Updated {
                         routes,
@@ -228,11 +228,12 @@ impl ReloadPlan {
                         diff.announce.len() - replaced
                     );
                     let old = old_routes.get(addr);
-                    for p in &diff.withdraw {
-                        let _ = writeln!(s, "  withdraw {p}");
+                    for k in diff.withdraw.iter() {
+                        let _ = writeln!(s, "  withdraw {}", key_words(&k));
                     }
-                    for (p, _) in &diff.announce {
-                        let verb = if old.is_some_and(|o| o.contains(p)) {
+                    for e in diff.announce.entries() {
+                        let p = key_words(&e.key);
+                        let verb = if old.is_some_and(|o| o.contains_key(&e.key)) {
                             "replace "
                         } else {
                             "announce"
@@ -243,20 +244,24 @@ impl ReloadPlan {
                 }
             };
         }
+        let grace = crate::api::process::KILL_GRACE.as_secs();
+        let stops = format!("the running one gets shutdown, SIGTERM, SIGKILL {grace} s later");
         for (program, change) in &self.programs {
             let what = match (program, change) {
-                (_, ProgramChange::Started) => "starts",
+                (_, ProgramChange::Started) => "starts".to_string(),
                 (Program::Helper(_), ProgramChange::Restarted) => {
-                    "block changed: restarts (SIGTERM to the running one)"
+                    format!("block changed: restarts ({stops}; its routes go as its on-exit says)")
                 }
                 (Program::Healthcheck(_), ProgramChange::Restarted) => {
-                    "block changed: restarts, its routes withdrawn until its first result"
+                    "block changed: restarts, its routes withdrawn until its first result".into()
                 }
+                // No neighbor can name a removed process, so its routes go whatever its
+                // on-exit.
                 (Program::Helper(_), ProgramChange::Stopped) => {
-                    "removed: stops (SIGTERM), its routes go as its on-exit says"
+                    format!("removed: stops ({stops}), its routes withdrawn")
                 }
                 (Program::Healthcheck(_), ProgramChange::Stopped) => {
-                    "removed: stops, its routes withdrawn"
+                    "removed: stops, its routes withdrawn".into()
                 }
             };
             let _ = writeln!(s, "{program}: {what}");
@@ -279,6 +284,14 @@ pub fn dry_run(old: &Config, new: &Config) -> String {
         .map(|(n, r)| (n.peer_address, r.clone()))
         .collect();
     ReloadPlan::new(&old_pairs, Programs::of(old), new).describe(&by_addr)
+}
+
+/// A key as the dry-run report names it: the prefix alone for plain unicast.
+fn key_words(key: &crate::rib::key::NlriKey) -> String {
+    match key.prefix() {
+        Some(p) if key.is_plain() => p.to_string(),
+        _ => key.to_string(),
+    }
 }
 
 #[cfg(test)]

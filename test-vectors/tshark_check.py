@@ -224,6 +224,9 @@ def addresses(prefixes):
     return " ".join(out)
 
 
+FAMILY_WORDS = ("evpn ", "rtc ", "flow-vpn ", "mup-", "mup ", "vpls ", "sr-policy ", "bgp-ls ")
+
+
 def compare_expectations(v, bgp, report):
     got = expectations_view(bgp)
     for key, want in ((k[7:], val) for k, val in v.items() if k.startswith("expect.")):
@@ -233,6 +236,11 @@ def compare_expectations(v, bgp, report):
         if key in ("nlri", "withdrawn", "mp_reach_nlri", "mp_unreach_nlri"):
             if want.startswith("0x") or want.startswith("match {"):
                 continue  # FlowSpec rules: compared against bgpinject's JSON below
+            if want.startswith(FAMILY_WORDS):
+                # NLRI of src/wire/nlri, in configuration words: tshark 4.0 shows no prefix
+                # for them (FlowSpec VPN rules are compared below; the capture script
+                # checked that tshark shows the MACs and addresses given).
+                continue
             want = addresses(want)
         if key in ("asn", "as4", "mp_reach_next_hop") and have == "":
             continue  # 4-octet ASN fields and non-IP next hops tshark does not show
@@ -406,7 +414,7 @@ def compare_decoder(v, decoded, bgp, report):
         report(name, "decode EXTENDED_COMMUNITIES", repr(o), repr(t))
     # FlowSpec rules, component by component.
     ours = [r for a in ("MP_REACH_NLRI", "MP_UNREACH_NLRI") for mp in ours_attr(decoded, a)
-            if mp.get("safi") == 133 and isinstance(mp.get("nlri"), list)
+            if mp.get("safi") in (133, 134) and isinstance(mp.get("nlri"), list)
             for r in mp["nlri"]]
     theirs = find_all(bgp, "bgp.flowspec_nlri_tree")
     if ours or theirs:

@@ -142,9 +142,6 @@ fn steps() -> Vec<Step> {
     }
     out.push(valid("communities on neighbor 2", &n1, Some(&n2), false));
     out.push(valid("remove neighbor 2", &n1, None, false));
-    let mut dup = n1.clone();
-    dup.routes.push(n1.routes[0].clone());
-    out.push(invalid("duplicate route", render(&[&dup])));
     n1.routes.extend((20..60).map(v4));
     out.push(valid("add 40 routes", &n1, None, false));
     if let Some(r) = n1

@@ -170,12 +170,6 @@ fn cases(routes_file: &Path) -> Vec<Case> {
             "has an IPv6 next hop",
         ),
         i(
-            "duplicate route",
-            format!("{r}{}", routes()[0].line()),
-            6,
-            "duplicate route 198.51.100.0/30",
-        ),
-        i(
             "split too short",
             with_line(&r, 1, "route 198.51.100.0/24 next-hop 192.0.2.1 split /23;"),
             1,

@@ -10,6 +10,7 @@ use crate::wire::attribute::{MpNextHop, MpNlri, PathAttribute};
 use crate::wire::ext_community::ExtCommunityValue;
 use crate::wire::family::Family;
 use crate::wire::flowspec::{self, FlowRule};
+use crate::wire::nlri::{self, FamilyNlri};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
 
@@ -188,6 +189,48 @@ fn flow_changes(u: &Update) -> FlowChanges {
     c
 }
 
+/// The NLRI of the families of src/wire/nlri (EVPN, VPLS, RTC, FlowSpec VPN, MUP, SR
+/// Policy, BGP-LS) an UPDATE announces (with its next hop, empty when none) and withdraws.
+struct FamilyChanges {
+    announced: Vec<(Family, String, Vec<FamilyNlri>)>,
+    withdrawn: Vec<(Family, Vec<FamilyNlri>)>,
+}
+
+fn family_changes(u: &Update) -> FamilyChanges {
+    let mut c = FamilyChanges {
+        announced: Vec::new(),
+        withdrawn: Vec::new(),
+    };
+    for a in &u.attributes {
+        match a {
+            PathAttribute::MpReach(m) => {
+                if let MpNlri::Raw(r) = &m.nlri
+                    && let Some(Ok(list)) = nlri::decode(m.family, r)
+                    && !list.is_empty()
+                {
+                    let nh = match &m.next_hop {
+                        MpNextHop::Raw(b) => nlri::raw_next_hop(b)
+                            .and_then(|v| v.first().map(IpAddr::to_string))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    c.announced.push((m.family, nh, list));
+                }
+            }
+            PathAttribute::MpUnreach(m) => {
+                if let MpNlri::Raw(r) = &m.nlri
+                    && let Some(Ok(list)) = nlri::decode(m.family, r)
+                    && !list.is_empty()
+                {
+                    c.withdrawn.push((m.family, list));
+                }
+            }
+            _ => {}
+        }
+    }
+    c
+}
+
 /// The attributes other than next hop and NLRI, in the words of the config and API.
 fn attribute_words(u: &Update) -> String {
     u.attributes
@@ -242,6 +285,22 @@ fn update_text(peer: &Peer, u: &Update) -> String {
                 peer.peer,
                 r.match_text()
             ));
+        }
+    }
+    let others = family_changes(u);
+    for (_, list) in &others.withdrawn {
+        for n in list {
+            lines.push(format!("neighbor {} withdrawn {n}", peer.peer));
+        }
+    }
+    for (_, nh, list) in &others.announced {
+        for n in list {
+            let nh = if nh.is_empty() {
+                String::new()
+            } else {
+                format!(" next-hop {nh}")
+            };
+            lines.push(format!("neighbor {} announced {n}{nh} {attrs}", peer.peer));
         }
     }
     lines.join("\n")
@@ -351,6 +410,35 @@ fn update_json(u: &Update) -> serde_json::Value {
             withdraw.insert(family.to_string(), json!(list));
         }
     }
+    // EVPN, VPLS, RTC, FlowSpec VPN, MUP, SR Policy, BGP-LS: the same shape, each NLRI the
+    // decoder's JSON (src/wire/nlri, ExaBGP's field names) with ExaBGP's `string`.
+    let others = family_changes(u);
+    let one = |n: &FamilyNlri| {
+        let mut v = n.json();
+        v["string"] = json!(n.to_string());
+        v
+    };
+    for (family, nh, list) in &others.announced {
+        let nh = if nh.is_empty() { "no-nexthop" } else { nh };
+        let list: Vec<serde_json::Value> = list.iter().map(one).collect();
+        if let Some(announce) = message
+            .entry("announce")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            announce.insert(family.to_string(), json!({ nh: list }));
+        }
+    }
+    for (family, list) in &others.withdrawn {
+        let list: Vec<serde_json::Value> = list.iter().map(one).collect();
+        if let Some(withdraw) = message
+            .entry("withdraw")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            withdraw.insert(family.to_string(), json!(list));
+        }
+    }
     serde_json::Value::Object(message)
 }
 
@@ -451,6 +539,37 @@ mod tests {
         );
         assert!(
             text.contains("extended-community [traffic-rate:0:0]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn evpn_routes_by_field_in_helper_events() {
+        use crate::wire::message::{DecodeContext, Message};
+        // GoBGP 3.10's MAC/IP route (test-vectors/captured/families-gobgp.vec,
+        // gobgp-update-announce-l2vpn-evpn-2).
+        let v = crate::testvec::load_tree(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors/captured"),
+        )
+        .unwrap()
+        .into_iter()
+        .find(|(_, v)| v.name == "gobgp-update-announce-l2vpn-evpn-2")
+        .expect("the captured vector");
+        let Ok((Message::Update(u), _)) = Message::decode(&v.1.bytes, DecodeContext::default())
+        else {
+            panic!("decodes");
+        };
+        let event = NeighborEvent::Update(Box::new(u));
+        let j: serde_json::Value =
+            serde_json::from_str(&encode(Encoder::Json, &peer(), &event, 7)).unwrap();
+        let route = &j["neighbor"]["message"]["update"]["announce"]["l2vpn evpn"]["192.0.2.2"][0];
+        assert_eq!(route["mac"], "00:11:22:aa:bb:01");
+        assert_eq!(route["ip"], "198.51.100.1");
+        assert_eq!(route["rd"], "192.0.2.2:100");
+        assert_eq!(route["raw-label"][0], 10100);
+        let text = encode(Encoder::Text, &peer(), &event, 8);
+        assert!(
+            text.contains("announced evpn mac-ip rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 mac 00:11:22:aa:bb:01 ip 198.51.100.1 raw-label [ 10100 ] next-hop 192.0.2.2"),
             "{text}"
         );
     }

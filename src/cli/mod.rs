@@ -4,5 +4,6 @@ pub mod daemon;
 pub mod decode;
 mod decode_capture;
 pub mod encode;
+pub mod migrate;
 pub mod mrt_input;
 pub mod pcap_input;

@@ -12,6 +12,9 @@ use super::values::{self, ValueError};
 const EXT_TYPE_AS2: u8 = 0x00;
 const EXT_TYPE_IPV4: u8 = 0x01;
 const EXT_TYPE_AS4: u8 = 0x02;
+/// RFC 4761 §3.2.4: the Layer2 Info extended community (type 0x80, subtype 0x0A).
+const EXT_TYPE_L2INFO: u8 = 0x80;
+const EXT_SUBTYPE_L2INFO: u8 = 0x0A;
 /// RFC 4360 §4: route target and route origin subtypes.
 const EXT_SUBTYPE_TARGET: u8 = 0x02;
 const EXT_SUBTYPE_ORIGIN: u8 = 0x03;
@@ -85,8 +88,36 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
         return Ok(ExtendedCommunity(raw.to_be_bytes()));
     }
     let (kind, rest) = text.split_once(':').ok_or(SHAPE)?;
+    // ExaBGP: two parts without a name (`72:0.0.0.1`) are a route target.
+    if text.matches(':').count() == 1 && kind.starts_with(|c: char| c.is_ascii_digit()) {
+        return admin_value(EXT_SUBTYPE_TARGET, kind, rest, false);
+    }
     let kind = kind.to_ascii_lowercase();
     match kind.as_str() {
+        // ExaBGP's layer-2 info (RFC 4761 §3.2.4): ENCAPS:CONTROL-FLAGS:MTU:SITE-PREFERENCE.
+        "l2info" => {
+            const L2INFO: ValueError = ValueError::Malformed {
+                expected: "l2info:ENCAPSULATION:CONTROL:MTU:PREFERENCE (0..255, 0..255, 0..65535, 0..65535)",
+            };
+            let parts: Vec<&str> = rest.split(':').collect();
+            let [encaps, control, mtu, preference] = parts.as_slice() else {
+                return Err(L2INFO);
+            };
+            let byte = |t: &str| {
+                values::number_in(t, 0, 255, "0..255")
+                    .map(|v| v as u8)
+                    .map_err(|_| L2INFO)
+            };
+            let short = |t: &str| values::u16_value(t).map_err(|_| L2INFO);
+            let mut b = [0u8; 8];
+            b[0] = EXT_TYPE_L2INFO;
+            b[1] = EXT_SUBTYPE_L2INFO;
+            b[2] = byte(encaps)?;
+            b[3] = byte(control)?;
+            b[4..6].copy_from_slice(&short(mtu)?.to_be_bytes());
+            b[6..8].copy_from_slice(&short(preference)?.to_be_bytes());
+            Ok(ExtendedCommunity(b))
+        }
         "link-bandwidth" | "bandwidth" => {
             let (asn, rate) = rest.split_once(':').ok_or(SHAPE)?;
             let asn = values::u16_value(asn).map_err(|_| ValueError::Malformed {
@@ -122,6 +153,28 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
             admin_value(subtype, admin, value, kind.ends_with('4'))
         }
         _ => Err(SHAPE),
+    }
+}
+
+/// Whether `text` is a route target or origin with a 4-octet AS administrator: bgpinject
+/// sends it as RFC 5668 type 0x02 (as ExaBGP 4 does), ExaBGP 5 and main as type 0x01.
+pub fn four_octet_as_target(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (kind, admin) = match parts.as_slice() {
+        [admin, _] => ("target", *admin),
+        [kind, admin, _] => (*kind, *admin),
+        _ => return false,
+    };
+    let kind = kind.to_ascii_lowercase();
+    match kind.as_str() {
+        "target4" | "origin4" => values::ipv4_address(admin).is_err(),
+        "target" | "origin" => {
+            values::ipv4_address(admin).is_err()
+                && (admin.ends_with('L')
+                    || admin.contains('.')
+                    || values::u32_value(admin).is_ok_and(|a| a > u16::MAX as u32))
+        }
+        _ => false,
     }
 }
 
@@ -163,9 +216,13 @@ fn admin_value(
     } else {
         b[0] = EXT_TYPE_AS2;
         b[2..4].copy_from_slice(&(asn as u16).to_be_bytes());
-        let v = values::u32_value(value).map_err(|_| ValueError::Malformed {
-            expected: "an extended community whose VALUE is in 0..4294967295 (2-octet AS administrator)",
-        })?;
+        // ExaBGP also takes the 32-bit VALUE written as an IPv4 address (`target:10283:4.249.92.120`).
+        let v = values::ipv4_address(value)
+            .map(u32::from)
+            .or_else(|_| values::u32_value(value))
+            .map_err(|_| ValueError::Malformed {
+                expected: "an extended community whose VALUE is in 0..4294967295 or an IPv4 address (2-octet AS administrator)",
+            })?;
         b[4..8].copy_from_slice(&v.to_be_bytes());
     }
     Ok(ExtendedCommunity(b))
@@ -187,6 +244,32 @@ pub fn aggregator(text: &str) -> Result<Aggregator, ValueError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exabgp_spellings_of_extended_communities() {
+        let hex = |t: &str| extended_community(t).map(|c| c.0);
+        // Two parts without a name: a route target; a VALUE may be an IPv4 address.
+        assert_eq!(hex("72:0.0.0.1"), Ok([0x00, 0x02, 0, 72, 0, 0, 0, 1]));
+        assert_eq!(
+            hex("target:10283:4.249.92.120"),
+            Ok([0x00, 0x02, 0x28, 0x2b, 4, 249, 92, 120])
+        );
+        assert_eq!(
+            hex("l2info:19:0:1500:111"),
+            Ok([0x80, 0x0a, 19, 0, 0x05, 0xdc, 0, 111])
+        );
+        assert!(hex("l2info:256:0:1500:111").is_err());
+        // A 4-octet AS administrator: RFC 5668 type 0x02, as ExaBGP 4 (main sends 0x01).
+        assert_eq!(
+            hex("target:70600:6000"),
+            Ok([0x02, 0x02, 0, 1, 0x13, 0xc8, 0x17, 0x70])
+        );
+        assert!(four_octet_as_target("target:70600:6000"));
+        assert!(four_octet_as_target("target4:1:2"));
+        assert!(!four_octet_as_target("target:65000:1"));
+        assert!(!four_octet_as_target("origin:192.0.2.1:5"));
+        assert!(!four_octet_as_target("color:5"));
+    }
 
     #[test]
     fn communities_in_all_notations() {

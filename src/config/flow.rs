@@ -274,7 +274,13 @@ fn parse_component(
     family: &mut Option<(Afi, Token)>,
 ) -> Result<FlowComponent, ConfigError> {
     let numeric = |p: &mut Parser, field: &NumericField| -> Result<Vec<NumericOp>, ConfigError> {
-        let tokens = p.word_or_list(&key.text)?;
+        let mut tokens = p.word_or_list(&key.text)?;
+        // The original injector's OR'ed terms without brackets: `port =80 =8080;`.
+        if tokens.len() == 1 {
+            while p.peek().kind == super::lexer::TokenKind::Word {
+                tokens.push(p.advance());
+            }
+        }
         let mut ops = Vec::new();
         for t in &tokens {
             ops.extend(numeric_item(p, t, &key.text, field)?);

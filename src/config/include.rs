@@ -32,6 +32,15 @@ pub(super) struct LoadState {
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
     /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
     pub guard: super::guard::GuardSettings,
+    /// What `--check` tells the operator without refusing the file: deprecated spellings
+    /// and places where bgpinject does not do what the ExaBGP of the file's era did
+    /// (`FILE:LINE:COL: warning: ...`), each once.
+    pub notes: Vec<String>,
+    /// `process NAME { }` blocks written inside a neighbor (the original injector's place for
+    /// them), added to the top-level processes once the file is read.
+    pub neighbor_processes: Vec<super::process::ProcessConfig>,
+    /// The keys of the notes given once per file (a deprecated keyword) and the notes made.
+    noted: std::collections::HashSet<String>,
 }
 
 impl LoadState {
@@ -44,6 +53,22 @@ impl LoadState {
             attributes: Default::default(),
             tables: Vec::new(),
             guard: Default::default(),
+            notes: Vec::new(),
+            neighbor_processes: Vec::new(),
+            noted: Default::default(),
+        }
+    }
+
+    /// Records `note` (already located), unless `once` was recorded before or the same
+    /// note was (a template body is parsed again for each neighbor that inherits it).
+    pub fn note(&mut self, once: Option<&str>, note: String) {
+        if let Some(key) = once
+            && !self.noted.insert(format!("once:{key}"))
+        {
+            return;
+        }
+        if self.noted.insert(note.clone()) {
+            self.notes.push(note);
         }
     }
 

@@ -4,12 +4,15 @@ mod announce;
 pub mod api_command;
 pub mod bfd;
 mod communities;
+mod exabgp_compat;
 mod flow;
+mod group;
 pub mod guard;
 pub mod healthcheck;
 mod include;
 mod labels;
 mod lexer;
+pub mod migrate;
 pub mod model;
 mod neighbor;
 mod parser;
@@ -36,6 +39,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("top level", parser::TOP_LEVEL_KEYWORDS),
     ("neighbor", neighbor::KEYWORDS),
     ("neighbor (session options)", session_options::KEYWORDS),
+    ("neighbor (ExaBGP compatibility)", exabgp_compat::KEYWORDS),
     ("capability", session_options::CAPABILITY_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
@@ -48,6 +52,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("match", flow::MATCH_KEYWORDS),
     ("then", flow::THEN_KEYWORDS),
     ("template", template::KEYWORDS),
+    ("group", group::KEYWORDS),
     ("process", process::KEYWORDS),
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
@@ -86,6 +91,23 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parser::parse_config(lexer, Arc::new(path.to_path_buf()))
 }
 
+/// [`load`], with the warnings `--check` prints (deprecated spellings, and places where
+/// bgpinject does not do what the ExaBGP version the file was written for did).
+pub fn load_with_notes(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    let lexer = lexer::Lexer::from_reader(Box::new(open_for_lexing(path).map_err(|e| {
+        ConfigError {
+            location: None,
+            message: format!("{}: cannot read: {e}", path.display()),
+        }
+    })?));
+    parser::parse_config_with_notes(lexer, Arc::new(path.to_path_buf()))
+}
+
+/// [`parse_str`], with the warnings `--check` prints.
+pub fn parse_str_with_notes(text: &str, file: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    parser::parse_config_with_notes(lexer::Lexer::new(text), Arc::new(file.to_path_buf()))
+}
+
 /// A buffered reader of a configuration file (main or included): only a regular file is read
 /// (see [`include::open_regular`]).
 pub(crate) fn open_for_lexing(path: &Path) -> std::io::Result<std::io::BufReader<std::fs::File>> {
@@ -110,6 +132,7 @@ mod keyword_tests {
         ("top level", "KW 192.0.2.1 {"),
         ("neighbor", "neighbor 192.0.2.1 { KW"),
         ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
+        ("neighbor (ExaBGP compatibility)", "neighbor 192.0.2.1 { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
         (
             "family (AFI)",
@@ -134,6 +157,7 @@ mod keyword_tests {
         ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),
         ("then", "neighbor 192.0.2.1 { flow { route r { then { KW"),
         ("template", "template { KW"),
+        ("group", "group g { KW"),
         ("process", "process p { KW"),
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),

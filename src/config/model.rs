@@ -85,7 +85,7 @@ pub struct NeighborConfig {
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
-    pub bfd: Option<crate::bfd::Params>,
+    pub bfd: Option<BfdConfig>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -120,9 +120,37 @@ impl NeighborConfig {
         }
     }
 
+    /// The RFC 7911 ADD-PATH capability to offer: `add_path` for each family of the neighbor
+    /// (but FlowSpec), or only those of `add_path_families`.
+    pub fn add_path_capability(&self) -> Vec<(Family, AddPathMode)> {
+        let Some(mode) = self.options.add_path else {
+            return Vec::new();
+        };
+        self.families
+            .iter()
+            .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
+            .filter(|f| {
+                self.options
+                    .add_path_families
+                    .as_ref()
+                    .is_none_or(|listed| listed.contains(f))
+            })
+            .map(|&f| (f, mode))
+            .collect()
+    }
+
     pub fn is_ebgp(&self) -> bool {
         self.local_as != self.peer_as
     }
+}
+
+/// `bfd { min-tx MS; min-rx MS; multiplier N; multihop BOOL; }` (see `config::bfd`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BfdConfig {
+    pub min_tx: std::time::Duration,
+    pub min_rx: std::time::Duration,
+    pub multiplier: u8,
+    pub multihop: bool,
 }
 
 /// Session-level options beyond addresses, ASNs and timers.
@@ -147,6 +175,9 @@ pub struct SessionOptions {
     /// `capability { add-path send|receive|send/receive; }`: RFC 7911 mode for every
     /// family of the neighbor but FlowSpec (`None`: not advertised).
     pub add_path: Option<AddPathMode>,
+    /// ExaBGP 4's neighbor-level `add-path { ipv4 unicast; }`: the families `add_path` is
+    /// offered for (`None`: every family of the neighbor but FlowSpec).
+    pub add_path_families: Option<Vec<Family>>,
     /// `capability { nexthop { ipv4 unicast ipv6; } }`: RFC 8950 NLRI family and next-hop AFI.
     pub extended_next_hop: Vec<(Family, Afi)>,
 }
@@ -163,6 +194,7 @@ impl Default for SessionOptions {
             route_refresh: true,
             group_updates: true,
             add_path: None,
+            add_path_families: None,
             extended_next_hop: Vec::new(),
         }
     }
@@ -294,12 +326,7 @@ impl RouteConfig {
         let cross_family = other_nlri::ipv4_with_ipv6_next_hop(self.prefix, &self.attributes);
         let family = self.family();
         (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
-            NlriKey {
-                family,
-                rd: self.nlri().rd,
-                prefix: self.prefix,
-                path_id: self.nlri().path_id,
-            },
+            NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
 }

@@ -30,13 +30,14 @@ struct NeighborSettings {
     families: Setting<(Vec<Family>, Position)>,
     routes: ParsedRoutes,
     options: session_options::OptionStatements,
+    compat: super::exabgp_compat::CompatSettings,
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
     api_receive_updates: bool,
     api_events: super::process::ApiEvents,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
-    bfd: Setting<crate::bfd::Params>,
+    bfd: Setting<super::model::BfdConfig>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -77,7 +78,7 @@ pub(super) fn parse_neighbor(
         })?;
         s.routes.extend_from(&t.routes, origin);
     }
-    s.routes.resolve_duplicates(&block)?;
+    s.routes.resolve_duplicates(p, &block)?;
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -108,11 +109,12 @@ pub const KEYWORDS: &[&str] = &[
     "api",
     "announce",
     "guard",
+    "process",
     "bfd",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
-pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6"];
+pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "all", "minimal"];
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "unicast",
     "flow",
@@ -195,12 +197,21 @@ fn parse_statement(
             return p.expect_semicolon("passive");
         }
         "family" => {
-            let families = parse_family_block(p, kw, block)?;
-            return s.families.set(p, kw, block, (families, kw.position));
+            return match parse_family_block(p, kw, block)? {
+                Some(families) => s.families.set(p, kw, block, (families, kw.position)),
+                // ExaBGP 3's `minimal`: the families of the routes, bgpinject's default.
+                None => Ok(()),
+            };
         }
         "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
             return session_options::parse(p, kw, block, &mut s.options);
+        }
+        kw_text
+            if super::exabgp_compat::KEYWORDS.contains(&kw_text)
+                || super::exabgp_compat::REFUSED.contains(&kw_text) =>
+        {
+            return super::exabgp_compat::parse(p, kw, block, &mut s.compat, &mut s.options);
         }
         "flow" => return flow::parse_flow_block(p, block, &mut s.flows),
         "api" => {
@@ -213,6 +224,39 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "process" => {
+            // The original injector's helper inside a neighbor: a top-level process that
+            // this neighbor names in its api block.
+            p.note(
+                kw.position,
+                Some("process in a neighbor"),
+                "'process' inside a neighbor is the original injector's place for it (write it at top level and name it in the neighbor's 'api { processes [ NAME ]; }'; `bgpinject migrate` does)",
+            );
+            let earlier = std::mem::take(&mut p.state.borrow_mut().neighbor_processes);
+            let parsed = super::process::parse_process(p, kw, &[]);
+            let mut state = p.state.borrow_mut();
+            state.neighbor_processes = earlier;
+            let process = parsed?;
+            let same = |e: &super::process::ProcessConfig| e.name == process.name;
+            match state.neighbor_processes.iter().find(|e| same(e)) {
+                // The same block again (a group's statements are read for each neighbor).
+                Some(e) if e.location == process.location => {}
+                Some(e) => {
+                    return Err(ConfigError {
+                        location: Some(process.location.clone()),
+                        message: format!(
+                            "duplicate process {}: already defined at line {}",
+                            process.name, e.location.line
+                        ),
+                    });
+                }
+                None => state.neighbor_processes.push(process.clone()),
+            }
+            if !s.api_processes.contains(&process.name) {
+                s.api_processes.push(process.name);
+            }
+            return Ok(());
+        }
         "bfd" => {
             let params = super::bfd::parse(p, block)?;
             return s.bfd.set(p, kw, block, params);
@@ -228,7 +272,14 @@ fn parse_statement(
                 kw.position,
                 format!(
                     "unknown keyword '{other}' in {block} (expected {})",
-                    one_of(&[KEYWORDS, session_options::KEYWORDS].concat())
+                    one_of(
+                        &[
+                            KEYWORDS,
+                            session_options::KEYWORDS,
+                            super::exabgp_compat::KEYWORDS
+                        ]
+                        .concat()
+                    )
                 ),
             ));
         }
@@ -236,12 +287,59 @@ fn parse_statement(
     p.expect_semicolon(&after_value)
 }
 
-/// `family { ipv4 unicast; ipv6 unicast; }`, from just after `family`.
-fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Family>, ConfigError> {
+/// Every family bgpinject announces: what ExaBGP's `family { all; }` means here.
+const ALL_FAMILIES: &[(Afi, Safi)] = &[
+    (Afi::Ipv4, Safi::Unicast),
+    (Afi::Ipv4, Safi::Multicast),
+    (Afi::Ipv4, Safi::MplsLabel),
+    (Afi::Ipv4, Safi::MplsVpn),
+    (Afi::Ipv4, Safi::FlowSpec),
+    (Afi::Ipv6, Safi::Unicast),
+    (Afi::Ipv6, Safi::Multicast),
+    (Afi::Ipv6, Safi::MplsLabel),
+    (Afi::Ipv6, Safi::MplsVpn),
+    (Afi::Ipv6, Safi::FlowSpec),
+];
+
+/// `family { ipv4 unicast; ipv6 unicast; }`, from just after `family`; `None` for ExaBGP 3's
+/// `family { minimal; }` (the families of the routes).
+fn parse_family_block(
+    p: &mut Parser,
+    kw: &Token,
+    owner: &str,
+) -> Result<Option<Vec<Family>>, ConfigError> {
     let block = format!("the family block of {owner}");
     let open = p.open_block("family")?;
     let mut families = Vec::new();
     while let Some(afi_token) = p.block_keyword(&open, &block)? {
+        if matches!(afi_token.text.as_str(), "all" | "minimal") {
+            p.expect_semicolon(&afi_token.text)?;
+            let close = p.advance();
+            if close.kind != TokenKind::CloseBrace || !families.is_empty() {
+                return Err(p.error_at(
+                    afi_token.position,
+                    format!("'{}' in {block} must be its only statement", afi_token.text),
+                ));
+            }
+            if afi_token.text == "minimal" {
+                p.note(
+                    afi_token.position,
+                    Some("family minimal"),
+                    "'family { minimal; }' is ExaBGP 3's spelling of the default: the families of the configured routes (leave the family block out)",
+                );
+                return Ok(None);
+            }
+            p.note(
+                afi_token.position,
+                None,
+                "'family { all; }': every family bgpinject announces (IPv4 and IPv6 unicast, multicast, nlri-mpls, mpls-vpn, flow); ExaBGP also offers the families bgpinject does not have",
+            );
+            let all = ALL_FAMILIES
+                .iter()
+                .map(|&(a, s)| Family::new(a, s))
+                .collect();
+            return Ok(Some(all));
+        }
         let afi = match afi_token.text.as_str() {
             "ipv4" => Afi::Ipv4,
             "ipv6" => Afi::Ipv6,
@@ -293,7 +391,7 @@ fn parse_family_block(p: &mut Parser, kw: &Token, owner: &str) -> Result<Vec<Fam
             format!("{block} lists no family, expected e.g. 'ipv4 unicast;'"),
         ));
     }
-    Ok(families)
+    Ok(Some(families))
 }
 
 /// Applies defaults and checks what needs the whole block.
@@ -332,7 +430,17 @@ fn finish(
             ),
         ));
     }
-    let options = session_options::finish(p, s.options)?;
+    let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
+    let nexthop_enabled = s.options.nexthop_enabled();
+    let mut options = session_options::finish(p, s.options, hold_time)?;
+    super::exabgp_compat::finish(
+        p,
+        block,
+        s.compat,
+        local_address.map(|(a, _)| a),
+        nexthop_enabled,
+        &mut options,
+    )?;
     announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {
@@ -351,7 +459,7 @@ fn finish(
         local_address: local_address.map(|(a, _)| a),
         local_as,
         peer_as,
-        hold_time: s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME),
+        hold_time,
         passive: s.passive.take().unwrap_or(false),
         connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
         listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
@@ -602,15 +710,23 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(n.routes.len(), 2);
-        let e = neighbor(&format!(
-            "router-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop self; }}\nstatic {{ route 10.0.0.0/8 next-hop self; }}"
-        ))
-        .unwrap_err();
-        assert!(
-            e.starts_with("t.conf:3:16: duplicate route 10.0.0.0/8"),
-            "{e}"
+        // The same prefix twice: the later one is announced, as in ExaBGP, with a warning.
+        let text = format!(
+            "neighbor 192.0.2.1 {{\nrouter-id 192.0.2.10; {IDS} static {{ route 10.0.0.0/8 next-hop 192.0.2.1; }}\nstatic {{ route 10.0.0.0/8 next-hop 192.0.2.2; }}\n}}"
         );
-        assert!(e.contains("already configured at line 2"), "{e}");
+        let (config, notes) =
+            crate::config::parse_str_with_notes(&text, Path::new("t.conf")).unwrap();
+        let routes: Vec<_> = config.neighbors[0].routes.iter().collect();
+        assert_eq!(routes.len(), 1);
+        assert!(
+            format!("{:?}", routes[0].attributes.next_hop).contains("192.0.2.2"),
+            "{routes:?}"
+        );
+        assert!(
+            notes[0].starts_with("t.conf:3:16: warning: route 10.0.0.0/8")
+                && notes[0].contains("(first at line 2)"),
+            "{notes:?}"
+        );
     }
 
     #[test]

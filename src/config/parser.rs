@@ -179,6 +179,12 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A warning for `--check` at `position`; with `once`, only the first of its kind.
+    pub fn note(&self, position: Position, once: Option<&str>, message: impl std::fmt::Display) {
+        let note = format!("{}: warning: {message}", self.location(position));
+        self.state.borrow_mut().note(once, note);
+    }
+
     pub fn error_at(&self, position: Position, message: impl Into<String>) -> ConfigError {
         if let Some(e) = self.lex_error() {
             return e;
@@ -345,6 +351,7 @@ pub const TOP_LEVEL_KEYWORDS: &[&str] = &[
     "process",
     "healthcheck",
     "guard",
+    "group",
 ];
 
 /// `a, b or c`: a block's keyword list as error messages show it.
@@ -413,6 +420,14 @@ impl<T> Setting<T> {
 
 /// Parses a whole file: `neighbor` and `template` blocks, and `include` statements.
 pub(super) fn parse_config(lexer: Lexer<'_>, file: Arc<PathBuf>) -> Result<Config, ConfigError> {
+    parse_config_with_notes(lexer, file).map(|(config, _)| config)
+}
+
+/// [`parse_config`], with the warnings `--check` prints.
+pub(super) fn parse_config_with_notes(
+    lexer: Lexer<'_>,
+    file: Arc<PathBuf>,
+) -> Result<(Config, Vec<String>), ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
     let mut p = Parser::new(lexer, file, Rc::clone(&state));
     let mut top = TopLevel::default();
@@ -421,15 +436,29 @@ pub(super) fn parse_config(lexer: Lexer<'_>, file: Arc<PathBuf>) -> Result<Confi
         return Err(e);
     }
     drop(p);
+    for process in std::mem::take(&mut state.borrow_mut().neighbor_processes) {
+        if let Some(e) = top.processes.iter().find(|e| e.name == process.name) {
+            return Err(ConfigError {
+                location: Some(process.location.clone()),
+                message: format!(
+                    "duplicate process {}: already defined at line {}",
+                    process.name, e.location.line
+                ),
+            });
+        }
+        top.processes.push(process);
+    }
     super::process::check_references(&mut top.neighbors, &top.processes)?;
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     let sources = state.borrow_mut().take_sources();
-    Ok(Config {
+    let notes = std::mem::take(&mut state.borrow_mut().notes);
+    let config = Config {
         neighbors: top.neighbors,
         sources,
         processes: top.processes,
         healthchecks: top.healthchecks,
-    })
+    };
+    Ok((config, notes))
 }
 
 fn end_of_file(position: Position) -> Token {
@@ -465,6 +494,7 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
                 top.healthchecks.push(h);
             }
             "template" => template::parse_template_block(p)?,
+            "group" => super::group::parse_group(p, &token, &mut top.neighbors)?,
             "guard" => {
                 let mut g = p.state.borrow().guard;
                 super::guard::parse(p, "the configuration", &mut g)?;

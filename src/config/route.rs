@@ -26,6 +26,8 @@ pub(super) struct ParsedRoute {
     pub split: Option<(u8, Position)>,
     /// The neighbor block itself or an inherited template (see `template`).
     pub origin: parser::Origin,
+    /// ExaBGP's `withdraw`: parsed and checked, never announced.
+    pub withdraw: bool,
 }
 
 /// "route PREFIX", as errors name a route statement: formatted only when an error is.
@@ -54,6 +56,9 @@ pub const KEYWORDS: &[&str] = &[
     "aigp",
     "attribute",
     "split",
+    "name",
+    "withdraw",
+    "withdrawn",
 ];
 
 /// The attributes given so far; each may be given once.
@@ -75,12 +80,16 @@ struct AttributeSettings {
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
     generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
+    /// ExaBGP's `name NAME`: a label for logs, nothing on the wire.
+    name: Setting<String>,
+    /// ExaBGP's `withdraw` (the original injector's `withdrawn`): configured, not announced.
+    withdraw: Setting<()>,
     nlri: labels::NlriSettings,
 }
 
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
-    let (prefix, prefix_token) = p.value("route", values::prefix)?;
+    let (prefix, prefix_token) = route_prefix(p)?;
     let name = RouteName(prefix);
     let mut a = AttributeSettings::default();
     if p.peek().kind == TokenKind::OpenBrace {
@@ -149,7 +158,29 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         prefix_at: prefix_token.position,
         split: a.split.take(),
         origin: p.origin(),
+        withdraw: a.withdraw.take().is_some(),
     })
+}
+
+/// The prefix of a route. Host bits are cleared, as ExaBGP does (the original injector's
+/// files write `2A02:B80:0:1::1/64`), with a warning at `--check`.
+fn route_prefix(p: &mut Parser) -> Result<(Prefix, Token), ConfigError> {
+    let token = p.expect_word("a value after route")?;
+    match values::prefix(&token.text) {
+        Ok(prefix) => Ok((prefix, token)),
+        Err(ValueError::Prefix(crate::wire::prefix::PrefixError::HostBitsSet { canonical })) => {
+            p.note(
+                token.position,
+                None,
+                format!(
+                    "route {}: host bits are set, {canonical} is announced (as ExaBGP does)",
+                    token.text
+                ),
+            );
+            Ok((canonical, token))
+        }
+        Err(e) => Err(p.bad_value("route", &token, e)),
+    }
 }
 
 /// One attribute and its value(s), without the terminating `;`.
@@ -186,7 +217,15 @@ fn parse_attribute(
             a.communities.set(p, kw, name, list)
         }
         "extended-community" => {
-            let list = parse_list(p, "extended-community", communities::extended_community)?;
+            let tokens = p.word_or_list("extended-community")?;
+            note_four_octet_targets(p, &tokens);
+            let list = tokens
+                .iter()
+                .map(|t| {
+                    communities::extended_community(&t.text)
+                        .map_err(|e| p.bad_value("extended-community", t, e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             a.extended_communities.set(p, kw, name, list)
         }
         "large-community" => {
@@ -215,6 +254,32 @@ fn parse_attribute(
             let (len, token) = p.value("split", split_length)?;
             a.split.set(p, kw, name, (len, token.position))
         }
+        "name" => {
+            let token = p.advance();
+            if !matches!(token.kind, TokenKind::Word | TokenKind::Quoted) {
+                return Err(p.unexpected(&token, "a name after name"));
+            }
+            a.name.set(p, kw, name, token.text)
+        }
+        "withdraw" | "withdrawn" => {
+            if kw.text == "withdrawn" {
+                p.note(
+                    kw.position,
+                    Some("withdrawn"),
+                    "'withdrawn' is the original injector's spelling of 'withdraw' (write 'withdraw'; `bgpinject migrate` does)",
+                );
+            }
+            p.note(
+                kw.position,
+                None,
+                format!("{name} is marked '{}': it is configured but not announced, as in ExaBGP", kw.text),
+            );
+            a.withdraw.set(p, kw, name, ())
+        }
+        "watchdog" => Err(p.error_at(
+            kw.position,
+            format!("'watchdog' in {name} is not supported: bgpinject's helpers cannot announce or withdraw routes by watchdog name (write the routes in a helper, or use a healthcheck block)"),
+        )),
         k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
@@ -223,6 +288,20 @@ fn parse_attribute(
                 super::parser::one_of(&[KEYWORDS, labels::KEYWORDS].concat())
             ),
         )),
+    }
+}
+
+/// `--check` warns where a route target or origin has a 4-octet AS administrator: the file
+/// means RFC 5668 type 0x02 in ExaBGP 4 and bgpinject, type 0x01 in ExaBGP 5 and main.
+fn note_four_octet_targets(p: &Parser, tokens: &[Token]) {
+    for token in tokens {
+        if communities::four_octet_as_target(&token.text) {
+            p.note(
+                token.position,
+                None,
+                format!("extended-community {}: sent as a 4-octet AS specific community (type 0x02, RFC 5668) as ExaBGP 4 does; ExaBGP 5 and main send it as type 0x01 (IPv4 address specific)", token.text),
+            );
+        }
     }
 }
 
@@ -512,7 +591,20 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
                     });
                 }
             }
-            TokenKind::CloseBracket if set.is_none() => return Ok(AsPath { segments }),
+            TokenKind::CloseBracket if set.is_none() => {
+                exabgp5_groups(p, &mut segments)?;
+                if segments
+                    .windows(2)
+                    .any(|w| w[0].kind == SegmentType::Set && w[1].kind == SegmentType::Sequence)
+                {
+                    p.note(
+                        open.position,
+                        None,
+                        "as-path: an AS_SEQUENCE after an AS_SET is sent in the order written (as ExaBGP 5); ExaBGP 4 moved every ASN outside '( )' into one AS_SEQUENCE before the AS_SET",
+                    );
+                }
+                return Ok(AsPath { segments });
+            }
             TokenKind::EndOfFile => {
                 return Err(p.error_at(
                     open.position,
@@ -525,6 +617,43 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
             _ => return Err(p.unexpected(&token, "an ASN, '(' or ']' in as-path")),
         }
     }
+}
+
+/// ExaBGP 5's spelling after the first `[ ... ]` of an as-path: more groups, `( ASN ... )` an
+/// AS_SET and `[ ASN ... ]` an AS_SEQUENCE, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
+fn exabgp5_groups(p: &mut Parser, segments: &mut Vec<AsSegment>) -> Result<(), ConfigError> {
+    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket) {
+        let open = p.advance();
+        let (kind, close) = if open.kind == TokenKind::OpenParen {
+            (SegmentType::Set, TokenKind::CloseParen)
+        } else {
+            (SegmentType::Sequence, TokenKind::CloseBracket)
+        };
+        let mut asns = Vec::new();
+        loop {
+            let token = p.advance();
+            if token.kind == close {
+                break;
+            }
+            if token.kind != TokenKind::Word {
+                return Err(p.unexpected(&token, "an ASN or the end of the as-path group"));
+            }
+            asns.push(values::asn(&token.text).map_err(|e| p.bad_value("as-path", &token, e))?);
+        }
+        if asns.is_empty() {
+            return Err(p.error_at(
+                open.position,
+                "empty group in as-path, expected at least one ASN",
+            ));
+        }
+        match segments.last_mut() {
+            Some(last) if last.kind == kind && kind == SegmentType::Sequence => {
+                last.asns.extend(asns)
+            }
+            _ => segments.push(AsSegment { kind, asns }),
+        }
+    }
+    Ok(())
 }
 
 /// `aggregator ASN:ADDRESS` or `aggregator ( ASN:ADDRESS )`.
@@ -566,6 +695,38 @@ mod tests {
             global: text.parse().unwrap(),
             link_local: None,
         }
+    }
+
+    #[test]
+    fn exabgp_5_as_path_groups_name_and_withdraw() {
+        let a =
+            attributes("10.0.0.0/8 next-hop 192.0.2.10 as-path [ 1 2 ] ( 3 4 ) [ 5 ] name web;")
+                .unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH");
+        };
+        let kinds: Vec<(SegmentType, Vec<u32>)> = path
+            .segments
+            .iter()
+            .map(|s| (s.kind, s.asns.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (SegmentType::Sequence, vec![1, 2]),
+                (SegmentType::Set, vec![3, 4]),
+                (SegmentType::Sequence, vec![5]),
+            ]
+        );
+        assert_eq!(
+            attributes("10.0.0.0/8 next-hop 192.0.2.10 withdraw;"),
+            Err("no route".into())
+        );
+        let e = attributes("10.0.0.0/8 next-hop 192.0.2.10 watchdog w;").unwrap_err();
+        assert!(
+            e.contains("'watchdog'") && e.contains("not supported"),
+            "{e}"
+        );
     }
 
     #[test]

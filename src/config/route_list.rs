@@ -16,7 +16,7 @@ use crate::wire::prefix::Prefix;
 use super::ConfigError;
 use super::lexer::Position;
 use super::model::{Location, RouteTable};
-use super::parser::Origin;
+use super::parser::{Origin, Parser};
 use super::route::ParsedRoute;
 
 /// Routes in the order written.
@@ -51,6 +51,9 @@ pub(super) struct RouteRef<'a> {
 
 impl ParsedRoutes {
     pub fn push(&mut self, parsed: ParsedRoute) {
+        if parsed.withdraw {
+            return;
+        }
         if parsed.route.nlri.is_some() {
             self.others.push(parsed);
             return;
@@ -100,6 +103,7 @@ impl ParsedRoutes {
                 prefix_at: r.prefix_at,
                 split: None,
                 origin,
+                withdraw: false,
             }));
     }
 
@@ -143,26 +147,27 @@ impl ParsedRoutes {
         })
     }
 
-    /// Refuses a prefix configured twice by the same source (the block itself, or one
-    /// template); between sources the neighbor's own route wins, then the first template's.
-    pub fn resolve_duplicates(&mut self, owner: &str) -> Result<(), ConfigError> {
+    /// A prefix configured twice by the same source (the block itself, or one template): the
+    /// later one is kept, as ExaBGP does, and a warning for `--check` says so. Between
+    /// sources the neighbor's own route wins, then the first template's.
+    pub fn resolve_duplicates(&mut self, p: &Parser, owner: &str) -> Result<(), ConfigError> {
         // A table written in prefix order (generated ones usually are) has no duplicates.
         let sorted = self.unicast.windows(2).all(|w| w[0].0 < w[1].0);
         if !sorted {
             let origin = |i: usize| self.run_of(i).map_or(0, |r| r.origin);
-            let (dropped, clash) = find_duplicates(
+            let (dropped, replaced) = find_duplicates(
                 self.unicast.len(),
                 |i| self.unicast.get(i).map(|r| r.0),
                 origin,
             );
-            if let Some((later, earlier)) = clash {
+            for (later, earlier) in replaced {
                 let at = |i: usize| {
                     let file = self.run_of(i).map(|r| Arc::clone(&r.file));
                     let position = self.unicast_at.get(i).copied();
                     (file, position)
                 };
                 let prefix = self.unicast.get(later).map(|r| r.0);
-                return Err(duplicate_error(owner, prefix, at(earlier), at(later)));
+                note_duplicate(p, owner, prefix, at(earlier), at(later));
             }
             self.unicast_dropped = dropped;
         }
@@ -171,12 +176,12 @@ impl ParsedRoutes {
             (r.route.prefix, nlri.safi(), nlri.rd, nlri.path_id)
         };
         let others = &self.others;
-        let (dropped, clash) = find_duplicates(
+        let (dropped, replaced) = find_duplicates(
             others.len(),
             |i| others.get(i).map(key),
             |i| others.get(i).map_or(0, |r| r.origin),
         );
-        if let Some((later, earlier)) = clash {
+        for (later, earlier) in replaced {
             let at = |i: usize| {
                 let r = others.get(i);
                 (
@@ -185,7 +190,7 @@ impl ParsedRoutes {
                 )
             };
             let prefix = others.get(later).map(|r| r.route.prefix);
-            return Err(duplicate_error(owner, prefix, at(earlier), at(later)));
+            note_duplicate(p, owner, prefix, at(earlier), at(later));
         }
         let mut i = 0;
         self.others.retain(|_| {
@@ -267,14 +272,14 @@ fn find_duplicates<K: Ord>(
     len: usize,
     key: impl Fn(usize) -> Option<K>,
     origin: impl Fn(usize) -> Origin,
-) -> (Vec<bool>, Option<(usize, usize)>) {
+) -> (Vec<bool>, Vec<(usize, usize)>) {
     let mut order: Vec<u32> = (0..len as u32).collect();
     order.sort_unstable_by(|&a, &b| key(a as usize).cmp(&key(b as usize)).then(a.cmp(&b)));
     let mut dropped = vec![false; len];
-    let mut clash: Option<(usize, usize)> = None;
+    let mut replaced_by_same_source = Vec::new();
     for run in order.chunk_by(|&a, &b| key(a as usize) == key(b as usize)) {
         // In the order written: the first entry is kept until one of a higher-priority
-        // source (a lower origin) replaces it; the same source twice is an error.
+        // source (a lower origin) replaces it, or a later one of the same source.
         let Some((&first, rest)) = run.split_first() else {
             continue;
         };
@@ -282,13 +287,10 @@ fn find_duplicates<K: Ord>(
         for &i in rest {
             let i = i as usize;
             let (a, b) = (origin(kept), origin(i));
-            if a == b {
-                if clash.is_none_or(|(later, _)| i < later) {
-                    clash = Some((i, kept));
+            let replaced = if b <= a {
+                if a == b {
+                    replaced_by_same_source.push((i, kept));
                 }
-                break;
-            }
-            let replaced = if b < a {
                 std::mem::replace(&mut kept, i)
             } else {
                 i
@@ -298,29 +300,38 @@ fn find_duplicates<K: Ord>(
             }
         }
     }
-    (dropped, clash)
+    (dropped, replaced_by_same_source)
 }
 
 type Place = (Option<Arc<PathBuf>>, Option<Position>);
 
-fn duplicate_error(
+fn note_duplicate(
+    p: &Parser,
     owner: &str,
     prefix: Option<Prefix>,
     (earlier_file, earlier_at): Place,
     (later_file, later_at): Place,
-) -> ConfigError {
+) {
     let (line, column) = earlier_at.map_or((0, 0), |p| (p.line, p.column));
     let place = match (&earlier_file, &later_file) {
         (Some(a), Some(b)) if a != b => format!("{}:{line}:{column}", a.display()),
         _ => format!("line {line}"),
     };
     let prefix = prefix.map_or_else(String::new, |p| p.to_string());
-    ConfigError {
-        location: later_file.zip(later_at).map(|(file, at)| Location {
-            file,
-            line: at.line,
-            column: at.column,
-        }),
-        message: format!("duplicate route {prefix} in {owner}: already configured at {place}"),
-    }
+    let at = later_file
+        .zip(later_at)
+        .map_or_else(String::new, |(file, at)| {
+            format!(
+                "{}: ",
+                Location {
+                    file,
+                    line: at.line,
+                    column: at.column
+                }
+            )
+        });
+    p.state.borrow_mut().note(
+        None,
+        format!("{at}warning: route {prefix} in {owner} is configured again (first at {place}): this one replaces it, as in ExaBGP"),
+    );
 }

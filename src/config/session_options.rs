@@ -11,8 +11,6 @@ use super::values::{self, ValueError};
 
 /// RFC 4724 §3: the restart time is 12 bits.
 const MAX_RESTART_TIME: u64 = 4095;
-/// ExaBGP's default restart time when `graceful-restart;` gives none.
-pub const DEFAULT_RESTART_TIME: u16 = 120;
 /// Linux TCP_MD5SIG_MAXKEYLEN.
 const MAX_MD5_KEY: usize = 80;
 
@@ -34,6 +32,37 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
     "route-refresh",
     "add-path",
     "nexthop",
+    "extended-message",
+    "multi-session",
+    "operational",
+    "software-version",
+    "link-local-nexthop",
+    "aigp",
+];
+
+/// ExaBGP's capabilities that bgpinject does not advertise, with the reason: accepted only
+/// as `NAME disable;`.
+const OFF_CAPABILITIES: &[(&str, &str)] = &[
+    (
+        "multi-session",
+        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession)",
+    ),
+    (
+        "operational",
+        "bgpinject does not speak ExaBGP's OPERATIONAL messages",
+    ),
+    (
+        "software-version",
+        "bgpinject does not advertise its version (draft-ietf-idr-software-version)",
+    ),
+    (
+        "link-local-nexthop",
+        "bgpinject does not advertise the link-local next hop capability (draft-ietf-idr-linklocal-capability)",
+    ),
+    (
+        "aigp",
+        "bgpinject sends the AIGP attribute when a route has one, without negotiating it",
+    ),
 ];
 
 /// What the statements said, with the position needed to report a bad base64 password.
@@ -41,6 +70,37 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
 pub(super) struct OptionStatements {
     options: SessionOptions,
     md5_at: Option<Position>,
+    /// `graceful-restart;` (or 0) without a time: the hold time, as in ExaBGP, set by
+    /// [`finish`] once the hold time is known.
+    restart_time_is_hold_time: bool,
+    /// ExaBGP 4's `capability { nexthop true|false; }` (the pairs are in a `nexthop { }`).
+    nexthop_enabled: Option<bool>,
+}
+
+impl OptionStatements {
+    pub fn nexthop_enabled(&self) -> Option<bool> {
+        self.nexthop_enabled
+    }
+}
+
+/// What `graceful-restart` said.
+enum Restart {
+    Time(u16),
+    /// No time, or 0: ExaBGP advertises the hold time.
+    HoldTime,
+    Disabled,
+}
+
+impl OptionStatements {
+    fn set_restart(&mut self, r: Restart) {
+        let (time, from_hold) = match r {
+            Restart::Time(t) => (Some(t), false),
+            Restart::HoldTime => (Some(0), true),
+            Restart::Disabled => (None, false),
+        };
+        self.options.graceful_restart = time;
+        self.restart_time_is_hold_time = from_hold;
+    }
 }
 
 /// Parses one statement whose keyword is in [`KEYWORDS`], including its `;`.
@@ -50,12 +110,16 @@ pub(super) fn parse(
     block: &str,
     statements: &mut OptionStatements,
 ) -> Result<(), ConfigError> {
+    if kw.text == "graceful-restart" {
+        let r = restart_time(p)?;
+        statements.set_restart(r);
+        return p.expect_semicolon("graceful-restart");
+    }
+    if kw.text == "capability" {
+        return parse_capability_block(p, block, statements);
+    }
     let o = &mut statements.options;
     match kw.text.as_str() {
-        "graceful-restart" => {
-            o.graceful_restart = restart_time(p)?;
-            p.expect_semicolon("graceful-restart")
-        }
         "md5-password" => {
             let token = p.advance();
             if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word) || token.text.is_empty() {
@@ -93,27 +157,33 @@ pub(super) fn parse(
             }
             p.expect_semicolon(&format!("{} value", kw.text))
         }
-        _ => parse_capability_block(p, block, o),
+        other => Err(p.error_at(kw.position, format!("unknown keyword '{other}' in {block}"))),
     }
 }
 
-/// `graceful-restart [SECONDS];`, or ExaBGP's `graceful-restart disable;` (`false`): not offered.
-fn restart_time(p: &mut Parser) -> Result<Option<u16>, ConfigError> {
+/// `graceful-restart [TIME|disable];` as ExaBGP reads it: no time (or 0) advertises the hold
+/// time, `disable` (or `false`) no capability.
+fn restart_time(p: &mut Parser) -> Result<Restart, ConfigError> {
     if p.peek().kind == TokenKind::Semicolon {
-        return Ok(Some(DEFAULT_RESTART_TIME));
+        return Ok(Restart::HoldTime);
     }
-    if matches!(p.peek().text.as_str(), "disable" | "false") {
-        p.advance();
-        return Ok(None);
-    }
-    if matches!(p.peek().text.as_str(), "enable" | "true") {
-        p.advance();
-        return Ok(Some(DEFAULT_RESTART_TIME));
+    if matches!(
+        p.peek().text.as_str(),
+        "disable" | "disabled" | "false" | "enable" | "enabled" | "true"
+    ) {
+        let token = p.advance();
+        return Ok(match token.text.as_str() {
+            "enable" | "enabled" | "true" => Restart::HoldTime,
+            _ => Restart::Disabled,
+        });
     }
     let (t, _) = p.value("graceful-restart", |t| {
-        values::number_in(t, 0, MAX_RESTART_TIME, "0..4095 seconds")
+        values::number_in(t, 0, MAX_RESTART_TIME, "0..4095 seconds or disable")
     })?;
-    Ok(Some(t as u16))
+    Ok(match t {
+        0 => Restart::HoldTime,
+        t => Restart::Time(t as u16),
+    })
 }
 
 /// `true`/`enable` or `false`/`disable`; a bare keyword (`;` next) means true.
@@ -134,13 +204,26 @@ fn boolean(p: &mut Parser, statement: &str) -> Result<bool, ConfigError> {
 fn parse_capability_block(
     p: &mut Parser,
     owner: &str,
-    o: &mut SessionOptions,
+    statements: &mut OptionStatements,
 ) -> Result<(), ConfigError> {
     let block = format!("the capability block of {owner}");
     let open = p.open_block("capability")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
+        if kw.text == "graceful-restart" {
+            let r = restart_time(p)?;
+            statements.set_restart(r);
+            p.expect_semicolon("capability graceful-restart")?;
+            continue;
+        }
+        // ExaBGP 4: `nexthop true;` turns the capability on, a neighbor-level `nexthop { }`
+        // lists the pairs; bgpinject's `nexthop { }` here lists them too.
+        if kw.text == "nexthop" && p.peek().kind != TokenKind::OpenBrace {
+            statements.nexthop_enabled = Some(boolean(p, "nexthop")?);
+            p.expect_semicolon("capability nexthop")?;
+            continue;
+        }
+        let o = &mut statements.options;
         match kw.text.as_str() {
-            "graceful-restart" => o.graceful_restart = restart_time(p)?,
             "asn4" => o.four_octet_as = boolean(p, "asn4")?,
             "route-refresh" => o.route_refresh = boolean(p, "route-refresh")?,
             "add-path" => {
@@ -150,6 +233,28 @@ fn parse_capability_block(
             "nexthop" => {
                 o.extended_next_hop = super::announce::parse_nexthop_block(p, &block)?;
                 continue;
+            }
+            // RFC 8654: bgpinject always advertises it.
+            "extended-message" => {
+                if !boolean(p, "extended-message")? {
+                    return Err(p.error_at(
+                        kw.position,
+                        format!("'extended-message disable' in {block} is not supported: bgpinject always advertises extended messages (RFC 8654); a peer without them keeps the 4096-octet limit"),
+                    ));
+                }
+            }
+            // ExaBGP capabilities bgpinject does not advertise: 'disable' says so.
+            other if OFF_CAPABILITIES.iter().any(|(c, _)| *c == other) => {
+                if boolean(p, other)? {
+                    let why = OFF_CAPABILITIES
+                        .iter()
+                        .find(|(c, _)| *c == other)
+                        .map_or("", |(_, why)| why);
+                    return Err(p.error_at(
+                        kw.position,
+                        format!("capability '{other}' in {block} is not supported: {why} (only '{other} disable;' is accepted)"),
+                    ));
+                }
             }
             other => {
                 return Err(p.error_at(
@@ -179,9 +284,18 @@ fn add_path_mode(text: &str) -> Result<AddPathMode, ValueError> {
     }
 }
 
-/// Applies `md5-base64` to the password once the whole block is read.
-pub(super) fn finish(p: &Parser, s: OptionStatements) -> Result<SessionOptions, ConfigError> {
+/// Applies `md5-base64` to the password once the whole block is read, and the hold time to a
+/// `graceful-restart` without a time.
+pub(super) fn finish(
+    p: &Parser,
+    s: OptionStatements,
+    hold_time: u16,
+) -> Result<SessionOptions, ConfigError> {
     let mut o = s.options;
+    if s.restart_time_is_hold_time {
+        // RFC 4724 §3: the restart time is 12 bits.
+        o.graceful_restart = Some(hold_time.min(MAX_RESTART_TIME as u16));
+    }
     if o.md5_base64
         && let (Some(password), Some(at)) = (&o.md5_password, s.md5_at)
     {

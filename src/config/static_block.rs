@@ -93,6 +93,7 @@ pub(super) fn expand_split(
             prefix_at: parsed.prefix_at,
             split: None,
             origin: parsed.origin,
+            withdraw: parsed.withdraw,
         });
     }
     Ok(())
@@ -199,14 +200,17 @@ mod tests {
     }
 
     #[test]
-    fn split_overlapping_a_configured_route_is_a_duplicate() {
-        let e = prefixes(&neighbor(
-            "route 198.51.100.64/26 next-hop 192.0.2.1;\nroute 198.51.100.0/24 next-hop 192.0.2.1 split /26;",
-        ))
-        .unwrap_err();
+    fn split_overlapping_a_configured_route_replaces_it() {
+        let text = "neighbor 192.0.2.1 { router-id 192.0.2.1; local-as 1; peer-as 2; static {\nroute 198.51.100.64/26 next-hop 192.0.2.1;\nroute 198.51.100.0/24 next-hop 192.0.2.2 split /26; } }";
+        let (config, notes) =
+            crate::config::parse_str_with_notes(text, std::path::Path::new("t.conf")).unwrap();
+        assert_eq!(config.neighbors[0].routes.len(), 4);
         assert!(
-            e.starts_with("t.conf:4:7: duplicate route 198.51.100.64/26"),
-            "{e}"
+            notes.iter().any(
+                |n| n.starts_with("t.conf:3:7: warning: route 198.51.100.64/26")
+                    && n.contains("first at line 2")
+            ),
+            "{notes:?}"
         );
     }
 }

@@ -79,6 +79,41 @@ pub(super) fn parse_template_block(p: &mut Parser) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Defines a template named `name` from the statements `body` (the original injector's
+/// `group`: the group's statements written before one of its neighbors), `close` the token
+/// that ends them. Its routes are parsed here, as for a `template` block.
+pub(super) fn define_from_statements(
+    p: &Parser,
+    name: Token,
+    mut body: Vec<Token>,
+    close: Token,
+) -> Result<(), ConfigError> {
+    let open = Token {
+        kind: TokenKind::OpenBrace,
+        text: "{".to_string(),
+        position: name.position,
+    };
+    body.push(Token {
+        kind: TokenKind::CloseBrace,
+        text: "}".to_string(),
+        position: close.position,
+    });
+    let mut sub = p.sub_parser(body);
+    let (tokens, routes) = capture_body(&mut sub, &open, &name.text)?;
+    let template = Template {
+        name: name.text.clone(),
+        file: Arc::clone(p.file()),
+        tokens,
+        routes,
+        defined_at: name,
+    };
+    p.state
+        .borrow_mut()
+        .templates
+        .insert(template.name.clone(), Rc::new(template));
+    Ok(())
+}
+
 /// The tokens up to the `}` matching `open`, which is consumed, but for the statements
 /// that make routes: those are parsed here.
 fn capture_body(
@@ -305,11 +340,13 @@ mod tests {
             e.starts_with("t.conf:3:18: route 10.0.0.0/8 has no next-hop"),
             "{e}"
         );
-        let e = parse("template {\n neighbor t {\n  static {\n   route 10.0.0.0/8 next-hop 192.0.2.1;\n   route 10.0.0.0/8 next-hop 192.0.2.2;\n  }\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }")
-            .unwrap_err();
+        // The same prefix twice in one template: the later one wins, as in ExaBGP.
+        let (config, notes) = crate::config::parse_str_with_notes("template {\n neighbor t {\n  static {\n   route 10.0.0.0/8 next-hop 192.0.2.1;\n   route 10.0.0.0/8 next-hop 192.0.2.2;\n  }\n }\n}\nneighbor 192.0.2.1 { local-as 1; peer-as 2; router-id 192.0.2.1; inherit t; }", std::path::Path::new("t.conf"))
+            .unwrap();
+        assert_eq!(config.neighbors[0].routes.len(), 1);
         assert!(
-            e.starts_with("t.conf:5:10: duplicate route 10.0.0.0/8 in neighbor 192.0.2.1: already configured at line 4"),
-            "{e}"
+            notes.iter().any(|n| n.starts_with("t.conf:5:10: warning: route 10.0.0.0/8 in neighbor 192.0.2.1 is configured again (first at line 4)")),
+            "{notes:?}"
         );
     }
 }

@@ -20,7 +20,7 @@ use crate::rib::route_set::RouteSet;
 use crate::session::fsm::SessionConfig;
 use crate::session::peer::{self, PeerCommand, PeerHandle, PeerReport, PeerSpec, UpdateSink};
 use crate::session::socket::SocketOptions;
-use crate::wire::family::{Family, Safi};
+use crate::wire::family::Family;
 use crate::wire::notification::Notification;
 
 /// How long shutdown waits for neighbor threads to send their NOTIFICATION and close.
@@ -60,6 +60,16 @@ struct Stopping {
 }
 
 /// What the FSM of this neighbor proposes and expects.
+/// `bfd { }` as the BFD thread takes it.
+fn bfd_params(b: crate::config::model::BfdConfig) -> crate::bfd::Params {
+    crate::bfd::Params {
+        min_tx: b.min_tx,
+        min_rx: b.min_rx,
+        multiplier: b.multiplier,
+        multihop: b.multihop,
+    }
+}
+
 pub fn session_config(n: &NeighborConfig) -> SessionConfig {
     SessionConfig {
         local_as: n.local_as,
@@ -71,17 +81,7 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         graceful_restart: n.options.graceful_restart,
         four_octet_as: n.options.four_octet_as,
         route_refresh: n.options.route_refresh,
-        add_path: n
-            .options
-            .add_path
-            .map(|mode| {
-                n.families
-                    .iter()
-                    .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
-                    .map(|&f| (f, mode))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        add_path: n.add_path_capability(),
         extended_next_hop: n.options.extended_next_hop.clone(),
         // RFC 8654 on by default, as FRR does: a peer that does not advertise it (BIRD
         // unless `enable extended messages`) simply keeps the 4096-octet limit.
@@ -162,7 +162,7 @@ impl Neighbors {
                     let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
                 }))
             }),
-            bfd: n.bfd,
+            bfd: n.bfd.map(bfd_params),
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

@@ -21,8 +21,8 @@ pub struct Bgpinject {
 }
 
 /// The lines of a bgpinject log that show a bug: a panic, an internal error, a fatal runtime
-/// error (stack overflow, abort). Any of them fails the test, even when the peer's table
-/// ends right.
+/// error (stack overflow, abort), a self-check that caught the encoder disagreeing with the
+/// configuration. Any of them fails the test, even when the peer's table ends right.
 pub fn bug_lines(log: &str) -> Vec<&str> {
     log.lines()
         .filter(|l| {
@@ -30,6 +30,7 @@ pub fn bug_lines(log: &str) -> Vec<&str> {
                 || l.contains("internal error")
                 || l.contains("fatal runtime error")
                 || l.contains("stack overflow")
+                || l.contains("selfcheck failed")
         })
         .collect()
 }
@@ -198,14 +199,15 @@ mod tests {
     use super::bug_lines;
 
     #[test]
-    fn bug_lines_catch_panics_internal_errors_and_aborts_only() {
+    fn bug_lines_catch_panics_internal_errors_aborts_and_selfcheck_only() {
         let log = "2026-01-01T00:00:00Z [INFO] neighbor 127.0.0.1: session established\n\
                    thread 'peer 127.0.0.1' panicked at src/session/peer.rs:1:1:\n\
                    2026-01-01T00:00:01Z [ERROR] neighbor 127.0.0.1: internal error, session dropped and restarted: boom\n\
                    thread 'peer 127.0.0.1' has overflowed its stack\n\
                    fatal runtime error: stack overflow, aborting\n\
+                   2026-01-01T00:00:01Z [ERROR] neighbor 127.0.0.1: selfcheck failed: 10.0.0.0/8: AS_PATH differs from the configuration; these UPDATEs are not sent\n\
                    2026-01-01T00:00:02Z [WARN] neighbor 127.0.0.1: session down: peer sent NOTIFICATION 6/2\n";
-        assert_eq!(bug_lines(log).len(), 3);
+        assert_eq!(bug_lines(log).len(), 4);
         assert!(bug_lines("[INFO] neighbor 127.0.0.1: session established\n").is_empty());
     }
 }

@@ -192,8 +192,18 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
                 _ if s.ebgp => AsPath::sequence(vec![s.local_as]),
                 _ => AsPath::default(),
             };
+            // Export gives what goes on the wire, so that the self-check compares like with
+            // like: to a 2-octet peer a 4-octet ASN is AS_TRANS in AS_PATH.
             if !s.four_octet_as && path.has_four_octet_asn() {
-                out.push(PathAttribute::As4Path(path.clone()));
+                let mut wire = path.clone();
+                for seg in &mut wire.segments {
+                    for asn in &mut seg.asns {
+                        *asn = u32::from(as2(*asn));
+                    }
+                }
+                out.push(PathAttribute::As4Path(path));
+                out.push(PathAttribute::AsPath(wire));
+                return;
             }
             out.push(PathAttribute::AsPath(path));
         },
@@ -330,8 +340,13 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
         // AS4_AGGREGATOR.
         export: |a, s, out| {
             if let Some(PathAttribute::Aggregator { asn, address }) = a {
+                let on_wire = if s.four_octet_as {
+                    *asn
+                } else {
+                    u32::from(as2(*asn))
+                };
                 out.push(PathAttribute::Aggregator {
-                    asn: *asn,
+                    asn: on_wire,
                     address: *address,
                 });
                 if !s.four_octet_as && *asn > u16::MAX as u32 {
@@ -957,5 +972,33 @@ mod tests {
         let ibgp4 = export(&set, &session(false, true));
         assert_eq!(codes(&ibgp4), vec![1, 2, 5, 7, 9, 32, 99]);
         assert!(ibgp4.contains(&PathAttribute::LocalPref(100)));
+    }
+
+    /// RFC 6793 §4.2.2, as the self-check decodes it: to a 2-octet peer the exported AS_PATH
+    /// and AGGREGATOR carry AS_TRANS, the real values go in AS4_PATH and AS4_AGGREGATOR.
+    #[test]
+    fn export_to_a_two_octet_peer_is_what_the_wire_carries() {
+        let address = "192.0.2.9".parse().unwrap();
+        let set = vec![
+            PathAttribute::AsPath(AsPath::sequence(vec![65000, 4_200_000_001])),
+            PathAttribute::Aggregator {
+                asn: 4_200_000_000,
+                address,
+            },
+        ];
+        let out = export(&set, &session(true, false));
+        assert!(out.contains(&PathAttribute::AsPath(AsPath::sequence(vec![65000, 23456]))));
+        assert!(out.contains(&PathAttribute::As4Path(AsPath::sequence(vec![
+            65000,
+            4_200_000_001
+        ]))));
+        assert!(out.contains(&PathAttribute::Aggregator {
+            asn: 23456,
+            address
+        }));
+        assert!(out.contains(&PathAttribute::As4Aggregator {
+            asn: 4_200_000_000,
+            address
+        }));
     }
 }

@@ -1,0 +1,374 @@
+//! Neighbor statements of older or other ExaBGP versions: read with the meaning they had
+//! there, or refused by name with the reason when bgpinject cannot do what they ask.
+//!
+//! - the original injector (2009-2011): `md5 PASSWORD;` (now `md5-password`),
+//!   `ttl-security N;` (now `outgoing-ttl`);
+//! - ExaBGP 4: `md5-ip`, `auto-flush`, `manual-eor`, `adj-rib-in`, `adj-rib-out`,
+//!   `rate-limit`, and the neighbor-level `nexthop { }` and `add-path { }` blocks;
+//! - ExaBGP 5 and main: `source-interface`, `host-name`, `domain-name`, refused.
+//!
+//! A deprecated spelling is accepted and `--check` says once what the current one is.
+
+use std::net::IpAddr;
+
+use crate::wire::family::{Afi, Family, Safi};
+
+use super::ConfigError;
+use super::lexer::{Position, Token, TokenKind};
+use super::parser::{Parser, Setting};
+use super::session_options::{self, OptionStatements};
+use super::values;
+
+/// The statements this module handles inside a neighbor block.
+pub const KEYWORDS: &[&str] = &[
+    "md5",
+    "ttl-security",
+    "md5-ip",
+    "auto-flush",
+    "manual-eor",
+    "adj-rib-in",
+    "adj-rib-out",
+    "rate-limit",
+    "nexthop",
+    "add-path",
+];
+
+/// ExaBGP neighbor statements bgpinject cannot honour: refused by name with the reason.
+pub const REFUSED: &[&str] = &[
+    "source-interface",
+    "host-name",
+    "domain-name",
+    "local-link-local",
+    "tcp-ao",
+    "confederation",
+    "role",
+];
+
+/// What the statements said that needs the whole neighbor block to check.
+#[derive(Default)]
+pub(super) struct CompatSettings {
+    md5_ip: Setting<(IpAddr, Position)>,
+    /// `nexthop { }` at neighbor level (ExaBGP 4): the extended next hop pairs.
+    nexthop: Option<Vec<(Family, Afi)>>,
+    /// `add-path { }` at neighbor level (ExaBGP 4): the families ADD-PATH is offered for.
+    add_path: Option<(Vec<Family>, Position)>,
+}
+
+/// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
+/// [`REFUSED`].
+pub(super) fn parse(
+    p: &mut Parser,
+    kw: &Token,
+    block: &str,
+    s: &mut CompatSettings,
+    options: &mut OptionStatements,
+) -> Result<(), ConfigError> {
+    match kw.text.as_str() {
+        "md5" => {
+            deprecated(p, kw, "md5-password");
+            session_options::parse(p, &renamed(kw, "md5-password"), block, options)
+        }
+        "ttl-security" => {
+            deprecated(p, kw, "outgoing-ttl");
+            session_options::parse(p, &renamed(kw, "outgoing-ttl"), block, options)
+        }
+        "md5-ip" => {
+            let (addr, token) = p.value("md5-ip", values::ip_address)?;
+            s.md5_ip.set(p, kw, block, (addr, token.position))?;
+            p.expect_semicolon("md5-ip value")
+        }
+        // ExaBGP's defaults are what bgpinject always does; the other value is refused.
+        "auto-flush" => only_value(
+            p,
+            kw,
+            true,
+            "bgpinject sends what changed as soon as a reload or a command changes it; it has no 'flush' command to wait for",
+        ),
+        "manual-eor" => only_value(
+            p,
+            kw,
+            false,
+            "bgpinject sends the End-of-RIB marker itself once the initial routes are sent",
+        ),
+        "adj-rib-in" => only_value(
+            p,
+            kw,
+            false,
+            "bgpinject keeps no table of the routes the peer sends (helpers can receive them: api { receive { parsed; update; } })",
+        ),
+        "adj-rib-out" => only_value(
+            p,
+            kw,
+            true,
+            "bgpinject always keeps the routes it announced, to resend them on ROUTE-REFRESH and after a reconnection",
+        ),
+        "rate-limit" => {
+            let token = p.expect_word("a number of messages per second or 'disable' after rate-limit")?;
+            if !matches!(token.text.as_str(), "disable" | "disabled" | "0") {
+                return Err(p.error_at(
+                    token.position,
+                    format!(
+                        "rate-limit {} in {block}: bgpinject does not limit the messages it handles per second (only 'rate-limit disable;' is accepted)",
+                        token.text
+                    ),
+                ));
+            }
+            p.expect_semicolon("rate-limit value")
+        }
+        "nexthop" => {
+            let list = super::announce::parse_nexthop_block(p, block)?;
+            s.nexthop.get_or_insert_with(Vec::new).extend(list);
+            Ok(())
+        }
+        "add-path" => {
+            let families = parse_add_path_block(p, block)?;
+            s.add_path
+                .get_or_insert_with(|| (Vec::new(), kw.position))
+                .0
+                .extend(families);
+            Ok(())
+        }
+        other => Err(p.error_at(
+            kw.position,
+            format!(
+                "'{other}' in {block} is not supported: {}",
+                match other {
+                    "source-interface" =>
+                        "bgpinject binds a session to its local-address, not to an interface",
+                    "local-link-local" =>
+                        "write the link-local next hop after the global one in each route (next-hop 2001:db8::1 fe80::1)",
+                    "tcp-ao" => "bgpinject signs sessions with TCP MD5 (md5-password), not TCP-AO (RFC 5925)",
+                    "confederation" => "bgpinject does not speak BGP confederations (RFC 5065)",
+                    "role" => "bgpinject does not advertise the BGP role capability (RFC 9234)",
+                    _ => "bgpinject does not send the FQDN capability (draft-walton-bgp-hostname)",
+                }
+            ),
+        )),
+    }
+}
+
+/// `neighbor ... { add-path { ipv4 unicast; ... } }`, from just after `add-path`.
+fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, ConfigError> {
+    let block = format!("the add-path block of {owner}");
+    let open = p.open_block("add-path")?;
+    let mut list = Vec::new();
+    while let Some(afi_token) = p.block_keyword(&open, &block)? {
+        let afi = match afi_token.text.as_str() {
+            "ipv4" => Afi::Ipv4,
+            "ipv6" => Afi::Ipv6,
+            other => {
+                return Err(p.error_at(
+                    afi_token.position,
+                    format!("unknown address family '{other}' in {block}, expected ipv4 or ipv6"),
+                ));
+            }
+        };
+        let safi_token = p.expect_word(&format!("a subsequent address family in {block}"))?;
+        let safi = match safi_token.text.as_str() {
+            "unicast" => Safi::Unicast,
+            other => super::announce::safi(other).ok_or_else(|| {
+                p.error_at(
+                    safi_token.position,
+                    format!("unsupported family '{} {other}' in {block}, expected unicast, multicast, nlri-mpls or mpls-vpn", afi_token.text),
+                )
+            })?,
+        };
+        list.push(Family::new(afi, safi));
+        if p.peek().text == "limit" {
+            return Err(p.error_at(
+                p.peek().position,
+                format!("'limit' in {block} is not supported: bgpinject does not advertise the ADD-PATH paths-limit capability (ExaBGP main's limit)"),
+            ));
+        }
+        p.expect_semicolon(&format!("{} {}", afi_token.text, safi_token.text))?;
+    }
+    Ok(list)
+}
+
+/// Applies what needs the whole block: `md5-ip` must be the local address (where bgpinject
+/// listens and signs), the neighbor-level `nexthop { }` and `add-path { }` blocks.
+pub(super) fn finish(
+    p: &Parser,
+    block: &str,
+    s: CompatSettings,
+    local_address: Option<IpAddr>,
+    nexthop_enabled: Option<bool>,
+    options: &mut super::model::SessionOptions,
+) -> Result<(), ConfigError> {
+    if let Some(&(md5_ip, at)) = s.md5_ip.get()
+        && Some(md5_ip) != local_address
+    {
+        return Err(p.error_at(
+            at,
+            format!(
+                "md5-ip {md5_ip} in {block} is not its local-address ({}): bgpinject listens and signs with TCP MD5 on the local-address only",
+                local_address.map_or_else(|| "none".to_string(), |a| a.to_string())
+            ),
+        ));
+    }
+    if let Some(list) = s.nexthop {
+        // ExaBGP 4: the block says which pairs, `capability { nexthop false; }` turns it off.
+        if nexthop_enabled != Some(false) {
+            options.extended_next_hop.extend(list);
+        }
+    }
+    if nexthop_enabled == Some(false) {
+        options.extended_next_hop.clear();
+    }
+    if let Some((families, _)) = s.add_path {
+        options.add_path_families = Some(families);
+    }
+    Ok(())
+}
+
+/// A boolean statement of which bgpinject does only one value (`ok`): the other is refused.
+fn only_value(p: &mut Parser, kw: &Token, ok: bool, why: &str) -> Result<(), ConfigError> {
+    let value = if p.peek().kind == TokenKind::Semicolon {
+        (true, kw.position)
+    } else {
+        let expected = format!(
+            "'true', 'false', 'enable', 'disable' or ';' after {}",
+            kw.text
+        );
+        let token = p.expect_word(&expected)?;
+        match token.text.as_str() {
+            "true" | "enable" | "enabled" => (true, token.position),
+            "false" | "disable" | "disabled" => (false, token.position),
+            _ => return Err(p.unexpected(&token, &expected)),
+        }
+    };
+    if value.0 != ok {
+        return Err(p.error_at(
+            value.1,
+            format!("'{} {}' is not supported: {why}", kw.text, value.0),
+        ));
+    }
+    p.expect_semicolon(&format!("{} value", kw.text))
+}
+
+/// `--check` says once where a deprecated keyword is and what replaces it.
+fn deprecated(p: &Parser, kw: &Token, current: &str) {
+    p.note(
+        kw.position,
+        Some(&kw.text),
+        format!(
+            "'{}' is the original injector's spelling, read as '{current}' (write '{current}'; `bgpinject migrate` does)",
+            kw.text
+        ),
+    );
+}
+
+fn renamed(kw: &Token, text: &str) -> Token {
+    Token {
+        kind: kw.kind,
+        text: text.to_string(),
+        position: kw.position,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{NeighborConfig, parse_str_with_notes};
+    use crate::wire::family::{Afi, Family};
+
+    fn neighbor(body: &str) -> Result<(NeighborConfig, Vec<String>), String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{\nrouter-id 192.0.2.10; local-address 192.0.2.10; local-as 65000; peer-as 65000;\n{body}\n}}"
+        );
+        parse_str_with_notes(&text, Path::new("t.conf"))
+            .map(|(mut c, notes)| (c.neighbors.remove(0), notes))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn original_spellings_mean_the_current_ones_with_one_warning() {
+        let (n, notes) = neighbor("md5 \"my md5 of the day\";\nttl-security 3;").unwrap();
+        assert_eq!(
+            n.options.md5_password.as_deref(),
+            Some(&b"my md5 of the day"[..])
+        );
+        assert_eq!(n.options.outgoing_ttl, Some(3));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("t.conf:3:1: warning: 'md5'"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("'md5-password'"), "{notes:?}");
+    }
+
+    #[test]
+    fn graceful_restart_without_time_is_the_hold_time_and_disable_turns_it_off() {
+        let gr = |body: &str| neighbor(body).unwrap().0.options.graceful_restart;
+        assert_eq!(gr("hold-time 90; graceful-restart;"), Some(90));
+        assert_eq!(gr("graceful-restart;"), Some(180));
+        assert_eq!(gr("graceful-restart 0;"), Some(180));
+        assert_eq!(gr("graceful-restart 1200;"), Some(1200));
+        assert_eq!(
+            gr("hold-time 9000; capability { graceful-restart; }"),
+            Some(4095)
+        );
+        assert_eq!(gr("graceful-restart disable;"), None);
+        assert_eq!(gr("capability { graceful-restart disable; }"), None);
+    }
+
+    #[test]
+    fn md5_ip_must_be_the_local_address() {
+        neighbor("md5-password x; md5-ip 192.0.2.10;").unwrap();
+        let e = neighbor("md5-password x;\nmd5-ip 192.0.2.11;").unwrap_err();
+        assert!(e.starts_with("t.conf:4:8: md5-ip 192.0.2.11"), "{e}");
+    }
+
+    #[test]
+    fn the_other_value_of_a_switch_bgpinject_always_has_is_refused_by_name() {
+        neighbor("auto-flush true; manual-eor false; adj-rib-in false; adj-rib-out true; rate-limit disable;")
+            .unwrap();
+        for (body, word) in [
+            ("auto-flush false;", "'auto-flush false'"),
+            ("manual-eor true;", "'manual-eor true'"),
+            ("adj-rib-in true;", "'adj-rib-in true'"),
+            ("adj-rib-out false;", "'adj-rib-out false'"),
+            ("rate-limit 10;", "rate-limit 10"),
+            ("source-interface eth0;", "'source-interface'"),
+        ] {
+            let e = neighbor(body).unwrap_err();
+            assert!(
+                e.starts_with("t.conf:3:") && e.contains(word),
+                "{body}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn neighbor_level_nexthop_and_add_path_blocks() {
+        let (n, _) = neighbor(
+            "capability { nexthop true; add-path send; }\nfamily { ipv4 unicast; ipv6 unicast; }\nnexthop { ipv4 unicast ipv6; }\nadd-path { ipv6 unicast; }",
+        )
+        .unwrap();
+        assert_eq!(
+            n.options.extended_next_hop,
+            vec![(Family::IPV4_UNICAST, Afi::Ipv6)]
+        );
+        let offered: Vec<Family> = n.add_path_capability().iter().map(|(f, _)| *f).collect();
+        assert_eq!(offered, vec![Family::IPV6_UNICAST]);
+        let (n, _) =
+            neighbor("capability { nexthop false; }\nnexthop { ipv4 unicast ipv6; }").unwrap();
+        assert!(n.options.extended_next_hop.is_empty());
+    }
+
+    #[test]
+    fn family_all_and_minimal() {
+        let (n, notes) = neighbor("family { all; }").unwrap();
+        assert_eq!(n.families.len(), 10);
+        assert!(
+            notes.iter().any(|n| n.contains("'family { all; }'")),
+            "{notes:?}"
+        );
+        let (n, _) =
+            neighbor("family { minimal; }\nstatic { route 2001:db8::/32 next-hop 2001:db8::1; }")
+                .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+        assert!(neighbor("family { ipv4 unicast; all; }").is_err());
+    }
+}
