@@ -394,7 +394,10 @@ mod tests {
         let c = parse_str(text, Path::new("t.conf")).unwrap();
         assert!(!c.processes[0].respawn);
         assert!(c.processes[1].respawn);
-        assert_eq!((c.processes[0].lease, c.processes[1].lease), (Some(30), None));
+        assert_eq!(
+            (c.processes[0].lease, c.processes[1].lease),
+            (Some(30), None)
+        );
         assert_eq!(
             c.neighbors[0].api_processes,
             vec!["add-one", "add-two", "other"]
