@@ -49,6 +49,10 @@ pub enum Command {
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
+    /// ExaBGP's `ping`: answered `pong`, to check that the daemon reads its helpers.
+    Ping,
+    /// `help`: the commands, one per line.
+    Help,
     Reload,
     Restart,
     Shutdown,
@@ -188,14 +192,40 @@ fn parse_family(text: &str) -> Result<Option<Family>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let family = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
-        ["ipv4", "unicast"] => Family::IPV4_UNICAST,
-        ["ipv6", "unicast"] => Family::IPV6_UNICAST,
-        ["ipv4", "flow"] => Family::new(Afi::Ipv4, Safi::FlowSpec),
-        ["ipv6", "flow"] => Family::new(Afi::Ipv6, Safi::FlowSpec),
-        _ => return bad(format!("expected ipv4|ipv6 unicast|flow, found '{text}'")),
-    };
-    Ok(Some(family))
+    // ExaBGP's family names, as bgpinject writes them, with the usual aliases.
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| match w {
+            "labeled-unicast" => "nlri-mpls",
+            "flowspec" => "flow",
+            "flowspec-vpn" => "flow-vpn",
+            other => other,
+        })
+        .collect();
+    let wanted = words.join(" ");
+    const AFIS: [Afi; 4] = [Afi::Ipv4, Afi::Ipv6, Afi::L2VPN, Afi::BGP_LS];
+    const SAFIS: [Safi; 13] = [
+        Safi::Unicast,
+        Safi::Multicast,
+        Safi::MplsLabel,
+        Safi::MplsVpn,
+        Safi::FlowSpec,
+        Safi::FlowSpecVpn,
+        Safi::Vpls,
+        Safi::Evpn,
+        Safi::BgpLs,
+        Safi::BgpLsVpn,
+        Safi::SrPolicy,
+        Safi::Mup,
+        Safi::Rtc,
+    ];
+    AFIS.iter()
+        .flat_map(|a| SAFIS.iter().map(|s| Family::new(*a, *s)))
+        .find(|f| f.to_string() == wanted)
+        .map(Some)
+        .ok_or_else(|| {
+            format!("expected a family such as 'ipv4 unicast', 'ipv6 flow' or 'l2vpn vpls', found '{text}'")
+        })
 }
 
 fn parse_command(text: &str) -> Result<Command, String> {
@@ -214,13 +244,15 @@ fn parse_command(text: &str) -> Result<Command, String> {
             )),
         },
         "teardown" => parse_teardown(rest),
+        "ping" => Ok(Command::Ping),
+        "help" if rest.is_empty() => Ok(Command::Help),
         "reload" if rest.is_empty() => Ok(Command::Reload),
         "restart" if rest.is_empty() => Ok(Command::Restart),
         "shutdown" if rest.is_empty() => Ok(Command::Shutdown),
         "version" if rest.is_empty() => Ok(Command::Version),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, teardown, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -254,6 +286,20 @@ fn parse_teardown(text: &str) -> Result<Command, String> {
     }
     Ok(Command::Teardown(n))
 }
+
+/// What `help` answers.
+pub const HELP: &[&str] = &[
+    "[neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID], ...] COMMAND",
+    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
+    "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
+    "announce flow route { match { ... } then { ... } } [lease SECONDS]",
+    "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
+    "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
+    "teardown [SUBCODE] [MESSAGE]",
+    "show neighbor [summary] | show adj-rib out",
+    "enable-ack | disable-ack | silence-ack (helpers)",
+    "ping | help | version | reload | restart | shutdown",
+];
 
 fn parse_announce(text: &str) -> Result<Command, String> {
     let (what, rest) = word(text);
@@ -351,6 +397,41 @@ mod tests {
 
     fn command(line: &str) -> Command {
         parse(line).command
+    }
+
+    #[test]
+    fn eor_and_refresh_for_every_family_and_ping_help() {
+        let fam = |l: &str| match command(l) {
+            Command::EndOfRib(f) | Command::RouteRefresh(f) => f.map(|f| f.to_string()),
+            other => panic!("{l}: {other:?}"),
+        };
+        assert_eq!(
+            fam("announce eor l2vpn vpls").as_deref(),
+            Some("l2vpn vpls")
+        );
+        assert_eq!(
+            fam("announce eor ipv4 mpls-vpn").as_deref(),
+            Some("ipv4 mpls-vpn")
+        );
+        assert_eq!(
+            fam("announce eor ipv6 labeled-unicast").as_deref(),
+            Some("ipv6 nlri-mpls")
+        );
+        assert_eq!(
+            fam("announce route-refresh ipv4 flowspec").as_deref(),
+            Some("ipv4 flow")
+        );
+        assert_eq!(
+            fam("announce route-refresh ipv6 mup").as_deref(),
+            Some("ipv6 mup")
+        );
+        assert_eq!(fam("announce eor"), None);
+        assert!(matches!(
+            command("announce eor ipv4 bogus"),
+            Command::Invalid(_)
+        ));
+        assert_eq!(command("ping"), Command::Ping);
+        assert_eq!(command("help"), Command::Help);
     }
 
     #[test]

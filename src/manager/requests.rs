@@ -145,6 +145,15 @@ impl Manager {
                 self.restart_sessions();
             }
             Command::Shutdown => return Answer::Shutdown,
+            Command::Ping => return Answer::Lines(vec!["pong".to_string()]),
+            Command::Help => {
+                return Answer::Lines(
+                    crate::api::command::HELP
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect(),
+                );
+            }
             Command::Version => {
                 return Answer::Lines(vec![format!("bgpinject {}", env!("CARGO_PKG_VERSION"))]);
             }
