@@ -352,6 +352,7 @@ fn configuration_words_read_back_into_the_same_nlri() {
                     FamilyNlri::Vpls(v) => v.raw_base & 0xF == 1,
                     FamilyNlri::Mup(m) => !matches!(m.route, mup::MupRoute::Unknown { .. }),
                     FamilyNlri::SrPolicy(_) => true,
+                    FamilyNlri::Mvpn(m) => !matches!(m, mvpn::Mvpn::Unknown { .. }),
                     FamilyNlri::FlowVpn(_) | FamilyNlri::BgpLs(_) => false,
                 };
                 if !parsable {
@@ -410,4 +411,22 @@ fn configuration_words_say_what_is_wrong_and_where() {
     let e = p("mup-t2st 192.0.2.1 rd 1:1 teid 70000/16").unwrap_err();
     assert!(e.message.contains("does not fit 16 bits"), "{e}");
     assert!(p("evpn mac-ip rd 1:1 mac 00:11:22:33:44:55 label [ 1").is_err());
+}
+
+#[test]
+fn mvpn_route_types_as_exabgp_writes_them() {
+    // ExaBGP's api-mvpn: shared join rp 10.99.199.1 group 239.251.255.228 rd 65000:99999
+    // source-as 65000; source AD 10.99.12.4.
+    round_trip(
+        "ipv4-mvpn",
+        "06 16 0000fde80001869f 0000fde8 20 0a63c701 20 effbffe4 \
+         05 12 0000fde80001869f 20 0a630c04 20 effbffe4",
+        "mcast-vpn shared-join rp 10.99.199.1 group 239.251.255.228 rd 65000:99999 source-as 65000; \
+         mcast-vpn source-ad source 10.99.12.4 group 239.251.255.228 rd 65000:99999",
+    );
+    let e = error_of(
+        "ipv4-mvpn",
+        "05 12 0000fde80001869f 80 0a630c04 20 effbffe4",
+    );
+    assert!(e.contains("32 bits in ipv4 mcast-vpn"), "{e}");
 }
