@@ -315,6 +315,54 @@ fn bird_drops_the_route_within_the_bfd_detection_time_when_bgpinject_is_killed()
         "BIRD does not say BFD took the session down:\n{}",
         bird.protocol_info("inj")
     );
+
+    // The control: without `bfd { }` the same death goes unnoticed for the hold time.
+    let no_bfd =
+        bgpinject_config(65002).replace("    bfd { min-tx 100; min-rx 100; multiplier 3; }\n", "");
+    assert!(!no_bfd.contains("bfd"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &no_bfd, "debug");
+    bird.wait_established("inj", Duration::from_secs(30));
+    assert!(
+        wait_for(Duration::from_secs(10), || bird_has_route(&bird)
+            .then_some(()))
+        .is_some(),
+        "the route did not reach BIRD without BFD"
+    );
+    let pid = b.pid().expect("bgpinject runs");
+    let blackhole = format!("{PEER}/32");
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "add",
+        "blackhole",
+        &blackhole,
+    ]);
+    kill(pid, libc::SIGKILL);
+    std::thread::sleep(3 * DETECTION_LIMIT);
+    let still = bird_has_route(&bird);
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "del",
+        "blackhole",
+        &blackhole,
+    ]);
+    b.stop();
+    println!(
+        "BIRD without BFD: route {} {} s after bgpinject's host went silent",
+        if still { "still there" } else { "gone" },
+        3 * DETECTION_LIMIT.as_secs()
+    );
+    assert!(
+        still,
+        "without BFD the route went anyway: the measurement above proves nothing"
+    );
 }
 
 #[test]
@@ -435,6 +483,48 @@ fn bird_over_ipv6_drops_the_route_within_the_bfd_detection_time() {
     );
     assert!(dead < DETECTION_LIMIT, "{dead:?}:\n{}", bird.log_text());
     b.stop();
+}
+
+/// RFC 5883 multihop (UDP 4784, any TTL): BIRD runs multihop BFD for a multihop session.
+#[test]
+fn bird_multihop_drops_the_route_within_the_bfd_detection_time() {
+    if rerun_in_namespace("bird_multihop_drops_the_route_within_the_bfd_detection_time") {
+        return;
+    }
+    let ns = Namespace::create();
+    let bird = BirdBuilder::new(&PEER.to_string(), &PEER.to_string(), PEER_PORT)
+        .extra(
+            "protocol bfd bfd1 {\n    multihop { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };\n}",
+        )
+        .bgp(
+            BgpProtocol::new("inj", &OURS.to_string(), OUR_PORT, 65002, 65001)
+                .passive(true)
+                .multihop(true)
+                .extra("    bfd on;\n"),
+        )
+        .start();
+    let config =
+        bgpinject_config(65002).replace("multiplier 3; }", "multiplier 3; multihop true; }");
+    assert!(config.contains("multihop true"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &config, "debug");
+    bird_session_up(&bird, &b);
+    assert!(
+        b.log().contains("BFD multihop session starting"),
+        "{}",
+        b.log()
+    );
+    assert!(
+        bird.birdc(&["show", "bfd", "sessions"])
+            .is_some_and(|s| s.contains(&OURS.to_string())),
+        "BIRD has no BFD session with us"
+    );
+    b.assert_no_resets(1);
+    let dead = kill_and_time(&mut b, Some(&ns), || bird_has_route(&bird));
+    println!(
+        "BIRD (multihop): route withdrawn {:.0} ms after bgpinject's host went silent (blackhole + SIGKILL; BFD 100 ms x 3, hold time 90 s)",
+        ms(dead)
+    );
+    assert!(dead < DETECTION_LIMIT, "{dead:?}:\n{}", bird.log_text());
 }
 
 /// A peer without BFD: BFD never comes up, and that leaves the BGP session alone (routers

@@ -132,6 +132,7 @@ fn announce(
 fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<AtomicBool>) {
     let name = &config.name;
     let mut h = Hysteresis::new(config.rise, config.fall);
+    crate::metrics::healthcheck_started(name);
     if !announce(&config, &events, Health::Down, &stopping) {
         return;
     }
@@ -142,17 +143,20 @@ fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<At
         let next = Instant::now() + interval;
         count += 1;
         let disabled = config.disable_file.as_ref().is_some_and(|f| f.exists());
-        let change = if disabled {
+        let (ok, change) = if disabled {
             debug!("healthcheck {name}: check {count}: disable file present, down");
-            h.force_down()
+            (false, h.force_down())
         } else {
             let ok = check(&config.command, timeout, name);
             debug!(
                 "healthcheck {name}: check {count}: {}",
                 if ok { "passed" } else { "failed" }
             );
-            h.record(ok)
+            (ok, h.record(ok))
         };
+        if !stopping.load(Ordering::SeqCst) {
+            crate::metrics::healthcheck_ran(name, ok, h.state() == Health::Up);
+        }
         if let Some(state) = change {
             info!(
                 "healthcheck {name}: {} after check {count}: {}",

@@ -319,12 +319,7 @@ impl RouteConfig {
         let cross_family = other_nlri::ipv4_with_ipv6_next_hop(self.prefix, &self.attributes);
         let family = self.family();
         (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
-            NlriKey {
-                family,
-                rd: self.nlri().rd,
-                prefix: self.prefix,
-                path_id: self.nlri().path_id,
-            },
+            NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
 }
