@@ -338,6 +338,12 @@ fn family_lines(m: &Message) -> Vec<String> {
     };
     let mut out = Vec::new();
     for a in &u.attributes {
+        if let PathAttribute::Unknown { code, value, .. } = a
+            && *code == nlri::bgp_ls::ATTRIBUTE_CODE
+        {
+            out.push(nlri::bgp_ls::attribute_text(value));
+            continue;
+        }
         let (verb, family, bytes, next_hop) = match a {
             PathAttribute::MpReach(m) => match (&m.nlri, &m.next_hop) {
                 (MpNlri::Raw(r), MpNextHop::Raw(nh)) => ("announce", m.family, r, Some(nh)),
@@ -609,6 +615,9 @@ pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value 
         }
         PathAttribute::Unknown { code, value, .. } if *code == TUNNEL_ENCAPSULATION => {
             tunnel_encap::to_json(value)
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == nlri::bgp_ls::ATTRIBUTE_CODE => {
+            nlri::bgp_ls::attribute_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };

@@ -434,3 +434,20 @@ fn mvpn_route_types_as_exabgp_writes_them() {
     );
     assert!(e.contains("32 bits in ipv4 mcast-vpn"), "{e}");
 }
+
+#[test]
+fn bgp_ls_attribute_by_name() {
+    // Node name "r1" (1026), IGP metric 10 in 3 octets (1095), max link bandwidth 125000000
+    // bytes/s as an IEEE float (1089), an unknown TLV 9999.
+    let v = parse_hex("0402 0002 7231 0447 0003 00000a 0441 0004 4cee6b28 270f 0001 ff").unwrap();
+    assert_eq!(
+        bgp_ls::attribute_text(&v),
+        "bgp-ls-attribute [ node-name r1; igp-metric 10; max-link-bandwidth 125000000; tlv-9999 0xff; ]"
+    );
+    assert_eq!(bgp_ls::attribute_json(&v)[1]["value"], "10");
+    // A TLV that overruns the attribute.
+    assert!(bgp_ls::attribute_text(&v[..5]).starts_with("bgp-ls-attribute malformed"));
+    for n in 0..v.len() {
+        let _ = bgp_ls::attribute_json(&v[..n]);
+    }
+}
