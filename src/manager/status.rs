@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use crate::config::NeighborConfig;
 use crate::rib::attributes::{NextHop, RouteAttributes};
-use crate::rib::other_nlri::{NlriKey, OtherRoute};
+use crate::rib::other_nlri::NlriKey;
 use crate::rib::route_set::RouteSet;
 use crate::session::core::SessionEvent;
 use crate::session::fsm::State;
@@ -181,8 +181,10 @@ pub fn describe(a: &RouteAttributes) -> String {
 }
 
 /// A route that is not plain unicast, as `show adj-rib out` prints it:
-/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES`.
-pub fn describe_other(key: &NlriKey, route: &OtherRoute) -> String {
+/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES` (the tests read
+/// tables with it).
+#[cfg(test)]
+pub fn describe_other(key: &NlriKey, route: &crate::rib::other_nlri::OtherRoute) -> String {
     describe_route(key, &route.labels, &route.attrs)
 }
 
