@@ -204,6 +204,10 @@ fn parse_statement(
         }
         "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
+            // Only the original injector wrote graceful-restart outside `capability { }`.
+            if kw_text == "graceful-restart" {
+                super::exabgp_compat::mark_original(p);
+            }
             return session_options::parse(p, kw, block, &mut s.options);
         }
         kw_text
@@ -225,6 +229,7 @@ fn parse_statement(
         "process" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block.
+            super::exabgp_compat::mark_original(p);
             p.note(
                 kw.position,
                 Some("process in a neighbor"),
