@@ -145,7 +145,14 @@ pub fn to_json(value: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testvec::parse_hex;
+
+    fn parse_hex(h: &str) -> Option<Vec<u8>> {
+        let h: String = h.split_whitespace().collect();
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+            .collect()
+    }
 
     #[test]
     fn srv6_l3_service_as_gobgp_sends_it_with_a_mup_route() {
