@@ -109,10 +109,11 @@ fuzz:
 	scripts/fuzz.sh
 
 # Benchmarks (release builds), each printing a table: route injection at 10k..1M routes
-# against ExaBGP, GoBGP and BIRD as injectors, into a counting receiver and into BIRD
+# against ExaBGP, GoBGP and BIRD as injectors, into a counting receiver and into BIRD, then
+# the rows of EXTRA_ROWS (process API, 100 and 1,000 neighbors, cron reload, 10M routes)
 # (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
-# scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, BENCH_PORT), reloads of 1M routes,
-# and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+# scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, EXTRA_ROWS, BENCH_PORT), reloads of
+# 1M routes, and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
 bench: release bench-deps
 	python3 scripts/bench/scale.py
 	$(CARGO) bench --bench reload
