@@ -16,9 +16,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-aggregator", "match"),
     ("main", "conf-attributes", "refused"),
     ("main", "conf-ebgp", "match"),
+    ("main", "conf-generic-attribute", "refused"),
+    ("main", "conf-group", "match"),
+    ("main", "conf-ipself4", "match"),
+    ("main", "conf-ipself6", "match"),
     ("main", "conf-largecommunity", "match"),
     ("main", "conf-name", "match"),
     ("main", "conf-new-v4", "match"),
+    ("main", "conf-new-v6", "match"),
+    ("main", "conf-no-asn4", "match"),
+    ("main", "conf-template", "match"),
 ];
 
 const SOURCES: &[&str] = &["main", "4.2"];
