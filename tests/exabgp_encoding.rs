@@ -18,14 +18,21 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-ebgp", "match"),
     ("main", "conf-generic-attribute", "refused"),
     ("main", "conf-group", "match"),
+    ("main", "conf-group-limit", "match"),
     ("main", "conf-ipself4", "match"),
     ("main", "conf-ipself6", "match"),
+    ("main", "conf-ipv46routes4family", "match"),
+    ("main", "conf-ipv46routes6family", "match"),
+    ("main", "conf-ipv6grouping", "match"),
     ("main", "conf-largecommunity", "match"),
     ("main", "conf-name", "match"),
     ("main", "conf-new-v4", "match"),
     ("main", "conf-new-v6", "match"),
     ("main", "conf-no-asn4", "match"),
+    ("main", "conf-path-information", "match"),
+    ("main", "conf-split", "refused"),
     ("main", "conf-template", "match"),
+    ("main", "conf-vpn", "match"),
 ];
 
 const SOURCES: &[&str] = &["main", "4.2"];
