@@ -16,6 +16,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-aggregator", "match"),
     ("main", "conf-attributes", "refused"),
     ("main", "conf-ebgp", "match"),
+    ("main", "conf-extended-attributes", "refused"),
+    ("main", "conf-flow-redirect", "refused"),
     ("main", "conf-generic-attribute", "refused"),
     ("main", "conf-group", "match"),
     ("main", "conf-group-limit", "match"),
@@ -24,15 +26,19 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-ipv46routes4family", "match"),
     ("main", "conf-ipv46routes6family", "match"),
     ("main", "conf-ipv6grouping", "match"),
+    ("main", "conf-l2vpn", "refused"),
     ("main", "conf-largecommunity", "match"),
     ("main", "conf-name", "match"),
     ("main", "conf-new-v4", "match"),
     ("main", "conf-new-v6", "match"),
     ("main", "conf-no-asn4", "match"),
+    ("main", "conf-parity", "match"),
     ("main", "conf-path-information", "match"),
     ("main", "conf-split", "refused"),
     ("main", "conf-template", "match"),
+    ("main", "conf-unknowncap", "match"),
     ("main", "conf-vpn", "match"),
+    ("main", "extended-nexthop", "refused"),
 ];
 
 const SOURCES: &[&str] = &["main", "4.2"];
