@@ -41,6 +41,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-unknowncap", "match"),
     ("main", "conf-vpn", "match"),
     ("main", "extended-nexthop", "refused"),
+    ("4.2", "conf-attributes", "refused"),
+    ("4.2", "conf-group-limit", "match"),
+    ("4.2", "conf-ipself6", "match"),
+    ("4.2", "conf-ipv6grouping", "match"),
+    ("4.2", "conf-largecommunity", "match"),
+    ("4.2", "conf-new-v4", "match"),
+    ("4.2", "conf-new-v6", "match"),
+    ("4.2", "conf-no-asn4", "match"),
+    ("4.2", "conf-parity", "match"),
+    ("4.2", "extended-nexthop", "refused"),
 ];
 
 const SOURCES: &[&str] = &["main", "4.2"];
