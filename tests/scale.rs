@@ -149,12 +149,14 @@ fn large_ipv4_table_arrives_complete_at_bird() {
     let dir = tempfile::tempdir().expect("temp dir");
     let conf = dir.path().join("scale.conf");
     write_config(&conf, n, bird_addr, ours, port);
-    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
-        .args(["--log-level", "warn", "--control", "off"])
-        .arg(&conf)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bgpinject starts");
+    let _injector = KilledOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+            .args(["--log-level", "warn", "--control", "off"])
+            .arg(&conf)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("bgpinject starts"),
+    );
     // `show route count` (a full `show route all` of a million routes would be too slow).
     let count = || {
         bird.birdc(&["show", "route", "count", "table", "master4"])
@@ -175,8 +177,6 @@ fn large_ipv4_table_arrives_complete_at_bird() {
             break;
         }
     }
-    let _ = injector.kill();
-    let _ = injector.wait();
     assert!(
         complete.is_some(),
         "BIRD has {} of {n} routes, End-of-RIB seen: {}",
@@ -199,6 +199,19 @@ fn large_ipv4_table_arrives_complete_at_bird() {
         assert_eq!(r.as_path, vec![LOCAL_AS], "{prefix}");
         assert_eq!(r.communities, vec![COMMUNITY.to_string()], "{prefix}");
         assert_eq!(r.origin, "igp", "{prefix}");
+    }
+}
+
+/// A child process killed and reaped when dropped: bgpinject must outlive the checks of the
+/// BIRD test (BIRD flushes the session's routes when it goes down, and stopping bgpinject
+/// before the checks left them looking at an empty table at small SCALE_ROUTES), and must
+/// still be stopped when a check panics.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
