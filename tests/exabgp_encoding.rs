@@ -276,3 +276,18 @@ fn exabgp_encoding_tests_outcomes() {
         "outcomes changed: update EXPECTED (and the README) if better"
     );
 }
+
+/// The comparison can fail: one AS number changed in ExaBGP's conf-ebgp UPDATE is a different
+/// route, and the same UPDATE with its attributes in another order is the same route.
+#[test]
+fn comparison_sees_a_changed_attribute_and_ignores_order() {
+    let marker = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF";
+    let theirs = format!("{marker}002F02000000144001010040020602010000FFFD4003040A0001FE180A0000");
+    let changed = format!("{marker}002F02000000144001010040020602010000FFFE4003040A0001FE180A0000");
+    let reordered =
+        format!("{marker}002F02000000144003040A0001FE40020602010000FFFD40010100180A0000");
+    let a = routes(&[theirs], &[]).unwrap();
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_ne!(a, routes(&[changed], &[]).unwrap());
+    assert_eq!(a, routes(&[reordered], &[]).unwrap());
+}
