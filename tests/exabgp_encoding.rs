@@ -42,6 +42,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-prefix-sid", "refused"),
     ("main", "conf-rtc", "refused"),
     ("main", "conf-split", "refused"),
+    ("main", "conf-srv6-mup-v3", "refused"),
     ("main", "conf-template", "match"),
     ("main", "conf-unknowncap", "match"),
     ("main", "conf-vpn", "match"),
