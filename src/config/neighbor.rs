@@ -34,6 +34,7 @@ struct NeighborSettings {
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
     api_receive_updates: bool,
+    api_events: super::process::ApiEvents,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
@@ -223,6 +224,7 @@ fn parse_statement(
                 block,
                 &mut s.api_processes,
                 &mut s.api_receive_updates,
+                &mut s.api_events,
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
@@ -472,6 +474,8 @@ fn finish(
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
         api_receive_updates: s.api_receive_updates,
+        api_neighbor_changes: s.api_events.neighbor_changes,
+        api_receive_notifications: s.api_events.receive_notifications,
         guard,
         bfd: s.bfd.take(),
         location: p.location(keyword.position),
