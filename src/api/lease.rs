@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use super::Source;
 use super::command::{Command, Request};
 
-/// The longest lease: a day. A longer one is refused (it would mean "no lease").
-pub const MAX_LEASE_SECONDS: u32 = 86_400;
+pub use crate::config::process::MAX_LEASE_SECONDS;
 
 struct Entry {
     expires: Instant,

@@ -6,6 +6,10 @@ use super::lexer::{Token, TokenKind};
 use super::model::{Location, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
 
+/// The longest lease (`lease N;` here, `lease N` on a command): a day. A longer one is
+/// refused (it would mean "no lease").
+pub const MAX_LEASE_SECONDS: u32 = 86_400;
+
 /// The statements of a `process NAME { }` block.
 pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "respawn", "lease"];
 /// The statements of a neighbor's `api { }` block.
@@ -156,7 +160,7 @@ pub(super) fn parse_process(
                 respawn.set(p, &kw, &block, value)?;
             }
             "lease" => {
-                let max = crate::api::lease::MAX_LEASE_SECONDS;
+                let max = MAX_LEASE_SECONDS;
                 let (seconds, _) = p.value("lease", |t| {
                     super::values::number_in(t, 1, u64::from(max), "1..86400 seconds")
                 })?;
