@@ -167,6 +167,15 @@ fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<At
                 return;
             }
         }
+        if count == 1 || change.is_some() {
+            // After the first check the neighbors' End-of-RIB need not wait for this check;
+            // each state is journaled (state-file).
+            let _ = events.send(ProgramEvent::CheckResult(crate::events::CheckResult {
+                name: name.clone(),
+                up: h.state() == Health::Up,
+                stopped: stopping.clone(),
+            }));
+        }
         while Instant::now() < next && !stopping.load(Ordering::SeqCst) {
             std::thread::sleep((next - Instant::now()).min(Duration::from_millis(100)));
         }

@@ -45,6 +45,8 @@ pub struct Config {
     pub processes: Vec<super::process::ProcessConfig>,
     /// `healthcheck NAME { ... }`: routes that follow a check command.
     pub healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
+    /// `state-file PATH;`: where program routes and health check states are journaled.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.
@@ -137,6 +139,11 @@ impl NeighborConfig {
     }
 }
 
+/// `eor-wait` when the configuration does not say: long enough for helpers and a first
+/// health check, well inside the peers' stale-route timers (FRR and GoBGP keep stale routes
+/// 360 s by default).
+pub const DEFAULT_EOR_WAIT: u16 = 30;
+
 /// Session-level options beyond addresses, ASNs and timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
@@ -156,6 +163,9 @@ pub struct SessionOptions {
     pub route_refresh: bool,
     /// ExaBGP's `group-updates`: routes sharing attributes share UPDATEs (default true).
     pub group_updates: bool,
+    /// `eor-wait SECONDS`: how long End-of-RIB waits for the neighbor's helpers and health
+    /// checks to be ready, with graceful restart negotiated (0: it does not).
+    pub eor_wait: u16,
     /// `capability { add-path send|receive|send/receive; }`: RFC 7911 mode for every
     /// family of the neighbor but FlowSpec (`None`: not advertised).
     pub add_path: Option<AddPathMode>,
@@ -177,6 +187,7 @@ impl Default for SessionOptions {
             four_octet_as: true,
             route_refresh: true,
             group_updates: true,
+            eor_wait: DEFAULT_EOR_WAIT,
             add_path: None,
             add_path_families: None,
             extended_next_hop: Vec::new(),

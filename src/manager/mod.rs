@@ -20,6 +20,7 @@ mod listeners;
 mod neighbors;
 mod program_routes;
 mod programs;
+mod readiness;
 mod reload;
 mod requests;
 mod source_routes;
@@ -39,6 +40,7 @@ pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
 
 use crate::api::{ApiRequest, RefusalLog, control};
+use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::{Config, NeighborConfig};
 use crate::rib::route_set::RouteSet;
 use crate::session::core::SessionEvent;
@@ -48,6 +50,7 @@ use fanout::Fanout;
 use neighbors::Neighbors;
 use program_routes::ProgramRoutes;
 use programs::Supervisor;
+use readiness::Readiness;
 
 /// API commands arriving within this time (plus twice the cost of the last update, so that
 /// a flood cannot make the manager rebuild route sets back to back) make one update.
@@ -61,6 +64,8 @@ pub struct Manager {
     program_routes: ProgramRoutes,
     programs: Supervisor,
     fanout: Fanout,
+    /// Which helpers and health checks are ready, for the End-of-RIB of their neighbors.
+    readiness: Readiness,
     /// Refused commands, logged at a bounded pace per source.
     refusals: RefusalLog,
     _control: Option<control::ControlSocket>,
@@ -108,6 +113,7 @@ impl Manager {
             program_routes: ProgramRoutes::default(),
             programs: Supervisor::new(programs_tx),
             fanout: Fanout::default(),
+            readiness: Readiness::default(),
             refusals: RefusalLog::default(),
             _control: control,
             programs_rx,
@@ -120,7 +126,7 @@ impl Manager {
             .start_helpers(&config.processes)
             .map_err(StartError::Thread)?;
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
-            m.start_neighbor(n, routes)?;
+            m.start_neighbor(n, routes, &config.healthchecks)?;
         }
         m.programs
             .start_checks(&config.healthchecks)
@@ -128,9 +134,36 @@ impl Manager {
         Ok(m)
     }
 
-    fn start_neighbor(&mut self, n: NeighborConfig, file: Arc<RouteSet>) -> Result<(), StartError> {
+    fn start_neighbor(
+        &mut self,
+        n: NeighborConfig,
+        file: Arc<RouteSet>,
+        checks: &[HealthcheckConfig],
+    ) -> Result<(), StartError> {
         let routes = self.program_routes.routes_for(n.peer_address, &file);
-        self.neighbors.start(n, file, routes)
+        let eor_wait = readiness::eor_wait(&n, checks);
+        // A new thread holds its End-of-RIB again: what is ready is released to it anew.
+        self.readiness.forget(n.peer_address);
+        self.neighbors.start(n, file, routes, eor_wait)
+    }
+
+    /// Lets the held End-of-RIB of each neighbor go for the families all its sources are
+    /// ready for; called once their routes were flushed, so the marker follows them.
+    fn release_end_of_ribs(&mut self) {
+        let (_, checks) = self.programs.configs();
+        let neighbors: Vec<_> = self
+            .neighbors
+            .iter()
+            .map(|n| {
+                (
+                    n.config.peer_address,
+                    readiness::sources_of(&n.config, &checks),
+                )
+            })
+            .collect();
+        for (addr, r) in self.readiness.take_releases(neighbors.into_iter()) {
+            self.neighbors.release_end_of_rib(addr, r);
+        }
     }
 
     /// Runs until a shutdown event. The three channels are served fairly: a flooding helper
@@ -152,6 +185,10 @@ impl Manager {
                         self.greet(&output);
                         false
                     }
+                    Ok(ProgramEvent::CheckResult(result)) => {
+                        self.check_result(result);
+                        false
+                    }
                     Err(_) => false,
                 },
                 recv(control) -> r => r.is_ok_and(|r| self.api(r)),
@@ -168,6 +205,9 @@ impl Manager {
                 self.flush();
                 last_flush_cost = started.elapsed();
                 flush_at = None;
+            }
+            if self.readiness.is_changed() && flush_at.is_none() {
+                self.release_end_of_ribs();
             }
             self.neighbors.reap_stopped();
         }
@@ -191,6 +231,15 @@ impl Manager {
             ManagerEvent::Shutdown => return true,
         }
         false
+    }
+
+    /// A health check finished a check: after its first, its neighbors need not wait for it.
+    fn check_result(&mut self, result: crate::events::CheckResult) {
+        if result.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        self.readiness
+            .mark(&crate::api::Source::Healthcheck(result.name.clone()), None);
     }
 
     /// A helper that (re)started is told which of its neighbors are up.

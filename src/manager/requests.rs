@@ -107,7 +107,13 @@ impl Manager {
             | Command::Withdraw(_)
             | Command::AnnounceFlow(_)
             | Command::WithdrawFlow(_) => return self.change_routes(source, &request),
+            Command::Ready => self.readiness.mark(source, None),
             Command::EndOfRib(family) | Command::RouteRefresh(family) => {
+                if let (Command::EndOfRib(_), Source::Process(_)) = (&request.command, source) {
+                    // A helper's End-of-RIB says it is done: the held one may go (sent by
+                    // the gate, after its routes; see `readiness.rs`).
+                    self.readiness.mark(source, *family);
+                }
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
                 let end_of_rib = matches!(request.command, Command::EndOfRib(_));
