@@ -571,7 +571,8 @@ mod tests {
             .unwrap();
         w.run("announce route 10.99.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
             .unwrap();
-        w.run("announce route 2001:db8::/48 next-hop 2001:db8::1 origin egp").unwrap();
+        w.run("announce route 2001:db8::/48 next-hop 2001:db8::1 origin egp")
+            .unwrap();
         let journal = w.programs.journal();
         assert_eq!(journal.len(), 3, "{journal:?}");
         let mut back = ProgramRoutes::default();

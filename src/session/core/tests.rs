@@ -749,3 +749,52 @@ fn end_of_rib_goes_when_eor_wait_passes() {
     r.drain();
     assert_eq!(r.peer.end_of_ribs, 1);
 }
+
+/// The gate alone (see `eor_gate.rs`).
+mod eor_gate {
+    use super::*;
+
+    const V4: Family = Family::IPV4_UNICAST;
+    const V6: Family = Family::IPV6_UNICAST;
+
+    #[test]
+    fn without_sources_or_graceful_restart_nothing_is_held() {
+        let now = Instant::now();
+        let mut g = EorGate::new(None);
+        assert_eq!(g.session_up(&[V4, V6], true, now), [V4, V6]);
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        assert_eq!(g.session_up(&[V4, V6], false, now), [V4, V6]);
+        assert_eq!(g.deadline(), None);
+    }
+
+    #[test]
+    fn held_until_released_per_family_then_sticky() {
+        let now = Instant::now();
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        assert!(g.session_up(&[V4, V6], true, now).is_empty());
+        assert!(g.is_held(V4) && g.is_held(V6));
+        assert!(g.take_sendable().is_empty());
+        g.release(&EorRelease::Families(vec![V6]));
+        assert_eq!(g.take_sendable(), [V6]);
+        assert_eq!(g.held(), [V4]);
+        g.release(&EorRelease::All);
+        assert_eq!(g.take_sendable(), [V4]);
+        assert_eq!(g.deadline(), None);
+        // The next session of the neighbor sends its markers with the table.
+        assert_eq!(g.session_up(&[V4, V6], true, now), [V4, V6]);
+    }
+
+    #[test]
+    fn the_wait_expires() {
+        let now = Instant::now();
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        g.session_up(&[V4], true, now);
+        assert!(!g.expire(now + Duration::from_secs(29)));
+        assert!(g.take_sendable().is_empty());
+        assert!(g.expire(now + Duration::from_secs(30)));
+        assert_eq!(g.take_sendable(), [V4]);
+        // Each session waits again while the sources are not ready.
+        g.session_up(&[V4], true, now);
+        assert_eq!(g.held(), [V4]);
+    }
+}
