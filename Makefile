@@ -27,6 +27,7 @@ demo: release
 test: deps lint static
 	$(CARGO) test --lib --bins --tests -- --test-threads=2
 	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
+	python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject
 	$(MAKE) test-static
 
 # The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
@@ -34,14 +35,14 @@ test: deps lint static
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
 	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
-	reload_listeners idle_descriptors helper_generations helper_flap \
+	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install exabgp_configs
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
 	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
-	md5_reload_bird helper_restart_states exabgp_api bfd_peers
+	md5_reload_bird helper_restart_states exabgp_api bfd_peers metrics
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2

@@ -111,6 +111,12 @@ fn main() {
         other => panic!("expected an update, got {other:?}"),
     });
     assert_eq!(sent(&plan), routes.div_ceil(100));
+    // A new session's whole table, and what the metrics read of it (per-family counts).
+    let table = &old_running[0].1;
+    let (whole, whole_time) = timed(|| packer::pack_table(table, &params()));
+    let (counts, count_time) = timed(|| bgpinject::wire::family_counts::count(&whole.bytes, &[]));
+    let counted: u64 = counts.iter().map(|(_, c)| c.announced).sum();
+    assert_eq!(counted, whole.announced as u64);
 
     let ms = |d: Duration| format!("{:>10.1} ms", d.as_secs_f64() * 1e3);
     println!("reload benchmark: {routes} routes, {size_mb:.1} MB of configuration");
@@ -149,6 +155,19 @@ fn main() {
         "{:<58}{}",
         "    (c) total: plan + pack",
         ms(changed_plan_time + pack_time)
+    );
+    println!(
+        "{:<58}{}",
+        format!(
+            "packer::pack_table, the whole table ({} UPDATEs)",
+            whole.messages
+        ),
+        ms(whole_time)
+    );
+    println!(
+        "{:<58}{}",
+        "    family_counts::count of it (the metrics' cost)",
+        ms(count_time)
     );
 }
 

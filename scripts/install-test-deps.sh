@@ -20,4 +20,6 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The man pages are checked with `man --warnings -l` (make lint-man, tests/man_pages.rs).
 command -v man >/dev/null 2>&1 || need+=(man-db)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
+# The metrics text is checked with promtool (tests/metrics.rs), shipped by prometheus.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 "$(dirname "$0")/apt-install-missing.sh" ${need[@]+"${need[@]}"}

@@ -8,6 +8,7 @@ pub mod descriptors;
 pub mod events;
 pub mod logging;
 pub mod manager;
+pub mod metrics;
 pub mod pidfile;
 pub mod reload_plan;
 pub mod rib;

@@ -59,6 +59,12 @@ fn options() -> Options {
     );
     o.optopt(
         "",
+        "metrics",
+        "serve the metrics (Prometheus text format) at http://ADDRESS:PORT/metrics, e.g. 127.0.0.1:9179 or [::1]:9179",
+        "ADDRESS:PORT",
+    );
+    o.optopt(
+        "",
         "log-level",
         "error, warn, info (default), debug or trace",
         "LEVEL",
@@ -233,6 +239,7 @@ struct DaemonSettings {
     account: Option<Account>,
     pid_file: Option<PathBuf>,
     watch: bool,
+    metrics: Option<std::net::SocketAddr>,
 }
 
 impl DaemonSettings {
@@ -265,7 +272,17 @@ impl DaemonSettings {
             eprintln!("bgpinject: --control: expected a socket path or 'off'");
             return Err(EXIT_USAGE);
         }
+        let metrics = match m.opt_str("metrics") {
+            None => None,
+            Some(a) => Some(a.parse().map_err(|_| {
+                eprintln!(
+                    "bgpinject: --metrics: expected ADDRESS:PORT (127.0.0.1:9179, [::1]:9179), found '{a}'"
+                );
+                EXIT_USAGE
+            })?),
+        };
         Ok(DaemonSettings {
+            metrics,
             level,
             format,
             destination,
@@ -388,6 +405,20 @@ fn run_daemon(
     }
     if settings.watch {
         bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
+    }
+    // Bound before the sessions start and before privileges are dropped, like the BGP
+    // listeners; a port that cannot be had is a startup failure, as the operator asked for it.
+    if let Some(addr) = settings.metrics
+        && let Err(e) = bgpinject::metrics::http::start(addr)
+    {
+        error!(
+            "metrics: cannot listen on {addr}: {}",
+            bgpinject::descriptors::explain(&e)
+        );
+        if let Some(r) = report.take() {
+            r.failure(EXIT_RUNTIME);
+        }
+        return ExitCode::from(EXIT_RUNTIME);
     }
     let manager = match Manager::start(path, config, tx.clone()) {
         Ok(m) => m,

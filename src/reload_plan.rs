@@ -177,8 +177,8 @@ impl ReloadPlan {
                     let diff = old_routes.diff(&routes);
                     let replaced = diff
                         .announce
-                        .iter()
-                        .filter(|(p, _)| old_routes.contains(p))
+                        .entries()
+                        .filter(|e| old_routes.contains_key(&e.key))
                         .count();
                     NeighborChange::Updated {
                         routes,
@@ -228,11 +228,12 @@ impl ReloadPlan {
                         diff.announce.len() - replaced
                     );
                     let old = old_routes.get(addr);
-                    for p in &diff.withdraw {
-                        let _ = writeln!(s, "  withdraw {p}");
+                    for k in diff.withdraw.iter() {
+                        let _ = writeln!(s, "  withdraw {}", key_words(&k));
                     }
-                    for (p, _) in &diff.announce {
-                        let verb = if old.is_some_and(|o| o.contains(p)) {
+                    for e in diff.announce.entries() {
+                        let p = key_words(&e.key);
+                        let verb = if old.is_some_and(|o| o.contains_key(&e.key)) {
                             "replace "
                         } else {
                             "announce"
@@ -283,6 +284,14 @@ pub fn dry_run(old: &Config, new: &Config) -> String {
         .map(|(n, r)| (n.peer_address, r.clone()))
         .collect();
     ReloadPlan::new(&old_pairs, Programs::of(old), new).describe(&by_addr)
+}
+
+/// A key as the dry-run report names it: the prefix alone for plain unicast.
+fn key_words(key: &crate::rib::key::NlriKey) -> String {
+    match key.prefix() {
+        Some(p) if key.is_plain() => p.to_string(),
+        _ => key.to_string(),
+    }
 }
 
 #[cfg(test)]

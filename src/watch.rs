@@ -167,6 +167,7 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
             continue;
         }
         writer_reported = false;
+        let parsing = std::time::Instant::now();
         let parsed = crate::config::load(config);
         // Written to while it was read: wait for it to settle again.
         let after: Vec<Option<Fingerprint>> = paths.iter().map(fingerprint).collect();
@@ -198,6 +199,7 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
             }
             Err(e) => {
                 warn!("--watch: not applied, keeping the running configuration: {e}");
+                crate::metrics::reloaded(false, parsing.elapsed());
                 refused = Some(now);
             }
         }

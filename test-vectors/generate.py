@@ -639,6 +639,91 @@ def build():
         , src, {"type": "UPDATE", "mp_unreach_nlri": "2001:db8:9::/48",
                 "mp_reach_nlri": "2001:db8:a::/48", "attributes": "15 1 2 14"})
 
+    # ------------------------------------------------------------ families of src/wire/nlri
+    # NLRI written octet by octet from the RFCs and drafts; expectations in the
+    # configuration's words (docs/families.md), written by hand from the same values.
+    src = f"{H} (RFC 9830 §2.1, §2.4)"
+    fam_base = origin(0) + as_path(seq(65001))
+    nh4 = ip("192.0.2.1")
+    srp4 = bytes.fromhex("60" "00000001" "00000064" "c0000209")
+    # SR Policy tunnel (15): preference 100, binding SID label 24000, priority 10, a segment
+    # list of weight 10 with labels 16001 and 16002 (label << 12 in 4 octets).
+    sr_tunnel = bytes.fromhex(
+        "000f0030" "0c0600000000006" "4" "0d06000005dc0000" "0f020a00"
+        "80001900" "0906" "0000" "0000000a" "01060000" "03e81000" "01060000" "03e82000")
+    vec("families-nlri.vec", "sr-policy-ipv4-with-tunnel", update(attrs=fam_base + mp_reach(
+        1, 73, nh4, srp4) + attr(0xC0, 23, sr_tunnel) + ext("030b000000000064")), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv4-srpolicy", "mp_reach_next_hop": "192.0.2.1",
+         "mp_reach_nlri": "sr-policy distinguisher 1 color 100 endpoint 192.0.2.9",
+         "tunnel_encapsulation": "sr-policy { preference 100; binding-sid 24000; priority 10; "
+                                 "segment-list [ weight 10 label 16001 label 16002 ]; }",
+         "ext_communities": "030b000000000064"})
+    srp6 = bytes.fromhex("c0" "00000002" "000000c8" "20010db8000000000000000000000001")
+    vec("families-nlri.vec", "sr-policy-ipv6", update(attrs=fam_base + mp_reach(
+        2, 73, ip("2001:db8::fe"), srp6)), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv6-srpolicy",
+         "mp_reach_nlri": "sr-policy distinguisher 2 color 200 endpoint 2001:db8::1"})
+    vec("families-nlri.vec", "sr-policy-ipv4-withdraw", update(attrs=mp_unreach(1, 73, srp4)),
+        src, {"type": "UPDATE", "mp_unreach_family": "ipv4-srpolicy",
+              "mp_unreach_nlri": "sr-policy distinguisher 1 color 100 endpoint 192.0.2.9"})
+
+    src = f"{H} (RFC 9552 §5.2)"
+    # Node: IS-IS level 2, local node AS 65000 and IS-IS system ID 0000.0000.0001. Link:
+    # OSPFv2, router IDs 192.0.2.1 and .2, interface 198.51.100.1, neighbor 198.51.100.2.
+    # IPv4 prefix: direct, local node AS 65000, reachability 198.51.100.0/24.
+    ls_node = bytes.fromhex("0001001f" "02" "0000000000000000" "01000012"
+                            "020000040000fde8" "02030006000000000001")
+    ls_link = bytes.fromhex("00020031" "03" "0000000000000000" "01000008" "02030004c0000201"
+                            "01010008" "02030004c0000202" "01030004c6336401" "01040004c6336402")
+    ls_prefix = bytes.fromhex("0003001d" "04" "0000000000000000" "01000008"
+                              "020000040000fde8" "0109000418c63364")
+    vec("families-nlri.vec", "bgp-ls-node-link-prefix", update(attrs=fam_base + mp_reach(
+        16388, 71, nh4, ls_node + ls_link + ls_prefix)), src,
+        {"type": "UPDATE", "mp_reach_family": "bgp-ls", "mp_reach_next_hop": "192.0.2.1",
+         "mp_reach_nlri":
+             "bgp-ls node protocol isis-l2 identifier 0 local-node [ autonomous-system 65000 "
+             "igp-router-id 0000.0000.0001 ]; bgp-ls link protocol ospfv2 identifier 0 "
+             "local-node [ igp-router-id 192.0.2.1 ] remote-node [ igp-router-id 192.0.2.2 ] "
+             "ipv4-interface-address 198.51.100.1 ipv4-neighbor-address 198.51.100.2; "
+             "bgp-ls ipv4-prefix protocol direct identifier 0 local-node [ autonomous-system "
+             "65000 ] ip-reachability 198.51.100.0/24"})
+    ls_vpn = bytes.fromhex("00030025" "0000fde800000001" "04" "0000000000000000" "01000008"
+                           "020000040000fde8" "0109000418c63364")
+    vec("families-nlri.vec", "bgp-ls-vpn-prefix", update(attrs=fam_base + mp_reach(
+        16388, 72, bytes(8) + nh4, ls_vpn)), src,
+        {"type": "UPDATE", "mp_reach_family": "bgp-ls-vpn", "mp_reach_next_hop": "192.0.2.1",
+         "mp_reach_nlri": "bgp-ls ipv4-prefix rd 65000:1 protocol direct identifier 0 "
+                          "local-node [ autonomous-system 65000 ] ip-reachability "
+                          "198.51.100.0/24"})
+
+    src = f"{H} (RFC 4684 §4)"
+    vec("families-nlri.vec", "rtc-wildcard-and-prefix", update(attrs=fam_base + mp_reach(
+        1, 132, nh4, bytes.fromhex("00" "40" "0000fdfb" "0002fdfb"))), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv4-rtc", "mp_reach_nlri":
+         "rtc wildcard; rtc origin 65019 route-target-prefix 0x0002fdfb/64"})
+
+    src = f"{H} (RFC 7432 §7.1, RFC 9251 route type 6 kept raw)"
+    vec("families-nlri.vec", "evpn-ethernet-ad-and-unknown-type", update(attrs=fam_base + mp_reach(
+        25, 70, nh4, bytes.fromhex(
+            "0119" "0001c00002020064" "00112233445566778899" "00000064" "003e91"
+            "0602" "abcd"))), src,
+        {"type": "UPDATE", "mp_reach_family": "l2vpn-evpn", "mp_reach_nlri":
+         "evpn ethernet-ad rd 192.0.2.2:100 esi 00:11:22:33:44:55:66:77:88:99 ethernet-tag 100 "
+         "label [ 1001 ]; evpn route-type 6 0xabcd"})
+
+    src = f"{H} (draft-mpmz-bess-mup-safi-03 §3.1.3, §3.1.1)"
+    vec("families-nlri.vec", "mup-t1st-with-source", update(attrs=fam_base + mp_reach(
+        1, 85, nh4, bytes.fromhex("0100031c" "0000006400000064" "20c0a80001" "00003039" "09"
+                                  "20c0000215" "20c0000216"))), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv4-mup", "mp_reach_nlri":
+         "mup-t1st 192.168.0.1/32 rd 100:100 teid 12345 qfi 9 endpoint 192.0.2.21 "
+         "source 192.0.2.22"})
+    vec("families-nlri.vec", "mup-isd-ipv6", update(attrs=fam_base + mp_reach(
+        2, 85, ip("2001:db8::fe"), bytes.fromhex("0100010f" "0000006400000064" "30"
+                                                 "20010db80001"))), src,
+        {"type": "UPDATE", "mp_reach_family": "ipv6-mup", "mp_reach_nlri":
+         "mup-isd 2001:db8:1::/48 rd 100:100"})
+
     # ------------------------------------------------------------ End-of-RIB
     src = f"{H} (RFC 4724 §2)"
     vec("end-of-rib.vec", "eor-ipv4-unicast", update(), src,

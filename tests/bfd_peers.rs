@@ -33,6 +33,9 @@ const PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 24, 2);
 const PEER_PORT: u16 = 18000;
 const OUR_PORT: u16 = 18001;
 const ROUTE: &str = "203.0.113.0/24";
+const OURS6: &str = "fd00:24::1";
+const PEER6: &str = "fd00:24::2";
+const ROUTE6: &str = "2001:db8:24::/48";
 /// The whole point: well under BGP's hold time.
 const DETECTION_LIMIT: Duration = Duration::from_secs(1);
 
@@ -91,10 +94,19 @@ impl Namespace {
             &ns.name,
         ]);
         ip(&["addr", "add", &format!("{PEER}/24"), "dev", "bfd-peer"]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{PEER6}/64"),
+            "dev",
+            "bfd-peer",
+            "nodad",
+        ]);
         ip(&["link", "set", "bfd-peer", "up"]);
         for args in [
             vec!["link", "set", "lo", "up"],
             vec!["addr", "add", "198.18.24.1/24", "dev", "bfd-ours"],
+            vec!["addr", "add", "fd00:24::1/64", "dev", "bfd-ours", "nodad"],
             vec!["link", "set", "bfd-ours", "up"],
         ] {
             let mut full = vec!["netns", "exec", &ns.name, "ip"];
@@ -303,6 +315,54 @@ fn bird_drops_the_route_within_the_bfd_detection_time_when_bgpinject_is_killed()
         "BIRD does not say BFD took the session down:\n{}",
         bird.protocol_info("inj")
     );
+
+    // The control: without `bfd { }` the same death goes unnoticed for the hold time.
+    let no_bfd =
+        bgpinject_config(65002).replace("    bfd { min-tx 100; min-rx 100; multiplier 3; }\n", "");
+    assert!(!no_bfd.contains("bfd"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &no_bfd, "debug");
+    bird.wait_established("inj", Duration::from_secs(30));
+    assert!(
+        wait_for(Duration::from_secs(10), || bird_has_route(&bird)
+            .then_some(()))
+        .is_some(),
+        "the route did not reach BIRD without BFD"
+    );
+    let pid = b.pid().expect("bgpinject runs");
+    let blackhole = format!("{PEER}/32");
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "add",
+        "blackhole",
+        &blackhole,
+    ]);
+    kill(pid, libc::SIGKILL);
+    std::thread::sleep(3 * DETECTION_LIMIT);
+    let still = bird_has_route(&bird);
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "route",
+        "del",
+        "blackhole",
+        &blackhole,
+    ]);
+    b.stop();
+    println!(
+        "BIRD without BFD: route {} {} s after bgpinject's host went silent",
+        if still { "still there" } else { "gone" },
+        3 * DETECTION_LIMIT.as_secs()
+    );
+    assert!(
+        still,
+        "without BFD the route went anyway: the measurement above proves nothing"
+    );
 }
 
 #[test]
@@ -353,6 +413,152 @@ fn bgpinject_takes_the_session_down_when_birds_bfd_stops() {
         "the session did not come back:\n{}",
         b.log()
     );
+    b.stop();
+}
+
+// ------------------------------------------------ BIRD over IPv6, BIRD without BFD
+
+#[test]
+fn bird_over_ipv6_drops_the_route_within_the_bfd_detection_time() {
+    if rerun_in_namespace("bird_over_ipv6_drops_the_route_within_the_bfd_detection_time") {
+        return;
+    }
+    let ns = Namespace::create();
+    let bird = BirdBuilder::new(&PEER.to_string(), PEER6, PEER_PORT)
+        .extra(
+            "protocol bfd bfd1 {\n    interface \"*\" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };\n}",
+        )
+        .bgp(
+            BgpProtocol::new("inj6", OURS6, OUR_PORT, 65002, 65001)
+                .passive(true)
+                .multihop(false)
+                .families(false, true)
+                .extra("    bfd on;\n"),
+        )
+        .start();
+    let config = format!(
+        "neighbor {PEER6} {{
+    router-id {OURS};
+    local-address {OURS6};
+    local-as 65001;
+    peer-as 65002;
+    hold-time 90;
+    connect {PEER_PORT};
+    bfd {{ min-tx 100; min-rx 100; multiplier 3; }}
+    static {{ route {ROUTE6} next-hop {OURS6}; }}
+}}
+"
+    );
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &config, "debug");
+    bird.wait_established("inj6", Duration::from_secs(30));
+    wait_log(&b, "BFD session up", Duration::from_secs(15));
+    let has_route = || {
+        bird.birdc(&["show", "route", "table", "master6", "for", ROUTE6])
+            .is_some_and(|out| out.contains("2001:db8:24::/48"))
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || has_route().then_some(())).is_some(),
+        "the IPv6 route did not reach BIRD: {:?}",
+        bird.birdc(&["show", "route", "all", "table", "master6"])
+    );
+    b.assert_no_resets(1);
+    let pid = b.pid().expect("bgpinject runs");
+    let start = Instant::now();
+    ip(&[
+        "netns",
+        "exec",
+        &ns.name,
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "blackhole",
+        &format!("{PEER6}/128"),
+    ]);
+    kill(pid, libc::SIGKILL);
+    let dead = time_until_gone(start, Duration::from_secs(10), has_route);
+    println!(
+        "BIRD (IPv6): route withdrawn {:.0} ms after bgpinject's host went silent (blackhole + SIGKILL; BFD 100 ms x 3, hold time 90 s)",
+        ms(dead)
+    );
+    assert!(dead < DETECTION_LIMIT, "{dead:?}:\n{}", bird.log_text());
+    b.stop();
+}
+
+/// RFC 5883 multihop (UDP 4784, any TTL): BIRD runs multihop BFD for a multihop session.
+#[test]
+fn bird_multihop_drops_the_route_within_the_bfd_detection_time() {
+    if rerun_in_namespace("bird_multihop_drops_the_route_within_the_bfd_detection_time") {
+        return;
+    }
+    let ns = Namespace::create();
+    let bird = BirdBuilder::new(&PEER.to_string(), &PEER.to_string(), PEER_PORT)
+        .extra(
+            "protocol bfd bfd1 {\n    multihop { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };\n}",
+        )
+        .bgp(
+            BgpProtocol::new("inj", &OURS.to_string(), OUR_PORT, 65002, 65001)
+                .passive(true)
+                .multihop(true)
+                .extra("    bfd on;\n"),
+        )
+        .start();
+    let config =
+        bgpinject_config(65002).replace("multiplier 3; }", "multiplier 3; multihop true; }");
+    assert!(config.contains("multihop true"));
+    let mut b = Bgpinject::start(ns.bgpinject_launcher(), &config, "debug");
+    bird_session_up(&bird, &b);
+    assert!(
+        b.log().contains("BFD multihop session starting"),
+        "{}",
+        b.log()
+    );
+    assert!(
+        bird.birdc(&["show", "bfd", "sessions"])
+            .is_some_and(|s| s.contains(&OURS.to_string())),
+        "BIRD has no BFD session with us"
+    );
+    b.assert_no_resets(1);
+    let dead = kill_and_time(&mut b, Some(&ns), || bird_has_route(&bird));
+    println!(
+        "BIRD (multihop): route withdrawn {:.0} ms after bgpinject's host went silent (blackhole + SIGKILL; BFD 100 ms x 3, hold time 90 s)",
+        ms(dead)
+    );
+    assert!(dead < DETECTION_LIMIT, "{dead:?}:\n{}", bird.log_text());
+}
+
+/// A peer without BFD: BFD never comes up, and that leaves the BGP session alone (routers
+/// only act on a BFD session that has been Up).
+#[test]
+fn a_peer_without_bfd_keeps_its_bgp_session() {
+    if rerun_in_namespace("a_peer_without_bfd_keeps_its_bgp_session") {
+        return;
+    }
+    let ns = Namespace::create();
+    let bird = BirdBuilder::new(&PEER.to_string(), &PEER.to_string(), PEER_PORT)
+        .bgp(
+            BgpProtocol::new("inj", &OURS.to_string(), OUR_PORT, 65002, 65001)
+                .passive(true)
+                .multihop(false),
+        )
+        .start();
+    let mut b = start_bgpinject(&ns, 65002);
+    bird.wait_established("inj", Duration::from_secs(30));
+    assert!(
+        wait_for(Duration::from_secs(10), || bird_has_route(&bird)
+            .then_some(()))
+        .is_some(),
+        "the route did not reach BIRD"
+    );
+    // Ten detection times of the slow-start timers go by: nothing happens.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(bird.protocol_state("inj"), "Established");
+    assert!(bird_has_route(&bird));
+    let log = b.log();
+    assert!(log.contains("BFD single-hop session starting"), "{log}");
+    assert!(!log.contains("BFD session up"), "{log}");
+    assert!(!log.contains("BFD session down"), "{log}");
+    b.assert_no_resets(1);
     b.stop();
 }
 

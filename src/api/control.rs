@@ -316,6 +316,12 @@ fn serve(stream: UnixStream, events: Sender<super::ApiRequest>) {
             return;
         }
     };
+    // Answered here from what the manager published, never by asking it.
+    if line.trim() == "metrics" {
+        let mut stream = stream;
+        let _ = writeln!(stream, "{}done", crate::metrics::render());
+        return;
+    }
     let (tx, rx) = crossbeam_channel::bounded(1);
     let request = ApiRequest {
         source: Source::Control,
@@ -352,7 +358,8 @@ pub fn run_ctl(args: &[String]) -> i32 {
     opts.parsing_style(getopts::ParsingStyle::StopAtFirstFree);
     let usage = "Usage: bgpinject ctl [--socket PATH] COMMAND...\n\n\
                  Sends one API command (e.g. `show neighbor`, `announce route 203.0.113.0/24 next-hop self`)\n\
-                 to a running bgpinject and prints its answer.";
+                 to a running bgpinject and prints its answer. `ctl metrics` prints the metrics\n\
+                 (Prometheus text format, as --metrics serves them).";
     let m = match opts.parse(args) {
         Ok(m) => m,
         Err(e) => {
@@ -372,9 +379,15 @@ pub fn run_ctl(args: &[String]) -> i32 {
         .opt_str("socket")
         .map(PathBuf::from)
         .unwrap_or_else(default_path);
-    match send(&path, &m.free.join(" ")) {
+    let command = m.free.join(" ");
+    match send(&path, &command) {
         Ok(lines) => {
-            for l in &lines {
+            // The metrics text goes as is (to promtool or a file), without the status line.
+            let shown = match (command.trim(), lines.split_last()) {
+                ("metrics", Some((last, text))) if last == "done" => text,
+                _ => &lines[..],
+            };
+            for l in shown {
                 println!("{l}");
             }
             if lines.last().map(String::as_str) == Some("done") {

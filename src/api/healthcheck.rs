@@ -148,6 +148,7 @@ fn run(
     let name = &config.name;
     let replayed_up = replayed == Some(true);
     let mut h = Hysteresis::new(config.rise, config.fall);
+    crate::metrics::healthcheck_started(name);
     if replayed_up {
         info!(
             "healthcheck {name}: up in the state file: announcing its routes until a check fails"
@@ -164,9 +165,9 @@ fn run(
         let next = Instant::now() + interval;
         count += 1;
         let disabled = config.disable_file.as_ref().is_some_and(|f| f.exists());
-        let change = if disabled {
+        let (ok, change) = if disabled {
             debug!("healthcheck {name}: check {count}: disable file present, down");
-            h.force_down()
+            (false, h.force_down())
         } else {
             let ok = check(&config.command, timeout, name);
             debug!(
@@ -175,11 +176,14 @@ fn run(
             );
             if count == 1 && replayed_up && !ok {
                 // The replayed state holds until the check's own first result says otherwise.
-                h.force_down()
+                (ok, h.force_down())
             } else {
-                h.record(ok)
+                (ok, h.record(ok))
             }
         };
+        if !stopping.load(Ordering::SeqCst) {
+            crate::metrics::healthcheck_ran(name, ok, h.state() == Health::Up);
+        }
         if let Some(state) = change {
             info!(
                 "healthcheck {name}: {} after check {count}: {}",

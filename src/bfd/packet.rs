@@ -320,8 +320,60 @@ mod tests {
         0xa0, 0x00, 0x01, 0x86, 0xa0, 0x00, 0x00, 0x00, 0x00,
     ];
 
+    /// Received from BIRD 2.0.12 (`protocol bfd`, neighbor 198.18.24.1, 100 ms) on a veth
+    /// pair: its first packet (Down, slow start at 1 s), then Init once it heard our Down
+    /// (our discriminator 0x01020304).
+    const BIRD_DOWN: &str = "20400318a5ab5e7400000000000f4240000186a000000000";
+    const BIRD_INIT_REAL: &str = "20800318a5ab5e7401020304000f4240000186a000000000";
+    /// Received from FRR 8.4.4's bfdd (static peer, 100 ms): it slow-starts its receive
+    /// interval too, and asks for echo at 50 ms.
+    const FRR_DOWN: &str = "20400318f07263fb00000000000f4240000f42400000c350";
+    const FRR_INIT: &str = "20800318f07263fb01020304000f4240000f42400000c350";
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len() / 2)
+            .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn decodes_a_real_packet_and_emits_it_back() {
+    fn decodes_what_bird_and_frr_send_and_emits_the_same_bytes() {
+        for (name, text, state, your, rx, echo) in [
+            ("BIRD down", BIRD_DOWN, State::Down, 0, 100_000, 0),
+            (
+                "BIRD init",
+                BIRD_INIT_REAL,
+                State::Init,
+                0x0102_0304,
+                100_000,
+                0,
+            ),
+            ("FRR down", FRR_DOWN, State::Down, 0, 1_000_000, 50_000),
+            (
+                "FRR init",
+                FRR_INIT,
+                State::Init,
+                0x0102_0304,
+                1_000_000,
+                50_000,
+            ),
+        ] {
+            let bytes = hex(text);
+            let p = Packet::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(p.state, state, "{name}");
+            assert_eq!(p.diag, Diag::None, "{name}");
+            assert_eq!(p.detect_mult, 3, "{name}");
+            assert_eq!(p.your_discriminator, your, "{name}");
+            assert_eq!(p.desired_min_tx, 1_000_000, "{name}: slow start");
+            assert_eq!(p.required_min_rx, rx, "{name}");
+            assert_eq!(p.required_min_echo_rx, echo, "{name}");
+            assert!(!p.poll && !p.final_ && !p.demand, "{name}");
+            assert_eq!(p.emit().to_vec(), bytes, "{name}");
+        }
+    }
+
+    #[test]
+    fn decodes_a_hand_written_packet_and_emits_it_back() {
         let p = Packet::decode(&BIRD_INIT).unwrap();
         assert_eq!(p.state, State::Init);
         assert_eq!(p.diag, Diag::None);

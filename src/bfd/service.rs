@@ -192,31 +192,53 @@ impl Thread {
     fn run(mut self) {
         let mut buf = [0u8; 1500];
         loop {
-            if !self.serve_requests() {
-                return;
-            }
-            let now = Instant::now();
-            self.open_missing_receivers(now);
-            let ids: Vec<u64> = self.sessions.keys().copied().collect();
-            for id in &ids {
-                if let Some(e) = self.sessions.get_mut(id) {
-                    e.session.handle_timeout(now);
+            // A bug must not end BFD for every neighbor: the turn is logged (the test
+            // harness fails any test whose log shows one) and the loop goes on.
+            let turn =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.turn(&mut buf)));
+            match turn {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    error!("BFD: internal error: {what}");
+                    std::thread::sleep(Duration::from_millis(100));
                 }
-                self.flush(*id, now);
-            }
-            let deadline = self
-                .sessions
-                .values()
-                .filter_map(|e| e.session.poll_timeout())
-                .min();
-            let timeout = deadline
-                .map(|t| t.saturating_duration_since(Instant::now()))
-                .unwrap_or(IDLE_WAIT)
-                .min(IDLE_WAIT);
-            for ready in self.wait(timeout) {
-                self.read(ready, &mut buf);
             }
         }
+    }
+
+    /// One turn of the loop; `false` once every handle is gone.
+    fn turn(&mut self, buf: &mut [u8]) -> bool {
+        if !self.serve_requests() {
+            return false;
+        }
+        let now = Instant::now();
+        self.open_missing_receivers(now);
+        let ids: Vec<u64> = self.sessions.keys().copied().collect();
+        for id in &ids {
+            if let Some(e) = self.sessions.get_mut(id) {
+                e.session.handle_timeout(now);
+            }
+            self.flush(*id, now);
+        }
+        let deadline = self
+            .sessions
+            .values()
+            .filter_map(|e| e.session.poll_timeout())
+            .min();
+        let timeout = deadline
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or(IDLE_WAIT)
+            .min(IDLE_WAIT);
+        for ready in self.wait(timeout) {
+            self.read(ready, buf);
+        }
+        true
     }
 
     /// Takes the queued requests; `false` once every handle is gone.
@@ -358,7 +380,8 @@ impl Thread {
                 slots.push(i);
             }
         }
-        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // Rounded up: waking before a deadline only to sleep 0 ms would spin.
+        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
         // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if n <= 0 {
@@ -496,9 +519,12 @@ fn report(e: &mut Entry, from: State, to: State, diag: Diag, now: Instant) {
         State::Up => {
             e.was_up = true;
             e.up_since = Some(now);
+            let p = e.session.params();
             info!(
-                "neighbor {peer}: BFD session up (detection time {} ms)",
-                e.session.detection_time().as_millis()
+                "neighbor {peer}: BFD session up (ours: tx {} ms, rx {} ms, multiplier {})",
+                p.min_tx.as_millis(),
+                p.min_rx.as_millis(),
+                p.multiplier
             );
         }
         State::Down if from == State::Up => {

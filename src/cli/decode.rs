@@ -220,7 +220,9 @@ fn decode_line(line: &str, ctx: DecodeContext, json: bool) -> (bool, String) {
         }
     };
     let decoded = Message::decode(&bytes, ctx);
-    let clean = matches!(&decoded, Ok((_, p)) if p.is_empty());
+    // NLRI of EVPN, RTC, ... that do not decode make the message unclean too (the codec
+    // keeps them raw, so they are no problem of the UPDATE itself).
+    let clean = matches!(&decoded, Ok((m, p)) if p.is_empty() && family_nlri_errors(m) == 0);
     let text = if json {
         to_json(line, &bytes, &decoded, ctx.attributes).to_string()
     } else {
@@ -306,6 +308,24 @@ fn raw_next_hop(r: &[u8]) -> String {
         None if r.is_empty() => "none".to_string(),
         None => format!("0x{}", hex(r)),
     }
+}
+
+/// How many MP attributes of the families of src/wire/nlri carry NLRI that do not decode.
+fn family_nlri_errors(m: &Message) -> usize {
+    let Message::Update(u) = m else {
+        return 0;
+    };
+    u.attributes
+        .iter()
+        .filter(|a| {
+            let (family, nlri) = match a {
+                PathAttribute::MpReach(m) => (m.family, &m.nlri),
+                PathAttribute::MpUnreach(m) => (m.family, &m.nlri),
+                _ => return false,
+            };
+            matches!(nlri, MpNlri::Raw(r) if matches!(nlri::decode(family, r), Some(Err(_))))
+        })
+        .count()
 }
 
 /// For each NLRI of the families of src/wire/nlri announced or withdrawn, one line in the
@@ -643,6 +663,36 @@ mod tests {
         assert_eq!(v["attributes"][1]["value"]["segments"][0]["asns"][0], 65001);
         assert_eq!(v["nlri"][0], "10.0.0.0/8");
         assert_eq!(v["problems"][0]["action"], "treat-as-withdraw");
+    }
+
+    #[test]
+    fn evpn_routes_are_named_and_a_bad_one_says_why() {
+        // ORIGIN, AS_PATH 65031, MP_REACH_NLRI l2vpn-evpn, next hop 192.0.2.2, one
+        // multicast route (type 3): RD 192.0.2.2:100, tag 0, IPv4 192.0.2.2.
+        let good = "004302 0000 002c 40010100 40020602010000fe07 \
+                    800e1c 0019 46 04 c0000202 00 03 11 0001c00002020064 00000000 20 c0000202";
+        let (code, out) = run_on(&[good], "");
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(
+                "announce evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2 next-hop 192.0.2.2"
+            ),
+            "{out}"
+        );
+        let (code, out) = run_on(&["--json", good], "");
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        let route = &v["attributes"][2]["value"]["nlri"][0];
+        assert_eq!(route["name"], "Inclusive Multicast Ethernet Tag");
+        assert_eq!(route["ip"], "192.0.2.2");
+        // The same with an IP length of 128 bits in a 17-octet route.
+        let bad = good.replace("00000000 20 c0000202", "00000000 80 c0000202");
+        let (code, out) = run_on(&[&bad], "");
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("problem: l2vpn evpn NLRI: IP address length at octet 14 is 128"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -1,20 +1,20 @@
 //! `bfd { min-tx MS; min-rx MS; multiplier N; multihop true|false; }` in a neighbor (or a
-//! template): a BFD session beside the BGP session (src/bfd/). Unset values take FRR's
+//! template): a BFD session beside the BGP session (src/bfd/, which the manager hands these to). Unset values take FRR's
 //! defaults (300 ms, 300 ms, 3), single-hop.
 
 use std::time::Duration;
 
 use super::ConfigError;
 use super::lexer::TokenKind;
+use super::model::BfdConfig;
 use super::parser::{Parser, one_of_quoted};
 use super::values;
-use crate::bfd::Params;
 
 /// The statements of a `bfd { }` block.
 pub const KEYWORDS: &[&str] = &["min-tx", "min-rx", "multiplier", "multihop"];
 
 /// FRR's defaults (bfdd: 300 ms receive and transmit, multiplier 3).
-pub const DEFAULT: Params = Params {
+pub const DEFAULT: BfdConfig = BfdConfig {
     min_tx: Duration::from_millis(300),
     min_rx: Duration::from_millis(300),
     multiplier: 3,
@@ -28,7 +28,7 @@ const MIN_INTERVAL_MS: u64 = 10;
 const MAX_INTERVAL_MS: u64 = 60_000;
 
 /// `bfd { ... }` (or `bfd;` for the defaults), from just after `bfd`.
-pub(super) fn parse(p: &mut Parser, owner: &str) -> Result<Params, ConfigError> {
+pub(super) fn parse(p: &mut Parser, owner: &str) -> Result<BfdConfig, ConfigError> {
     let mut params = DEFAULT;
     if p.peek().kind == TokenKind::Semicolon {
         p.expect_semicolon("bfd")?;
@@ -88,7 +88,7 @@ mod tests {
 
     use super::*;
 
-    fn neighbor(body: &str) -> Result<Option<Params>, String> {
+    fn neighbor(body: &str) -> Result<Option<BfdConfig>, String> {
         let text = format!(
             "template {{ neighbor fast {{ bfd {{ min-tx 50; min-rx 60; multiplier 4; }} }} }}\n\
              neighbor 192.0.2.1 {{ router-id 192.0.2.2; local-as 65000; peer-as 65001; {body} }}"
@@ -105,14 +105,14 @@ mod tests {
         assert_eq!(neighbor("bfd { }"), Ok(Some(DEFAULT)));
         assert_eq!(
             neighbor("bfd { min-tx 100; min-rx 200; multiplier 5; multihop true; }"),
-            Ok(Some(Params {
+            Ok(Some(BfdConfig {
                 min_tx: Duration::from_millis(100),
                 min_rx: Duration::from_millis(200),
                 multiplier: 5,
                 multihop: true,
             }))
         );
-        let fast = Params {
+        let fast = BfdConfig {
             min_tx: Duration::from_millis(50),
             min_rx: Duration::from_millis(60),
             multiplier: 4,
@@ -122,7 +122,7 @@ mod tests {
         // The neighbor's own block wins over the template's.
         assert_eq!(
             neighbor("inherit fast; bfd { multiplier 7; }"),
-            Ok(Some(Params {
+            Ok(Some(BfdConfig {
                 multiplier: 7,
                 ..DEFAULT
             }))

@@ -174,6 +174,12 @@ fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, Conf
             })?,
         };
         list.push(Family::new(afi, safi));
+        if p.peek().text == "limit" {
+            return Err(p.error_at(
+                p.peek().position,
+                format!("'limit' in {block} is not supported: bgpinject does not advertise the ADD-PATH paths-limit capability (ExaBGP main's limit)"),
+            ));
+        }
         p.expect_semicolon(&format!("{} {}", afi_token.text, safi_token.text))?;
     }
     Ok(list)

@@ -29,6 +29,7 @@ pub(super) fn parse_group(
         "'group' is the original injector's block: each of its neighbors inherits the group's settings and the routes written above it (write templates and 'inherit'; `bgpinject migrate` does)",
     );
     let mut statements: Vec<Token> = Vec::new();
+    let mut defined: Option<(Token, usize)> = None;
     let mut count = 0usize;
     loop {
         let token = p.advance();
@@ -46,17 +47,26 @@ pub(super) fn parse_group(
                 let body_open = p.open_block(&format!("neighbor {}", address.text))?;
                 let mut own = vec![address.clone(), body_open.clone()];
                 let close = capture_block(p, &body_open, &block, &mut own)?;
-                let template = Token {
-                    kind: TokenKind::Word,
-                    text: format!("{} (above neighbor {count})", block),
-                    position: address.position,
+                // Neighbors with no group statement between them share one template, so a
+                // group's routes are parsed once for all the neighbors that follow them.
+                let template = match &defined {
+                    Some((t, len)) if *len == statements.len() => t.clone(),
+                    _ => {
+                        let t = Token {
+                            kind: TokenKind::Word,
+                            text: format!("{} (above neighbor {count})", block),
+                            position: address.position,
+                        };
+                        super::template::define_from_statements(
+                            p,
+                            t.clone(),
+                            statements.clone(),
+                            close.clone(),
+                        )?;
+                        defined = Some((t.clone(), statements.len()));
+                        t
+                    }
                 };
-                super::template::define_from_statements(
-                    p,
-                    template.clone(),
-                    statements.clone(),
-                    close.clone(),
-                )?;
                 // `neighbor ADDRESS { OWN... inherit TEMPLATE; }`
                 let at = |kind, text: &str| Token {
                     kind,

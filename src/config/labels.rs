@@ -55,7 +55,18 @@ pub(super) fn parse(
             let tokens = p.word_or_list("label")?;
             let labels = tokens
                 .iter()
-                .map(|t| label(&t.text).map_err(|e| p.bad_value("label", t, e)))
+                .map(|t| {
+                    label(&t.text).map_err(|e| {
+                        if t.text.contains(':') {
+                            // 1.2.0-1.3.4 parsed `label` values as communities (a bug).
+                            return p.error_at(
+                                t.position,
+                                format!("label {}: an MPLS label is a number (0..1048575); the original injector (1.2 to 1.3.4) sent label values as communities, a bug bgpinject does not copy: write 'community [ {} ]' for what that version sent", t.text, t.text),
+                            );
+                        }
+                        p.bad_value("label", t, e)
+                    })
+                })
                 .collect::<Result<Vec<u32>, _>>()?;
             if labels.is_empty() {
                 return Err(p.error_at(kw.position, format!("empty label list in {name}")));

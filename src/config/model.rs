@@ -82,7 +82,7 @@ pub struct NeighborConfig {
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
-    pub bfd: Option<crate::bfd::Params>,
+    pub bfd: Option<BfdConfig>,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -143,6 +143,15 @@ impl NeighborConfig {
 /// health check, well inside the peers' stale-route timers (FRR and GoBGP keep stale routes
 /// 360 s by default).
 pub const DEFAULT_EOR_WAIT: u16 = 30;
+
+/// `bfd { min-tx MS; min-rx MS; multiplier N; multihop BOOL; }` (see `config::bfd`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BfdConfig {
+    pub min_tx: std::time::Duration,
+    pub min_rx: std::time::Duration,
+    pub multiplier: u8,
+    pub multihop: bool,
+}
 
 /// Session-level options beyond addresses, ASNs and timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,12 +330,7 @@ impl RouteConfig {
         let cross_family = other_nlri::ipv4_with_ipv6_next_hop(self.prefix, &self.attributes);
         let family = self.family();
         (family.safi != Safi::Unicast || self.nlri().path_id.is_some() || cross_family).then_some(
-            NlriKey {
-                family,
-                rd: self.nlri().rd,
-                prefix: self.prefix,
-                path_id: self.nlri().path_id,
-            },
+            NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
 }

@@ -36,7 +36,7 @@ struct NeighborSettings {
     api_receive_updates: bool,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
-    bfd: Setting<crate::bfd::Params>,
+    bfd: Setting<super::model::BfdConfig>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {

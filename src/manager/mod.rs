@@ -17,6 +17,7 @@
 
 mod fanout;
 mod listeners;
+mod metrics;
 mod neighbors;
 mod program_routes;
 mod programs;
@@ -80,6 +81,8 @@ pub struct Manager {
     programs_rx: Receiver<ProgramEvent>,
     control_rx: Receiver<ApiRequest>,
     _control_tx: Sender<ApiRequest>,
+    /// What scrapes see besides the neighbors' statuses (see `metrics.rs`).
+    metrics: crate::metrics::Counters,
 }
 
 /// The state file's bookkeeping.
@@ -144,6 +147,7 @@ impl Manager {
             programs_rx,
             control_rx,
             _control_tx: control_tx,
+            metrics: Default::default(),
         };
         let saved = config
             .state_file
@@ -156,6 +160,7 @@ impl Manager {
         m.programs
             .start_helpers(&config.processes)
             .map_err(StartError::Thread)?;
+        m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
             m.start_neighbor(n, routes, &config.healthchecks)?;
         }
@@ -321,6 +326,7 @@ impl Manager {
             }
             self.keep_journal(false);
             self.neighbors.reap_stopped();
+            self.publish_metrics();
         }
         self.shutdown();
     }
@@ -329,7 +335,11 @@ impl Manager {
     fn event(&mut self, event: ManagerEvent) -> bool {
         match event {
             ManagerEvent::Reload => self.reload(),
-            ManagerEvent::ReloadParsed(config) => self.apply_reload(*config),
+            ManagerEvent::ReloadParsed(config) => {
+                let started = Instant::now();
+                self.apply_reload(*config);
+                crate::metrics::reloaded(true, started.elapsed());
+            }
             ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
             ManagerEvent::DumpStatus => self.dump_status(),
             ManagerEvent::Received(addr, update) => {
@@ -358,8 +368,9 @@ impl Manager {
     }
 
     /// A helper that (re)started is told which of its neighbors are up.
-    fn greet(&self, output: &Arc<crate::api::process::HelperOutput>) {
+    fn greet(&mut self, output: &Arc<crate::api::process::HelperOutput>) {
         if self.programs.is_current(output) {
+            self.metrics.helper_started(output);
             let up = self
                 .neighbors
                 .iter()
@@ -397,6 +408,7 @@ impl Manager {
     /// A neighbor thread's report: its status, the helpers' events (in the order the thread
     /// sent them), and the start of a neighbor that waited for this thread to stop.
     fn peer_report(&mut self, report: PeerReport) {
+        self.metrics.session_event(report.peer, &report.event);
         if report.event == SessionEvent::Stopped {
             self.neighbors.stopped(report.peer, report.id);
             return;

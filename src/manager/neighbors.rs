@@ -63,6 +63,16 @@ struct Stopping {
 }
 
 /// What the FSM of this neighbor proposes and expects.
+/// `bfd { }` as the BFD thread takes it.
+fn bfd_params(b: crate::config::model::BfdConfig) -> crate::bfd::Params {
+    crate::bfd::Params {
+        min_tx: b.min_tx,
+        min_rx: b.min_rx,
+        multiplier: b.multiplier,
+        multihop: b.multihop,
+    }
+}
+
 pub fn session_config(n: &NeighborConfig) -> SessionConfig {
     SessionConfig {
         local_as: n.local_as,
@@ -157,7 +167,7 @@ impl Neighbors {
                     let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
                 }))
             }),
-            bfd: n.bfd,
+            bfd: n.bfd.map(bfd_params),
         };
         info!(
             "neighbor {}: starting ({}, {} routes)",

@@ -136,7 +136,10 @@ impl ProgramRoutes {
                 for (key, route) in &routes.others {
                     // `show adj-rib out`'s form without its leading family, as `announce
                     // route` takes it.
-                    let line = super::status::describe_other(key, route);
+                    if key.prefix().is_none() {
+                        continue;
+                    }
+                    let line = super::status::describe_route(key, &route.labels, &route.attrs);
                     let family = key.family.to_string();
                     if let Some(text) = line.strip_prefix(&family) {
                         out.push((*addr, source.clone(), text.trim().to_string()));

@@ -91,6 +91,16 @@ impl Supervisor {
         })
     }
 
+    /// The running helpers' outputs and health checks' names (for the metrics).
+    pub fn running(&self) -> (Vec<Arc<HelperOutput>>, Vec<String>) {
+        let helpers = self.helpers().map(|h| h.output.clone()).collect();
+        let checks = self.running.keys().filter_map(|p| match p {
+            Program::Healthcheck(name) => Some(name.clone()),
+            Program::Helper(_) => None,
+        });
+        (helpers, checks.collect())
+    }
+
     /// The running helper called `name`.
     pub fn helper(&self, name: &str) -> Option<&Helper> {
         match self.running.get(&Program::Helper(name.to_string())) {

@@ -15,10 +15,18 @@ use crate::wire::notification::{Notification, code, subcode};
 impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
     pub(super) fn reload(&mut self) {
-        match config::load(&self.config_path) {
-            Ok(c) => self.apply_reload(c),
-            Err(e) => error!("reload refused, keeping the running configuration: {e}"),
-        }
+        let started = std::time::Instant::now();
+        let applied = match config::load(&self.config_path) {
+            Ok(c) => {
+                self.apply_reload(c);
+                true
+            }
+            Err(e) => {
+                error!("reload refused, keeping the running configuration: {e}");
+                false
+            }
+        };
+        crate::metrics::reloaded(applied, started.elapsed());
     }
 
     pub(super) fn apply_reload(&mut self, config: Config) {
@@ -34,6 +42,7 @@ impl Manager {
             checks: &checks,
         };
         let plan = ReloadPlan::new(&current, running, &config);
+        self.metrics.describe(&config.neighbors);
         for (addr, (change, new_config)) in plan.neighbors {
             let started = match (change, new_config) {
                 (

@@ -86,6 +86,7 @@ impl Manager {
             Answer::Lines(lines) => (lines, true),
             Answer::Refused(message) => {
                 self.refusals.refused(&source, &message);
+                self.metrics.refused(&source);
                 // A helper gets `error` only; the message is in the log.
                 match request.replier {
                     Replier::Process(_) => (Vec::new(), false),

@@ -9,7 +9,6 @@ use crate::config::RouteConfig;
 use crate::rib::attributes::RouteAttributes;
 use crate::rib::other_nlri::{NlriKey, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
-use crate::wire::family::{Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
 
@@ -27,6 +26,11 @@ pub struct SourceRoutes {
 impl SourceRoutes {
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
+    }
+
+    /// The number of routes and rules.
+    pub fn len(&self) -> usize {
+        self.routes.len() + self.flows.len() + self.others.len()
     }
 
     /// Adds (or replaces) one route under the key the file would give it.
@@ -72,17 +76,12 @@ impl SourceRoutes {
 
 /// The key a unicast prefix gets when it needs the MP encoding (an IPv6 next hop).
 fn plain_key(prefix: Prefix) -> NlriKey {
-    NlriKey {
-        family: Family::new(prefix.afi(), Safi::Unicast),
-        rd: None,
-        prefix,
-        path_id: None,
-    }
+    NlriKey::plain(prefix)
 }
 
 /// Whether `key` names the same NLRI on the wire as the plain unicast prefix.
 fn same_nlri_as_plain(key: &NlriKey) -> bool {
-    *key == plain_key(key.prefix)
+    key.is_plain()
 }
 
 /// Every source's routes for one neighbor.
@@ -107,11 +106,17 @@ pub fn file_has(file: &RouteSet, r: &RouteConfig) -> bool {
 /// route of the file is kept. When no program gave a plain unicast route, the file's
 /// unicast table is shared, not copied.
 pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet {
-    let mut flows: Vec<_> = file.flows().cloned().collect();
-    let mut others: Vec<_> = file.others().cloned().collect();
+    let flows = Vec::new();
+    let mut others: Vec<_> = file.other_list().to_vec();
     for s in api.values() {
-        flows.extend(s.flows.iter().map(|(r, a)| (r.clone(), a.clone())));
-        others.extend(s.others.iter().map(|(k, o)| (*k, o.clone())));
+        others.extend(s.flows.iter().map(|(r, a)| {
+            let value = OtherRoute {
+                labels: Vec::new(),
+                attrs: a.clone(),
+            };
+            (NlriKey::flow(r.clone()), value)
+        }));
+        others.extend(s.others.iter().map(|(k, o)| (k.clone(), o.clone())));
     }
     let mut with_unicast = api.values().filter(|s| !s.routes.is_empty());
     let extra: Vec<Route> = match (with_unicast.next(), with_unicast.next()) {

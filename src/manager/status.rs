@@ -6,11 +6,10 @@ use std::time::SystemTime;
 
 use crate::config::NeighborConfig;
 use crate::rib::attributes::{NextHop, RouteAttributes};
-use crate::rib::other_nlri::{NlriKey, OtherRoute};
+use crate::rib::other_nlri::NlriKey;
 use crate::rib::route_set::RouteSet;
 use crate::session::core::SessionEvent;
 use crate::session::fsm::State;
-use crate::wire::family::{Family, Safi};
 
 /// A neighbor's state as the operator wants to see it, kept from its thread's reports.
 #[derive(Clone, Debug)]
@@ -52,7 +51,9 @@ impl PeerStatus {
                 self.last_error = Some(reason.to_string());
                 self.established_since = None;
             }
-            SessionEvent::Sent { updates, announced } => {
+            SessionEvent::Sent {
+                updates, announced, ..
+            } => {
                 self.updates_sent += updates;
                 self.routes_announced += announced;
             }
@@ -121,22 +122,17 @@ impl NeighborView<'_> {
     /// `show adj-rib out`: one line per route, in the configuration's words.
     fn adj_rib_out(&self, lines: &mut Vec<String>) {
         let addr = self.addr();
-        for (prefix, a) in self.routes.iter() {
-            lines.push(format!(
-                "neighbor {addr} {} {prefix} {}",
-                Family::new(prefix.afi(), Safi::Unicast),
-                describe(a)
-            ));
-        }
-        for (rule, a) in self.routes.flows() {
-            lines.push(format!(
-                "neighbor {addr} flow {rule} {} ({})",
-                describe(a),
-                crate::config::guard::reach(rule)
-            ));
-        }
-        for (key, route) in self.routes.others() {
-            lines.push(format!("neighbor {addr} {}", describe_other(key, route)));
+        // One line per route, in key order (families in AFI/SAFI order).
+        for e in self.routes.entries() {
+            let line = match e.key.flow_rule() {
+                Some(rule) => format!(
+                    "flow {rule} {} ({})",
+                    describe(e.attrs),
+                    crate::config::guard::reach(rule)
+                ),
+                None => describe_route(&e.key, e.labels, e.attrs),
+            };
+            lines.push(format!("neighbor {addr} {line}"));
         }
     }
 }
@@ -185,14 +181,25 @@ pub fn describe(a: &RouteAttributes) -> String {
 }
 
 /// A route that is not plain unicast, as `show adj-rib out` prints it:
+/// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES` (the tests read
+/// tables with it).
+#[cfg(test)]
+pub fn describe_other(key: &NlriKey, route: &crate::rib::other_nlri::OtherRoute) -> String {
+    describe_route(key, &route.labels, &route.attrs)
+}
+
+/// A route as `show adj-rib out` prints it:
 /// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES`.
-pub fn describe_other(key: &NlriKey, route: &OtherRoute) -> String {
-    let mut out = format!("{} {}", key.family, key.prefix);
-    if let Some(rd) = key.rd {
+pub(super) fn describe_route(key: &NlriKey, labels: &[u32], attrs: &RouteAttributes) -> String {
+    let mut out = match key.prefix() {
+        Some(p) => format!("{} {p}", key.family),
+        None => key.to_string(),
+    };
+    if let (Some(rd), Some(_)) = (key.rd, key.prefix()) {
         out.push_str(&format!(" rd {rd}"));
     }
-    if !route.labels.is_empty() {
-        let l: Vec<String> = route.labels.iter().map(|l| l.to_string()).collect();
+    if !labels.is_empty() {
+        let l: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
         out.push_str(&format!(" label [ {} ]", l.join(" ")));
     }
     if let Some(id) = key.path_id {
@@ -201,5 +208,5 @@ pub fn describe_other(key: &NlriKey, route: &OtherRoute) -> String {
             std::net::Ipv4Addr::from(id)
         ));
     }
-    format!("{out} {}", describe(&route.attrs))
+    format!("{out} {}", describe(attrs))
 }

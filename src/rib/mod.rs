@@ -1,6 +1,7 @@
 //! Routes to announce: attribute sets, per-neighbor route sets, diffs and UPDATE packing.
 
 pub mod attributes;
+pub mod key;
 pub mod other_nlri;
 pub mod packer;
 pub mod route_set;

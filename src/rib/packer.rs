@@ -9,12 +9,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::other_nlri::{NlriKey, Other, OtherRoute};
-use super::route_set::{Flow, Route, RouteDiff, RouteSet};
+use super::key::{Nlri, NlriKey};
+use super::route_set::{RouteDiff, RouteSet};
 use crate::wire::attribute::{AttributeContext, ExportContext, PathAttribute, type_code};
 use crate::wire::family::{Afi, Family, Safi};
-use crate::wire::flowspec::FlowRule;
-use crate::wire::labeled::{self, LabelStack, LabeledPrefix};
+use crate::wire::labeled::{self, RouteDistinguisher};
 use crate::wire::message::{HEADER_LEN, Message};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
@@ -72,178 +71,38 @@ pub struct Packed {
     pub held_back: Vec<(Family, usize)>,
     /// Routes not sent because their next hop cannot be expressed on this session.
     pub unresolvable: Vec<Prefix>,
-    /// Where the UPDATEs of non-unicast routes (keyed ones: labeled, VPN, ADD-PATH...) start in `bytes`, and how many
-    /// there are: the self-check covers the bytes before.
-    pub other_from: usize,
-    pub other_messages: usize,
     /// Paths not sent because the peer does not receive ADD-PATH for the family: only the
     /// lowest path identifier of each prefix goes.
     pub extra_paths: Vec<(Family, usize)>,
 }
 
-fn unicast(afi: Afi) -> Family {
-    Family::new(afi, Safi::Unicast)
-}
-
-/// The routes to pack: what a diff or a whole table holds, borrowed.
-struct Work<'a> {
-    withdraw: &'a [Prefix],
-    announce: &'a [Route],
-    withdraw_flows: &'a [FlowRule],
-    announce_flows: &'a [Flow],
-    withdraw_others: &'a [NlriKey],
-    announce_others: &'a [Other],
-}
-
-/// Packs `diff` for the session described by `params`: the packer's one entry point
-/// ([`pack_table`] packs a whole table the same way without copying it into a diff).
+/// Packs `diff` for the session described by `params`: the packer's one entry point.
+/// Withdrawals first, then announcements, each in one pass over the keys in order, grouped
+/// by (family, attribute set); each group goes to [`write_nlri`].
 pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
-    if let Some(moved) = unicast_with_path_ids(diff, params) {
-        return pack(&moved, params);
-    }
-    pack_work(
-        &Work {
-            withdraw: &diff.withdraw,
-            announce: &diff.announce,
-            withdraw_flows: &diff.withdraw_flows,
-            announce_flows: &diff.announce_flows,
-            withdraw_others: &diff.withdraw_others,
-            announce_others: &diff.announce_others,
-        },
-        params,
-    )
-}
-
-/// Packs all of `set` as announcements (a fresh session's table), like
-/// `pack(&set.as_announcements(), params)` but without copying the routes first.
-pub fn pack_table(set: &RouteSet, params: &SessionParams) -> Packed {
-    // With ADD-PATH on a unicast family, plain routes move to the path-id encoding (path 0):
-    // that goes through `pack`.
-    if params.add_path.iter().any(|f| f.safi == Safi::Unicast) {
-        return pack(&set.as_announcements(), params);
-    }
-    pack_work(
-        &Work {
-            withdraw: &[],
-            announce: set.routes(),
-            withdraw_flows: &[],
-            announce_flows: set.flow_list(),
-            withdraw_others: &[],
-            announce_others: set.other_list(),
-        },
-        params,
-    )
-}
-
-fn pack_work(work: &Work, params: &SessionParams) -> Packed {
     let mut packed = Packed::default();
     let mut held: HashMap<Family, usize> = HashMap::new();
-    packed.bytes.reserve(estimated_size(work.announce.len()));
-
-    // Withdrawals of unicast prefixes and flow rules, one family at a time.
-    for afi in [Afi::Ipv4, Afi::Ipv6] {
-        let prefixes: Vec<Prefix> = work
-            .withdraw
-            .iter()
-            .filter(|p| p.afi() == afi)
-            .copied()
-            .collect();
-        write_family(
-            unicast(afi),
-            &prefixes.as_slice(),
-            params,
-            &mut held,
-            &mut packed,
-        );
-        let rules: Vec<&FlowRule> = work
-            .withdraw_flows
-            .iter()
-            .filter(|r| r.afi() == afi)
-            .collect();
-        write_family(
-            flow_family(afi),
-            &rules.as_slice(),
-            params,
-            &mut held,
-            &mut packed,
-        );
+    packed.bytes.reserve(estimated_size(diff.announce.len()));
+    for group in withdrawal_groups(diff, params, &mut held, &mut packed) {
+        write_nlri(group.family, None, &group, params, &mut packed);
     }
-
-    // Unicast announcements, grouped by (family, attribute set). Groups hold indices into
-    // `announce` (4 octets each, not a copy of the prefix), and a run of routes with the
-    // same set (the common case) costs no hash look-up.
-    let mut groups: Vec<(&Arc<RouteAttributes>, [Vec<u32>; 2])> = Vec::new();
-    let mut index: HashMap<*const RouteAttributes, usize> = HashMap::new();
-    let mut last: Option<(*const RouteAttributes, usize)> = None;
-    for (i, (prefix, attrs)) in work.announce.iter().enumerate() {
-        let ptr = Arc::as_ptr(attrs);
-        let g = match last {
-            Some((p, g)) if p == ptr => g,
-            _ => {
-                let g = *index.entry(ptr).or_insert_with(|| {
-                    groups.push((attrs, [Vec::new(), Vec::new()]));
-                    groups.len() - 1
-                });
-                last = Some((ptr, g));
-                g
-            }
-        };
-        groups[g].1[usize::from(prefix.afi() == Afi::Ipv6)].push(i as u32);
-    }
-    for (attrs, members) in &groups {
-        for (afi, members) in [Afi::Ipv4, Afi::Ipv6].into_iter().zip(members) {
-            let members = Members {
-                routes: work.announce,
-                indices: members,
-            };
-            let family = unicast(afi);
-            write_group(
-                family,
-                attrs,
-                &members,
-                params,
-                &mut held,
-                &mut packed,
-                |i| Some(members.get(i)),
-            );
+    for group in announcement_groups(&diff.announce, params, &mut held, &mut packed) {
+        if let (Some(next_hop), Some(attrs)) = (&group.next_hop, group.attrs) {
+            let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
+            let announce = Some((&wire, &next_hop[..]));
+            write_nlri(group.family, announce, &group, params, &mut packed);
         }
     }
-
-    // Flow rules, grouped the same way.
-    let mut flow_groups: Vec<(Family, &Arc<RouteAttributes>, Vec<&FlowRule>)> = Vec::new();
-    let mut flow_index: HashMap<(*const RouteAttributes, Afi), usize> = HashMap::new();
-    for (rule, attrs) in work.announce_flows {
-        let i = *flow_index
-            .entry((Arc::as_ptr(attrs), rule.afi()))
-            .or_insert_with(|| {
-                flow_groups.push((flow_family(rule.afi()), attrs, Vec::new()));
-                flow_groups.len() - 1
-            });
-        flow_groups[i].2.push(rule);
-    }
-    for (family, attrs, rules) in &flow_groups {
-        write_group(
-            *family,
-            attrs,
-            &rules.as_slice(),
-            params,
-            &mut held,
-            &mut packed,
-            |_| None,
-        );
-    }
-
-    pack_other(
-        work.withdraw_others,
-        work.announce_others,
-        params,
-        &mut held,
-        &mut packed,
-    );
     let mut held: Vec<_> = held.into_iter().collect();
     held.sort();
     packed.held_back = held;
     packed
+}
+
+/// Packs all of `set` as announcements (a fresh session's table): `pack` of a diff that
+/// shares the set's storage.
+pub fn pack_table(set: &RouteSet, params: &SessionParams) -> Packed {
+    pack(&set.as_announcements(), params)
 }
 
 /// A first guess of the bytes `routes` announcements take (an IPv4 /24 is 4 octets, plus
@@ -252,162 +111,205 @@ fn estimated_size(routes: usize) -> usize {
     routes * 5 + 4096
 }
 
-fn flow_family(afi: Afi) -> Family {
-    Family::new(afi, Safi::FlowSpec)
-}
-
-/// NLRI entries of one family, as the writer takes them.
-trait Entries {
-    /// Plain prefixes, which IPv4 unicast sends in the classic fields (keyed entries with
-    /// path identifiers or an IPv6 next hop go in MP_REACH / MP_UNREACH).
-    const PLAIN: bool = false;
-    fn count(&self) -> usize;
-    fn wire_len(&self, i: usize) -> usize;
-    fn emit(&self, i: usize, out: &mut Vec<u8>);
-}
-
-impl Entries for &[Prefix] {
-    const PLAIN: bool = true;
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn wire_len(&self, i: usize) -> usize {
-        self[i].wire_len()
-    }
-    fn emit(&self, i: usize, out: &mut Vec<u8>) {
-        self[i].emit(out)
-    }
-}
-
-impl Entries for &[&FlowRule] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn wire_len(&self, i: usize) -> usize {
-        self[i].wire_len()
-    }
-    fn emit(&self, i: usize, out: &mut Vec<u8>) {
-        self[i].emit(out)
-    }
-}
-
-/// Entries already encoded (labeled, VPN and ADD-PATH NLRI).
-impl Entries for &[&[u8]] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn wire_len(&self, i: usize) -> usize {
-        self[i].len()
-    }
-    fn emit(&self, i: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(self[i])
-    }
-}
-
-/// The prefixes of one attribute group: positions in the announced routes.
-struct Members<'a> {
-    routes: &'a [Route],
-    indices: &'a [u32],
-}
-
-impl Members<'_> {
-    fn get(&self, i: usize) -> Prefix {
-        self.routes[self.indices[i] as usize].0
-    }
-}
-
-impl Entries for Members<'_> {
-    const PLAIN: bool = true;
-    fn count(&self) -> usize {
-        self.indices.len()
-    }
-    fn wire_len(&self, i: usize) -> usize {
-        self.get(i).wire_len()
-    }
-    fn emit(&self, i: usize, out: &mut Vec<u8>) {
-        self.get(i).emit(out)
-    }
-}
-
-/// Whether entries go in the classic fields of the UPDATE (RFC 4271 §4.3).
-fn classic<E: Entries>(family: Family) -> bool {
-    E::PLAIN && family == Family::IPV4_UNICAST
-}
-
-/// Announces one group: its attributes exported for the session and encoded once, its
-/// next hop for the family; routes whose next hop the session cannot carry are listed as
-/// unresolvable (`prefix_of` names them; a flow rule has no prefix to name).
-fn write_group<E: Entries>(
+/// NLRI of one family going out together, encoded for this session in one buffer (rather
+/// than a `Vec` per entry): plain prefixes as they go on the wire (their first octet gives
+/// their length), any other entry behind a two-octet length.
+struct Group<'a> {
     family: Family,
-    attrs: &RouteAttributes,
-    entries: &E,
+    /// The announced routes' attributes (`None` for withdrawals).
+    attrs: Option<&'a RouteAttributes>,
+    /// The next hop as MP_REACH_NLRI carries it; `None` when the session cannot carry it.
+    next_hop: Option<Vec<u8>>,
+    /// IPv4 unicast in the classic fields of the UPDATE (RFC 4271 §4.3).
+    classic: bool,
+    /// Whether the entries are plain prefixes, stored without a length.
+    prefixes: bool,
+    entries: Vec<u8>,
+}
+
+impl Group<'_> {
+    fn push(&mut self, key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool) {
+        if self.prefixes {
+            return key.emit(labels, withdraw, add_path, &mut self.entries);
+        }
+        let at = self.entries.len();
+        self.entries.extend_from_slice(&[0, 0]);
+        key.emit(labels, withdraw, add_path, &mut self.entries);
+        let len = (self.entries.len() - at - 2) as u16;
+        self.entries[at..at + 2].copy_from_slice(&len.to_be_bytes());
+    }
+
+    /// The entries, one after another.
+    fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = &self.entries[..];
+        let prefixes = self.prefixes;
+        std::iter::from_fn(move || {
+            let (skip, len) = if prefixes {
+                (0, 1 + (*rest.first()? as usize).div_ceil(8))
+            } else {
+                (
+                    2,
+                    u16::from_be_bytes([*rest.first()?, *rest.get(1)?]) as usize,
+                )
+            };
+            let entry = rest.get(skip..skip + len)?;
+            rest = &rest[skip + len..];
+            Some(entry)
+        })
+    }
+}
+
+/// Whether `key` goes on this session as a bare prefix (no path identifier, label or RD).
+fn bare_prefix(key: &NlriKey, add_path: bool) -> bool {
+    !add_path && key.rd.is_none() && key.prefix().is_some() && !labeled::is_labeled(key.family)
+}
+
+/// The withdrawals of `diff`, one group per family (and classic or not). Without ADD-PATH
+/// the peer has one path per destination: a destination is withdrawn once, and not at all
+/// when this diff announces a path of it (that replaces it).
+fn withdrawal_groups<'a>(
+    diff: &'a RouteDiff,
     params: &SessionParams,
     held: &mut HashMap<Family, usize>,
     packed: &mut Packed,
-    prefix_of: impl Fn(usize) -> Option<Prefix>,
-) {
-    if entries.count() == 0 {
-        return;
+) -> Vec<Group<'a>> {
+    let announced: HashSet<(Family, Option<RouteDistinguisher>, &Nlri)> = diff
+        .announce
+        .other_list()
+        .iter()
+        .map(|(k, _)| (k.family, k.rd, &k.nlri))
+        .collect();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut last: Option<NlriKey> = None;
+    for key in diff.withdraw.iter() {
+        if !params.families.contains(&key.family) {
+            *held.entry(key.family).or_default() += 1;
+            continue;
+        }
+        let add_path = params.add_path.contains(&key.family);
+        if !add_path {
+            if announced.contains(&(key.family, key.rd, &key.nlri))
+                || last.as_ref().is_some_and(|l| l.same_destination(&key))
+            {
+                continue;
+            }
+            last = Some(key.clone().into_owned());
+        }
+        let classic = key.family == Family::IPV4_UNICAST && !add_path;
+        let g = match groups.iter().position(|g| {
+            g.family == key.family
+                && g.classic == classic
+                && g.prefixes == bare_prefix(&key, add_path)
+        }) {
+            Some(g) => g,
+            None => {
+                groups.push(Group {
+                    family: key.family,
+                    attrs: None,
+                    next_hop: None,
+                    classic,
+                    prefixes: bare_prefix(&key, add_path),
+                    entries: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        groups[g].push(&key, &[], true, add_path);
+        packed.withdrawn += 1;
     }
-    if !params.families.contains(&family) {
-        *held.entry(family).or_default() += entries.count();
-        return;
-    }
-    let classic = classic::<E>(family);
-    let next_hop = next_hop_bytes(family, attrs.next_hop, params);
-    let next_hop = match next_hop {
-        // The classic NEXT_HOP attribute holds one IPv4 address.
-        Some(nh) if classic && nh.len() != 4 => None,
-        nh => nh,
-    };
-    let Some(next_hop) = next_hop else {
-        packed
-            .unresolvable
-            .extend((0..entries.count()).filter_map(prefix_of));
-        return;
-    };
-    let wire = WireAttributes::build(attrs, params, classic.then_some(&next_hop[..]));
-    packed.announced += entries.count();
-    write_nlri(family, Some((&wire, &next_hop)), entries, params, packed);
+    groups
 }
 
-/// Withdraws `entries` of `family` (held back when the family is not negotiated).
-fn write_family(
-    family: Family,
-    entries: &impl Entries,
+/// The announcements of `set`, one group per (family, attribute set, plain or not) in
+/// first-seen order. Without ADD-PATH for a family only the lowest path identifier of a
+/// destination goes (keys are in order, so that is the first); families not negotiated are
+/// held back; routes whose next hop the session cannot carry are listed as unresolvable.
+fn announcement_groups<'a>(
+    set: &'a RouteSet,
     params: &SessionParams,
     held: &mut HashMap<Family, usize>,
     packed: &mut Packed,
-) {
-    if entries.count() == 0 {
-        return;
+) -> Vec<Group<'a>> {
+    type GroupKey = (Family, *const RouteAttributes, bool);
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<GroupKey, usize> = HashMap::new();
+    let mut last: Option<(GroupKey, usize)> = None;
+    let mut dropped: HashMap<Family, usize> = HashMap::new();
+    let mut previous: Option<NlriKey> = None;
+    for e in set.entries() {
+        let family = e.key.family;
+        if !params.families.contains(&family) {
+            *held.entry(family).or_default() += 1;
+            continue;
+        }
+        let add_path = params.add_path.contains(&family);
+        if !add_path {
+            if previous
+                .as_ref()
+                .is_some_and(|p| p.same_destination(&e.key))
+            {
+                *dropped.entry(family).or_default() += 1;
+                continue;
+            }
+            previous = Some(e.key.clone().into_owned());
+        }
+        let plain = e.key.path_id.is_none() && bare_prefix(&e.key, add_path);
+        let gk: GroupKey = (family, Arc::as_ptr(e.attrs), plain);
+        let g = match last {
+            Some((k, g)) if k == gk => g,
+            _ => {
+                let g = *index.entry(gk).or_insert_with(|| {
+                    let next_hop = next_hop_bytes(family, e.attrs.next_hop, params);
+                    let classic = family == Family::IPV4_UNICAST
+                        && plain
+                        && !add_path
+                        && next_hop.as_ref().is_some_and(|nh| nh.len() == 4);
+                    groups.push(Group {
+                        family,
+                        attrs: Some(e.attrs),
+                        next_hop,
+                        classic,
+                        prefixes: bare_prefix(&e.key, add_path),
+                        entries: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                last = Some((gk, g));
+                g
+            }
+        };
+        let group = &mut groups[g];
+        if group.next_hop.is_none() {
+            packed.unresolvable.extend(e.key.prefix());
+            continue;
+        }
+        group.push(&e.key, e.labels, false, add_path);
+        packed.announced += 1;
     }
-    if !params.families.contains(&family) {
-        *held.entry(family).or_default() += entries.count();
-        return;
-    }
-    packed.withdrawn += entries.count();
-    write_nlri(family, None, entries, params, packed);
+    let mut dropped: Vec<_> = dropped.into_iter().collect();
+    dropped.sort();
+    packed.extra_paths = dropped;
+    groups
 }
 
-/// Writes `entries` of `family` into as few UPDATEs as fit: withdrawn (`announce` `None`)
-/// or announced with the group's attributes and next hop; in the classic fields for IPv4
-/// unicast, in MP_UNREACH_NLRI / MP_REACH_NLRI otherwise. Announcements follow
-/// `group-updates`; withdrawals are always packed.
-fn write_nlri<E: Entries>(
+/// Writes `entries` (see [`Group`]) of `family` into as few UPDATEs as fit: withdrawn
+/// (`announce` `None`) or announced with the group's attributes and next hop; in the classic
+/// fields or in MP_UNREACH_NLRI / MP_REACH_NLRI. Announcements follow `group-updates`;
+/// withdrawals are always packed.
+fn write_nlri(
     family: Family,
     announce: Option<(&WireAttributes, &[u8])>,
-    entries: &E,
+    group: &Group,
     params: &SessionParams,
     packed: &mut Packed,
 ) {
-    let classic = classic::<E>(family);
+    let classic = group.classic;
     let most = match announce {
         Some(_) => params.max_announced_per_message(),
         None => usize::MAX,
     };
-    let mut from = 0;
-    while from < entries.count() {
+    let mut entries = group.entries().peekable();
+    while entries.peek().is_some() {
         let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
         match announce {
             None if classic => {}
@@ -422,11 +324,11 @@ fn write_nlri<E: Entries>(
                 w.mp_reach(family, next_hop, wire.after_mp.len());
             }
         }
-        while from < entries.count()
-            && w.pushed() < most
-            && w.push(entries.wire_len(from), |out| entries.emit(from, out))
-        {
-            from += 1;
+        while let Some(e) = entries.peek() {
+            if w.pushed() >= most || !w.push(e.len(), |out| out.extend_from_slice(e)) {
+                break;
+            }
+            entries.next();
         }
         if let (Some((wire, _)), false) = (announce, classic) {
             w.mp_end(&wire.after_mp);
@@ -513,158 +415,6 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
     Some(out)
 }
 
-/// RFC 7911 §3: once the peer receives path identifiers in a unicast family, every NLRI of
-/// that family carries one. The plain unicast routes of such a family move to the keyed
-/// routes, as paths with identifier 0 (as when sent without `path-information`). `None`
-/// when nothing moves.
-fn unicast_with_path_ids(diff: &RouteDiff, params: &SessionParams) -> Option<RouteDiff> {
-    let moves = |p: &Prefix| params.add_path.contains(&unicast(p.afi()));
-    if !diff.withdraw.iter().any(moves) && !diff.announce.iter().any(|(p, _)| moves(p)) {
-        return None;
-    }
-    let key = |p: &Prefix| NlriKey {
-        family: unicast(p.afi()),
-        rd: None,
-        prefix: *p,
-        path_id: None,
-    };
-    let mut d = diff.clone();
-    d.withdraw.retain(|p| !moves(p));
-    d.announce.retain(|(p, _)| !moves(p));
-    d.withdraw_others
-        .extend(diff.withdraw.iter().filter(|p| moves(p)).map(key));
-    d.announce_others.extend(
-        diff.announce
-            .iter()
-            .filter(|(p, _)| moves(p))
-            .map(|(p, attrs)| {
-                let route = OtherRoute {
-                    labels: Vec::new(),
-                    attrs: attrs.clone(),
-                };
-                (key(p), route)
-            }),
-    );
-    // The packing below relies on keys in order (the paths of a destination together).
-    d.withdraw_others.sort();
-    d.announce_others.sort_by_key(|o| o.0);
-    Some(d)
-}
-
-/// One keyed NLRI entry as it goes on the wire for this session.
-fn nlri_bytes(key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
-    let path_id = add_path.then(|| key.path_id.unwrap_or(0));
-    if labeled::is_labeled(key.family) {
-        let labels = if withdraw {
-            LabelStack::withdrawn()
-        } else {
-            LabelStack::from_labels(labels)
-        };
-        LabeledPrefix {
-            path_id,
-            labels,
-            rd: key.rd,
-            prefix: key.prefix,
-        }
-        .emit(out);
-    } else {
-        if let Some(id) = path_id {
-            out.extend_from_slice(&id.to_be_bytes());
-        }
-        key.prefix.emit(out);
-    }
-}
-
-/// Packs the keyed withdrawals and announcements (labeled unicast, MPLS VPN, multicast,
-/// ADD-PATH paths, IPv4 routes with an IPv6 next hop); families not negotiated are counted
-/// in `held`. Without ADD-PATH for a family the peer gets one path per destination: the
-/// lowest path identifier, and a destination also announced is replaced, not withdrawn.
-fn pack_other(
-    withdraw_others: &[NlriKey],
-    announce_others: &[Other],
-    params: &SessionParams,
-    held: &mut HashMap<Family, usize>,
-    packed: &mut Packed,
-) {
-    packed.other_from = packed.bytes.len();
-    let before = packed.messages;
-    let mut dropped: HashMap<Family, usize> = HashMap::new();
-
-    let announced: HashSet<_> = announce_others
-        .iter()
-        .map(|(k, _)| k.destination())
-        .collect();
-    let mut withdrawals: Vec<(Family, Vec<Vec<u8>>)> = Vec::new();
-    let mut last = None;
-    for k in withdraw_others {
-        if !params.families.contains(&k.family) {
-            *held.entry(k.family).or_default() += 1;
-            continue;
-        }
-        let add_path = params.add_path.contains(&k.family);
-        if !add_path {
-            if announced.contains(&k.destination()) || last == Some(k.destination()) {
-                continue;
-            }
-            last = Some(k.destination());
-        }
-        let mut one = Vec::new();
-        nlri_bytes(k, &[], true, add_path, &mut one);
-        match withdrawals.iter_mut().find(|(f, _)| *f == k.family) {
-            Some((_, v)) => v.push(one),
-            None => withdrawals.push((k.family, vec![one])),
-        }
-    }
-    for (family, entries) in &withdrawals {
-        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-        write_family(*family, &refs.as_slice(), params, held, packed);
-    }
-
-    // Announcements, grouped by family and attribute set in first-seen order.
-    type Group<'a> = (Family, &'a Arc<RouteAttributes>, Vec<Vec<u8>>, Vec<Prefix>);
-    let mut groups: Vec<Group> = Vec::new();
-    let mut index: HashMap<(Family, *const RouteAttributes), usize> = HashMap::new();
-    let mut previous: Option<&NlriKey> = None;
-    for (k, route) in announce_others {
-        if !params.families.contains(&k.family) {
-            *held.entry(k.family).or_default() += 1;
-            continue;
-        }
-        let add_path = params.add_path.contains(&k.family);
-        if !add_path && previous.is_some_and(|l| l.destination() == k.destination()) {
-            *dropped.entry(k.family).or_default() += 1;
-            continue;
-        }
-        previous = Some(k);
-        let i = *index
-            .entry((k.family, Arc::as_ptr(&route.attrs)))
-            .or_insert_with(|| {
-                groups.push((k.family, &route.attrs, Vec::new(), Vec::new()));
-                groups.len() - 1
-            });
-        let mut one = Vec::new();
-        nlri_bytes(k, &route.labels, false, add_path, &mut one);
-        groups[i].2.push(one);
-        groups[i].3.push(k.prefix);
-    }
-    for (family, attrs, entries, prefixes) in &groups {
-        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-        write_group(
-            *family,
-            attrs,
-            &refs.as_slice(),
-            params,
-            held,
-            packed,
-            |i| prefixes.get(i).copied(),
-        );
-    }
-    packed.other_messages = packed.messages - before;
-    let mut dropped: Vec<_> = dropped.into_iter().collect();
-    dropped.sort();
-    packed.extra_paths = dropped;
-}
-
 /// Splits concatenated messages (as produced by [`pack`]) back into single messages.
 pub fn split_messages(bytes: &[u8]) -> Vec<&[u8]> {
     let mut v = Vec::new();
@@ -723,11 +473,10 @@ mod keyed_tests {
             global: "192.0.2.3".parse().unwrap(),
             link_local: None,
         }));
-        let diff = RouteDiff {
-            withdraw: vec![prefix("203.0.113.0/24")],
-            announce: vec![(prefix("198.51.100.128/25"), attrs)],
-            ..RouteDiff::default()
-        };
+        let diff = RouteDiff::new(
+            vec![NlriKey::plain(prefix("203.0.113.0/24"))],
+            RouteSet::new(vec![(prefix("198.51.100.128/25"), attrs)]),
+        );
         let packed = super::pack(&diff, &params(vec![Family::IPV4_UNICAST]));
         let ctx = DecodeContext {
             add_path: [Family::IPV4_UNICAST].into_iter().collect::<FamilySet>(),
@@ -765,8 +514,13 @@ mod keyed_tests {
                 vec![0, 0, 0, 0, 25, 198, 51, 100, 128],
             ]
         );
-        // Without ADD-PATH nothing moves.
-        assert!(unicast_with_path_ids(&diff, &params(Vec::new())).is_none());
+        // Without ADD-PATH they go in the classic fields.
+        let packed = super::pack(&diff, &params(Vec::new()));
+        let (m, _) = Message::decode(&packed.bytes, DecodeContext::default()).unwrap();
+        let Message::Update(u) = m else {
+            panic!("not an UPDATE")
+        };
+        assert_eq!(u.withdrawn, vec![prefix("203.0.113.0/24")]);
     }
 
     fn emit(nlri: &crate::wire::attribute::MpNlri, out: &mut Vec<u8>) {

@@ -1,12 +1,13 @@
-//! The routes one neighbor should have: unicast prefixes and FlowSpec rules, each sorted and
-//! unique, each pointing at a shared attribute set. Two route sets diff exactly in one merge
-//! walk per kind.
+//! The routes one neighbor should have, keyed by [`NlriKey`] for every family, each pointing
+//! at a shared attribute set. Two route sets diff exactly in one merge walk.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use std::borrow::Cow;
+
 use super::attributes::RouteAttributes;
-use super::other_nlri::{NlriKey, Other, diff_others};
+use super::key::{Entry, NlriKey, RouteValue};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
@@ -83,38 +84,79 @@ impl AttributeInterner {
 pub type Route = (Prefix, Arc<RouteAttributes>);
 /// A FlowSpec rule and its attributes (actions are extended communities among them).
 pub type Flow = (FlowRule, Arc<RouteAttributes>);
+/// A keyed route.
+pub type Keyed = (NlriKey, RouteValue);
 
+/// The routes one neighbor should have: one sorted collection of (key, route) over every
+/// family. Plain unicast prefixes, the million-route case, are stored apart as a shared
+/// table of 32-octet entries (the configuration's own, shared by every neighbor given it);
+/// that is a storage detail: [`entries`](Self::entries) walks both in key order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteSet {
-    /// Sorted by prefix; one entry per prefix. Shared with the configuration it came from
-    /// and with every neighbor given the same table.
+    /// Plain unicast keys, sorted by prefix (the keys' order); one entry per prefix.
     routes: Arc<Vec<Route>>,
-    /// Sorted by rule; one entry per rule.
-    flows: Vec<Flow>,
-    /// Labeled, VPN, multicast, add-path and extended-next-hop routes; sorted by key.
-    others: Vec<Other>,
+    /// Every other key, sorted; one entry per key.
+    keyed: Vec<Keyed>,
 }
 
-/// What changes between two route sets. A prefix or rule whose attributes changed is only
-/// in `announce`/`announce_flows` (an implicit replace): never withdrawn and announced again.
+/// The keys a diff withdraws, stored like a route set's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Withdrawals {
+    plain: Vec<Prefix>,
+    keyed: Vec<NlriKey>,
+}
+
+impl Withdrawals {
+    pub fn len(&self) -> usize {
+        self.plain.len() + self.keyed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.keyed.is_empty()
+    }
+
+    /// Every key, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, NlriKey>> {
+        merge_by_key(
+            self.plain.iter().map(|p| Cow::Owned(NlriKey::plain(*p))),
+            self.keyed.iter().map(Cow::Borrowed),
+            |k| k,
+        )
+    }
+
+    /// Adds `key` (kept sorted by the caller's order of pushes: see [`RouteSet::diff`]).
+    pub fn push(&mut self, key: NlriKey) {
+        match key.prefix() {
+            Some(p) if key.is_plain() => self.plain.push(p),
+            _ => self.keyed.push(key),
+        }
+    }
+}
+
+/// What changes between two route sets: keys to withdraw, routes to announce. A key whose
+/// route changed is only announced (an implicit replace): never withdrawn and announced again.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteDiff {
-    pub withdraw: Vec<Prefix>,
-    pub announce: Vec<Route>,
-    pub withdraw_flows: Vec<FlowRule>,
-    pub announce_flows: Vec<Flow>,
-    pub withdraw_others: Vec<NlriKey>,
-    pub announce_others: Vec<Other>,
+    pub withdraw: Withdrawals,
+    pub announce: RouteSet,
 }
 
 impl RouteDiff {
+    /// A diff that withdraws `withdraw` and announces `announce`.
+    pub fn new(withdraw: Vec<NlriKey>, announce: RouteSet) -> RouteDiff {
+        let mut w = Withdrawals::default();
+        let mut withdraw = withdraw;
+        withdraw.sort();
+        withdraw.dedup();
+        withdraw.into_iter().for_each(|k| w.push(k));
+        RouteDiff {
+            withdraw: w,
+            announce,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.withdraw.is_empty()
-            && self.announce.is_empty()
-            && self.withdraw_flows.is_empty()
-            && self.announce_flows.is_empty()
-            && self.withdraw_others.is_empty()
-            && self.announce_others.is_empty()
+        self.withdraw.is_empty() && self.announce.is_empty()
     }
 }
 
@@ -126,36 +168,56 @@ fn sorted_unique<K: Ord + Clone, V>(mut entries: Vec<(K, V)>) -> Vec<(K, V)> {
     entries
 }
 
-/// The merge walk of two sorted lists: keys only in `old` are withdrawn, keys only in `new`
-/// or with other attributes are announced.
-fn merge_diff<K: Ord + Clone>(
-    old: &[(K, Arc<RouteAttributes>)],
-    new: &[(K, Arc<RouteAttributes>)],
-    withdraw: &mut Vec<K>,
-    announce: &mut Vec<(K, Arc<RouteAttributes>)>,
+/// Merges two iterators sorted by `key` into one sorted iterator.
+fn merge_by_key<T, K: Ord + ?Sized>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> &K,
+) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) => {
+            if key(x) <= key(y) {
+                a.next()
+            } else {
+                b.next()
+            }
+        }
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// The merge walk of two sorted lists: `change(true, x)` for a key only in `old` (to
+/// withdraw), `change(false, y)` for a key only in `new` or with another value (to announce).
+fn merge_diff<K: Ord, V>(
+    old: &[(K, V)],
+    new: &[(K, V)],
+    same: impl Fn(&V, &V) -> bool,
+    mut change: impl FnMut(bool, &(K, V)),
 ) {
     let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
     loop {
         match (a.peek(), b.peek()) {
             (None, None) => break,
-            (Some((k, _)), None) => {
-                withdraw.push(k.clone());
+            (Some(x), None) => {
+                change(true, x);
                 a.next();
             }
-            (None, Some(r)) => {
-                announce.push((*r).clone());
+            (None, Some(y)) => {
+                change(false, y);
                 b.next();
             }
-            (Some((ka, aa)), Some((kb, ab))) => {
-                if ka < kb {
-                    withdraw.push(ka.clone());
+            (Some(x), Some(y)) => {
+                if x.0 < y.0 {
+                    change(true, x);
                     a.next();
-                } else if kb < ka {
-                    announce.push((kb.clone(), ab.clone()));
+                } else if y.0 < x.0 {
+                    change(false, y);
                     b.next();
                 } else {
-                    if !Arc::ptr_eq(aa, ab) && aa != ab {
-                        announce.push((kb.clone(), ab.clone()));
+                    if !same(&x.1, &y.1) {
+                        change(false, y);
                     }
                     a.next();
                     b.next();
@@ -165,82 +227,106 @@ fn merge_diff<K: Ord + Clone>(
     }
 }
 
+fn same_attrs(a: &Arc<RouteAttributes>, b: &Arc<RouteAttributes>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
 impl RouteSet {
-    /// Builds a set; when a prefix appears twice the last one wins (the config parser
-    /// refuses duplicates, so this only matters for programmatic use).
+    /// Builds a set of plain unicast routes; when a prefix appears twice the last one wins
+    /// (the config parser refuses duplicates, so this only matters for programmatic use).
     pub fn new(routes: Vec<Route>) -> RouteSet {
         RouteSet::with_flows(routes, Vec::new())
     }
 
     /// A set of unicast routes and FlowSpec rules (the same rule twice: the last wins).
     pub fn with_flows(routes: Vec<Route>, flows: Vec<Flow>) -> RouteSet {
-        RouteSet {
-            routes: Arc::new(sorted_unique(routes)),
-            flows: sorted_unique(flows),
-            others: Vec::new(),
-        }
+        RouteSet::with_shared_routes(Arc::new(sorted_unique(routes)), flows)
     }
 
     /// A set over a table of unicast routes already sorted by prefix and unique (a
     /// configuration's), shared rather than copied.
     pub fn with_shared_routes(routes: Arc<Vec<Route>>, flows: Vec<Flow>) -> RouteSet {
         debug_assert!(routes.windows(2).all(|w| w[0].0 < w[1].0));
+        let keyed = flows
+            .into_iter()
+            .map(|(rule, attrs)| {
+                let value = RouteValue {
+                    labels: Vec::new(),
+                    attrs,
+                };
+                (NlriKey::flow(rule), value)
+            })
+            .collect();
         RouteSet {
             routes,
-            flows: sorted_unique(flows),
-            others: Vec::new(),
+            keyed: sorted_unique(keyed),
         }
     }
 
-    /// The unicast table, to share it.
+    /// The plain unicast table, to share it.
     pub fn shared_routes(&self) -> &Arc<Vec<Route>> {
         &self.routes
     }
 
-    /// The same set with these non-unicast routes (the same key twice: the last wins).
-    pub fn with_others(mut self, others: Vec<Other>) -> RouteSet {
-        self.others = sorted_unique(others);
+    /// The same set with these keyed routes added (the same key twice: the last wins).
+    pub fn with_others(mut self, others: Vec<Keyed>) -> RouteSet {
+        let mut keyed = std::mem::take(&mut self.keyed);
+        keyed.extend(others);
+        self.keyed = sorted_unique(keyed);
         self
     }
 
-    /// The non-unicast routes, sorted by key.
-    pub fn other_list(&self) -> &[Other] {
-        &self.others
+    /// The keyed routes (every key but the plain unicast table's), sorted by key.
+    pub fn other_list(&self) -> &[Keyed] {
+        &self.keyed
     }
 
-    pub fn others(&self) -> impl Iterator<Item = &Other> {
-        self.others.iter()
+    /// The keyed routes that are not FlowSpec rules.
+    pub fn others(&self) -> impl Iterator<Item = &Keyed> {
+        self.keyed.iter().filter(|(k, _)| k.flow_rule().is_none())
     }
 
-    /// Unicast routes and flow rules.
+    /// Every route, in key order: the one interface to the set's contents.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        let plain = self.routes.iter().map(|(p, attrs)| Entry {
+            key: Cow::Owned(NlriKey::plain(*p)),
+            labels: &[],
+            attrs,
+        });
+        let keyed = self.keyed.iter().map(|(k, v)| Entry {
+            key: Cow::Borrowed(k),
+            labels: &v.labels,
+            attrs: &v.attrs,
+        });
+        merge_by_key(plain, keyed, |e| e.key.as_ref())
+    }
+
     pub fn len(&self) -> usize {
-        self.routes.len() + self.flows.len() + self.others.len()
+        self.routes.len() + self.keyed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.flows.is_empty() && self.others.is_empty()
+        self.routes.is_empty() && self.keyed.is_empty()
     }
 
-    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
-        self.flows.iter()
+    /// The FlowSpec rules and their attributes, sorted.
+    pub fn flows(&self) -> impl Iterator<Item = (&FlowRule, &Arc<RouteAttributes>)> {
+        self.keyed
+            .iter()
+            .filter_map(|(k, v)| Some((k.flow_rule()?, &v.attrs)))
     }
 
-    /// The routes or rules of one family, as a set of their own (what a route refresh resends).
+    /// The routes of one family, as a set of their own (what a route refresh resends).
     pub fn family_subset(&self, family: Family) -> RouteSet {
-        let flows = match family.safi {
-            Safi::FlowSpec => self
-                .flows
-                .iter()
-                .filter(|(r, _)| r.afi() == family.afi)
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
+        let routes = if family.safi == Safi::Unicast {
+            self.of_family(family).cloned().collect()
+        } else {
+            Vec::new()
         };
         RouteSet {
-            routes: Arc::new(self.of_family(family).cloned().collect()),
-            flows,
-            others: self
-                .others
+            routes: Arc::new(routes),
+            keyed: self
+                .keyed
                 .iter()
                 .filter(|(k, _)| k.family == family)
                 .cloned()
@@ -248,65 +334,94 @@ impl RouteSet {
         }
     }
 
-    /// The unicast routes, sorted by prefix.
+    /// The plain unicast routes, sorted by prefix.
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
 
-    /// The FlowSpec rules, sorted.
-    pub fn flow_list(&self) -> &[Flow] {
-        &self.flows
-    }
-
+    /// The plain unicast routes.
     pub fn iter(&self) -> impl Iterator<Item = &Route> {
         self.routes.iter()
     }
 
-    /// The unicast routes of one family (none for other SAFIs).
+    /// The plain unicast routes of one family (none for other SAFIs).
     pub fn of_family(&self, family: Family) -> impl Iterator<Item = &Route> {
         self.routes
             .iter()
             .filter(move |(p, _)| Family::new(p.afi(), Safi::Unicast) == family)
     }
 
+    /// Whether the set holds a plain unicast route for `prefix`.
     pub fn contains(&self, prefix: &Prefix) -> bool {
         self.routes.binary_search_by_key(prefix, |r| r.0).is_ok()
     }
 
-    /// Counts per address family.
+    /// Whether the set holds a route for `key`.
+    pub fn contains_key(&self, key: &NlriKey) -> bool {
+        match key.prefix() {
+            Some(p) if key.is_plain() && self.contains(&p) => true,
+            _ => self.keyed.binary_search_by(|(k, _)| k.cmp(key)).is_ok(),
+        }
+    }
+
+    /// Plain unicast routes per address family.
     pub fn count(&self, afi: Afi) -> usize {
         self.routes.iter().filter(|(p, _)| p.afi() == afi).count()
     }
 
-    /// Everything in `self` as announcements (what a fresh session gets).
+    /// Everything in `self` as announcements (what a fresh session gets); the unicast table
+    /// is shared, not copied.
     pub fn as_announcements(&self) -> RouteDiff {
         RouteDiff {
-            announce: self.routes.to_vec(),
-            announce_flows: self.flows.clone(),
-            announce_others: self.others.clone(),
-            ..RouteDiff::default()
+            withdraw: Withdrawals::default(),
+            announce: self.clone(),
         }
     }
 
-    /// What to send to go from `self` (what the peer has) to `next`.
+    /// What to send to go from `self` (what the peer has) to `next`, in one merge walk per
+    /// storage (a key is stored in one of them, whichever set holds it). When anything about
+    /// a destination with several paths changed (a path added, removed or changed), every
+    /// path it has in `next` is announced: a session without ADD-PATH sends one path per
+    /// destination and must be able to pick it from the diff alone. Re-announcing an
+    /// unchanged path is an implicit replace with the same value, harmless to the peer.
     pub fn diff(&self, next: &RouteSet) -> RouteDiff {
-        let mut d = RouteDiff::default();
+        let mut withdraw = Withdrawals::default();
+        let mut routes = Vec::new();
         if !Arc::ptr_eq(&self.routes, &next.routes) {
-            merge_diff(&self.routes, &next.routes, &mut d.withdraw, &mut d.announce);
+            merge_diff(&self.routes, &next.routes, same_attrs, |gone, r| {
+                if gone {
+                    withdraw.plain.push(r.0)
+                } else {
+                    routes.push(r.clone())
+                }
+            });
         }
+        let destination = |k: &NlriKey| (k.family, k.rd, k.nlri.clone());
+        let mut changed = HashSet::new();
         merge_diff(
-            &self.flows,
-            &next.flows,
-            &mut d.withdraw_flows,
-            &mut d.announce_flows,
+            &self.keyed,
+            &next.keyed,
+            RouteValue::same,
+            |gone, (k, _)| {
+                if gone {
+                    withdraw.keyed.push(k.clone());
+                }
+                changed.insert(destination(k));
+            },
         );
-        diff_others(
-            &self.others,
-            &next.others,
-            &mut d.withdraw_others,
-            &mut d.announce_others,
-        );
-        d
+        let keyed = next
+            .keyed
+            .iter()
+            .filter(|(k, _)| changed.contains(&destination(k)))
+            .cloned()
+            .collect();
+        RouteDiff {
+            withdraw,
+            announce: RouteSet {
+                routes: Arc::new(routes),
+                keyed,
+            },
+        }
     }
 }
 
@@ -365,7 +480,8 @@ mod tests {
             (p("2001:db8::/32"), attrs(1)),
         ]);
         let d = old.diff(&new);
-        assert_eq!(d.withdraw, vec![p("198.51.100.0/24")]);
+        let withdrawn: Vec<NlriKey> = d.withdraw.iter().map(|k| k.into_owned()).collect();
+        assert_eq!(withdrawn, vec![NlriKey::plain(p("198.51.100.0/24"))]);
         let announced: Vec<Prefix> = d.announce.iter().map(|r| r.0).collect();
         assert_eq!(announced, vec![p("198.51.100.7/32"), p("2001:db8::/32")]);
         assert!(new.diff(&new).is_empty());
@@ -399,16 +515,59 @@ mod tests {
             ],
         );
         let d = old.diff(&new);
-        assert!(d.withdraw.is_empty() && d.announce.is_empty());
-        assert_eq!(d.withdraw_flows, vec![rule(53)]);
-        let announced: Vec<FlowRule> = d.announce_flows.iter().map(|f| f.0.clone()).collect();
+        let withdrawn: Vec<NlriKey> = d.withdraw.iter().map(|k| k.into_owned()).collect();
+        assert_eq!(withdrawn, vec![NlriKey::flow(rule(53))]);
+        assert!(d.announce.routes().is_empty());
+        let announced: Vec<FlowRule> = d.announce.flows().map(|f| f.0.clone()).collect();
         assert_eq!(announced, vec![rule(80), rule(443)]);
         assert!(new.diff(&new).is_empty());
         assert_eq!(new.len(), 4);
+        // One order over every key: the unicast prefix, then the flow rules.
+        let keys: Vec<String> = new.entries().map(|e| e.key.to_string()).collect();
+        assert_eq!(keys[0], "ipv4 unicast 198.51.100.0/24");
+        assert!(keys[1..].iter().all(|k| k.starts_with("flow ")), "{keys:?}");
         let flow4 = new.family_subset(Family::new(Afi::Ipv4, Safi::FlowSpec));
-        assert_eq!((flow4.routes.len(), flow4.flows.len()), (0, 3));
+        assert_eq!((flow4.routes.len(), flow4.flows().count()), (0, 3));
         let unicast = new.family_subset(Family::IPV4_UNICAST);
-        assert_eq!((unicast.routes.len(), unicast.flows.len()), (1, 0));
+        assert_eq!((unicast.routes.len(), unicast.flows().count()), (1, 0));
+    }
+
+    fn vpn(prefix: &str, path_id: Option<u32>) -> NlriKey {
+        NlriKey::of_prefix(
+            Family::new(Afi::Ipv4, Safi::MplsVpn),
+            Some("65000:1".parse().unwrap()),
+            p(prefix),
+            path_id,
+        )
+    }
+
+    fn value(labels: &[u32], med: u32) -> RouteValue {
+        RouteValue {
+            labels: labels.to_vec(),
+            attrs: attrs(med),
+        }
+    }
+
+    #[test]
+    fn label_change_is_a_replace_and_a_changed_destination_resends_all_its_paths() {
+        let old = RouteSet::default().with_others(vec![
+            (vpn("198.51.100.0/24", Some(1)), value(&[100], 1)),
+            (vpn("198.51.100.0/24", Some(2)), value(&[100], 1)),
+            (vpn("203.0.113.0/24", None), value(&[100], 1)),
+        ]);
+        let new = RouteSet::default().with_others(vec![
+            (vpn("198.51.100.0/24", Some(2)), value(&[100], 1)),
+            (vpn("203.0.113.0/24", None), value(&[200], 1)),
+        ]);
+        let d = old.diff(&new);
+        let withdrawn: Vec<NlriKey> = d.withdraw.iter().map(|k| k.into_owned()).collect();
+        assert_eq!(withdrawn, vec![vpn("198.51.100.0/24", Some(1))]);
+        let keys: Vec<NlriKey> = d.announce.entries().map(|e| e.key.into_owned()).collect();
+        assert_eq!(
+            keys,
+            vec![vpn("198.51.100.0/24", Some(2)), vpn("203.0.113.0/24", None)]
+        );
+        assert!(new.diff(&new).is_empty());
     }
 
     #[test]

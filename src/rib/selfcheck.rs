@@ -2,17 +2,18 @@
 //! (the diff and each route's configured attributes). On in debug builds and with
 //! `--selfcheck`; a mismatch is a bug in bgpinject, logged before anything is sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::attributes::{NextHop, RouteAttributes};
+use super::key::NlriKey;
 use super::packer::{Packed, SessionParams, split_messages};
 use super::route_set::RouteDiff;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute};
-use crate::wire::family::{Afi, Safi};
-use crate::wire::flowspec::{FlowRule, decode_nlri_list};
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::flowspec::decode_nlri_list;
 use crate::wire::message::{DecodeContext, Message};
 use crate::wire::prefix::Prefix;
 
@@ -42,7 +43,44 @@ fn fail<T>(msg: String) -> Result<T, SelfcheckError> {
     Err(SelfcheckError(msg))
 }
 
-/// Checks `packed` against `diff` for the session `params`.
+/// A key as this session's peer sees it: with a path identifier exactly when it receives
+/// them for the family (0 for a key without one).
+fn on_session(mut key: NlriKey, params: &SessionParams) -> NlriKey {
+    key.path_id = if params.add_path.contains(&key.family) {
+        Some(key.path_id.unwrap_or(0))
+    } else {
+        None
+    };
+    key
+}
+
+/// The keys of decoded NLRI of `family`.
+fn keys_of(family: Family, nlri: &MpNlri) -> Result<Vec<NlriKey>, SelfcheckError> {
+    Ok(match nlri {
+        MpNlri::Prefixes(v) => v
+            .iter()
+            .map(|p| NlriKey::of_prefix(family, None, *p, None))
+            .collect(),
+        MpNlri::Paths(v) => v
+            .iter()
+            .map(|p| NlriKey::of_prefix(family, None, p.prefix, Some(p.path_id)))
+            .collect(),
+        MpNlri::Labeled(v) => v
+            .iter()
+            .map(|l| NlriKey::of_prefix(family, l.rd, l.prefix, l.path_id))
+            .collect(),
+        MpNlri::Raw(raw) if family.safi == Safi::FlowSpec => decode_nlri_list(raw, family.afi)
+            .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))?
+            .into_iter()
+            .map(NlriKey::flow)
+            .collect(),
+        MpNlri::Raw(_) => return fail(format!("raw NLRI of {family}")),
+    })
+}
+
+/// Checks `packed` against `diff` for the session `params`: every key meant is sent (or
+/// held back, or unresolvable, or a second path to a peer without ADD-PATH), none other is,
+/// and each announced key carries what its attributes export for the session.
 pub fn verify(
     diff: &RouteDiff,
     params: &SessionParams,
@@ -53,27 +91,12 @@ pub fn verify(
             four_octet_as: params.four_octet_as,
         },
         max_message_len: params.max_message_len,
-        ..DecodeContext::default()
+        add_path: params.add_path.iter().copied().collect(),
     };
-    let mut withdrawn = Vec::new();
-    let mut announced: BTreeMap<Prefix, Vec<PathAttribute>> = BTreeMap::new();
-    let mut flows_withdrawn: Vec<FlowRule> = Vec::new();
-    let mut flows_announced: BTreeMap<FlowRule, Vec<PathAttribute>> = BTreeMap::new();
-    let flow_rules = |family: crate::wire::family::Family, raw: &[u8]| {
-        if family.safi != Safi::FlowSpec {
-            return Err(SelfcheckError(format!("raw NLRI of {family}")));
-        }
-        decode_nlri_list(raw, family.afi)
-            .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))
-    };
-    // The keyed part (labeled, VPN, ADD-PATH...) comes last and is checked by its own tests.
-    let unicast_part = if packed.other_messages > 0 {
-        &packed.bytes[..packed.other_from]
-    } else {
-        &packed.bytes[..]
-    };
-    let messages = split_messages(unicast_part);
-    if messages.len() + packed.other_messages != packed.messages {
+    let mut withdrawn: Vec<NlriKey> = Vec::new();
+    let mut announced: BTreeMap<NlriKey, Vec<PathAttribute>> = BTreeMap::new();
+    let messages = split_messages(&packed.bytes);
+    if messages.len() != packed.messages {
         return fail(format!(
             "{} messages framed, {} packed",
             messages.len(),
@@ -86,32 +109,28 @@ pub fn verify(
             Ok((other, problems)) => return fail(format!("decoded {other:?} with {problems:?}")),
             Err(e) => return fail(format!("built UPDATE does not decode: {e}")),
         };
-        withdrawn.extend(update.withdrawn.iter().copied());
-        let mut nlri = update.nlri.clone();
+        let classic = |p: &Prefix, ids: &[u32], i: usize| {
+            NlriKey::of_prefix(Family::IPV4_UNICAST, None, *p, ids.get(i).copied())
+        };
+        withdrawn.extend(
+            update
+                .withdrawn
+                .iter()
+                .enumerate()
+                .map(|(i, p)| classic(p, &update.withdrawn_path_ids, i)),
+        );
+        let mut nlri: Vec<NlriKey> = update
+            .nlri
+            .iter()
+            .enumerate()
+            .map(|(i, p)| classic(p, &update.nlri_path_ids, i))
+            .collect();
         let mut attrs = Vec::new();
         for a in update.attributes {
             match a {
-                PathAttribute::MpUnreach(mp) => match mp.nlri {
-                    MpNlri::Prefixes(p) => withdrawn.extend(p),
-                    MpNlri::Raw(raw) => flows_withdrawn.extend(flow_rules(mp.family, &raw)?),
-                    MpNlri::Labeled(_) | MpNlri::Paths(_) => {
-                        return fail("labeled or ADD-PATH NLRI in the unicast part".into());
-                    }
-                },
+                PathAttribute::MpUnreach(mp) => withdrawn.extend(keys_of(mp.family, &mp.nlri)?),
                 PathAttribute::MpReach(mp) => {
-                    let p = match mp.nlri {
-                        MpNlri::Prefixes(p) => p,
-                        MpNlri::Labeled(_) | MpNlri::Paths(_) => {
-                            return fail("labeled or ADD-PATH NLRI in the unicast part".into());
-                        }
-                        MpNlri::Raw(ref raw) => {
-                            for rule in flow_rules(mp.family, raw)? {
-                                flows_announced.insert(rule, Vec::new());
-                            }
-                            Vec::new()
-                        }
-                    };
-                    nlri.extend(p);
+                    nlri.extend(keys_of(mp.family, &mp.nlri)?);
                     attrs.push(PathAttribute::MpReach(crate::wire::attribute::MpReach {
                         nlri: MpNlri::Prefixes(Vec::new()),
                         ..mp
@@ -120,57 +139,70 @@ pub fn verify(
                 other => attrs.push(other),
             }
         }
-        for p in nlri {
-            if announced.insert(p, attrs.clone()).is_some() {
-                return fail(format!("{p} announced twice"));
+        for k in nlri {
+            if announced.insert(k.clone(), attrs.clone()).is_some() {
+                return fail(format!("{k} announced twice"));
             }
         }
     }
-    // Unicast routes of a family with ADD-PATH go with the non-unicast part.
-    let sent = |p: &Prefix| {
-        params.families.iter().any(|f| f.afi == p.afi())
-            && !params
-                .add_path
-                .contains(&crate::wire::family::Family::new(p.afi(), Safi::Unicast))
-            && !packed.unresolvable.contains(p)
-    };
-    let mut want_withdrawn: Vec<Prefix> =
-        diff.withdraw.iter().filter(|p| sent(p)).copied().collect();
-    want_withdrawn.sort();
-    withdrawn.sort();
-    if withdrawn != want_withdrawn {
+    let negotiated = |k: &NlriKey| params.families.contains(&k.family);
+    let unresolvable: HashSet<&Prefix> = packed.unresolvable.iter().collect();
+
+    // Announcements: one path per destination without ADD-PATH (the first in key order).
+    let mut meant: BTreeMap<NlriKey, &RouteAttributes> = BTreeMap::new();
+    for e in diff.announce.entries() {
+        if !negotiated(&e.key) || e.key.prefix().is_some_and(|p| unresolvable.contains(&p)) {
+            continue;
+        }
+        meant
+            .entry(on_session(e.key.into_owned(), params))
+            .or_insert(e.attrs);
+    }
+    if meant.len() != announced.len() || packed.announced != meant.len() {
         return fail(format!(
-            "withdrew {} prefixes, meant {}",
-            withdrawn.len(),
-            want_withdrawn.len()
+            "announced {} keys ({} counted), meant {}",
+            announced.len(),
+            packed.announced,
+            meant.len()
         ));
     }
-    let mut count = 0;
-    for (prefix, intent) in diff.announce.iter().filter(|(p, _)| sent(p)) {
-        count += 1;
-        let Some(got) = announced.get(prefix) else {
-            return fail(format!("{prefix} was meant to be announced but is not"));
+    for (key, intent) in &meant {
+        let Some(got) = announced.get(key) else {
+            return fail(format!("{key} was meant to be announced but is not"));
         };
-        check_attributes(*prefix, intent, got, params)?;
+        check_attributes(key, intent, got, params)?;
     }
-    if count != announced.len() {
+
+    // Withdrawals: without ADD-PATH, a destination announced in the same diff is replaced.
+    let mut want: Vec<NlriKey> = diff
+        .withdraw
+        .iter()
+        .filter(|k| negotiated(k))
+        .map(|k| on_session(k.into_owned(), params))
+        .filter(|k| k.path_id.is_some() || !meant.contains_key(k))
+        .collect();
+    want.sort();
+    want.dedup();
+    withdrawn.sort();
+    if withdrawn != want {
         return fail(format!(
-            "announced {} prefixes, meant {count}",
-            announced.len()
+            "withdrew {} keys, meant {}",
+            withdrawn.len(),
+            want.len()
         ));
     }
     Ok(())
 }
 
 fn check_attributes(
-    prefix: Prefix,
+    key: &NlriKey,
     intent: &RouteAttributes,
     got: &[PathAttribute],
     params: &SessionParams,
 ) -> Result<(), SelfcheckError> {
     let find = |code: u8| got.iter().find(|a| a.code() == code);
     use crate::wire::attribute::type_code as tc;
-    let mismatch = |what: &str| fail(format!("{prefix}: {what} differs from the configuration"));
+    let mismatch = |what: &str| fail(format!("{key}: {what} differs from the configuration"));
     // What the attribute table's export rules make of the configuration, against what was
     // decoded (the next hop and NLRI are checked apart).
     let want = intent.export(&params.export_context());
@@ -190,17 +222,24 @@ fn check_attributes(
             want.len()
         ));
     }
-    if let NextHop::Address { global, link_local } = intent.next_hop {
-        let ok = match (prefix.afi(), find(tc::NEXT_HOP), find(tc::MP_REACH_NLRI)) {
-            (Afi::Ipv4, Some(PathAttribute::NextHop(a)), _) => IpAddr::V4(*a) == global,
-            (Afi::Ipv6, _, Some(PathAttribute::MpReach(mp))) => {
-                let mut want = vec![match global {
-                    IpAddr::V4(a) => IpAddr::V6(a.to_ipv6_mapped()),
-                    v6 => v6,
-                }];
-                want.extend(link_local.map(IpAddr::V6));
-                mp.next_hop == MpNextHop::Addresses(want)
-            }
+    // The next hop of plain unicast routes (the other families' forms are the packer's tests').
+    if let (NextHop::Address { global, link_local }, Some(prefix), true) = (
+        intent.next_hop,
+        key.prefix(),
+        key.rd.is_none() && key.family.safi == Safi::Unicast,
+    ) {
+        // An IPv4 next hop of an IPv6 route goes IPv4-mapped; a link-local address only
+        // with an IPv6 global one.
+        let mut want = vec![match (prefix.afi(), global) {
+            (Afi::Ipv6, IpAddr::V4(a)) => IpAddr::V6(a.to_ipv6_mapped()),
+            _ => global,
+        }];
+        if global.is_ipv6() {
+            want.extend(link_local.map(IpAddr::V6));
+        }
+        let ok = match (find(tc::NEXT_HOP), find(tc::MP_REACH_NLRI)) {
+            (Some(PathAttribute::NextHop(a)), None) => want == [IpAddr::V4(*a)],
+            (None, Some(PathAttribute::MpReach(mp))) => mp.next_hop == MpNextHop::Addresses(want),
             _ => false,
         };
         if !ok {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ext_community;
 pub mod facts;
 pub mod family;
+pub mod family_counts;
 pub mod flowspec;
 pub mod labeled;
 pub mod message;

@@ -424,3 +424,36 @@ fn a_peer_asking_for_no_packets_gets_none() {
     s.handle_timeout(t0 + ms(5000));
     assert!(sent(&mut s).is_empty());
 }
+
+/// FRR 8.4.4's bfdd, as received on a veth pair (see `packet.rs`): its Down brings us to
+/// Init, its Init (naming our discriminator 0x01020304) to Up; its slow-start timers (1 s
+/// x 3) set the detection time until it polls for faster ones.
+#[test]
+fn handshake_with_frrs_recorded_packets() {
+    let decode = |text: &str| {
+        let bytes: Vec<u8> = (0..text.len() / 2)
+            .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        Packet::decode(&bytes).unwrap()
+    };
+    let t0 = Instant::now();
+    let mut s = Session::new(params(), 0x0102_0304, 7, t0);
+    s.handle_packet(
+        &decode("20400318f07263fb00000000000f4240000f42400000c350"),
+        Some(255),
+        t0,
+    )
+    .unwrap();
+    assert_eq!(s.state(), State::Init);
+    assert_eq!(s.remote_discriminator(), 0xf072_63fb);
+    s.handle_packet(
+        &decode("20800318f07263fb01020304000f4240000f42400000c350"),
+        Some(255),
+        t0 + ms(900),
+    )
+    .unwrap();
+    assert_eq!(s.state(), State::Up);
+    assert_eq!(s.detection_time(), ms(3000));
+    // Its Required Min RX is still 1 s: we send no faster than that.
+    assert_eq!(s.transmit_interval(), ms(1000));
+}

@@ -234,7 +234,7 @@ fn ipv6_next_hop_with_link_local_is_the_32_octet_form() {
 mod flows {
     use super::*;
     use crate::wire::flowspec::action::FlowAction;
-    use crate::wire::flowspec::{FlowComponent, FlowPrefix, NumericOp, decode_nlri_list};
+    use crate::wire::flowspec::{FlowComponent, FlowPrefix, FlowRule, NumericOp, decode_nlri_list};
 
     fn rule(afi: Afi, dst: &str, port: u64) -> FlowRule {
         let (a, l) = dst.split_once('/').unwrap();

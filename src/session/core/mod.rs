@@ -81,8 +81,16 @@ pub enum SessionEvent {
     Down(DownReason),
     /// The peer sent an UPDATE (with the problems that did not reset the session).
     UpdateReceived(Box<Update>, Vec<DecodeError>),
-    /// UPDATEs queued for the peer: messages, and routes announced in them.
-    Sent { updates: u64, announced: u64 },
+    /// UPDATEs queued for the peer: messages, and routes announced in them; and per family
+    /// (for the metrics).
+    Sent {
+        updates: u64,
+        announced: u64,
+        families: Vec<(
+            crate::wire::family::Family,
+            crate::wire::family_counts::FamilySent,
+        )>,
+    },
     /// The neighbor stopped for good (after [`Command::Stop`]).
     Stopped,
 }

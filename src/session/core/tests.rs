@@ -798,3 +798,42 @@ mod eor_gate {
         assert_eq!(g.held(), [V4]);
     }
 }
+
+#[test]
+fn reset_for_bfd_sends_cease_bfd_down_and_connects_again() {
+    let mut r = Replay::established(90, routes(0, 10), caps(false));
+    r.write_at_most(usize::MAX);
+    r.command(Command::Reset(Notification::new(
+        code::CEASE,
+        crate::wire::notification::subcode::BFD_DOWN,
+        Vec::new(),
+    )));
+    r.write_at_most(usize::MAX);
+    assert!(r.core.wants_close(r.now));
+    assert_eq!(r.peer.notifications.len(), 1);
+    assert_eq!(
+        (
+            r.peer.notifications[0].code,
+            r.peer.notifications[0].subcode
+        ),
+        (code::CEASE, 10)
+    );
+    r.core.closed(r.now);
+    r.collect();
+    assert!(!r.core.is_stopped());
+    assert!(!r.events.contains(&SessionEvent::Stopped));
+    // Not stopped: it dials again after the back-off.
+    assert!(r.core.poll_connect(r.now + Duration::from_secs(120)));
+}
+
+#[test]
+fn reset_without_a_connection_does_nothing() {
+    let mut r = Replay::new(false, 90, routes(0, 1));
+    r.command(Command::Reset(Notification::new(
+        code::CEASE,
+        10,
+        Vec::new(),
+    )));
+    assert!(!r.core.is_stopped());
+    assert!(r.events.is_empty());
+}

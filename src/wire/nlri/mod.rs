@@ -17,6 +17,7 @@ pub mod mup;
 pub mod rtc;
 pub mod sr_policy;
 pub mod vpls;
+pub mod words;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
