@@ -89,6 +89,9 @@ pub fn encode(state: &SavedState) -> String {
 
 /// Parses a whole file; the error says what is wrong and on which line.
 pub fn decode(text: &str) -> Result<SavedState, String> {
+    if text.starts_with("bgpinject-state ") && !text.ends_with('\n') {
+        return Err("truncated (the last line is not complete)".into());
+    }
     let mut lines = text.split('\n').enumerate();
     match lines.next() {
         Some((_, l)) if l == MAGIC => {}
