@@ -7,7 +7,7 @@ use super::model::{Location, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
 
 /// The statements of a `process NAME { }` block.
-pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit"];
+pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "kill-grace"];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes", "receive"];
 
@@ -44,6 +44,8 @@ pub struct ProcessConfig {
     pub run: Vec<String>,
     pub encoder: Encoder,
     pub on_exit: OnExit,
+    /// `kill-grace SECONDS;`: how long a stopped helper has between SIGTERM and SIGKILL.
+    pub kill_grace: std::time::Duration,
     pub location: Location,
 }
 
@@ -60,6 +62,7 @@ pub(super) fn parse_process(
     let mut run: Setting<Vec<String>> = Setting::default();
     let mut encoder: Setting<Encoder> = Setting::default();
     let mut on_exit: Setting<OnExit> = Setting::default();
+    let mut kill_grace: Setting<std::time::Duration> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
             "run" => {
@@ -96,6 +99,13 @@ pub(super) fn parse_process(
                 };
                 on_exit.set(p, &kw, &block, e)?;
             }
+            "kill-grace" => {
+                let max = crate::api::process::MAX_KILL_GRACE_SECONDS;
+                let (t, _) = p.value("kill-grace", |t| {
+                    super::values::number_in(t, 1, max, "1..600 seconds")
+                })?;
+                kill_grace.set(p, &kw, &block, std::time::Duration::from_secs(t))?;
+            }
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
@@ -111,6 +121,7 @@ pub(super) fn parse_process(
         run,
         encoder: encoder.take().unwrap_or_default(),
         on_exit: on_exit.take().unwrap_or_default(),
+        kill_grace: kill_grace.take().unwrap_or(crate::api::process::KILL_GRACE),
         location: p.location(keyword.position),
     })
 }
@@ -203,6 +214,24 @@ mod tests {
         assert_eq!(c.processes[0].encoder, Encoder::Json);
         assert_eq!(c.processes[0].on_exit, OnExit::Keep);
         assert_eq!(c.neighbors[0].api_processes, vec!["a".to_string()]);
+        assert_eq!(c.processes[0].kill_grace, crate::api::process::KILL_GRACE);
+    }
+
+    #[test]
+    fn kill_grace_is_set_and_bounded() {
+        let text = format!("process a {{ run /bin/true; kill-grace 30; }}\n{N}");
+        let c = parse_str(&text, Path::new("t.conf")).unwrap();
+        assert_eq!(
+            c.processes[0].kill_grace,
+            std::time::Duration::from_secs(30)
+        );
+        for bad in ["0", "601", "soon"] {
+            let text = format!("process a {{ run /bin/true; kill-grace {bad}; }}\n{N}");
+            let e = parse_str(&text, Path::new("t.conf"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("kill-grace"), "{bad}: {e}");
+        }
     }
 
     #[test]
