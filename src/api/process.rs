@@ -17,10 +17,7 @@ use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::events::ProgramEvent;
 
-/// How long a stopped helper may take to exit after SIGTERM before it gets SIGKILL.
-pub const KILL_GRACE: Duration = Duration::from_secs(5);
-/// The longest `kill-grace` a process block may set.
-pub const MAX_KILL_GRACE_SECONDS: u64 = 600;
+pub use crate::config::process::{KILL_GRACE, MAX_KILL_GRACE_SECONDS};
 /// Events waiting for a helper that does not read; more are dropped.
 const EVENT_QUEUE: usize = 4096;
 /// Commands of one helper waiting for (or being applied by) the manager; a helper that

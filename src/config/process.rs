@@ -7,6 +7,11 @@ use super::model::{Location, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
 
 /// The statements of a `process NAME { }` block.
+/// A stopped helper's time between SIGTERM and SIGKILL, unless `kill-grace` says otherwise.
+pub const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// The longest `kill-grace` a process block may set.
+pub const MAX_KILL_GRACE_SECONDS: u64 = 600;
+
 pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "kill-grace"];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes", "receive"];
@@ -100,7 +105,7 @@ pub(super) fn parse_process(
                 on_exit.set(p, &kw, &block, e)?;
             }
             "kill-grace" => {
-                let max = crate::api::process::MAX_KILL_GRACE_SECONDS;
+                let max = MAX_KILL_GRACE_SECONDS;
                 let (t, _) = p.value("kill-grace", |t| {
                     super::values::number_in(t, 1, max, "1..600 seconds")
                 })?;
@@ -121,7 +126,7 @@ pub(super) fn parse_process(
         run,
         encoder: encoder.take().unwrap_or_default(),
         on_exit: on_exit.take().unwrap_or_default(),
-        kill_grace: kill_grace.take().unwrap_or(crate::api::process::KILL_GRACE),
+        kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         location: p.location(keyword.position),
     })
 }
@@ -214,7 +219,7 @@ mod tests {
         assert_eq!(c.processes[0].encoder, Encoder::Json);
         assert_eq!(c.processes[0].on_exit, OnExit::Keep);
         assert_eq!(c.neighbors[0].api_processes, vec!["a".to_string()]);
-        assert_eq!(c.processes[0].kill_grace, crate::api::process::KILL_GRACE);
+        assert_eq!(c.processes[0].kill_grace, KILL_GRACE);
     }
 
     #[test]

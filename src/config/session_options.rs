@@ -157,7 +157,7 @@ pub(super) fn parse(
             let (t, _) = p.value("eor-wait", |t| {
                 values::number_in(t, 0, MAX_EOR_WAIT, "0..3600 seconds")
             })?;
-            o.eor_wait = t as u16;
+            o.eor_wait = Some(t as u16);
             p.expect_semicolon("eor-wait value")
         }
         "outgoing-ttl" | "incoming-ttl" => {

@@ -177,7 +177,7 @@ impl Manager {
         checks: &[HealthcheckConfig],
     ) -> Result<(), StartError> {
         let routes = self.program_routes.routes_for(n.peer_address, &file);
-        let eor_wait = readiness::eor_wait(&n, checks);
+        let eor_wait = readiness::eor_wait(&n, checks, self.journal.path.is_some());
         // A new thread holds its End-of-RIB again: what is ready is released to it anew.
         self.readiness.forget(n.peer_address);
         self.neighbors.start(n, file, routes, eor_wait)
@@ -223,7 +223,7 @@ impl Manager {
             let longest = config
                 .neighbors
                 .iter()
-                .map(|n| n.options.eor_wait)
+                .map(|n| readiness::eor_wait_seconds(n, true))
                 .max()
                 .unwrap_or(crate::config::model::DEFAULT_EOR_WAIT);
             self.journal.replay_until = Some(Instant::now() + Duration::from_secs(longest.into()));

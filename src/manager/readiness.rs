@@ -24,10 +24,25 @@ pub fn sources_of(n: &NeighborConfig, checks: &[HealthcheckConfig]) -> Vec<Sourc
     helpers.chain(checks).collect()
 }
 
+/// `eor-wait` of neighbor `n` in seconds: as written, else the default with a state file
+/// and 0 (ExaBGP's behaviour) without one.
+pub fn eor_wait_seconds(n: &NeighborConfig, state_file: bool) -> u16 {
+    n.options.eor_wait.unwrap_or(if state_file {
+        crate::config::model::DEFAULT_EOR_WAIT
+    } else {
+        0
+    })
+}
+
 /// How long neighbor `n`'s End-of-RIB waits: only with sources and `eor-wait` above 0.
-pub fn eor_wait(n: &NeighborConfig, checks: &[HealthcheckConfig]) -> Option<Duration> {
+pub fn eor_wait(
+    n: &NeighborConfig,
+    checks: &[HealthcheckConfig],
+    state_file: bool,
+) -> Option<Duration> {
     let has_sources = !sources_of(n, checks).is_empty();
-    (has_sources && n.options.eor_wait > 0).then(|| Duration::from_secs(n.options.eor_wait.into()))
+    let seconds = eor_wait_seconds(n, state_file);
+    (has_sources && seconds > 0).then(|| Duration::from_secs(seconds.into()))
 }
 
 #[derive(Default)]
