@@ -36,13 +36,13 @@ test: deps lint static
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
 	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
-	readme_keywords docs_paths man_pages install exabgp_configs
+	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird \
 	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
-	md5_reload_bird helper_restart_states exabgp_api bfd_peers metrics gr_restart_bird
+	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2
@@ -109,10 +109,11 @@ fuzz:
 	scripts/fuzz.sh
 
 # Benchmarks (release builds), each printing a table: route injection at 10k..1M routes
-# against ExaBGP, GoBGP and BIRD as injectors, into a counting receiver and into BIRD
+# against ExaBGP, GoBGP and BIRD as injectors, into a counting receiver and into BIRD, then
+# the rows of EXTRA_ROWS (process API, 100 and 1,000 neighbors, cron reload, 10M routes)
 # (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
-# scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, BENCH_PORT), reloads of 1M routes,
-# and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+# scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, EXTRA_ROWS, BENCH_PORT), reloads of
+# 1M routes, and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
 bench: release bench-deps
 	python3 scripts/bench/scale.py
 	$(CARGO) bench --bench reload

@@ -42,6 +42,8 @@ seeds = {
     "nlri_vpls": "00" "00110001c0a8c901007b000500010008029ce1",
     "nlri_mup": "00" "0100031c0000006400000064" "20c0a800010000303909200a000001200a000101",
     "nlri_sr_policy": "00" "600000000100000064c0000209",
+    "sid_ls_attributes": "00" "050022000100" "1e0020010db8000100000000000000000000000048000100" "06401810000000",
+    "nlri_mvpn": "00" "06160000fde80001869f0000fde8200a63c70120effbffe4",
     "nlri_bgp_ls": "00" "0001001f0200000000000000000100001202000004" "0000fde80203000600000000" "0001",
 }
 for t, h in seeds.items():
@@ -62,7 +64,7 @@ print(f"seeded the corpora from {n} vectors")
 PY
 cd fuzz
 for t in frame open update message_roundtrip flowspec_nlri labeled_nlri tunnel_encap capture_files session_core \
-    nlri_rtc nlri_flow_vpn nlri_evpn nlri_vpls nlri_mup nlri_sr_policy nlri_bgp_ls; do
+    nlri_rtc nlri_flow_vpn nlri_evpn nlri_vpls nlri_mup nlri_sr_policy nlri_bgp_ls nlri_mvpn sid_ls_attributes; do
     log=$(mktemp)
     if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
         runs=$(grep -oE '#[0-9]+' "$log" | tail -1 | tr -d '#')

@@ -100,7 +100,7 @@ fn a_flap_within_100_ms_reaches_helpers_as_up_down_up() {
         fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
         format!(
             "process watcher {{ run {}; }}
-neighbor {PEER} {{ router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; passive; listen {PORT}; api {{ processes [ watcher ]; }} }}
+neighbor {PEER} {{ router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; passive; listen {PORT}; api {{ processes [ watcher ]; neighbor-changes; }} }}
 ",
             helper.display()
         )

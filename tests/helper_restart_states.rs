@@ -39,7 +39,7 @@ fn a_restarted_helper_is_told_which_neighbors_are_up() {
         fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
         format!(
             "process watcher {{ run {}; }}
-neighbor {} {{ router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {}; api {{ processes [ watcher ]; }} }}
+neighbor {} {{ router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {}; api {{ processes [ watcher ]; neighbor-changes; }} }}
 ",
             helper.display(),
             BIRD.0,

@@ -24,7 +24,12 @@ connection is on 127.0.0.0/8.
 Environment: RUN_CAP (seconds, default 120); BENCH_PORT (default 17900; also uses the next 99); SIZES (counter sizes, default
 ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:1000000); BIRD_SIZES (BIRD-receiver sizes, default
 ipv4:100000,ipv4:1000000,ipv6:1000000; empty for none); INJECTORS (only these, e.g.
-bgpinject,gobgp); EXTRA_ROWS=0 skips the process-API and 100-neighbor rows.
+bgpinject,gobgp); EXTRA_ROWS (the rows after the size tables, comma-separated, default all;
+0 for none): api100k and api1m (100k / 1M routes through the process API, timed from the
+helper's first line), neighbors100 and neighbors1000 (100 / 1,000 neighbors inheriting one
+template of 100k routes), overlay (one `ctl announce` to 100 neighbors), cron (1M routes in
+100 included files, one file of 10,000 routes rewritten, SIGHUP), ipv4-10m (10M IPv4 routes
+from bgpinject and from the engine). One row alone: SIZES= BIRD_SIZES= EXTRA_ROWS=cron.
 
 Results: one table on stdout, target/bench/scale.csv and target/bench/scale.json.
 """
@@ -60,7 +65,14 @@ def sizes_from_env(name, default):
 
 SIZES = sizes_from_env("SIZES", "ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:1000000")
 BIRD_SIZES = sizes_from_env("BIRD_SIZES", "ipv4:100000,ipv4:1000000,ipv6:1000000")
-EXTRA_ROWS = os.environ.get("EXTRA_ROWS", "1") != "0"
+# The rows after the size tables, by name (comma-separated; "0" or empty for none).
+EXTRA_ROW_NAMES = ["api100k", "neighbors100", "overlay", "cron", "api1m", "neighbors1000",
+                   "ipv4-10m"]
+_extra = os.environ.get("EXTRA_ROWS", ",".join(EXTRA_ROW_NAMES))
+EXTRA_ROWS = [] if _extra.strip() in ("", "0") else \
+    [r for r in (x.strip() for x in _extra.split(",")) if r]
+assert all(r in EXTRA_ROW_NAMES for r in EXTRA_ROWS), \
+    f"EXTRA_ROWS: one of {','.join(EXTRA_ROW_NAMES)}"
 # Only these injectors (names as in the table, comma-separated); all when unset.
 ONLY = set(filter(None, os.environ.get("INJECTORS", "").split(",")))
 
@@ -80,8 +92,16 @@ NOTES = {
              "of whole records, held open until the end of the run: gobgp 3.10's CLI drops the "
              "last few hundred paths when it exits right after sending (osrg/gobgp#3044) and "
              "loses its place in the file on a short read.",
-    "bgpinject via process API": "100k `announce route` lines from a helper process; the counter "
-                                 "is done after 100k prefixes.",
+    "bgpinject via process API": "N `announce route` lines from a helper process (in writes of "
+                                 "10,000 lines); time from the helper's first line until the "
+                                 "counter has N prefixes.",
+    "bgpinject cron reload": "1M routes in 100 included files; one file of 10,000 rewritten with "
+                             "another MED and SIGHUP: time from the signal until the counter has "
+                             "the 10,000 re-announced routes; the note compares the reload's peak "
+                             "RSS (VmHWM reset before the signal) with the running RSS.",
+    "x engine": "time over the engine-only time of the same family and size in the same run "
+                "(one session, counting receiver); the cron reload and process API rows against "
+                "the engine's 1M IPv4.",
     "receiver bird": "BIRD 2.0.12, passive, multihop, `import all; export none;`; polled with "
                      f"`birdc show protocols all` every {BIRD_POLL_S} s, so times are up to one "
                      "poll late.",
@@ -111,8 +131,9 @@ def next_hop(family):
 
 
 def peer_address(k, neighbors):
-    """The receiver's address for neighbor k: 127.0.0.1 alone, else 127.0.1.1 and up."""
-    return "127.0.0.1" if neighbors == 1 else f"127.0.1.{k + 1}"
+    """The receiver's address for neighbor k: 127.0.0.1 alone, else 127.0.1.1 .. 127.0.1.250,
+    127.0.2.1 .. (250 a /24, so 1,000 neighbors use 127.0.1.0/24 to 127.0.4.0/24)."""
+    return "127.0.0.1" if neighbors == 1 else f"127.0.{1 + k // 250}.{k % 250 + 1}"
 
 
 # ---- Injector inputs ----------------------------------------------------------------------
@@ -564,7 +585,8 @@ def row(name, receiver, family, n, sessions, seconds=None, first=None, rss=None,
         received=0, note=""):
     return {"injector": name, "receiver": receiver, "family": family, "routes": n,
             "sessions": sessions, "seconds": seconds, "ratio": None, "first_route_s": first,
-            "rss_mb": rss, "cpu_s": cpu, "received": received, "note": note}
+            "rss_mb": rss, "cpu_s": cpu, "received": received, "note": note,
+            "x_engine": None, "done_at": None}
 
 
 def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, note=""):
@@ -597,6 +619,7 @@ def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, 
     first = (arrival.first_at - t0) if arrival.first_at else None
     r = row(name, receiver.kind, family, n, sessions, secs, first, rss, cpu, arrival.received,
             "; ".join(filter(None, [status, note])))
+    r["done_at"] = arrival.done_at
     print(f"  {name:<26} -> {receiver.kind:<7} {family} {n:>8} x{sessions:<3} "
           f"{'%.3f s' % secs if secs is not None else status:>14} "
           f"rss {rss or 0:7.1f} MB cpu {cpu or 0:6.2f} s", flush=True)
@@ -657,16 +680,23 @@ def run_size(family, n, receivers, last_run):
     return rows
 
 
-def process_api_row():
-    """100k announcements through the process API from a helper process."""
-    n = 100_000
+def process_api_row(n=100_000):
+    """n announcements through the process API from a helper process, timed from the
+    helper's first line (the helper writes the time just before it) to the last route at the
+    counting receiver."""
     with tempfile.TemporaryDirectory(prefix="bench-api.") as tmp:
         conf, helper = os.path.join(tmp, "api.conf"), os.path.join(tmp, "flood.py")
+        started = os.path.join(tmp, "first-line")
         with open(helper, "w") as f:
             f.write("import sys, time\n"
+                    f"open({started!r}, 'w').write(repr(time.time()))\n"
+                    "out = []\n"
                     f"for i in range({n}):\n"
                     "    a = 0x0a000000 + i\n"
-                    "    sys.stdout.write(f'announce route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/32 next-hop 192.0.2.1\\n')\n"
+                    "    out.append(f'announce route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/32 next-hop 192.0.2.1\\n')\n"
+                    "    if len(out) == 10000:\n"
+                    "        sys.stdout.write(''.join(out)); out = []\n"
+                    "sys.stdout.write(''.join(out))\n"
                     "sys.stdout.flush()\n"
                     "time.sleep(3600)\n")
         with open(conf, "w") as f:
@@ -674,9 +704,19 @@ def process_api_row():
                     f"neighbor 127.0.0.1 {{ router-id 192.0.2.1; local-address 127.0.0.1; "
                     f"local-as 65001; peer-as 65002; connect {PORT}; api {{ processes [ flood ]; }} }}\n")
         print(f"process API flood: {n} routes", flush=True)
-        return measure("bgpinject via process API", CountingReceiver(), "ipv4", n,
-                       one_process(lambda: [BGPINJECT, "--log-level", "warn", "--control", "off", conf]),
-                       expect=n)
+        r = measure("bgpinject via process API", CountingReceiver(), "ipv4", n,
+                    one_process(lambda: [BGPINJECT, "--log-level", "warn", "--control", "off", conf]),
+                    expect=n, note="time from the helper's first line")
+        try:
+            first_line = float(open(started).read())
+        except (OSError, ValueError):
+            first_line = None
+        if r["seconds"] is not None and first_line is not None and r.get("done_at"):
+            r["seconds"] = r["done_at"] - first_line
+            print(f"  from the helper's first line: {r['seconds']:.3f} s", flush=True)
+        else:
+            r["note"] += "; time from bgpinject's start (the helper's first line not recorded)"
+        return r
 
 
 def many_neighbors_row(n=100_000, neighbors=100):
@@ -688,6 +728,86 @@ def many_neighbors_row(n=100_000, neighbors=100):
         return measure("bgpinject", CountingReceiver(), "ipv4", n,
                        one_process(lambda: [BGPINJECT, "--log-level", "warn", conf]), sessions=neighbors,
                        note=f"{neighbors} neighbors inherit one template")
+
+
+def write_route_file(path, first, count, med):
+    with open(path, "w") as f:
+        for i in range(first, first + count):
+            f.write(f"route {v4(i)} next-hop 192.0.2.1 med {med};\n")
+
+
+def cron_reload_row(files=100, per_file=10_000):
+    """What a cron job does to a large configuration: 1M routes in `files` included files,
+    one file of `per_file` routes rewritten (another MED: every route of it re-announced) and
+    renamed into place, then SIGHUP. Time from the signal to the last re-announced route at
+    the counting receiver; the reload's peak RSS (VmHWM reset before the signal) against the
+    running RSS before it."""
+    n = files * per_file
+    with tempfile.TemporaryDirectory(prefix="bench-cron.") as tmp:
+        os.mkdir(os.path.join(tmp, "routes"))
+        for k in range(files):
+            write_route_file(os.path.join(tmp, "routes", f"r{k:03}.inc"), k * per_file,
+                             per_file, 0)
+        conf = os.path.join(tmp, "cron.conf")
+        with open(conf, "w") as f:
+            f.write(f"neighbor 127.0.0.1 {{\n  router-id 192.0.2.1;\n  local-address 127.0.0.1;\n"
+                    f"  local-as 65001;\n  peer-as 65002;\n  connect {PORT};\n"
+                    f"  static {{\n    include \"routes/*.inc\";\n  }}\n}}\n")
+        print(f"cron reload: {n} routes in {files} files, one of {per_file} rewritten", flush=True)
+        receiver = CountingReceiver()
+        receiver.start("ipv4", 1, expect=n + per_file)
+        proc = Timed([BGPINJECT, "--log-level", "warn", "--control", "off", conf])
+        running = peak = secs = None
+        arrival = Arrival(None, None, 0)
+        try:
+            time.sleep(0.3)
+            kids = subprocess.run(["pgrep", "-P", str(proc.popen.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            pid = int(kids[0]) if kids else proc.popen.pid
+            running = settled_rss(pid, time.time() + 60)
+            changed = os.path.join(tmp, "routes", f"r{files // 2:03}.inc")
+            write_route_file(changed + ".new", (files // 2) * per_file, per_file, 7)
+            os.rename(changed + ".new", changed)
+            # Writing 5 to clear_refs resets VmHWM, so the peak below is the reload's own.
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")
+                hwm_reset = True
+            except OSError:
+                hwm_reset = False
+            t0 = time.time()
+            os.kill(pid, signal.SIGHUP)
+            arrival = receiver.wait(n + per_file, t0 + RUN_CAP)
+            if hwm_reset:
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("VmHWM:"):
+                        peak = int(line.split()[1]) / 1024
+        finally:
+            proc.stop()
+            receiver.close()
+        rss, cpu = proc.usage()
+        secs = (arrival.done_at - t0) if arrival.done_at else None
+        note = (f"SIGHUP to last UPDATE; reload peak RSS {peak:.1f} MB = {peak / running:.2f}x "
+                f"the running {running:.1f} MB" if peak and running else "reload RSS not measured")
+        if secs is None:
+            note += f"; {arrival.received} of {n + per_file} received"
+        print(f"  cron reload {fmt(secs, '%.3f')} s; {note}", flush=True)
+        r = row("bgpinject cron reload", "counter", "ipv4", n, 1, secs, None, rss, cpu,
+                arrival.received, note)
+        r["reload_peak_rss_mb"], r["running_rss_mb"] = peak, running
+        return r
+
+
+def ten_million_rows(n=10_000_000):
+    """10M IPv4 routes from bgpinject (a generated config of about 450 MB) and from the engine,
+    to the counting receiver: time and peak RSS."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-10m.") as tmp:
+        inputs = InjectorInputs(tmp, "ipv4", n)
+        print(f"ipv4 {n} routes -> counter", flush=True)
+        for name, start in [("bgpinject", bgpinject(inputs)), ("engine (no parser)", engine(inputs))]:
+            rows.append(measure(name, CountingReceiver(), "ipv4", n, start))
+    return rows
 
 
 def vm_rss_mb(pid):
@@ -763,6 +883,14 @@ def add_ratios(rows):
     for r in rows:
         b = base.get(key(r))
         r["ratio"] = (r["seconds"] / b) if (b and r["seconds"]) else None
+    # x engine: over the engine-only time of the same family and size (one session) in this
+    # run; the cron reload and the process API rows against the engine's 1M IPv4.
+    engine = {(r["family"], r["routes"]): r["seconds"] for r in rows
+              if r["injector"] == "engine (no parser)" and r["receiver"] == "counter"}
+    for r in rows:
+        e = engine.get((r["family"], r["routes"]))
+        if e and r["seconds"] and r["receiver"] == "counter" and r["sessions"] == 1:
+            r["x_engine"] = r["seconds"] / e
 
 
 def fmt(value, pattern):
@@ -772,10 +900,10 @@ def fmt(value, pattern):
 def print_table(rows):
     print()
     print(f"{'injector':<26} {'receiver':<8} {'family':<6} {'routes':>8} {'sess':>4} "
-          f"{'seconds':>9} {'x bgpinject':>11} {'1st route':>9} {'RSS MB':>8} {'CPU s':>7}  note")
+          f"{'seconds':>9} {'x bgpinject':>11} {'x engine':>8} {'1st route':>9} {'RSS MB':>8} {'CPU s':>7}  note")
     for r in rows:
         print(f"{r['injector']:<26} {r['receiver']:<8} {r['family']:<6} {r['routes']:>8} "
-              f"{r['sessions']:>4} {fmt(r['seconds'], '%.3f'):>9} {fmt(r['ratio'], '%.2f'):>11} "
+              f"{r['sessions']:>4} {fmt(r['seconds'], '%.3f'):>9} {fmt(r['ratio'], '%.2f'):>11} {fmt(r['x_engine'], '%.2f'):>8} "
               f"{fmt(r['first_route_s'], '%.3f'):>9} {fmt(r['rss_mb'], '%.1f'):>8} "
               f"{fmt(r['cpu_s'], '%.2f'):>7}  {r['note']}")
     print("\nNotes:")
@@ -825,10 +953,15 @@ def main():
         receivers = ([CountingReceiver()] if (family, n) in SIZES else []) + \
                     ([BirdReceiver()] if (family, n) in BIRD_SIZES and have_bird else [])
         rows += run_size(family, n, receivers, last_run)
-    if EXTRA_ROWS:
-        rows.append(process_api_row())
-        rows.append(many_neighbors_row())
-        rows.append(program_route_to_many_row())
+    extra = {"api100k": lambda: [process_api_row(100_000)],
+             "neighbors100": lambda: [many_neighbors_row(100_000, 100)],
+             "overlay": lambda: [program_route_to_many_row()],
+             "cron": lambda: [cron_reload_row()],
+             "api1m": lambda: [process_api_row(1_000_000)],
+             "neighbors1000": lambda: [many_neighbors_row(100_000, 1000)],
+             "ipv4-10m": ten_million_rows}
+    for name in EXTRA_ROWS:
+        rows += extra[name]()
     add_ratios(rows)
     print_table(rows)
     meta = machine()

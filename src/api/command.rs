@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::config::api_command::{flow_from_text, routes_from_text};
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::notification::{self, Notification};
 
 /// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
 /// must match. A command without selector applies to every neighbor of its source.
@@ -45,6 +46,13 @@ pub enum Command {
     },
     /// `show adj-rib out`: what each neighbor is told to announce.
     ShowAdjRibOut,
+    /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
+    /// SUBCODE (default 2, Administrative Shutdown) and connect again.
+    Teardown(Notification),
+    /// ExaBGP's `ping`: answered `pong`, to check that the daemon reads its helpers.
+    Ping,
+    /// `help`: the commands, one per line.
+    Help,
     Reload,
     Restart,
     Shutdown,
@@ -62,6 +70,9 @@ pub struct Request {
     /// Empty: every neighbor of the source.
     pub neighbors: Vec<NeighborFilter>,
     pub command: Command,
+    /// `lease SECONDS` anywhere in an announce: the routes are withdrawn unless announced
+    /// again within that time (see [`super::lease`]).
+    pub lease: Option<u32>,
 }
 
 impl Request {
@@ -83,6 +94,7 @@ pub fn parse(line: &str) -> Request {
         Err(e) => Request {
             neighbors: Vec::new(),
             command: Command::Invalid(e),
+            lease: None,
         },
     }
 }
@@ -104,8 +116,38 @@ fn parse_line(line: &str) -> Result<Request, String> {
         neighbors.push(filter);
         rest = after;
     }
-    let command = parse_command(rest)?;
-    Ok(Request { neighbors, command })
+    let (rest, lease) = take_lease(rest)?;
+    let command = parse_command(&rest)?;
+    if lease.is_some() && !matches!(command, Command::Announce(_) | Command::AnnounceFlow(_)) {
+        return bad("lease: only an announce of routes or flows takes a lease");
+    }
+    Ok(Request {
+        neighbors,
+        command,
+        lease,
+    })
+}
+
+/// Takes `lease SECONDS` out of a command line (bgpinject's own option, so no ExaBGP
+/// attribute can be confused with it).
+fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some(i) = words.iter().position(|w| *w == "lease") else {
+        return Ok((text.to_string(), None));
+    };
+    let seconds = words
+        .get(i + 1)
+        .and_then(|w| w.trim_end_matches(';').parse::<u32>().ok())
+        .filter(|s| (1..=super::lease::MAX_LEASE_SECONDS).contains(s))
+        .ok_or_else(|| {
+            format!(
+                "lease: expected seconds (1..{}) after lease",
+                super::lease::MAX_LEASE_SECONDS
+            )
+        })?;
+    let mut rest: Vec<&str> = words[..i].to_vec();
+    rest.extend_from_slice(words.get(i + 2..).unwrap_or(&[]));
+    Ok((rest.join(" "), Some(seconds)))
 }
 
 /// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.
@@ -153,14 +195,40 @@ fn parse_family(text: &str) -> Result<Option<Family>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let family = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
-        ["ipv4", "unicast"] => Family::IPV4_UNICAST,
-        ["ipv6", "unicast"] => Family::IPV6_UNICAST,
-        ["ipv4", "flow"] => Family::new(Afi::Ipv4, Safi::FlowSpec),
-        ["ipv6", "flow"] => Family::new(Afi::Ipv6, Safi::FlowSpec),
-        _ => return bad(format!("expected ipv4|ipv6 unicast|flow, found '{text}'")),
-    };
-    Ok(Some(family))
+    // ExaBGP's family names, as bgpinject writes them, with the usual aliases.
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| match w {
+            "labeled-unicast" => "nlri-mpls",
+            "flowspec" => "flow",
+            "flowspec-vpn" => "flow-vpn",
+            other => other,
+        })
+        .collect();
+    let wanted = words.join(" ");
+    const AFIS: [Afi; 4] = [Afi::Ipv4, Afi::Ipv6, Afi::L2VPN, Afi::BGP_LS];
+    const SAFIS: [Safi; 13] = [
+        Safi::Unicast,
+        Safi::Multicast,
+        Safi::MplsLabel,
+        Safi::MplsVpn,
+        Safi::FlowSpec,
+        Safi::FlowSpecVpn,
+        Safi::Vpls,
+        Safi::Evpn,
+        Safi::BgpLs,
+        Safi::BgpLsVpn,
+        Safi::SrPolicy,
+        Safi::Mup,
+        Safi::Rtc,
+    ];
+    AFIS.iter()
+        .flat_map(|a| SAFIS.iter().map(|s| Family::new(*a, *s)))
+        .find(|f| f.to_string() == wanted)
+        .map(Some)
+        .ok_or_else(|| {
+            format!("expected a family such as 'ipv4 unicast', 'ipv6 flow' or 'l2vpn vpls', found '{text}'")
+        })
 }
 
 fn parse_command(text: &str) -> Result<Command, String> {
@@ -178,6 +246,9 @@ fn parse_command(text: &str) -> Result<Command, String> {
                 "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
             )),
         },
+        "teardown" => parse_teardown(rest),
+        "ping" => Ok(Command::Ping),
+        "help" if rest.is_empty() => Ok(Command::Help),
         "reload" if rest.is_empty() => Ok(Command::Reload),
         "restart" if rest.is_empty() => Ok(Command::Restart),
         "shutdown" if rest.is_empty() => Ok(Command::Shutdown),
@@ -185,10 +256,54 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
+
+/// `teardown [SUBCODE] [MESSAGE...]`. Administrative Shutdown and Reset carry a shutdown
+/// communication (RFC 9003): MESSAGE, or as ExaBGP sends, the subcode's name.
+fn parse_teardown(text: &str) -> Result<Command, String> {
+    let (first, rest) = word(text);
+    let (subcode, message) = match first.parse::<u8>() {
+        Ok(0) => return bad("teardown: the Cease subcode is 1 to 255"),
+        Ok(n) => (n, rest),
+        Err(_) if first.is_empty() => (notification::subcode::ADMINISTRATIVE_SHUTDOWN, ""),
+        Err(_) if first.chars().all(|c| c.is_ascii_digit()) => {
+            return bad(format!("teardown: bad Cease subcode '{first}'"));
+        }
+        Err(_) => (notification::subcode::ADMINISTRATIVE_SHUTDOWN, text),
+    };
+    let message = message.trim().trim_matches('"');
+    let mut n = Notification::new(notification::code::CEASE, subcode, Vec::new());
+    if matches!(
+        subcode,
+        notification::subcode::ADMINISTRATIVE_SHUTDOWN
+            | notification::subcode::ADMINISTRATIVE_RESET
+    ) {
+        let text = if message.is_empty() {
+            n.subcode_name().to_string()
+        } else {
+            message.to_string()
+        };
+        n.data = notification::shutdown_communication(&text);
+    }
+    Ok(Command::Teardown(n))
+}
+
+/// What `help` answers.
+pub const HELP: &[&str] = &[
+    "[neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID], ...] COMMAND",
+    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
+    "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
+    "announce flow route { match { ... } then { ... } } [lease SECONDS]",
+    "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
+    "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
+    "teardown [SUBCODE] [MESSAGE]",
+    "show neighbor [summary] | show adj-rib out",
+    "enable-ack | disable-ack | silence-ack (helpers)",
+    "ping | help | version | reload | restart | shutdown",
+];
 
 fn parse_announce(text: &str) -> Result<Command, String> {
     let (what, rest) = word(text);
@@ -286,6 +401,74 @@ mod tests {
 
     fn command(line: &str) -> Command {
         parse(line).command
+    }
+
+    #[test]
+    fn eor_and_refresh_for_every_family_and_ping_help() {
+        let fam = |l: &str| match command(l) {
+            Command::EndOfRib(f) | Command::RouteRefresh(f) => f.map(|f| f.to_string()),
+            other => panic!("{l}: {other:?}"),
+        };
+        assert_eq!(
+            fam("announce eor l2vpn vpls").as_deref(),
+            Some("l2vpn vpls")
+        );
+        assert_eq!(
+            fam("announce eor ipv4 mpls-vpn").as_deref(),
+            Some("ipv4 mpls-vpn")
+        );
+        assert_eq!(
+            fam("announce eor ipv6 labeled-unicast").as_deref(),
+            Some("ipv6 nlri-mpls")
+        );
+        assert_eq!(
+            fam("announce route-refresh ipv4 flowspec").as_deref(),
+            Some("ipv4 flow")
+        );
+        assert_eq!(
+            fam("announce route-refresh ipv6 mup").as_deref(),
+            Some("ipv6 mup")
+        );
+        assert_eq!(fam("announce eor"), None);
+        assert!(matches!(
+            command("announce eor ipv4 bogus"),
+            Command::Invalid(_)
+        ));
+        assert_eq!(command("ping"), Command::Ping);
+        assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn teardown_with_shutdown_communication() {
+        let Command::Teardown(n) = parse("neighbor 127.0.0.1 teardown 4").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!((n.code, n.subcode), (6, 4));
+        // RFC 9003: length, then the UTF-8 text; ExaBGP sends the subcode's name.
+        assert_eq!(n.data[0] as usize, n.data.len() - 1);
+        assert_eq!(&n.data[1..], b"Administrative Reset");
+        let Command::Teardown(n) = parse("teardown 2 maintenance until 18:00").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!(
+            n.shutdown_communication().as_deref(),
+            Some("maintenance until 18:00")
+        );
+        let Command::Teardown(n) = parse("teardown").command else {
+            panic!("not a teardown");
+        };
+        assert_eq!(n.subcode, 2);
+        let Command::Teardown(n) = parse("teardown 3").command else {
+            panic!("not a teardown");
+        };
+        assert!(n.data.is_empty());
+        assert!(matches!(parse("teardown 0").command, Command::Invalid(_)));
+        assert!(matches!(parse("teardown 300").command, Command::Invalid(_)));
+        let long = "é".repeat(200);
+        let Command::Teardown(n) = parse(&format!("teardown 2 {long}")).command else {
+            panic!("not a teardown");
+        };
+        assert!(n.data.len() <= 256 && n.shutdown_communication().is_some());
     }
 
     #[test]

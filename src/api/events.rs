@@ -25,6 +25,18 @@ pub enum NeighborEvent {
     Update(Box<Update>),
 }
 
+/// Whether the neighbor's api block asks for `event` (ExaBGP sends a helper only what its
+/// api block names: `neighbor-changes`, `receive { notification; }`, `receive { update; }`).
+pub fn wanted(config: &crate::config::NeighborConfig, event: &NeighborEvent) -> bool {
+    match event {
+        NeighborEvent::Up | NeighborEvent::Down(_) => config.api_neighbor_changes,
+        NeighborEvent::Notification(..) => {
+            config.api_receive_notifications || config.api_neighbor_changes
+        }
+        NeighborEvent::Update(_) => config.api_receive_updates,
+    }
+}
+
 /// The neighbor an event is about.
 pub struct Peer {
     pub local: Option<IpAddr>,

@@ -8,6 +8,7 @@ pub mod command;
 pub mod control;
 pub mod events;
 pub mod healthcheck;
+pub mod lease;
 pub mod process;
 
 use std::collections::BTreeMap;

@@ -39,6 +39,8 @@ const ACK_OFF: u8 = 1;
 pub struct HelperOutput {
     pub name: String,
     pub encoder: Encoder,
+    /// The `lease` of its process block: its announces without their own are leased so.
+    pub default_lease: Option<u32>,
     queue: Mutex<Option<Sender<String>>>,
     dropped: AtomicU64,
     ack: AtomicU8,
@@ -50,6 +52,7 @@ impl HelperOutput {
         HelperOutput {
             name: config.name.clone(),
             encoder: config.encoder,
+            default_lease: config.lease,
             queue: Mutex::new(None),
             dropped: AtomicU64::new(0),
             ack: AtomicU8::new(ACK_ON),
@@ -190,6 +193,10 @@ fn supervise(
         if stopping.load(Ordering::SeqCst) {
             break;
         }
+        if !config.respawn {
+            warn!("process {name}: exited; not started again (respawn false)");
+            break;
+        }
         if started.elapsed() >= STABLE_RUN {
             backoff = BACKOFF_INITIAL;
         }
@@ -293,6 +300,7 @@ fn log_stderr(name: &str, stderr: impl std::io::Read) {
 /// A request that is answered `error` with `why`.
 fn invalid(why: String) -> command::Request {
     command::Request {
+        lease: None,
         neighbors: Vec::new(),
         command: command::Command::Invalid(why),
     }

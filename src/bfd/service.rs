@@ -546,3 +546,122 @@ fn report(e: &mut Entry, from: State, to: State, diag: Diag, now: Instant) {
         _ => debug!("neighbor {peer}: BFD {from} -> {to} ({diag})"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::bfd::packet::Packet;
+
+    fn entry(told: Arc<Mutex<Vec<Diag>>>, now: Instant) -> Entry {
+        let params = Params {
+            min_tx: Duration::from_millis(100),
+            min_rx: Duration::from_millis(100),
+            multiplier: 3,
+            multihop: false,
+        };
+        Entry {
+            peer: "198.18.24.2".parse().unwrap(),
+            local: None,
+            session: Session::new(params, 1, 1, now),
+            notify: Box::new(move |d| told.lock().unwrap().push(d)),
+            sender: None,
+            sender_retry: None,
+            was_up: false,
+            up_since: None,
+        }
+    }
+
+    fn from_peer(state: State, your: u32) -> Packet {
+        Packet {
+            diag: Diag::None,
+            state,
+            poll: false,
+            final_: false,
+            control_plane_independent: false,
+            demand: false,
+            detect_mult: 3,
+            my_discriminator: 9,
+            your_discriminator: your,
+            desired_min_tx: 100_000,
+            required_min_rx: 100_000,
+            required_min_echo_rx: 0,
+        }
+    }
+
+    /// What the thread does after each call into the session.
+    fn drain(e: &mut Entry, now: Instant) {
+        while e.session.poll_transmit().is_some() {}
+        while let Some(c) = e.session.poll_event() {
+            report(e, c.from, c.to, c.diag, now);
+        }
+    }
+
+    fn feed(e: &mut Entry, p: Packet, now: Instant) {
+        e.session.handle_packet(&p, Some(255), now).unwrap();
+        drain(e, now);
+    }
+
+    #[test]
+    fn only_a_session_that_was_up_and_failed_takes_bgp_down() {
+        let t0 = Instant::now();
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let mut e = entry(told.clone(), t0);
+        // Coming up and failing before Up: nothing for BGP.
+        feed(&mut e, from_peer(State::Down, 0), t0);
+        assert_eq!(e.session.state(), State::Init);
+        e.session.handle_timeout(t0 + Duration::from_secs(4));
+        drain(&mut e, t0 + Duration::from_secs(4));
+        assert_eq!(e.session.state(), State::Down);
+        assert!(told.lock().unwrap().is_empty());
+        // Up, then the detection time passes: BGP is told once.
+        let t1 = t0 + Duration::from_secs(5);
+        feed(&mut e, from_peer(State::Init, 1), t1);
+        assert_eq!(e.session.state(), State::Up);
+        e.session.handle_timeout(t1 + Duration::from_secs(4));
+        drain(&mut e, t1 + Duration::from_secs(4));
+        assert_eq!(
+            *told.lock().unwrap(),
+            vec![Diag::ControlDetectionTimeExpired]
+        );
+        // Up again, then the peer sets AdminDown (RFC 5882 §3.2): BGP is not told.
+        let t2 = t1 + Duration::from_secs(5);
+        feed(&mut e, from_peer(State::Down, 0), t2);
+        feed(&mut e, from_peer(State::Up, 1), t2);
+        assert_eq!(e.session.state(), State::Up);
+        feed(&mut e, from_peer(State::AdminDown, 1), t2);
+        assert_eq!(e.session.state(), State::Down);
+        assert_eq!(told.lock().unwrap().len(), 1);
+        // Up again, the peer says Down: told.
+        feed(&mut e, from_peer(State::Down, 1), t2);
+        feed(&mut e, from_peer(State::Up, 1), t2);
+        feed(&mut e, from_peer(State::Down, 1), t2);
+        assert_eq!(
+            told.lock().unwrap().last(),
+            Some(&Diag::NeighborSignaledSessionDown)
+        );
+        assert_eq!(told.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn demux_needs_the_sessions_address_and_port_kind() {
+        let t0 = Instant::now();
+        let (_tx, rx) = crossbeam_channel::unbounded();
+        let (_w, wake) = waker::pair().unwrap();
+        let mut t = Thread::new(rx, wake);
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let e = entry(told, t0);
+        let peer = e.peer;
+        t.by_discr.insert(e.session.local_discriminator(), 7);
+        t.sessions.insert(7, e);
+        let other: IpAddr = "198.18.24.9".parse().unwrap();
+        assert_eq!(t.demux(&from_peer(State::Down, 0), peer, false), Some(7));
+        assert_eq!(t.demux(&from_peer(State::Up, 1), peer, false), Some(7));
+        // A spoofed source, the multihop port, an unknown discriminator: no session.
+        assert_eq!(t.demux(&from_peer(State::Up, 1), other, false), None);
+        assert_eq!(t.demux(&from_peer(State::Down, 0), other, false), None);
+        assert_eq!(t.demux(&from_peer(State::Down, 0), peer, true), None);
+        assert_eq!(t.demux(&from_peer(State::Up, 2), peer, false), None);
+    }
+}

@@ -310,6 +310,9 @@ fn raw_next_hop(r: &[u8]) -> String {
     }
 }
 
+/// RFC 8669: the BGP Prefix-SID attribute's type code.
+const PREFIX_SID: u8 = 40;
+
 /// How many MP attributes of the families of src/wire/nlri carry NLRI that do not decode.
 fn family_nlri_errors(m: &Message) -> usize {
     let Message::Update(u) = m else {
@@ -338,6 +341,18 @@ fn family_lines(m: &Message) -> Vec<String> {
     };
     let mut out = Vec::new();
     for a in &u.attributes {
+        if let PathAttribute::Unknown { code, value, .. } = a
+            && *code == nlri::bgp_ls::ATTRIBUTE_CODE
+        {
+            out.push(nlri::bgp_ls::attribute_text(value));
+            continue;
+        }
+        if let PathAttribute::Unknown { code, value, .. } = a
+            && *code == PREFIX_SID
+        {
+            out.push(crate::wire::prefix_sid::text(value));
+            continue;
+        }
         let (verb, family, bytes, next_hop) = match a {
             PathAttribute::MpReach(m) => match (&m.nlri, &m.next_hop) {
                 (MpNlri::Raw(r), MpNextHop::Raw(nh)) => ("announce", m.family, r, Some(nh)),
@@ -609,6 +624,12 @@ pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value 
         }
         PathAttribute::Unknown { code, value, .. } if *code == TUNNEL_ENCAPSULATION => {
             tunnel_encap::to_json(value)
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == nlri::bgp_ls::ATTRIBUTE_CODE => {
+            nlri::bgp_ls::attribute_json(value)
+        }
+        PathAttribute::Unknown { code, value, .. } if *code == PREFIX_SID => {
+            crate::wire::prefix_sid::to_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };

@@ -246,8 +246,43 @@ fn only_value(p: &mut Parser, kw: &Token, ok: bool, why: &str) -> Result<(), Con
     p.expect_semicolon(&format!("{} value", kw.text))
 }
 
+/// The places where bgpinject announces something else than the original injector did for
+/// the same words, noted at each neighbor of a file written in the original's syntax: MED
+/// to iBGP peers (the original dropped it until ExaBGP 3.1.10).
+pub(super) fn original_era_notes(
+    state: &mut super::include::LoadState,
+    neighbors: &[super::NeighborConfig],
+) {
+    use crate::wire::attribute::type_code;
+    if !state.original_syntax {
+        return;
+    }
+    for n in neighbors.iter().filter(|n| !n.is_ebgp()) {
+        let with_med = n
+            .routes
+            .iter()
+            .filter(|r| r.attributes.get(type_code::MED).is_some())
+            .count();
+        if with_med > 0 {
+            state.note(
+                None,
+                format!(
+                    "{}: warning: neighbor {} is iBGP and {with_med} of its routes have a MED: bgpinject sends it, as ExaBGP 3.1.10 and later; the original injector (this file's syntax) did not send MED to iBGP peers",
+                    n.location, n.peer_address
+                ),
+            );
+        }
+    }
+}
+
+/// The original injector's spelling seen: the file is compared with that era's meanings.
+pub(super) fn mark_original(p: &Parser) {
+    p.state.borrow_mut().original_syntax = true;
+}
+
 /// `--check` says once where a deprecated keyword is and what replaces it.
 fn deprecated(p: &Parser, kw: &Token, current: &str) {
+    mark_original(p);
     p.note(
         kw.position,
         Some(&kw.text),
@@ -370,5 +405,15 @@ mod tests {
                 .unwrap();
         assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
         assert!(neighbor("family { ipv4 unicast; all; }").is_err());
+    }
+
+    #[test]
+    fn files_in_the_original_syntax_are_told_where_med_differs() {
+        let med = "static { route 10.0.0.0/8 next-hop 192.0.2.1 med 5; }";
+        let (_, notes) = neighbor(&format!("graceful-restart 120;\n{med}")).unwrap();
+        assert!(notes.iter().any(|n| n.contains("have a MED")), "{notes:?}");
+        let (_, notes) =
+            neighbor(&format!("capability {{ graceful-restart 120; }}\n{med}")).unwrap();
+        assert!(!notes.iter().any(|n| n.contains("have a MED")), "{notes:?}");
     }
 }

@@ -23,6 +23,7 @@ pub(super) fn parse_group(
     let name = p.expect_word("a name after group")?;
     let block = format!("group {}", name.text);
     let open = p.open_block(&block)?;
+    super::exabgp_compat::mark_original(p);
     p.note(
         keyword.position,
         Some("group"),

@@ -39,6 +39,9 @@ pub(super) struct LoadState {
     /// `process NAME { }` blocks written inside a neighbor (the original injector's place for
     /// them), added to the top-level processes once the file is read.
     pub neighbor_processes: Vec<super::process::ProcessConfig>,
+    /// Set when the file uses a form only the original injector (2009-2011) wrote: its
+    /// era's meanings are then compared with bgpinject's at `--check`.
+    pub original_syntax: bool,
     /// The keys of the notes given once per file (a deprecated keyword) and the notes made.
     noted: std::collections::HashSet<String>,
 }
@@ -55,6 +58,7 @@ impl LoadState {
             guard: Default::default(),
             notes: Vec::new(),
             neighbor_processes: Vec::new(),
+            original_syntax: false,
             noted: Default::default(),
         }
     }

@@ -79,6 +79,11 @@ pub struct NeighborConfig {
     pub api_processes: Vec<String>,
     /// `api { receive { parsed; update; } }`: the UPDATEs the peer sends go to the helpers.
     pub api_receive_updates: bool,
+    /// `api { neighbor-changes; }` (or `fsm`): the helpers are told when the session goes up or
+    /// down, as in ExaBGP; without it they get only their acknowledgements.
+    pub api_neighbor_changes: bool,
+    /// `api { receive { notification; } }`: the NOTIFICATIONs the peer sends go to the helpers.
+    pub api_receive_notifications: bool,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
@@ -109,6 +114,8 @@ impl NeighborConfig {
             flows: Vec::new(),
             api_processes: self.api_processes.clone(),
             api_receive_updates: self.api_receive_updates,
+            api_neighbor_changes: self.api_neighbor_changes,
+            api_receive_notifications: self.api_receive_notifications,
             guard: self.guard,
             bfd: self.bfd,
             location: self.location.clone(),

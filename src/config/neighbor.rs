@@ -34,6 +34,7 @@ struct NeighborSettings {
     flows: Vec<ParsedFlow>,
     api_processes: Vec<String>,
     api_receive_updates: bool,
+    api_events: super::process::ApiEvents,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
@@ -204,6 +205,10 @@ fn parse_statement(
         }
         "static" => return static_block::parse(p, block, &mut s.routes),
         kw_text if session_options::KEYWORDS.contains(&kw_text) => {
+            // Only the original injector wrote graceful-restart outside `capability { }`.
+            if kw_text == "graceful-restart" {
+                super::exabgp_compat::mark_original(p);
+            }
             return session_options::parse(p, kw, block, &mut s.options);
         }
         kw_text
@@ -219,12 +224,14 @@ fn parse_statement(
                 block,
                 &mut s.api_processes,
                 &mut s.api_receive_updates,
+                &mut s.api_events,
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
         "process" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block.
+            super::exabgp_compat::mark_original(p);
             p.note(
                 kw.position,
                 Some("process in a neighbor"),
@@ -467,6 +474,8 @@ fn finish(
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
         api_receive_updates: s.api_receive_updates,
+        api_neighbor_changes: s.api_events.neighbor_changes,
+        api_receive_notifications: s.api_events.receive_notifications,
         guard,
         bfd: s.bfd.take(),
         location: p.location(keyword.position),

@@ -449,8 +449,9 @@ pub(super) fn parse_config_with_notes(
         }
         top.processes.push(process);
     }
-    super::process::check_references(&top.neighbors, &top.processes)?;
+    super::process::check_references(&mut top.neighbors, &top.processes)?;
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
+    super::exabgp_compat::original_era_notes(&mut state.borrow_mut(), &top.neighbors);
     let sources = state.borrow_mut().take_sources();
     let notes = std::mem::take(&mut state.borrow_mut().notes);
     let config = Config {

@@ -6,19 +6,73 @@ use super::lexer::{Token, TokenKind};
 use super::model::{Location, NeighborConfig};
 use super::parser::{Parser, Setting, one_of};
 
+/// The longest lease (`lease N;` here, `lease N` on a command): a day. A longer one is
+/// refused (it would mean "no lease").
+pub const MAX_LEASE_SECONDS: u32 = 86_400;
+
 /// The statements of a `process NAME { }` block.
 /// A stopped helper's time between SIGTERM and SIGKILL, unless `kill-grace` says otherwise.
 pub const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// The longest `kill-grace` a process block may set.
 pub const MAX_KILL_GRACE_SECONDS: u64 = 600;
 
-pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "kill-grace"];
+pub const KEYWORDS: &[&str] = &[
+    "run",
+    "encoder",
+    "on-exit",
+    "respawn",
+    "lease",
+    "kill-grace",
+];
 /// The statements of a neighbor's `api { }` block.
-pub const API_KEYWORDS: &[&str] = &["processes", "neighbor-changes", "receive"];
+pub const API_KEYWORDS: &[&str] = &[
+    "processes",
+    "processes-match",
+    "neighbor-changes",
+    "negotiated",
+    "fsm",
+    "signal",
+    "receive",
+    "send",
+];
 
 /// What `api { receive { ... } }` may ask for: `update` with `parsed` sends the UPDATEs the
 /// peer sends, decoded; `notification` is accepted (NOTIFICATIONs are always sent).
-pub const RECEIVE_KEYWORDS: &[&str] = &["parsed", "update", "notification"];
+pub const RECEIVE_KEYWORDS: &[&str] = &[
+    "parsed",
+    "packets",
+    "consolidate",
+    "open",
+    "keepalive",
+    "update",
+    "refresh",
+    "operational",
+    "notification",
+];
+
+/// What ExaBGP's `send { }` block accepts: which of the messages we send a helper is told of.
+pub const SEND_KEYWORDS: &[&str] = &[
+    "parsed",
+    "packets",
+    "consolidate",
+    "open",
+    "keepalive",
+    "update",
+    "refresh",
+    "operational",
+    "notification",
+];
+
+/// The events of an api block besides routes: what a helper is told beyond its acks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApiEvents {
+    pub neighbor_changes: bool,
+    pub receive_notifications: bool,
+}
+
+/// `processes-match` patterns are kept in the neighbor's process list behind this mark until
+/// every process is known (`check_references` replaces them by the names they match).
+const MATCH_MARK: char = '~';
 
 /// How events are written to a helper's stdin (ExaBGP `encoder`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +105,11 @@ pub struct ProcessConfig {
     pub on_exit: OnExit,
     /// `kill-grace SECONDS;`: how long a stopped helper has between SIGTERM and SIGKILL.
     pub kill_grace: std::time::Duration,
+    /// ExaBGP's `respawn`: a helper that exits is started again (the default), or not.
+    pub respawn: bool,
+    /// `lease SECONDS`: every route the helper announces without its own `lease` is leased
+    /// for this long (see `api::lease`).
+    pub lease: Option<u32>,
     pub location: Location,
 }
 
@@ -68,6 +127,8 @@ pub(super) fn parse_process(
     let mut encoder: Setting<Encoder> = Setting::default();
     let mut on_exit: Setting<OnExit> = Setting::default();
     let mut kill_grace: Setting<std::time::Duration> = Setting::default();
+    let mut respawn: Setting<bool> = Setting::default();
+    let mut lease: Setting<u32> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
             "run" => {
@@ -111,6 +172,22 @@ pub(super) fn parse_process(
                 })?;
                 kill_grace.set(p, &kw, &block, std::time::Duration::from_secs(t))?;
             }
+            "respawn" => {
+                let t = p.expect_word("true or false after respawn")?;
+                let value = match t.text.as_str() {
+                    "true" | "enable" => true,
+                    "false" | "disable" => false,
+                    _ => return Err(p.unexpected(&t, "true or false after respawn")),
+                };
+                respawn.set(p, &kw, &block, value)?;
+            }
+            "lease" => {
+                let max = MAX_LEASE_SECONDS;
+                let (seconds, _) = p.value("lease", |t| {
+                    super::values::number_in(t, 1, u64::from(max), "1..86400 seconds")
+                })?;
+                lease.set(p, &kw, &block, seconds as u32)?;
+            }
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
@@ -127,41 +204,57 @@ pub(super) fn parse_process(
         encoder: encoder.take().unwrap_or_default(),
         on_exit: on_exit.take().unwrap_or_default(),
         kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
+        respawn: respawn.take().unwrap_or(true),
+        lease: lease.take(),
         location: p.location(keyword.position),
     })
 }
 
 /// `api { processes [ NAME ... ]; neighbor-changes; receive { parsed; update; } }` in a
-/// neighbor, from just after `api`. `neighbor-changes` is accepted for ExaBGP files: state
-/// changes are always sent. `receive { update; }` sets `receive_updates`.
+/// neighbor, from just after `api`. `neighbor-changes` asks for the session's state changes,
+/// `receive { update; }` sets `receive_updates`.
 pub(super) fn parse_api_block(
     p: &mut Parser,
     owner: &str,
     names: &mut Vec<String>,
     receive_updates: &mut bool,
+    events: &mut ApiEvents,
 ) -> Result<(), ConfigError> {
-    let block = format!("the api block of {owner}");
+    // ExaBGP names its api blocks (`api speaking { ... }`); a neighbor may have several, and
+    // their processes add up.
+    let block = if p.peek().kind == TokenKind::Word {
+        let name = p.advance();
+        format!("the api block {} of {owner}", name.text)
+    } else {
+        format!("the api block of {owner}")
+    };
     let open = p.open_block("api")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
-            "receive" => {
-                let inner = format!("the receive block of {block}");
-                let open = p.open_block("receive")?;
+            which @ ("receive" | "send") => {
+                let inner = format!("the {which} block of {block}");
+                let open = p.open_block(which)?;
                 while let Some(item) = p.block_keyword(&open, &inner)? {
+                    let known = if which == "receive" {
+                        RECEIVE_KEYWORDS
+                    } else {
+                        SEND_KEYWORDS
+                    };
                     match item.text.as_str() {
-                        "update" => *receive_updates = true,
-                        "parsed" | "notification" => {}
+                        "update" if which == "receive" => *receive_updates = true,
+                        "notification" if which == "receive" => events.receive_notifications = true,
+                        other if known.contains(&other) => {}
                         other => {
                             return Err(p.error_at(
                                 item.position,
                                 format!(
                                     "unsupported '{other}' in {inner}, expected {}",
-                                    one_of(RECEIVE_KEYWORDS)
+                                    one_of(known)
                                 ),
                             ));
                         }
                     }
-                    p.expect_semicolon(&format!("receive {}", item.text))?;
+                    p.expect_semicolon(&format!("{which} {}", item.text))?;
                 }
                 continue;
             }
@@ -172,7 +265,22 @@ pub(super) fn parse_api_block(
                     }
                 }
             }
-            "neighbor-changes" => {}
+            "processes-match" => {
+                for t in patterns(p)? {
+                    if let Err(why) = Pattern::new(&t.text) {
+                        return Err(
+                            p.error_at(t.position, format!("processes-match '{}': {why}", t.text))
+                        );
+                    }
+                    let marked = format!("{MATCH_MARK}{}", t.text);
+                    if !names.contains(&marked) {
+                        names.push(marked);
+                    }
+                }
+            }
+            "neighbor-changes" | "fsm" => events.neighbor_changes = true,
+            // Accepted for ExaBGP files; bgpinject has no such events to send.
+            "negotiated" | "signal" => {}
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(API_KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
@@ -180,13 +288,95 @@ pub(super) fn parse_api_block(
     Ok(())
 }
 
-/// Every process a neighbor names must be defined.
+/// `processes-match PATTERN;` or `[ PATTERN ... ]`, each a word or a quoted string.
+fn patterns(p: &mut Parser) -> Result<Vec<Token>, ConfigError> {
+    let first = p.advance();
+    match first.kind {
+        TokenKind::Word | TokenKind::Quoted => Ok(vec![first]),
+        TokenKind::OpenBracket => {
+            let mut out = Vec::new();
+            loop {
+                let t = p.advance();
+                match t.kind {
+                    TokenKind::Word | TokenKind::Quoted => out.push(t),
+                    TokenKind::CloseBracket => return Ok(out),
+                    _ => return Err(p.unexpected(&t, "a pattern or ']' in processes-match list")),
+                }
+            }
+        }
+        _ => Err(p.unexpected(&first, "a pattern or '[' after processes-match")),
+    }
+}
+
+/// The part of Python's regular expressions that `processes-match` patterns use: literal
+/// characters, `.`, `*` after a character, `^` and `$`, matched from the start of the name as
+/// `re.match` does. Anything else is refused when the configuration is read.
+pub struct Pattern(Vec<char>);
+
+impl Pattern {
+    pub fn new(text: &str) -> Result<Pattern, String> {
+        if let Some(c) = text.chars().find(|c| "[](){}+?|\\".contains(*c)) {
+            return Err(format!(
+                "'{c}' is not supported (literal text, '.', '*', '^' and '$' are)"
+            ));
+        }
+        if text.trim_start_matches('^').starts_with('*') {
+            return Err("'*' must follow a character".into());
+        }
+        Ok(Pattern(text.chars().collect()))
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        let name: Vec<char> = name.chars().collect();
+        let pattern = self.0.strip_prefix(&['^']).unwrap_or(&self.0);
+        match_here(pattern, &name)
+    }
+}
+
+fn match_here(pattern: &[char], text: &[char]) -> bool {
+    match pattern {
+        [] => true,
+        ['$'] => text.is_empty(),
+        [c, '*', rest @ ..] => {
+            let mut i = 0;
+            loop {
+                if match_here(rest, &text[i..]) {
+                    return true;
+                }
+                match text.get(i) {
+                    Some(t) if *c == '.' || c == t => i += 1,
+                    _ => return false,
+                }
+            }
+        }
+        [c, rest @ ..] => match text.split_first() {
+            Some((t, more)) if *c == '.' || c == t => match_here(rest, more),
+            _ => false,
+        },
+    }
+}
+
+/// Every process a neighbor names must be defined; `processes-match` patterns become the
+/// names of the processes they match.
 pub(super) fn check_references(
-    neighbors: &[NeighborConfig],
+    neighbors: &mut [NeighborConfig],
     processes: &[ProcessConfig],
 ) -> Result<(), ConfigError> {
     for n in neighbors {
+        let mut resolved = Vec::new();
         for name in &n.api_processes {
+            if let Some(text) = name.strip_prefix(MATCH_MARK) {
+                let pattern = Pattern::new(text).map_err(|why| ConfigError {
+                    location: Some(n.location.clone()),
+                    message: why,
+                })?;
+                for p in processes.iter().filter(|p| pattern.matches(&p.name)) {
+                    if !resolved.contains(&p.name) {
+                        resolved.push(p.name.clone());
+                    }
+                }
+                continue;
+            }
             if !processes.iter().any(|p| &p.name == name) {
                 return Err(ConfigError {
                     location: Some(n.location.clone()),
@@ -196,7 +386,11 @@ pub(super) fn check_references(
                     ),
                 });
             }
+            if !resolved.contains(name) {
+                resolved.push(name.clone());
+            }
         }
+        n.api_processes = resolved;
     }
     Ok(())
 }
@@ -237,6 +431,41 @@ mod tests {
                 .to_string();
             assert!(e.contains("kill-grace"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn exabgp_api_forms() {
+        let text = "process add-one { run /bin/true; respawn false; lease 30; }\nprocess add-two { run /bin/true; }\nprocess other { run /bin/true; }\nneighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api speaking { processes-match [ \"^add\" ]; send { packets; parsed; } receive { open; keepalive; refresh; operational; packets; consolidate; notification; parsed; update; } neighbor-changes; negotiated; fsm; signal; } api { processes [ other ]; } }";
+        let c = parse_str(text, Path::new("t.conf")).unwrap();
+        assert!(!c.processes[0].respawn);
+        assert!(c.processes[1].respawn);
+        assert_eq!(
+            (c.processes[0].lease, c.processes[1].lease),
+            (Some(30), None)
+        );
+        assert_eq!(
+            c.neighbors[0].api_processes,
+            vec!["add-one", "add-two", "other"]
+        );
+        assert!(c.neighbors[0].api_receive_updates);
+        let e = parse_str(
+            "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes-match [ \"a(b\" ]; } }",
+            Path::new("t.conf"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("'(' is not supported"), "{e}");
+    }
+
+    #[test]
+    fn patterns_match_as_python_re_match() {
+        let m = |p: &str, n: &str| Pattern::new(p).unwrap().matches(n);
+        assert!(m("^add", "add-routes"));
+        assert!(!m("^add", "readd"));
+        assert!(m("add", "add"));
+        assert!(m("a.*d$", "abcd"));
+        assert!(!m("a.*d$", "abcde"));
+        assert!(m("x*y", "y"));
     }
 
     #[test]

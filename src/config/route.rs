@@ -263,6 +263,7 @@ fn parse_attribute(
         }
         "withdraw" | "withdrawn" => {
             if kw.text == "withdrawn" {
+                super::exabgp_compat::mark_original(p);
                 p.note(
                     kw.position,
                     Some("withdrawn"),

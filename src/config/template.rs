@@ -326,9 +326,8 @@ mod tests {
     fn errors_in_a_template_are_found_even_if_nothing_inherits_it() {
         let e = parse("template {\n neighbor t {\n  hold-time 2;\n }\n}\n").unwrap_err();
         assert!(e.starts_with("t.conf:3:13: hold-time"), "{e}");
-        let e =
-            parse("template {\n neighbor t {\n  api { send { parsed; } }\n }\n}\n").unwrap_err();
-        assert!(e.starts_with("t.conf:3:9: unknown keyword 'send'"), "{e}");
+        let e = parse("template {\n neighbor t {\n  api { colour red; }\n }\n}\n").unwrap_err();
+        assert!(e.starts_with("t.conf:3:9: unknown keyword 'colour'"), "{e}");
         // A setting only a neighbor can check is left to the neighbor.
         parse("template { neighbor t { local-address 2001:db8::1; } }").unwrap();
     }

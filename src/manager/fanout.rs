@@ -87,7 +87,7 @@ fn send_one(output: &HelperOutput, n: &NeighborConfig, event: &NeighborEvent) {
 pub fn send(programs: &Supervisor, n: &NeighborConfig, happened: &[NeighborEvent]) {
     for name in &n.api_processes {
         if let Some(h) = programs.helper(name) {
-            for e in happened {
+            for e in happened.iter().filter(|e| events::wanted(n, e)) {
                 send_one(&h.output, n, e);
             }
         }
@@ -98,7 +98,7 @@ pub fn send(programs: &Supervisor, n: &NeighborConfig, happened: &[NeighborEvent
 /// helpers expect: a restarted one would otherwise not know until the next change.
 pub fn greet<'a>(output: &Arc<HelperOutput>, up: impl Iterator<Item = &'a NeighborConfig>) {
     for n in up {
-        if n.api_processes.contains(&output.name) {
+        if n.api_neighbor_changes && n.api_processes.contains(&output.name) {
             send_one(output, n, &NeighborEvent::Up);
         }
     }

@@ -67,6 +67,8 @@ pub struct Manager {
     config_path: PathBuf,
     neighbors: Neighbors,
     program_routes: ProgramRoutes,
+    /// Program routes announced with a lease (`api::lease`).
+    leases: crate::api::lease::Leases,
     programs: Supervisor,
     fanout: Fanout,
     /// Which helpers and health checks are ready, for the End-of-RIB of their neighbors.
@@ -132,6 +134,7 @@ impl Manager {
             config_path,
             neighbors: Neighbors::new(events),
             program_routes: ProgramRoutes::default(),
+            leases: Default::default(),
             programs: Supervisor::new(programs_tx),
             fanout: Fanout::default(),
             readiness: Readiness::default(),
@@ -291,6 +294,10 @@ impl Manager {
                 Some(t) => t.saturating_duration_since(Instant::now()),
                 None => IDLE_WAIT,
             };
+            let wait = match self.leases.next_expiry() {
+                Some(t) => wait.min(t.saturating_duration_since(Instant::now())),
+                None => wait,
+            };
             let stop = crossbeam_channel::select! {
                 recv(events) -> e => e.map_or(true, |e| self.event(e)),
                 recv(programs) -> m => match m {
@@ -311,6 +318,7 @@ impl Manager {
             if stop {
                 break;
             }
+            self.expire_leases();
             if self.program_routes.is_dirty() && flush_at.is_none() {
                 flush_at = Some(Instant::now() + API_COALESCE + 2 * last_flush_cost);
             }

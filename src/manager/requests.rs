@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use log::info;
 
@@ -68,9 +69,14 @@ impl Manager {
             return false;
         }
         let source = request.source.clone();
+        let default_lease = match &request.replier {
+            Replier::Process(out) => out.default_lease,
+            _ => None,
+        };
         let answer = match request.action {
             ApiAction::Clear => {
                 self.program_routes.drop_source(&source);
+                self.leases.drop_source(&source);
                 Answer::Lines(Vec::new())
             }
             ApiAction::Replace(only, routes) => {
@@ -80,7 +86,7 @@ impl Manager {
                 self.program_routes.replace(&source, &routes, &chosen);
                 Answer::Lines(Vec::new())
             }
-            ApiAction::Command(r) => self.command(&source, r),
+            ApiAction::Command(r) => self.command(&source, r, default_lease),
         };
         let (lines, ok) = match answer {
             Answer::Lines(lines) => (lines, true),
@@ -103,13 +109,15 @@ impl Manager {
         false
     }
 
-    fn command(&mut self, source: &Source, request: Request) -> Answer {
+    fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {
         let views = || self.neighbors.iter().map(|n| n.view());
         match &request.command {
             Command::Announce(_)
             | Command::Withdraw(_)
             | Command::AnnounceFlow(_)
-            | Command::WithdrawFlow(_) => return self.change_routes(source, &request),
+            | Command::WithdrawFlow(_) => {
+                return self.change_routes(source, &request, request.lease.or(default_lease));
+            }
             Command::Ready => self.source_ready(source, None),
             Command::EndOfRib(family) | Command::RouteRefresh(family) => {
                 if let (Command::EndOfRib(_), Source::Process(_)) = (&request.command, source) {
@@ -126,12 +134,34 @@ impl Manager {
                 return Answer::Lines(status::show_neighbor(views(), *summary));
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
+            Command::Teardown(notification) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                for addr in addrs {
+                    info!("neighbor {addr}: teardown by {source}: NOTIFICATION {notification}");
+                    if let Err(e) = self.neighbors.restart(addr, notification.clone()) {
+                        log::error!("neighbor {addr}: cannot start: {e}");
+                    }
+                }
+            }
             Command::Reload => self.reload(),
             Command::Restart => {
                 self.reload();
                 self.restart_sessions();
             }
             Command::Shutdown => return Answer::Shutdown,
+            Command::Ping => return Answer::Lines(vec!["pong".to_string()]),
+            Command::Help => {
+                return Answer::Lines(
+                    crate::api::command::HELP
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect(),
+                );
+            }
             Command::Version => {
                 return Answer::Lines(vec![format!("bgpinject {}", env!("CARGO_PKG_VERSION"))]);
             }
@@ -152,7 +182,7 @@ impl Manager {
 
     /// `announce`/`withdraw` of routes and flows: refused whole when no neighbor matches or
     /// when one route may not change (see [`super::program_routes::ProgramRoutes`]).
-    fn change_routes(&mut self, source: &Source, request: &Request) -> Answer {
+    fn change_routes(&mut self, source: &Source, request: &Request, lease: Option<u32>) -> Answer {
         let chosen = targets(&self.neighbors, source, |n| request.selects(n));
         if chosen.is_empty() {
             return Answer::Refused(format!("no configured neighbor matches for {source}"));
@@ -166,8 +196,30 @@ impl Manager {
             _ => Ok(()),
         };
         match result {
-            Ok(()) => Answer::Lines(Vec::new()),
+            Ok(()) => {
+                match &request.command {
+                    Command::Announce(_) | Command::AnnounceFlow(_) => {
+                        self.leases
+                            .announced(source, request, lease, Instant::now());
+                    }
+                    _ => self.leases.withdrawn(source, request),
+                }
+                Answer::Lines(Vec::new())
+            }
             Err(e) => Answer::Refused(e),
+        }
+    }
+
+    /// Withdraws the program routes whose lease ran out, as their source would.
+    pub(super) fn expire_leases(&mut self) {
+        for (source, withdraw) in self.leases.expired(Instant::now()) {
+            info!(
+                "{source}: lease expired, withdrawing {}",
+                lease_subject(&withdraw)
+            );
+            if let Answer::Refused(e) = self.change_routes(&source, &withdraw, None) {
+                log::debug!("{source}: the withdrawal of an expired lease changed nothing: {e}");
+            }
         }
     }
 
@@ -180,5 +232,18 @@ impl Manager {
                 log::error!("neighbor {addr}: cannot start: {e}");
             }
         }
+    }
+}
+
+/// What a lease withdrawal is about, for the log.
+fn lease_subject(request: &Request) -> String {
+    match &request.command {
+        Command::Withdraw(routes) => routes
+            .iter()
+            .map(|r| r.prefix.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Command::WithdrawFlow(f) => format!("flow {}", f.name),
+        _ => String::new(),
     }
 }

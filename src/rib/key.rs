@@ -161,6 +161,99 @@ impl RouteValue {
     }
 }
 
+/// A key as a route set stores it: a plain unicast prefix (built into an [`NlriKey`] only
+/// when asked) or a stored key. Ordered as the keys are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    Plain(Prefix),
+    Keyed(&'a NlriKey),
+}
+
+impl<'a> KeyRef<'a> {
+    pub fn family(&self) -> Family {
+        match self {
+            KeyRef::Plain(p) => Family::new(p.afi(), Safi::Unicast),
+            KeyRef::Keyed(k) => k.family,
+        }
+    }
+
+    pub fn path_id(&self) -> Option<u32> {
+        match self {
+            KeyRef::Plain(_) => None,
+            KeyRef::Keyed(k) => k.path_id,
+        }
+    }
+
+    pub fn prefix(&self) -> Option<Prefix> {
+        match self {
+            KeyRef::Plain(p) => Some(*p),
+            KeyRef::Keyed(k) => k.prefix(),
+        }
+    }
+
+    pub fn key(&self) -> Cow<'a, NlriKey> {
+        match self {
+            KeyRef::Plain(p) => Cow::Owned(NlriKey::plain(*p)),
+            KeyRef::Keyed(k) => Cow::Borrowed(k),
+        }
+    }
+
+    /// Whether both name paths of one destination.
+    pub fn same_destination(&self, other: &KeyRef) -> bool {
+        match (self, other) {
+            (KeyRef::Plain(p), KeyRef::Plain(q)) => p == q,
+            (KeyRef::Plain(p), KeyRef::Keyed(k)) | (KeyRef::Keyed(k), KeyRef::Plain(p)) => {
+                k.family == Family::new(p.afi(), Safi::Unicast)
+                    && k.rd.is_none()
+                    && k.nlri == Nlri::Prefix(*p)
+            }
+            (KeyRef::Keyed(a), KeyRef::Keyed(b)) => a.same_destination(b),
+        }
+    }
+
+    /// The NLRI as the peer gets it (see [`NlriKey::emit`]).
+    pub fn emit(&self, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
+        match self {
+            KeyRef::Plain(p) => {
+                if add_path {
+                    out.extend_from_slice(&[0; 4]);
+                }
+                p.emit(out)
+            }
+            KeyRef::Keyed(k) => k.emit(labels, withdraw, add_path, out),
+        }
+    }
+}
+
+impl PartialOrd for KeyRef<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyRef<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        // A plain key is (unicast family, no RD, the prefix, no path id).
+        let plain_vs = |p: &Prefix, k: &NlriKey| -> Ordering {
+            Family::new(p.afi(), Safi::Unicast)
+                .cmp(&k.family)
+                .then_with(|| None.cmp(&k.rd))
+                .then_with(|| match &k.nlri {
+                    Nlri::Prefix(q) => p.cmp(q),
+                    Nlri::Flow(_) => Ordering::Less,
+                })
+                .then_with(|| None.cmp(&k.path_id))
+        };
+        match (self, other) {
+            (KeyRef::Plain(p), KeyRef::Plain(q)) => p.cmp(q),
+            (KeyRef::Plain(p), KeyRef::Keyed(k)) => plain_vs(p, k),
+            (KeyRef::Keyed(k), KeyRef::Plain(p)) => plain_vs(p, k).reverse(),
+            (KeyRef::Keyed(a), KeyRef::Keyed(b)) => a.cmp(b),
+        }
+    }
+}
+
 /// One route of a set, whichever storage it comes from.
 #[derive(Clone, Debug)]
 pub struct Entry<'a> {

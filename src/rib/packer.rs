@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::attributes::{NextHop, RouteAttributes};
-use super::key::{Nlri, NlriKey};
-use super::route_set::{RouteDiff, RouteSet};
+use super::key::{KeyRef, Nlri, NlriKey};
+use super::route_set::{RouteDiff, RouteSet, Slot};
 use crate::wire::attribute::{AttributeContext, ExportContext, PathAttribute, type_code};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::labeled::{self, RouteDistinguisher};
@@ -84,13 +84,23 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
     let mut held: HashMap<Family, usize> = HashMap::new();
     packed.bytes.reserve(estimated_size(diff.announce.len()));
     for group in withdrawal_groups(diff, params, &mut held, &mut packed) {
-        write_nlri(group.family, None, &group, params, &mut packed);
+        let emit = |slot, out: &mut Vec<u8>| {
+            if let Some(key) = diff.withdraw.key(slot) {
+                key.emit(&[], true, group.add_path, out)
+            }
+        };
+        write_nlri(group.family, None, &group, emit, params, &mut packed);
     }
     for group in announcement_groups(&diff.announce, params, &mut held, &mut packed) {
         if let (Some(next_hop), Some(attrs)) = (&group.next_hop, group.attrs) {
             let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
             let announce = Some((&wire, &next_hop[..]));
-            write_nlri(group.family, announce, &group, params, &mut packed);
+            let emit = |slot, out: &mut Vec<u8>| {
+                if let Some(e) = diff.announce.stored(slot) {
+                    e.key.emit(e.labels, false, group.add_path, out)
+                }
+            };
+            write_nlri(group.family, announce, &group, emit, params, &mut packed);
         }
     }
     let mut held: Vec<_> = held.into_iter().collect();
@@ -111,9 +121,8 @@ fn estimated_size(routes: usize) -> usize {
     routes * 5 + 4096
 }
 
-/// NLRI of one family going out together, encoded for this session in one buffer (rather
-/// than a `Vec` per entry): plain prefixes as they go on the wire (their first octet gives
-/// their length), any other entry behind a two-octet length.
+/// NLRI of one family going out together: where they are stored (four octets each), encoded
+/// only as they are written.
 struct Group<'a> {
     family: Family,
     /// The announced routes' attributes (`None` for withdrawals).
@@ -122,46 +131,9 @@ struct Group<'a> {
     next_hop: Option<Vec<u8>>,
     /// IPv4 unicast in the classic fields of the UPDATE (RFC 4271 §4.3).
     classic: bool,
-    /// Whether the entries are plain prefixes, stored without a length.
-    prefixes: bool,
-    entries: Vec<u8>,
-}
-
-impl Group<'_> {
-    fn push(&mut self, key: &NlriKey, labels: &[u32], withdraw: bool, add_path: bool) {
-        if self.prefixes {
-            return key.emit(labels, withdraw, add_path, &mut self.entries);
-        }
-        let at = self.entries.len();
-        self.entries.extend_from_slice(&[0, 0]);
-        key.emit(labels, withdraw, add_path, &mut self.entries);
-        let len = (self.entries.len() - at - 2) as u16;
-        self.entries[at..at + 2].copy_from_slice(&len.to_be_bytes());
-    }
-
-    /// The entries, one after another.
-    fn entries(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest = &self.entries[..];
-        let prefixes = self.prefixes;
-        std::iter::from_fn(move || {
-            let (skip, len) = if prefixes {
-                (0, 1 + (*rest.first()? as usize).div_ceil(8))
-            } else {
-                (
-                    2,
-                    u16::from_be_bytes([*rest.first()?, *rest.get(1)?]) as usize,
-                )
-            };
-            let entry = rest.get(skip..skip + len)?;
-            rest = &rest[skip + len..];
-            Some(entry)
-        })
-    }
-}
-
-/// Whether `key` goes on this session as a bare prefix (no path identifier, label or RD).
-fn bare_prefix(key: &NlriKey, add_path: bool) -> bool {
-    !add_path && key.rd.is_none() && key.prefix().is_some() && !labeled::is_labeled(key.family)
+    /// The peer receives path identifiers for the family.
+    add_path: bool,
+    members: Vec<Slot>,
 }
 
 /// The withdrawals of `diff`, one group per family (and classic or not). Without ADD-PATH
@@ -181,7 +153,7 @@ fn withdrawal_groups<'a>(
         .collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut last: Option<NlriKey> = None;
-    for key in diff.withdraw.iter() {
+    for (slot, key) in diff.withdraw.slots() {
         if !params.families.contains(&key.family) {
             *held.entry(key.family).or_default() += 1;
             continue;
@@ -196,11 +168,10 @@ fn withdrawal_groups<'a>(
             last = Some(key.clone().into_owned());
         }
         let classic = key.family == Family::IPV4_UNICAST && !add_path;
-        let g = match groups.iter().position(|g| {
-            g.family == key.family
-                && g.classic == classic
-                && g.prefixes == bare_prefix(&key, add_path)
-        }) {
+        let g = match groups
+            .iter()
+            .position(|g| g.family == key.family && g.classic == classic)
+        {
             Some(g) => g,
             None => {
                 groups.push(Group {
@@ -208,13 +179,13 @@ fn withdrawal_groups<'a>(
                     attrs: None,
                     next_hop: None,
                     classic,
-                    prefixes: bare_prefix(&key, add_path),
-                    entries: Vec::new(),
+                    add_path,
+                    members: Vec::new(),
                 });
                 groups.len() - 1
             }
         };
-        groups[g].push(&key, &[], true, add_path);
+        groups[g].members.push(slot);
         packed.withdrawn += 1;
     }
     groups
@@ -235,25 +206,34 @@ fn announcement_groups<'a>(
     let mut index: HashMap<GroupKey, usize> = HashMap::new();
     let mut last: Option<(GroupKey, usize)> = None;
     let mut dropped: HashMap<Family, usize> = HashMap::new();
-    let mut previous: Option<NlriKey> = None;
-    for e in set.entries() {
-        let family = e.key.family;
-        if !params.families.contains(&family) {
+    let mut previous: Option<KeyRef> = None;
+    // Whether the family is negotiated and receives path identifiers, for the last family
+    // seen (keys come family by family).
+    let mut session: Option<(Family, bool, bool)> = None;
+    for (slot, e) in set.slots() {
+        let family = e.key.family();
+        let (negotiated, add_path) = match session {
+            Some((f, n, a)) if f == family => (n, a),
+            _ => {
+                let n = params.families.contains(&family);
+                let a = params.add_path.contains(&family);
+                session = Some((family, n, a));
+                (n, a)
+            }
+        };
+        if !negotiated {
             *held.entry(family).or_default() += 1;
             continue;
         }
-        let add_path = params.add_path.contains(&family);
-        if !add_path {
-            if previous
+        if !add_path
+            && previous
                 .as_ref()
                 .is_some_and(|p| p.same_destination(&e.key))
-            {
-                *dropped.entry(family).or_default() += 1;
-                continue;
-            }
-            previous = Some(e.key.clone().into_owned());
+        {
+            *dropped.entry(family).or_default() += 1;
+            continue;
         }
-        let plain = e.key.path_id.is_none() && bare_prefix(&e.key, add_path);
+        let plain = e.key.path_id().is_none();
         let gk: GroupKey = (family, Arc::as_ptr(e.attrs), plain);
         let g = match last {
             Some((k, g)) if k == gk => g,
@@ -269,8 +249,8 @@ fn announcement_groups<'a>(
                         attrs: Some(e.attrs),
                         next_hop,
                         classic,
-                        prefixes: bare_prefix(&e.key, add_path),
-                        entries: Vec::new(),
+                        add_path,
+                        members: Vec::new(),
                     });
                     groups.len() - 1
                 });
@@ -281,10 +261,11 @@ fn announcement_groups<'a>(
         let group = &mut groups[g];
         if group.next_hop.is_none() {
             packed.unresolvable.extend(e.key.prefix());
-            continue;
+        } else {
+            group.members.push(slot);
+            packed.announced += 1;
         }
-        group.push(&e.key, e.labels, false, add_path);
-        packed.announced += 1;
+        previous = Some(e.key);
     }
     let mut dropped: Vec<_> = dropped.into_iter().collect();
     dropped.sort();
@@ -300,6 +281,7 @@ fn write_nlri(
     family: Family,
     announce: Option<(&WireAttributes, &[u8])>,
     group: &Group,
+    emit: impl Fn(Slot, &mut Vec<u8>),
     params: &SessionParams,
     packed: &mut Packed,
 ) {
@@ -308,8 +290,9 @@ fn write_nlri(
         Some(_) => params.max_announced_per_message(),
         None => usize::MAX,
     };
-    let mut entries = group.entries().peekable();
-    while entries.peek().is_some() {
+    let mut entry = Vec::new();
+    let mut members = group.members.iter().peekable();
+    while members.peek().is_some() {
         let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
         match announce {
             None if classic => {}
@@ -324,11 +307,13 @@ fn write_nlri(
                 w.mp_reach(family, next_hop, wire.after_mp.len());
             }
         }
-        while let Some(e) = entries.peek() {
-            if w.pushed() >= most || !w.push(e.len(), |out| out.extend_from_slice(e)) {
+        while let Some(&&slot) = members.peek() {
+            entry.clear();
+            emit(slot, &mut entry);
+            if w.pushed() >= most || !w.push(entry.len(), |out| out.extend_from_slice(&entry)) {
                 break;
             }
-            entries.next();
+            members.next();
         }
         if let (Some((wire, _)), false) = (announce, classic) {
             w.mp_end(&wire.after_mp);

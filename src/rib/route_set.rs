@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::borrow::Cow;
 
 use super::attributes::RouteAttributes;
-use super::key::{Entry, NlriKey, RouteValue};
+use super::key::{Entry, KeyRef, NlriKey, RouteValue};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
@@ -99,6 +99,20 @@ pub struct RouteSet {
     keyed: Vec<Keyed>,
 }
 
+/// Where a key is stored: its position in the plain unicast table, or [`KEYED`] and its
+/// position among the other keys. Four octets per route, for the packer's groups.
+pub type Slot = u32;
+/// The bit of a [`Slot`] that says "among the other keys".
+pub const KEYED: Slot = 1 << 31;
+
+/// One route where a set stores it.
+#[derive(Clone, Copy, Debug)]
+pub struct Stored<'a> {
+    pub key: KeyRef<'a>,
+    pub labels: &'a [u32],
+    pub attrs: &'a Arc<RouteAttributes>,
+}
+
 /// The keys a diff withdraws, stored like a route set's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Withdrawals {
@@ -117,11 +131,26 @@ impl Withdrawals {
 
     /// Every key, in order.
     pub fn iter(&self) -> impl Iterator<Item = Cow<'_, NlriKey>> {
+        self.slots().map(|(_, k)| k)
+    }
+
+    /// Every key in order, with where it is stored.
+    pub fn slots(&self) -> impl Iterator<Item = (Slot, Cow<'_, NlriKey>)> {
         merge_by_key(
-            self.plain.iter().map(|p| Cow::Owned(NlriKey::plain(*p))),
-            self.keyed.iter().map(Cow::Borrowed),
-            |k| k,
+            (0..).zip(self.plain.iter().map(|p| Cow::Owned(NlriKey::plain(*p)))),
+            (KEYED..).zip(self.keyed.iter().map(Cow::Borrowed)),
+            |(_, k)| k,
         )
+    }
+
+    /// The key stored at `slot` (one [`slots`](Self::slots) gave).
+    pub fn key(&self, slot: Slot) -> Option<Cow<'_, NlriKey>> {
+        if slot & KEYED == 0 {
+            let p = self.plain.get(slot as usize)?;
+            Some(Cow::Owned(NlriKey::plain(*p)))
+        } else {
+            self.keyed.get((slot & !KEYED) as usize).map(Cow::Borrowed)
+        }
     }
 
     /// Adds `key` (kept sorted by the caller's order of pushes: see [`RouteSet::diff`]).
@@ -288,17 +317,45 @@ impl RouteSet {
 
     /// Every route, in key order: the one interface to the set's contents.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        let plain = self.routes.iter().map(|(p, attrs)| Entry {
-            key: Cow::Owned(NlriKey::plain(*p)),
+        self.slots().map(|(_, e)| Entry {
+            key: e.key.key(),
+            labels: e.labels,
+            attrs: e.attrs,
+        })
+    }
+
+    /// Every route in key order, with where it is stored; the key is built only on demand.
+    pub fn slots(&self) -> impl Iterator<Item = (Slot, Stored<'_>)> {
+        let plain = self.routes.iter().map(|(p, attrs)| Stored {
+            key: KeyRef::Plain(*p),
             labels: &[],
             attrs,
         });
-        let keyed = self.keyed.iter().map(|(k, v)| Entry {
-            key: Cow::Borrowed(k),
+        let keyed = self.keyed.iter().map(|(k, v)| Stored {
+            key: KeyRef::Keyed(k),
             labels: &v.labels,
             attrs: &v.attrs,
         });
-        merge_by_key(plain, keyed, |e| e.key.as_ref())
+        merge_by_key((0..).zip(plain), (KEYED..).zip(keyed), |(_, e)| &e.key)
+    }
+
+    /// The route stored at `slot` (one [`slots`](Self::slots) gave).
+    pub fn stored(&self, slot: Slot) -> Option<Stored<'_>> {
+        if slot & KEYED == 0 {
+            let (p, attrs) = self.routes.get(slot as usize)?;
+            Some(Stored {
+                key: KeyRef::Plain(*p),
+                labels: &[],
+                attrs,
+            })
+        } else {
+            let (k, v) = self.keyed.get((slot & !KEYED) as usize)?;
+            Some(Stored {
+                key: KeyRef::Keyed(k),
+                labels: &v.labels,
+                attrs: &v.attrs,
+            })
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -46,6 +46,8 @@ pub enum Safi {
     FlowSpec,
     /// RFC 8955 §8.
     FlowSpecVpn,
+    /// RFC 6514 MCAST-VPN.
+    Mvpn,
     /// RFC 4761 (AFI 25).
     Vpls,
     /// RFC 7432 (AFI 25).
@@ -72,6 +74,7 @@ impl Safi {
             128 => Safi::MplsVpn,
             133 => Safi::FlowSpec,
             134 => Safi::FlowSpecVpn,
+            5 => Safi::Mvpn,
             65 => Safi::Vpls,
             70 => Safi::Evpn,
             71 => Safi::BgpLs,
@@ -90,6 +93,7 @@ impl Safi {
             Safi::MplsVpn => 128,
             Safi::FlowSpec => 133,
             Safi::FlowSpecVpn => 134,
+            Safi::Mvpn => 5,
             Safi::Vpls => 65,
             Safi::Evpn => 70,
             Safi::BgpLs => 71,
@@ -148,6 +152,7 @@ impl fmt::Display for Family {
             Safi::MplsVpn => write!(f, " mpls-vpn"),
             Safi::FlowSpec => write!(f, " flow"),
             Safi::FlowSpecVpn => write!(f, " flow-vpn"),
+            Safi::Mvpn => write!(f, " mcast-vpn"),
             Safi::Vpls => write!(f, " vpls"),
             Safi::Evpn => write!(f, " evpn"),
             Safi::BgpLs => write!(f, " bgp-ls"),
@@ -184,6 +189,8 @@ const FAMILY_NAMES: &[(Afi, Safi, &str)] = &[
     (Afi::Ipv6, Safi::SrPolicy, "ipv6-srpolicy"),
     (Afi::BGP_LS, Safi::BgpLs, "bgp-ls"),
     (Afi::BGP_LS, Safi::BgpLsVpn, "bgp-ls-vpn"),
+    (Afi::Ipv4, Safi::Mvpn, "ipv4-mvpn"),
+    (Afi::Ipv6, Safi::Mvpn, "ipv6-mvpn"),
 ];
 
 impl Family {

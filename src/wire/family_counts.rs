@@ -116,6 +116,7 @@ fn count_update(
 /// bits and its octets for prefixes (RFC 4271 §4.3; labeled and VPN prefixes count their
 /// label and RD in that length, as do RTC, RFC 4684, and SR Policy, RFC 9830); a one- or
 /// two-octet length for FlowSpec (RFC 8955 §4.1); type and length for EVPN (RFC 7432 §7),
+/// MCAST-VPN (RFC 6514 §4),
 /// MUP (draft-mpmz-bess-mup-safi) and BGP-LS (RFC 9552 §5.2); a two-octet length for VPLS
 /// (RFC 4761 §3.2.2). A path identifier first where ADD-PATH is on (RFC 7911). Unknown
 /// families are not counted (0).
@@ -143,7 +144,7 @@ fn nlri_count(bytes: &[u8], family: Family, add_path: &[Family]) -> Result<u64, 
                     usize::from(first)
                 }
             }
-            Safi::Evpn => {
+            Safi::Evpn | Safi::Mvpn => {
                 r.u8()?; // route type
                 usize::from(r.u8()?)
             }

@@ -16,6 +16,7 @@ pub mod nlri;
 pub mod notification;
 pub mod open;
 pub mod prefix;
+pub mod prefix_sid;
 pub mod reader;
 pub mod tunnel_encap;
 pub mod update;

@@ -577,7 +577,10 @@ fn mp_text(a: &PathAttribute, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 MpNextHop::Addresses(v) => v.iter().try_for_each(|a| write!(f, " {a}"))?,
                 MpNextHop::Vpn(v) => v.iter().try_for_each(|a| write!(f, " 0:0/{a}"))?,
                 MpNextHop::Raw(r) if r.is_empty() => f.write_str(" none")?,
-                MpNextHop::Raw(r) => write!(f, " 0x{}", hex(r))?,
+                MpNextHop::Raw(r) => match super::nlri::raw_next_hop(r) {
+                    Some(a) => a.iter().try_for_each(|a| write!(f, " {a}"))?,
+                    None => write!(f, " 0x{}", hex(r))?,
+                },
             }
             write_nlri(f, m.family, &m.nlri)
         }
@@ -606,7 +609,11 @@ fn write_nlri(f: &mut fmt::Formatter<'_>, family: Family, n: &MpNlri) -> fmt::Re
         MpNlri::Labeled(v) => list(f, v),
         MpNlri::Raw(r) => match flowspec::family_rules(family, r) {
             Some(Ok(rules)) => write!(f, " nlri [{}]", flowspec::rules_text(&rules)),
-            _ => write!(f, " nlri 0x{}", hex(r)),
+            // EVPN, RTC, FlowSpec VPN, ...: their NLRI in configuration words.
+            _ => match super::nlri::family_text(family, r) {
+                Some(t) if !r.is_empty() => write!(f, " nlri [{t}]"),
+                _ => write!(f, " nlri 0x{}", hex(r)),
+            },
         },
     }
 }

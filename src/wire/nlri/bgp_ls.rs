@@ -331,3 +331,97 @@ impl fmt::Display for BgpLs {
         }
     }
 }
+
+/// The BGP-LS attribute (type 29, RFC 9552 §5.3): TLVs describing the node, link or prefix
+/// of the NLRI. RFC 9552 §8.2.2: a malformed one is discarded, never a session reset.
+pub const ATTRIBUTE_CODE: u8 = 29;
+
+/// RFC 9552 §5.3 TLVs (and RFC 9085 for the SR ones named here).
+const ATTRIBUTE_TLVS: &[(u16, &str)] = &[
+    (1024, "node-flags"),
+    (1026, "node-name"),
+    (1027, "isis-area-id"),
+    (1028, "local-router-id-ipv4"),
+    (1029, "local-router-id-ipv6"),
+    (1030, "remote-router-id-ipv4"),
+    (1031, "remote-router-id-ipv6"),
+    (1088, "admin-group"),
+    (1089, "max-link-bandwidth"),
+    (1090, "max-reservable-bandwidth"),
+    (1091, "unreserved-bandwidth"),
+    (1092, "te-default-metric"),
+    (1095, "igp-metric"),
+    (1096, "srlg"),
+    (1098, "link-name"),
+    (1152, "igp-flags"),
+    (1155, "prefix-metric"),
+    (1156, "ospf-forwarding-address"),
+];
+
+/// One attribute TLV as its name (or `tlv-N`) and its value in words.
+fn attribute_tlv_text(kind: u16, v: &[u8]) -> (String, String) {
+    let name = name_of(ATTRIBUTE_TLVS, kind)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("tlv-{kind}"));
+    let u32_of = |b: &[u8]| <[u8; 4]>::try_from(b).ok().map(u32::from_be_bytes);
+    let value = match (kind, v.len()) {
+        (1026 | 1098, _) if std::str::from_utf8(v).is_ok_and(|s| !s.contains(char::is_control)) => {
+            String::from_utf8_lossy(v).into_owned()
+        }
+        (1028 | 1030 | 1156, 4) => <[u8; 4]>::try_from(v)
+            .map(|a| Ipv4Addr::from(a).to_string())
+            .unwrap_or_default(),
+        (1029 | 1031 | 1156, 16) => <[u8; 16]>::try_from(v)
+            .map(|a| Ipv6Addr::from(a).to_string())
+            .unwrap_or_default(),
+        (1089 | 1090, 4) => u32_of(v)
+            .map(|b| format!("{}", f32::from_bits(b)))
+            .unwrap_or_default(),
+        (1088 | 1092 | 1155, 4) => u32_of(v).map(|n| n.to_string()).unwrap_or_default(),
+        // RFC 9552 §5.3.2.4: the IGP metric is 1, 2 or 3 octets.
+        (1095, 1..=3) => v
+            .iter()
+            .fold(0u32, |n, b| n << 8 | u32::from(*b))
+            .to_string(),
+        _ => format!("0x{}", hex(v)),
+    };
+    (name, value)
+}
+
+/// The attribute's TLVs, or `None` when they do not tile its value.
+fn attribute_tlvs(value: &[u8]) -> Option<Vec<Tlv>> {
+    read_tlvs(&mut Reader::new(value)).ok()
+}
+
+/// The BGP-LS attribute as text: `bgp-ls-attribute [ node-name r1; igp-metric 10; ]`, or
+/// `bgp-ls-attribute malformed 0x...`.
+pub fn attribute_text(value: &[u8]) -> String {
+    match attribute_tlvs(value) {
+        Some(tlvs) => {
+            let parts: Vec<String> = tlvs
+                .iter()
+                .map(|t| {
+                    let (n, v) = attribute_tlv_text(t.kind, &t.value);
+                    format!("{n} {v};")
+                })
+                .collect();
+            format!("bgp-ls-attribute [ {} ]", parts.join(" "))
+        }
+        None => format!("bgp-ls-attribute malformed 0x{}", hex(value)),
+    }
+}
+
+/// The BGP-LS attribute as JSON: `[{"type", "name", "value"}]`, or `{"malformed", "hex"}`.
+pub fn attribute_json(value: &[u8]) -> Value {
+    match attribute_tlvs(value) {
+        Some(tlvs) => json!(
+            tlvs.iter()
+                .map(|t| {
+                    let (n, v) = attribute_tlv_text(t.kind, &t.value);
+                    json!({"type": t.kind, "name": n, "value": v})
+                })
+                .collect::<Vec<_>>()
+        ),
+        None => json!({"malformed": "TLVs do not tile the attribute", "hex": hex(value)}),
+    }
+}

@@ -1,6 +1,7 @@
 //! NLRI of the families beyond IP prefixes and FlowSpec: route target constraint (RFC 4684),
 //! FlowSpec VPN (RFC 8955 §8), EVPN (RFC 7432, RFC 9136), VPLS (RFC 4761), MUP
-//! (draft-mpmz-bess-mup-safi), SR Policy (RFC 9830) and BGP-LS (RFC 9552).
+//! (draft-mpmz-bess-mup-safi), SR Policy (RFC 9830), BGP-LS (RFC 9552) and MCAST-VPN
+//! (RFC 6514, the route types ExaBGP announces).
 //!
 //! Each family is a typed value with `read` (every length checked against what the
 //! encoding allows, a typed [`NlriError`] otherwise, never a panic), `emit` (byte for byte
@@ -14,6 +15,7 @@ mod error;
 pub mod evpn;
 pub mod flow_vpn;
 pub mod mup;
+pub mod mvpn;
 pub mod rtc;
 pub mod sr_policy;
 pub mod vpls;
@@ -40,6 +42,7 @@ pub enum FamilyNlri {
     Mup(mup::Mup),
     SrPolicy(sr_policy::SrPolicy),
     BgpLs(bgp_ls::BgpLs),
+    Mvpn(mvpn::Mvpn),
 }
 
 /// The decoder of a family, if it is one of this module's.
@@ -52,6 +55,7 @@ enum Kind {
     Mup(Afi),
     SrPolicy(Afi),
     BgpLs { vpn: bool },
+    Mvpn(Afi),
 }
 
 fn kind(family: Family) -> Option<Kind> {
@@ -65,6 +69,7 @@ fn kind(family: Family) -> Option<Kind> {
         Safi::SrPolicy if ip => Kind::SrPolicy(family.afi),
         Safi::BgpLs if family.afi == Afi::BGP_LS => Kind::BgpLs { vpn: false },
         Safi::BgpLsVpn if family.afi == Afi::BGP_LS => Kind::BgpLs { vpn: true },
+        Safi::Mvpn if ip => Kind::Mvpn(family.afi),
         _ => return None,
     })
 }
@@ -89,6 +94,7 @@ pub fn decode(family: Family, bytes: &[u8]) -> Option<Result<Vec<FamilyNlri>, Nl
             Kind::Mup(afi) => mup::Mup::read(&mut r, afi).map(FamilyNlri::Mup),
             Kind::SrPolicy(afi) => sr_policy::SrPolicy::read(&mut r, afi).map(FamilyNlri::SrPolicy),
             Kind::BgpLs { vpn } => bgp_ls::BgpLs::read(&mut r, vpn).map(FamilyNlri::BgpLs),
+            Kind::Mvpn(afi) => mvpn::Mvpn::read(&mut r, afi).map(FamilyNlri::Mvpn),
         };
         match one {
             Ok(n) => out.push(n),
@@ -109,6 +115,7 @@ impl FamilyNlri {
             FamilyNlri::Mup(n) => n.emit(out),
             FamilyNlri::SrPolicy(n) => n.emit(out),
             FamilyNlri::BgpLs(n) => n.emit(out),
+            FamilyNlri::Mvpn(n) => n.emit(out),
         }
     }
 
@@ -123,6 +130,7 @@ impl FamilyNlri {
             FamilyNlri::Mup(n) => n.json(),
             FamilyNlri::SrPolicy(n) => n.json(),
             FamilyNlri::BgpLs(n) => n.json(),
+            FamilyNlri::Mvpn(n) => n.json(),
         };
         v["text"] = Value::String(self.to_string());
         v
@@ -139,6 +147,7 @@ impl fmt::Display for FamilyNlri {
             FamilyNlri::Mup(n) => n.fmt(f),
             FamilyNlri::SrPolicy(n) => n.fmt(f),
             FamilyNlri::BgpLs(n) => n.fmt(f),
+            FamilyNlri::Mvpn(n) => n.fmt(f),
         }
     }
 }

@@ -282,6 +282,10 @@ fn mutated_nlri_never_panic_and_round_trip() {
         ("ipv6-mup", "01 0001 0c 0000006400000064 18 200db8"),
         ("ipv4-srpolicy", "60 00000001 00000064 c0000209"),
         (
+            "ipv6-mvpn",
+            "07 2e 0000fde80001869f 0000fde8 80 fd120000000000000000000000000002 80 ff0e0000000000000000000000000001",
+        ),
+        (
             "bgp-ls",
             "0001 001f 02 0000000000000000 0100 0012 0200 0004 0000fde8 0203 0006 000000000001",
         ),
@@ -352,6 +356,7 @@ fn configuration_words_read_back_into_the_same_nlri() {
                     FamilyNlri::Vpls(v) => v.raw_base & 0xF == 1,
                     FamilyNlri::Mup(m) => !matches!(m.route, mup::MupRoute::Unknown { .. }),
                     FamilyNlri::SrPolicy(_) => true,
+                    FamilyNlri::Mvpn(m) => !matches!(m, mvpn::Mvpn::Unknown { .. }),
                     FamilyNlri::FlowVpn(_) | FamilyNlri::BgpLs(_) => false,
                 };
                 if !parsable {
@@ -410,4 +415,39 @@ fn configuration_words_say_what_is_wrong_and_where() {
     let e = p("mup-t2st 192.0.2.1 rd 1:1 teid 70000/16").unwrap_err();
     assert!(e.message.contains("does not fit 16 bits"), "{e}");
     assert!(p("evpn mac-ip rd 1:1 mac 00:11:22:33:44:55 label [ 1").is_err());
+}
+
+#[test]
+fn mvpn_route_types_as_exabgp_writes_them() {
+    // ExaBGP's api-mvpn: shared join rp 10.99.199.1 group 239.251.255.228 rd 65000:99999
+    // source-as 65000; source AD 10.99.12.4.
+    round_trip(
+        "ipv4-mvpn",
+        "06 16 0000fde80001869f 0000fde8 20 0a63c701 20 effbffe4 \
+         05 12 0000fde80001869f 20 0a630c04 20 effbffe4",
+        "mcast-vpn shared-join rp 10.99.199.1 group 239.251.255.228 rd 65000:99999 source-as 65000; \
+         mcast-vpn source-ad source 10.99.12.4 group 239.251.255.228 rd 65000:99999",
+    );
+    let e = error_of(
+        "ipv4-mvpn",
+        "05 12 0000fde80001869f 80 0a630c04 20 effbffe4",
+    );
+    assert!(e.contains("32 bits in ipv4 mcast-vpn"), "{e}");
+}
+
+#[test]
+fn bgp_ls_attribute_by_name() {
+    // Node name "r1" (1026), IGP metric 10 in 3 octets (1095), max link bandwidth 125000000
+    // bytes/s as an IEEE float (1089), an unknown TLV 9999.
+    let v = parse_hex("0402 0002 7231 0447 0003 00000a 0441 0004 4cee6b28 270f 0001 ff").unwrap();
+    assert_eq!(
+        bgp_ls::attribute_text(&v),
+        "bgp-ls-attribute [ node-name r1; igp-metric 10; max-link-bandwidth 125000000; tlv-9999 0xff; ]"
+    );
+    assert_eq!(bgp_ls::attribute_json(&v)[1]["value"], "10");
+    // A TLV that overruns the attribute.
+    assert!(bgp_ls::attribute_text(&v[..5]).starts_with("bgp-ls-attribute malformed"));
+    for n in 0..v.len() {
+        let _ = bgp_ls::attribute_json(&v[..n]);
+    }
 }

@@ -16,6 +16,7 @@ use std::str::FromStr;
 use super::FamilyNlri;
 use super::evpn::{Esi, Evpn, mpls_fields};
 use super::mup::{ARCH_3GPP_5G, Mup, MupPrefix, MupRoute, route_type};
+use super::mvpn::{self, Mvpn};
 use super::rtc::Rtc;
 use super::sr_policy::SrPolicy;
 use super::vpls::Vpls;
@@ -228,6 +229,7 @@ pub fn parse(words: &[&str]) -> Result<(FamilyNlri, usize), WordError> {
         "vpls" => FamilyNlri::Vpls(vpls(&mut w)?),
         "sr-policy" => FamilyNlri::SrPolicy(sr_policy(&mut w)?),
         "mup-isd" | "mup-dsd" | "mup-t1st" | "mup-t2st" => FamilyNlri::Mup(mup(first, &mut w)?),
+        "mcast-vpn" => FamilyNlri::Mvpn(mvpn(&mut w)?),
         other => {
             return Err(err(
                 0,
@@ -583,5 +585,67 @@ fn mup(kind: &str, w: &mut Words) -> Result<Mup, WordError> {
         arch: ARCH_3GPP_5G,
         route_type,
         route,
+    })
+}
+
+/// `mcast-vpn source-ad source S group G rd RD`, `mcast-vpn shared-join rp S group G rd RD
+/// source-as N`, `mcast-vpn source-join source S group G rd RD source-as N` (ExaBGP's words).
+fn mvpn(w: &mut Words) -> Result<Mvpn, WordError> {
+    let kind_at = w.at;
+    let kind = w.next("a route type (source-ad, shared-join, source-join)")?;
+    let (code, source_word) = match kind {
+        "source-ad" => (mvpn::route_type::SOURCE_ACTIVE_AD, "source"),
+        "shared-join" => (mvpn::route_type::SHARED_TREE_JOIN, "rp"),
+        "source-join" => (mvpn::route_type::SOURCE_TREE_JOIN, "source"),
+        other => {
+            return Err(err(
+                kind_at,
+                format!(
+                    "unknown mcast-vpn route type '{other}', expected source-ad, shared-join or source-join"
+                ),
+            ));
+        }
+    };
+    let (mut source, mut group, mut rd, mut source_as) = (None, None, None, None);
+    while let Some(word) = w.peek() {
+        match word {
+            x if x == source_word => {
+                w.at += 1;
+                source = Some(w.value::<IpAddr>("an IP address")?);
+            }
+            "group" => {
+                w.at += 1;
+                group = Some(w.value::<IpAddr>("a multicast group address")?);
+            }
+            "rd" => {
+                w.at += 1;
+                rd = Some(w.value::<RouteDistinguisher>("a route distinguisher")?);
+            }
+            "source-as" if code != mvpn::route_type::SOURCE_ACTIVE_AD => {
+                w.at += 1;
+                source_as = Some(w.value::<u32>("an AS number")?);
+            }
+            _ => break,
+        }
+    }
+    let source = need(source, kind_at, source_word)?;
+    let group = need(group, kind_at, "group")?;
+    if source.is_ipv4() != group.is_ipv4() {
+        return Err(err(
+            kind_at,
+            "the source and the group must be of one family",
+        ));
+    }
+    let rd = need(rd, kind_at, "rd")?;
+    Ok(if code == mvpn::route_type::SOURCE_ACTIVE_AD {
+        Mvpn::SourceActiveAd { rd, source, group }
+    } else {
+        Mvpn::CMulticast {
+            route_type: code,
+            rd,
+            source_as: need(source_as, kind_at, "source-as")?,
+            source,
+            group,
+        }
     })
 }
