@@ -86,6 +86,7 @@ fn main() {
             incoming_ttl: None,
         },
         group_updates: true,
+        eor_wait: None,
         on_update: None,
         bfd: None,
     };

@@ -39,4 +39,15 @@ pub enum ProgramEvent {
     Request(ApiRequest),
     /// A helper's program (re)started: it gets the current neighbor states.
     HelperStarted(Arc<HelperOutput>),
+    /// A health check finished its first check, or changed state.
+    CheckResult(CheckResult),
+}
+
+/// What a health check found.
+#[derive(Debug)]
+pub struct CheckResult {
+    pub name: String,
+    pub up: bool,
+    /// Set once its generation was stopped: then the result changes nothing.
+    pub stopped: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -57,6 +57,9 @@ pub enum Command {
     Restart,
     Shutdown,
     Version,
+    /// `ready`: the helper has announced its routes (End-of-RIB may go; see
+    /// `manager/readiness.rs`), without sending an End-of-RIB itself.
+    Ready,
     /// A line that could not be parsed; answered with `error` in order with the others.
     Invalid(String),
 }
@@ -250,9 +253,10 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "restart" if rest.is_empty() => Ok(Command::Restart),
         "shutdown" if rest.is_empty() => Ok(Command::Shutdown),
         "version" if rest.is_empty() => Ok(Command::Version),
+        "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -530,6 +534,7 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
+        assert_eq!(command("ready"), Command::Ready);
         assert!(matches!(command("frobnicate"), Command::Invalid(_)));
     }
 

@@ -46,6 +46,14 @@ impl Hysteresis {
         }
     }
 
+    /// Starts up (the state file's last state).
+    pub fn up(rise: u32, fall: u32) -> Hysteresis {
+        Hysteresis {
+            state: Health::Up,
+            ..Hysteresis::new(rise, fall)
+        }
+    }
+
     pub fn state(&self) -> Health {
         self.state
     }
@@ -100,15 +108,17 @@ pub fn routes_for(config: &HealthcheckConfig, state: Health) -> Vec<RouteConfig>
     }
 }
 
-/// Starts the check thread; it ends when `stopping` is set.
+/// Starts the check thread; it ends when `stopping` is set. `replayed`: the state the
+/// state file gives it (up: announced at once, until its first check fails).
 pub fn spawn(
     config: HealthcheckConfig,
     events: Sender<ProgramEvent>,
     stopping: Arc<AtomicBool>,
+    replayed: Option<bool>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name(format!("healthcheck {}", config.name))
-        .spawn(move || run(config, events, stopping))?;
+        .spawn(move || run(config, events, stopping, replayed))?;
     Ok(())
 }
 
@@ -129,11 +139,23 @@ fn announce(
         .is_ok()
 }
 
-fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<AtomicBool>) {
+fn run(
+    config: HealthcheckConfig,
+    events: Sender<ProgramEvent>,
+    stopping: Arc<AtomicBool>,
+    replayed: Option<bool>,
+) {
     let name = &config.name;
+    let replayed_up = replayed == Some(true);
     let mut h = Hysteresis::new(config.rise, config.fall);
     crate::metrics::healthcheck_started(name);
-    if !announce(&config, &events, Health::Down, &stopping) {
+    if replayed_up {
+        info!(
+            "healthcheck {name}: up in the state file: announcing its routes until a check fails"
+        );
+        h = Hysteresis::up(config.rise, config.fall);
+    }
+    if !announce(&config, &events, h.state(), &stopping) {
         return;
     }
     let interval = Duration::from_secs(config.interval_seconds.into());
@@ -152,7 +174,12 @@ fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<At
                 "healthcheck {name}: check {count}: {}",
                 if ok { "passed" } else { "failed" }
             );
-            (ok, h.record(ok))
+            if count == 1 && replayed_up && !ok {
+                // The replayed state holds until the check's own first result says otherwise.
+                (ok, h.force_down())
+            } else {
+                (ok, h.record(ok))
+            }
         };
         if !stopping.load(Ordering::SeqCst) {
             crate::metrics::healthcheck_ran(name, ok, h.state() == Health::Up);
@@ -170,6 +197,15 @@ fn run(config: HealthcheckConfig, events: Sender<ProgramEvent>, stopping: Arc<At
             if !announce(&config, &events, state, &stopping) {
                 return;
             }
+        }
+        if count == 1 || change.is_some() {
+            // After the first check the neighbors' End-of-RIB need not wait for this check;
+            // each state is journaled (state-file).
+            let _ = events.send(ProgramEvent::CheckResult(crate::events::CheckResult {
+                name: name.clone(),
+                up: h.state() == Health::Up,
+                stopped: stopping.clone(),
+            }));
         }
         while Instant::now() < next && !stopping.load(Ordering::SeqCst) {
             std::thread::sleep((next - Instant::now()).min(Duration::from_millis(100)));

@@ -25,6 +25,9 @@ pub enum Source {
     Process(String),
     Control,
     Healthcheck(String),
+    /// A source's routes read back from the state file at start, until that source says
+    /// it is ready (or `eor-wait` passed): see `manager/state_file.rs`.
+    Replayed(Box<Source>),
 }
 
 impl std::fmt::Display for Source {
@@ -33,6 +36,7 @@ impl std::fmt::Display for Source {
             Source::Process(n) => write!(f, "process {n}"),
             Source::Control => f.write_str("control socket"),
             Source::Healthcheck(n) => write!(f, "healthcheck {n}"),
+            Source::Replayed(s) => write!(f, "{s} (replayed from the state file)"),
         }
     }
 }

@@ -17,8 +17,7 @@ use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::events::ProgramEvent;
 
-/// How long a stopped helper may take to exit after SIGTERM before it gets SIGKILL.
-pub const KILL_GRACE: Duration = Duration::from_secs(5);
+pub use crate::config::process::{KILL_GRACE, MAX_KILL_GRACE_SECONDS};
 /// Events waiting for a helper that does not read; more are dropped.
 const EVENT_QUEUE: usize = 4096;
 /// Commands of one helper waiting for (or being applied by) the manager; a helper that
@@ -104,12 +103,15 @@ pub struct Helper {
     pub output: Arc<HelperOutput>,
     stopping: Arc<AtomicBool>,
     pid: Arc<Mutex<Option<u32>>>,
+    /// From SIGTERM to SIGKILL (`kill-grace`, default [`KILL_GRACE`]).
+    kill_grace: Duration,
 }
 
 impl Helper {
     /// Starts the supervisor thread, which starts the program.
     pub fn spawn(config: ProcessConfig, events: Sender<ProgramEvent>) -> std::io::Result<Helper> {
         let output = Arc::new(HelperOutput::new(&config));
+        let kill_grace = config.kill_grace;
         let stopping = Arc::new(AtomicBool::new(false));
         let pid = Arc::new(Mutex::new(None));
         let (o, s, p) = (output.clone(), stopping.clone(), pid.clone());
@@ -120,6 +122,7 @@ impl Helper {
             output,
             stopping,
             pid,
+            kill_grace,
         })
     }
 
@@ -132,7 +135,7 @@ impl Helper {
     }
 
     /// SIGTERM to a program still running after [`Helper::stop`], and SIGKILL when it still
-    /// runs [`KILL_GRACE`] later (a helper that ignores SIGTERM does not outlive its
+    /// runs `kill-grace` later (a helper that ignores SIGTERM does not outlive its
     /// generation).
     pub fn terminate(&self) {
         let Ok(Some(pid)) = self.pid.lock().map(|p| *p) else {
@@ -145,14 +148,15 @@ impl Helper {
         }
         let still = self.pid.clone();
         let name = self.output.name.clone();
+        let grace = self.kill_grace;
         let _ = std::thread::Builder::new()
             .name(format!("process {name} kill"))
             .spawn(move || {
-                std::thread::sleep(KILL_GRACE);
+                std::thread::sleep(grace);
                 if let Ok(guard) = still.lock()
                     && *guard == Some(pid)
                 {
-                    warn!("process {name}: still running {KILL_GRACE:?} after SIGTERM, killing it");
+                    warn!("process {name}: still running {grace:?} after SIGTERM, killing it");
                     // SAFETY: as above; the lock is held, so the supervisor cannot reap the
                     // child and clear the id meanwhile.
                     unsafe {

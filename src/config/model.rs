@@ -45,6 +45,8 @@ pub struct Config {
     pub processes: Vec<super::process::ProcessConfig>,
     /// `healthcheck NAME { ... }`: routes that follow a check command.
     pub healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
+    /// `state-file PATH;`: where program routes and health check states are journaled.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// One `neighbor ADDRESS { ... }` block.
@@ -144,6 +146,12 @@ impl NeighborConfig {
     }
 }
 
+/// `eor-wait` when the configuration does not say and has a `state-file` (without one, 0:
+/// End-of-RIB follows the table as ExaBGP sends it): long enough for helpers and a first
+/// health check, well inside the peers' stale-route timers (FRR and GoBGP keep stale routes
+/// 360 s by default).
+pub const DEFAULT_EOR_WAIT: u16 = 30;
+
 /// `bfd { min-tx MS; min-rx MS; multiplier N; multihop BOOL; }` (see `config::bfd`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BfdConfig {
@@ -172,6 +180,10 @@ pub struct SessionOptions {
     pub route_refresh: bool,
     /// ExaBGP's `group-updates`: routes sharing attributes share UPDATEs (default true).
     pub group_updates: bool,
+    /// `eor-wait SECONDS`: how long End-of-RIB waits for the neighbor's helpers and health
+    /// checks to be ready, with graceful restart negotiated (0: it does not). `None`:
+    /// [`DEFAULT_EOR_WAIT`] with a `state-file`, else 0 (ExaBGP's behaviour).
+    pub eor_wait: Option<u16>,
     /// `capability { add-path send|receive|send/receive; }`: RFC 7911 mode for every
     /// family of the neighbor but FlowSpec (`None`: not advertised).
     pub add_path: Option<AddPathMode>,
@@ -193,6 +205,7 @@ impl Default for SessionOptions {
             four_octet_as: true,
             route_refresh: true,
             group_updates: true,
+            eor_wait: None,
             add_path: None,
             add_path_families: None,
             extended_next_hop: Vec::new(),

@@ -352,6 +352,7 @@ pub const TOP_LEVEL_KEYWORDS: &[&str] = &[
     "healthcheck",
     "guard",
     "group",
+    "state-file",
 ];
 
 /// `a, b or c`: a block's keyword list as error messages show it.
@@ -458,6 +459,7 @@ pub(super) fn parse_config_with_notes(
         sources,
         processes: top.processes,
         healthchecks: top.healthchecks,
+        state_file: top.state_file,
     };
     Ok((config, notes))
 }
@@ -476,6 +478,7 @@ struct TopLevel {
     neighbors: Vec<NeighborConfig>,
     processes: Vec<super::process::ProcessConfig>,
     healthchecks: Vec<super::healthcheck::HealthcheckConfig>,
+    state_file: Option<PathBuf>,
 }
 
 /// The statements of one file at top level, up to its end.
@@ -500,6 +503,19 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
                 let mut g = p.state.borrow().guard;
                 super::guard::parse(p, "the configuration", &mut g)?;
                 p.state.borrow_mut().guard = g;
+            }
+            // Where the routes of programs and the states of health checks are journaled
+            // (see src/manager/state_file.rs); relative to the configuration's directory.
+            "state-file" => {
+                let t = p.advance();
+                if !matches!(t.kind, TokenKind::Quoted | TokenKind::Word) || t.text.is_empty() {
+                    return Err(p.unexpected(&t, "a path after state-file"));
+                }
+                if top.state_file.is_some() {
+                    return Err(p.error_at(token.position, "state-file given twice".to_string()));
+                }
+                top.state_file = Some(base_dir(p.file()).join(&t.text));
+                p.expect_semicolon("state-file path")?;
             }
             "include" => include::include(p, &token, |sub| parse_top_level(sub, top))?,
             _ => {

@@ -11,7 +11,19 @@ use super::parser::{Parser, Setting, one_of};
 pub const MAX_LEASE_SECONDS: u32 = 86_400;
 
 /// The statements of a `process NAME { }` block.
-pub const KEYWORDS: &[&str] = &["run", "encoder", "on-exit", "respawn", "lease"];
+/// A stopped helper's time between SIGTERM and SIGKILL, unless `kill-grace` says otherwise.
+pub const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// The longest `kill-grace` a process block may set.
+pub const MAX_KILL_GRACE_SECONDS: u64 = 600;
+
+pub const KEYWORDS: &[&str] = &[
+    "run",
+    "encoder",
+    "on-exit",
+    "respawn",
+    "lease",
+    "kill-grace",
+];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &[
     "processes",
@@ -91,6 +103,8 @@ pub struct ProcessConfig {
     pub run: Vec<String>,
     pub encoder: Encoder,
     pub on_exit: OnExit,
+    /// `kill-grace SECONDS;`: how long a stopped helper has between SIGTERM and SIGKILL.
+    pub kill_grace: std::time::Duration,
     /// ExaBGP's `respawn`: a helper that exits is started again (the default), or not.
     pub respawn: bool,
     /// `lease SECONDS`: every route the helper announces without its own `lease` is leased
@@ -112,6 +126,7 @@ pub(super) fn parse_process(
     let mut run: Setting<Vec<String>> = Setting::default();
     let mut encoder: Setting<Encoder> = Setting::default();
     let mut on_exit: Setting<OnExit> = Setting::default();
+    let mut kill_grace: Setting<std::time::Duration> = Setting::default();
     let mut respawn: Setting<bool> = Setting::default();
     let mut lease: Setting<u32> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &block)? {
@@ -150,6 +165,13 @@ pub(super) fn parse_process(
                 };
                 on_exit.set(p, &kw, &block, e)?;
             }
+            "kill-grace" => {
+                let max = MAX_KILL_GRACE_SECONDS;
+                let (t, _) = p.value("kill-grace", |t| {
+                    super::values::number_in(t, 1, max, "1..600 seconds")
+                })?;
+                kill_grace.set(p, &kw, &block, std::time::Duration::from_secs(t))?;
+            }
             "respawn" => {
                 let t = p.expect_word("true or false after respawn")?;
                 let value = match t.text.as_str() {
@@ -181,6 +203,7 @@ pub(super) fn parse_process(
         run,
         encoder: encoder.take().unwrap_or_default(),
         on_exit: on_exit.take().unwrap_or_default(),
+        kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         respawn: respawn.take().unwrap_or(true),
         lease: lease.take(),
         location: p.location(keyword.position),
@@ -390,6 +413,24 @@ mod tests {
         assert_eq!(c.processes[0].encoder, Encoder::Json);
         assert_eq!(c.processes[0].on_exit, OnExit::Keep);
         assert_eq!(c.neighbors[0].api_processes, vec!["a".to_string()]);
+        assert_eq!(c.processes[0].kill_grace, KILL_GRACE);
+    }
+
+    #[test]
+    fn kill_grace_is_set_and_bounded() {
+        let text = format!("process a {{ run /bin/true; kill-grace 30; }}\n{N}");
+        let c = parse_str(&text, Path::new("t.conf")).unwrap();
+        assert_eq!(
+            c.processes[0].kill_grace,
+            std::time::Duration::from_secs(30)
+        );
+        for bad in ["0", "601", "soon"] {
+            let text = format!("process a {{ run /bin/true; kill-grace {bad}; }}\n{N}");
+            let e = parse_str(&text, Path::new("t.conf"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("kill-grace"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ use super::values::{self, ValueError};
 
 /// RFC 4724 §3: the restart time is 12 bits.
 const MAX_RESTART_TIME: u64 = 4095;
+/// `eor-wait` beyond an hour would outlast any peer's stale-route timer.
+const MAX_EOR_WAIT: u64 = 3600;
 /// Linux TCP_MD5SIG_MAXKEYLEN.
 const MAX_MD5_KEY: usize = 80;
 
@@ -23,6 +25,7 @@ pub const KEYWORDS: &[&str] = &[
     "incoming-ttl",
     "capability",
     "group-updates",
+    "eor-wait",
 ];
 
 /// The statements of a `capability { }` block.
@@ -147,6 +150,15 @@ pub(super) fn parse(
         "group-updates" => {
             o.group_updates = boolean(p, "group-updates")?;
             p.expect_semicolon("group-updates value")
+        }
+        // How long End-of-RIB waits for the neighbor's helpers and health checks to be ready
+        // (with graceful restart negotiated); 0: it does not wait.
+        "eor-wait" => {
+            let (t, _) = p.value("eor-wait", |t| {
+                values::number_in(t, 0, MAX_EOR_WAIT, "0..3600 seconds")
+            })?;
+            o.eor_wait = Some(t as u16);
+            p.expect_semicolon("eor-wait value")
         }
         "outgoing-ttl" | "incoming-ttl" => {
             let (ttl, _) = p.value(&kw.text, |t| values::number_in(t, 1, 255, "1..255"))?;

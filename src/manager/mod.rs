@@ -21,11 +21,14 @@ mod metrics;
 mod neighbors;
 mod program_routes;
 mod programs;
+mod readiness;
 mod reload;
 mod requests;
 mod source_routes;
+mod state_file;
 mod status;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -40,6 +43,7 @@ pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
 
 use crate::api::{ApiRequest, RefusalLog, control};
+use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::{Config, NeighborConfig};
 use crate::rib::route_set::RouteSet;
 use crate::session::core::SessionEvent;
@@ -49,10 +53,13 @@ use fanout::Fanout;
 use neighbors::Neighbors;
 use program_routes::ProgramRoutes;
 use programs::Supervisor;
+use readiness::Readiness;
 
 /// API commands arriving within this time (plus twice the cost of the last update, so that
 /// a flood cannot make the manager rebuild route sets back to back) make one update.
 const API_COALESCE: Duration = Duration::from_millis(10);
+/// The state file is written at most this often.
+const JOURNAL_PACE: Duration = Duration::from_secs(1);
 /// The longest the manager sleeps without a message (to reap stopped neighbor threads).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
@@ -64,6 +71,10 @@ pub struct Manager {
     leases: crate::api::lease::Leases,
     programs: Supervisor,
     fanout: Fanout,
+    /// Which helpers and health checks are ready, for the End-of-RIB of their neighbors.
+    readiness: Readiness,
+    /// `state-file`: the journal of program routes and health check states.
+    journal: Journal,
     /// Refused commands, logged at a bounded pace per source.
     refusals: RefusalLog,
     _control: Option<control::ControlSocket>,
@@ -74,6 +85,18 @@ pub struct Manager {
     _control_tx: Sender<ApiRequest>,
     /// What scrapes see besides the neighbors' statuses (see `metrics.rs`).
     metrics: crate::metrics::Counters,
+}
+
+/// The state file's bookkeeping.
+struct Journal {
+    path: Option<PathBuf>,
+    /// Health check name -> up, as last found (or replayed).
+    checks: BTreeMap<String, bool>,
+    /// Something to write since the last save.
+    dirty: bool,
+    saved_at: Instant,
+    /// When replayed routes of helpers that never said they were ready are withdrawn.
+    replay_until: Option<Instant>,
 }
 
 /// Why the daemon could not start.
@@ -114,6 +137,14 @@ impl Manager {
             leases: Default::default(),
             programs: Supervisor::new(programs_tx),
             fanout: Fanout::default(),
+            readiness: Readiness::default(),
+            journal: Journal {
+                path: config.state_file.clone(),
+                checks: BTreeMap::new(),
+                dirty: false,
+                saved_at: Instant::now(),
+                replay_until: None,
+            },
             refusals: RefusalLog::default(),
             _control: control,
             programs_rx,
@@ -121,6 +152,12 @@ impl Manager {
             _control_tx: control_tx,
             metrics: Default::default(),
         };
+        let saved = config
+            .state_file
+            .as_deref()
+            .and_then(state_file::load)
+            .unwrap_or_default();
+        m.replay(&config, &saved);
         // Helpers first, as ExaBGP does, so that the first events of a session reach them.
         let sets = route_sets(&config);
         m.programs
@@ -128,17 +165,122 @@ impl Manager {
             .map_err(StartError::Thread)?;
         m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
-            m.start_neighbor(n, routes)?;
+            m.start_neighbor(n, routes, &config.healthchecks)?;
         }
         m.programs
-            .start_checks(&config.healthchecks)
+            .start_checks(&config.healthchecks, &m.journal.checks)
             .map_err(StartError::Thread)?;
         Ok(m)
     }
 
-    fn start_neighbor(&mut self, n: NeighborConfig, file: Arc<RouteSet>) -> Result<(), StartError> {
+    fn start_neighbor(
+        &mut self,
+        n: NeighborConfig,
+        file: Arc<RouteSet>,
+        checks: &[HealthcheckConfig],
+    ) -> Result<(), StartError> {
         let routes = self.program_routes.routes_for(n.peer_address, &file);
-        self.neighbors.start(n, file, routes)
+        let eor_wait = readiness::eor_wait(&n, checks, self.journal.path.is_some());
+        // A new thread holds its End-of-RIB again: what is ready is released to it anew.
+        self.readiness.forget(n.peer_address);
+        self.neighbors.start(n, file, routes, eor_wait)
+    }
+
+    /// The state file's routes go into the program tables before the sessions start (a
+    /// helper's under `Source::Replayed` until it is ready), its check states to the checks.
+    fn replay(&mut self, config: &Config, saved: &state_file::SavedState) {
+        use crate::api::Source;
+        let mut skipped = 0usize;
+        for (addr, source, text) in &saved.routes {
+            let mapped = config.neighbors.iter().any(|n| {
+                n.peer_address == *addr
+                    && match source {
+                        Source::Process(name) => n.api_processes.contains(name),
+                        _ => true,
+                    }
+            });
+            let route = crate::config::api_command::route_from_text(text);
+            let (true, Ok(route)) = (mapped, route) else {
+                skipped += 1;
+                continue;
+            };
+            let source = match source {
+                Source::Control => Source::Control,
+                s => Source::Replayed(Box::new(s.clone())),
+            };
+            self.program_routes.restore(*addr, &source, &[route]);
+        }
+        if skipped > 0 {
+            log::warn!(
+                "state file: {skipped} routes not replayed (neighbor or helper no longer configured, or unreadable)"
+            );
+        }
+        self.program_routes.take_dirty();
+        self.journal.checks = saved
+            .checks
+            .iter()
+            .filter(|(name, _)| config.healthchecks.iter().any(|c| c.name == **name))
+            .map(|(n, up)| (n.clone(), *up))
+            .collect();
+        if !self.program_routes.replayed().is_empty() {
+            let longest = config
+                .neighbors
+                .iter()
+                .map(|n| readiness::eor_wait_seconds(n, true))
+                .max()
+                .unwrap_or(crate::config::model::DEFAULT_EOR_WAIT);
+            self.journal.replay_until = Some(Instant::now() + Duration::from_secs(longest.into()));
+        }
+    }
+
+    /// Writes the state file when something changed, at most once a second (and at
+    /// shutdown, `force`); drops the replayed routes whose helpers never said they were ready.
+    fn keep_journal(&mut self, force: bool) {
+        if self
+            .journal
+            .replay_until
+            .is_some_and(|t| Instant::now() >= t)
+        {
+            self.journal.replay_until = None;
+            for source in self.program_routes.replayed() {
+                info!("{source}: not announced again within eor-wait, withdrawn");
+                self.program_routes.drop_source(&source);
+            }
+        }
+        let Some(path) = self.journal.path.clone() else {
+            return;
+        };
+        if !self.journal.dirty || (!force && self.journal.saved_at.elapsed() < JOURNAL_PACE) {
+            return;
+        }
+        let state = state_file::SavedState {
+            checks: self.journal.checks.clone(),
+            routes: self.program_routes.journal(),
+        };
+        self.journal.dirty = false;
+        self.journal.saved_at = Instant::now();
+        if let Err(e) = state_file::save(&path, &state) {
+            log::error!("state file {}: cannot write: {e}", path.display());
+        }
+    }
+
+    /// Lets the held End-of-RIB of each neighbor go for the families all its sources are
+    /// ready for; called once their routes were flushed, so the marker follows them.
+    fn release_end_of_ribs(&mut self) {
+        let (_, checks) = self.programs.configs();
+        let neighbors: Vec<_> = self
+            .neighbors
+            .iter()
+            .map(|n| {
+                (
+                    n.config.peer_address,
+                    readiness::sources_of(&n.config, &checks),
+                )
+            })
+            .collect();
+        for (addr, r) in self.readiness.take_releases(neighbors.into_iter()) {
+            self.neighbors.release_end_of_rib(addr, r);
+        }
     }
 
     /// Runs until a shutdown event. The three channels are served fairly: a flooding helper
@@ -164,6 +306,10 @@ impl Manager {
                         self.greet(&output);
                         false
                     }
+                    Ok(ProgramEvent::CheckResult(result)) => {
+                        self.check_result(result);
+                        false
+                    }
                     Err(_) => false,
                 },
                 recv(control) -> r => r.is_ok_and(|r| self.api(r)),
@@ -179,9 +325,14 @@ impl Manager {
             if flush_at.is_some_and(|t| Instant::now() >= t) {
                 let started = Instant::now();
                 self.flush();
+                self.journal.dirty = true;
                 last_flush_cost = started.elapsed();
                 flush_at = None;
             }
+            if self.readiness.is_changed() && flush_at.is_none() {
+                self.release_end_of_ribs();
+            }
+            self.keep_journal(false);
             self.neighbors.reap_stopped();
             self.publish_metrics();
         }
@@ -209,6 +360,19 @@ impl Manager {
             ManagerEvent::Shutdown => return true,
         }
         false
+    }
+
+    /// A health check finished a check: after its first, its neighbors need not wait for it.
+    fn check_result(&mut self, result: crate::events::CheckResult) {
+        if result.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        self.readiness
+            .mark(&crate::api::Source::Healthcheck(result.name.clone()), None);
+        if self.journal.checks.get(&result.name) != Some(&result.up) {
+            self.journal.checks.insert(result.name, result.up);
+            self.journal.dirty = true;
+        }
     }
 
     /// A helper that (re)started is told which of its neighbors are up.
@@ -281,7 +445,8 @@ impl Manager {
         }
     }
 
-    fn shutdown(self) {
+    fn shutdown(mut self) {
+        self.keep_journal(true);
         self.programs.stop_all();
         info!(
             "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"

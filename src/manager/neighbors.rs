@@ -17,6 +17,7 @@ use super::status::{NeighborView, PeerStatus};
 use crate::config::NeighborConfig;
 use crate::events::ManagerEvent;
 use crate::rib::route_set::RouteSet;
+use crate::session::core::EorRelease;
 use crate::session::fsm::SessionConfig;
 use crate::session::peer::{self, PeerCommand, PeerHandle, PeerReport, PeerSpec, UpdateSink};
 use crate::session::socket::SocketOptions;
@@ -39,6 +40,8 @@ pub struct Neighbor {
     id: u64,
     /// Spawned held: it starts once no earlier thread for this peer runs any more.
     held: bool,
+    /// How long its End-of-RIB waits for its helpers and health checks.
+    eor_wait: Option<Duration>,
 }
 
 impl Neighbor {
@@ -141,6 +144,7 @@ impl Neighbors {
         n: NeighborConfig,
         file_routes: Arc<RouteSet>,
         routes: Arc<RouteSet>,
+        eor_wait: Option<Duration>,
     ) -> Result<(), StartError> {
         if n.passive {
             self.listeners.serve(&n)?;
@@ -155,6 +159,7 @@ impl Neighbors {
                 incoming_ttl: n.options.incoming_ttl,
             },
             group_updates: n.options.group_updates,
+            eor_wait,
             on_update: n.api_receive_updates.then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
@@ -196,6 +201,7 @@ impl Neighbors {
                 handle,
                 id,
                 held,
+                eor_wait,
             },
         );
         Ok(())
@@ -223,13 +229,14 @@ impl Neighbors {
         let Some(old) = self.running.get(&addr) else {
             return Ok(());
         };
-        let (config, file_routes, routes) = (
+        let (config, file_routes, routes, eor_wait) = (
             old.config.clone(),
             old.file_routes.clone(),
             old.routes.clone(),
+            old.eor_wait,
         );
         self.stop(addr, n);
-        self.start(config, file_routes, routes)
+        self.start(config, file_routes, routes, eor_wait)
     }
 
     /// A reload that keeps the session: the new configuration and file routes (the routes
@@ -254,6 +261,13 @@ impl Neighbors {
             );
             let _ = n.tx.send(PeerCommand::Routes(routes.clone()));
             n.routes = routes;
+        }
+    }
+
+    /// Lets the held End-of-RIB of `addr` go for these families.
+    pub fn release_end_of_rib(&self, addr: IpAddr, r: EorRelease) {
+        if let Some(n) = self.running.get(&addr) {
+            n.tx.send(PeerCommand::ReleaseEndOfRib(r));
         }
     }
 
@@ -387,7 +401,7 @@ mod tests {
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut neighbors = Neighbors::new(tx);
         let routes = Arc::new(RouteSet::default());
-        neighbors.start(n, routes.clone(), routes).unwrap();
+        neighbors.start(n, routes.clone(), routes, None).unwrap();
         assert!(!neighbors.is_held(addr));
         let old_id = neighbors.running[&addr].id;
         let cease = Notification::new(code::CEASE, subcode::ADMINISTRATIVE_RESET, Vec::new());

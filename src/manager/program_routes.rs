@@ -91,6 +91,10 @@ impl ProgramRoutes {
             let before = sources.len();
             sources.retain(|source, _| match source {
                 Source::Process(name) => n.api_processes.contains(name),
+                Source::Replayed(inner) => match &**inner {
+                    Source::Process(name) => n.api_processes.contains(name),
+                    _ => true,
+                },
                 Source::Control | Source::Healthcheck(_) => true,
             });
             if sources.len() != before {
@@ -102,6 +106,61 @@ impl ProgramRoutes {
             }
         }
         self.prune();
+    }
+
+    /// Adds routes read back from the state file (at start, before the sessions).
+    pub fn restore(&mut self, addr: IpAddr, source: &Source, routes: &[RouteConfig]) {
+        let s = source_mut(&mut self.tables, addr, source);
+        for r in routes {
+            s.insert(r, &mut self.interner);
+        }
+        self.dirty.insert(addr);
+        self.prune();
+    }
+
+    /// The routes to journal: helpers' (also those still replayed) and the control
+    /// socket's, in API text; FlowSpec rules are not journaled.
+    pub fn journal(&self) -> Vec<(IpAddr, Source, String)> {
+        let mut out = Vec::new();
+        for (addr, sources) in &self.tables {
+            for (source, routes) in sources {
+                let source = match source {
+                    Source::Replayed(inner) => (**inner).clone(),
+                    Source::Healthcheck(_) => continue,
+                    s => s.clone(),
+                };
+                for (prefix, attrs) in &routes.routes {
+                    let text = format!("{prefix} {}", super::status::describe(attrs));
+                    out.push((*addr, source.clone(), text));
+                }
+                for (key, route) in &routes.others {
+                    // `show adj-rib out`'s form without its leading family, as `announce
+                    // route` takes it.
+                    if key.prefix().is_none() {
+                        continue;
+                    }
+                    let line = super::status::describe_route(key, &route.labels, &route.attrs);
+                    let family = key.family.to_string();
+                    if let Some(text) = line.strip_prefix(&family) {
+                        out.push((*addr, source.clone(), text.trim().to_string()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The sources still replayed from the state file.
+    pub fn replayed(&self) -> Vec<Source> {
+        let mut out: Vec<Source> = Vec::new();
+        for sources in self.tables.values() {
+            for s in sources.keys() {
+                if matches!(s, Source::Replayed(_)) && !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Replaces every route of `source` on `targets` (a health check's result).
@@ -505,6 +564,30 @@ mod tests {
                 "198.51.100.0/24 next-hop 192.0.2.8",
                 "203.0.113.0/24 next-hop 192.0.2.7"
             ]
+        );
+    }
+
+    #[test]
+    fn journaled_routes_read_back_to_the_same_routes() {
+        let mut w = World::new();
+        w.run("announce route 198.51.100.0/24 next-hop 192.0.2.9 local-preference 200 community [ 65000:1 ] as-path [ 65001 65002 ] med 7")
+            .unwrap();
+        w.run("announce route 10.99.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
+            .unwrap();
+        w.run("announce route 2001:db8::/48 next-hop 2001:db8::1 origin egp")
+            .unwrap();
+        let journal = w.programs.journal();
+        assert_eq!(journal.len(), 3, "{journal:?}");
+        let mut back = ProgramRoutes::default();
+        for (addr, source, text) in &journal {
+            let r = crate::config::api_command::route_from_text(text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            back.restore(*addr, source, &[r]);
+        }
+        let addr = w.config.neighbors[0].peer_address;
+        assert_eq!(
+            back.routes_for(addr, &w.file),
+            w.programs.routes_for(addr, &w.file)
         );
     }
 }

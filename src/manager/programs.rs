@@ -55,9 +55,14 @@ impl Supervisor {
         Ok(())
     }
 
-    pub fn start_checks(&mut self, checks: &[HealthcheckConfig]) -> std::io::Result<()> {
+    /// Starts the checks, each from its state in the state file if it has one.
+    pub fn start_checks(
+        &mut self,
+        checks: &[HealthcheckConfig],
+        replayed: &BTreeMap<String, bool>,
+    ) -> std::io::Result<()> {
         for c in checks {
-            self.start_check(c.clone())?;
+            self.start_check(c.clone(), replayed.get(&c.name).copied())?;
         }
         Ok(())
     }
@@ -69,9 +74,9 @@ impl Supervisor {
         Ok(())
     }
 
-    fn start_check(&mut self, c: HealthcheckConfig) -> std::io::Result<()> {
+    fn start_check(&mut self, c: HealthcheckConfig, replayed: Option<bool>) -> std::io::Result<()> {
         let stop = Arc::new(AtomicBool::new(false));
-        crate::api::healthcheck::spawn(c.clone(), self.events.clone(), stop.clone())?;
+        crate::api::healthcheck::spawn(c.clone(), self.events.clone(), stop.clone(), replayed)?;
         self.running.insert(
             Program::Healthcheck(c.name.clone()),
             Instance::Check(c, stop),
@@ -149,7 +154,7 @@ impl Supervisor {
                         .checks
                         .iter()
                         .find(|c| c.name == *name)
-                        .map(|c| self.start_check(c.clone())),
+                        .map(|c| self.start_check(c.clone(), None)),
                 };
                 if let Some(Err(e)) = started {
                     error!("{program}: cannot start: {e}");

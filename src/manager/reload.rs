@@ -70,9 +70,11 @@ impl Manager {
                     let cease = subcode::OTHER_CONFIGURATION_CHANGE;
                     let n = Notification::new(code::CEASE, cease, Vec::new());
                     self.neighbors.stop(addr, n);
-                    self.start_neighbor(nc, routes)
+                    self.start_neighbor(nc, routes, &config.healthchecks)
                 }
-                (NeighborChange::Added { routes }, Some(nc)) => self.start_neighbor(nc, routes),
+                (NeighborChange::Added { routes }, Some(nc)) => {
+                    self.start_neighbor(nc, routes, &config.healthchecks)
+                }
                 (NeighborChange::Removed, _) => {
                     info!("neighbor {addr}: removed from the configuration");
                     self.program_routes.drop_neighbor(addr);

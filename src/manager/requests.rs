@@ -13,6 +13,7 @@ use super::program_routes::Target;
 use super::status;
 use crate::api::command::{Command, Request};
 use crate::api::{ApiAction, ApiRequest, Replier, Source};
+use crate::wire::family::Family;
 use crate::wire::notification::{Notification, code, subcode};
 
 /// The neighbors `source` speaks for that `selects` picks, with their file routes.
@@ -26,6 +27,7 @@ fn targets<'a>(
         .filter(|n| match source {
             Source::Process(name) => n.config.api_processes.iter().any(|p| p == name),
             Source::Control | Source::Healthcheck(_) => true,
+            Source::Replayed(_) => false,
         })
         .filter(|n| selects(&n.config))
         .map(|n| Target {
@@ -116,7 +118,13 @@ impl Manager {
             | Command::WithdrawFlow(_) => {
                 return self.change_routes(source, &request, request.lease.or(default_lease));
             }
+            Command::Ready => self.source_ready(source, None),
             Command::EndOfRib(family) | Command::RouteRefresh(family) => {
+                if let (Command::EndOfRib(_), Source::Process(_)) = (&request.command, source) {
+                    // A helper's End-of-RIB says it is done: the held one may go (sent by
+                    // the gate, after its routes; see `readiness.rs`).
+                    self.source_ready(source, *family);
+                }
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
                 let end_of_rib = matches!(request.command, Command::EndOfRib(_));
@@ -160,6 +168,16 @@ impl Manager {
             Command::Invalid(e) => return Answer::Refused(e.clone()),
         }
         Answer::Lines(Vec::new())
+    }
+
+    /// A helper said it is done (for `family`, or all): its End-of-RIB gate opens, and its
+    /// routes replayed from the state file that it did not announce again are withdrawn.
+    fn source_ready(&mut self, source: &Source, family: Option<Family>) {
+        self.readiness.mark(source, family);
+        if family.is_none() {
+            self.program_routes
+                .drop_source(&Source::Replayed(Box::new(source.clone())));
+        }
     }
 
     /// `announce`/`withdraw` of routes and flows: refused whole when no neighbor matches or

@@ -190,7 +190,7 @@ pub fn describe_other(key: &NlriKey, route: &crate::rib::other_nlri::OtherRoute)
 
 /// A route as `show adj-rib out` prints it:
 /// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES`.
-fn describe_route(key: &NlriKey, labels: &[u32], attrs: &RouteAttributes) -> String {
+pub(super) fn describe_route(key: &NlriKey, labels: &[u32], attrs: &RouteAttributes) -> String {
     let mut out = match key.prefix() {
         Some(p) => format!("{} {p}", key.family),
         None => key.to_string(),

@@ -190,7 +190,7 @@ impl Counters {
         match source {
             Source::Process(name) => self.helpers.entry(name.clone()).or_default().refused += 1,
             Source::Control => self.control_refused += 1,
-            Source::Healthcheck(_) => {}
+            Source::Healthcheck(_) | Source::Replayed(_) => {}
         }
     }
 
@@ -415,6 +415,10 @@ fn render_neighbors(e: &mut Exposition, s: &Snapshot, now: SystemTime) {
             let (kind, name) = match source {
                 Source::Process(name) => ("process", name.as_str()),
                 Source::Healthcheck(name) => ("healthcheck", name.as_str()),
+                Source::Replayed(inner) => match &**inner {
+                    Source::Process(name) => ("replayed", name.as_str()),
+                    _ => continue,
+                },
                 Source::Control => continue,
             };
             m.sample(

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use log::{debug, error, info, warn};
 
-use super::core::{Command, CoreConfig, SessionCore, SessionEvent};
+use super::core::{Command, CoreConfig, EorRelease, SessionCore, SessionEvent};
 use super::fsm::{DownReason, SessionConfig};
 use super::socket::{self, SocketOptions};
 use super::waker::{self, WakeReceiver, Waker};
@@ -58,6 +58,9 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     /// Send End-of-RIB for this family, or for every negotiated family (API `announce eor`).
     SendEndOfRib(Option<Family>),
+    /// The neighbor's helpers and health checks are ready for these families: the held
+    /// End-of-RIB may go.
+    ReleaseEndOfRib(EorRelease),
     /// Ask the peer to send its routes again (API `announce route-refresh`).
     SendRouteRefresh(Option<Family>),
     /// Close with this NOTIFICATION and end the thread. With `for_restart`, bgpinject itself
@@ -105,6 +108,9 @@ pub struct PeerSpec {
     pub socket: SocketOptions,
     /// ExaBGP's `group-updates`.
     pub group_updates: bool,
+    /// How long End-of-RIB waits for the neighbor's helpers and health checks (`None`:
+    /// it does not).
+    pub eor_wait: Option<Duration>,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
     /// `bfd { }`: a BFD session to the peer for the thread's life.
@@ -245,6 +251,7 @@ impl PeerThread {
                 name: name.to_string(),
                 session: self.spec.session.clone(),
                 group_updates: self.spec.group_updates,
+                eor_wait: self.spec.eor_wait,
             },
             self.routes.clone(),
         );
@@ -370,6 +377,9 @@ impl PeerThread {
                     core.handle_command(Command::Routes(r), now);
                 }
                 PeerCommand::SendEndOfRib(f) => core.handle_command(Command::SendEndOfRib(f), now),
+                PeerCommand::ReleaseEndOfRib(r) => {
+                    core.handle_command(Command::ReleaseEndOfRib(r), now)
+                }
                 PeerCommand::SendRouteRefresh(f) => {
                     core.handle_command(Command::SendRouteRefresh(f), now)
                 }

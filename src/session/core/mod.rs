@@ -12,6 +12,7 @@
 //!   that time, once the queued UPDATEs are written. A burst of refreshes for one family costs
 //!   one re-send.
 
+mod eor_gate;
 mod outbox;
 mod rib_out;
 #[cfg(test)]
@@ -34,6 +35,7 @@ use crate::wire::family::Family;
 use crate::wire::message::{self, DecodeContext, Message};
 use crate::wire::notification::Notification;
 use crate::wire::update::Update;
+pub use eor_gate::{EorGate, EorRelease};
 pub use outbox::Outbox;
 
 /// RFC 7313 §3 ROUTE-REFRESH subtypes.
@@ -54,6 +56,9 @@ pub enum Command {
     SendEndOfRib(Option<Family>),
     /// Ask the peer to send its routes again.
     SendRouteRefresh(Option<Family>),
+    /// The sources of these families are ready: their held End-of-RIB may go (see
+    /// [`EorGate`]).
+    ReleaseEndOfRib(EorRelease),
     /// Close with this NOTIFICATION and stop for good. With `for_restart` and graceful
     /// restart negotiated, close without NOTIFICATION (RFC 4724 §4).
     Stop {
@@ -98,6 +103,9 @@ pub struct CoreConfig {
     pub session: SessionConfig,
     /// ExaBGP's `group-updates`.
     pub group_updates: bool,
+    /// `eor-wait`: the neighbor has helpers or health checks, and End-of-RIB waits for them
+    /// at most this long (`None`: never held).
+    pub eor_wait: Option<Duration>,
 }
 
 /// One neighbor's session, across connections.
@@ -137,6 +145,8 @@ pub struct SessionCore {
     local: Option<IpAddr>,
     /// The state last reported in a [`SessionEvent::State`].
     last_state: State,
+    /// When the End-of-RIB of the initial table may go.
+    eor: EorGate,
 }
 
 impl SessionCore {
@@ -144,7 +154,9 @@ impl SessionCore {
     /// (a restarted neighbor waits for its previous thread to have closed its session).
     pub fn new(config: CoreConfig, routes: Arc<RouteSet>) -> SessionCore {
         let fsm = Fsm::new(config.session.clone());
+        let eor = EorGate::new(config.eor_wait);
         SessionCore {
+            eor,
             config,
             fsm,
             desired: routes,
@@ -385,6 +397,7 @@ impl SessionCore {
             }
             Command::SendEndOfRib(family) => self.send_signal(true, family),
             Command::SendRouteRefresh(family) => self.send_signal(false, family),
+            Command::ReleaseEndOfRib(r) => self.eor.release(&r),
             Command::Stop {
                 notification,
                 for_restart,
@@ -425,6 +438,13 @@ impl SessionCore {
         if self.connected && self.closing_since.is_none() {
             self.transition(Event::Tick, now);
         }
+        if self.eor.expire(now) {
+            warn!(
+                "neighbor {}: End-of-RIB sent after eor-wait ({} s) although not every helper and health check said it was ready",
+                self.config.name,
+                self.eor.wait().unwrap_or_default().as_secs()
+            );
+        }
         self.pump();
     }
 
@@ -437,12 +457,13 @@ impl SessionCore {
             None
         };
         let close = self.closing_since.map(|t| t + CLOSE_LINGER);
+        let eor = self.eor.deadline().filter(|_| self.params.is_some());
         let connect = if self.connecting || self.connected {
             None
         } else {
             self.connect_at
         };
-        [fsm, close, connect].into_iter().flatten().min()
+        [fsm, close, connect, eor].into_iter().flatten().min()
     }
 
     /// The next bytes to write (whole messages, or the rest of one already begun).
@@ -540,7 +561,7 @@ impl SessionCore {
                     self.closing_since = Some(now);
                 }
             }
-            Action::SessionUp(neg) => self.session_up(neg),
+            Action::SessionUp(neg) => self.session_up(neg, now),
             Action::SessionDown(reason) => {
                 warn!("neighbor {}: session down: {reason}", self.config.name);
                 // Nothing more goes out unless it is our NOTIFICATION.
@@ -548,6 +569,7 @@ impl SessionCore {
                     self.outbox.clear();
                 }
                 self.params = None;
+                self.eor.session_down();
                 self.events.push_back(SessionEvent::Down(reason));
             }
             Action::RouteRefresh(family) => {

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use log::{error, info, warn};
 
@@ -18,7 +19,7 @@ use crate::wire::family::Family;
 use crate::wire::message::{Message, RouteRefresh};
 
 impl SessionCore {
-    pub(super) fn session_up(&mut self, neg: Negotiated) {
+    pub(super) fn session_up(&mut self, neg: Negotiated, now: Instant) {
         let families: Vec<String> = neg.families.iter().map(|f| f.to_string()).collect();
         info!(
             "neighbor {}: session established (peer AS {}, router-id {}, hold time {} s, families [{}])",
@@ -46,12 +47,23 @@ impl SessionCore {
         self.advertised = Arc::new(RouteSet::default());
         self.params = Some(params.clone());
         self.sync();
-        // RFC 4724 §2: End-of-RIB after the initial table, for every family.
+        // RFC 4724 §2: End-of-RIB after the initial table, for every family (held for the
+        // helpers and health checks, see `eor_gate.rs`).
         let mut eors = Vec::new();
-        for &f in &neg.families {
+        for f in self
+            .eor
+            .session_up(&neg.families, neg.graceful_restart, now)
+        {
             eors.extend(packer::end_of_rib(f, &params));
         }
         self.outbox.push_bulk(eors);
+        if !self.eor.held().is_empty() {
+            info!(
+                "neighbor {}: End-of-RIB held until its helpers and health checks are ready (at most {} s)",
+                self.config.name,
+                self.eor.wait().unwrap_or_default().as_secs()
+            );
+        }
         self.events
             .push_back(SessionEvent::Established(Box::new(neg)));
     }
@@ -69,6 +81,30 @@ impl SessionCore {
         for family in std::mem::take(&mut self.refresh_pending) {
             self.resend_family(family);
         }
+        // After the table it follows, and after the routes the sources gave before saying
+        // they were ready (queued just above).
+        self.send_released_end_of_ribs();
+    }
+
+    fn send_released_end_of_ribs(&mut self) {
+        let Some(params) = self.params.clone() else {
+            return;
+        };
+        let families = self.eor.take_sendable();
+        if families.is_empty() {
+            return;
+        }
+        let names: Vec<String> = families.iter().map(|f| f.to_string()).collect();
+        info!(
+            "neighbor {}: sending End-of-RIB for [{}]",
+            self.config.name,
+            names.join(", ")
+        );
+        let mut eors = Vec::new();
+        for f in families {
+            eors.extend(packer::end_of_rib(f, &params));
+        }
+        self.outbox.push_bulk(eors);
     }
 
     /// Queues what changed between what the peer has and what it should have.
@@ -198,7 +234,11 @@ impl SessionCore {
             return;
         }
         for f in families {
-            if end_of_rib {
+            if end_of_rib && self.eor.is_held(f) {
+                // The gate sends it once every source is ready; a helper's `announce eor`
+                // is its own readiness (see the manager).
+                log::debug!("neighbor {name}: End-of-RIB for {f} is held; not sent now");
+            } else if end_of_rib {
                 self.outbox.push_bulk(packer::end_of_rib(f, &params));
             } else {
                 let m = Message::RouteRefresh(RouteRefresh {

@@ -77,6 +77,8 @@ struct ModelPeer {
     keepalives: usize,
     updates: usize,
     end_of_ribs: usize,
+    /// How many routes the peer held when each End-of-RIB arrived.
+    rib_at_end_of_rib: Vec<usize>,
     borr: usize,
     eorr: usize,
     refresh_requests: usize,
@@ -112,6 +114,7 @@ impl ModelPeer {
                 Message::Update(u) => {
                     if u.end_of_rib().is_some() {
                         self.end_of_ribs += 1;
+                        self.rib_at_end_of_rib.push(self.adj_rib_in.len());
                     }
                     self.updates += 1;
                     for p in &u.withdrawn {
@@ -160,6 +163,7 @@ impl Replay {
             name: "192.0.2.1".into(),
             session: session_config(passive, hold_time),
             group_updates: true,
+            eor_wait: None,
         };
         Replay {
             core: {
@@ -667,6 +671,132 @@ fn random_hostile_sequences_never_panic_and_keep_the_invariant() {
         converged >= 5,
         "only {converged} of 20 rounds kept their session"
     );
+}
+
+/// A replay whose session negotiated graceful restart and whose End-of-RIB waits at most
+/// `wait` for the neighbor's helpers and health checks.
+fn gated(table: Arc<RouteSet>, wait: Duration) -> Replay {
+    let now = Instant::now();
+    let mut session = session_config(false, 90);
+    session.graceful_restart = Some(120);
+    let config = CoreConfig {
+        name: "192.0.2.1".into(),
+        session,
+        group_updates: true,
+        eor_wait: Some(wait),
+    };
+    let mut core = SessionCore::new(config, table);
+    core.start(now);
+    let mut r = Replay {
+        core,
+        peer: ModelPeer::default(),
+        now,
+        events: Vec::new(),
+    };
+    assert!(r.core.poll_connect(r.now));
+    r.core.connected("127.0.0.1".parse().unwrap(), r.now);
+    r.write_at_most(usize::MAX);
+    let mut c = caps(false);
+    c.push(Capability::GracefulRestart(
+        crate::wire::capability::GracefulRestart {
+            flags: 0,
+            time: 120,
+            families: vec![(Family::IPV4_UNICAST, 0)],
+        },
+    ));
+    r.bytes(&peer_open(90, c));
+    r.bytes(&encode(Message::Keepalive));
+    assert_eq!(r.core.state(), State::Established);
+    r
+}
+
+#[test]
+fn end_of_rib_waits_for_the_sources_then_follows_their_routes() {
+    let file = routes(0, 100);
+    let mut r = gated(file, Duration::from_secs(30));
+    r.drain();
+    // The file's routes are out, the marker is held for the helper and the health check.
+    assert_eq!((r.peer.adj_rib_in.len(), r.peer.end_of_ribs), (100, 0));
+    // A helper's `announce eor` arrives as a plain End-of-RIB request: still held.
+    r.command(Command::SendEndOfRib(None));
+    r.drain();
+    assert_eq!(r.peer.end_of_ribs, 0);
+    assert_eq!(r.core.poll_timeout(), Some(r.now + Duration::from_secs(30)));
+    // The helper's and the health check's routes, then the manager's release.
+    r.command(Command::Routes(routes(0, 102)));
+    r.command(Command::ReleaseEndOfRib(EorRelease::All));
+    r.drain();
+    assert_eq!(r.peer.rib_at_end_of_rib, [102]);
+    assert!(r.peer.trace.ends_with('U'));
+    // Nothing more: no second marker at the old deadline.
+    r.at(Duration::from_secs(31));
+    r.drain();
+    assert_eq!(r.peer.end_of_ribs, 1);
+}
+
+#[test]
+fn end_of_rib_goes_when_eor_wait_passes() {
+    let mut r = gated(routes(0, 10), Duration::from_secs(30));
+    r.drain();
+    r.at(Duration::from_secs(29));
+    r.drain();
+    assert_eq!(r.peer.end_of_ribs, 0);
+    r.at(Duration::from_secs(1));
+    r.drain();
+    assert_eq!(r.peer.rib_at_end_of_rib, [10]);
+    // The sources became ready later: no second marker.
+    r.command(Command::ReleaseEndOfRib(EorRelease::All));
+    r.drain();
+    assert_eq!(r.peer.end_of_ribs, 1);
+}
+
+/// The gate alone (see `eor_gate.rs`).
+mod eor_gate {
+    use super::*;
+
+    const V4: Family = Family::IPV4_UNICAST;
+    const V6: Family = Family::IPV6_UNICAST;
+
+    #[test]
+    fn without_sources_or_graceful_restart_nothing_is_held() {
+        let now = Instant::now();
+        let mut g = EorGate::new(None);
+        assert_eq!(g.session_up(&[V4, V6], true, now), [V4, V6]);
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        assert_eq!(g.session_up(&[V4, V6], false, now), [V4, V6]);
+        assert_eq!(g.deadline(), None);
+    }
+
+    #[test]
+    fn held_until_released_per_family_then_sticky() {
+        let now = Instant::now();
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        assert!(g.session_up(&[V4, V6], true, now).is_empty());
+        assert!(g.is_held(V4) && g.is_held(V6));
+        assert!(g.take_sendable().is_empty());
+        g.release(&EorRelease::Families(vec![V6]));
+        assert_eq!(g.take_sendable(), [V6]);
+        assert_eq!(g.held(), [V4]);
+        g.release(&EorRelease::All);
+        assert_eq!(g.take_sendable(), [V4]);
+        assert_eq!(g.deadline(), None);
+        // The next session of the neighbor sends its markers with the table.
+        assert_eq!(g.session_up(&[V4, V6], true, now), [V4, V6]);
+    }
+
+    #[test]
+    fn the_wait_expires() {
+        let now = Instant::now();
+        let mut g = EorGate::new(Some(Duration::from_secs(30)));
+        g.session_up(&[V4], true, now);
+        assert!(!g.expire(now + Duration::from_secs(29)));
+        assert!(g.take_sendable().is_empty());
+        assert!(g.expire(now + Duration::from_secs(30)));
+        assert_eq!(g.take_sendable(), [V4]);
+        // Each session waits again while the sources are not ready.
+        g.session_up(&[V4], true, now);
+        assert_eq!(g.held(), [V4]);
+    }
 }
 
 #[test]
