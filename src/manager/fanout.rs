@@ -104,6 +104,45 @@ pub fn greet<'a>(output: &Arc<HelperOutput>, up: impl Iterator<Item = &'a Neighb
     }
 }
 
+impl super::Manager {
+    /// A helper that (re)started is told which of its neighbors are up.
+    pub(super) fn greet(&mut self, output: &std::sync::Arc<crate::api::process::HelperOutput>) {
+        if self.programs.is_current(output) {
+            self.metrics.helper_started(output);
+            let up = self
+                .neighbors
+                .iter()
+                .filter(|n| n.status.state == crate::session::fsm::State::Established);
+            greet(output, up.map(|n| &n.config));
+        }
+    }
+
+    /// A neighbor thread's report: its status, the helpers' events (in the order the thread
+    /// sent them), and the start of a neighbor that waited for this thread to stop.
+    pub(super) fn peer_report(&mut self, report: crate::session::peer::PeerReport) {
+        self.metrics.session_event(report.peer, &report.event);
+        if report.event == crate::session::core::SessionEvent::Stopped {
+            self.neighbors.stopped(report.peer, report.id);
+            return;
+        }
+        let current = match self.neighbors.current_mut(&report) {
+            Some(n) => {
+                n.status.record(&report.event);
+                true
+            }
+            None => false,
+        };
+        let happened = self.fanout.translate(report.peer, current, &report.event);
+        if let Some(n) = self
+            .neighbors
+            .get(report.peer)
+            .filter(|_| !happened.is_empty())
+        {
+            send(&self.programs, &n.config, &happened);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

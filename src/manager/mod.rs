@@ -10,12 +10,15 @@
 //! - `fanout`: neighbor events for helpers, from the threads' typed reports;
 //! - `requests`: who may change what, and the answers;
 //! - `reload`: a reload plan applied;
+//! - `journal` and `readiness`: a restart inside the peers' graceful-restart window (the
+//!   state file replayed and kept; End-of-RIB once every source is ready);
 //! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
 //!
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
 
 mod fanout;
+mod journal;
 mod listeners;
 mod metrics;
 mod neighbors;
@@ -30,7 +33,7 @@ mod status;
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,10 +49,8 @@ use crate::api::{ApiRequest, RefusalLog, control};
 use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::{Config, NeighborConfig};
 use crate::rib::route_set::RouteSet;
-use crate::session::core::SessionEvent;
-use crate::session::fsm::State;
-use crate::session::peer::PeerReport;
 use fanout::Fanout;
+use journal::Journal;
 use neighbors::Neighbors;
 use program_routes::ProgramRoutes;
 use programs::Supervisor;
@@ -58,8 +59,6 @@ use readiness::Readiness;
 /// API commands arriving within this time (plus twice the cost of the last update, so that
 /// a flood cannot make the manager rebuild route sets back to back) make one update.
 const API_COALESCE: Duration = Duration::from_millis(10);
-/// The state file is written at most this often.
-const JOURNAL_PACE: Duration = Duration::from_secs(1);
 /// The longest the manager sleeps without a message (to reap stopped neighbor threads).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
@@ -85,18 +84,6 @@ pub struct Manager {
     _control_tx: Sender<ApiRequest>,
     /// What scrapes see besides the neighbors' statuses (see `metrics.rs`).
     metrics: crate::metrics::Counters,
-}
-
-/// The state file's bookkeeping.
-struct Journal {
-    path: Option<PathBuf>,
-    /// Health check name -> up, as last found (or replayed).
-    checks: BTreeMap<String, bool>,
-    /// Something to write since the last save.
-    dirty: bool,
-    saved_at: Instant,
-    /// When replayed routes of helpers that never said they were ready are withdrawn.
-    replay_until: Option<Instant>,
 }
 
 /// Why the daemon could not start.
@@ -184,103 +171,6 @@ impl Manager {
         // A new thread holds its End-of-RIB again: what is ready is released to it anew.
         self.readiness.forget(n.peer_address);
         self.neighbors.start(n, file, routes, eor_wait)
-    }
-
-    /// The state file's routes go into the program tables before the sessions start (a
-    /// helper's under `Source::Replayed` until it is ready), its check states to the checks.
-    fn replay(&mut self, config: &Config, saved: &state_file::SavedState) {
-        use crate::api::Source;
-        let mut skipped = 0usize;
-        for (addr, source, text) in &saved.routes {
-            let mapped = config.neighbors.iter().any(|n| {
-                n.peer_address == *addr
-                    && match source {
-                        Source::Process(name) => n.api_processes.contains(name),
-                        _ => true,
-                    }
-            });
-            let route = crate::config::api_command::route_from_text(text);
-            let (true, Ok(route)) = (mapped, route) else {
-                skipped += 1;
-                continue;
-            };
-            let source = match source {
-                Source::Control => Source::Control,
-                s => Source::Replayed(Box::new(s.clone())),
-            };
-            self.program_routes.restore(*addr, &source, &[route]);
-        }
-        if skipped > 0 {
-            log::warn!(
-                "state file: {skipped} routes not replayed (neighbor or helper no longer configured, or unreadable)"
-            );
-        }
-        self.program_routes.take_dirty();
-        self.journal.checks = saved
-            .checks
-            .iter()
-            .filter(|(name, _)| config.healthchecks.iter().any(|c| c.name == **name))
-            .map(|(n, up)| (n.clone(), *up))
-            .collect();
-        if !self.program_routes.replayed().is_empty() {
-            let longest = config
-                .neighbors
-                .iter()
-                .map(|n| readiness::eor_wait_seconds(n, true))
-                .max()
-                .unwrap_or(crate::config::model::DEFAULT_EOR_WAIT);
-            self.journal.replay_until = Some(Instant::now() + Duration::from_secs(longest.into()));
-        }
-    }
-
-    /// Writes the state file when something changed, at most once a second (and at
-    /// shutdown, `force`); drops the replayed routes whose helpers never said they were ready.
-    fn keep_journal(&mut self, force: bool) {
-        if self
-            .journal
-            .replay_until
-            .is_some_and(|t| Instant::now() >= t)
-        {
-            self.journal.replay_until = None;
-            for source in self.program_routes.replayed() {
-                info!("{source}: not announced again within eor-wait, withdrawn");
-                self.program_routes.drop_source(&source);
-            }
-        }
-        let Some(path) = self.journal.path.clone() else {
-            return;
-        };
-        if !self.journal.dirty || (!force && self.journal.saved_at.elapsed() < JOURNAL_PACE) {
-            return;
-        }
-        let state = state_file::SavedState {
-            checks: self.journal.checks.clone(),
-            routes: self.program_routes.journal(),
-        };
-        self.journal.dirty = false;
-        self.journal.saved_at = Instant::now();
-        if let Err(e) = state_file::save(&path, &state) {
-            log::error!("state file {}: cannot write: {e}", path.display());
-        }
-    }
-
-    /// Lets the held End-of-RIB of each neighbor go for the families all its sources are
-    /// ready for; called once their routes were flushed, so the marker follows them.
-    fn release_end_of_ribs(&mut self) {
-        let (_, checks) = self.programs.configs();
-        let neighbors: Vec<_> = self
-            .neighbors
-            .iter()
-            .map(|n| {
-                (
-                    n.config.peer_address,
-                    readiness::sources_of(&n.config, &checks),
-                )
-            })
-            .collect();
-        for (addr, r) in self.readiness.take_releases(neighbors.into_iter()) {
-            self.neighbors.release_end_of_rib(addr, r);
-        }
     }
 
     /// Runs until a shutdown event. The three channels are served fairly: a flooding helper
@@ -372,76 +262,6 @@ impl Manager {
         if self.journal.checks.get(&result.name) != Some(&result.up) {
             self.journal.checks.insert(result.name, result.up);
             self.journal.dirty = true;
-        }
-    }
-
-    /// A helper that (re)started is told which of its neighbors are up.
-    fn greet(&mut self, output: &Arc<crate::api::process::HelperOutput>) {
-        if self.programs.is_current(output) {
-            self.metrics.helper_started(output);
-            let up = self
-                .neighbors
-                .iter()
-                .filter(|n| n.status.state == State::Established);
-            fanout::greet(output, up.map(|n| &n.config));
-        }
-    }
-
-    /// Sends every neighbor whose program routes changed its new route set (the union of the
-    /// file's routes and every source's); the neighbor thread sends only the difference.
-    fn flush(&mut self) {
-        // Neighbors that share a file table and were given the same program routes (one
-        // `ctl announce` to all of them) share one union too, instead of a copy each.
-        let mut made: Vec<(Arc<RouteSet>, IpAddr, Arc<RouteSet>)> = Vec::new();
-        for addr in self.program_routes.take_dirty() {
-            let Some(n) = self.neighbors.get(addr) else {
-                continue;
-            };
-            let tables = self.program_routes.of(addr);
-            let known = made.iter().find(|(file, other, _)| {
-                Arc::ptr_eq(file, &n.file_routes) && self.program_routes.of(*other) == tables
-            });
-            let routes = match known {
-                Some((_, _, routes)) => routes.clone(),
-                None => {
-                    let routes = self.program_routes.routes_for(addr, &n.file_routes);
-                    made.push((n.file_routes.clone(), addr, routes.clone()));
-                    routes
-                }
-            };
-            self.neighbors.set_routes(addr, routes);
-        }
-    }
-
-    /// A neighbor thread's report: its status, the helpers' events (in the order the thread
-    /// sent them), and the start of a neighbor that waited for this thread to stop.
-    fn peer_report(&mut self, report: PeerReport) {
-        self.metrics.session_event(report.peer, &report.event);
-        if report.event == SessionEvent::Stopped {
-            self.neighbors.stopped(report.peer, report.id);
-            return;
-        }
-        let current = match self.neighbors.current_mut(&report) {
-            Some(n) => {
-                n.status.record(&report.event);
-                true
-            }
-            None => false,
-        };
-        let happened = self.fanout.translate(report.peer, current, &report.event);
-        if let Some(n) = self
-            .neighbors
-            .get(report.peer)
-            .filter(|_| !happened.is_empty())
-        {
-            fanout::send(&self.programs, &n.config, &happened);
-        }
-    }
-
-    fn dump_status(&self) {
-        info!("status of {} neighbors:", self.neighbors.iter().count());
-        for n in self.neighbors.iter() {
-            info!("{}", n.view().line());
         }
     }
 

@@ -355,6 +355,35 @@ fn describe_nlri(r: &RouteConfig) -> String {
     }
     out
 }
+
+impl super::Manager {
+    /// Sends every neighbor whose program routes changed its new route set (the union of the
+    /// file's routes and every source's); the neighbor thread sends only the difference.
+    pub(super) fn flush(&mut self) {
+        // Neighbors that share a file table and were given the same program routes (one
+        // `ctl announce` to all of them) share one union too, instead of a copy each.
+        let mut made: Vec<(Arc<RouteSet>, std::net::IpAddr, Arc<RouteSet>)> = Vec::new();
+        for addr in self.program_routes.take_dirty() {
+            let Some(n) = self.neighbors.get(addr) else {
+                continue;
+            };
+            let tables = self.program_routes.of(addr);
+            let known = made.iter().find(|(file, other, _)| {
+                Arc::ptr_eq(file, &n.file_routes) && self.program_routes.of(*other) == tables
+            });
+            let routes = match known {
+                Some((_, _, routes)) => routes.clone(),
+                None => {
+                    let routes = self.program_routes.routes_for(addr, &n.file_routes);
+                    made.push((n.file_routes.clone(), addr, routes.clone()));
+                    routes
+                }
+            };
+            self.neighbors.set_routes(addr, routes);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -119,6 +119,22 @@ impl Readiness {
     }
 }
 
+impl super::Manager {
+    /// Lets the held End-of-RIB of each neighbor go for the families all its sources are
+    /// ready for; called once their routes were flushed, so the marker follows them.
+    pub(super) fn release_end_of_ribs(&mut self) {
+        let (_, checks) = self.programs.configs();
+        let neighbors: Vec<_> = self
+            .neighbors
+            .iter()
+            .map(|n| (n.config.peer_address, sources_of(&n.config, &checks)))
+            .collect();
+        for (addr, r) in self.readiness.take_releases(neighbors.into_iter()) {
+            self.neighbors.release_end_of_rib(addr, r);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,6 +180,16 @@ pub fn describe(a: &RouteAttributes) -> String {
     out.trim().to_string()
 }
 
+impl super::Manager {
+    /// SIGUSR2: every neighbor's `show neighbor` line in the log.
+    pub(super) fn dump_status(&self) {
+        log::info!("status of {} neighbors:", self.neighbors.iter().count());
+        for n in self.neighbors.iter() {
+            log::info!("{}", n.view().line());
+        }
+    }
+}
+
 /// A route that is not plain unicast, as `show adj-rib out` prints it:
 /// `FAMILY PREFIX [rd RD] [label [ L ]] [path-information ID] ATTRIBUTES` (the tests read
 /// tables with it).
