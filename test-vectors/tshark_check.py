@@ -224,7 +224,8 @@ def addresses(prefixes):
     return " ".join(out)
 
 
-FAMILY_WORDS = ("evpn ", "rtc ", "flow-vpn ", "mup-", "mup ", "vpls ", "sr-policy ", "bgp-ls ")
+FAMILY_WORDS = ("evpn ", "rtc ", "flow-vpn ", "mup-", "mup ", "vpls ", "sr-policy ", "bgp-ls ",
+                "mcast-vpn ")
 
 
 def compare_expectations(v, bgp, report):
