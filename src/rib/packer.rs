@@ -13,6 +13,7 @@ use super::key::{KeyRef, Nlri, NlriKey};
 use super::route_set::{RouteDiff, RouteSet, Slot};
 use crate::wire::attribute::{AttributeContext, ExportContext, PathAttribute, type_code};
 use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::family_counts::FamilySent;
 use crate::wire::labeled::{self, RouteDistinguisher};
 use crate::wire::message::{HEADER_LEN, Message};
 use crate::wire::prefix::Prefix;
@@ -74,6 +75,22 @@ pub struct Packed {
     /// Paths not sent because the peer does not receive ADD-PATH for the family: only the
     /// lowest path identifier of each prefix goes.
     pub extra_paths: Vec<(Family, usize)>,
+    /// Messages, announcements and withdrawals per family, counted as they are written (for
+    /// the metrics).
+    pub families: Vec<(Family, FamilySent)>,
+}
+
+impl Packed {
+    fn family(&mut self, family: Family) -> &mut FamilySent {
+        let i = match self.families.iter().position(|(f, _)| *f == family) {
+            Some(i) => i,
+            None => {
+                self.families.push((family, FamilySent::default()));
+                self.families.len() - 1
+            }
+        };
+        &mut self.families[i].1
+    }
 }
 
 /// Packs `diff` for the session described by `params`: the packer's one entry point.
@@ -318,8 +335,15 @@ fn write_nlri(
         if let (Some((wire, _)), false) = (announce, classic) {
             w.mp_end(&wire.after_mp);
         }
+        let routes = w.pushed() as u64;
         w.finish();
         packed.messages += 1;
+        let sent = packed.family(family);
+        sent.updates += 1;
+        match announce {
+            Some(_) => sent.announced += routes,
+            None => sent.withdrawn += routes,
+        }
     }
 }
 

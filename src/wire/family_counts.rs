@@ -1,7 +1,8 @@
 //! What a batch of encoded UPDATEs holds per family: messages, routes announced and routes
-//! withdrawn (for the metrics). Read from the bytes a session queues (the packer reports
-//! totals only), by framing each message and reading only the NLRI length octets, never the
-//! attributes' contents: cheap next to the encoding that made them.
+//! withdrawn (the metrics' `FamilySent`). The packer counts these as it writes
+//! (`rib::packer::Packed::families`); [`count`] reads them back from the bytes, framing each
+//! message and reading only the NLRI length octets, as an independent check of the packer's
+//! figures (its unit test, `tests/family_counts.rs` against the decoder, the reload bench).
 
 use super::attribute::{flag, type_code};
 use super::family::{Afi, Family, Safi};

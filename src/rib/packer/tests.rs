@@ -457,3 +457,32 @@ fn route_reflection_attributes_go_to_internal_peers_only() {
     let codes: Vec<u8> = ebgp.attributes.iter().map(|a| a.code()).collect();
     assert_eq!(codes, [1, 2, 3, 26, 0x99]);
 }
+
+/// The per-family counts the packer keeps as it writes are what an independent reader of
+/// the bytes finds (`wire::family_counts`), withdrawals and several messages included.
+#[test]
+fn per_family_counts_match_the_bytes_written() {
+    let v4 = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+    let v6 = Arc::new(RouteAttributes::with_next_hop(nh("2001:db8::1")));
+    let mut routes: Vec<(Prefix, Arc<RouteAttributes>)> = (0..3000u32)
+        .map(|i| (p(&format!("10.{}.{}.0/24", i >> 8, i & 255)), v4.clone()))
+        .collect();
+    routes.extend((0..700u32).map(|i| (p(&format!("2001:db8:{i:x}::/48")), v6.clone())));
+    let old = RouteSet::new(routes.clone());
+    routes.retain(|(pfx, _)| !pfx.to_string().starts_with("10.1."));
+    routes.truncate(routes.len() - 100);
+    let new = RouteSet::new(routes);
+    let params = params(true, true);
+    for packed in [
+        pack(&old.as_announcements(), &params),
+        pack(&old.diff(&new), &params),
+    ] {
+        let mut ours = packed.families.clone();
+        let mut read = crate::wire::family_counts::count(&packed.bytes, &params.add_path);
+        ours.sort_by_key(|(f, _)| *f);
+        read.sort_by_key(|(f, _)| *f);
+        assert_eq!(ours, read);
+        let total: u64 = ours.iter().map(|(_, s)| s.updates).sum();
+        assert_eq!(total, packed.messages as u64);
+    }
+}

@@ -171,7 +171,7 @@ impl SessionCore {
         self.events.push_back(SessionEvent::Sent {
             updates: packed.messages as u64,
             announced: packed.announced as u64,
-            families: crate::wire::family_counts::count(&packed.bytes, &params.add_path),
+            families: packed.families,
         });
         self.outbox.push_bulk(packed.bytes);
         self.advertised = self.desired.clone();
@@ -201,7 +201,7 @@ impl SessionCore {
         self.events.push_back(SessionEvent::Sent {
             updates: packed.messages as u64,
             announced: packed.announced as u64,
-            families: crate::wire::family_counts::count(&packed.bytes, &params.add_path),
+            families: packed.families,
         });
         self.outbox.push_bulk(packed.bytes);
         if enhanced {
