@@ -853,6 +853,11 @@ def program_route_to_many_row(n=100_000, neighbors=100):
             kids = subprocess.run(["pgrep", "-P", str(proc.popen.pid)], capture_output=True,
                                   text=True).stdout.split()
             pid = int(kids[0]) if kids else proc.popen.pid
+            # The control socket is bound once the configuration is loaded: on a busy
+            # machine that can come after the RSS has looked settled for a second.
+            deadline = time.time() + 60
+            while not os.path.exists(sock) and time.time() < deadline:
+                time.sleep(0.1)
             before = settled_rss(pid, time.time() + 60)
             t0 = time.time()
             subprocess.run([BGPINJECT, "ctl", "--socket", sock, "announce", "route",
