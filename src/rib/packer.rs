@@ -403,6 +403,12 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
         (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
         (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
+        // MCAST-VPN and the non-IP AFIs (EVPN, VPLS): the address as it is, of either
+        // version (RFC 6514 §4.3, RFC 7432 §7, RFC 4761 §3.2.2; ExaBGP sends an IPv6
+        // MCAST-VPN route's IPv4 next hop in 4 octets).
+        _ if family.safi == Safi::Mvpn || family.afi == Afi::L2VPN => {
+            vec![global]
+        }
         // ExaBGP's choice for an IPv4 next hop of an IPv6 route: IPv4-mapped.
         (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
