@@ -5,6 +5,7 @@ pub mod api_command;
 pub mod bfd;
 mod communities;
 mod exabgp_compat;
+mod family_routes;
 mod flow;
 mod group;
 pub mod guard;

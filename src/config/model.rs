@@ -224,11 +224,14 @@ pub struct RouteTable {
     /// Every other route (labeled, VPN, multicast, with a path identifier), in the order
     /// written.
     pub others: Vec<RouteConfig>,
+    /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
+    /// order written.
+    pub family_routes: Vec<FamilyRoute>,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -241,7 +244,9 @@ impl RouteTable {
             .unicast
             .iter()
             .map(|(p, _)| Family::new(p.afi(), Safi::Unicast));
-        unicast.chain(self.others.iter().map(RouteConfig::family))
+        unicast
+            .chain(self.others.iter().map(RouteConfig::family))
+            .chain(self.family_routes.iter().map(|r| r.key.family))
     }
 
     /// Every route, unicast first.
@@ -342,6 +347,16 @@ impl RouteConfig {
             NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
+}
+
+/// One route of a `wire::nlri` family (`announce { l2vpn { evpn ...; } }`, `announce evpn
+/// ...`): its key (family and NLRI, path identifier) and attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyRoute {
+    pub key: NlriKey,
+    /// Interned: routes with equal attributes share one copy.
+    pub attributes: Arc<RouteAttributes>,
+    pub location: Location,
 }
 
 /// One `flow { route NAME { ... } }` rule.

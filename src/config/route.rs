@@ -63,7 +63,7 @@ pub const KEYWORDS: &[&str] = &[
 
 /// The attributes given so far; each may be given once.
 #[derive(Default)]
-struct AttributeSettings {
+pub(super) struct AttributeSettings {
     next_hop: Setting<NextHop>,
     origin: Setting<Origin>,
     as_path: Setting<AsPath>,
@@ -87,6 +87,20 @@ struct AttributeSettings {
     nlri: labels::NlriSettings,
 }
 
+impl AttributeSettings {
+    /// `split`, `withdraw` and the NLRI statements (`label`, `rd`, `path-information`),
+    /// taken out before [`finish_attributes`].
+    pub(super) fn take_route_statements(
+        &mut self,
+    ) -> (Option<(u8, Position)>, bool, labels::NlriSettings) {
+        (
+            std::mem::take(&mut self.split).take(),
+            std::mem::take(&mut self.withdraw).take().is_some(),
+            std::mem::take(&mut self.nlri),
+        )
+    }
+}
+
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
     let (prefix, prefix_token) = route_prefix(p)?;
@@ -95,7 +109,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     if p.peek().kind == TokenKind::OpenBrace {
         let open = p.advance();
         while let Some(kw) = p.block_keyword(&open, &name)? {
-            parse_attribute(p, &kw, prefix, &name, &mut a)?;
+            parse_attribute(p, &kw, Some(prefix), &name, &mut a)?;
             p.expect_semicolon(&format!("{} value", kw.text))?;
         }
     } else {
@@ -103,7 +117,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             let token = p.advance();
             match token.kind {
                 TokenKind::Semicolon => break,
-                TokenKind::Word => parse_attribute(p, &token, prefix, &name, &mut a)?,
+                TokenKind::Word => parse_attribute(p, &token, Some(prefix), &name, &mut a)?,
                 _ => {
                     return Err(
                         p.unexpected(&token, &format!("a route attribute or ';' to end {name}"))
@@ -112,9 +126,33 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             }
         }
     }
+    let (split, withdraw, nlri) = a.take_route_statements();
+    let attributes = finish_attributes(p, a, &name, prefix_token.position)?;
+    Ok(ParsedRoute {
+        route: RouteConfig {
+            prefix,
+            nlri: labels::finish(p, &name, nlri)?.boxed(),
+            attributes,
+            location: p.location(keyword.position),
+        },
+        prefix_at: prefix_token.position,
+        split,
+        origin: p.origin(),
+        withdraw,
+    })
+}
+
+/// The attributes of a route once its statements are read (`next-hop` required, reported at
+/// `at`), interned. `split`, `withdraw` and the NLRI statements are the caller's to take first.
+pub(super) fn finish_attributes(
+    p: &Parser,
+    a: AttributeSettings,
+    name: &dyn std::fmt::Display,
+    at: Position,
+) -> Result<std::sync::Arc<RouteAttributes>, ConfigError> {
     let Some(next_hop) = a.next_hop.take() else {
         return Err(p.error_at(
-            prefix_token.position,
+            at,
             format!("{name} has no next-hop, expected 'next-hop ADDRESS' or 'next-hop self'"),
         ));
     };
@@ -147,19 +185,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         .flatten()
         .chain(a.generic.into_values())
         .for_each(|v| attributes.set(v));
-    let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
-    Ok(ParsedRoute {
-        route: RouteConfig {
-            prefix,
-            nlri: labels::finish(p, &name, a.nlri)?.boxed(),
-            attributes,
-            location: p.location(keyword.position),
-        },
-        prefix_at: prefix_token.position,
-        split: a.split.take(),
-        origin: p.origin(),
-        withdraw: a.withdraw.take().is_some(),
-    })
+    Ok(p.state.borrow_mut().attributes.intern_owned(attributes))
 }
 
 /// The prefix of a route. Host bits are cleared, as ExaBGP does (the original injector's
@@ -183,12 +209,13 @@ fn route_prefix(p: &mut Parser) -> Result<(Prefix, Token), ConfigError> {
     }
 }
 
-/// One attribute and its value(s), without the terminating `;`.
-fn parse_attribute(
+/// One attribute and its value(s), without the terminating `;`. `prefix`: the route's, which
+/// its next hop must match (`None` for the NLRI of the `wire::nlri` families).
+pub(super) fn parse_attribute(
     p: &mut Parser,
     kw: &Token,
-    prefix: Prefix,
-    name: &RouteName,
+    prefix: Option<Prefix>,
+    name: &dyn std::fmt::Display,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
@@ -359,7 +386,7 @@ fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
 fn parse_generic(
     p: &mut Parser,
     kw: &Token,
-    name: &RouteName,
+    name: &dyn std::fmt::Display,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
     use crate::wire::attribute::{AttributeContext, decode_attribute, flag};
@@ -470,7 +497,7 @@ fn origin(text: &str) -> Result<Origin, ValueError> {
 }
 
 /// `self`, or a unicast address of the prefix's family.
-fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError> {
+fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, ConfigError> {
     let token = p.expect_word("an address or 'self' after next-hop")?;
     if token.text == "self" {
         return Ok(NextHop::SelfAddress);
@@ -479,7 +506,10 @@ fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
     // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
     // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
-    if address.is_ipv4() != prefix.addr().is_ipv4() && address.is_ipv4() {
+    if let Some(prefix) = prefix
+        && address.is_ipv4() != prefix.addr().is_ipv4()
+        && address.is_ipv4()
+    {
         let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
         return Err(p.error_at(
             token.position,
