@@ -22,7 +22,7 @@ use super::route::{self, AttributeSettings};
 use super::route_list::ParsedRoutes;
 
 /// A parsed route of a `wire::nlri` family and where it was written.
-pub(super) struct ParsedFamilyRoute {
+pub(crate) struct ParsedFamilyRoute {
     pub route: FamilyRoute,
     /// The statement's first word.
     pub at: Position,
@@ -164,7 +164,7 @@ fn skip_continuations(p: &mut Parser) {
 }
 
 /// The route of a statement (see [`parse_statement`]).
-pub(super) fn parse_route(
+pub(crate) fn parse_route(
     p: &mut Parser,
     kw: &Token,
     afi: Afi,

@@ -166,7 +166,12 @@ impl fmt::Display for NlriKey {
         match &self.nlri {
             Nlri::Prefix(p) => write!(f, "{} {p}", self.family)?,
             Nlri::Flow(rule) => write!(f, "flow {rule}")?,
-            Nlri::Family(nlri) => write!(f, "{} {nlri}", self.family)?,
+            // The API's words after `announce`: `evpn ...`, `rtc ...`, `ipv4 mup ...`.
+            Nlri::Family(nlri) => match (self.family.afi, self.family.safi) {
+                (Afi::L2VPN, _) | (_, Safi::Rtc) => write!(f, "{nlri}")?,
+                (Afi::Ipv6, _) => write!(f, "ipv6 {nlri}")?,
+                _ => write!(f, "ipv4 {nlri}")?,
+            },
         }
         if let Some(rd) = self.rd {
             write!(f, " rd {rd}")?;
@@ -387,7 +392,7 @@ mod tests {
         );
         assert_eq!(
             k.to_string(),
-            "l2vpn evpn evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2"
+            "evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2"
         );
         let nlri = [
             3, 17, 0, 1, 192, 0, 2, 2, 0, 100, 0, 0, 0, 0, 32, 192, 0, 2, 2,
