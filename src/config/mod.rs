@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod model;
 mod neighbor;
 mod parser;
+mod prefix_sid;
 pub mod process;
 mod route;
 mod route_list;

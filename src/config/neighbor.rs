@@ -119,6 +119,7 @@ pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "l2vpn", "all", "mini
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "unicast",
     "flow",
+    "flow-vpn",
     "multicast",
     "nlri-mpls",
     "labeled-unicast",
@@ -374,6 +375,7 @@ fn parse_family_block(
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
             "flow" => Safi::FlowSpec,
+            "flow-vpn" => Safi::FlowSpecVpn,
             other if announce::safi(other).is_some() && afi != Afi::L2VPN => {
                 announce::safi(other).unwrap_or(Safi::Unicast)
             }
@@ -529,7 +531,7 @@ fn check_guard(
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
-    Family::new(flow.rule.afi(), Safi::FlowSpec)
+    flow.rule.family()
 }
 
 /// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
