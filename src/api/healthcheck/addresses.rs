@@ -64,77 +64,8 @@ impl ServiceAddresses {
         })
     }
 
-    /// `ip` with `args`, stdin `input`: its stdout, or why it failed.
     fn ip(&self, args: &[&str], input: Option<&str>) -> Result<String, String> {
-        let mut command = if self.sudo {
-            let mut c = Command::new("sudo");
-            c.arg("-n").arg(ip_program());
-            c
-        } else {
-            Command::new(ip_program())
-        };
-        command
-            .args(args)
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let shown = format!("ip {}", args.join(" "));
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("{shown}: {}", crate::descriptors::explain(&e)))?;
-        if let (Some(mut stdin), Some(text)) = (child.stdin.take(), input) {
-            // Small (at most 1024 short lines): fits the pipe; `ip` reads it all.
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        // Readers on threads so that a full pipe cannot stall `ip` while we wait for it.
-        let read = |pipe: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut text = Vec::new();
-                if let Some(p) = pipe {
-                    let _ = p.take(IP_OUTPUT_LIMIT).read_to_end(&mut text);
-                }
-                String::from_utf8_lossy(&text).into_owned()
-            })
-        };
-        let out = read(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let err = read(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let deadline = Instant::now() + IP_TIMEOUT;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(s)) => break Some(s),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
-        let stdout = out.join().unwrap_or_default();
-        let stderr = err.join().unwrap_or_default();
-        match status {
-            Some(s) if s.success() => Ok(stdout),
-            Some(s) => Err(format!("{shown}: {s}: {}", stderr.trim())),
-            None => Err(format!(
-                "{shown}: still running after {IP_TIMEOUT:?}, killed"
-            )),
-        }
+        run_ip(self.sudo, args, input)
     }
 
     /// The addresses on `interface` now, with their labels.
@@ -220,6 +151,95 @@ impl ServiceAddresses {
         }
         out
     }
+}
+
+/// `ip` with `args`, stdin `input` (with `sudo -n` when `sudo`): its stdout, or why it failed.
+fn run_ip(sudo: bool, args: &[&str], input: Option<&str>) -> Result<String, String> {
+    let mut command = if sudo {
+        let mut c = Command::new("sudo");
+        c.arg("-n").arg(ip_program());
+        c
+    } else {
+        Command::new(ip_program())
+    };
+    command
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shown = format!("ip {}", args.join(" "));
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("{shown}: {}", crate::descriptors::explain(&e)))?;
+    if let (Some(mut stdin), Some(text)) = (child.stdin.take(), input) {
+        // Small (at most 1024 short lines): fits the pipe; `ip` reads it all.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    // Readers on threads so that a full pipe cannot stall `ip` while we wait for it.
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(IP_OUTPUT_LIMIT).read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let out = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + IP_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    match status {
+        Some(s) if s.success() => Ok(stdout),
+        Some(s) => Err(format!("{shown}: {s}: {}", stderr.trim())),
+        None => Err(format!(
+            "{shown}: still running after {IP_TIMEOUT:?}, killed"
+        )),
+    }
+}
+
+/// The addresses of `interface` but its loopback ones (with `label`'s only, if given), as
+/// healthcheck.py announces when no `--ip` is given.
+pub fn discover(interface: &str, label: Option<&Label>) -> Result<Vec<(IpAddr, u8)>, String> {
+    let text = run_ip(false, &["-o", "address", "show", "dev", interface], None)?;
+    let wanted = ServiceAddresses {
+        setup: IpSetup::None,
+        addresses: Vec::new(),
+        label: label.cloned(),
+        sudo: false,
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| parse_address_line(l, interface))
+        .filter(|(a, _, l)| !a.is_loopback() && wanted.label_matches(l.as_deref()))
+        .map(|(a, len, _)| (a, len))
+        .collect())
 }
 
 /// One line of `ip -o address show dev IF`:
