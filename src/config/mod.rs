@@ -10,6 +10,7 @@ mod flow;
 mod group;
 pub mod guard;
 pub mod healthcheck;
+pub mod healthcheck_run;
 mod include;
 mod labels;
 mod lexer;
