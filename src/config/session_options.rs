@@ -55,16 +55,8 @@ const OFF_CAPABILITIES: &[(&str, &str)] = &[
         "bgpinject does not speak ExaBGP's OPERATIONAL messages",
     ),
     (
-        "software-version",
-        "bgpinject does not advertise its version (draft-ietf-idr-software-version)",
-    ),
-    (
         "link-local-nexthop",
         "bgpinject does not advertise the link-local next hop capability (draft-ietf-idr-linklocal-capability)",
-    ),
-    (
-        "aigp",
-        "bgpinject sends the AIGP attribute when a route has one, without negotiating it",
     ),
 ];
 
@@ -246,15 +238,12 @@ fn parse_capability_block(
                 o.extended_next_hop = super::announce::parse_nexthop_block(p, &block)?;
                 continue;
             }
-            // RFC 8654: bgpinject always advertises it.
-            "extended-message" => {
-                if !boolean(p, "extended-message")? {
-                    return Err(p.error_at(
-                        kw.position,
-                        format!("'extended-message disable' in {block} is not supported: bgpinject always advertises extended messages (RFC 8654); a peer without them keeps the 4096-octet limit"),
-                    ));
-                }
-            }
+            // RFC 8654, on unless disabled (as ExaBGP): without it UPDATEs stay within 4096
+            // octets whatever the peer advertises.
+            "extended-message" => o.extended_message = boolean(p, "extended-message")?,
+            "software-version" => o.software_version = boolean(p, "software-version")?,
+            // Not a capability in the OPEN: ExaBGP's switch for sending AIGP to eBGP peers.
+            "aigp" => o.aigp = Some(boolean(p, "aigp")?),
             // ExaBGP capabilities bgpinject does not advertise: 'disable' says so.
             other if OFF_CAPABILITIES.iter().any(|(c, _)| *c == other) => {
                 if boolean(p, other)? {
