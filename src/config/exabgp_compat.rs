@@ -476,6 +476,13 @@ mod tests {
             ]
         );
         assert!(!n.options.extended_message);
+        // The value ExaBGP main sends for conf-hostname.conf (its qa/encoding OPEN).
+        let (m, _) = neighbor("host-name my-host-name;\ndomain-name my-domain-name.com;").unwrap();
+        let mut value = Vec::new();
+        m.options.informational_capabilities()[0].emit_value(&mut value);
+        let exabgp = "0C6D792D686F73742D6E616D65126D792D646F6D61696E2D6E616D652E636F6D";
+        let hex: String = value.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(hex, exabgp);
         assert_eq!(n.options.aigp, Some(true));
         let (n, _) = neighbor("").unwrap();
         assert!(n.options.informational_capabilities().is_empty());
