@@ -56,6 +56,8 @@ pub(super) struct CompatSettings {
     nexthop: Option<Vec<(Family, Afi)>>,
     /// `add-path { }` at neighbor level (ExaBGP 4): the families ADD-PATH is offered for.
     add_path: Option<(Vec<Family>, Position)>,
+    /// `limit N` of the `add-path { }` lines (ExaBGP main): the PATHS-LIMIT capability.
+    paths_limit: Vec<(Family, u16, Position)>,
     host_name: Setting<String>,
     domain_name: Setting<String>,
 }
@@ -145,7 +147,7 @@ pub(super) fn parse(
             Ok(())
         }
         "add-path" => {
-            let families = parse_add_path_block(p, block)?;
+            let families = parse_add_path_block(p, block, &mut s.paths_limit)?;
             s.add_path
                 .get_or_insert_with(|| (Vec::new(), kw.position))
                 .0
@@ -171,7 +173,11 @@ pub(super) fn parse(
 }
 
 /// `neighbor ... { add-path { ipv4 unicast; ... } }`, from just after `add-path`.
-fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, ConfigError> {
+fn parse_add_path_block(
+    p: &mut Parser,
+    owner: &str,
+    limits: &mut Vec<(Family, u16, Position)>,
+) -> Result<Vec<Family>, ConfigError> {
     let block = format!("the add-path block of {owner}");
     let open = p.open_block("add-path")?;
     let mut list = Vec::new();
@@ -196,12 +202,16 @@ fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, Conf
                 )
             })?,
         };
-        list.push(Family::new(afi, safi));
+        let family = Family::new(afi, safi);
+        list.push(family);
         if p.peek().text == "limit" {
-            return Err(p.error_at(
-                p.peek().position,
-                format!("'limit' in {block} is not supported: bgpinject does not advertise the ADD-PATH paths-limit capability (ExaBGP main's limit)"),
-            ));
+            let at = p.advance().position;
+            // 0 means no limit (the family is left out of the capability), as in ExaBGP.
+            let (limit, _) = p.value("limit", |t| values::number_in(t, 0, 65535, "0..65535"))?;
+            if limit > 0 {
+                limits.retain(|(f, _, _)| *f != family);
+                limits.push((family, limit as u16, at));
+            }
         }
         p.expect_semicolon(&format!("{} {}", afi_token.text, safi_token.text))?;
     }
@@ -241,6 +251,16 @@ pub(super) fn finish(
     if let Some((families, _)) = s.add_path {
         options.add_path_families = Some(families);
     }
+    // A limit on the paths received means something only where ADD-PATH receive is offered.
+    if let Some(&(_, _, at)) = s.paths_limit.first()
+        && !options.add_path.is_some_and(|m| m.receive())
+    {
+        return Err(p.error_at(
+            at,
+            format!("'limit' in the add-path block of {block} needs 'capability {{ add-path receive|send/receive; }}': it limits the paths received"),
+        ));
+    }
+    options.paths_limit = s.paths_limit.iter().map(|&(f, l, _)| (f, l)).collect();
     // ExaBGP sends the FQDN capability on every session, with the system's names unless
     // written; bgpinject only when a name is written, the other one then the system's.
     let (host, domain) = (s.host_name.take(), s.domain_name.take());
@@ -492,6 +512,43 @@ mod tests {
         assert!(e.contains("at most 64 octets"), "{e}");
         let e = neighbor("host-name a; host-name b;").unwrap_err();
         assert!(e.contains("host-name"), "{e}");
+    }
+
+    #[test]
+    fn paths_limit_multi_session_and_other_unadvertised_capabilities() {
+        use crate::wire::capability::Capability;
+        let (n, _) = neighbor(
+            "capability { add-path send/receive; }\nfamily { ipv4 unicast; ipv6 unicast; }\nadd-path { ipv4 unicast limit 10; ipv6 unicast limit 0; }",
+        )
+        .unwrap();
+        assert_eq!(
+            n.options.informational_capabilities(),
+            vec![Capability::Unknown {
+                code: 76,
+                value: vec![0, 1, 1, 0, 10]
+            }]
+        );
+        let e = neighbor("capability { add-path send; }\nadd-path { ipv4 unicast limit 10; }")
+            .unwrap_err();
+        assert!(e.contains("needs 'capability { add-path receive"), "{e}");
+        let (_, notes) = neighbor(
+            "capability { multi-session; operational enable; link-local-nexthop enable; }\nfamily { ipv4 unicast; }",
+        )
+        .unwrap();
+        assert_eq!(
+            notes
+                .iter()
+                .filter(|n| n.contains("does not advertise"))
+                .count(),
+            3,
+            "{notes:?}"
+        );
+        let e = neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
+            .unwrap_err();
+        assert!(
+            e.contains("'multi-session'") && e.contains("2 families"),
+            "{e}"
+        );
     }
 
     #[test]

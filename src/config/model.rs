@@ -204,6 +204,10 @@ pub struct SessionOptions {
     /// `capability { aigp enable|disable; }` (ExaBGP: the AIGP attribute goes to an eBGP
     /// peer only when enabled, RFC 7311 §3.1); `None`: not written.
     pub aigp: Option<bool>,
+    /// ExaBGP main's `add-path { AFI SAFI limit N; }`: the PATHS-LIMIT capability
+    /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
+    /// side asks to receive, per family.
+    pub paths_limit: Vec<(Family, u16)>,
 }
 
 impl SessionOptions {
@@ -219,6 +223,19 @@ impl SessionOptions {
         }
         if self.software_version {
             out.push(Capability::SoftwareVersion(software_version()));
+        }
+        if !self.paths_limit.is_empty() {
+            // Per family: AFI (2 octets), SAFI (1), limit (2).
+            let mut value = Vec::with_capacity(5 * self.paths_limit.len());
+            for (f, limit) in &self.paths_limit {
+                value.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                value.push(f.safi.to_u8());
+                value.extend_from_slice(&limit.to_be_bytes());
+            }
+            out.push(Capability::Unknown {
+                code: crate::wire::capability::code::PATHS_LIMIT,
+                value,
+            });
         }
         out
     }
@@ -249,6 +266,7 @@ impl Default for SessionOptions {
             fqdn: None,
             software_version: false,
             aigp: None,
+            paths_limit: Vec::new(),
         }
     }
 }
