@@ -454,6 +454,7 @@ fn finish(
     }
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
+    let multi_session_at = s.options.multi_session_at();
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
@@ -473,6 +474,15 @@ fn finish(
         }
         None => families_of_routes(&s.routes, &s.flows),
     };
+    // ExaBGP's multi-session opens one session per family to the same peer.
+    if let Some(at) = multi_session_at
+        && families.len() > 1
+    {
+        return Err(p.error_at(
+            at,
+            format!("'multi-session' in {block} with {} families is not supported: ExaBGP opens one session per family, bgpinject one session per neighbor address (keep one family, or drop multi-session to carry them all in one session)", families.len()),
+        ));
+    }
     let guard = s.guard.unwrap_or(p.state.borrow().guard);
     check_guard(p, block, &guard, &s.routes, &s.flows)?;
     Ok(NeighborConfig {
