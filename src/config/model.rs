@@ -84,6 +84,10 @@ pub struct NeighborConfig {
     pub api_neighbor_changes: bool,
     /// `api { receive { notification; } }`: the NOTIFICATIONs the peer sends go to the helpers.
     pub api_receive_notifications: bool,
+    /// Per process named in an api block, the events its blocks ask for (ExaBGP keeps each
+    /// api block's `send { }`, `receive { }` and `neighbor-changes` with that block's
+    /// processes).
+    pub api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
@@ -116,6 +120,7 @@ impl NeighborConfig {
             api_receive_updates: self.api_receive_updates,
             api_neighbor_changes: self.api_neighbor_changes,
             api_receive_notifications: self.api_receive_notifications,
+            api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
             location: self.location.clone(),

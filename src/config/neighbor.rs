@@ -35,6 +35,7 @@ struct NeighborSettings {
     api_processes: Vec<String>,
     api_receive_updates: bool,
     api_events: super::process::ApiEvents,
+    api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
@@ -233,6 +234,7 @@ fn parse_statement(
                 &mut s.api_processes,
                 &mut s.api_receive_updates,
                 &mut s.api_events,
+                &mut s.api_subscriptions,
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
@@ -504,6 +506,7 @@ fn finish(
         api_receive_updates: s.api_receive_updates,
         api_neighbor_changes: s.api_events.neighbor_changes,
         api_receive_notifications: s.api_events.receive_notifications,
+        api_subscriptions: s.api_subscriptions,
         guard,
         bfd: s.bfd.take(),
         location: p.location(keyword.position),
