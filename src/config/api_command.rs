@@ -151,4 +151,21 @@ mod tests {
         assert!(flow_from_text("route { match { destination 198.51.100.0/24; } }").is_ok());
         assert!(flow_from_text("route { match { } }").is_err());
     }
+
+    #[test]
+    fn flow_vpn_rules_take_an_rd_and_a_route_level_next_hop() {
+        let f = flow_from_text(
+            "route { rd 65535:65536; next-hop 192.0.2.8; match { source 10.0.0.3/32; } then { redirect-to-nexthop; } }",
+        )
+        .unwrap();
+        assert_eq!(
+            f.rule.rd().map(|rd| rd.to_string()).as_deref(),
+            Some("65535:65536")
+        );
+        assert_eq!(f.rule.family().to_string(), "ipv4 flow-vpn");
+        let e =
+            flow_from_text("route { rd 1:1; rd 1:2; match { source 10.0.0.3/32; } }").unwrap_err();
+        assert!(e.to_string().contains("rd"), "{e}");
+        assert!(flow_from_text("route { rd nonsense; match { source 10.0.0.3/32; } }").is_err());
+    }
 }

@@ -26,7 +26,7 @@ fn label(text: &str) -> Result<u32, ValueError> {
     values::number_in(text, 0, MAX_LABEL as u64, "0..1048575 (20 bits)").map(|n| n as u32)
 }
 
-fn rd(text: &str) -> Result<RouteDistinguisher, ValueError> {
+pub(super) fn rd(text: &str) -> Result<RouteDistinguisher, ValueError> {
     text.parse().map_err(|_| ValueError::Malformed {
         expected: "a route distinguisher ASN:N (type 0 or 2) or A.B.C.D:N (type 1)",
     })

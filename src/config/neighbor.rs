@@ -35,6 +35,7 @@ struct NeighborSettings {
     api_processes: Vec<String>,
     api_receive_updates: bool,
     api_events: super::process::ApiEvents,
+    api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
@@ -119,6 +120,7 @@ pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "l2vpn", "all", "mini
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "unicast",
     "flow",
+    "flow-vpn",
     "multicast",
     "nlri-mpls",
     "labeled-unicast",
@@ -232,6 +234,7 @@ fn parse_statement(
                 &mut s.api_processes,
                 &mut s.api_receive_updates,
                 &mut s.api_events,
+                &mut s.api_subscriptions,
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
@@ -374,6 +377,7 @@ fn parse_family_block(
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
             "flow" => Safi::FlowSpec,
+            "flow-vpn" => Safi::FlowSpecVpn,
             other if announce::safi(other).is_some() && afi != Afi::L2VPN => {
                 announce::safi(other).unwrap_or(Safi::Unicast)
             }
@@ -452,6 +456,7 @@ fn finish(
     }
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
+    let multi_session_at = s.options.multi_session_at();
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
@@ -471,6 +476,15 @@ fn finish(
         }
         None => families_of_routes(&s.routes, &s.flows),
     };
+    // ExaBGP's multi-session opens one session per family to the same peer.
+    if let Some(at) = multi_session_at
+        && families.len() > 1
+    {
+        return Err(p.error_at(
+            at,
+            format!("'multi-session' in {block} with {} families is not supported: ExaBGP opens one session per family, bgpinject one session per neighbor address (keep one family, or drop multi-session to carry them all in one session)", families.len()),
+        ));
+    }
     let guard = s.guard.unwrap_or(p.state.borrow().guard);
     check_guard(p, block, &guard, &s.routes, &s.flows)?;
     Ok(NeighborConfig {
@@ -492,6 +506,7 @@ fn finish(
         api_receive_updates: s.api_receive_updates,
         api_neighbor_changes: s.api_events.neighbor_changes,
         api_receive_notifications: s.api_events.receive_notifications,
+        api_subscriptions: s.api_subscriptions,
         guard,
         bfd: s.bfd.take(),
         location: p.location(keyword.position),
@@ -529,7 +544,7 @@ fn check_guard(
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
-    Family::new(flow.rule.afi(), Safi::FlowSpec)
+    flow.rule.family()
 }
 
 /// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.

@@ -54,6 +54,9 @@ pub const KEYWORDS: &[&str] = &[
     "originator-id",
     "cluster-list",
     "aigp",
+    "bgp-prefix-sid",
+    "bgp-prefix-sid-srv6",
+    "pmsi-tunnel",
     "attribute",
     "split",
     "name",
@@ -77,6 +80,10 @@ pub(super) struct AttributeSettings {
     originator_id: Setting<Ipv4Addr>,
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
+    /// `bgp-prefix-sid` and `bgp-prefix-sid-srv6`: one BGP Prefix-SID attribute together.
+    prefix_sid: Setting<crate::wire::prefix_sid::PrefixSid>,
+    prefix_sid_srv6: Setting<crate::wire::prefix_sid::PrefixSid>,
+    pmsi: Setting<crate::wire::pmsi::PmsiTunnel>,
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
     generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
@@ -179,6 +186,13 @@ pub(super) fn finish_attributes(
         a.originator_id.take().map(PathAttribute::OriginatorId),
         a.cluster_list.take().map(PathAttribute::ClusterList),
         a.aigp.take().map(aigp_attribute),
+        prefix_sid_attribute(a.prefix_sid.take(), a.prefix_sid_srv6.take()),
+        a.pmsi.take().map(|t| PathAttribute::Unknown {
+            flags: crate::wire::attribute::flag::OPTIONAL
+                | crate::wire::attribute::flag::TRANSITIVE,
+            code: crate::wire::attribute::type_code::PMSI_TUNNEL,
+            value: t.encode(),
+        }),
     ];
     values
         .into_iter()
@@ -276,6 +290,18 @@ pub(super) fn parse_attribute(
             let (metric, _) = p.value("aigp", aigp_metric)?;
             a.aigp.set(p, kw, name, metric)
         }
+        "bgp-prefix-sid" => {
+            let v = super::prefix_sid::parse_prefix_sid(p)?;
+            a.prefix_sid.set(p, kw, name, v)
+        }
+        "bgp-prefix-sid-srv6" => {
+            let v = super::prefix_sid::parse_prefix_sid_srv6(p)?;
+            a.prefix_sid_srv6.set(p, kw, name, v)
+        }
+        "pmsi-tunnel" => {
+            let v = super::prefix_sid::parse_pmsi(p)?;
+            a.pmsi.set(p, kw, name, v)
+        }
         "attribute" => parse_generic(p, kw, name, a),
         "split" => {
             let (len, token) = p.value("split", split_length)?;
@@ -357,7 +383,26 @@ fn hex_octet(text: &str) -> Result<u8, ValueError> {
 }
 
 /// The value of `attribute [ CODE FLAGS VALUE ]`: `0x` and an even number of hex digits.
-fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
+/// `bgp-prefix-sid` and `bgp-prefix-sid-srv6` of one route: one attribute, the label index
+/// and SRGB TLVs first.
+fn prefix_sid_attribute(
+    mpls: Option<crate::wire::prefix_sid::PrefixSid>,
+    srv6: Option<crate::wire::prefix_sid::PrefixSid>,
+) -> Option<PathAttribute> {
+    if mpls.is_none() && srv6.is_none() {
+        return None;
+    }
+    let mut sid = mpls.unwrap_or_default();
+    sid.services
+        .extend(srv6.into_iter().flat_map(|s| s.services));
+    Some(PathAttribute::Unknown {
+        flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
+        code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
+        value: sid.encode(),
+    })
+}
+
+pub(super) fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
     let bad = ValueError::Malformed {
         expected: "the value in hexadecimal, such as 0x00000064",
     };

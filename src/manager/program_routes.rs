@@ -386,7 +386,7 @@ impl ProgramRoutes {
                 .is_some_and(|s| s.flows.contains_key(&f.rule));
             if !ours && t.file.flows().any(|(r, _)| *r == f.rule) {
                 return Err(format!(
-                    "flow {} of neighbor {} is in the configuration file; withdraw it there",
+                    "{} of neighbor {} is in the configuration file; withdraw it there",
                     f.rule,
                     t.addr()
                 ));

@@ -60,11 +60,11 @@ impl NlriKey {
         NlriKey::of_prefix(Family::new(prefix.afi(), Safi::Unicast), None, prefix, None)
     }
 
-    /// The key of a FlowSpec rule.
+    /// The key of a FlowSpec rule (FlowSpec VPN, with the rule's RD, when it has one).
     pub fn flow(rule: FlowRule) -> NlriKey {
         NlriKey {
-            family: Family::new(rule.afi(), Safi::FlowSpec),
-            rd: None,
+            family: rule.family(),
+            rd: rule.rd(),
             nlri: Nlri::Flow(Box::new(rule)),
             path_id: None,
         }
@@ -165,7 +165,8 @@ impl fmt::Display for NlriKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.nlri {
             Nlri::Prefix(p) => write!(f, "{} {p}", self.family)?,
-            Nlri::Flow(rule) => write!(f, "flow {rule}")?,
+            // The rule writes its own RD.
+            Nlri::Flow(rule) => return write!(f, "flow {rule}"),
             // The API's words after `announce`: `evpn ...`, `rtc ...`, `ipv4 mup ...`.
             Nlri::Family(nlri) => match (self.family.afi, self.family.safi) {
                 (Afi::L2VPN, _) | (_, Safi::Rtc) => write!(f, "{nlri}")?,

@@ -395,7 +395,9 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
     let (global, link_local) = match (next_hop, family.safi) {
         (NextHop::Address { global, link_local }, _) => (global, link_local),
         // RFC 8955 §4: a FlowSpec rule's next hop is empty unless it redirects to an IP.
-        (NextHop::SelfAddress | NextHop::Absent, Safi::FlowSpec) => return Some(Vec::new()),
+        (NextHop::SelfAddress | NextHop::Absent, Safi::FlowSpec | Safi::FlowSpecVpn) => {
+            return Some(Vec::new());
+        }
         (NextHop::SelfAddress, _) => (params.local_address, None),
         (NextHop::Absent, _) => return None,
     };
@@ -413,7 +415,7 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
     };
-    if global.is_ipv6() && family.safi != Safi::FlowSpec {
+    if global.is_ipv6() && !matches!(family.safi, Safi::FlowSpec | Safi::FlowSpecVpn) {
         addresses.extend(link_local.map(IpAddr::V6));
     }
     let mut out = Vec::new();
