@@ -57,6 +57,45 @@ pub const KEYWORDS: &[&str] = &[
     "sr-policy",
 ];
 
+/// The NLRI's fields and route types that these statements take (see [`fields`]).
+pub const FIELD_KEYWORDS: &[&str] = &[
+    "rd",
+    "esi",
+    "ethernet-tag",
+    "mac",
+    "ip",
+    "prefix",
+    "gateway",
+    "label",
+    "raw-label",
+    "vni",
+    "endpoint",
+    "base",
+    "offset",
+    "size",
+    "origin",
+    "origin-as",
+    "route-target",
+    "default",
+    "wildcard",
+    "source",
+    "rp",
+    "group",
+    "source-as",
+    "distinguisher",
+    "color",
+    "teid",
+    "qfi",
+    "ethernet-ad",
+    "mac-ip",
+    "multicast",
+    "ethernet-segment",
+    "ip-prefix",
+    "source-ad",
+    "shared-join",
+    "source-join",
+];
+
 /// The family words of these routes in a `family { }` block, with their SAFI.
 pub fn safi(word: &str) -> Option<Safi> {
     Some(match word {
