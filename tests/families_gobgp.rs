@@ -29,7 +29,7 @@ fn config(with_file_routes: bool) -> String {
         evpn ethernet-ad rd 192.0.2.2:100 esi 00:11:22:33:44:55:66:77:88:99 ethernet-tag 100 label [ 1001 ] next-hop 192.0.2.2 extended-community [ target:65019:100 ];
         evpn mac-ip rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 mac 00:11:22:aa:bb:01 ip 10.10.0.1 label [ 10100 ] next-hop 192.0.2.2 extended-community [ target:65019:100 ];
         evpn mac-ip rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 mac 00:11:22:aa:bb:02 label [ 10100 20100 ] next-hop 192.0.2.2;
-        evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2 next-hop 192.0.2.2;
+        evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2 next-hop 192.0.2.2 pmsi-tunnel ( ingress-replication 192.0.2.2 vni 10001 ) extended-community [ encapsulation:vxlan ];
         evpn ethernet-segment rd 192.0.2.2:100 esi 00:11:22:33:44:55:66:77:88:99 ip 192.0.2.2 next-hop 192.0.2.2;
         evpn ip-prefix rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 prefix 10.20.0.0/24 gateway 0.0.0.0 label [ 10200 ] next-hop 192.0.2.2;
         vpls rd 192.0.2.1:123 endpoint 5 base 10702 offset 1 size 8 next-hop 192.0.2.1 extended-community [ target:65019:6 ];
@@ -222,9 +222,21 @@ fn evpn_rtc_mup_vpls_and_sr_policy_reach_gobgp_as_configured_then_go() {
     );
     assert!(ext_communities(mac2).is_empty());
 
-    let imet = find(&evpn, &json!({"rd": rd, "etag": 0, "ip": "192.0.2.2"}))
-        .filter(|p| p["nlri"]["type"] == 3)
+    let imet = evpn
+        .iter()
+        .map(|(_, p)| p)
+        .find(|p| p["nlri"]["type"] == 3)
         .expect("type 3");
+    assert_eq!(imet["nlri"]["value"]["rd"], rd);
+    assert_eq!(imet["nlri"]["value"]["etag"], 0);
+    assert_eq!(imet["nlri"]["value"]["ip"], "192.0.2.2");
+    // RFC 6514 §5: ingress replication is tunnel type 6, its identifier the endpoint; the VNI
+    // fills the 24-bit label field (RFC 8365 §5.1.3), which GoBGP prints whole.
+    let pmsi = attr(imet, 22);
+    assert_eq!(pmsi["tunnel-type"], 6, "{pmsi}");
+    assert_eq!(pmsi["tunnel-id"], "192.0.2.2", "{pmsi}");
+    assert_eq!(pmsi["label"], 10001, "{pmsi}");
+    assert_eq!(pmsi["is-leaf-info-required"], false, "{pmsi}");
     assert_eq!(attr(imet, 14)["nexthop"], "192.0.2.2");
     let es = find(&evpn, &json!({"esi": esi, "ip": "192.0.2.2"})).expect("type 4");
     assert_eq!(es["nlri"]["type"], 4);
@@ -252,12 +264,13 @@ fn evpn_rtc_mup_vpls_and_sr_policy_reach_gobgp_as_configured_then_go() {
     assert_eq!(t1["nlri"]["value"]["qfi"], 9);
     assert_eq!(t1["nlri"]["value"]["endpoint_address"], "10.0.0.1");
     assert_eq!(attr(t1, 14)["nexthop"], "192.0.2.1");
-    let t2 = find(
-        &mup,
-        &json!({"endpoint_address": "10.0.0.1", "teid": 12345}),
-    )
-    .filter(|p| p["nlri"]["route_type"] == 4)
-    .expect("T2ST");
+    let t2 = mup
+        .iter()
+        .map(|(_, p)| p)
+        .find(|p| p["nlri"]["route_type"] == 4)
+        .expect("T2ST");
+    assert_eq!(t2["nlri"]["value"]["endpoint_address"], "10.0.0.1");
+    assert_eq!(t2["nlri"]["value"]["teid"], 12345);
     assert_eq!(t2["nlri"]["value"]["rd"], mup_rd);
     let mup6 = paths(&g.rib("ipv6-mup"));
     let t1 = find(&mup6, &json!({"prefix": "2001:db8:10::1/128"})).expect("IPv6 T1ST");
