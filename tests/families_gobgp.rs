@@ -349,3 +349,65 @@ fn evpn_rtc_mup_vpls_and_sr_policy_reach_gobgp_as_configured_then_go() {
     inj.assert_no_resets(1);
     inj.stop();
 }
+
+/// A peer that does not negotiate l2vpn evpn gets no EVPN route (GoBGP would reset the
+/// session on an AFI it did not offer), the unicast route still arrives, and the warning is
+/// logged once however many EVPN routes follow (one more from the control socket).
+#[test]
+fn evpn_to_a_peer_without_the_family_is_held_back_and_logged_once() {
+    const LOCAL2: &str = "127.0.34.11";
+    const PEER2: (&str, u16) = ("127.0.34.2", 18183);
+    let mut spec = ReceiverSpec::new(
+        PEER2.0.parse().unwrap(),
+        PEER2.1,
+        65020,
+        LOCAL2.parse::<IpAddr>().unwrap(),
+        65019,
+    );
+    spec.families = Vec::new();
+    let g = start_gobgp(&spec, &["ipv4-unicast"]);
+    let config = format!(
+        "neighbor {peer} {{
+    router-id 192.0.2.10; local-address {LOCAL2}; local-as 65019; peer-as 65020; connect {port};
+    family {{ ipv4 unicast; l2vpn evpn; }}
+    static {{ route 198.51.100.0/24 next-hop 192.0.2.1; }}
+    announce {{ l2vpn {{
+        evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2 next-hop 192.0.2.2;
+    }} }}
+}}
+",
+        peer = PEER2.0,
+        port = PEER2.1
+    );
+    let mut inj = Bgpinject::start(env!("CARGO_BIN_EXE_bgpinject"), &config, "debug");
+    assert!(
+        g.wait_established(Duration::from_secs(30)),
+        "gobgp: {}\nbgpinject: {}",
+        g.log(),
+        inj.log()
+    );
+    let arrived = wait_for(Duration::from_secs(10), || {
+        (paths(&g.rib("ipv4")).len() == 1).then_some(())
+    });
+    assert!(arrived.is_some(), "{}\n{}", g.rib("ipv4"), inj.log());
+    let (ok, out) = ctl(
+        &inj,
+        "announce evpn multicast rd 192.0.2.2:101 ip 192.0.2.2 next-hop 192.0.2.2",
+    );
+    assert!(ok, "{out}");
+    let logged = wait_for(Duration::from_secs(5), || {
+        // The session's second send: the control socket's route, held back too.
+        (inj.log().matches(": sending ").count() >= 2).then_some(())
+    });
+    assert!(logged.is_some(), "{}", inj.log());
+    let log = inj.log();
+    assert_eq!(
+        log.matches("routes of l2vpn evpn held back: family not negotiated with the peer")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(paths(&g.rib("ipv4")).len(), 1);
+    inj.assert_no_resets(1);
+    inj.stop();
+}
