@@ -50,6 +50,14 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("route attributes", route::KEYWORDS),
     ("route NLRI options", labels::KEYWORDS),
     ("announce", announce::KEYWORDS),
+    (
+        "announce (EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy)",
+        family_routes::KEYWORDS,
+    ),
+    (
+        "EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy fields",
+        family_routes::FIELD_KEYWORDS,
+    ),
     ("flow", flow::KEYWORDS),
     ("flow route", flow::ROUTE_KEYWORDS),
     ("match", flow::MATCH_KEYWORDS),
