@@ -23,6 +23,7 @@ pub mod process;
 mod route;
 mod route_list;
 mod session_options;
+mod sr_policy;
 mod static_block;
 mod summary;
 mod template;
