@@ -88,6 +88,7 @@ fn main() {
         },
         group_updates: true,
         eor_wait: None,
+        tap: Default::default(),
         on_update: None,
         bfd: None,
     };

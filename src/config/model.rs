@@ -84,6 +84,10 @@ pub struct NeighborConfig {
     pub api_neighbor_changes: bool,
     /// `api { receive { notification; } }`: the NOTIFICATIONs the peer sends go to the helpers.
     pub api_receive_notifications: bool,
+    /// Per process named in an api block, the events its blocks ask for (ExaBGP keeps each
+    /// api block's `send { }`, `receive { }` and `neighbor-changes` with that block's
+    /// processes).
+    pub api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
@@ -116,6 +120,7 @@ impl NeighborConfig {
             api_receive_updates: self.api_receive_updates,
             api_neighbor_changes: self.api_neighbor_changes,
             api_receive_notifications: self.api_receive_notifications,
+            api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
             location: self.location.clone(),
@@ -282,11 +287,14 @@ pub struct RouteTable {
     /// Every other route (labeled, VPN, multicast, with a path identifier), in the order
     /// written.
     pub others: Vec<RouteConfig>,
+    /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
+    /// order written.
+    pub family_routes: Vec<FamilyRoute>,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -299,7 +307,9 @@ impl RouteTable {
             .unicast
             .iter()
             .map(|(p, _)| Family::new(p.afi(), Safi::Unicast));
-        unicast.chain(self.others.iter().map(RouteConfig::family))
+        unicast
+            .chain(self.others.iter().map(RouteConfig::family))
+            .chain(self.family_routes.iter().map(|r| r.key.family))
     }
 
     /// Every route, unicast first.
@@ -400,6 +410,16 @@ impl RouteConfig {
             NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
+}
+
+/// One route of a `wire::nlri` family (`announce { l2vpn { evpn ...; } }`, `announce evpn
+/// ...`): its key (family and NLRI, path identifier) and attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyRoute {
+    pub key: NlriKey,
+    /// Interned: routes with equal attributes share one copy.
+    pub attributes: Arc<RouteAttributes>,
+    pub location: Location,
 }
 
 /// One `flow { route NAME { ... } }` rule.

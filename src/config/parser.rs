@@ -448,7 +448,7 @@ pub(super) fn parse_config_with_notes(
     file: Arc<PathBuf>,
 ) -> Result<(Config, Vec<String>), ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
-    let mut p = Parser::new(lexer, file, Rc::clone(&state));
+    let mut p = Parser::new(lexer, Arc::clone(&file), Rc::clone(&state));
     let mut top = TopLevel::default();
     parse_top_level(&mut p, &mut top)?;
     if let Some(e) = p.lex_error() {
@@ -468,6 +468,18 @@ pub(super) fn parse_config_with_notes(
         top.processes.push(process);
     }
     super::process::check_references(&mut top.neighbors, &top.processes)?;
+    {
+        let mut notes = std::mem::take(&mut state.borrow_mut().notes);
+        let translated = super::healthcheck_run::translate(
+            &mut top.neighbors,
+            &mut top.processes,
+            &mut top.healthchecks,
+            &file,
+            &mut notes,
+        );
+        state.borrow_mut().notes = notes;
+        translated?;
+    }
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     super::exabgp_compat::original_era_notes(&mut state.borrow_mut(), &top.neighbors);
     let sources = state.borrow_mut().take_sources();

@@ -83,6 +83,88 @@ pub const SEND_KEYWORDS: &[&str] = &[
 pub struct ApiEvents {
     pub neighbor_changes: bool,
     pub receive_notifications: bool,
+    /// `receive { ... }`: the messages the peer sends.
+    pub receive: MessageEvents,
+    /// `send { ... }`: the messages bgpinject sends.
+    pub send: MessageEvents,
+}
+
+impl ApiEvents {
+    /// Both sets of events: what a helper named in several api blocks is told.
+    pub fn union(self, other: ApiEvents) -> ApiEvents {
+        ApiEvents {
+            neighbor_changes: self.neighbor_changes || other.neighbor_changes,
+            receive_notifications: self.receive_notifications || other.receive_notifications,
+            receive: self.receive.union(other.receive),
+            send: self.send.union(other.send),
+        }
+    }
+}
+
+/// One direction of ExaBGP's `send { }` / `receive { }`: which BGP messages a helper is told
+/// of, and in which form (`parsed`: decoded; `packets`: the header and body in hex;
+/// `consolidate`: both in one event).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MessageEvents {
+    pub parsed: bool,
+    pub packets: bool,
+    pub consolidate: bool,
+    pub open: bool,
+    pub update: bool,
+    pub notification: bool,
+    pub keepalive: bool,
+    pub refresh: bool,
+    pub operational: bool,
+}
+
+impl MessageEvents {
+    pub fn union(self, o: MessageEvents) -> MessageEvents {
+        MessageEvents {
+            parsed: self.parsed || o.parsed,
+            packets: self.packets || o.packets,
+            consolidate: self.consolidate || o.consolidate,
+            open: self.open || o.open,
+            update: self.update || o.update,
+            notification: self.notification || o.notification,
+            keepalive: self.keepalive || o.keepalive,
+            refresh: self.refresh || o.refresh,
+            operational: self.operational || o.operational,
+        }
+    }
+
+    /// Whether a message of BGP type `kind` (RFC 4271 §4.1) is asked for.
+    pub fn wants_type(&self, kind: u8) -> bool {
+        use crate::wire::message::message_type as t;
+        match kind {
+            t::OPEN => self.open,
+            t::UPDATE => self.update,
+            t::NOTIFICATION => self.notification,
+            t::KEEPALIVE => self.keepalive,
+            t::ROUTE_REFRESH => self.refresh,
+            _ => self.operational,
+        }
+    }
+
+    /// The message types asked for, as bits `1 << type`.
+    pub fn type_mask(&self) -> u32 {
+        (1u8..=5)
+            .filter(|k| self.wants_type(*k))
+            .fold(0, |m, k| m | (1 << k))
+    }
+
+    fn set(&mut self, word: &str) {
+        match word {
+            "parsed" => self.parsed = true,
+            "packets" => self.packets = true,
+            "consolidate" => self.consolidate = true,
+            "open" => self.open = true,
+            "update" => self.update = true,
+            "notification" => self.notification = true,
+            "keepalive" => self.keepalive = true,
+            "refresh" => self.refresh = true,
+            _ => self.operational = true,
+        }
+    }
 }
 
 /// `processes-match` patterns are kept in the neighbor's process list behind this mark until
@@ -263,7 +345,12 @@ pub(super) fn parse_api_block(
     names: &mut Vec<String>,
     receive_updates: &mut bool,
     events: &mut ApiEvents,
+    subscriptions: &mut Vec<(String, ApiEvents)>,
 ) -> Result<(), ConfigError> {
+    // What this block asks for, for the processes this block names (ExaBGP keeps each
+    // block's events with its own processes).
+    let mut this = ApiEvents::default();
+    let mut named: Vec<String> = Vec::new();
     // ExaBGP names its api blocks (`api speaking { ... }`); a neighbor may have several, and
     // their processes add up.
     let block = if p.peek().kind == TokenKind::Word {
@@ -285,9 +372,13 @@ pub(super) fn parse_api_block(
                         SEND_KEYWORDS
                     };
                     match item.text.as_str() {
-                        "update" if which == "receive" => *receive_updates = true,
-                        "notification" if which == "receive" => events.receive_notifications = true,
-                        other if known.contains(&other) => {}
+                        other if known.contains(&other) => {
+                            if which == "receive" {
+                                this.receive.set(other);
+                            } else {
+                                this.send.set(other);
+                            }
+                        }
                         other => {
                             return Err(p.error_at(
                                 item.position,
@@ -306,7 +397,13 @@ pub(super) fn parse_api_block(
                 for t in p.word_or_list("processes")? {
                     // ExaBGP 4/5 examples separate the names with commas too.
                     let name = t.text.trim_end_matches(',');
-                    if !name.is_empty() && !names.iter().any(|n| n == name) {
+                    if name.is_empty() {
+                        continue;
+                    }
+                    if !named.iter().any(|n| n == name) {
+                        named.push(name.to_string());
+                    }
+                    if !names.iter().any(|n| n == name) {
                         names.push(name.to_string());
                     }
                 }
@@ -319,17 +416,29 @@ pub(super) fn parse_api_block(
                         );
                     }
                     let marked = format!("{MATCH_MARK}{}", t.text);
+                    if !named.contains(&marked) {
+                        named.push(marked.clone());
+                    }
                     if !names.contains(&marked) {
                         names.push(marked);
                     }
                 }
             }
-            "neighbor-changes" | "fsm" => events.neighbor_changes = true,
+            "neighbor-changes" | "fsm" => this.neighbor_changes = true,
             // Accepted for ExaBGP files; bgpinject has no such events to send.
             "negotiated" | "signal" => {}
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(API_KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
+    }
+    this.receive_notifications = this.receive.notification;
+    *receive_updates |= this.receive.update;
+    *events = events.union(this);
+    for name in named {
+        match subscriptions.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, e)) => *e = e.union(this),
+            None => subscriptions.push((name, this)),
+        }
     }
     Ok(())
 }
@@ -441,6 +550,27 @@ pub(super) fn check_references(
             n.api_neighbor_changes |= process.asks_neighbor_changes;
         }
         n.api_processes = resolved;
+        let mut subscriptions: Vec<(String, ApiEvents)> = Vec::new();
+        for (name, events) in std::mem::take(&mut n.api_subscriptions) {
+            let names: Vec<String> = match name.strip_prefix(MATCH_MARK) {
+                Some(text) => match Pattern::new(text) {
+                    Ok(pattern) => processes
+                        .iter()
+                        .filter(|p| pattern.matches(&p.name))
+                        .map(|p| p.name.clone())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                },
+                None => vec![name],
+            };
+            for name in names {
+                match subscriptions.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, e)) => *e = e.union(events),
+                    None => subscriptions.push((name, events)),
+                }
+            }
+        }
+        n.api_subscriptions = subscriptions;
     }
     Ok(())
 }

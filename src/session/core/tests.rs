@@ -165,6 +165,7 @@ impl Replay {
             session: session_config(passive, hold_time),
             group_updates: true,
             eor_wait: None,
+            tap: Default::default(),
         };
         Replay {
             core: {
@@ -685,6 +686,7 @@ fn gated(table: Arc<RouteSet>, wait: Duration) -> Replay {
         session,
         group_updates: true,
         eor_wait: Some(wait),
+        tap: Default::default(),
     };
     let mut core = SessionCore::new(config, table);
     core.start(now);
