@@ -582,17 +582,26 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
             ),
         ));
     }
-    let refused = match address {
-        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast(),
-    };
-    if refused {
+    if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
-            format!(
-                "next-hop {address} is not a unicast address, expected a unicast address or 'self'"
-            ),
+            format!("next-hop {address} is unspecified, expected a unicast address or 'self'"),
         ));
+    }
+    let not_unicast = match address {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_multicast(),
+    };
+    if not_unicast {
+        // ExaBGP sends it as written (its conf-attributes example); a peer ignores the route
+        // (RFC 4271 §6.3: a semantically incorrect NEXT_HOP is logged, the route not used).
+        p.note(
+            token.position,
+            None,
+            format!(
+                "next-hop {address} is not a unicast address: sent as written, as ExaBGP does; a peer will not use the route (RFC 4271 §6.3)"
+            ),
+        );
     }
     if let IpAddr::V6(a) = address
         && a.is_unicast_link_local()
@@ -856,7 +865,9 @@ mod tests {
         );
         assert!(attributes("2001:db8::/32 next-hop 2001:db8::1 2001:db8::2;").is_err());
         assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
-        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
+        // Sent as written, as ExaBGP does, with a warning at --check.
+        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_ok());
+        assert!(attributes("10.0.0.0/8 next-hop 255.255.255.255;").is_ok());
     }
 
     #[test]
