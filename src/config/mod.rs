@@ -5,6 +5,7 @@ pub mod api_command;
 pub mod bfd;
 mod communities;
 mod exabgp_compat;
+mod family_routes;
 mod flow;
 mod group;
 pub mod guard;
@@ -18,6 +19,7 @@ pub mod migrate;
 pub mod model;
 mod neighbor;
 mod parser;
+mod prefix_sid;
 pub mod process;
 mod route;
 mod route_list;
@@ -56,6 +58,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("template", template::KEYWORDS),
     ("group", group::KEYWORDS),
     ("process", process::KEYWORDS),
+    ("process (ExaBGP 2.x/3.x)", process::EARLY_KEYWORDS),
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
@@ -161,6 +164,7 @@ mod keyword_tests {
         ("template", "template { KW"),
         ("group", "group g { KW"),
         ("process", "process p { KW"),
+        ("process (ExaBGP 2.x/3.x)", "process p { KW"),
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),

@@ -153,7 +153,25 @@ impl<'a> Parser<'a> {
             TokenKind::EndOfFile => Ok(None),
             TokenKind::Word => Ok(Some(token)),
             TokenKind::CloseBrace => {
-                Err(self.error_at(token.position, "unexpected '}': no block is open here"))
+                // ExaBGP ends the file at a '}' that closes nothing (one of its own examples,
+                // conf-extended-attributes, has one): accepted when only '}' follow.
+                while self.peek().kind == TokenKind::CloseBrace {
+                    self.advance();
+                }
+                // Only at the end of the file given, not of an included one (whose '}' would
+                // close a block of the file that includes it).
+                let included = self.state.borrow().include_depth() > 1;
+                if included || self.peek().kind != TokenKind::EndOfFile {
+                    return Err(
+                        self.error_at(token.position, "unexpected '}': no block is open here")
+                    );
+                }
+                self.note(
+                    token.position,
+                    Some("stray close brace"),
+                    "'}' closes no block: ignored, as ExaBGP does at the end of a file (remove it)",
+                );
+                Ok(None)
             }
             _ => Err(self.unexpected(&token, expected)),
         }
