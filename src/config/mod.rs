@@ -12,6 +12,7 @@ pub mod guard;
 pub mod healthcheck;
 pub mod healthcheck_run;
 mod include;
+pub mod ip_addresses;
 mod labels;
 mod lexer;
 pub mod migrate;
