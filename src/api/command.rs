@@ -46,6 +46,15 @@ pub enum Command {
     },
     /// `show adj-rib out`: what each neighbor is told to announce.
     ShowAdjRibOut,
+    /// ExaBGP's `flush adj-rib out`: every route the selected neighbors have from us is sent
+    /// to them again.
+    FlushAdjRibOut,
+    /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
+    /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
+    ClearAdjRibOut,
+    /// ExaBGP's `clear adj-rib in`: bgpinject keeps no Adj-RIB-In, so there is nothing to
+    /// clear; answered `done`.
+    ClearAdjRibIn,
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
@@ -246,6 +255,17 @@ fn parse_command(text: &str) -> Result<Command, String> {
                 "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
             )),
         },
+        "flush" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["adj-rib", "out"] => Ok(Command::FlushAdjRibOut),
+            _ => bad(format!("flush: expected adj-rib out, found '{rest}'")),
+        },
+        "clear" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["adj-rib", "out"] => Ok(Command::ClearAdjRibOut),
+            ["adj-rib", "in"] => Ok(Command::ClearAdjRibIn),
+            _ => bad(format!(
+                "clear: expected adj-rib out or adj-rib in, found '{rest}'"
+            )),
+        },
         "teardown" => parse_teardown(rest),
         "ping" => Ok(Command::Ping),
         "help" if rest.is_empty() => Ok(Command::Help),
@@ -256,7 +276,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -301,6 +321,7 @@ pub const HELP: &[&str] = &[
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
     "show neighbor [summary] | show adj-rib out",
+    "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
     "ping | help | version | reload | restart | shutdown",
 ];
@@ -436,6 +457,23 @@ mod tests {
         ));
         assert_eq!(command("ping"), Command::Ping);
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn flush_and_clear_adj_rib() {
+        assert_eq!(parse("flush adj-rib out").command, Command::FlushAdjRibOut);
+        let r = parse("neighbor 192.0.2.1 clear adj-rib out");
+        assert_eq!(r.command, Command::ClearAdjRibOut);
+        assert_eq!(r.neighbors.len(), 1);
+        assert_eq!(parse("clear adj-rib in").command, Command::ClearAdjRibIn);
+        assert!(matches!(
+            parse("flush adj-rib in").command,
+            Command::Invalid(_)
+        ));
+        assert!(matches!(
+            parse("clear everything").command,
+            Command::Invalid(_)
+        ));
     }
 
     #[test]

@@ -285,6 +285,15 @@ impl Neighbors {
         }
     }
 
+    /// `flush adj-rib out`: the neighbors of `addrs` send their whole table again.
+    pub fn flush(&self, addrs: &[IpAddr]) {
+        for addr in addrs {
+            if let Some(n) = self.running.get(addr) {
+                n.tx.send(PeerCommand::ResendTable);
+            }
+        }
+    }
+
     /// The thread `id` of `addr` reported that it stopped: a neighbor held for it starts.
     pub fn stopped(&mut self, addr: IpAddr, id: u64) {
         self.stopping.retain(|s| !(s.peer == addr && s.id == id));

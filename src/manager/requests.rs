@@ -134,6 +134,18 @@ impl Manager {
                 return Answer::Lines(status::show_neighbor(views(), *summary));
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
+            Command::FlushAdjRibOut | Command::ClearAdjRibOut => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                if matches!(request.command, Command::FlushAdjRibOut) {
+                    self.neighbors.flush(&addrs);
+                } else {
+                    for addr in addrs {
+                        self.program_routes.clear_neighbor(addr);
+                    }
+                }
+            }
+            Command::ClearAdjRibIn => {}
             Command::Teardown(notification) => {
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 if chosen.is_empty() {

@@ -63,6 +63,8 @@ pub enum PeerCommand {
     ReleaseEndOfRib(EorRelease),
     /// Ask the peer to send its routes again (API `announce route-refresh`).
     SendRouteRefresh(Option<Family>),
+    /// Send the peer every route it has from us again (API `flush adj-rib out`).
+    ResendTable,
     /// Close with this NOTIFICATION and end the thread. With `for_restart`, bgpinject itself
     /// is stopping: when graceful restart was negotiated the session closes without
     /// NOTIFICATION so the peer keeps the routes while we are away.
@@ -386,6 +388,7 @@ impl PeerThread {
                 PeerCommand::SendRouteRefresh(f) => {
                     core.handle_command(Command::SendRouteRefresh(f), now)
                 }
+                PeerCommand::ResendTable => core.handle_command(Command::ResendTable, now),
                 PeerCommand::Shutdown {
                     notification,
                     for_restart,
