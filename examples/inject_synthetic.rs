@@ -79,6 +79,7 @@ fn main() {
             four_octet_as: true,
             route_refresh: true,
             extended_message: true,
+            informational: Vec::new(),
         },
         socket: SocketOptions {
             md5_password: None,

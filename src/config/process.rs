@@ -24,6 +24,21 @@ pub const KEYWORDS: &[&str] = &[
     "lease",
     "kill-grace",
 ];
+
+/// ExaBGP 2.x/3.x statements of a process block that ask for events, which today's syntax
+/// writes in the neighbor's `api { }` block: `parse-routes`, `receive-routes` and
+/// `peer-updates` (the routes the peer sends, parsed: `receive { parsed; update; }`),
+/// `neighbor-changes`, and the raw `send-packets`/`receive-packets`/`receive-operational`
+/// (accepted: bgpinject writes no raw messages to helpers).
+pub const EARLY_KEYWORDS: &[&str] = &[
+    "parse-routes",
+    "receive-routes",
+    "peer-updates",
+    "neighbor-changes",
+    "send-packets",
+    "receive-packets",
+    "receive-operational",
+];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &[
     "processes",
@@ -192,6 +207,11 @@ pub struct ProcessConfig {
     /// `lease SECONDS`: every route the helper announces without its own `lease` is leased
     /// for this long (see `api::lease`).
     pub lease: Option<u32>,
+    /// What the early spellings in [`EARLY_KEYWORDS`] asked for: given to every neighbor
+    /// that names this process, as its api block would say.
+    pub asks_neighbor_changes: bool,
+    /// `parse-routes`, `receive-routes` or `peer-updates`: the peer's UPDATEs, parsed.
+    pub asks_updates: bool,
     pub location: Location,
 }
 
@@ -211,8 +231,30 @@ pub(super) fn parse_process(
     let mut kill_grace: Setting<std::time::Duration> = Setting::default();
     let mut respawn: Setting<bool> = Setting::default();
     let mut lease: Setting<u32> = Setting::default();
+    let mut asks_neighbor_changes = false;
+    let mut asks_updates = false;
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
+            early if EARLY_KEYWORDS.contains(&early) => {
+                match early {
+                    "neighbor-changes" => asks_neighbor_changes = true,
+                    "parse-routes" | "receive-routes" | "peer-updates" => asks_updates = true,
+                    _ => {}
+                }
+                p.note(
+                    kw.position,
+                    Some(&kw.text),
+                    format!(
+                        "'{early}' in a process block is ExaBGP 2.x/3.x's spelling (write it in the neighbor's api block: {})",
+                        match early {
+                            "neighbor-changes" => "'neighbor-changes;'",
+                            "parse-routes" | "receive-routes" | "peer-updates" =>
+                                "'receive { parsed; update; }'",
+                            _ => "'send { packets; }' or 'receive { packets; }'",
+                        }
+                    ),
+                );
+            }
             "run" => {
                 let mut words = Vec::new();
                 loop {
@@ -288,6 +330,8 @@ pub(super) fn parse_process(
         kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         respawn: respawn.take().unwrap_or(true),
         lease: lease.take(),
+        asks_neighbor_changes,
+        asks_updates,
         location: p.location(keyword.position),
     })
 }
@@ -351,11 +395,16 @@ pub(super) fn parse_api_block(
             }
             "processes" => {
                 for t in p.word_or_list("processes")? {
-                    if !named.contains(&t.text) {
-                        named.push(t.text.clone());
+                    // ExaBGP 4/5 examples separate the names with commas too.
+                    let name = t.text.trim_end_matches(',');
+                    if name.is_empty() {
+                        continue;
                     }
-                    if !names.contains(&t.text) {
-                        names.push(t.text);
+                    if !named.iter().any(|n| n == name) {
+                        named.push(name.to_string());
+                    }
+                    if !names.iter().any(|n| n == name) {
+                        names.push(name.to_string());
                     }
                 }
             }
@@ -496,6 +545,10 @@ pub(super) fn check_references(
                 resolved.push(name.clone());
             }
         }
+        for process in processes.iter().filter(|p| resolved.contains(&p.name)) {
+            n.api_receive_updates |= process.asks_updates;
+            n.api_neighbor_changes |= process.asks_neighbor_changes;
+        }
         n.api_processes = resolved;
         let mut subscriptions: Vec<(String, ApiEvents)> = Vec::new();
         for (name, events) in std::mem::take(&mut n.api_subscriptions) {
@@ -575,6 +628,13 @@ mod tests {
             vec!["add-one", "add-two", "other"]
         );
         assert!(c.neighbors[0].api_receive_updates);
+        // ExaBGP's examples separate names with commas too.
+        let c = parse_str(
+            "process a { run /bin/true; }\nprocess b { run /bin/true; }\nneighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes [ a, b ]; } }",
+            Path::new("t.conf"),
+        )
+        .unwrap();
+        assert_eq!(c.neighbors[0].api_processes, vec!["a", "b"]);
         let e = parse_str(
             "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes-match [ \"a(b\" ]; } }",
             Path::new("t.conf"),

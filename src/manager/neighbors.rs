@@ -88,7 +88,8 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         extended_next_hop: n.options.extended_next_hop.clone(),
         // RFC 8654 on by default, as FRR does: a peer that does not advertise it (BIRD
         // unless `enable extended messages`) simply keeps the 4096-octet limit.
-        extended_message: true,
+        extended_message: n.options.extended_message,
+        informational: n.options.informational_capabilities(),
     }
 }
 

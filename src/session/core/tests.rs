@@ -31,6 +31,7 @@ fn session_config(passive: bool, hold_time: u16) -> SessionConfig {
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
         extended_message: false,
+        informational: Vec::new(),
     }
 }
 
