@@ -91,7 +91,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-flow", Outcome::Different),
     ("api-ipv4", Outcome::Refused),
     ("api-ipv6", Outcome::Refused),
-    ("api-manual-eor", Outcome::Refused),
+    ("api-manual-eor", Outcome::SameTable),
     ("api-multi-neighbor", Outcome::Match),
     ("api-multiple-api", Outcome::Match),
     ("api-multisession", Outcome::Refused),

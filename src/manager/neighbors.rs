@@ -162,6 +162,7 @@ impl Neighbors {
             group_updates: n.options.group_updates,
             eor_wait,
             tap: message_tap(&n),
+            manual_eor: n.options.manual_eor,
             on_update: n.api_receive_updates.then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;

@@ -115,6 +115,8 @@ pub struct PeerSpec {
     pub eor_wait: Option<Duration>,
     /// The messages reported as `SessionEvent::Message` (helpers' `send { }`, `receive { }`).
     pub tap: crate::session::core::MessageTap,
+    /// ExaBGP's `manual-eor`: no End-of-RIB unless the API asks for one.
+    pub manual_eor: bool,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
     /// `bfd { }`: a BFD session to the peer for the thread's life.
@@ -257,6 +259,7 @@ impl PeerThread {
                 group_updates: self.spec.group_updates,
                 eor_wait: self.spec.eor_wait,
                 tap: self.spec.tap,
+                manual_eor: self.spec.manual_eor,
             },
             self.routes.clone(),
         );

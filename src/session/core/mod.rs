@@ -125,6 +125,8 @@ pub struct CoreConfig {
     /// at most this long (`None`: never held).
     pub eor_wait: Option<Duration>,
     pub tap: MessageTap,
+    /// ExaBGP's `manual-eor`: End-of-RIB only when the API asks (`announce eor`).
+    pub manual_eor: bool,
 }
 
 /// One neighbor's session, across connections.

@@ -91,7 +91,7 @@ impl SessionCore {
             return;
         };
         let families = self.eor.take_sendable();
-        if families.is_empty() {
+        if families.is_empty() || self.config.manual_eor {
             return;
         }
         let names: Vec<String> = families.iter().map(|f| f.to_string()).collect();
