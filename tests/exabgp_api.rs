@@ -89,6 +89,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-fast", Outcome::SameTable),
     ("api-flow-merge", Outcome::Refused),
     ("api-flow", Outcome::SameTable),
+    ("api-health", Outcome::Match),
     ("api-ipv4", Outcome::Refused),
     ("api-ipv6", Outcome::Refused),
     ("api-manual-eor", Outcome::SameTable),

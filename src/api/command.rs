@@ -65,8 +65,11 @@ pub enum Command {
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
-    /// ExaBGP's `ping`: answered `pong`, to check that the daemon reads its helpers.
+    /// ExaBGP's `ping`: answered `pong UUID` (this run's [`instance_id`]), to check that the
+    /// daemon reads its helpers.
     Ping,
+    /// ExaBGP's `status`: this run's UUID, PID, uptime and neighbor count, one per line.
+    Status,
     /// `help`: the commands, one per line.
     Help,
     Reload,
@@ -99,6 +102,32 @@ impl Request {
 
 fn bad<T>(what: impl Into<String>) -> Result<T, String> {
     Err(what.into())
+}
+
+/// This run of bgpinject, as ExaBGP's `ping` and `status` name it: a random UUID from the
+/// kernel, read once (the PID and start time when it cannot be read).
+pub fn instance_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let _ = started_at();
+        std::fs::read_to_string("/proc/sys/kernel/random/uuid")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && s.len() <= 64)
+            .unwrap_or_else(|| {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                format!("{:08x}-{t:x}", std::process::id())
+            })
+    })
+}
+
+/// When this run began (the first time the manager asked for [`instance_id`]).
+pub fn started_at() -> std::time::Instant {
+    static AT: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *AT.get_or_init(std::time::Instant::now)
 }
 
 /// Parses one line; errors name what was expected.
@@ -275,6 +304,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         },
         "teardown" => parse_teardown(rest),
         "ping" => Ok(Command::Ping),
+        "status" if rest.is_empty() => Ok(Command::Status),
         "help" if rest.is_empty() => Ok(Command::Help),
         "reload" if rest.is_empty() => Ok(Command::Reload),
         "restart" if rest.is_empty() => Ok(Command::Restart),
@@ -283,7 +313,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -331,7 +361,7 @@ pub const HELP: &[&str] = &[
     "show neighbor [summary] | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
-    "ping | help | version | reload | restart | shutdown",
+    "ping | status | help | version | reload | restart | shutdown",
 ];
 
 /// The route of `announce evpn ...`, `announce ipv4 mup ...`: `None` when `text` does not
@@ -504,6 +534,8 @@ mod tests {
             Command::Invalid(_)
         ));
         assert_eq!(command("ping"), Command::Ping);
+        assert_eq!(command("status"), Command::Status);
+        assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
     }
 

@@ -167,7 +167,20 @@ impl Manager {
                 self.restart_sessions();
             }
             Command::Shutdown => return Answer::Shutdown,
-            Command::Ping => return Answer::Lines(vec!["pong".to_string()]),
+            Command::Ping => {
+                return Answer::Lines(vec![format!("pong {}", crate::api::command::instance_id())]);
+            }
+            Command::Status => {
+                return Answer::Lines(vec![
+                    format!("UUID: {}", crate::api::command::instance_id()),
+                    format!("PID: {}", std::process::id()),
+                    format!(
+                        "Uptime: {} s",
+                        crate::api::command::started_at().elapsed().as_secs()
+                    ),
+                    format!("Neighbors: {}", self.neighbors.iter().count()),
+                ]);
+            }
             Command::Help => {
                 return Answer::Lines(
                     crate::api::command::HELP
