@@ -215,6 +215,9 @@ pub struct SessionOptions {
     /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
     /// side asks to receive, per family.
     pub paths_limit: Vec<(Family, u16)>,
+    /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
+    /// session never sends one by itself.
+    pub manual_eor: bool,
 }
 
 impl SessionOptions {
@@ -274,6 +277,7 @@ impl Default for SessionOptions {
             software_version: false,
             aigp: None,
             paths_limit: Vec::new(),
+            manual_eor: false,
         }
     }
 }

@@ -665,8 +665,12 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
         let token = p.advance();
         match token.kind {
             TokenKind::Word => {
-                let asn =
-                    values::asn(&token.text).map_err(|e| p.bad_value("as-path", &token, e))?;
+                // ExaBGP also reads `[ 100, 500 ]`: a comma after an ASN separates nothing more.
+                let text = token.text.strip_suffix(',').unwrap_or(&token.text);
+                if text.is_empty() {
+                    continue;
+                }
+                let asn = values::asn(text).map_err(|e| p.bad_value("as-path", &token, e))?;
                 match &mut set {
                     Some((asns, _)) => asns.push(asn),
                     None => match segments.last_mut() {
@@ -934,6 +938,15 @@ mod tests {
             a.get(tc::AS_PATH),
             Some(&PathAttribute::AsPath(AsPath::default()))
         );
+    }
+
+    #[test]
+    fn as_path_with_commas_as_exabgp_reads_it() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 100, 500 , 600 ];").unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH")
+        };
+        assert_eq!(path.segments[0].asns, vec![100, 500, 600]);
     }
 
     #[test]
