@@ -32,6 +32,7 @@ impl Manager {
             return false;
         };
         let path = self.config_path.display().to_string();
+        let started = std::time::Instant::now();
         // A neighbor or program that could not start is tried again by a whole reload.
         let (processes, checks) = self.programs.configs();
         let missing = cache
@@ -56,9 +57,10 @@ impl Manager {
             Changes::Routes { changed, checked } => match self.splice(&changed) {
                 Ok(()) => {
                     info!(
-                        "reloading {path}: {} of its {checked} files changed, {} parsed",
+                        "reloading {path}: {} of its {checked} files changed, {} parsed ({} ms to hash, parse and splice)",
                         changed.len(),
-                        changed.len()
+                        changed.len(),
+                        started.elapsed().as_millis()
                     );
                     self.file_cache = Some(Arc::new(cache.after(&changed)));
                     self.flush();
