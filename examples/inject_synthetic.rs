@@ -79,6 +79,7 @@ fn main() {
             four_octet_as: true,
             route_refresh: true,
             extended_message: true,
+            informational: Vec::new(),
         },
         socket: SocketOptions {
             md5_password: None,
@@ -87,6 +88,7 @@ fn main() {
         },
         group_updates: true,
         eor_wait: None,
+        tap: Default::default(),
         on_update: None,
         bfd: None,
     };

@@ -99,7 +99,12 @@ fn same_check(a: &HealthcheckConfig, b: &HealthcheckConfig) -> bool {
     let mut a = a.clone();
     a.location = b.location.clone();
     for (ra, rb) in a.routes.iter_mut().zip(&b.routes) {
-        ra.location = rb.location.clone();
+        ra.up.location = rb.up.location.clone();
+        for (x, y) in [(&mut ra.down, &rb.down), (&mut ra.disabled, &rb.disabled)] {
+            if let (Some(x), Some(y)) = (x, y) {
+                x.location = y.location.clone();
+            }
+        }
     }
     a == *b
 }

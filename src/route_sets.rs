@@ -47,6 +47,13 @@ fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> Rou
             Some((key, route))
         })
         .collect();
+    others.extend(table.family_routes.iter().map(|r| {
+        let route = OtherRoute {
+            labels: Vec::new(),
+            attrs: r.attributes.clone(),
+        };
+        (r.key.clone(), route)
+    }));
     let cross_family = |(p, a): &Route| other_nlri::cross_family_key(*p, a);
     if !table.unicast.iter().any(|r| cross_family(r).is_some()) {
         return RouteSet::with_shared_routes(Arc::clone(&table.unicast), flows).with_others(others);
@@ -78,6 +85,12 @@ fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
             .iter()
             .zip(&rb.others)
             .all(|(x, y)| x.prefix == y.prefix && x.nlri == y.nlri && x.attributes == y.attributes)
+        && ra.family_routes.len() == rb.family_routes.len()
+        && ra
+            .family_routes
+            .iter()
+            .zip(&rb.family_routes)
+            .all(|(x, y)| x.key == y.key && x.attributes == y.attributes)
         && a.flows.len() == b.flows.len()
         && a.flows
             .iter()

@@ -502,7 +502,7 @@ neighbor 127.0.0.145 {
     fs::write(d.dir().join("disabled"), "").unwrap();
     expect_prefixes(&bird, "master4", &["203.0.113.78/32"], log);
     assert_eq!(med("203.0.113.78/32"), Some(10));
-    assert!(d.log().contains("healthcheck web: down after check"));
+    assert!(d.log().contains("healthcheck web: disabled after check"));
     assert!(d.log().contains("disable file present"));
 }
 

@@ -79,7 +79,8 @@ neighbor 127.0.0.141 {{
         .unwrap_or_default();
     assert_eq!(nlri, vec!["203.0.113.0/24".to_string()], "{line}");
     assert!(
-        read(&text_file).contains("neighbor 127.0.0.141 announced route 203.0.113.0/24 next-hop"),
+        read(&text_file)
+            .contains("neighbor 127.0.0.141 receive update announced 203.0.113.0/24 next-hop"),
         "{}",
         read(&text_file)
     );

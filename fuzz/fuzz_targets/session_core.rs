@@ -54,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
                 add_path: Vec::new(),
                 extended_next_hop: Vec::new(),
                 extended_message: true,
+                informational: Vec::new(),
             },
             group_updates: true,
         },

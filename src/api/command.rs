@@ -3,7 +3,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::config::api_command::{flow_from_text, routes_from_text};
+use crate::config::api_command::{
+    FAMILY_ROUTE_KEYWORDS, family_route_from_text, flow_from_text, routes_from_text,
+};
+use crate::config::model::FamilyRoute;
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::notification::{self, Notification};
@@ -37,6 +40,10 @@ pub enum Command {
     Withdraw(Vec<RouteConfig>),
     AnnounceFlow(Box<FlowConfig>),
     WithdrawFlow(Box<FlowConfig>),
+    /// `announce evpn ...`, `announce ipv4 mup ...`: a route of a `wire::nlri` family.
+    AnnounceFamily(Box<FamilyRoute>),
+    /// The route with this NLRI; its attributes are not compared.
+    WithdrawFamily(Box<FamilyRoute>),
     /// `announce eor [AFI SAFI]`.
     EndOfRib(Option<Family>),
     /// `announce route-refresh [AFI SAFI]`.
@@ -297,6 +304,7 @@ pub const HELP: &[&str] = &[
     "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
     "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
     "announce flow route { match { ... } then { ... } } [lease SECONDS]",
+    "announce evpn|vpls|rtc ... | announce ipv4|ipv6 mup|mcast-vpn|sr-policy ... (and withdraw)",
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
@@ -305,7 +313,44 @@ pub const HELP: &[&str] = &[
     "ping | help | version | reload | restart | shutdown",
 ];
 
+/// The route of `announce evpn ...`, `announce ipv4 mup ...`: `None` when `text` does not
+/// start with one of these families' words. A withdrawal needs no next hop (it is replaced).
+fn family_route(text: &str, withdraw: bool) -> Option<Result<FamilyRoute, String>> {
+    let (first, rest) = word(text);
+    let (afi, words) = match first {
+        "evpn" | "vpls" => (Afi::L2VPN, text),
+        "rtc" => (Afi::Ipv4, text),
+        "ipv4" | "ipv6" | "l2vpn" if FAMILY_ROUTE_KEYWORDS.contains(&word(rest).0) => {
+            let afi = match first {
+                "ipv4" => Afi::Ipv4,
+                "ipv6" => Afi::Ipv6,
+                _ => Afi::L2VPN,
+            };
+            (afi, rest)
+        }
+        _ => return None,
+    };
+    let mut text = words.trim_end().trim_end_matches(';').to_string();
+    if withdraw {
+        let mut kept: Vec<&str> = Vec::new();
+        let mut it = words.split_whitespace();
+        while let Some(w) = it.next() {
+            if w == "next-hop" {
+                it.next();
+            } else {
+                kept.push(w);
+            }
+        }
+        text = kept.join(" ");
+        text.push_str(" next-hop self");
+    }
+    Some(family_route_from_text(&text, afi).map_err(|e| e.to_string()))
+}
+
 fn parse_announce(text: &str) -> Result<Command, String> {
+    if let Some(route) = family_route(text, false) {
+        return Ok(Command::AnnounceFamily(Box::new(route?)));
+    }
     let (what, rest) = word(text);
     match what {
         "route" => Ok(Command::Announce(
@@ -365,6 +410,9 @@ fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
 }
 
 fn parse_withdraw(text: &str) -> Result<Command, String> {
+    if let Some(route) = family_route(text, true) {
+        return Ok(Command::WithdrawFamily(Box::new(route?)));
+    }
     let (what, rest) = word(text);
     match what {
         "route" => Ok(Command::Withdraw(withdrawn_routes(rest)?)),

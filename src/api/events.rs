@@ -5,11 +5,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use crate::config::process::Encoder;
+use crate::config::process::{ApiEvents, Encoder, MessageEvents};
 use crate::wire::attribute::{MpNextHop, MpNlri, PathAttribute};
 use crate::wire::ext_community::ExtCommunityValue;
 use crate::wire::family::Family;
 use crate::wire::flowspec::{self, FlowRule};
+use crate::wire::message::Message;
 use crate::wire::nlri::{self, FamilyNlri};
 use crate::wire::prefix::Prefix;
 use crate::wire::update::Update;
@@ -23,6 +24,21 @@ pub enum NeighborEvent {
     Notification(u8, u8, String),
     /// An UPDATE the peer sent (`api { receive { parsed; update; } }`).
     Update(Box<Update>),
+    /// A message sent or received that `api { send { } receive { } }` asks for (see
+    /// `session::core::MessageTap`): the whole message and what it decodes to.
+    Message {
+        sent: bool,
+        raw: Vec<u8>,
+        message: Option<Box<Message>>,
+    },
+}
+
+/// How a helper wants a message (ExaBGP's `parsed`, `packets`, `consolidate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Form {
+    pub parsed: bool,
+    pub packets: bool,
+    pub consolidate: bool,
 }
 
 /// Whether the neighbor's api block asks for `event` (ExaBGP sends a helper only what its
@@ -34,7 +50,326 @@ pub fn wanted(config: &crate::config::NeighborConfig, event: &NeighborEvent) -> 
             config.api_receive_notifications || config.api_neighbor_changes
         }
         NeighborEvent::Update(_) => config.api_receive_updates,
+        NeighborEvent::Message { .. } => true,
     }
+}
+
+/// Whether a helper with `events` (its api blocks) is told of `event`, and in which form.
+pub fn wanted_by(events: &ApiEvents, event: &NeighborEvent) -> Option<Form> {
+    let form = |m: &MessageEvents| Form {
+        parsed: m.parsed,
+        packets: m.packets,
+        consolidate: m.consolidate,
+    };
+    match event {
+        NeighborEvent::Up | NeighborEvent::Down(_) => events.neighbor_changes.then(Form::default),
+        NeighborEvent::Notification(..) => {
+            (events.receive_notifications || events.neighbor_changes).then(Form::default)
+        }
+        NeighborEvent::Update(_) => events.receive.update.then(|| form(&events.receive)),
+        NeighborEvent::Message { sent, raw, .. } => {
+            let m = if *sent { &events.send } else { &events.receive };
+            let kind = raw.get(18).copied().unwrap_or(0);
+            m.wants_type(kind).then(|| form(m))
+        }
+    }
+}
+
+/// The lines for a helper told of `event` in `form`: ExaBGP sends one event per form asked
+/// for (`packets` and `parsed` are two events, `consolidate` one with both). A helper that
+/// names a message without a form gets it parsed.
+pub fn encode_all(
+    encoder: Encoder,
+    peer: &Peer,
+    event: &NeighborEvent,
+    form: Form,
+    mut counter: impl FnMut() -> u64,
+) -> Vec<String> {
+    let raw = match event {
+        NeighborEvent::Message { raw, .. } => raw.as_slice(),
+        _ => return vec![encode(encoder, peer, event, counter())],
+    };
+    let (header, body) = raw.split_at(raw.len().min(crate::wire::message::HEADER_LEN));
+    let mut out = Vec::new();
+    if form.consolidate {
+        out.push(encode_message(
+            encoder,
+            peer,
+            event,
+            Some((header, body)),
+            counter(),
+        ));
+        return out;
+    }
+    if form.packets {
+        out.push(packets(encoder, peer, event, header, body, counter()));
+    }
+    if form.parsed || !form.packets {
+        out.push(encode_message(encoder, peer, event, None, counter()));
+    }
+    out
+}
+
+fn direction(event: &NeighborEvent) -> &'static str {
+    match event {
+        NeighborEvent::Message { sent: true, .. } => "send",
+        _ => "receive",
+    }
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// ExaBGP's name of a message type, as its `type` field and text events say it.
+fn type_name(kind: u8) -> &'static str {
+    use crate::wire::message::message_type as t;
+    match kind {
+        t::OPEN => "open",
+        t::UPDATE => "update",
+        t::NOTIFICATION => "notification",
+        t::KEEPALIVE => "keepalive",
+        t::ROUTE_REFRESH => "refresh",
+        _ => "operational",
+    }
+}
+
+fn neighbor_json(peer: &Peer) -> serde_json::Value {
+    json!({
+        "address": {
+            "local": peer.local.map(|a| a.to_string()).unwrap_or_default(),
+            "peer": peer.peer.to_string(),
+        },
+        "asn": { "local": peer.local_as, "peer": peer.peer_as },
+    })
+}
+
+/// ExaBGP's `packets` event: the header and body in hex, under `message`.
+fn packets(
+    encoder: Encoder,
+    peer: &Peer,
+    event: &NeighborEvent,
+    header: &[u8],
+    body: &[u8],
+    counter: u64,
+) -> String {
+    let kind = header.get(18).copied().unwrap_or(0);
+    let dir = direction(event);
+    match encoder {
+        Encoder::Text => format!(
+            "neighbor {} {dir} {kind} header {} body {}",
+            peer.peer,
+            hex_upper(header),
+            hex_upper(body)
+        ),
+        Encoder::Json => {
+            let mut neighbor = neighbor_json(peer);
+            neighbor["direction"] = json!(dir);
+            neighbor["message"] =
+                json!({ "category": kind, "header": hex_upper(header), "body": hex_upper(body) });
+            envelope(type_name(kind), counter, neighbor)
+        }
+    }
+}
+
+/// ExaBGP 5's parsed event of a message sent or received; `packets`: the header and body
+/// added (`consolidate`).
+fn encode_message(
+    encoder: Encoder,
+    peer: &Peer,
+    event: &NeighborEvent,
+    packets: Option<(&[u8], &[u8])>,
+    counter: u64,
+) -> String {
+    let NeighborEvent::Message { raw, message, .. } = event else {
+        return String::new();
+    };
+    let kind = raw.get(18).copied().unwrap_or(0);
+    let dir = direction(event);
+    let who = peer.peer;
+    match encoder {
+        Encoder::Text => {
+            let hb = packets
+                .map(|(h, b)| format!(" header {} body {}", hex_upper(h), hex_upper(b)))
+                .unwrap_or_default();
+            match message.as_deref() {
+                Some(Message::Keepalive) => format!("neighbor {who} {dir} keepalive{hb}"),
+                Some(Message::Open(o)) => {
+                    let caps: Vec<String> = o.capabilities.iter().map(|c| c.to_string()).collect();
+                    format!(
+                        "neighbor {who} {dir} open version {} asn {} hold_time {} router_id {} capabilities [{}]{hb}",
+                        o.version,
+                        open_asn(o),
+                        o.hold_time,
+                        o.router_id,
+                        caps.join(", ")
+                    )
+                }
+                Some(Message::RouteRefresh(r)) => {
+                    let (afi, safi) = family_names(r.family);
+                    format!(
+                        "neighbor {who} {dir} route-refresh afi {afi} safi {safi} {}{hb}",
+                        refresh_subtype(r.subtype)
+                    )
+                }
+                Some(Message::Notification(n)) => format!(
+                    "neighbor {who} {dir} notification code {} subcode {} data {}{hb}",
+                    n.code,
+                    n.subcode,
+                    hex_upper(&n.data)
+                ),
+                Some(Message::Update(u)) => update_text_exabgp5(who, dir, u, &hb),
+                None => format!("neighbor {who} {dir} {kind}{hb}"),
+            }
+        }
+        Encoder::Json => {
+            let mut neighbor = neighbor_json(peer);
+            neighbor["direction"] = json!(dir);
+            match message.as_deref() {
+                Some(Message::Keepalive) | None => {}
+                Some(Message::Open(o)) => {
+                    let caps: serde_json::Map<String, serde_json::Value> = o
+                        .capabilities
+                        .iter()
+                        .map(|c| (c.code().to_string(), json!({ "string": c.to_string() })))
+                        .collect();
+                    neighbor["open"] = json!({
+                        "version": o.version,
+                        "asn": open_asn(o),
+                        "hold_time": o.hold_time,
+                        "router_id": o.router_id.to_string(),
+                        "capabilities": caps,
+                    });
+                }
+                Some(Message::RouteRefresh(r)) => {
+                    let (afi, safi) = family_names(r.family);
+                    neighbor["route-refresh"] =
+                        json!({ "afi": afi, "safi": safi, "subtype": refresh_subtype(r.subtype) });
+                }
+                Some(Message::Notification(n)) => {
+                    neighbor["notification"] = json!({
+                        "code": n.code,
+                        "subcode": n.subcode,
+                        "data": hex_upper(&n.data),
+                        "message": String::from_utf8_lossy(&n.data),
+                    });
+                }
+                Some(Message::Update(u)) => neighbor["message"] = update_message_json(u),
+            }
+            let mut line = envelope(type_name(kind), counter, neighbor);
+            if let Some((h, b)) = packets
+                && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&line)
+            {
+                v["header"] = json!(hex_upper(h));
+                v["body"] = json!(hex_upper(b));
+                line = v.to_string();
+            }
+            line
+        }
+    }
+}
+
+/// The OPEN's AS: the 4-octet capability's when there is one.
+fn open_asn(o: &crate::wire::open::Open) -> u32 {
+    o.capabilities
+        .iter()
+        .find_map(|c| match c {
+            crate::wire::capability::Capability::FourOctetAs(a) => Some(*a),
+            _ => None,
+        })
+        .unwrap_or(u32::from(o.my_as))
+}
+
+/// RFC 7313 §3: the ROUTE-REFRESH subtypes as ExaBGP names them.
+fn refresh_subtype(subtype: u8) -> &'static str {
+    match subtype {
+        0 => "query",
+        1 => "begin",
+        2 => "end",
+        _ => "reserved",
+    }
+}
+
+/// `ipv4`, `unicast`: a family's two words.
+fn family_names(f: Family) -> (String, String) {
+    let text = f.to_string();
+    let mut words = text.splitn(2, ' ');
+    (
+        words.next().unwrap_or_default().to_string(),
+        words.next().unwrap_or_default().to_string(),
+    )
+}
+
+/// ExaBGP 5's `message` of an UPDATE: `{ "update": { ... } }`, or `{ "eor": { "afi", "safi" } }`.
+fn update_message_json(u: &Update) -> serde_json::Value {
+    match u.end_of_rib() {
+        Some(f) => {
+            let (afi, safi) = family_names(f);
+            json!({ "eor": { "afi": afi, "safi": safi } })
+        }
+        None => json!({ "update": update_json(u) }),
+    }
+}
+
+/// ExaBGP 5's text UPDATE: `neighbor PEER DIR update start`, one `announced` or `withdrawn`
+/// line per NLRI (`route eor AFI SAFI` for End-of-RIB), `... update end`.
+fn update_text_exabgp5(who: IpAddr, dir: &str, u: &Update, hb: &str) -> String {
+    let prefix = format!("neighbor {who} {dir} update");
+    let mut lines = vec![format!("{prefix} start")];
+    if let Some(f) = u.end_of_rib() {
+        lines.push(format!("{prefix} route eor {f}"));
+    } else {
+        let attrs = attribute_words_exabgp5(u);
+        let c = changes(u);
+        for (_, nh, prefixes) in &c.announced {
+            for p in prefixes {
+                lines.push(format!("{prefix} announced {p} next-hop {nh}{attrs}"));
+            }
+        }
+        for (_, prefixes) in &c.withdrawn {
+            for p in prefixes {
+                lines.push(format!("{prefix} withdrawn {p}"));
+            }
+        }
+        let flows = flow_changes(u);
+        for (_, _, rules) in &flows.announced {
+            for r in rules {
+                lines.push(format!(
+                    "{prefix} announced flow match {{ {} }}{attrs}",
+                    r.match_text()
+                ));
+            }
+        }
+        for (_, rules) in &flows.withdrawn {
+            for r in rules {
+                lines.push(format!(
+                    "{prefix} withdrawn flow match {{ {} }}",
+                    r.match_text()
+                ));
+            }
+        }
+        let others = family_changes(u);
+        for (_, nh, list) in &others.announced {
+            for n in list {
+                let nh = if nh.is_empty() {
+                    String::new()
+                } else {
+                    format!(" next-hop {nh}")
+                };
+                lines.push(format!("{prefix} announced {n}{nh}{attrs}"));
+            }
+        }
+        for (_, list) in &others.withdrawn {
+            for n in list {
+                lines.push(format!("{prefix} withdrawn {n}"));
+            }
+        }
+    }
+    if !hb.is_empty() {
+        lines.push(hb.trim_start().to_string());
+    }
+    lines.push(format!("{prefix} end"));
+    lines.join("\n")
 }
 
 /// The neighbor an event is about.
@@ -55,7 +390,8 @@ pub fn encode(encoder: Encoder, peer: &Peer, event: &NeighborEvent, counter: u64
                 "neighbor {} notification code {code} subcode {subcode} data {text}",
                 peer.peer
             ),
-            NeighborEvent::Update(u) => update_text(peer, u),
+            NeighborEvent::Update(u) => update_text_exabgp5(peer.peer, "receive", u, ""),
+            NeighborEvent::Message { .. } => String::new(),
         },
         Encoder::Json => {
             let mut neighbor = json!({
@@ -82,9 +418,10 @@ pub fn encode(encoder: Encoder, peer: &Peer, event: &NeighborEvent, counter: u64
                 }
                 NeighborEvent::Update(u) => {
                     neighbor["direction"] = json!("receive");
-                    neighbor["message"] = json!({ "update": update_json(u) });
+                    neighbor["message"] = update_message_json(u);
                     "update"
                 }
+                NeighborEvent::Message { .. } => return String::new(),
             };
             envelope(kind, counter, neighbor)
         }
@@ -231,87 +568,25 @@ fn family_changes(u: &Update) -> FamilyChanges {
     c
 }
 
-/// The attributes other than next hop and NLRI, in the words of the config and API.
-fn attribute_words(u: &Update) -> String {
-    u.attributes
-        .iter()
-        .filter(|a| {
-            !matches!(
-                a,
-                PathAttribute::NextHop(_) | PathAttribute::MpReach(_) | PathAttribute::MpUnreach(_)
-            )
-        })
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Text form: one line per prefix, `neighbor PEER announced route P next-hop NH ATTRS` or
-/// `neighbor PEER withdrawn route P`; End-of-RIB as `neighbor PEER eor FAMILY`.
-fn update_text(peer: &Peer, u: &Update) -> String {
-    if let Some(f) = u.end_of_rib() {
-        return format!("neighbor {} eor {f}", peer.peer);
-    }
-    let c = changes(u);
-    let attrs = attribute_words(u);
-    let mut lines = Vec::new();
-    for (_, prefixes) in &c.withdrawn {
-        for p in prefixes {
-            lines.push(format!("neighbor {} withdrawn route {p}", peer.peer));
+/// The attributes other than next hop and NLRI as ExaBGP's text events write them, each
+/// behind a space (an empty AS_PATH, as on iBGP, is not written).
+fn attribute_words_exabgp5(u: &Update) -> String {
+    let mut out = String::new();
+    for a in &u.attributes {
+        match a {
+            PathAttribute::NextHop(_) | PathAttribute::MpReach(_) | PathAttribute::MpUnreach(_) => {
+            }
+            PathAttribute::AsPath(p) if p.segments.iter().all(|s| s.asns.is_empty()) => {}
+            PathAttribute::AsPath(p) => out.push_str(&format!(" as-path [ {p} ]")),
+            other => out.push_str(&format!(" {other}")),
         }
     }
-    for (_, nh, prefixes) in &c.announced {
-        for p in prefixes {
-            lines.push(format!(
-                "neighbor {} announced route {p} next-hop {nh} {attrs}",
-                peer.peer
-            ));
-        }
-    }
-    let flows = flow_changes(u);
-    for (_, rules) in &flows.withdrawn {
-        for r in rules {
-            lines.push(format!(
-                "neighbor {} withdrawn flow match {{ {} }}",
-                peer.peer,
-                r.match_text()
-            ));
-        }
-    }
-    for (_, _, rules) in &flows.announced {
-        for r in rules {
-            lines.push(format!(
-                "neighbor {} announced flow match {{ {} }} {attrs}",
-                peer.peer,
-                r.match_text()
-            ));
-        }
-    }
-    let others = family_changes(u);
-    for (_, list) in &others.withdrawn {
-        for n in list {
-            lines.push(format!("neighbor {} withdrawn {n}", peer.peer));
-        }
-    }
-    for (_, nh, list) in &others.announced {
-        for n in list {
-            let nh = if nh.is_empty() {
-                String::new()
-            } else {
-                format!(" next-hop {nh}")
-            };
-            lines.push(format!("neighbor {} announced {n}{nh} {attrs}", peer.peer));
-        }
-    }
-    lines.join("\n")
+    out
 }
 
 /// ExaBGP 4's JSON `update` message: `attribute`, `announce` {family: {next hop: [nlri]}},
 /// `withdraw` {family: [nlri]}; End-of-RIB as `eor`.
 fn update_json(u: &Update) -> serde_json::Value {
-    if let Some(f) = u.end_of_rib() {
-        return json!({ "eor": { "afi": f.afi.to_u16(), "safi": f.safi.to_u8(), "family": f.to_string() } });
-    }
     let mut attribute = serde_json::Map::new();
     for a in &u.attributes {
         match a {
@@ -572,5 +847,60 @@ mod tests {
             text.contains("announced evpn mac-ip rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 mac 00:11:22:aa:bb:01 ip 198.51.100.1 raw-label [ 10100 ] next-hop 192.0.2.2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn sent_and_received_messages_in_exabgp5_layout() {
+        use crate::wire::attribute::AttributeContext;
+        let ctx = AttributeContext {
+            four_octet_as: true,
+        };
+        let raw = Message::Keepalive.encode(ctx);
+        let ka = NeighborEvent::Message {
+            sent: false,
+            raw: raw.clone(),
+            message: Some(Box::new(Message::Keepalive)),
+        };
+        let parsed = Form {
+            parsed: true,
+            ..Form::default()
+        };
+        let mut n = 0;
+        let lines = encode_all(Encoder::Json, &peer(), &ka, parsed, || {
+            n += 1;
+            n
+        });
+        let j: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(j["type"], "keepalive");
+        assert_eq!(j["neighbor"]["direction"], "receive");
+        let text = encode_all(Encoder::Text, &peer(), &ka, parsed, || 1);
+        assert_eq!(text, ["neighbor 127.0.0.2 receive keepalive"]);
+        // packets and parsed: two events; the packets one carries the header and body.
+        let both = Form {
+            parsed: true,
+            packets: true,
+            consolidate: false,
+        };
+        let lines = encode_all(Encoder::Json, &peer(), &ka, both, || 1);
+        assert_eq!(lines.len(), 2);
+        let j: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(j["neighbor"]["message"]["category"], 4);
+        assert_eq!(
+            j["neighbor"]["message"]["header"],
+            "F".repeat(32) + "001304"
+        );
+        // End-of-RIB sent: `message.eor` with the family's names (ExaBGP 5).
+        let eor = Update::end_of_rib_marker(Family::IPV4_UNICAST);
+        let raw = Message::Update(eor.clone()).encode(ctx);
+        let sent = NeighborEvent::Message {
+            sent: true,
+            raw,
+            message: Some(Box::new(Message::Update(eor))),
+        };
+        let lines = encode_all(Encoder::Json, &peer(), &sent, parsed, || 1);
+        let j: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(j["neighbor"]["direction"], "send");
+        assert_eq!(j["neighbor"]["message"]["eor"]["afi"], "ipv4");
+        assert_eq!(j["neighbor"]["message"]["eor"]["safi"], "unicast");
     }
 }

@@ -99,6 +99,12 @@ pub fn set_program_account(account: Account) {
     let _ = PROGRAM_ACCOUNT.set(account);
 }
 
+/// Whether `--user` was given: the daemon then gives up root (and CAP_NET_ADMIN) once its
+/// listeners are bound.
+pub fn program_account_set() -> bool {
+    PROGRAM_ACCOUNT.get().is_some()
+}
+
 /// Makes `command` run as the `--user` account when one was given: the forked child sets its
 /// groups (none), gid and uid before `exec`, and the program does not start if that fails.
 pub fn run_as_program_account(command: &mut std::process::Command) {

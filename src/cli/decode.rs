@@ -311,7 +311,7 @@ fn raw_next_hop(r: &[u8]) -> String {
 }
 
 /// RFC 8669: the BGP Prefix-SID attribute's type code.
-const PREFIX_SID: u8 = 40;
+const PREFIX_SID: u8 = crate::wire::attribute::type_code::BGP_PREFIX_SID;
 
 /// How many MP attributes of the families of src/wire/nlri carry NLRI that do not decode.
 fn family_nlri_errors(m: &Message) -> usize {
@@ -345,12 +345,6 @@ fn family_lines(m: &Message) -> Vec<String> {
             && *code == nlri::bgp_ls::ATTRIBUTE_CODE
         {
             out.push(nlri::bgp_ls::attribute_text(value));
-            continue;
-        }
-        if let PathAttribute::Unknown { code, value, .. } = a
-            && *code == PREFIX_SID
-        {
-            out.push(crate::wire::prefix_sid::text(value));
             continue;
         }
         let (verb, family, bytes, next_hop) = match a {
@@ -630,6 +624,11 @@ pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value 
         }
         PathAttribute::Unknown { code, value, .. } if *code == PREFIX_SID => {
             crate::wire::prefix_sid::to_json(value)
+        }
+        PathAttribute::Unknown { code, value, .. }
+            if *code == crate::wire::attribute::type_code::PMSI_TUNNEL =>
+        {
+            crate::wire::pmsi::to_json(value)
         }
         PathAttribute::Unknown { value, .. } => json!(hex(value)),
     };

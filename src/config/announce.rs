@@ -32,12 +32,22 @@ pub fn safi(word: &str) -> Option<Safi> {
 }
 
 fn afi(p: &Parser, token: &Token, block: &str) -> Result<Afi, ConfigError> {
+    if token.text == "l2vpn" && block.starts_with("the announce block") {
+        return Ok(Afi::L2VPN);
+    }
     match token.text.as_str() {
         "ipv4" => Ok(Afi::Ipv4),
         "ipv6" => Ok(Afi::Ipv6),
         other => Err(p.error_at(
             token.position,
-            format!("unknown address family '{other}' in {block}, expected ipv4 or ipv6"),
+            format!(
+                "unknown address family '{other}' in {block}, expected ipv4 or ipv6{}",
+                if block.starts_with("the announce block") {
+                    " or l2vpn"
+                } else {
+                    ""
+                }
+            ),
         )),
     }
 }
@@ -53,8 +63,16 @@ pub(super) fn parse(
     while let Some(afi_token) = p.block_keyword(&open, &block)? {
         let afi = afi(p, &afi_token, &block)?;
         let inner = format!("announce {} of {owner}", afi_token.text);
+        if afi == Afi::L2VPN {
+            super::family_routes::parse_l2vpn_block(p, owner, routes)?;
+            continue;
+        }
         let open = p.open_block(&afi_token.text)?;
         while let Some(kw) = p.block_keyword(&open, &inner)? {
+            if super::family_routes::KEYWORDS.contains(&kw.text.as_str()) {
+                super::family_routes::parse_statement(p, &kw, afi, routes)?;
+                continue;
+            }
             let safi = match kw.text.as_str() {
                 "unicast" => Safi::Unicast,
                 other => safi(other).ok_or_else(|| {
@@ -62,7 +80,9 @@ pub(super) fn parse(
                         kw.position,
                         format!(
                             "unknown family '{other}' in {inner}, expected {}",
-                            super::parser::one_of(KEYWORDS)
+                            super::parser::one_of(
+                                &[KEYWORDS, super::family_routes::KEYWORDS].concat()
+                            )
                         ),
                     )
                 })?,

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::lexer::{self, Token, TokenKind};
-use super::model::{FlowConfig, Location, RouteConfig};
+use super::model::{FamilyRoute, FlowConfig, Location, RouteConfig};
 use super::parser::Parser;
-use super::{ConfigError, flow, route, static_block};
+use super::{ConfigError, family_routes, flow, route, static_block};
+use crate::wire::family::Afi;
 
 /// Errors in commands are located as `command:1:COLUMN`.
 fn command_file() -> Arc<PathBuf> {
@@ -60,6 +61,36 @@ pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
     let mut routes = Vec::new();
     static_block::expand_split(&p, parsed, &mut |r| routes.push(r.route))?;
     Ok(routes)
+}
+
+/// The words that start a route of a `wire::nlri` family after `announce` / `withdraw`
+/// (after its AFI for MUP, MCAST-VPN and SR Policy).
+pub use family_routes::KEYWORDS as FAMILY_ROUTE_KEYWORDS;
+
+/// `evpn mac-ip ... next-hop IP ...`, `ipv4 mup mup-isd ...` (what follows `announce`): a
+/// route of a `wire::nlri` family, read as in an `announce { AFI { } }` block of a file.
+/// `afi` is the block's (`Afi::L2VPN` for EVPN and VPLS).
+pub fn family_route_from_text(text: &str, afi: Afi) -> Result<FamilyRoute, ConfigError> {
+    let mut tokens = tokens(text)?;
+    let eof = tokens
+        .pop()
+        .expect("the lexer always ends with end of file");
+    if tokens.last().map(|t| t.kind) != Some(TokenKind::Semicolon) {
+        tokens.push(Token {
+            kind: TokenKind::Semicolon,
+            text: ";".into(),
+            position: eof.position,
+        });
+    }
+    tokens.push(eof);
+    let mut p = Parser::from_tokens(tokens, command_file());
+    let kw = p.advance();
+    if !family_routes::KEYWORDS.contains(&kw.text.as_str()) {
+        return Err(p.unexpected(&kw, "evpn, vpls, rtc, mup, mcast-vpn or sr-policy"));
+    }
+    let parsed = family_routes::parse_route(&mut p, &kw, afi)?;
+    expect_end(&mut p)?;
+    Ok(parsed.route)
 }
 
 /// One route without `split` (tests and callers that want exactly one).
@@ -119,5 +150,22 @@ mod tests {
         assert_eq!(f.rule.components().len(), 3);
         assert!(flow_from_text("route { match { destination 198.51.100.0/24; } }").is_ok());
         assert!(flow_from_text("route { match { } }").is_err());
+    }
+
+    #[test]
+    fn flow_vpn_rules_take_an_rd_and_a_route_level_next_hop() {
+        let f = flow_from_text(
+            "route { rd 65535:65536; next-hop 192.0.2.8; match { source 10.0.0.3/32; } then { redirect-to-nexthop; } }",
+        )
+        .unwrap();
+        assert_eq!(
+            f.rule.rd().map(|rd| rd.to_string()).as_deref(),
+            Some("65535:65536")
+        );
+        assert_eq!(f.rule.family().to_string(), "ipv4 flow-vpn");
+        let e =
+            flow_from_text("route { rd 1:1; rd 1:2; match { source 10.0.0.3/32; } }").unwrap_err();
+        assert!(e.to_string().contains("rd"), "{e}");
+        assert!(flow_from_text("route { rd nonsense; match { source 10.0.0.3/32; } }").is_err());
     }
 }

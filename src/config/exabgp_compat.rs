@@ -31,13 +31,17 @@ pub const KEYWORDS: &[&str] = &[
     "rate-limit",
     "nexthop",
     "add-path",
+    "host-name",
+    "domain-name",
 ];
+
+/// Draft-walton-bgp-hostname-capability §3: ExaBGP truncates longer names to 64 octets;
+/// bgpinject refuses them rather than send another name than the one written.
+const MAX_FQDN_NAME: usize = 64;
 
 /// ExaBGP neighbor statements bgpinject cannot honour: refused by name with the reason.
 pub const REFUSED: &[&str] = &[
     "source-interface",
-    "host-name",
-    "domain-name",
     "local-link-local",
     "tcp-ao",
     "confederation",
@@ -52,6 +56,10 @@ pub(super) struct CompatSettings {
     nexthop: Option<Vec<(Family, Afi)>>,
     /// `add-path { }` at neighbor level (ExaBGP 4): the families ADD-PATH is offered for.
     add_path: Option<(Vec<Family>, Position)>,
+    /// `limit N` of the `add-path { }` lines (ExaBGP main): the PATHS-LIMIT capability.
+    paths_limit: Vec<(Family, u16, Position)>,
+    host_name: Setting<String>,
+    domain_name: Setting<String>,
 }
 
 /// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
@@ -115,13 +123,31 @@ pub(super) fn parse(
             }
             p.expect_semicolon("rate-limit value")
         }
+        "host-name" | "domain-name" => {
+            let token = p.advance();
+            if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word)
+                || token.text.len() > MAX_FQDN_NAME
+            {
+                return Err(p.unexpected(
+                    &token,
+                    &format!("a name of at most {MAX_FQDN_NAME} octets after {}", kw.text),
+                ));
+            }
+            let setting = if kw.text == "host-name" {
+                &mut s.host_name
+            } else {
+                &mut s.domain_name
+            };
+            setting.set(p, kw, block, token.text)?;
+            p.expect_semicolon(&format!("{} value", kw.text))
+        }
         "nexthop" => {
             let list = super::announce::parse_nexthop_block(p, block)?;
             s.nexthop.get_or_insert_with(Vec::new).extend(list);
             Ok(())
         }
         "add-path" => {
-            let families = parse_add_path_block(p, block)?;
+            let families = parse_add_path_block(p, block, &mut s.paths_limit)?;
             s.add_path
                 .get_or_insert_with(|| (Vec::new(), kw.position))
                 .0
@@ -139,8 +165,7 @@ pub(super) fn parse(
                         "write the link-local next hop after the global one in each route (next-hop 2001:db8::1 fe80::1)",
                     "tcp-ao" => "bgpinject signs sessions with TCP MD5 (md5-password), not TCP-AO (RFC 5925)",
                     "confederation" => "bgpinject does not speak BGP confederations (RFC 5065)",
-                    "role" => "bgpinject does not advertise the BGP role capability (RFC 9234)",
-                    _ => "bgpinject does not send the FQDN capability (draft-walton-bgp-hostname)",
+                    _ => "bgpinject does not advertise the BGP role capability (RFC 9234)",
                 }
             ),
         )),
@@ -148,7 +173,11 @@ pub(super) fn parse(
 }
 
 /// `neighbor ... { add-path { ipv4 unicast; ... } }`, from just after `add-path`.
-fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, ConfigError> {
+fn parse_add_path_block(
+    p: &mut Parser,
+    owner: &str,
+    limits: &mut Vec<(Family, u16, Position)>,
+) -> Result<Vec<Family>, ConfigError> {
     let block = format!("the add-path block of {owner}");
     let open = p.open_block("add-path")?;
     let mut list = Vec::new();
@@ -173,12 +202,16 @@ fn parse_add_path_block(p: &mut Parser, owner: &str) -> Result<Vec<Family>, Conf
                 )
             })?,
         };
-        list.push(Family::new(afi, safi));
+        let family = Family::new(afi, safi);
+        list.push(family);
         if p.peek().text == "limit" {
-            return Err(p.error_at(
-                p.peek().position,
-                format!("'limit' in {block} is not supported: bgpinject does not advertise the ADD-PATH paths-limit capability (ExaBGP main's limit)"),
-            ));
+            let at = p.advance().position;
+            // 0 means no limit (the family is left out of the capability), as in ExaBGP.
+            let (limit, _) = p.value("limit", |t| values::number_in(t, 0, 65535, "0..65535"))?;
+            if limit > 0 {
+                limits.retain(|(f, _, _)| *f != family);
+                limits.push((family, limit as u16, at));
+            }
         }
         p.expect_semicolon(&format!("{} {}", afi_token.text, safi_token.text))?;
     }
@@ -218,7 +251,33 @@ pub(super) fn finish(
     if let Some((families, _)) = s.add_path {
         options.add_path_families = Some(families);
     }
+    // A limit on the paths received means something only where ADD-PATH receive is offered.
+    if let Some(&(_, _, at)) = s.paths_limit.first()
+        && !options.add_path.is_some_and(|m| m.receive())
+    {
+        return Err(p.error_at(
+            at,
+            format!("'limit' in the add-path block of {block} needs 'capability {{ add-path receive|send/receive; }}': it limits the paths received"),
+        ));
+    }
+    options.paths_limit = s.paths_limit.iter().map(|&(f, l, _)| (f, l)).collect();
+    // ExaBGP sends the FQDN capability on every session, with the system's names unless
+    // written; bgpinject only when a name is written, the other one then the system's.
+    let (host, domain) = (s.host_name.take(), s.domain_name.take());
+    if host.is_some() || domain.is_some() {
+        options.fqdn = Some((
+            host.unwrap_or_else(system_host_name),
+            domain.unwrap_or_default(),
+        ));
+    }
     Ok(())
+}
+
+/// The kernel's host name (what ExaBGP's default host-name is), empty when unreadable.
+fn system_host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().chars().take(MAX_FQDN_NAME).collect())
+        .unwrap_or_default()
 }
 
 /// A boolean statement of which bgpinject does only one value (`ok`): the other is refused.
@@ -254,6 +313,7 @@ pub(super) fn original_era_notes(
     neighbors: &[super::NeighborConfig],
 ) {
     use crate::wire::attribute::type_code;
+    aigp_notes(state, neighbors);
     if !state.original_syntax {
         return;
     }
@@ -268,6 +328,32 @@ pub(super) fn original_era_notes(
                 None,
                 format!(
                     "{}: warning: neighbor {} is iBGP and {with_med} of its routes have a MED: bgpinject sends it, as ExaBGP 3.1.10 and later; the original injector (this file's syntax) did not send MED to iBGP peers",
+                    n.location, n.peer_address
+                ),
+            );
+        }
+    }
+}
+
+/// ExaBGP sends AIGP to an eBGP peer only with `capability { aigp enable; }` (RFC 7311
+/// §3.1: AIGP crosses an AS boundary only where configured); bgpinject sends what the route
+/// says. Said at `--check` for each eBGP neighbor where the two differ.
+fn aigp_notes(state: &mut super::include::LoadState, neighbors: &[super::NeighborConfig]) {
+    use crate::wire::attribute::type_code;
+    for n in neighbors
+        .iter()
+        .filter(|n| n.is_ebgp() && n.options.aigp != Some(true))
+    {
+        let with_aigp = n
+            .routes
+            .iter()
+            .filter(|r| r.attributes.get(type_code::AIGP).is_some())
+            .count();
+        if with_aigp > 0 {
+            state.note(
+                None,
+                format!(
+                    "{}: warning: neighbor {} is eBGP and {with_aigp} of its routes have an AIGP attribute: bgpinject sends it; ExaBGP sends AIGP to an eBGP peer only with 'capability {{ aigp enable; }}' (write that to say so, or remove aigp from the routes)",
                     n.location, n.peer_address
                 ),
             );
@@ -390,6 +476,114 @@ mod tests {
         let (n, _) =
             neighbor("capability { nexthop false; }\nnexthop { ipv4 unicast ipv6; }").unwrap();
         assert!(n.options.extended_next_hop.is_empty());
+    }
+
+    #[test]
+    fn informational_capabilities_and_session_knobs() {
+        use crate::wire::capability::Capability;
+        let (n, _) = neighbor(
+            "host-name my-host; domain-name example.com;\ncapability { software-version enable; extended-message disable; aigp enable; }",
+        )
+        .unwrap();
+        assert_eq!(
+            n.options.informational_capabilities(),
+            vec![
+                Capability::Fqdn {
+                    hostname: "my-host".into(),
+                    domain: "example.com".into()
+                },
+                Capability::SoftwareVersion(crate::config::model::software_version()),
+            ]
+        );
+        assert!(!n.options.extended_message);
+        // The value ExaBGP main sends for conf-hostname.conf (its qa/encoding OPEN).
+        let (m, _) = neighbor("host-name my-host-name;\ndomain-name my-domain-name.com;").unwrap();
+        let mut value = Vec::new();
+        m.options.informational_capabilities()[0].emit_value(&mut value);
+        let exabgp = "0C6D792D686F73742D6E616D65126D792D646F6D61696E2D6E616D652E636F6D";
+        let hex: String = value.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(hex, exabgp);
+        assert_eq!(n.options.aigp, Some(true));
+        let (n, _) = neighbor("").unwrap();
+        assert!(n.options.informational_capabilities().is_empty());
+        assert!(n.options.extended_message);
+        let long = "h".repeat(65);
+        let e = neighbor(&format!("host-name {long};")).unwrap_err();
+        assert!(e.contains("at most 64 octets"), "{e}");
+        let e = neighbor("host-name a; host-name b;").unwrap_err();
+        assert!(e.contains("host-name"), "{e}");
+    }
+
+    #[test]
+    fn paths_limit_multi_session_and_other_unadvertised_capabilities() {
+        use crate::wire::capability::Capability;
+        let (n, _) = neighbor(
+            "capability { add-path send/receive; }\nfamily { ipv4 unicast; ipv6 unicast; }\nadd-path { ipv4 unicast limit 10; ipv6 unicast limit 0; }",
+        )
+        .unwrap();
+        assert_eq!(
+            n.options.informational_capabilities(),
+            vec![Capability::Unknown {
+                code: 76,
+                value: vec![0, 1, 1, 0, 10]
+            }]
+        );
+        let e = neighbor("capability { add-path send; }\nadd-path { ipv4 unicast limit 10; }")
+            .unwrap_err();
+        assert!(e.contains("needs 'capability { add-path receive"), "{e}");
+        let (_, notes) = neighbor(
+            "capability { multi-session; operational enable; link-local-nexthop enable; }\nfamily { ipv4 unicast; }",
+        )
+        .unwrap();
+        assert_eq!(
+            notes
+                .iter()
+                .filter(|n| n.contains("does not advertise"))
+                .count(),
+            3,
+            "{notes:?}"
+        );
+        let e = neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
+            .unwrap_err();
+        assert!(
+            e.contains("'multi-session'") && e.contains("2 families"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn aigp_to_an_ebgp_peer_is_noted_unless_enabled() {
+        let text = |cap: &str| {
+            format!(
+                "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001; {cap} static {{ route 10.0.0.0/8 next-hop 192.0.2.1 aigp 10; }} }}"
+            )
+        };
+        let notes = |cap: &str| {
+            parse_str_with_notes(&text(cap), Path::new("t.conf"))
+                .unwrap()
+                .1
+                .into_iter()
+                .filter(|n| n.contains("AIGP"))
+                .count()
+        };
+        assert_eq!(notes(""), 1);
+        assert_eq!(notes("capability { aigp disable; }"), 1);
+        assert_eq!(notes("capability { aigp enable; }"), 0);
+    }
+
+    #[test]
+    fn early_process_options_set_the_api_of_the_neighbor() {
+        let (n, notes) = neighbor(
+            "process backend {\nparse-routes;\nneighbor-changes;\nsend-packets;\nrun /bin/true;\n}",
+        )
+        .unwrap();
+        assert!(n.api_receive_updates && n.api_neighbor_changes);
+        assert!(
+            notes.iter().any(|n| n.contains("'parse-routes'")),
+            "{notes:?}"
+        );
+        let (n, _) = neighbor("process backend { run /bin/true; }").unwrap();
+        assert!(!n.api_receive_updates && !n.api_neighbor_changes);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::wire::flowspec::{
     BitmaskOp, FRAGMENT_NAMES, FlowComponent, FlowPrefix, FlowRule, ICMP_CODE_NAMES,
     ICMP_TYPE_NAMES, NumericOp, PROTOCOL_NAMES, TCP_FLAG_NAMES, value_by_name,
 };
+use crate::wire::labeled::RouteDistinguisher;
 
 use super::ConfigError;
 use super::communities;
@@ -31,7 +32,9 @@ pub(super) struct ParsedFlow {
 
 /// The statements of a `flow { }` block and of one `route NAME { }` in it.
 pub const KEYWORDS: &[&str] = &["route"];
-pub const ROUTE_KEYWORDS: &[&str] = &["match", "then"];
+/// `rd` (and ExaBGP's `route-distinguisher`) makes the rule FlowSpec VPN (RFC 8955 §8);
+/// `next-hop` here is the then block's (ExaBGP writes it in either place).
+pub const ROUTE_KEYWORDS: &[&str] = &["match", "then", "rd", "route-distinguisher", "next-hop"];
 /// The components of a `match { }` block.
 pub const MATCH_KEYWORDS: &[&str] = &[
     "destination",
@@ -160,8 +163,20 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
     let open = p.open_block(&title)?;
     let mut matched: Setting<(FlowRule, Vec<Token>)> = Setting::default();
     let mut then: Setting<Then> = Setting::default();
+    let mut rd: Setting<RouteDistinguisher> = Setting::default();
+    let mut next_hop: Setting<(IpAddr, Token)> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &title)? {
         match kw.text.as_str() {
+            "rd" | "route-distinguisher" => {
+                let (value, _) = p.value(&kw.text, super::labels::rd)?;
+                rd.set(p, &kw, &title, value)?;
+                p.expect_semicolon(&kw.text)?;
+            }
+            "next-hop" => {
+                let (address, token) = p.value("next-hop", values::ip_address)?;
+                next_hop.set(p, &kw, &title, (address, token))?;
+                p.expect_semicolon(&kw.text)?;
+            }
             "match" => {
                 let m = parse_match(p, &kw, &title)?;
                 matched.set(p, &kw, &title, m)?;
@@ -179,7 +194,25 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             format!("{title} has no match block, expected 'match {{ ... }}'"),
         ));
     };
-    let then = then.take().unwrap_or_default();
+    let rule = match rd.take() {
+        None => rule,
+        Some(rd) => rule
+            .with_rd(Some(rd))
+            .map_err(|e| p.error_at(name_at, format!("{title}: {e}")))?,
+    };
+    let mut then = then.take().unwrap_or_default();
+    if let Some((address, token)) = next_hop.take() {
+        if let Some((_, first)) = &then.next_hop {
+            return Err(p.error_at(
+                token.position,
+                format!(
+                    "{title}: 'next-hop' given in the route and in its then block (line {})",
+                    first.position.line
+                ),
+            ));
+        }
+        then.next_hop = Some((address, token));
+    }
     let attributes = then.attributes(p, &rule, &title)?;
     Ok(ParsedFlow {
         flow: FlowConfig {

@@ -52,6 +52,11 @@ pub(super) struct LoadState {
 }
 
 impl LoadState {
+    /// How many files are being read: 1 in the file given, more in an included one.
+    pub fn include_depth(&self) -> usize {
+        self.stack.len()
+    }
+
     pub fn new(top: &Path) -> LoadState {
         LoadState {
             stack: vec![canonical(top)],

@@ -9,7 +9,6 @@ use super::ConfigError;
 use super::lexer::{Position, Token};
 use super::model::NlriOptions;
 use super::parser::{Parser, Setting};
-use super::route::RouteName;
 use super::values::{self, ValueError};
 
 /// The route keywords this module parses.
@@ -27,7 +26,7 @@ fn label(text: &str) -> Result<u32, ValueError> {
     values::number_in(text, 0, MAX_LABEL as u64, "0..1048575 (20 bits)").map(|n| n as u32)
 }
 
-fn rd(text: &str) -> Result<RouteDistinguisher, ValueError> {
+pub(super) fn rd(text: &str) -> Result<RouteDistinguisher, ValueError> {
     text.parse().map_err(|_| ValueError::Malformed {
         expected: "a route distinguisher ASN:N (type 0 or 2) or A.B.C.D:N (type 1)",
     })
@@ -47,7 +46,7 @@ fn path_id(text: &str) -> Result<u32, ValueError> {
 pub(super) fn parse(
     p: &mut Parser,
     kw: &Token,
-    name: &RouteName,
+    name: &dyn std::fmt::Display,
     s: &mut NlriSettings,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
@@ -87,7 +86,7 @@ pub(super) fn parse(
 /// The options; a VPN route (with `rd`) needs a label.
 pub(super) fn finish(
     p: &Parser,
-    name: &RouteName,
+    name: &dyn std::fmt::Display,
     s: NlriSettings,
 ) -> Result<NlriOptions, ConfigError> {
     let labels = s.labels.take().unwrap_or_default();

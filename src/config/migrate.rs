@@ -70,6 +70,9 @@ struct Move {
     last: usize,
     before: usize,
     replacement: String,
+    /// Lines of the block left out where it moves to (ExaBGP 2.x/3.x event statements, now
+    /// in the neighbor's api block).
+    dropped: Vec<usize>,
 }
 
 /// A group rewritten as templates: its lines and the pieces inside.
@@ -366,11 +369,64 @@ impl<'a> Migrator<'a> {
             .map(|l| l.iter().take_while(|c| c.is_whitespace()).collect())
             .unwrap_or_default();
         let name = self.text(j + 1).to_string();
+        // ExaBGP 2.x/3.x event statements of the block become the api block's.
+        let (mut api, mut receive, mut send) = (String::new(), Vec::new(), Vec::new());
+        let mut dropped = Vec::new();
+        for k in j + 2..end {
+            let at_start = matches!(
+                self.kind(k - 1),
+                TokenKind::OpenBrace | TokenKind::Semicolon
+            );
+            let early = self.text(k);
+            if !(at_start
+                && self.kind(k) == TokenKind::Word
+                && super::process::EARLY_KEYWORDS.contains(&early)
+                && self.kind(k + 1) == TokenKind::Semicolon)
+            {
+                continue;
+            }
+            if !self.owns_lines(k, k + 2) {
+                self.note_unmigrated(
+                    k,
+                    "an event statement sharing its line is left in the process block",
+                );
+                continue;
+            }
+            if let Some(t) = self.token(k) {
+                dropped.push(line_of(t));
+            }
+            let (list, what): (&mut Vec<&str>, &[&str]) = match early {
+                "neighbor-changes" => {
+                    api.push_str(" neighbor-changes;");
+                    continue;
+                }
+                "send-packets" => (&mut send, &["packets"]),
+                "receive-packets" => (&mut receive, &["packets"]),
+                "receive-operational" => (&mut receive, &["operational"]),
+                _ => (&mut receive, &["parsed", "update"]),
+            };
+            for w in what {
+                if !list.contains(w) {
+                    list.push(w);
+                }
+            }
+        }
+        let block = |name: &str, items: &[&str]| {
+            if items.is_empty() {
+                String::new()
+            } else {
+                let items: Vec<String> = items.iter().map(|i| format!("{i};")).collect();
+                format!(" {name} {{ {} }}", items.join(" "))
+            }
+        };
+        api.push_str(&block("receive", &receive));
+        api.push_str(&block("send", &send));
         self.moves.push(Move {
             first,
             last,
             before,
-            replacement: format!("{indent}api {{ processes [ {name} ]; }}"),
+            replacement: format!("{indent}api {{ processes [ {name} ];{api} }}"),
+            dropped,
         });
         self.changes.push(format!(
             "{}: process {name} moves to the top level; the neighbor names it in its api block",
@@ -461,7 +517,12 @@ impl<'a> Migrator<'a> {
             let block: Vec<String> = lines
                 .get(m.first..=m.last)
                 .map(|b| b.to_vec())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .filter(|(k, _)| !m.dropped.contains(&(m.first + k)))
+                .map(|(_, l)| l)
+                .collect();
             let dedent: Vec<String> = block.iter().map(|l| dedent_once(l)).collect();
             before.entry(m.before).or_default().extend(dedent);
             before.entry(m.before).or_default().push(String::new());

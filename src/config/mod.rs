@@ -5,11 +5,13 @@ pub mod api_command;
 pub mod bfd;
 mod communities;
 mod exabgp_compat;
+mod family_routes;
 pub mod file_cache;
 mod flow;
 mod group;
 pub mod guard;
 pub mod healthcheck;
+pub mod healthcheck_run;
 mod include;
 mod labels;
 mod lexer;
@@ -17,6 +19,7 @@ pub mod migrate;
 pub mod model;
 mod neighbor;
 mod parser;
+mod prefix_sid;
 pub mod process;
 mod route;
 mod route_list;
@@ -55,6 +58,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("template", template::KEYWORDS),
     ("group", group::KEYWORDS),
     ("process", process::KEYWORDS),
+    ("process (ExaBGP 2.x/3.x)", process::EARLY_KEYWORDS),
     ("api", process::API_KEYWORDS),
     ("receive", process::RECEIVE_KEYWORDS),
     ("healthcheck", healthcheck::KEYWORDS),
@@ -159,6 +163,7 @@ mod keyword_tests {
         ("template", "template { KW"),
         ("group", "group g { KW"),
         ("process", "process p { KW"),
+        ("process (ExaBGP 2.x/3.x)", "process p { KW"),
         ("api", "neighbor 192.0.2.1 { api { KW"),
         ("receive", "neighbor 192.0.2.1 { api { receive { KW"),
         ("healthcheck", "healthcheck h { KW"),

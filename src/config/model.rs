@@ -86,6 +86,10 @@ pub struct NeighborConfig {
     pub api_neighbor_changes: bool,
     /// `api { receive { notification; } }`: the NOTIFICATIONs the peer sends go to the helpers.
     pub api_receive_notifications: bool,
+    /// Per process named in an api block, the events its blocks ask for (ExaBGP keeps each
+    /// api block's `send { }`, `receive { }` and `neighbor-changes` with that block's
+    /// processes).
+    pub api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }`: the limits its routes and rules must keep (see `config::guard`).
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
@@ -118,6 +122,7 @@ impl NeighborConfig {
             api_receive_updates: self.api_receive_updates,
             api_neighbor_changes: self.api_neighbor_changes,
             api_receive_notifications: self.api_receive_notifications,
+            api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
             location: self.location.clone(),
@@ -194,6 +199,59 @@ pub struct SessionOptions {
     pub add_path_families: Option<Vec<Family>>,
     /// `capability { nexthop { ipv4 unicast ipv6; } }`: RFC 8950 NLRI family and next-hop AFI.
     pub extended_next_hop: Vec<(Family, Afi)>,
+    /// RFC 8654 extended messages advertised (ExaBGP `capability { extended-message; }`,
+    /// on by default as in ExaBGP and FRR).
+    pub extended_message: bool,
+    /// `host-name NAME;` / `domain-name NAME;` (ExaBGP 4.2+): the FQDN capability
+    /// (draft-walton-bgp-hostname-capability, code 73) with these names.
+    pub fqdn: Option<(String, String)>,
+    /// `capability { software-version; }`: the software version capability
+    /// (draft-abraitis-bgp-version-capability, code 75), `bgpinject/VERSION`.
+    pub software_version: bool,
+    /// `capability { aigp enable|disable; }` (ExaBGP: the AIGP attribute goes to an eBGP
+    /// peer only when enabled, RFC 7311 §3.1); `None`: not written.
+    pub aigp: Option<bool>,
+    /// ExaBGP main's `add-path { AFI SAFI limit N; }`: the PATHS-LIMIT capability
+    /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
+    /// side asks to receive, per family.
+    pub paths_limit: Vec<(Family, u16)>,
+}
+
+impl SessionOptions {
+    /// The capabilities that only inform the peer, in ExaBGP's order (FQDN, then version).
+    pub fn informational_capabilities(&self) -> Vec<crate::wire::capability::Capability> {
+        use crate::wire::capability::Capability;
+        let mut out = Vec::new();
+        if let Some((hostname, domain)) = &self.fqdn {
+            out.push(Capability::Fqdn {
+                hostname: hostname.clone(),
+                domain: domain.clone(),
+            });
+        }
+        if self.software_version {
+            out.push(Capability::SoftwareVersion(software_version()));
+        }
+        if !self.paths_limit.is_empty() {
+            // Per family: AFI (2 octets), SAFI (1), limit (2).
+            let mut value = Vec::with_capacity(5 * self.paths_limit.len());
+            for (f, limit) in &self.paths_limit {
+                value.extend_from_slice(&f.afi.to_u16().to_be_bytes());
+                value.push(f.safi.to_u8());
+                value.extend_from_slice(&limit.to_be_bytes());
+            }
+            out.push(Capability::Unknown {
+                code: crate::wire::capability::code::PATHS_LIMIT,
+                value,
+            });
+        }
+        out
+    }
+}
+
+/// What the software version capability says: `bgpinject/0.1.0`, as ExaBGP sends
+/// `ExaBGP/5.0.13` (at most 64 octets, which this is).
+pub fn software_version() -> String {
+    format!("bgpinject/{}", env!("CARGO_PKG_VERSION"))
 }
 
 impl Default for SessionOptions {
@@ -211,6 +269,11 @@ impl Default for SessionOptions {
             add_path: None,
             add_path_families: None,
             extended_next_hop: Vec::new(),
+            extended_message: true,
+            fqdn: None,
+            software_version: false,
+            aigp: None,
+            paths_limit: Vec::new(),
         }
     }
 }
@@ -226,11 +289,14 @@ pub struct RouteTable {
     /// Every other route (labeled, VPN, multicast, with a path identifier), in the order
     /// written.
     pub others: Vec<RouteConfig>,
+    /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
+    /// order written.
+    pub family_routes: Vec<FamilyRoute>,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -243,7 +309,9 @@ impl RouteTable {
             .unicast
             .iter()
             .map(|(p, _)| Family::new(p.afi(), Safi::Unicast));
-        unicast.chain(self.others.iter().map(RouteConfig::family))
+        unicast
+            .chain(self.others.iter().map(RouteConfig::family))
+            .chain(self.family_routes.iter().map(|r| r.key.family))
     }
 
     /// Every route, unicast first.
@@ -344,6 +412,16 @@ impl RouteConfig {
             NlriKey::of_prefix(family, self.nlri().rd, self.prefix, self.nlri().path_id),
         )
     }
+}
+
+/// One route of a `wire::nlri` family (`announce { l2vpn { evpn ...; } }`, `announce evpn
+/// ...`): its key (family and NLRI, path identifier) and attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyRoute {
+    pub key: NlriKey,
+    /// Interned: routes with equal attributes share one copy.
+    pub attributes: Arc<RouteAttributes>,
+    pub location: Location,
 }
 
 /// One `flow { route NAME { ... } }` rule.

@@ -35,6 +35,7 @@ struct NeighborSettings {
     api_processes: Vec<String>,
     api_receive_updates: bool,
     api_events: super::process::ApiEvents,
+    api_subscriptions: Vec<(String, super::process::ApiEvents)>,
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
@@ -114,17 +115,25 @@ pub const KEYWORDS: &[&str] = &[
     "guard",
     "process",
     "bfd",
+    "l2vpn",
 ];
 
 /// The words of a `family { AFI SAFI; }` block: address families, then subsequent ones.
-pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "all", "minimal"];
+pub const FAMILY_AFI_KEYWORDS: &[&str] = &["ipv4", "ipv6", "l2vpn", "all", "minimal"];
 pub const FAMILY_SAFI_KEYWORDS: &[&str] = &[
     "unicast",
     "flow",
+    "flow-vpn",
     "multicast",
     "nlri-mpls",
     "labeled-unicast",
     "mpls-vpn",
+    "evpn",
+    "vpls",
+    "rtc",
+    "mup",
+    "mcast-vpn",
+    "sr-policy",
 ];
 
 /// One statement of a neighbor block; `peer_address` is `None` when a template body is
@@ -228,9 +237,11 @@ fn parse_statement(
                 &mut s.api_processes,
                 &mut s.api_receive_updates,
                 &mut s.api_events,
+                &mut s.api_subscriptions,
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
+        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
         "process" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block.
@@ -351,6 +362,7 @@ fn parse_family_block(
         let afi = match afi_token.text.as_str() {
             "ipv4" => Afi::Ipv4,
             "ipv6" => Afi::Ipv6,
+            "l2vpn" => Afi::L2VPN,
             other => {
                 return Err(p.error_at(
                     afi_token.position,
@@ -368,8 +380,15 @@ fn parse_family_block(
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
             "flow" => Safi::FlowSpec,
-            other if announce::safi(other).is_some() => {
+            "flow-vpn" => Safi::FlowSpecVpn,
+            other if announce::safi(other).is_some() && afi != Afi::L2VPN => {
                 announce::safi(other).unwrap_or(Safi::Unicast)
+            }
+            other
+                if super::family_routes::safi(other)
+                    .is_some_and(|s| super::family_routes::is_family(Family::new(afi, s))) =>
+            {
+                super::family_routes::safi(other).unwrap_or(Safi::Unicast)
             }
             _ => {
                 return Err(p.error_at(
@@ -440,6 +459,7 @@ fn finish(
     }
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
+    let multi_session_at = s.options.multi_session_at();
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
@@ -454,10 +474,20 @@ fn finish(
         Some((listed, family_at)) => {
             check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
             check_flows_in_families(p, block, listed, *family_at, &s.flows)?;
+            check_family_routes_in_families(p, block, listed, *family_at, &s.routes)?;
             listed.clone()
         }
         None => families_of_routes(&s.routes, &s.flows),
     };
+    // ExaBGP's multi-session opens one session per family to the same peer.
+    if let Some(at) = multi_session_at
+        && families.len() > 1
+    {
+        return Err(p.error_at(
+            at,
+            format!("'multi-session' in {block} with {} families is not supported: ExaBGP opens one session per family, bgpinject one session per neighbor address (keep one family, or drop multi-session to carry them all in one session)", families.len()),
+        ));
+    }
     let guard = s.guard.unwrap_or(p.state.borrow().guard);
     check_guard(p, block, &guard, &s.routes, &s.flows)?;
     Ok(NeighborConfig {
@@ -479,6 +509,7 @@ fn finish(
         api_receive_updates: s.api_receive_updates,
         api_neighbor_changes: s.api_events.neighbor_changes,
         api_receive_notifications: s.api_events.receive_notifications,
+        api_subscriptions: s.api_subscriptions,
         guard,
         bfd: s.bfd.take(),
         location: p.location(keyword.position),
@@ -516,7 +547,7 @@ fn check_guard(
 }
 
 pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
-    Family::new(flow.rule.afi(), Safi::FlowSpec)
+    flow.rule.family()
 }
 
 /// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
@@ -526,6 +557,7 @@ fn families_of_routes(routes: &ParsedRoutes, flows: &[ParsedFlow]) -> Vec<Family
     let all = routes
         .iter()
         .map(|r| r.family)
+        .chain(routes.family_routes().iter().map(|r| r.route.key.family))
         .chain(flows.iter().map(|f| family_of_flow(&f.flow)));
     for family in all {
         if !families.contains(&family) {
@@ -556,6 +588,32 @@ fn check_flows_in_families(
                     f.flow.name, family_at.line
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+fn check_family_routes_in_families(
+    p: &Parser,
+    block: &str,
+    listed: &[Family],
+    family_at: Position,
+    routes: &ParsedRoutes,
+) -> Result<(), ConfigError> {
+    for r in routes.family_routes() {
+        let family = r.route.key.family;
+        if !listed.contains(&family) {
+            let mut e = p.error_at(
+                r.at,
+                format!(
+                    "this route is {family}, but the family block of {block} (line {}) does not list {family}",
+                    family_at.line
+                ),
+            );
+            if let Some(l) = e.location.as_mut() {
+                l.file = r.route.location.file.clone();
+            }
+            return Err(e);
         }
     }
     Ok(())

@@ -153,7 +153,25 @@ impl<'a> Parser<'a> {
             TokenKind::EndOfFile => Ok(None),
             TokenKind::Word => Ok(Some(token)),
             TokenKind::CloseBrace => {
-                Err(self.error_at(token.position, "unexpected '}': no block is open here"))
+                // ExaBGP ends the file at a '}' that closes nothing (one of its own examples,
+                // conf-extended-attributes, has one): accepted when only '}' follow.
+                while self.peek().kind == TokenKind::CloseBrace {
+                    self.advance();
+                }
+                // Only at the end of the file given, not of an included one (whose '}' would
+                // close a block of the file that includes it).
+                let included = self.state.borrow().include_depth() > 1;
+                if included || self.peek().kind != TokenKind::EndOfFile {
+                    return Err(
+                        self.error_at(token.position, "unexpected '}': no block is open here")
+                    );
+                }
+                self.note(
+                    token.position,
+                    Some("stray close brace"),
+                    "'}' closes no block: ignored, as ExaBGP does at the end of a file (remove it)",
+                );
+                Ok(None)
             }
             _ => Err(self.unexpected(&token, expected)),
         }
@@ -430,7 +448,7 @@ pub(super) fn parse_config_with_notes(
     file: Arc<PathBuf>,
 ) -> Result<(Config, Vec<String>), ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
-    let mut p = Parser::new(lexer, file, Rc::clone(&state));
+    let mut p = Parser::new(lexer, Arc::clone(&file), Rc::clone(&state));
     let mut top = TopLevel::default();
     parse_top_level(&mut p, &mut top)?;
     if let Some(e) = p.lex_error() {
@@ -450,6 +468,18 @@ pub(super) fn parse_config_with_notes(
         top.processes.push(process);
     }
     super::process::check_references(&mut top.neighbors, &top.processes)?;
+    {
+        let mut notes = std::mem::take(&mut state.borrow_mut().notes);
+        let translated = super::healthcheck_run::translate(
+            &mut top.neighbors,
+            &mut top.processes,
+            &mut top.healthchecks,
+            &file,
+            &mut notes,
+        );
+        state.borrow_mut().notes = notes;
+        translated?;
+    }
     super::healthcheck::check_references(&top.neighbors, &top.healthchecks)?;
     super::exabgp_compat::original_era_notes(&mut state.borrow_mut(), &top.neighbors);
     let sources = state.borrow_mut().take_sources();

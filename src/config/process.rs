@@ -24,6 +24,21 @@ pub const KEYWORDS: &[&str] = &[
     "lease",
     "kill-grace",
 ];
+
+/// ExaBGP 2.x/3.x statements of a process block that ask for events, which today's syntax
+/// writes in the neighbor's `api { }` block: `parse-routes`, `receive-routes` and
+/// `peer-updates` (the routes the peer sends, parsed: `receive { parsed; update; }`),
+/// `neighbor-changes`, and the raw `send-packets`/`receive-packets`/`receive-operational`
+/// (accepted: bgpinject writes no raw messages to helpers).
+pub const EARLY_KEYWORDS: &[&str] = &[
+    "parse-routes",
+    "receive-routes",
+    "peer-updates",
+    "neighbor-changes",
+    "send-packets",
+    "receive-packets",
+    "receive-operational",
+];
 /// The statements of a neighbor's `api { }` block.
 pub const API_KEYWORDS: &[&str] = &[
     "processes",
@@ -68,6 +83,88 @@ pub const SEND_KEYWORDS: &[&str] = &[
 pub struct ApiEvents {
     pub neighbor_changes: bool,
     pub receive_notifications: bool,
+    /// `receive { ... }`: the messages the peer sends.
+    pub receive: MessageEvents,
+    /// `send { ... }`: the messages bgpinject sends.
+    pub send: MessageEvents,
+}
+
+impl ApiEvents {
+    /// Both sets of events: what a helper named in several api blocks is told.
+    pub fn union(self, other: ApiEvents) -> ApiEvents {
+        ApiEvents {
+            neighbor_changes: self.neighbor_changes || other.neighbor_changes,
+            receive_notifications: self.receive_notifications || other.receive_notifications,
+            receive: self.receive.union(other.receive),
+            send: self.send.union(other.send),
+        }
+    }
+}
+
+/// One direction of ExaBGP's `send { }` / `receive { }`: which BGP messages a helper is told
+/// of, and in which form (`parsed`: decoded; `packets`: the header and body in hex;
+/// `consolidate`: both in one event).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MessageEvents {
+    pub parsed: bool,
+    pub packets: bool,
+    pub consolidate: bool,
+    pub open: bool,
+    pub update: bool,
+    pub notification: bool,
+    pub keepalive: bool,
+    pub refresh: bool,
+    pub operational: bool,
+}
+
+impl MessageEvents {
+    pub fn union(self, o: MessageEvents) -> MessageEvents {
+        MessageEvents {
+            parsed: self.parsed || o.parsed,
+            packets: self.packets || o.packets,
+            consolidate: self.consolidate || o.consolidate,
+            open: self.open || o.open,
+            update: self.update || o.update,
+            notification: self.notification || o.notification,
+            keepalive: self.keepalive || o.keepalive,
+            refresh: self.refresh || o.refresh,
+            operational: self.operational || o.operational,
+        }
+    }
+
+    /// Whether a message of BGP type `kind` (RFC 4271 §4.1) is asked for.
+    pub fn wants_type(&self, kind: u8) -> bool {
+        use crate::wire::message::message_type as t;
+        match kind {
+            t::OPEN => self.open,
+            t::UPDATE => self.update,
+            t::NOTIFICATION => self.notification,
+            t::KEEPALIVE => self.keepalive,
+            t::ROUTE_REFRESH => self.refresh,
+            _ => self.operational,
+        }
+    }
+
+    /// The message types asked for, as bits `1 << type`.
+    pub fn type_mask(&self) -> u32 {
+        (1u8..=5)
+            .filter(|k| self.wants_type(*k))
+            .fold(0, |m, k| m | (1 << k))
+    }
+
+    fn set(&mut self, word: &str) {
+        match word {
+            "parsed" => self.parsed = true,
+            "packets" => self.packets = true,
+            "consolidate" => self.consolidate = true,
+            "open" => self.open = true,
+            "update" => self.update = true,
+            "notification" => self.notification = true,
+            "keepalive" => self.keepalive = true,
+            "refresh" => self.refresh = true,
+            _ => self.operational = true,
+        }
+    }
 }
 
 /// `processes-match` patterns are kept in the neighbor's process list behind this mark until
@@ -110,6 +207,11 @@ pub struct ProcessConfig {
     /// `lease SECONDS`: every route the helper announces without its own `lease` is leased
     /// for this long (see `api::lease`).
     pub lease: Option<u32>,
+    /// What the early spellings in [`EARLY_KEYWORDS`] asked for: given to every neighbor
+    /// that names this process, as its api block would say.
+    pub asks_neighbor_changes: bool,
+    /// `parse-routes`, `receive-routes` or `peer-updates`: the peer's UPDATEs, parsed.
+    pub asks_updates: bool,
     pub location: Location,
 }
 
@@ -129,8 +231,30 @@ pub(super) fn parse_process(
     let mut kill_grace: Setting<std::time::Duration> = Setting::default();
     let mut respawn: Setting<bool> = Setting::default();
     let mut lease: Setting<u32> = Setting::default();
+    let mut asks_neighbor_changes = false;
+    let mut asks_updates = false;
     while let Some(kw) = p.block_keyword(&open, &block)? {
         match kw.text.as_str() {
+            early if EARLY_KEYWORDS.contains(&early) => {
+                match early {
+                    "neighbor-changes" => asks_neighbor_changes = true,
+                    "parse-routes" | "receive-routes" | "peer-updates" => asks_updates = true,
+                    _ => {}
+                }
+                p.note(
+                    kw.position,
+                    Some(&kw.text),
+                    format!(
+                        "'{early}' in a process block is ExaBGP 2.x/3.x's spelling (write it in the neighbor's api block: {})",
+                        match early {
+                            "neighbor-changes" => "'neighbor-changes;'",
+                            "parse-routes" | "receive-routes" | "peer-updates" =>
+                                "'receive { parsed; update; }'",
+                            _ => "'send { packets; }' or 'receive { packets; }'",
+                        }
+                    ),
+                );
+            }
             "run" => {
                 let mut words = Vec::new();
                 loop {
@@ -206,6 +330,8 @@ pub(super) fn parse_process(
         kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         respawn: respawn.take().unwrap_or(true),
         lease: lease.take(),
+        asks_neighbor_changes,
+        asks_updates,
         location: p.location(keyword.position),
     })
 }
@@ -219,7 +345,12 @@ pub(super) fn parse_api_block(
     names: &mut Vec<String>,
     receive_updates: &mut bool,
     events: &mut ApiEvents,
+    subscriptions: &mut Vec<(String, ApiEvents)>,
 ) -> Result<(), ConfigError> {
+    // What this block asks for, for the processes this block names (ExaBGP keeps each
+    // block's events with its own processes).
+    let mut this = ApiEvents::default();
+    let mut named: Vec<String> = Vec::new();
     // ExaBGP names its api blocks (`api speaking { ... }`); a neighbor may have several, and
     // their processes add up.
     let block = if p.peek().kind == TokenKind::Word {
@@ -241,9 +372,13 @@ pub(super) fn parse_api_block(
                         SEND_KEYWORDS
                     };
                     match item.text.as_str() {
-                        "update" if which == "receive" => *receive_updates = true,
-                        "notification" if which == "receive" => events.receive_notifications = true,
-                        other if known.contains(&other) => {}
+                        other if known.contains(&other) => {
+                            if which == "receive" {
+                                this.receive.set(other);
+                            } else {
+                                this.send.set(other);
+                            }
+                        }
                         other => {
                             return Err(p.error_at(
                                 item.position,
@@ -260,8 +395,16 @@ pub(super) fn parse_api_block(
             }
             "processes" => {
                 for t in p.word_or_list("processes")? {
-                    if !names.contains(&t.text) {
-                        names.push(t.text);
+                    // ExaBGP 4/5 examples separate the names with commas too.
+                    let name = t.text.trim_end_matches(',');
+                    if name.is_empty() {
+                        continue;
+                    }
+                    if !named.iter().any(|n| n == name) {
+                        named.push(name.to_string());
+                    }
+                    if !names.iter().any(|n| n == name) {
+                        names.push(name.to_string());
                     }
                 }
             }
@@ -273,17 +416,29 @@ pub(super) fn parse_api_block(
                         );
                     }
                     let marked = format!("{MATCH_MARK}{}", t.text);
+                    if !named.contains(&marked) {
+                        named.push(marked.clone());
+                    }
                     if !names.contains(&marked) {
                         names.push(marked);
                     }
                 }
             }
-            "neighbor-changes" | "fsm" => events.neighbor_changes = true,
+            "neighbor-changes" | "fsm" => this.neighbor_changes = true,
             // Accepted for ExaBGP files; bgpinject has no such events to send.
             "negotiated" | "signal" => {}
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(API_KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
+    }
+    this.receive_notifications = this.receive.notification;
+    *receive_updates |= this.receive.update;
+    *events = events.union(this);
+    for name in named {
+        match subscriptions.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, e)) => *e = e.union(this),
+            None => subscriptions.push((name, this)),
+        }
     }
     Ok(())
 }
@@ -390,7 +545,32 @@ pub(super) fn check_references(
                 resolved.push(name.clone());
             }
         }
+        for process in processes.iter().filter(|p| resolved.contains(&p.name)) {
+            n.api_receive_updates |= process.asks_updates;
+            n.api_neighbor_changes |= process.asks_neighbor_changes;
+        }
         n.api_processes = resolved;
+        let mut subscriptions: Vec<(String, ApiEvents)> = Vec::new();
+        for (name, events) in std::mem::take(&mut n.api_subscriptions) {
+            let names: Vec<String> = match name.strip_prefix(MATCH_MARK) {
+                Some(text) => match Pattern::new(text) {
+                    Ok(pattern) => processes
+                        .iter()
+                        .filter(|p| pattern.matches(&p.name))
+                        .map(|p| p.name.clone())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                },
+                None => vec![name],
+            };
+            for name in names {
+                match subscriptions.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, e)) => *e = e.union(events),
+                    None => subscriptions.push((name, events)),
+                }
+            }
+        }
+        n.api_subscriptions = subscriptions;
     }
     Ok(())
 }
@@ -448,6 +628,13 @@ mod tests {
             vec!["add-one", "add-two", "other"]
         );
         assert!(c.neighbors[0].api_receive_updates);
+        // ExaBGP's examples separate names with commas too.
+        let c = parse_str(
+            "process a { run /bin/true; }\nprocess b { run /bin/true; }\nneighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes [ a, b ]; } }",
+            Path::new("t.conf"),
+        )
+        .unwrap();
+        assert_eq!(c.neighbors[0].api_processes, vec!["a", "b"]);
         let e = parse_str(
             "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001; api { processes-match [ \"a(b\" ]; } }",
             Path::new("t.conf"),

@@ -54,6 +54,9 @@ pub const KEYWORDS: &[&str] = &[
     "originator-id",
     "cluster-list",
     "aigp",
+    "bgp-prefix-sid",
+    "bgp-prefix-sid-srv6",
+    "pmsi-tunnel",
     "attribute",
     "split",
     "name",
@@ -63,7 +66,7 @@ pub const KEYWORDS: &[&str] = &[
 
 /// The attributes given so far; each may be given once.
 #[derive(Default)]
-struct AttributeSettings {
+pub(super) struct AttributeSettings {
     next_hop: Setting<NextHop>,
     origin: Setting<Origin>,
     as_path: Setting<AsPath>,
@@ -77,6 +80,10 @@ struct AttributeSettings {
     originator_id: Setting<Ipv4Addr>,
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
+    /// `bgp-prefix-sid` and `bgp-prefix-sid-srv6`: one BGP Prefix-SID attribute together.
+    prefix_sid: Setting<crate::wire::prefix_sid::PrefixSid>,
+    prefix_sid_srv6: Setting<crate::wire::prefix_sid::PrefixSid>,
+    pmsi: Setting<crate::wire::pmsi::PmsiTunnel>,
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
     generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
@@ -87,6 +94,20 @@ struct AttributeSettings {
     nlri: labels::NlriSettings,
 }
 
+impl AttributeSettings {
+    /// `split`, `withdraw` and the NLRI statements (`label`, `rd`, `path-information`),
+    /// taken out before [`finish_attributes`].
+    pub(super) fn take_route_statements(
+        &mut self,
+    ) -> (Option<(u8, Position)>, bool, labels::NlriSettings) {
+        (
+            std::mem::take(&mut self.split).take(),
+            std::mem::take(&mut self.withdraw).take().is_some(),
+            std::mem::take(&mut self.nlri),
+        )
+    }
+}
+
 /// Parses from just after the `route` keyword to the closing `;` or `}`.
 pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute, ConfigError> {
     let (prefix, prefix_token) = route_prefix(p)?;
@@ -95,7 +116,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     if p.peek().kind == TokenKind::OpenBrace {
         let open = p.advance();
         while let Some(kw) = p.block_keyword(&open, &name)? {
-            parse_attribute(p, &kw, prefix, &name, &mut a)?;
+            parse_attribute(p, &kw, Some(prefix), &name, &mut a)?;
             p.expect_semicolon(&format!("{} value", kw.text))?;
         }
     } else {
@@ -103,7 +124,7 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             let token = p.advance();
             match token.kind {
                 TokenKind::Semicolon => break,
-                TokenKind::Word => parse_attribute(p, &token, prefix, &name, &mut a)?,
+                TokenKind::Word => parse_attribute(p, &token, Some(prefix), &name, &mut a)?,
                 _ => {
                     return Err(
                         p.unexpected(&token, &format!("a route attribute or ';' to end {name}"))
@@ -112,9 +133,33 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
             }
         }
     }
+    let (split, withdraw, nlri) = a.take_route_statements();
+    let attributes = finish_attributes(p, a, &name, prefix_token.position)?;
+    Ok(ParsedRoute {
+        route: RouteConfig {
+            prefix,
+            nlri: labels::finish(p, &name, nlri)?.boxed(),
+            attributes,
+            location: p.location(keyword.position),
+        },
+        prefix_at: prefix_token.position,
+        split,
+        origin: p.origin(),
+        withdraw,
+    })
+}
+
+/// The attributes of a route once its statements are read (`next-hop` required, reported at
+/// `at`), interned. `split`, `withdraw` and the NLRI statements are the caller's to take first.
+pub(super) fn finish_attributes(
+    p: &Parser,
+    a: AttributeSettings,
+    name: &dyn std::fmt::Display,
+    at: Position,
+) -> Result<std::sync::Arc<RouteAttributes>, ConfigError> {
     let Some(next_hop) = a.next_hop.take() else {
         return Err(p.error_at(
-            prefix_token.position,
+            at,
             format!("{name} has no next-hop, expected 'next-hop ADDRESS' or 'next-hop self'"),
         ));
     };
@@ -141,25 +186,20 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         a.originator_id.take().map(PathAttribute::OriginatorId),
         a.cluster_list.take().map(PathAttribute::ClusterList),
         a.aigp.take().map(aigp_attribute),
+        prefix_sid_attribute(a.prefix_sid.take(), a.prefix_sid_srv6.take()),
+        a.pmsi.take().map(|t| PathAttribute::Unknown {
+            flags: crate::wire::attribute::flag::OPTIONAL
+                | crate::wire::attribute::flag::TRANSITIVE,
+            code: crate::wire::attribute::type_code::PMSI_TUNNEL,
+            value: t.encode(),
+        }),
     ];
     values
         .into_iter()
         .flatten()
         .chain(a.generic.into_values())
         .for_each(|v| attributes.set(v));
-    let attributes = p.state.borrow_mut().attributes.intern_owned(attributes);
-    Ok(ParsedRoute {
-        route: RouteConfig {
-            prefix,
-            nlri: labels::finish(p, &name, a.nlri)?.boxed(),
-            attributes,
-            location: p.location(keyword.position),
-        },
-        prefix_at: prefix_token.position,
-        split: a.split.take(),
-        origin: p.origin(),
-        withdraw: a.withdraw.take().is_some(),
-    })
+    Ok(p.state.borrow_mut().attributes.intern_owned(attributes))
 }
 
 /// The prefix of a route. Host bits are cleared, as ExaBGP does (the original injector's
@@ -183,12 +223,13 @@ fn route_prefix(p: &mut Parser) -> Result<(Prefix, Token), ConfigError> {
     }
 }
 
-/// One attribute and its value(s), without the terminating `;`.
-fn parse_attribute(
+/// One attribute and its value(s), without the terminating `;`. `prefix`: the route's, which
+/// its next hop must match (`None` for the NLRI of the `wire::nlri` families).
+pub(super) fn parse_attribute(
     p: &mut Parser,
     kw: &Token,
-    prefix: Prefix,
-    name: &RouteName,
+    prefix: Option<Prefix>,
+    name: &dyn std::fmt::Display,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
@@ -248,6 +289,18 @@ fn parse_attribute(
         "aigp" => {
             let (metric, _) = p.value("aigp", aigp_metric)?;
             a.aigp.set(p, kw, name, metric)
+        }
+        "bgp-prefix-sid" => {
+            let v = super::prefix_sid::parse_prefix_sid(p)?;
+            a.prefix_sid.set(p, kw, name, v)
+        }
+        "bgp-prefix-sid-srv6" => {
+            let v = super::prefix_sid::parse_prefix_sid_srv6(p)?;
+            a.prefix_sid_srv6.set(p, kw, name, v)
+        }
+        "pmsi-tunnel" => {
+            let v = super::prefix_sid::parse_pmsi(p)?;
+            a.pmsi.set(p, kw, name, v)
         }
         "attribute" => parse_generic(p, kw, name, a),
         "split" => {
@@ -330,7 +383,26 @@ fn hex_octet(text: &str) -> Result<u8, ValueError> {
 }
 
 /// The value of `attribute [ CODE FLAGS VALUE ]`: `0x` and an even number of hex digits.
-fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
+/// `bgp-prefix-sid` and `bgp-prefix-sid-srv6` of one route: one attribute, the label index
+/// and SRGB TLVs first.
+fn prefix_sid_attribute(
+    mpls: Option<crate::wire::prefix_sid::PrefixSid>,
+    srv6: Option<crate::wire::prefix_sid::PrefixSid>,
+) -> Option<PathAttribute> {
+    if mpls.is_none() && srv6.is_none() {
+        return None;
+    }
+    let mut sid = mpls.unwrap_or_default();
+    sid.services
+        .extend(srv6.into_iter().flat_map(|s| s.services));
+    Some(PathAttribute::Unknown {
+        flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
+        code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
+        value: sid.encode(),
+    })
+}
+
+pub(super) fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
     let bad = ValueError::Malformed {
         expected: "the value in hexadecimal, such as 0x00000064",
     };
@@ -359,7 +431,7 @@ fn hex_value(text: &str) -> Result<Vec<u8>, ValueError> {
 fn parse_generic(
     p: &mut Parser,
     kw: &Token,
-    name: &RouteName,
+    name: &dyn std::fmt::Display,
     a: &mut AttributeSettings,
 ) -> Result<(), ConfigError> {
     use crate::wire::attribute::{AttributeContext, decode_attribute, flag};
@@ -470,7 +542,7 @@ fn origin(text: &str) -> Result<Origin, ValueError> {
 }
 
 /// `self`, or a unicast address of the prefix's family.
-fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError> {
+fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, ConfigError> {
     let token = p.expect_word("an address or 'self' after next-hop")?;
     if token.text == "self" {
         return Ok(NextHop::SelfAddress);
@@ -479,7 +551,10 @@ fn parse_next_hop(p: &mut Parser, prefix: Prefix) -> Result<NextHop, ConfigError
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
     // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
     // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
-    if address.is_ipv4() != prefix.addr().is_ipv4() && address.is_ipv4() {
+    if let Some(prefix) = prefix
+        && address.is_ipv4() != prefix.addr().is_ipv4()
+        && address.is_ipv4()
+    {
         let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
         return Err(p.error_at(
             token.position,

@@ -30,6 +30,8 @@ pub(super) struct ParsedRoutes {
     runs: Vec<Run>,
     /// Every other route, in full.
     others: Vec<ParsedRoute>,
+    /// Routes whose NLRI is not a prefix (see `family_routes`).
+    families: Vec<super::family_routes::ParsedFamilyRoute>,
     /// The routes [`resolve_duplicates`](Self::resolve_duplicates) replaced (empty: none).
     unicast_dropped: Vec<bool>,
 }
@@ -63,6 +65,18 @@ impl ParsedRoutes {
         self.unicast
             .push((parsed.route.prefix, parsed.route.attributes));
         self.unicast_at.push(parsed.prefix_at);
+    }
+
+    /// A route of a `wire::nlri` family (not kept when marked `withdraw`).
+    pub fn push_family(&mut self, parsed: super::family_routes::ParsedFamilyRoute) {
+        if !parsed.withdraw {
+            self.families.push(parsed);
+        }
+    }
+
+    /// The routes of `wire::nlri` families kept.
+    pub fn family_routes(&self) -> &[super::family_routes::ParsedFamilyRoute] {
+        &self.families
     }
 
     fn note_run(&mut self, file: &Arc<PathBuf>, origin: Origin) {
@@ -105,6 +119,8 @@ impl ParsedRoutes {
                 origin,
                 withdraw: false,
             }));
+        self.families
+            .extend(template.families.iter().map(|r| r.with_origin(origin)));
     }
 
     fn run_of(&self, i: usize) -> Option<&Run> {
@@ -295,6 +311,7 @@ impl ParsedRoutes {
             mut unicast,
             unicast_dropped,
             others,
+            families,
             ..
         } = self;
         if !unicast_dropped.is_empty() {
@@ -312,8 +329,34 @@ impl ParsedRoutes {
         RouteTable {
             unicast: Arc::new(unicast),
             others: others.into_iter().map(|r| r.route).collect(),
+            family_routes: unique_family_routes(families),
         }
     }
+}
+
+/// One route per key: a later statement of the same source replaces an earlier one (as
+/// for prefixes), the neighbor's own over a template's, in the order first written.
+fn unique_family_routes(
+    routes: Vec<super::family_routes::ParsedFamilyRoute>,
+) -> Vec<super::model::FamilyRoute> {
+    let mut kept: Vec<super::family_routes::ParsedFamilyRoute> = Vec::with_capacity(routes.len());
+    let mut index: HashMap<crate::rib::key::NlriKey, usize> = HashMap::with_capacity(routes.len());
+    for r in routes {
+        match index.get(&r.route.key) {
+            Some(&i) => {
+                if let Some(k) = kept.get_mut(i)
+                    && r.origin <= k.origin
+                {
+                    *k = r;
+                }
+            }
+            None => {
+                index.insert(r.route.key.clone(), kept.len());
+                kept.push(r);
+            }
+        }
+    }
+    kept.into_iter().map(|r| r.route).collect()
 }
 
 /// Which entries a higher-priority source replaces, and the first clash of one source

@@ -43,28 +43,21 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
     "aigp",
 ];
 
-/// ExaBGP's capabilities that bgpinject does not advertise, with the reason: accepted only
-/// as `NAME disable;`.
+/// ExaBGP's capabilities that bgpinject does not advertise: `enable` is accepted with this
+/// warning, where leaving the capability out sends the same routes (the peer then does not
+/// use what it would have allowed).
 const OFF_CAPABILITIES: &[(&str, &str)] = &[
     (
         "multi-session",
-        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession)",
+        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession): with one family, ExaBGP's session carries the same routes; more families are refused",
     ),
     (
         "operational",
-        "bgpinject does not speak ExaBGP's OPERATIONAL messages",
-    ),
-    (
-        "software-version",
-        "bgpinject does not advertise its version (draft-ietf-idr-software-version)",
+        "bgpinject does not advertise ExaBGP's OPERATIONAL capability: it sends and takes no OPERATIONAL messages, and without the capability the peer sends none; the routes are the same",
     ),
     (
         "link-local-nexthop",
-        "bgpinject does not advertise the link-local next hop capability (draft-ietf-idr-linklocal-capability)",
-    ),
-    (
-        "aigp",
-        "bgpinject sends the AIGP attribute when a route has one, without negotiating it",
+        "bgpinject does not advertise the link-local next hop capability (draft-ietf-idr-linklocal-capability): next hops are sent as written, a link-local one after the global one (32 octets)",
     ),
 ];
 
@@ -78,11 +71,17 @@ pub(super) struct OptionStatements {
     restart_time_is_hold_time: bool,
     /// ExaBGP 4's `capability { nexthop true|false; }` (the pairs are in a `nexthop { }`).
     nexthop_enabled: Option<bool>,
+    /// `capability { multi-session; }`: refused unless the neighbor has one family.
+    multi_session_at: Option<Position>,
 }
 
 impl OptionStatements {
     pub fn nexthop_enabled(&self) -> Option<bool> {
         self.nexthop_enabled
+    }
+
+    pub fn multi_session_at(&self) -> Option<Position> {
+        self.multi_session_at
     }
 }
 
@@ -246,26 +245,27 @@ fn parse_capability_block(
                 o.extended_next_hop = super::announce::parse_nexthop_block(p, &block)?;
                 continue;
             }
-            // RFC 8654: bgpinject always advertises it.
-            "extended-message" => {
-                if !boolean(p, "extended-message")? {
-                    return Err(p.error_at(
-                        kw.position,
-                        format!("'extended-message disable' in {block} is not supported: bgpinject always advertises extended messages (RFC 8654); a peer without them keeps the 4096-octet limit"),
-                    ));
-                }
-            }
-            // ExaBGP capabilities bgpinject does not advertise: 'disable' says so.
+            // RFC 8654, on unless disabled (as ExaBGP): without it UPDATEs stay within 4096
+            // octets whatever the peer advertises.
+            "extended-message" => o.extended_message = boolean(p, "extended-message")?,
+            "software-version" => o.software_version = boolean(p, "software-version")?,
+            // Not a capability in the OPEN: ExaBGP's switch for sending AIGP to eBGP peers.
+            "aigp" => o.aigp = Some(boolean(p, "aigp")?),
+            // ExaBGP capabilities bgpinject does not advertise: 'enable' is noted.
             other if OFF_CAPABILITIES.iter().any(|(c, _)| *c == other) => {
                 if boolean(p, other)? {
                     let why = OFF_CAPABILITIES
                         .iter()
                         .find(|(c, _)| *c == other)
                         .map_or("", |(_, why)| why);
-                    return Err(p.error_at(
+                    p.note(
                         kw.position,
-                        format!("capability '{other}' in {block} is not supported: {why} (only '{other} disable;' is accepted)"),
-                    ));
+                        None,
+                        format!("capability '{other}' in {block}: {why}"),
+                    );
+                    if other == "multi-session" {
+                        statements.multi_session_at = Some(kw.position);
+                    }
                 }
             }
             other => {

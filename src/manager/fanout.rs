@@ -32,6 +32,13 @@ impl Fanout {
         match event {
             SessionEvent::Established(_) if current => self.step(addr, Transition::Up),
             SessionEvent::Down(reason) => self.step(addr, Transition::Down(reason)),
+            SessionEvent::Message { sent, raw, message } if current => {
+                vec![NeighborEvent::Message {
+                    sent: *sent,
+                    raw: raw.clone(),
+                    message: message.clone(),
+                }]
+            }
             _ => Vec::new(),
         }
     }
@@ -83,12 +90,29 @@ fn send_one(output: &HelperOutput, n: &NeighborConfig, event: &NeighborEvent) {
     output.send(events::encode(output.encoder, &peer(n), event, counter));
 }
 
-/// Sends `happened` to the running helpers of neighbor `n`, in order.
+/// What the api blocks of `n` that name helper `name` ask for.
+fn events_of(n: &NeighborConfig, name: &str) -> crate::config::process::ApiEvents {
+    n.api_subscriptions
+        .iter()
+        .filter(|(p, _)| p == name)
+        .fold(Default::default(), |all, (_, e)| all.union(*e))
+}
+
+/// Sends `happened` to the running helpers of neighbor `n`, in order: each helper what its
+/// own api blocks ask for.
 pub fn send(programs: &Supervisor, n: &NeighborConfig, happened: &[NeighborEvent]) {
     for name in &n.api_processes {
         if let Some(h) = programs.helper(name) {
+            let asked = events_of(n, name);
             for e in happened.iter().filter(|e| events::wanted(n, e)) {
-                send_one(&h.output, n, e);
+                if let Some(form) = events::wanted_by(&asked, e) {
+                    let lines = events::encode_all(h.output.encoder, &peer(n), e, form, || {
+                        h.output.next_counter()
+                    });
+                    for line in lines.into_iter().filter(|l| !l.is_empty()) {
+                        h.output.send(line);
+                    }
+                }
             }
         }
     }
@@ -98,7 +122,7 @@ pub fn send(programs: &Supervisor, n: &NeighborConfig, happened: &[NeighborEvent
 /// helpers expect: a restarted one would otherwise not know until the next change.
 pub fn greet<'a>(output: &Arc<HelperOutput>, up: impl Iterator<Item = &'a NeighborConfig>) {
     for n in up {
-        if n.api_neighbor_changes && n.api_processes.contains(&output.name) {
+        if events_of(n, &output.name).neighbor_changes && n.api_processes.contains(&output.name) {
             send_one(output, n, &NeighborEvent::Up);
         }
     }
@@ -164,7 +188,7 @@ mod tests {
                 NeighborEvent::Up => "up",
                 NeighborEvent::Down(_) => "down",
                 NeighborEvent::Notification(..) => "notification",
-                NeighborEvent::Update(_) => "update",
+                NeighborEvent::Update(_) | NeighborEvent::Message { .. } => "update",
             })
             .collect();
         assert_eq!(kinds, ["up", "notification", "down", "up"]);

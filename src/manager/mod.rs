@@ -95,6 +95,8 @@ pub struct Manager {
 pub enum StartError {
     Listen(SocketAddr, io::Error),
     Thread(io::Error),
+    /// A health check that cannot run as configured (its account, its service addresses).
+    Check(io::Error),
     Control(control::ControlError),
 }
 
@@ -104,6 +106,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Listen(a, e) => write!(f, "cannot listen on {a}: {}", explain(e)),
             StartError::Thread(e) => write!(f, "cannot start a thread: {}", explain(e)),
+            StartError::Check(e) => write!(f, "{e}"),
             StartError::Control(e) => write!(f, "{e}"),
         }
     }
@@ -161,7 +164,7 @@ impl Manager {
         }
         m.programs
             .start_checks(&config.healthchecks, &m.journal.checks)
-            .map_err(StartError::Thread)?;
+            .map_err(StartError::Check)?;
         Ok(m)
     }
 

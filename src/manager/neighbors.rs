@@ -88,7 +88,8 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         extended_next_hop: n.options.extended_next_hop.clone(),
         // RFC 8654 on by default, as FRR does: a peer that does not advertise it (BIRD
         // unless `enable extended messages`) simply keeps the 4096-octet limit.
-        extended_message: true,
+        extended_message: n.options.extended_message,
+        informational: n.options.informational_capabilities(),
     }
 }
 
@@ -160,6 +161,7 @@ impl Neighbors {
             },
             group_updates: n.options.group_updates,
             eor_wait,
+            tap: message_tap(&n),
             on_update: n.api_receive_updates.then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
@@ -379,6 +381,19 @@ fn join_bounded(handles: Vec<JoinHandle<()>>, wait: Duration) {
             let _ = h.join();
         }
     }
+}
+
+/// The messages a neighbor's thread reports for its helpers: what any of them asks for in
+/// `send { }`, and in `receive { }` but UPDATE and NOTIFICATION, which the thread reports
+/// already (`on_update`, the session going down).
+fn message_tap(n: &NeighborConfig) -> crate::session::core::MessageTap {
+    use crate::wire::message::message_type as t;
+    let mut tap = crate::session::core::MessageTap::default();
+    for (_, e) in &n.api_subscriptions {
+        tap.send |= e.send.type_mask();
+        tap.receive |= e.receive.type_mask() & !((1 << t::UPDATE) | (1 << t::NOTIFICATION));
+    }
+    tap
 }
 
 #[cfg(test)]

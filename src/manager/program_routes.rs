@@ -11,8 +11,9 @@ use log::info;
 
 use super::source_routes::{SourceRoutes, SourceTables, file_has, union};
 use crate::api::Source;
-use crate::config::model::FlowConfig;
+use crate::config::model::{FamilyRoute, FlowConfig};
 use crate::config::{NeighborConfig, RouteConfig, guard};
+use crate::rib::other_nlri::OtherRoute;
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 
 /// A neighbor a request applies to: its configuration and the routes its file gives it.
@@ -286,6 +287,90 @@ impl ProgramRoutes {
         Ok(())
     }
 
+    /// `announce evpn ...` (a route of a `wire::nlri` family): refused whole when a neighbor
+    /// it goes to does not have the family configured (it could never be sent there).
+    pub fn announce_family(
+        &mut self,
+        source: &Source,
+        r: &FamilyRoute,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        let family = r.key.family;
+        if let Some(t) = targets
+            .iter()
+            .find(|t| !t.config.families.contains(&family))
+        {
+            return Err(format!(
+                "neighbor {} does not have {family} in its family block; nothing announced",
+                t.addr()
+            ));
+        }
+        for t in targets {
+            let attrs = self.interner.intern(&r.attributes);
+            let value = OtherRoute {
+                labels: Vec::new(),
+                attrs,
+            };
+            source_mut(&mut self.tables, t.addr(), source)
+                .others
+                .insert(r.key.clone(), value);
+            self.dirty.insert(t.addr());
+        }
+        Ok(())
+    }
+
+    /// `withdraw evpn ...`: refused whole when the route is another source's or the file's.
+    pub fn withdraw_family(
+        &mut self,
+        source: &Source,
+        r: &FamilyRoute,
+        targets: &[Target],
+    ) -> Result<(), String> {
+        let key = &r.key;
+        for t in targets {
+            let sources = self.tables.get(&t.addr());
+            if sources
+                .and_then(|s| s.get(source))
+                .is_some_and(|s| s.others.contains_key(key))
+            {
+                continue;
+            }
+            let other = sources.and_then(|all| {
+                all.iter()
+                    .find(|(s, routes)| *s != source && routes.others.contains_key(key))
+                    .map(|(s, _)| s)
+            });
+            if let Some(other) = other {
+                return Err(format!(
+                    "route {key} of neighbor {} was announced by {other}; only it can withdraw it",
+                    t.addr()
+                ));
+            }
+            if t.file
+                .other_list()
+                .binary_search_by(|(k, _)| k.cmp(key))
+                .is_ok()
+            {
+                return Err(format!(
+                    "route {key} of neighbor {} is in the configuration file; withdraw it there",
+                    t.addr()
+                ));
+            }
+        }
+        for t in targets {
+            if let Some(s) = self
+                .tables
+                .get_mut(&t.addr())
+                .and_then(|s| s.get_mut(source))
+                && s.others.remove(key).is_some()
+            {
+                self.dirty.insert(t.addr());
+            }
+        }
+        self.prune();
+        Ok(())
+    }
+
     /// `withdraw flow`: refused when the rule is the file's.
     pub fn withdraw_flow(
         &mut self,
@@ -301,7 +386,7 @@ impl ProgramRoutes {
                 .is_some_and(|s| s.flows.contains_key(&f.rule));
             if !ours && t.file.flows().any(|(r, _)| *r == f.rule) {
                 return Err(format!(
-                    "flow {} of neighbor {} is in the configuration file; withdraw it there",
+                    "{} of neighbor {} is in the configuration file; withdraw it there",
                     f.rule,
                     t.addr()
                 ));
@@ -409,7 +494,11 @@ mod tests {
 
     impl World {
         fn new() -> World {
-            let config = parse_str(CONFIG, Path::new("t.conf")).unwrap();
+            World::with(CONFIG)
+        }
+
+        fn with(text: &str) -> World {
+            let config = parse_str(text, Path::new("t.conf")).unwrap();
             let file = crate::route_sets::route_sets(&config).remove(0);
             World {
                 config,
@@ -434,6 +523,8 @@ mod tests {
                 Command::Withdraw(r) => self.programs.withdraw(&source, &r, &targets),
                 Command::AnnounceFlow(f) => self.programs.announce_flow(&source, &f, &targets),
                 Command::WithdrawFlow(f) => self.programs.withdraw_flow(&source, &f, &targets),
+                Command::AnnounceFamily(r) => self.programs.announce_family(&source, &r, &targets),
+                Command::WithdrawFamily(r) => self.programs.withdraw_family(&source, &r, &targets),
                 Command::Invalid(e) => Err(e),
                 other => panic!("not a route command: {other:?}"),
             }
@@ -443,6 +534,50 @@ mod tests {
             let addr = self.config.neighbors[0].peer_address;
             (*self.programs.routes_for(addr, &self.file)).clone()
         }
+    }
+
+    /// `announce evpn ...` adds the route under its key, `withdraw` (without next hop, other
+    /// attributes) removes it; a neighbor without the family refuses the whole command, and
+    /// a route of the file cannot be withdrawn by a program.
+    #[test]
+    fn evpn_and_rtc_routes_from_a_program() {
+        let mut w = World::with(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1;
+            family { l2vpn evpn; ipv4 rtc; }
+            announce { ipv4 { rtc origin 1 route-target target:1:1 next-hop 192.0.2.1; } } }",
+        );
+        let mac = "evpn mac-ip rd 192.0.2.2:100 mac 00:11:22:aa:bb:01 label [ 10100 ]";
+        w.run(&format!(
+            "announce {mac} next-hop 192.0.2.2 extended-community [ target:65019:100 ]"
+        ))
+        .unwrap();
+        let keys = |w: &World| -> Vec<String> {
+            w.routes().others().map(|(k, _)| k.to_string()).collect()
+        };
+        assert_eq!(
+            keys(&w),
+            [
+                "rtc origin 1 route-target target:1:1",
+                "evpn mac-ip rd 192.0.2.2:100 esi 00:00:00:00:00:00:00:00:00:00 ethernet-tag 0 mac 00:11:22:aa:bb:01 label [ 10100 ]",
+            ]
+        );
+        w.run(&format!("withdraw {mac} med 5")).unwrap();
+        assert_eq!(keys(&w).len(), 1);
+        let e = w
+            .run("announce ipv4 mup mup-isd 10.0.1.0/24 rd 100:100 next-hop 192.0.2.2")
+            .unwrap_err();
+        assert!(e.contains("does not have ipv4 mup"), "{e}");
+        let e = w
+            .run("withdraw rtc origin 1 route-target target:1:1")
+            .unwrap_err();
+        assert!(e.contains("in the configuration file"), "{e}");
+        let e = w
+            .run("announce evpn mac-ip rd 1:1 mac 00:11 label [ 1 ] next-hop 192.0.2.2")
+            .unwrap_err();
+        assert!(
+            e.starts_with("command:1:24: evpn mac-ip route: '00:11' is not a MAC"),
+            "{e}"
+        );
     }
 
     fn unicast(set: &RouteSet) -> Vec<String> {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
@@ -24,9 +24,9 @@ const HELPER_START_WAIT: Duration = Duration::from_secs(2);
 /// One running generation of a program.
 enum Instance {
     Helper(ProcessConfig, Helper),
-    /// The check's configuration and the flag that stops its thread (and marks its late
+    /// The check's configuration and the handle that stops its thread (and marks its late
     /// results as from a stopped generation).
-    Check(HealthcheckConfig, Arc<AtomicBool>),
+    Check(Box<HealthcheckConfig>, crate::api::healthcheck::CheckHandle),
 }
 
 pub struct Supervisor {
@@ -76,10 +76,11 @@ impl Supervisor {
 
     fn start_check(&mut self, c: HealthcheckConfig, replayed: Option<bool>) -> std::io::Result<()> {
         let stop = Arc::new(AtomicBool::new(false));
-        crate::api::healthcheck::spawn(c.clone(), self.events.clone(), stop.clone(), replayed)?;
+        let handle =
+            crate::api::healthcheck::spawn(c.clone(), self.events.clone(), stop, replayed)?;
         self.running.insert(
             Program::Healthcheck(c.name.clone()),
-            Instance::Check(c, stop),
+            Instance::Check(Box::new(c), handle),
         );
         Ok(())
     }
@@ -122,7 +123,7 @@ impl Supervisor {
         for i in self.running.values() {
             match i {
                 Instance::Helper(p, _) => processes.push(p.clone()),
-                Instance::Check(c, _) => checks.push(c.clone()),
+                Instance::Check(c, _) => checks.push((**c).clone()),
             }
         }
         (processes, checks)
@@ -172,9 +173,9 @@ impl Supervisor {
                 h.terminate();
                 (p.on_exit == OnExit::Withdraw).then_some(Source::Process(p.name))
             }
-            Instance::Check(c, stop) => {
-                stop.store(true, Ordering::SeqCst);
-                Some(Source::Healthcheck(c.name))
+            Instance::Check(c, handle) => {
+                handle.stop();
+                Some(Source::Healthcheck(c.name.clone()))
             }
         }
     }
@@ -184,7 +185,7 @@ impl Supervisor {
         for i in self.running.values() {
             match i {
                 Instance::Helper(_, h) => h.stop(),
-                Instance::Check(_, stop) => stop.store(true, Ordering::SeqCst),
+                Instance::Check(_, handle) => handle.stop(),
             }
         }
     }

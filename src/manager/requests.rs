@@ -115,7 +115,9 @@ impl Manager {
             Command::Announce(_)
             | Command::Withdraw(_)
             | Command::AnnounceFlow(_)
-            | Command::WithdrawFlow(_) => {
+            | Command::WithdrawFlow(_)
+            | Command::AnnounceFamily(_)
+            | Command::WithdrawFamily(_) => {
                 return self.change_routes(source, &request, request.lease.or(default_lease));
             }
             Command::Ready => self.source_ready(source, None),
@@ -193,6 +195,8 @@ impl Manager {
             Command::Withdraw(r) => routes.withdraw(source, r, &chosen),
             Command::AnnounceFlow(f) => routes.announce_flow(source, f, &chosen),
             Command::WithdrawFlow(f) => routes.withdraw_flow(source, f, &chosen),
+            Command::AnnounceFamily(r) => routes.announce_family(source, r, &chosen),
+            Command::WithdrawFamily(r) => routes.withdraw_family(source, r, &chosen),
             _ => Ok(()),
         };
         match result {
@@ -244,6 +248,7 @@ fn lease_subject(request: &Request) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         Command::WithdrawFlow(f) => format!("flow {}", f.name),
+        Command::WithdrawFamily(r) => r.key.to_string(),
         _ => String::new(),
     }
 }

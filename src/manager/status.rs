@@ -57,7 +57,9 @@ impl PeerStatus {
                 self.updates_sent += updates;
                 self.routes_announced += announced;
             }
-            SessionEvent::UpdateReceived(..) | SessionEvent::Stopped => {}
+            SessionEvent::UpdateReceived(..)
+            | SessionEvent::Message { .. }
+            | SessionEvent::Stopped => {}
         }
     }
 }

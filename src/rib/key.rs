@@ -11,16 +11,21 @@ use super::attributes::{NextHop, RouteAttributes};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::labeled::{self, LabelStack, LabeledPrefix, RouteDistinguisher};
+use crate::wire::nlri::FamilyNlri;
 use crate::wire::prefix::Prefix;
 
-/// The NLRI proper. The families still to come (EVPN, VPLS, MUP, SR policy, RTC) are more
-/// variants, each with its codec in `wire` and its arm in [`NlriKey::emit`].
+/// The NLRI proper: a prefix, a FlowSpec rule, or the NLRI of a family whose codec lives in
+/// `wire::nlri` (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN, FlowSpec VPN), each emitted by
+/// its arm in [`NlriKey::emit`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Nlri {
     /// A prefix: unicast, multicast, labeled unicast, MPLS VPN (with the key's RD).
     Prefix(Prefix),
     /// A FlowSpec rule (RFC 8955, RFC 8956).
     Flow(Box<FlowRule>),
+    /// The NLRI of a `wire::nlri` family, whole: its route distinguisher and labels are
+    /// inside it (the key's `rd` stays `None`).
+    Family(Box<FamilyNlri>),
 }
 
 /// What identifies one route to the peer. Labels are not part of it: a label change is an
@@ -55,13 +60,24 @@ impl NlriKey {
         NlriKey::of_prefix(Family::new(prefix.afi(), Safi::Unicast), None, prefix, None)
     }
 
-    /// The key of a FlowSpec rule.
+    /// The key of a FlowSpec rule (FlowSpec VPN, with the rule's RD, when it has one).
     pub fn flow(rule: FlowRule) -> NlriKey {
         NlriKey {
-            family: Family::new(rule.afi(), Safi::FlowSpec),
-            rd: None,
+            family: rule.family(),
+            rd: rule.rd(),
             nlri: Nlri::Flow(Box::new(rule)),
             path_id: None,
+        }
+    }
+
+    /// The key of the NLRI of a `wire::nlri` family (`family` says which: the NLRI alone
+    /// does not always, as for MUP).
+    pub fn of_family(family: Family, nlri: FamilyNlri, path_id: Option<u32>) -> NlriKey {
+        NlriKey {
+            family,
+            rd: None,
+            nlri: Nlri::Family(Box::new(nlri)),
+            path_id,
         }
     }
 
@@ -69,7 +85,7 @@ impl NlriKey {
     pub fn prefix(&self) -> Option<Prefix> {
         match &self.nlri {
             Nlri::Prefix(p) => Some(*p),
-            Nlri::Flow(_) => None,
+            Nlri::Flow(_) | Nlri::Family(_) => None,
         }
     }
 
@@ -77,7 +93,15 @@ impl NlriKey {
     pub fn flow_rule(&self) -> Option<&FlowRule> {
         match &self.nlri {
             Nlri::Flow(r) => Some(r),
-            Nlri::Prefix(_) => None,
+            Nlri::Prefix(_) | Nlri::Family(_) => None,
+        }
+    }
+
+    /// The NLRI of a `wire::nlri` family.
+    pub fn family_nlri(&self) -> Option<&FamilyNlri> {
+        match &self.nlri {
+            Nlri::Family(n) => Some(n),
+            Nlri::Prefix(_) | Nlri::Flow(_) => None,
         }
     }
 
@@ -89,7 +113,7 @@ impl NlriKey {
                     && self.path_id.is_none()
                     && self.family == Family::new(p.afi(), Safi::Unicast)
             }
-            Nlri::Flow(_) => false,
+            Nlri::Flow(_) | Nlri::Family(_) => false,
         }
     }
 
@@ -125,6 +149,13 @@ impl NlriKey {
                 prefix.emit(out)
             }
             Nlri::Flow(rule) => rule.emit(out),
+            Nlri::Family(nlri) => {
+                // RFC 7911 §3: the path identifier precedes the NLRI of any family.
+                if let Some(id) = path_id {
+                    out.extend_from_slice(&id.to_be_bytes());
+                }
+                nlri.emit(out)
+            }
         }
     }
 }
@@ -134,7 +165,14 @@ impl fmt::Display for NlriKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.nlri {
             Nlri::Prefix(p) => write!(f, "{} {p}", self.family)?,
-            Nlri::Flow(rule) => write!(f, "flow {rule}")?,
+            // The rule writes its own RD.
+            Nlri::Flow(rule) => return write!(f, "flow {rule}"),
+            // The API's words after `announce`: `evpn ...`, `rtc ...`, `ipv4 mup ...`.
+            Nlri::Family(nlri) => match (self.family.afi, self.family.safi) {
+                (Afi::L2VPN, _) | (_, Safi::Rtc) => write!(f, "{nlri}")?,
+                (Afi::Ipv6, _) => write!(f, "ipv6 {nlri}")?,
+                _ => write!(f, "ipv4 {nlri}")?,
+            },
         }
         if let Some(rd) = self.rd {
             write!(f, " rd {rd}")?;
@@ -241,7 +279,7 @@ impl Ord for KeyRef<'_> {
                 .then_with(|| None.cmp(&k.rd))
                 .then_with(|| match &k.nlri {
                     Nlri::Prefix(q) => p.cmp(q),
-                    Nlri::Flow(_) => Ordering::Less,
+                    Nlri::Flow(_) | Nlri::Family(_) => Ordering::Less,
                 })
                 .then_with(|| None.cmp(&k.path_id))
         };
@@ -281,4 +319,123 @@ pub fn ipv4_with_ipv6_next_hop(prefix: Prefix, attrs: &RouteAttributes) -> bool 
 pub fn cross_family_key(prefix: Prefix, attrs: &RouteAttributes) -> Option<NlriKey> {
     ipv4_with_ipv6_next_hop(prefix, attrs)
         .then(|| NlriKey::of_prefix(Family::new(Afi::Ipv4, Safi::Unicast), None, prefix, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rib::packer::{self, SessionParams};
+    use crate::rib::route_set::{RouteDiff, RouteSet};
+    use crate::wire::attribute::{MpNextHop, MpNlri, PathAttribute};
+    use crate::wire::message::{DecodeContext, MAX_MESSAGE_LEN, Message};
+    use crate::wire::nlri::words;
+
+    const EVPN: Family = Family {
+        afi: Afi::L2VPN,
+        safi: Safi::Evpn,
+    };
+
+    fn key(text: &str, family: Family) -> NlriKey {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let (nlri, used) = words::parse(&words).unwrap();
+        assert_eq!(used, words.len());
+        NlriKey::of_family(family, nlri, None)
+    }
+
+    fn params(families: Vec<Family>) -> SessionParams {
+        SessionParams {
+            group_updates: true,
+            four_octet_as: true,
+            ebgp: true,
+            local_as: 65000,
+            local_address: "127.0.0.2".parse().unwrap(),
+            families,
+            max_message_len: MAX_MESSAGE_LEN,
+            add_path: Vec::new(),
+            extended_next_hop: Vec::new(),
+        }
+    }
+
+    /// The MP attribute of each UPDATE: (reach, next hop, NLRI octets).
+    fn mp(bytes: &[u8]) -> Vec<(bool, Option<MpNextHop>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for m in packer::split_messages(bytes) {
+            let (m, problems) = Message::decode(m, DecodeContext::default()).unwrap();
+            assert!(problems.is_empty(), "{problems:?}");
+            let Message::Update(u) = m else {
+                panic!("not an UPDATE")
+            };
+            for a in u.attributes {
+                match a {
+                    PathAttribute::MpReach(r) => match r.nlri {
+                        MpNlri::Raw(b) => out.push((true, Some(r.next_hop), b)),
+                        other => panic!("{other:?}"),
+                    },
+                    PathAttribute::MpUnreach(r) => match r.nlri {
+                        MpNlri::Raw(b) => out.push((false, None, b)),
+                        other => panic!("{other:?}"),
+                    },
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// RFC 7432 §7.3 by hand: route type 3, length 17, RD type 1 192.0.2.2:100, Ethernet tag
+    /// 0, IP length 32, 192.0.2.2; the IPv4 next hop in 4 octets; the withdrawal carries the
+    /// same NLRI in MP_UNREACH_NLRI; a family not negotiated is held back.
+    #[test]
+    fn an_evpn_route_is_announced_withdrawn_and_held_back() {
+        let k = key(
+            "evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2",
+            EVPN,
+        );
+        assert_eq!(
+            k.to_string(),
+            "evpn multicast rd 192.0.2.2:100 ethernet-tag 0 ip 192.0.2.2"
+        );
+        let nlri = [
+            3, 17, 0, 1, 192, 0, 2, 2, 0, 100, 0, 0, 0, 0, 32, 192, 0, 2, 2,
+        ];
+        let attrs = Arc::new(RouteAttributes::with_next_hop(NextHop::Address {
+            global: "192.0.2.2".parse().unwrap(),
+            link_local: None,
+        }));
+        let value = RouteValue {
+            labels: Vec::new(),
+            attrs,
+        };
+        let set = RouteSet::new(Vec::new()).with_others(vec![(k.clone(), value)]);
+        let packed = packer::pack_table(&set, &params(vec![EVPN]));
+        let nh = MpNextHop::Raw(vec![192, 0, 2, 2]);
+        assert_eq!(mp(&packed.bytes), vec![(true, Some(nh), nlri.to_vec())]);
+        assert_eq!(packed.announced, 1);
+
+        let diff = RouteDiff::new(vec![k], RouteSet::new(Vec::new()));
+        let packed = packer::pack(&diff, &params(vec![EVPN]));
+        assert_eq!(mp(&packed.bytes), vec![(false, None, nlri.to_vec())]);
+
+        let packed = packer::pack_table(&set, &params(vec![Family::IPV4_UNICAST]));
+        assert!(packed.bytes.is_empty());
+        assert_eq!(packed.held_back, vec![(EVPN, 1)]);
+
+        let eor = packer::end_of_rib(EVPN, &params(vec![EVPN]));
+        assert_eq!(mp(&eor), vec![(false, None, Vec::new())]);
+    }
+
+    /// RFC 4684 §4: origin AS 65019, route target 0x0002 65019:100, 96 bits.
+    #[test]
+    fn an_rtc_route_has_its_length_in_bits() {
+        let k = key(
+            "rtc origin 65019 route-target target:65019:100",
+            Family::new(Afi::Ipv4, Safi::Rtc),
+        );
+        let mut out = Vec::new();
+        k.emit(&[], false, false, &mut out);
+        assert_eq!(out, [96, 0, 0, 0xfd, 0xfb, 0, 2, 0xfd, 0xfb, 0, 0, 0, 100]);
+        out.clear();
+        k.emit(&[], false, true, &mut out);
+        assert_eq!(out[..5], [0, 0, 0, 0, 96]);
+    }
 }

@@ -395,7 +395,9 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
     let (global, link_local) = match (next_hop, family.safi) {
         (NextHop::Address { global, link_local }, _) => (global, link_local),
         // RFC 8955 §4: a FlowSpec rule's next hop is empty unless it redirects to an IP.
-        (NextHop::SelfAddress | NextHop::Absent, Safi::FlowSpec) => return Some(Vec::new()),
+        (NextHop::SelfAddress | NextHop::Absent, Safi::FlowSpec | Safi::FlowSpecVpn) => {
+            return Some(Vec::new());
+        }
         (NextHop::SelfAddress, _) => (params.local_address, None),
         (NextHop::Absent, _) => return None,
     };
@@ -403,11 +405,17 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
         (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
         (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
+        // MCAST-VPN and the non-IP AFIs (EVPN, VPLS): the address as it is, of either
+        // version (RFC 6514 §4.3, RFC 7432 §7, RFC 4761 §3.2.2; ExaBGP sends an IPv6
+        // MCAST-VPN route's IPv4 next hop in 4 octets).
+        _ if family.safi == Safi::Mvpn || family.afi == Afi::L2VPN => {
+            vec![global]
+        }
         // ExaBGP's choice for an IPv4 next hop of an IPv6 route: IPv4-mapped.
         (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
     };
-    if global.is_ipv6() && family.safi != Safi::FlowSpec {
+    if global.is_ipv6() && !matches!(family.safi, Safi::FlowSpec | Safi::FlowSpecVpn) {
         addresses.extend(link_local.map(IpAddr::V6));
     }
     let mut out = Vec::new();

@@ -74,6 +74,13 @@ fn keys_of(family: Family, nlri: &MpNlri) -> Result<Vec<NlriKey>, SelfcheckError
             .into_iter()
             .map(NlriKey::flow)
             .collect(),
+        MpNlri::Raw(raw) if family.safi == Safi::FlowSpecVpn => {
+            crate::wire::nlri::flow_vpn::decode_rules(raw, family.afi)
+                .map_err(|e| SelfcheckError(format!("built flow-vpn NLRI does not decode: {e:?}")))?
+                .into_iter()
+                .map(NlriKey::flow)
+                .collect()
+        }
         MpNlri::Raw(_) => return fail(format!("raw NLRI of {family}")),
     })
 }

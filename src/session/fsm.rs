@@ -54,6 +54,9 @@ pub struct SessionConfig {
     /// Advertise RFC 8654 extended messages; when the peer does too, UPDATEs may be 65535
     /// octets long.
     pub extended_message: bool,
+    /// Capabilities that only inform the peer (FQDN, software version): advertised as they
+    /// are, after the others; nothing is negotiated from them.
+    pub informational: Vec<Capability>,
 }
 
 /// What both OPENs agreed on.
@@ -240,6 +243,7 @@ impl Fsm {
         if !self.config.add_path.is_empty() {
             capabilities.push(Capability::AddPath(self.config.add_path.clone()));
         }
+        capabilities.extend(self.config.informational.iter().cloned());
         Open {
             version: BGP_VERSION,
             my_as: u16::try_from(self.config.local_as).unwrap_or(AS_TRANS as u16),

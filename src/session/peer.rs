@@ -111,6 +111,8 @@ pub struct PeerSpec {
     /// How long End-of-RIB waits for the neighbor's helpers and health checks (`None`:
     /// it does not).
     pub eor_wait: Option<Duration>,
+    /// The messages reported as `SessionEvent::Message` (helpers' `send { }`, `receive { }`).
+    pub tap: crate::session::core::MessageTap,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
     /// `bfd { }`: a BFD session to the peer for the thread's life.
@@ -252,6 +254,7 @@ impl PeerThread {
                 session: self.spec.session.clone(),
                 group_updates: self.spec.group_updates,
                 eor_wait: self.spec.eor_wait,
+                tap: self.spec.tap,
             },
             self.routes.clone(),
         );

@@ -18,6 +18,7 @@ pub mod code {
     pub const LONG_LIVED_GRACEFUL_RESTART: u8 = 71; // RFC 9494
     pub const FQDN: u8 = 73; // draft-walton-bgp-hostname-capability
     pub const SOFTWARE_VERSION: u8 = 75; // draft-abraitis-bgp-version-capability
+    pub const PATHS_LIMIT: u8 = 76; // draft-abraitis-idr-addpath-paths-limit
     pub const CISCO_ROUTE_REFRESH: u8 = 128;
 }
 

@@ -77,6 +77,11 @@ pub enum DecodeErrorKind {
     MalformedCapability(crate::wire::capability::CapabilityError),
     /// A Tunnel Encapsulation attribute whose TLVs cannot be parsed (RFC 9012 §13).
     MalformedTunnelEncapsulation(crate::wire::tunnel_encap::Malformed),
+    /// An attribute whose value does not parse (PMSI tunnel, Prefix-SID): its name and why.
+    MalformedValue {
+        name: &'static str,
+        why: String,
+    },
 }
 
 /// A decoding error: what, where (byte offset in the message) and, derived from those,
@@ -178,6 +183,7 @@ impl fmt::Display for DecodeErrorKind {
             MalformedTunnelEncapsulation(e) => {
                 write!(f, "malformed TUNNEL_ENCAPSULATION attribute: {e}")
             }
+            MalformedValue { name, why } => write!(f, "malformed {name} attribute: {why}"),
         }
     }
 }

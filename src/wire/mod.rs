@@ -15,6 +15,7 @@ pub mod message;
 pub mod nlri;
 pub mod notification;
 pub mod open;
+pub mod pmsi;
 pub mod prefix;
 pub mod prefix_sid;
 pub mod reader;

@@ -110,6 +110,93 @@ fn tlv_text(kind: u8, v: &[u8]) -> Result<String, String> {
     })
 }
 
+/// Whether `value` is a well-formed Prefix-SID value (RFC 8669 §6: TLVs that tile the value,
+/// known TLVs of their length; unknown TLVs are kept and passed on), or why not.
+pub fn check(value: &[u8]) -> Result<(), String> {
+    texts(value).map(|_| ())
+}
+
+/// RFC 9252 §3.2.1: the SID structure's six lengths (locator block, locator node, function,
+/// argument, transposition length and offset).
+pub type SidStructure = [u8; 6];
+
+/// One SRv6 service as ExaBGP's `bgp-prefix-sid-srv6 ( l3-service SID BEHAVIOR [ ... ] )`
+/// writes it: one SID information sub-TLV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Srv6Service {
+    /// L2 (TLV 6) rather than L3 (TLV 5).
+    pub l2: bool,
+    pub sid: Ipv6Addr,
+    /// RFC 8986 endpoint behavior; 0xFFFF (opaque) when not given, as ExaBGP.
+    pub behavior: u16,
+    pub structure: Option<SidStructure>,
+}
+
+/// The TLVs bgpinject builds: a label index and an originator SRGB (RFC 8669 §3), SRv6
+/// services (RFC 9252 §2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrefixSid {
+    pub label_index: Option<u32>,
+    /// (base, range) pairs, each a 24-bit number.
+    pub srgb: Vec<(u32, u32)>,
+    pub services: Vec<Srv6Service>,
+}
+
+/// Appends one TLV of a 2-octet length; `body` writes the value.
+fn emit_tlv(kind: u8, out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    out.push(kind);
+    let at = out.len();
+    out.extend_from_slice(&[0, 0]);
+    body(out);
+    let len = (out.len() - at - 2) as u16;
+    out[at..at + 2].copy_from_slice(&len.to_be_bytes());
+}
+
+impl PrefixSid {
+    /// The attribute's value octets. A 24-bit field takes the low 24 bits (the
+    /// configuration checks the range).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(index) = self.label_index {
+            // Reserved 1, flags 2, label index 4.
+            emit_tlv(LABEL_INDEX, &mut out, |o| {
+                o.extend_from_slice(&[0, 0, 0]);
+                o.extend_from_slice(&index.to_be_bytes());
+            });
+        }
+        if !self.srgb.is_empty() {
+            emit_tlv(ORIGINATOR_SRGB, &mut out, |o| {
+                o.extend_from_slice(&[0, 0]);
+                for (base, range) in &self.srgb {
+                    o.extend_from_slice(&base.to_be_bytes()[1..]);
+                    o.extend_from_slice(&range.to_be_bytes()[1..]);
+                }
+            });
+        }
+        for s in &self.services {
+            let kind = if s.l2 {
+                SRV6_L2_SERVICE
+            } else {
+                SRV6_L3_SERVICE
+            };
+            emit_tlv(kind, &mut out, |o| {
+                o.push(0);
+                emit_tlv(SRV6_SID_INFORMATION, o, |o| {
+                    o.push(0);
+                    o.extend_from_slice(&s.sid.octets());
+                    o.push(0); // SID flags
+                    o.extend_from_slice(&s.behavior.to_be_bytes());
+                    o.push(0);
+                    if let Some(st) = s.structure {
+                        emit_tlv(SRV6_SID_STRUCTURE, o, |o| o.extend_from_slice(&st));
+                    }
+                });
+            });
+        }
+        out
+    }
+}
+
 /// The TLVs as text, or why the attribute does not parse.
 fn texts(value: &[u8]) -> Result<Vec<(u8, String)>, String> {
     let mut r = Reader::new(value);
@@ -178,5 +265,35 @@ mod tests {
             let _ = to_json(&v[..n]);
         }
         assert!(text(&v[..5]).starts_with("prefix-sid malformed"));
+    }
+
+    #[test]
+    fn built_values_are_exabgps_bytes() {
+        // ExaBGP's conf-prefix-sid: `bgp-prefix-sid [ 300, [ ( 800000,4096 ), ( 1000000,5000 ) ] ]`
+        // sends 01 0007 000000 0000012c 03 000e 0000 0c3500 001000 0f4240 001388.
+        let p = PrefixSid {
+            label_index: Some(300),
+            srgb: vec![(800000, 4096), (1000000, 5000)],
+            services: Vec::new(),
+        };
+        assert_eq!(
+            p.encode(),
+            parse_hex("0100070000000000012c 03000e00000c35000010000f4240001388").unwrap()
+        );
+        // The GoBGP MUP capture above, built from its words.
+        let p = PrefixSid {
+            services: vec![Srv6Service {
+                l2: false,
+                sid: "2001:db8:1::".parse().unwrap(),
+                behavior: 72,
+                structure: Some([64, 24, 16, 0, 0, 0]),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            p.encode(),
+            parse_hex("05 0022 00 01 001e 00 20010db8000100000000000000000000 00 0048 00 01 0006 40 18 10 00 00 00").unwrap()
+        );
+        assert!(check(&p.encode()).is_ok());
     }
 }

@@ -91,8 +91,23 @@ pub enum SessionEvent {
             crate::wire::family_counts::FamilySent,
         )>,
     },
+    /// A message sent or received that [`CoreConfig::tap`] asks for (helpers' `api { send
+    /// { } receive { } }`): the whole message, and what it decodes to.
+    Message {
+        sent: bool,
+        raw: Vec<u8>,
+        message: Option<Box<Message>>,
+    },
     /// The neighbor stopped for good (after [`Command::Stop`]).
     Stopped,
+}
+
+/// Which BGP messages, by type code (bit `1 << type`, RFC 4271 §4.1), the core reports as
+/// [`SessionEvent::Message`]: those the peer sends, and those we send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MessageTap {
+    pub receive: u32,
+    pub send: u32,
 }
 
 /// What is fixed for one neighbor.
@@ -106,6 +121,7 @@ pub struct CoreConfig {
     /// `eor-wait`: the neighbor has helpers or health checks, and End-of-RIB waits for them
     /// at most this long (`None`: never held).
     pub eor_wait: Option<Duration>,
+    pub tap: MessageTap,
 }
 
 /// One neighbor's session, across connections.
@@ -155,6 +171,8 @@ impl SessionCore {
     pub fn new(config: CoreConfig, routes: Arc<RouteSet>) -> SessionCore {
         let fsm = Fsm::new(config.session.clone());
         let eor = EorGate::new(config.eor_wait);
+        let mut outbox = Outbox::default();
+        outbox.tap = config.tap.send;
         SessionCore {
             eor,
             config,
@@ -165,7 +183,7 @@ impl SessionCore {
             sync_pending: false,
             refresh_pending: Vec::new(),
             inbox: Vec::new(),
-            outbox: Outbox::default(),
+            outbox,
             events: VecDeque::new(),
             connected: false,
             closing_since: None,
@@ -360,9 +378,23 @@ impl SessionCore {
             let decoded = match message::frame(rest, self.fsm.max_message_len()) {
                 Ok(None) => break,
                 Ok(Some(len)) => {
-                    let decoded = rest
-                        .get(..len)
-                        .map(|m| Message::decode(m, self.decode_context()));
+                    let whole = rest.get(..len);
+                    let kind = whole.and_then(|m| m.get(18)).copied().unwrap_or(0);
+                    let decoded = whole.map(|m| Message::decode(m, self.decode_context()));
+                    if kind < 32
+                        && self.config.tap.receive & (1 << kind) != 0
+                        && let Some(m) = whole
+                    {
+                        let message = match &decoded {
+                            Some(Ok((m, _))) => Some(Box::new(m.clone())),
+                            _ => None,
+                        };
+                        self.events.push_back(SessionEvent::Message {
+                            sent: false,
+                            raw: m.to_vec(),
+                            message,
+                        });
+                    }
                     used += len;
                     match decoded {
                         Some(d) => d,
@@ -488,6 +520,25 @@ impl SessionCore {
     }
 
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        if !self.outbox.tapped.is_empty() {
+            let ctx = DecodeContext {
+                attributes: self.attribute_context(),
+                max_message_len: self.fsm.max_message_len(),
+                add_path: self
+                    .fsm
+                    .negotiated()
+                    .map(|n| n.add_path_send.iter().copied().collect())
+                    .unwrap_or_default(),
+            };
+            for raw in std::mem::take(&mut self.outbox.tapped) {
+                let message = Message::decode(&raw, ctx).ok().map(|(m, _)| Box::new(m));
+                self.events.push_back(SessionEvent::Message {
+                    sent: true,
+                    raw,
+                    message,
+                });
+            }
+        }
         self.events.pop_front()
     }
 

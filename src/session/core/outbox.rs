@@ -53,6 +53,10 @@ pub struct Outbox {
     urgent_pos: usize,
     bulk: VecDeque<Bulk>,
     current: Current,
+    /// Message types (bit `1 << type`) copied into `tapped` as they are queued, for helpers'
+    /// `api { send { } }`; 0 (the default) copies nothing.
+    pub tap: u32,
+    pub tapped: Vec<Vec<u8>>,
 }
 
 impl Default for Outbox {
@@ -62,18 +66,38 @@ impl Default for Outbox {
             urgent_pos: 0,
             bulk: VecDeque::new(),
             current: Current::None,
+            tap: 0,
+            tapped: Vec::new(),
         }
     }
 }
 
 impl Outbox {
     pub fn push_urgent(&mut self, message: &[u8]) {
+        self.copy_tapped(message);
         self.urgent.extend_from_slice(message);
     }
 
     pub fn push_bulk(&mut self, bytes: Vec<u8>) {
+        self.copy_tapped(&bytes);
         if !bytes.is_empty() {
             self.bulk.push_back(Bulk { bytes, pos: 0 });
+        }
+    }
+
+    fn copy_tapped(&mut self, bytes: &[u8]) {
+        if self.tap == 0 {
+            return;
+        }
+        let mut at = 0;
+        while at < bytes.len() {
+            let len = message_len(bytes, at).max(1);
+            let kind = bytes.get(at + 18).copied().unwrap_or(0);
+            if kind < 32 && self.tap & (1 << kind) != 0 {
+                self.tapped
+                    .push(bytes.get(at..at + len).unwrap_or_default().to_vec());
+            }
+            at += len;
         }
     }
 
@@ -206,7 +230,10 @@ impl Outbox {
 
     /// The connection is gone: nothing more will be written.
     pub fn clear(&mut self) {
+        let (tap, tapped) = (self.tap, std::mem::take(&mut self.tapped));
         *self = Outbox::default();
+        self.tap = tap;
+        self.tapped = tapped;
     }
 }
 

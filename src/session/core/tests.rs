@@ -31,6 +31,7 @@ fn session_config(passive: bool, hold_time: u16) -> SessionConfig {
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
         extended_message: false,
+        informational: Vec::new(),
     }
 }
 
@@ -164,6 +165,7 @@ impl Replay {
             session: session_config(passive, hold_time),
             group_updates: true,
             eor_wait: None,
+            tap: Default::default(),
         };
         Replay {
             core: {
@@ -684,6 +686,7 @@ fn gated(table: Arc<RouteSet>, wait: Duration) -> Replay {
         session,
         group_updates: true,
         eor_wait: Some(wait),
+        tap: Default::default(),
     };
     let mut core = SessionCore::new(config, table);
     core.start(now);

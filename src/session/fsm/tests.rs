@@ -16,6 +16,7 @@ fn config(passive: bool) -> SessionConfig {
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
         extended_message: false,
+        informational: Vec::new(),
     }
 }
 

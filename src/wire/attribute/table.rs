@@ -32,11 +32,13 @@ pub mod type_code {
     pub const EXTENDED_COMMUNITIES: u8 = 16; // RFC 4360
     pub const AS4_PATH: u8 = 17; // RFC 6793
     pub const AS4_AGGREGATOR: u8 = 18; // RFC 6793
+    pub const PMSI_TUNNEL: u8 = 22; // RFC 6514
     pub const TUNNEL_ENCAPSULATION: u8 = 23; // RFC 9012
     pub const IPV6_EXTENDED_COMMUNITIES: u8 = 25; // RFC 5701
     pub const AIGP: u8 = 26; // RFC 7311
     pub const LARGE_COMMUNITY: u8 = 32; // RFC 8092
     pub const OTC: u8 = 35; // RFC 9234
+    pub const BGP_PREFIX_SID: u8 = 40; // RFC 8669
 }
 
 use type_code as tc;
@@ -591,6 +593,34 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
         }),
         ..BASE
     },
+    // RFC 6514 §5. Kept raw (passed on unchanged); a value that does not parse is
+    // treat-as-withdraw (RFC 7606 §2: it changes how the route's traffic is forwarded).
+    AttributeRow {
+        code: tc::PMSI_TUNNEL,
+        name: "PMSI_TUNNEL",
+        keyword: "pmsi-tunnel",
+        decode: |v, d| {
+            raw_checked(v, d, tc::PMSI_TUNNEL, "PMSI_TUNNEL", |v| {
+                crate::wire::pmsi::PmsiTunnel::decode(v).map(|_| ())
+            })
+        },
+        encode: unknown_value,
+        text: |a, f| match a {
+            PathAttribute::Unknown { value, .. } => f.write_str(&crate::wire::pmsi::text(value)),
+            _ => Ok(()),
+        },
+        words: |a, out| {
+            if let PathAttribute::Unknown { value, .. } = a {
+                out.push(' ');
+                out.push_str(&crate::wire::pmsi::text(value));
+            }
+        },
+        fact: ("pmsi_tunnel", |a| match a {
+            PathAttribute::Unknown { value, .. } => crate::wire::pmsi::text(value),
+            _ => String::new(),
+        }),
+        ..BASE
+    },
     // RFC 9012 §13: an attribute that cannot be parsed is discarded (kept raw otherwise).
     AttributeRow {
         code: tc::TUNNEL_ENCAPSULATION,
@@ -757,6 +787,32 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
         }),
         ..BASE
     },
+    // RFC 8669 §6: a malformed Prefix-SID is discarded (attribute-discard), the route kept.
+    // Set by `bgp-prefix-sid` and `bgp-prefix-sid-srv6` (src/config/prefix_sid.rs).
+    AttributeRow {
+        code: tc::BGP_PREFIX_SID,
+        name: "BGP_PREFIX_SID",
+        on_error: Malformed::Discard,
+        keyword: "bgp-prefix-sid",
+        decode: |v, d| {
+            raw_checked(v, d, tc::BGP_PREFIX_SID, "BGP_PREFIX_SID", |v| {
+                crate::wire::prefix_sid::check(v)
+            })
+        },
+        encode: unknown_value,
+        text: |a, f| match a {
+            PathAttribute::Unknown { value, .. } => {
+                f.write_str(&crate::wire::prefix_sid::text(value))
+            }
+            _ => Ok(()),
+        },
+        words: generic_words,
+        fact: ("prefix_sid", |a| match a {
+            PathAttribute::Unknown { value, .. } => crate::wire::prefix_sid::text(value),
+            _ => String::new(),
+        }),
+        ..BASE
+    },
 ];
 
 impl PathAttribute {
@@ -835,6 +891,23 @@ pub(super) fn generic_words(a: &PathAttribute, out: &mut String) {
         a.flags(),
         hex(&value)
     ));
+}
+
+/// A value kept raw once `check` accepts it: a row for an attribute bgpinject shows and
+/// passes on but does not take apart in the route model.
+fn raw_checked(
+    v: &[u8],
+    d: &Decoding,
+    code: u8,
+    name: &'static str,
+    check: impl Fn(&[u8]) -> Result<(), String>,
+) -> Result<PathAttribute, BadValue> {
+    check(v).map_err(|why| BadValue::Kind(DecodeErrorKind::MalformedValue { name, why }))?;
+    Ok(PathAttribute::Unknown {
+        flags: d.flags & !super::flag::EXTENDED_LENGTH,
+        code,
+        value: v.to_vec(),
+    })
 }
 
 fn aigp_metric(tlvs: &[(u8, Vec<u8>)]) -> Option<u64> {

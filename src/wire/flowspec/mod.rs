@@ -16,6 +16,7 @@ pub use component::{
 pub use operator::{BitmaskOp, NumericOp};
 
 use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::labeled::{RD_LEN, RouteDistinguisher};
 use crate::wire::reader::{Reader, Truncated};
 
 /// RFC 8955 §4.1: lengths from 240 on take two octets, the first with its high nibble 0xF.
@@ -175,10 +176,13 @@ impl std::error::Error for FlowError {}
 
 /// One flow specification: an address family and its components in strictly increasing
 /// type order (which [`FlowRule::new`] enforces, so every rule encodes as RFC 8955 §4.2
-/// requires). Ordered so that route sets can sort and diff rules.
+/// requires), and for FlowSpec VPN (SAFI 134, RFC 8955 §8) the route distinguisher of the
+/// VPN it applies to. Ordered so that route sets can sort and diff rules; two rules that
+/// differ only by RD are two NLRI.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowRule {
     afi: Afi,
+    rd: Option<RouteDistinguisher>,
     components: Vec<FlowComponent>,
 }
 
@@ -195,9 +199,36 @@ impl FlowRule {
                 });
             }
         }
-        let rule = FlowRule { afi, components };
+        let rule = FlowRule {
+            afi,
+            rd: None,
+            components,
+        };
         rule.check()?;
         Ok(rule)
+    }
+
+    /// The same rule scoped to the VPN of `rd` (FlowSpec VPN), or made plain FlowSpec again
+    /// (`None`); fails when the RD no longer lets the NLRI fit its 12-bit length.
+    pub fn with_rd(mut self, rd: Option<RouteDistinguisher>) -> Result<FlowRule, FlowError> {
+        self.rd = rd;
+        self.check()?;
+        Ok(self)
+    }
+
+    /// The route distinguisher of a FlowSpec VPN rule.
+    pub fn rd(&self) -> Option<RouteDistinguisher> {
+        self.rd
+    }
+
+    /// IPv4 or IPv6 FlowSpec, or FlowSpec VPN when the rule has an RD.
+    pub fn family(&self) -> Family {
+        let safi = if self.rd.is_some() {
+            Safi::FlowSpecVpn
+        } else {
+            Safi::FlowSpec
+        };
+        Family::new(self.afi, safi)
     }
 
     fn check(&self) -> Result<(), FlowError> {
@@ -251,8 +282,9 @@ impl FlowRule {
         &self.components
     }
 
+    /// Octets the length field counts: the RD (FlowSpec VPN) and the components.
     fn value_len(&self) -> usize {
-        self.components.iter().map(FlowComponent::wire_len).sum()
+        self.rd.map_or(0, |_| RD_LEN) + self.components_len()
     }
 
     /// Octets on the wire, length field included.
@@ -261,9 +293,13 @@ impl FlowRule {
         len + if len >= TWO_OCTET_LENGTH_FROM { 2 } else { 1 }
     }
 
-    /// Appends the NLRI: length (1 or 2 octets) and the components.
+    /// Appends the NLRI: length (1 or 2 octets), the RD of a FlowSpec VPN rule (RFC 8955
+    /// §8), and the components.
     pub fn emit(&self, out: &mut Vec<u8>) {
         emit_length(self.value_len(), out);
+        if let Some(rd) = self.rd {
+            out.extend_from_slice(&rd.0);
+        }
         self.emit_components(out);
     }
 
@@ -275,7 +311,7 @@ impl FlowRule {
 
     /// Octets of the components alone.
     pub fn components_len(&self) -> usize {
-        self.value_len()
+        self.components.iter().map(FlowComponent::wire_len).sum()
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -311,7 +347,11 @@ impl FlowRule {
             }
             components.push(c);
         }
-        let rule = FlowRule { afi, components };
+        let rule = FlowRule {
+            afi,
+            rd: None,
+            components,
+        };
         rule.check()?;
         Ok(rule)
     }
@@ -421,7 +461,10 @@ impl fmt::Display for FlowRule {
             f.write_str(" ")?;
             c.write(f, self.afi)?;
         }
-        Ok(())
+        match self.rd {
+            Some(rd) => write!(f, " rd {rd}"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -499,3 +499,31 @@ fn rfc8956_section_3_8_2_pattern_starts_at_the_offset_bit() {
     assert_eq!(rule.encode(), hex("09 02 68 3c 11 23 45 67 89 80"));
     round_trip(&rule);
 }
+
+#[test]
+fn flow_vpn_rule_puts_its_rd_between_length_and_components() {
+    // ExaBGP's conf-flow: `rd 65535:65536; match { source 10.0.0.1/32; }` is
+    // 0e 0000ffff00010000 02200a000001 (RFC 8955 §8: the length counts the RD).
+    let rd: crate::wire::labeled::RouteDistinguisher = "65535:65536".parse().unwrap();
+    let rule = FlowRule::new(
+        Afi::Ipv4,
+        vec![FlowComponent::Source(prefix("10.0.0.1/32", 0))],
+    )
+    .unwrap()
+    .with_rd(Some(rd))
+    .unwrap();
+    assert_eq!(rule.family(), Family::new(Afi::Ipv4, Safi::FlowSpecVpn));
+    let bytes = rule.encode();
+    assert_eq!(bytes, hex("0e 0000ffff00010000 02200a000001"));
+    assert_eq!(bytes.len(), rule.wire_len());
+    let back = crate::wire::nlri::flow_vpn::decode_rules(&bytes, Afi::Ipv4).unwrap();
+    assert_eq!(back, vec![rule.clone()]);
+    assert_eq!(
+        rule.to_string(),
+        "flow ipv4 source 10.0.0.1/32 rd 65535:65536"
+    );
+    // Without the RD it is another NLRI, of IPv4 FlowSpec.
+    let plain = rule.clone().with_rd(None).unwrap();
+    assert_ne!(plain, rule);
+    assert_eq!(plain.family(), Family::new(Afi::Ipv4, Safi::FlowSpec));
+}

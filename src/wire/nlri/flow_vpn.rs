@@ -64,6 +64,11 @@ impl FlowVpn {
         self.rule.emit_components(out);
     }
 
+    /// The rule with its RD, as a FlowSpec VPN route is configured.
+    pub fn into_rule(self) -> Result<FlowRule, flowspec::FlowError> {
+        self.rule.with_rd(Some(self.rd))
+    }
+
     pub fn json(&self) -> Value {
         let mut v = flowspec::json::rule_json(&self.rule);
         v["rd"] = json!(self.rd.to_string());
@@ -82,4 +87,21 @@ impl fmt::Display for FlowVpn {
             self.rule.match_text()
         )
     }
+}
+
+/// The rules (each with its RD) of a FlowSpec VPN NLRI field.
+pub fn decode_rules(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, NlriError> {
+    let mut r = Reader::new(bytes);
+    let mut rules = Vec::new();
+    while !r.is_empty() {
+        let at = r.offset();
+        let rule = FlowVpn::read(&mut r, afi)?
+            .into_rule()
+            .map_err(|e| NlriError {
+                offset: at,
+                kind: NlriErrorKind::Flow(e),
+            })?;
+        rules.push(rule);
+    }
+    Ok(rules)
 }

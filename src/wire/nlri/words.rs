@@ -194,7 +194,14 @@ impl FromStr for Ext {
             b[0] = 0x01;
             b[2..6].copy_from_slice(&ip.octets());
             b[6..].copy_from_slice(&value.parse::<u16>().map_err(|_| ())?.to_be_bytes());
-        } else if let Some(asn) = admin.strip_suffix('L') {
+        } else if let Some(asn) = admin.strip_suffix('L').or_else(|| {
+            // An AS number above 65535 has the 4-octet AS form (RFC 5668), as ExaBGP sends it.
+            admin
+                .parse::<u32>()
+                .ok()
+                .filter(|a| *a > u32::from(u16::MAX))
+                .map(|_| admin)
+        }) {
             b[0] = 0x02;
             b[2..6].copy_from_slice(&asn.parse::<u32>().map_err(|_| ())?.to_be_bytes());
             b[6..].copy_from_slice(&value.parse::<u16>().map_err(|_| ())?.to_be_bytes());
@@ -383,7 +390,8 @@ fn evpn(w: &mut Words) -> Result<Evpn, WordError> {
 
 fn rtc(w: &mut Words) -> Result<Rtc, WordError> {
     let start = w.at;
-    if w.peek() == Some("wildcard") {
+    // ExaBGP main writes the wildcard `rtc default`.
+    if matches!(w.peek(), Some("wildcard" | "default")) {
         w.at += 1;
         return Ok(Rtc::wildcard());
     }
@@ -391,13 +399,33 @@ fn rtc(w: &mut Words) -> Result<Rtc, WordError> {
     let mut target = None;
     while let Some(word) = w.peek() {
         match word {
-            "origin" => {
+            // `origin-as` is ExaBGP main's word.
+            "origin" | "origin-as" => {
                 w.at += 1;
                 origin = Some(w.value::<u32>("an origin AS number")?);
             }
             "route-target" => {
                 w.at += 1;
-                target = Some(w.value::<Ext>("a route target (target:ASN:N)")?.0);
+                let at = w.at;
+                let t = w.next("a route target (target:ASN:N)")?;
+                // ExaBGP main writes the route target without `target:`.
+                let full = if t.starts_with("target:") {
+                    t.to_string()
+                } else {
+                    format!("target:{t}")
+                };
+                target = Some(
+                    full.parse::<Ext>()
+                        .map_err(|_| {
+                            err(
+                                at,
+                                format!(
+                                    "'{t}' is not a route target (target:ASN:N, target:A.B.C.D:N)"
+                                ),
+                            )
+                        })?
+                        .0,
+                );
             }
             _ => break,
         }

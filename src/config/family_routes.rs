@@ -1,0 +1,377 @@
+//! Routes whose NLRI is not a prefix: EVPN and VPLS (`announce { l2vpn { evpn ...; vpls
+//! ...; } }`, ExaBGP's neighbor-level `l2vpn { vpls ...; }`), route target constraint, MUP,
+//! MCAST-VPN and SR Policy (`announce { ipv4 { rtc ...; mup mup-isd ...; mcast-vpn ...;
+//! sr-policy ...; } }`), and the same words after `announce` in the API.
+//!
+//! A statement mixes the NLRI's fields and the route's attributes in any order, as ExaBGP
+//! writes them (`vpls endpoint 5 base 10702 ... next-hop 192.0.2.1 ... rd 192.0.2.1:123`), or
+//! puts them in a named block (`vpls site5 { endpoint 5; ...; }`). The fields are collected as
+//! words and read by `wire::nlri::words` (the inverse of the NLRI's `Display`); every other
+//! statement is an attribute, read by the route parser. Errors point at the word at fault.
+
+use crate::rib::key::NlriKey;
+use crate::wire::family::{Afi, Family, Safi};
+use crate::wire::nlri::{FamilyNlri, mup::MupRoute, mvpn::Mvpn, words};
+
+use super::ConfigError;
+use super::labels;
+use super::lexer::{Position, Token, TokenKind};
+use super::model::FamilyRoute;
+use super::parser::{Origin, Parser};
+use super::route::{self, AttributeSettings};
+use super::route_list::ParsedRoutes;
+
+/// A parsed route of a `wire::nlri` family and where it was written.
+pub(crate) struct ParsedFamilyRoute {
+    pub route: FamilyRoute,
+    /// The statement's first word.
+    pub at: Position,
+    pub origin: Origin,
+    /// ExaBGP's `withdraw`: parsed and checked, never announced.
+    pub withdraw: bool,
+}
+
+impl ParsedFamilyRoute {
+    /// The same route as a template gives it to a neighbor.
+    pub fn with_origin(&self, origin: Origin) -> ParsedFamilyRoute {
+        ParsedFamilyRoute {
+            route: self.route.clone(),
+            at: self.at,
+            origin,
+            withdraw: false,
+        }
+    }
+}
+
+/// The words that start such a route in an `announce { AFI { } }` or `l2vpn { }` block.
+pub const KEYWORDS: &[&str] = &[
+    "evpn",
+    "vpls",
+    "rtc",
+    "mup",
+    "mup-isd",
+    "mup-dsd",
+    "mup-t1st",
+    "mup-t2st",
+    "mcast-vpn",
+    "sr-policy",
+];
+
+/// The family words of these routes in a `family { }` block, with their SAFI.
+pub fn safi(word: &str) -> Option<Safi> {
+    Some(match word {
+        "evpn" => Safi::Evpn,
+        "vpls" => Safi::Vpls,
+        "rtc" => Safi::Rtc,
+        "mup" => Safi::Mup,
+        "mcast-vpn" => Safi::Mvpn,
+        "sr-policy" => Safi::SrPolicy,
+        _ => return None,
+    })
+}
+
+/// Whether `family` is one of this module's (and `family { }` may list it).
+pub fn is_family(family: Family) -> bool {
+    matches!(
+        (family.afi, family.safi),
+        (Afi::L2VPN, Safi::Evpn | Safi::Vpls)
+            | (Afi::Ipv4, Safi::Rtc)
+            | (
+                Afi::Ipv4 | Afi::Ipv6,
+                Safi::Mup | Safi::Mvpn | Safi::SrPolicy
+            )
+    )
+}
+
+/// The NLRI fields a route kind takes (each with one value or a `[ ]` list).
+fn fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "evpn" => &[
+            "rd",
+            "esi",
+            "ethernet-tag",
+            "mac",
+            "ip",
+            "prefix",
+            "gateway",
+            "label",
+            "raw-label",
+            "vni",
+        ],
+        "vpls" => &["rd", "endpoint", "base", "offset", "size"],
+        "rtc" => &["origin-as", "route-target"],
+        "mcast-vpn" => &["source", "rp", "group", "rd", "source-as"],
+        "sr-policy" => &["distinguisher", "color", "endpoint"],
+        _ => &["rd", "teid", "qfi", "endpoint", "source"],
+    }
+}
+
+/// The statements of ExaBGP's neighbor-level `l2vpn { vpls ...; }` (and of `announce {
+/// l2vpn { } }`), from just after `l2vpn`.
+pub(super) fn parse_l2vpn_block(
+    p: &mut Parser,
+    owner: &str,
+    routes: &mut ParsedRoutes,
+) -> Result<(), ConfigError> {
+    let block = format!("the l2vpn block of {owner}");
+    let open = p.open_block("l2vpn")?;
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        if !matches!(kw.text.as_str(), "evpn" | "vpls") {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "unknown route kind '{}' in {block}, expected evpn or vpls",
+                    kw.text
+                ),
+            ));
+        }
+        parse_statement(p, &kw, Afi::L2VPN, routes)?;
+    }
+    Ok(())
+}
+
+/// One route statement, from just after its first word `kw` (one of [`KEYWORDS`]) to its
+/// `;` (or its block's `}`), in a block of `afi` (`Afi::L2VPN` for `l2vpn { }`).
+pub(super) fn parse_statement(
+    p: &mut Parser,
+    kw: &Token,
+    afi: Afi,
+    routes: &mut ParsedRoutes,
+) -> Result<(), ConfigError> {
+    let parsed = parse_route(p, kw, afi)?;
+    routes.push_family(parsed);
+    Ok(())
+}
+
+/// What a route statement names in errors: `evpn mac-ip route`, `vpls route site5`.
+struct StatementName(String);
+
+impl std::fmt::Display for StatementName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `\` at the end of a line in ExaBGP's files continues the statement: a separator here.
+fn is_continuation(t: &Token) -> bool {
+    t.kind == TokenKind::Word && t.text == "\\"
+}
+
+fn skip_continuations(p: &mut Parser) {
+    while is_continuation(p.peek()) {
+        p.advance();
+    }
+}
+
+/// The route of a statement (see [`parse_statement`]).
+pub(crate) fn parse_route(
+    p: &mut Parser,
+    kw: &Token,
+    afi: Afi,
+) -> Result<ParsedFamilyRoute, ConfigError> {
+    skip_continuations(p);
+    // ExaBGP writes `mup mup-isd ...`: the family word, then the route type.
+    let first = if kw.text == "mup" {
+        let t =
+            p.expect_word("a MUP route type (mup-isd, mup-dsd, mup-t1st, mup-t2st) after mup")?;
+        if !t.text.starts_with("mup-") {
+            return Err(p.unexpected(
+                &t,
+                "a MUP route type (mup-isd, mup-dsd, mup-t1st, mup-t2st)",
+            ));
+        }
+        t
+    } else {
+        kw.clone()
+    };
+    let kind = first.text.clone();
+    let mut nlri: Vec<Token> = vec![first.clone()];
+    skip_continuations(p);
+    match kind.as_str() {
+        "evpn" | "mcast-vpn" => nlri.push(p.expect_word(&format!("a route type after {kind}"))?),
+        k if k.starts_with("mup-") => {
+            nlri.push(p.expect_word(&format!("the route's prefix or address after {k}"))?)
+        }
+        "rtc" if matches!(p.peek().text.as_str(), "default" | "wildcard") => nlri.push(p.advance()),
+        _ => {}
+    }
+    let mut name = StatementName(format!(
+        "{} route",
+        nlri.iter()
+            .take(if kind.starts_with("mup-") { 1 } else { 2 })
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    skip_continuations(p);
+    let fields = fields(&kind);
+    let mut a = AttributeSettings::default();
+    // ExaBGP's named block: `vpls site5 { endpoint 5; ...; }`.
+    let next = p.peek().text.as_str();
+    let known = fields.contains(&next)
+        || route::KEYWORDS.contains(&next)
+        || labels::KEYWORDS.contains(&next)
+        || (kind == "rtc" && next == "origin");
+    let named = p.peek().kind == TokenKind::Word && !known;
+    if named {
+        let n = p.advance();
+        name = StatementName(format!("{name} {}", n.text));
+        if p.peek().kind != TokenKind::OpenBrace {
+            let t = p.advance();
+            return Err(p.unexpected(&t, &format!("'{{' after the name of {name}")));
+        }
+    }
+    if p.peek().kind == TokenKind::OpenBrace {
+        let open = p.advance();
+        while let Some(t) = p.block_keyword(&open, &name)? {
+            statement(p, &t, &kind, fields, &name, &mut nlri, &mut a)?;
+            p.expect_semicolon(&format!("{} value", t.text))?;
+        }
+    } else {
+        loop {
+            let t = p.advance();
+            match t.kind {
+                TokenKind::Semicolon => break,
+                TokenKind::Word if is_continuation(&t) => {}
+                TokenKind::Word => statement(p, &t, &kind, fields, &name, &mut nlri, &mut a)?,
+                _ => {
+                    return Err(
+                        p.unexpected(&t, &format!("a field, an attribute or ';' to end {name}"))
+                    );
+                }
+            }
+        }
+    }
+    let texts: Vec<&str> = nlri.iter().map(|t| t.text.as_str()).collect();
+    let at = |i: usize| nlri.get(i).unwrap_or(&first).position;
+    let (value, used) =
+        words::parse(&texts).map_err(|e| p.error_at(at(e.index), format!("{name}: {e}")))?;
+    if let Some(extra) = nlri.get(used) {
+        return Err(p.unexpected(extra, &format!("a field of {name}")));
+    }
+    let family =
+        family_of(&value, afi).map_err(|e| p.error_at(first.position, format!("{name}: {e}")))?;
+    let (split, withdraw, nlri_settings) = a.take_route_statements();
+    if let Some((_, at)) = split {
+        return Err(p.error_at(at, format!("'split' applies to prefixes, not to {name}")));
+    }
+    let options = labels::finish(p, &name, nlri_settings)?;
+    if options.rd.is_some() || !options.labels.is_empty() {
+        return Err(p.error_at(
+            first.position,
+            format!("{name} takes no 'rd' or 'label' ({family} NLRI have no such field)"),
+        ));
+    }
+    let attributes = route::finish_attributes(p, a, &name, first.position)?;
+    Ok(ParsedFamilyRoute {
+        route: FamilyRoute {
+            key: NlriKey::of_family(family, value, options.path_id),
+            attributes,
+            location: p.location(kw.position),
+        },
+        at: first.position,
+        origin: p.origin(),
+        withdraw,
+    })
+}
+
+/// One field (its word and value pushed onto `nlri`) or one attribute of a statement.
+fn statement(
+    p: &mut Parser,
+    t: &Token,
+    kind: &str,
+    fields: &[&str],
+    name: &StatementName,
+    nlri: &mut Vec<Token>,
+    a: &mut AttributeSettings,
+) -> Result<(), ConfigError> {
+    // RTC's origin AS is `origin N` (the words) or `origin-as N` (ExaBGP's); `origin
+    // igp` stays the ORIGIN attribute.
+    let rtc_origin = kind == "rtc" && t.text == "origin" && p.peek().text.parse::<u32>().is_ok();
+    if !fields.contains(&t.text.as_str()) && !rtc_origin {
+        return route::parse_attribute(p, t, None, name, a);
+    }
+    nlri.push(t.clone());
+    skip_continuations(p);
+    let value = p.advance();
+    match value.kind {
+        TokenKind::Word => nlri.push(value),
+        TokenKind::OpenBracket => {
+            nlri.push(Token {
+                kind: TokenKind::Word,
+                text: "[".into(),
+                position: value.position,
+            });
+            loop {
+                let v = p.advance();
+                match v.kind {
+                    TokenKind::Word if is_continuation(&v) => {}
+                    TokenKind::Word => nlri.push(v),
+                    TokenKind::CloseBracket => {
+                        nlri.push(Token {
+                            kind: TokenKind::Word,
+                            text: "]".into(),
+                            position: v.position,
+                        });
+                        break;
+                    }
+                    _ => return Err(p.unexpected(&v, &format!("a value or ']' in {}", t.text))),
+                }
+            }
+        }
+        _ => return Err(p.unexpected(&value, &format!("a value after {}", t.text))),
+    }
+    Ok(())
+}
+
+/// The family of `nlri` in a block of `afi`: the block must be the NLRI's (EVPN and VPLS in
+/// `l2vpn`, RTC in `ipv4`, MUP, MCAST-VPN and SR Policy in the AFI of their addresses).
+pub fn family_of(nlri: &FamilyNlri, afi: Afi) -> Result<Family, String> {
+    let (family, address) = match nlri {
+        FamilyNlri::Evpn(_) => (Family::new(Afi::L2VPN, Safi::Evpn), None),
+        FamilyNlri::Vpls(_) => (Family::new(Afi::L2VPN, Safi::Vpls), None),
+        FamilyNlri::Rtc(_) => (Family::new(Afi::Ipv4, Safi::Rtc), None),
+        FamilyNlri::Mup(m) => {
+            let a = match &m.route {
+                MupRoute::Isd { prefix, .. } | MupRoute::Type1St { prefix, .. } => {
+                    Some(prefix.addr)
+                }
+                MupRoute::Dsd { address, .. } => Some(*address),
+                MupRoute::Type2St { endpoint, .. } => Some(*endpoint),
+                MupRoute::Unknown { .. } => None,
+            };
+            (Family::new(afi, Safi::Mup), a)
+        }
+        FamilyNlri::Mvpn(m) => {
+            let a = match m {
+                Mvpn::SourceActiveAd { source, .. } | Mvpn::CMulticast { source, .. } => {
+                    Some(*source)
+                }
+                Mvpn::Unknown { .. } => None,
+            };
+            (Family::new(afi, Safi::Mvpn), a)
+        }
+        FamilyNlri::SrPolicy(s) => (Family::new(afi, Safi::SrPolicy), Some(s.endpoint)),
+        FamilyNlri::FlowVpn(_) | FamilyNlri::BgpLs(_) => {
+            return Err("this family is not announced from these words".into());
+        }
+    };
+    if family.afi != afi {
+        let block = match afi {
+            Afi::L2VPN => "l2vpn".to_string(),
+            Afi::Ipv4 => "ipv4".to_string(),
+            Afi::Ipv6 => "ipv6".to_string(),
+            other => format!("{other:?}"),
+        };
+        return Err(format!("a {family} route cannot be in an {block} block"));
+    }
+    if let Some(a) = address
+        && (a.is_ipv4() != (afi == Afi::Ipv4))
+    {
+        return Err(format!(
+            "{a} is not an address of the {} block's family",
+            if afi == Afi::Ipv4 { "ipv4" } else { "ipv6" }
+        ));
+    }
+    Ok(family)
+}
