@@ -41,6 +41,8 @@ pub struct Config {
     /// files in the order read) and every directory an include glob was matched in:
     /// what `--watch` polls.
     pub sources: Vec<PathBuf>,
+    /// The same files with what they held, for the next reload to see what changed.
+    pub files: Arc<super::file_cache::FileCache>,
     /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
     pub processes: Vec<super::process::ProcessConfig>,
     /// `healthcheck NAME { ... }`: routes that follow a check command.
