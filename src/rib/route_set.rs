@@ -315,6 +315,15 @@ impl RouteSet {
     }
 
     /// The same set with these keyed routes added (the same key twice: the last wins).
+    /// This set with its plain unicast routes replaced by `routes` (sorted, one per
+    /// prefix): a reload that parsed only the changed files of a table.
+    pub fn with_plain_routes(&self, routes: Arc<Vec<Route>>) -> RouteSet {
+        RouteSet {
+            routes,
+            keyed: self.keyed.clone(),
+        }
+    }
+
     pub fn with_others(mut self, others: Vec<Keyed>) -> RouteSet {
         let mut keyed = std::mem::take(&mut self.keyed);
         keyed.extend(others);
