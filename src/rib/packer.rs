@@ -112,11 +112,7 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
         if let (Some(next_hop), Some(attrs)) = (&group.next_hop, group.attrs) {
             let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
             let announce = Some((&wire, &next_hop[..]));
-            let emit = |slot, out: &mut Vec<u8>| {
-                if let Some(e) = diff.announce.stored(slot) {
-                    e.key.emit(e.labels, false, group.add_path, out)
-                }
-            };
+            let emit = |slot, out: &mut Vec<u8>| diff.announce.emit(slot, group.add_path, out);
             write_nlri(group.family, announce, &group, emit, params, &mut packed);
         }
     }
