@@ -44,7 +44,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-no-asn4", "match"),
     ("main", "conf-parity", "match"),
     ("main", "conf-path-information", "match"),
-    ("main", "conf-prefix-sid", "refused"),
+    ("main", "conf-prefix-sid", "match"),
     ("main", "conf-rtc", "match"),
     ("main", "conf-split", "refused"),
     ("main", "conf-srv6-mup-v3", "match"),
