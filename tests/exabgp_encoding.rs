@@ -22,7 +22,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     // sends type 0x01 with the ASN as an IPv4 address, bgpinject type 0x02 (RFC 5668), as
     // ExaBGP 4 did; docs/exabgp.md, and a --check warning on each.
     ("main", "conf-extended-attributes", "different"),
+    ("main", "conf-flow", "refused"),
     ("main", "conf-flow-redirect", "refused"),
+    ("main", "conf-flow-vpn", "match"),
     ("main", "conf-generic-attribute", "refused"),
     ("main", "conf-group", "match"),
     ("main", "conf-group-limit", "match"),
@@ -47,6 +49,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-prefix-sid", "match"),
     ("main", "conf-rtc", "match"),
     ("main", "conf-split", "refused"),
+    ("main", "conf-sr-policy", "match"),
     ("main", "conf-srv6-mup-v3", "match"),
     ("main", "conf-template", "match"),
     ("main", "conf-unknowncap", "match"),

@@ -80,6 +80,9 @@ pub(super) fn parse_neighbor(
         s.routes.extend_from(&t.routes, origin);
     }
     s.routes.resolve_duplicates(p, &block)?;
+    p.state
+        .borrow_mut()
+        .record_table(s.routes.record(peer_address));
     finish(p, keyword, peer_address, &block, s)
 }
 
