@@ -14,7 +14,7 @@ use std::process::Command;
 const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-addpath", "match"),
     ("main", "conf-aggregator", "match"),
-    ("main", "conf-attributes", "refused"),
+    ("main", "conf-attributes", "match"),
     ("main", "conf-cap-software-version", "match"),
     ("main", "conf-confederation", "refused"),
     ("main", "conf-ebgp", "match"),
@@ -22,7 +22,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     // sends type 0x01 with the ASN as an IPv4 address, bgpinject type 0x02 (RFC 5668), as
     // ExaBGP 4 did; docs/exabgp.md, and a --check warning on each.
     ("main", "conf-extended-attributes", "different"),
+    ("main", "conf-flow", "refused"),
     ("main", "conf-flow-redirect", "refused"),
+    ("main", "conf-flow-vpn", "match"),
     ("main", "conf-generic-attribute", "refused"),
     ("main", "conf-group", "match"),
     ("main", "conf-group-limit", "match"),
@@ -47,6 +49,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-prefix-sid", "match"),
     ("main", "conf-rtc", "match"),
     ("main", "conf-split", "refused"),
+    ("main", "conf-sr-policy", "match"),
     // All but one route match: a MUP T2ST with a TEID shorter than 32 bits (12345/23). ExaBGP
     // puts the value in the last bits of its octets, bgpinject in the first (as a prefix's).
     ("main", "conf-srv6-mup", "different"),
@@ -56,7 +59,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-vpn", "match"),
     ("main", "extended-nexthop", "refused"),
     ("main", "peer-eor", "match"),
-    ("4.2", "conf-attributes", "refused"),
+    ("4.2", "conf-attributes", "match"),
     ("4.2", "conf-group-limit", "match"),
     ("4.2", "conf-ipself6", "match"),
     ("4.2", "conf-ipv6grouping", "match"),
