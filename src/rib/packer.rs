@@ -433,6 +433,8 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
     let mut addresses: Vec<IpAddr> = match (family.afi, global) {
         (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
         (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
+        // An SRv6 MUP route of IPv4 (ExaBGP's and GoBGP's ISD and DSD) has an IPv6 next hop.
+        (Afi::Ipv4, IpAddr::V6(_)) if family.safi == Safi::Mup => vec![global],
         (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
         // MCAST-VPN and the non-IP AFIs (EVPN, VPLS): the address as it is, of either
         // version (RFC 6514 §4.3, RFC 7432 §7, RFC 4761 §3.2.2; ExaBGP sends an IPv6
