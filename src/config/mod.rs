@@ -13,6 +13,7 @@ pub mod guard;
 pub mod healthcheck;
 pub mod healthcheck_run;
 mod include;
+pub mod ip_addresses;
 mod labels;
 mod lexer;
 pub mod migrate;
@@ -24,6 +25,7 @@ pub mod process;
 mod route;
 mod route_list;
 mod session_options;
+mod sr_policy;
 mod static_block;
 mod summary;
 mod template;
@@ -51,6 +53,14 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("route attributes", route::KEYWORDS),
     ("route NLRI options", labels::KEYWORDS),
     ("announce", announce::KEYWORDS),
+    (
+        "announce (EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy)",
+        family_routes::KEYWORDS,
+    ),
+    (
+        "EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy fields",
+        family_routes::FIELD_KEYWORDS,
+    ),
     ("flow", flow::KEYWORDS),
     ("flow route", flow::ROUTE_KEYWORDS),
     ("match", flow::MATCH_KEYWORDS),

@@ -130,7 +130,8 @@ impl NeighborConfig {
     }
 
     /// The RFC 7911 ADD-PATH capability to offer: `add_path` for each family of the neighbor
-    /// (but FlowSpec), or only those of `add_path_families`.
+    /// (but FlowSpec and the `wire::nlri` families: EVPN, VPLS, RTC, MUP, SR Policy,
+    /// MCAST-VPN), or only those of `add_path_families`.
     pub fn add_path_capability(&self) -> Vec<(Family, AddPathMode)> {
         let Some(mode) = self.options.add_path else {
             return Vec::new();
@@ -138,6 +139,7 @@ impl NeighborConfig {
         self.families
             .iter()
             .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
+            .filter(|f| !crate::wire::nlri::is_decoded(**f))
             .filter(|f| {
                 self.options
                     .add_path_families
@@ -215,6 +217,9 @@ pub struct SessionOptions {
     /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
     /// side asks to receive, per family.
     pub paths_limit: Vec<(Family, u16)>,
+    /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
+    /// session never sends one by itself.
+    pub manual_eor: bool,
 }
 
 impl SessionOptions {
@@ -274,6 +279,7 @@ impl Default for SessionOptions {
             software_version: false,
             aigp: None,
             paths_limit: Vec::new(),
+            manual_eor: false,
         }
     }
 }

@@ -120,6 +120,8 @@ impl Manager {
     ) -> Result<Manager, StartError> {
         let (control_tx, control_rx) = crossbeam_channel::unbounded();
         let (programs_tx, programs_rx) = crossbeam_channel::unbounded();
+        // This run's UUID and start time (`ping`, `status`), fixed before any helper asks.
+        crate::api::command::instance_id();
         let control = match control::daemon_path() {
             Some(p) => control::start(&p, control_tx.clone()).map_err(StartError::Control)?,
             None => None,
