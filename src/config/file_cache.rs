@@ -418,6 +418,13 @@ fn parse_route_file(path: &Path, content: &[u8]) -> Result<Vec<Route>, String> {
     if !unicast.windows(2).all(|w| w[0].0 < w[1].0) {
         return Err("a prefix is configured twice".into());
     }
+    // Valid or not depends on the neighbor (RFC 8950 next hops): the whole parse decides.
+    if unicast
+        .iter()
+        .any(|(p, a)| crate::rib::other_nlri::cross_family_key(*p, a).is_some())
+    {
+        return Err("an IPv4 route has an IPv6 next hop".into());
+    }
     Ok(unicast)
 }
 
@@ -476,5 +483,6 @@ mod tests {
         );
         assert!(parse_route_file(p, b"route 10.0.0.0/24 rd 1:1 next-hop 192.0.2.1;\n").is_err());
         assert!(parse_route_file(p, &[0xff, b'\n']).is_err());
+        assert!(parse_route_file(p, b"route 10.0.0.0/24 next-hop 2001:db8::1;\n").is_err());
     }
 }
