@@ -89,6 +89,7 @@ fn main() {
         group_updates: true,
         eor_wait: None,
         tap: Default::default(),
+        manual_eor: false,
         on_update: None,
         bfd: None,
     };

@@ -81,17 +81,18 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-announcement", Outcome::Match),
     ("api-api", Outcome::Different),
     ("api-attributes-path", Outcome::SameTable),
-    ("api-attributes-vpn", Outcome::Different),
+    ("api-attributes-vpn", Outcome::Match),
     ("api-attributes", Outcome::Match),
     ("api-broken-flow", Outcome::Match),
     ("api-check", Outcome::Match),
     ("api-eor", Outcome::SameTable),
     ("api-fast", Outcome::SameTable),
     ("api-flow-merge", Outcome::Refused),
-    ("api-flow", Outcome::Different),
+    ("api-flow", Outcome::SameTable),
+    ("api-health", Outcome::Match),
     ("api-ipv4", Outcome::Refused),
     ("api-ipv6", Outcome::Refused),
-    ("api-manual-eor", Outcome::Refused),
+    ("api-manual-eor", Outcome::SameTable),
     ("api-multi-neighbor", Outcome::Match),
     ("api-multiple-api", Outcome::Match),
     ("api-multisession", Outcome::Refused),
@@ -102,8 +103,8 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-notification", Outcome::Match),
     ("api-open", Outcome::Refused),
     ("api-reload", Outcome::Match),
-    ("api-rib", Outcome::Different),
-    ("api-rr-rib", Outcome::Different),
+    ("api-rib", Outcome::Match),
+    ("api-rr-rib", Outcome::Match),
     ("api-rr", Outcome::Different),
     ("api-silence-ack", Outcome::Match),
     ("api-teardown", Outcome::Match),
@@ -330,7 +331,16 @@ fn table(messages: &[Vec<u8>], ctx: DecodeContext) -> BTreeMap<String, String> {
             let mut words = i.splitn(4, ' ');
             match (words.next(), words.next(), words.next(), words.next()) {
                 (Some("announce"), Some(afi), Some(safi), Some(rest)) => {
-                    let (nlri, attrs) = rest.split_once(' ').unwrap_or((rest, ""));
+                    // A FlowSpec NLRI is two words (`rule HEX`), any other one word.
+                    let cut = if rest.starts_with("rule ") {
+                        rest.match_indices(' ').nth(1).map(|(i, _)| i)
+                    } else {
+                        rest.find(' ')
+                    };
+                    let (nlri, attrs) = match cut {
+                        Some(i) => (&rest[..i], rest[i + 1..].trim_start()),
+                        None => (rest, ""),
+                    };
                     t.insert(format!("{afi} {safi} {nlri}"), attrs.to_string());
                 }
                 (Some("withdraw"), Some(afi), Some(safi), Some(nlri)) => {

@@ -14,7 +14,7 @@ use std::process::Command;
 const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-addpath", "match"),
     ("main", "conf-aggregator", "match"),
-    ("main", "conf-attributes", "refused"),
+    ("main", "conf-attributes", "match"),
     ("main", "conf-cap-software-version", "match"),
     ("main", "conf-confederation", "refused"),
     ("main", "conf-ebgp", "match"),
@@ -56,7 +56,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-vpn", "match"),
     ("main", "extended-nexthop", "refused"),
     ("main", "peer-eor", "match"),
-    ("4.2", "conf-attributes", "refused"),
+    ("4.2", "conf-attributes", "match"),
     ("4.2", "conf-group-limit", "match"),
     ("4.2", "conf-ipself6", "match"),
     ("4.2", "conf-ipv6grouping", "match"),

@@ -53,11 +53,23 @@ pub enum Command {
     },
     /// `show adj-rib out`: what each neighbor is told to announce.
     ShowAdjRibOut,
+    /// ExaBGP's `flush adj-rib out`: every route the selected neighbors have from us is sent
+    /// to them again.
+    FlushAdjRibOut,
+    /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
+    /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
+    ClearAdjRibOut,
+    /// ExaBGP's `clear adj-rib in`: bgpinject keeps no Adj-RIB-In, so there is nothing to
+    /// clear; answered `done`.
+    ClearAdjRibIn,
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
-    /// ExaBGP's `ping`: answered `pong`, to check that the daemon reads its helpers.
+    /// ExaBGP's `ping`: answered `pong UUID` (this run's [`instance_id`]), to check that the
+    /// daemon reads its helpers.
     Ping,
+    /// ExaBGP's `status`: this run's UUID, PID, uptime and neighbor count, one per line.
+    Status,
     /// `help`: the commands, one per line.
     Help,
     Reload,
@@ -90,6 +102,32 @@ impl Request {
 
 fn bad<T>(what: impl Into<String>) -> Result<T, String> {
     Err(what.into())
+}
+
+/// This run of bgpinject, as ExaBGP's `ping` and `status` name it: a random UUID from the
+/// kernel, read once (the PID and start time when it cannot be read).
+pub fn instance_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let _ = started_at();
+        std::fs::read_to_string("/proc/sys/kernel/random/uuid")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && s.len() <= 64)
+            .unwrap_or_else(|| {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                format!("{:08x}-{t:x}", std::process::id())
+            })
+    })
+}
+
+/// When this run began (the first time the manager asked for [`instance_id`]).
+pub fn started_at() -> std::time::Instant {
+    static AT: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *AT.get_or_init(std::time::Instant::now)
 }
 
 /// Parses one line; errors name what was expected.
@@ -253,8 +291,20 @@ fn parse_command(text: &str) -> Result<Command, String> {
                 "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
             )),
         },
+        "flush" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["adj-rib", "out"] => Ok(Command::FlushAdjRibOut),
+            _ => bad(format!("flush: expected adj-rib out, found '{rest}'")),
+        },
+        "clear" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["adj-rib", "out"] => Ok(Command::ClearAdjRibOut),
+            ["adj-rib", "in"] => Ok(Command::ClearAdjRibIn),
+            _ => bad(format!(
+                "clear: expected adj-rib out or adj-rib in, found '{rest}'"
+            )),
+        },
         "teardown" => parse_teardown(rest),
         "ping" => Ok(Command::Ping),
+        "status" if rest.is_empty() => Ok(Command::Status),
         "help" if rest.is_empty() => Ok(Command::Help),
         "reload" if rest.is_empty() => Ok(Command::Reload),
         "restart" if rest.is_empty() => Ok(Command::Restart),
@@ -263,7 +313,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, teardown, ping, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -309,8 +359,9 @@ pub const HELP: &[&str] = &[
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
     "show neighbor [summary] | show adj-rib out",
+    "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
-    "ping | help | version | reload | restart | shutdown",
+    "ping | status | help | version | reload | restart | shutdown",
 ];
 
 /// The route of `announce evpn ...`, `announce ipv4 mup ...`: `None` when `text` does not
@@ -483,7 +534,26 @@ mod tests {
             Command::Invalid(_)
         ));
         assert_eq!(command("ping"), Command::Ping);
+        assert_eq!(command("status"), Command::Status);
+        assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn flush_and_clear_adj_rib() {
+        assert_eq!(parse("flush adj-rib out").command, Command::FlushAdjRibOut);
+        let r = parse("neighbor 192.0.2.1 clear adj-rib out");
+        assert_eq!(r.command, Command::ClearAdjRibOut);
+        assert_eq!(r.neighbors.len(), 1);
+        assert_eq!(parse("clear adj-rib in").command, Command::ClearAdjRibIn);
+        assert!(matches!(
+            parse("flush adj-rib in").command,
+            Command::Invalid(_)
+        ));
+        assert!(matches!(
+            parse("clear everything").command,
+            Command::Invalid(_)
+        ));
     }
 
     #[test]

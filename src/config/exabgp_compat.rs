@@ -33,6 +33,7 @@ pub const KEYWORDS: &[&str] = &[
     "add-path",
     "host-name",
     "domain-name",
+    "multi-session",
 ];
 
 /// Draft-walton-bgp-hostname-capability §3: ExaBGP truncates longer names to 64 octets;
@@ -60,6 +61,7 @@ pub(super) struct CompatSettings {
     paths_limit: Vec<(Family, u16, Position)>,
     host_name: Setting<String>,
     domain_name: Setting<String>,
+    manual_eor: Setting<bool>,
 }
 
 /// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
@@ -92,12 +94,11 @@ pub(super) fn parse(
             true,
             "bgpinject sends what changed as soon as a reload or a command changes it; it has no 'flush' command to wait for",
         ),
-        "manual-eor" => only_value(
-            p,
-            kw,
-            false,
-            "bgpinject sends the End-of-RIB marker itself once the initial routes are sent",
-        ),
+        "manual-eor" => {
+            let value = boolean_value(p, kw)?;
+            s.manual_eor.set(p, kw, block, value)?;
+            p.expect_semicolon("manual-eor value")
+        }
         "adj-rib-in" => only_value(
             p,
             kw,
@@ -122,6 +123,26 @@ pub(super) fn parse(
                 ));
             }
             p.expect_semicolon("rate-limit value")
+        }
+        // ExaBGP 3: `multi-session;` at neighbor level, later in the capability block.
+        "multi-session" => {
+            let on = p.peek().kind == TokenKind::Semicolon || {
+                let t = p.expect_word("'enable', 'disable' or ';' after multi-session")?;
+                match t.text.as_str() {
+                    "true" | "enable" | "enabled" => true,
+                    "false" | "disable" | "disabled" => false,
+                    _ => return Err(p.unexpected(&t, "'enable', 'disable' or ';' after multi-session")),
+                }
+            };
+            if on {
+                p.note(
+                    kw.position,
+                    None,
+                    "'multi-session' at neighbor level is ExaBGP 3's spelling of 'capability { multi-session; }': bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession); the routes are the same",
+                );
+                options.set_multi_session(kw.position);
+            }
+            p.expect_semicolon("multi-session value")
         }
         "host-name" | "domain-name" => {
             let token = p.advance();
@@ -261,6 +282,9 @@ pub(super) fn finish(
         ));
     }
     options.paths_limit = s.paths_limit.iter().map(|&(f, l, _)| (f, l)).collect();
+    if let Some(&manual) = s.manual_eor.get() {
+        options.manual_eor = manual;
+    }
     // ExaBGP sends the FQDN capability on every session, with the system's names unless
     // written; bgpinject only when a name is written, the other one then the system's.
     let (host, domain) = (s.host_name.take(), s.domain_name.take());
@@ -278,6 +302,23 @@ fn system_host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().chars().take(MAX_FQDN_NAME).collect())
         .unwrap_or_default()
+}
+
+/// `true`, `false`, `enable`, `disable`, or nothing (`true`) after a boolean statement.
+fn boolean_value(p: &mut Parser, kw: &Token) -> Result<bool, ConfigError> {
+    if p.peek().kind == TokenKind::Semicolon {
+        return Ok(true);
+    }
+    let expected = format!(
+        "'true', 'false', 'enable', 'disable' or ';' after {}",
+        kw.text
+    );
+    let token = p.expect_word(&expected)?;
+    match token.text.as_str() {
+        "true" | "enable" | "enabled" => Ok(true),
+        "false" | "disable" | "disabled" => Ok(false),
+        _ => Err(p.unexpected(&token, &expected)),
+    }
 }
 
 /// A boolean statement of which bgpinject does only one value (`ok`): the other is refused.
@@ -442,12 +483,19 @@ mod tests {
     }
 
     #[test]
+    fn manual_eor_leaves_end_of_rib_to_the_helpers() {
+        let c = neighbor("manual-eor true;").unwrap();
+        assert!(c.0.options.manual_eor);
+        let c = neighbor("manual-eor false;").unwrap();
+        assert!(!c.0.options.manual_eor);
+    }
+
+    #[test]
     fn the_other_value_of_a_switch_bgpinject_always_has_is_refused_by_name() {
         neighbor("auto-flush true; manual-eor false; adj-rib-in false; adj-rib-out true; rate-limit disable;")
             .unwrap();
         for (body, word) in [
             ("auto-flush false;", "'auto-flush false'"),
-            ("manual-eor true;", "'manual-eor true'"),
             ("adj-rib-in true;", "'adj-rib-in true'"),
             ("adj-rib-out false;", "'adj-rib-out false'"),
             ("rate-limit 10;", "rate-limit 10"),
@@ -543,11 +591,19 @@ mod tests {
             3,
             "{notes:?}"
         );
-        let e = neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
-            .unwrap_err();
+        let (_, notes) =
+            neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
+                .unwrap();
         assert!(
-            e.contains("'multi-session'") && e.contains("2 families"),
-            "{e}"
+            notes
+                .iter()
+                .any(|n| n.contains("one session carrying every family")),
+            "{notes:?}"
+        );
+        let (_, notes) = neighbor("multi-session;").unwrap();
+        assert!(
+            notes.iter().any(|n| n.contains("ExaBGP 3's spelling")),
+            "{notes:?}"
         );
     }
 

@@ -41,6 +41,8 @@ pub struct Config {
     /// files in the order read) and every directory an include glob was matched in:
     /// what `--watch` polls.
     pub sources: Vec<PathBuf>,
+    /// The same files with what they held, for the next reload to see what changed.
+    pub files: Arc<super::file_cache::FileCache>,
     /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
     pub processes: Vec<super::process::ProcessConfig>,
     /// `healthcheck NAME { ... }`: routes that follow a check command.
@@ -215,6 +217,9 @@ pub struct SessionOptions {
     /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
     /// side asks to receive, per family.
     pub paths_limit: Vec<(Family, u16)>,
+    /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
+    /// session never sends one by itself.
+    pub manual_eor: bool,
 }
 
 impl SessionOptions {
@@ -274,6 +279,7 @@ impl Default for SessionOptions {
             software_version: false,
             aigp: None,
             paths_limit: Vec::new(),
+            manual_eor: false,
         }
     }
 }

@@ -582,17 +582,26 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
             ),
         ));
     }
-    let refused = match address {
-        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast(),
-    };
-    if refused {
+    if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
-            format!(
-                "next-hop {address} is not a unicast address, expected a unicast address or 'self'"
-            ),
+            format!("next-hop {address} is unspecified, expected a unicast address or 'self'"),
         ));
+    }
+    let not_unicast = match address {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_multicast(),
+    };
+    if not_unicast {
+        // ExaBGP sends it as written (its conf-attributes example); a peer ignores the route
+        // (RFC 4271 §6.3: a semantically incorrect NEXT_HOP is logged, the route not used).
+        p.note(
+            token.position,
+            None,
+            format!(
+                "next-hop {address} is not a unicast address: sent as written, as ExaBGP does; a peer will not use the route (RFC 4271 §6.3)"
+            ),
+        );
     }
     if let IpAddr::V6(a) = address
         && a.is_unicast_link_local()
@@ -656,8 +665,12 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
         let token = p.advance();
         match token.kind {
             TokenKind::Word => {
-                let asn =
-                    values::asn(&token.text).map_err(|e| p.bad_value("as-path", &token, e))?;
+                // ExaBGP also reads `[ 100, 500 ]`: a comma after an ASN separates nothing more.
+                let text = token.text.strip_suffix(',').unwrap_or(&token.text);
+                if text.is_empty() {
+                    continue;
+                }
+                let asn = values::asn(text).map_err(|e| p.bad_value("as-path", &token, e))?;
                 match &mut set {
                     Some((asns, _)) => asns.push(asn),
                     None => match segments.last_mut() {
@@ -856,7 +869,9 @@ mod tests {
         );
         assert!(attributes("2001:db8::/32 next-hop 2001:db8::1 2001:db8::2;").is_err());
         assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
-        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
+        // Sent as written, as ExaBGP does, with a warning at --check.
+        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_ok());
+        assert!(attributes("10.0.0.0/8 next-hop 255.255.255.255;").is_ok());
     }
 
     #[test]
@@ -923,6 +938,15 @@ mod tests {
             a.get(tc::AS_PATH),
             Some(&PathAttribute::AsPath(AsPath::default()))
         );
+    }
+
+    #[test]
+    fn as_path_with_commas_as_exabgp_reads_it() {
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 as-path [ 100, 500 , 600 ];").unwrap();
+        let Some(PathAttribute::AsPath(path)) = a.get(tc::AS_PATH).cloned() else {
+            panic!("no AS_PATH")
+        };
+        assert_eq!(path.segments[0].asns, vec![100, 500, 600]);
     }
 
     #[test]

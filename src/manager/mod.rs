@@ -18,6 +18,7 @@
 //! difference reaches each peer.
 
 mod fanout;
+mod file_patch;
 mod journal;
 mod listeners;
 mod metrics;
@@ -64,6 +65,9 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Manager {
     config_path: PathBuf,
+    /// What the running configuration was read from, for a reload to parse only what
+    /// changed (`file_patch.rs`).
+    file_cache: Option<Arc<crate::config::file_cache::FileCache>>,
     neighbors: Neighbors,
     program_routes: ProgramRoutes,
     /// Program routes announced with a lease (`api::lease`).
@@ -116,12 +120,15 @@ impl Manager {
     ) -> Result<Manager, StartError> {
         let (control_tx, control_rx) = crossbeam_channel::unbounded();
         let (programs_tx, programs_rx) = crossbeam_channel::unbounded();
+        // This run's UUID and start time (`ping`, `status`), fixed before any helper asks.
+        crate::api::command::instance_id();
         let control = match control::daemon_path() {
             Some(p) => control::start(&p, control_tx.clone()).map_err(StartError::Control)?,
             None => None,
         };
         let mut m = Manager {
             config_path,
+            file_cache: Some(Arc::clone(&config.files)),
             neighbors: Neighbors::new(events),
             program_routes: ProgramRoutes::default(),
             leases: Default::default(),

@@ -162,6 +162,7 @@ impl Neighbors {
             group_updates: n.options.group_updates,
             eor_wait,
             tap: message_tap(&n),
+            manual_eor: n.options.manual_eor,
             on_update: n.api_receive_updates.then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
@@ -282,6 +283,15 @@ impl Neighbors {
                 } else {
                     PeerCommand::SendRouteRefresh(family)
                 });
+            }
+        }
+    }
+
+    /// `flush adj-rib out`: the neighbors of `addrs` send their whole table again.
+    pub fn flush(&self, addrs: &[IpAddr]) {
+        for addr in addrs {
+            if let Some(n) = self.running.get(addr) {
+                n.tx.send(PeerCommand::ResendTable);
             }
         }
     }

@@ -76,6 +76,13 @@ impl ProgramRoutes {
         self.prune();
     }
 
+    /// Withdraws every program route of `addr`, of every source (`clear adj-rib out`).
+    pub fn clear_neighbor(&mut self, addr: IpAddr) {
+        if self.tables.remove(&addr).is_some() {
+            self.dirty.insert(addr);
+        }
+    }
+
     /// Forgets a removed neighbor's program routes.
     pub fn drop_neighbor(&mut self, addr: IpAddr) {
         self.tables.remove(&addr);

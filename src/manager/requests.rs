@@ -136,6 +136,18 @@ impl Manager {
                 return Answer::Lines(status::show_neighbor(views(), *summary));
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
+            Command::FlushAdjRibOut | Command::ClearAdjRibOut => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                if matches!(request.command, Command::FlushAdjRibOut) {
+                    self.neighbors.flush(&addrs);
+                } else {
+                    for addr in addrs {
+                        self.program_routes.clear_neighbor(addr);
+                    }
+                }
+            }
+            Command::ClearAdjRibIn => {}
             Command::Teardown(notification) => {
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 if chosen.is_empty() {
@@ -155,7 +167,20 @@ impl Manager {
                 self.restart_sessions();
             }
             Command::Shutdown => return Answer::Shutdown,
-            Command::Ping => return Answer::Lines(vec!["pong".to_string()]),
+            Command::Ping => {
+                return Answer::Lines(vec![format!("pong {}", crate::api::command::instance_id())]);
+            }
+            Command::Status => {
+                return Answer::Lines(vec![
+                    format!("UUID: {}", crate::api::command::instance_id()),
+                    format!("PID: {}", std::process::id()),
+                    format!(
+                        "Uptime: {} s",
+                        crate::api::command::started_at().elapsed().as_secs()
+                    ),
+                    format!("Neighbors: {}", self.neighbors.iter().count()),
+                ]);
+            }
             Command::Help => {
                 return Answer::Lines(
                     crate::api::command::HELP

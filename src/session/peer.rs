@@ -63,6 +63,8 @@ pub enum PeerCommand {
     ReleaseEndOfRib(EorRelease),
     /// Ask the peer to send its routes again (API `announce route-refresh`).
     SendRouteRefresh(Option<Family>),
+    /// Send the peer every route it has from us again (API `flush adj-rib out`).
+    ResendTable,
     /// Close with this NOTIFICATION and end the thread. With `for_restart`, bgpinject itself
     /// is stopping: when graceful restart was negotiated the session closes without
     /// NOTIFICATION so the peer keeps the routes while we are away.
@@ -113,6 +115,8 @@ pub struct PeerSpec {
     pub eor_wait: Option<Duration>,
     /// The messages reported as `SessionEvent::Message` (helpers' `send { }`, `receive { }`).
     pub tap: crate::session::core::MessageTap,
+    /// ExaBGP's `manual-eor`: no End-of-RIB unless the API asks for one.
+    pub manual_eor: bool,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
     /// `bfd { }`: a BFD session to the peer for the thread's life.
@@ -255,6 +259,7 @@ impl PeerThread {
                 group_updates: self.spec.group_updates,
                 eor_wait: self.spec.eor_wait,
                 tap: self.spec.tap,
+                manual_eor: self.spec.manual_eor,
             },
             self.routes.clone(),
         );
@@ -386,6 +391,7 @@ impl PeerThread {
                 PeerCommand::SendRouteRefresh(f) => {
                     core.handle_command(Command::SendRouteRefresh(f), now)
                 }
+                PeerCommand::ResendTable => core.handle_command(Command::ResendTable, now),
                 PeerCommand::Shutdown {
                     notification,
                     for_restart,

@@ -56,6 +56,9 @@ pub enum Command {
     SendEndOfRib(Option<Family>),
     /// Ask the peer to send its routes again.
     SendRouteRefresh(Option<Family>),
+    /// Send every route the peer has from us again (ExaBGP's `flush adj-rib out`), as an
+    /// answer to ROUTE-REFRESH is sent.
+    ResendTable,
     /// The sources of these families are ready: their held End-of-RIB may go (see
     /// [`EorGate`]).
     ReleaseEndOfRib(EorRelease),
@@ -122,6 +125,8 @@ pub struct CoreConfig {
     /// at most this long (`None`: never held).
     pub eor_wait: Option<Duration>,
     pub tap: MessageTap,
+    /// ExaBGP's `manual-eor`: End-of-RIB only when the API asks (`announce eor`).
+    pub manual_eor: bool,
 }
 
 /// One neighbor's session, across connections.
@@ -429,6 +434,16 @@ impl SessionCore {
             }
             Command::SendEndOfRib(family) => self.send_signal(true, family),
             Command::SendRouteRefresh(family) => self.send_signal(false, family),
+            Command::ResendTable => {
+                let families = self
+                    .fsm
+                    .negotiated()
+                    .map(|n| n.families.clone())
+                    .unwrap_or_default();
+                for family in families {
+                    self.resend_family(family);
+                }
+            }
             Command::ReleaseEndOfRib(r) => self.eor.release(&r),
             Command::Stop {
                 notification,

@@ -91,7 +91,7 @@ impl SessionCore {
             return;
         };
         let families = self.eor.take_sendable();
-        if families.is_empty() {
+        if families.is_empty() || self.config.manual_eor {
             return;
         }
         let names: Vec<String> = families.iter().map(|f| f.to_string()).collect();
@@ -179,7 +179,9 @@ impl SessionCore {
 
     /// Queues every route of `family` again (route refresh), from `advertised`, which is
     /// current: this runs only when no diff is queued.
-    fn resend_family(&mut self, family: Family) {
+    /// The routes of `family` the peer has from us, again (the answer to ROUTE-REFRESH, and
+    /// ExaBGP's `flush adj-rib out`, which ExaBGP also frames with RFC 7313's markers).
+    pub(super) fn resend_family(&mut self, family: Family) {
         let Some(params) = self.params.clone() else {
             return;
         };

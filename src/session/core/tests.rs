@@ -166,6 +166,7 @@ impl Replay {
             group_updates: true,
             eor_wait: None,
             tap: Default::default(),
+            manual_eor: false,
         };
         Replay {
             core: {
@@ -687,6 +688,7 @@ fn gated(table: Arc<RouteSet>, wait: Duration) -> Replay {
         group_updates: true,
         eor_wait: Some(wait),
         tap: Default::default(),
+        manual_eor: false,
     };
     let mut core = SessionCore::new(config, table);
     core.start(now);
