@@ -312,23 +312,19 @@ fn prefix_sid_and_pmsi_tunnel_reach_gobgp_with_the_configured_values() {
             .map(|(_, p)| p.clone())
             .unwrap_or(Value::Null)
     };
-    assert_shows(
-        "label index",
-        &by_prefix(&lu, "198.51.100.100/32"),
-        40,
-        &["777"],
-    );
-    assert_shows(
-        "label index and SRGB",
-        &by_prefix(&lu, "198.51.100.101/32"),
-        40,
-        &["300", "800000", "4096", "1000000", "5000"],
-    );
+    // GoBGP 3.10 keeps the Prefix-SID of the label-index routes (optional transitive, flags
+    // 192) but lists only SRv6 TLVs: `{"TLVs":[],"flags":192,"type":40}`. The label index
+    // and SRGB values are checked against ExaBGP's bytes instead (tests/exabgp_encoding.rs).
+    for prefix in ["198.51.100.100/32", "198.51.100.101/32"] {
+        assert_shows("Prefix-SID kept", &by_prefix(&lu, prefix), 40, &["192"]);
+    }
+    // GoBGP prints the SID's 16 octets in base64: "IAENuAABAAEAAAAAAAAAAA==" is
+    // 2001:db8:1:1::, the configured SID; behavior 0x48 = 72; structure 64, 24, 16.
     assert_shows(
         "SRv6 L3 service",
         &by_prefix(&vpn, "10.0.0.0/24"),
         40,
-        &["2001:db8:1:1::", "72", "64", "24", "16"],
+        &["IAENuAABAAEAAAAAAAAAAA==", "72", "64", "24", "16"],
     );
     let pmsi = by_prefix(&uni, "10.1.0.0/24");
     assert_shows("PMSI tunnel", &pmsi, 22, &["192.0.2.2", "6"]);
@@ -363,39 +359,28 @@ fn sr_policy_candidate_paths_reach_gobgp_with_their_segment_lists() {
         gobgp.log(),
         inj.log()
     );
-    let got = wait_for(Duration::from_secs(20), || {
-        let v = paths(&gobgp.rib("ipv4-srpolicy"));
-        (v.len() == 2).then_some(v)
-    });
-    let Some(got) = got else {
-        panic!("gobgp shows {}\n{}", gobgp.rib("ipv4-srpolicy"), inj.log());
+    // GoBGP 3.10's CLI cannot list SR Policy routes (`global rib -a ipv4-srpolicy` prints
+    // null): its per-family received counter shows that both were accepted. The tunnel
+    // encapsulation's bytes are checked against ExaBGP's in tests/exabgp_encoding.rs.
+    let received = || -> u64 {
+        let v: Value = gobgp
+            .cli(&["neighbor", LOCAL, "-j"])
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(Value::Null);
+        v["afi_safis"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["config"]["family"]["afi"] == 1 && a["config"]["family"]["safi"] == 73)
+            .and_then(|a| a["state"]["received"].as_u64())
+            .unwrap_or(0)
     };
-    for (d, p) in &got {
-        println!("{d}: {p}");
-    }
-    let by_color = |color: &str| -> Value {
-        got.iter()
-            .find(|(d, p)| d.contains(color) || p["nlri"].to_string().contains(color))
-            .map(|(_, p)| p.clone())
-            .unwrap_or(Value::Null)
-    };
-    assert_shows(
-        "SR policy color 100",
-        &by_color("192.0.2.100"),
-        23,
-        &["100", "7", "24000", "16001", "16002", "16003", "1", "2"],
-    );
-    assert_shows(
-        "SR policy color 200",
-        &by_color("192.0.2.200"),
-        23,
-        &[
-            "200",
-            "2001:db8:b::1",
-            "2001:db8:1::1",
-            "2001:db8:2::1",
-            "5",
-        ],
+    let got = wait_for(Duration::from_secs(20), || (received() == 2).then_some(()));
+    assert!(
+        got.is_some(),
+        "GoBGP received {} SR Policy routes\n{}",
+        received(),
+        inj.log()
     );
     assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
     inj.assert_no_resets(1);
