@@ -61,6 +61,42 @@ fn ext_communities(path: &Value) -> Vec<String> {
     out
 }
 
+/// Every number and string inside GoBGP's JSON of the path attribute of type `code`, as
+/// text: the values it shows, whatever its field names.
+fn attribute_values(path: &Value, code: u64) -> Option<Vec<String>> {
+    fn leaves(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+            Value::Object(o) => o.values().for_each(|x| leaves(x, out)),
+            Value::String(s) => out.push(s.clone()),
+            other => out.push(other.to_string()),
+        }
+    }
+    let a = path["attrs"]
+        .as_array()?
+        .iter()
+        .find(|a| a["type"].as_u64() == Some(code))?;
+    let mut out = Vec::new();
+    leaves(a, &mut out);
+    Some(out)
+}
+
+/// Fails unless GoBGP shows attribute `code` with each of `values` (from the configuration;
+/// a label may be shown as the label or as its 20 high bits of a 32-bit field).
+fn assert_shows(what: &str, path: &Value, code: u64, values: &[&str]) {
+    let Some(shown) = attribute_values(path, code) else {
+        panic!("{what}: GoBGP shows no attribute {code}: {path}");
+    };
+    for v in values {
+        let shifted = v.parse::<u64>().ok().map(|n| (n << 12).to_string());
+        assert!(
+            shown.iter().any(|s| s == v || Some(s) == shifted.as_ref()),
+            "{what}: GoBGP does not show {v} in attribute {code}: {shown:?}"
+        );
+    }
+    println!("{what}: GoBGP shows attribute {code} with {values:?}");
+}
+
 /// `bgpinject ctl` on the daemon's private control socket.
 fn ctl(inj: &Bgpinject, command: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgpinject"))
@@ -83,8 +119,17 @@ fn flow_vpn_rules_reach_gobgp_with_rd_components_actions_and_targets_then_are_wi
         &spec(peer, port),
         &["l3vpn-ipv4-flowspec", "l3vpn-ipv6-flowspec"],
     );
+    // A second peer that negotiates plain FlowSpec only: the flow-vpn rules are held back
+    // (never sent as FlowSpec without their RD), the session stays up.
+    let (plain, plain_port) = ("127.0.35.4", 18203);
+    let plain_gobgp = start_gobgp(&spec(plain, plain_port), &["ipv4-flowspec"]);
     let config = format!(
-        "neighbor {peer} {{
+        "neighbor {plain} {{
+    router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {plain_port};
+    family {{ ipv4 flow-vpn; }}
+    flow {{ route held {{ rd 65000:9; match {{ destination 198.51.100.9/32; }} then {{ discard; }} }} }}
+}}
+neighbor {peer} {{
     router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {port};
     family {{ ipv4 flow-vpn; ipv6 flow-vpn; }}
     flow {{
@@ -114,6 +159,18 @@ fn flow_vpn_rules_reach_gobgp_with_rd_components_actions_and_targets_then_are_wi
         gobgp.log(),
         inj.log()
     );
+    assert!(
+        plain_gobgp.wait_established(Duration::from_secs(30)),
+        "gobgp: {}\n{}",
+        plain_gobgp.log(),
+        inj.log()
+    );
+    let held = wait_for(Duration::from_secs(10), || {
+        inj.log()
+            .contains("1 routes of ipv4 flow-vpn held back: family not negotiated")
+            .then_some(())
+    });
+    assert!(held.is_some(), "{}", inj.log());
     let got = wait_for(Duration::from_secs(20), || {
         let v4 = paths(&gobgp.rib("ipv4-l3vpn-flowspec"));
         let v6 = paths(&gobgp.rib("ipv6-l3vpn-flowspec"));
@@ -195,8 +252,9 @@ fn flow_vpn_rules_reach_gobgp_with_rd_components_actions_and_targets_then_are_wi
         gobgp.rib("ipv4-l3vpn-flowspec"),
         inj.log()
     );
+    assert_eq!(paths(&plain_gobgp.rib("ipv4-flowspec")), Vec::new());
     assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
-    inj.assert_no_resets(1);
+    inj.assert_no_resets(2);
 }
 
 #[test]
@@ -248,6 +306,33 @@ fn prefix_sid_and_pmsi_tunnel_reach_gobgp_with_the_configured_values() {
     for (d, p) in lu.iter().chain(&vpn).chain(&uni) {
         println!("{d}: {p}");
     }
+    let by_prefix = |list: &[(String, Value)], prefix: &str| -> Value {
+        list.iter()
+            .find(|(d, _)| d.contains(prefix))
+            .map(|(_, p)| p.clone())
+            .unwrap_or(Value::Null)
+    };
+    // GoBGP 3.10 keeps the Prefix-SID of the label-index routes (optional transitive, flags
+    // 192) but lists only SRv6 TLVs: `{"TLVs":[],"flags":192,"type":40}`. The label index
+    // and SRGB values are checked against ExaBGP's bytes instead (tests/exabgp_encoding.rs).
+    for prefix in ["198.51.100.100/32", "198.51.100.101/32"] {
+        assert_shows("Prefix-SID kept", &by_prefix(&lu, prefix), 40, &["192"]);
+    }
+    // GoBGP prints the SID's 16 octets in base64: "IAENuAABAAEAAAAAAAAAAA==" is
+    // 2001:db8:1:1::, the configured SID; behavior 0x48 = 72; structure 64, 24, 16.
+    assert_shows(
+        "SRv6 L3 service",
+        &by_prefix(&vpn, "10.0.0.0/24"),
+        40,
+        &["IAENuAABAAEAAAAAAAAAAA==", "72", "64", "24", "16"],
+    );
+    let pmsi = by_prefix(&uni, "10.1.0.0/24");
+    assert_shows("PMSI tunnel", &pmsi, 22, &["192.0.2.2", "6"]);
+    let label = attribute_values(&pmsi, 22).unwrap_or_default();
+    assert!(
+        label.iter().any(|l| l == "10100" || l == "161600"),
+        "PMSI label 10100 (or its field 161600) not shown: {label:?}"
+    );
     assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
     inj.assert_no_resets(1);
 }
@@ -274,16 +359,29 @@ fn sr_policy_candidate_paths_reach_gobgp_with_their_segment_lists() {
         gobgp.log(),
         inj.log()
     );
-    let got = wait_for(Duration::from_secs(20), || {
-        let v = paths(&gobgp.rib("ipv4-srpolicy"));
-        (v.len() == 2).then_some(v)
-    });
-    let Some(got) = got else {
-        panic!("gobgp shows {}\n{}", gobgp.rib("ipv4-srpolicy"), inj.log());
+    // GoBGP 3.10's CLI cannot list SR Policy routes (`global rib -a ipv4-srpolicy` prints
+    // null): its per-family received counter shows that both were accepted. The tunnel
+    // encapsulation's bytes are checked against ExaBGP's in tests/exabgp_encoding.rs.
+    let received = || -> u64 {
+        let v: Value = gobgp
+            .cli(&["neighbor", LOCAL, "-j"])
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or(Value::Null);
+        v["afi_safis"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["config"]["family"]["afi"] == 1 && a["config"]["family"]["safi"] == 73)
+            .and_then(|a| a["state"]["received"].as_u64())
+            .unwrap_or(0)
     };
-    for (d, p) in &got {
-        println!("{d}: {p}");
-    }
+    let got = wait_for(Duration::from_secs(20), || (received() == 2).then_some(()));
+    assert!(
+        got.is_some(),
+        "GoBGP received {} SR Policy routes\n{}",
+        received(),
+        inj.log()
+    );
     assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
     inj.assert_no_resets(1);
 }

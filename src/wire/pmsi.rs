@@ -224,5 +224,20 @@ mod tests {
             text(&[0, 0, 0, 0, 0]),
             "pmsi-tunnel ( no-tunnel-info label 0 )"
         );
+        // 20,000 pseudo-random values: whatever decodes re-encodes to the same octets.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|i| (x >> (i % 8 * 8)) as u8 ^ i as u8)
+                .collect();
+            let _ = (text(&v), to_json(&v));
+            if let Ok(t) = PmsiTunnel::decode(&v) {
+                assert_eq!(t.encode(), v);
+            }
+        }
     }
 }
