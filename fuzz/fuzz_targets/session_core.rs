@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bgpinject::rib::attributes::{NextHop, RouteAttributes};
 use bgpinject::rib::route_set::RouteSet;
-use bgpinject::session::core::{Command, CoreConfig, SessionCore};
+use bgpinject::session::core::{Command, CoreConfig, MessageTap, SessionCore};
 use bgpinject::session::fsm::SessionConfig;
 use bgpinject::wire::attribute::AttributeContext;
 use bgpinject::wire::capability::Capability;
@@ -57,6 +57,13 @@ fuzz_target!(|data: &[u8]| {
                 informational: Vec::new(),
             },
             group_updates: true,
+            eor_wait: None,
+            // Every message type reported both ways: the tap's path is fuzzed too.
+            tap: MessageTap {
+                receive: u32::MAX,
+                send: u32::MAX,
+            },
+            manual_eor: false,
         },
         routes(0, 300),
     );
