@@ -198,3 +198,92 @@ fn flow_vpn_rules_reach_gobgp_with_rd_components_actions_and_targets_then_are_wi
     assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
     inj.assert_no_resets(1);
 }
+
+#[test]
+fn prefix_sid_and_pmsi_tunnel_reach_gobgp_with_the_configured_values() {
+    let (peer, port) = ("127.0.35.2", 18201);
+    let gobgp = start_gobgp(
+        &spec(peer, port),
+        &[
+            "ipv4-unicast",
+            "ipv4-labelled-unicast",
+            "l3vpn-ipv4-unicast",
+        ],
+    );
+    let config = format!(
+        "neighbor {peer} {{
+    router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {port};
+    family {{ ipv4 unicast; ipv4 nlri-mpls; ipv4 mpls-vpn; }}
+    static {{
+        route 198.51.100.100/32 next-hop 192.0.2.1 label [ 800001 ] bgp-prefix-sid [ 777 ];
+        route 198.51.100.101/32 next-hop 192.0.2.2 label [ 800002 ] bgp-prefix-sid [ 300, [ ( 800000,4096 ), ( 1000000,5000 ) ] ];
+        route 10.0.0.0/24 rd 65000:1 next-hop 192.0.2.3 label 3 extended-community [ target:65000:1 ] bgp-prefix-sid-srv6 ( l3-service 2001:db8:1:1:: 0x48 [64,24,16,0,0,0] );
+        route 10.1.0.0/24 next-hop 192.0.2.4 pmsi-tunnel ( ingress-replication 192.0.2.2 label 10100 );
+    }}
+}}
+"
+    );
+    let inj = Bgpinject::start(env!("CARGO_BIN_EXE_bgpinject"), &config, "info");
+    assert!(
+        gobgp.wait_established(Duration::from_secs(30)),
+        "gobgp: {}\n{}",
+        gobgp.log(),
+        inj.log()
+    );
+    let got = wait_for(Duration::from_secs(20), || {
+        let lu = paths(&gobgp.rib("ipv4-mpls"));
+        let vpn = paths(&gobgp.rib("vpnv4"));
+        let uni = paths(&gobgp.rib("ipv4"));
+        (lu.len() == 2 && vpn.len() == 1 && uni.len() == 1).then_some((lu, vpn, uni))
+    });
+    let Some((lu, vpn, uni)) = got else {
+        panic!(
+            "gobgp shows {} {} {}\n{}",
+            gobgp.rib("ipv4-mpls"),
+            gobgp.rib("vpnv4"),
+            gobgp.rib("ipv4"),
+            inj.log()
+        );
+    };
+    for (d, p) in lu.iter().chain(&vpn).chain(&uni) {
+        println!("{d}: {p}");
+    }
+    assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
+    inj.assert_no_resets(1);
+}
+
+#[test]
+fn sr_policy_candidate_paths_reach_gobgp_with_their_segment_lists() {
+    let (peer, port) = ("127.0.35.3", 18202);
+    let gobgp = start_gobgp(&spec(peer, port), &["ipv4-srpolicy"]);
+    let config = format!(
+        "neighbor {peer} {{
+    router-id 192.0.2.10; local-address {LOCAL}; local-as 65000; peer-as 65001; connect {port};
+    family {{ ipv4 sr-policy; }}
+    announce {{ ipv4 {{
+        sr-policy distinguisher 2 color 100 endpoint 192.0.2.100 next-hop 192.0.2.1 preference 100 priority 7 binding-sid mpls 24000 enlp no-push segment-list weight 1 segment type-a mpls 16001 segment type-a mpls 16002 segment-list weight 2 segment type-a mpls 16003 policy-name \"gold\";
+        sr-policy distinguisher 3 color 200 endpoint 192.0.2.200 next-hop 192.0.2.1 preference 200 srv6-binding-sid 2001:db8:b::1 segment-list weight 5 segment type-b srv6 2001:db8:1::1 segment type-b srv6 2001:db8:2::1;
+    }} }}
+}}
+"
+    );
+    let inj = Bgpinject::start(env!("CARGO_BIN_EXE_bgpinject"), &config, "info");
+    assert!(
+        gobgp.wait_established(Duration::from_secs(30)),
+        "gobgp: {}\n{}",
+        gobgp.log(),
+        inj.log()
+    );
+    let got = wait_for(Duration::from_secs(20), || {
+        let v = paths(&gobgp.rib("ipv4-srpolicy"));
+        (v.len() == 2).then_some(v)
+    });
+    let Some(got) = got else {
+        panic!("gobgp shows {}\n{}", gobgp.rib("ipv4-srpolicy"), inj.log());
+    };
+    for (d, p) in &got {
+        println!("{d}: {p}");
+    }
+    assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
+    inj.assert_no_resets(1);
+}

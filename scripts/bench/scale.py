@@ -21,7 +21,8 @@ run that the same injector's figures at a smaller size predict to take over RUN_
 started. Prefixes and next hops are documentation/test ranges used in routes only; every
 connection is on 127.0.0.0/8.
 
-Environment: RUN_CAP (seconds, default 120); BENCH_PORT (default 17900; also uses the next 99); SIZES (counter sizes, default
+Environment: BGPINJECT (the bgpinject binary to measure, default this tree's release build);
+RUN_CAP (seconds, default 120); BENCH_PORT (default 17900; also uses the next 99); SIZES (counter sizes, default
 ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:1000000); BIRD_SIZES (BIRD-receiver sizes, default
 ipv4:100000,ipv4:1000000,ipv6:1000000; empty for none); INJECTORS (only these, e.g.
 bgpinject,gobgp); EXTRA_ROWS (the rows after the size tables, comma-separated, default all;
@@ -40,7 +41,8 @@ from collections import namedtuple
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REL = os.path.join(ROOT, "target", "release")
 RECEIVER = os.path.join(REL, "bgp-count-receiver")
-BGPINJECT = os.path.join(REL, "bgpinject")
+# BGPINJECT: another build to measure (an A/B against an older commit), else this tree's.
+BGPINJECT = os.environ.get("BGPINJECT") or os.path.join(REL, "bgpinject")
 ENGINE = os.path.join(REL, "examples", "inject_synthetic")
 OUT = os.path.join(ROOT, "target", "bench")
 # Receivers listen here, on 127.0.0.1 (127.0.1.K for the 100 sessions). Anything else on the
@@ -853,6 +855,11 @@ def program_route_to_many_row(n=100_000, neighbors=100):
             kids = subprocess.run(["pgrep", "-P", str(proc.popen.pid)], capture_output=True,
                                   text=True).stdout.split()
             pid = int(kids[0]) if kids else proc.popen.pid
+            # The control socket is bound once the configuration is loaded: on a busy
+            # machine that can come after the RSS has looked settled for a second.
+            deadline = time.time() + 60
+            while not os.path.exists(sock) and time.time() < deadline:
+                time.sleep(0.1)
             before = settled_rss(pid, time.time() + 60)
             t0 = time.time()
             subprocess.run([BGPINJECT, "ctl", "--socket", sock, "announce", "route",

@@ -167,5 +167,17 @@ mod tests {
             flow_from_text("route { rd 1:1; rd 1:2; match { source 10.0.0.3/32; } }").unwrap_err();
         assert!(e.to_string().contains("rd"), "{e}");
         assert!(flow_from_text("route { rd nonsense; match { source 10.0.0.3/32; } }").is_err());
+        // A flow-vpn rule for a neighbor whose family block lists only plain FlowSpec is
+        // refused at the rule's name, not sent as FlowSpec without its RD.
+        let e = crate::config::parse_str(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-address 127.0.0.1; local-as 1; peer-as 1;\n family { ipv4 flow; }\n flow { route vpn1 { rd 65000:1; match { source 10.0.0.3/32; } then { discard; } } } }",
+            std::path::Path::new("t.conf"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t.conf:3:") && e.contains("ipv4 flow-vpn"),
+            "{e}"
+        );
     }
 }

@@ -87,6 +87,10 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
         let raw = u64::from_str_radix(hex, 16).map_err(|_| SHAPE)?;
         return Ok(ExtendedCommunity(raw.to_be_bytes()));
     }
+    if text == "default-gateway" {
+        // RFC 7432 §7.8: the opaque default gateway community.
+        return Ok(ExtendedCommunity([0x03, 0x0d, 0, 0, 0, 0, 0, 0]));
+    }
     let (kind, rest) = text.split_once(':').ok_or(SHAPE)?;
     // ExaBGP: two parts without a name (`72:0.0.0.1`) are a route target.
     if text.matches(':').count() == 1 && kind.starts_with(|c: char| c.is_ascii_digit()) {
@@ -141,6 +145,9 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
             Ok(ext_community::encapsulation(tunnel))
         }
         "color" => Ok(ext_community::color(values::u32_value(rest)?)),
+        "mup" | "mac-mobility" | "esi-label" | "es-import" | "router-mac" => {
+            evpn_or_mup(&kind, rest)
+        }
         // The same words as a flow rule's `then { redirect ...; }`.
         "redirect" => super::flow::redirect_target(rest).map(|a| a.to_community()),
         "target" | "origin" | "target4" | "origin4" => {
@@ -154,6 +161,61 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
         }
         _ => Err(SHAPE),
     }
+}
+
+/// The EVPN communities (RFC 7432 §7.5-7.9, RFC 9135 §8.1) and MUP's direct segment
+/// (draft-mpmz-bess-mup-safi §3.2), in the words `decode` prints them with:
+/// `mac-mobility:SEQ[:sticky]`, `esi-label:LABEL[:single-active]`, `es-import:MAC`,
+/// `router-mac:MAC`, `mup:N:M`.
+fn evpn_or_mup(kind: &str, rest: &str) -> Result<ExtendedCommunity, ValueError> {
+    let bad = |expected: &'static str| ValueError::Malformed { expected };
+    let mac = |t: &str| -> Option<[u8; 6]> {
+        let parts: Vec<u8> = t
+            .split(':')
+            .map(|x| {
+                (x.len() <= 2)
+                    .then(|| u8::from_str_radix(x, 16).ok())
+                    .flatten()
+            })
+            .collect::<Option<_>>()?;
+        parts.try_into().ok()
+    };
+    let mut b = [0u8; 8];
+    match kind {
+        "mup" => {
+            let e = || bad("mup:N:M (0..65535, 0..4294967295)");
+            let (high, low) = rest.split_once(':').ok_or_else(e)?;
+            b[..2].copy_from_slice(&[0x0c, 0x00]);
+            b[2..4].copy_from_slice(&values::u16_value(high).map_err(|_| e())?.to_be_bytes());
+            b[4..].copy_from_slice(&values::u32_value(low).map_err(|_| e())?.to_be_bytes());
+        }
+        "mac-mobility" => {
+            let e = || bad("mac-mobility:SEQUENCE or mac-mobility:SEQUENCE:sticky");
+            let (seq, sticky) = match rest.strip_suffix(":sticky") {
+                Some(seq) => (seq, true),
+                None => (rest, false),
+            };
+            b[..3].copy_from_slice(&[0x06, 0x00, u8::from(sticky)]);
+            b[4..].copy_from_slice(&values::u32_value(seq).map_err(|_| e())?.to_be_bytes());
+        }
+        "esi-label" => {
+            let e = || bad("esi-label:LABEL (0..1048575) or esi-label:LABEL:single-active");
+            let (label, single) = match rest.strip_suffix(":single-active") {
+                Some(l) => (l, true),
+                None => (rest, false),
+            };
+            let label = values::number_in(label, 0, 0xF_FFFF, "0..1048575").map_err(|_| e())?;
+            b[..3].copy_from_slice(&[0x06, 0x01, u8::from(single)]);
+            b[5..].copy_from_slice(&((label as u32) << 4).to_be_bytes()[1..]);
+        }
+        _ => {
+            let m = mac(rest).ok_or_else(|| bad("a MAC address such as 00:11:22:aa:bb:cc"))?;
+            let sub = if kind == "es-import" { 0x02 } else { 0x03 };
+            b[..2].copy_from_slice(&[0x06, sub]);
+            b[2..].copy_from_slice(&m);
+        }
+    }
+    Ok(ExtendedCommunity(b))
 }
 
 /// Whether `text` is a route target or origin with a 4-octet AS administrator: bgpinject
@@ -321,6 +383,28 @@ mod tests {
         let small_l = extended_community("target:65000L:7").unwrap();
         assert_eq!(small_l.0, [0x02, 0x02, 0, 0, 0xFD, 0xE8, 0, 7]);
         assert!(extended_community("target:4200000000:65536").is_err());
+    }
+
+    /// Each reads back from what `decode` prints.
+    #[test]
+    fn evpn_and_mup_communities_round_trip_through_their_words() {
+        for text in [
+            "mup:10:10",
+            "mac-mobility:5",
+            "mac-mobility:7:sticky",
+            "esi-label:100",
+            "esi-label:1048575:single-active",
+            "es-import:00:11:22:33:44:55",
+            "router-mac:00:11:22:aa:bb:cc",
+            "default-gateway",
+        ] {
+            let c = extended_community(text).unwrap();
+            assert_eq!(c.to_string(), text);
+            assert_eq!(crate::wire::ext_community::config_text(&c), text);
+        }
+        assert!(extended_community("esi-label:1048576").is_err());
+        assert!(extended_community("router-mac:00:11").is_err());
+        assert!(extended_community("mup:70000:1").is_err());
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub const KEYWORDS: &[&str] = &[
     "add-path",
     "host-name",
     "domain-name",
+    "multi-session",
 ];
 
 /// Draft-walton-bgp-hostname-capability §3: ExaBGP truncates longer names to 64 octets;
@@ -122,6 +123,26 @@ pub(super) fn parse(
                 ));
             }
             p.expect_semicolon("rate-limit value")
+        }
+        // ExaBGP 3: `multi-session;` at neighbor level, later in the capability block.
+        "multi-session" => {
+            let on = p.peek().kind == TokenKind::Semicolon || {
+                let t = p.expect_word("'enable', 'disable' or ';' after multi-session")?;
+                match t.text.as_str() {
+                    "true" | "enable" | "enabled" => true,
+                    "false" | "disable" | "disabled" => false,
+                    _ => return Err(p.unexpected(&t, "'enable', 'disable' or ';' after multi-session")),
+                }
+            };
+            if on {
+                p.note(
+                    kw.position,
+                    None,
+                    "'multi-session' at neighbor level is ExaBGP 3's spelling of 'capability { multi-session; }': bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession); the routes are the same",
+                );
+                options.set_multi_session(kw.position);
+            }
+            p.expect_semicolon("multi-session value")
         }
         "host-name" | "domain-name" => {
             let token = p.advance();
@@ -570,11 +591,19 @@ mod tests {
             3,
             "{notes:?}"
         );
-        let e = neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
-            .unwrap_err();
+        let (_, notes) =
+            neighbor("capability { multi-session; }\nfamily { ipv4 unicast; ipv6 unicast; }")
+                .unwrap();
         assert!(
-            e.contains("'multi-session'") && e.contains("2 families"),
-            "{e}"
+            notes
+                .iter()
+                .any(|n| n.contains("one session carrying every family")),
+            "{notes:?}"
+        );
+        let (_, notes) = neighbor("multi-session;").unwrap();
+        assert!(
+            notes.iter().any(|n| n.contains("ExaBGP 3's spelling")),
+            "{notes:?}"
         );
     }
 

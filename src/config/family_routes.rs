@@ -57,6 +57,45 @@ pub const KEYWORDS: &[&str] = &[
     "sr-policy",
 ];
 
+/// The NLRI's fields and route types that these statements take (see [`fields`]).
+pub const FIELD_KEYWORDS: &[&str] = &[
+    "rd",
+    "esi",
+    "ethernet-tag",
+    "mac",
+    "ip",
+    "prefix",
+    "gateway",
+    "label",
+    "raw-label",
+    "vni",
+    "endpoint",
+    "base",
+    "offset",
+    "size",
+    "origin",
+    "origin-as",
+    "route-target",
+    "default",
+    "wildcard",
+    "source",
+    "rp",
+    "group",
+    "source-as",
+    "distinguisher",
+    "color",
+    "teid",
+    "qfi",
+    "ethernet-ad",
+    "mac-ip",
+    "multicast",
+    "ethernet-segment",
+    "ip-prefix",
+    "source-ad",
+    "shared-join",
+    "source-join",
+];
+
 /// The family words of these routes in a `family { }` block, with their SAFI.
 pub fn safi(word: &str) -> Option<Safi> {
     Some(match word {
@@ -263,6 +302,17 @@ pub(crate) fn parse_route(
         ));
     }
     let attributes = route::finish_attributes(p, a, &name, first.position)?;
+    // An IPv6 next hop for an IPv4 family would need RFC 8950 for it: refused here rather
+    // than left unsent.
+    if let crate::rib::attributes::NextHop::Address { global, .. } = attributes.next_hop
+        && global.is_ipv6()
+        && family.afi == Afi::Ipv4
+    {
+        return Err(p.error_at(
+            first.position,
+            format!("{name}: next-hop {global} is IPv6, expected an IPv4 next hop for {family}"),
+        ));
+    }
     Ok(ParsedFamilyRoute {
         route: FamilyRoute {
             key: NlriKey::of_family(family, value, options.path_id),
@@ -374,4 +424,129 @@ pub fn family_of(nlri: &FamilyNlri, afi: Afi) -> Result<Family, String> {
         ));
     }
     Ok(family)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::parse_str;
+
+    /// The routes of a neighbor with `body` after its family block, or the error.
+    fn parse(families: &str, body: &str) -> Result<Vec<String>, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\nfamily {{ {families} }}\n{body}\n}}"
+        );
+        let c = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(c.neighbors[0]
+            .routes
+            .family_routes
+            .iter()
+            .map(|r| r.key.to_string())
+            .collect())
+    }
+
+    const ALL: &str =
+        "l2vpn evpn; l2vpn vpls; ipv4 rtc; ipv4 mup; ipv6 mup; ipv4 mcast-vpn; ipv4 sr-policy;";
+
+    #[test]
+    fn every_kind_in_the_announce_and_l2vpn_blocks() {
+        let got = parse(
+            ALL,
+            "announce { l2vpn { evpn multicast rd 1:1 ip 192.0.2.2 next-hop 192.0.2.2; }
+             ipv4 { rtc default next-hop 192.0.2.1; mup mup-dsd 10.0.0.1 rd 1:1 next-hop 192.0.2.1;
+                    mcast-vpn source-ad source 10.0.0.4 group 239.1.1.1 rd 1:1 next-hop 192.0.2.1;
+                    sr-policy distinguisher 1 color 2 endpoint 192.0.2.9 next-hop 192.0.2.1; }
+             ipv6 { mup-isd 2001:db8::/64 rd 1:1 next-hop 2001:db8::1; } }
+             l2vpn { vpls site5 { endpoint 5; base 10732; offset 1; size 8; next-hop 192.0.2.1; rd 192.0.2.1:124; } }",
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "evpn multicast rd 1:1 ethernet-tag 0 ip 192.0.2.2",
+                "rtc wildcard",
+                "ipv4 mup-dsd 10.0.0.1 rd 1:1",
+                "ipv4 mcast-vpn source-ad source 10.0.0.4 group 239.1.1.1 rd 1:1",
+                "ipv4 sr-policy distinguisher 1 color 2 endpoint 192.0.2.9",
+                "ipv6 mup-isd 2001:db8::/64 rd 1:1",
+                "vpls rd 192.0.2.1:124 endpoint 5 base 10732 offset 1 size 8",
+            ]
+        );
+    }
+
+    /// `--check` names the file, line and column of the word at fault.
+    #[test]
+    fn malformed_words_are_reported_where_they_are() {
+        let e = |body: &str| parse(ALL, body).unwrap_err();
+        let l2 = |route: &str| e(&format!("announce {{ l2vpn {{\n{route}\n}} }}"));
+        assert_eq!(
+            l2("evpn mac-ip rd 1:1 mac 00:11:zz label [ 5 ] next-hop 192.0.2.2;"),
+            "t.conf:4:24: evpn mac-ip route: '00:11:zz' is not a MAC address (00:11:22:aa:bb:cc)"
+        );
+        assert!(
+            l2("evpn mac-address rd 1:1 next-hop 192.0.2.2;").starts_with(
+                "t.conf:4:6: evpn mac-address route: unknown EVPN route type 'mac-address'"
+            ),
+        );
+        assert!(
+            l2("evpn mac-ip rd 1:1 mac 00:11:22:aa:bb:cc label [ 1048576 ] next-hop 192.0.2.2;")
+                .starts_with("t.conf:4:50: evpn mac-ip route: label 1048576 is over 1048575"),
+        );
+        assert!(
+            l2("evpn multicast rd 1:1 ip 192.0.2.2;")
+                .starts_with("t.conf:4:1: evpn multicast route has no next-hop"),
+        );
+        assert!(
+            l2("evpn multicast rd 1:1 ip 192.0.2.2 next-hop 192.0.2.2 colour red;")
+                .starts_with("t.conf:4:55: unknown route attribute 'colour'"),
+        );
+        assert!(
+            l2("evpn multicast ip 192.0.2.2 next-hop 192.0.2.2;")
+                .starts_with("t.conf:4:6: evpn multicast route: missing 'rd'"),
+        );
+        assert!(
+            l2("rtc origin 1 route-target target:1:1 next-hop 192.0.2.1;")
+                .starts_with("t.conf:4:1: unknown route kind 'rtc' in the l2vpn block"),
+        );
+        let v4 = |route: &str| e(&format!("announce {{ ipv4 {{\n{route}\n}} }}"));
+        assert!(
+            v4("mup mup-isd 2001:db8::/64 rd 1:1 next-hop 192.0.2.1;").starts_with(
+                "t.conf:4:5: mup-isd route: 2001:db8:: is not an address of the ipv4 block"
+            ),
+            "{}",
+            v4("mup mup-isd 2001:db8::/64 rd 1:1 next-hop 192.0.2.1;")
+        );
+        assert!(
+            v4("evpn multicast rd 1:1 ip 192.0.2.2 next-hop 192.0.2.2;")
+                .contains("a l2vpn evpn route cannot be in an ipv4 block"),
+        );
+        assert!(
+            v4("rtc origin 1 route-target target:1:1 next-hop 2001:db8::1;")
+                .contains("expected an IPv4 next hop for ipv4 rtc"),
+        );
+        assert!(
+            v4("rtc origin 1 route-target target:1:1 label 5 next-hop 192.0.2.1;")
+                .contains("takes no 'rd' or 'label'"),
+        );
+        assert!(
+            v4("rtc origin 1 route-target 1:x next-hop 192.0.2.1;")
+                .starts_with("t.conf:4:27: rtc route: '1:x' is not a route target"),
+        );
+        // `origin igp` stays the ORIGIN attribute.
+        assert!(
+            parse(ALL, "announce { ipv4 { rtc origin 1 route-target target:1:1 origin igp next-hop 192.0.2.1; } }")
+                .is_ok()
+        );
+        // A family the family block does not list.
+        let e = parse(
+            "ipv4 unicast;",
+            "announce { l2vpn {\nevpn multicast rd 1:1 ip 192.0.2.2 next-hop 192.0.2.2;\n} }",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:4:1: this route is l2vpn evpn, but the family block"),
+            "{e}"
+        );
+    }
 }

@@ -423,7 +423,7 @@ fn build(
         networks.push(parse_network(ip)?);
     }
     if found {
-        networks = crate::api::healthcheck::addresses::discover("lo", label.as_ref())
+        networks = super::ip_addresses::discover("lo", label.as_ref())
             .map_err(|e| format!("no --ip, and the loopback's addresses cannot be read: {e}"))?;
         if networks.is_empty() {
             return Err(format!(

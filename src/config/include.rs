@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ConfigError;
+use super::file_cache::{FileCache, GlobRecord, StampedFile};
 use super::lexer::{Token, TokenKind};
 use super::model::RouteTable;
 use super::parser::{self, Parser};
@@ -44,6 +45,10 @@ pub(super) struct LoadState {
     pub original_syntax: bool,
     /// The keys of the notes given once per file (a deprecated keyword) and the notes made.
     noted: std::collections::HashSet<String>,
+    /// What the configuration is read from, for the next reload (see [`FileCache`]).
+    pub files: FileCache,
+    /// Set while the include of a `static { }` block is read.
+    routes_include: bool,
 }
 
 impl LoadState {
@@ -65,7 +70,14 @@ impl LoadState {
             neighbor_processes: Vec::new(),
             original_syntax: false,
             noted: Default::default(),
+            files: FileCache::default(),
+            routes_include: false,
         }
+    }
+
+    /// Records which included file gave which part of a neighbor's table.
+    pub fn record_table(&mut self, record: super::file_cache::TableRecord) {
+        self.files.tables.push(record);
     }
 
     /// Records `note` (already located), unless `once` was recorded before or the same
@@ -109,6 +121,19 @@ fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// [`include`] in a `static { }` block: the files can only hold routes, so a reload may
+/// parse them alone (see [`FileCache`]).
+pub(super) fn include_routes(
+    p: &mut Parser,
+    keyword: &Token,
+    body: impl FnMut(&mut Parser) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let outer = std::mem::replace(&mut p.state.borrow_mut().routes_include, true);
+    let result = include(p, keyword, body);
+    p.state.borrow_mut().routes_include = outer;
+    result
+}
+
 /// Parses `include "PATH";` from just after `include`, then runs `body` on a parser over
 /// each included file (it must consume the file to its end).
 pub(super) fn include(
@@ -116,6 +141,7 @@ pub(super) fn include(
     keyword: &Token,
     mut body: impl FnMut(&mut Parser) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
+    let routes_only = std::mem::take(&mut p.state.borrow_mut().routes_include);
     let token = p.advance();
     if !matches!(token.kind, TokenKind::Quoted | TokenKind::Word) {
         return Err(p.unexpected(&token, "a quoted path after include"));
@@ -124,7 +150,14 @@ pub(super) fn include(
     let pattern = parser::base_dir(p.file()).join(&token.text);
     let files = resolve(&pattern).map_err(|message| p.error_at(keyword.position, message))?;
     if let Some(dir) = files.glob_dir {
-        p.state.borrow_mut().add_source(&dir);
+        let mut state = p.state.borrow_mut();
+        state.add_source(&dir);
+        if !state.files.globs.iter().any(|g| g.pattern == pattern) {
+            state.files.globs.push(GlobRecord {
+                pattern: pattern.clone(),
+                files: files.files.clone(),
+            });
+        }
     }
     for file in files.files {
         let key = canonical(&file);
@@ -142,12 +175,14 @@ pub(super) fn include(
                 ),
             ));
         }
-        let reader = super::open_for_lexing(&file).map_err(|e| {
+        let opened = open_regular(&file).map_err(|e| {
             p.error_at(
                 keyword.position,
                 format!("cannot read included file {}: {e}", file.display()),
             )
         })?;
+        let (stamped, stamper) = StampedFile::new(opened);
+        let reader = std::io::BufReader::with_capacity(1 << 16, stamped);
         let file = Arc::new(file);
         {
             let mut state = p.state.borrow_mut();
@@ -155,12 +190,20 @@ pub(super) fn include(
             state.stack.push(key);
         }
         let lexer = super::lexer::Lexer::from_reader(Box::new(reader));
-        let mut sub = p.nested_text(lexer, file, p.origin());
+        let mut sub = p.nested_text(lexer, Arc::clone(&file), p.origin());
         let result = body(&mut sub).and_then(|()| sub.lex_error().map_or(Ok(()), Err));
-        p.state.borrow_mut().stack.pop();
+        drop(sub);
+        let mut state = p.state.borrow_mut();
+        state.stack.pop();
         result?;
+        state.files.add_file(&file, stamper.stamp(), routes_only);
     }
     Ok(())
+}
+
+/// The files an include pattern names now (for a reload to compare).
+pub(super) fn glob_matches(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+    resolve(pattern).map(|r| r.files)
 }
 
 /// Opens a configuration file, main or included, refusing anything but a regular file: a FIFO

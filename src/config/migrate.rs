@@ -3,7 +3,8 @@
 //! UPDATEs from `bgpinject encode`):
 //!
 //! - `md5` is written `md5-password`, `ttl-security` `outgoing-ttl`, `withdrawn` `withdraw`;
-//! - a neighbor-level `graceful-restart N;` goes in `capability { graceful-restart N; }`;
+//! - a neighbor-level `graceful-restart N;` (or ExaBGP 3's `multi-session;`) goes in
+//!   `capability { graceful-restart N; }`;
 //! - a route prefix with host bits is written as the prefix announced (`2a02:b80:0:1::/64`);
 //! - of a prefix configured twice in one neighbor, the earlier statement (which the later
 //!   one replaces) is commented out;
@@ -216,11 +217,15 @@ impl<'a> Migrator<'a> {
                 "ttl-security" => self.rename(j, "outgoing-ttl"),
                 // The original's neighbor-level statement; ExaBGP 3 and later read it in
                 // `capability { }` only.
-                "graceful-restart" if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon => {
+                // Neighbor-level statements (original injector, ExaBGP 3) that ExaBGP 4 and
+                // later read in `capability { }` only.
+                word @ ("graceful-restart" | "multi-session")
+                    if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon =>
+                {
                     self.replace(
                         j,
-                        "capability { graceful-restart".to_string(),
-                        "graceful-restart goes in the capability block".to_string(),
+                        format!("capability {{ {word}"),
+                        format!("{word} goes in the capability block"),
                     );
                     if let Some(t) = self.token(e.saturating_sub(1)) {
                         self.replacements.push((

@@ -6,12 +6,14 @@ pub mod bfd;
 mod communities;
 mod exabgp_compat;
 mod family_routes;
+pub mod file_cache;
 mod flow;
 mod group;
 pub mod guard;
 pub mod healthcheck;
 pub mod healthcheck_run;
 mod include;
+pub mod ip_addresses;
 mod labels;
 mod lexer;
 pub mod migrate;
@@ -23,6 +25,7 @@ pub mod process;
 mod route;
 mod route_list;
 mod session_options;
+mod sr_policy;
 mod static_block;
 mod summary;
 mod template;
@@ -50,6 +53,14 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("route attributes", route::KEYWORDS),
     ("route NLRI options", labels::KEYWORDS),
     ("announce", announce::KEYWORDS),
+    (
+        "announce (EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy)",
+        family_routes::KEYWORDS,
+    ),
+    (
+        "EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy fields",
+        family_routes::FIELD_KEYWORDS,
+    ),
     ("flow", flow::KEYWORDS),
     ("flow route", flow::ROUTE_KEYWORDS),
     ("match", flow::MATCH_KEYWORDS),
@@ -86,25 +97,24 @@ impl std::error::Error for ConfigError {}
 
 /// Reads and validates a configuration file, one line at a time.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let lexer = lexer::Lexer::from_reader(Box::new(open_for_lexing(path).map_err(|e| {
-        ConfigError {
-            location: None,
-            message: format!("{}: cannot read: {e}", path.display()),
-        }
-    })?));
-    parser::parse_config(lexer, Arc::new(path.to_path_buf()))
+    load_with_notes(path).map(|(config, _)| config)
 }
 
 /// [`load`], with the warnings `--check` prints (deprecated spellings, and places where
 /// bgpinject does not do what the ExaBGP version the file was written for did).
 pub fn load_with_notes(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
-    let lexer = lexer::Lexer::from_reader(Box::new(open_for_lexing(path).map_err(|e| {
-        ConfigError {
-            location: None,
-            message: format!("{}: cannot read: {e}", path.display()),
-        }
-    })?));
-    parser::parse_config_with_notes(lexer, Arc::new(path.to_path_buf()))
+    let file = include::open_regular(path).map_err(|e| ConfigError {
+        location: None,
+        message: format!("{}: cannot read: {e}", path.display()),
+    })?;
+    let (stamped, stamper) = file_cache::StampedFile::new(file);
+    let reader = std::io::BufReader::with_capacity(1 << 16, stamped);
+    let lexer = lexer::Lexer::from_reader(Box::new(reader));
+    let (mut config, notes) = parser::parse_config_with_notes(lexer, Arc::new(path.to_path_buf()))?;
+    if let Some(files) = Arc::get_mut(&mut config.files) {
+        files.main = Some((path.to_path_buf(), stamper.stamp()));
+    }
+    Ok((config, notes))
 }
 
 /// [`parse_str`], with the warnings `--check` prints.

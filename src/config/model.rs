@@ -41,6 +41,8 @@ pub struct Config {
     /// files in the order read) and every directory an include glob was matched in:
     /// what `--watch` polls.
     pub sources: Vec<PathBuf>,
+    /// The same files with what they held, for the next reload to see what changed.
+    pub files: Arc<super::file_cache::FileCache>,
     /// `process NAME { ... }`: helper programs (src/api/process.rs runs them).
     pub processes: Vec<super::process::ProcessConfig>,
     /// `healthcheck NAME { ... }`: routes that follow a check command.
@@ -128,7 +130,8 @@ impl NeighborConfig {
     }
 
     /// The RFC 7911 ADD-PATH capability to offer: `add_path` for each family of the neighbor
-    /// (but FlowSpec), or only those of `add_path_families`.
+    /// (but FlowSpec and the `wire::nlri` families: EVPN, VPLS, RTC, MUP, SR Policy,
+    /// MCAST-VPN), or only those of `add_path_families`.
     pub fn add_path_capability(&self) -> Vec<(Family, AddPathMode)> {
         let Some(mode) = self.options.add_path else {
             return Vec::new();
@@ -136,6 +139,7 @@ impl NeighborConfig {
         self.families
             .iter()
             .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
+            .filter(|f| !crate::wire::nlri::is_decoded(**f))
             .filter(|f| {
                 self.options
                     .add_path_families

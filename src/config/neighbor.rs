@@ -80,6 +80,9 @@ pub(super) fn parse_neighbor(
         s.routes.extend_from(&t.routes, origin);
     }
     s.routes.resolve_duplicates(p, &block)?;
+    p.state
+        .borrow_mut()
+        .record_table(s.routes.record(peer_address));
     finish(p, keyword, peer_address, &block, s)
 }
 
@@ -480,10 +483,11 @@ fn finish(
     if let Some(at) = multi_session_at
         && families.len() > 1
     {
-        return Err(p.error_at(
+        p.note(
             at,
-            format!("'multi-session' in {block} with {} families is not supported: ExaBGP opens one session per family, bgpinject one session per neighbor address (keep one family, or drop multi-session to carry them all in one session)", families.len()),
-        ));
+            None,
+            format!("'multi-session' in {block}: ExaBGP opens one session per family ({} here) to the peer; bgpinject announces the same routes in one session carrying every family", families.len()),
+        );
     }
     let guard = s.guard.unwrap_or(p.state.borrow().guard);
     check_guard(p, block, &guard, &s.routes, &s.flows)?;

@@ -484,9 +484,12 @@ pub(super) fn parse_config_with_notes(
     super::exabgp_compat::original_era_notes(&mut state.borrow_mut(), &top.neighbors);
     let sources = state.borrow_mut().take_sources();
     let notes = std::mem::take(&mut state.borrow_mut().notes);
+    let mut files = std::mem::take(&mut state.borrow_mut().files);
+    files.programs = top.processes.len() + top.healthchecks.len();
     let config = Config {
         neighbors: top.neighbors,
         sources,
+        files: Arc::new(files),
         processes: top.processes,
         healthchecks: top.healthchecks,
         state_file: top.state_file,

@@ -57,6 +57,14 @@ pub const KEYWORDS: &[&str] = &[
     "bgp-prefix-sid",
     "bgp-prefix-sid-srv6",
     "pmsi-tunnel",
+    "preference",
+    "priority",
+    "binding-sid",
+    "srv6-binding-sid",
+    "enlp",
+    "policy-name",
+    "candidate-path-name",
+    "segment-list",
     "attribute",
     "split",
     "name",
@@ -84,6 +92,8 @@ pub(super) struct AttributeSettings {
     prefix_sid: Setting<crate::wire::prefix_sid::PrefixSid>,
     prefix_sid_srv6: Setting<crate::wire::prefix_sid::PrefixSid>,
     pmsi: Setting<crate::wire::pmsi::PmsiTunnel>,
+    /// The SR Policy words (`preference`, `segment-list`, ...): one tunnel encapsulation.
+    sr_policy: super::sr_policy::SrPolicyWords,
     /// `attribute [ CODE FLAGS VALUE ]` of codes bgpinject does not build, by code.
     generic: std::collections::BTreeMap<u8, PathAttribute>,
     split: Setting<(u8, Position)>,
@@ -164,6 +174,7 @@ pub(super) fn finish_attributes(
         ));
     };
     let mut attributes = RouteAttributes::with_next_hop(next_hop);
+    let sr_policy = a.sr_policy.finish(p)?;
     let values = [
         a.origin.take().map(PathAttribute::Origin),
         a.as_path.take().map(PathAttribute::AsPath),
@@ -193,6 +204,7 @@ pub(super) fn finish_attributes(
             code: crate::wire::attribute::type_code::PMSI_TUNNEL,
             value: t.encode(),
         }),
+        sr_policy,
     ];
     values
         .into_iter()
@@ -302,6 +314,11 @@ pub(super) fn parse_attribute(
             let v = super::prefix_sid::parse_pmsi(p)?;
             a.pmsi.set(p, kw, name, v)
         }
+        k if super::sr_policy::KEYWORDS.contains(&k) && prefix.is_some() => Err(p.error_at(
+            kw.position,
+            format!("'{k}' in {name}: the SR Policy words belong to an sr-policy route (RFC 9830), not to a prefix"),
+        )),
+        k if super::sr_policy::KEYWORDS.contains(&k) => a.sr_policy.parse(p, kw),
         "attribute" => parse_generic(p, kw, name, a),
         "split" => {
             let (len, token) = p.value("split", split_length)?;
@@ -565,17 +582,26 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
             ),
         ));
     }
-    let refused = match address {
-        IpAddr::V4(a) => a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
-        IpAddr::V6(a) => a.is_unspecified() || a.is_multicast(),
-    };
-    if refused {
+    if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
-            format!(
-                "next-hop {address} is not a unicast address, expected a unicast address or 'self'"
-            ),
+            format!("next-hop {address} is unspecified, expected a unicast address or 'self'"),
         ));
+    }
+    let not_unicast = match address {
+        IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+        IpAddr::V6(a) => a.is_multicast(),
+    };
+    if not_unicast {
+        // ExaBGP sends it as written (its conf-attributes example); a peer ignores the route
+        // (RFC 4271 §6.3: a semantically incorrect NEXT_HOP is logged, the route not used).
+        p.note(
+            token.position,
+            None,
+            format!(
+                "next-hop {address} is not a unicast address: sent as written, as ExaBGP does; a peer will not use the route (RFC 4271 §6.3)"
+            ),
+        );
     }
     if let IpAddr::V6(a) = address
         && a.is_unicast_link_local()
@@ -843,7 +869,9 @@ mod tests {
         );
         assert!(attributes("2001:db8::/32 next-hop 2001:db8::1 2001:db8::2;").is_err());
         assert!(attributes("10.0.0.0/8 next-hop 0.0.0.0;").is_err());
-        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_err());
+        // Sent as written, as ExaBGP does, with a warning at --check.
+        assert!(attributes("10.0.0.0/8 next-hop 224.0.0.1;").is_ok());
+        assert!(attributes("10.0.0.0/8 next-hop 255.255.255.255;").is_ok());
     }
 
     #[test]

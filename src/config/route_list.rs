@@ -253,6 +253,57 @@ impl ParsedRoutes {
         })
     }
 
+    /// Which file gave which part of the table (for a reload that parses only changed
+    /// files, see [`super::file_cache`]).
+    pub fn record(&self, neighbor: std::net::IpAddr) -> super::file_cache::TableRecord {
+        use super::file_cache::FileSpan;
+        let mut spans: Vec<FileSpan> = Vec::new();
+        let mut cross = false;
+        for (k, run) in self.runs.iter().enumerate() {
+            let end = self
+                .runs
+                .get(k + 1)
+                .map_or(self.unicast.len(), |next| next.start);
+            let Some(routes) = self.unicast.get(run.start..end) else {
+                continue;
+            };
+            let (Some(first), Some(last)) = (
+                routes.iter().map(|r| r.0).min(),
+                routes.iter().map(|r| r.0).max(),
+            ) else {
+                continue;
+            };
+            cross |= routes
+                .iter()
+                .any(|(p, a)| crate::rib::other_nlri::cross_family_key(*p, a).is_some());
+            match spans.iter_mut().find(|s| s.file == run.file) {
+                Some(s) => {
+                    s.first = s.first.min(first);
+                    s.last = s.last.max(last);
+                    s.count += routes.len();
+                }
+                None => spans.push(FileSpan {
+                    file: Arc::clone(&run.file),
+                    first,
+                    last,
+                    count: routes.len(),
+                }),
+            }
+        }
+        let mut others_from: Vec<Arc<PathBuf>> = Vec::new();
+        for r in &self.others {
+            if !others_from.contains(&r.route.location.file) {
+                others_from.push(Arc::clone(&r.route.location.file));
+            }
+        }
+        super::file_cache::TableRecord {
+            neighbor,
+            spans,
+            patchable: !cross && !self.unicast_dropped.iter().any(|&d| d),
+            others_from,
+        }
+    }
+
     /// The neighbor's routes: unicast sorted by prefix without the replaced ones, others in
     /// the order written.
     pub fn finish(self) -> RouteTable {

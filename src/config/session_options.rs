@@ -49,7 +49,7 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
 const OFF_CAPABILITIES: &[(&str, &str)] = &[
     (
         "multi-session",
-        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession): with one family, ExaBGP's session carries the same routes; more families are refused",
+        "bgpinject does not advertise multisession (draft-ietf-idr-bgp-multisession); the routes are the same",
     ),
     (
         "operational",
@@ -82,6 +82,11 @@ impl OptionStatements {
 
     pub fn multi_session_at(&self) -> Option<Position> {
         self.multi_session_at
+    }
+
+    /// ExaBGP 3's neighbor-level `multi-session;`.
+    pub fn set_multi_session(&mut self, at: Position) {
+        self.multi_session_at = Some(at);
     }
 }
 

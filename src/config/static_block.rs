@@ -43,7 +43,7 @@ fn statement(
             let parsed = route::parse_route(p, kw)?;
             expand_split(p, parsed, &mut |r| routes.push(r))
         }
-        "include" => include::include(p, kw, |sub| {
+        "include" => include::include_routes(p, kw, |sub| {
             let expected = format!("'route' or 'include' in a file included in {block}");
             while let Some(kw) = sub.file_keyword(&expected)? {
                 statement(sub, &kw, block, routes)?;

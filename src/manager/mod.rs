@@ -18,6 +18,7 @@
 //! difference reaches each peer.
 
 mod fanout;
+mod file_patch;
 mod journal;
 mod listeners;
 mod metrics;
@@ -64,6 +65,9 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Manager {
     config_path: PathBuf,
+    /// What the running configuration was read from, for a reload to parse only what
+    /// changed (`file_patch.rs`).
+    file_cache: Option<Arc<crate::config::file_cache::FileCache>>,
     neighbors: Neighbors,
     program_routes: ProgramRoutes,
     /// Program routes announced with a lease (`api::lease`).
@@ -124,6 +128,7 @@ impl Manager {
         };
         let mut m = Manager {
             config_path,
+            file_cache: Some(Arc::clone(&config.files)),
             neighbors: Neighbors::new(events),
             program_routes: ProgramRoutes::default(),
             leases: Default::default(),

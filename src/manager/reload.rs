@@ -16,6 +16,10 @@ impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
     pub(super) fn reload(&mut self) {
         let started = std::time::Instant::now();
+        if self.reload_changed_files() {
+            crate::metrics::reloaded(true, started.elapsed());
+            return;
+        }
         let applied = match config::load(&self.config_path) {
             Ok(c) => {
                 self.apply_reload(c);
@@ -31,6 +35,7 @@ impl Manager {
 
     pub(super) fn apply_reload(&mut self, config: Config) {
         info!("reloading {}", self.config_path.display());
+        self.file_cache = Some(Arc::clone(&config.files));
         let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
             .neighbors
             .iter()

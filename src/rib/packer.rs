@@ -150,7 +150,29 @@ struct Group<'a> {
     classic: bool,
     /// The peer receives path identifiers for the family.
     add_path: bool,
-    members: Vec<Slot>,
+    members: Members,
+}
+
+/// The slots of a group, as runs of consecutive slots: a table whose routes share one
+/// attribute set is one run, so grouping writes nothing per route.
+#[derive(Default)]
+struct Members {
+    /// (first slot, number of slots).
+    runs: Vec<(Slot, u32)>,
+}
+
+impl Members {
+    fn push(&mut self, slot: Slot) {
+        self.push_run(slot, 1)
+    }
+
+    /// Adds the `len` slots from `first`.
+    fn push_run(&mut self, first: Slot, len: u32) {
+        match self.runs.last_mut() {
+            Some((f, n)) if f.wrapping_add(*n) == first => *n += len,
+            _ => self.runs.push((first, len)),
+        }
+    }
 }
 
 /// The withdrawals of `diff`, one group per family (and classic or not). Without ADD-PATH
@@ -197,7 +219,7 @@ fn withdrawal_groups<'a>(
                     next_hop: None,
                     classic,
                     add_path,
-                    members: Vec::new(),
+                    members: Members::default(),
                 });
                 groups.len() - 1
             }
@@ -227,7 +249,8 @@ fn announcement_groups<'a>(
     // Whether the family is negotiated and receives path identifiers, for the last family
     // seen (keys come family by family).
     let mut session: Option<(Family, bool, bool)> = None;
-    for (slot, e) in set.slots() {
+    for stretch in set.stretches() {
+        let e = stretch.head;
         let family = e.key.family();
         let (negotiated, add_path) = match session {
             Some((f, n, a)) if f == family => (n, a),
@@ -239,15 +262,21 @@ fn announcement_groups<'a>(
             }
         };
         if !negotiated {
-            *held.entry(family).or_default() += 1;
+            *held.entry(family).or_default() += stretch.len as usize;
             continue;
         }
+        // The routes after the first of a stretch are other destinations than the one before
+        // them: only the first can repeat the previous key's.
+        let (mut first, mut len) = (stretch.first, stretch.len);
         if !add_path
             && previous
                 .as_ref()
                 .is_some_and(|p| p.same_destination(&e.key))
         {
             *dropped.entry(family).or_default() += 1;
+            (first, len) = (first.wrapping_add(1), len - 1);
+        }
+        if len == 0 {
             continue;
         }
         let plain = e.key.path_id().is_none();
@@ -267,7 +296,7 @@ fn announcement_groups<'a>(
                         next_hop,
                         classic,
                         add_path,
-                        members: Vec::new(),
+                        members: Members::default(),
                     });
                     groups.len() - 1
                 });
@@ -275,14 +304,16 @@ fn announcement_groups<'a>(
                 g
             }
         };
+        let slots = (0..len).map(|k| first.wrapping_add(k));
         let group = &mut groups[g];
         if group.next_hop.is_none() {
-            packed.unresolvable.extend(e.key.prefix());
+            let prefixes = slots.filter_map(|slot| set.stored(slot)?.key.prefix());
+            packed.unresolvable.extend(prefixes);
         } else {
-            group.members.push(slot);
-            packed.announced += 1;
+            group.members.push_run(first, len);
+            packed.announced += len as usize;
         }
-        previous = Some(e.key);
+        previous = set.stored(first.wrapping_add(len - 1)).map(|s| s.key);
     }
     let mut dropped: Vec<_> = dropped.into_iter().collect();
     dropped.sort();
@@ -307,9 +338,10 @@ fn write_nlri(
         Some(_) => params.max_announced_per_message(),
         None => usize::MAX,
     };
-    let mut entry = Vec::new();
-    let mut members = group.members.iter().peekable();
-    while members.peek().is_some() {
+    // The next slot to write: run `r` of the members, `k` slots into it.
+    let runs = &group.members.runs;
+    let (mut r, mut k) = (0, 0);
+    while r < runs.len() {
         let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
         match announce {
             None if classic => {}
@@ -324,13 +356,14 @@ fn write_nlri(
                 w.mp_reach(family, next_hop, wire.after_mp.len());
             }
         }
-        while let Some(&&slot) = members.peek() {
-            entry.clear();
-            emit(slot, &mut entry);
-            if w.pushed() >= most || !w.push(entry.len(), |out| out.extend_from_slice(&entry)) {
+        while let Some(&(first, n)) = runs.get(r) {
+            if w.pushed() >= most || !w.push(|out| emit(first.wrapping_add(k), out)) {
                 break;
             }
-            members.next();
+            k += 1;
+            if k == n {
+                (r, k) = (r + 1, 0);
+            }
         }
         if let (Some((wire, _)), false) = (announce, classic) {
             w.mp_end(&wire.after_mp);

@@ -105,6 +105,23 @@ pub type Slot = u32;
 /// The bit of a [`Slot`] that says "among the other keys".
 pub const KEYED: Slot = 1 << 31;
 
+/// Routes that go out alike (see [`RouteSet::stretches`]): `len` routes stored at
+/// consecutive slots from `first`, the first of them `head`.
+#[derive(Clone, Copy, Debug)]
+pub struct Stretch<'a> {
+    pub first: Slot,
+    pub len: u32,
+    pub head: Stored<'a>,
+}
+
+/// Where a stretch of a set's routes is stored (see [`RouteSet::runs`]).
+enum Run {
+    /// These positions of the plain unicast table.
+    Plain(std::ops::Range<usize>),
+    /// This position among the other keys.
+    Keyed(usize),
+}
+
 /// One route where a set stores it.
 #[derive(Clone, Copy, Debug)]
 pub struct Stored<'a> {
@@ -298,6 +315,15 @@ impl RouteSet {
     }
 
     /// The same set with these keyed routes added (the same key twice: the last wins).
+    /// This set with its plain unicast routes replaced by `routes` (sorted, one per
+    /// prefix): a reload that parsed only the changed files of a table.
+    pub fn with_plain_routes(&self, routes: Arc<Vec<Route>>) -> RouteSet {
+        RouteSet {
+            routes,
+            keyed: self.keyed.clone(),
+        }
+    }
+
     pub fn with_others(mut self, others: Vec<Keyed>) -> RouteSet {
         let mut keyed = std::mem::take(&mut self.keyed);
         keyed.extend(others);
@@ -326,35 +352,102 @@ impl RouteSet {
 
     /// Every route in key order, with where it is stored; the key is built only on demand.
     pub fn slots(&self) -> impl Iterator<Item = (Slot, Stored<'_>)> {
-        let plain = self.routes.iter().map(|(p, attrs)| Stored {
+        self.runs().flat_map(move |run| {
+            let (plain, keyed) = match run {
+                Run::Plain(r) => (r, None),
+                Run::Keyed(j) => (0..0, Some(j)),
+            };
+            let plain = plain.map(move |i| (i as Slot, self.plain_at(i)));
+            let keyed = keyed.map(move |j| (KEYED | j as Slot, self.keyed_at(j)));
+            plain.chain(keyed)
+        })
+    }
+
+    /// Every route in key order, in stretches of routes that go out alike: consecutive plain
+    /// unicast routes of one address family sharing one attribute set (distinct prefixes,
+    /// no RD, labels or path identifier) make one stretch; any other route is a stretch of
+    /// its own. What packing a table of a million routes for each of many sessions walks:
+    /// a decision made for a stretch's first route holds for the rest of it.
+    pub fn stretches(&self) -> impl Iterator<Item = Stretch<'_>> {
+        self.runs().flat_map(move |run| {
+            let (mut plain, keyed) = match run {
+                Run::Plain(r) => (r, None),
+                Run::Keyed(j) => (0..0, Some(j)),
+            };
+            let plain = std::iter::from_fn(move || {
+                let i = plain.next()?;
+                let (p, attrs) = &self.routes[i];
+                let alike = self.routes[plain.clone()]
+                    .iter()
+                    .take_while(|(q, a)| q.afi() == p.afi() && Arc::ptr_eq(a, attrs))
+                    .count();
+                plain.start += alike;
+                Some(Stretch {
+                    first: i as Slot,
+                    len: 1 + alike as u32,
+                    head: self.plain_at(i),
+                })
+            });
+            let keyed = keyed.map(move |j| Stretch {
+                first: KEYED | j as Slot,
+                len: 1,
+                head: self.keyed_at(j),
+            });
+            plain.chain(keyed)
+        })
+    }
+
+    /// The two storages merged in key order: runs of the plain unicast table between the
+    /// keyed routes (one run for a set of plain unicast routes only). A run ends where the
+    /// next keyed route sorts, found by binary search.
+    fn runs(&self) -> impl Iterator<Item = Run> + '_ {
+        let (mut i, mut j) = (0, 0);
+        std::iter::from_fn(move || {
+            let plain = self.routes.get(i..).unwrap_or_default();
+            let n = match self.keyed.get(j) {
+                Some((k, _)) => {
+                    plain.partition_point(|(p, _)| KeyRef::Plain(*p) < KeyRef::Keyed(k))
+                }
+                None => plain.len(),
+            };
+            if n > 0 {
+                i += n;
+                Some(Run::Plain(i - n..i))
+            } else if j < self.keyed.len() {
+                j += 1;
+                Some(Run::Keyed(j - 1))
+            } else {
+                None
+            }
+        })
+    }
+
+    fn plain_at(&self, i: usize) -> Stored<'_> {
+        let (p, attrs) = &self.routes[i];
+        Stored {
             key: KeyRef::Plain(*p),
             labels: &[],
             attrs,
-        });
-        let keyed = self.keyed.iter().map(|(k, v)| Stored {
+        }
+    }
+
+    fn keyed_at(&self, j: usize) -> Stored<'_> {
+        let (k, v) = &self.keyed[j];
+        Stored {
             key: KeyRef::Keyed(k),
             labels: &v.labels,
             attrs: &v.attrs,
-        });
-        merge_by_key((0..).zip(plain), (KEYED..).zip(keyed), |(_, e)| &e.key)
+        }
     }
 
     /// The route stored at `slot` (one [`slots`](Self::slots) gave).
     pub fn stored(&self, slot: Slot) -> Option<Stored<'_>> {
         if slot & KEYED == 0 {
-            let (p, attrs) = self.routes.get(slot as usize)?;
-            Some(Stored {
-                key: KeyRef::Plain(*p),
-                labels: &[],
-                attrs,
-            })
+            let i = slot as usize;
+            (i < self.routes.len()).then(|| self.plain_at(i))
         } else {
-            let (k, v) = self.keyed.get((slot & !KEYED) as usize)?;
-            Some(Stored {
-                key: KeyRef::Keyed(k),
-                labels: &v.labels,
-                attrs: &v.attrs,
-            })
+            let j = (slot & !KEYED) as usize;
+            (j < self.keyed.len()).then(|| self.keyed_at(j))
         }
     }
 
@@ -625,6 +718,53 @@ mod tests {
             vec![vpn("198.51.100.0/24", Some(2)), vpn("203.0.113.0/24", None)]
         );
         assert!(new.diff(&new).is_empty());
+    }
+
+    /// The storages merge in key order however the keys fall between the plain unicast
+    /// routes, and a stretch holds only plain routes of one address family and one set.
+    #[test]
+    fn stretches_walk_every_route_in_key_order() {
+        let (a1, a2) = (attrs(1), attrs(2));
+        let set = RouteSet::with_flows(
+            vec![
+                (p("10.0.0.0/24"), a1.clone()),
+                (p("10.0.1.0/24"), a1.clone()),
+                (p("10.0.2.0/24"), a2.clone()),
+                (p("10.0.3.0/24"), a1.clone()),
+                (p("2001:db8::/32"), a1.clone()),
+                (p("2001:db8:1::/48"), a1.clone()),
+            ],
+            vec![(rule(53), a1.clone())],
+        )
+        .with_others(vec![
+            (vpn("10.0.0.0/24", None), value(&[100], 1)),
+            (
+                NlriKey::of_prefix(Family::IPV4_UNICAST, None, p("10.0.1.0/24"), Some(7)),
+                value(&[], 1),
+            ),
+        ]);
+        let stretches: Vec<Stretch> = set.stretches().collect();
+        let lens: Vec<u32> = stretches.iter().map(|s| s.len).collect();
+        assert_eq!(lens, vec![2, 1, 1, 1, 1, 1, 2]);
+        let mut walked = Vec::new();
+        for s in &stretches {
+            for k in 0..s.len {
+                let e = set.stored(s.first + k).unwrap();
+                assert!(Arc::ptr_eq(e.attrs, s.head.attrs));
+                assert_eq!(e.key.family(), s.head.key.family());
+                assert!(s.len == 1 || matches!(e.key, KeyRef::Plain(_)));
+                walked.push(e.key.key().into_owned());
+            }
+        }
+        let by_slots: Vec<NlriKey> = set.slots().map(|(_, e)| e.key.key().into_owned()).collect();
+        assert_eq!(walked, by_slots);
+        assert_eq!(walked.len(), set.len());
+        assert!(walked.windows(2).all(|w| w[0] < w[1]), "{walked:?}");
+        assert_eq!(walked[2], set.other_list()[0].0); // the path after its plain route
+        // A set of plain routes only is one run; an empty set has no stretch.
+        let one = RouteSet::new(vec![(p("10.0.0.0/24"), a1.clone()), (p("10.0.1.0/24"), a1)]);
+        assert_eq!(one.stretches().map(|s| s.len).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(RouteSet::default().stretches().count(), 0);
     }
 
     #[test]

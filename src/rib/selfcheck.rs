@@ -81,7 +81,15 @@ fn keys_of(family: Family, nlri: &MpNlri) -> Result<Vec<NlriKey>, SelfcheckError
                 .map(NlriKey::flow)
                 .collect()
         }
-        MpNlri::Raw(_) => return fail(format!("raw NLRI of {family}")),
+        // The `wire::nlri` families (never with ADD-PATH: see `add_path_capability`).
+        MpNlri::Raw(raw) => match crate::wire::nlri::decode(family, raw) {
+            Some(Ok(list)) => list
+                .into_iter()
+                .map(|n| NlriKey::of_family(family, n, None))
+                .collect(),
+            Some(Err(e)) => return fail(format!("built {family} NLRI does not decode: {e}")),
+            None => return fail(format!("raw NLRI of {family}")),
+        },
     })
 }
 

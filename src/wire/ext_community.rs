@@ -311,8 +311,8 @@ fn write_flow(a: FlowAction, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// The text form of `c` that the configuration's `extended-community` accepts: the name for
-/// route targets, origins, redirects, link bandwidth, encapsulation and color, `0x` and 16
-/// hex digits for everything else.
+/// route targets, origins, redirects, link bandwidth, encapsulation, color, the EVPN and MUP
+/// communities, `0x` and 16 hex digits for everything else.
 pub fn config_text(c: &ExtendedCommunity) -> String {
     use ExtCommunityValue as V;
     match ExtCommunityValue::of(c) {
@@ -325,7 +325,13 @@ pub fn config_text(c: &ExtendedCommunity) -> String {
         )
         | V::LinkBandwidth { .. }
         | V::Encapsulation { .. }
-        | V::Color { .. } => c.to_string(),
+        | V::Color { .. }
+        | V::MacMobility { .. }
+        | V::EsiLabel { .. }
+        | V::EsImport { .. }
+        | V::RouterMac { .. }
+        | V::DefaultGateway
+        | V::MupDirectSegment { .. } => c.to_string(),
         _ => format!("0x{}", hex(c)),
     }
 }

@@ -108,13 +108,23 @@ impl Prefix {
     }
 
     /// Appends the NLRI encoding (length octet, then the significant octets).
+    ///
+    /// Written as a fixed-size copy of the whole address, then cut to the significant octets:
+    /// packing a table calls this once per route, and a copy of a variable length (a call to
+    /// `memmove`) cost more than the rest of the route's work.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        out.push(self.len);
-        let n = (self.len as usize).div_ceil(8);
+        let keep = out.len() + self.wire_len();
         match self.addr {
-            IpAddr::V4(a) => out.extend_from_slice(&a.octets()[..n]),
-            IpAddr::V6(a) => out.extend_from_slice(&a.octets()[..n]),
+            IpAddr::V4(a) => {
+                let o = a.octets();
+                out.extend_from_slice(&[self.len, o[0], o[1], o[2], o[3]]);
+            }
+            IpAddr::V6(a) => {
+                out.push(self.len);
+                out.extend_from_slice(&a.octets());
+            }
         }
+        out.truncate(keep);
     }
 }
 

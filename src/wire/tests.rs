@@ -332,3 +332,49 @@ fn add_path_nlri_decode_and_round_trip() {
     // Without the context the same bytes are not prefixes.
     assert!(Message::decode(&bytes, DecodeContext::default()).is_err());
 }
+
+#[test]
+fn malformed_prefix_sid_is_discarded_and_malformed_pmsi_withdraws() {
+    // ORIGIN, AS_PATH, NEXT_HOP, then a Prefix-SID whose label-index TLV claims 7 octets
+    // but carries 3 (RFC 8669 §6: attribute-discard, the route stays), NLRI 198.51.100.0/24.
+    let bytes = msg(
+        2,
+        "0000 0017 40010100 400200 400304c0000201 c02806 01000700 0000 18c63364",
+    );
+    let (m, problems) = Message::decode(&bytes, DecodeContext::default()).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].action, ErrorAction::AttributeDiscard);
+    assert!(
+        problems[0].to_string().contains("BGP_PREFIX_SID"),
+        "{}",
+        problems[0]
+    );
+    let Message::Update(u) = m else { panic!() };
+    assert!(!u.attributes.iter().any(|a| a.code() == 40));
+    assert_eq!(u.nlri.len(), 1);
+    // A PMSI tunnel of 4 octets (5 at least): treat-as-withdraw.
+    let bytes = msg(
+        2,
+        "0000 0015 40010100 400200 400304c0000201 c01604 00060000 18c63364",
+    );
+    let (_, problems) = Message::decode(&bytes, DecodeContext::default()).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].action, ErrorAction::TreatAsWithdraw);
+    // Well-formed ones decode to their rows' text.
+    let bytes = msg(
+        2,
+        "0000 0027 40010100 400200 400304c0000201 c0280a 01000700000000000309 c01609 0006027740c0000202 18c63364",
+    );
+    let (m, problems) = Message::decode(&bytes, DecodeContext::default()).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let Message::Update(u) = m else { panic!() };
+    let text: Vec<String> = u.attributes.iter().map(|a| a.to_string()).collect();
+    assert!(
+        text.contains(&"prefix-sid [ label-index 777; ]".to_string()),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(&"pmsi-tunnel ( ingress-replication 192.0.2.2 label 10100 )".to_string()),
+        "{text:?}"
+    );
+}

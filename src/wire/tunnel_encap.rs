@@ -66,6 +66,9 @@ mod sub {
     pub const SR_ENLP: u8 = 14;
     pub const SR_PRIORITY: u8 = 15;
     pub const SR_SEGMENT_LIST: u8 = 128;
+    pub const SR_SRV6_BINDING_SID: u8 = 20;
+    pub const SR_CANDIDATE_PATH_NAME: u8 = 129;
+    pub const SR_POLICY_NAME: u8 = 130;
     /// RFC 9830 §2.4.4: inside a segment list, the weight and the segment types A (an
     /// MPLS label) and B (an SRv6 SID).
     pub const SR_WEIGHT: u8 = 9;
@@ -125,6 +128,13 @@ pub enum SubTlv {
     SrEnlp(u8),
     /// RFC 9830 §2.4.6.
     SrPriority(u8),
+    /// RFC 9830 §2.4.3: an SRv6 binding SID (its flags and structure not shown).
+    SrSrv6BindingSid(Ipv6Addr),
+    /// RFC 9830 §2.4.7 and §2.4.8 (ExaBGP's `candidate-path-name`, `policy-name`).
+    SrName {
+        policy: bool,
+        name: String,
+    },
     /// RFC 9830 §2.4.4: a weight (none when absent) and segments.
     SrSegmentList {
         weight: Option<u32>,
@@ -276,6 +286,19 @@ fn decode_sub_tlv(tunnel_type: u16, kind: u8, v: &[u8]) -> Result<SubTlv, String
             _ => return Err(bad()),
         },
         sub::SR_SEGMENT_LIST if tunnel_type == SR_POLICY_TUNNEL => segment_list(v)?,
+        sub::SR_SRV6_BINDING_SID if tunnel_type == SR_POLICY_TUNNEL => match v.get(2..18) {
+            Some(sid) if v.len() == 18 || v.len() == 26 => SubTlv::SrSrv6BindingSid(
+                Ipv6Addr::from(<[u8; 16]>::try_from(sid).map_err(|_| bad())?),
+            ),
+            _ => return Err(bad()),
+        },
+        sub::SR_CANDIDATE_PATH_NAME | sub::SR_POLICY_NAME if tunnel_type == SR_POLICY_TUNNEL => {
+            let name = v.get(1..).ok_or_else(bad)?;
+            SubTlv::SrName {
+                policy: kind == sub::SR_POLICY_NAME,
+                name: String::from_utf8_lossy(name).into_owned(),
+            }
+        }
         sub::MPLS_LABEL_STACK => {
             if v.is_empty() || !v.len().is_multiple_of(4) {
                 return Err(bad());
@@ -373,6 +396,16 @@ impl fmt::Display for SubTlv {
             SubTlv::SrBindingSid(BindingSid::Label(l)) => write!(f, "binding-sid {l}"),
             SubTlv::SrBindingSid(BindingSid::Srv6(a)) => write!(f, "binding-sid {a}"),
             SubTlv::SrEnlp(e) => write!(f, "enlp {e}"),
+            SubTlv::SrSrv6BindingSid(a) => write!(f, "srv6-binding-sid {a}"),
+            SubTlv::SrName { policy, name } => write!(
+                f,
+                "{} {name:?}",
+                if *policy {
+                    "policy-name"
+                } else {
+                    "candidate-path-name"
+                }
+            ),
             SubTlv::SrPriority(p) => write!(f, "priority {p}"),
             SubTlv::SrSegmentList { weight, segments } => {
                 f.write_str("segment-list [")?;

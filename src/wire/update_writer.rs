@@ -104,16 +104,20 @@ impl<'a> UpdateWriter<'a> {
         self.max_len.saturating_sub(used)
     }
 
-    /// Appends one NLRI entry (`entry` writes it) of `len` octets to the current part:
-    /// withdrawn routes, the multiprotocol attribute or the classic NLRI. `false`, and nothing
-    /// written, when it does not fit and the part already has an entry (a single entry that
-    /// does not fit is written anyway: the caller's limits make that impossible for any
-    /// NLRI bgpinject builds).
-    pub fn push(&mut self, len: usize, entry: impl FnOnce(&mut Vec<u8>)) -> bool {
-        if self.pushed > 0 && len > self.room() {
+    /// Appends one NLRI entry (`entry` writes it) to the current part: withdrawn routes, the
+    /// multiprotocol attribute or the classic NLRI. `false`, and nothing left written, when it
+    /// does not fit and the part already has an entry (a single entry that does not fit is
+    /// written anyway: the caller's limits make that impossible for any NLRI bgpinject
+    /// builds). The entry is written in place and taken back when it does not fit, so its
+    /// length need not be known first and its octets are copied once.
+    pub fn push(&mut self, entry: impl FnOnce(&mut Vec<u8>)) -> bool {
+        let room = self.room();
+        let before = self.out.len();
+        entry(self.out);
+        if self.pushed > 0 && self.out.len() - before > room {
+            self.out.truncate(before);
             return false;
         }
-        entry(self.out);
         self.pushed += 1;
         true
     }
@@ -219,13 +223,13 @@ mod tests {
         let nh: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
         let mut out = Vec::new();
         let mut w = UpdateWriter::begin(&mut out, 4096);
-        w.push(4, |o| p("203.0.113.0/24").emit(o));
+        w.push(|o| p("203.0.113.0/24").emit(o));
         w.attributes(&before);
         w.mp_reach(v6, &nh.octets(), 0);
-        w.push(5, |o| p("2001:db8::/32").emit(o));
+        w.push(|o| p("2001:db8::/32").emit(o));
         w.mp_end(&[]);
         w.nlri();
-        w.push(4, |o| p("198.51.100.0/24").emit(o));
+        w.push(|o| p("198.51.100.0/24").emit(o));
         assert_eq!(w.finish(), 1);
         // (Without AS_PATH and NEXT_HOP the classic NLRI is treat-as-withdraw: not our point.)
         let (m, _) = Message::decode(&out, DecodeContext::default()).unwrap();
@@ -266,7 +270,7 @@ mod tests {
         let mut w = UpdateWriter::begin(&mut out, 4096);
         w.nlri();
         let mut n = 0;
-        while w.push(4, |o| p("198.51.100.0/24").emit(o)) {
+        while w.push(|o| p("198.51.100.0/24").emit(o)) {
             n += 1;
         }
         w.finish();

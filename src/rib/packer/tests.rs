@@ -486,3 +486,72 @@ fn per_family_counts_match_the_bytes_written() {
         assert_eq!(total, packed.messages as u64);
     }
 }
+
+/// Routes grouped in stretches (consecutive routes sharing a set) and groups written in runs
+/// of slots across many messages: every prefix arrives once, with its own attributes, and a
+/// path after its plain route is not sent to a peer without ADD-PATH.
+#[test]
+fn interleaved_attribute_sets_each_reach_their_prefixes() {
+    let sets: Vec<Arc<RouteAttributes>> = (1..=3)
+        .map(|med| {
+            let mut a = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+            a.set(PathAttribute::Med(med));
+            Arc::new(a)
+        })
+        .collect();
+    let med_of = |i: u32| {
+        if (i / 7).is_multiple_of(3) {
+            1
+        } else {
+            2 + i % 2
+        }
+    };
+    let mut routes: Vec<(Prefix, Arc<RouteAttributes>)> = (0..5000u32)
+        .map(|i| {
+            let pfx = p(&format!("10.{}.{}.0/24", i >> 8, i & 255));
+            (pfx, sets[med_of(i) as usize - 1].clone())
+        })
+        .collect();
+    routes.extend((0..500u32).map(|i| {
+        (
+            p(&format!("2001:db8:{i:x}::/48")),
+            sets[i as usize % 3].clone(),
+        )
+    }));
+    let path = NlriKey::of_prefix(Family::IPV4_UNICAST, None, p("10.0.9.0/24"), Some(7));
+    let value = crate::rib::key::RouteValue {
+        labels: Vec::new(),
+        attrs: sets[0].clone(),
+    };
+    let set = RouteSet::new(routes.clone()).with_others(vec![(path, value)]);
+    let mut params = params(true, true);
+    params.max_message_len = 4096;
+    let packed = pack(&set.as_announcements(), &params);
+    assert_eq!(packed.extra_paths, vec![(Family::IPV4_UNICAST, 1)]);
+    assert_eq!(packed.announced, routes.len());
+    let mut got: Vec<(Prefix, u32)> = Vec::new();
+    for u in decode_all(&packed, true) {
+        let Some(PathAttribute::Med(med)) = u.attributes.iter().find(|a| a.code() == 4) else {
+            panic!("no MED in {u:?}")
+        };
+        got.extend(u.nlri.iter().map(|p| (*p, *med)));
+        for a in &u.attributes {
+            if let PathAttribute::MpReach(r) = a {
+                let MpNlri::Prefixes(v) = &r.nlri else {
+                    panic!("{r:?}")
+                };
+                got.extend(v.iter().map(|p| (*p, *med)));
+            }
+        }
+    }
+    got.sort();
+    let mut want: Vec<(Prefix, u32)> = routes
+        .iter()
+        .map(|(p, a)| match a.get(4) {
+            Some(PathAttribute::Med(m)) => (*p, *m),
+            _ => unreachable!(),
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}

@@ -250,6 +250,14 @@ pub fn parse(words: &[&str]) -> Result<(FamilyNlri, usize), WordError> {
     Ok((nlri, w.at))
 }
 
+/// The index of `word` among the words read since `from` (for an error about one value of
+/// a list); `from` when it is not there.
+fn word_index(w: &Words, from: usize, word: &str) -> usize {
+    (from..w.at)
+        .find(|i| w.words.get(*i) == Some(&word))
+        .unwrap_or(from)
+}
+
 fn need<T>(v: Option<T>, at: usize, what: &str) -> Result<T, WordError> {
     v.ok_or_else(|| err(at, format!("missing '{what}'")))
 }
@@ -303,7 +311,8 @@ fn evpn(w: &mut Words) -> Result<Evpn, WordError> {
                 w.at += 1;
                 let labels: Vec<u32> = w.list("an MPLS label (0..1048575)")?;
                 if let Some(l) = labels.iter().find(|l| **l > 0xF_FFFF) {
-                    return Err(err(at + 1, format!("label {l} is over 1048575 (20 bits)")));
+                    let index = word_index(w, at, &l.to_string());
+                    return Err(err(index, format!("label {l} is over 1048575 (20 bits)")));
                 }
                 f.labels = Some(mpls_fields(&labels));
             }
@@ -311,7 +320,8 @@ fn evpn(w: &mut Words) -> Result<Evpn, WordError> {
                 w.at += 1;
                 let fields: Vec<u32> = w.list("a 24-bit label field (0..16777215)")?;
                 if let Some(l) = fields.iter().find(|l| **l > 0xFF_FFFF) {
-                    return Err(err(at + 1, format!("{l} is over 16777215 (24 bits)")));
+                    let index = word_index(w, at, &l.to_string());
+                    return Err(err(index, format!("{l} is over 16777215 (24 bits)")));
                 }
                 f.labels = Some(fields);
             }
