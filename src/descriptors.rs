@@ -18,6 +18,38 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// At most one log line per accept loop in this interval.
 const LOG_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Marks every descriptor above stderr that the process inherited close-on-exec, so that
+/// helpers, health checks and hooks never receive them. A lock or a pipe the parent (a test
+/// harness, a supervisor, `flock(1)`) left open would otherwise live on in a helper that
+/// outlives the daemon. Called once at start, before the daemon opens anything itself (its
+/// own descriptors are close-on-exec already).
+pub fn close_inherited_on_exec() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range only changes descriptor flags of this process (Linux 5.11+).
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) };
+    if r == 0 {
+        return;
+    }
+    // Older kernels: each open descriptor listed in /proc/self/fd. The listing's own
+    // descriptor is close-on-exec already.
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<libc::c_int> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl on a descriptor number; an fd closed meanwhile gives EBADF, ignored.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 /// Raises the soft limit on open descriptors to the hard limit (systemd and most shells start
 /// services at a soft 1024, which a few hundred neighbors and their helpers exceed). Returns
 /// the limit in force.

@@ -391,6 +391,7 @@ fn run_daemon(
 ) -> ExitCode {
     use signal_hook::consts::{SIGHUP, SIGUSR1, SIGUSR2};
 
+    bgpinject::descriptors::close_inherited_on_exec();
     let (tx, rx) = crossbeam_channel::unbounded();
     let nofile = bgpinject::descriptors::raise_limit();
     info!(

@@ -987,3 +987,57 @@ fn reload_reaches_a_backgrounded_daemon_through_its_locked_pid_file() {
     );
     assert!(stopped, "pid file left behind");
 }
+
+/// A descriptor the daemon inherited without close-on-exec (a lock held by `flock(1)`, a
+/// supervisor's pipe) never reaches a helper or a health check: one that outlived the daemon
+/// would hold the lock for ever.
+#[test]
+fn helpers_and_health_checks_do_not_inherit_the_daemons_descriptors() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen");
+    let s = seen.display();
+    let probe = "if test -e /proc/$$/fd/7; then echo inherited; else echo clean; fi";
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "process p {{ run /bin/sh -c 'echo helper $({probe}) >> {s}; exec sleep 600'; encoder text; }}
+healthcheck c {{ command \"echo check $({probe}) >> {s}\"; interval 1; rise 1; fall 1;
+    route 203.0.113.0/24 next-hop 192.0.2.19; }}
+{}",
+            neighbor(2, "api { processes [ p ]; }")
+        ),
+    )
+    .unwrap();
+    let lock = std::fs::File::create(dir.path().join("lock")).unwrap();
+    let lock_fd = std::os::fd::AsRawFd::as_raw_fd(&lock);
+    let mut command = Command::new(BIN);
+    command
+        .args(["--control", "off"])
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: dup2 between fork and exec; descriptor 7 is left without close-on-exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(lock_fd, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let read = || std::fs::read_to_string(&seen).unwrap_or_default();
+    let both = wait_until(Duration::from_secs(20), || {
+        let t = read();
+        t.contains("helper ") && t.contains("check ")
+    });
+    // SAFETY: kill(2) on the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    let text = read();
+    assert!(both, "the helper and the check did not both run:\n{text}");
+    assert!(!text.contains("inherited"), "{text}");
+}

@@ -90,7 +90,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-flow-merge", Outcome::Refused),
     ("api-flow", Outcome::SameTable),
     ("api-health", Outcome::Match),
-    ("api-ipv4", Outcome::Different),
+    ("api-ipv4", Outcome::SameTable),
     ("api-ipv6", Outcome::SameTable),
     ("api-manual-eor", Outcome::SameTable),
     ("api-multi-neighbor", Outcome::Match),

@@ -46,6 +46,11 @@ const FILES: &[&str] = &[
     "original/ibgp4.txt",
     "original/test.txt",
     "original/holdtime.txt",
+    // ExaBGP 2.x/3.x files (the same routes configured twice, split, an IPv4 and an IPv6
+    // route on one session), given to ExaBGP 4.2 as `migrate` prints them too.
+    "exabgp-3/ebgp4-simple.txt",
+    "exabgp-3/ibgp4-split.txt",
+    "exabgp-3/ibgp6-simple.txt",
 ];
 
 const SENDER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 25, 1));
@@ -128,7 +133,7 @@ fn accepted_exabgp_examples_announce_what_exabgp_announces() {
             (receiver, spec)
         };
         let (receiver, spec) = run_spec(0, 18010);
-        let exabgp_text = if name.starts_with("original/") {
+        let exabgp_text = if name.starts_with("original/") || name.starts_with("exabgp-3/") {
             bgpinject::config::migrate::migrate(&text, Path::new(name))
                 .expect("migrate")
                 .text

@@ -112,3 +112,19 @@ fn ipv6_rules_take_their_family_from_their_components() {
         ]
     );
 }
+
+#[test]
+fn the_same_match_twice_keeps_the_later_rule_as_exabgp() {
+    let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001;
+    flow {
+        route r1 { match { destination 192.0.2.0/24; } then { discard; } }
+        route r2 { match { destination 192.0.2.0/24; } then { accept; } }
+    } }";
+    let config = parse_str(text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = config.neighbors[0]
+        .flows
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["r2"]);
+}

@@ -57,7 +57,9 @@ pub const KEYWORDS: &[&str] = &[
     "sr-policy",
 ];
 
-/// The NLRI's fields and route types that these statements take (see [`fields`]).
+/// The NLRI's fields and route types that these statements take (see [`fields`]); each kind
+/// takes its own, so the parser's tests check them rather than `config::KEYWORDS`'s.
+#[cfg(test)]
 pub const FIELD_KEYWORDS: &[&str] = &[
     "rd",
     "esi",
@@ -303,10 +305,12 @@ pub(crate) fn parse_route(
     }
     let attributes = route::finish_attributes(p, a, &name, first.position)?;
     // An IPv6 next hop for an IPv4 family would need RFC 8950 for it: refused here rather
-    // than left unsent.
+    // than left unsent. MUP is the exception: its SRv6 routes of IPv4 have IPv6 next hops (as
+    // ExaBGP and GoBGP send them).
     if let crate::rib::attributes::NextHop::Address { global, .. } = attributes.next_hop
         && global.is_ipv6()
         && family.afi == Afi::Ipv4
+        && family.safi != Safi::Mup
     {
         return Err(p.error_at(
             first.position,
@@ -449,6 +453,27 @@ mod tests {
     const ALL: &str =
         "l2vpn evpn; l2vpn vpls; ipv4 rtc; ipv4 mup; ipv6 mup; ipv4 mcast-vpn; ipv4 sr-policy;";
 
+    /// Every word of `FIELD_KEYWORDS` is read by the statement of some kind.
+    #[test]
+    fn every_field_keyword_is_a_field_of_some_kind() {
+        for kw in super::FIELD_KEYWORDS {
+            let known = ["evpn", "vpls", "rtc", "mcast-vpn", "sr-policy", "mup-isd"]
+                .iter()
+                .any(|k| super::fields(k).contains(kw))
+                || crate::wire::nlri::words::EVPN_ROUTES.contains(kw)
+                || [
+                    "origin",
+                    "default",
+                    "wildcard",
+                    "source-ad",
+                    "shared-join",
+                    "source-join",
+                ]
+                .contains(kw);
+            assert!(known, "{kw}");
+        }
+    }
+
     #[test]
     fn every_kind_in_the_announce_and_l2vpn_blocks() {
         let got = parse(
@@ -479,6 +504,14 @@ mod tests {
     #[test]
     fn malformed_words_are_reported_where_they_are() {
         let e = |body: &str| parse(ALL, body).unwrap_err();
+        // SRv6 MUP of IPv4 takes an IPv6 next hop (ExaBGP's conf-srv6-mup).
+        assert!(
+            parse(
+                ALL,
+                "announce { ipv4 { mup mup-isd 10.0.1.0/24 rd 1:1 next-hop 2001::1; } }"
+            )
+            .is_ok()
+        );
         let l2 = |route: &str| e(&format!("announce {{ l2vpn {{\n{route}\n}} }}"));
         assert_eq!(
             l2("evpn mac-ip rd 1:1 mac 00:11:zz label [ 5 ] next-hop 192.0.2.2;"),

@@ -168,19 +168,36 @@ impl Stamper {
     }
 }
 
-/// The stamp of a file as it is now, with its content.
-fn read_stamped(path: &Path, content: &mut Vec<u8>) -> std::io::Result<FileStamp> {
-    let mut file = include::open_regular(path)?;
-    let mtime = file.metadata().and_then(|m| m.modified()).ok();
+/// The most of one file the cache reads into memory to compare and parse it again. A larger
+/// file (a 2 GB file of zeros, an endless line) makes the reload parse the whole
+/// configuration, whose streaming lexer refuses it under its own caps.
+const MAX_CACHED_READ: u64 = 256 << 20;
+
+/// The stamp of a file as it is now, with its content; `None` when it is longer than
+/// [`MAX_CACHED_READ`] or no longer `was`'s length (then it changed, and is not read at all).
+fn read_stamped(
+    path: &Path,
+    content: &mut Vec<u8>,
+    was: Option<&FileStamp>,
+) -> std::io::Result<Option<FileStamp>> {
+    let file = include::open_regular(path)?;
+    let meta = file.metadata()?;
+    if meta.len() > MAX_CACHED_READ || was.is_some_and(|w| w.len != meta.len()) {
+        return Ok(None);
+    }
+    let mtime = meta.modified().ok();
     content.clear();
-    file.read_to_end(content)?;
+    file.take(MAX_CACHED_READ + 1).read_to_end(content)?;
+    if content.len() as u64 > MAX_CACHED_READ {
+        return Ok(None);
+    }
     let mut hash = ContentHash::default();
     hash.update(content);
-    Ok(FileStamp {
+    Ok(Some(FileStamp {
         len: content.len() as u64,
         mtime,
         hash: hash.finish(),
-    })
+    }))
 }
 
 /// An included file, as it was read.
@@ -289,8 +306,8 @@ impl FileCache {
             return Changes::Whole("the last configuration was not read from files".into());
         };
         let mut content = Vec::new();
-        match read_stamped(main, &mut content) {
-            Ok(now) if now.same_content(stamp) => {}
+        match read_stamped(main, &mut content, Some(stamp)) {
+            Ok(Some(now)) if now.same_content(stamp) => {}
             _ => return Changes::Whole(format!("{} changed", main.display())),
         }
         for g in &self.globs {
@@ -306,8 +323,15 @@ impl FileCache {
         }
         let mut changed = Vec::new();
         for f in &self.files {
-            let now = match read_stamped(&f.path, &mut content) {
-                Ok(now) => now,
+            // A file of routes may change length; only its size is capped here.
+            let now = match read_stamped(&f.path, &mut content, None) {
+                Ok(Some(now)) => now,
+                Ok(None) => {
+                    return Changes::Whole(format!(
+                        "{} changed and is larger than {MAX_CACHED_READ} bytes",
+                        f.path.display()
+                    ));
+                }
                 Err(e) => return Changes::Whole(format!("{}: {e}", f.path.display())),
             };
             if f.stamp.is_some_and(|s| s.same_content(&now)) {
@@ -394,6 +418,13 @@ fn parse_route_file(path: &Path, content: &[u8]) -> Result<Vec<Route>, String> {
     if !unicast.windows(2).all(|w| w[0].0 < w[1].0) {
         return Err("a prefix is configured twice".into());
     }
+    // Valid or not depends on the neighbor (RFC 8950 next hops): the whole parse decides.
+    if unicast
+        .iter()
+        .any(|(p, a)| crate::rib::other_nlri::cross_family_key(*p, a).is_some())
+    {
+        return Err("an IPv4 route has an IPv6 next hop".into());
+    }
     Ok(unicast)
 }
 
@@ -452,5 +483,6 @@ mod tests {
         );
         assert!(parse_route_file(p, b"route 10.0.0.0/24 rd 1:1 next-hop 192.0.2.1;\n").is_err());
         assert!(parse_route_file(p, &[0xff, b'\n']).is_err());
+        assert!(parse_route_file(p, b"route 10.0.0.0/24 next-hop 2001:db8::1;\n").is_err());
     }
 }

@@ -134,14 +134,18 @@ pub(super) fn parse_flow_block(
             ));
         }
         let parsed = parse_flow_route(p, &kw)?;
-        if let Some(first) = flows.iter().find(|f| f.flow.rule == parsed.flow.rule) {
-            return Err(p.error_at(
+        // The same rule twice: the later replaces the earlier, as in ExaBGP (whose table is
+        // keyed by the NLRI) and as for a prefix configured twice.
+        if let Some(k) = flows.iter().position(|f| f.flow.rule == parsed.flow.rule) {
+            p.note(
                 parsed.name_at,
+                None,
                 format!(
-                    "duplicate flow rule '{}' in {owner}: the same match is already configured at line {}",
-                    parsed.flow.name, first.flow.location.line
+                    "flow route '{}' in {owner} has the same match as the flow route at line {}: this later one replaces it, as in ExaBGP",
+                    parsed.flow.name, flows[k].flow.location.line
                 ),
-            ));
+            );
+            flows.remove(k);
         }
         flows.push(parsed);
     }
@@ -578,8 +582,29 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
             }
             "redirect" => {
                 exclusive(p, t.redirect.as_ref().map(|r| &r.0), &kw)?;
-                let (action, _) = p.value("redirect", redirect_target)?;
-                t.redirect = Some((kw.clone(), Redirect::Community(action)));
+                // ExaBGP: `redirect ADDRESS;` (IPv6 also as `[ADDRESS]`) is the next hop
+                // with redirect-to-nexthop; `redirect ADMIN:VALUE;` a route target.
+                let text = p.peek().text.clone();
+                let bare = text
+                    .strip_prefix('[')
+                    .and_then(|t| t.strip_suffix(']'))
+                    .unwrap_or(&text);
+                if let Ok(address) = values::ip_address(bare) {
+                    let token = p.advance();
+                    if t.next_hop.is_some() {
+                        return Err(p.error_at(
+                            kw.position,
+                            format!(
+                                "'redirect {text}' sets the next hop, already given in {block}"
+                            ),
+                        ));
+                    }
+                    t.next_hop = Some((address, token));
+                    t.redirect = Some((kw.clone(), Redirect::ToNextHop));
+                } else {
+                    let (action, _) = p.value("redirect", redirect_target)?;
+                    t.redirect = Some((kw.clone(), Redirect::Community(action)));
+                }
             }
             "redirect-to-nexthop" => {
                 exclusive(p, t.redirect.as_ref().map(|r| &r.0), &kw)?;

@@ -331,6 +331,7 @@ pub(super) fn translate(
         }
         for n in neighbors.iter_mut() {
             n.api_processes.retain(|p| *p != process.name);
+            n.api_subscriptions.retain(|(p, _)| *p != process.name);
         }
         checks.push(check);
     }
@@ -371,14 +372,15 @@ fn build(
     notes: &mut Vec<String>,
 ) -> Result<HealthcheckConfig, String> {
     let name = process.name.clone();
+    let at = format!("{}: warning:", process.location);
     for ignored in IGNORED.iter().filter(|i| o.has(i)) {
         notes.push(format!(
-            "process {name} (exabgp healthcheck): {ignored} is not needed in-daemon and is ignored"
+            "{at} process {name} (exabgp healthcheck): {ignored} is not needed in-daemon and is ignored"
         ));
     }
     if let Some(n) = o.last("--name").filter(|n| *n != name) {
         notes.push(format!(
-            "process {name} (exabgp healthcheck): --name {n}: the check is called {name}, after its process"
+            "{at} process {name} (exabgp healthcheck): --name {n}: the check is called {name}, after its process"
         ));
     }
     // Neighbors: those whose api lists the process, narrowed by --neighbor (`*`: all of them).
@@ -423,25 +425,31 @@ fn build(
         networks.push(parse_network(ip)?);
     }
     if found {
-        networks = super::ip_addresses::discover("lo", label.as_ref())
-            .map_err(|e| format!("no --ip, and the loopback's addresses cannot be read: {e}"))?;
-        if networks.is_empty() {
-            return Err(format!(
-                "no --ip, and no address found on the loopback{}",
-                label
-                    .as_ref()
-                    .map(|l| format!(" with label lo:{}", l.name))
-                    .unwrap_or_default()
-            ));
+        // Read when the configuration is (at start and at each reload, as healthcheck.py
+        // reads them when it starts); none found is not an error of the file, which may be
+        // checked on another host: the check then announces nothing, and says so.
+        let on_lo = label
+            .as_ref()
+            .map(|l| format!(" with label lo:{}", l.name))
+            .unwrap_or_default();
+        match super::ip_addresses::discover("lo", label.as_ref()) {
+            Ok(n) if !n.is_empty() => {
+                notes.push(format!(
+                    "{at} process {name} (exabgp healthcheck): no --ip: announces the addresses found on lo{on_lo} now: {}",
+                    n.iter()
+                        .map(|(a, l)| format!("{a}/{l}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+                networks = n;
+            }
+            Ok(_) => notes.push(format!(
+                "{at} process {name} (exabgp healthcheck): no --ip, and no address on lo{on_lo} now: it announces nothing until a reload finds some"
+            )),
+            Err(e) => notes.push(format!(
+                "{at} process {name} (exabgp healthcheck): no --ip, and the addresses of lo cannot be read ({e}): it announces nothing"
+            )),
         }
-        notes.push(format!(
-            "process {name} (exabgp healthcheck): announces the addresses found on lo now: {}",
-            networks
-                .iter()
-                .map(|(a, l)| format!("{a}/{l}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
     }
     let mut interfaces: Vec<((IpAddr, u8), String)> = Vec::new();
     for v in o.all("--ip-ifname") {

@@ -20,8 +20,13 @@ use super::template::Template;
 
 /// State shared by every parser working on one configuration.
 pub(super) struct LoadState {
-    /// Files being parsed, outermost first, as canonical paths when they exist.
+    /// Files being parsed, outermost first, as canonical paths when they exist; empty
+    /// until the first include (see [`LoadState::top`]).
     stack: Vec<PathBuf>,
+    /// The file parsing started with: made canonical only at the first include, because
+    /// canonicalizing costs system calls, and every API command line is parsed with a
+    /// state of its own.
+    top: PathBuf,
     /// Every file read and every directory a glob was matched in, in first-read order.
     sources: Vec<PathBuf>,
     pub templates: HashMap<String, Rc<Template>>,
@@ -59,7 +64,8 @@ impl LoadState {
 
     pub fn new(top: &Path) -> LoadState {
         LoadState {
-            stack: vec![canonical(top)],
+            stack: Vec::new(),
+            top: top.to_path_buf(),
             sources: vec![top.to_path_buf()],
             templates: HashMap::new(),
             last_origin: parser::OWN,
@@ -162,7 +168,11 @@ pub(super) fn include(
     for file in files.files {
         let key = canonical(&file);
         let cycle = {
-            let state = p.state.borrow();
+            let mut state = p.state.borrow_mut();
+            if state.stack.is_empty() {
+                let top = canonical(&state.top);
+                state.stack.push(top);
+            }
             state.stack.contains(&key)
         };
         if cycle {

@@ -57,10 +57,6 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
         "announce (EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy)",
         family_routes::KEYWORDS,
     ),
-    (
-        "EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy fields",
-        family_routes::FIELD_KEYWORDS,
-    ),
     ("flow", flow::KEYWORDS),
     ("flow route", flow::ROUTE_KEYWORDS),
     ("match", flow::MATCH_KEYWORDS),
@@ -166,6 +162,10 @@ mod keyword_tests {
             "neighbor 192.0.2.1 { static { route 10.0.0.0/8 KW",
         ),
         ("announce", "neighbor 192.0.2.1 { announce { ipv4 { KW"),
+        (
+            "announce (EVPN, VPLS, RTC, MUP, MCAST-VPN, SR Policy)",
+            "neighbor 192.0.2.1 { announce { ipv4 { KW",
+        ),
         ("flow", "neighbor 192.0.2.1 { flow { KW"),
         ("flow route", "neighbor 192.0.2.1 { flow { route r { KW"),
         ("match", "neighbor 192.0.2.1 { flow { route r { match { KW"),

@@ -112,11 +112,7 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
         if let (Some(next_hop), Some(attrs)) = (&group.next_hop, group.attrs) {
             let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
             let announce = Some((&wire, &next_hop[..]));
-            let emit = |slot, out: &mut Vec<u8>| {
-                if let Some(e) = diff.announce.stored(slot) {
-                    e.key.emit(e.labels, false, group.add_path, out)
-                }
-            };
+            let emit = |slot, out: &mut Vec<u8>| diff.announce.emit(slot, group.add_path, out);
             write_nlri(group.family, announce, &group, emit, params, &mut packed);
         }
     }
@@ -437,6 +433,8 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
     let mut addresses: Vec<IpAddr> = match (family.afi, global) {
         (Afi::Ipv4, IpAddr::V4(_)) => vec![global],
         (Afi::Ipv4, IpAddr::V6(_)) if params.extended_next_hop.contains(&family) => vec![global],
+        // An SRv6 MUP route of IPv4 (ExaBGP's and GoBGP's ISD and DSD) has an IPv6 next hop.
+        (Afi::Ipv4, IpAddr::V6(_)) if family.safi == Safi::Mup => vec![global],
         (Afi::Ipv6, IpAddr::V6(_)) => vec![global],
         // MCAST-VPN and the non-IP AFIs (EVPN, VPLS): the address as it is, of either
         // version (RFC 6514 §4.3, RFC 7432 §7, RFC 4761 §3.2.2; ExaBGP sends an IPv6

@@ -451,6 +451,22 @@ impl RouteSet {
         }
     }
 
+    /// Appends the NLRI of the route stored at `slot` as announced (see [`NlriKey::emit`]);
+    /// nothing for a slot the set does not have. The plain table's prefix is read in place:
+    /// the packer calls this once per route of every session's table.
+    pub fn emit(&self, slot: Slot, add_path: bool, out: &mut Vec<u8>) {
+        if slot & KEYED == 0 {
+            if let Some((p, _)) = self.routes.get(slot as usize) {
+                if add_path {
+                    out.extend_from_slice(&[0; 4]);
+                }
+                p.emit(out)
+            }
+        } else if let Some((k, v)) = self.keyed.get((slot & !KEYED) as usize) {
+            k.emit(&v.labels, false, add_path, out)
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.routes.len() + self.keyed.len()
     }
