@@ -440,8 +440,13 @@ impl SessionCore {
                     .negotiated()
                     .map(|n| n.families.clone())
                     .unwrap_or_default();
+                // As a ROUTE-REFRESH from the peer: sent once the queued UPDATEs are out, and
+                // a flush asked again meanwhile is the same one (a helper flushing in a loop
+                // never queues more than one table).
                 for family in families {
-                    self.resend_family(family);
+                    if !self.refresh_pending.contains(&family) {
+                        self.refresh_pending.push(family);
+                    }
                 }
             }
             Command::ReleaseEndOfRib(r) => self.eor.release(&r),

@@ -327,6 +327,20 @@ fn refreshes_arriving_while_a_resend_is_written_cost_one_more() {
 }
 
 #[test]
+fn flush_adj_rib_out_in_a_loop_queues_one_table_at_a_time() {
+    let mut r = Replay::established(90, routes(0, 20_000), caps(true));
+    r.assert_converged();
+    // 1,000 `flush adj-rib out` while the first re-send is being written: one more table.
+    for _ in 0..1000 {
+        r.command(Command::ResendTable);
+        r.write_at_most(100);
+    }
+    r.assert_converged();
+    assert_eq!((r.peer.borr, r.peer.eorr), (2, 2));
+    assert!(r.downs().is_empty());
+}
+
+#[test]
 fn plain_route_refresh_has_no_borr_eorr() {
     let mut r = Replay::established(90, routes(0, 10), caps(false));
     r.assert_converged();
