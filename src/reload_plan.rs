@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::healthcheck::HealthcheckConfig;
-use crate::config::process::ProcessConfig;
+use crate::config::process::{ApiEvents, ProcessConfig};
 use crate::config::{Config, NeighborConfig};
 use crate::rib::route_set::{RouteDiff, RouteSet};
 use crate::route_sets::route_sets;
@@ -22,6 +22,16 @@ pub fn session_settings_changed(old: &NeighborConfig, new: &NeighborConfig) -> b
     // Which helper processes feed a neighbor is not part of its session.
     old.api_processes.clear();
     new.api_processes.clear();
+    // Nor which of them asked for which events: only the union of the messages they asked
+    // for is the session's (its tap of sent and received messages).
+    let asked = |n: &mut NeighborConfig| {
+        std::mem::take(&mut n.api_subscriptions)
+            .into_iter()
+            .fold(ApiEvents::default(), |all, (_, e)| all.union(e))
+    };
+    if asked(&mut old) != asked(&mut new) {
+        return true;
+    }
     // Nor are the limits its routes are checked against.
     old.guard = new.guard;
     old != new
@@ -362,5 +372,28 @@ healthcheck mail { command true; route 10.0.0.3/32 next-hop 192.0.2.1; }
                 .any(|l| l.starts_with("process removed: removed: stops")),
             "{report}"
         );
+    }
+
+    #[test]
+    fn a_helper_added_restarts_the_session_only_when_it_asks_for_other_messages() {
+        let parse = |text: &str| {
+            let c = crate::config::parse_str(text, Path::new("t.conf")).unwrap();
+            c.neighbors.into_iter().next().unwrap()
+        };
+        let neighbor = |api: &str| {
+            format!(
+                "process a {{ run /bin/cat; }}\nprocess b {{ run /bin/cat; }}\n\
+                 neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 1; peer-as 2; {api} }}\n"
+            )
+        };
+        let none = parse(&neighbor(""));
+        let one = parse(&neighbor("api { processes [ a ]; }"));
+        let two = parse(&neighbor("api { processes [ a b ]; }"));
+        let sends = parse(&neighbor(
+            "api { processes [ a ]; } api { processes [ b ]; send { update; } }",
+        ));
+        assert!(!session_settings_changed(&none, &one));
+        assert!(!session_settings_changed(&one, &two));
+        assert!(session_settings_changed(&two, &sends));
     }
 }
