@@ -125,3 +125,59 @@ fn refresh_during_a_1m_route_withdrawal_leaves_bird_with_exactly_the_configured_
     inj.assert_no_resets(1);
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// A route whose 1,500 communities make an UPDATE of about 6 KB, to a BIRD that did not
+/// negotiate extended messages (BIRD's default): bgpinject sends no message BIRD would answer
+/// with Bad Message Length. The session stays up, the other routes arrive with their values,
+/// and the large route is withdrawn, with an error naming it.
+#[test]
+fn a_route_too_large_for_a_4096_octet_update_is_withdrawn_and_the_session_stays_up() {
+    const BIRD_BIG: &str = "127.0.30.40";
+    const INJECT_BIG: &str = "127.0.30.41";
+    const PORT_BIG: u16 = 18105;
+    let protocol = BgpProtocol::new("big", INJECT_BIG, 179, 65001, 65000).passive(true);
+    let bird = BirdBuilder::new("192.0.2.1", BIRD_BIG, PORT_BIG)
+        .bgp(protocol)
+        .start();
+    let communities: Vec<String> = (0..1500).map(|i| format!("65000:{i}")).collect();
+    let config = format!(
+        "neighbor {BIRD_BIG} {{
+    router-id 192.0.2.10; local-address {INJECT_BIG}; local-as 65000; peer-as 65001;
+    connect {PORT_BIG};
+    static {{
+        route 198.51.100.1/32 next-hop 192.0.2.10 med 7;
+        route 198.51.100.2/32 next-hop 192.0.2.10 community [ {} ];
+        route 198.51.100.3/32 next-hop 192.0.2.10 community [ 65000:1 ];
+    }}
+}}
+",
+        communities.join(" ")
+    );
+    let mut inj = Bgpinject::start(BIN, &config, "info");
+    bird.wait_established("big", Duration::from_secs(60));
+    let got = wait_for(Duration::from_secs(30), || {
+        let mut p: Vec<String> = bird
+            .routes("master4")
+            .into_iter()
+            .map(|r| r.prefix)
+            .collect();
+        p.sort();
+        (p.len() == 2 && inj.log().contains("not sent (withdrawn)")).then_some(p)
+    })
+    .unwrap_or_else(|| panic!("{:?}\n{}", bird.routes("master4"), inj.log()));
+    assert_eq!(got, ["198.51.100.1/32", "198.51.100.3/32"]);
+    assert!(
+        inj.log()
+            .contains("route ipv4 unicast 198.51.100.2/32 not sent (withdrawn)")
+            || inj
+                .log()
+                .contains("route 198.51.100.2/32 not sent (withdrawn)"),
+        "{}",
+        inj.log()
+    );
+    // Still up a moment later: BIRD did not close it over the message length.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(bird.protocol_state("big"), "Established");
+    inj.stop();
+    inj.assert_no_resets(1);
+}

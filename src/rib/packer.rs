@@ -75,6 +75,10 @@ pub struct Packed {
     /// Paths not sent because the peer does not receive ADD-PATH for the family: only the
     /// lowest path identifier of each prefix goes.
     pub extra_paths: Vec<(Family, usize)>,
+    /// Routes whose attributes alone make an UPDATE longer than the session allows (4,096
+    /// octets without RFC 8654 extended messages): not announced but withdrawn, as BIRD does,
+    /// so that the peer keeps no older version of them either.
+    pub oversized: Vec<NlriKey>,
     /// Messages, announcements and withdrawals per family, counted as they are written (for
     /// the metrics).
     pub families: Vec<(Family, FamilySent)>,
@@ -113,7 +117,12 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
             let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
             let announce = Some((&wire, &next_hop[..]));
             let emit = |slot, out: &mut Vec<u8>| diff.announce.emit(slot, group.add_path, out);
-            write_nlri(group.family, announce, &group, emit, params, &mut packed);
+            let over = write_nlri(group.family, announce, &group, emit, params, &mut packed);
+            let keys: Vec<NlriKey> = over
+                .iter()
+                .filter_map(|slot| Some(diff.announce.stored(*slot)?.key.key().into_owned()))
+                .collect();
+            withdraw_oversized(&group, &keys, params, &mut packed);
         }
     }
     let mut held: Vec<_> = held.into_iter().collect();
@@ -321,6 +330,8 @@ fn announcement_groups<'a>(
 /// (`announce` `None`) or announced with the group's attributes and next hop; in the classic
 /// fields or in MP_UNREACH_NLRI / MP_REACH_NLRI. Announcements follow `group-updates`;
 /// withdrawals are always packed.
+/// Returns the slots of routes that do not fit a message on their own (see
+/// [`Packed::oversized`]); they are not written.
 fn write_nlri(
     family: Family,
     announce: Option<(&WireAttributes, &[u8])>,
@@ -328,7 +339,8 @@ fn write_nlri(
     emit: impl Fn(Slot, &mut Vec<u8>),
     params: &SessionParams,
     packed: &mut Packed,
-) {
+) -> Vec<Slot> {
+    let mut oversized = Vec::new();
     let classic = group.classic;
     let most = match announce {
         Some(_) => params.max_announced_per_message(),
@@ -352,10 +364,13 @@ fn write_nlri(
                 w.mp_reach(family, next_hop, wire.after_mp.len());
             }
         }
+        let mut last = None;
         while let Some(&(first, n)) = runs.get(r) {
-            if w.pushed() >= most || !w.push(|out| emit(first.wrapping_add(k), out)) {
+            let slot = first.wrapping_add(k);
+            if w.pushed() >= most || !w.push(|out| emit(slot, out)) {
                 break;
             }
+            last = Some(slot);
             k += 1;
             if k == n {
                 (r, k) = (r + 1, 0);
@@ -363,6 +378,15 @@ fn write_nlri(
         }
         if let (Some((wire, _)), false) = (announce, classic) {
             w.mp_end(&wire.after_mp);
+        }
+        // The writer takes a first route whatever its size: one that overflows alone is
+        // left out (the next message starts after it).
+        if let (Some(_), 1, Some(slot)) = (announce, w.pushed(), last)
+            && w.written() > params.max_message_len
+        {
+            w.abandon();
+            oversized.push(slot);
+            continue;
         }
         let routes = w.pushed() as u64;
         w.finish();
@@ -374,6 +398,37 @@ fn write_nlri(
             None => sent.withdrawn += routes,
         }
     }
+    oversized
+}
+
+/// Withdraws `keys`, routes of `group` too large to announce (see [`Packed::oversized`]).
+fn withdraw_oversized(
+    group: &Group,
+    keys: &[NlriKey],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
+    let mut i = 0;
+    while i < keys.len() {
+        let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
+        if !group.classic {
+            w.mp_unreach(group.family);
+        }
+        while let Some(key) = keys.get(i) {
+            if !w.push(|out| key.emit(&[], true, group.add_path, out)) {
+                break;
+            }
+            i += 1;
+        }
+        let routes = w.finish();
+        packed.messages += 1;
+        packed.withdrawn += routes;
+        let sent = packed.family(group.family);
+        sent.updates += 1;
+        sent.withdrawn += routes as u64;
+    }
+    packed.announced -= keys.len().min(packed.announced);
+    packed.oversized.extend_from_slice(keys);
 }
 
 /// An End-of-RIB marker (RFC 4724 §2) for `family`.

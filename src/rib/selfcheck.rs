@@ -173,6 +173,15 @@ pub fn verify(
             .entry(on_session(e.key.into_owned(), params))
             .or_insert(e.attrs);
     }
+    // Too large to announce on this session: withdrawn instead (see `Packed::oversized`).
+    let oversized: Vec<NlriKey> = packed
+        .oversized
+        .iter()
+        .map(|k| on_session(k.clone(), params))
+        .collect();
+    for k in &oversized {
+        meant.remove(k);
+    }
     if meant.len() != announced.len() || packed.announced != meant.len() {
         return fail(format!(
             "announced {} keys ({} counted), meant {}",
@@ -195,6 +204,7 @@ pub fn verify(
         .filter(|k| negotiated(k))
         .map(|k| on_session(k.into_owned(), params))
         .filter(|k| k.path_id.is_some() || !meant.contains_key(k))
+        .chain(oversized)
         .collect();
     want.sort();
     want.dedup();

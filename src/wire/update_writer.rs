@@ -122,6 +122,16 @@ impl<'a> UpdateWriter<'a> {
         true
     }
 
+    /// Octets written so far, with those reserved for what follows MP_REACH_NLRI.
+    pub fn written(&self) -> usize {
+        self.out.len() - self.start + self.reserved
+    }
+
+    /// Drops the message being written: the output is as it was before [`Self::begin`].
+    pub fn abandon(self) {
+        self.out.truncate(self.start);
+    }
+
     /// Entries pushed into the current part.
     pub fn pushed(&self) -> usize {
         self.pushed

@@ -555,3 +555,64 @@ fn interleaved_attribute_sets_each_reach_their_prefixes() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// A route whose attributes alone overflow a 4,096-octet UPDATE is not sent in one the peer
+/// would answer with a NOTIFICATION (Bad Message Length): it is withdrawn (the peer may hold
+/// an older, smaller version), counted in `oversized`, and the routes around it go as usual.
+#[test]
+fn a_route_too_large_for_the_session_is_withdrawn_not_sent_oversized() {
+    let mut big = RouteAttributes::with_next_hop(nh("192.0.2.10"));
+    let many: Vec<Community> = (0..1500).map(|i| Community::from_parts(65000, i)).collect();
+    big.set(PathAttribute::Communities(many.clone()));
+    let mut big6 = RouteAttributes::with_next_hop(nh("2001:db8::1"));
+    big6.set(PathAttribute::Communities(many));
+    let small = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+    let set = RouteSet::new(vec![
+        (p("198.51.100.0/24"), Arc::new(big)),
+        (p("198.51.101.0/24"), small),
+        (p("2001:db8:100::/48"), Arc::new(big6)),
+    ]);
+    let params = params(true, true);
+    assert_eq!(params.max_message_len, 4096);
+    let packed = pack(&set.as_announcements(), &params);
+    assert_eq!(
+        packed.oversized,
+        vec![
+            NlriKey::plain(p("198.51.100.0/24")),
+            NlriKey::plain(p("2001:db8:100::/48"))
+        ]
+    );
+    assert_eq!(packed.announced, 1);
+    let updates = decode_all(&packed, true);
+    for m in split_messages(&packed.bytes) {
+        assert!(m.len() <= 4096, "{} octets", m.len());
+    }
+    let announced: Vec<Prefix> = updates.iter().flat_map(|u| u.nlri.clone()).collect();
+    assert_eq!(announced, vec![p("198.51.101.0/24")]);
+    let withdrawn: Vec<Prefix> = updates.iter().flat_map(|u| u.withdrawn.clone()).collect();
+    assert_eq!(withdrawn, vec![p("198.51.100.0/24")]);
+    let unreach = updates
+        .iter()
+        .find_map(|u| match u.attribute(type_code::MP_UNREACH_NLRI) {
+            Some(PathAttribute::MpUnreach(mp)) => Some(mp.nlri.clone()),
+            _ => None,
+        });
+    assert_eq!(
+        unreach,
+        Some(MpNlri::Prefixes(vec![p("2001:db8:100::/48")]))
+    );
+    // With extended messages the same routes all go.
+    let extended = SessionParams {
+        max_message_len: 65535,
+        ..params.clone()
+    };
+    let packed = pack(&set.as_announcements(), &extended);
+    assert!(packed.oversized.is_empty());
+    assert_eq!(packed.announced, 3);
+    crate::rib::selfcheck::verify(
+        &set.as_announcements(),
+        &params,
+        &pack(&set.as_announcements(), &params),
+    )
+    .unwrap();
+}

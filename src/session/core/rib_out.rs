@@ -159,6 +159,24 @@ impl SessionCore {
                 self.held_logged.push(*family);
             }
         }
+        if packed.oversized.len() > 3 {
+            error!(
+                "neighbor {name}: {} routes not sent (withdrawn): their attributes make an UPDATE longer than the {} octets this session allows; the first ones follow",
+                packed.oversized.len(),
+                params.max_message_len
+            );
+        }
+        for k in packed.oversized.iter().take(3) {
+            error!(
+                "neighbor {name}: route {k} not sent (withdrawn): its attributes make an UPDATE longer than the {} octets this session allows{}",
+                params.max_message_len,
+                if params.max_message_len < 65535 {
+                    " (the peer did not negotiate extended messages, RFC 8654)"
+                } else {
+                    ""
+                }
+            );
+        }
         for p in &packed.unresolvable {
             warn!(
                 "neighbor {name}: route {p} not sent: its next hop cannot be expressed on this session"
