@@ -128,7 +128,7 @@ impl NeighborView<'_> {
         for e in self.routes.entries() {
             let line = match e.key.flow_rule() {
                 Some(rule) => format!(
-                    "flow {rule} {} ({})",
+                    "{rule} {} ({})",
                     describe(e.attrs),
                     crate::config::guard::reach(rule)
                 ),

@@ -165,8 +165,8 @@ impl fmt::Display for NlriKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.nlri {
             Nlri::Prefix(p) => write!(f, "{} {p}", self.family)?,
-            // The rule writes its own RD.
-            Nlri::Flow(rule) => return write!(f, "flow {rule}"),
+            // The rule writes its own `flow ipv4` and RD.
+            Nlri::Flow(rule) => return write!(f, "{rule}"),
             // The API's words after `announce`: `evpn ...`, `rtc ...`, `ipv4 mup ...`.
             Nlri::Family(nlri) => match (self.family.afi, self.family.safi) {
                 (Afi::L2VPN, _) | (_, Safi::Rtc) => write!(f, "{nlri}")?,
