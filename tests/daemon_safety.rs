@@ -1041,3 +1041,41 @@ healthcheck c {{ command \"echo check $({probe}) >> {s}\"; interval 1; rise 1; f
     assert!(both, "the helper and the check did not both run:\n{text}");
     assert!(!text.contains("inherited"), "{text}");
 }
+
+/// A health check's hook still running when the daemon stops (its timeout far off) is killed
+/// with the daemon, not left orphaned.
+#[test]
+fn hooks_still_running_are_killed_when_the_daemon_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    // A marker only this test's hook carries, to find it among the machine's processes.
+    let marker = format!("{}", 700_000 + std::process::id() % 100_000);
+    let conf = dir.path().join("b.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "healthcheck h {{ command \"true\"; interval 1; rise 1; fall 1;
+    route 203.0.113.9/32 next-hop 192.0.2.19;
+    up-execute \"touch {}; sleep {marker}\"; hook-timeout 600; }}
+{}",
+            started.display(),
+            neighbor(3, "")
+        ),
+    )
+    .unwrap();
+    let hook_alive = || {
+        Command::new("pgrep")
+            .args(["-f", &format!("sleep {marker}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut d = Running::start(&["--control", "off"], &conf);
+    let running = wait_until(Duration::from_secs(20), || started.exists() && hook_alive());
+    assert!(running, "the hook did not start\n{}", d.log());
+    assert_eq!(d.terminate(Duration::from_secs(10)), Some(0), "{}", d.log());
+    assert!(
+        wait_until(Duration::from_secs(5), || !hook_alive()),
+        "the hook outlived the daemon\n{}",
+        d.log()
+    );
+}

@@ -278,6 +278,7 @@ impl Manager {
     fn shutdown(mut self) {
         self.keep_journal(true);
         self.programs.stop_all();
+        crate::api::healthcheck::kill_running();
         info!(
             "shutting down: Cease to every established peer (closing without NOTIFICATION where graceful restart was negotiated)"
         );

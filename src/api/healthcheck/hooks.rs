@@ -90,6 +90,7 @@ fn run_hook(name: &str, command: &str, state: State, timeout: Duration, account:
             return;
         }
     };
+    let _running = super::Tracked::new(&child);
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {

@@ -316,6 +316,45 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Process groups of the check commands and hooks running now: killed when the daemon stops,
+/// so that none outlives it with its timeout unexpired (a hook that floods or hangs would
+/// otherwise run on, orphaned, for as long as it likes).
+static RUNNING: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
+
+/// A child in [`RUNNING`] until dropped (after it was reaped or killed).
+struct Tracked(libc::pid_t);
+
+impl Tracked {
+    fn new(child: &Child) -> Tracked {
+        let pgid = child.id() as libc::pid_t;
+        if let Ok(mut r) = RUNNING.lock() {
+            r.push(pgid);
+        }
+        Tracked(pgid)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Ok(mut r) = RUNNING.lock() {
+            r.retain(|p| *p != self.0);
+        }
+    }
+}
+
+/// Kills the process group of every check command and hook still running (at shutdown).
+pub fn kill_running() {
+    if let Ok(r) = RUNNING.lock() {
+        for pgid in r.iter() {
+            // SAFETY: each is the group of a child spawned with process_group(0) and not yet
+            // reaped (it leaves the list before its `Child` is dropped).
+            unsafe {
+                libc::kill(-*pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
 /// Runs the check command; kills its group after `timeout`.
 fn check(command: &str, timeout: Duration, name: &str, account: Option<&Account>) -> bool {
     let mut child = match shell(command, account).spawn() {
@@ -328,6 +367,7 @@ fn check(command: &str, timeout: Duration, name: &str, account: Option<&Account>
             return false;
         }
     };
+    let _running = Tracked::new(&child);
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
