@@ -73,9 +73,12 @@ fn exabgp_examples_are_accepted_or_refused_with_a_keyword() {
         "only {} examples in {EXAMPLES}",
         files.len()
     );
+    // The statements of the parser's blocks, and the fields of the EVPN/VPLS/... routes
+    // (ExaBGP's VPLS block writes one per line: `endpoint 5;`, `base 10702;`).
     let known: BTreeSet<&str> = bgpinject::config::KEYWORDS
         .iter()
         .flat_map(|(_, words)| words.iter().copied())
+        .chain(bgpinject::config::FAMILY_ROUTE_FIELDS.iter().copied())
         .collect();
     let mut accepted = Vec::new();
     let mut refused = Vec::new();

@@ -59,7 +59,6 @@ pub const KEYWORDS: &[&str] = &[
 
 /// The NLRI's fields and route types that these statements take (see [`fields`]); each kind
 /// takes its own, so the parser's tests check them rather than `config::KEYWORDS`'s.
-#[cfg(test)]
 pub const FIELD_KEYWORDS: &[&str] = &[
     "rd",
     "esi",

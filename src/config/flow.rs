@@ -724,7 +724,7 @@ impl Then {
                 return Err(p.error_at(
                     token.position,
                     format!(
-                        "{title}: next hop {address} is {} but the rule is {}",
+                        "{title}: next hop '{address}' is {} but the rule is {}",
                         family_name(address.is_ipv4()),
                         family_name(rule.afi() == Afi::Ipv4)
                     ),

@@ -35,6 +35,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use family_routes::FIELD_KEYWORDS as FAMILY_ROUTE_FIELDS;
 pub use model::{Config, FlowConfig, Location, NeighborConfig, RouteConfig};
 pub use static_block::MAX_SPLIT_BITS;
 pub use summary::{check_report, summary};
