@@ -65,18 +65,9 @@ pub const RECEIVE_KEYWORDS: &[&str] = &[
     "notification",
 ];
 
-/// What ExaBGP's `send { }` block accepts: which of the messages we send a helper is told of.
-pub const SEND_KEYWORDS: &[&str] = &[
-    "parsed",
-    "packets",
-    "consolidate",
-    "open",
-    "keepalive",
-    "update",
-    "refresh",
-    "operational",
-    "notification",
-];
+/// What ExaBGP's `send { }` block accepts: which of the messages we send a helper is told of
+/// (the same words as `receive { }`).
+pub const SEND_KEYWORDS: &[&str] = RECEIVE_KEYWORDS;
 
 /// The events of an api block besides routes: what a helper is told beyond its acks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

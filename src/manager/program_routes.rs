@@ -230,11 +230,11 @@ impl ProgramRoutes {
                 + usize::from(new);
             guard::check_flow_count(count, &t.config.guard).map_err(refused)?;
         }
+        let attrs = self.interner.intern(&f.attributes);
         for t in targets {
-            let attrs = self.interner.intern(&f.attributes);
             source_mut(&mut self.tables, t.addr(), source)
                 .flows
-                .insert(f.rule.clone(), attrs);
+                .insert(f.rule.clone(), attrs.clone());
             self.dirty.insert(t.addr());
         }
         Ok(())
@@ -312,11 +312,11 @@ impl ProgramRoutes {
                 t.addr()
             ));
         }
+        let attrs = self.interner.intern(&r.attributes);
         for t in targets {
-            let attrs = self.interner.intern(&r.attributes);
             let value = OtherRoute {
                 labels: Vec::new(),
-                attrs,
+                attrs: attrs.clone(),
             };
             source_mut(&mut self.tables, t.addr(), source)
                 .others

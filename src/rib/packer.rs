@@ -118,11 +118,13 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
             let announce = Some((&wire, &next_hop[..]));
             let emit = |slot, out: &mut Vec<u8>| diff.announce.emit(slot, group.add_path, out);
             let over = write_nlri(group.family, announce, &group, emit, params, &mut packed);
-            let keys: Vec<NlriKey> = over
-                .iter()
-                .filter_map(|slot| Some(diff.announce.stored(*slot)?.key.key().into_owned()))
-                .collect();
-            withdraw_oversized(&group, &keys, params, &mut packed);
+            if !over.is_empty() {
+                let keys: Vec<NlriKey> = over
+                    .iter()
+                    .filter_map(|slot| Some(diff.announce.stored(*slot)?.key.key().into_owned()))
+                    .collect();
+                withdraw_oversized(&group, &keys, params, &mut packed);
+            }
         }
     }
     let mut held: Vec<_> = held.into_iter().collect();
