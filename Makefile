@@ -9,7 +9,7 @@ MANDIR = $(PREFIX)/share/man
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test test-offline test-peers lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test test-offline test-peers lint lint-man clippy unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -24,11 +24,18 @@ demo: release
 
 # Every test: formatting, lints, unit tests, test vectors, config corpus, and the
 # integration tests against real BGP speakers (installed here when missing).
-test: deps lint static
-	$(CARGO) test --lib --bins --tests -- --test-threads=2
-	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
-	python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject
-	$(MAKE) test-static
+# Most tests wait on a peer rather than compute, so tests/harness/run_tests.py runs three test
+# binaries at a time, each in network namespaces of its own, and, alongside them under `nice`,
+# the lints, the static builds with their qemu test, and the test-vector cross-checks. Each
+# fails `make test` as it did when they ran one after another.
+test: deps
+	$(CARGO) fmt --all -- --check
+	python3 tests/harness/run_tests.py --lib --bins --tests \
+		--side 'nice -n 10 $(MAKE) --no-print-directory lint-man clippy' \
+		--side 'nice -n 10 $(MAKE) --no-print-directory static test-static' \
+		--side 'python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject' \
+		--side 'python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject' \
+		-- --test-threads=2
 
 # The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
@@ -80,8 +87,10 @@ install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 		> $(DESTDIR)$(UNITDIR)/bgpinject.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bgpinject.service
 
-lint: lint-man
+lint: lint-man clippy
 	$(CARGO) fmt --all -- --check
+
+clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # The man pages render without a warning (man-db and groff; tests/man_pages.rs does the same
