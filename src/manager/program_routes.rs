@@ -685,7 +685,7 @@ mod tests {
         w.run("announce route 10.98.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
             .unwrap();
         let set = w.routes();
-        assert!(Arc::ptr_eq(set.shared_routes(), w.file.shared_routes()));
+        assert!(set.shared_routes().same(w.file.shared_routes()));
         // An IPv6 next hop for an IPv4 prefix replaces the plain route of that prefix.
         w.run("announce route 198.51.100.0/24 next-hop 192.0.2.1")
             .unwrap();
