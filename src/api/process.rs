@@ -14,6 +14,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
+use crate::config::api_command::RouteMemo;
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::events::ProgramEvent;
 
@@ -349,6 +350,7 @@ fn read_batch<R: std::io::Read>(
     reader: &mut BufReader<R>,
     buf: &mut Vec<u8>,
     max: usize,
+    memo: &mut RouteMemo,
     out: &mut Vec<HelperLine>,
 ) -> std::io::Result<Ended> {
     loop {
@@ -359,7 +361,7 @@ fn read_batch<R: std::io::Read>(
                     "enable-ack" => Some(HelperLine::Ack(AckLine::Enable)),
                     "disable-ack" => Some(HelperLine::Ack(AckLine::Disable)),
                     "silence-ack" => Some(HelperLine::Ack(AckLine::Silence)),
-                    line => Some(HelperLine::Command(command::parse(line))),
+                    line => Some(HelperLine::Command(command::parse_with(line, memo))),
                 },
                 Err(_) => Some(HelperLine::Command(invalid(
                     "a line that is not UTF-8".into(),
@@ -451,6 +453,7 @@ fn run_once(
         let mut buf = Vec::new();
         let mut lines = Vec::new();
         let mut commands = Vec::new();
+        let mut memo = RouteMemo::default();
         // Sends the commands read so far as one request; `false` when the helper is being
         // stopped or the manager is gone.
         let send = |commands: &mut Vec<command::Request>| -> bool {
@@ -480,7 +483,7 @@ fn run_once(
             events.send(ProgramEvent::Request(request)).is_ok()
         };
         'reading: loop {
-            let ended = read_batch(&mut reader, &mut buf, BATCH_LINES, &mut lines);
+            let ended = read_batch(&mut reader, &mut buf, BATCH_LINES, &mut memo, &mut lines);
             for line in lines.drain(..) {
                 match line {
                     HelperLine::Command(c) => commands.push(c),
@@ -587,7 +590,8 @@ mod tests {
         let mut out = Vec::new();
         loop {
             let mut lines = Vec::new();
-            let ended = read_batch(&mut r, &mut buf, max, &mut lines).unwrap();
+            let ended =
+                read_batch(&mut r, &mut buf, max, &mut RouteMemo::default(), &mut lines).unwrap();
             if !lines.is_empty() {
                 out.push(lines);
             }
