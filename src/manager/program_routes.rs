@@ -426,11 +426,12 @@ fn source_mut<'a>(
     addr: IpAddr,
     source: &Source,
 ) -> &'a mut SourceRoutes {
-    tables
-        .entry(addr)
-        .or_default()
-        .entry(source.clone())
-        .or_default()
+    let sources = tables.entry(addr).or_default();
+    // The source's name is copied only for its first route to this neighbor.
+    if !sources.contains_key(source) {
+        sources.insert(source.clone(), SourceRoutes::default());
+    }
+    sources.get_mut(source).expect("inserted above")
 }
 
 /// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
