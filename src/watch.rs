@@ -168,7 +168,7 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
         }
         writer_reported = false;
         let parsing = std::time::Instant::now();
-        let parsed = crate::config::load(config);
+        let parsed = crate::config::load_for_reload(config);
         // Written to while it was read: wait for it to settle again.
         let after: Vec<Option<Fingerprint>> = paths.iter().map(fingerprint).collect();
         if after != now {

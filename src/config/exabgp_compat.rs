@@ -666,4 +666,52 @@ mod tests {
             neighbor(&format!("capability {{ graceful-restart 120; }}\n{med}")).unwrap();
         assert!(!notes.iter().any(|n| n.contains("have a MED")), "{notes:?}");
     }
+
+    #[test]
+    fn a_neighbor_left_open_at_the_end_of_the_file_ends_there_except_on_reload() {
+        let text = "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000;\nstatic { route 10.0.0.0/8 next-hop 192.0.2.1; }\n";
+        let (c, notes) = parse_str_with_notes(text, Path::new("t.conf")).unwrap();
+        assert_eq!(c.neighbors.len(), 1);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("t.conf:1:20: warning: the '{' of neighbor 192.0.2.1")),
+            "{notes:?}"
+        );
+        // A block inside it, a statement or a list cut short: refused as before.
+        for cut in [
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000;\nstatic { route 10.0.0.0/8 next-hop 192.0.2.1;\n",
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as",
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000; static { route 10.0.0.0/8 next-hop 192.0.2.1 community [ 1:1",
+            "neighbor 192.0.2.1 {",
+        ] {
+            assert!(
+                parse_str_with_notes(cut, Path::new("t.conf")).is_err(),
+                "{cut}"
+            );
+        }
+        // In a group, the group's own '}' is what is missing: refused.
+        assert!(
+            parse_str_with_notes(
+                "group g { local-as 1; peer-as 2; router-id 192.0.2.10; neighbor 192.0.2.1 { }\n",
+                Path::new("t.conf")
+            )
+            .is_err()
+        );
+        // A reload reads the same text as a file that is still being written: refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.conf");
+        std::fs::write(&path, text).unwrap();
+        assert!(crate::config::load(&path).is_ok());
+        let e = crate::config::load_for_reload(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":1:20: unterminated block"), "{e}");
+        // And an included file never ends an open block.
+        let main = dir.path().join("main.conf");
+        std::fs::write(dir.path().join("a.conf"), text).unwrap();
+        std::fs::write(&main, "include a.conf;\n").unwrap();
+        let e = crate::config::load(&main).unwrap_err().to_string();
+        assert!(e.contains("unterminated block"), "{e}");
+    }
 }

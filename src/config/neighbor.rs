@@ -47,10 +47,13 @@ fn ip_version(addr: &IpAddr) -> &'static str {
 
 /// Parses from just after the `neighbor` keyword to the block's `}`.
 /// `earlier` are the neighbors already parsed, to refuse a second block for the same peer.
+/// With `top_level`, a block still open at the end of the file ends there, as in ExaBGP
+/// (its `conf-split` test leaves the neighbor's `}` out), with a `--check` warning.
 pub(super) fn parse_neighbor(
     p: &mut Parser,
     keyword: &Token,
     earlier: &[NeighborConfig],
+    top_level: bool,
 ) -> Result<NeighborConfig, ConfigError> {
     let (peer_address, address_token) = p.value("neighbor", values::ip_address)?;
     if let Some(first) = earlier.iter().find(|n| n.peer_address == peer_address) {
@@ -66,7 +69,13 @@ pub(super) fn parse_neighbor(
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
     let mut inherited = Vec::new();
-    while let Some(kw) = p.block_keyword(&open, &block)? {
+    loop {
+        let kw = if top_level {
+            p.block_keyword_or_end(&open, &block)?
+        } else {
+            p.block_keyword(&open, &block)?
+        };
+        let Some(kw) = kw else { break };
         if kw.text == "inherit" {
             inherited.push(template::parse_inherit(p, &kw)?);
             continue;

@@ -469,13 +469,14 @@ fn parse_generic(
     if crate::wire::attribute::info(code).is_none() {
         if flags & flag::OPTIONAL == 0 {
             // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
-            // recognize.
-            return Err(p.error_at(
+            // recognize. ExaBGP sends it as written, and so does bgpinject, with a warning.
+            p.note(
                 flags_t.position,
+                None,
                 format!(
-                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known, which a peer that does not know it answers with a session reset (RFC 4271 §6.3); set the optional bit (0x80)"
+                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known; it is sent as written (as ExaBGP does), and a peer that does not know it resets the session (RFC 4271 §6.3): set the optional bit (0x80)"
                 ),
-            ));
+            );
         }
         let extra = PathAttribute::Unknown {
             code,
@@ -1057,11 +1058,24 @@ mod tests {
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
             .unwrap();
         assert_eq!(a.values(), vec![PathAttribute::Med(100)]);
+        // An unknown code without the optional bit is sent as written (ExaBGP does), with a
+        // --check warning: a peer that does not know it resets the session.
+        let (c, notes) = crate::config::parse_str_with_notes(
+            "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 1; static { route 10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x99 0x40 0x01 ]; } }",
+            std::path::Path::new("t.conf"),
+        )
+        .unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:1:129: warning: 'attribute' 0x99")),
+            "{notes:?}"
+        );
+        assert_eq!(c.neighbors.len(), 1);
         for (bad, why) in [
             ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
             ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),
             ("attribute [ 0x04 0x80 0x0000 ]", "attribute 0x04"),
-            ("attribute [ 0x99 0x40 0x01 ]", "well-known"),
             ("attribute [ 0x99 0xc0 0x012 ]", "hexadecimal"),
             (
                 "attribute [ 0x99 0xc0 0x01 ] attribute [ 0x99 0xc0 0x02 ]",

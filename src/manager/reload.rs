@@ -20,7 +20,7 @@ impl Manager {
             crate::metrics::reloaded(true, started.elapsed());
             return;
         }
-        let applied = match config::load(&self.config_path) {
+        let applied = match config::load_for_reload(&self.config_path) {
             Ok(c) => {
                 self.apply_reload(c);
                 true
