@@ -714,4 +714,18 @@ mod tests {
         let e = crate::config::load(&main).unwrap_err().to_string();
         assert!(e.contains("unterminated block"), "{e}");
     }
+
+    #[test]
+    fn an_ipv6_route_takes_an_ipv4_next_hop_only_with_its_nexthop_pair() {
+        let route = "static { route 2001:db8::/32 next-hop 192.0.2.1; }";
+        let e = neighbor(route).unwrap_err();
+        assert!(e.contains("'nexthop { ipv6 unicast ipv4; }'"), "{e}");
+        let (n, _) = neighbor(&format!(
+            "family {{ ipv6 unicast; }}\nnexthop {{ ipv6 unicast ipv4; }}\n{route}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+        // The pair of the other direction does not allow it.
+        assert!(neighbor(&format!("nexthop {{ ipv4 unicast ipv6; }}\n{route}")).is_err());
+    }
 }

@@ -567,22 +567,10 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
     }
     let address =
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
-    // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
-    // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
-    if let Some(prefix) = prefix
-        && address.is_ipv4() != prefix.addr().is_ipv4()
-        && address.is_ipv4()
-    {
-        let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
-        return Err(p.error_at(
-            token.position,
-            format!(
-                "next-hop {address} is {} but route {prefix} is {}: expected a next hop of the route's family",
-                version(address.is_ipv4()),
-                version(prefix.addr().is_ipv4())
-            ),
-        ));
-    }
+    // A next hop of the other family (an IPv6 one for an IPv4 route, RFC 8950, or ExaBGP's
+    // IPv4 one for an IPv6 route) is checked against the neighbor's `nexthop { }` pairs once
+    // the whole block is read (announce::check_next_hops).
+    let _ = prefix;
     if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
@@ -848,7 +836,7 @@ mod tests {
     fn next_hop_must_match_family_and_be_global_unicast() {
         let e = attributes("2001:db8::/32 next-hop 192.0.2.1;").unwrap_err();
         assert!(
-            e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
+            e.starts_with("t.conf:2:17: next-hop 192.0.2.1 is IPv4 but route"),
             "{e}"
         );
         // RFC 8950: only with `capability { nexthop { ipv4 unicast ipv6; } }` in the neighbor.

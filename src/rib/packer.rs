@@ -499,6 +499,8 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         _ if family.safi == Safi::Mvpn || family.afi == Afi::L2VPN => {
             vec![global]
         }
+        // ExaBGP's `nexthop { ipv6 unicast ipv4; }` negotiated: the four octets as written.
+        (Afi::Ipv6, IpAddr::V4(_)) if params.extended_next_hop.contains(&family) => vec![global],
         // ExaBGP's choice for an IPv4 next hop of an IPv6 route: IPv4-mapped.
         (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
