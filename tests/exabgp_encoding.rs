@@ -16,7 +16,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("main", "conf-aggregator", "match"),
     ("main", "conf-attributes", "match"),
     ("main", "conf-cap-software-version", "match"),
-    ("main", "conf-confederation", "refused"),
+    ("main", "conf-confederation", "match"),
     ("main", "conf-ebgp", "match"),
     // The 4-octet-AS route targets (origin:70500:5000, target4:71200:12000): ExaBGP main
     // sends type 0x01 with the ASN as an IPv4 address, bgpinject type 0x02 (RFC 5668), as
@@ -43,7 +43,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     // and 1): ExaBGP sends both, bgpinject the later statement only (as for a prefix).
     ("main", "conf-l2vpn", "different"),
     ("main", "conf-largecommunity", "match"),
-    ("main", "conf-llnh-update", "refused"),
+    ("main", "conf-llnh-update", "match"),
     ("main", "conf-mvpn", "match"),
     ("main", "conf-name", "match"),
     ("main", "conf-new-v4", "match"),

@@ -47,6 +47,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("neighbor", neighbor::KEYWORDS),
     ("neighbor (session options)", session_options::KEYWORDS),
     ("neighbor (ExaBGP compatibility)", exabgp_compat::KEYWORDS),
+    ("confederation", exabgp_compat::CONFEDERATION_KEYWORDS),
     ("capability", session_options::CAPABILITY_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
@@ -155,6 +156,7 @@ mod keyword_tests {
         ("neighbor", "neighbor 192.0.2.1 { KW"),
         ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
         ("neighbor (ExaBGP compatibility)", "neighbor 192.0.2.1 { KW"),
+        ("confederation", "neighbor 192.0.2.1 { confederation { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
         (
             "family (AFI)",

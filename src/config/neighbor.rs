@@ -492,6 +492,18 @@ fn finish(
         nexthop_enabled,
         &mut options,
     )?;
+    if let Some(c) = &options.confederation
+        && (c.identifier == peer_as || c.identifier == local_as)
+    {
+        return Err(p.error_at(
+            keyword.position,
+            format!(
+                "the confederation identifier {} of {block} is its {}: expected the confederation's own AS, other than local-as (our member AS) and peer-as (RFC 5065)",
+                c.identifier,
+                if c.identifier == peer_as { "peer-as" } else { "local-as" }
+            ),
+        ));
+    }
     announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {

@@ -641,6 +641,13 @@ fn parse_list<T>(
 fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     let open = p.advance();
     match open.kind {
+        // ExaBGP main: `as-path confed-sequence [ 65001 ] [ 65000 100 ]`.
+        TokenKind::Word if confed_kind(&open.text).is_some() => {
+            let mut segments = Vec::new();
+            exabgp5_group(p, &open, &mut segments)?;
+            exabgp5_groups(p, &mut segments)?;
+            return Ok(AsPath { segments });
+        }
         TokenKind::Word => {
             let asn = values::asn(&open.text).map_err(|e| p.bad_value("as-path", &open, e))?;
             return Ok(AsPath::sequence(vec![asn]));
@@ -714,12 +721,43 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     }
 }
 
+/// ExaBGP's words for the confederation segments of an as-path (RFC 5065 §3).
+fn confed_kind(word: &str) -> Option<SegmentType> {
+    match word {
+        "confed-sequence" => Some(SegmentType::ConfedSequence),
+        "confed-set" => Some(SegmentType::ConfedSet),
+        _ => None,
+    }
+}
+
 /// ExaBGP 5's spelling after the first `[ ... ]` of an as-path: more groups, `( ASN ... )` an
-/// AS_SET and `[ ASN ... ]` an AS_SEQUENCE, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
+/// AS_SET, `[ ASN ... ]` an AS_SEQUENCE, and (ExaBGP main) `confed-sequence [ ASN ... ]` and
+/// `confed-set [ ASN ... ]`, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
 fn exabgp5_groups(p: &mut Parser, segments: &mut Vec<AsSegment>) -> Result<(), ConfigError> {
-    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket) {
+    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket)
+        || (p.peek().kind == TokenKind::Word && confed_kind(&p.peek().text).is_some())
+    {
         let open = p.advance();
-        let (kind, close) = if open.kind == TokenKind::OpenParen {
+        exabgp5_group(p, &open, segments)?;
+    }
+    Ok(())
+}
+
+/// One group of [`exabgp5_groups`], from just after its `open` token (`(`, `[` or a
+/// confederation word).
+fn exabgp5_group(
+    p: &mut Parser,
+    open: &Token,
+    segments: &mut Vec<AsSegment>,
+) -> Result<(), ConfigError> {
+    {
+        let (kind, close) = if let Some(kind) = confed_kind(&open.text) {
+            let bracket = p.advance();
+            if bracket.kind != TokenKind::OpenBracket {
+                return Err(p.unexpected(&bracket, &format!("'[' after {}", open.text)));
+            }
+            (kind, TokenKind::CloseBracket)
+        } else if open.kind == TokenKind::OpenParen {
             (SegmentType::Set, TokenKind::CloseParen)
         } else {
             (SegmentType::Sequence, TokenKind::CloseBracket)

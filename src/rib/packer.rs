@@ -37,6 +37,11 @@ pub struct SessionParams {
     pub add_path: Vec<Family>,
     /// RFC 8950: families whose routes may carry an IPv6 next hop (IPv4 NLRI).
     pub extended_next_hop: Vec<Family>,
+    /// ExaBGP main's `local-link-local`: sent after an IPv6 global next hop that has no
+    /// link-local address of its own.
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// RFC 5065: the session's place in our confederation.
+    pub confederation: crate::wire::aspath::ConfederationRole,
 }
 
 impl SessionParams {
@@ -47,10 +52,13 @@ impl SessionParams {
 
     /// The session as the attribute table's export rules see it.
     pub fn export_context(&self) -> ExportContext {
+        use crate::wire::aspath::ConfederationRole;
         ExportContext {
-            ebgp: self.ebgp,
+            // RFC 5065 §5.2: to another member AS, the attributes go as on iBGP.
+            ebgp: self.ebgp && !matches!(self.confederation, ConfederationRole::Member(_)),
             four_octet_as: self.four_octet_as,
             local_as: self.local_as,
+            confederation: self.confederation,
         }
     }
 
@@ -506,7 +514,7 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         _ => return None,
     };
     if global.is_ipv6() && !matches!(family.safi, Safi::FlowSpec | Safi::FlowSpecVpn) {
-        addresses.extend(link_local.map(IpAddr::V6));
+        addresses.extend(link_local.or(params.local_link_local).map(IpAddr::V6));
     }
     let mut out = Vec::new();
     if family.safi == Safi::MplsVpn {
@@ -568,6 +576,8 @@ mod keyed_tests {
             max_message_len: MAX_MESSAGE_LEN,
             add_path,
             extended_next_hop: Vec::new(),
+            local_link_local: None,
+            confederation: Default::default(),
         }
     }
 
