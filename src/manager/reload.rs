@@ -39,7 +39,7 @@ impl Manager {
             crate::metrics::reloaded(true, started.elapsed());
             return Reloaded::Files;
         }
-        let done = match config::load(&self.config_path) {
+        let done = match config::load_for_reload(&self.config_path) {
             Ok(c) => {
                 let sources = c.sources.clone();
                 self.apply_reload(c);
