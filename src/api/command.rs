@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::api_command::{
     FAMILY_ROUTE_KEYWORDS, family_route_from_text, flow_from_text, routes_from_text,
+    tagged_routes_from_text,
 };
 use crate::config::model::FamilyRoute;
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
@@ -35,6 +36,20 @@ impl NeighborFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Announce(Vec<RouteConfig>),
+    /// `announce route ... watchdog NAME [withdraw]`: routes of a watchdog group, announced
+    /// now unless `withdraw` (see `manager/watchdog.rs`).
+    AnnounceWatched {
+        routes: Vec<RouteConfig>,
+        watchdog: String,
+        withdraw: bool,
+    },
+    /// ExaBGP's `announce watchdog [NAME]` (`announce` true) and `withdraw watchdog [NAME]`:
+    /// every route of the group on the selected neighbors (all without a selector) is
+    /// announced or withdrawn. Without NAME, the helper's process name.
+    Watchdog {
+        name: Option<String>,
+        announce: bool,
+    },
     /// The routes whose NLRI (prefix, family, rd, path-information) is withdrawn; their
     /// attributes are not compared.
     Withdraw(Vec<RouteConfig>),
@@ -156,7 +171,8 @@ fn word(text: &str) -> (&str, &str) {
 fn parse_line(line: &str) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
-    while word(rest).0 == "neighbor" {
+    // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
+    while matches!(word(rest).0, "neighbor" | "peer") {
         let (filter, after) = parse_selector(word(rest).1)?;
         neighbors.push(filter);
         rest = after;
@@ -351,7 +367,8 @@ fn parse_teardown(text: &str) -> Result<Command, String> {
 /// What `help` answers.
 pub const HELP: &[&str] = &[
     "[neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID], ...] COMMAND",
-    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
+    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [watchdog NAME [withdraw]] [lease SECONDS]",
+    "announce watchdog [NAME] | withdraw watchdog [NAME]",
     "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
     "announce flow route { match { ... } then { ... } } [lease SECONDS]",
     "announce evpn|vpls|rtc ... | announce ipv4|ipv6 mup|mcast-vpn|sr-policy ... (and withdraw)",
@@ -404,9 +421,21 @@ fn parse_announce(text: &str) -> Result<Command, String> {
     }
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Announce(
-            routes_from_text(rest).map_err(|e| e.to_string())?,
-        )),
+        "route" => {
+            let (routes, tag) = tagged_routes_from_text(rest).map_err(|e| e.to_string())?;
+            Ok(match tag {
+                None => Command::Announce(routes),
+                Some((watchdog, withdraw)) => Command::AnnounceWatched {
+                    routes,
+                    watchdog,
+                    withdraw,
+                },
+            })
+        }
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: true,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -460,6 +489,27 @@ fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
     routes_from_text(&text).map_err(|e| e.to_string())
 }
 
+/// The NAME of `announce|withdraw watchdog [NAME]` (none: the helper's name, as in ExaBGP).
+fn watchdog_name(text: &str) -> Result<Option<String>, String> {
+    let words: Vec<&str> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
+    match words.as_slice() {
+        [] => Ok(None),
+        [name] => {
+            crate::config::api_command::check_watchdog_name(name)
+                .map_err(|e| format!("watchdog {name}: {e}"))?;
+            Ok(Some((*name).to_string()))
+        }
+        _ => bad(format!(
+            "watchdog: expected one name, found '{}'",
+            text.trim()
+        )),
+    }
+}
+
 fn parse_withdraw(text: &str) -> Result<Command, String> {
     if let Some(route) = family_route(text, true) {
         return Ok(Command::WithdrawFamily(Box::new(route?)));
@@ -467,6 +517,10 @@ fn parse_withdraw(text: &str) -> Result<Command, String> {
     let (what, rest) = word(text);
     match what {
         "route" => Ok(Command::Withdraw(withdrawn_routes(rest)?)),
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: false,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -537,6 +591,44 @@ mod tests {
         assert_eq!(command("status"), Command::Status);
         assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn watchdog_commands_and_tagged_routes() {
+        let wd = |name: Option<&str>, announce| Command::Watchdog {
+            name: name.map(str::to_string),
+            announce,
+        };
+        assert_eq!(command("announce watchdog dnsr"), wd(Some("dnsr"), true));
+        assert_eq!(command("withdraw watchdog dnsr"), wd(Some("dnsr"), false));
+        assert_eq!(command("withdraw watchdog"), wd(None, false));
+        assert_eq!(
+            command("announce watchdog x.y/z:@-1"),
+            wd(Some("x.y/z:@-1"), true)
+        );
+        let r = parse("peer * announce watchdog dnsr");
+        assert_eq!((r.command, r.neighbors.len()), (wd(Some("dnsr"), true), 1));
+        let r = parse("neighbor 127.0.0.1 withdraw watchdog dnsr");
+        assert_eq!(r.neighbors[0].address, Some("127.0.0.1".parse().unwrap()));
+        for bad in ["announce watchdog a b", "announce watchdog withdraw"] {
+            assert!(matches!(command(bad), Command::Invalid(_)), "{bad}");
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w withdraw") {
+            Command::AnnounceWatched {
+                routes,
+                watchdog,
+                withdraw,
+            } => assert_eq!((routes.len(), watchdog.as_str(), withdraw), (1, "w", true)),
+            other => panic!("{other:?}"),
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w") {
+            Command::AnnounceWatched { withdraw, .. } => assert!(!withdraw),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w lease 5"),
+            Command::Invalid(_)
+        ));
     }
 
     #[test]

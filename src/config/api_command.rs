@@ -38,7 +38,19 @@ fn expect_end(p: &mut Parser) -> Result<(), ConfigError> {
 
 /// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`: the
 /// route, or with `split /LEN` its more-specifics (checked as in a file).
+pub use super::route::check_watchdog_name;
+
 pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
+    tagged_routes_from_text(text).map(|(routes, _)| routes)
+}
+
+/// A route's `watchdog NAME`, and whether it is tagged `withdraw` (it then starts withdrawn).
+pub type WatchdogTag = (String, bool);
+
+/// [`routes_from_text`], with the route's watchdog tag.
+pub fn tagged_routes_from_text(
+    text: &str,
+) -> Result<(Vec<RouteConfig>, Option<WatchdogTag>), ConfigError> {
     let mut tokens = tokens(&format!("route {text}"))?;
     let eof = tokens
         .pop()
@@ -58,9 +70,10 @@ pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
     let kw = p.advance();
     let parsed = route::parse_route(&mut p, &kw)?;
     expect_end(&mut p)?;
+    let tag = parsed.watchdog.clone().map(|name| (name, parsed.withdraw));
     let mut routes = Vec::new();
     static_block::expand_split(&p, parsed, &mut |r| routes.push(r.route))?;
-    Ok(routes)
+    Ok((routes, tag))
 }
 
 /// The words that start a route of a `wire::nlri` family after `announce` / `withdraw`

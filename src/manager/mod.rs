@@ -31,6 +31,7 @@ mod requests;
 mod source_routes;
 mod state_file;
 mod status;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -162,6 +163,8 @@ impl Manager {
             .map_err(StartError::Thread)?;
         m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
+            m.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
             m.start_neighbor(n, routes, &config.healthchecks)?;
         }
         m.programs
