@@ -47,6 +47,14 @@ pub use crate::events::{ManagerEvent, ProgramEvent};
 pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
 
+/// What a neighbor is sent at start (`bgpinject encode`): its file's routes, with its
+/// watchdog routes that do not start withdrawn.
+pub fn start_routes(n: &NeighborConfig, file: &Arc<RouteSet>) -> Arc<RouteSet> {
+    let mut routes = ProgramRoutes::default();
+    routes.configure_watchdogs(n.peer_address, &n.routes.watchdog);
+    routes.routes_for(n.peer_address, file)
+}
+
 use crate::api::{ApiRequest, RefusalLog, control};
 use crate::config::healthcheck::HealthcheckConfig;
 use crate::config::{Config, NeighborConfig};
