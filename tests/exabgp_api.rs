@@ -112,7 +112,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-vpnv4", Outcome::Match),
     ("api-watchdog", Outcome::Match),
     ("api-on-exit", Outcome::Different),
-    ("api-disable", Outcome::Refused),
+    ("api-disable", Outcome::Match),
     ("api-peer-lifecycle", Outcome::NoSession),
 ];
 

@@ -80,6 +80,13 @@ pub enum Command {
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
+    /// ExaBGP main's `neighbor IP enable`: an administratively down neighbor (`shutdown
+    /// true`, or `disable`) may connect again.
+    Enable,
+    /// ExaBGP main's `neighbor IP disable ["MESSAGE"]`: the session closes with Cease /
+    /// Administrative Shutdown (and MESSAGE, RFC 9003) and does not connect again until
+    /// `enable`.
+    Disable(Notification),
     /// ExaBGP's `ping`: answered `pong UUID` (this run's [`instance_id`]), to check that the
     /// daemon reads its helpers.
     Ping,
@@ -319,6 +326,16 @@ fn parse_command(text: &str) -> Result<Command, String> {
             )),
         },
         "teardown" => parse_teardown(rest),
+        "enable" if rest.is_empty() => Ok(Command::Enable),
+        "disable" => {
+            let message = rest.trim().trim_matches('"');
+            let subcode = notification::subcode::ADMINISTRATIVE_SHUTDOWN;
+            let mut n = Notification::new(notification::code::CEASE, subcode, Vec::new());
+            if !message.is_empty() {
+                n.data = notification::shutdown_communication(message);
+            }
+            Ok(Command::Disable(n))
+        }
         "ping" => Ok(Command::Ping),
         "status" if rest.is_empty() => Ok(Command::Status),
         "help" if rest.is_empty() => Ok(Command::Help),
@@ -329,7 +346,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, enable, disable, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -375,6 +392,7 @@ pub const HELP: &[&str] = &[
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
+    "neighbor IP enable | neighbor IP disable [\"MESSAGE\"]",
     "show neighbor [summary] | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
@@ -629,6 +647,24 @@ mod tests {
             command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w lease 5"),
             Command::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn enable_and_disable_with_a_shutdown_communication() {
+        let r = parse("neighbor 127.0.0.1 enable");
+        assert_eq!((r.command, r.neighbors.len()), (Command::Enable, 1));
+        match command("neighbor 127.0.0.1 disable \"back soon\"") {
+            Command::Disable(n) => {
+                assert_eq!((n.code, n.subcode), (6, 2));
+                assert_eq!(n.shutdown_communication().as_deref(), Some("back soon"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match command("disable") {
+            Command::Disable(n) => assert!(n.data.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(command("enable now"), Command::Invalid(_)));
     }
 
     #[test]

@@ -220,6 +220,9 @@ pub struct SessionOptions {
     /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
     /// session never sends one by itself.
     pub manual_eor: bool,
+    /// ExaBGP main's `shutdown true`: administratively down, no session until a helper's
+    /// `neighbor IP enable`.
+    pub shutdown: bool,
 }
 
 impl SessionOptions {
@@ -280,6 +283,7 @@ impl Default for SessionOptions {
             aigp: None,
             paths_limit: Vec::new(),
             manual_eor: false,
+            shutdown: false,
         }
     }
 }

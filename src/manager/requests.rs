@@ -206,6 +206,25 @@ impl Manager {
                     }
                 }
             }
+            Command::Enable | Command::Disable(_) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                for addr in addrs {
+                    match &request.command {
+                        Command::Disable(n) => {
+                            if let Err(e) = self.neighbors.disable(addr, n.clone()) {
+                                log::error!("neighbor {addr}: cannot start: {e}");
+                            }
+                        }
+                        _ => {
+                            self.neighbors.enable(addr);
+                        }
+                    }
+                }
+            }
             Command::Reload => self.reload(),
             Command::Restart => {
                 self.reload();
