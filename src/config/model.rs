@@ -257,6 +257,9 @@ pub struct SessionOptions {
     /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
     /// session never sends one by itself.
     pub manual_eor: bool,
+    /// ExaBGP main's `shutdown true`: administratively down, no session until a helper's
+    /// `neighbor IP enable`.
+    pub shutdown: bool,
 }
 
 impl SessionOptions {
@@ -319,6 +322,7 @@ impl Default for SessionOptions {
             confederation: None,
             paths_limit: Vec::new(),
             manual_eor: false,
+            shutdown: false,
         }
     }
 }
@@ -337,11 +341,23 @@ pub struct RouteTable {
     /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
     /// order written.
     pub family_routes: Vec<FamilyRoute>,
+    /// Routes with ExaBGP's `watchdog NAME`: not in the tables above, announced and withdrawn
+    /// with their group by the route manager (`manager/watchdog.rs`), in the order written.
+    pub watchdog: Vec<WatchdogRoute>,
+}
+
+/// A route of a watchdog group (ExaBGP's `route ... watchdog NAME [withdraw]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchdogRoute {
+    pub name: String,
+    /// `withdraw`: the route starts withdrawn, until `announce watchdog NAME`.
+    pub withdraw: bool,
+    pub route: RouteConfig,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len() + self.family_routes.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len() + self.watchdog.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -357,6 +373,7 @@ impl RouteTable {
         unicast
             .chain(self.others.iter().map(RouteConfig::family))
             .chain(self.family_routes.iter().map(|r| r.key.family))
+            .chain(self.watchdog.iter().map(|w| w.route.family()))
     }
 
     /// Every route, unicast first.

@@ -66,6 +66,11 @@ impl Manager {
         };
         let plan = ReloadPlan::new(&current, running, &config);
         self.metrics.describe(&config.neighbors);
+        // Before the neighbors (re)start: a restarted session is sent what is announced.
+        for n in &config.neighbors {
+            self.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
+        }
         for (addr, (change, new_config)) in plan.neighbors {
             let started = match (change, new_config) {
                 (
