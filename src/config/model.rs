@@ -94,6 +94,10 @@ pub struct NeighborConfig {
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
     pub bfd: Option<BfdConfig>,
+    /// `capability { multi-session; }`: bgpinject opens one session all the same (see
+    /// `config::neighbor`), but the API's `family-allowed` selector names the families, as
+    /// ExaBGP's neighbor name does.
+    pub multi_session: bool,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -125,6 +129,7 @@ impl NeighborConfig {
             api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
+            multi_session: self.multi_session,
             location: self.location.clone(),
         }
     }
