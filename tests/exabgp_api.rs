@@ -79,7 +79,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-announce-star", Outcome::Match),
     ("api-announce", Outcome::Match),
     ("api-announcement", Outcome::Match),
-    ("api-api", Outcome::Different),
+    ("api-api", Outcome::Match),
     ("api-attributes-path", Outcome::SameTable),
     ("api-attributes-vpn", Outcome::Match),
     ("api-attributes", Outcome::Match),

@@ -8,7 +8,8 @@
 //!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
 //! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
 //! - `fanout`: neighbor events for helpers, from the threads' typed reports;
-//! - `requests`: who may change what, and the answers;
+//! - `requests`: who may change what, and the answers (`held_acks`: a helper's `done` held
+//!   until the UPDATEs it is told of are sent);
 //! - `reload`: a reload plan applied;
 //! - `journal` and `readiness`: a restart inside the peers' graceful-restart window (the
 //!   state file replayed and kept; End-of-RIB once every source is ready);
@@ -19,6 +20,7 @@
 
 mod fanout;
 mod file_patch;
+mod held_acks;
 mod journal;
 mod listeners;
 mod metrics;
@@ -80,6 +82,8 @@ pub struct Manager {
     journal: Journal,
     /// Refused commands, logged at a bounded pace per source.
     refusals: RefusalLog,
+    /// Helpers' answers held until the UPDATEs they are told of are sent.
+    held_acks: held_acks::HeldAcks,
     _control: Option<control::ControlSocket>,
     /// The channels of helpers and health checks, and of the control socket (its sender is
     /// kept so that the channel stays open without a socket).
@@ -143,6 +147,7 @@ impl Manager {
                 replay_until: None,
             },
             refusals: RefusalLog::default(),
+            held_acks: held_acks::HeldAcks::default(),
             _control: control,
             programs_rx,
             control_rx,
@@ -194,10 +199,12 @@ impl Manager {
                 Some(t) => t.saturating_duration_since(Instant::now()),
                 None => IDLE_WAIT,
             };
-            let wait = match self.leases.next_expiry() {
-                Some(t) => wait.min(t.saturating_duration_since(Instant::now())),
-                None => wait,
-            };
+            let wait = [self.leases.next_expiry(), self.held_acks.next_deadline()]
+                .into_iter()
+                .flatten()
+                .fold(wait, |w, t| {
+                    w.min(t.saturating_duration_since(Instant::now()))
+                });
             let stop = crossbeam_channel::select! {
                 recv(events) -> e => e.map_or(true, |e| self.event(e)),
                 recv(programs) -> m => match m {
@@ -229,6 +236,15 @@ impl Manager {
                 last_flush_cost = started.elapsed();
                 flush_at = None;
             }
+            if flush_at.is_none() {
+                // The routes held answers wait for are with the neighbors now.
+                for (addr, token) in self.held_acks.syncs_to_ask() {
+                    if !self.neighbors.sync(addr, token) {
+                        self.held_acks.synced(addr, token);
+                    }
+                }
+            }
+            self.held_acks.release(Instant::now());
             if self.readiness.is_changed() && flush_at.is_none() {
                 self.release_end_of_ribs();
             }

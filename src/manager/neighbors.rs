@@ -287,6 +287,14 @@ impl Neighbors {
         }
     }
 
+    /// Asks `addr`'s thread to report `Synced(token)` once the routes it was given are out;
+    /// `false` when no thread runs for it (nothing to wait for).
+    pub fn sync(&self, addr: IpAddr, token: u64) -> bool {
+        self.running
+            .get(&addr)
+            .is_some_and(|n| n.tx.send(PeerCommand::Sync(token)))
+    }
+
     /// `flush adj-rib out`: the neighbors of `addrs` send their whole table again.
     pub fn flush(&self, addrs: &[IpAddr]) {
         for addr in addrs {

@@ -1,6 +1,7 @@
 //! Requests from helpers, health checks and the control socket: who may speak (only the
 //! running generation of a program), which neighbors a request is for, and the answer.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -73,6 +74,10 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
+        let told_of_updates = match (&request.action, &request.replier) {
+            (ApiAction::Command(r), Replier::Process(out)) => self.told_of_updates(r, &out.name),
+            _ => BTreeSet::new(),
+        };
         let answer = match request.action {
             ApiAction::Clear => {
                 self.program_routes.drop_source(&source);
@@ -105,8 +110,45 @@ impl Manager {
                 return true;
             }
         };
-        request.replier.answer(lines, ok);
+        match &request.replier {
+            Replier::Process(out)
+                if !told_of_updates.is_empty() || self.held_acks.holds(&out.name) =>
+            {
+                let name = out.name.clone();
+                // Refused: nothing is sent, nothing to wait for (but the answers before it).
+                let waiting = if ok { told_of_updates } else { BTreeSet::new() };
+                self.held_acks
+                    .hold(&name, request.replier, (lines, ok), waiting, Instant::now());
+            }
+            _ => request.replier.answer(lines, ok),
+        }
         false
+    }
+
+    /// The established neighbors a route command of helper `name` is for whose api blocks
+    /// tell that helper of the UPDATEs sent: its `done` waits until those are sent (see
+    /// `held_acks.rs`).
+    fn told_of_updates(&self, request: &Request, name: &str) -> BTreeSet<IpAddr> {
+        let changes_routes = matches!(
+            request.command,
+            Command::Announce(_)
+                | Command::Withdraw(_)
+                | Command::AnnounceFlow(_)
+                | Command::WithdrawFlow(_)
+                | Command::AnnounceFamily(_)
+                | Command::WithdrawFamily(_)
+        );
+        if !changes_routes {
+            return BTreeSet::new();
+        }
+        self.neighbors
+            .iter()
+            .filter(|n| n.status.state == crate::session::fsm::State::Established)
+            .filter(|n| n.config.api_processes.iter().any(|p| p == name))
+            .filter(|n| request.selects(&n.config))
+            .filter(|n| super::fanout::events_of(&n.config, name).send.update)
+            .map(|n| n.config.peer_address)
+            .collect()
     }
 
     fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {

@@ -75,6 +75,11 @@ pub enum PeerCommand {
     /// The neighbor's BFD session went down after having been up (from the BFD thread):
     /// the BGP session goes down too, with Cease / BFD Down (RFC 9384), and reconnects.
     BfdDown(Diag),
+    /// Report [`SessionEvent::Synced`] with this token once what the commands before it
+    /// asked for is written to the socket (or no session is up to write it to): the manager
+    /// holds a helper's `done` until then when the helper is told of the UPDATEs sent, so
+    /// that it hears of them before the `done`, as ExaBGP's helpers expect.
+    Sync(u64),
 }
 
 /// Where a neighbor thread hands the UPDATEs its peer sends, when something wants them
@@ -169,6 +174,7 @@ pub fn spawn(
                 started: !held,
                 id,
                 reports,
+                syncs: Vec::new(),
             };
             thread.run()
         })?;
@@ -210,6 +216,9 @@ struct PeerThread {
     started: bool,
     id: u64,
     reports: ReportSink,
+    /// Tokens of [`PeerCommand::Sync`] not answered yet (the manager has at most one per
+    /// acknowledgement it holds).
+    syncs: Vec<u64>,
 }
 
 impl PeerThread {
@@ -308,7 +317,15 @@ impl PeerThread {
                 core.closed(Instant::now());
             }
             self.forward_events(&mut core);
+            if !self.syncs.is_empty() && (core.is_idle() || !core.is_established()) {
+                for token in std::mem::take(&mut self.syncs) {
+                    self.report(SessionEvent::Synced(token));
+                }
+            }
             if core.is_stopped() {
+                for token in std::mem::take(&mut self.syncs) {
+                    self.report(SessionEvent::Synced(token));
+                }
                 return;
             }
             let deadline = [core.poll_timeout(), dialing.as_ref().map(|d| d.1)]
@@ -392,6 +409,7 @@ impl PeerThread {
                     core.handle_command(Command::SendRouteRefresh(f), now)
                 }
                 PeerCommand::ResendTable => core.handle_command(Command::ResendTable, now),
+                PeerCommand::Sync(token) => self.syncs.push(token),
                 PeerCommand::Shutdown {
                     notification,
                     for_restart,
