@@ -81,8 +81,11 @@ pub enum Command {
     /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
     /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
     ClearAdjRibOut,
-    /// ExaBGP's `clear adj-rib in`: bgpinject keeps no Adj-RIB-In, so there is nothing to
-    /// clear; answered `done`.
+    /// ExaBGP's `show adj-rib in`: the routes the peers of neighbors with `adj-rib-in
+    /// true` sent, one line each.
+    ShowAdjRibIn,
+    /// ExaBGP's `clear adj-rib in`: the kept routes of the selected neighbors are forgotten
+    /// (until their peers send them again); nothing is sent.
     ClearAdjRibIn,
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
@@ -309,8 +312,9 @@ fn parse_command(text: &str) -> Result<Command, String> {
             }
             ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
             ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
+            ["adj-rib", "in"] | ["adj-rib", "in", "extensive"] => Ok(Command::ShowAdjRibIn),
             _ => bad(format!(
-                "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
+                "show: expected neighbor [summary], adj-rib in or adj-rib out, found '{rest}'"
             )),
         },
         "flush" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
@@ -381,7 +385,7 @@ pub const HELP: &[&str] = &[
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
-    "show neighbor [summary] | show adj-rib out",
+    "show neighbor [summary] | show adj-rib in | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
     "ping | status | help | version | reload | restart | shutdown",
@@ -695,6 +699,12 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
+        assert_eq!(command("show adj-rib in"), Command::ShowAdjRibIn);
+        assert_eq!(command("show adj-rib in extensive"), Command::ShowAdjRibIn);
+        assert!(matches!(
+            command("show adj-rib sideways"),
+            Command::Invalid(_)
+        ));
         assert_eq!(command("ready"), Command::Ready);
         assert!(matches!(command("frobnicate"), Command::Invalid(_)));
     }

@@ -225,6 +225,9 @@ pub struct SessionOptions {
     /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
     /// session never sends one by itself.
     pub manual_eor: bool,
+    /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
+    /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
+    pub adj_rib_in: bool,
 }
 
 impl SessionOptions {
@@ -285,6 +288,7 @@ impl Default for SessionOptions {
             aigp: None,
             paths_limit: Vec::new(),
             manual_eor: false,
+            adj_rib_in: false,
         }
     }
 }

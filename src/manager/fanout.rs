@@ -148,6 +148,13 @@ impl super::Manager {
             self.held_acks.synced(report.peer, token);
             return;
         }
+        if matches!(
+            report.event,
+            SessionEvent::Down(_) | SessionEvent::Established(_) | SessionEvent::Stopped
+        ) {
+            // The peer sends its routes again on the next session.
+            self.adj_rib_in.clear(report.peer);
+        }
         self.metrics.session_event(report.peer, &report.event);
         if report.event == crate::session::core::SessionEvent::Stopped {
             self.neighbors.stopped(report.peer, report.id);

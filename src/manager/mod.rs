@@ -8,6 +8,7 @@
 //!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
 //! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
 //! - `fanout`: neighbor events for helpers, from the threads' typed reports;
+//! - `adj_rib_in`: the routes peers send, kept for `show adj-rib in` (`adj-rib-in true`);
 //! - `requests`: who may change what, and the answers (`held_acks`: a helper's `done` held
 //!   until the UPDATEs it is told of are sent);
 //! - `reload`: a reload plan applied;
@@ -18,6 +19,7 @@
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
 
+mod adj_rib_in;
 mod fanout;
 mod file_patch;
 mod held_acks;
@@ -84,6 +86,8 @@ pub struct Manager {
     refusals: RefusalLog,
     /// Helpers' answers held until the UPDATEs they are told of are sent.
     held_acks: held_acks::HeldAcks,
+    /// The routes of the peers of neighbors with `adj-rib-in true`.
+    adj_rib_in: adj_rib_in::AdjRibIn,
     _control: Option<control::ControlSocket>,
     /// The channels of helpers and health checks, and of the control socket (its sender is
     /// kept so that the channel stays open without a socket).
@@ -148,6 +152,7 @@ impl Manager {
             },
             refusals: RefusalLog::default(),
             held_acks: held_acks::HeldAcks::default(),
+            adj_rib_in: adj_rib_in::AdjRibIn::default(),
             _control: control,
             programs_rx,
             control_rx,
@@ -266,10 +271,15 @@ impl Manager {
             }
             ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
             ManagerEvent::DumpStatus => self.dump_status(),
-            ManagerEvent::Received(addr, update) => {
+            ManagerEvent::Received(addr, update, treat_as_withdraw) => {
                 if let Some(n) = self.neighbors.get(addr) {
-                    let update = crate::api::events::NeighborEvent::Update(update);
-                    fanout::send(&self.programs, &n.config, &[update]);
+                    if n.config.options.adj_rib_in {
+                        self.adj_rib_in.received(addr, &update, treat_as_withdraw);
+                    }
+                    if n.config.api_receive_updates {
+                        let update = crate::api::events::NeighborEvent::Update(update);
+                        fanout::send(&self.programs, &n.config, &[update]);
+                    }
                 }
             }
             ManagerEvent::Peer(report) => self.peer_report(report),

@@ -163,12 +163,18 @@ impl Neighbors {
             eor_wait,
             tap: message_tap(&n),
             manual_eor: n.options.manual_eor,
-            on_update: n.api_receive_updates.then(|| {
+            on_update: (n.api_receive_updates || n.options.adj_rib_in).then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
-                UpdateSink(Arc::new(move |u: &crate::wire::update::Update| {
-                    let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
-                }))
+                UpdateSink(Arc::new(
+                    move |u: &crate::wire::update::Update, withdrawn: bool| {
+                        let _ = events.send(ManagerEvent::Received(
+                            addr,
+                            Box::new(u.clone()),
+                            withdrawn,
+                        ));
+                    },
+                ))
             }),
             bfd: n.bfd.map(bfd_params),
         };

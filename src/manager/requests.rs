@@ -189,7 +189,20 @@ impl Manager {
                     }
                 }
             }
-            Command::ClearAdjRibIn => {}
+            Command::ShowAdjRibIn => {
+                let addrs: Vec<IpAddr> = self
+                    .neighbors
+                    .iter()
+                    .filter(|n| n.config.options.adj_rib_in && request.selects(&n.config))
+                    .map(|n| n.config.peer_address)
+                    .collect();
+                return Answer::Lines(self.adj_rib_in.lines(&addrs));
+            }
+            Command::ClearAdjRibIn => {
+                for n in self.neighbors.iter().filter(|n| request.selects(&n.config)) {
+                    self.adj_rib_in.clear(n.config.peer_address);
+                }
+            }
             Command::Teardown(notification) => {
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 if chosen.is_empty() {

@@ -85,7 +85,10 @@ pub enum PeerCommand {
 /// Where a neighbor thread hands the UPDATEs its peer sends, when something wants them
 /// (helpers with `api { receive { update; } }`).
 #[derive(Clone)]
-pub struct UpdateSink(pub Arc<dyn Fn(&Update) + Send + Sync>);
+pub struct UpdateSink(pub Arc<UpdateFn>);
+
+/// Gets an UPDATE the peer sent, and whether RFC 7606 makes its routes withdrawn.
+pub type UpdateFn = dyn Fn(&Update, bool) + Send + Sync;
 
 impl std::fmt::Debug for UpdateSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -482,9 +485,13 @@ impl PeerThread {
         let name = self.spec.peer.ip();
         while let Some(event) = core.poll_event() {
             match event {
-                SessionEvent::UpdateReceived(update, _) => {
+                SessionEvent::UpdateReceived(update, problems) => {
                     if let Some(sink) = &self.spec.on_update {
-                        (sink.0)(&update);
+                        // RFC 7606: its routes count as withdrawn.
+                        let withdrawn = problems
+                            .iter()
+                            .any(|p| p.action == crate::wire::error::ErrorAction::TreatAsWithdraw);
+                        (sink.0)(&update, withdrawn);
                     }
                     if log::log_enabled!(log::Level::Debug) {
                         debug!("neighbor {name}: received {}", Message::Update(*update));
