@@ -104,10 +104,14 @@ fn adj_rib_in_keeps_what_the_peer_sends_for_show_and_never_announces_it() {
                 .export("all"),
         )
         .start();
-    let config = "neighbor 127.0.41.1 {
+    // A helper that floods `show adj-rib in` and never reads its answers: the daemon must
+    // keep answering the control socket and keep the session (bounded: 20 000 commands).
+    let config = "process flood { run /bin/sh -c 'for i in $(seq 1 20000); do echo \"show adj-rib in\"; done; sleep 60'; }
+neighbor 127.0.41.1 {
     router-id 192.0.2.10; local-address 127.0.41.2; local-as 65000; peer-as 65001;
     connect 18350;
     adj-rib-in true;
+    api { processes [ flood ]; }
     static { route 198.51.100.0/24 next-hop 192.0.2.10; }
 }
 ";
