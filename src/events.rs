@@ -28,8 +28,9 @@ pub enum ManagerEvent {
     Incoming(TcpStream),
     /// Log every neighbor's state (SIGUSR2).
     DumpStatus,
-    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
-    Received(IpAddr, Box<Update>),
+    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them and the
+    /// neighbor's adj-rib-in; `true` when RFC 7606 makes its routes withdrawn.
+    Received(IpAddr, Box<Update>, bool),
     /// What happened to a neighbor's session, in the order its thread saw it.
     Peer(PeerReport),
 }
