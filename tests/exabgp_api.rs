@@ -86,7 +86,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-announce-star", Outcome::Match),
     ("api-announce", Outcome::Match),
     ("api-announcement", Outcome::Match),
-    ("api-api", Outcome::Different),
+    ("api-api", Outcome::Match),
     ("api-attributes-path", Outcome::SameTable),
     ("api-attributes-vpn", Outcome::Match),
     ("api-attributes", Outcome::Match),
@@ -94,7 +94,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-check", Outcome::Match),
     ("api-eor", Outcome::SameTable),
     ("api-fast", Outcome::SameTable),
-    ("api-flow-merge", Outcome::Refused),
+    ("api-flow-merge", Outcome::Different),
     ("api-flow", Outcome::SameTable),
     ("api-health", Outcome::Match),
     ("api-ipv4", Outcome::SameTable),
@@ -102,7 +102,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-manual-eor", Outcome::SameTable),
     ("api-multi-neighbor", Outcome::Match),
     ("api-multiple-api", Outcome::Match),
-    ("api-multisession", Outcome::Different),
+    ("api-multisession", Outcome::Match),
     ("api-mvpn", Outcome::Match),
     ("api-nexthop-self", Outcome::SameTable),
     ("api-nexthop", Outcome::Match),
@@ -117,7 +117,16 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-teardown", Outcome::Match),
     ("api-vpls", Outcome::Match),
     ("api-vpnv4", Outcome::Match),
+    ("api-watchdog", Outcome::Match),
+    ("api-on-exit", Outcome::Different),
+    ("api-disable", Outcome::Match),
+    ("api-peer-lifecycle", Outcome::NoSession),
 ];
+
+/// Tests whose helper never stops sending (api-watchdog toggles its group every second for
+/// as long as it runs): the recording peer stops at the last expected message, as ExaBGP's
+/// test peer does, instead of waiting for a quiet moment that never comes.
+const STOP_AT_EXPECTED: &[&str] = &["api-watchdog"];
 
 /// One ExaBGP test: its `.ci` file read.
 struct Case {
@@ -594,6 +603,12 @@ fn run_case(case: &Case, port: u16, listen_port: u16, dir: &Path) -> (Outcome, S
                 // SAFETY: kill(2) on the child we started; no memory is shared.
                 unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
                 signalled = true;
+            }
+            if count >= expected
+                && index + 1 == wanted
+                && STOP_AT_EXPECTED.contains(&case.name.as_str())
+            {
+                break;
             }
             if count >= expected && index + 1 == wanted {
                 let since = *quiet_since.get_or_insert(now);
