@@ -100,7 +100,9 @@ NOTES = {
     "bgpinject cron reload": "1M routes in 100 included files; one file of 10,000 rewritten with "
                              "another MED and SIGHUP: time from the signal until the counter has "
                              "the 10,000 re-announced routes; the note compares the reload's peak "
-                             "RSS (VmHWM reset before the signal) with the running RSS.",
+                             "RSS (VmHWM reset before the signal) with the running RSS, and its "
+                             "time with a full reload's (the main file edited too, so the whole "
+                             "configuration is parsed) in a second run.",
     "x engine": "time over the engine-only time of the same family and size in the same run "
                 "(one session, counting receiver); the cron reload and process API rows against "
                 "the engine's 1M IPv4.",
