@@ -12,16 +12,7 @@ use crate::reload_plan::{NeighborChange, Programs, ReloadPlan};
 use crate::rib::route_set::RouteSet;
 use crate::wire::notification::{Notification, code, subcode};
 
-/// What a reload did (what `--watch` needs to know to go on watching).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reloaded {
-    /// Applied from the changed files of routes alone, or nothing changed: the same files.
-    Files,
-    /// The whole configuration was read and applied; it was read from these files.
-    Whole(Vec<std::path::PathBuf>),
-    /// Not applied: the configuration does not load (the running one stays).
-    Refused(String),
-}
+pub use crate::events::Reloaded;
 
 impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
@@ -39,7 +30,7 @@ impl Manager {
             crate::metrics::reloaded(true, started.elapsed());
             return Reloaded::Files;
         }
-        let done = match config::load(&self.config_path) {
+        let done = match config::load_for_reload(&self.config_path) {
             Ok(c) => {
                 let sources = c.sources.clone();
                 self.apply_reload(c);
@@ -66,6 +57,11 @@ impl Manager {
         };
         let plan = ReloadPlan::new(&current, running, &config);
         self.metrics.describe(&config.neighbors);
+        // Before the neighbors (re)start: a restarted session is sent what is announced.
+        for n in &config.neighbors {
+            self.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
+        }
         for (addr, (change, new_config)) in plan.neighbors {
             let started = match (change, new_config) {
                 (

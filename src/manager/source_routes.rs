@@ -39,7 +39,9 @@ impl SourceRoutes {
         let attrs = interner.intern(&r.attributes);
         match r.other_key() {
             None => {
-                self.others.remove(&plain_key(r.prefix));
+                if !self.others.is_empty() {
+                    self.others.remove(&plain_key(r.prefix));
+                }
                 self.routes.insert(r.prefix, attrs);
             }
             Some(key) => {
@@ -143,8 +145,12 @@ pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet 
             unique
         }
     };
-    RouteSet::with_shared_routes(Arc::new(merge_sorted(file.routes(), &extra)), flows)
-        .with_others(others)
+    // A neighbor with no routes in the file (a helper gives them all): no merge, no copy.
+    let table = match file.routes().is_empty() {
+        true => extra,
+        false => merge_sorted(file.routes(), &extra),
+    };
+    RouteSet::with_shared_routes(Arc::new(table), flows).with_others(others)
 }
 
 /// `file` and `extra` (each sorted, unique) merged; `extra` wins where both have a prefix.
