@@ -100,6 +100,8 @@ mod tests {
             max_message_len: 4096,
             add_path: Vec::new(),
             extended_next_hop: Vec::new(),
+            local_link_local: None,
+            confederation: Default::default(),
         }
     }
 
