@@ -114,9 +114,11 @@ fuzz:
 # the rows of EXTRA_ROWS (process API, 100 and 1,000 neighbors, cron reload, 10M routes)
 # (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
 # scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, EXTRA_ROWS, BENCH_PORT), reloads of
-# 1M routes, and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+# 1M routes, and decoding; tests/scale.rs's 10M-route check (release binaries, not timed).
+# Installs ExaBGP, GoBGP and BIRD 2 when missing.
 bench: release bench-deps
 	python3 scripts/bench/scale.py
+	$(CARGO) test --test scale -- --ignored ten_million
 	$(CARGO) bench --bench reload
 	$(CARGO) bench --bench decode
 

@@ -94,9 +94,9 @@ NOTES = {
              "of whole records, held open until the end of the run: gobgp 3.10's CLI drops the "
              "last few hundred paths when it exits right after sending (osrg/gobgp#3044) and "
              "loses its place in the file on a short read.",
-    "bgpinject via process API": "N `announce route` lines from a helper process (in writes of "
-                                 "10,000 lines); time from the helper's first line until the "
-                                 "counter has N prefixes.",
+    "bgpinject via process API": "N `announce route` lines from a helper process (made before "
+                                 "its clock starts, written 10,000 lines at a time); time from "
+                                 "the helper's first line until the counter has N prefixes.",
     "bgpinject cron reload": "1M routes in 100 included files; one file of 10,000 rewritten with "
                              "another MED and SIGHUP: time from the signal until the counter has "
                              "the 10,000 re-announced routes; the note compares the reload's peak "
@@ -690,15 +690,17 @@ def process_api_row(n=100_000):
         conf, helper = os.path.join(tmp, "api.conf"), os.path.join(tmp, "flood.py")
         started = os.path.join(tmp, "first-line")
         with open(helper, "w") as f:
+            # The lines are made before the clock starts: the row measures bgpinject, not
+            # Python's string formatting (about 0.6 s for 1M lines on the bench machine).
             f.write("import sys, time\n"
-                    f"open({started!r}, 'w').write(repr(time.time()))\n"
-                    "out = []\n"
+                    "lines = []\n"
                     f"for i in range({n}):\n"
                     "    a = 0x0a000000 + i\n"
-                    "    out.append(f'announce route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/32 next-hop 192.0.2.1\\n')\n"
-                    "    if len(out) == 10000:\n"
-                    "        sys.stdout.write(''.join(out)); out = []\n"
-                    "sys.stdout.write(''.join(out))\n"
+                    "    lines.append(f'announce route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/32 next-hop 192.0.2.1\\n')\n"
+                    "chunks = [''.join(lines[k:k + 10000]) for k in range(0, len(lines), 10000)]\n"
+                    f"open({started!r}, 'w').write(repr(time.time()))\n"
+                    "for c in chunks:\n"
+                    "    sys.stdout.write(c)\n"
                     "sys.stdout.flush()\n"
                     "time.sleep(3600)\n")
         with open(conf, "w") as f:
