@@ -35,6 +35,20 @@ impl NeighborFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Announce(Vec<RouteConfig>),
+    /// `announce route ... watchdog NAME [withdraw]`: routes of a watchdog group, announced
+    /// now unless `withdraw` (see `manager/watchdog.rs`).
+    AnnounceWatched {
+        routes: Vec<RouteConfig>,
+        watchdog: String,
+        withdraw: bool,
+    },
+    /// ExaBGP's `announce watchdog [NAME]` (`announce` true) and `withdraw watchdog [NAME]`:
+    /// every route of the group on the selected neighbors (all without a selector) is
+    /// announced or withdrawn. Without NAME, the helper's process name.
+    Watchdog {
+        name: Option<String>,
+        announce: bool,
+    },
     /// The routes whose NLRI (prefix, family, rd, path-information) is withdrawn; their
     /// attributes are not compared.
     Withdraw(Vec<RouteConfig>),
@@ -65,6 +79,13 @@ pub enum Command {
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
+    /// ExaBGP main's `neighbor IP enable`: an administratively down neighbor (`shutdown
+    /// true`, or `disable`) may connect again.
+    Enable,
+    /// ExaBGP main's `neighbor IP disable ["MESSAGE"]`: the session closes with Cease /
+    /// Administrative Shutdown (and MESSAGE, RFC 9003) and does not connect again until
+    /// `enable`.
+    Disable(Notification),
     /// ExaBGP's `ping`: answered `pong UUID` (this run's [`instance_id`]), to check that the
     /// daemon reads its helpers.
     Ping,
@@ -164,7 +185,8 @@ fn word(text: &str) -> (&str, &str) {
 fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
-    while word(rest).0 == "neighbor" {
+    // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
+    while matches!(word(rest).0, "neighbor" | "peer") {
         let (filter, after) = parse_selector(word(rest).1)?;
         neighbors.push(filter);
         rest = after;
@@ -314,6 +336,16 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
             )),
         },
         "teardown" => parse_teardown(rest),
+        "enable" if rest.is_empty() => Ok(Command::Enable),
+        "disable" => {
+            let message = rest.trim().trim_matches('"');
+            let subcode = notification::subcode::ADMINISTRATIVE_SHUTDOWN;
+            let mut n = Notification::new(notification::code::CEASE, subcode, Vec::new());
+            if !message.is_empty() {
+                n.data = notification::shutdown_communication(message);
+            }
+            Ok(Command::Disable(n))
+        }
         "ping" => Ok(Command::Ping),
         "status" if rest.is_empty() => Ok(Command::Status),
         "help" if rest.is_empty() => Ok(Command::Help),
@@ -324,7 +356,7 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, enable, disable, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -362,13 +394,15 @@ fn parse_teardown(text: &str) -> Result<Command, String> {
 /// What `help` answers.
 pub const HELP: &[&str] = &[
     "[neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID], ...] COMMAND",
-    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
+    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [watchdog NAME [withdraw]] [lease SECONDS]",
+    "announce watchdog [NAME] | withdraw watchdog [NAME]",
     "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
     "announce flow route { match { ... } then { ... } } [lease SECONDS]",
     "announce evpn|vpls|rtc ... | announce ipv4|ipv6 mup|mcast-vpn|sr-policy ... (and withdraw)",
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
+    "neighbor IP enable | neighbor IP disable [\"MESSAGE\"]",
     "show neighbor [summary] | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
@@ -415,9 +449,21 @@ fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     }
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Announce(
-            memo.routes(rest).map_err(|e| e.to_string())?,
-        )),
+        "route" => {
+            let (routes, tag) = memo.tagged_routes(rest).map_err(|e| e.to_string())?;
+            Ok(match tag {
+                None => Command::Announce(routes),
+                Some((watchdog, withdraw)) => Command::AnnounceWatched {
+                    routes,
+                    watchdog,
+                    withdraw,
+                },
+            })
+        }
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: true,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -472,6 +518,27 @@ fn withdrawn_routes(text: &str, memo: &mut RouteMemo) -> Result<Vec<RouteConfig>
     memo.routes(&text).map_err(|e| e.to_string())
 }
 
+/// The NAME of `announce|withdraw watchdog [NAME]` (none: the helper's name, as in ExaBGP).
+fn watchdog_name(text: &str) -> Result<Option<String>, String> {
+    let words: Vec<&str> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
+    match words.as_slice() {
+        [] => Ok(None),
+        [name] => {
+            crate::config::api_command::check_watchdog_name(name)
+                .map_err(|e| format!("watchdog {name}: {e}"))?;
+            Ok(Some((*name).to_string()))
+        }
+        _ => bad(format!(
+            "watchdog: expected one name, found '{}'",
+            text.trim()
+        )),
+    }
+}
+
 fn parse_withdraw(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, true) {
         return Ok(Command::WithdrawFamily(Box::new(route?)));
@@ -479,6 +546,10 @@ fn parse_withdraw(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     let (what, rest) = word(text);
     match what {
         "route" => Ok(Command::Withdraw(withdrawn_routes(rest, memo)?)),
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: false,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -549,6 +620,62 @@ mod tests {
         assert_eq!(command("status"), Command::Status);
         assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn watchdog_commands_and_tagged_routes() {
+        let wd = |name: Option<&str>, announce| Command::Watchdog {
+            name: name.map(str::to_string),
+            announce,
+        };
+        assert_eq!(command("announce watchdog dnsr"), wd(Some("dnsr"), true));
+        assert_eq!(command("withdraw watchdog dnsr"), wd(Some("dnsr"), false));
+        assert_eq!(command("withdraw watchdog"), wd(None, false));
+        assert_eq!(
+            command("announce watchdog x.y/z:@-1"),
+            wd(Some("x.y/z:@-1"), true)
+        );
+        let r = parse("peer * announce watchdog dnsr");
+        assert_eq!((r.command, r.neighbors.len()), (wd(Some("dnsr"), true), 1));
+        let r = parse("neighbor 127.0.0.1 withdraw watchdog dnsr");
+        assert_eq!(r.neighbors[0].address, Some("127.0.0.1".parse().unwrap()));
+        for bad in ["announce watchdog a b", "announce watchdog withdraw"] {
+            assert!(matches!(command(bad), Command::Invalid(_)), "{bad}");
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w withdraw") {
+            Command::AnnounceWatched {
+                routes,
+                watchdog,
+                withdraw,
+            } => assert_eq!((routes.len(), watchdog.as_str(), withdraw), (1, "w", true)),
+            other => panic!("{other:?}"),
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w") {
+            Command::AnnounceWatched { withdraw, .. } => assert!(!withdraw),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w lease 5"),
+            Command::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn enable_and_disable_with_a_shutdown_communication() {
+        let r = parse("neighbor 127.0.0.1 enable");
+        assert_eq!((r.command, r.neighbors.len()), (Command::Enable, 1));
+        match command("neighbor 127.0.0.1 disable \"back soon\"") {
+            Command::Disable(n) => {
+                assert_eq!((n.code, n.subcode), (6, 2));
+                assert_eq!(n.shutdown_communication().as_deref(), Some("back soon"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match command("disable") {
+            Command::Disable(n) => assert!(n.data.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(command("enable now"), Command::Invalid(_)));
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub enum Source {
     /// A source's routes read back from the state file at start, until that source says
     /// it is ready (or `eor-wait` passed): see `manager/state_file.rs`.
     Replayed(Box<Source>),
+    /// The configuration's routes with a `watchdog` name, while their group is announced
+    /// (see `manager/watchdog.rs`): kept beside the file's, which are never withdrawn by a
+    /// command.
+    Watchdog,
 }
 
 impl std::fmt::Display for Source {
@@ -37,6 +41,7 @@ impl std::fmt::Display for Source {
             Source::Control => f.write_str("control socket"),
             Source::Healthcheck(n) => write!(f, "healthcheck {n}"),
             Source::Replayed(s) => write!(f, "{s} (replayed from the state file)"),
+            Source::Watchdog => f.write_str("the configuration's watchdog routes"),
         }
     }
 }

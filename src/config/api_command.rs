@@ -38,7 +38,19 @@ fn expect_end(p: &mut Parser) -> Result<(), ConfigError> {
 
 /// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`: the
 /// route, or with `split /LEN` its more-specifics (checked as in a file).
+pub use super::route::check_watchdog_name;
+
 pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
+    tagged_routes_from_text(text).map(|(routes, _)| routes)
+}
+
+/// A route's `watchdog NAME`, and whether it is tagged `withdraw` (it then starts withdrawn).
+pub type WatchdogTag = (String, bool);
+
+/// [`routes_from_text`], with the route's watchdog tag.
+pub fn tagged_routes_from_text(
+    text: &str,
+) -> Result<(Vec<RouteConfig>, Option<WatchdogTag>), ConfigError> {
     let mut tokens = tokens(&format!("route {text}"))?;
     let eof = tokens
         .pop()
@@ -58,9 +70,10 @@ pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
     let kw = p.advance();
     let parsed = route::parse_route(&mut p, &kw)?;
     expect_end(&mut p)?;
+    let tag = parsed.watchdog.clone().map(|name| (name, parsed.withdraw));
     let mut routes = Vec::new();
     static_block::expand_split(&p, parsed, &mut |r| routes.push(r.route))?;
-    Ok(routes)
+    Ok((routes, tag))
 }
 
 /// The last route a command line's text gave, kept to read the next line faster: a helper
@@ -72,37 +85,45 @@ pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
 /// prefix beyond its family and length). Any other line is parsed in full.
 #[derive(Debug, Default)]
 pub struct RouteMemo {
-    last: Option<(String, RouteConfig)>,
+    last: Option<(String, RouteConfig, Option<WatchdogTag>)>,
 }
 
 impl RouteMemo {
     /// [`routes_from_text`], reusing the last line's parse where it is the same.
     pub fn routes(&mut self, text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
+        self.tagged_routes(text).map(|(routes, _)| routes)
+    }
+
+    /// [`tagged_routes_from_text`], reusing the last line's parse where it is the same.
+    pub fn tagged_routes(
+        &mut self,
+        text: &str,
+    ) -> Result<(Vec<RouteConfig>, Option<WatchdogTag>), ConfigError> {
         let text = text.trim();
         let (first, rest) = match text.find(char::is_whitespace) {
             Some(i) => (&text[..i], text[i..].trim_start()),
             None => (text, ""),
         };
         let prefix = super::values::prefix(first).ok();
-        if let (Some(prefix), Some((known, template))) = (prefix, &self.last)
+        if let (Some(prefix), Some((known, template, tag))) = (prefix, &self.last)
             && known == rest
             && prefix.len() == template.prefix.len()
             && prefix.addr().is_ipv4() == template.prefix.addr().is_ipv4()
         {
             let mut route = template.clone();
             route.prefix = prefix;
-            return Ok(vec![route]);
+            return Ok((vec![route], tag.clone()));
         }
-        let routes = routes_from_text(text)?;
+        let (routes, tag) = tagged_routes_from_text(text)?;
         self.last = match (prefix, routes.as_slice()) {
             (Some(p), [one])
                 if one.prefix == p && !rest.split_whitespace().any(|w| w == "split") =>
             {
-                Some((rest.to_string(), one.clone()))
+                Some((rest.to_string(), one.clone(), tag.clone()))
             }
             _ => None,
         };
-        Ok(routes)
+        Ok((routes, tag))
     }
 }
 

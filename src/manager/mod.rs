@@ -31,6 +31,7 @@ mod requests;
 mod source_routes;
 mod state_file;
 mod status;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -45,6 +46,15 @@ use log::info;
 pub use crate::events::{ManagerEvent, ProgramEvent};
 pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
+pub use reload::Reloaded;
+
+/// What a neighbor is sent at start (`bgpinject encode`): its file's routes, with its
+/// watchdog routes that do not start withdrawn.
+pub fn start_routes(n: &NeighborConfig, file: &Arc<RouteSet>) -> Arc<RouteSet> {
+    let mut routes = ProgramRoutes::default();
+    routes.configure_watchdogs(n.peer_address, &n.routes.watchdog);
+    routes.routes_for(n.peer_address, file)
+}
 
 use crate::api::{ApiRequest, RefusalLog, control};
 use crate::config::healthcheck::HealthcheckConfig;
@@ -162,6 +172,8 @@ impl Manager {
             .map_err(StartError::Thread)?;
         m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
+            m.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
             m.start_neighbor(n, routes, &config.healthchecks)?;
         }
         m.programs
@@ -243,10 +255,8 @@ impl Manager {
     fn event(&mut self, event: ManagerEvent) -> bool {
         match event {
             ManagerEvent::Reload => self.reload(),
-            ManagerEvent::ReloadParsed(config) => {
-                let started = Instant::now();
-                self.apply_reload(*config);
-                crate::metrics::reloaded(true, started.elapsed());
+            ManagerEvent::ReloadWatched(reply) => {
+                let _ = reply.send(self.reload_files());
             }
             ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
             ManagerEvent::DumpStatus => self.dump_status(),

@@ -27,7 +27,7 @@ fn targets<'a>(
         .filter(|n| match source {
             Source::Process(name) => n.config.api_processes.iter().any(|p| p == name),
             Source::Control | Source::Healthcheck(_) => true,
-            Source::Replayed(_) => false,
+            Source::Replayed(_) | Source::Watchdog => false,
         })
         .filter(|n| selects(&n.config))
         .map(|n| Target {
@@ -147,6 +147,51 @@ impl Manager {
             | Command::WithdrawFamily(_) => {
                 return self.change_routes(source, &request, request.lease.or(default_lease));
             }
+            Command::AnnounceWatched {
+                routes,
+                watchdog,
+                withdraw,
+            } => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                if !withdraw && let Err(e) = self.program_routes.announce(source, routes, &chosen) {
+                    return Answer::Refused(e);
+                }
+                let tag = Some((watchdog.as_str(), *withdraw));
+                self.program_routes.tag_routes(source, routes, tag, &chosen);
+            }
+            Command::Watchdog { name, announce } => {
+                let name = match (name, source) {
+                    (Some(n), _) => n.clone(),
+                    // ExaBGP: the helper's own name.
+                    (None, Source::Process(p)) => p.clone(),
+                    (None, _) => {
+                        return Answer::Refused(
+                            "watchdog: name the watchdog (only a helper has a default name)".into(),
+                        );
+                    }
+                };
+                // As ExaBGP: every neighbor of the configuration (not only the helper's), or
+                // those a selector names.
+                let addrs: Vec<IpAddr> = self
+                    .neighbors
+                    .iter()
+                    .filter(|n| request.selects(&n.config))
+                    .map(|n| n.config.peer_address)
+                    .collect();
+                if let Some(changed) = self
+                    .program_routes
+                    .switch_watchdog(&name, *announce, &addrs)
+                    && changed > 0
+                {
+                    log::debug!(
+                        "{source}: {} watchdog {name}: {changed} routes",
+                        if *announce { "announce" } else { "withdraw" }
+                    );
+                }
+            }
             Command::Ready => self.source_ready(source, None),
             Command::EndOfRib(family) | Command::RouteRefresh(family) => {
                 if let (Command::EndOfRib(_), Source::Process(_)) = (&request.command, source) {
@@ -185,6 +230,25 @@ impl Manager {
                     info!("neighbor {addr}: teardown by {source}: NOTIFICATION {notification}");
                     if let Err(e) = self.neighbors.restart(addr, notification.clone()) {
                         log::error!("neighbor {addr}: cannot start: {e}");
+                    }
+                }
+            }
+            Command::Enable | Command::Disable(_) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                for addr in addrs {
+                    match &request.command {
+                        Command::Disable(n) => {
+                            if let Err(e) = self.neighbors.disable(addr, n.clone()) {
+                                log::error!("neighbor {addr}: cannot start: {e}");
+                            }
+                        }
+                        _ => {
+                            self.neighbors.enable(addr);
+                        }
                     }
                 }
             }
