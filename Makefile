@@ -34,7 +34,7 @@ test: deps lint static
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
-	flowspec_config fuzz_stable helper_hostile hostile_peer families_hostile malformed_live session_attacks vectors \
+	flowspec_config fuzz_stable helper_hostile api_batches hostile_peer families_hostile malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
