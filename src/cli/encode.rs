@@ -9,7 +9,7 @@ use std::path::Path;
 use getopts::Options;
 
 use crate::config;
-use crate::manager::{route_sets, session_config};
+use crate::manager::{route_sets, session_config, start_routes};
 use crate::rib::packer::{self, SessionParams, split_messages};
 use crate::session::fsm::Fsm;
 use crate::wire::attribute::{AttributeContext, hex};
@@ -72,6 +72,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             continue;
         }
         found = true;
+        let routes = start_routes(n, &routes);
         // What the daemon would send: 2-octet AS when asked, or when the neighbor's
         // `capability { asn4 disable; }` keeps the capability out of the OPEN.
         let four_octet_as = !as2 && n.options.four_octet_as;
@@ -81,7 +82,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             group_updates: n.options.group_updates,
             four_octet_as,
             ebgp: n.is_ebgp(),
-            local_as: n.local_as,
+            local_as: n.open_as(),
             local_address: n.local_address.unwrap_or(match n.peer_address {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -96,6 +97,8 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
                 .map(|(f, _)| *f)
                 .collect(),
             extended_next_hop: n.options.extended_next_hop.iter().map(|e| e.0).collect(),
+            local_link_local: n.options.local_link_local,
+            confederation: n.confederation_role(),
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
         let packed = packer::pack_table(&routes, &params);

@@ -300,6 +300,12 @@ pub(crate) fn parse_route(
     let family =
         family_of(&value, afi).map_err(|e| p.error_at(first.position, format!("{name}: {e}")))?;
     let (split, withdraw, nlri_settings) = a.take_route_statements();
+    if let Some((_, at)) = a.take_watchdog() {
+        return Err(p.error_at(
+            at,
+            format!("'watchdog' applies to prefix routes, not yet to {name}"),
+        ));
+    }
     if let Some((_, at)) = split {
         return Err(p.error_at(at, format!("'split' applies to prefixes, not to {name}")));
     }

@@ -94,11 +94,37 @@ pub struct NeighborConfig {
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
     pub bfd: Option<BfdConfig>,
+    /// `capability { multi-session; }`: bgpinject opens one session all the same (see
+    /// `config::neighbor`), but the API's `family-allowed` selector names the families, as
+    /// ExaBGP's neighbor name does.
+    pub multi_session: bool,
     /// Where `neighbor` was written.
     pub location: Location,
 }
 
 impl NeighborConfig {
+    /// RFC 5065 §5: how the session stands to our confederation.
+    pub fn confederation_role(&self) -> crate::wire::aspath::ConfederationRole {
+        use crate::wire::aspath::ConfederationRole;
+        match &self.options.confederation {
+            None => ConfederationRole::None,
+            Some(_) if self.peer_as == self.local_as => ConfederationRole::None,
+            Some(c) if c.members.contains(&self.peer_as) => {
+                ConfederationRole::Member(self.local_as)
+            }
+            Some(_) => ConfederationRole::External,
+        }
+    }
+
+    /// The AS our OPEN carries: the confederation identifier to a peer outside it (RFC 5065
+    /// §5), `local-as` otherwise.
+    pub fn open_as(&self) -> u32 {
+        match (&self.options.confederation, self.confederation_role()) {
+            (Some(c), crate::wire::aspath::ConfederationRole::External) => c.identifier,
+            _ => self.local_as,
+        }
+    }
+
     /// A copy without routes, flows or description: the session-level settings, cheap to
     /// compare even with a million routes configured. Written as a full struct literal so
     /// that a new field has to be placed here explicitly.
@@ -125,6 +151,7 @@ impl NeighborConfig {
             api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
+            multi_session: self.multi_session,
             location: self.location.clone(),
         }
     }
@@ -170,6 +197,15 @@ pub struct BfdConfig {
     pub multihop: bool,
 }
 
+/// RFC 5065: the confederation a neighbor's speaker belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confederation {
+    /// The AS the confederation shows to peers outside it.
+    pub identifier: u32,
+    /// The member ASes (a peer in one of them is inside the confederation).
+    pub members: Vec<u32>,
+}
+
 /// Session-level options beyond addresses, ASNs and timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
@@ -212,6 +248,12 @@ pub struct SessionOptions {
     pub software_version: bool,
     /// `capability { aigp enable|disable; }` (ExaBGP: the AIGP attribute goes to an eBGP
     /// peer only when enabled, RFC 7311 §3.1); `None`: not written.
+    /// ExaBGP main's `local-link-local ADDRESS;`: the link-local address sent after the
+    /// global one (32 octets, RFC 2545 §3) in the next hop of each IPv6 route that gives none.
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// ExaBGP main's `confederation { identifier ASN; members [ ASN ... ]; }` (RFC 5065):
+    /// the confederation's AS and its member ASes (`local-as` is this speaker's member AS).
+    pub confederation: Option<Confederation>,
     pub aigp: Option<bool>,
     /// ExaBGP main's `add-path { AFI SAFI limit N; }`: the PATHS-LIMIT capability
     /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
@@ -220,6 +262,12 @@ pub struct SessionOptions {
     /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
     /// session never sends one by itself.
     pub manual_eor: bool,
+    /// ExaBGP main's `shutdown true`: administratively down, no session until a helper's
+    /// `neighbor IP enable`.
+    pub shutdown: bool,
+    /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
+    /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
+    pub adj_rib_in: bool,
 }
 
 impl SessionOptions {
@@ -278,8 +326,12 @@ impl Default for SessionOptions {
             fqdn: None,
             software_version: false,
             aigp: None,
+            local_link_local: None,
+            confederation: None,
             paths_limit: Vec::new(),
             manual_eor: false,
+            shutdown: false,
+            adj_rib_in: false,
         }
     }
 }
@@ -298,11 +350,23 @@ pub struct RouteTable {
     /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
     /// order written.
     pub family_routes: Vec<FamilyRoute>,
+    /// Routes with ExaBGP's `watchdog NAME`: not in the tables above, announced and withdrawn
+    /// with their group by the route manager (`manager/watchdog.rs`), in the order written.
+    pub watchdog: Vec<WatchdogRoute>,
+}
+
+/// A route of a watchdog group (ExaBGP's `route ... watchdog NAME [withdraw]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchdogRoute {
+    pub name: String,
+    /// `withdraw`: the route starts withdrawn, until `announce watchdog NAME`.
+    pub withdraw: bool,
+    pub route: RouteConfig,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len() + self.family_routes.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len() + self.watchdog.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -318,6 +382,7 @@ impl RouteTable {
         unicast
             .chain(self.others.iter().map(RouteConfig::family))
             .chain(self.family_routes.iter().map(|r| r.key.family))
+            .chain(self.watchdog.iter().map(|w| w.route.family()))
     }
 
     /// Every route, unicast first.

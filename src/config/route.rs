@@ -26,8 +26,12 @@ pub(super) struct ParsedRoute {
     pub split: Option<(u8, Position)>,
     /// The neighbor block itself or an inherited template (see `template`).
     pub origin: parser::Origin,
-    /// ExaBGP's `withdraw`: parsed and checked, never announced.
+    /// ExaBGP's `withdraw`: parsed and checked, not announced (with a `watchdog`, until
+    /// the watchdog is announced).
     pub withdraw: bool,
+    /// ExaBGP's `watchdog NAME`: the route belongs to that group, which helpers announce and
+    /// withdraw together (`announce watchdog NAME`, see `manager/watchdog.rs`).
+    pub watchdog: Option<String>,
 }
 
 /// "route PREFIX", as errors name a route statement: formatted only when an error is.
@@ -70,6 +74,7 @@ pub const KEYWORDS: &[&str] = &[
     "name",
     "withdraw",
     "withdrawn",
+    "watchdog",
 ];
 
 /// The attributes given so far; each may be given once.
@@ -101,6 +106,8 @@ pub(super) struct AttributeSettings {
     name: Setting<String>,
     /// ExaBGP's `withdraw` (the original injector's `withdrawn`): configured, not announced.
     withdraw: Setting<()>,
+    /// ExaBGP's `watchdog NAME`: the group the route is announced and withdrawn with.
+    watchdog: Setting<String>,
     nlri: labels::NlriSettings,
 }
 
@@ -112,9 +119,14 @@ impl AttributeSettings {
     ) -> (Option<(u8, Position)>, bool, labels::NlriSettings) {
         (
             std::mem::take(&mut self.split).take(),
-            std::mem::take(&mut self.withdraw).take().is_some(),
+            self.withdraw.get().is_some(),
             std::mem::take(&mut self.nlri),
         )
+    }
+
+    /// `watchdog NAME` and where it was written, taken out before [`finish_attributes`].
+    pub(super) fn take_watchdog(&mut self) -> Option<(String, Position)> {
+        std::mem::take(&mut self.watchdog).take_at()
     }
 }
 
@@ -144,6 +156,14 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         }
     }
     let (split, withdraw, nlri) = a.take_route_statements();
+    let watchdog = a.take_watchdog().map(|(name, _)| name);
+    if let (Some((_, at)), None) = (std::mem::take(&mut a.withdraw).take_at(), &watchdog) {
+        p.note(
+            at,
+            None,
+            format!("{name} is marked withdraw without a watchdog: it is configured but never announced (ExaBGP 4 and 5 announce it; the original injector did not)"),
+        );
+    }
     let attributes = finish_attributes(p, a, &name, prefix_token.position)?;
     Ok(ParsedRoute {
         route: RouteConfig {
@@ -156,7 +176,35 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         split,
         origin: p.origin(),
         withdraw,
+        watchdog,
     })
+}
+
+/// The longest watchdog name accepted (ExaBGP sets none; a name is a word of a command line).
+pub const MAX_WATCHDOG_NAME: usize = 255;
+
+/// A watchdog name as ExaBGP takes it: one word, but neither `announce` nor `withdraw` (the
+/// words of the commands that name it).
+pub fn watchdog_name(token: &Token) -> Result<String, String> {
+    let text = token.text.as_str();
+    if token.kind != TokenKind::Word || text.is_empty() {
+        return Err(format!("expected a name, found '{text}'"));
+    }
+    check_watchdog_name(text)?;
+    Ok(text.to_string())
+}
+
+/// Whether `text` may name a watchdog (see [`watchdog_name`]).
+pub fn check_watchdog_name(text: &str) -> Result<(), String> {
+    if matches!(text, "announce" | "withdraw") {
+        return Err(format!("'{text}' cannot be a watchdog name (as in ExaBGP)"));
+    }
+    if text.len() > MAX_WATCHDOG_NAME || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "a name is at most {MAX_WATCHDOG_NAME} octets of printable characters"
+        ));
+    }
+    Ok(())
 }
 
 /// The attributes of a route once its statements are read (`next-hop` required, reported at
@@ -340,17 +388,13 @@ pub(super) fn parse_attribute(
                     "'withdrawn' is the original injector's spelling of 'withdraw' (write 'withdraw'; `bgpinject migrate` does)",
                 );
             }
-            p.note(
-                kw.position,
-                None,
-                format!("{name} is marked '{}': it is configured but not announced, as in ExaBGP", kw.text),
-            );
             a.withdraw.set(p, kw, name, ())
         }
-        "watchdog" => Err(p.error_at(
-            kw.position,
-            format!("'watchdog' in {name} is not supported: bgpinject's helpers cannot announce or withdraw routes by watchdog name (write the routes in a helper, or use a healthcheck block)"),
-        )),
+        "watchdog" => {
+            let token = p.advance();
+            let watchdog = watchdog_name(&token).map_err(|why| p.error_at(token.position, format!("watchdog in {name}: {why}")))?;
+            a.watchdog.set(p, kw, name, watchdog)
+        }
         k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
@@ -469,13 +513,14 @@ fn parse_generic(
     if crate::wire::attribute::info(code).is_none() {
         if flags & flag::OPTIONAL == 0 {
             // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
-            // recognize.
-            return Err(p.error_at(
+            // recognize. ExaBGP sends it as written, and so does bgpinject, with a warning.
+            p.note(
                 flags_t.position,
+                None,
                 format!(
-                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known, which a peer that does not know it answers with a session reset (RFC 4271 §6.3); set the optional bit (0x80)"
+                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known; it is sent as written (as ExaBGP does), and a peer that does not know it resets the session (RFC 4271 §6.3): set the optional bit (0x80)"
                 ),
-            ));
+            );
         }
         let extra = PathAttribute::Unknown {
             code,
@@ -566,22 +611,10 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
     }
     let address =
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
-    // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
-    // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
-    if let Some(prefix) = prefix
-        && address.is_ipv4() != prefix.addr().is_ipv4()
-        && address.is_ipv4()
-    {
-        let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
-        return Err(p.error_at(
-            token.position,
-            format!(
-                "next-hop {address} is {} but route {prefix} is {}: expected a next hop of the route's family",
-                version(address.is_ipv4()),
-                version(prefix.addr().is_ipv4())
-            ),
-        ));
-    }
+    // A next hop of the other family (an IPv6 one for an IPv4 route, RFC 8950, or ExaBGP's
+    // IPv4 one for an IPv6 route) is checked against the neighbor's `nexthop { }` pairs once
+    // the whole block is read (announce::check_next_hops).
+    let _ = prefix;
     if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
@@ -652,6 +685,13 @@ fn parse_list<T>(
 fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     let open = p.advance();
     match open.kind {
+        // ExaBGP main: `as-path confed-sequence [ 65001 ] [ 65000 100 ]`.
+        TokenKind::Word if confed_kind(&open.text).is_some() => {
+            let mut segments = Vec::new();
+            exabgp5_group(p, &open, &mut segments)?;
+            exabgp5_groups(p, &mut segments)?;
+            return Ok(AsPath { segments });
+        }
         TokenKind::Word => {
             let asn = values::asn(&open.text).map_err(|e| p.bad_value("as-path", &open, e))?;
             return Ok(AsPath::sequence(vec![asn]));
@@ -725,12 +765,43 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     }
 }
 
+/// ExaBGP's words for the confederation segments of an as-path (RFC 5065 §3).
+fn confed_kind(word: &str) -> Option<SegmentType> {
+    match word {
+        "confed-sequence" => Some(SegmentType::ConfedSequence),
+        "confed-set" => Some(SegmentType::ConfedSet),
+        _ => None,
+    }
+}
+
 /// ExaBGP 5's spelling after the first `[ ... ]` of an as-path: more groups, `( ASN ... )` an
-/// AS_SET and `[ ASN ... ]` an AS_SEQUENCE, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
+/// AS_SET, `[ ASN ... ]` an AS_SEQUENCE, and (ExaBGP main) `confed-sequence [ ASN ... ]` and
+/// `confed-set [ ASN ... ]`, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
 fn exabgp5_groups(p: &mut Parser, segments: &mut Vec<AsSegment>) -> Result<(), ConfigError> {
-    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket) {
+    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket)
+        || (p.peek().kind == TokenKind::Word && confed_kind(&p.peek().text).is_some())
+    {
         let open = p.advance();
-        let (kind, close) = if open.kind == TokenKind::OpenParen {
+        exabgp5_group(p, &open, segments)?;
+    }
+    Ok(())
+}
+
+/// One group of [`exabgp5_groups`], from just after its `open` token (`(`, `[` or a
+/// confederation word).
+fn exabgp5_group(
+    p: &mut Parser,
+    open: &Token,
+    segments: &mut Vec<AsSegment>,
+) -> Result<(), ConfigError> {
+    {
+        let (kind, close) = if let Some(kind) = confed_kind(&open.text) {
+            let bracket = p.advance();
+            if bracket.kind != TokenKind::OpenBracket {
+                return Err(p.unexpected(&bracket, &format!("'[' after {}", open.text)));
+            }
+            (kind, TokenKind::CloseBracket)
+        } else if open.kind == TokenKind::OpenParen {
             (SegmentType::Set, TokenKind::CloseParen)
         } else {
             (SegmentType::Sequence, TokenKind::CloseBracket)
@@ -828,10 +899,55 @@ mod tests {
             attributes("10.0.0.0/8 next-hop 192.0.2.10 withdraw;"),
             Err("no route".into())
         );
-        let e = attributes("10.0.0.0/8 next-hop 192.0.2.10 watchdog w;").unwrap_err();
+    }
+
+    fn watchdog_routes(routes: &str) -> Result<Vec<crate::config::model::WatchdogRoute>, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ {routes} }} }}"
+        );
+        let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(config.neighbors[0].routes.watchdog.clone())
+    }
+
+    #[test]
+    fn watchdog_routes_are_kept_apart_with_their_start_state() {
+        let w = watchdog_routes(
+            "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog dnsr withdraw; route 10.1.0.0/16 next-hop 192.0.2.10 withdrawn watchdog x.y-z_1/@:; route 10.2.0.0/16 { next-hop 192.0.2.10; watchdog dnsr; } route 10.3.0.0/16 next-hop 192.0.2.10;",
+        )
+        .unwrap();
+        let got: Vec<(String, String, bool)> = w
+            .iter()
+            .map(|r| (r.route.prefix.to_string(), r.name.clone(), r.withdraw))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10.0.0.0/8".into(), "dnsr".into(), true),
+                ("10.1.0.0/16".into(), "x.y-z_1/@:".into(), true),
+                ("10.2.0.0/16".into(), "dnsr".into(), false),
+            ]
+        );
+        // The plain route is the only one in the static table.
+        assert_eq!(
+            attributes("10.3.0.0/16 next-hop 192.0.2.10 watchdog w;"),
+            Err("no route".into())
+        );
+        for bad in ["announce", "withdraw", "\"quoted name\"", "{"] {
+            let e = watchdog_routes(&format!(
+                "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog {bad};"
+            ))
+            .unwrap_err();
+            assert!(e.contains("watchdog"), "{bad}: {e}");
+        }
+        let e = watchdog_routes("route 10.0.0.0/8 next-hop 192.0.2.10 watchdog a watchdog b;")
+            .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        let long = "w".repeat(MAX_WATCHDOG_NAME + 1);
         assert!(
-            e.contains("'watchdog'") && e.contains("not supported"),
-            "{e}"
+            watchdog_routes(&format!(
+                "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog {long};"
+            ))
+            .is_err()
         );
     }
 
@@ -847,7 +963,7 @@ mod tests {
     fn next_hop_must_match_family_and_be_global_unicast() {
         let e = attributes("2001:db8::/32 next-hop 192.0.2.1;").unwrap_err();
         assert!(
-            e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
+            e.starts_with("t.conf:2:17: next-hop 192.0.2.1 is IPv4 but route"),
             "{e}"
         );
         // RFC 8950: only with `capability { nexthop { ipv4 unicast ipv6; } }` in the neighbor.
@@ -1057,11 +1173,24 @@ mod tests {
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
             .unwrap();
         assert_eq!(a.values(), vec![PathAttribute::Med(100)]);
+        // An unknown code without the optional bit is sent as written (ExaBGP does), with a
+        // --check warning: a peer that does not know it resets the session.
+        let (c, notes) = crate::config::parse_str_with_notes(
+            "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 1; static { route 10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x99 0x40 0x01 ]; } }",
+            std::path::Path::new("t.conf"),
+        )
+        .unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:1:129: warning: 'attribute' 0x99")),
+            "{notes:?}"
+        );
+        assert_eq!(c.neighbors.len(), 1);
         for (bad, why) in [
             ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
             ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),
             ("attribute [ 0x04 0x80 0x0000 ]", "attribute 0x04"),
-            ("attribute [ 0x99 0x40 0x01 ]", "well-known"),
             ("attribute [ 0x99 0xc0 0x012 ]", "hexadecimal"),
             (
                 "attribute [ 0x99 0xc0 0x01 ] attribute [ 0x99 0xc0 0x02 ]",
