@@ -34,7 +34,7 @@ test: deps lint static
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
-	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
+	flowspec_config fuzz_stable helper_hostile hostile_peer families_hostile malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
@@ -43,7 +43,7 @@ PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale re
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird \
-	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp healthcheck_bird
+	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2

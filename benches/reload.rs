@@ -76,6 +76,8 @@ fn params() -> SessionParams {
         max_message_len: MAX_MESSAGE_LEN,
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
+        local_link_local: None,
+        confederation: Default::default(),
     }
 }
 

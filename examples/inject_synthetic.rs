@@ -90,6 +90,8 @@ fn main() {
         eor_wait: None,
         tap: Default::default(),
         manual_eor: false,
+        local_link_local: None,
+        confederation: Default::default(),
         on_update: None,
         bfd: None,
     };

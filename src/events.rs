@@ -8,9 +8,10 @@
 use std::net::{IpAddr, TcpStream};
 use std::sync::Arc;
 
+use crossbeam_channel::Sender;
+
 use crate::api::ApiRequest;
 use crate::api::process::HelperOutput;
-use crate::config::Config;
 use crate::session::peer::PeerReport;
 use crate::wire::update::Update;
 
@@ -18,8 +19,9 @@ use crate::wire::update::Update;
 pub enum ManagerEvent {
     /// Re-read the configuration file (SIGHUP, SIGUSR1).
     Reload,
-    /// Apply a configuration `--watch` has already read and validated (one parse per change).
-    ReloadParsed(Box<Config>),
+    /// `--watch` saw a change: reload as SIGHUP does (the parse cache first) and answer
+    /// what was done.
+    ReloadWatched(Sender<crate::manager::Reloaded>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.

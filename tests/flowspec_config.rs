@@ -26,13 +26,9 @@ fn the_ddos_example_loads_with_both_flow_families() {
         .iter()
         .find(|f| f.name == "redirect-infected-host")
         .unwrap();
-    assert_eq!(
-        redirect.attributes.next_hop,
-        NextHop::Address {
-            global: "192.0.2.254".parse().unwrap(),
-            link_local: None
-        }
-    );
+    // redirect-to-nexthop-ietf carries its target in the community only, with no next hop
+    // (as ExaBGP sends it).
+    assert_eq!(redirect.attributes.next_hop, NextHop::Absent);
 }
 
 #[test]
@@ -102,7 +98,7 @@ fn ipv6_rules_take_their_family_from_their_components() {
     assert!(n.flows[1].attributes.extended_communities().is_empty());
     assert_eq!(
         FlowAction::from_community(&n.flows[2].attributes.extended_communities()[0]),
-        Some(FlowAction::RedirectToNextHop)
+        Some(FlowAction::RedirectToNextHop { copy: false })
     );
     assert_eq!(
         n.families,
@@ -127,4 +123,72 @@ fn the_same_match_twice_keeps_the_later_rule_as_exabgp() {
         .map(|f| f.name.as_str())
         .collect();
     assert_eq!(names, vec!["r2"]);
+}
+
+#[test]
+fn exabgp_copy_ietf_ipv6_and_traffic_class_mean_what_exabgp_sends() {
+    let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 65000; peer-as 65001;
+        guard { flow off; }
+        flow {
+            route c { match { source 10.0.0.2/32; } then { copy 192.0.2.4; } }
+            route i { match { destination 10.0.0.3/32; } then { redirect-to-nexthop-ietf 2001:DB8::1; } }
+            route t { match { traffic-class 255; tcp-flags [ SYN RST ]; } then { discard; } }
+        } }";
+    let config = parse_str(text, Path::new("t.conf")).unwrap_or_else(|e| panic!("{e}"));
+    let n = &config.neighbors[0];
+    let copy = &n.flows[0].attributes;
+    assert_eq!(
+        copy.next_hop,
+        NextHop::Address {
+            global: "192.0.2.4".parse().unwrap(),
+            link_local: None
+        }
+    );
+    assert_eq!(copy.extended_communities()[0].0, [8, 0, 0, 0, 0, 0, 0, 1]);
+    let ietf = &n.flows[1].attributes;
+    assert_eq!(ietf.next_hop, NextHop::Absent);
+    let v6 = ietf
+        .values()
+        .iter()
+        .find_map(|a| match a {
+            bgpinject::wire::attribute::PathAttribute::Ipv6ExtendedCommunities(v) => Some(v),
+            _ => None,
+        })
+        .expect("an IPv6 address-specific extended community");
+    let mut want = [0u8; 20];
+    want[1] = 0x0c;
+    want[2..18].copy_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    assert_eq!(v6, &vec![want]);
+    // Hostile values: each refused by name.
+    for (bad, why) in [
+        ("then { copy 65000:1; }", "address after copy"),
+        ("then { copy; }", "copy"),
+        (
+            "then { copy 192.0.2.4; redirect 192.0.2.5; }",
+            "conflicting",
+        ),
+        ("match { traffic-class 256; } then { discard; }", "0..255"),
+        (
+            "match { traffic-class -1; } then { discard; }",
+            "traffic-class",
+        ),
+        ("match { dscp 64; } then { discard; }", "0..63"),
+    ] {
+        let (m, t) = bad
+            .split_once(" then ")
+            .map_or(("match { source 10.0.0.2/32; }", bad), |(m, t)| (m, t));
+        let t = t.strip_prefix("then ").unwrap_or(t);
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001; guard {{ flow off; }} flow {{ route x {{ {m} then {t} }} }} }}"
+        );
+        let e = parse_str(&text, Path::new("t.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
 }

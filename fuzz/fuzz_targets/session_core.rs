@@ -64,6 +64,8 @@ fuzz_target!(|data: &[u8]| {
                 send: u32::MAX,
             },
             manual_eor: false,
+            local_link_local: None,
+            confederation: Default::default(),
         },
         routes(0, 300),
     );

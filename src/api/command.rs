@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::api_command::{
-    FAMILY_ROUTE_KEYWORDS, family_route_from_text, flow_from_text, routes_from_text,
+    FAMILY_ROUTE_KEYWORDS, RouteMemo, family_route_from_text, flow_from_text,
     tagged_routes_from_text,
 };
 use crate::config::model::FamilyRoute;
@@ -154,9 +154,17 @@ pub fn started_at() -> std::time::Instant {
 
 /// Parses one line; errors name what was expected.
 pub fn parse(line: &str) -> Request {
+    parse_with(line, &mut RouteMemo::default())
+}
+
+/// [`parse`], with the previous line's route at hand (a helper's reader keeps one `memo`).
+pub fn parse_with(line: &str, memo: &mut RouteMemo) -> Request {
     // ExaBGP accepts `\n` written literally inside a line (dynamic-1.sh does so).
-    let line = line.replace("\\n", " ");
-    match parse_line(line.trim()) {
+    let line = match line.contains("\\n") {
+        true => std::borrow::Cow::Owned(line.replace("\\n", " ")),
+        false => std::borrow::Cow::Borrowed(line),
+    };
+    match parse_line(line.trim(), memo) {
         Ok(r) => r,
         Err(e) => Request {
             neighbors: Vec::new(),
@@ -175,7 +183,7 @@ fn word(text: &str) -> (&str, &str) {
     }
 }
 
-fn parse_line(line: &str) -> Result<Request, String> {
+fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
     // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
@@ -185,7 +193,7 @@ fn parse_line(line: &str) -> Result<Request, String> {
         rest = after;
     }
     let (rest, lease) = take_lease(rest)?;
-    let command = parse_command(&rest)?;
+    let command = parse_command(&rest, memo)?;
     if lease.is_some() && !matches!(command, Command::Announce(_) | Command::AnnounceFlow(_)) {
         return bad("lease: only an announce of routes or flows takes a lease");
     }
@@ -198,10 +206,13 @@ fn parse_line(line: &str) -> Result<Request, String> {
 
 /// Takes `lease SECONDS` out of a command line (bgpinject's own option, so no ExaBGP
 /// attribute can be confused with it).
-fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
+fn take_lease(text: &str) -> Result<(std::borrow::Cow<'_, str>, Option<u32>), String> {
+    if !text.contains("lease") {
+        return Ok((std::borrow::Cow::Borrowed(text), None));
+    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let Some(i) = words.iter().position(|w| *w == "lease") else {
-        return Ok((text.to_string(), None));
+        return Ok((std::borrow::Cow::Borrowed(text), None));
     };
     let seconds = words
         .get(i + 1)
@@ -215,7 +226,7 @@ fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
         })?;
     let mut rest: Vec<&str> = words[..i].to_vec();
     rest.extend_from_slice(words.get(i + 2..).unwrap_or(&[]));
-    Ok((rest.join(" "), Some(seconds)))
+    Ok((std::borrow::Cow::Owned(rest.join(" ")), Some(seconds)))
 }
 
 /// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.
@@ -299,11 +310,11 @@ fn parse_family(text: &str) -> Result<Option<Family>, String> {
         })
 }
 
-fn parse_command(text: &str) -> Result<Command, String> {
+fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     let (verb, rest) = word(text);
     match verb {
-        "announce" => parse_announce(rest),
-        "withdraw" => parse_withdraw(rest),
+        "announce" => parse_announce(rest, memo),
+        "withdraw" => parse_withdraw(rest, memo),
         "show" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["neighbor"] | ["neighbor", "extensive"] | ["neighbors"] => {
                 Ok(Command::ShowNeighbor { summary: false })
@@ -433,13 +444,19 @@ fn family_route(text: &str, withdraw: bool) -> Option<Result<FamilyRoute, String
     Some(family_route_from_text(&text, afi).map_err(|e| e.to_string()))
 }
 
-fn parse_announce(text: &str) -> Result<Command, String> {
+fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
     }
     let (what, rest) = word(text);
     match what {
         "route" => {
+            // A route of a watchdog group is read in full (its tag is not memoized).
+            if !rest.split_whitespace().any(|w| w == "watchdog") {
+                return Ok(Command::Announce(
+                    memo.routes(rest).map_err(|e| e.to_string())?,
+                ));
+            }
             let (routes, tag) = tagged_routes_from_text(rest).map_err(|e| e.to_string())?;
             Ok(match tag {
                 None => Command::Announce(routes),
@@ -469,7 +486,8 @@ fn parse_announce(text: &str) -> Result<Command, String> {
             let mut routes = Vec::new();
             for p in prefixes.split_whitespace() {
                 routes.extend(
-                    routes_from_text(&format!("{p} {attributes}")).map_err(|e| e.to_string())?,
+                    memo.routes(&format!("{p} {attributes}"))
+                        .map_err(|e| e.to_string())?,
                 );
             }
             Ok(Command::Announce(routes))
@@ -489,7 +507,7 @@ fn parse_announce(text: &str) -> Result<Command, String> {
 /// other attributes are parsed and not compared. The next hop is replaced (ExaBGP helpers
 /// often leave it out or write a placeholder such as `0.0.0.0`), and a VPN route needs no
 /// label (RFC 8277 §2.4: a withdrawal's label field has no meaning).
-fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
+fn withdrawn_routes(text: &str, memo: &mut RouteMemo) -> Result<Vec<RouteConfig>, String> {
     let mut words: Vec<&str> = Vec::new();
     let mut it = text.trim_end().trim_end_matches(';').split_whitespace();
     while let Some(w) = it.next() {
@@ -504,7 +522,7 @@ fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
     if words.contains(&"rd") && !words.contains(&"label") {
         text.push_str(" label 0");
     }
-    routes_from_text(&text).map_err(|e| e.to_string())
+    memo.routes(&text).map_err(|e| e.to_string())
 }
 
 /// The NAME of `announce|withdraw watchdog [NAME]` (none: the helper's name, as in ExaBGP).
@@ -528,13 +546,13 @@ fn watchdog_name(text: &str) -> Result<Option<String>, String> {
     }
 }
 
-fn parse_withdraw(text: &str) -> Result<Command, String> {
+fn parse_withdraw(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, true) {
         return Ok(Command::WithdrawFamily(Box::new(route?)));
     }
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Withdraw(withdrawn_routes(rest)?)),
+        "route" => Ok(Command::Withdraw(withdrawn_routes(rest, memo)?)),
         "watchdog" => Ok(Command::Watchdog {
             name: watchdog_name(rest)?,
             announce: false,
@@ -553,7 +571,7 @@ fn parse_withdraw(text: &str) -> Result<Command, String> {
             }
             let mut routes = Vec::new();
             for p in prefixes.split_whitespace() {
-                routes.extend(withdrawn_routes(&format!("{p} {attributes}"))?);
+                routes.extend(withdrawn_routes(&format!("{p} {attributes}"), memo)?);
             }
             Ok(Command::Withdraw(routes))
         }
@@ -793,5 +811,57 @@ mod tests {
             parse("neighbor nobody announce route 203.0.113.0/24 next-hop 192.0.2.1").command,
             Command::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn lines_read_with_the_last_route_at_hand_parse_as_alone() {
+        let lines = [
+            "announce route 10.0.0.0/32 next-hop 192.0.2.1",
+            "announce route 10.0.0.1/32 next-hop 192.0.2.1",
+            "announce route 10.0.0.2/32 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.0.3/32 next-hop 192.0.2.1 med 5",
+            // Another length, host bits set, another family, a bad prefix: parsed in full.
+            "announce route 10.0.1.0/24 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.2.1/24 next-hop 192.0.2.1 med 5",
+            "announce route 2001:db8::/32 next-hop 192.0.2.1 med 5",
+            "announce route 2001:db8::/32 next-hop 2001:db8::1 med 5",
+            "announce route 2001:db8:1::/32 next-hop 2001:db8::1 med 5",
+            "announce route 10.0.300.0/24 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.3.0/24 next-hop 192.0.2.1 med 5",
+            // split: the more-specifics of each prefix.
+            "announce route 10.0.4.0/24 next-hop 192.0.2.1 split /25",
+            "announce route 10.0.5.0/24 next-hop 192.0.2.1 split /25",
+            // The same prefix announced, withdrawn, announced again.
+            "announce route 10.0.6.0/24 next-hop 192.0.2.1",
+            "withdraw route 10.0.6.0/24",
+            "withdraw route 10.0.7.0/24 next-hop 192.0.2.1",
+            "announce route 10.0.6.0/24 next-hop 192.0.2.1 community [ 65000:1 ]",
+            "announce route 10.0.8.0/24 { next-hop 192.0.2.1; med 7; }",
+            "announce route 10.0.9.0/24 { next-hop 192.0.2.1; med 7; }",
+            "announce route 10.0.10.0/24; next-hop 192.0.2.1",
+            "announce route 10.0.11.0/24 rd 65000:1 label 5 next-hop 192.0.2.1",
+            "announce route 10.0.12.0/24 rd 65000:1 label 5 next-hop 192.0.2.1",
+            "announce route 10.0.13.0/24 next-hop 192.0.2.1 lease 30",
+            "announce route 10.0.14.0/24 next-hop 192.0.2.1 lease 30",
+            "announce attributes next-hop 192.0.2.1 med 3 nlri 10.1.0.0/24 10.1.1.0/24 10.1.2.1/24",
+            "withdraw attributes next-hop 192.0.2.1 nlri 10.1.0.0/24 10.1.1.0/24",
+            "neighbor 127.0.0.1 announce route 10.0.15.0/24 next-hop 192.0.2.1",
+            "neighbor 127.0.0.2 announce route 10.0.16.0/24 next-hop 192.0.2.1",
+            "announce route 224.0.0.0/24 next-hop 192.0.2.1",
+            "announce route 0.0.0.0/0 next-hop 192.0.2.1",
+            "announce route 10.0.17.0/24 next-hop self",
+            "announce route 10.0.18.0/24 next-hop self",
+            "announce route 10.0.19.0/24 next-hop 0.0.0.0",
+            "announce route 10.0.20.0/24 next-hop 0.0.0.0",
+        ];
+        let mut memo = RouteMemo::default();
+        for line in lines {
+            assert_eq!(parse_with(line, &mut memo), parse(line), "{line}");
+        }
+        // And in the other order, so each line follows another.
+        let mut memo = RouteMemo::default();
+        for line in lines.iter().rev() {
+            assert_eq!(parse_with(line, &mut memo), parse(line), "{line}");
+        }
     }
 }

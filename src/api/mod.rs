@@ -84,6 +84,9 @@ impl Replier {
 pub enum ApiAction {
     /// A command line from a helper or the control socket.
     Command(Request),
+    /// A helper's command lines of one read, in their order: each is applied and answered
+    /// as if it came alone (one message per read instead of one per line).
+    Batch(Vec<Request>),
     /// Replace every route of the source (health checks): `(neighbors, routes)`, where an
     /// empty neighbor list means every neighbor.
     Replace(Vec<std::net::IpAddr>, Vec<RouteConfig>),

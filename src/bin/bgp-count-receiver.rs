@@ -540,6 +540,8 @@ fn replay(addr: SocketAddr, routes: u32) -> io::Result<()> {
         max_message_len: MAX_MESSAGE_LEN,
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
+        local_link_local: None,
+        confederation: Default::default(),
     };
     let mut bytes = packer::pack_table(&set, &params).bytes;
     bytes.extend(packer::end_of_rib(Family::IPV4_UNICAST, &params));

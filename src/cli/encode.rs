@@ -82,7 +82,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             group_updates: n.options.group_updates,
             four_octet_as,
             ebgp: n.is_ebgp(),
-            local_as: n.local_as,
+            local_as: n.open_as(),
             local_address: n.local_address.unwrap_or(match n.peer_address {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -97,6 +97,8 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
                 .map(|(f, _)| *f)
                 .collect(),
             extended_next_hop: n.options.extended_next_hop.iter().map(|e| e.0).collect(),
+            local_link_local: n.options.local_link_local,
+            confederation: n.confederation_role(),
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
         let packed = packer::pack_table(&routes, &params);

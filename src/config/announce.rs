@@ -2,6 +2,9 @@
 //! mpls-vpn P ...; } ipv6 { ... } }` block inside a neighbor, the family words it uses, and
 //! the RFC 8950 `capability { nexthop { ipv4 unicast ipv6; } }` block with its check.
 
+use std::net::IpAddr;
+
+use crate::rib::attributes::NextHop;
 use crate::wire::family::{Afi, Family, Safi};
 
 use super::ConfigError;
@@ -171,8 +174,31 @@ pub(super) fn check_next_hops(
     routes: &ParsedRoutes,
 ) -> Result<(), ConfigError> {
     for r in routes.iter() {
-        let cross = crate::rib::other_nlri::ipv4_with_ipv6_next_hop(r.prefix, r.attributes);
         let family = r.family;
+        // ExaBGP's `nexthop { ipv6 unicast ipv4; }`: an IPv6 route with an IPv4 next hop, sent
+        // as four octets in MP_REACH_NLRI once the pair is negotiated (IPv4-mapped otherwise).
+        if let (
+            IpAddr::V6(_),
+            NextHop::Address {
+                global: IpAddr::V4(a),
+                ..
+            },
+        ) = (r.prefix.addr(), r.attributes.next_hop)
+            && !options.extended_next_hop.contains(&(family, Afi::Ipv4))
+        {
+            let mut error = p.error_at(
+                r.prefix_at,
+                format!(
+                    "next-hop {a} is IPv4 but route {} of {block} is IPv6: expected a next hop of the route's family, or 'nexthop {{ {family} ipv4; }}' in the neighbor",
+                    r.prefix
+                ),
+            );
+            if let Some(l) = error.location.as_mut() {
+                l.file = r.file.clone();
+            }
+            return Err(error);
+        }
+        let cross = crate::rib::other_nlri::ipv4_with_ipv6_next_hop(r.prefix, r.attributes);
         if cross && !options.extended_next_hop.contains(&(family, Afi::Ipv6)) {
             // The route may come from an included file: locate it there, not in `p`'s file.
             let mut error = p.error_at(

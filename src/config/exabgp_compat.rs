@@ -34,20 +34,19 @@ pub const KEYWORDS: &[&str] = &[
     "host-name",
     "domain-name",
     "multi-session",
+    "local-link-local",
+    "confederation",
 ];
+
+/// The statements of a `confederation { }` block (ExaBGP main).
+pub const CONFEDERATION_KEYWORDS: &[&str] = &["identifier", "members"];
 
 /// Draft-walton-bgp-hostname-capability §3: ExaBGP truncates longer names to 64 octets;
 /// bgpinject refuses them rather than send another name than the one written.
 const MAX_FQDN_NAME: usize = 64;
 
 /// ExaBGP neighbor statements bgpinject cannot honour: refused by name with the reason.
-pub const REFUSED: &[&str] = &[
-    "source-interface",
-    "local-link-local",
-    "tcp-ao",
-    "confederation",
-    "role",
-];
+pub const REFUSED: &[&str] = &["source-interface", "tcp-ao", "role"];
 
 /// What the statements said that needs the whole neighbor block to check.
 #[derive(Default)]
@@ -62,6 +61,8 @@ pub(super) struct CompatSettings {
     host_name: Setting<String>,
     domain_name: Setting<String>,
     manual_eor: Setting<bool>,
+    local_link_local: Setting<std::net::Ipv6Addr>,
+    confederation: Setting<super::model::Confederation>,
 }
 
 /// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
@@ -162,6 +163,22 @@ pub(super) fn parse(
             setting.set(p, kw, block, token.text)?;
             p.expect_semicolon(&format!("{} value", kw.text))
         }
+        // ExaBGP main: the link-local next hop of the neighbor's IPv6 routes.
+        "local-link-local" => {
+            let (address, token) = p.value("local-link-local", values::ip_address)?;
+            let IpAddr::V6(a) = address else {
+                return Err(p.unexpected(&token, "an IPv6 link-local address (fe80::/10) after local-link-local"));
+            };
+            if !a.is_unicast_link_local() {
+                return Err(p.unexpected(&token, "an IPv6 link-local address (fe80::/10) after local-link-local"));
+            }
+            s.local_link_local.set(p, kw, block, a)?;
+            p.expect_semicolon("local-link-local value")
+        }
+        "confederation" => {
+            let c = parse_confederation(p, block)?;
+            s.confederation.set(p, kw, block, c)
+        }
         "nexthop" => {
             let list = super::announce::parse_nexthop_block(p, block)?;
             s.nexthop.get_or_insert_with(Vec::new).extend(list);
@@ -182,14 +199,70 @@ pub(super) fn parse(
                 match other {
                     "source-interface" =>
                         "bgpinject binds a session to its local-address, not to an interface",
-                    "local-link-local" =>
-                        "write the link-local next hop after the global one in each route (next-hop 2001:db8::1 fe80::1)",
                     "tcp-ao" => "bgpinject signs sessions with TCP MD5 (md5-password), not TCP-AO (RFC 5925)",
-                    "confederation" => "bgpinject does not speak BGP confederations (RFC 5065)",
                     _ => "bgpinject does not advertise the BGP role capability (RFC 9234)",
                 }
             ),
         )),
+    }
+}
+
+/// ExaBGP main's `confederation { identifier ASN; members [ ASN ... ]; }`, from just after
+/// `confederation`.
+fn parse_confederation(
+    p: &mut Parser,
+    owner: &str,
+) -> Result<super::model::Confederation, ConfigError> {
+    let block = format!("the confederation block of {owner}");
+    let open = p.open_block("confederation")?;
+    let mut identifier: Setting<u32> = Setting::default();
+    let mut members: Setting<Vec<u32>> = Setting::default();
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        match kw.text.as_str() {
+            "identifier" => {
+                let (asn, _) = p.value("identifier", confederation_asn)?;
+                identifier.set(p, &kw, &block, asn)?;
+            }
+            "members" => {
+                let mut list = Vec::new();
+                for t in p.word_or_list("members")? {
+                    list.push(
+                        confederation_asn(&t.text).map_err(|e| p.bad_value("members", &t, e))?,
+                    );
+                }
+                members.set(p, &kw, &block, list)?;
+            }
+            other => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "unknown keyword '{other}' in {block}, expected {}",
+                        CONFEDERATION_KEYWORDS.join(" or ")
+                    ),
+                ));
+            }
+        }
+        p.expect_semicolon(&kw.text)?;
+    }
+    let identifier = *identifier.get().ok_or_else(|| {
+        p.error_at(
+            open.position,
+            format!("{block} has no identifier, expected 'identifier ASN;'"),
+        )
+    })?;
+    Ok(super::model::Confederation {
+        identifier,
+        members: members.take().unwrap_or_default(),
+    })
+}
+
+/// An AS of a confederation: AS 0 is reserved (RFC 7607).
+fn confederation_asn(text: &str) -> Result<u32, values::ValueError> {
+    match values::asn(text)? {
+        0 => Err(values::ValueError::OutOfRange {
+            range: "1..4294967295 (AS 0 is reserved, RFC 7607)",
+        }),
+        asn => Ok(asn),
     }
 }
 
@@ -282,6 +355,8 @@ pub(super) fn finish(
         ));
     }
     options.paths_limit = s.paths_limit.iter().map(|&(f, l, _)| (f, l)).collect();
+    options.local_link_local = s.local_link_local.get().copied();
+    options.confederation = s.confederation.take();
     if let Some(&manual) = s.manual_eor.get() {
         options.manual_eor = manual;
     }
@@ -665,5 +740,154 @@ mod tests {
         let (_, notes) =
             neighbor(&format!("capability {{ graceful-restart 120; }}\n{med}")).unwrap();
         assert!(!notes.iter().any(|n| n.contains("have a MED")), "{notes:?}");
+    }
+
+    #[test]
+    fn a_neighbor_left_open_at_the_end_of_the_file_ends_there_except_on_reload() {
+        let text = "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000;\nstatic { route 10.0.0.0/8 next-hop 192.0.2.1; }\n";
+        let (c, notes) = parse_str_with_notes(text, Path::new("t.conf")).unwrap();
+        assert_eq!(c.neighbors.len(), 1);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("t.conf:1:20: warning: the '{' of neighbor 192.0.2.1")),
+            "{notes:?}"
+        );
+        // A block inside it, a statement or a list cut short: refused as before.
+        for cut in [
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000;\nstatic { route 10.0.0.0/8 next-hop 192.0.2.1;\n",
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as",
+            "neighbor 192.0.2.1 {\nrouter-id 192.0.2.10; local-as 65000; peer-as 65000; static { route 10.0.0.0/8 next-hop 192.0.2.1 community [ 1:1",
+            "neighbor 192.0.2.1 {",
+        ] {
+            assert!(
+                parse_str_with_notes(cut, Path::new("t.conf")).is_err(),
+                "{cut}"
+            );
+        }
+        // In a group, the group's own '}' is what is missing: refused.
+        assert!(
+            parse_str_with_notes(
+                "group g { local-as 1; peer-as 2; router-id 192.0.2.10; neighbor 192.0.2.1 { }\n",
+                Path::new("t.conf")
+            )
+            .is_err()
+        );
+        // A reload reads the same text as a file that is still being written: refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.conf");
+        std::fs::write(&path, text).unwrap();
+        assert!(crate::config::load(&path).is_ok());
+        let e = crate::config::load_for_reload(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":1:20: unterminated block"), "{e}");
+        // And an included file never ends an open block.
+        let main = dir.path().join("main.conf");
+        std::fs::write(dir.path().join("a.conf"), text).unwrap();
+        std::fs::write(&main, "include a.conf;\n").unwrap();
+        let e = crate::config::load(&main).unwrap_err().to_string();
+        assert!(e.contains("unterminated block"), "{e}");
+    }
+
+    #[test]
+    fn an_ipv6_route_takes_an_ipv4_next_hop_only_with_its_nexthop_pair() {
+        let route = "static { route 2001:db8::/32 next-hop 192.0.2.1; }";
+        let e = neighbor(route).unwrap_err();
+        assert!(e.contains("'nexthop { ipv6 unicast ipv4; }'"), "{e}");
+        let (n, _) = neighbor(&format!(
+            "family {{ ipv6 unicast; }}\nnexthop {{ ipv6 unicast ipv4; }}\n{route}"
+        ))
+        .unwrap();
+        assert_eq!(n.families, vec![Family::IPV6_UNICAST]);
+        // The pair of the other direction does not allow it.
+        assert!(neighbor(&format!("nexthop {{ ipv4 unicast ipv6; }}\n{route}")).is_err());
+    }
+
+    #[test]
+    fn local_link_local_is_one_link_local_address() {
+        let (n, _) = neighbor("local-link-local fe80::1;").unwrap();
+        assert_eq!(n.options.local_link_local, Some("fe80::1".parse().unwrap()));
+        for bad in [
+            "local-link-local 192.0.2.1;",
+            "local-link-local 2001:db8::1;",
+            "local-link-local ff02::1;",
+            "local-link-local fe80::1; local-link-local fe80::2;",
+            "local-link-local;",
+            "local-link-local fe80::1",
+        ] {
+            assert!(neighbor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn confederation_gives_the_open_as_and_the_as_path_by_peer() {
+        use crate::wire::aspath::ConfederationRole;
+        let c = |peer: &str, body: &str| {
+            let text = format!(
+                "neighbor 192.0.2.1 {{\nrouter-id 192.0.2.10; local-as 65001; peer-as {peer};\n{body}\n}}"
+            );
+            parse_str_with_notes(&text, Path::new("t.conf"))
+                .map(|(mut c, _)| c.neighbors.remove(0))
+                .map_err(|e| e.to_string())
+        };
+        let block = "confederation { identifier 65000; members [ 65002 65003 ]; }";
+        let outside = c("64999", block).unwrap();
+        assert_eq!(outside.confederation_role(), ConfederationRole::External);
+        assert_eq!(outside.open_as(), 65000);
+        let member = c("65002", block).unwrap();
+        assert_eq!(
+            member.confederation_role(),
+            ConfederationRole::Member(65001)
+        );
+        assert_eq!(member.open_as(), 65001);
+        let same = c("65001", block).unwrap();
+        assert_eq!(same.confederation_role(), ConfederationRole::None);
+        let single = c(
+            "64999",
+            "confederation { identifier 65000; members 65002; }",
+        )
+        .unwrap();
+        assert_eq!(single.options.confederation.unwrap().members, vec![65002]);
+        for (peer, bad, why) in [
+            (
+                "64999",
+                "confederation { members [ 65002 ]; }",
+                "no identifier",
+            ),
+            ("65000", block, "peer-as"),
+            ("64999", "confederation { identifier 65001; }", "local-as"),
+            ("64999", "confederation { identifier 0; }", "identifier"),
+            (
+                "64999",
+                "confederation { identifier 4294967296; }",
+                "identifier",
+            ),
+            ("64999", "confederation { identifier -1; }", "identifier"),
+            (
+                "64999",
+                "confederation { identifier 65000; members [ 1 x ]; }",
+                "members",
+            ),
+            (
+                "64999",
+                "confederation { identifier 65000; identifier 65005; }",
+                "identifier",
+            ),
+            (
+                "64999",
+                "confederation { identifier 65000; role x; }",
+                "'role'",
+            ),
+            ("64999", "confederation { identifier 65000 }", "';'"),
+            (
+                "64999",
+                "confederation { identifier 65000; } confederation { identifier 65000; }",
+                "confederation",
+            ),
+        ] {
+            let e = c(peer, bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -59,6 +59,7 @@ pub const THEN_KEYWORDS: &[&str] = &[
     "discard",
     "rate-limit",
     "redirect",
+    "copy",
     "redirect-to-nexthop",
     "redirect-to-nexthop-ietf",
     "next-hop",
@@ -105,6 +106,13 @@ const PACKET_LENGTH: NumericField = NumericField {
 const DSCP: NumericField = NumericField {
     max: 63,
     range: "0..63",
+    names: &[],
+};
+/// RFC 8956 §3.6 (type 11 in an IPv6 rule): the IPv6 header's 8-bit Traffic Class field, as
+/// ExaBGP reads `traffic-class` (its conf-flow test matches 101).
+const TRAFFIC_CLASS: NumericField = NumericField {
+    max: 255,
+    range: "0..255",
     names: &[],
 };
 /// RFC 8956 §3.7: the 20-bit flow label.
@@ -352,11 +360,10 @@ fn parse_component(
         "icmp-type" => FlowComponent::IcmpType(numeric(p, &ICMP_TYPE)?),
         "icmp-code" => FlowComponent::IcmpCode(numeric(p, &ICMP_CODE)?),
         "packet-length" => FlowComponent::PacketLength(numeric(p, &PACKET_LENGTH)?),
-        "dscp" | "traffic-class" => {
-            if key.text == "traffic-class" {
-                require_family(p, family, Afi::Ipv6, key, block)?;
-            }
-            FlowComponent::Dscp(numeric(p, &DSCP)?)
+        "dscp" => FlowComponent::Dscp(numeric(p, &DSCP)?),
+        "traffic-class" => {
+            require_family(p, family, Afi::Ipv6, key, block)?;
+            FlowComponent::Dscp(numeric(p, &TRAFFIC_CLASS)?)
         }
         "flow-label" => {
             require_family(p, family, Afi::Ipv6, key, block)?;
@@ -534,9 +541,13 @@ struct Then {
     large_communities: Setting<Vec<LargeCommunity>>,
 }
 
+/// draft-ietf-idr-flowspec-redirect-ip-02 §3: the subtype of redirect-to-IP in the
+/// transitive IPv6-address-specific extended community type (0x00, RFC 5701).
+const REDIRECT_TO_IPV6_SUBTYPE: u8 = 0x0c;
+
 enum Redirect {
     Community(FlowAction),
-    ToNextHop,
+    ToNextHop { copy: bool },
     ToIp(IpAddr),
 }
 
@@ -580,8 +591,11 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
                 };
                 t.rate = Some((kw.clone(), Some(action)));
             }
-            "redirect" => {
+            // ExaBGP: `copy ADDRESS;` is `redirect ADDRESS;` with the copy bit set: the
+            // traffic goes to its destination and a copy to the next hop.
+            "redirect" | "copy" => {
                 exclusive(p, t.redirect.as_ref().map(|r| &r.0), &kw)?;
+                let copy = kw.text == "copy";
                 // ExaBGP: `redirect ADDRESS;` (IPv6 also as `[ADDRESS]`) is the next hop
                 // with redirect-to-nexthop; `redirect ADMIN:VALUE;` a route target.
                 let text = p.peek().text.clone();
@@ -600,7 +614,10 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
                         ));
                     }
                     t.next_hop = Some((address, token));
-                    t.redirect = Some((kw.clone(), Redirect::ToNextHop));
+                    t.redirect = Some((kw.clone(), Redirect::ToNextHop { copy }));
+                } else if copy {
+                    let token = p.advance();
+                    return Err(p.unexpected(&token, "an IPv4 or IPv6 address after copy"));
                 } else {
                     let (action, _) = p.value("redirect", redirect_target)?;
                     t.redirect = Some((kw.clone(), Redirect::Community(action)));
@@ -608,7 +625,7 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
             }
             "redirect-to-nexthop" => {
                 exclusive(p, t.redirect.as_ref().map(|r| &r.0), &kw)?;
-                t.redirect = Some((kw.clone(), Redirect::ToNextHop));
+                t.redirect = Some((kw.clone(), Redirect::ToNextHop { copy: false }));
             }
             "redirect-to-nexthop-ietf" => {
                 exclusive(p, t.redirect.as_ref().map(|r| &r.0), &kw)?;
@@ -718,6 +735,7 @@ impl Then {
         let mut actions: Vec<FlowAction> = Vec::new();
         actions.extend(self.rate.and_then(|(_, a)| a));
         let mut next_hop = NextHop::Absent;
+        let mut ipv6_extended: Vec<[u8; 20]> = Vec::new();
         let family_name = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
         let check_family = |address: IpAddr, token: &Token| {
             if address.is_ipv4() != (rule.afi() == Afi::Ipv4) {
@@ -737,7 +755,7 @@ impl Then {
         };
         match self.redirect {
             Some((_, Redirect::Community(a))) => actions.push(a),
-            Some((kw, Redirect::ToNextHop)) => {
+            Some((kw, Redirect::ToNextHop { copy })) => {
                 let Some((address, token)) = &self.next_hop else {
                     return Err(p.error_at(
                         kw.position,
@@ -745,17 +763,26 @@ impl Then {
                     ));
                 };
                 next_hop = check_family(*address, token)?;
-                actions.push(FlowAction::RedirectToNextHop);
+                actions.push(FlowAction::RedirectToNextHop { copy });
             }
-            Some((kw, Redirect::ToIp(address))) => {
-                next_hop = check_family(address, &kw)?;
-                if let IpAddr::V4(address) = address {
+            Some((_, Redirect::ToIp(address))) => match address {
+                // The target is in the community, not the next hop (as ExaBGP sends it).
+                IpAddr::V4(address) => {
                     actions.push(FlowAction::RedirectToIpv4 {
                         address,
                         copy: false,
                     });
                 }
-            }
+                // draft-ietf-idr-flowspec-redirect-ip §3: an IPv6 target is an IPv6
+                // address-specific extended community (RFC 5701), subtype 0x0c, in a rule
+                // of either family; ExaBGP sends it without a next hop.
+                IpAddr::V6(address) => {
+                    let mut c = [0u8; 20];
+                    c[1] = REDIRECT_TO_IPV6_SUBTYPE;
+                    c[2..18].copy_from_slice(&address.octets());
+                    ipv6_extended.push(c);
+                }
+            },
             None => {
                 if let Some((_, token)) = &self.next_hop {
                     return Err(p.error_at(
@@ -775,6 +802,9 @@ impl Then {
         let mut extended: Vec<_> = actions.iter().map(|a| a.to_community()).collect();
         extended.extend(self.extended_communities.take().unwrap_or_default());
         a.set(PathAttribute::ExtendedCommunities(extended));
+        if !ipv6_extended.is_empty() {
+            a.set(PathAttribute::Ipv6ExtendedCommunities(ipv6_extended));
+        }
         a.set(PathAttribute::Communities(
             self.communities.take().unwrap_or_default(),
         ));

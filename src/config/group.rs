@@ -80,7 +80,7 @@ pub(super) fn parse_group(
                 own.push(close.clone());
                 own.push(at(TokenKind::EndOfFile, ""));
                 let mut sub = p.sub_parser(own);
-                let n = neighbor::parse_neighbor(&mut sub, &token, neighbors)?;
+                let n = neighbor::parse_neighbor(&mut sub, &token, neighbors, false)?;
                 neighbors.push(n);
             }
             TokenKind::Word if !is_neighbor_keyword(&token.text) => {

@@ -129,7 +129,7 @@ fn harmful_action(attrs: &RouteAttributes) -> Option<&'static str> {
             FlowAction::RedirectAs2 { .. }
             | FlowAction::RedirectIpv4 { .. }
             | FlowAction::RedirectAs4 { .. }
-            | FlowAction::RedirectToNextHop
+            | FlowAction::RedirectToNextHop { .. }
             | FlowAction::RedirectToIpv4 { .. } => return Some("redirect"),
             FlowAction::TrafficAction { .. } | FlowAction::TrafficMarking { .. } => {}
         }

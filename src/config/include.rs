@@ -54,6 +54,9 @@ pub(super) struct LoadState {
     pub files: FileCache,
     /// Set while the include of a `static { }` block is read.
     routes_include: bool,
+    /// Set for a reload: a neighbor block left open at the end of the file is refused (the
+    /// file may be half-written), where a start or `--check` closes it as ExaBGP does.
+    pub open_block_refused: bool,
 }
 
 impl LoadState {
@@ -78,6 +81,7 @@ impl LoadState {
             noted: Default::default(),
             files: FileCache::default(),
             routes_include: false,
+            open_block_refused: false,
         }
     }
 

@@ -39,6 +39,7 @@ pub fn migrate(text: &str, file: &Path) -> Result<Migration, ConfigError> {
         commented: Vec::new(),
         moves: Vec::new(),
         groups: Vec::new(),
+        close_at_end: false,
     };
     m.walk_top_level();
     Ok(m.finish(text.ends_with('\n')))
@@ -96,6 +97,8 @@ struct Migrator<'a> {
     commented: Vec<(usize, usize, String)>,
     moves: Vec<Move>,
     groups: Vec<GroupPlan>,
+    /// A neighbor block is left open at the end of the file: its '}' is written last.
+    close_at_end: bool,
 }
 
 fn line_of(t: &Token) -> usize {
@@ -200,7 +203,33 @@ impl<'a> Migrator<'a> {
             return;
         };
         let mut routes: HashMap<String, (usize, usize)> = HashMap::new();
-        self.walk_body(open + 1, end.saturating_sub(1), top, &mut routes);
+        if self.closed(open, end) {
+            self.walk_body(open + 1, end.saturating_sub(1), top, &mut routes);
+        } else {
+            // Left open at the end of the file (ExaBGP closes it there): the body runs to
+            // the end, and the migrated file gets the missing '}'.
+            self.walk_body(open + 1, end, top, &mut routes);
+            if top.is_some() {
+                self.close_at_end = true;
+                let line = self.token(i).map_or(0, |t| t.position.line);
+                self.changes.push(format!(
+                    "{line}: the block left open at the end of the file is closed"
+                ));
+            }
+        }
+    }
+
+    /// Whether the block opened at `open` is closed by the token before `end`.
+    fn closed(&self, open: usize, end: usize) -> bool {
+        let mut depth = 0usize;
+        for j in open..end {
+            match self.kind(j) {
+                TokenKind::OpenBrace => depth += 1,
+                TokenKind::CloseBrace => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        depth == 0
     }
 
     fn walk_body(
@@ -560,8 +589,11 @@ impl<'a> Migrator<'a> {
             }
             n += 1;
         }
+        if self.close_at_end {
+            out.push("}".to_string());
+        }
         let mut text = out.join("\n");
-        if final_newline {
+        if final_newline || self.close_at_end {
             text.push('\n');
         }
         Migration {

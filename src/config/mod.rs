@@ -47,6 +47,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("neighbor", neighbor::KEYWORDS),
     ("neighbor (session options)", session_options::KEYWORDS),
     ("neighbor (ExaBGP compatibility)", exabgp_compat::KEYWORDS),
+    ("confederation", exabgp_compat::CONFEDERATION_KEYWORDS),
     ("capability", session_options::CAPABILITY_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
@@ -100,6 +101,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// [`load`], with the warnings `--check` prints (deprecated spellings, and places where
 /// bgpinject does not do what the ExaBGP version the file was written for did).
 pub fn load_with_notes(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    load_as(path, false)
+}
+
+/// [`load`] for a reload of a running daemon: a neighbor block left open at the end of the
+/// file, which a start accepts as ExaBGP does, is refused there, because a file cut short
+/// by a writer that has not finished looks exactly like it.
+pub fn load_for_reload(path: &Path) -> Result<Config, ConfigError> {
+    load_as(path, true).map(|(config, _)| config)
+}
+
+fn load_as(path: &Path, reload: bool) -> Result<(Config, Vec<String>), ConfigError> {
     let file = include::open_regular(path).map_err(|e| ConfigError {
         location: None,
         message: format!("{}: cannot read: {e}", path.display()),
@@ -107,7 +119,7 @@ pub fn load_with_notes(path: &Path) -> Result<(Config, Vec<String>), ConfigError
     let (stamped, stamper) = file_cache::StampedFile::new(file);
     let reader = std::io::BufReader::with_capacity(1 << 16, stamped);
     let lexer = lexer::Lexer::from_reader(Box::new(reader));
-    let (mut config, notes) = parser::parse_config_with_notes(lexer, Arc::new(path.to_path_buf()))?;
+    let (mut config, notes) = parser::parse_config_as(lexer, Arc::new(path.to_path_buf()), reload)?;
     if let Some(files) = Arc::get_mut(&mut config.files) {
         files.main = Some((path.to_path_buf(), stamper.stamp()));
     }
@@ -144,6 +156,7 @@ mod keyword_tests {
         ("neighbor", "neighbor 192.0.2.1 { KW"),
         ("neighbor (session options)", "neighbor 192.0.2.1 { KW"),
         ("neighbor (ExaBGP compatibility)", "neighbor 192.0.2.1 { KW"),
+        ("confederation", "neighbor 192.0.2.1 { confederation { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
         (
             "family (AFI)",

@@ -99,6 +99,28 @@ pub struct NeighborConfig {
 }
 
 impl NeighborConfig {
+    /// RFC 5065 §5: how the session stands to our confederation.
+    pub fn confederation_role(&self) -> crate::wire::aspath::ConfederationRole {
+        use crate::wire::aspath::ConfederationRole;
+        match &self.options.confederation {
+            None => ConfederationRole::None,
+            Some(_) if self.peer_as == self.local_as => ConfederationRole::None,
+            Some(c) if c.members.contains(&self.peer_as) => {
+                ConfederationRole::Member(self.local_as)
+            }
+            Some(_) => ConfederationRole::External,
+        }
+    }
+
+    /// The AS our OPEN carries: the confederation identifier to a peer outside it (RFC 5065
+    /// §5), `local-as` otherwise.
+    pub fn open_as(&self) -> u32 {
+        match (&self.options.confederation, self.confederation_role()) {
+            (Some(c), crate::wire::aspath::ConfederationRole::External) => c.identifier,
+            _ => self.local_as,
+        }
+    }
+
     /// A copy without routes, flows or description: the session-level settings, cheap to
     /// compare even with a million routes configured. Written as a full struct literal so
     /// that a new field has to be placed here explicitly.
@@ -170,6 +192,15 @@ pub struct BfdConfig {
     pub multihop: bool,
 }
 
+/// RFC 5065: the confederation a neighbor's speaker belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confederation {
+    /// The AS the confederation shows to peers outside it.
+    pub identifier: u32,
+    /// The member ASes (a peer in one of them is inside the confederation).
+    pub members: Vec<u32>,
+}
+
 /// Session-level options beyond addresses, ASNs and timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
@@ -212,6 +243,12 @@ pub struct SessionOptions {
     pub software_version: bool,
     /// `capability { aigp enable|disable; }` (ExaBGP: the AIGP attribute goes to an eBGP
     /// peer only when enabled, RFC 7311 §3.1); `None`: not written.
+    /// ExaBGP main's `local-link-local ADDRESS;`: the link-local address sent after the
+    /// global one (32 octets, RFC 2545 §3) in the next hop of each IPv6 route that gives none.
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// ExaBGP main's `confederation { identifier ASN; members [ ASN ... ]; }` (RFC 5065):
+    /// the confederation's AS and its member ASes (`local-as` is this speaker's member AS).
+    pub confederation: Option<Confederation>,
     pub aigp: Option<bool>,
     /// ExaBGP main's `add-path { AFI SAFI limit N; }`: the PATHS-LIMIT capability
     /// (draft-abraitis-idr-addpath-paths-limit, code 76), the most paths per prefix this
@@ -281,6 +318,8 @@ impl Default for SessionOptions {
             fqdn: None,
             software_version: false,
             aigp: None,
+            local_link_local: None,
+            confederation: None,
             paths_limit: Vec::new(),
             manual_eor: false,
             shutdown: false,

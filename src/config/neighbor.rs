@@ -47,10 +47,13 @@ fn ip_version(addr: &IpAddr) -> &'static str {
 
 /// Parses from just after the `neighbor` keyword to the block's `}`.
 /// `earlier` are the neighbors already parsed, to refuse a second block for the same peer.
+/// With `top_level`, a block still open at the end of the file ends there, as in ExaBGP
+/// (its `conf-split` test leaves the neighbor's `}` out), with a `--check` warning.
 pub(super) fn parse_neighbor(
     p: &mut Parser,
     keyword: &Token,
     earlier: &[NeighborConfig],
+    top_level: bool,
 ) -> Result<NeighborConfig, ConfigError> {
     let (peer_address, address_token) = p.value("neighbor", values::ip_address)?;
     if let Some(first) = earlier.iter().find(|n| n.peer_address == peer_address) {
@@ -66,7 +69,13 @@ pub(super) fn parse_neighbor(
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
     let mut inherited = Vec::new();
-    while let Some(kw) = p.block_keyword(&open, &block)? {
+    loop {
+        let kw = if top_level {
+            p.block_keyword_or_end(&open, &block)?
+        } else {
+            p.block_keyword(&open, &block)?
+        };
+        let Some(kw) = kw else { break };
         if kw.text == "inherit" {
             inherited.push(template::parse_inherit(p, &kw)?);
             continue;
@@ -438,9 +447,32 @@ fn finish(
     let local_as = *s.local_as.get().ok_or_else(|| missing("local-as"))?;
     let peer_as = *s.peer_as.get().ok_or_else(|| missing("peer-as"))?;
     let local_address = s.local_address.get().copied();
-    let (router_id, router_id_at) = match (s.router_id.get(), local_address) {
-        (Some(&(id, at)), _) => (id, at),
-        (None, Some((IpAddr::V4(a), at))) => (a, at),
+    // ExaBGP takes a router-id it does not have (`if not neighbor.router_id`) from the IPv4
+    // local address; its example files write `router-id 0.0.0.0;` for that.
+    let written = s.router_id.get().copied();
+    let router_id = match (written, local_address) {
+        (Some((id, _)), _) if !id.is_unspecified() => id,
+        (written, Some((IpAddr::V4(a), _))) if !a.is_unspecified() => {
+            if let Some((_, zero_at)) = written {
+                p.note(
+                    zero_at,
+                    None,
+                    format!(
+                        "router-id 0.0.0.0 of {block} is not a BGP identifier (RFC 6286): the local address {a} is used, as ExaBGP does"
+                    ),
+                );
+            }
+            a
+        }
+        // RFC 6286 §2.1: the BGP Identifier is a non-zero 32-bit value.
+        (Some((_, at)), _) => {
+            return Err(p.error_at(
+                at,
+                format!(
+                    "router-id of {block} is 0.0.0.0, expected a non-zero BGP identifier (RFC 6286) or an IPv4 local-address to take it from"
+                ),
+            ));
+        }
         (None, _) => {
             return Err(p.error_at(
                 keyword.position,
@@ -448,15 +480,6 @@ fn finish(
             ));
         }
     };
-    // RFC 6286 §2.1: the BGP Identifier is a non-zero 32-bit value.
-    if router_id.is_unspecified() {
-        return Err(p.error_at(
-            router_id_at,
-            format!(
-                "router-id of {block} is 0.0.0.0, expected a non-zero BGP identifier (RFC 6286)"
-            ),
-        ));
-    }
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
     let multi_session_at = s.options.multi_session_at();
@@ -469,6 +492,18 @@ fn finish(
         nexthop_enabled,
         &mut options,
     )?;
+    if let Some(c) = &options.confederation
+        && (c.identifier == peer_as || c.identifier == local_as)
+    {
+        return Err(p.error_at(
+            keyword.position,
+            format!(
+                "the confederation identifier {} of {block} is its {}: expected the confederation's own AS, other than local-as (our member AS) and peer-as (RFC 5065)",
+                c.identifier,
+                if c.identifier == peer_as { "peer-as" } else { "local-as" }
+            ),
+        ));
+    }
     announce::check_next_hops(p, block, &options, &s.routes)?;
     let families = match s.families.get() {
         Some((listed, family_at)) => {
@@ -682,6 +717,20 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(n.router_id, "10.0.0.1".parse::<Ipv4Addr>().unwrap());
+        // ExaBGP's examples write 0.0.0.0 for "take it from the local address".
+        let n = neighbor(&format!(
+            "local-address 192.0.2.10; router-id 0.0.0.0; {IDS}"
+        ))
+        .unwrap();
+        assert_eq!(n.router_id, "192.0.2.10".parse::<Ipv4Addr>().unwrap());
+        for bad in [
+            format!("router-id 0.0.0.0; {IDS}"),
+            format!("local-address 2001:db8::1; router-id 0.0.0.0; {IDS}"),
+            format!("local-address 0.0.0.0; router-id 0.0.0.0; {IDS}"),
+            format!("local-address 0.0.0.0; {IDS}"),
+        ] {
+            assert!(neighbor(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -329,6 +329,31 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// [`Parser::block_keyword`] for a block that ExaBGP lets end with the file: at the end
+    /// of the file, `None` and a `--check` warning. Every block inside it must be closed,
+    /// so a file cut in the middle of a statement or an inner block is still refused.
+    pub fn block_keyword_or_end(
+        &mut self,
+        open: &Token,
+        block: &(impl std::fmt::Display + ?Sized),
+    ) -> Result<Option<Token>, ConfigError> {
+        let lenient = {
+            let state = self.state.borrow();
+            !state.open_block_refused && state.include_depth() <= 1
+        };
+        if lenient && self.peek().kind == TokenKind::EndOfFile && self.lex_error.is_none() {
+            self.note(
+                open.position,
+                None,
+                format!(
+                    "the '{{' of {block} is never closed: the block ends with the file, as in ExaBGP; add its '}}'"
+                ),
+            );
+            return Ok(None);
+        }
+        self.block_keyword(open, block)
+    }
+
     /// Either one word or `[ WORD ... ]`; `statement` names the list in errors.
     pub fn word_or_list(&mut self, statement: &str) -> Result<Vec<Token>, ConfigError> {
         let first = self.advance();
@@ -452,7 +477,18 @@ pub(super) fn parse_config_with_notes(
     lexer: Lexer<'_>,
     file: Arc<PathBuf>,
 ) -> Result<(Config, Vec<String>), ConfigError> {
+    parse_config_as(lexer, file, false)
+}
+
+/// [`parse_config_with_notes`]; with `reload`, a neighbor block left open at the end of the
+/// file is refused instead of closed (see [`LoadState::open_block_refused`]).
+pub(super) fn parse_config_as(
+    lexer: Lexer<'_>,
+    file: Arc<PathBuf>,
+    reload: bool,
+) -> Result<(Config, Vec<String>), ConfigError> {
     let state = Rc::new(RefCell::new(LoadState::new(&file)));
+    state.borrow_mut().open_block_refused = reload;
     let mut p = Parser::new(lexer, Arc::clone(&file), Rc::clone(&state));
     let mut top = TopLevel::default();
     parse_top_level(&mut p, &mut top)?;
@@ -524,7 +560,7 @@ fn parse_top_level(p: &mut Parser, top: &mut TopLevel) -> Result<(), ConfigError
     while let Some(token) = p.file_keyword("'neighbor'")? {
         match token.text.as_str() {
             "neighbor" => {
-                let n = neighbor::parse_neighbor(p, &token, &top.neighbors)?;
+                let n = neighbor::parse_neighbor(p, &token, &top.neighbors, true)?;
                 top.neighbors.push(n);
             }
             "process" => {

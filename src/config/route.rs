@@ -513,13 +513,14 @@ fn parse_generic(
     if crate::wire::attribute::info(code).is_none() {
         if flags & flag::OPTIONAL == 0 {
             // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
-            // recognize.
-            return Err(p.error_at(
+            // recognize. ExaBGP sends it as written, and so does bgpinject, with a warning.
+            p.note(
                 flags_t.position,
+                None,
                 format!(
-                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known, which a peer that does not know it answers with a session reset (RFC 4271 §6.3); set the optional bit (0x80)"
+                    "'attribute' 0x{code:02x} in {name}: flags 0x{flags:02x} make it well-known; it is sent as written (as ExaBGP does), and a peer that does not know it resets the session (RFC 4271 §6.3): set the optional bit (0x80)"
                 ),
-            ));
+            );
         }
         let extra = PathAttribute::Unknown {
             code,
@@ -610,22 +611,10 @@ fn parse_next_hop(p: &mut Parser, prefix: Option<Prefix>) -> Result<NextHop, Con
     }
     let address =
         values::ip_address(&token.text).map_err(|e| p.bad_value("next-hop", &token, e))?;
-    // An IPv6 next hop for an IPv4 route (RFC 8950) is checked against the neighbor's
-    // `capability { nexthop { } }` once the whole block is read (neighbor.rs).
-    if let Some(prefix) = prefix
-        && address.is_ipv4() != prefix.addr().is_ipv4()
-        && address.is_ipv4()
-    {
-        let version = |ipv4: bool| if ipv4 { "IPv4" } else { "IPv6" };
-        return Err(p.error_at(
-            token.position,
-            format!(
-                "next-hop {address} is {} but route {prefix} is {}: expected a next hop of the route's family",
-                version(address.is_ipv4()),
-                version(prefix.addr().is_ipv4())
-            ),
-        ));
-    }
+    // A next hop of the other family (an IPv6 one for an IPv4 route, RFC 8950, or ExaBGP's
+    // IPv4 one for an IPv6 route) is checked against the neighbor's `nexthop { }` pairs once
+    // the whole block is read (announce::check_next_hops).
+    let _ = prefix;
     if address.is_unspecified() {
         return Err(p.error_at(
             token.position,
@@ -696,6 +685,13 @@ fn parse_list<T>(
 fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     let open = p.advance();
     match open.kind {
+        // ExaBGP main: `as-path confed-sequence [ 65001 ] [ 65000 100 ]`.
+        TokenKind::Word if confed_kind(&open.text).is_some() => {
+            let mut segments = Vec::new();
+            exabgp5_group(p, &open, &mut segments)?;
+            exabgp5_groups(p, &mut segments)?;
+            return Ok(AsPath { segments });
+        }
         TokenKind::Word => {
             let asn = values::asn(&open.text).map_err(|e| p.bad_value("as-path", &open, e))?;
             return Ok(AsPath::sequence(vec![asn]));
@@ -769,12 +765,43 @@ fn parse_as_path(p: &mut Parser) -> Result<AsPath, ConfigError> {
     }
 }
 
+/// ExaBGP's words for the confederation segments of an as-path (RFC 5065 §3).
+fn confed_kind(word: &str) -> Option<SegmentType> {
+    match word {
+        "confed-sequence" => Some(SegmentType::ConfedSequence),
+        "confed-set" => Some(SegmentType::ConfedSet),
+        _ => None,
+    }
+}
+
 /// ExaBGP 5's spelling after the first `[ ... ]` of an as-path: more groups, `( ASN ... )` an
-/// AS_SET and `[ ASN ... ]` an AS_SEQUENCE, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
+/// AS_SET, `[ ASN ... ]` an AS_SEQUENCE, and (ExaBGP main) `confed-sequence [ ASN ... ]` and
+/// `confed-set [ ASN ... ]`, in the order written (`as-path [ 1 2 ] ( 3 4 )`).
 fn exabgp5_groups(p: &mut Parser, segments: &mut Vec<AsSegment>) -> Result<(), ConfigError> {
-    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket) {
+    while matches!(p.peek().kind, TokenKind::OpenParen | TokenKind::OpenBracket)
+        || (p.peek().kind == TokenKind::Word && confed_kind(&p.peek().text).is_some())
+    {
         let open = p.advance();
-        let (kind, close) = if open.kind == TokenKind::OpenParen {
+        exabgp5_group(p, &open, segments)?;
+    }
+    Ok(())
+}
+
+/// One group of [`exabgp5_groups`], from just after its `open` token (`(`, `[` or a
+/// confederation word).
+fn exabgp5_group(
+    p: &mut Parser,
+    open: &Token,
+    segments: &mut Vec<AsSegment>,
+) -> Result<(), ConfigError> {
+    {
+        let (kind, close) = if let Some(kind) = confed_kind(&open.text) {
+            let bracket = p.advance();
+            if bracket.kind != TokenKind::OpenBracket {
+                return Err(p.unexpected(&bracket, &format!("'[' after {}", open.text)));
+            }
+            (kind, TokenKind::CloseBracket)
+        } else if open.kind == TokenKind::OpenParen {
             (SegmentType::Set, TokenKind::CloseParen)
         } else {
             (SegmentType::Sequence, TokenKind::CloseBracket)
@@ -936,7 +963,7 @@ mod tests {
     fn next_hop_must_match_family_and_be_global_unicast() {
         let e = attributes("2001:db8::/32 next-hop 192.0.2.1;").unwrap_err();
         assert!(
-            e.starts_with("t.conf:2:40: next-hop 192.0.2.1 is IPv4 but route"),
+            e.starts_with("t.conf:2:17: next-hop 192.0.2.1 is IPv4 but route"),
             "{e}"
         );
         // RFC 8950: only with `capability { nexthop { ipv4 unicast ipv6; } }` in the neighbor.
@@ -1146,11 +1173,24 @@ mod tests {
         let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x04 0x80 0x00000064 ];")
             .unwrap();
         assert_eq!(a.values(), vec![PathAttribute::Med(100)]);
+        // An unknown code without the optional bit is sent as written (ExaBGP does), with a
+        // --check warning: a peer that does not know it resets the session.
+        let (c, notes) = crate::config::parse_str_with_notes(
+            "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 1; static { route 10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x99 0x40 0x01 ]; } }",
+            std::path::Path::new("t.conf"),
+        )
+        .unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:1:129: warning: 'attribute' 0x99")),
+            "{notes:?}"
+        );
+        assert_eq!(c.neighbors.len(), 1);
         for (bad, why) in [
             ("attribute [ 0x04 0x80 0x00000064 ] med 5", "given twice"),
             ("attribute [ 0x02 0x40 0x02010000fde8 ]", "own keyword"),
             ("attribute [ 0x04 0x80 0x0000 ]", "attribute 0x04"),
-            ("attribute [ 0x99 0x40 0x01 ]", "well-known"),
             ("attribute [ 0x99 0xc0 0x012 ]", "hexadecimal"),
             (
                 "attribute [ 0x99 0xc0 0x01 ] attribute [ 0x99 0xc0 0x02 ]",

@@ -46,6 +46,7 @@ use log::info;
 pub use crate::events::{ManagerEvent, ProgramEvent};
 pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
+pub use reload::Reloaded;
 
 /// What a neighbor is sent at start (`bgpinject encode`): its file's routes, with its
 /// watchdog routes that do not start withdrawn.
@@ -254,10 +255,8 @@ impl Manager {
     fn event(&mut self, event: ManagerEvent) -> bool {
         match event {
             ManagerEvent::Reload => self.reload(),
-            ManagerEvent::ReloadParsed(config) => {
-                let started = Instant::now();
-                self.apply_reload(*config);
-                crate::metrics::reloaded(true, started.elapsed());
+            ManagerEvent::ReloadWatched(reply) => {
+                let _ = reply.send(self.reload_files());
             }
             ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
             ManagerEvent::DumpStatus => self.dump_status(),

@@ -78,7 +78,8 @@ fn bfd_params(b: crate::config::model::BfdConfig) -> crate::bfd::Params {
 
 pub fn session_config(n: &NeighborConfig) -> SessionConfig {
     SessionConfig {
-        local_as: n.local_as,
+        // RFC 5065 §5: a peer outside our confederation sees its identifier.
+        local_as: n.open_as(),
         peer_as: n.peer_as,
         router_id: n.router_id,
         hold_time: n.hold_time,
@@ -166,6 +167,8 @@ impl Neighbors {
             eor_wait,
             tap: message_tap(&n),
             manual_eor: n.options.manual_eor,
+            local_link_local: n.options.local_link_local,
+            confederation: n.confederation_role(),
             on_update: n.api_receive_updates.then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;

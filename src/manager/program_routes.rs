@@ -441,11 +441,12 @@ fn source_mut<'a>(
     addr: IpAddr,
     source: &Source,
 ) -> &'a mut SourceRoutes {
-    tables
-        .entry(addr)
-        .or_default()
-        .entry(source.clone())
-        .or_default()
+    let sources = tables.entry(addr).or_default();
+    // The source's name is copied only for its first route to this neighbor.
+    if !sources.contains_key(source) {
+        sources.insert(source.clone(), SourceRoutes::default());
+    }
+    sources.get_mut(source).expect("inserted above")
 }
 
 /// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
@@ -700,7 +701,7 @@ mod tests {
         w.run("announce route 10.98.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
             .unwrap();
         let set = w.routes();
-        assert!(Arc::ptr_eq(set.shared_routes(), w.file.shared_routes()));
+        assert!(set.shared_routes().same(w.file.shared_routes()));
         // An IPv6 next hop for an IPv4 prefix replaces the plain route of that prefix.
         w.run("announce route 198.51.100.0/24 next-hop 192.0.2.1")
             .unwrap();

@@ -12,25 +12,43 @@ use crate::reload_plan::{NeighborChange, Programs, ReloadPlan};
 use crate::rib::route_set::RouteSet;
 use crate::wire::notification::{Notification, code, subcode};
 
+/// What a reload did (what `--watch` needs to know to go on watching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// Applied from the changed files of routes alone, or nothing changed: the same files.
+    Files,
+    /// The whole configuration was read and applied; it was read from these files.
+    Whole(Vec<std::path::PathBuf>),
+    /// Not applied: the configuration does not load (the running one stays).
+    Refused(String),
+}
+
 impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
     pub(super) fn reload(&mut self) {
+        if let Reloaded::Refused(e) = self.reload_files() {
+            error!("reload refused, keeping the running configuration: {e}");
+        }
+    }
+
+    /// Reads what changed (only the changed files of routes when the parse cache allows,
+    /// else the whole configuration) and applies it if it is valid in full.
+    pub(super) fn reload_files(&mut self) -> Reloaded {
         let started = std::time::Instant::now();
         if self.reload_changed_files() {
             crate::metrics::reloaded(true, started.elapsed());
-            return;
+            return Reloaded::Files;
         }
-        let applied = match config::load(&self.config_path) {
+        let done = match config::load_for_reload(&self.config_path) {
             Ok(c) => {
+                let sources = c.sources.clone();
                 self.apply_reload(c);
-                true
+                Reloaded::Whole(sources)
             }
-            Err(e) => {
-                error!("reload refused, keeping the running configuration: {e}");
-                false
-            }
+            Err(e) => Reloaded::Refused(e.to_string()),
         };
-        crate::metrics::reloaded(applied, started.elapsed());
+        crate::metrics::reloaded(!matches!(done, Reloaded::Refused(_)), started.elapsed());
+        done
     }
 
     pub(super) fn apply_reload(&mut self, config: Config) {

@@ -2,7 +2,7 @@
 //! running generation of a program), which neighbors a request is for, and the answer.
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use log::info;
@@ -48,15 +48,20 @@ impl Manager {
     /// Whether `request` comes from a generation that was stopped (a helper removed or
     /// replaced by a reload, a removed health check): it then changes nothing.
     fn is_from_stopped_generation(&self, request: &ApiRequest) -> bool {
-        if let (Source::Process(_), Replier::Process(out)) = (&request.source, &request.replier)
+        self.is_stopped(
+            &request.source,
+            &request.replier,
+            request.stopped.as_deref(),
+        )
+    }
+
+    fn is_stopped(&self, source: &Source, replier: &Replier, stopped: Option<&AtomicBool>) -> bool {
+        if let (Source::Process(_), Replier::Process(out)) = (source, replier)
             && !self.programs.is_current(out)
         {
             return true;
         }
-        request
-            .stopped
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::SeqCst))
+        stopped.is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     /// Applies one request and answers it; `true` when it asks bgpinject to stop.
@@ -87,25 +92,47 @@ impl Manager {
                 Answer::Lines(Vec::new())
             }
             ApiAction::Command(r) => self.command(&source, r, default_lease),
+            ApiAction::Batch(commands) => {
+                for r in commands {
+                    // A reload in the batch may stop this helper: the lines after it are
+                    // then from a stopped generation, as they would be one by one.
+                    let reloads = matches!(r.command, Command::Reload | Command::Restart);
+                    let answer = self.command(&source, r, default_lease);
+                    if self.answer(&source, &request.replier, answer) {
+                        return true;
+                    }
+                    let stopped = request.stopped.as_deref();
+                    if reloads && self.is_stopped(&source, &request.replier, stopped) {
+                        return false;
+                    }
+                }
+                return false;
+            }
         };
+        self.answer(&source, &request.replier, answer)
+    }
+
+    /// Answers one applied command (refusals logged and counted); `true` when it asked
+    /// bgpinject to stop.
+    fn answer(&mut self, source: &Source, replier: &Replier, answer: Answer) -> bool {
         let (lines, ok) = match answer {
             Answer::Lines(lines) => (lines, true),
             Answer::Refused(message) => {
-                self.refusals.refused(&source, &message);
-                self.metrics.refused(&source);
+                self.refusals.refused(source, &message);
+                self.metrics.refused(source);
                 // A helper gets `error` only; the message is in the log.
-                match request.replier {
+                match replier {
                     Replier::Process(_) => (Vec::new(), false),
                     _ => (vec![format!("error: {message}")], false),
                 }
             }
             Answer::Shutdown => {
                 info!("{source}: shutdown requested");
-                request.replier.answer(Vec::new(), true);
+                replier.answer(Vec::new(), true);
                 return true;
             }
         };
-        request.replier.answer(lines, ok);
+        replier.answer(lines, ok);
         false
     }
 

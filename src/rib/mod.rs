@@ -4,5 +4,6 @@ pub mod attributes;
 pub mod key;
 pub mod other_nlri;
 pub mod packer;
+pub mod plain_table;
 pub mod route_set;
 pub mod selfcheck;

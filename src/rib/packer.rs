@@ -37,6 +37,11 @@ pub struct SessionParams {
     pub add_path: Vec<Family>,
     /// RFC 8950: families whose routes may carry an IPv6 next hop (IPv4 NLRI).
     pub extended_next_hop: Vec<Family>,
+    /// ExaBGP main's `local-link-local`: sent after an IPv6 global next hop that has no
+    /// link-local address of its own.
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// RFC 5065: the session's place in our confederation.
+    pub confederation: crate::wire::aspath::ConfederationRole,
 }
 
 impl SessionParams {
@@ -47,10 +52,13 @@ impl SessionParams {
 
     /// The session as the attribute table's export rules see it.
     pub fn export_context(&self) -> ExportContext {
+        use crate::wire::aspath::ConfederationRole;
         ExportContext {
-            ebgp: self.ebgp,
+            // RFC 5065 §5.2: to another member AS, the attributes go as on iBGP.
+            ebgp: self.ebgp && !matches!(self.confederation, ConfederationRole::Member(_)),
             four_octet_as: self.four_octet_as,
             local_as: self.local_as,
+            confederation: self.confederation,
         }
     }
 
@@ -499,12 +507,14 @@ fn next_hop_bytes(family: Family, next_hop: NextHop, params: &SessionParams) -> 
         _ if family.safi == Safi::Mvpn || family.afi == Afi::L2VPN => {
             vec![global]
         }
+        // ExaBGP's `nexthop { ipv6 unicast ipv4; }` negotiated: the four octets as written.
+        (Afi::Ipv6, IpAddr::V4(_)) if params.extended_next_hop.contains(&family) => vec![global],
         // ExaBGP's choice for an IPv4 next hop of an IPv6 route: IPv4-mapped.
         (Afi::Ipv6, IpAddr::V4(a)) => vec![IpAddr::V6(a.to_ipv6_mapped())],
         _ => return None,
     };
     if global.is_ipv6() && !matches!(family.safi, Safi::FlowSpec | Safi::FlowSpecVpn) {
-        addresses.extend(link_local.map(IpAddr::V6));
+        addresses.extend(link_local.or(params.local_link_local).map(IpAddr::V6));
     }
     let mut out = Vec::new();
     if family.safi == Safi::MplsVpn {
@@ -566,6 +576,8 @@ mod keyed_tests {
             max_message_len: MAX_MESSAGE_LEN,
             add_path,
             extended_next_hop: Vec::new(),
+            local_link_local: None,
+            confederation: Default::default(),
         }
     }
 

@@ -255,12 +255,15 @@ fn check_attributes(
     ) {
         // An IPv4 next hop of an IPv6 route goes IPv4-mapped; a link-local address only
         // with an IPv6 global one.
+        // (four octets where ExaBGP's `nexthop { ipv6 unicast ipv4; }` was negotiated), and
+        // the session's `local-link-local` where the route gives none.
         let mut want = vec![match (prefix.afi(), global) {
+            (Afi::Ipv6, IpAddr::V4(_)) if params.extended_next_hop.contains(&key.family) => global,
             (Afi::Ipv6, IpAddr::V4(a)) => IpAddr::V6(a.to_ipv6_mapped()),
             _ => global,
         }];
         if global.is_ipv6() {
-            want.extend(link_local.map(IpAddr::V6));
+            want.extend(link_local.or(params.local_link_local).map(IpAddr::V6));
         }
         let ok = match (find(tc::NEXT_HOP), find(tc::MP_REACH_NLRI)) {
             (Some(PathAttribute::NextHop(a)), None) => want == [IpAddr::V4(*a)],
@@ -311,6 +314,8 @@ mod tests {
             max_message_len: 4096,
             add_path: Vec::new(),
             extended_next_hop: Vec::new(),
+            local_link_local: None,
+            confederation: Default::default(),
         };
         let diff = set.as_announcements();
         let mut packed = pack(&diff, &params);

@@ -117,6 +117,10 @@ pub struct PeerSpec {
     pub tap: crate::session::core::MessageTap,
     /// ExaBGP's `manual-eor`: no End-of-RIB unless the API asks for one.
     pub manual_eor: bool,
+    /// ExaBGP main's `local-link-local`.
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// RFC 5065: the session's place in our confederation.
+    pub confederation: crate::wire::aspath::ConfederationRole,
     /// Gets every UPDATE the peer sends, decoded.
     pub on_update: Option<UpdateSink>,
     /// `bfd { }`: a BFD session to the peer for the thread's life.
@@ -260,6 +264,8 @@ impl PeerThread {
                 eor_wait: self.spec.eor_wait,
                 tap: self.spec.tap,
                 manual_eor: self.spec.manual_eor,
+                local_link_local: self.spec.local_link_local,
+                confederation: self.spec.confederation,
             },
             self.routes.clone(),
         );

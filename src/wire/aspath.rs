@@ -45,6 +45,20 @@ pub struct AsPath {
     pub segments: Vec<AsSegment>,
 }
 
+/// How a session stands to the local confederation (RFC 5065 §5), for what AS_PATH it gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConfederationRole {
+    /// No confederation, or a peer in our own member AS (plain iBGP).
+    #[default]
+    None,
+    /// A peer outside the confederation: the OPEN carries the confederation identifier, and
+    /// AS_PATH loses its confederation segments (RFC 5065 §5.3).
+    External,
+    /// A peer in another member AS (confederation eBGP): AS_PATH gets our member AS in an
+    /// AS_CONFED_SEQUENCE, and the attributes go as on iBGP (RFC 5065 §5.2, §5.3).
+    Member(u32),
+}
+
 impl AsPath {
     /// A path that is one AS_SEQUENCE (empty when `asns` is empty).
     pub fn sequence(asns: Vec<u32>) -> AsPath {
@@ -67,6 +81,37 @@ impl AsPath {
 
     pub fn is_empty(&self) -> bool {
         self.segments.is_empty()
+    }
+
+    /// The path without its AS_CONFED_SEQUENCE and AS_CONFED_SET segments (RFC 5065 §5.3).
+    pub fn without_confederation(&self) -> AsPath {
+        AsPath {
+            segments: self
+                .segments
+                .iter()
+                .filter(|s| !matches!(s.kind, SegmentType::ConfedSequence | SegmentType::ConfedSet))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The path with `asn` prepended in an AS_CONFED_SEQUENCE (RFC 5065 §5.3 1): into the
+    /// first segment when it is one, in a new first segment otherwise.
+    pub fn with_confederation_member(&self, asn: u32) -> AsPath {
+        let mut path = self.clone();
+        match path.segments.first_mut() {
+            Some(s) if s.kind == SegmentType::ConfedSequence && s.asns.len() < 255 => {
+                s.asns.insert(0, asn)
+            }
+            _ => path.segments.insert(
+                0,
+                AsSegment {
+                    kind: SegmentType::ConfedSequence,
+                    asns: vec![asn],
+                },
+            ),
+        }
+        path
     }
 }
 
@@ -161,6 +206,41 @@ impl fmt::Display for AsPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confederation_segments_are_dropped_outside_and_prepended_to_a_member() {
+        let confed = |kind, asns: Vec<u32>| AsSegment { kind, asns };
+        let path = AsPath {
+            segments: vec![
+                confed(SegmentType::ConfedSequence, vec![65001]),
+                confed(SegmentType::Sequence, vec![65000, 100]),
+                confed(SegmentType::ConfedSet, vec![65002]),
+            ],
+        };
+        assert_eq!(
+            path.without_confederation(),
+            AsPath::sequence(vec![65000, 100])
+        );
+        let member = path.with_confederation_member(65009);
+        assert_eq!(
+            member.segments[0],
+            confed(SegmentType::ConfedSequence, vec![65009, 65001])
+        );
+        assert_eq!(
+            AsPath::sequence(vec![100])
+                .with_confederation_member(65009)
+                .segments,
+            vec![
+                confed(SegmentType::ConfedSequence, vec![65009]),
+                confed(SegmentType::Sequence, vec![100])
+            ]
+        );
+        // A full first segment: a new one in front, never a 256th ASN.
+        let full = AsPath {
+            segments: vec![confed(SegmentType::ConfedSequence, vec![1; 255])],
+        };
+        assert_eq!(full.with_confederation_member(2).segments.len(), 2);
+    }
 
     #[test]
     fn as4_path_replaces_the_as_trans_tail_and_keeps_the_leading_2_octet_asns() {

@@ -190,7 +190,7 @@ impl ExtCommunityValue {
                 | FlowAction::RedirectIpv4 { .. }
                 | FlowAction::RedirectAs4 { .. } => "redirect",
                 FlowAction::TrafficMarking { .. } => "traffic-marking",
-                FlowAction::RedirectToNextHop => "redirect-to-nexthop",
+                FlowAction::RedirectToNextHop { .. } => "redirect-to-nexthop",
                 FlowAction::RedirectToIpv4 { .. } => "redirect-to-ip",
             },
             V::LinkBandwidth { .. } => "link-bandwidth",
@@ -299,7 +299,8 @@ fn write_flow(a: FlowAction, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         FlowAction::RedirectIpv4 { address, value } => write!(f, "redirect:{address}:{value}"),
         FlowAction::RedirectAs4 { asn, value } => write!(f, "redirect:{asn}L:{value}"),
         FlowAction::TrafficMarking { dscp } => write!(f, "traffic-marking:{dscp}"),
-        FlowAction::RedirectToNextHop => f.write_str("redirect-to-nexthop"),
+        FlowAction::RedirectToNextHop { copy: false } => f.write_str("redirect-to-nexthop"),
+        FlowAction::RedirectToNextHop { copy: true } => f.write_str("redirect-to-nexthop:copy"),
         FlowAction::RedirectToIpv4 { address, copy } => {
             write!(
                 f,
@@ -361,7 +362,7 @@ fn flow_json(v: &mut Value, a: FlowAction) {
         }
         FlowAction::RedirectAs4 { asn, value } => admin_json(v, Admin::As4(asn), value.into()),
         FlowAction::TrafficMarking { dscp } => v["dscp"] = json!(dscp),
-        FlowAction::RedirectToNextHop => {}
+        FlowAction::RedirectToNextHop { copy } => v["copy"] = json!(copy),
         FlowAction::RedirectToIpv4 { address, copy } => {
             v["address"] = json!(address.to_string());
             v["copy"] = json!(copy);

@@ -34,6 +34,8 @@ fn params(ebgp: bool, four: bool) -> SessionParams {
         max_message_len: MAX_MESSAGE_LEN,
         add_path: Vec::new(),
         extended_next_hop: Vec::new(),
+        local_link_local: None,
+        confederation: Default::default(),
     }
 }
 

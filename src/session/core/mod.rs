@@ -127,6 +127,10 @@ pub struct CoreConfig {
     pub tap: MessageTap,
     /// ExaBGP's `manual-eor`: End-of-RIB only when the API asks (`announce eor`).
     pub manual_eor: bool,
+    /// ExaBGP main's `local-link-local` (see [`crate::rib::packer::SessionParams`]).
+    pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// RFC 5065: the session's place in our confederation.
+    pub confederation: crate::wire::aspath::ConfederationRole,
 }
 
 /// One neighbor's session, across connections.

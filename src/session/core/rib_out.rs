@@ -42,6 +42,8 @@ impl SessionCore {
             max_message_len: self.fsm.max_message_len(),
             add_path: neg.add_path_send.clone(),
             extended_next_hop: neg.extended_next_hop.clone(),
+            local_link_local: self.config.local_link_local,
+            confederation: self.config.confederation,
         };
         self.was_established = true;
         self.advertised = Arc::new(RouteSet::default());

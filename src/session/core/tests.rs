@@ -167,6 +167,8 @@ impl Replay {
             eor_wait: None,
             tap: Default::default(),
             manual_eor: false,
+            local_link_local: None,
+            confederation: Default::default(),
         };
         Replay {
             core: {
@@ -703,6 +705,8 @@ fn gated(table: Arc<RouteSet>, wait: Duration) -> Replay {
         eor_wait: Some(wait),
         tap: Default::default(),
         manual_eor: false,
+        local_link_local: None,
+        confederation: Default::default(),
     };
     let mut core = SessionCore::new(config, table);
     core.start(now);

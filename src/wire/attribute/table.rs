@@ -80,6 +80,8 @@ pub struct ExportContext {
     /// RFC 6793: both sides sent the 4-octet AS capability.
     pub four_octet_as: bool,
     pub local_as: u32,
+    /// RFC 5065: what the session's place in our confederation does to AS_PATH.
+    pub confederation: crate::wire::aspath::ConfederationRole,
 }
 
 /// One row of the attribute table.
@@ -189,8 +191,20 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
         // as written, even on eBGP). RFC 6793 §4.2.2: to a 2-octet peer, AS_TRANS in AS_PATH
         // and the real path in AS4_PATH.
         export: |a, s, out| {
-            let path = match a {
-                Some(PathAttribute::AsPath(p)) => p.clone(),
+            use crate::wire::aspath::ConfederationRole;
+            let written = match a {
+                Some(PathAttribute::AsPath(p)) => Some(p),
+                _ => None,
+            };
+            let path = match (written, s.confederation) {
+                (Some(p), ConfederationRole::External) if !p.without_confederation().is_empty() => {
+                    p.without_confederation()
+                }
+                (Some(p), ConfederationRole::None) => p.clone(),
+                (Some(p), ConfederationRole::Member(asn)) => p.with_confederation_member(asn),
+                (None, ConfederationRole::Member(asn)) => {
+                    AsPath::default().with_confederation_member(asn)
+                }
                 _ if s.ebgp => AsPath::sequence(vec![s.local_as]),
                 _ => AsPath::default(),
             };
@@ -1012,6 +1026,7 @@ mod tests {
 
     fn session(ebgp: bool, four_octet_as: bool) -> ExportContext {
         ExportContext {
+            confederation: Default::default(),
             ebgp,
             four_octet_as,
             local_as: 65000,

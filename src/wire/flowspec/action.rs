@@ -50,7 +50,11 @@ pub enum FlowAction {
     TrafficMarking {
         dscp: u8,
     },
-    RedirectToNextHop,
+    /// draft-simpson-idr-flowspec-redirect §3: with `copy` (the C bit, the value's low bit),
+    /// the traffic is copied to the next hop and also forwarded (ExaBGP's `copy ADDRESS`).
+    RedirectToNextHop {
+        copy: bool,
+    },
     RedirectToIpv4 {
         address: Ipv4Addr,
         copy: bool,
@@ -91,7 +95,10 @@ impl FlowAction {
                 head.copy_from_slice(&TRAFFIC_MARKING);
                 tail[5] = dscp & 0x3F;
             }
-            FlowAction::RedirectToNextHop => head.copy_from_slice(&REDIRECT_TO_NEXT_HOP),
+            FlowAction::RedirectToNextHop { copy } => {
+                head.copy_from_slice(&REDIRECT_TO_NEXT_HOP);
+                tail[5] = copy as u8;
+            }
             FlowAction::RedirectToIpv4 { address, copy } => {
                 head.copy_from_slice(&REDIRECT_TO_IPV4);
                 tail[..4].copy_from_slice(&address.octets());
@@ -129,7 +136,9 @@ impl FlowAction {
                 value: u16_at(6),
             },
             TRAFFIC_MARKING => FlowAction::TrafficMarking { dscp: b[7] & 0x3F },
-            REDIRECT_TO_NEXT_HOP => FlowAction::RedirectToNextHop,
+            REDIRECT_TO_NEXT_HOP => FlowAction::RedirectToNextHop {
+                copy: b[7] & 1 != 0,
+            },
             REDIRECT_TO_IPV4 => FlowAction::RedirectToIpv4 {
                 address: v4,
                 copy: b[7] & 1 != 0,
@@ -155,7 +164,8 @@ impl fmt::Display for FlowAction {
             FlowAction::RedirectIpv4 { address, value } => write!(f, "redirect {address}:{value}"),
             FlowAction::RedirectAs4 { asn, value } => write!(f, "redirect {asn}:{value}"),
             FlowAction::TrafficMarking { dscp } => write!(f, "mark {dscp}"),
-            FlowAction::RedirectToNextHop => f.write_str("redirect-to-nexthop"),
+            FlowAction::RedirectToNextHop { copy: false } => f.write_str("redirect-to-nexthop"),
+            FlowAction::RedirectToNextHop { copy: true } => f.write_str("copy-to-nexthop"),
             FlowAction::RedirectToIpv4 { address, .. } => {
                 write!(f, "redirect-to-nexthop-ietf {address}")
             }

@@ -211,8 +211,12 @@ pub const FRAGMENT_NAMES: &[(&str, u64)] = &[
     ("last-fragment", 0x08),
 ];
 
+/// The value of a name, in any case (ExaBGP's files write `tcp-flags [SYN RST]`).
 pub fn value_by_name(names: &[(&str, u64)], name: &str) -> Option<u64> {
-    names.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    names
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, v)| v)
 }
 
 fn name_of(names: &[(&'static str, u64)], value: u64) -> Option<&'static str> {

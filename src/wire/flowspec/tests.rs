@@ -452,9 +452,14 @@ fn every_action_round_trips_through_its_extended_community() {
             "mark 46",
         ),
         (
-            FlowAction::RedirectToNextHop,
+            FlowAction::RedirectToNextHop { copy: false },
             "0800000000000000",
             "redirect-to-nexthop",
+        ),
+        (
+            FlowAction::RedirectToNextHop { copy: true },
+            "0800000000000001",
+            "copy-to-nexthop",
         ),
         (
             FlowAction::RedirectToIpv4 {
