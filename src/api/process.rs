@@ -52,6 +52,9 @@ pub struct HelperOutput {
     dropped: AtomicU64,
     ack: AtomicU8,
     counter: AtomicU64,
+    /// It wrote ExaBGP main's API 6 form (`peer IP|* COMMAND`): see
+    /// `ProcessConfig::on_exit_written`.
+    api6: std::sync::atomic::AtomicBool,
 }
 
 impl HelperOutput {
@@ -64,6 +67,7 @@ impl HelperOutput {
             dropped: AtomicU64::new(0),
             ack: AtomicU8::new(ACK_ON),
             counter: AtomicU64::new(0),
+            api6: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -188,7 +192,12 @@ fn supervise(
         run_once(&config, &output, &pid, &events, &stopping);
         // A helper stopped by the manager (removed or replaced by a reload) has had its routes
         // dealt with there; a Clear from this generation now could hit the next one's routes.
-        if config.on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
+        let on_exit = if !config.on_exit_written && output.api6.load(Ordering::Relaxed) {
+            OnExit::Withdraw
+        } else {
+            config.on_exit
+        };
+        if on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
             let _ = events.send(ProgramEvent::Request(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
@@ -209,7 +218,7 @@ fn supervise(
         }
         warn!(
             "process {name}: exited; its routes are {}; restarting in {} s",
-            match config.on_exit {
+            match on_exit {
                 OnExit::Withdraw => "withdrawn",
                 OnExit::Keep => "kept",
             },
@@ -315,6 +324,7 @@ fn invalid(why: String) -> command::Request {
         lease: None,
         neighbors: Vec::new(),
         command: command::Command::Invalid(why),
+        api6: false,
     }
 }
 
@@ -486,7 +496,12 @@ fn run_once(
             let ended = read_batch(&mut reader, &mut buf, BATCH_LINES, &mut memo, &mut lines);
             for line in lines.drain(..) {
                 match line {
-                    HelperLine::Command(c) => commands.push(c),
+                    HelperLine::Command(c) => {
+                        if c.api6 {
+                            output.api6.store(true, Ordering::Relaxed);
+                        }
+                        commands.push(c)
+                    }
                     // The commands before an ack mode change go first, so they are answered
                     // as before it (as when each line was its own request).
                     HelperLine::Ack(ack) => {

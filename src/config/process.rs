@@ -191,6 +191,10 @@ pub struct ProcessConfig {
     pub run: Vec<String>,
     pub encoder: Encoder,
     pub on_exit: OnExit,
+    /// `on-exit` was written. Without it, a helper that speaks ExaBGP main's API 6 (its
+    /// target-first `peer IP|* ...` commands) has its routes withdrawn when it exits, as
+    /// ExaBGP main does for API 6 helpers; any other keeps ExaBGP 4 and 5's `keep`.
+    pub on_exit_written: bool,
     /// `kill-grace SECONDS;`: how long a stopped helper has between SIGTERM and SIGKILL.
     pub kill_grace: std::time::Duration,
     /// ExaBGP's `respawn`: a helper that exits is started again (the default), or not.
@@ -317,6 +321,7 @@ pub(super) fn parse_process(
         name,
         run,
         encoder: encoder.take().unwrap_or_default(),
+        on_exit_written: on_exit.get().is_some(),
         on_exit: on_exit.take().unwrap_or_default(),
         kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         respawn: respawn.take().unwrap_or(true),
