@@ -21,15 +21,16 @@ pub enum ManagerEvent {
     Reload,
     /// `--watch` saw a change: reload as SIGHUP does (the parse cache first) and answer
     /// what was done.
-    ReloadWatched(Sender<crate::manager::Reloaded>),
+    ReloadWatched(Sender<Reloaded>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.
     Incoming(TcpStream),
     /// Log every neighbor's state (SIGUSR2).
     DumpStatus,
-    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
-    Received(IpAddr, Box<Update>),
+    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them and the
+    /// neighbor's adj-rib-in; `true` when RFC 7606 makes its routes withdrawn.
+    Received(IpAddr, Box<Update>, bool),
     /// What happened to a neighbor's session, in the order its thread saw it.
     Peer(PeerReport),
 }
@@ -52,4 +53,15 @@ pub struct CheckResult {
     pub up: bool,
     /// Set once its generation was stopped: then the result changes nothing.
     pub stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What a reload did (what `--watch` needs to know to go on watching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// Applied from the changed files of routes alone, or nothing changed: the same files.
+    Files,
+    /// The whole configuration was read and applied; it was read from these files.
+    Whole(Vec<std::path::PathBuf>),
+    /// Not applied: the configuration does not load (the running one stays).
+    Refused(String),
 }

@@ -5,15 +5,15 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::api_command::{
     FAMILY_ROUTE_KEYWORDS, RouteMemo, family_route_from_text, flow_from_text,
-    tagged_routes_from_text,
 };
 use crate::config::model::FamilyRoute;
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::notification::{self, Notification};
 
-/// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
-/// must match. A command without selector applies to every neighbor of its source.
+/// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID] [family-allowed F]`:
+/// every given field must match. A command without selector applies to every neighbor of its
+/// source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NeighborFilter {
     pub address: Option<IpAddr>,
@@ -21,6 +21,23 @@ pub struct NeighborFilter {
     pub peer_as: Option<u32>,
     pub local_ip: Option<IpAddr>,
     pub router_id: Option<Ipv4Addr>,
+    /// ExaBGP's `family-allowed`: `in-open` for a neighbor without `multi-session`, else
+    /// its families written `AFI-SAFI` and joined by `/` (ExaBGP's neighbor name).
+    pub family_allowed: Option<String>,
+}
+
+/// What ExaBGP's neighbor name says after `family-allowed`: `in-open` (the families are
+/// those of the OPEN) unless the neighbor asks for `multi-session`, then each family as
+/// `AFI-SAFI`, joined by `/`.
+pub fn family_allowed(n: &NeighborConfig) -> String {
+    if !n.multi_session {
+        return "in-open".to_string();
+    }
+    n.families
+        .iter()
+        .map(|f| f.to_string().replace(' ', "-"))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl NeighborFilter {
@@ -30,6 +47,10 @@ impl NeighborFilter {
             && self.peer_as.is_none_or(|a| a == n.peer_as)
             && self.local_ip.is_none_or(|a| Some(a) == n.local_address)
             && self.router_id.is_none_or(|a| a == n.router_id)
+            && self.family_allowed.as_deref().is_none_or(|wanted| {
+                let have = family_allowed(n);
+                wanted == have || have.split('/').any(|f| f == wanted)
+            })
     }
 }
 
@@ -74,8 +95,11 @@ pub enum Command {
     /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
     /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
     ClearAdjRibOut,
-    /// ExaBGP's `clear adj-rib in`: bgpinject keeps no Adj-RIB-In, so there is nothing to
-    /// clear; answered `done`.
+    /// ExaBGP's `show adj-rib in`: the routes the peers of neighbors with `adj-rib-in
+    /// true` sent, one line each.
+    ShowAdjRibIn,
+    /// ExaBGP's `clear adj-rib in`: the kept routes of the selected neighbors are forgotten
+    /// (until their peers send them again); nothing is sent.
     ClearAdjRibIn,
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
@@ -259,7 +283,7 @@ fn parse_selector(text: &str) -> Result<(NeighborFilter, &str), String> {
             "peer-as" => f.peer_as = Some(value.parse().map_err(|_| parse_err(key))?),
             "local-ip" => f.local_ip = Some(value.parse().map_err(|_| parse_err(key))?),
             "router-id" => f.router_id = Some(value.parse().map_err(|_| parse_err(key))?),
-            "family-allowed" => {}
+            "family-allowed" if !value.is_empty() => f.family_allowed = Some(value.to_string()),
             "," => return Ok((f, after)),
             _ => {
                 if let Some(stripped) = rest.strip_prefix(',') {
@@ -327,8 +351,9 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
             }
             ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
             ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
+            ["adj-rib", "in"] | ["adj-rib", "in", "extensive"] => Ok(Command::ShowAdjRibIn),
             _ => bad(format!(
-                "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
+                "show: expected neighbor [summary], adj-rib in or adj-rib out, found '{rest}'"
             )),
         },
         "flush" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
@@ -404,13 +429,14 @@ pub const HELP: &[&str] = &[
     "announce route PREFIX next-hop IP|self [ATTRIBUTES] [watchdog NAME [withdraw]] [lease SECONDS]",
     "announce watchdog [NAME] | withdraw watchdog [NAME]",
     "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
-    "announce flow route { match { ... } then { ... } } [lease SECONDS]",
+    "announce flow route { match { ... } [scope { ... }] then { ... } } [lease SECONDS]",
+    "announce flow route COMPONENT VALUE... ACTION... | announce ipv4|ipv6 flow ... (one-line rule)",
     "announce evpn|vpls|rtc ... | announce ipv4|ipv6 mup|mcast-vpn|sr-policy ... (and withdraw)",
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
     "neighbor IP enable | neighbor IP disable [\"MESSAGE\"]",
-    "show neighbor [summary] | show adj-rib out",
+    "show neighbor [summary] | show adj-rib in | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
     "ping | status | help | version | reload | restart | shutdown",
@@ -450,6 +476,20 @@ fn family_route(text: &str, withdraw: bool) -> Option<Result<FamilyRoute, String
     Some(family_route_from_text(&text, afi).map_err(|e| e.to_string()))
 }
 
+/// ExaBGP's `announce ipv4 flow RULE` / `ipv6 flow`: the rule (block or one-line form),
+/// whose components must be of that family.
+fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
+    let flow = flow_from_text(rule).map_err(|e| e.to_string())?;
+    let want = if afi == "ipv4" { Afi::Ipv4 } else { Afi::Ipv6 };
+    if flow.rule.afi() != want {
+        return bad(format!(
+            "{afi} flow: the rule matches {} addresses",
+            if want == Afi::Ipv4 { "IPv6" } else { "IPv4" }
+        ));
+    }
+    Ok(flow)
+}
+
 fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
@@ -457,13 +497,7 @@ fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     let (what, rest) = word(text);
     match what {
         "route" => {
-            // A route of a watchdog group is read in full (its tag is not memoized).
-            if !rest.split_whitespace().any(|w| w == "watchdog") {
-                return Ok(Command::Announce(
-                    memo.routes(rest).map_err(|e| e.to_string())?,
-                ));
-            }
-            let (routes, tag) = tagged_routes_from_text(rest).map_err(|e| e.to_string())?;
+            let (routes, tag) = memo.tagged_routes(rest).map_err(|e| e.to_string())?;
             Ok(match tag {
                 None => Command::Announce(routes),
                 Some((watchdog, withdraw)) => Command::AnnounceWatched {
@@ -500,6 +534,9 @@ fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
         }
         "flow" => Ok(Command::AnnounceFlow(Box::new(
             flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        "ipv4" | "ipv6" if word(rest).0 == "flow" => Ok(Command::AnnounceFlow(Box::new(
+            family_flow(what, word(rest).1)?,
         ))),
         "eor" => Ok(Command::EndOfRib(parse_family(rest)?)),
         "route-refresh" => Ok(Command::RouteRefresh(parse_family(rest)?)),
@@ -583,6 +620,9 @@ fn parse_withdraw(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
         }
         "flow" => Ok(Command::WithdrawFlow(Box::new(
             flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        "ipv4" | "ipv6" if word(rest).0 == "flow" => Ok(Command::WithdrawFlow(Box::new(
+            family_flow(what, word(rest).1)?,
         ))),
         _ => bad(format!(
             "withdraw: expected route, attributes or flow, found '{what}'"
@@ -806,8 +846,60 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
+        assert_eq!(command("show adj-rib in"), Command::ShowAdjRibIn);
+        assert_eq!(command("show adj-rib in extensive"), Command::ShowAdjRibIn);
+        assert!(matches!(
+            command("show adj-rib sideways"),
+            Command::Invalid(_)
+        ));
         assert_eq!(command("ready"), Command::Ready);
         assert!(matches!(command("frobnicate"), Command::Invalid(_)));
+    }
+
+    #[test]
+    fn one_line_flows_with_and_without_a_family() {
+        for line in [
+            "announce flow route destination 133.130.1.219/32 discard interface-set [ transitive:input:1234:10]",
+            "announce flow route destination 133.130.1.19/32 interface-set [ transitive:input:1234:10 ] discard",
+            "announce ipv4 flow destination 192.0.2.1/32 source-port =53 rate-limit 1000",
+            "announce ipv6 flow destination-ipv6 2001:db8::1/128 discard",
+        ] {
+            assert!(matches!(command(line), Command::AnnounceFlow(_)), "{line}");
+        }
+        assert!(matches!(
+            command("withdraw ipv4 flow destination 192.0.2.1/32"),
+            Command::WithdrawFlow(_)
+        ));
+        let Command::Invalid(e) = command("announce ipv6 flow destination 192.0.2.1/32 discard")
+        else {
+            panic!("an IPv4 rule as ipv6 flow");
+        };
+        assert!(e.contains("IPv4"), "{e}");
+        let Command::Invalid(e) = command("announce flow route destination 192.0.2.1/32 drop")
+        else {
+            panic!("an unknown action");
+        };
+        assert!(e.contains("'drop'"), "{e}");
+    }
+
+    #[test]
+    fn family_allowed_is_in_open_unless_multi_session() {
+        let conf = |extra: &str| {
+            crate::config::parse_str(
+                &format!("neighbor 127.0.0.1 {{ router-id 1.2.3.4; local-address 127.0.0.1; local-as 1; peer-as 1; {extra} family {{ ipv4 unicast; }} }}"),
+                std::path::Path::new("t.conf"),
+            )
+            .unwrap()
+            .neighbors
+            .remove(0)
+        };
+        let (plain, multi) = (conf(""), conf("capability { multi-session; }"));
+        let selects = |line: &str, n: &NeighborConfig| parse(line).selects(n);
+        let in_open = "neighbor 127.0.0.1 family-allowed in-open announce route 9.9.9.0/24 next-hop 192.0.2.1";
+        let unicast = "neighbor 127.0.0.1 family-allowed ipv4-unicast announce route 9.9.9.0/24 next-hop 192.0.2.1";
+        assert!(selects(in_open, &plain) && !selects(unicast, &plain));
+        assert!(!selects(in_open, &multi) && selects(unicast, &multi));
+        assert_eq!(family_allowed(&multi), "ipv4-unicast");
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub(super) struct CompatSettings {
     manual_eor: Setting<bool>,
     local_link_local: Setting<std::net::Ipv6Addr>,
     confederation: Setting<super::model::Confederation>,
+    adj_rib_in: Setting<bool>,
 }
 
 /// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
@@ -100,12 +101,15 @@ pub(super) fn parse(
             s.manual_eor.set(p, kw, block, value)?;
             p.expect_semicolon("manual-eor value")
         }
-        "adj-rib-in" => only_value(
-            p,
-            kw,
-            false,
-            "bgpinject keeps no table of the routes the peer sends (helpers can receive them: api { receive { parsed; update; } })",
-        ),
+        "adj-rib-in" => {
+            let value = if p.peek().kind == TokenKind::Semicolon {
+                true
+            } else {
+                boolean_value(p, kw)?
+            };
+            s.adj_rib_in.set(p, kw, block, value)?;
+            p.expect_semicolon("adj-rib-in value")
+        }
         "adj-rib-out" => only_value(
             p,
             kw,
@@ -360,6 +364,9 @@ pub(super) fn finish(
     if let Some(&manual) = s.manual_eor.get() {
         options.manual_eor = manual;
     }
+    if let Some(&keep) = s.adj_rib_in.get() {
+        options.adj_rib_in = keep;
+    }
     // ExaBGP sends the FQDN capability on every session, with the system's names unless
     // written; bgpinject only when a name is written, the other one then the system's.
     let (host, domain) = (s.host_name.take(), s.domain_name.take());
@@ -558,6 +565,15 @@ mod tests {
     }
 
     #[test]
+    fn adj_rib_in_keeps_the_peers_routes_for_show() {
+        assert!(neighbor("adj-rib-in true;").unwrap().0.options.adj_rib_in);
+        assert!(neighbor("adj-rib-in;").unwrap().0.options.adj_rib_in);
+        assert!(!neighbor("adj-rib-in false;").unwrap().0.options.adj_rib_in);
+        assert!(!neighbor("").unwrap().0.options.adj_rib_in);
+        assert!(neighbor("adj-rib-in maybe;").is_err());
+    }
+
+    #[test]
     fn manual_eor_leaves_end_of_rib_to_the_helpers() {
         let c = neighbor("manual-eor true;").unwrap();
         assert!(c.0.options.manual_eor);
@@ -571,7 +587,6 @@ mod tests {
             .unwrap();
         for (body, word) in [
             ("auto-flush false;", "'auto-flush false'"),
-            ("adj-rib-in true;", "'adj-rib-in true'"),
             ("adj-rib-out false;", "'adj-rib-out false'"),
             ("rate-limit 10;", "rate-limit 10"),
             ("source-interface eth0;", "'source-interface'"),

@@ -94,6 +94,10 @@ pub struct NeighborConfig {
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
     pub bfd: Option<BfdConfig>,
+    /// `capability { multi-session; }`: bgpinject opens one session all the same (see
+    /// `config::neighbor`), but the API's `family-allowed` selector names the families, as
+    /// ExaBGP's neighbor name does.
+    pub multi_session: bool,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -147,6 +151,7 @@ impl NeighborConfig {
             api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
+            multi_session: self.multi_session,
             location: self.location.clone(),
         }
     }
@@ -260,6 +265,9 @@ pub struct SessionOptions {
     /// ExaBGP main's `shutdown true`: administratively down, no session until a helper's
     /// `neighbor IP enable`.
     pub shutdown: bool,
+    /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
+    /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
+    pub adj_rib_in: bool,
 }
 
 impl SessionOptions {
@@ -323,6 +331,7 @@ impl Default for SessionOptions {
             paths_limit: Vec::new(),
             manual_eor: false,
             shutdown: false,
+            adj_rib_in: false,
         }
     }
 }

@@ -548,6 +548,7 @@ fn finish(
         api_subscriptions: s.api_subscriptions,
         guard,
         bfd: s.bfd.take(),
+        multi_session: multi_session_at.is_some(),
         location: p.location(keyword.position),
     })
 }

@@ -169,12 +169,18 @@ impl Neighbors {
             manual_eor: n.options.manual_eor,
             local_link_local: n.options.local_link_local,
             confederation: n.confederation_role(),
-            on_update: n.api_receive_updates.then(|| {
+            on_update: (n.api_receive_updates || n.options.adj_rib_in).then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
-                UpdateSink(Arc::new(move |u: &crate::wire::update::Update| {
-                    let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
-                }))
+                UpdateSink(Arc::new(
+                    move |u: &crate::wire::update::Update, withdrawn: bool| {
+                        let _ = events.send(ManagerEvent::Received(
+                            addr,
+                            Box::new(u.clone()),
+                            withdrawn,
+                        ));
+                    },
+                ))
             }),
             bfd: n.bfd.map(bfd_params),
         };
@@ -343,6 +349,14 @@ impl Neighbors {
                 });
             }
         }
+    }
+
+    /// Asks `addr`'s thread to report `Synced(token)` once the routes it was given are out;
+    /// `false` when no thread runs for it (nothing to wait for).
+    pub fn sync(&self, addr: IpAddr, token: u64) -> bool {
+        self.running
+            .get(&addr)
+            .is_some_and(|n| n.tx.send(PeerCommand::Sync(token)))
     }
 
     /// `flush adj-rib out`: the neighbors of `addrs` send their whole table again.

@@ -566,6 +566,37 @@ mod tests {
         }
     }
 
+    /// A malformed one-line flow is refused with a message naming what is wrong, and the
+    /// rules announced before it stay; the one-line and block forms of a rule are one rule.
+    #[test]
+    fn a_malformed_flow_line_changes_nothing() {
+        let mut w = World::with(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1; family { ipv4 flow; } }",
+        );
+        w.run("announce flow route destination 192.0.2.1/32 source-port =53 discard")
+            .unwrap();
+        w.run("announce ipv4 flow destination 192.0.2.2/32 rate-limit 1000 interface-set [ transitive:input:1234:10 ]")
+            .unwrap();
+        let before: Vec<String> = w.routes().flows().map(|(r, _)| r.to_string()).collect();
+        assert_eq!(before.len(), 2, "{before:?}");
+        for bad in [
+            "announce flow route destination 192.0.2.3/32 discard colour red",
+            "announce flow route destination 192.0.2.3/32 interface-set [ transitive:input:1:1",
+            "announce flow route destination 192.0.2.3/32 source-port =99999 discard",
+            "announce ipv6 flow destination 192.0.2.3/32 discard",
+            "announce flow route",
+        ] {
+            let e = w.run(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        let after: Vec<String> = w.routes().flows().map(|(r, _)| r.to_string()).collect();
+        assert_eq!(before, after);
+        // The block form of the first rule is the same rule: withdrawn by it.
+        w.run("withdraw flow route { match { destination 192.0.2.1/32; source-port =53; } }")
+            .unwrap();
+        assert_eq!(w.routes().flows().count(), 1);
+    }
+
     /// `announce evpn ...` adds the route under its key, `withdraw` (without next hop, other
     /// attributes) removes it; a neighbor without the family refuses the whole command, and
     /// a route of the file cannot be withdrawn by a program.

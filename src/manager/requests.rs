@@ -1,6 +1,7 @@
 //! Requests from helpers, health checks and the control socket: who may speak (only the
 //! running generation of a program), which neighbors a request is for, and the answer.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -78,6 +79,10 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
+        let told_of_updates = match (&request.action, &request.replier) {
+            (ApiAction::Command(r), Replier::Process(out)) => self.told_of_updates(r, &out.name),
+            _ => BTreeSet::new(),
+        };
         let answer = match request.action {
             ApiAction::Clear => {
                 self.program_routes.drop_source(&source);
@@ -97,8 +102,12 @@ impl Manager {
                     // A reload in the batch may stop this helper: the lines after it are
                     // then from a stopped generation, as they would be one by one.
                     let reloads = matches!(r.command, Command::Reload | Command::Restart);
+                    let told = match &request.replier {
+                        Replier::Process(out) => self.told_of_updates(&r, &out.name),
+                        _ => BTreeSet::new(),
+                    };
                     let answer = self.command(&source, r, default_lease);
-                    if self.answer(&source, &request.replier, answer) {
+                    if self.answer(&source, &request.replier, answer, told) {
                         return true;
                     }
                     let stopped = request.stopped.as_deref();
@@ -109,12 +118,18 @@ impl Manager {
                 return false;
             }
         };
-        self.answer(&source, &request.replier, answer)
+        self.answer(&source, &request.replier, answer, told_of_updates)
     }
 
     /// Answers one applied command (refusals logged and counted); `true` when it asked
     /// bgpinject to stop.
-    fn answer(&mut self, source: &Source, replier: &Replier, answer: Answer) -> bool {
+    fn answer(
+        &mut self,
+        source: &Source,
+        replier: &Replier,
+        answer: Answer,
+        told_of_updates: BTreeSet<IpAddr>,
+    ) -> bool {
         let (lines, ok) = match answer {
             Answer::Lines(lines) => (lines, true),
             Answer::Refused(message) => {
@@ -132,8 +147,47 @@ impl Manager {
                 return true;
             }
         };
-        replier.answer(lines, ok);
+        match replier {
+            Replier::Process(out)
+                if !told_of_updates.is_empty() || self.held_acks.holds(&out.name) =>
+            {
+                let name = out.name.clone();
+                // Refused: nothing is sent, nothing to wait for (but the answers before it).
+                let waiting = if ok { told_of_updates } else { BTreeSet::new() };
+                self.held_acks
+                    .hold(&name, replier.clone(), (lines, ok), waiting, Instant::now());
+            }
+            _ => replier.answer(lines, ok),
+        }
         false
+    }
+
+    /// The established neighbors a route command of helper `name` is for whose api blocks
+    /// tell that helper of the UPDATEs sent: its `done` waits until those are sent (see
+    /// `held_acks.rs`).
+    fn told_of_updates(&self, request: &Request, name: &str) -> BTreeSet<IpAddr> {
+        let changes_routes = matches!(
+            request.command,
+            Command::Announce(_)
+                | Command::Withdraw(_)
+                | Command::AnnounceFlow(_)
+                | Command::WithdrawFlow(_)
+                | Command::AnnounceFamily(_)
+                | Command::WithdrawFamily(_)
+                | Command::AnnounceWatched { .. }
+                | Command::Watchdog { .. }
+        );
+        if !changes_routes {
+            return BTreeSet::new();
+        }
+        self.neighbors
+            .iter()
+            .filter(|n| n.status.state == crate::session::fsm::State::Established)
+            .filter(|n| n.config.api_processes.iter().any(|p| p == name))
+            .filter(|n| request.selects(&n.config))
+            .filter(|n| super::fanout::events_of(&n.config, name).send.update)
+            .map(|n| n.config.peer_address)
+            .collect()
     }
 
     fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {
@@ -225,7 +279,20 @@ impl Manager {
                     }
                 }
             }
-            Command::ClearAdjRibIn => {}
+            Command::ShowAdjRibIn => {
+                let addrs: Vec<IpAddr> = self
+                    .neighbors
+                    .iter()
+                    .filter(|n| n.config.options.adj_rib_in && request.selects(&n.config))
+                    .map(|n| n.config.peer_address)
+                    .collect();
+                return Answer::Lines(self.adj_rib_in.lines(&addrs));
+            }
+            Command::ClearAdjRibIn => {
+                for n in self.neighbors.iter().filter(|n| request.selects(&n.config)) {
+                    self.adj_rib_in.clear(n.config.peer_address);
+                }
+            }
             Command::Teardown(notification) => {
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 if chosen.is_empty() {
