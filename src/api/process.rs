@@ -361,6 +361,7 @@ fn read_batch<R: std::io::Read>(
     buf: &mut Vec<u8>,
     max: usize,
     memo: &mut RouteMemo,
+    up_down: bool,
     out: &mut Vec<HelperLine>,
 ) -> std::io::Result<Ended> {
     loop {
@@ -371,6 +372,14 @@ fn read_batch<R: std::io::Read>(
                     "enable-ack" => Some(HelperLine::Ack(AckLine::Enable)),
                     "disable-ack" => Some(HelperLine::Ack(AckLine::Disable)),
                     "silence-ack" => Some(HelperLine::Ack(AckLine::Silence)),
+                    // The original injector's watchdog program (see
+                    // `ProcessConfig::up_down_watchdog`): its own group, by its name.
+                    "up" if up_down => {
+                        Some(HelperLine::Command(command::parse("announce watchdog")))
+                    }
+                    "down" if up_down => {
+                        Some(HelperLine::Command(command::parse("withdraw watchdog")))
+                    }
                     line => Some(HelperLine::Command(command::parse_with(line, memo))),
                 },
                 Err(_) => Some(HelperLine::Command(invalid(
@@ -493,7 +502,14 @@ fn run_once(
             events.send(ProgramEvent::Request(request)).is_ok()
         };
         'reading: loop {
-            let ended = read_batch(&mut reader, &mut buf, BATCH_LINES, &mut memo, &mut lines);
+            let ended = read_batch(
+                &mut reader,
+                &mut buf,
+                BATCH_LINES,
+                &mut memo,
+                config.up_down_watchdog,
+                &mut lines,
+            );
             for line in lines.drain(..) {
                 match line {
                     HelperLine::Command(c) => {
@@ -598,6 +614,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_original_watchdog_programs_up_and_down_switch_its_own_group() {
+        let read = |up_down: bool| {
+            let mut r = BufReader::new(&b"up\ndown\n"[..]);
+            let (mut buf, mut lines) = (Vec::new(), Vec::new());
+            read_batch(
+                &mut r,
+                &mut buf,
+                10,
+                &mut RouteMemo::default(),
+                up_down,
+                &mut lines,
+            )
+            .unwrap();
+            lines
+                .into_iter()
+                .map(|l| match l {
+                    HelperLine::Command(r) => r.command,
+                    HelperLine::Ack(_) => panic!("an ack line"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let watchdog = |announce| command::Command::Watchdog {
+            name: None,
+            announce,
+        };
+        assert_eq!(read(true), vec![watchdog(true), watchdog(false)]);
+        assert!(
+            read(false)
+                .iter()
+                .all(|c| matches!(c, command::Command::Invalid(_)))
+        );
+    }
+
     /// Every batch `read_batch` gives for `input` read through a buffer of `capacity`.
     fn batches(input: &[u8], capacity: usize, max: usize) -> (Vec<Vec<HelperLine>>, Ended) {
         let mut r = BufReader::with_capacity(capacity, input);
@@ -605,8 +655,15 @@ mod tests {
         let mut out = Vec::new();
         loop {
             let mut lines = Vec::new();
-            let ended =
-                read_batch(&mut r, &mut buf, max, &mut RouteMemo::default(), &mut lines).unwrap();
+            let ended = read_batch(
+                &mut r,
+                &mut buf,
+                max,
+                &mut RouteMemo::default(),
+                false,
+                &mut lines,
+            )
+            .unwrap();
             if !lines.is_empty() {
                 out.push(lines);
             }
