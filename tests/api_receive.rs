@@ -139,7 +139,7 @@ neighbor 127.0.41.1 {
         .unwrap_or_default();
     assert!(
         line.starts_with("neighbor 127.0.41.1 ipv4 unicast 203.0.113.0/24 next-hop 127.0.41.1")
-            && line.contains("as-path [ 65001 ]")
+            && line.contains("as-path [65001]")
             && line.contains("origin igp"),
         "{shown}"
     );
