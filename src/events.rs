@@ -21,7 +21,7 @@ pub enum ManagerEvent {
     Reload,
     /// `--watch` saw a change: reload as SIGHUP does (the parse cache first) and answer
     /// what was done.
-    ReloadWatched(Sender<crate::manager::Reloaded>),
+    ReloadWatched(Sender<Reloaded>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.
@@ -53,4 +53,15 @@ pub struct CheckResult {
     pub up: bool,
     /// Set once its generation was stopped: then the result changes nothing.
     pub stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What a reload did (what `--watch` needs to know to go on watching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// Applied from the changed files of routes alone, or nothing changed: the same files.
+    Files,
+    /// The whole configuration was read and applied; it was read from these files.
+    Whole(Vec<std::path::PathBuf>),
+    /// Not applied: the configuration does not load (the running one stays).
+    Refused(String),
 }

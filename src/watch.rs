@@ -30,7 +30,7 @@ use crossbeam_channel::Sender;
 use log::{debug, warn};
 
 use crate::events::ManagerEvent;
-use crate::manager::Reloaded;
+use crate::events::Reloaded;
 
 pub const POLL: Duration = Duration::from_millis(250);
 

@@ -12,16 +12,7 @@ use crate::reload_plan::{NeighborChange, Programs, ReloadPlan};
 use crate::rib::route_set::RouteSet;
 use crate::wire::notification::{Notification, code, subcode};
 
-/// What a reload did (what `--watch` needs to know to go on watching).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reloaded {
-    /// Applied from the changed files of routes alone, or nothing changed: the same files.
-    Files,
-    /// The whole configuration was read and applied; it was read from these files.
-    Whole(Vec<std::path::PathBuf>),
-    /// Not applied: the configuration does not load (the running one stays).
-    Refused(String),
-}
+pub use crate::events::Reloaded;
 
 impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
