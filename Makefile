@@ -41,7 +41,7 @@ test: deps
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
-	flowspec_config fuzz_stable helper_hostile hostile_peer families_hostile malformed_live session_attacks vectors \
+	flowspec_config fuzz_stable helper_hostile api_batches hostile_peer families_hostile malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
@@ -50,7 +50,7 @@ PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale re
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird \
-	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird
+	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird watchdog_bird
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2
@@ -123,9 +123,11 @@ fuzz:
 # the rows of EXTRA_ROWS (process API, 100 and 1,000 neighbors, cron reload, 10M routes)
 # (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
 # scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, EXTRA_ROWS, BENCH_PORT), reloads of
-# 1M routes, and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+# 1M routes, and decoding; tests/scale.rs's 10M-route check (release binaries, not timed).
+# Installs ExaBGP, GoBGP and BIRD 2 when missing.
 bench: release bench-deps
 	python3 scripts/bench/scale.py
+	$(CARGO) test --test scale -- --ignored ten_million
 	$(CARGO) bench --bench reload
 	$(CARGO) bench --bench decode
 

@@ -99,7 +99,7 @@ fn adj_rib_in_keeps_what_the_peer_sends_for_show_and_never_announces_it() {
             "protocol static st1 { ipv4; route 203.0.113.0/24 blackhole; route 203.0.113.128/25 blackhole; }\n",
         )
         .bgp(
-            BgpProtocol::new("keep", "127.0.41.2", 179, 65001, 65000)
+            BgpProtocol::new("adjin", "127.0.41.2", 179, 65001, 65000)
                 .passive(true)
                 .export("all"),
         )
@@ -116,7 +116,7 @@ neighbor 127.0.41.1 {
 }
 ";
     let inj = Bgpinject::start(BIN, config, "info");
-    bird.wait_established("keep", Duration::from_secs(30));
+    bird.wait_established("adjin", Duration::from_secs(30));
     let socket = inj.dir().join("control.sock");
     let ctl = |command: &str| -> String {
         let out = std::process::Command::new(BIN)
@@ -139,7 +139,7 @@ neighbor 127.0.41.1 {
         .unwrap_or_default();
     assert!(
         line.starts_with("neighbor 127.0.41.1 ipv4 unicast 203.0.113.0/24 next-hop 127.0.41.1")
-            && line.contains("as-path [ 65001 ]")
+            && line.contains("as-path [65001]")
             && line.contains("origin igp"),
         "{shown}"
     );

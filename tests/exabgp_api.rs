@@ -118,7 +118,7 @@ const EXPECTED: &[(&str, Outcome)] = &[
     ("api-vpls", Outcome::Match),
     ("api-vpnv4", Outcome::Match),
     ("api-watchdog", Outcome::Match),
-    ("api-on-exit", Outcome::Different),
+    ("api-on-exit", Outcome::Match),
     ("api-disable", Outcome::Match),
     ("api-peer-lifecycle", Outcome::NoSession),
 ];

@@ -138,6 +138,9 @@ pub struct Request {
     /// `lease SECONDS` anywhere in an announce: the routes are withdrawn unless announced
     /// again within that time (see [`super::lease`]).
     pub lease: Option<u32>,
+    /// Written in ExaBGP main's API 6 form, target first (`peer IP|* COMMAND`): see
+    /// `ProcessConfig::on_exit_written`.
+    pub api6: bool,
 }
 
 impl Request {
@@ -194,6 +197,7 @@ pub fn parse_with(line: &str, memo: &mut RouteMemo) -> Request {
             neighbors: Vec::new(),
             command: Command::Invalid(e),
             lease: None,
+            api6: false,
         },
     }
 }
@@ -210,6 +214,7 @@ fn word(text: &str) -> (&str, &str) {
 fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
+    let api6 = word(rest).0 == "peer";
     // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
     while matches!(word(rest).0, "neighbor" | "peer") {
         let (filter, after) = parse_selector(word(rest).1)?;
@@ -225,6 +230,7 @@ fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
         neighbors,
         command,
         lease,
+        api6,
     })
 }
 
@@ -683,8 +689,10 @@ mod tests {
             wd(Some("x.y/z:@-1"), true)
         );
         let r = parse("peer * announce watchdog dnsr");
+        assert!(r.api6);
         assert_eq!((r.command, r.neighbors.len()), (wd(Some("dnsr"), true), 1));
         let r = parse("neighbor 127.0.0.1 withdraw watchdog dnsr");
+        assert!(!r.api6);
         assert_eq!(r.neighbors[0].address, Some("127.0.0.1".parse().unwrap()));
         for bad in ["announce watchdog a b", "announce watchdog withdraw"] {
             assert!(matches!(command(bad), Command::Invalid(_)), "{bad}");

@@ -36,6 +36,7 @@ fn withdrawals(request: &Request) -> Vec<(String, Request)> {
         neighbors: request.neighbors.clone(),
         command,
         lease: None,
+        api6: request.api6,
     };
     match &request.command {
         Command::Announce(routes) | Command::Withdraw(routes) => routes

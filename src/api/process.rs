@@ -52,6 +52,9 @@ pub struct HelperOutput {
     dropped: AtomicU64,
     ack: AtomicU8,
     counter: AtomicU64,
+    /// It wrote ExaBGP main's API 6 form (`peer IP|* COMMAND`): see
+    /// `ProcessConfig::on_exit_written`.
+    api6: std::sync::atomic::AtomicBool,
 }
 
 impl HelperOutput {
@@ -64,6 +67,7 @@ impl HelperOutput {
             dropped: AtomicU64::new(0),
             ack: AtomicU8::new(ACK_ON),
             counter: AtomicU64::new(0),
+            api6: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -188,7 +192,12 @@ fn supervise(
         run_once(&config, &output, &pid, &events, &stopping);
         // A helper stopped by the manager (removed or replaced by a reload) has had its routes
         // dealt with there; a Clear from this generation now could hit the next one's routes.
-        if config.on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
+        let on_exit = if !config.on_exit_written && output.api6.load(Ordering::Relaxed) {
+            OnExit::Withdraw
+        } else {
+            config.on_exit
+        };
+        if on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
             let _ = events.send(ProgramEvent::Request(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
@@ -209,7 +218,7 @@ fn supervise(
         }
         warn!(
             "process {name}: exited; its routes are {}; restarting in {} s",
-            match config.on_exit {
+            match on_exit {
                 OnExit::Withdraw => "withdrawn",
                 OnExit::Keep => "kept",
             },
@@ -315,6 +324,7 @@ fn invalid(why: String) -> command::Request {
         lease: None,
         neighbors: Vec::new(),
         command: command::Command::Invalid(why),
+        api6: false,
     }
 }
 
@@ -351,6 +361,7 @@ fn read_batch<R: std::io::Read>(
     buf: &mut Vec<u8>,
     max: usize,
     memo: &mut RouteMemo,
+    up_down: bool,
     out: &mut Vec<HelperLine>,
 ) -> std::io::Result<Ended> {
     loop {
@@ -361,6 +372,14 @@ fn read_batch<R: std::io::Read>(
                     "enable-ack" => Some(HelperLine::Ack(AckLine::Enable)),
                     "disable-ack" => Some(HelperLine::Ack(AckLine::Disable)),
                     "silence-ack" => Some(HelperLine::Ack(AckLine::Silence)),
+                    // The original injector's watchdog program (see
+                    // `ProcessConfig::up_down_watchdog`): its own group, by its name.
+                    "up" if up_down => {
+                        Some(HelperLine::Command(command::parse("announce watchdog")))
+                    }
+                    "down" if up_down => {
+                        Some(HelperLine::Command(command::parse("withdraw watchdog")))
+                    }
                     line => Some(HelperLine::Command(command::parse_with(line, memo))),
                 },
                 Err(_) => Some(HelperLine::Command(invalid(
@@ -483,10 +502,22 @@ fn run_once(
             events.send(ProgramEvent::Request(request)).is_ok()
         };
         'reading: loop {
-            let ended = read_batch(&mut reader, &mut buf, BATCH_LINES, &mut memo, &mut lines);
+            let ended = read_batch(
+                &mut reader,
+                &mut buf,
+                BATCH_LINES,
+                &mut memo,
+                config.up_down_watchdog,
+                &mut lines,
+            );
             for line in lines.drain(..) {
                 match line {
-                    HelperLine::Command(c) => commands.push(c),
+                    HelperLine::Command(c) => {
+                        if c.api6 {
+                            output.api6.store(true, Ordering::Relaxed);
+                        }
+                        commands.push(c)
+                    }
                     // The commands before an ack mode change go first, so they are answered
                     // as before it (as when each line was its own request).
                     HelperLine::Ack(ack) => {
@@ -583,6 +614,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_original_watchdog_programs_up_and_down_switch_its_own_group() {
+        let read = |up_down: bool| {
+            let mut r = BufReader::new(&b"up\ndown\n"[..]);
+            let (mut buf, mut lines) = (Vec::new(), Vec::new());
+            read_batch(
+                &mut r,
+                &mut buf,
+                10,
+                &mut RouteMemo::default(),
+                up_down,
+                &mut lines,
+            )
+            .unwrap();
+            lines
+                .into_iter()
+                .map(|l| match l {
+                    HelperLine::Command(r) => r.command,
+                    HelperLine::Ack(_) => panic!("an ack line"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let watchdog = |announce| command::Command::Watchdog {
+            name: None,
+            announce,
+        };
+        assert_eq!(read(true), vec![watchdog(true), watchdog(false)]);
+        assert!(
+            read(false)
+                .iter()
+                .all(|c| matches!(c, command::Command::Invalid(_)))
+        );
+    }
+
     /// Every batch `read_batch` gives for `input` read through a buffer of `capacity`.
     fn batches(input: &[u8], capacity: usize, max: usize) -> (Vec<Vec<HelperLine>>, Ended) {
         let mut r = BufReader::with_capacity(capacity, input);
@@ -590,8 +655,15 @@ mod tests {
         let mut out = Vec::new();
         loop {
             let mut lines = Vec::new();
-            let ended =
-                read_batch(&mut r, &mut buf, max, &mut RouteMemo::default(), &mut lines).unwrap();
+            let ended = read_batch(
+                &mut r,
+                &mut buf,
+                max,
+                &mut RouteMemo::default(),
+                false,
+                &mut lines,
+            )
+            .unwrap();
             if !lines.is_empty() {
                 out.push(lines);
             }

@@ -89,13 +89,20 @@ pub(super) fn parse(
             s.md5_ip.set(p, kw, block, (addr, token.position))?;
             p.expect_semicolon("md5-ip value")
         }
-        // ExaBGP's defaults are what bgpinject always does; the other value is refused.
-        "auto-flush" => only_value(
-            p,
-            kw,
-            true,
-            "bgpinject sends what changed as soon as a reload or a command changes it; it has no 'flush' command to wait for",
-        ),
+        // ExaBGP 4.2 and 5.0 read `auto-flush` and act on neither value (it is only compared
+        // and printed back): routes go out as soon as they change. So does bgpinject; `false`
+        // is accepted with a `--check` note saying so.
+        "auto-flush" => {
+            let value = boolean_value(p, kw)?;
+            if !value {
+                p.note(
+                    kw.position,
+                    Some("auto-flush false"),
+                    "'auto-flush false' changes nothing: ExaBGP reads it and acts on neither value, and bgpinject, like ExaBGP, sends what changed as soon as a command or a reload changes it",
+                );
+            }
+            p.expect_semicolon("auto-flush value")
+        }
         "manual-eor" => {
             let value = boolean_value(p, kw)?;
             s.manual_eor.set(p, kw, block, value)?;
@@ -582,11 +589,25 @@ mod tests {
     }
 
     #[test]
+    fn auto_flush_false_is_accepted_with_a_note_that_it_changes_nothing() {
+        let (_, notes) = neighbor("auto-flush false;").unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("t.conf:3:")
+                    && n.contains("'auto-flush false' changes nothing")),
+            "{notes:?}"
+        );
+        let (_, notes) = neighbor("auto-flush true;").unwrap();
+        assert!(!notes.iter().any(|n| n.contains("auto-flush")), "{notes:?}");
+        assert!(neighbor("auto-flush maybe;").is_err());
+    }
+
+    #[test]
     fn the_other_value_of_a_switch_bgpinject_always_has_is_refused_by_name() {
         neighbor("auto-flush true; manual-eor false; adj-rib-in false; adj-rib-out true; rate-limit disable;")
             .unwrap();
         for (body, word) in [
-            ("auto-flush false;", "'auto-flush false'"),
             ("adj-rib-out false;", "'adj-rib-out false'"),
             ("rate-limit 10;", "rate-limit 10"),
             ("source-interface eth0;", "'source-interface'"),

@@ -209,12 +209,7 @@ impl ProgramRoutes {
         routes: &[RouteConfig],
         targets: &[Target],
     ) -> Result<(), String> {
-        for t in targets {
-            for r in routes {
-                guard::check_blackhole(r.prefix, &r.attributes, &t.config.guard)
-                    .map_err(|e| format!("neighbor {}: {e}", t.addr()))?;
-            }
-        }
+        check_guards(routes, targets)?;
         for t in targets {
             let s = source_mut(&mut self.tables, t.addr(), source);
             for r in routes {
@@ -434,6 +429,18 @@ impl ProgramRoutes {
         }
         self.tables.retain(|_, s| !s.is_empty());
     }
+}
+
+/// The neighbors' guards that `routes` must keep to be announced to `targets` (now, or later
+/// by their watchdog).
+pub fn check_guards(routes: &[RouteConfig], targets: &[Target]) -> Result<(), String> {
+    for t in targets {
+        for r in routes {
+            guard::check_blackhole(r.prefix, &r.attributes, &t.config.guard)
+                .map_err(|e| format!("neighbor {}: {e}", t.addr()))?;
+        }
+    }
+    Ok(())
 }
 
 fn source_mut<'a>(

@@ -210,7 +210,13 @@ impl Manager {
                 if chosen.is_empty() {
                     return Answer::Refused(format!("no configured neighbor matches for {source}"));
                 }
-                if !withdraw && let Err(e) = self.program_routes.announce(source, routes, &chosen) {
+                // A route held back now is checked as an announce: its watchdog announces it
+                // later without another check.
+                let checked = match withdraw {
+                    true => super::program_routes::check_guards(routes, &chosen),
+                    false => self.program_routes.announce(source, routes, &chosen),
+                };
+                if let Err(e) = checked {
                     return Answer::Refused(e);
                 }
                 let tag = Some((watchdog.as_str(), *withdraw));
