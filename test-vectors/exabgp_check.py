@@ -121,8 +121,13 @@ def views(family, exa, mine):
         if "gateway" in exa:
             yield "gateway", exa["gateway"], mine.get("gateway")
         if "label" in exa:
-            yield "labels", [[l, r] for l, r in exa["label"]], [
-                [l, r] for l, r in zip(mine.get("label", []), mine.get("raw-label", []))]
+            # ExaBGP writes [label, raw] pairs, or [label] alone for a label field of 0
+            # (FRR's EVPN routes without a VNI label): the raw value is compared where given.
+            want = [list(e) for e in exa["label"]]
+            pairs = list(zip(mine.get("label", []), mine.get("raw-label", [])))
+            have = [[l, r][:len(w)] for w, (l, r) in zip(want, pairs)] + [
+                [l, r] for l, r in pairs[len(want):]]
+            yield "labels", want, have
     elif family == "l2vpn-vpls":
         for k in ("rd", "endpoint", "base", "offset", "size"):
             yield k, exa.get(k), mine.get(k)
