@@ -95,3 +95,78 @@ fn frr_outside_the_confederation_sees_its_identifier_and_no_confederation_segmen
     frr.stop();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `source-interface lo`: the connection is bound to the loopback interface and the session
+/// comes up with FRR, its route received; `source-interface` naming no interface never
+/// connects, and the log names the interface.
+#[test]
+fn source_interface_binds_the_connection_to_the_interface() {
+    const LOCAL2: &str = "127.0.42.11";
+    const FRR2: (&str, u16) = ("127.0.42.2", 18401);
+    let config = |interface: &str| {
+        let (peer, port) = FRR2;
+        format!(
+            "neighbor {peer} {{
+    router-id 192.0.2.11;
+    local-address {LOCAL2};
+    local-as 65010;
+    peer-as 65011;
+    connect {port};
+    source-interface {interface};
+    family {{ ipv4 unicast; }}
+    static {{ route 198.51.100.0/24 next-hop 192.0.2.1; }}
+}}
+"
+        )
+    };
+    let mut spec = ReceiverSpec::new(
+        FRR2.0.parse().unwrap(),
+        FRR2.1,
+        65011,
+        LOCAL2.parse().unwrap(),
+        65010,
+    );
+    spec.families = vec![Family::Ipv4Unicast];
+    let mut frr = Frr::start(&spec);
+
+    let mut wrong = Bgpinject::start(env!("CARGO_BIN_EXE_bgpinject"), &config("nosuch0"), "debug");
+    let named = wait_for(Duration::from_secs(10), || {
+        wrong
+            .log()
+            .contains("source-interface nosuch0: no such interface")
+            .then_some(())
+    });
+    let wrong_log = wrong.log();
+    wrong.stop();
+    assert!(named.is_some(), "{wrong_log}");
+    assert_ne!(frr.state().as_deref(), Some("Established"), "{wrong_log}");
+
+    let mut inj = Bgpinject::start(env!("CARGO_BIN_EXE_bgpinject"), &config("lo"), "debug");
+    assert!(
+        frr.wait_established(Duration::from_secs(30)),
+        "frr: {}\nbgpinject: {}",
+        frr.log(),
+        inj.log()
+    );
+    let routes = wait_for(Duration::from_secs(20), || {
+        let r = frr.routes("ipv4");
+        (!r.is_empty()).then_some(r)
+    })
+    .unwrap_or_default();
+    let log = inj.log();
+    let bugs: Vec<String> = harness::bgpinject::bug_lines(&log)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    inj.stop();
+    frr.stop();
+    assert_eq!(
+        routes
+            .iter()
+            .map(|r| (r.prefix.as_str(), r.next_hop.as_str(), r.as_path.clone()))
+            .collect::<Vec<_>>(),
+        vec![("198.51.100.0/24", "192.0.2.1", vec![65010])],
+        "{log}"
+    );
+    assert!(bugs.is_empty(), "{bugs:?}");
+}
