@@ -9,7 +9,7 @@ MANDIR = $(PREFIX)/share/man
 # The binary `make install` installs; the release build unless BIN names another one.
 BIN ?= target/release/bgpinject
 
-.PHONY: all build release demo test test-offline test-peers lint lint-man unit deps bench-deps fuzz soak bench clean static install test-static
+.PHONY: all build release demo test test-offline test-peers lint lint-man clippy unit deps bench-deps fuzz soak bench clean static install test-static
 
 all: build
 
@@ -24,17 +24,24 @@ demo: release
 
 # Every test: formatting, lints, unit tests, test vectors, config corpus, and the
 # integration tests against real BGP speakers (installed here when missing).
-test: deps lint static
-	$(CARGO) test --lib --bins --tests -- --test-threads=2
-	python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject
-	python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject
-	$(MAKE) test-static
+# Most tests wait on a peer rather than compute, so tests/harness/run_tests.py runs three test
+# binaries at a time, each in network namespaces of its own, and, alongside them under `nice`,
+# the lints, the static builds with their qemu test, and the test-vector cross-checks. Each
+# fails `make test` as it did when they ran one after another.
+test: deps
+	$(CARGO) fmt --all -- --check
+	python3 tests/harness/run_tests.py --lib --bins --tests \
+		--side 'nice -n 10 $(MAKE) --no-print-directory lint-man clippy' \
+		--side 'nice -n 10 $(MAKE) --no-print-directory static test-static' \
+		--side 'python3 test-vectors/tshark_check.py --bgpinject target/debug/bgpinject' \
+		--side 'python3 test-vectors/exabgp_check.py --bgpinject target/debug/bgpinject' \
+		-- --test-threads=2
 
 # The tiers of TESTING.md. Tier 1 needs a Rust toolchain only (plus man-db for man_pages and
 # make for install): unit tests, test vectors, the configuration corpus, the CLI, a fake
 # hostile peer, the docs checks.
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
-	flowspec_config fuzz_stable helper_hostile hostile_peer malformed_live session_attacks vectors \
+	flowspec_config fuzz_stable helper_hostile api_batches hostile_peer families_hostile malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
 	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
@@ -43,7 +50,7 @@ PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale re
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird \
-	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp healthcheck_bird \
+	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird watchdog_bird \
 	exabgp_session_options
 
 test-offline:
@@ -81,8 +88,10 @@ install: $(if $(filter target/release/bgpinject,$(BIN)),release)
 		> $(DESTDIR)$(UNITDIR)/bgpinject.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/bgpinject.service
 
-lint: lint-man
+lint: lint-man clippy
 	$(CARGO) fmt --all -- --check
+
+clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 # The man pages render without a warning (man-db and groff; tests/man_pages.rs does the same
@@ -115,9 +124,11 @@ fuzz:
 # the rows of EXTRA_ROWS (process API, 100 and 1,000 neighbors, cron reload, 10M routes)
 # (CSV/JSON in target/bench/; RUN_CAP, default 120 s, bounds each run; see
 # scripts/bench/scale.py for SIZES, BIRD_SIZES, INJECTORS, EXTRA_ROWS, BENCH_PORT), reloads of
-# 1M routes, and decoding. Installs ExaBGP, GoBGP and BIRD 2 when missing.
+# 1M routes, and decoding; tests/scale.rs's 10M-route check (release binaries, not timed).
+# Installs ExaBGP, GoBGP and BIRD 2 when missing.
 bench: release bench-deps
 	python3 scripts/bench/scale.py
+	$(CARGO) test --test scale -- --ignored ten_million
 	$(CARGO) bench --bench reload
 	$(CARGO) bench --bench decode
 

@@ -8,9 +8,10 @@
 use std::net::{IpAddr, TcpStream};
 use std::sync::Arc;
 
+use crossbeam_channel::Sender;
+
 use crate::api::ApiRequest;
 use crate::api::process::HelperOutput;
-use crate::config::Config;
 use crate::session::peer::PeerReport;
 use crate::wire::update::Update;
 
@@ -18,16 +19,18 @@ use crate::wire::update::Update;
 pub enum ManagerEvent {
     /// Re-read the configuration file (SIGHUP, SIGUSR1).
     Reload,
-    /// Apply a configuration `--watch` has already read and validated (one parse per change).
-    ReloadParsed(Box<Config>),
+    /// `--watch` saw a change: reload as SIGHUP does (the parse cache first) and answer
+    /// what was done.
+    ReloadWatched(Sender<Reloaded>),
     /// Send Cease to every peer and stop (SIGTERM, SIGINT).
     Shutdown,
     /// A listener accepted a connection.
     Incoming(TcpStream),
     /// Log every neighbor's state (SIGUSR2).
     DumpStatus,
-    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them.
-    Received(IpAddr, Box<Update>),
+    /// An UPDATE a neighbor's peer sent, for the helpers that asked for them and the
+    /// neighbor's adj-rib-in; `true` when RFC 7606 makes its routes withdrawn.
+    Received(IpAddr, Box<Update>, bool),
     /// What happened to a neighbor's session, in the order its thread saw it.
     Peer(PeerReport),
 }
@@ -50,4 +53,15 @@ pub struct CheckResult {
     pub up: bool,
     /// Set once its generation was stopped: then the result changes nothing.
     pub stopped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What a reload did (what `--watch` needs to know to go on watching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reloaded {
+    /// Applied from the changed files of routes alone, or nothing changed: the same files.
+    Files,
+    /// The whole configuration was read and applied; it was read from these files.
+    Whole(Vec<std::path::PathBuf>),
+    /// Not applied: the configuration does not load (the running one stays).
+    Refused(String),
 }

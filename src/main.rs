@@ -405,7 +405,7 @@ fn run_daemon(
         daemon::set_program_account(account.clone());
     }
     if settings.watch {
-        bgpinject::watch::spawn(path.clone(), config.sources.clone(), tx.clone());
+        bgpinject::watch::spawn(config.sources.clone(), tx.clone());
     }
     // Bound before the sessions start and before privileges are dropped, like the BGP
     // listeners; a port that cannot be had is a startup failure, as the operator asked for it.

@@ -104,6 +104,7 @@ mod tests {
 
     use super::*;
     use crate::config;
+    use crate::rib::plain_table::PlainTable;
 
     #[test]
     fn route_sets_share_the_configured_table_and_move_cross_family_routes() {
@@ -113,10 +114,9 @@ mod tests {
         let config = config::parse_str(text, Path::new("t.conf")).unwrap();
         let sets = route_sets(&config);
         // No copy of the table: the route set holds the configuration's.
-        assert!(Arc::ptr_eq(
-            sets[0].shared_routes(),
+        assert!(sets[0].shared_routes().same(&PlainTable::from(Arc::clone(
             &config.neighbors[0].routes.unicast
-        ));
+        ))));
         // The same routes written in another order are one table.
         assert!(Arc::ptr_eq(&sets[0], &sets[1]));
         // An IPv6 next hop on an IPv4 prefix goes through the MP encoding.

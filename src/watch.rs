@@ -10,10 +10,10 @@
 //! 4. it parses. A file that does not is logged once per change and not applied; the running
 //!    configuration stays.
 //!
-//! The watcher's parse is the reload's: the parsed configuration goes to the manager, which
-//! applies it without reading the files again (one parse per change). A writer that wants to
-//! be safe everywhere writes a temporary file and renames it into place, as
-//! `conf/cron/update-routes.sh` does.
+//! The reload is SIGHUP's: the manager reads what changed, with the parse cache (only the
+//! changed files of routes are parsed; nothing when only mtimes changed), else the whole
+//! configuration, and answers what it did. A writer that wants to be safe everywhere writes a
+//! temporary file and renames it into place, as `conf/cron/update-routes.sh` does.
 //!
 //! The set of files follows the configuration: a path new to the set counts as changed, so a
 //! file included while the reload was under way is never missed; at worst that costs one
@@ -30,6 +30,7 @@ use crossbeam_channel::Sender;
 use log::{debug, warn};
 
 use crate::events::ManagerEvent;
+use crate::events::Reloaded;
 
 pub const POLL: Duration = Duration::from_millis(250);
 
@@ -101,16 +102,16 @@ fn writers(path: &Path) -> Writers {
 
 /// Starts the watcher thread for `config` (read from `sources`, main file first). It ends
 /// when the manager's channel closes.
-pub fn spawn(config: PathBuf, sources: Vec<PathBuf>, events: Sender<ManagerEvent>) {
+pub fn spawn(sources: Vec<PathBuf>, events: Sender<ManagerEvent>) {
     let spawned = std::thread::Builder::new()
         .name("watch".into())
-        .spawn(move || watch(&config, sources, &events));
+        .spawn(move || watch(sources, &events));
     if let Err(e) = spawned {
         warn!("--watch: cannot start the watcher thread: {e}");
     }
 }
 
-fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
+fn watch(sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
     let mut paths = sources;
     let mut applied: HashMap<PathBuf, Option<Fingerprint>> =
         paths.iter().map(|p| (p.clone(), fingerprint(p))).collect();
@@ -167,42 +168,36 @@ fn watch(config: &Path, sources: Vec<PathBuf>, events: &Sender<ManagerEvent>) {
             continue;
         }
         writer_reported = false;
-        let parsing = std::time::Instant::now();
-        let parsed = crate::config::load_for_reload(config);
-        // Written to while it was read: wait for it to settle again.
-        let after: Vec<Option<Fingerprint>> = paths.iter().map(fingerprint).collect();
-        if after != now {
-            last_seen = after;
-            stable_polls = 0;
-            continue;
+        debug!("configuration changed on disk: reloading");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if events.send(ManagerEvent::ReloadWatched(tx)).is_err() {
+            return;
         }
-        match parsed {
-            Ok(c) => {
-                debug!("configuration changed on disk: reloading");
-                let next = c.sources.clone();
-                if events
-                    .send(ManagerEvent::ReloadParsed(Box::new(c)))
-                    .is_err()
-                {
-                    return;
-                }
-                refused = None;
-                applied = paths.iter().cloned().zip(now.iter().copied()).collect();
-                if next != paths {
-                    debug!("--watch: now watching {} files and directories", next.len());
-                    paths = next;
-                }
-                last_seen = paths
-                    .iter()
-                    .map(|p| applied.get(p).copied().flatten())
-                    .collect();
-            }
-            Err(e) => {
+        // A file written to while it was read shows a new fingerprint at the next poll, and
+        // is read again then (the reload applied what it read, or refused it).
+        let next = match rx.recv() {
+            Ok(Reloaded::Files) => None,
+            Ok(Reloaded::Whole(sources)) => Some(sources),
+            Ok(Reloaded::Refused(e)) => {
                 warn!("--watch: not applied, keeping the running configuration: {e}");
-                crate::metrics::reloaded(false, parsing.elapsed());
                 refused = Some(now);
+                continue;
             }
+            // The manager stopped.
+            Err(_) => return,
+        };
+        refused = None;
+        applied = paths.iter().cloned().zip(now.iter().copied()).collect();
+        if let Some(next) = next
+            && next != paths
+        {
+            debug!("--watch: now watching {} files and directories", next.len());
+            paths = next;
         }
+        last_seen = paths
+            .iter()
+            .map(|p| applied.get(p).copied().flatten())
+            .collect();
     }
 }
 

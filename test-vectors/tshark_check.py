@@ -5,7 +5,9 @@
 2. what `bgpinject decode --json` prints for the same bytes: AS path, next hops, the three
    community kinds, extended communities by kind and value (FlowSpec actions included), and
    FlowSpec rules component by component (type, prefix and offset, every operator's
-   AND/comparison/bitmask bits and value).
+   AND/comparison/bitmask bits and value), and the NLRI of MCAST-VPN (route type, RD, source,
+   group, source AS), VPLS (RD, VE ID, block offset and size, label base), SR Policy
+   (distinguisher, color, endpoint) and EVPN (route type, RD, MAC).
 
 python3 test-vectors/tshark_check.py [--bgpinject PATH] [FILE.vec...]
     (default: every .vec under test-vectors/, binary target/debug/bgpinject)
@@ -43,6 +45,11 @@ KNOWN = {
         "tshark 4.0 shows no prefix field for an IPv6 VPN NLRI",
     ("add-path-ipv4-mpls-vpn", "mp_reach_nlri"):
         "tshark 4.0 does not apply its ADD-PATH heuristic to VPN NLRI and shows no prefix",
+    ("sr-policy-ipv6", "decode SR Policy NLRI"):
+        "tshark 4.0 knows SAFI 73 for AFI 1 only (`Unknown SAFI (73) for AFI 2`) and reads the "
+        "IPv6 endpoint as IPv4 (malformed)",
+    ("evpn-ethernet-ad-and-unknown-type", "decode EVPN NLRI"):
+        "tshark 4.0 stops at EVPN route type 6 (RFC 9251), which bgpinject keeps raw",
     ("mp-reach-ipv4-mpls-vpn-raw", "mp_reach_nlri"):
         "tshark shows the VPN prefix without its RD and label; bgpinject keeps this NLRI raw",
 }
@@ -376,6 +383,82 @@ def flow_view_tshark(nlri_tree):
     return comps
 
 
+def rd_text(raw):
+    """A route distinguisher of 8 octets as `ADMIN:NUMBER` (RFC 4364 §4.2: type 0 a 2-octet
+    AS and 4-octet number, type 1 an IPv4 address and 2-octet number, type 2 a 4-octet AS
+    and 2-octet number)."""
+    b = bytes.fromhex(raw.replace(":", ""))
+    kind = int.from_bytes(b[:2], "big")
+    if kind == 0:
+        return f"{int.from_bytes(b[2:4], 'big')}:{int.from_bytes(b[4:8], 'big')}"
+    if kind == 1:
+        return f"{'.'.join(str(o) for o in b[2:6])}:{int.from_bytes(b[6:8], 'big')}"
+    return f"{int.from_bytes(b[2:6], 'big')}:{int.from_bytes(b[6:8], 'big')}"
+
+
+def family_nlri_views(decoded, bgp):
+    """The NLRI of EVPN, VPLS, SR Policy and MCAST-VPN as (ours, tshark's), field by field,
+    per family, in wire order; only families tshark dissects."""
+    ours = {}
+    for a in ("MP_REACH_NLRI", "MP_UNREACH_NLRI"):
+        for mp in ours_attr(decoded, a):
+            if isinstance(mp.get("nlri"), list):
+                ours.setdefault((mp.get("afi"), mp.get("safi")), []).extend(mp["nlri"])
+    views = []
+    # MCAST-VPN (RFC 6514 §4): route type, RD, source or RP, group, source AS.
+    mvpn = [n for k, v in ours.items() if k[1] == 5 for n in v]
+    theirs = find_all(bgp, "bgp.mcast_vpn_nlri_route_type")
+    if mvpn or theirs:
+        views.append(("decode MCAST-VPN NLRI",
+                      [[str(n.get("code")) for n in mvpn],
+                       [n.get("rd") for n in mvpn if "rd" in n],
+                       [n.get("source") for n in mvpn if "source" in n],
+                       [n.get("group") for n in mvpn if "group" in n],
+                       [str(n["source-as"]) for n in mvpn if "source-as" in n]],
+                      [theirs,
+                       [rd_text(r) for r in find_all(bgp, "bgp.mcast_vpn_nlri_rd")],
+                       find_all(bgp, "bgp.mcast_vpn_nlri_source_addr_ipv4")
+                       + find_all(bgp, "bgp.mcast_vpn_nlri_source_addr_ipv6"),
+                       find_all(bgp, "bgp.mcast_vpn_nlri_group_addr_ipv4")
+                       + find_all(bgp, "bgp.mcast_vpn_nlri_group_addr_ipv6"),
+                       find_all(bgp, "bgp.mcast_vpn_nlri_source_as")]))
+    # VPLS (RFC 4761 §3.2.2): RD, VE ID, block offset, block size, label base.
+    vpls = [n for k, v in ours.items() if k == (25, 65) for n in v]
+    theirs = find_all(bgp, "bgp.vplsbgp.ce_id")
+    if vpls or theirs:
+        views.append(("decode VPLS NLRI",
+                      [(n.get("rd"), str(n.get("endpoint")), str(n.get("offset")),
+                        str(n.get("size")), str(n.get("base"))) for n in vpls],
+                      list(zip(find_all(bgp, "bgp.vplsad.rd"), theirs,
+                               find_all(bgp, "bgp.vplsbgp.labelblock.offset"),
+                               find_all(bgp, "bgp.vplsbgp.labelblock.size"),
+                               [b.split()[0] for b in
+                                find_all(bgp, "bgp.vplsbgp.labelblock.base")]))))
+    # SR Policy (RFC 9830 §2.1): distinguisher, color, endpoint.
+    srp = [n for k, v in ours.items() if k[1] == 73 for n in v]
+    theirs = find_all(bgp, "bgp.sr_policy_nlri_policy_color")
+    if srp or theirs:
+        views.append(("decode SR Policy NLRI",
+                      [(str(n.get("distinguisher")), str(n.get("color")), n.get("endpoint"))
+                       for n in srp],
+                      list(zip([str(int(d.replace(":", ""), 16)) for d in
+                                find_all(bgp, "bgp.sr_policy_nlri_distinguisher")],
+                               [str(int(c.replace(":", ""), 16)) for c in theirs],
+                               find_all(bgp, "bgp.sr_policy_nlri_endpoint_ipv4")
+                               + find_all(bgp, "bgp.sr_policy_nlri_endpoint_ipv6")))))
+    # EVPN (RFC 7432 §7): route type, RD, MAC of type 2.
+    evpn = [n for k, v in ours.items() if k == (25, 70) for n in v]
+    theirs = find_all(bgp, "bgp.evpn.nlri.rt")
+    if evpn or theirs:
+        views.append(("decode EVPN NLRI",
+                      [[str(n.get("code")) for n in evpn],
+                       [n.get("rd") for n in evpn if "rd" in n],
+                       [n.get("mac") for n in evpn if n.get("mac")]],
+                      [theirs, [rd_text(r) for r in find_all(bgp, "bgp.evpn.nlri.rd")],
+                       find_all(bgp, "bgp.evpn.nlri.mac_addr")]))
+    return views
+
+
 def compare_decoder(v, decoded, bgp, report):
     name = v["name"]
     # AS path, segment by segment.
@@ -421,6 +504,8 @@ def compare_decoder(v, decoded, bgp, report):
     if ours or theirs:
         report(name, "decode FlowSpec rules", repr([flow_view_ours(r) for r in ours]),
                repr([flow_view_tshark(t) for t in theirs]))
+    for what, o, t in family_nlri_views(decoded, bgp):
+        report(name, what, repr(o), repr(t))
 
 
 def main():

@@ -87,3 +87,87 @@ neighbor 127.0.0.141 {{
     // A neighbor without `receive` sends nothing of the sort: only asked-for updates go out.
     assert!(!read(&text_file).contains("198.51.100.0/24"));
 }
+
+/// `adj-rib-in true`: the routes BIRD sends are kept and shown by `show adj-rib in` (control
+/// socket), each once, with BIRD's attributes; a route BIRD withdraws leaves the table;
+/// `clear adj-rib in` empties it; and nothing learned is announced (`show adj-rib out`
+/// lists the file's route alone). A neighbor without the switch shows nothing.
+#[test]
+fn adj_rib_in_keeps_what_the_peer_sends_for_show_and_never_announces_it() {
+    let bird = BirdBuilder::new("192.0.2.1", "127.0.41.1", 18350)
+        .extra(
+            "protocol static st1 { ipv4; route 203.0.113.0/24 blackhole; route 203.0.113.128/25 blackhole; }\n",
+        )
+        .bgp(
+            BgpProtocol::new("adjin", "127.0.41.2", 179, 65001, 65000)
+                .passive(true)
+                .export("all"),
+        )
+        .start();
+    // A helper that floods `show adj-rib in` and never reads its answers: the daemon must
+    // keep answering the control socket and keep the session (bounded: 20 000 commands).
+    let config = "process flood { run /bin/sh -c 'for i in $(seq 1 20000); do echo \"show adj-rib in\"; done; sleep 60'; }
+neighbor 127.0.41.1 {
+    router-id 192.0.2.10; local-address 127.0.41.2; local-as 65000; peer-as 65001;
+    connect 18350;
+    adj-rib-in true;
+    api { processes [ flood ]; }
+    static { route 198.51.100.0/24 next-hop 192.0.2.10; }
+}
+";
+    let inj = Bgpinject::start(BIN, config, "info");
+    bird.wait_established("adjin", Duration::from_secs(30));
+    let socket = inj.dir().join("control.sock");
+    let ctl = |command: &str| -> String {
+        let out = std::process::Command::new(BIN)
+            .arg("ctl")
+            .arg("--socket")
+            .arg(&socket)
+            .args(command.split(' '))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let both = wait_for(Duration::from_secs(20), || {
+        let shown = ctl("show adj-rib in");
+        (shown.contains("203.0.113.0/24") && shown.contains("203.0.113.128/25")).then_some(shown)
+    });
+    let shown = both.unwrap_or_else(|| panic!("{}\nlog: {}", ctl("show adj-rib in"), inj.log()));
+    let line = shown
+        .lines()
+        .find(|l| l.contains("203.0.113.0/24"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("neighbor 127.0.41.1 ipv4 unicast 203.0.113.0/24 next-hop 127.0.41.1")
+            && line.contains("as-path [65001]")
+            && line.contains("origin igp"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.lines().filter(|l| l.contains("203.0.113.")).count(),
+        2,
+        "{shown}"
+    );
+    // Learned routes are never announced.
+    let out = ctl("show adj-rib out");
+    assert!(
+        out.contains("198.51.100.0/24") && !out.contains("203.0.113."),
+        "{out}"
+    );
+    // BIRD withdraws one: it leaves the table.
+    bird.birdc(&["disable", "st1"]);
+    let gone = wait_for(Duration::from_secs(20), || {
+        (!ctl("show adj-rib in").contains("203.0.113.")).then_some(())
+    });
+    assert!(gone.is_some(), "{}", ctl("show adj-rib in"));
+    bird.birdc(&["enable", "st1"]);
+    let back = wait_for(Duration::from_secs(20), || {
+        ctl("show adj-rib in")
+            .contains("203.0.113.128/25")
+            .then_some(())
+    });
+    assert!(back.is_some(), "{}", ctl("show adj-rib in"));
+    assert!(ctl("clear adj-rib in").trim_end().ends_with("done"));
+    assert!(!ctl("show adj-rib in").contains("203.0.113."));
+    inj.assert_no_resets(1);
+}

@@ -4,7 +4,8 @@
 //! labels, route targets, TEID, QFI, endpoint, next hop) against values written here from the
 //! configuration text; then withdrawn and checked gone. GoBGP's CLI cannot list VPLS or SR
 //! Policy routes (`unsupported address family`): for those its per-family received counters
-//! are checked. Every expectation comes from the configuration text, never from bgpinject's
+//! are checked here, and their fields in `tests/families_vpls_srpolicy.rs` (GoBGP's debug
+//! log). Every expectation comes from the configuration text, never from bgpinject's
 //! encoder.
 
 mod harness;

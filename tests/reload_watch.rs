@@ -1,6 +1,7 @@
 //! `--watch`: a configuration replaced by rename (write a temp file, rename it into place)
 //! reaches BIRD within 2 s; so does a rewritten included file, and a file added to an
-//! include glob's directory (the watcher follows the set of included files).
+//! include glob's directory (the watcher follows the set of included files). Its reload is
+//! SIGHUP's: a changed file of routes alone is parsed alone, an identical one not at all.
 
 mod harness;
 mod reload_common;
@@ -106,6 +107,13 @@ fn renamed_file_included_file_and_new_glob_match_are_picked_up_within_2_s() {
     // 2. An included file, replaced by rename.
     replace_file(&glob_dir.join("a.conf"), &route(41).line());
     check("included file renamed into place", &expected(&n, &[41]));
+    // The watcher's reload is SIGHUP's: only the changed file of routes was parsed.
+    assert_eq!(
+        log().matches("1 of its 2 files changed, 1 parsed").count(),
+        1,
+        "{}",
+        log()
+    );
 
     // 3. A new file in the glob's directory (renamed in, so never seen half-written).
     let tmp = dir.path().join("b.tmp");
@@ -119,4 +127,14 @@ fn renamed_file_included_file_and_new_glob_match_are_picked_up_within_2_s() {
     // 4. The file just added is watched too.
     replace_file(&glob_dir.join("b.conf"), &route(43).line());
     check("the added file rewritten", &expected(&n, &[41, 43]));
+
+    // 5. The same content renamed into place again: seen, and nothing is parsed.
+    replace_file(&glob_dir.join("b.conf"), &route(43).line());
+    let nothing = harness::wait_for(Duration::from_secs(5), || {
+        log()
+            .contains("none of its 3 files changed, 0 parsed")
+            .then_some(())
+    });
+    assert!(nothing.is_some(), "an identical reload parsed:\n{}", log());
+    check("the same content again", &expected(&n, &[41, 43]));
 }

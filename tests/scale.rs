@@ -72,14 +72,29 @@ fn write_config(path: &std::path::Path, n: u32, peer: &str, local: &str, port: u
 /// Starts the counting receiver with `receiver_args`, then bgpinject on `conf`; returns the
 /// receiver's JSON report once it is done (every session at End-of-RIB, or its timeout).
 fn inject_into_receiver(conf: &std::path::Path, receiver_args: &[&str]) -> serde_json::Value {
-    let receiver = Command::new(env!("CARGO_BIN_EXE_bgp-count-receiver"))
+    inject_with(
+        env!("CARGO_BIN_EXE_bgpinject").as_ref(),
+        env!("CARGO_BIN_EXE_bgp-count-receiver").as_ref(),
+        conf,
+        receiver_args,
+    )
+}
+
+/// [`inject_into_receiver`] with these builds of bgpinject and of the receiver.
+fn inject_with(
+    bgpinject: &std::path::Path,
+    receiver: &std::path::Path,
+    conf: &std::path::Path,
+    receiver_args: &[&str],
+) -> serde_json::Value {
+    let receiver = Command::new(receiver)
         .args(receiver_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("receiver starts");
     std::thread::sleep(Duration::from_millis(200));
-    let mut injector = Command::new(env!("CARGO_BIN_EXE_bgpinject"))
+    let mut injector = Command::new(bgpinject)
         .args(["--log-level", "warn", "--control", "off"])
         .arg(conf)
         .stderr(Stdio::null())
@@ -91,25 +106,9 @@ fn inject_into_receiver(conf: &std::path::Path, receiver_args: &[&str]) -> serde
     serde_json::from_slice(&out.stdout).expect("JSON report")
 }
 
-#[test]
-fn large_ipv4_table_arrives_complete_with_end_of_rib() {
-    let n = routes_wanted();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let conf = dir.path().join("scale.conf");
-    write_config(&conf, n, "127.0.0.1", "127.0.0.1", PORT);
-
-    let listen = format!("127.0.0.1:{PORT}");
-    let report = inject_into_receiver(
-        &conf,
-        &[
-            "--listen",
-            &listen,
-            "--timeout",
-            "900",
-            "--sample-every",
-            "7",
-        ],
-    );
+/// Every one of the `n` routes counted, End-of-RIB seen, nothing withdrawn, and every sampled
+/// UPDATE with the attributes its first route was configured with.
+fn check_counter_report(report: &serde_json::Value, n: u32) {
     assert_eq!(report["complete"], true, "{report}");
     assert_eq!(report["ipv4_announced"], n as u64, "{report}");
     let session = &report["sessions"][0];
@@ -132,6 +131,66 @@ fn large_ipv4_table_arrives_complete_with_end_of_rib() {
         // each compared whole (a substring test let a community satisfy the AS_PATH check).
         assert_eq!(attributes, expected_attributes(i), "{s}");
     }
+}
+
+#[test]
+fn large_ipv4_table_arrives_complete_with_end_of_rib() {
+    let n = routes_wanted();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("scale.conf");
+    write_config(&conf, n, "127.0.0.1", "127.0.0.1", PORT);
+
+    let listen = format!("127.0.0.1:{PORT}");
+    let report = inject_into_receiver(
+        &conf,
+        &[
+            "--listen",
+            &listen,
+            "--timeout",
+            "900",
+            "--sample-every",
+            "7",
+        ],
+    );
+    check_counter_report(&report, n);
+}
+
+/// Ten million routes (a configuration of about 700 MB) complete and correct at the counting
+/// receiver. A debug build would take minutes, so this runs the release binaries (`make
+/// release`) and is run by `make bench`:
+/// `cargo test --test scale -- --ignored ten_million`.
+#[test]
+#[ignore = "10M routes: run by make bench, with the release build"]
+fn ten_million_routes_arrive_complete_at_the_counting_receiver() {
+    let release = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release");
+    let (bgpinject, receiver) = (
+        release.join("bgpinject"),
+        release.join("bgp-count-receiver"),
+    );
+    assert!(
+        bgpinject.exists() && receiver.exists(),
+        "{} and {} are built by `make release`",
+        bgpinject.display(),
+        receiver.display()
+    );
+    let n = 10_000_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("scale-10m.conf");
+    write_config(&conf, n, "127.0.44.21", "127.0.44.22", 18_541);
+    let report = inject_with(
+        &bgpinject,
+        &receiver,
+        &conf,
+        &[
+            "--listen",
+            "127.0.44.21:18541",
+            "--timeout",
+            "600",
+            "--sample-every",
+            "97",
+        ],
+    );
+    check_counter_report(&report, n);
 }
 
 #[test]

@@ -4,15 +4,16 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::api_command::{
-    FAMILY_ROUTE_KEYWORDS, family_route_from_text, flow_from_text, routes_from_text,
+    FAMILY_ROUTE_KEYWORDS, RouteMemo, family_route_from_text, flow_from_text,
 };
 use crate::config::model::FamilyRoute;
 use crate::config::{FlowConfig, NeighborConfig, RouteConfig};
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::notification::{self, Notification};
 
-/// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID]`: every given field
-/// must match. A command without selector applies to every neighbor of its source.
+/// `neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID] [family-allowed F]`:
+/// every given field must match. A command without selector applies to every neighbor of its
+/// source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NeighborFilter {
     pub address: Option<IpAddr>,
@@ -20,6 +21,23 @@ pub struct NeighborFilter {
     pub peer_as: Option<u32>,
     pub local_ip: Option<IpAddr>,
     pub router_id: Option<Ipv4Addr>,
+    /// ExaBGP's `family-allowed`: `in-open` for a neighbor without `multi-session`, else
+    /// its families written `AFI-SAFI` and joined by `/` (ExaBGP's neighbor name).
+    pub family_allowed: Option<String>,
+}
+
+/// What ExaBGP's neighbor name says after `family-allowed`: `in-open` (the families are
+/// those of the OPEN) unless the neighbor asks for `multi-session`, then each family as
+/// `AFI-SAFI`, joined by `/`.
+pub fn family_allowed(n: &NeighborConfig) -> String {
+    if !n.multi_session {
+        return "in-open".to_string();
+    }
+    n.families
+        .iter()
+        .map(|f| f.to_string().replace(' ', "-"))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl NeighborFilter {
@@ -29,12 +47,30 @@ impl NeighborFilter {
             && self.peer_as.is_none_or(|a| a == n.peer_as)
             && self.local_ip.is_none_or(|a| Some(a) == n.local_address)
             && self.router_id.is_none_or(|a| a == n.router_id)
+            && self.family_allowed.as_deref().is_none_or(|wanted| {
+                let have = family_allowed(n);
+                wanted == have || have.split('/').any(|f| f == wanted)
+            })
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Announce(Vec<RouteConfig>),
+    /// `announce route ... watchdog NAME [withdraw]`: routes of a watchdog group, announced
+    /// now unless `withdraw` (see `manager/watchdog.rs`).
+    AnnounceWatched {
+        routes: Vec<RouteConfig>,
+        watchdog: String,
+        withdraw: bool,
+    },
+    /// ExaBGP's `announce watchdog [NAME]` (`announce` true) and `withdraw watchdog [NAME]`:
+    /// every route of the group on the selected neighbors (all without a selector) is
+    /// announced or withdrawn. Without NAME, the helper's process name.
+    Watchdog {
+        name: Option<String>,
+        announce: bool,
+    },
     /// The routes whose NLRI (prefix, family, rd, path-information) is withdrawn; their
     /// attributes are not compared.
     Withdraw(Vec<RouteConfig>),
@@ -59,12 +95,22 @@ pub enum Command {
     /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
     /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
     ClearAdjRibOut,
-    /// ExaBGP's `clear adj-rib in`: bgpinject keeps no Adj-RIB-In, so there is nothing to
-    /// clear; answered `done`.
+    /// ExaBGP's `show adj-rib in`: the routes the peers of neighbors with `adj-rib-in
+    /// true` sent, one line each.
+    ShowAdjRibIn,
+    /// ExaBGP's `clear adj-rib in`: the kept routes of the selected neighbors are forgotten
+    /// (until their peers send them again); nothing is sent.
     ClearAdjRibIn,
     /// ExaBGP's `teardown [SUBCODE] [MESSAGE]`: the selected sessions close with Cease /
     /// SUBCODE (default 2, Administrative Shutdown) and connect again.
     Teardown(Notification),
+    /// ExaBGP main's `neighbor IP enable`: an administratively down neighbor (`shutdown
+    /// true`, or `disable`) may connect again.
+    Enable,
+    /// ExaBGP main's `neighbor IP disable ["MESSAGE"]`: the session closes with Cease /
+    /// Administrative Shutdown (and MESSAGE, RFC 9003) and does not connect again until
+    /// `enable`.
+    Disable(Notification),
     /// ExaBGP's `ping`: answered `pong UUID` (this run's [`instance_id`]), to check that the
     /// daemon reads its helpers.
     Ping,
@@ -92,6 +138,9 @@ pub struct Request {
     /// `lease SECONDS` anywhere in an announce: the routes are withdrawn unless announced
     /// again within that time (see [`super::lease`]).
     pub lease: Option<u32>,
+    /// Written in ExaBGP main's API 6 form, target first (`peer IP|* COMMAND`): see
+    /// `ProcessConfig::on_exit_written`.
+    pub api6: bool,
 }
 
 impl Request {
@@ -132,14 +181,23 @@ pub fn started_at() -> std::time::Instant {
 
 /// Parses one line; errors name what was expected.
 pub fn parse(line: &str) -> Request {
+    parse_with(line, &mut RouteMemo::default())
+}
+
+/// [`parse`], with the previous line's route at hand (a helper's reader keeps one `memo`).
+pub fn parse_with(line: &str, memo: &mut RouteMemo) -> Request {
     // ExaBGP accepts `\n` written literally inside a line (dynamic-1.sh does so).
-    let line = line.replace("\\n", " ");
-    match parse_line(line.trim()) {
+    let line = match line.contains("\\n") {
+        true => std::borrow::Cow::Owned(line.replace("\\n", " ")),
+        false => std::borrow::Cow::Borrowed(line),
+    };
+    match parse_line(line.trim(), memo) {
         Ok(r) => r,
         Err(e) => Request {
             neighbors: Vec::new(),
             command: Command::Invalid(e),
             lease: None,
+            api6: false,
         },
     }
 }
@@ -153,16 +211,18 @@ fn word(text: &str) -> (&str, &str) {
     }
 }
 
-fn parse_line(line: &str) -> Result<Request, String> {
+fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
-    while word(rest).0 == "neighbor" {
+    let api6 = word(rest).0 == "peer";
+    // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
+    while matches!(word(rest).0, "neighbor" | "peer") {
         let (filter, after) = parse_selector(word(rest).1)?;
         neighbors.push(filter);
         rest = after;
     }
     let (rest, lease) = take_lease(rest)?;
-    let command = parse_command(&rest)?;
+    let command = parse_command(&rest, memo)?;
     if lease.is_some() && !matches!(command, Command::Announce(_) | Command::AnnounceFlow(_)) {
         return bad("lease: only an announce of routes or flows takes a lease");
     }
@@ -170,15 +230,19 @@ fn parse_line(line: &str) -> Result<Request, String> {
         neighbors,
         command,
         lease,
+        api6,
     })
 }
 
 /// Takes `lease SECONDS` out of a command line (bgpinject's own option, so no ExaBGP
 /// attribute can be confused with it).
-fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
+fn take_lease(text: &str) -> Result<(std::borrow::Cow<'_, str>, Option<u32>), String> {
+    if !text.contains("lease") {
+        return Ok((std::borrow::Cow::Borrowed(text), None));
+    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let Some(i) = words.iter().position(|w| *w == "lease") else {
-        return Ok((text.to_string(), None));
+        return Ok((std::borrow::Cow::Borrowed(text), None));
     };
     let seconds = words
         .get(i + 1)
@@ -192,7 +256,7 @@ fn take_lease(text: &str) -> Result<(String, Option<u32>), String> {
         })?;
     let mut rest: Vec<&str> = words[..i].to_vec();
     rest.extend_from_slice(words.get(i + 2..).unwrap_or(&[]));
-    Ok((rest.join(" "), Some(seconds)))
+    Ok((std::borrow::Cow::Owned(rest.join(" ")), Some(seconds)))
 }
 
 /// `IP [KEY VALUE]...` up to a `,` (another selector follows) or the command.
@@ -219,7 +283,7 @@ fn parse_selector(text: &str) -> Result<(NeighborFilter, &str), String> {
             "peer-as" => f.peer_as = Some(value.parse().map_err(|_| parse_err(key))?),
             "local-ip" => f.local_ip = Some(value.parse().map_err(|_| parse_err(key))?),
             "router-id" => f.router_id = Some(value.parse().map_err(|_| parse_err(key))?),
-            "family-allowed" => {}
+            "family-allowed" if !value.is_empty() => f.family_allowed = Some(value.to_string()),
             "," => return Ok((f, after)),
             _ => {
                 if let Some(stripped) = rest.strip_prefix(',') {
@@ -276,19 +340,20 @@ fn parse_family(text: &str) -> Result<Option<Family>, String> {
         })
 }
 
-fn parse_command(text: &str) -> Result<Command, String> {
+fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     let (verb, rest) = word(text);
     match verb {
-        "announce" => parse_announce(rest),
-        "withdraw" => parse_withdraw(rest),
+        "announce" => parse_announce(rest, memo),
+        "withdraw" => parse_withdraw(rest, memo),
         "show" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["neighbor"] | ["neighbor", "extensive"] | ["neighbors"] => {
                 Ok(Command::ShowNeighbor { summary: false })
             }
             ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
             ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
+            ["adj-rib", "in"] | ["adj-rib", "in", "extensive"] => Ok(Command::ShowAdjRibIn),
             _ => bad(format!(
-                "show: expected neighbor [summary] or adj-rib out, found '{rest}'"
+                "show: expected neighbor [summary], adj-rib in or adj-rib out, found '{rest}'"
             )),
         },
         "flush" => match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
@@ -303,6 +368,16 @@ fn parse_command(text: &str) -> Result<Command, String> {
             )),
         },
         "teardown" => parse_teardown(rest),
+        "enable" if rest.is_empty() => Ok(Command::Enable),
+        "disable" => {
+            let message = rest.trim().trim_matches('"');
+            let subcode = notification::subcode::ADMINISTRATIVE_SHUTDOWN;
+            let mut n = Notification::new(notification::code::CEASE, subcode, Vec::new());
+            if !message.is_empty() {
+                n.data = notification::shutdown_communication(message);
+            }
+            Ok(Command::Disable(n))
+        }
         "ping" => Ok(Command::Ping),
         "status" if rest.is_empty() => Ok(Command::Status),
         "help" if rest.is_empty() => Ok(Command::Help),
@@ -313,7 +388,7 @@ fn parse_command(text: &str) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, enable, disable, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -351,14 +426,17 @@ fn parse_teardown(text: &str) -> Result<Command, String> {
 /// What `help` answers.
 pub const HELP: &[&str] = &[
     "[neighbor IP [local-as N] [peer-as N] [local-ip IP] [router-id ID], ...] COMMAND",
-    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [lease SECONDS]",
+    "announce route PREFIX next-hop IP|self [ATTRIBUTES] [watchdog NAME [withdraw]] [lease SECONDS]",
+    "announce watchdog [NAME] | withdraw watchdog [NAME]",
     "announce attributes ATTRIBUTES nlri PREFIX ... [lease SECONDS]",
-    "announce flow route { match { ... } then { ... } } [lease SECONDS]",
+    "announce flow route { match { ... } [scope { ... }] then { ... } } [lease SECONDS]",
+    "announce flow route COMPONENT VALUE... ACTION... | announce ipv4|ipv6 flow ... (one-line rule)",
     "announce evpn|vpls|rtc ... | announce ipv4|ipv6 mup|mcast-vpn|sr-policy ... (and withdraw)",
     "withdraw route PREFIX | withdraw attributes ... nlri PREFIX ... | withdraw flow route { ... }",
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
-    "show neighbor [summary] | show adj-rib out",
+    "neighbor IP enable | neighbor IP disable [\"MESSAGE\"]",
+    "show neighbor [summary] | show adj-rib in | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
     "ping | status | help | version | reload | restart | shutdown",
@@ -398,15 +476,41 @@ fn family_route(text: &str, withdraw: bool) -> Option<Result<FamilyRoute, String
     Some(family_route_from_text(&text, afi).map_err(|e| e.to_string()))
 }
 
-fn parse_announce(text: &str) -> Result<Command, String> {
+/// ExaBGP's `announce ipv4 flow RULE` / `ipv6 flow`: the rule (block or one-line form),
+/// whose components must be of that family.
+fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
+    let flow = flow_from_text(rule).map_err(|e| e.to_string())?;
+    let want = if afi == "ipv4" { Afi::Ipv4 } else { Afi::Ipv6 };
+    if flow.rule.afi() != want {
+        return bad(format!(
+            "{afi} flow: the rule matches {} addresses",
+            if want == Afi::Ipv4 { "IPv6" } else { "IPv4" }
+        ));
+    }
+    Ok(flow)
+}
+
+fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
     }
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Announce(
-            routes_from_text(rest).map_err(|e| e.to_string())?,
-        )),
+        "route" => {
+            let (routes, tag) = memo.tagged_routes(rest).map_err(|e| e.to_string())?;
+            Ok(match tag {
+                None => Command::Announce(routes),
+                Some((watchdog, withdraw)) => Command::AnnounceWatched {
+                    routes,
+                    watchdog,
+                    withdraw,
+                },
+            })
+        }
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: true,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -422,13 +526,17 @@ fn parse_announce(text: &str) -> Result<Command, String> {
             let mut routes = Vec::new();
             for p in prefixes.split_whitespace() {
                 routes.extend(
-                    routes_from_text(&format!("{p} {attributes}")).map_err(|e| e.to_string())?,
+                    memo.routes(&format!("{p} {attributes}"))
+                        .map_err(|e| e.to_string())?,
                 );
             }
             Ok(Command::Announce(routes))
         }
         "flow" => Ok(Command::AnnounceFlow(Box::new(
             flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        "ipv4" | "ipv6" if word(rest).0 == "flow" => Ok(Command::AnnounceFlow(Box::new(
+            family_flow(what, word(rest).1)?,
         ))),
         "eor" => Ok(Command::EndOfRib(parse_family(rest)?)),
         "route-refresh" => Ok(Command::RouteRefresh(parse_family(rest)?)),
@@ -442,7 +550,7 @@ fn parse_announce(text: &str) -> Result<Command, String> {
 /// other attributes are parsed and not compared. The next hop is replaced (ExaBGP helpers
 /// often leave it out or write a placeholder such as `0.0.0.0`), and a VPN route needs no
 /// label (RFC 8277 §2.4: a withdrawal's label field has no meaning).
-fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
+fn withdrawn_routes(text: &str, memo: &mut RouteMemo) -> Result<Vec<RouteConfig>, String> {
     let mut words: Vec<&str> = Vec::new();
     let mut it = text.trim_end().trim_end_matches(';').split_whitespace();
     while let Some(w) = it.next() {
@@ -457,16 +565,41 @@ fn withdrawn_routes(text: &str) -> Result<Vec<RouteConfig>, String> {
     if words.contains(&"rd") && !words.contains(&"label") {
         text.push_str(" label 0");
     }
-    routes_from_text(&text).map_err(|e| e.to_string())
+    memo.routes(&text).map_err(|e| e.to_string())
 }
 
-fn parse_withdraw(text: &str) -> Result<Command, String> {
+/// The NAME of `announce|withdraw watchdog [NAME]` (none: the helper's name, as in ExaBGP).
+fn watchdog_name(text: &str) -> Result<Option<String>, String> {
+    let words: Vec<&str> = text
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
+    match words.as_slice() {
+        [] => Ok(None),
+        [name] => {
+            crate::config::api_command::check_watchdog_name(name)
+                .map_err(|e| format!("watchdog {name}: {e}"))?;
+            Ok(Some((*name).to_string()))
+        }
+        _ => bad(format!(
+            "watchdog: expected one name, found '{}'",
+            text.trim()
+        )),
+    }
+}
+
+fn parse_withdraw(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, true) {
         return Ok(Command::WithdrawFamily(Box::new(route?)));
     }
     let (what, rest) = word(text);
     match what {
-        "route" => Ok(Command::Withdraw(withdrawn_routes(rest)?)),
+        "route" => Ok(Command::Withdraw(withdrawn_routes(rest, memo)?)),
+        "watchdog" => Ok(Command::Watchdog {
+            name: watchdog_name(rest)?,
+            announce: false,
+        }),
         "attribute" | "attributes" => {
             let Some(i) = rest
                 .find(" nlri ")
@@ -481,12 +614,15 @@ fn parse_withdraw(text: &str) -> Result<Command, String> {
             }
             let mut routes = Vec::new();
             for p in prefixes.split_whitespace() {
-                routes.extend(withdrawn_routes(&format!("{p} {attributes}"))?);
+                routes.extend(withdrawn_routes(&format!("{p} {attributes}"), memo)?);
             }
             Ok(Command::Withdraw(routes))
         }
         "flow" => Ok(Command::WithdrawFlow(Box::new(
             flow_from_text(rest).map_err(|e| e.to_string())?,
+        ))),
+        "ipv4" | "ipv6" if word(rest).0 == "flow" => Ok(Command::WithdrawFlow(Box::new(
+            family_flow(what, word(rest).1)?,
         ))),
         _ => bad(format!(
             "withdraw: expected route, attributes or flow, found '{what}'"
@@ -537,6 +673,64 @@ mod tests {
         assert_eq!(command("status"), Command::Status);
         assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn watchdog_commands_and_tagged_routes() {
+        let wd = |name: Option<&str>, announce| Command::Watchdog {
+            name: name.map(str::to_string),
+            announce,
+        };
+        assert_eq!(command("announce watchdog dnsr"), wd(Some("dnsr"), true));
+        assert_eq!(command("withdraw watchdog dnsr"), wd(Some("dnsr"), false));
+        assert_eq!(command("withdraw watchdog"), wd(None, false));
+        assert_eq!(
+            command("announce watchdog x.y/z:@-1"),
+            wd(Some("x.y/z:@-1"), true)
+        );
+        let r = parse("peer * announce watchdog dnsr");
+        assert!(r.api6);
+        assert_eq!((r.command, r.neighbors.len()), (wd(Some("dnsr"), true), 1));
+        let r = parse("neighbor 127.0.0.1 withdraw watchdog dnsr");
+        assert!(!r.api6);
+        assert_eq!(r.neighbors[0].address, Some("127.0.0.1".parse().unwrap()));
+        for bad in ["announce watchdog a b", "announce watchdog withdraw"] {
+            assert!(matches!(command(bad), Command::Invalid(_)), "{bad}");
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w withdraw") {
+            Command::AnnounceWatched {
+                routes,
+                watchdog,
+                withdraw,
+            } => assert_eq!((routes.len(), watchdog.as_str(), withdraw), (1, "w", true)),
+            other => panic!("{other:?}"),
+        }
+        match command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w") {
+            Command::AnnounceWatched { withdraw, .. } => assert!(!withdraw),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            command("announce route 10.0.0.0/24 next-hop 192.0.2.1 watchdog w lease 5"),
+            Command::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn enable_and_disable_with_a_shutdown_communication() {
+        let r = parse("neighbor 127.0.0.1 enable");
+        assert_eq!((r.command, r.neighbors.len()), (Command::Enable, 1));
+        match command("neighbor 127.0.0.1 disable \"back soon\"") {
+            Command::Disable(n) => {
+                assert_eq!((n.code, n.subcode), (6, 2));
+                assert_eq!(n.shutdown_communication().as_deref(), Some("back soon"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match command("disable") {
+            Command::Disable(n) => assert!(n.data.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(command("enable now"), Command::Invalid(_)));
     }
 
     #[test]
@@ -652,8 +846,60 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
+        assert_eq!(command("show adj-rib in"), Command::ShowAdjRibIn);
+        assert_eq!(command("show adj-rib in extensive"), Command::ShowAdjRibIn);
+        assert!(matches!(
+            command("show adj-rib sideways"),
+            Command::Invalid(_)
+        ));
         assert_eq!(command("ready"), Command::Ready);
         assert!(matches!(command("frobnicate"), Command::Invalid(_)));
+    }
+
+    #[test]
+    fn one_line_flows_with_and_without_a_family() {
+        for line in [
+            "announce flow route destination 133.130.1.219/32 discard interface-set [ transitive:input:1234:10]",
+            "announce flow route destination 133.130.1.19/32 interface-set [ transitive:input:1234:10 ] discard",
+            "announce ipv4 flow destination 192.0.2.1/32 source-port =53 rate-limit 1000",
+            "announce ipv6 flow destination-ipv6 2001:db8::1/128 discard",
+        ] {
+            assert!(matches!(command(line), Command::AnnounceFlow(_)), "{line}");
+        }
+        assert!(matches!(
+            command("withdraw ipv4 flow destination 192.0.2.1/32"),
+            Command::WithdrawFlow(_)
+        ));
+        let Command::Invalid(e) = command("announce ipv6 flow destination 192.0.2.1/32 discard")
+        else {
+            panic!("an IPv4 rule as ipv6 flow");
+        };
+        assert!(e.contains("IPv4"), "{e}");
+        let Command::Invalid(e) = command("announce flow route destination 192.0.2.1/32 drop")
+        else {
+            panic!("an unknown action");
+        };
+        assert!(e.contains("'drop'"), "{e}");
+    }
+
+    #[test]
+    fn family_allowed_is_in_open_unless_multi_session() {
+        let conf = |extra: &str| {
+            crate::config::parse_str(
+                &format!("neighbor 127.0.0.1 {{ router-id 1.2.3.4; local-address 127.0.0.1; local-as 1; peer-as 1; {extra} family {{ ipv4 unicast; }} }}"),
+                std::path::Path::new("t.conf"),
+            )
+            .unwrap()
+            .neighbors
+            .remove(0)
+        };
+        let (plain, multi) = (conf(""), conf("capability { multi-session; }"));
+        let selects = |line: &str, n: &NeighborConfig| parse(line).selects(n);
+        let in_open = "neighbor 127.0.0.1 family-allowed in-open announce route 9.9.9.0/24 next-hop 192.0.2.1";
+        let unicast = "neighbor 127.0.0.1 family-allowed ipv4-unicast announce route 9.9.9.0/24 next-hop 192.0.2.1";
+        assert!(selects(in_open, &plain) && !selects(unicast, &plain));
+        assert!(!selects(in_open, &multi) && selects(unicast, &multi));
+        assert_eq!(family_allowed(&multi), "ipv4-unicast");
     }
 
     #[test]
@@ -665,5 +911,57 @@ mod tests {
             parse("neighbor nobody announce route 203.0.113.0/24 next-hop 192.0.2.1").command,
             Command::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn lines_read_with_the_last_route_at_hand_parse_as_alone() {
+        let lines = [
+            "announce route 10.0.0.0/32 next-hop 192.0.2.1",
+            "announce route 10.0.0.1/32 next-hop 192.0.2.1",
+            "announce route 10.0.0.2/32 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.0.3/32 next-hop 192.0.2.1 med 5",
+            // Another length, host bits set, another family, a bad prefix: parsed in full.
+            "announce route 10.0.1.0/24 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.2.1/24 next-hop 192.0.2.1 med 5",
+            "announce route 2001:db8::/32 next-hop 192.0.2.1 med 5",
+            "announce route 2001:db8::/32 next-hop 2001:db8::1 med 5",
+            "announce route 2001:db8:1::/32 next-hop 2001:db8::1 med 5",
+            "announce route 10.0.300.0/24 next-hop 192.0.2.1 med 5",
+            "announce route 10.0.3.0/24 next-hop 192.0.2.1 med 5",
+            // split: the more-specifics of each prefix.
+            "announce route 10.0.4.0/24 next-hop 192.0.2.1 split /25",
+            "announce route 10.0.5.0/24 next-hop 192.0.2.1 split /25",
+            // The same prefix announced, withdrawn, announced again.
+            "announce route 10.0.6.0/24 next-hop 192.0.2.1",
+            "withdraw route 10.0.6.0/24",
+            "withdraw route 10.0.7.0/24 next-hop 192.0.2.1",
+            "announce route 10.0.6.0/24 next-hop 192.0.2.1 community [ 65000:1 ]",
+            "announce route 10.0.8.0/24 { next-hop 192.0.2.1; med 7; }",
+            "announce route 10.0.9.0/24 { next-hop 192.0.2.1; med 7; }",
+            "announce route 10.0.10.0/24; next-hop 192.0.2.1",
+            "announce route 10.0.11.0/24 rd 65000:1 label 5 next-hop 192.0.2.1",
+            "announce route 10.0.12.0/24 rd 65000:1 label 5 next-hop 192.0.2.1",
+            "announce route 10.0.13.0/24 next-hop 192.0.2.1 lease 30",
+            "announce route 10.0.14.0/24 next-hop 192.0.2.1 lease 30",
+            "announce attributes next-hop 192.0.2.1 med 3 nlri 10.1.0.0/24 10.1.1.0/24 10.1.2.1/24",
+            "withdraw attributes next-hop 192.0.2.1 nlri 10.1.0.0/24 10.1.1.0/24",
+            "neighbor 127.0.0.1 announce route 10.0.15.0/24 next-hop 192.0.2.1",
+            "neighbor 127.0.0.2 announce route 10.0.16.0/24 next-hop 192.0.2.1",
+            "announce route 224.0.0.0/24 next-hop 192.0.2.1",
+            "announce route 0.0.0.0/0 next-hop 192.0.2.1",
+            "announce route 10.0.17.0/24 next-hop self",
+            "announce route 10.0.18.0/24 next-hop self",
+            "announce route 10.0.19.0/24 next-hop 0.0.0.0",
+            "announce route 10.0.20.0/24 next-hop 0.0.0.0",
+        ];
+        let mut memo = RouteMemo::default();
+        for line in lines {
+            assert_eq!(parse_with(line, &mut memo), parse(line), "{line}");
+        }
+        // And in the other order, so each line follows another.
+        let mut memo = RouteMemo::default();
+        for line in lines.iter().rev() {
+            assert_eq!(parse_with(line, &mut memo), parse(line), "{line}");
+        }
     }
 }

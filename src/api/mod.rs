@@ -28,6 +28,10 @@ pub enum Source {
     /// A source's routes read back from the state file at start, until that source says
     /// it is ready (or `eor-wait` passed): see `manager/state_file.rs`.
     Replayed(Box<Source>),
+    /// The configuration's routes with a `watchdog` name, while their group is announced
+    /// (see `manager/watchdog.rs`): kept beside the file's, which are never withdrawn by a
+    /// command.
+    Watchdog,
 }
 
 impl std::fmt::Display for Source {
@@ -37,6 +41,7 @@ impl std::fmt::Display for Source {
             Source::Control => f.write_str("control socket"),
             Source::Healthcheck(n) => write!(f, "healthcheck {n}"),
             Source::Replayed(s) => write!(f, "{s} (replayed from the state file)"),
+            Source::Watchdog => f.write_str("the configuration's watchdog routes"),
         }
     }
 }
@@ -79,6 +84,9 @@ impl Replier {
 pub enum ApiAction {
     /// A command line from a helper or the control socket.
     Command(Request),
+    /// A helper's command lines of one read, in their order: each is applied and answered
+    /// as if it came alone (one message per read instead of one per line).
+    Batch(Vec<Request>),
     /// Replace every route of the source (health checks): `(neighbors, routes)`, where an
     /// empty neighbor list means every neighbor.
     Replace(Vec<std::net::IpAddr>, Vec<RouteConfig>),

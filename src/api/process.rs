@@ -14,15 +14,22 @@ use crossbeam_channel::{Sender, TrySendError};
 use log::{info, warn};
 
 use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
+use crate::config::api_command::RouteMemo;
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::events::ProgramEvent;
 
 pub use crate::config::process::{KILL_GRACE, MAX_KILL_GRACE_SECONDS};
 /// Events waiting for a helper that does not read; more are dropped.
 const EVENT_QUEUE: usize = 4096;
-/// Commands of one helper waiting for (or being applied by) the manager; a helper that
-/// writes faster waits for its pipe, as with ExaBGP.
-const IN_FLIGHT: usize = 1024;
+/// Batches of one helper's commands waiting for (or being applied by) the manager; a helper
+/// that writes faster waits for its pipe, as with ExaBGP.
+const IN_FLIGHT: usize = 8;
+/// The most command lines sent to the manager as one batch: the lines of one read, so a
+/// helper writing a million lines costs a thousand messages, not a million, and one writing
+/// a line at a time still has each applied as soon as it is read.
+const BATCH_LINES: usize = 1024;
+/// What one read(2) of a helper's stdout may take.
+const READ_BUFFER: usize = 256 * 1024;
 /// The longest command line, as on the control socket; a longer one is refused whole, and
 /// never held in memory beyond this.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -45,6 +52,9 @@ pub struct HelperOutput {
     dropped: AtomicU64,
     ack: AtomicU8,
     counter: AtomicU64,
+    /// It wrote ExaBGP main's API 6 form (`peer IP|* COMMAND`): see
+    /// `ProcessConfig::on_exit_written`.
+    api6: std::sync::atomic::AtomicBool,
 }
 
 impl HelperOutput {
@@ -57,6 +67,7 @@ impl HelperOutput {
             dropped: AtomicU64::new(0),
             ack: AtomicU8::new(ACK_ON),
             counter: AtomicU64::new(0),
+            api6: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -181,7 +192,12 @@ fn supervise(
         run_once(&config, &output, &pid, &events, &stopping);
         // A helper stopped by the manager (removed or replaced by a reload) has had its routes
         // dealt with there; a Clear from this generation now could hit the next one's routes.
-        if config.on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
+        let on_exit = if !config.on_exit_written && output.api6.load(Ordering::Relaxed) {
+            OnExit::Withdraw
+        } else {
+            config.on_exit
+        };
+        if on_exit == OnExit::Withdraw && !stopping.load(Ordering::SeqCst) {
             let _ = events.send(ProgramEvent::Request(ApiRequest {
                 source: Source::Process(name.clone()),
                 action: ApiAction::Clear,
@@ -202,7 +218,7 @@ fn supervise(
         }
         warn!(
             "process {name}: exited; its routes are {}; restarting in {} s",
-            match config.on_exit {
+            match on_exit {
                 OnExit::Withdraw => "withdrawn",
                 OnExit::Keep => "kept",
             },
@@ -221,9 +237,12 @@ fn supervise(
 enum LineRead {
     /// A line (without its newline) is in the buffer.
     Line,
+    /// The stream ended in the middle of a line: what it held is in the buffer.
+    Unterminated,
     /// A line longer than the cap: read to its end and dropped.
     TooLong,
-    /// The stream ended (a last line without newline is returned as a line first).
+    /// The stream ended (a last line without newline is returned first, as
+    /// [`LineRead::Unterminated`]).
     End,
 }
 
@@ -246,7 +265,7 @@ fn read_line_capped<R: BufRead>(
             return Ok(match (too_long, buf.is_empty()) {
                 (true, _) => LineRead::TooLong,
                 (false, true) => LineRead::End,
-                (false, false) => LineRead::Line,
+                (false, false) => LineRead::Unterminated,
             });
         }
         let (chunk, found) = match available.iter().position(|&b| b == b'\n') {
@@ -283,7 +302,9 @@ fn log_stderr(name: &str, stderr: impl std::io::Read) {
     let mut pace = super::LogPace::new(STDERR_LINES_PER_SECOND);
     loop {
         let text = match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
-            Ok(LineRead::Line) => String::from_utf8_lossy(&buf).into_owned(),
+            Ok(LineRead::Line | LineRead::Unterminated) => {
+                String::from_utf8_lossy(&buf).into_owned()
+            }
             Ok(LineRead::TooLong) => format!("(a line longer than {MAX_LINE} octets)"),
             Ok(LineRead::End) | Err(_) => return,
         };
@@ -303,6 +324,79 @@ fn invalid(why: String) -> command::Request {
         lease: None,
         neighbors: Vec::new(),
         command: command::Command::Invalid(why),
+        api6: false,
+    }
+}
+
+/// An ack mode line, which the reader applies itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum AckLine {
+    Enable,
+    Disable,
+    Silence,
+}
+
+/// One line of a helper, as its reader thread handles it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HelperLine {
+    Command(command::Request),
+    Ack(AckLine),
+}
+
+/// Whether the stream ended, after [`read_batch`].
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    No,
+    Yes,
+    /// In the middle of a line of this many octets (that line is not in the batch).
+    MidLine(usize),
+}
+
+/// Reads the next line (waiting for it) and every further whole line already buffered, up to
+/// `max` lines, into `out` in order: the lines of one read, parsed. Empty lines are skipped;
+/// a line that is no command, not UTF-8 or longer than [`MAX_LINE`] becomes a command
+/// answered `error`.
+fn read_batch<R: std::io::Read>(
+    reader: &mut BufReader<R>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    memo: &mut RouteMemo,
+    up_down: bool,
+    out: &mut Vec<HelperLine>,
+) -> std::io::Result<Ended> {
+    loop {
+        let line = match read_line_capped(reader, buf, MAX_LINE)? {
+            LineRead::Line => match std::str::from_utf8(buf) {
+                Ok(text) => match text.trim() {
+                    "" => None,
+                    "enable-ack" => Some(HelperLine::Ack(AckLine::Enable)),
+                    "disable-ack" => Some(HelperLine::Ack(AckLine::Disable)),
+                    "silence-ack" => Some(HelperLine::Ack(AckLine::Silence)),
+                    // The original injector's watchdog program (see
+                    // `ProcessConfig::up_down_watchdog`): its own group, by its name.
+                    "up" if up_down => {
+                        Some(HelperLine::Command(command::parse("announce watchdog")))
+                    }
+                    "down" if up_down => {
+                        Some(HelperLine::Command(command::parse("withdraw watchdog")))
+                    }
+                    line => Some(HelperLine::Command(command::parse_with(line, memo))),
+                },
+                Err(_) => Some(HelperLine::Command(invalid(
+                    "a line that is not UTF-8".into(),
+                ))),
+            },
+            LineRead::TooLong => Some(HelperLine::Command(invalid(format!(
+                "a line longer than {MAX_LINE} octets, refused whole"
+            )))),
+            LineRead::Unterminated => return Ok(Ended::MidLine(buf.len())),
+            LineRead::End => return Ok(Ended::Yes),
+        };
+        out.extend(line);
+        // Another read would wait for the helper: what was read goes now.
+        if out.len() >= max || !reader.buffer().contains(&b'\n') {
+            return Ok(Ended::No);
+        }
     }
 }
 
@@ -374,44 +468,20 @@ fn run_once(
     }
     let slots = crossbeam_channel::bounded::<()>(IN_FLIGHT);
     if let Some(stdout) = child.stdout.take() {
-        let mut reader = BufReader::new(stdout);
+        let mut reader = BufReader::with_capacity(READ_BUFFER, stdout);
         let mut buf = Vec::new();
-        loop {
-            // A line that is no command is answered `error` through the manager, in order
-            // with the others, and the helper keeps running.
-            let command = match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
-                Ok(LineRead::Line) => match std::str::from_utf8(&buf) {
-                    Ok(text) => {
-                        let line = text.trim();
-                        match line {
-                            "" => continue,
-                            "enable-ack" => {
-                                output.ack.store(ACK_ON, Ordering::Relaxed);
-                                output.send("done".into());
-                                continue;
-                            }
-                            "disable-ack" => {
-                                output.send("done".into());
-                                output.ack.store(ACK_OFF, Ordering::Relaxed);
-                                continue;
-                            }
-                            "silence-ack" => {
-                                output.ack.store(ACK_OFF, Ordering::Relaxed);
-                                continue;
-                            }
-                            _ => command::parse(line),
-                        }
-                    }
-                    Err(_) => invalid("a line that is not UTF-8".into()),
-                },
-                Ok(LineRead::TooLong) => invalid(format!(
-                    "a line longer than {MAX_LINE} octets, refused whole"
-                )),
-                Ok(LineRead::End) | Err(_) => break,
-            };
+        let mut lines = Vec::new();
+        let mut commands = Vec::new();
+        let mut memo = RouteMemo::default();
+        // Sends the commands read so far as one request; `false` when the helper is being
+        // stopped or the manager is gone.
+        let send = |commands: &mut Vec<command::Request>| -> bool {
+            if commands.is_empty() {
+                return true;
+            }
             // The output of a stopped generation is ignored from the moment it is stopped.
             if stopping.load(Ordering::SeqCst) {
-                break;
+                return false;
             }
             let permit = loop {
                 if let Some(p) = Permit::acquire(&slots, Duration::from_millis(200)) {
@@ -421,16 +491,67 @@ fn run_once(
                     break None;
                 }
             };
-            let Some(permit) = permit else { break };
+            let Some(permit) = permit else { return false };
             let request = ApiRequest {
                 source: Source::Process(name.clone()),
-                action: ApiAction::Command(command),
+                action: ApiAction::Batch(std::mem::take(commands)),
                 replier: Replier::Process(output.clone()),
                 permit: Some(permit),
                 stopped: None,
             };
-            if events.send(ProgramEvent::Request(request)).is_err() {
+            events.send(ProgramEvent::Request(request)).is_ok()
+        };
+        'reading: loop {
+            let ended = read_batch(
+                &mut reader,
+                &mut buf,
+                BATCH_LINES,
+                &mut memo,
+                config.up_down_watchdog,
+                &mut lines,
+            );
+            for line in lines.drain(..) {
+                match line {
+                    HelperLine::Command(c) => {
+                        if c.api6 {
+                            output.api6.store(true, Ordering::Relaxed);
+                        }
+                        commands.push(c)
+                    }
+                    // The commands before an ack mode change go first, so they are answered
+                    // as before it (as when each line was its own request).
+                    HelperLine::Ack(ack) => {
+                        if !send(&mut commands) {
+                            break 'reading;
+                        }
+                        match ack {
+                            AckLine::Enable => {
+                                output.ack.store(ACK_ON, Ordering::Relaxed);
+                                output.send("done".into());
+                            }
+                            AckLine::Disable => {
+                                output.send("done".into());
+                                output.ack.store(ACK_OFF, Ordering::Relaxed);
+                            }
+                            AckLine::Silence => output.ack.store(ACK_OFF, Ordering::Relaxed),
+                        }
+                    }
+                }
+            }
+            if !send(&mut commands) {
                 break;
+            }
+            match ended {
+                Ok(Ended::No) => {}
+                Ok(Ended::Yes) | Err(_) => break,
+                Ok(Ended::MidLine(octets)) => {
+                    // ExaBGP applies only whole lines: a helper that died halfway through
+                    // `... med 100` must not announce `med 1`.
+                    warn!(
+                        "process {name}: its output ended in the middle of a line ({octets} octets without newline); that line is ignored"
+                    );
+                    break;
+                }
             }
         }
     }
@@ -458,7 +579,9 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match read_line_capped(&mut r, &mut buf, cap).unwrap() {
-                LineRead::Line => out.push(Ok(String::from_utf8_lossy(&buf).into_owned())),
+                LineRead::Line | LineRead::Unterminated => {
+                    out.push(Ok(String::from_utf8_lossy(&buf).into_owned()))
+                }
                 LineRead::TooLong => out.push(Err(LineRead::TooLong)),
                 LineRead::End => return out,
             }
@@ -489,5 +612,139 @@ mod tests {
             lines(b"ok\n1234567890", 5),
             vec![Ok("ok".into()), Err(LineRead::TooLong)]
         );
+    }
+
+    #[test]
+    fn an_original_watchdog_programs_up_and_down_switch_its_own_group() {
+        let read = |up_down: bool| {
+            let mut r = BufReader::new(&b"up\ndown\n"[..]);
+            let (mut buf, mut lines) = (Vec::new(), Vec::new());
+            read_batch(
+                &mut r,
+                &mut buf,
+                10,
+                &mut RouteMemo::default(),
+                up_down,
+                &mut lines,
+            )
+            .unwrap();
+            lines
+                .into_iter()
+                .map(|l| match l {
+                    HelperLine::Command(r) => r.command,
+                    HelperLine::Ack(_) => panic!("an ack line"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let watchdog = |announce| command::Command::Watchdog {
+            name: None,
+            announce,
+        };
+        assert_eq!(read(true), vec![watchdog(true), watchdog(false)]);
+        assert!(
+            read(false)
+                .iter()
+                .all(|c| matches!(c, command::Command::Invalid(_)))
+        );
+    }
+
+    /// Every batch `read_batch` gives for `input` read through a buffer of `capacity`.
+    fn batches(input: &[u8], capacity: usize, max: usize) -> (Vec<Vec<HelperLine>>, Ended) {
+        let mut r = BufReader::with_capacity(capacity, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let mut lines = Vec::new();
+            let ended = read_batch(
+                &mut r,
+                &mut buf,
+                max,
+                &mut RouteMemo::default(),
+                false,
+                &mut lines,
+            )
+            .unwrap();
+            if !lines.is_empty() {
+                out.push(lines);
+            }
+            if ended != Ended::No {
+                return (out, ended);
+            }
+        }
+    }
+
+    fn announce(prefix: &str) -> HelperLine {
+        HelperLine::Command(command::parse(&format!(
+            "announce route {prefix} next-hop 192.0.2.1"
+        )))
+    }
+
+    #[test]
+    fn the_lines_of_one_read_make_one_batch_in_their_order() {
+        let mut input = Vec::new();
+        for i in 0..10 {
+            input.extend(format!("announce route 10.0.{i}.0/24 next-hop 192.0.2.1\n").bytes());
+        }
+        // Everything in one buffer: one batch of ten, then the end.
+        let (got, ended) = batches(&input, 1 << 16, 1024);
+        assert_eq!(ended, Ended::Yes);
+        assert_eq!(got.len(), 1);
+        let want: Vec<HelperLine> = (0..10)
+            .map(|i| announce(&format!("10.0.{i}.0/24")))
+            .collect();
+        assert_eq!(got[0], want);
+        // At most `max` lines a batch; the order is kept across batches.
+        let (got, _) = batches(&input, 1 << 16, 4);
+        assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
+        assert_eq!(got.concat(), want);
+        // A small buffer: a batch ends where the buffered lines end, none is lost or split.
+        let (got, _) = batches(&input, 60, 1024);
+        assert!(got.len() > 1);
+        assert_eq!(got.concat(), want);
+    }
+
+    #[test]
+    fn an_announce_and_a_withdraw_of_one_prefix_keep_their_order_in_a_batch() {
+        let input = b"announce route 10.0.0.0/24 next-hop 192.0.2.1\n\
+withdraw route 10.0.0.0/24\n\
+announce route 10.0.0.0/24 next-hop 192.0.2.1 med 5\n\
+enable-ack\n\n  \nsilence-ack\n";
+        let (got, ended) = batches(input, 1 << 16, 1024);
+        assert_eq!(ended, Ended::Yes);
+        let got = got.concat();
+        let kinds: Vec<&str> = got
+            .iter()
+            .map(|l| match l {
+                HelperLine::Command(r) => match &r.command {
+                    command::Command::Announce(_) => "announce",
+                    command::Command::Withdraw(_) => "withdraw",
+                    _ => "other",
+                },
+                HelperLine::Ack(AckLine::Enable) => "enable-ack",
+                HelperLine::Ack(_) => "ack",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["announce", "withdraw", "announce", "enable-ack", "ack"]
+        );
+    }
+
+    #[test]
+    fn a_helper_that_dies_halfway_through_a_line_has_that_line_ignored() {
+        // `med 100` cut to `med 1` must not be announced.
+        let input = b"announce route 10.0.0.0/24 next-hop 192.0.2.1\nannounce route 10.0.1.0/24 next-hop 192.0.2.1 med 1";
+        let (got, ended) = batches(input, 16, 1024);
+        assert_eq!(got.concat(), [announce("10.0.0.0/24")]);
+        assert_eq!(ended, Ended::MidLine(51));
+        // A line longer than the cap, cut by the end: refused, nothing else applied.
+        let mut input = b"announce route 10.0.0.0/24 next-hop 192.0.2.1\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        let (got, ended) = batches(&input, 1 << 12, 1024);
+        assert_eq!(got.concat()[0], announce("10.0.0.0/24"));
+        assert!(
+            matches!(&got.concat()[1], HelperLine::Command(r) if matches!(r.command, command::Command::Invalid(_)))
+        );
+        assert_eq!(ended, Ended::Yes);
     }
 }

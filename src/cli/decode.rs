@@ -710,7 +710,9 @@ mod tests {
         let (code, out) = run_on(&[&bad], "");
         assert_eq!(code, 1, "{out}");
         assert!(
-            out.contains("problem: l2vpn evpn NLRI: IP address length at octet 14 is 128"),
+            // NLRI that cannot be parsed: RFC 7606 §5.3's session reset, with the reason.
+            out.contains("malformed l2vpn evpn NLRI: IP address length at octet 14 is 128")
+                && out.contains("session-reset 3/9"),
             "{out}"
         );
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use getopts::Options;
 
 use crate::config;
-use crate::manager::{route_sets, session_config};
+use crate::manager::{route_sets, session_config, start_routes};
 use crate::rib::packer::{self, SessionParams, split_messages};
 use crate::session::fsm::Fsm;
 use crate::wire::attribute::{AttributeContext, hex};
@@ -72,6 +72,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             continue;
         }
         found = true;
+        let routes = start_routes(n, &routes);
         // What the daemon would send: 2-octet AS when asked, or when the neighbor's
         // `capability { asn4 disable; }` keeps the capability out of the OPEN.
         let four_octet_as = !as2 && n.options.four_octet_as;

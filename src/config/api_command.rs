@@ -38,7 +38,19 @@ fn expect_end(p: &mut Parser) -> Result<(), ConfigError> {
 
 /// `PREFIX ATTRIBUTE...` (what follows `announce route`), with or without a final `;`: the
 /// route, or with `split /LEN` its more-specifics (checked as in a file).
+pub use super::route::check_watchdog_name;
+
 pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
+    tagged_routes_from_text(text).map(|(routes, _)| routes)
+}
+
+/// A route's `watchdog NAME`, and whether it is tagged `withdraw` (it then starts withdrawn).
+pub type WatchdogTag = (String, bool);
+
+/// [`routes_from_text`], with the route's watchdog tag.
+pub fn tagged_routes_from_text(
+    text: &str,
+) -> Result<(Vec<RouteConfig>, Option<WatchdogTag>), ConfigError> {
     let mut tokens = tokens(&format!("route {text}"))?;
     let eof = tokens
         .pop()
@@ -58,9 +70,61 @@ pub fn routes_from_text(text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
     let kw = p.advance();
     let parsed = route::parse_route(&mut p, &kw)?;
     expect_end(&mut p)?;
+    let tag = parsed.watchdog.clone().map(|name| (name, parsed.withdraw));
     let mut routes = Vec::new();
     static_block::expand_split(&p, parsed, &mut |r| routes.push(r.route))?;
-    Ok(routes)
+    Ok((routes, tag))
+}
+
+/// The last route a command line's text gave, kept to read the next line faster: a helper
+/// announcing a million routes writes the same attributes after each prefix, and those
+/// are parsed once. A line reuses it only when everything after its prefix is the same
+/// text, its prefix is of the same family and length and has no host bits set, and the
+/// route had no `split` (its more-specifics depend on the prefix): then the configuration
+/// parser would give the same route with the new prefix (no check of a route depends on the
+/// prefix beyond its family and length). Any other line is parsed in full.
+#[derive(Debug, Default)]
+pub struct RouteMemo {
+    last: Option<(String, RouteConfig, Option<WatchdogTag>)>,
+}
+
+impl RouteMemo {
+    /// [`routes_from_text`], reusing the last line's parse where it is the same.
+    pub fn routes(&mut self, text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
+        self.tagged_routes(text).map(|(routes, _)| routes)
+    }
+
+    /// [`tagged_routes_from_text`], reusing the last line's parse where it is the same.
+    pub fn tagged_routes(
+        &mut self,
+        text: &str,
+    ) -> Result<(Vec<RouteConfig>, Option<WatchdogTag>), ConfigError> {
+        let text = text.trim();
+        let (first, rest) = match text.find(char::is_whitespace) {
+            Some(i) => (&text[..i], text[i..].trim_start()),
+            None => (text, ""),
+        };
+        let prefix = super::values::prefix(first).ok();
+        if let (Some(prefix), Some((known, template, tag))) = (prefix, &self.last)
+            && known == rest
+            && prefix.len() == template.prefix.len()
+            && prefix.addr().is_ipv4() == template.prefix.addr().is_ipv4()
+        {
+            let mut route = template.clone();
+            route.prefix = prefix;
+            return Ok((vec![route], tag.clone()));
+        }
+        let (routes, tag) = tagged_routes_from_text(text)?;
+        self.last = match (prefix, routes.as_slice()) {
+            (Some(p), [one])
+                if one.prefix == p && !rest.split_whitespace().any(|w| w == "split") =>
+            {
+                Some((rest.to_string(), one.clone(), tag.clone()))
+            }
+            _ => None,
+        };
+        Ok((routes, tag))
+    }
 }
 
 /// The words that start a route of a `wire::nlri` family after `announce` / `withdraw`
@@ -105,8 +169,22 @@ pub fn route_from_text(text: &str) -> Result<RouteConfig, ConfigError> {
     }
 }
 
-/// `route [NAME] { match { ... } [then { ... }] }` (what follows `announce flow`).
+/// `route [NAME] { match { ... } [scope { ... }] [then { ... }] }` (what follows `announce
+/// flow`), or ExaBGP's one-line form `route COMPONENT VALUE... ACTION [VALUE]...` (see
+/// [`one_line_flow`]).
 pub fn flow_from_text(text: &str) -> Result<FlowConfig, ConfigError> {
+    let block;
+    let text = if text.contains('{') {
+        text
+    } else {
+        let rule = text.trim_start();
+        let rule = rule.strip_prefix("route").unwrap_or(rule);
+        block = one_line_flow(rule).map_err(|message| ConfigError {
+            location: None,
+            message,
+        })?;
+        &block
+    };
     let tokens = tokens(&format!("{{ {text} }}"))?;
     let mut p = Parser::from_tokens(tokens, command_file());
     let mut flows = Vec::new();
@@ -119,6 +197,92 @@ pub fn flow_from_text(text: &str) -> Result<FlowConfig, ConfigError> {
             message: "expected exactly one flow route".into(),
         }),
     }
+}
+
+/// ExaBGP's aliases of the match keywords in the one-line form.
+fn match_keyword(word: &str) -> Option<&str> {
+    let word = match word {
+        "source-ipv4" | "source-ipv6" => "source",
+        "destination-ipv4" | "destination-ipv6" => "destination",
+        other => other,
+    };
+    flow::MATCH_KEYWORDS.iter().copied().find(|k| *k == word)
+}
+
+/// The items of a one-line rule: words, and `[ ... ]` lists kept whole.
+fn one_line_items(text: &str) -> Result<Vec<String>, String> {
+    let mut items = Vec::new();
+    let mut list: Option<String> = None;
+    for word in text.split_whitespace() {
+        match list.as_mut() {
+            Some(l) => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            None if word.starts_with('[') => list = Some(word.to_string()),
+            None => items.push(word.trim_end_matches(';').to_string()),
+        }
+        if list.as_ref().is_some_and(|l| l.ends_with(']')) {
+            items.extend(list.take());
+        }
+    }
+    match list {
+        Some(l) => Err(format!("flow: '[' without ']' in '{l}'")),
+        None => Ok(items),
+    }
+}
+
+/// ExaBGP's one-line rule (`announce flow route destination 192.0.2.1/32 discard`,
+/// `announce ipv4 flow source 10.0.0.0/8 rate-limit 1000 interface-set [ ... ]`) written as
+/// the block the configuration parser reads: each match keyword, action or `interface-set`
+/// takes the words up to the next keyword, and goes to its block.
+pub fn one_line_flow(text: &str) -> Result<String, String> {
+    let items = one_line_items(text)?;
+    let keyword = |w: &str| {
+        match_keyword(w).is_some()
+            || flow::THEN_KEYWORDS.contains(&w)
+            || flow::SCOPE_KEYWORDS.contains(&w)
+            || matches!(w, "rd" | "route-distinguisher")
+    };
+    let (mut matched, mut then, mut scope, mut route) =
+        (String::new(), String::new(), String::new(), String::new());
+    let mut i = 0;
+    while let Some(word) = items.get(i) {
+        i += 1;
+        let mut values = Vec::new();
+        while let Some(v) = items.get(i).filter(|v| !keyword(v)) {
+            values.push(v.as_str());
+            i += 1;
+        }
+        let statement = |name: &str| format!("{name} {}; ", values.join(" "));
+        if let Some(k) = match_keyword(word) {
+            matched.push_str(&statement(k));
+        } else if flow::THEN_KEYWORDS.contains(&word.as_str()) {
+            then.push_str(&statement(word));
+        } else if flow::SCOPE_KEYWORDS.contains(&word.as_str()) {
+            scope.push_str(&statement(word));
+        } else if matches!(word.as_str(), "rd" | "route-distinguisher") {
+            route.push_str(&statement(word));
+        } else {
+            return Err(format!(
+                "flow: unknown word '{word}', expected a match component ({}), an action ({}) or interface-set",
+                flow::MATCH_KEYWORDS.join(", "),
+                flow::THEN_KEYWORDS.join(", ")
+            ));
+        }
+    }
+    if matched.is_empty() {
+        return Err("flow: no match component (destination, source, protocol, ...)".into());
+    }
+    let mut block = format!("route {{ {route}match {{ {matched}}} ");
+    if !scope.is_empty() {
+        block.push_str(&format!("scope {{ {scope}}} "));
+    }
+    if !then.is_empty() {
+        block.push_str(&format!("then {{ {then}}} "));
+    }
+    block.push('}');
+    Ok(block)
 }
 
 #[cfg(test)]
@@ -150,6 +314,69 @@ mod tests {
         assert_eq!(f.rule.components().len(), 3);
         assert!(flow_from_text("route { match { destination 198.51.100.0/24; } }").is_ok());
         assert!(flow_from_text("route { match { } }").is_err());
+    }
+
+    #[test]
+    fn one_line_flows_are_the_block_forms() {
+        let block = |t: &str| flow_from_text(t).unwrap();
+        let same = |one: &str, full: &str| {
+            let (a, b) = (block(one), block(full));
+            assert_eq!((a.rule, a.attributes), (b.rule, b.attributes), "{one}");
+        };
+        same(
+            "route destination 133.130.1.219/32 discard interface-set [ transitive:input:1234:10]",
+            "route { match { destination 133.130.1.219/32; } scope { interface-set [ transitive:input:1234:10 ]; } then { discard; } }",
+        );
+        same(
+            "route source 10.0.0.0/8 destination-port =80 =8080 protocol [ tcp udp ] rate-limit 1000",
+            "route { match { source 10.0.0.0/8; destination-port [ =80 =8080 ]; protocol [ tcp udp ]; } then { rate-limit 1000; } }",
+        );
+        same(
+            "source-ipv6 2001:db8::/32 discard",
+            "route { match { source 2001:db8::/32; } then { discard; } }",
+        );
+        // Malformed lines say what is wrong.
+        for bad in [
+            "route destination 192.0.2.1/32 discard colour red",
+            "route discard",
+            "route destination 192.0.2.1/32 interface-set [ transitive:input:1:1",
+            "route destination 192.0.2.1/32 interface-set [ sideways:input:1:1 ]",
+            "route destination 192.0.2.1/32 interface-set [ transitive:input:1:16384 ]",
+            "route destination",
+        ] {
+            let e = flow_from_text(bad).unwrap_err().to_string();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        let e = flow_from_text("route destination 192.0.2.1/32 discard colour red")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'colour'"), "{e}");
+    }
+
+    #[test]
+    fn scope_interface_sets_are_sorted_with_the_actions_as_exabgp_sends_them() {
+        let f = flow_from_text(
+            "route { match { source 202.255.238.1/32; } scope { interface-set [ non-transitive:input:3405770241:1 transitive:output:254:254 ]; } then { discard; } }",
+        )
+        .unwrap();
+        let Some(crate::wire::attribute::PathAttribute::ExtendedCommunities(v)) = f
+            .attributes
+            .get(crate::wire::attribute::type_code::EXTENDED_COMMUNITIES)
+        else {
+            panic!("no extended communities");
+        };
+        let hex: Vec<String> = v
+            .iter()
+            .map(|c| c.0.iter().map(|b| format!("{b:02X}")).collect())
+            .collect();
+        assert_eq!(
+            hex,
+            ["0702000000FE80FE", "4702CAFFEE014001", "8006000000000000"]
+        );
+        assert!(
+            flow_from_text("route { match { source 10.0.0.1/32; } scope { colour red; } }")
+                .is_err()
+        );
     }
 
     #[test]

@@ -104,8 +104,20 @@ pub fn extended_community(text: &str) -> Result<ExtendedCommunity, ValueError> {
                 expected: "l2info:ENCAPSULATION:CONTROL:MTU:PREFERENCE (0..255, 0..255, 0..65535, 0..65535)",
             };
             let parts: Vec<&str> = rest.split(':').collect();
-            let [encaps, control, mtu, preference] = parts.as_slice() else {
-                return Err(L2INFO);
+            // ExaBGP 3 names each value: `l2info:encaps:19:control_flag:0:mtu:1500:site_preference:111`.
+            let [encaps, control, mtu, preference] = match parts.as_slice() {
+                [e, c, m, p] => [*e, *c, *m, *p],
+                [
+                    "encaps",
+                    e,
+                    "control_flag",
+                    c,
+                    "mtu",
+                    m,
+                    "site_preference",
+                    p,
+                ] => [*e, *c, *m, *p],
+                _ => return Err(L2INFO),
             };
             let byte = |t: &str| {
                 values::number_in(t, 0, 255, "0..255")
@@ -321,6 +333,11 @@ mod tests {
             Ok([0x80, 0x0a, 19, 0, 0x05, 0xdc, 0, 111])
         );
         assert!(hex("l2info:256:0:1500:111").is_err());
+        assert_eq!(
+            hex("l2info:encaps:19:control_flag:0:mtu:1500:site_preference:111"),
+            hex("l2info:19:0:1500:111")
+        );
+        assert!(hex("l2info:mtu:19:control_flag:0:encaps:1500:site_preference:111").is_err());
         // A 4-octet AS administrator: RFC 5668 type 0x02, as ExaBGP 4 (main sends 0x01).
         assert_eq!(
             hex("target:70600:6000"),

@@ -65,6 +65,7 @@ pub(super) struct CompatSettings {
     local_link_local: Setting<std::net::Ipv6Addr>,
     confederation: Setting<super::model::Confederation>,
     source_interface: Setting<String>,
+    adj_rib_in: Setting<bool>,
 }
 
 /// One statement whose keyword is in [`KEYWORDS`] (with its `;` or its block) or in
@@ -90,24 +91,34 @@ pub(super) fn parse(
             s.md5_ip.set(p, kw, block, (addr, token.position))?;
             p.expect_semicolon("md5-ip value")
         }
-        // ExaBGP's defaults are what bgpinject always does; the other value is refused.
-        "auto-flush" => only_value(
-            p,
-            kw,
-            true,
-            "bgpinject sends what changed as soon as a reload or a command changes it; it has no 'flush' command to wait for",
-        ),
+        // ExaBGP 4.2 and 5.0 read `auto-flush` and act on neither value (it is only compared
+        // and printed back): routes go out as soon as they change. So does bgpinject; `false`
+        // is accepted with a `--check` note saying so.
+        "auto-flush" => {
+            let value = boolean_value(p, kw)?;
+            if !value {
+                p.note(
+                    kw.position,
+                    Some("auto-flush false"),
+                    "'auto-flush false' changes nothing: ExaBGP reads it and acts on neither value, and bgpinject, like ExaBGP, sends what changed as soon as a command or a reload changes it",
+                );
+            }
+            p.expect_semicolon("auto-flush value")
+        }
         "manual-eor" => {
             let value = boolean_value(p, kw)?;
             s.manual_eor.set(p, kw, block, value)?;
             p.expect_semicolon("manual-eor value")
         }
-        "adj-rib-in" => only_value(
-            p,
-            kw,
-            false,
-            "bgpinject keeps no table of the routes the peer sends (helpers can receive them: api { receive { parsed; update; } })",
-        ),
+        "adj-rib-in" => {
+            let value = if p.peek().kind == TokenKind::Semicolon {
+                true
+            } else {
+                boolean_value(p, kw)?
+            };
+            s.adj_rib_in.set(p, kw, block, value)?;
+            p.expect_semicolon("adj-rib-in value")
+        }
         "adj-rib-out" => only_value(
             p,
             kw,
@@ -381,6 +392,9 @@ pub(super) fn finish(
     if let Some(&manual) = s.manual_eor.get() {
         options.manual_eor = manual;
     }
+    if let Some(&keep) = s.adj_rib_in.get() {
+        options.adj_rib_in = keep;
+    }
     // ExaBGP sends the FQDN capability on every session, with the system's names unless
     // written; bgpinject only when a name is written, the other one then the system's.
     let (host, domain) = (s.host_name.take(), s.domain_name.take());
@@ -579,6 +593,15 @@ mod tests {
     }
 
     #[test]
+    fn adj_rib_in_keeps_the_peers_routes_for_show() {
+        assert!(neighbor("adj-rib-in true;").unwrap().0.options.adj_rib_in);
+        assert!(neighbor("adj-rib-in;").unwrap().0.options.adj_rib_in);
+        assert!(!neighbor("adj-rib-in false;").unwrap().0.options.adj_rib_in);
+        assert!(!neighbor("").unwrap().0.options.adj_rib_in);
+        assert!(neighbor("adj-rib-in maybe;").is_err());
+    }
+
+    #[test]
     fn manual_eor_leaves_end_of_rib_to_the_helpers() {
         let c = neighbor("manual-eor true;").unwrap();
         assert!(c.0.options.manual_eor);
@@ -587,15 +610,28 @@ mod tests {
     }
 
     #[test]
+    fn auto_flush_false_is_accepted_with_a_note_that_it_changes_nothing() {
+        let (_, notes) = neighbor("auto-flush false;").unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("t.conf:3:")
+                    && n.contains("'auto-flush false' changes nothing")),
+            "{notes:?}"
+        );
+        let (_, notes) = neighbor("auto-flush true;").unwrap();
+        assert!(!notes.iter().any(|n| n.contains("auto-flush")), "{notes:?}");
+        assert!(neighbor("auto-flush maybe;").is_err());
+    }
+
+    #[test]
     fn the_other_value_of_a_switch_bgpinject_always_has_is_refused_by_name() {
         neighbor("auto-flush true; manual-eor false; adj-rib-in false; adj-rib-out true; rate-limit disable;")
             .unwrap();
         for (body, word) in [
-            ("auto-flush false;", "'auto-flush false'"),
-            ("adj-rib-in true;", "'adj-rib-in true'"),
             ("adj-rib-out false;", "'adj-rib-out false'"),
             ("rate-limit 10;", "rate-limit 10"),
-            ("source-interface eth0;", "'source-interface'"),
+            ("tcp-ao { keyid 1; }", "'tcp-ao'"),
         ] {
             let e = neighbor(body).unwrap_err();
             assert!(

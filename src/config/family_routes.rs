@@ -156,15 +156,23 @@ pub(super) fn parse_l2vpn_block(
     let block = format!("the l2vpn block of {owner}");
     let open = p.open_block("l2vpn")?;
     while let Some(kw) = p.block_keyword(&open, &block)? {
-        if !matches!(kw.text.as_str(), "evpn" | "vpls") {
-            return Err(p.error_at(
-                kw.position,
-                format!(
-                    "unknown route kind '{}' in {block}, expected evpn or vpls",
-                    kw.text
-                ),
-            ));
-        }
+        // ExaBGP 3 wrote a VPLS route `route NAME { ve 5; block_offset 1; ... }`.
+        let kw = match kw.text.as_str() {
+            "evpn" | "vpls" => kw,
+            "route" => Token {
+                text: "vpls".into(),
+                ..kw
+            },
+            _ => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "unknown route kind '{}' in {block}, expected evpn or vpls",
+                        kw.text
+                    ),
+                ));
+            }
+        };
         parse_statement(p, &kw, Afi::L2VPN, routes)?;
     }
     Ok(())
@@ -292,6 +300,12 @@ pub(crate) fn parse_route(
     let family =
         family_of(&value, afi).map_err(|e| p.error_at(first.position, format!("{name}: {e}")))?;
     let (split, withdraw, nlri_settings) = a.take_route_statements();
+    if let Some((_, at)) = a.take_watchdog() {
+        return Err(p.error_at(
+            at,
+            format!("'watchdog' applies to prefix routes, not yet to {name}"),
+        ));
+    }
     if let Some((_, at)) = split {
         return Err(p.error_at(at, format!("'split' applies to prefixes, not to {name}")));
     }
@@ -328,6 +342,19 @@ pub(crate) fn parse_route(
     })
 }
 
+/// ExaBGP 3's words for the VPLS fields: `ve`, `block_offset`, `block_size`, `label_base` in
+/// its `route NAME { }` blocks, `vpls-endpoint`, `vpls-block-offset`, `vpls-block-size`,
+/// `vpls-label-base` on one line.
+fn exabgp3_vpls_field(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "ve" | "vpls-endpoint" => "endpoint",
+        "block_offset" | "vpls-block-offset" => "offset",
+        "block_size" | "vpls-block-size" => "size",
+        "label_base" | "vpls-label-base" => "base",
+        _ => return None,
+    })
+}
+
 /// One field (its word and value pushed onto `nlri`) or one attribute of a statement.
 fn statement(
     p: &mut Parser,
@@ -341,10 +368,18 @@ fn statement(
     // RTC's origin AS is `origin N` (the words) or `origin-as N` (ExaBGP's); `origin
     // igp` stays the ORIGIN attribute.
     let rtc_origin = kind == "rtc" && t.text == "origin" && p.peek().text.parse::<u32>().is_ok();
-    if !fields.contains(&t.text.as_str()) && !rtc_origin {
+    let field = if kind == "vpls" {
+        exabgp3_vpls_field(&t.text).unwrap_or(&t.text)
+    } else {
+        &t.text
+    };
+    if !fields.contains(&field) && !rtc_origin {
         return route::parse_attribute(p, t, None, name, a);
     }
-    nlri.push(t.clone());
+    nlri.push(Token {
+        text: field.to_string(),
+        ..t.clone()
+    });
     skip_continuations(p);
     let value = p.advance();
     match value.kind {
@@ -451,6 +486,35 @@ mod tests {
 
     const ALL: &str =
         "l2vpn evpn; l2vpn vpls; ipv4 rtc; ipv4 mup; ipv6 mup; ipv4 mcast-vpn; ipv4 sr-policy;";
+
+    /// ExaBGP 3's VPLS spellings (its ibgp4-l2vpn examples) are the same routes as today's.
+    #[test]
+    fn exabgp3_vpls_words_are_todays() {
+        let today = parse(
+            "l2vpn vpls;",
+            "l2vpn { vpls rd 192.0.2.1:123 endpoint 5 base 10702 offset 1 size 8 next-hop 192.0.2.1; }",
+        )
+        .unwrap();
+        let block = parse(
+            "l2vpn vpls;",
+            "l2vpn { route site4 { next-hop 192.0.2.1; rd 192.0.2.1:123; ve 5; block_offset 1; block_size 8; label_base 10702; } }",
+        )
+        .unwrap();
+        let line = parse(
+            "l2vpn vpls;",
+            "l2vpn { vpls next-hop 192.0.2.1 rd 192.0.2.1:123 vpls-endpoint 5 vpls-block-offset 1 vpls-block-size 8 vpls-label-base 10702; }",
+        )
+        .unwrap();
+        assert_eq!(today, block);
+        assert_eq!(today, line);
+        // Only in VPLS routes, and `route` only names a VPLS route in an l2vpn block.
+        let e = parse(
+            "ipv4 sr-policy;",
+            "announce { ipv4 { sr-policy distinguisher 1 color 1 endpoint 192.0.2.1 ve 5 next-hop 192.0.2.1; } }",
+        )
+        .unwrap_err();
+        assert!(e.contains("'ve'"), "{e}");
+    }
 
     /// Every word of `FIELD_KEYWORDS` is read by the statement of some kind.
     #[test]

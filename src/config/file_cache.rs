@@ -411,7 +411,7 @@ fn parse_route_file(path: &Path, content: &[u8]) -> Result<Vec<Route>, String> {
         return Err(e.message);
     }
     let table = routes.finish();
-    if !table.others.is_empty() {
+    if !table.others.is_empty() || !table.watchdog.is_empty() {
         return Err("it has routes other than plain unicast".into());
     }
     let unicast = Arc::try_unwrap(table.unicast).unwrap_or_else(|shared| (*shared).clone());

@@ -34,7 +34,18 @@ pub(super) struct ParsedFlow {
 pub const KEYWORDS: &[&str] = &["route"];
 /// `rd` (and ExaBGP's `route-distinguisher`) makes the rule FlowSpec VPN (RFC 8955 §8);
 /// `next-hop` here is the then block's (ExaBGP writes it in either place).
-pub const ROUTE_KEYWORDS: &[&str] = &["match", "then", "rd", "route-distinguisher", "next-hop"];
+/// `scope { interface-set [ ... ]; }` limits the rule to interfaces (ExaBGP's block for
+/// draft-ietf-idr-flowspec-interfaceset).
+pub const ROUTE_KEYWORDS: &[&str] = &[
+    "match",
+    "scope",
+    "then",
+    "rd",
+    "route-distinguisher",
+    "next-hop",
+];
+/// The statements of a `scope { }` block.
+pub const SCOPE_KEYWORDS: &[&str] = &["interface-set"];
 /// The components of a `match { }` block.
 pub const MATCH_KEYWORDS: &[&str] = &[
     "destination",
@@ -175,6 +186,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
     let open = p.open_block(&title)?;
     let mut matched: Setting<(FlowRule, Vec<Token>)> = Setting::default();
     let mut then: Setting<Then> = Setting::default();
+    let mut scope: Setting<Vec<ExtendedCommunity>> = Setting::default();
     let mut rd: Setting<RouteDistinguisher> = Setting::default();
     let mut next_hop: Setting<(IpAddr, Token)> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &title)? {
@@ -197,6 +209,10 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
                 let t = parse_then(p, &title)?;
                 then.set(p, &kw, &title, t)?;
             }
+            "scope" => {
+                let s = parse_scope(p, &title)?;
+                scope.set(p, &kw, &title, s)?;
+            }
             _ => return Err(p.unknown_keyword(&kw, &title, &one_of(ROUTE_KEYWORDS))),
         }
     }
@@ -213,6 +229,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             .map_err(|e| p.error_at(name_at, format!("{title}: {e}")))?,
     };
     let mut then = then.take().unwrap_or_default();
+    then.scope = scope.take().unwrap_or_default();
     if let Some((address, token)) = next_hop.take() {
         if let Some((_, first)) = &then.next_hop {
             return Err(p.error_at(
@@ -539,6 +556,8 @@ struct Then {
     communities: Setting<Vec<Community>>,
     extended_communities: Setting<Vec<ExtendedCommunity>>,
     large_communities: Setting<Vec<LargeCommunity>>,
+    /// The interface sets of the route's `scope { }` block.
+    scope: Vec<ExtendedCommunity>,
 }
 
 /// draft-ietf-idr-flowspec-redirect-ip-02 §3: the subtype of redirect-to-IP in the
@@ -688,6 +707,64 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
     Ok(t)
 }
 
+/// `scope { interface-set [ ... ]; }`: the interface-set extended communities.
+fn parse_scope(p: &mut Parser, title: &str) -> Result<Vec<ExtendedCommunity>, ConfigError> {
+    let block = format!("the scope block of {title}");
+    let open = p.open_block("scope")?;
+    let mut sets: Setting<Vec<ExtendedCommunity>> = Setting::default();
+    while let Some(kw) = p.block_keyword(&open, &block)? {
+        match kw.text.as_str() {
+            "interface-set" => {
+                let list = list(p, "interface-set", interface_set)?;
+                sets.set(p, &kw, &block, list)?;
+            }
+            _ => return Err(p.unknown_keyword(&kw, &block, &one_of(SCOPE_KEYWORDS))),
+        }
+        p.expect_semicolon(&kw.text)?;
+    }
+    Ok(sets.take().unwrap_or_default())
+}
+
+/// Extended community type of an interface set, transitive (draft-ietf-idr-flowspec-
+/// interfaceset §3; ExaBGP's `transitive:`), and with the non-transitive bit (`0x40`).
+const INTERFACE_SET_TYPE: u8 = 0x07;
+const INTERFACE_SET_SUBTYPE: u8 = 0x02;
+const NON_TRANSITIVE: u8 = 0x40;
+/// The direction bits of the last two octets (draft §3: O, then I) and the group's width.
+const DIRECTION_OUTPUT: u16 = 0x8000;
+const DIRECTION_INPUT: u16 = 0x4000;
+const GROUP_MAX: u64 = 0x3FFF;
+
+/// ExaBGP's `transitive|non-transitive:input|output|input-output:ASN:GROUP`.
+pub(super) fn interface_set(text: &str) -> Result<ExtendedCommunity, values::ValueError> {
+    const SHAPE: values::ValueError = values::ValueError::Malformed {
+        expected: "transitive|non-transitive:input|output|input-output:ASN:GROUP (GROUP 0..16383)",
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let [kind, direction, asn, group] = parts.as_slice() else {
+        return Err(SHAPE);
+    };
+    let kind = match *kind {
+        "transitive" => INTERFACE_SET_TYPE,
+        "non-transitive" => INTERFACE_SET_TYPE | NON_TRANSITIVE,
+        _ => return Err(SHAPE),
+    };
+    let direction = match *direction {
+        "input" => DIRECTION_INPUT,
+        "output" => DIRECTION_OUTPUT,
+        "input-output" => DIRECTION_INPUT | DIRECTION_OUTPUT,
+        _ => return Err(SHAPE),
+    };
+    let asn = values::number_in(asn, 0, u32::MAX as u64, "0..4294967295").map_err(|_| SHAPE)?;
+    let group = values::number_in(group, 0, GROUP_MAX, "0..16383").map_err(|_| SHAPE)?;
+    let mut b = [0u8; 8];
+    b[0] = kind;
+    b[1] = INTERFACE_SET_SUBTYPE;
+    b[2..6].copy_from_slice(&(asn as u32).to_be_bytes());
+    b[6..8].copy_from_slice(&(direction | group as u16).to_be_bytes());
+    Ok(ExtendedCommunity(b))
+}
+
 fn list<T>(
     p: &mut Parser,
     statement: &str,
@@ -801,6 +878,14 @@ impl Then {
         let mut a = RouteAttributes::with_next_hop(next_hop);
         let mut extended: Vec<_> = actions.iter().map(|a| a.to_community()).collect();
         extended.extend(self.extended_communities.take().unwrap_or_default());
+        if !self.scope.is_empty() {
+            // ExaBGP sends a rule's extended communities sorted (their order means nothing,
+            // RFC 4360 §2); sorted here too when a scope adds its own, so that the rule's
+            // UPDATE is the one ExaBGP sends for it.
+            extended.extend(self.scope.iter().copied());
+            extended.sort_by_key(|c| c.0);
+            extended.dedup();
+        }
         a.set(PathAttribute::ExtendedCommunities(extended));
         if !ipv6_extended.is_empty() {
             a.set(PathAttribute::Ipv6ExtendedCommunities(ipv6_extended));

@@ -94,6 +94,10 @@ pub struct NeighborConfig {
     pub guard: super::guard::GuardSettings,
     /// `bfd { }`: a BFD session beside the BGP session (src/bfd/).
     pub bfd: Option<BfdConfig>,
+    /// `capability { multi-session; }`: bgpinject opens one session all the same (see
+    /// `config::neighbor`), but the API's `family-allowed` selector names the families, as
+    /// ExaBGP's neighbor name does.
+    pub multi_session: bool,
     /// Where `neighbor` was written.
     pub location: Location,
 }
@@ -147,6 +151,7 @@ impl NeighborConfig {
             api_subscriptions: self.api_subscriptions.clone(),
             guard: self.guard,
             bfd: self.bfd,
+            multi_session: self.multi_session,
             location: self.location.clone(),
         }
     }
@@ -260,6 +265,12 @@ pub struct SessionOptions {
     /// ExaBGP's `manual-eor true`: End-of-RIB is left to the helpers (`announce eor`); the
     /// session never sends one by itself.
     pub manual_eor: bool,
+    /// ExaBGP main's `shutdown true`: administratively down, no session until a helper's
+    /// `neighbor IP enable`.
+    pub shutdown: bool,
+    /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
+    /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
+    pub adj_rib_in: bool,
 }
 
 impl SessionOptions {
@@ -323,6 +334,8 @@ impl Default for SessionOptions {
             confederation: None,
             paths_limit: Vec::new(),
             manual_eor: false,
+            shutdown: false,
+            adj_rib_in: false,
         }
     }
 }
@@ -341,11 +354,23 @@ pub struct RouteTable {
     /// Routes whose NLRI is not a prefix (EVPN, VPLS, RTC, MUP, SR Policy, MCAST-VPN), in the
     /// order written.
     pub family_routes: Vec<FamilyRoute>,
+    /// Routes with ExaBGP's `watchdog NAME`: not in the tables above, announced and withdrawn
+    /// with their group by the route manager (`manager/watchdog.rs`), in the order written.
+    pub watchdog: Vec<WatchdogRoute>,
+}
+
+/// A route of a watchdog group (ExaBGP's `route ... watchdog NAME [withdraw]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchdogRoute {
+    pub name: String,
+    /// `withdraw`: the route starts withdrawn, until `announce watchdog NAME`.
+    pub withdraw: bool,
+    pub route: RouteConfig,
 }
 
 impl RouteTable {
     pub fn len(&self) -> usize {
-        self.unicast.len() + self.others.len() + self.family_routes.len()
+        self.unicast.len() + self.others.len() + self.family_routes.len() + self.watchdog.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -361,6 +386,7 @@ impl RouteTable {
         unicast
             .chain(self.others.iter().map(RouteConfig::family))
             .chain(self.family_routes.iter().map(|r| r.key.family))
+            .chain(self.watchdog.iter().map(|w| w.route.family()))
     }
 
     /// Every route, unicast first.

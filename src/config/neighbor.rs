@@ -123,6 +123,7 @@ pub const KEYWORDS: &[&str] = &[
     "announce",
     "guard",
     "process",
+    "watchdog",
     "bfd",
     "l2vpn",
 ];
@@ -251,20 +252,30 @@ fn parse_statement(
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
         "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
-        "process" => {
+        "process" | "watchdog" => {
             // The original injector's helper inside a neighbor: a top-level process that
-            // this neighbor names in its api block.
+            // this neighbor names in its api block. `watchdog NAME { run ...; }` (1.3) is one
+            // whose output lines `up` and `down` announce and withdraw the watchdog NAME.
             super::exabgp_compat::mark_original(p);
-            p.note(
-                kw.position,
-                Some("process in a neighbor"),
-                "'process' inside a neighbor is the original injector's place for it (write it at top level and name it in the neighbor's 'api { processes [ NAME ]; }'; `bgpinject migrate` does)",
-            );
+            if kw.text == "watchdog" {
+                p.note(
+                    kw.position,
+                    Some("watchdog program"),
+                    "'watchdog NAME { run ...; }' is the original injector's watchdog program: its output lines 'up' and 'down' announce and withdraw the routes of watchdog NAME (today: a process that writes 'announce watchdog NAME' and 'withdraw watchdog NAME')",
+                );
+            } else {
+                p.note(
+                    kw.position,
+                    Some("process in a neighbor"),
+                    "'process' inside a neighbor is the original injector's place for it (write it at top level and name it in the neighbor's 'api { processes [ NAME ]; }'; `bgpinject migrate` does)",
+                );
+            }
             let earlier = std::mem::take(&mut p.state.borrow_mut().neighbor_processes);
             let parsed = super::process::parse_process(p, kw, &[]);
             let mut state = p.state.borrow_mut();
             state.neighbor_processes = earlier;
-            let process = parsed?;
+            let mut process = parsed?;
+            process.up_down_watchdog = kw.text == "watchdog";
             let same = |e: &super::process::ProcessConfig| e.name == process.name;
             match state.neighbor_processes.iter().find(|e| same(e)) {
                 // The same block again (a group's statements are read for each neighbor).
@@ -548,6 +559,7 @@ fn finish(
         api_subscriptions: s.api_subscriptions,
         guard,
         bfd: s.bfd.take(),
+        multi_session: multi_session_at.is_some(),
         location: p.location(keyword.position),
     })
 }

@@ -460,6 +460,11 @@ impl<T> Setting<T> {
     pub fn take(self) -> Option<T> {
         self.value.map(|(v, _, _)| v)
     }
+
+    /// The value and where its keyword was written.
+    pub fn take_at(self) -> Option<(T, Position)> {
+        self.value.map(|(v, at, _)| (v, at))
+    }
 }
 
 /// Parses a whole file: `neighbor` and `template` blocks, and `include` statements.

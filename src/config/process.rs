@@ -191,6 +191,13 @@ pub struct ProcessConfig {
     pub run: Vec<String>,
     pub encoder: Encoder,
     pub on_exit: OnExit,
+    /// `on-exit` was written. Without it, a helper that speaks ExaBGP main's API 6 (its
+    /// target-first `peer IP|* ...` commands) has its routes withdrawn when it exits, as
+    /// ExaBGP main does for API 6 helpers; any other keeps ExaBGP 4 and 5's `keep`.
+    pub on_exit_written: bool,
+    /// The original injector's `watchdog NAME { run ...; }` in a neighbor: the program's lines
+    /// `up` and `down` are `announce watchdog NAME` and `withdraw watchdog NAME`.
+    pub up_down_watchdog: bool,
     /// `kill-grace SECONDS;`: how long a stopped helper has between SIGTERM and SIGKILL.
     pub kill_grace: std::time::Duration,
     /// ExaBGP's `respawn`: a helper that exits is started again (the default), or not.
@@ -317,6 +324,8 @@ pub(super) fn parse_process(
         name,
         run,
         encoder: encoder.take().unwrap_or_default(),
+        on_exit_written: on_exit.get().is_some(),
+        up_down_watchdog: false,
         on_exit: on_exit.take().unwrap_or_default(),
         kill_grace: kill_grace.take().unwrap_or(KILL_GRACE),
         respawn: respawn.take().unwrap_or(true),

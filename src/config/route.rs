@@ -26,8 +26,12 @@ pub(super) struct ParsedRoute {
     pub split: Option<(u8, Position)>,
     /// The neighbor block itself or an inherited template (see `template`).
     pub origin: parser::Origin,
-    /// ExaBGP's `withdraw`: parsed and checked, never announced.
+    /// ExaBGP's `withdraw`: parsed and checked, not announced (with a `watchdog`, until
+    /// the watchdog is announced).
     pub withdraw: bool,
+    /// ExaBGP's `watchdog NAME`: the route belongs to that group, which helpers announce and
+    /// withdraw together (`announce watchdog NAME`, see `manager/watchdog.rs`).
+    pub watchdog: Option<String>,
 }
 
 /// "route PREFIX", as errors name a route statement: formatted only when an error is.
@@ -70,6 +74,7 @@ pub const KEYWORDS: &[&str] = &[
     "name",
     "withdraw",
     "withdrawn",
+    "watchdog",
 ];
 
 /// The attributes given so far; each may be given once.
@@ -101,6 +106,8 @@ pub(super) struct AttributeSettings {
     name: Setting<String>,
     /// ExaBGP's `withdraw` (the original injector's `withdrawn`): configured, not announced.
     withdraw: Setting<()>,
+    /// ExaBGP's `watchdog NAME`: the group the route is announced and withdrawn with.
+    watchdog: Setting<String>,
     nlri: labels::NlriSettings,
 }
 
@@ -112,9 +119,14 @@ impl AttributeSettings {
     ) -> (Option<(u8, Position)>, bool, labels::NlriSettings) {
         (
             std::mem::take(&mut self.split).take(),
-            std::mem::take(&mut self.withdraw).take().is_some(),
+            self.withdraw.get().is_some(),
             std::mem::take(&mut self.nlri),
         )
+    }
+
+    /// `watchdog NAME` and where it was written, taken out before [`finish_attributes`].
+    pub(super) fn take_watchdog(&mut self) -> Option<(String, Position)> {
+        std::mem::take(&mut self.watchdog).take_at()
     }
 }
 
@@ -144,6 +156,14 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         }
     }
     let (split, withdraw, nlri) = a.take_route_statements();
+    let watchdog = a.take_watchdog().map(|(name, _)| name);
+    if let (Some((_, at)), None) = (std::mem::take(&mut a.withdraw).take_at(), &watchdog) {
+        p.note(
+            at,
+            None,
+            format!("{name} is marked withdraw without a watchdog: it is configured but never announced (ExaBGP 4 and 5 announce it; the original injector did not)"),
+        );
+    }
     let attributes = finish_attributes(p, a, &name, prefix_token.position)?;
     Ok(ParsedRoute {
         route: RouteConfig {
@@ -156,7 +176,35 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
         split,
         origin: p.origin(),
         withdraw,
+        watchdog,
     })
+}
+
+/// The longest watchdog name accepted (ExaBGP sets none; a name is a word of a command line).
+pub const MAX_WATCHDOG_NAME: usize = 255;
+
+/// A watchdog name as ExaBGP takes it: one word, but neither `announce` nor `withdraw` (the
+/// words of the commands that name it).
+pub fn watchdog_name(token: &Token) -> Result<String, String> {
+    let text = token.text.as_str();
+    if token.kind != TokenKind::Word || text.is_empty() {
+        return Err(format!("expected a name, found '{text}'"));
+    }
+    check_watchdog_name(text)?;
+    Ok(text.to_string())
+}
+
+/// Whether `text` may name a watchdog (see [`watchdog_name`]).
+pub fn check_watchdog_name(text: &str) -> Result<(), String> {
+    if matches!(text, "announce" | "withdraw") {
+        return Err(format!("'{text}' cannot be a watchdog name (as in ExaBGP)"));
+    }
+    if text.len() > MAX_WATCHDOG_NAME || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "a name is at most {MAX_WATCHDOG_NAME} octets of printable characters"
+        ));
+    }
+    Ok(())
 }
 
 /// The attributes of a route once its statements are read (`next-hop` required, reported at
@@ -340,17 +388,13 @@ pub(super) fn parse_attribute(
                     "'withdrawn' is the original injector's spelling of 'withdraw' (write 'withdraw'; `bgpinject migrate` does)",
                 );
             }
-            p.note(
-                kw.position,
-                None,
-                format!("{name} is marked '{}': it is configured but not announced, as in ExaBGP", kw.text),
-            );
             a.withdraw.set(p, kw, name, ())
         }
-        "watchdog" => Err(p.error_at(
-            kw.position,
-            format!("'watchdog' in {name} is not supported: bgpinject's helpers cannot announce or withdraw routes by watchdog name (write the routes in a helper, or use a healthcheck block)"),
-        )),
+        "watchdog" => {
+            let token = p.advance();
+            let watchdog = watchdog_name(&token).map_err(|why| p.error_at(token.position, format!("watchdog in {name}: {why}")))?;
+            a.watchdog.set(p, kw, name, watchdog)
+        }
         k if labels::KEYWORDS.contains(&k) => labels::parse(p, kw, name, &mut a.nlri),
         other => Err(p.error_at(
             kw.position,
@@ -855,10 +899,55 @@ mod tests {
             attributes("10.0.0.0/8 next-hop 192.0.2.10 withdraw;"),
             Err("no route".into())
         );
-        let e = attributes("10.0.0.0/8 next-hop 192.0.2.10 watchdog w;").unwrap_err();
+    }
+
+    fn watchdog_routes(routes: &str) -> Result<Vec<crate::config::model::WatchdogRoute>, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\n static {{ {routes} }} }}"
+        );
+        let config = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(config.neighbors[0].routes.watchdog.clone())
+    }
+
+    #[test]
+    fn watchdog_routes_are_kept_apart_with_their_start_state() {
+        let w = watchdog_routes(
+            "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog dnsr withdraw; route 10.1.0.0/16 next-hop 192.0.2.10 withdrawn watchdog x.y-z_1/@:; route 10.2.0.0/16 { next-hop 192.0.2.10; watchdog dnsr; } route 10.3.0.0/16 next-hop 192.0.2.10;",
+        )
+        .unwrap();
+        let got: Vec<(String, String, bool)> = w
+            .iter()
+            .map(|r| (r.route.prefix.to_string(), r.name.clone(), r.withdraw))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10.0.0.0/8".into(), "dnsr".into(), true),
+                ("10.1.0.0/16".into(), "x.y-z_1/@:".into(), true),
+                ("10.2.0.0/16".into(), "dnsr".into(), false),
+            ]
+        );
+        // The plain route is the only one in the static table.
+        assert_eq!(
+            attributes("10.3.0.0/16 next-hop 192.0.2.10 watchdog w;"),
+            Err("no route".into())
+        );
+        for bad in ["announce", "withdraw", "\"quoted name\"", "{"] {
+            let e = watchdog_routes(&format!(
+                "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog {bad};"
+            ))
+            .unwrap_err();
+            assert!(e.contains("watchdog"), "{bad}: {e}");
+        }
+        let e = watchdog_routes("route 10.0.0.0/8 next-hop 192.0.2.10 watchdog a watchdog b;")
+            .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        let long = "w".repeat(MAX_WATCHDOG_NAME + 1);
         assert!(
-            e.contains("'watchdog'") && e.contains("not supported"),
-            "{e}"
+            watchdog_routes(&format!(
+                "route 10.0.0.0/8 next-hop 192.0.2.10 watchdog {long};"
+            ))
+            .is_err()
         );
     }
 

@@ -15,6 +15,7 @@ use crate::wire::prefix::Prefix;
 
 use super::ConfigError;
 use super::lexer::Position;
+use super::model::WatchdogRoute;
 use super::model::{Location, RouteTable};
 use super::parser::{Origin, Parser};
 use super::route::ParsedRoute;
@@ -34,6 +35,9 @@ pub(super) struct ParsedRoutes {
     families: Vec<super::family_routes::ParsedFamilyRoute>,
     /// The routes [`resolve_duplicates`](Self::resolve_duplicates) replaced (empty: none).
     unicast_dropped: Vec<bool>,
+    /// Routes with a `watchdog` name, in the order written (announced or withdrawn with
+    /// their group, see `manager/watchdog.rs`).
+    watchdog: Vec<ParsedRoute>,
 }
 
 struct Run {
@@ -53,6 +57,10 @@ pub(super) struct RouteRef<'a> {
 
 impl ParsedRoutes {
     pub fn push(&mut self, parsed: ParsedRoute) {
+        if parsed.watchdog.is_some() {
+            self.watchdog.push(parsed);
+            return;
+        }
         if parsed.withdraw {
             return;
         }
@@ -118,6 +126,16 @@ impl ParsedRoutes {
                 split: None,
                 origin,
                 withdraw: false,
+                watchdog: None,
+            }));
+        self.watchdog
+            .extend(template.watchdog.iter().map(|r| ParsedRoute {
+                route: r.route.clone(),
+                prefix_at: r.prefix_at,
+                split: None,
+                origin,
+                withdraw: r.withdraw,
+                watchdog: r.watchdog.clone(),
             }));
         self.families
             .extend(template.families.iter().map(|r| r.with_origin(origin)));
@@ -128,9 +146,9 @@ impl ParsedRoutes {
         self.runs.get(after.checked_sub(1)?)
     }
 
-    /// Every route kept, unicast first.
+    /// Every route kept, unicast first (watchdog routes last).
     pub fn iter(&self) -> impl Iterator<Item = RouteRef<'_>> {
-        let others = self.others.iter().map(|r| RouteRef {
+        let others = self.others.iter().chain(&self.watchdog).map(|r| RouteRef {
             prefix: r.route.prefix,
             family: r.route.family(),
             attributes: &r.route.attributes,
@@ -291,7 +309,7 @@ impl ParsedRoutes {
             }
         }
         let mut others_from: Vec<Arc<PathBuf>> = Vec::new();
-        for r in &self.others {
+        for r in self.others.iter().chain(&self.watchdog) {
             if !others_from.contains(&r.route.location.file) {
                 others_from.push(Arc::clone(&r.route.location.file));
             }
@@ -312,6 +330,7 @@ impl ParsedRoutes {
             unicast_dropped,
             others,
             families,
+            watchdog,
             ..
         } = self;
         if !unicast_dropped.is_empty() {
@@ -330,6 +349,16 @@ impl ParsedRoutes {
             unicast: Arc::new(unicast),
             others: others.into_iter().map(|r| r.route).collect(),
             family_routes: unique_family_routes(families),
+            watchdog: watchdog
+                .into_iter()
+                .filter_map(|r| {
+                    Some(WatchdogRoute {
+                        name: r.watchdog?,
+                        withdraw: r.withdraw,
+                        route: r.route,
+                    })
+                })
+                .collect(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub const KEYWORDS: &[&str] = &[
     "capability",
     "group-updates",
     "eor-wait",
+    "shutdown",
 ];
 
 /// The statements of a `capability { }` block.
@@ -154,6 +155,12 @@ pub(super) fn parse(
         "group-updates" => {
             o.group_updates = boolean(p, "group-updates")?;
             p.expect_semicolon("group-updates value")
+        }
+        // ExaBGP main's switch: `true` keeps the neighbor administratively down (no session)
+        // until a helper's `neighbor IP enable` (see `manager/neighbors.rs`).
+        "shutdown" => {
+            o.shutdown = boolean(p, "shutdown")?;
+            p.expect_semicolon("shutdown value")
         }
         // How long End-of-RIB waits for the neighbor's helpers and health checks to be ready
         // (with graceful restart negotiated); 0: it does not wait.

@@ -94,6 +94,7 @@ pub(super) fn expand_split(
             split: None,
             origin: parsed.origin,
             withdraw: parsed.withdraw,
+            watchdog: parsed.watchdog.clone(),
         });
     }
     Ok(())

@@ -91,7 +91,7 @@ fn send_one(output: &HelperOutput, n: &NeighborConfig, event: &NeighborEvent) {
 }
 
 /// What the api blocks of `n` that name helper `name` ask for.
-fn events_of(n: &NeighborConfig, name: &str) -> crate::config::process::ApiEvents {
+pub(super) fn events_of(n: &NeighborConfig, name: &str) -> crate::config::process::ApiEvents {
     n.api_subscriptions
         .iter()
         .filter(|(p, _)| p == name)
@@ -144,6 +144,17 @@ impl super::Manager {
     /// A neighbor thread's report: its status, the helpers' events (in the order the thread
     /// sent them), and the start of a neighbor that waited for this thread to stop.
     pub(super) fn peer_report(&mut self, report: crate::session::peer::PeerReport) {
+        if let SessionEvent::Synced(token) = report.event {
+            self.held_acks.synced(report.peer, token);
+            return;
+        }
+        if matches!(
+            report.event,
+            SessionEvent::Down(_) | SessionEvent::Established(_) | SessionEvent::Stopped
+        ) {
+            // The peer sends its routes again on the next session.
+            self.adj_rib_in.clear(report.peer);
+        }
         self.metrics.session_event(report.peer, &report.event);
         if report.event == crate::session::core::SessionEvent::Stopped {
             self.neighbors.stopped(report.peer, report.id);

@@ -12,16 +12,18 @@ use log::info;
 
 use super::Manager;
 use crate::config::file_cache::{ChangedFile, Changes, FileCache};
+use crate::rib::plain_table::PlainTable;
 use crate::rib::route_set::{Route, RouteSet};
 
 /// A neighbor's sorted unicast table, shared by the neighbors given the same routes.
-type Table = Arc<Vec<Route>>;
+type Table = PlainTable;
 
 /// One changed file's place in one table: the table's entries `from..to` are its old routes.
-struct Splice<'a> {
+struct Splice {
     from: usize,
     to: usize,
-    file: &'a ChangedFile,
+    /// The file's new routes (one vector shared by every table the file feeds).
+    rows: Arc<Vec<Route>>,
 }
 
 impl Manager {
@@ -80,7 +82,9 @@ impl Manager {
         let cache: Arc<FileCache> = self.file_cache.clone().ok_or("no record")?;
         // Per distinct table (neighbors given the same routes share one): its splices.
         let mut tables: Vec<(Table, Vec<Splice>)> = Vec::new();
-        for file in changed {
+        let new_rows: Vec<Arc<Vec<Route>>> =
+            changed.iter().map(|c| Arc::new(c.routes.clone())).collect();
+        for (file, rows) in changed.iter().zip(&new_rows) {
             let name = file.path.display();
             let mut fed = 0;
             for record in &cache.tables {
@@ -97,7 +101,7 @@ impl Manager {
                     .neighbors
                     .get(record.neighbor)
                     .ok_or("a neighbor is not running")?;
-                let table = Arc::clone(n.file_routes.shared_routes());
+                let table = n.file_routes.shared_routes().clone();
                 let (mut low, mut high) = (span.first, span.last);
                 if let (Some(first), Some(last)) = (file.routes.first(), file.routes.last()) {
                     low = low.min(first.0);
@@ -110,7 +114,7 @@ impl Manager {
                         "routes of other files are among the prefixes of {name}"
                     ));
                 }
-                let at = match tables.iter().position(|(t, _)| Arc::ptr_eq(t, &table)) {
+                let at = match tables.iter().position(|(t, _)| t.same(&table)) {
                     Some(at) => at,
                     None => {
                         tables.push((table, Vec::new()));
@@ -118,8 +122,12 @@ impl Manager {
                     }
                 };
                 let splices = &mut tables[at].1;
-                if !splices.iter().any(|s| std::ptr::eq(s.file, file)) {
-                    splices.push(Splice { from, to, file });
+                if !splices.iter().any(|s| Arc::ptr_eq(&s.rows, rows)) {
+                    splices.push(Splice {
+                        from,
+                        to,
+                        rows: Arc::clone(rows),
+                    });
                 }
             }
             if fed == 0 {
@@ -129,32 +137,36 @@ impl Manager {
         let mut rebuilt: Vec<(Table, Table)> = Vec::new();
         for (table, mut splices) in tables {
             splices.sort_by_key(|s| s.from);
-            let next = spliced(&table, &splices)?;
+            let next = spliced(&table, &splices, &new_rows)?;
             let (was, now) = (families(&table), families(&next));
             if was != now {
                 return Err("the families of the routes changed".into());
             }
-            rebuilt.push((table, Arc::new(next)));
+            rebuilt.push((table, next));
         }
         // Checked in full before any neighbor is changed.
         let mut updates = Vec::new();
         for n in self.neighbors.iter() {
             let old = n.file_routes.shared_routes();
-            let Some((_, next)) = rebuilt.iter().find(|(t, _)| Arc::ptr_eq(t, old)) else {
+            let Some((_, next)) = rebuilt.iter().find(|(t, _)| t.same(old)) else {
                 continue;
             };
             for (prefix, attrs) in changed.iter().flat_map(|c| &c.routes) {
                 crate::config::guard::check_blackhole(*prefix, attrs, &n.config.guard)
                     .map_err(|e| format!("neighbor {}: {e}", n.config.peer_address))?;
             }
-            updates.push((n.config.peer_address, Arc::clone(&n.file_routes), next));
+            updates.push((
+                n.config.peer_address,
+                Arc::clone(&n.file_routes),
+                next.clone(),
+            ));
         }
         // Neighbors that shared a route set share the new one too.
         let mut sets: HashMap<*const RouteSet, Arc<RouteSet>> = HashMap::new();
         for (addr, old, next) in updates {
             let set = sets
                 .entry(Arc::as_ptr(&old))
-                .or_insert_with(|| Arc::new(old.with_plain_routes(Arc::clone(next))))
+                .or_insert_with(|| Arc::new(old.with_plain_routes(next)))
                 .clone();
             let config = match self.neighbors.get(addr) {
                 Some(n) => n.config.clone(),
@@ -172,20 +184,26 @@ impl Manager {
 }
 
 /// `table` with each splice's entries replaced by its file's routes (splices sorted, not
-/// overlapping, and the new routes of one file not reaching into another's).
-fn spliced(table: &[Route], splices: &[Splice]) -> Result<Vec<Route>, String> {
-    let added: usize = splices.iter().map(|s| s.file.routes.len()).sum();
-    let removed: usize = splices.iter().map(|s| s.to - s.from).sum();
-    let mut next = Vec::with_capacity(table.len() - removed + added);
-    let mut at = 0;
-    for s in splices {
-        next.extend_from_slice(table.get(at..s.from).ok_or("changed files overlap")?);
-        next.extend_from_slice(&s.file.routes);
-        at = s.to;
+/// overlapping, and the new routes of one file not reaching into another's). The rest of
+/// the table is shared, not copied: only the new routes and the seams are checked.
+fn spliced(
+    table: &PlainTable,
+    splices: &[Splice],
+    new_rows: &[Arc<Vec<Route>>],
+) -> Result<PlainTable, String> {
+    let mut next = table.clone();
+    // From the last: the positions of the earlier splices stay valid.
+    let mut below = usize::MAX;
+    for s in splices.iter().rev() {
+        if s.to > below || s.from > s.to {
+            return Err("changed files overlap".into());
+        }
+        next = next.spliced(s.from, s.to, Arc::clone(&s.rows));
+        below = s.from;
     }
-    next.extend_from_slice(table.get(at..).ok_or("changed files overlap")?);
+    let new: Vec<&Arc<Vec<Route>>> = new_rows.iter().collect();
     // The new routes of a file must not reach among another file's (or each other's).
-    if !next.windows(2).all(|w| w[0].0 < w[1].0) {
+    if !next.sorted_at_seams(&new) {
         return Err(
             "the new routes of a changed file are among the prefixes of another file".into(),
         );
@@ -195,7 +213,7 @@ fn spliced(table: &[Route], splices: &[Splice]) -> Result<Vec<Route>, String> {
 
 /// The address families of a sorted table (IPv4 prefixes sort before IPv6 ones).
 fn families(
-    table: &[Route],
+    table: &PlainTable,
 ) -> (
     Option<crate::wire::family::Afi>,
     Option<crate::wire::family::Afi>,

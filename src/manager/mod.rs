@@ -8,7 +8,9 @@
 //!   neighbor and source, over the file's (`source_routes`: one source's, and the union);
 //! - `programs`: one supervisor for helpers and health checks, reconciled on reload;
 //! - `fanout`: neighbor events for helpers, from the threads' typed reports;
-//! - `requests`: who may change what, and the answers;
+//! - `adj_rib_in`: the routes peers send, kept for `show adj-rib in` (`adj-rib-in true`);
+//! - `requests`: who may change what, and the answers (`held_acks`: a helper's `done` held
+//!   until the UPDATEs it is told of are sent);
 //! - `reload`: a reload plan applied;
 //! - `journal` and `readiness`: a restart inside the peers' graceful-restart window (the
 //!   state file replayed and kept; End-of-RIB once every source is ready);
@@ -17,8 +19,10 @@
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
 
+mod adj_rib_in;
 mod fanout;
 mod file_patch;
+mod held_acks;
 mod journal;
 mod listeners;
 mod metrics;
@@ -31,6 +35,7 @@ mod requests;
 mod source_routes;
 mod state_file;
 mod status;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -45,6 +50,15 @@ use log::info;
 pub use crate::events::{ManagerEvent, ProgramEvent};
 pub use crate::route_sets::route_sets;
 pub use neighbors::session_config;
+pub use reload::Reloaded;
+
+/// What a neighbor is sent at start (`bgpinject encode`): its file's routes, with its
+/// watchdog routes that do not start withdrawn.
+pub fn start_routes(n: &NeighborConfig, file: &Arc<RouteSet>) -> Arc<RouteSet> {
+    let mut routes = ProgramRoutes::default();
+    routes.configure_watchdogs(n.peer_address, &n.routes.watchdog);
+    routes.routes_for(n.peer_address, file)
+}
 
 use crate::api::{ApiRequest, RefusalLog, control};
 use crate::config::healthcheck::HealthcheckConfig;
@@ -80,6 +94,10 @@ pub struct Manager {
     journal: Journal,
     /// Refused commands, logged at a bounded pace per source.
     refusals: RefusalLog,
+    /// Helpers' answers held until the UPDATEs they are told of are sent.
+    held_acks: held_acks::HeldAcks,
+    /// The routes of the peers of neighbors with `adj-rib-in true`.
+    adj_rib_in: adj_rib_in::AdjRibIn,
     _control: Option<control::ControlSocket>,
     /// The channels of helpers and health checks, and of the control socket (its sender is
     /// kept so that the channel stays open without a socket).
@@ -143,6 +161,8 @@ impl Manager {
                 replay_until: None,
             },
             refusals: RefusalLog::default(),
+            held_acks: held_acks::HeldAcks::default(),
+            adj_rib_in: adj_rib_in::AdjRibIn::default(),
             _control: control,
             programs_rx,
             control_rx,
@@ -162,6 +182,8 @@ impl Manager {
             .map_err(StartError::Thread)?;
         m.metrics.describe(&config.neighbors);
         for (n, routes) in config.neighbors.into_iter().zip(sets) {
+            m.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
             m.start_neighbor(n, routes, &config.healthchecks)?;
         }
         m.programs
@@ -194,10 +216,12 @@ impl Manager {
                 Some(t) => t.saturating_duration_since(Instant::now()),
                 None => IDLE_WAIT,
             };
-            let wait = match self.leases.next_expiry() {
-                Some(t) => wait.min(t.saturating_duration_since(Instant::now())),
-                None => wait,
-            };
+            let wait = [self.leases.next_expiry(), self.held_acks.next_deadline()]
+                .into_iter()
+                .flatten()
+                .fold(wait, |w, t| {
+                    w.min(t.saturating_duration_since(Instant::now()))
+                });
             let stop = crossbeam_channel::select! {
                 recv(events) -> e => e.map_or(true, |e| self.event(e)),
                 recv(programs) -> m => match m {
@@ -229,6 +253,15 @@ impl Manager {
                 last_flush_cost = started.elapsed();
                 flush_at = None;
             }
+            if flush_at.is_none() {
+                // The routes held answers wait for are with the neighbors now.
+                for (addr, token) in self.held_acks.syncs_to_ask() {
+                    if !self.neighbors.sync(addr, token) {
+                        self.held_acks.synced(addr, token);
+                    }
+                }
+            }
+            self.held_acks.release(Instant::now());
             if self.readiness.is_changed() && flush_at.is_none() {
                 self.release_end_of_ribs();
             }
@@ -243,17 +276,20 @@ impl Manager {
     fn event(&mut self, event: ManagerEvent) -> bool {
         match event {
             ManagerEvent::Reload => self.reload(),
-            ManagerEvent::ReloadParsed(config) => {
-                let started = Instant::now();
-                self.apply_reload(*config);
-                crate::metrics::reloaded(true, started.elapsed());
+            ManagerEvent::ReloadWatched(reply) => {
+                let _ = reply.send(self.reload_files());
             }
             ManagerEvent::Incoming(stream) => self.neighbors.incoming(stream),
             ManagerEvent::DumpStatus => self.dump_status(),
-            ManagerEvent::Received(addr, update) => {
+            ManagerEvent::Received(addr, update, treat_as_withdraw) => {
                 if let Some(n) = self.neighbors.get(addr) {
-                    let update = crate::api::events::NeighborEvent::Update(update);
-                    fanout::send(&self.programs, &n.config, &[update]);
+                    if n.config.options.adj_rib_in {
+                        self.adj_rib_in.received(addr, &update, treat_as_withdraw);
+                    }
+                    if n.config.api_receive_updates {
+                        let update = crate::api::events::NeighborEvent::Update(update);
+                        fanout::send(&self.programs, &n.config, &[update]);
+                    }
                 }
             }
             ManagerEvent::Peer(report) => self.peer_report(report),

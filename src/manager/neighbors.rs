@@ -40,6 +40,9 @@ pub struct Neighbor {
     id: u64,
     /// Spawned held: it starts once no earlier thread for this peer runs any more.
     held: bool,
+    /// Administratively down (`shutdown true`, or a helper's `disable`): held until a
+    /// helper's `enable`.
+    disabled: bool,
     /// How long its End-of-RIB waits for its helpers and health checks.
     eor_wait: Option<Duration>,
 }
@@ -167,12 +170,18 @@ impl Neighbors {
             manual_eor: n.options.manual_eor,
             local_link_local: n.options.local_link_local,
             confederation: n.confederation_role(),
-            on_update: n.api_receive_updates.then(|| {
+            on_update: (n.api_receive_updates || n.options.adj_rib_in).then(|| {
                 let events = self.events.clone();
                 let addr = n.peer_address;
-                UpdateSink(Arc::new(move |u: &crate::wire::update::Update| {
-                    let _ = events.send(ManagerEvent::Received(addr, Box::new(u.clone())));
-                }))
+                UpdateSink(Arc::new(
+                    move |u: &crate::wire::update::Update, withdrawn: bool| {
+                        let _ = events.send(ManagerEvent::Received(
+                            addr,
+                            Box::new(u.clone()),
+                            withdrawn,
+                        ));
+                    },
+                ))
             }),
             bfd: n.bfd.map(bfd_params),
         };
@@ -184,8 +193,14 @@ impl Neighbors {
         );
         self.next_id += 1;
         let id = self.next_id;
-        let held = self.stopping.iter().any(|s| s.peer == n.peer_address);
-        if held {
+        let disabled = n.options.shutdown;
+        let held = disabled || self.stopping.iter().any(|s| s.peer == n.peer_address);
+        if disabled {
+            info!(
+                "neighbor {}: administratively down (shutdown true): no session until `neighbor {} enable`",
+                n.peer_address, n.peer_address
+            );
+        } else if held {
             info!(
                 "neighbor {}: waiting for the previous session to close before connecting",
                 n.peer_address
@@ -208,10 +223,56 @@ impl Neighbors {
                 handle,
                 id,
                 held,
+                disabled,
                 eor_wait,
             },
         );
         Ok(())
+    }
+
+    /// A helper's `enable`: an administratively down neighbor may connect (once no earlier
+    /// thread of it runs). `false` when it was not down.
+    pub fn enable(&mut self, addr: IpAddr) -> bool {
+        let Some(n) = self.running.get_mut(&addr) else {
+            return false;
+        };
+        if !n.disabled {
+            return false;
+        }
+        n.disabled = false;
+        info!("neighbor {addr}: enabled");
+        self.start_held(addr);
+        true
+    }
+
+    /// A helper's `disable`: the session closes with `notification` and the neighbor stays
+    /// down, its routes kept, until `enable`. `false` when it was down already.
+    pub fn disable(
+        &mut self,
+        addr: IpAddr,
+        notification: Notification,
+    ) -> Result<bool, StartError> {
+        let Some(old) = self.running.get(&addr) else {
+            return Ok(false);
+        };
+        if old.disabled {
+            return Ok(false);
+        }
+        let (config, file_routes, routes, eor_wait) = (
+            old.config.clone(),
+            old.file_routes.clone(),
+            old.routes.clone(),
+            old.eor_wait,
+        );
+        info!("neighbor {addr}: disabled: NOTIFICATION {notification}");
+        self.stop(addr, notification);
+        // Held by the stopping thread, and kept held (the configuration still says what it
+        // says: a reload that changes nothing of the session keeps it down).
+        self.start(config, file_routes, routes, eor_wait)?;
+        if let Some(n) = self.running.get_mut(&addr) {
+            n.disabled = true;
+        }
+        Ok(true)
     }
 
     /// Asks the neighbor's thread to close its session with `n` and end, without waiting:
@@ -291,6 +352,14 @@ impl Neighbors {
         }
     }
 
+    /// Asks `addr`'s thread to report `Synced(token)` once the routes it was given are out;
+    /// `false` when no thread runs for it (nothing to wait for).
+    pub fn sync(&self, addr: IpAddr, token: u64) -> bool {
+        self.running
+            .get(&addr)
+            .is_some_and(|n| n.tx.send(PeerCommand::Sync(token)))
+    }
+
     /// `flush adj-rib out`: the neighbors of `addrs` send their whole table again.
     pub fn flush(&self, addrs: &[IpAddr]) {
         for addr in addrs {
@@ -313,6 +382,7 @@ impl Neighbors {
         }
         if let Some(n) = self.running.get_mut(&addr)
             && n.held
+            && !n.disabled
         {
             n.held = false;
             info!("neighbor {addr}: previous session closed, starting");

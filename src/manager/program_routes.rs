@@ -32,10 +32,12 @@ impl Target<'_> {
 /// Every program source's routes, per neighbor; they survive reloads and session restarts.
 #[derive(Default)]
 pub struct ProgramRoutes {
-    tables: BTreeMap<IpAddr, SourceTables>,
+    pub(super) tables: BTreeMap<IpAddr, SourceTables>,
     /// Neighbors whose routes changed since [`ProgramRoutes::take_dirty`].
-    dirty: BTreeSet<IpAddr>,
-    interner: AttributeInterner,
+    pub(super) dirty: BTreeSet<IpAddr>,
+    pub(super) interner: AttributeInterner,
+    /// Which routes belong to which watchdog group (see `watchdog.rs`).
+    pub(super) watchdogs: super::watchdog::Watchdogs,
 }
 
 impl ProgramRoutes {
@@ -68,6 +70,7 @@ impl ProgramRoutes {
 
     /// Forgets what `source` announced to every neighbor (withdrawn at the next flush).
     pub fn drop_source(&mut self, source: &Source) {
+        self.forget_watchdog_source(source);
         for (addr, sources) in self.tables.iter_mut() {
             if sources.remove(source).is_some() {
                 self.dirty.insert(*addr);
@@ -77,14 +80,22 @@ impl ProgramRoutes {
     }
 
     /// Withdraws every program route of `addr`, of every source (`clear adj-rib out`).
+    /// The configuration's watchdog routes stay, as the file's do.
     pub fn clear_neighbor(&mut self, addr: IpAddr) {
-        if self.tables.remove(&addr).is_some() {
-            self.dirty.insert(addr);
+        self.retain_watchdog_sources(addr, |s| *s == Source::Watchdog);
+        if let Some(sources) = self.tables.get_mut(&addr) {
+            let before = sources.len();
+            sources.retain(|s, _| *s == Source::Watchdog);
+            if sources.len() != before {
+                self.dirty.insert(addr);
+            }
         }
+        self.prune();
     }
 
     /// Forgets a removed neighbor's program routes.
     pub fn drop_neighbor(&mut self, addr: IpAddr) {
+        self.forget_watchdog_neighbor(addr);
         self.tables.remove(&addr);
         self.dirty.remove(&addr);
     }
@@ -93,18 +104,20 @@ impl ProgramRoutes {
     /// lists: nothing could withdraw them otherwise.
     pub fn drop_unmapped<'a>(&mut self, neighbors: impl Iterator<Item = &'a NeighborConfig>) {
         for n in neighbors {
-            let Some(sources) = self.tables.get_mut(&n.peer_address) else {
-                continue;
-            };
-            let before = sources.len();
-            sources.retain(|source, _| match source {
+            let mapped = |source: &Source| match source {
                 Source::Process(name) => n.api_processes.contains(name),
                 Source::Replayed(inner) => match &**inner {
                     Source::Process(name) => n.api_processes.contains(name),
                     _ => true,
                 },
-                Source::Control | Source::Healthcheck(_) => true,
-            });
+                Source::Control | Source::Healthcheck(_) | Source::Watchdog => true,
+            };
+            self.retain_watchdog_sources(n.peer_address, mapped);
+            let Some(sources) = self.tables.get_mut(&n.peer_address) else {
+                continue;
+            };
+            let before = sources.len();
+            sources.retain(|source, _| mapped(source));
             if sources.len() != before {
                 info!(
                     "neighbor {}: routes of helpers no longer in its api block withdrawn",
@@ -134,7 +147,7 @@ impl ProgramRoutes {
             for (source, routes) in sources {
                 let source = match source {
                     Source::Replayed(inner) => (**inner).clone(),
-                    Source::Healthcheck(_) => continue,
+                    Source::Healthcheck(_) | Source::Watchdog => continue,
                     s => s.clone(),
                 };
                 for (prefix, attrs) in &routes.routes {
@@ -196,12 +209,7 @@ impl ProgramRoutes {
         routes: &[RouteConfig],
         targets: &[Target],
     ) -> Result<(), String> {
-        for t in targets {
-            for r in routes {
-                guard::check_blackhole(r.prefix, &r.attributes, &t.config.guard)
-                    .map_err(|e| format!("neighbor {}: {e}", t.addr()))?;
-            }
-        }
+        check_guards(routes, targets)?;
         for t in targets {
             let s = source_mut(&mut self.tables, t.addr(), source);
             for r in routes {
@@ -209,6 +217,7 @@ impl ProgramRoutes {
             }
             self.dirty.insert(t.addr());
         }
+        self.tag_routes(source, routes, None, targets);
         Ok(())
     }
 
@@ -290,6 +299,7 @@ impl ProgramRoutes {
                 }
             }
         }
+        self.tag_routes(source, routes, None, targets);
         self.prune();
         Ok(())
     }
@@ -413,7 +423,7 @@ impl ProgramRoutes {
         Ok(())
     }
 
-    fn prune(&mut self) {
+    pub(super) fn prune(&mut self) {
         for sources in self.tables.values_mut() {
             sources.retain(|_, s| !s.is_empty());
         }
@@ -421,16 +431,29 @@ impl ProgramRoutes {
     }
 }
 
+/// The neighbors' guards that `routes` must keep to be announced to `targets` (now, or later
+/// by their watchdog).
+pub fn check_guards(routes: &[RouteConfig], targets: &[Target]) -> Result<(), String> {
+    for t in targets {
+        for r in routes {
+            guard::check_blackhole(r.prefix, &r.attributes, &t.config.guard)
+                .map_err(|e| format!("neighbor {}: {e}", t.addr()))?;
+        }
+    }
+    Ok(())
+}
+
 fn source_mut<'a>(
     tables: &'a mut BTreeMap<IpAddr, SourceTables>,
     addr: IpAddr,
     source: &Source,
 ) -> &'a mut SourceRoutes {
-    tables
-        .entry(addr)
-        .or_default()
-        .entry(source.clone())
-        .or_default()
+    let sources = tables.entry(addr).or_default();
+    // The source's name is copied only for its first route to this neighbor.
+    if !sources.contains_key(source) {
+        sources.insert(source.clone(), SourceRoutes::default());
+    }
+    sources.get_mut(source).expect("inserted above")
 }
 
 /// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
@@ -541,6 +564,37 @@ mod tests {
             let addr = self.config.neighbors[0].peer_address;
             (*self.programs.routes_for(addr, &self.file)).clone()
         }
+    }
+
+    /// A malformed one-line flow is refused with a message naming what is wrong, and the
+    /// rules announced before it stay; the one-line and block forms of a rule are one rule.
+    #[test]
+    fn a_malformed_flow_line_changes_nothing() {
+        let mut w = World::with(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1; family { ipv4 flow; } }",
+        );
+        w.run("announce flow route destination 192.0.2.1/32 source-port =53 discard")
+            .unwrap();
+        w.run("announce ipv4 flow destination 192.0.2.2/32 rate-limit 1000 interface-set [ transitive:input:1234:10 ]")
+            .unwrap();
+        let before: Vec<String> = w.routes().flows().map(|(r, _)| r.to_string()).collect();
+        assert_eq!(before.len(), 2, "{before:?}");
+        for bad in [
+            "announce flow route destination 192.0.2.3/32 discard colour red",
+            "announce flow route destination 192.0.2.3/32 interface-set [ transitive:input:1:1",
+            "announce flow route destination 192.0.2.3/32 source-port =99999 discard",
+            "announce ipv6 flow destination 192.0.2.3/32 discard",
+            "announce flow route",
+        ] {
+            let e = w.run(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        let after: Vec<String> = w.routes().flows().map(|(r, _)| r.to_string()).collect();
+        assert_eq!(before, after);
+        // The block form of the first rule is the same rule: withdrawn by it.
+        w.run("withdraw flow route { match { destination 192.0.2.1/32; source-port =53; } }")
+            .unwrap();
+        assert_eq!(w.routes().flows().count(), 1);
     }
 
     /// `announce evpn ...` adds the route under its key, `withdraw` (without next hop, other
@@ -685,7 +739,7 @@ mod tests {
         w.run("announce route 10.98.0.0/16 rd 65000:1 label 100 next-hop 192.0.2.1")
             .unwrap();
         let set = w.routes();
-        assert!(Arc::ptr_eq(set.shared_routes(), w.file.shared_routes()));
+        assert!(set.shared_routes().same(w.file.shared_routes()));
         // An IPv6 next hop for an IPv4 prefix replaces the plain route of that prefix.
         w.run("announce route 198.51.100.0/24 next-hop 192.0.2.1")
             .unwrap();

@@ -12,25 +12,34 @@ use crate::reload_plan::{NeighborChange, Programs, ReloadPlan};
 use crate::rib::route_set::RouteSet;
 use crate::wire::notification::{Notification, code, subcode};
 
+pub use crate::events::Reloaded;
+
 impl Manager {
     /// Parses the file again; applies it only if it is valid in full.
     pub(super) fn reload(&mut self) {
+        if let Reloaded::Refused(e) = self.reload_files() {
+            error!("reload refused, keeping the running configuration: {e}");
+        }
+    }
+
+    /// Reads what changed (only the changed files of routes when the parse cache allows,
+    /// else the whole configuration) and applies it if it is valid in full.
+    pub(super) fn reload_files(&mut self) -> Reloaded {
         let started = std::time::Instant::now();
         if self.reload_changed_files() {
             crate::metrics::reloaded(true, started.elapsed());
-            return;
+            return Reloaded::Files;
         }
-        let applied = match config::load_for_reload(&self.config_path) {
+        let done = match config::load_for_reload(&self.config_path) {
             Ok(c) => {
+                let sources = c.sources.clone();
                 self.apply_reload(c);
-                true
+                Reloaded::Whole(sources)
             }
-            Err(e) => {
-                error!("reload refused, keeping the running configuration: {e}");
-                false
-            }
+            Err(e) => Reloaded::Refused(e.to_string()),
         };
-        crate::metrics::reloaded(applied, started.elapsed());
+        crate::metrics::reloaded(!matches!(done, Reloaded::Refused(_)), started.elapsed());
+        done
     }
 
     pub(super) fn apply_reload(&mut self, config: Config) {
@@ -48,6 +57,11 @@ impl Manager {
         };
         let plan = ReloadPlan::new(&current, running, &config);
         self.metrics.describe(&config.neighbors);
+        // Before the neighbors (re)start: a restarted session is sent what is announced.
+        for n in &config.neighbors {
+            self.program_routes
+                .configure_watchdogs(n.peer_address, &n.routes.watchdog);
+        }
         for (addr, (change, new_config)) in plan.neighbors {
             let started = match (change, new_config) {
                 (

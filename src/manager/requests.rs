@@ -1,8 +1,9 @@
 //! Requests from helpers, health checks and the control socket: who may speak (only the
 //! running generation of a program), which neighbors a request is for, and the answer.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use log::info;
@@ -27,7 +28,7 @@ fn targets<'a>(
         .filter(|n| match source {
             Source::Process(name) => n.config.api_processes.iter().any(|p| p == name),
             Source::Control | Source::Healthcheck(_) => true,
-            Source::Replayed(_) => false,
+            Source::Replayed(_) | Source::Watchdog => false,
         })
         .filter(|n| selects(&n.config))
         .map(|n| Target {
@@ -48,15 +49,20 @@ impl Manager {
     /// Whether `request` comes from a generation that was stopped (a helper removed or
     /// replaced by a reload, a removed health check): it then changes nothing.
     fn is_from_stopped_generation(&self, request: &ApiRequest) -> bool {
-        if let (Source::Process(_), Replier::Process(out)) = (&request.source, &request.replier)
+        self.is_stopped(
+            &request.source,
+            &request.replier,
+            request.stopped.as_deref(),
+        )
+    }
+
+    fn is_stopped(&self, source: &Source, replier: &Replier, stopped: Option<&AtomicBool>) -> bool {
+        if let (Source::Process(_), Replier::Process(out)) = (source, replier)
             && !self.programs.is_current(out)
         {
             return true;
         }
-        request
-            .stopped
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::SeqCst))
+        stopped.is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     /// Applies one request and answers it; `true` when it asks bgpinject to stop.
@@ -73,6 +79,10 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
+        let told_of_updates = match (&request.action, &request.replier) {
+            (ApiAction::Command(r), Replier::Process(out)) => self.told_of_updates(r, &out.name),
+            _ => BTreeSet::new(),
+        };
         let answer = match request.action {
             ApiAction::Clear => {
                 self.program_routes.drop_source(&source);
@@ -87,26 +97,97 @@ impl Manager {
                 Answer::Lines(Vec::new())
             }
             ApiAction::Command(r) => self.command(&source, r, default_lease),
+            ApiAction::Batch(commands) => {
+                for r in commands {
+                    // A reload in the batch may stop this helper: the lines after it are
+                    // then from a stopped generation, as they would be one by one.
+                    let reloads = matches!(r.command, Command::Reload | Command::Restart);
+                    let told = match &request.replier {
+                        Replier::Process(out) => self.told_of_updates(&r, &out.name),
+                        _ => BTreeSet::new(),
+                    };
+                    let answer = self.command(&source, r, default_lease);
+                    if self.answer(&source, &request.replier, answer, told) {
+                        return true;
+                    }
+                    let stopped = request.stopped.as_deref();
+                    if reloads && self.is_stopped(&source, &request.replier, stopped) {
+                        return false;
+                    }
+                }
+                return false;
+            }
         };
+        self.answer(&source, &request.replier, answer, told_of_updates)
+    }
+
+    /// Answers one applied command (refusals logged and counted); `true` when it asked
+    /// bgpinject to stop.
+    fn answer(
+        &mut self,
+        source: &Source,
+        replier: &Replier,
+        answer: Answer,
+        told_of_updates: BTreeSet<IpAddr>,
+    ) -> bool {
         let (lines, ok) = match answer {
             Answer::Lines(lines) => (lines, true),
             Answer::Refused(message) => {
-                self.refusals.refused(&source, &message);
-                self.metrics.refused(&source);
+                self.refusals.refused(source, &message);
+                self.metrics.refused(source);
                 // A helper gets `error` only; the message is in the log.
-                match request.replier {
+                match replier {
                     Replier::Process(_) => (Vec::new(), false),
                     _ => (vec![format!("error: {message}")], false),
                 }
             }
             Answer::Shutdown => {
                 info!("{source}: shutdown requested");
-                request.replier.answer(Vec::new(), true);
+                replier.answer(Vec::new(), true);
                 return true;
             }
         };
-        request.replier.answer(lines, ok);
+        match replier {
+            Replier::Process(out)
+                if !told_of_updates.is_empty() || self.held_acks.holds(&out.name) =>
+            {
+                let name = out.name.clone();
+                // Refused: nothing is sent, nothing to wait for (but the answers before it).
+                let waiting = if ok { told_of_updates } else { BTreeSet::new() };
+                self.held_acks
+                    .hold(&name, replier.clone(), (lines, ok), waiting, Instant::now());
+            }
+            _ => replier.answer(lines, ok),
+        }
         false
+    }
+
+    /// The established neighbors a route command of helper `name` is for whose api blocks
+    /// tell that helper of the UPDATEs sent: its `done` waits until those are sent (see
+    /// `held_acks.rs`).
+    fn told_of_updates(&self, request: &Request, name: &str) -> BTreeSet<IpAddr> {
+        let changes_routes = matches!(
+            request.command,
+            Command::Announce(_)
+                | Command::Withdraw(_)
+                | Command::AnnounceFlow(_)
+                | Command::WithdrawFlow(_)
+                | Command::AnnounceFamily(_)
+                | Command::WithdrawFamily(_)
+                | Command::AnnounceWatched { .. }
+                | Command::Watchdog { .. }
+        );
+        if !changes_routes {
+            return BTreeSet::new();
+        }
+        self.neighbors
+            .iter()
+            .filter(|n| n.status.state == crate::session::fsm::State::Established)
+            .filter(|n| n.config.api_processes.iter().any(|p| p == name))
+            .filter(|n| request.selects(&n.config))
+            .filter(|n| super::fanout::events_of(&n.config, name).send.update)
+            .map(|n| n.config.peer_address)
+            .collect()
     }
 
     fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {
@@ -119,6 +200,57 @@ impl Manager {
             | Command::AnnounceFamily(_)
             | Command::WithdrawFamily(_) => {
                 return self.change_routes(source, &request, request.lease.or(default_lease));
+            }
+            Command::AnnounceWatched {
+                routes,
+                watchdog,
+                withdraw,
+            } => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                // A route held back now is checked as an announce: its watchdog announces it
+                // later without another check.
+                let checked = match withdraw {
+                    true => super::program_routes::check_guards(routes, &chosen),
+                    false => self.program_routes.announce(source, routes, &chosen),
+                };
+                if let Err(e) = checked {
+                    return Answer::Refused(e);
+                }
+                let tag = Some((watchdog.as_str(), *withdraw));
+                self.program_routes.tag_routes(source, routes, tag, &chosen);
+            }
+            Command::Watchdog { name, announce } => {
+                let name = match (name, source) {
+                    (Some(n), _) => n.clone(),
+                    // ExaBGP: the helper's own name.
+                    (None, Source::Process(p)) => p.clone(),
+                    (None, _) => {
+                        return Answer::Refused(
+                            "watchdog: name the watchdog (only a helper has a default name)".into(),
+                        );
+                    }
+                };
+                // As ExaBGP: every neighbor of the configuration (not only the helper's), or
+                // those a selector names.
+                let addrs: Vec<IpAddr> = self
+                    .neighbors
+                    .iter()
+                    .filter(|n| request.selects(&n.config))
+                    .map(|n| n.config.peer_address)
+                    .collect();
+                if let Some(changed) = self
+                    .program_routes
+                    .switch_watchdog(&name, *announce, &addrs)
+                    && changed > 0
+                {
+                    log::debug!(
+                        "{source}: {} watchdog {name}: {changed} routes",
+                        if *announce { "announce" } else { "withdraw" }
+                    );
+                }
             }
             Command::Ready => self.source_ready(source, None),
             Command::EndOfRib(family) | Command::RouteRefresh(family) => {
@@ -147,7 +279,20 @@ impl Manager {
                     }
                 }
             }
-            Command::ClearAdjRibIn => {}
+            Command::ShowAdjRibIn => {
+                let addrs: Vec<IpAddr> = self
+                    .neighbors
+                    .iter()
+                    .filter(|n| n.config.options.adj_rib_in && request.selects(&n.config))
+                    .map(|n| n.config.peer_address)
+                    .collect();
+                return Answer::Lines(self.adj_rib_in.lines(&addrs));
+            }
+            Command::ClearAdjRibIn => {
+                for n in self.neighbors.iter().filter(|n| request.selects(&n.config)) {
+                    self.adj_rib_in.clear(n.config.peer_address);
+                }
+            }
             Command::Teardown(notification) => {
                 let chosen = targets(&self.neighbors, source, |n| request.selects(n));
                 if chosen.is_empty() {
@@ -158,6 +303,25 @@ impl Manager {
                     info!("neighbor {addr}: teardown by {source}: NOTIFICATION {notification}");
                     if let Err(e) = self.neighbors.restart(addr, notification.clone()) {
                         log::error!("neighbor {addr}: cannot start: {e}");
+                    }
+                }
+            }
+            Command::Enable | Command::Disable(_) => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                for addr in addrs {
+                    match &request.command {
+                        Command::Disable(n) => {
+                            if let Err(e) = self.neighbors.disable(addr, n.clone()) {
+                                log::error!("neighbor {addr}: cannot start: {e}");
+                            }
+                        }
+                        _ => {
+                            self.neighbors.enable(addr);
+                        }
                     }
                 }
             }

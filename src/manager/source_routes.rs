@@ -8,6 +8,7 @@ use crate::api::Source;
 use crate::config::RouteConfig;
 use crate::rib::attributes::RouteAttributes;
 use crate::rib::other_nlri::{NlriKey, OtherRoute};
+use crate::rib::plain_table::PlainTable;
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
@@ -38,7 +39,9 @@ impl SourceRoutes {
         let attrs = interner.intern(&r.attributes);
         match r.other_key() {
             None => {
-                self.others.remove(&plain_key(r.prefix));
+                if !self.others.is_empty() {
+                    self.others.remove(&plain_key(r.prefix));
+                }
                 self.routes.insert(r.prefix, attrs);
             }
             Some(key) => {
@@ -121,8 +124,7 @@ pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet 
     let mut with_unicast = api.values().filter(|s| !s.routes.is_empty());
     let extra: Vec<Route> = match (with_unicast.next(), with_unicast.next()) {
         (None, _) => {
-            return RouteSet::with_shared_routes(Arc::clone(file.shared_routes()), flows)
-                .with_others(others);
+            return RouteSet::with_table(file.shared_routes().clone(), flows).with_others(others);
         }
         // One source (the usual case): its map is already sorted and unique.
         (Some(one), None) => one.routes.iter().map(|(p, a)| (*p, a.clone())).collect(),
@@ -143,15 +145,19 @@ pub fn union(file: &RouteSet, api: &BTreeMap<Source, SourceRoutes>) -> RouteSet 
             unique
         }
     };
-    RouteSet::with_shared_routes(Arc::new(merge_sorted(file.routes(), &extra)), flows)
-        .with_others(others)
+    // A neighbor with no routes in the file (a helper gives them all): no merge, no copy.
+    let table = match file.routes().is_empty() {
+        true => extra,
+        false => merge_sorted(file.routes(), &extra),
+    };
+    RouteSet::with_shared_routes(Arc::new(table), flows).with_others(others)
 }
 
 /// `file` and `extra` (each sorted, unique) merged; `extra` wins where both have a prefix.
-fn merge_sorted(file: &[Route], extra: &[Route]) -> Vec<Route> {
+fn merge_sorted(file: &PlainTable, extra: &[Route]) -> Vec<Route> {
     let mut out = Vec::with_capacity(file.len() + extra.len());
     let mut e = extra.iter().peekable();
-    for r in file {
+    for r in file.iter() {
         while let Some(x) = e.next_if(|x| x.0 < r.0) {
             out.push(x.clone());
         }

@@ -59,7 +59,8 @@ impl PeerStatus {
             }
             SessionEvent::UpdateReceived(..)
             | SessionEvent::Message { .. }
-            | SessionEvent::Stopped => {}
+            | SessionEvent::Stopped
+            | SessionEvent::Synced(_) => {}
         }
     }
 }

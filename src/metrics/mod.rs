@@ -190,7 +190,7 @@ impl Counters {
         match source {
             Source::Process(name) => self.helpers.entry(name.clone()).or_default().refused += 1,
             Source::Control => self.control_refused += 1,
-            Source::Healthcheck(_) | Source::Replayed(_) => {}
+            Source::Healthcheck(_) | Source::Replayed(_) | Source::Watchdog => {}
         }
     }
 
@@ -419,6 +419,7 @@ fn render_neighbors(e: &mut Exposition, s: &Snapshot, now: SystemTime) {
                     Source::Process(name) => ("replayed", name.as_str()),
                     _ => continue,
                 },
+                Source::Watchdog => ("watchdog", ""),
                 Source::Control => continue,
             };
             m.sample(

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use super::attributes::RouteAttributes;
 use super::key::{Entry, KeyRef, NlriKey, RouteValue};
+use super::plain_table::PlainTable;
 use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec::FlowRule;
 use crate::wire::prefix::Prefix;
@@ -94,7 +95,7 @@ pub type Keyed = (NlriKey, RouteValue);
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteSet {
     /// Plain unicast keys, sorted by prefix (the keys' order); one entry per prefix.
-    routes: Arc<Vec<Route>>,
+    routes: PlainTable,
     /// Every other key, sorted; one entry per key.
     keyed: Vec<Keyed>,
 }
@@ -273,10 +274,6 @@ fn merge_diff<K: Ord, V>(
     }
 }
 
-fn same_attrs(a: &Arc<RouteAttributes>, b: &Arc<RouteAttributes>) -> bool {
-    Arc::ptr_eq(a, b) || a == b
-}
-
 impl RouteSet {
     /// Builds a set of plain unicast routes; when a prefix appears twice the last one wins
     /// (the config parser refuses duplicates, so this only matters for programmatic use).
@@ -293,6 +290,11 @@ impl RouteSet {
     /// configuration's), shared rather than copied.
     pub fn with_shared_routes(routes: Arc<Vec<Route>>, flows: Vec<Flow>) -> RouteSet {
         debug_assert!(routes.windows(2).all(|w| w[0].0 < w[1].0));
+        RouteSet::with_table(PlainTable::from(routes), flows)
+    }
+
+    /// A set over a plain unicast table (another set's, shared).
+    pub fn with_table(routes: PlainTable, flows: Vec<Flow>) -> RouteSet {
         let keyed = flows
             .into_iter()
             .map(|(rule, attrs)| {
@@ -310,14 +312,14 @@ impl RouteSet {
     }
 
     /// The plain unicast table, to share it.
-    pub fn shared_routes(&self) -> &Arc<Vec<Route>> {
+    pub fn shared_routes(&self) -> &PlainTable {
         &self.routes
     }
 
     /// The same set with these keyed routes added (the same key twice: the last wins).
     /// This set with its plain unicast routes replaced by `routes` (sorted, one per
     /// prefix): a reload that parsed only the changed files of a table.
-    pub fn with_plain_routes(&self, routes: Arc<Vec<Route>>) -> RouteSet {
+    pub fn with_plain_routes(&self, routes: PlainTable) -> RouteSet {
         RouteSet {
             routes,
             keyed: self.keyed.clone(),
@@ -357,7 +359,7 @@ impl RouteSet {
                 Run::Plain(r) => (r, None),
                 Run::Keyed(j) => (0..0, Some(j)),
             };
-            let plain = plain.map(move |i| (i as Slot, self.plain_at(i)));
+            let plain = plain.filter_map(move |i| Some((i as Slot, self.plain_at(i)?)));
             let keyed = keyed.map(move |j| (KEYED | j as Slot, self.keyed_at(j)));
             plain.chain(keyed)
         })
@@ -376,16 +378,17 @@ impl RouteSet {
             };
             let plain = std::iter::from_fn(move || {
                 let i = plain.next()?;
-                let (p, attrs) = &self.routes[i];
-                let alike = self.routes[plain.clone()]
-                    .iter()
+                let (p, attrs) = self.routes.get(i)?;
+                let alike = self
+                    .routes
+                    .range(plain.start, plain.end)
                     .take_while(|(q, a)| q.afi() == p.afi() && Arc::ptr_eq(a, attrs))
                     .count();
                 plain.start += alike;
                 Some(Stretch {
                     first: i as Slot,
                     len: 1 + alike as u32,
-                    head: self.plain_at(i),
+                    head: self.plain_at(i)?,
                 })
             });
             let keyed = keyed.map(move |j| Stretch {
@@ -403,12 +406,13 @@ impl RouteSet {
     fn runs(&self) -> impl Iterator<Item = Run> + '_ {
         let (mut i, mut j) = (0, 0);
         std::iter::from_fn(move || {
-            let plain = self.routes.get(i..).unwrap_or_default();
+            // The plain routes before this keyed one all come after the previous keyed one.
             let n = match self.keyed.get(j) {
-                Some((k, _)) => {
-                    plain.partition_point(|(p, _)| KeyRef::Plain(*p) < KeyRef::Keyed(k))
-                }
-                None => plain.len(),
+                Some((k, _)) => self
+                    .routes
+                    .partition_point(|(p, _)| KeyRef::Plain(*p) < KeyRef::Keyed(k))
+                    .saturating_sub(i),
+                None => self.routes.len().saturating_sub(i),
             };
             if n > 0 {
                 i += n;
@@ -422,13 +426,13 @@ impl RouteSet {
         })
     }
 
-    fn plain_at(&self, i: usize) -> Stored<'_> {
-        let (p, attrs) = &self.routes[i];
-        Stored {
+    fn plain_at(&self, i: usize) -> Option<Stored<'_>> {
+        let (p, attrs) = self.routes.get(i)?;
+        Some(Stored {
             key: KeyRef::Plain(*p),
             labels: &[],
             attrs,
-        }
+        })
     }
 
     fn keyed_at(&self, j: usize) -> Stored<'_> {
@@ -444,7 +448,7 @@ impl RouteSet {
     pub fn stored(&self, slot: Slot) -> Option<Stored<'_>> {
         if slot & KEYED == 0 {
             let i = slot as usize;
-            (i < self.routes.len()).then(|| self.plain_at(i))
+            self.plain_at(i)
         } else {
             let j = (slot & !KEYED) as usize;
             (j < self.keyed.len()).then(|| self.keyed_at(j))
@@ -484,13 +488,13 @@ impl RouteSet {
 
     /// The routes of one family, as a set of their own (what a route refresh resends).
     pub fn family_subset(&self, family: Family) -> RouteSet {
-        let routes = if family.safi == Safi::Unicast {
+        let routes: Vec<Route> = if family.safi == Safi::Unicast {
             self.of_family(family).cloned().collect()
         } else {
             Vec::new()
         };
         RouteSet {
-            routes: Arc::new(routes),
+            routes: PlainTable::from(routes),
             keyed: self
                 .keyed
                 .iter()
@@ -501,7 +505,7 @@ impl RouteSet {
     }
 
     /// The plain unicast routes, sorted by prefix.
-    pub fn routes(&self) -> &[Route] {
+    pub fn routes(&self) -> &PlainTable {
         &self.routes
     }
 
@@ -519,7 +523,7 @@ impl RouteSet {
 
     /// Whether the set holds a plain unicast route for `prefix`.
     pub fn contains(&self, prefix: &Prefix) -> bool {
-        self.routes.binary_search_by_key(prefix, |r| r.0).is_ok()
+        self.routes.contains(prefix)
     }
 
     /// Whether the set holds a route for `key`.
@@ -553,8 +557,8 @@ impl RouteSet {
     pub fn diff(&self, next: &RouteSet) -> RouteDiff {
         let mut withdraw = Withdrawals::default();
         let mut routes = Vec::new();
-        if !Arc::ptr_eq(&self.routes, &next.routes) {
-            merge_diff(&self.routes, &next.routes, same_attrs, |gone, r| {
+        if !self.routes.same(&next.routes) {
+            self.routes.diff(&next.routes, |gone, r| {
                 if gone {
                     withdraw.plain.push(r.0)
                 } else {
@@ -584,7 +588,7 @@ impl RouteSet {
         RouteDiff {
             withdraw,
             announce: RouteSet {
-                routes: Arc::new(routes),
+                routes: PlainTable::from(routes),
                 keyed,
             },
         }

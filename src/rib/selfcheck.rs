@@ -101,6 +101,16 @@ pub fn verify(
     params: &SessionParams,
     packed: &Packed,
 ) -> Result<(), SelfcheckError> {
+    verify_bytes(diff, params, packed, &packed.bytes)
+}
+
+/// [`verify`] of UPDATEs kept apart from the packer's report (shared by sessions).
+pub fn verify_bytes(
+    diff: &RouteDiff,
+    params: &SessionParams,
+    packed: &Packed,
+    bytes: &[u8],
+) -> Result<(), SelfcheckError> {
     let ctx = DecodeContext {
         attributes: AttributeContext {
             four_octet_as: params.four_octet_as,
@@ -110,7 +120,7 @@ pub fn verify(
     };
     let mut withdrawn: Vec<NlriKey> = Vec::new();
     let mut announced: BTreeMap<NlriKey, Vec<PathAttribute>> = BTreeMap::new();
-    let messages = split_messages(&packed.bytes);
+    let messages = split_messages(bytes);
     if messages.len() != packed.messages {
         return fail(format!(
             "{} messages framed, {} packed",

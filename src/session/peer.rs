@@ -75,12 +75,20 @@ pub enum PeerCommand {
     /// The neighbor's BFD session went down after having been up (from the BFD thread):
     /// the BGP session goes down too, with Cease / BFD Down (RFC 9384), and reconnects.
     BfdDown(Diag),
+    /// Report [`SessionEvent::Synced`] with this token once what the commands before it
+    /// asked for is written to the socket (or no session is up to write it to): the manager
+    /// holds a helper's `done` until then when the helper is told of the UPDATEs sent, so
+    /// that it hears of them before the `done`, as ExaBGP's helpers expect.
+    Sync(u64),
 }
 
 /// Where a neighbor thread hands the UPDATEs its peer sends, when something wants them
 /// (helpers with `api { receive { update; } }`).
 #[derive(Clone)]
-pub struct UpdateSink(pub Arc<dyn Fn(&Update) + Send + Sync>);
+pub struct UpdateSink(pub Arc<UpdateFn>);
+
+/// Gets an UPDATE the peer sent, and whether RFC 7606 makes its routes withdrawn.
+pub type UpdateFn = dyn Fn(&Update, bool) + Send + Sync;
 
 impl std::fmt::Debug for UpdateSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,6 +181,7 @@ pub fn spawn(
                 started: !held,
                 id,
                 reports,
+                syncs: Vec::new(),
             };
             thread.run()
         })?;
@@ -214,6 +223,9 @@ struct PeerThread {
     started: bool,
     id: u64,
     reports: ReportSink,
+    /// Tokens of [`PeerCommand::Sync`] not answered yet (the manager has at most one per
+    /// acknowledgement it holds).
+    syncs: Vec<u64>,
 }
 
 impl PeerThread {
@@ -314,7 +326,15 @@ impl PeerThread {
                 core.closed(Instant::now());
             }
             self.forward_events(&mut core);
+            if !self.syncs.is_empty() && (core.is_idle() || !core.is_established()) {
+                for token in std::mem::take(&mut self.syncs) {
+                    self.report(SessionEvent::Synced(token));
+                }
+            }
             if core.is_stopped() {
+                for token in std::mem::take(&mut self.syncs) {
+                    self.report(SessionEvent::Synced(token));
+                }
                 return;
             }
             let deadline = [core.poll_timeout(), dialing.as_ref().map(|d| d.1)]
@@ -398,6 +418,7 @@ impl PeerThread {
                     core.handle_command(Command::SendRouteRefresh(f), now)
                 }
                 PeerCommand::ResendTable => core.handle_command(Command::ResendTable, now),
+                PeerCommand::Sync(token) => self.syncs.push(token),
                 PeerCommand::Shutdown {
                     notification,
                     for_restart,
@@ -470,9 +491,13 @@ impl PeerThread {
         let name = self.spec.peer.ip();
         while let Some(event) = core.poll_event() {
             match event {
-                SessionEvent::UpdateReceived(update, _) => {
+                SessionEvent::UpdateReceived(update, problems) => {
                     if let Some(sink) = &self.spec.on_update {
-                        (sink.0)(&update);
+                        // RFC 7606: its routes count as withdrawn.
+                        let withdrawn = problems
+                            .iter()
+                            .any(|p| p.action == crate::wire::error::ErrorAction::TreatAsWithdraw);
+                        (sink.0)(&update, withdrawn);
                     }
                     if log::log_enabled!(log::Level::Debug) {
                         debug!("neighbor {name}: received {}", Message::Update(*update));

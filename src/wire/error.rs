@@ -73,6 +73,11 @@ pub enum DecodeErrorKind {
     RouteRefreshLength(u16),
     /// A FlowSpec NLRI that does not decode (RFC 8955 §4.2, RFC 8956 §3).
     MalformedFlowSpec(crate::wire::flowspec::FlowError),
+    /// NLRI of a `wire::nlri` family (EVPN, VPLS, MUP, ...) that do not decode.
+    MalformedFamilyNlri {
+        family: crate::wire::family::Family,
+        error: crate::wire::nlri::NlriError,
+    },
     /// A capability we know whose length or content is wrong.
     MalformedCapability(crate::wire::capability::CapabilityError),
     /// A Tunnel Encapsulation attribute whose TLVs cannot be parsed (RFC 9012 §13).
@@ -179,6 +184,7 @@ impl fmt::Display for DecodeErrorKind {
             InvalidMpNextHop(l) => write!(f, "MP_REACH_NLRI next hop of length {l}"),
             RouteRefreshLength(l) => write!(f, "ROUTE-REFRESH of length {l}"),
             MalformedFlowSpec(e) => write!(f, "malformed FlowSpec NLRI: {e}"),
+            MalformedFamilyNlri { family, error } => write!(f, "malformed {family} NLRI: {error}"),
             MalformedCapability(e) => write!(f, "{e}"),
             MalformedTunnelEncapsulation(e) => {
                 write!(f, "malformed TUNNEL_ENCAPSULATION attribute: {e}")

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use super::daemon::Daemon;
 use super::normalise::{community_u32, ext_community_u64, origin, sorted};
 use super::spec::{Family, ReceiverSpec};
-use super::{ReceivedRoute, ensure_installed, wait_for};
+use super::{ReceivedRoute, ensure_installed, listening, wait_for};
 
 /// ExaBGP receiving: every UPDATE and state change is appended as one JSON object per line to
 /// `received.jsonl` in its temp dir.
@@ -320,6 +320,18 @@ impl ExabgpSender {
         std::fs::write(&conf, c).expect("write exabgp.conf");
         let mut cmd = exabgp_command(&conf, s.listen_port.map(|p| (s.local, p)));
         let daemon = Daemon::spawn("exabgp sender", &mut cmd, &dir.path().join("exabgp.log"));
+        // A peer that connects before ExaBGP listens is refused and (FRR, OpenBGPD) retries
+        // only after its connect-retry time: start it once ExaBGP is ready for it.
+        if let Some(port) = s.listen_port {
+            assert!(
+                wait_for(Duration::from_secs(30), || listening(s.local, port)
+                    .then_some(()))
+                .is_some(),
+                "exabgp sender: not listening on {} port {port} after 30 s\n{}",
+                s.local,
+                daemon.log_text()
+            );
+        }
         ExabgpSender { dir, daemon }
     }
 

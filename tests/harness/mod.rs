@@ -196,6 +196,33 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
     }
 }
 
+/// Whether a socket of this network namespace listens on TCP `addr:port` (read from
+/// /proc/net/tcp or tcp6, where the kernel prints each 32-bit word of an address in native
+/// order; nothing connects to it to find out).
+pub fn listening(addr: std::net::IpAddr, port: u16) -> bool {
+    let (file, want) = match addr {
+        std::net::IpAddr::V4(a) => (
+            "/proc/net/tcp",
+            format!("{:08X}", u32::from_ne_bytes(a.octets())),
+        ),
+        std::net::IpAddr::V6(a) => (
+            "/proc/net/tcp6",
+            a.octets()
+                .chunks(4)
+                .map(|w| format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
+                .collect(),
+        ),
+    };
+    let want = format!("{want}:{port:04X}");
+    std::fs::read_to_string(file).is_ok_and(|table| {
+        table.lines().skip(1).any(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            // local address, remote address, state (0A: LISTEN)
+            fields.next() == Some(want.as_str()) && fields.nth(1) == Some("0A")
+        })
+    })
+}
+
 /// Runs the test `name` again in a network namespace of its own (created by `unshare`,
 /// gone when the process ends) where TCP send buffers stay small (64 KB): a peer that stops
 /// reading then leaves bgpinject with a write pending after some 100 KB of UPDATEs, as a slow

@@ -103,6 +103,9 @@ pub enum SessionEvent {
     },
     /// The neighbor stopped for good (after [`Command::Stop`]).
     Stopped,
+    /// The neighbor thread's answer to `PeerCommand::Sync` (see `session::peer`): the
+    /// routes it was given before are written, or there is no session to write them to.
+    Synced(u64),
 }
 
 /// Which BGP messages, by type code (bit `1 << type`, RFC 4271 §4.1), the core reports as
@@ -245,6 +248,11 @@ impl SessionCore {
 
     pub fn is_connected(&self) -> bool {
         self.connected
+    }
+
+    /// The session is established: routes go out.
+    pub fn is_established(&self) -> bool {
+        self.params.is_some()
     }
 
     /// The neighbor stopped for good and has no connection left: the thread may end.

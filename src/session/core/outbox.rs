@@ -3,6 +3,7 @@
 //! a large table never starves the timers.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::wire::message::HEADER_LEN;
 
@@ -41,10 +42,19 @@ enum Current {
     },
 }
 
+/// UPDATEs to write: `bytes[pos..len]` (the bytes may be shared with other sessions sending
+/// the same table, see `rib/pack_cache.rs`; `len` cuts them without copying).
 #[derive(Debug, Default)]
 struct Bulk {
-    bytes: Vec<u8>,
+    bytes: Arc<Vec<u8>>,
     pos: usize,
+    len: usize,
+}
+
+impl Bulk {
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
 }
 
 #[derive(Debug)]
@@ -79,9 +89,15 @@ impl Outbox {
     }
 
     pub fn push_bulk(&mut self, bytes: Vec<u8>) {
+        self.push_shared(Arc::new(bytes));
+    }
+
+    /// Queues UPDATEs other sessions may be sending too.
+    pub fn push_shared(&mut self, bytes: Arc<Vec<u8>>) {
         self.copy_tapped(&bytes);
         if !bytes.is_empty() {
-            self.bulk.push_back(Bulk { bytes, pos: 0 });
+            let len = bytes.len();
+            self.bulk.push_back(Bulk { bytes, pos: 0, len });
         }
     }
 
@@ -112,12 +128,7 @@ impl Outbox {
 
     /// Bytes still to write.
     pub fn len(&self) -> usize {
-        self.urgent.len() - self.urgent_pos
-            + self
-                .bulk
-                .iter()
-                .map(|b| b.bytes.len() - b.pos)
-                .sum::<usize>()
+        self.urgent.len() - self.urgent_pos + self.bulk.iter().map(|b| b.len - b.pos).sum::<usize>()
     }
 
     /// The next bytes to write: the rest of what was handed out before, else urgent messages,
@@ -130,7 +141,7 @@ impl Outbox {
             // Urgent messages wait only for the message being written, not the whole batch.
             let mut at = start;
             while at < b.pos {
-                at += message_len(&b.bytes, at).max(1);
+                at += message_len(b.bytes(), at).max(1);
             }
             self.current = if at == b.pos {
                 Current::None
@@ -148,19 +159,19 @@ impl Outbox {
                 };
             } else if let Some(b) = self.bulk.front() {
                 let mut end = b.pos;
-                while end < b.bytes.len() && end - b.pos < WRITE_BATCH {
-                    end += message_len(&b.bytes, end).max(1);
+                while end < b.len && end - b.pos < WRITE_BATCH {
+                    end += message_len(b.bytes(), end).max(1);
                 }
                 self.current = Current::Bulk {
                     start: b.pos,
-                    end: end.min(b.bytes.len()),
+                    end: end.min(b.len),
                 };
             }
         }
         match self.current {
             Current::None => None,
             Current::Urgent { end } => self.urgent.get(self.urgent_pos..end),
-            Current::Bulk { end, .. } => self.bulk.front().and_then(|b| b.bytes.get(b.pos..end)),
+            Current::Bulk { end, .. } => self.bulk.front().and_then(|b| b.bytes().get(b.pos..end)),
         }
     }
 
@@ -181,7 +192,7 @@ impl Outbox {
                     b.pos = (b.pos + n).min(end);
                     if b.pos == end {
                         self.current = Current::None;
-                        if b.pos >= b.bytes.len() {
+                        if b.pos >= b.len {
                             self.bulk.pop_front();
                         }
                     }
@@ -210,18 +221,15 @@ impl Outbox {
                 if let Some(b) = self.bulk.front_mut() {
                     let mut at = start;
                     while at < b.pos {
-                        at += message_len(&b.bytes, at).max(1);
+                        at += message_len(b.bytes(), at).max(1);
                     }
-                    b.bytes.truncate(at);
-                    if b.pos >= b.bytes.len() {
+                    b.len = b.len.min(at);
+                    if b.pos >= b.len {
                         self.bulk.clear();
                     }
                 }
                 self.current = match self.bulk.front() {
-                    Some(b) => Current::Bulk {
-                        start,
-                        end: b.bytes.len(),
-                    },
+                    Some(b) => Current::Bulk { start, end: b.len },
                     None => Current::None,
                 };
             }

@@ -11,6 +11,7 @@ use log::{error, info, warn};
 use super::{
     ROUTE_REFRESH_BORR, ROUTE_REFRESH_EORR, ROUTE_REFRESH_REQUEST, SessionCore, SessionEvent,
 };
+use crate::rib::pack_cache;
 use crate::rib::packer::{self, SessionParams};
 use crate::rib::route_set::RouteSet;
 use crate::rib::selfcheck;
@@ -126,14 +127,25 @@ impl SessionCore {
             self.advertised = self.desired.clone();
             return;
         }
-        let packed = match &diff {
-            Some(d) => packer::pack(d, &params),
-            None => packer::pack_table(&self.desired, &params),
+        // A whole table is packed once for every session of the same kind sending it (a
+        // thousand neighbors of one template share one copy of the UPDATEs).
+        let (bytes, packed) = match &diff {
+            Some(d) => {
+                let mut packed = packer::pack(d, &params);
+                let bytes = Arc::new(std::mem::take(&mut packed.bytes));
+                (bytes, Arc::new(packed))
+            }
+            None => pack_cache::pack_table(&self.desired, &params),
         };
         if selfcheck::enabled() {
             let checked = match &diff {
-                Some(d) => selfcheck::verify(d, &params, &packed),
-                None => selfcheck::verify(&self.desired.as_announcements(), &params, &packed),
+                Some(d) => selfcheck::verify_bytes(d, &params, &packed, &bytes),
+                None => selfcheck::verify_bytes(
+                    &self.desired.as_announcements(),
+                    &params,
+                    &packed,
+                    &bytes,
+                ),
             };
             if let Err(e) = checked {
                 error!(
@@ -191,9 +203,9 @@ impl SessionCore {
         self.events.push_back(SessionEvent::Sent {
             updates: packed.messages as u64,
             announced: packed.announced as u64,
-            families: packed.families,
+            families: packed.families.clone(),
         });
-        self.outbox.push_bulk(packed.bytes);
+        self.outbox.push_shared(bytes);
         self.advertised = self.desired.clone();
     }
 

@@ -479,7 +479,26 @@ fn decode_mp_nlri(
                 offset,
                 ErrorAction::TreatAsWithdraw,
             )),
-            _ => Ok(MpNlri::Raw(bytes.to_vec())),
+            Some(Ok(_)) => Ok(MpNlri::Raw(bytes.to_vec())),
+            // The families of `wire::nlri` stay raw too, but must parse: EVPN, VPLS, MUP, SR
+            // Policy, MCAST-VPN, RTC, BGP-LS NLRI that cannot be read reset the session (RFC
+            // 7606 §5.3, as for unicast); FlowSpec VPN is FlowSpec (treat-as-withdraw).
+            None => match super::nlri::decode(family, bytes) {
+                Some(Err(error)) => {
+                    let kind = DecodeErrorKind::MalformedFamilyNlri { family, error };
+                    Err(if family.safi == Safi::FlowSpecVpn {
+                        DecodeError::new(kind, offset, ErrorAction::TreatAsWithdraw)
+                    } else {
+                        DecodeError::reset(
+                            kind,
+                            offset,
+                            code::UPDATE_MESSAGE,
+                            subcode::OPTIONAL_ATTRIBUTE_ERROR,
+                        )
+                    })
+                }
+                _ => Ok(MpNlri::Raw(bytes.to_vec())),
+            },
         },
     }
 }
