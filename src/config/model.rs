@@ -252,7 +252,7 @@ pub struct SessionOptions {
     /// global one (32 octets, RFC 2545 §3) in the next hop of each IPv6 route that gives none.
     pub local_link_local: Option<std::net::Ipv6Addr>,
     /// ExaBGP's `source-interface NAME`: the interface the connections we open are bound
-    /// to (see [`crate::session::socket::SocketOptions`]).
+    /// to (SO_BINDTODEVICE), and whose index scopes link-local addresses.
     pub source_interface: Option<String>,
     /// ExaBGP main's `confederation { identifier ASN; members [ ASN ... ]; }` (RFC 5065):
     /// the confederation's AS and its member ASes (`local-as` is this speaker's member AS).
