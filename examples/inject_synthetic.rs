@@ -85,6 +85,7 @@ fn main() {
             md5_password: None,
             outgoing_ttl: None,
             incoming_ttl: None,
+            source_interface: None,
         },
         group_updates: true,
         eor_wait: None,

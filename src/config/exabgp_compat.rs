@@ -36,6 +36,7 @@ pub const KEYWORDS: &[&str] = &[
     "multi-session",
     "local-link-local",
     "confederation",
+    "source-interface",
 ];
 
 /// The statements of a `confederation { }` block (ExaBGP main).
@@ -46,7 +47,7 @@ pub const CONFEDERATION_KEYWORDS: &[&str] = &["identifier", "members"];
 const MAX_FQDN_NAME: usize = 64;
 
 /// ExaBGP neighbor statements bgpinject cannot honour: refused by name with the reason.
-pub const REFUSED: &[&str] = &["source-interface", "tcp-ao", "role"];
+pub const REFUSED: &[&str] = &["tcp-ao", "role"];
 
 /// What the statements said that needs the whole neighbor block to check.
 #[derive(Default)]
@@ -63,6 +64,7 @@ pub(super) struct CompatSettings {
     manual_eor: Setting<bool>,
     local_link_local: Setting<std::net::Ipv6Addr>,
     confederation: Setting<super::model::Confederation>,
+    source_interface: Setting<String>,
     adj_rib_in: Setting<bool>,
 }
 
@@ -186,6 +188,26 @@ pub(super) fn parse(
             s.local_link_local.set(p, kw, block, a)?;
             p.expect_semicolon("local-link-local value")
         }
+        // Linux IFNAMSIZ: 15 octets and the NUL; no '/', no space (dev_valid_name).
+        "source-interface" => {
+            let token = p.advance();
+            let valid = matches!(token.kind, TokenKind::Word | TokenKind::Quoted)
+                && (1..=15).contains(&token.text.len())
+                && token.text != "."
+                && token.text != ".."
+                && !token
+                    .text
+                    .bytes()
+                    .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace() || b == 0);
+            if !valid {
+                return Err(p.unexpected(
+                    &token,
+                    "an interface name (1 to 15 octets, no '/', ':' or space) after source-interface",
+                ));
+            }
+            s.source_interface.set(p, kw, block, token.text)?;
+            p.expect_semicolon("source-interface value")
+        }
         "confederation" => {
             let c = parse_confederation(p, block)?;
             s.confederation.set(p, kw, block, c)
@@ -208,8 +230,6 @@ pub(super) fn parse(
             format!(
                 "'{other}' in {block} is not supported: {}",
                 match other {
-                    "source-interface" =>
-                        "bgpinject binds a session to its local-address, not to an interface",
                     "tcp-ao" => "bgpinject signs sessions with TCP MD5 (md5-password), not TCP-AO (RFC 5925)",
                     _ => "bgpinject does not advertise the BGP role capability (RFC 9234)",
                 }
@@ -368,6 +388,7 @@ pub(super) fn finish(
     options.paths_limit = s.paths_limit.iter().map(|&(f, l, _)| (f, l)).collect();
     options.local_link_local = s.local_link_local.get().copied();
     options.confederation = s.confederation.take();
+    options.source_interface = s.source_interface.take();
     if let Some(&manual) = s.manual_eor.get() {
         options.manual_eor = manual;
     }
@@ -610,7 +631,7 @@ mod tests {
         for (body, word) in [
             ("adj-rib-out false;", "'adj-rib-out false'"),
             ("rate-limit 10;", "rate-limit 10"),
-            ("source-interface eth0;", "'source-interface'"),
+            ("tcp-ao { keyid 1; }", "'tcp-ao'"),
         ] {
             let e = neighbor(body).unwrap_err();
             assert!(

@@ -251,6 +251,9 @@ pub struct SessionOptions {
     /// ExaBGP main's `local-link-local ADDRESS;`: the link-local address sent after the
     /// global one (32 octets, RFC 2545 §3) in the next hop of each IPv6 route that gives none.
     pub local_link_local: Option<std::net::Ipv6Addr>,
+    /// ExaBGP's `source-interface NAME`: the interface the connections we open are bound
+    /// to (SO_BINDTODEVICE), and whose index scopes link-local addresses.
+    pub source_interface: Option<String>,
     /// ExaBGP main's `confederation { identifier ASN; members [ ASN ... ]; }` (RFC 5065):
     /// the confederation's AS and its member ASes (`local-as` is this speaker's member AS).
     pub confederation: Option<Confederation>,
@@ -327,6 +330,7 @@ impl Default for SessionOptions {
             software_version: false,
             aigp: None,
             local_link_local: None,
+            source_interface: None,
             confederation: None,
             paths_limit: Vec::new(),
             manual_eor: false,

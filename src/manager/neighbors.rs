@@ -162,6 +162,7 @@ impl Neighbors {
                 md5_password: n.options.md5_password.clone(),
                 outgoing_ttl: n.options.outgoing_ttl,
                 incoming_ttl: n.options.incoming_ttl,
+                source_interface: n.options.source_interface.clone(),
             },
             group_updates: n.options.group_updates,
             eor_wait,

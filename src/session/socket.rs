@@ -15,6 +15,36 @@ pub struct SocketOptions {
     pub md5_password: Option<Vec<u8>>,
     pub outgoing_ttl: Option<u8>,
     pub incoming_ttl: Option<u8>,
+    /// ExaBGP's `source-interface NAME`: the connections we open are bound to this
+    /// interface (SO_BINDTODEVICE), and its index is the scope of link-local addresses.
+    pub source_interface: Option<String>,
+}
+
+/// The index of interface `name`, or an error that names it.
+fn interface_index(name: &str) -> io::Result<u32> {
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name with a NUL"))?;
+    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("source-interface {name}: no such interface"),
+        ));
+    }
+    Ok(index)
+}
+
+/// `addr` with the scope of interface `index` when it is an IPv6 link-local address
+/// without one (RFC 4007 §11: a link-local address means nothing without its link).
+fn scoped(addr: SocketAddr, index: u32) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(mut a) if a.ip().is_unicast_link_local() && a.scope_id() == 0 => {
+            a.set_scope_id(index);
+            SocketAddr::V6(a)
+        }
+        other => other,
+    }
 }
 
 fn new_socket(addr: &SocketAddr) -> io::Result<Socket> {
@@ -34,8 +64,18 @@ pub fn start_connect(
     options: &SocketOptions,
 ) -> io::Result<TcpStream> {
     let socket = new_socket(&peer)?;
+    let mut peer = peer;
+    let mut local = local.map(|a| SocketAddr::new(a, 0));
+    if let Some(name) = &options.source_interface {
+        let index = interface_index(name)?;
+        socket
+            .bind_device(Some(name.as_bytes()))
+            .map_err(|e| io::Error::new(e.kind(), format!("source-interface {name}: {e}")))?;
+        peer = scoped(peer, index);
+        local = local.map(|a| scoped(a, index));
+    }
     if let Some(local) = local {
-        socket.bind(&SocketAddr::new(local, 0).into())?;
+        socket.bind(&local.into())?;
     }
     if let Some(key) = &options.md5_password {
         set_md5(socket.as_raw_fd(), peer.ip(), key)?;
