@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::model::RouteTable;
 use crate::config::{Config, NeighborConfig};
+use crate::rib::key::NlriKey;
 use crate::rib::other_nlri::{self, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, Route, RouteSet};
 
@@ -25,16 +26,34 @@ pub fn route_sets(config: &Config) -> Vec<Arc<RouteSet>> {
         let flows = n
             .flows
             .iter()
+            .filter(|f| f.path_id.is_none())
             .map(|f| (f.rule.clone(), interner.intern(&f.attributes)))
             .collect();
-        sets.push(Arc::new(route_set(&n.routes, flows)));
+        // Rules with a path identifier are keyed with it (two paths of one match).
+        let flow_paths = n
+            .flows
+            .iter()
+            .filter(|f| f.path_id.is_some())
+            .map(|f| {
+                let route = OtherRoute {
+                    labels: Vec::new(),
+                    attrs: interner.intern(&f.attributes),
+                };
+                (NlriKey::flow_path(f.rule.clone(), f.path_id), route)
+            })
+            .collect();
+        sets.push(Arc::new(route_set(&n.routes, flows, flow_paths)));
     }
     sets
 }
 
 /// The route set of a neighbor's table: the unicast routes shared, not copied, unless some
 /// need the MP encoding (an IPv4 prefix with an IPv6 next hop).
-fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> RouteSet {
+fn route_set(
+    table: &RouteTable,
+    flows: Vec<crate::rib::route_set::Flow>,
+    flow_paths: Vec<(NlriKey, OtherRoute)>,
+) -> RouteSet {
     let mut others: Vec<_> = table
         .others
         .iter()
@@ -47,6 +66,7 @@ fn route_set(table: &RouteTable, flows: Vec<crate::rib::route_set::Flow>) -> Rou
             Some((key, route))
         })
         .collect();
+    others.extend(flow_paths);
     others.extend(table.family_routes.iter().map(|r| {
         let route = OtherRoute {
             labels: Vec::new(),
@@ -92,10 +112,9 @@ fn same_routes(a: &NeighborConfig, b: &NeighborConfig) -> bool {
             .zip(&rb.family_routes)
             .all(|(x, y)| x.key == y.key && x.attributes == y.attributes)
         && a.flows.len() == b.flows.len()
-        && a.flows
-            .iter()
-            .zip(&b.flows)
-            .all(|(x, y)| x.rule == y.rule && x.attributes == y.attributes)
+        && a.flows.iter().zip(&b.flows).all(|(x, y)| {
+            x.rule == y.rule && x.path_id == y.path_id && x.attributes == y.attributes
+        })
 }
 
 #[cfg(test)]

@@ -320,10 +320,12 @@ fn parse_add_path_block(
         let safi_token = p.expect_word(&format!("a subsequent address family in {block}"))?;
         let safi = match safi_token.text.as_str() {
             "unicast" => Safi::Unicast,
+            "flow" => Safi::FlowSpec,
+            "flow-vpn" => Safi::FlowSpecVpn,
             other => super::announce::safi(other).ok_or_else(|| {
                 p.error_at(
                     safi_token.position,
-                    format!("unsupported family '{} {other}' in {block}, expected unicast, multicast, nlri-mpls or mpls-vpn", afi_token.text),
+                    format!("unsupported family '{} {other}' in {block}, expected unicast, multicast, nlri-mpls, mpls-vpn, flow or flow-vpn", afi_token.text),
                 )
             })?,
         };

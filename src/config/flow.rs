@@ -43,6 +43,7 @@ pub const ROUTE_KEYWORDS: &[&str] = &[
     "rd",
     "route-distinguisher",
     "next-hop",
+    "path-information",
 ];
 /// The statements of a `scope { }` block.
 pub const SCOPE_KEYWORDS: &[&str] = &["interface-set"];
@@ -155,7 +156,10 @@ pub(super) fn parse_flow_block(
         let parsed = parse_flow_route(p, &kw)?;
         // The same rule twice: the later replaces the earlier, as in ExaBGP (whose table is
         // keyed by the NLRI) and as for a prefix configured twice.
-        if let Some(k) = flows.iter().position(|f| f.flow.rule == parsed.flow.rule) {
+        if let Some(k) = flows
+            .iter()
+            .position(|f| f.flow.rule == parsed.flow.rule && f.flow.path_id == parsed.flow.path_id)
+        {
             p.note(
                 parsed.name_at,
                 None,
@@ -189,11 +193,17 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
     let mut scope: Setting<Vec<ExtendedCommunity>> = Setting::default();
     let mut rd: Setting<RouteDistinguisher> = Setting::default();
     let mut next_hop: Setting<(IpAddr, Token)> = Setting::default();
+    let mut path_id: Setting<u32> = Setting::default();
     while let Some(kw) = p.block_keyword(&open, &title)? {
         match kw.text.as_str() {
             "rd" | "route-distinguisher" => {
                 let (value, _) = p.value(&kw.text, super::labels::rd)?;
                 rd.set(p, &kw, &title, value)?;
+                p.expect_semicolon(&kw.text)?;
+            }
+            "path-information" => {
+                let (id, _) = p.value(&kw.text, super::labels::path_id)?;
+                path_id.set(p, &kw, &title, id)?;
                 p.expect_semicolon(&kw.text)?;
             }
             "next-hop" => {
@@ -248,6 +258,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             name,
             rule,
             attributes,
+            path_id: path_id.take(),
             location: p.location(keyword.position),
         },
         name_at,

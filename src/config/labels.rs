@@ -33,7 +33,7 @@ pub(super) fn rd(text: &str) -> Result<RouteDistinguisher, ValueError> {
 }
 
 /// A path identifier: a number or, as ExaBGP writes it, a dotted quad.
-fn path_id(text: &str) -> Result<u32, ValueError> {
+pub(super) fn path_id(text: &str) -> Result<u32, ValueError> {
     if let Ok(a) = text.parse::<Ipv4Addr>() {
         return Ok(u32::from(a));
     }

@@ -165,13 +165,14 @@ impl NeighborConfig {
         };
         self.families
             .iter()
-            .filter(|f| !matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn))
-            .filter(|f| !crate::wire::nlri::is_decoded(**f))
             .filter(|f| {
-                self.options
-                    .add_path_families
-                    .as_ref()
-                    .is_none_or(|listed| listed.contains(f))
+                let listed = self.options.add_path_families.as_ref();
+                // FlowSpec only when the add-path block names it (ExaBGP's
+                // `add-path { ipv4 flow; }`), never by default.
+                if matches!(f.safi, Safi::FlowSpec | Safi::FlowSpecVpn) {
+                    return listed.is_some_and(|l| l.contains(f));
+                }
+                !crate::wire::nlri::is_decoded(**f) && listed.is_none_or(|l| l.contains(f))
             })
             .map(|&f| (f, mode))
             .collect()
@@ -506,5 +507,8 @@ pub struct FlowConfig {
     pub rule: FlowRule,
     /// Actions as extended communities; the next hop only for a redirect to an IP.
     pub attributes: RouteAttributes,
+    /// RFC 7911 path identifier (`path-information`): rules of one match with different
+    /// identifiers are different routes.
+    pub path_id: Option<u32>,
     pub location: Location,
 }

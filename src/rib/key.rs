@@ -70,6 +70,14 @@ impl NlriKey {
         }
     }
 
+    /// The key of a FlowSpec rule with an RFC 7911 path identifier.
+    pub fn flow_path(rule: FlowRule, path_id: Option<u32>) -> NlriKey {
+        NlriKey {
+            path_id,
+            ..NlriKey::flow(rule)
+        }
+    }
+
     /// The key of the NLRI of a `wire::nlri` family (`family` says which: the NLRI alone
     /// does not always, as for MUP).
     pub fn of_family(family: Family, nlri: FamilyNlri, path_id: Option<u32>) -> NlriKey {
@@ -148,7 +156,13 @@ impl NlriKey {
                 }
                 prefix.emit(out)
             }
-            Nlri::Flow(rule) => rule.emit(out),
+            Nlri::Flow(rule) => {
+                // RFC 7911 §3: the path identifier precedes the FlowSpec length octet(s).
+                if let Some(id) = path_id {
+                    out.extend_from_slice(&id.to_be_bytes());
+                }
+                rule.emit(out)
+            }
             Nlri::Family(nlri) => {
                 // RFC 7911 §3: the path identifier precedes the NLRI of any family.
                 if let Some(id) = path_id {

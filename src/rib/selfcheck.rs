@@ -55,7 +55,7 @@ fn on_session(mut key: NlriKey, params: &SessionParams) -> NlriKey {
 }
 
 /// The keys of decoded NLRI of `family`.
-fn keys_of(family: Family, nlri: &MpNlri) -> Result<Vec<NlriKey>, SelfcheckError> {
+fn keys_of(family: Family, nlri: &MpNlri, with_ids: bool) -> Result<Vec<NlriKey>, SelfcheckError> {
     Ok(match nlri {
         MpNlri::Prefixes(v) => v
             .iter()
@@ -69,6 +69,20 @@ fn keys_of(family: Family, nlri: &MpNlri) -> Result<Vec<NlriKey>, SelfcheckError
             .iter()
             .map(|l| NlriKey::of_prefix(family, l.rd, l.prefix, l.path_id))
             .collect(),
+        MpNlri::Raw(raw) if family.safi == Safi::FlowSpec && with_ids => {
+            crate::wire::flowspec::decode_nlri_paths(raw, family.afi)
+                .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))?
+                .into_iter()
+                .map(|(id, rule)| NlriKey::flow_path(rule, Some(id)))
+                .collect()
+        }
+        MpNlri::Raw(raw) if family.safi == Safi::FlowSpecVpn && with_ids => {
+            crate::wire::nlri::flow_vpn::decode_rule_paths(raw, family.afi)
+                .map_err(|e| SelfcheckError(format!("built flow-vpn NLRI does not decode: {e:?}")))?
+                .into_iter()
+                .map(|(id, rule)| NlriKey::flow_path(rule, Some(id)))
+                .collect()
+        }
         MpNlri::Raw(raw) if family.safi == Safi::FlowSpec => decode_nlri_list(raw, family.afi)
             .map_err(|e| SelfcheckError(format!("built flow NLRI does not decode: {e:?}")))?
             .into_iter()
@@ -153,9 +167,17 @@ pub fn verify_bytes(
         let mut attrs = Vec::new();
         for a in update.attributes {
             match a {
-                PathAttribute::MpUnreach(mp) => withdrawn.extend(keys_of(mp.family, &mp.nlri)?),
+                PathAttribute::MpUnreach(mp) => withdrawn.extend(keys_of(
+                    mp.family,
+                    &mp.nlri,
+                    ctx.add_path.contains(mp.family),
+                )?),
                 PathAttribute::MpReach(mp) => {
-                    nlri.extend(keys_of(mp.family, &mp.nlri)?);
+                    nlri.extend(keys_of(
+                        mp.family,
+                        &mp.nlri,
+                        ctx.add_path.contains(mp.family),
+                    )?);
                     attrs.push(PathAttribute::MpReach(crate::wire::attribute::MpReach {
                         nlri: MpNlri::Prefixes(Vec::new()),
                         ..mp

@@ -414,6 +414,18 @@ pub fn decode_nlri_list(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, FlowErr
     Ok(rules)
 }
 
+/// The rules of a FlowSpec NLRI field where each rule follows its RFC 7911 path identifier
+/// (ADD-PATH received for the family): `(path id, rule)` in order.
+pub fn decode_nlri_paths(bytes: &[u8], afi: Afi) -> Result<Vec<(u32, FlowRule)>, FlowError> {
+    let mut r = Reader::new(bytes);
+    let mut rules = Vec::new();
+    while !r.is_empty() {
+        let id = r.u32()?;
+        rules.push((id, FlowRule::read(&mut r, afi)?));
+    }
+    Ok(rules)
+}
+
 /// The address family of a FlowSpec family's rules (RFC 8955 IPv4, RFC 8956 IPv6), or
 /// `None` for any other family (FlowSpec VPN included: its NLRI carry a route
 /// distinguisher and are shown raw).

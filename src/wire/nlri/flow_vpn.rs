@@ -105,3 +105,26 @@ pub fn decode_rules(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, NlriError> 
     }
     Ok(rules)
 }
+
+/// [`decode_rules`] where each rule follows its RFC 7911 path identifier (ADD-PATH received
+/// for the family): `(path id, rule)` in order.
+pub fn decode_rule_paths(bytes: &[u8], afi: Afi) -> Result<Vec<(u32, FlowRule)>, NlriError> {
+    let mut r = Reader::new(bytes);
+    let mut rules = Vec::new();
+    while !r.is_empty() {
+        let at = r.offset();
+        let id = r.u32().map_err(|_| NlriError {
+            offset: at,
+            kind: NlriErrorKind::Flow(flowspec::FlowError::Truncated { offset: at }),
+        })?;
+        let at = r.offset();
+        let rule = FlowVpn::read(&mut r, afi)?
+            .into_rule()
+            .map_err(|e| NlriError {
+                offset: at,
+                kind: NlriErrorKind::Flow(e),
+            })?;
+        rules.push((id, rule));
+    }
+    Ok(rules)
+}
