@@ -142,4 +142,33 @@ mod tests {
         assert_eq!(sets[2].routes().len(), 1);
         assert_eq!(sets[2].other_list().len(), 1);
     }
+
+    #[test]
+    fn flow_rules_with_path_information_are_one_route_per_path() {
+        use crate::wire::family::{Afi, Family, Safi};
+        let text = "neighbor 192.0.2.1 { router-id 192.0.2.10; local-as 1; peer-as 1;\n\
+            capability { add-path send/receive; } family { ipv4 flow; ipv4 flow-vpn; }\n\
+            add-path { ipv4 flow; ipv4 flow-vpn; }\n\
+            flow { route a { path-information 1; match { destination 10.0.0.0/24; } then { discard; } }\n\
+            route b { path-information 0.0.0.2; match { destination 10.0.0.0/24; } then { rate-limit 9600; } }\n\
+            route c { rd 65000:1; match { destination 10.0.1.0/24; } then { discard; } } } }\n";
+        let config = config::parse_str(text, Path::new("t.conf")).unwrap();
+        let n = &config.neighbors[0];
+        let flow = Family::new(Afi::Ipv4, Safi::FlowSpec);
+        let vpn = Family::new(Afi::Ipv4, Safi::FlowSpecVpn);
+        let families: Vec<Family> = n.add_path_capability().iter().map(|(f, _)| *f).collect();
+        assert_eq!(families, vec![flow, vpn]);
+        let sets = route_sets(&config);
+        let ids: Vec<Option<u32>> = sets[0]
+            .other_list()
+            .iter()
+            .map(|(k, _)| k.path_id)
+            .collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.contains(&Some(1)) && ids.contains(&Some(2)) && ids.contains(&None));
+        // Without the add-path block, FlowSpec stays out of the capability, as before.
+        let plain = text.replace("add-path { ipv4 flow; ipv4 flow-vpn; }", "");
+        let config = config::parse_str(&plain, Path::new("t.conf")).unwrap();
+        assert!(config.neighbors[0].add_path_capability().is_empty());
+    }
 }

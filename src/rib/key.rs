@@ -454,4 +454,79 @@ mod tests {
         k.emit(&[], false, true, &mut out);
         assert_eq!(out[..5], [0, 0, 0, 0, 96]);
     }
+
+    fn dest_rule(third: u8, rd: Option<&str>) -> FlowRule {
+        use crate::wire::flowspec::{FlowComponent, FlowPrefix};
+        let prefix = FlowPrefix {
+            addr: IpAddr::from([10, 0, third, 0]),
+            len: 24,
+            offset: 0,
+        };
+        let rule = FlowRule::new(Afi::Ipv4, vec![FlowComponent::Destination(prefix)]).unwrap();
+        rule.with_rd(rd.map(|t| t.parse().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn flow_nlri_has_the_path_id_before_its_length_with_add_path() {
+        // RFC 7911 §3: Path Identifier (4 octets), then the NLRI as the family encodes it;
+        // RFC 8955 §4: length 5, type 1 (destination) /24 10.0.0.
+        let key = NlriKey::flow_path(dest_rule(0, None), Some(1));
+        let mut out = Vec::new();
+        key.emit(&[], false, true, &mut out);
+        assert_eq!(out, [0, 0, 0, 1, 0x05, 0x01, 0x18, 10, 0, 0]);
+        // Without ADD-PATH for the family: the rule alone.
+        out.clear();
+        key.emit(&[], false, false, &mut out);
+        assert_eq!(out, [0x05, 0x01, 0x18, 10, 0, 0]);
+        // A rule without path-information goes as path 0 with ADD-PATH.
+        out.clear();
+        NlriKey::flow(dest_rule(0, None)).emit(&[], false, true, &mut out);
+        assert_eq!(out, [0, 0, 0, 0, 0x05, 0x01, 0x18, 10, 0, 0]);
+    }
+
+    #[test]
+    fn flow_vpn_nlri_has_the_path_id_before_its_length_with_add_path() {
+        // RFC 8955 §8: length 13 = RD (8: type 0, ASN 65000, 1) + the 5 octets of the rule.
+        let key = NlriKey::flow_path(dest_rule(1, Some("65000:1")), Some(3));
+        let mut out = Vec::new();
+        key.emit(&[], false, true, &mut out);
+        assert_eq!(
+            out,
+            [
+                0, 0, 0, 3, 0x0d, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0x01, 0x18, 10, 0, 1
+            ]
+        );
+    }
+
+    #[test]
+    fn two_path_ids_of_one_rule_are_two_keys() {
+        let a = NlriKey::flow_path(dest_rule(0, None), Some(1));
+        let b = NlriKey::flow_path(dest_rule(0, None), Some(2));
+        assert_ne!(a, b);
+        assert!(a.same_destination(&b));
+    }
+
+    #[test]
+    fn flow_nlri_with_path_ids_decode_and_short_input_is_an_error() {
+        use crate::wire::flowspec::decode_nlri_paths;
+        use crate::wire::nlri::flow_vpn::decode_rule_paths;
+        let bytes = [
+            0, 0, 0, 1, 0x05, 0x01, 0x18, 10, 0, 0, 0, 0, 0, 2, 0x05, 0x01, 0x18, 10, 0, 0,
+        ];
+        let got = decode_nlri_paths(&bytes, Afi::Ipv4).unwrap();
+        assert_eq!(got, vec![(1, dest_rule(0, None)), (2, dest_rule(0, None))]);
+        let vpn = [
+            0, 0, 0, 3, 0x0d, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0x01, 0x18, 10, 0, 1,
+        ];
+        let got = decode_rule_paths(&vpn, Afi::Ipv4).unwrap();
+        assert_eq!(got, vec![(3, dest_rule(1, Some("65000:1")))]);
+        for n in 0..bytes.len() {
+            if n % 10 != 0 {
+                assert!(decode_nlri_paths(&bytes[..n], Afi::Ipv4).is_err(), "{n}");
+            }
+        }
+        for n in 1..vpn.len() {
+            assert!(decode_rule_paths(&vpn[..n], Afi::Ipv4).is_err(), "{n}");
+        }
+    }
 }
