@@ -26,6 +26,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     // ExaBGP's .ci also expects one route (source 10.0.1.0/24, a traffic-rate-packets
     // community 0x800c) that no stored copy of conf-flow.conf holds.
     ("main", "conf-flow", "different"),
+    // RFC 7911 ADD-PATH for FlowSpec: the same match as two paths, and a flow-vpn path.
+    ("main", "conf-flow-addpath", "match"),
     ("main", "conf-flow-redirect", "match"),
     ("main", "conf-flow-vpn", "match"),
     // 0x99 with flags 0x60 and 0x70 (well-known, unknown): sent as written, as ExaBGP does,
@@ -248,7 +250,7 @@ fn run_case(dir: &Path, name: &str) -> (&'static str, String) {
     if text.contains("add-path") {
         decode_args.push("--add-path".to_string());
         decode_args.push(
-            "ipv4-unicast,ipv6-unicast,ipv4-mpls-vpn,ipv6-mpls-vpn,ipv4-labeled-unicast,ipv6-labeled-unicast"
+            "ipv4-unicast,ipv6-unicast,ipv4-mpls-vpn,ipv6-mpls-vpn,ipv4-labeled-unicast,ipv6-labeled-unicast,ipv4-flowspec,ipv4-flowspec-vpn"
                 .to_string(),
         );
     }

@@ -58,7 +58,7 @@ use crate::wire::aspath::{AsPath, SegmentType};
 use crate::wire::attribute::type_code::TUNNEL_ENCAPSULATION;
 use crate::wire::attribute::{AttributeContext, MpNextHop, MpNlri, PathAttribute, hex};
 use crate::wire::error::{DecodeError, ErrorAction};
-use crate::wire::family::Family;
+use crate::wire::family::{Afi, Family, Safi};
 use crate::wire::flowspec;
 use crate::wire::flowspec::action::FlowAction;
 use crate::wire::message::{DecodeContext, MARKER, Message};
@@ -536,6 +536,37 @@ fn as_path_json(p: &AsPath) -> Value {
     json!({"text": p.to_string(), "segments": segments})
 }
 
+/// The rules of a FlowSpec or FlowSpec VPN NLRI field read with RFC 7911 path identifiers,
+/// as JSON objects with `path_id`; `None` when the bytes do not read so.
+fn flow_paths(family: Family, r: &[u8]) -> Option<Vec<Value>> {
+    let afi = match family.afi {
+        Afi::Ipv4 | Afi::Ipv6 => family.afi,
+        _ => return None,
+    };
+    let rules = match family.safi {
+        Safi::FlowSpec => flowspec::decode_nlri_paths(r, afi).ok()?,
+        Safi::FlowSpecVpn => nlri::flow_vpn::decode_rule_paths(r, afi).ok()?,
+        _ => return None,
+    };
+    Some(
+        rules
+            .iter()
+            .map(|(id, rule)| {
+                let mut v = match rule.rd() {
+                    Some(rd) => {
+                        let mut v = flowspec::json::rule_json(rule);
+                        v["rd"] = json!(rd.to_string());
+                        v
+                    }
+                    None => flowspec::json::rule_json(rule),
+                };
+                v["path_id"] = json!(id);
+                v
+            })
+            .collect(),
+    )
+}
+
 pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
     match n {
         MpNlri::Raw(r) if !r.is_empty() => match flowspec::family_rules(family, r) {
@@ -547,6 +578,10 @@ pub(super) fn nlri_json(family: Family, n: &MpNlri) -> Value {
             ),
             _ => match nlri::decode(family, r) {
                 Some(Ok(list)) => json!(list.iter().map(FamilyNlri::json).collect::<Vec<_>>()),
+                // FlowSpec under ADD-PATH (`--add-path ipv4-flowspec`): each rule behind its
+                // path identifier (a rule's own length octet is never 0, so these bytes do
+                // not read as rules without identifiers).
+                _ if flow_paths(family, r).is_some() => json!(flow_paths(family, r)),
                 Some(Err(e)) => json!({"error": e.to_string(), "hex": hex(r)}),
                 None => json!(hex(r)),
             },

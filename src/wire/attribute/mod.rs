@@ -471,6 +471,29 @@ fn decode_mp_nlri(
                     subcode::OPTIONAL_ATTRIBUTE_ERROR,
                 )
             }),
+        // RFC 7911 ADD-PATH for FlowSpec: each rule behind its path identifier. The bytes
+        // stay raw (with the identifiers); a rule that does not decode is treat-as-withdraw.
+        Safi::FlowSpec | Safi::FlowSpecVpn if with_ids => {
+            let error = if family.safi == Safi::FlowSpec {
+                flowspec::flow_afi(family)
+                    .map(|afi| flowspec::decode_nlri_paths(bytes, afi).map(|_| ()))
+                    .and_then(Result::err)
+                    .map(DecodeErrorKind::MalformedFlowSpec)
+            } else {
+                match family.afi {
+                    Afi::Ipv4 | Afi::Ipv6 => {
+                        super::nlri::flow_vpn::decode_rule_paths(bytes, family.afi)
+                            .err()
+                            .map(|error| DecodeErrorKind::MalformedFamilyNlri { family, error })
+                    }
+                    _ => None,
+                }
+            };
+            match error {
+                Some(kind) => Err(DecodeError::new(kind, offset, ErrorAction::TreatAsWithdraw)),
+                None => Ok(MpNlri::Raw(bytes.to_vec())),
+            }
+        }
         // RFC 8955 §4.2 / RFC 7606 §5.4: a FlowSpec NLRI that does not decode is
         // treat-as-withdraw. The rules stay raw here; `flowspec::family_rules` shows them.
         _ => match flowspec::family_rules(family, bytes) {
