@@ -378,3 +378,47 @@ fn malformed_prefix_sid_is_discarded_and_malformed_pmsi_withdraws() {
         "{text:?}"
     );
 }
+
+/// RFC 7911 + RFC 8955: with ADD-PATH receive for FlowSpec, each flow NLRI follows its
+/// 4-octet path identifier; the bytes stay raw and decode, and a truncated one is
+/// treat-as-withdraw (never a panic). The UPDATE is written by hand: MP_REACH_NLRI AFI 1
+/// SAFI 133, next hop length 0, reserved 0, path id 1, length 5, destination 10.0.0.0/24.
+#[test]
+fn add_path_flow_nlri_decode() {
+    use super::family::{Afi, FamilySet, Safi};
+    let flow = Family::new(Afi::Ipv4, Safi::FlowSpec);
+    let ctx = DecodeContext {
+        add_path: [flow].into_iter().collect::<FamilySet>(),
+        ..DecodeContext::default()
+    };
+    let nlri = "00000001 05 01 18 0a0000";
+    let body = format!("0000 0019 40010100 400200 800e 0f 0001 85 00 00 {nlri}");
+    let (m, problems) = Message::decode(&msg(2, &body), ctx).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let Message::Update(u) = &m else {
+        panic!("{m:?}")
+    };
+    let Some(PathAttribute::MpReach(r)) = u.attributes.last() else {
+        panic!("{u:?}")
+    };
+    let MpNlri::Raw(raw) = &r.nlri else {
+        panic!("{r:?}")
+    };
+    let rules = super::flowspec::decode_nlri_paths(raw, Afi::Ipv4).unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].0, 1);
+    assert_eq!(rules[0].1.match_text(), "destination 10.0.0.0/24;");
+    // Without ADD-PATH for the family, the same bytes are not a rule.
+    let (_, problems) = Message::decode(&msg(2, &body), DecodeContext::default()).unwrap();
+    assert!(!problems.is_empty());
+    // A path identifier cut short: treat-as-withdraw, not a panic.
+    let body = "0000 0012 40010100 400200 800e 08 0001 85 00 00 000000";
+    let (_, problems) = Message::decode(&msg(2, body), ctx).unwrap();
+    assert!(
+        problems.iter().any(|p| matches!(
+            p.kind,
+            super::error::DecodeErrorKind::MalformedFlowSpec(_)
+        ) && p.action == ErrorAction::TreatAsWithdraw),
+        "{problems:?}"
+    );
+}
