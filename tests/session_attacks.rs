@@ -416,8 +416,11 @@ fn four_stuck_peers_do_not_delay_a_reload_for_a_healthy_one() {
         arrived.as_secs_f64() * 1000.0,
         slowest.as_secs_f64() * 1000.0
     );
-    assert!(arrived < Duration::from_secs(1), "{arrived:?}");
-    assert!(slowest < Duration::from_secs(1), "{slowest:?}");
+    // Not a speed target: a reload or a control answer held up by the stuck peers would wait for
+    // their hold time (30 s) or their unread 30,000 routes; 5 s is far below that and leaves a
+    // loaded test machine its room (a debug build took 1.5 s beside other tests).
+    assert!(arrived < Duration::from_secs(5), "{arrived:?}");
+    assert!(slowest < Duration::from_secs(5), "{slowest:?}");
     // Every stuck peer gets its new session only after the old one is closed.
     wait_for(Duration::from_secs(20), || {
         stuck.iter().all(|p| p.seen().len() >= 2).then_some(())
