@@ -21,8 +21,11 @@ fn flow_lines(n: &NeighborConfig, lines: &mut Vec<String>) {
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
+            let path = f.path_id.map_or(String::new(), |id| {
+                format!(" path-information {}", std::net::Ipv4Addr::from(id))
+            });
             lines.push(format!(
-                "  flow {}: {} then [ {} ] ({})",
+                "  flow {}: {}{path} then [ {} ] ({})",
                 f.name,
                 f.rule,
                 actions.join(" "),
