@@ -529,4 +529,49 @@ mod tests {
             assert!(decode_rule_paths(&vpn[..n], Afi::Ipv4).is_err(), "{n}");
         }
     }
+
+    /// Two paths of one rule and a flow-vpn path, packed for a session with ADD-PATH for
+    /// both families, decode back to the same keys (the debug-build selfcheck); without
+    /// ADD-PATH, one path of the rule goes and the check still holds.
+    #[test]
+    fn flow_paths_pack_and_pass_the_selfcheck() {
+        let flow = Family::new(Afi::Ipv4, Safi::FlowSpec);
+        let vpn = Family::new(Afi::Ipv4, Safi::FlowSpecVpn);
+        let attrs = Arc::new(RouteAttributes::with_next_hop(NextHop::Absent));
+        let value = RouteValue {
+            labels: Vec::new(),
+            attrs,
+        };
+        let set = RouteSet::new(Vec::new()).with_others(vec![
+            (
+                NlriKey::flow_path(dest_rule(0, None), Some(1)),
+                value.clone(),
+            ),
+            (
+                NlriKey::flow_path(dest_rule(0, None), Some(2)),
+                value.clone(),
+            ),
+            (
+                NlriKey::flow_path(dest_rule(1, Some("65000:1")), Some(3)),
+                value,
+            ),
+        ]);
+        let diff = RouteSet::new(Vec::new()).diff(&set);
+        let mut with = params(vec![flow, vpn]);
+        with.add_path = vec![flow, vpn];
+        let packed = packer::pack(&diff, &with);
+        assert_eq!(packed.announced, 3);
+        crate::rib::selfcheck::verify(&diff, &with, &packed).unwrap();
+        let hex: String = packed.bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(hex.contains("000000010501180a0000"), "{hex}");
+        assert!(hex.contains("000000020501180a0000"), "{hex}");
+        assert!(
+            hex.contains("000000030d0000fde80000000101180a0001"),
+            "{hex}"
+        );
+        let without = params(vec![flow, vpn]);
+        let packed = packer::pack(&diff, &without);
+        assert_eq!(packed.announced, 2);
+        crate::rib::selfcheck::verify(&diff, &without, &packed).unwrap();
+    }
 }
