@@ -137,21 +137,15 @@ fn routes_of(u: &Update) -> (Vec<(String, String)>, Vec<String>) {
     for a in &u.attributes {
         match a {
             PathAttribute::MpReach(m) => {
-                let nh = match &m.next_hop {
-                    MpNextHop::Addresses(v) | MpNextHop::Vpn(v) => v
-                        .iter()
-                        .map(|a| a.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    MpNextHop::Raw(b) => crate::wire::nlri::raw_next_hop(b)
-                        .map(|v| {
-                            v.iter()
-                                .map(|a| a.to_string())
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        })
-                        .unwrap_or_default(),
+                let addresses = match &m.next_hop {
+                    MpNextHop::Addresses(v) | MpNextHop::Vpn(v) => v.clone(),
+                    MpNextHop::Raw(b) => crate::wire::nlri::raw_next_hop(b).unwrap_or_default(),
                 };
+                let nh = addresses
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 for n in nlri_texts(m.family, &m.nlri) {
                     announced.push((format!("{} {n}", m.family), nh.clone()));
                 }

@@ -79,8 +79,8 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
-        let told_of_updates = match (&request.action, &request.replier) {
-            (ApiAction::Command(r), Replier::Process(out)) => self.told_of_updates(r, &out.name),
+        let told_of_updates = match &request.action {
+            ApiAction::Command(r) => self.told_of_updates(r, &request.replier),
             _ => BTreeSet::new(),
         };
         let answer = match request.action {
@@ -102,10 +102,7 @@ impl Manager {
                     // A reload in the batch may stop this helper: the lines after it are
                     // then from a stopped generation, as they would be one by one.
                     let reloads = matches!(r.command, Command::Reload | Command::Restart);
-                    let told = match &request.replier {
-                        Replier::Process(out) => self.told_of_updates(&r, &out.name),
-                        _ => BTreeSet::new(),
-                    };
+                    let told = self.told_of_updates(&r, &request.replier);
                     let answer = self.command(&source, r, default_lease);
                     if self.answer(&source, &request.replier, answer, told) {
                         return true;
@@ -162,10 +159,14 @@ impl Manager {
         false
     }
 
-    /// The established neighbors a route command of helper `name` is for whose api blocks
-    /// tell that helper of the UPDATEs sent: its `done` waits until those are sent (see
-    /// `held_acks.rs`).
-    fn told_of_updates(&self, request: &Request, name: &str) -> BTreeSet<IpAddr> {
+    /// The established neighbors a helper's route command is for whose api blocks tell that
+    /// helper of the UPDATEs sent: its `done` waits until those are sent (see
+    /// `held_acks.rs`). Empty for anyone but a helper.
+    fn told_of_updates(&self, request: &Request, replier: &Replier) -> BTreeSet<IpAddr> {
+        let Replier::Process(out) = replier else {
+            return BTreeSet::new();
+        };
+        let name = out.name.as_str();
         let changes_routes = matches!(
             request.command,
             Command::Announce(_)

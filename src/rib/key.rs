@@ -135,41 +135,32 @@ impl NlriKey {
     /// withdrawing) for labeled families.
     pub fn emit(&self, labels: &[u32], withdraw: bool, add_path: bool, out: &mut Vec<u8>) {
         let path_id = add_path.then(|| self.path_id.unwrap_or(0));
+        if let Nlri::Prefix(prefix) = &self.nlri
+            && labeled::is_labeled(self.family)
+        {
+            let labels = if withdraw {
+                LabelStack::withdrawn()
+            } else {
+                LabelStack::from_labels(labels)
+            };
+            LabeledPrefix {
+                path_id,
+                labels,
+                rd: self.rd,
+                prefix: *prefix,
+            }
+            .emit(out);
+            return;
+        }
+        // RFC 7911 §3: the path identifier precedes the NLRI of any family (a FlowSpec
+        // rule's length octets included).
+        if let Some(id) = path_id {
+            out.extend_from_slice(&id.to_be_bytes());
+        }
         match &self.nlri {
-            Nlri::Prefix(prefix) if labeled::is_labeled(self.family) => {
-                let labels = if withdraw {
-                    LabelStack::withdrawn()
-                } else {
-                    LabelStack::from_labels(labels)
-                };
-                LabeledPrefix {
-                    path_id,
-                    labels,
-                    rd: self.rd,
-                    prefix: *prefix,
-                }
-                .emit(out)
-            }
-            Nlri::Prefix(prefix) => {
-                if let Some(id) = path_id {
-                    out.extend_from_slice(&id.to_be_bytes());
-                }
-                prefix.emit(out)
-            }
-            Nlri::Flow(rule) => {
-                // RFC 7911 §3: the path identifier precedes the FlowSpec length octet(s).
-                if let Some(id) = path_id {
-                    out.extend_from_slice(&id.to_be_bytes());
-                }
-                rule.emit(out)
-            }
-            Nlri::Family(nlri) => {
-                // RFC 7911 §3: the path identifier precedes the NLRI of any family.
-                if let Some(id) = path_id {
-                    out.extend_from_slice(&id.to_be_bytes());
-                }
-                nlri.emit(out)
-            }
+            Nlri::Prefix(prefix) => prefix.emit(out),
+            Nlri::Flow(rule) => rule.emit(out),
+            Nlri::Family(nlri) => nlri.emit(out),
         }
     }
 }
