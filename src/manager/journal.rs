@@ -74,8 +74,8 @@ impl Manager {
         }
     }
 
-    /// Writes the state file when something changed, at most once a second (and at
-    /// shutdown, `force`); drops the replayed routes whose helpers never said they were ready.
+    /// Writes the state file when something changed, at most once a second, and always
+    /// at shutdown (`force`), so a refused or stale file on disk is replaced; drops the replayed routes whose helpers never said they were ready.
     pub(super) fn keep_journal(&mut self, force: bool) {
         if self
             .journal
@@ -91,7 +91,7 @@ impl Manager {
         let Some(path) = self.journal.path.clone() else {
             return;
         };
-        if !self.journal.dirty || (!force && self.journal.saved_at.elapsed() < JOURNAL_PACE) {
+        if !force && (!self.journal.dirty || self.journal.saved_at.elapsed() < JOURNAL_PACE) {
             return;
         }
         let state = state_file::SavedState {
