@@ -239,11 +239,24 @@ impl<'a> Lexer<'a> {
     /// word, steps over it and gives where it was written (no token made). Else leaves the
     /// lexer at the next character, for [`Lexer::next_token`].
     pub(super) fn skip_blanks_to_word(&mut self, word: &str) -> Result<Option<Position>, LexError> {
-        while let Some(c) = self.peek()? {
-            if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-                break;
+        // Byte by byte: blanks are ASCII, and a line is read when this one is used up.
+        while self.peek()?.is_some() {
+            let rest = self.text.as_bytes().get(self.at..).unwrap_or_default();
+            let blanks = rest
+                .iter()
+                .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\r'))
+                .count();
+            self.at += blanks;
+            self.column = self
+                .column
+                .saturating_add(u32::try_from(blanks).unwrap_or(u32::MAX));
+            if rest.get(blanks) != Some(&b'\n') {
+                if blanks < rest.len() {
+                    break;
+                }
+                continue;
             }
-            self.bump(c);
+            self.bump('\n');
         }
         let rest = self.text.get(self.at..).unwrap_or_default();
         let whole = rest
