@@ -9,13 +9,12 @@
 mod harness;
 
 use std::fs;
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use harness::ReceivedRoute;
 use harness::bgpinject::Bgpinject;
 use harness::bird::{BgpProtocol, BirdBuilder};
+use harness::fifo_helper::FifoHelper;
 use harness::wait_for;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
@@ -23,76 +22,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
 const BIRD_ADDRESS: &str = "127.0.57.1";
 const LOCAL: &str = "127.0.57.2";
 
-/// A helper that forwards what the test writes into a FIFO, and keeps what bgpinject
-/// answers in a file.
-struct Helper {
-    dir: tempfile::TempDir,
-    fifo: PathBuf,
-    writer: Option<fs::File>,
-}
-
-impl Helper {
-    fn new() -> Helper {
-        let dir = tempfile::tempdir().expect("temp dir for the helper");
-        let fifo = dir.path().join("commands");
-        let path = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
-        // SAFETY: mkfifo(3) with a NUL-terminated path we own.
-        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
-        let answers = dir.path().join("answers");
-        fs::write(
-            dir.path().join("helper.sh"),
-            format!(
-                "#!/bin/sh\nexec 3<&0\ncat <&3 >'{}' &\nexec cat '{}'\n",
-                answers.display(),
-                fifo.display()
-            ),
-        )
-        .unwrap();
-        Helper {
-            dir,
-            fifo,
-            writer: None,
-        }
-    }
-
-    fn script(&self) -> PathBuf {
-        self.dir.path().join("helper.sh")
-    }
-
-    fn send(&mut self, line: &str) {
-        if self.writer.is_none() {
-            self.writer = Some(
-                fs::OpenOptions::new()
-                    .write(true)
-                    .open(&self.fifo)
-                    .expect("open the helper's FIFO"),
-            );
-        }
-        let w = self.writer.as_mut().unwrap();
-        writeln!(w, "{line}").expect("write to the helper");
-        w.flush().unwrap();
-    }
-
-    fn answers(&self) -> String {
-        fs::read_to_string(self.dir.path().join("answers")).unwrap_or_default()
-    }
-
-    /// Waits until bgpinject has answered `n` commands (done or error) and returns them.
-    fn wait_answers(&self, n: usize) -> Vec<String> {
-        let got = wait_for(Duration::from_secs(30), || {
-            let a: Vec<String> = self
-                .answers()
-                .lines()
-                .filter(|l| *l == "done" || l.starts_with("error"))
-                .map(str::to_string)
-                .collect();
-            (a.len() >= n).then_some(a)
-        });
-        got.unwrap_or_else(|| panic!("fewer than {n} answers:\n{}", self.answers()))
-    }
-}
-
-fn config(helper: &Helper) -> String {
+fn config(helper: &FifoHelper) -> String {
     format!(
         "process dyn {{ run /bin/sh {}; encoder text; }}\nprocess other {{ run /bin/sleep 3600; encoder text; }}\n",
         helper.script().display()
@@ -105,7 +35,7 @@ fn a_helper_creates_a_neighbor_announces_to_it_keeps_it_across_a_reload_and_dele
     let mut bird = BirdBuilder::new("192.0.2.57", BIRD_ADDRESS, PORT)
         .bgp(BgpProtocol::new("dyn", LOCAL, 179, 65001, 65000).passive(true))
         .start();
-    let mut helper = Helper::new();
+    let mut helper = FifoHelper::new();
     let port = PORT.to_string();
     let mut d = Bgpinject::start_with_args(BIN, &config(&helper), "info", &["--port", &port]);
 
@@ -259,7 +189,7 @@ fn a_helper_creates_a_neighbor_announces_to_it_keeps_it_across_a_reload_and_dele
 
 #[test]
 fn a_helper_creating_eleven_hundred_neighbors_is_capped_and_delete_star_ends_them() {
-    let mut helper = Helper::new();
+    let mut helper = FifoHelper::new();
     // Nobody listens on this port: the neighbors try to connect and wait.
     let mut d = Bgpinject::start_with_args(BIN, &config(&helper), "info", &["--port", "19151"]);
     const N: usize = 1_100;
