@@ -494,6 +494,15 @@ fn finish(
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
     let multi_session_at = s.options.multi_session_at();
+    // As ExaBGP: RFC 9234 roles describe eBGP relationships.
+    if let Some(at) = s.options.role_at()
+        && local_as == peer_as
+    {
+        return Err(p.error_at(
+            at,
+            format!("role in {block} needs an eBGP session (RFC 9234 §4): local-as and peer-as are both {local_as}"),
+        ));
+    }
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
