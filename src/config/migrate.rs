@@ -402,8 +402,12 @@ impl<'a> Migrator<'a> {
             .get(first)
             .map(|l| l.iter().take_while(|c| c.is_whitespace()).collect())
             .unwrap_or_default();
+        // ExaBGP 3's nameless `process { EVENTS }` in a neighbor: only events, which become
+        // an api block in its place.
+        let nameless = self.kind(j + 1) == TokenKind::OpenBrace;
         let name = self.text(j + 1).to_string();
         // ExaBGP 2.x/3.x event statements of the block become the api block's.
+        let notes_before = self.changes.len();
         let (mut api, mut receive, mut send) = (String::new(), Vec::new(), Vec::new());
         let mut dropped = Vec::new();
         for k in j + 2..end {
@@ -455,6 +459,29 @@ impl<'a> Migrator<'a> {
         };
         api.push_str(&block("receive", &receive));
         api.push_str(&block("send", &send));
+        if nameless {
+            if self.changes.len() != notes_before {
+                // A statement shares a line: the block cannot go whole.
+                self.changes.truncate(notes_before);
+                self.note_unmigrated(
+                    j,
+                    "a nameless process sharing its lines is left where it is",
+                );
+                return;
+            }
+            self.moves.push(Move {
+                first,
+                last,
+                before,
+                replacement: format!("{indent}api {{{api} }}"),
+                dropped: (first..=last).collect(),
+            });
+            self.changes.push(format!(
+                "{}: the nameless process becomes the neighbor's api block",
+                first + 1
+            ));
+            return;
+        }
         self.moves.push(Move {
             first,
             last,
@@ -498,10 +525,11 @@ impl<'a> Migrator<'a> {
             }
             let item_last = self.token(e.saturating_sub(1)).map_or(0, line_of);
             let is_neighbor = self.text(j) == "neighbor";
+            // Processes move before the group, which names them where they were.
             if is_neighbor {
-                self.walk_neighbor(j, e, None);
+                self.walk_neighbor(j, e, Some(i));
             } else {
-                self.walk_body(j, e, None, &mut routes);
+                self.walk_body(j, e, Some(i), &mut routes);
             }
             items.push((next_free, item_last, is_neighbor));
             next_free = item_last + 1;
@@ -557,9 +585,11 @@ impl<'a> Migrator<'a> {
                 .filter(|(k, _)| !m.dropped.contains(&(m.first + k)))
                 .map(|(_, l)| l)
                 .collect();
-            let dedent: Vec<String> = block.iter().map(|l| dedent_once(l)).collect();
-            before.entry(m.before).or_default().extend(dedent);
-            before.entry(m.before).or_default().push(String::new());
+            if !block.is_empty() {
+                let dedent: Vec<String> = block.iter().map(|l| dedent_once(l)).collect();
+                before.entry(m.before).or_default().extend(dedent);
+                before.entry(m.before).or_default().push(String::new());
+            }
             if let Some(l) = lines.get_mut(m.first) {
                 *l = m.replacement.clone();
             }
@@ -578,7 +608,7 @@ impl<'a> Migrator<'a> {
                 out.extend(extra.iter().cloned());
             }
             if let Some(g) = group_at.get(&n) {
-                out.extend(group_lines(g, &lines));
+                out.extend(group_lines(g, &lines, &skip));
                 n = g.last + 1;
                 continue;
             }
@@ -612,7 +642,21 @@ fn dedent_once(line: &str) -> String {
 
 /// A group as `template { neighbor NAME-1 { ... } ... }` and its neighbors, each inheriting
 /// the template of what the group said above it.
-fn group_lines(g: &GroupPlan, lines: &[String]) -> Vec<String> {
+/// `skip`: lines of process blocks moved out (their first line is the api statement).
+fn group_lines(g: &GroupPlan, all: &[String], skip: &[bool]) -> Vec<String> {
+    // The group's lines without the moved ones (emptied, so line numbers still index).
+    let lines: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(n, l)| {
+            if skip.get(n).copied().unwrap_or(false) {
+                String::from("\u{0}")
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let lines = &lines;
     let mut out = vec![format!(
         "# group {}: each neighbor inherits what the group said above it",
         g.name
@@ -672,6 +716,7 @@ fn group_lines(g: &GroupPlan, lines: &[String]) -> Vec<String> {
             }
         }
     }
+    out.retain(|l| !l.contains('\u{0}'));
     out
 }
 

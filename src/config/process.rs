@@ -143,7 +143,7 @@ impl MessageEvents {
             .fold(0, |m, k| m | (1 << k))
     }
 
-    fn set(&mut self, word: &str) {
+    pub(super) fn set(&mut self, word: &str) {
         match word {
             "parsed" => self.parsed = true,
             "packets" => self.packets = true,

@@ -454,8 +454,10 @@ fn prefix_sid_attribute(
         return None;
     }
     let mut sid = mpls.unwrap_or_default();
-    sid.services
-        .extend(srv6.into_iter().flat_map(|s| s.services));
+    if let Some(s) = srv6 {
+        sid.services.extend(s.services);
+        sid.draft_tlvs.extend(s.draft_tlvs);
+    }
     Some(PathAttribute::Unknown {
         flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
         code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
