@@ -465,9 +465,20 @@ fn parse_family_block(
                 .collect();
             return Ok(Some(all));
         }
+        if matches!(afi_token.text.as_str(), "inet" | "inet4" | "inet6") {
+            p.note(
+                afi_token.position,
+                Some(&afi_token.text),
+                format!(
+                    "'{}' in a family block is ExaBGP 2.x/3.x's spelling of '{}' (ExaBGP 3 warned it is deprecated)",
+                    afi_token.text,
+                    if afi_token.text == "inet6" { "ipv6" } else { "ipv4" }
+                ),
+            );
+        }
         let afi = match afi_token.text.as_str() {
-            "ipv4" => Afi::Ipv4,
-            "ipv6" => Afi::Ipv6,
+            "ipv4" | "inet" | "inet4" => Afi::Ipv4,
+            "ipv6" | "inet6" => Afi::Ipv6,
             "l2vpn" => Afi::L2VPN,
             other => {
                 return Err(p.error_at(

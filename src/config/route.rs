@@ -48,6 +48,7 @@ pub const KEYWORDS: &[&str] = &[
     "next-hop",
     "origin",
     "as-path",
+    "as-sequence",
     "med",
     "local-preference",
     "community",
@@ -301,7 +302,15 @@ pub(super) fn parse_attribute(
             let (origin, _) = p.value("origin", origin)?;
             a.origin.set(p, kw, name, origin)
         }
-        "as-path" => {
+        "as-path" | "as-sequence" => {
+            if kw.text == "as-sequence" {
+                super::exabgp_compat::mark_original(p);
+                p.note(
+                    kw.position,
+                    Some("as-sequence"),
+                    "'as-sequence' is ExaBGP 2.0's spelling of 'as-path' (ExaBGP 3 kept it as an alias; write 'as-path')",
+                );
+            }
             let path = parse_as_path(p)?;
             a.as_path.set(p, kw, name, path)
         }
