@@ -382,6 +382,24 @@ fn parse_statement(
             }
             return Ok(());
         }
+        // ExaBGP neighbor statements refused here with their reason (the others are in
+        // exabgp_compat::REFUSED).
+        "operational" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'operational' in {block} is not supported: bgpinject does not send ExaBGP's OPERATIONAL messages (draft-ietf-idr-operational-message, type 6)"
+                ),
+            ));
+        }
+        "asn4" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'asn4' in {block}: ExaBGP reads it only in 'capability {{ asn4 enable|disable; }}' (ExaBGP 3 refused it here too)"
+                ),
+            ));
+        }
         "bfd" => {
             let params = super::bfd::parse(p, block)?;
             return s.bfd.set(p, kw, block, params);
@@ -475,6 +493,14 @@ fn parse_family_block(
                     if afi_token.text == "inet6" { "ipv6" } else { "ipv4" }
                 ),
             );
+        }
+        if afi_token.text == "bgp-ls" {
+            return Err(p.error_at(
+                afi_token.position,
+                format!(
+                    "family 'bgp-ls' in {block} is not supported: bgpinject decodes BGP-LS routes it receives but does not announce them (no BGP-LS route statements)"
+                ),
+            ));
         }
         let afi = match afi_token.text.as_str() {
             "ipv4" | "inet" | "inet4" => Afi::Ipv4,

@@ -310,6 +310,16 @@ pub(super) fn parse_process(
                 })?;
                 lease.set(p, &kw, &block, seconds as u32)?;
             }
+            // ExaBGP 3.x's finer event switches of a process block.
+            early @ ("receive-parsed" | "receive-updates" | "receive-refresh" | "send"
+            | "receive") => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "'{early}' in {block} (ExaBGP 3.x) is not supported: write the events in the neighbor's 'api {{ receive {{ parsed; update; }} send {{ packets; }} }}' block, or 'receive-routes;' here"
+                    ),
+                ));
+            }
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
         p.expect_semicolon(&format!("{} value", kw.text))?;
