@@ -101,6 +101,10 @@ fn file_for(k: &Keyword) -> String {
             ))
         ),
         "route" => neighbor(&format!("static {{\n    route {s};\n  }}")),
+        "healthcheck" => format!(
+            "process hc {{\n  run python3 -m exabgp healthcheck --ip 10.9.0.1/32 {s};\n}}\n{}",
+            neighbor("api { processes [ hc ]; }")
+        ),
         "flow/match" => flow(s, "discard;", ""),
         "flow6/match" => {
             let d = if s.contains("destination") {
