@@ -248,8 +248,13 @@ impl<'a> Migrator<'a> {
                 // `capability { }` only.
                 // Neighbor-level statements (original injector, ExaBGP 3) that ExaBGP 4 and
                 // later read in `capability { }` only.
-                word @ ("graceful-restart" | "multi-session")
-                    if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon =>
+                word @ ("graceful-restart" | "multi-session" | "add-path" | "aigp"
+                | "route-refresh")
+                    if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon
+                        // ExaBGP 3's `add-path MODE;` (a block is ExaBGP 4's), and `aigp`
+                        // with a value (alone it meant off, where the block's means on).
+                        && (!matches!(word, "add-path" | "aigp")
+                            || self.kind(j + 1) == TokenKind::Word) =>
                 {
                     self.replace(
                         j,
@@ -266,6 +271,22 @@ impl<'a> Migrator<'a> {
                     }
                 }
                 "process" => self.move_process(j, e, top),
+                // ExaBGP 2.x/3.x's `inet`, `inet4`, `inet6` in a family block.
+                "family" => {
+                    for x in j + 1..e {
+                        let at_start = matches!(
+                            self.kind(x - 1),
+                            TokenKind::OpenBrace | TokenKind::Semicolon
+                        );
+                        if at_start && self.kind(x) == TokenKind::Word {
+                            match self.text(x) {
+                                "inet" | "inet4" => self.rename(x, "ipv4"),
+                                "inet6" => self.rename(x, "ipv6"),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
                 "static" => {
                     let mut k = j + 2;
                     while k < e.saturating_sub(1) {
@@ -312,8 +333,13 @@ impl<'a> Migrator<'a> {
             )
         });
         for x in k..end {
-            if self.text(x) == "withdrawn" {
-                self.rename(x, "withdraw");
+            if self.kind(x) != TokenKind::Word {
+                continue;
+            }
+            match self.text(x) {
+                "withdrawn" => self.rename(x, "withdraw"),
+                "as-sequence" => self.rename(x, "as-path"),
+                _ => {}
             }
         }
         if !plain {
@@ -802,5 +828,30 @@ mod tests {
             assert_eq!(x.without_routes().options, y.without_routes().options);
             assert_eq!(x.routes.len(), y.routes.len());
         }
+    }
+
+    #[test]
+    fn exabgp3_spellings_are_rewritten_with_the_same_meaning() {
+        let text = "process p {\n\trun /bin/cat;\n}\nneighbor 192.0.2.1 {\n\trouter-id 192.0.2.9;\n\tlocal-as 1;\n\tpeer-as 2;\n\tadd-path send;\n\taigp enable;\n\troute-refresh;\n\tfamily {\n\t\tinet unicast;\n\t\tinet6 unicast;\n\t}\n\tapi { processes [ p ]; }\n\tstatic {\n\t\troute 10.0.0.0/8 next-hop 192.0.2.1 as-sequence [ 1 2 ];\n\t}\n\tprocess {\n\t\tneighbor-changes;\n\t\treceive-routes;\n\t}\n}\n";
+        let m = migrate(text, Path::new("t.conf")).unwrap();
+        for want in [
+            "capability { add-path send; }",
+            "capability { aigp enable; }",
+            "ipv4 unicast;",
+            "ipv6 unicast;",
+            "as-path [ 1 2 ]",
+            "api { neighbor-changes; receive { parsed; update; } }",
+        ] {
+            assert!(m.text.contains(want), "{want}: {}", m.text);
+        }
+        let (a, _) = crate::config::parse_str_with_notes(text, Path::new("t.conf")).unwrap();
+        let (b, notes) = crate::config::parse_str_with_notes(&m.text, Path::new("t.conf")).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        let (x, y) = (&a.neighbors[0], &b.neighbors[0]);
+        assert_eq!(x.without_routes().options, y.without_routes().options);
+        assert_eq!(x.families, y.families);
+        assert_eq!(x.api_neighbor_changes, y.api_neighbor_changes);
+        assert_eq!(x.api_receive_updates, y.api_receive_updates);
+        assert_eq!(x.routes.len(), y.routes.len());
     }
 }
