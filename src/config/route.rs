@@ -48,6 +48,7 @@ pub const KEYWORDS: &[&str] = &[
     "next-hop",
     "origin",
     "as-path",
+    "as-sequence",
     "med",
     "local-preference",
     "community",
@@ -305,7 +306,15 @@ pub(super) fn parse_attribute(
             let (origin, _) = p.value("origin", origin)?;
             a.origin.set(p, kw, name, origin)
         }
-        "as-path" => {
+        "as-path" | "as-sequence" => {
+            if kw.text == "as-sequence" {
+                super::exabgp_compat::mark_original(p);
+                p.note(
+                    kw.position,
+                    Some("as-sequence"),
+                    "'as-sequence' is ExaBGP 2.0's spelling of 'as-path' (ExaBGP 3 kept it as an alias; write 'as-path')",
+                );
+            }
             let path = parse_as_path(p)?;
             a.as_path.set(p, kw, name, path)
         }
@@ -476,8 +485,10 @@ fn prefix_sid_attribute(
         return None;
     }
     let mut sid = mpls.unwrap_or_default();
-    sid.services
-        .extend(srv6.into_iter().flat_map(|s| s.services));
+    if let Some(s) = srv6 {
+        sid.services.extend(s.services);
+        sid.draft_tlvs.extend(s.draft_tlvs);
+    }
     Some(PathAttribute::Unknown {
         flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
         code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
