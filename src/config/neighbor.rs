@@ -251,7 +251,9 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
-        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
+        "l2vpn" => {
+            return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes, true);
+        }
         "process" | "watchdog" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block. `watchdog NAME { run ...; }` (1.3) is one
