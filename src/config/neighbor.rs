@@ -334,7 +334,9 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
-        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
+        "l2vpn" => {
+            return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes, true);
+        }
         "process" if p.peek().kind == TokenKind::OpenBrace => {
             return parse_nameless_process(p, kw, s);
         }

@@ -364,7 +364,10 @@ impl ParsedRoutes {
 }
 
 /// One route per key: a later statement of the same source replaces an earlier one (as
-/// for prefixes), the neighbor's own over a template's, in the order first written.
+/// for prefixes), the neighbor's own over a template's, in the order first written. Within
+/// one source, a statement of a neighbor-level `l2vpn { }` block is not replaced by one of an
+/// `announce { }` block, wherever each is written: ExaBGP (4.2, 5.0 and main) applies the
+/// `announce` routes first and the older sections' after them, so the peer keeps those.
 fn unique_family_routes(
     routes: Vec<super::family_routes::ParsedFamilyRoute>,
 ) -> Vec<super::model::FamilyRoute> {
@@ -374,7 +377,8 @@ fn unique_family_routes(
         match index.get(&r.route.key) {
             Some(&i) => {
                 if let Some(k) = kept.get_mut(i)
-                    && r.origin <= k.origin
+                    && (r.origin < k.origin
+                        || (r.origin == k.origin && r.late_section >= k.late_section))
                 {
                     *k = r;
                 }
