@@ -19,6 +19,19 @@ pub const DEFAULT_HOLD_TIME: u16 = 180;
 /// RFC 4271 §8.2.1: the well-known BGP port.
 pub const BGP_PORT: u16 = 179;
 
+static DEFAULT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(BGP_PORT);
+
+/// `--port PORT` (ExaBGP's `exabgp.tcp.port`): the port of neighbors that write no `connect`
+/// or `listen`, for every configuration read after it is set (reloads included).
+pub fn set_default_port(port: u16) {
+    DEFAULT_PORT.store(port, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// [`BGP_PORT`] unless `--port` said otherwise.
+pub fn default_port() -> u16 {
+    DEFAULT_PORT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A place in a configuration file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Location {

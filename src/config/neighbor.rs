@@ -9,7 +9,7 @@ use crate::wire::family::{Afi, Family, Safi};
 use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
-use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
+use super::model::{DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
 use super::parser::{Origin, Parser, Setting, one_of};
 use super::route_list::ParsedRoutes;
 use super::session_options;
@@ -587,8 +587,14 @@ fn finish(
         peer_as,
         hold_time,
         passive: s.passive.take().unwrap_or(false),
-        connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
-        listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
+        connect_port: s
+            .connect_port
+            .take()
+            .unwrap_or_else(super::model::default_port),
+        listen_port: s
+            .listen_port
+            .take()
+            .unwrap_or_else(super::model::default_port),
         families,
         routes,
         options,
@@ -772,7 +778,8 @@ mod tests {
         let n = neighbor(&format!("router-id 192.0.2.10; {IDS}")).unwrap();
         assert_eq!(n.hold_time, DEFAULT_HOLD_TIME);
         assert!(!n.passive);
-        assert_eq!((n.connect_port, n.listen_port), (BGP_PORT, BGP_PORT));
+        let port = crate::config::model::BGP_PORT;
+        assert_eq!((n.connect_port, n.listen_port), (port, port));
         assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
         assert_eq!(n.local_address, None);
         assert_eq!(n.description, None);

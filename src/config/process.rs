@@ -513,7 +513,7 @@ fn match_here(pattern: &[char], text: &[char]) -> bool {
 
 /// Every process a neighbor names must be defined; `processes-match` patterns become the
 /// names of the processes they match.
-pub(super) fn check_references(
+pub fn check_references(
     neighbors: &mut [NeighborConfig],
     processes: &[ProcessConfig],
 ) -> Result<(), ConfigError> {

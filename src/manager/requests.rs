@@ -326,6 +326,19 @@ impl Manager {
                     }
                 }
             }
+            Command::CreateNeighbor(new) => {
+                if let Err(e) = self.create_neighbor(source, new) {
+                    return Answer::Refused(e);
+                }
+            }
+            Command::DeleteNeighbor => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused("no neighbors match the selector".to_string());
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                self.delete_neighbors(source, &addrs);
+            }
             Command::Reload => self.reload(),
             Command::Restart => {
                 self.reload();
