@@ -491,6 +491,23 @@ fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
 }
 
 fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
+    let command = parse_announce_text(text, memo)?;
+    // The text is kept for the state file (see `manager/state_file.rs`).
+    let written = || Some(std::sync::Arc::<str>::from(text.trim()));
+    Ok(match command {
+        Command::AnnounceFamily(mut r) => {
+            r.api_text = written();
+            Command::AnnounceFamily(r)
+        }
+        Command::AnnounceFlow(mut f) => {
+            f.api_text = written();
+            Command::AnnounceFlow(f)
+        }
+        other => other,
+    })
+}
+
+fn parse_announce_text(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
     }

@@ -212,16 +212,26 @@ impl Manager {
                     return Answer::Refused(format!("no configured neighbor matches for {source}"));
                 }
                 // A route held back now is checked as an announce: its watchdog announces it
-                // later without another check.
-                let checked = match withdraw {
-                    true => super::program_routes::check_guards(routes, &chosen),
-                    false => self.program_routes.announce(source, routes, &chosen),
-                };
+                // later without another check. One the state file has withdrawn in this
+                // group stays withdrawn (see `watchdog.rs`).
+                let (held, live): (Vec<_>, Vec<_>) = routes.iter().cloned().partition(|r| {
+                    *withdraw
+                        || self
+                            .program_routes
+                            .withdrawn_by_replay(source, watchdog, r, &chosen)
+                });
+                let checked = super::program_routes::check_guards(&held, &chosen)
+                    .and_then(|()| self.program_routes.announce(source, &live, &chosen));
                 if let Err(e) = checked {
                     return Answer::Refused(e);
                 }
-                let tag = Some((watchdog.as_str(), *withdraw));
-                self.program_routes.tag_routes(source, routes, tag, &chosen);
+                for (routes, withdrawn) in [(held, true), (live, false)] {
+                    if !routes.is_empty() {
+                        let tag = Some((watchdog.as_str(), withdrawn));
+                        self.program_routes
+                            .tag_routes(source, &routes, tag, &chosen);
+                    }
+                }
             }
             Command::Watchdog { name, announce } => {
                 let name = match (name, source) {

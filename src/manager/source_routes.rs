@@ -22,6 +22,9 @@ pub struct SourceRoutes {
     /// Labeled, VPN, multicast, ADD-PATH and IPv4-with-IPv6-next-hop routes (see
     /// `rib::other_nlri`), keyed as the file's are.
     pub others: BTreeMap<NlriKey, OtherRoute>,
+    /// The API text (what followed `announce`) of the family routes and flow rules above
+    /// that came from a command, by key: what the state file journals for them.
+    pub texts: BTreeMap<NlriKey, Arc<str>>,
 }
 
 impl SourceRoutes {
