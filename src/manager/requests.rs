@@ -79,6 +79,9 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
+        // ExaBGP answers `show adj-rib in` in JSON to a helper whose encoder is json.
+        let json_helper = matches!(&request.replier,
+            Replier::Process(out) if out.encoder == crate::config::process::Encoder::Json);
         let told_of_updates = match &request.action {
             ApiAction::Command(r) => self.told_of_updates(r, &request.replier),
             _ => BTreeSet::new(),
@@ -96,14 +99,14 @@ impl Manager {
                 self.program_routes.replace(&source, &routes, &chosen);
                 Answer::Lines(Vec::new())
             }
-            ApiAction::Command(r) => self.command(&source, r, default_lease),
+            ApiAction::Command(r) => self.command(&source, r, default_lease, json_helper),
             ApiAction::Batch(commands) => {
                 for r in commands {
                     // A reload in the batch may stop this helper: the lines after it are
                     // then from a stopped generation, as they would be one by one.
                     let reloads = matches!(r.command, Command::Reload | Command::Restart);
                     let told = self.told_of_updates(&r, &request.replier);
-                    let answer = self.command(&source, r, default_lease);
+                    let answer = self.command(&source, r, default_lease, json_helper);
                     if self.answer(&source, &request.replier, answer, told) {
                         return true;
                     }
@@ -191,7 +194,13 @@ impl Manager {
             .collect()
     }
 
-    fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {
+    fn command(
+        &mut self,
+        source: &Source,
+        request: Request,
+        default_lease: Option<u32>,
+        json_helper: bool,
+    ) -> Answer {
         let views = || self.neighbors.iter().map(|n| n.view());
         match &request.command {
             Command::Announce(_)
@@ -290,13 +299,17 @@ impl Manager {
                     }
                 }
             }
-            Command::ShowAdjRibIn => {
-                let addrs: Vec<IpAddr> = self
+            Command::ShowAdjRibIn { json, extensive } => {
+                let chosen: Vec<&crate::config::NeighborConfig> = self
                     .neighbors
                     .iter()
                     .filter(|n| n.config.options.adj_rib_in && request.selects(&n.config))
-                    .map(|n| n.config.peer_address)
+                    .map(|n| &n.config)
                     .collect();
+                if *json || json_helper {
+                    return Answer::Lines(self.adj_rib_in.json_lines(&chosen, *extensive));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|n| n.peer_address).collect();
                 return Answer::Lines(self.adj_rib_in.lines(&addrs));
             }
             Command::ClearAdjRibIn => {
