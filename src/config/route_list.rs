@@ -500,6 +500,13 @@ impl Positions {
         self.push_run(at, 0, 1);
     }
 
+    /// Appends every position of `later`, after these.
+    fn extend(&mut self, later: Positions) {
+        for run in later.runs {
+            self.push_run(run.first, run.step, run.count);
+        }
+    }
+
     /// Appends `count` positions from `first`, `step` lines apart.
     fn push_run(&mut self, first: Position, step: u32, count: usize) {
         if count == 0 {
