@@ -75,6 +75,42 @@ impl ParsedRoutes {
         self.unicast_at.push(parsed.prefix_at);
     }
 
+    /// No route kept (of any kind).
+    pub fn is_empty(&self) -> bool {
+        self.unicast.is_empty()
+            && self.others.is_empty()
+            && self.families.is_empty()
+            && self.watchdog.is_empty()
+    }
+
+    /// Appends `later` (parsed after these routes), keeping its files and origins.
+    /// Duplicates are resolved after: neither side has been through
+    /// [`resolve_duplicates`](Self::resolve_duplicates).
+    pub fn append(&mut self, later: ParsedRoutes) {
+        debug_assert!(self.unicast_dropped.is_empty() && later.unicast_dropped.is_empty());
+        let ParsedRoutes {
+            unicast,
+            unicast_at,
+            runs,
+            others,
+            families,
+            watchdog,
+            ..
+        } = later;
+        let offset = self.unicast.len();
+        for run in runs {
+            self.runs.push(Run {
+                start: run.start + offset,
+                ..run
+            });
+        }
+        self.unicast.extend(unicast);
+        self.unicast_at.extend(unicast_at);
+        self.others.extend(others);
+        self.families.extend(families);
+        self.watchdog.extend(watchdog);
+    }
+
     /// A route of a `wire::nlri` family (not kept when marked `withdraw`).
     pub fn push_family(&mut self, parsed: super::family_routes::ParsedFamilyRoute) {
         if !parsed.withdraw {
@@ -361,7 +397,10 @@ impl ParsedRoutes {
 }
 
 /// One route per key: a later statement of the same source replaces an earlier one (as
-/// for prefixes), the neighbor's own over a template's, in the order first written.
+/// for prefixes), the neighbor's own over a template's, in the order first written. Within
+/// one source, a statement of a neighbor-level `l2vpn { }` block is not replaced by one of an
+/// `announce { }` block, wherever each is written: ExaBGP (4.2, 5.0 and main) applies the
+/// `announce` routes first and the older sections' after them, so the peer keeps those.
 fn unique_family_routes(
     routes: Vec<super::family_routes::ParsedFamilyRoute>,
 ) -> Vec<super::model::FamilyRoute> {
@@ -371,7 +410,8 @@ fn unique_family_routes(
         match index.get(&r.route.key) {
             Some(&i) => {
                 if let Some(k) = kept.get_mut(i)
-                    && r.origin <= k.origin
+                    && (r.origin < k.origin
+                        || (r.origin == k.origin && r.late_section >= k.late_section))
                 {
                     *k = r;
                 }
@@ -458,6 +498,13 @@ impl PositionRun {
 impl Positions {
     fn push(&mut self, at: Position) {
         self.push_run(at, 0, 1);
+    }
+
+    /// Appends every position of `later`, after these.
+    fn extend(&mut self, later: Positions) {
+        for run in later.runs {
+            self.push_run(run.first, run.step, run.count);
+        }
     }
 
     /// Appends `count` positions from `first`, `step` lines apart.
