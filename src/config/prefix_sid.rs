@@ -198,6 +198,18 @@ pub(super) fn parse_prefix_sid_srv6(p: &mut Parser) -> Result<PrefixSid, ConfigE
     let l2 = match it.next() {
         Some(Item::Word(w, _)) if w == "l3-service" => false,
         Some(Item::Word(w, _)) if w == "l2-service" => true,
+        // ExaBGP 4.2's `( vpn SID )` and `( l3vpn SID )`: a TLV 5 holding the SID itself, as
+        // draft-ietf-bess-srv6-services-00 had it, not the SRv6 SID Information sub-TLV of
+        // RFC 9252, which receivers read; ExaBGP 5 removed them. Refused by name, so the
+        // operator chooses the RFC 9252 encoding knowingly.
+        Some(Item::Word(w, at)) if w == "vpn" || w == "l3vpn" => {
+            return Err(p.error_at(
+                *at,
+                format!(
+                    "{S}: '{w}' is ExaBGP 4.2's pre-RFC 9252 encoding (the SID without its SRv6 SID Information sub-TLV, removed in ExaBGP 5); write 'l3-service SID' for the RFC 9252 encoding"
+                ),
+            ));
+        }
         Some(other) => return Err(item_error(p, S, other, "l3-service or l2-service")),
         None => return Err(item_error(p, S, last, "l3-service or l2-service")),
     };
@@ -411,6 +423,14 @@ mod tests {
                 "l4-service",
             ),
             ("bgp-prefix-sid-srv6 ( l3-service 10.0.0.1 )", "IPv6"),
+            // ExaBGP 4.2's conf-prefix-sid-srv6 forms.
+            (
+                "bgp-prefix-sid-srv6 ( vpn 2001:1::10 )",
+                "'vpn' is ExaBGP 4.2's",
+            ),
+            ("bgp-prefix-sid-srv6 ( l3vpn 2001:1::20 )", "RFC 9252"),
+            ("bgp-prefix-sid-srv6 ( l3vpn", "expected the rest"),
+            ("bgp-prefix-sid-srv6 ( )", "l3-service or l2-service"),
             (
                 "bgp-prefix-sid-srv6 ( l3-service 2001:db8::1 0x48 [64,24,16] )",
                 "']'",
