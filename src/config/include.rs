@@ -36,6 +36,8 @@ pub(super) struct LoadState {
     pub attributes: crate::rib::route_set::AttributeInterner,
     /// One shared copy of each distinct unicast table of the neighbors parsed so far.
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
+    /// The tables of neighbors that take every route from their templates, built once.
+    pub inherited: super::inherited::Memo,
     /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
     pub guard: super::guard::GuardSettings,
     /// What `--check` tells the operator without refusing the file: deprecated spellings
@@ -74,6 +76,7 @@ impl LoadState {
             last_origin: parser::OWN,
             attributes: Default::default(),
             tables: Vec::new(),
+            inherited: Default::default(),
             guard: Default::default(),
             notes: Vec::new(),
             neighbor_processes: Vec::new(),

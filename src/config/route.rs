@@ -48,6 +48,7 @@ pub const KEYWORDS: &[&str] = &[
     "next-hop",
     "origin",
     "as-path",
+    "as-sequence",
     "med",
     "local-preference",
     "community",
@@ -58,6 +59,7 @@ pub const KEYWORDS: &[&str] = &[
     "originator-id",
     "cluster-list",
     "aigp",
+    "otc",
     "bgp-prefix-sid",
     "bgp-prefix-sid-srv6",
     "pmsi-tunnel",
@@ -93,6 +95,8 @@ pub(super) struct AttributeSettings {
     originator_id: Setting<Ipv4Addr>,
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
+    /// ExaBGP main's `otc ASN|self|ROLE` (RFC 9234): `OTC_SELF` for self and a role name.
+    otc: Setting<u32>,
     /// `bgp-prefix-sid` and `bgp-prefix-sid-srv6`: one BGP Prefix-SID attribute together.
     prefix_sid: Setting<crate::wire::prefix_sid::PrefixSid>,
     prefix_sid_srv6: Setting<crate::wire::prefix_sid::PrefixSid>,
@@ -245,6 +249,7 @@ pub(super) fn finish_attributes(
         a.originator_id.take().map(PathAttribute::OriginatorId),
         a.cluster_list.take().map(PathAttribute::ClusterList),
         a.aigp.take().map(aigp_attribute),
+        a.otc.take().map(PathAttribute::Otc),
         prefix_sid_attribute(a.prefix_sid.take(), a.prefix_sid_srv6.take()),
         a.pmsi.take().map(|t| PathAttribute::Unknown {
             flags: crate::wire::attribute::flag::OPTIONAL
@@ -301,7 +306,15 @@ pub(super) fn parse_attribute(
             let (origin, _) = p.value("origin", origin)?;
             a.origin.set(p, kw, name, origin)
         }
-        "as-path" => {
+        "as-path" | "as-sequence" => {
+            if kw.text == "as-sequence" {
+                super::exabgp_compat::mark_original(p);
+                p.note(
+                    kw.position,
+                    Some("as-sequence"),
+                    "'as-sequence' is ExaBGP 2.0's spelling of 'as-path' (ExaBGP 3 kept it as an alias; write 'as-path')",
+                );
+            }
             let path = parse_as_path(p)?;
             a.as_path.set(p, kw, name, path)
         }
@@ -349,6 +362,24 @@ pub(super) fn parse_attribute(
         "aigp" => {
             let (metric, _) = p.value("aigp", aigp_metric)?;
             a.aigp.set(p, kw, name, metric)
+        }
+        "otc" => {
+            use crate::wire::attribute::OTC_SELF;
+            let (asn, token) = p.value("otc", |t| match t {
+                "self" => Ok(OTC_SELF),
+                t if crate::wire::role::Role::from_name(t).is_some() => Ok(OTC_SELF),
+                t => values::asn(t).map_err(|_| ValueError::Malformed {
+                    expected: "an AS number (not 0), self, or a role name (provider, rs, rs-client, customer, peer)",
+                }),
+            })?;
+            if crate::wire::role::Role::from_name(&token.text).is_some() {
+                p.note(
+                    token.position,
+                    Some("otc role"),
+                    format!("'otc {}' in {name}: taken as 'otc self' (the session's local AS); ExaBGP also checks the role against the neighbor's 'role {{ local }}', bgpinject does not", token.text),
+                );
+            }
+            a.otc.set(p, kw, name, asn)
         }
         "bgp-prefix-sid" => {
             let v = super::prefix_sid::parse_prefix_sid(p)?;
@@ -454,8 +485,10 @@ fn prefix_sid_attribute(
         return None;
     }
     let mut sid = mpls.unwrap_or_default();
-    sid.services
-        .extend(srv6.into_iter().flat_map(|s| s.services));
+    if let Some(s) = srv6 {
+        sid.services.extend(s.services);
+        sid.draft_tlvs.extend(s.draft_tlvs);
+    }
     Some(PathAttribute::Unknown {
         flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
         code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
@@ -510,7 +543,11 @@ fn parse_generic(
     if close.kind != TokenKind::CloseBracket {
         return Err(p.unexpected(&close, "']' after the attribute's value"));
     }
-    if crate::wire::attribute::info(code).is_none() {
+    // RFC 9234 OTC written raw is sent as written, whatever the session's role: the way to
+    // send a route leak on purpose (see `wire::attribute` OTC row).
+    if crate::wire::attribute::info(code).is_none()
+        || code == crate::wire::attribute::type_code::OTC
+    {
         if flags & flag::OPTIONAL == 0 {
             // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
             // recognize. ExaBGP sends it as written, and so does bgpinject, with a warning.
@@ -1199,6 +1236,42 @@ mod tests {
             ("attribute [ 0x999 0xc0 0x01 ]", "one octet"),
             ("aigp -1", "aigp"),
             ("originator-id 2001:db8::1", "originator-id"),
+        ] {
+            let e = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 {bad};")).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn otc_keyword_and_raw_otc_attribute() {
+        use crate::wire::attribute::OTC_SELF;
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 otc 65123;").unwrap();
+        assert_eq!(a.values(), vec![PathAttribute::Otc(65123)]);
+        assert_eq!(a.words(), " otc 65123");
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 otc 1.1;").unwrap();
+        assert_eq!(a.values(), vec![PathAttribute::Otc(65537)]);
+        for v in ["self", "provider", "rs-client"] {
+            let a = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 otc {v};")).unwrap();
+            assert_eq!(a.values(), vec![PathAttribute::Otc(OTC_SELF)], "{v}");
+            assert_eq!(a.words(), " otc self");
+        }
+        // Raw: kept as written (flags included), not decoded into the keyword's form.
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x23 0xe0 0x0000fde7 ];")
+            .unwrap();
+        assert_eq!(
+            a.values(),
+            vec![PathAttribute::Unknown {
+                flags: 0xe0,
+                code: 35,
+                value: vec![0, 0, 0xfd, 0xe7]
+            }]
+        );
+        for (bad, why) in [
+            ("otc 0", "an AS number (not 0)"),
+            ("otc none", "an AS number"),
+            ("otc 4294967296", "an AS number"),
+            ("otc 65000 otc 65001", "twice"),
+            ("otc", "a value after otc"),
         ] {
             let e = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 {bad};")).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");

@@ -75,6 +75,42 @@ impl ParsedRoutes {
         self.unicast_at.push(parsed.prefix_at);
     }
 
+    /// No route kept (of any kind).
+    pub fn is_empty(&self) -> bool {
+        self.unicast.is_empty()
+            && self.others.is_empty()
+            && self.families.is_empty()
+            && self.watchdog.is_empty()
+    }
+
+    /// Appends `later` (parsed after these routes), keeping its files and origins.
+    /// Duplicates are resolved after: neither side has been through
+    /// [`resolve_duplicates`](Self::resolve_duplicates).
+    pub fn append(&mut self, later: ParsedRoutes) {
+        debug_assert!(self.unicast_dropped.is_empty() && later.unicast_dropped.is_empty());
+        let ParsedRoutes {
+            unicast,
+            unicast_at,
+            runs,
+            others,
+            families,
+            watchdog,
+            ..
+        } = later;
+        let offset = self.unicast.len();
+        for run in runs {
+            self.runs.push(Run {
+                start: run.start + offset,
+                ..run
+            });
+        }
+        self.unicast.extend(unicast);
+        self.unicast_at.extend(unicast_at);
+        self.others.extend(others);
+        self.families.extend(families);
+        self.watchdog.extend(watchdog);
+    }
+
     /// A route of a `wire::nlri` family (not kept when marked `withdraw`).
     pub fn push_family(&mut self, parsed: super::family_routes::ParsedFamilyRoute) {
         if !parsed.withdraw {
