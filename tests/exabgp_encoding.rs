@@ -460,3 +460,30 @@ fn comparison_sees_a_changed_attribute_and_ignores_order() {
     assert_ne!(a, routes(&[changed], &[]).unwrap());
     assert_eq!(a, routes(&[reordered], &[]).unwrap());
 }
+
+/// An UPDATE a receiver cannot fully read stays in the comparison: ExaBGP 5.0.13's IPv6 flow
+/// route with the 16-octet `::1/128/120` pattern is one "unreadable" entry, and 4.2.25's
+/// route whose pre-RFC 9252 Prefix-SID is discarded is the route without it, named as such.
+#[test]
+fn unreadable_nlri_and_discarded_attributes_are_entries() {
+    let marker = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF";
+    let flow = format!(
+        "{marker}006902000000524001010040020040050400000064C010088006000000000000800E360002850000300180002A020B80001500007ACA39FFFEAEA87A028078000000000000000000000000000000010381110B81650D9107DD"
+    );
+    let set = routes(&[flow], &[]).unwrap();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(
+        set.iter().all(|e| e.starts_with("unreadable UPDATE")),
+        "{set:?}"
+    );
+    let sid = format!(
+        "{marker}007A02000000634001010040020040050400000064C010080002FDE800000001C02818050015002001000100000000000000000000002000FFFF00800E2C000180180000000000000000CAFE0000000000000000000000000001007000003100000001000000010A0000"
+    );
+    let set = routes(&[sid], &[]).unwrap();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(
+        set.iter()
+            .all(|e| e.contains("10.0.0.0/24") && e.contains("discarded")),
+        "{set:?}"
+    );
+}
