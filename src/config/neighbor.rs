@@ -2,6 +2,7 @@
 //! and the checks that need the whole block (required settings, families of routes).
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 
 use crate::wire::family::{Afi, Family, Safi};
 
@@ -9,11 +10,11 @@ use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
 use super::model::{DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
-use super::parser::{Parser, Setting, one_of};
+use super::parser::{Origin, Parser, Setting, one_of};
 use super::route_list::ParsedRoutes;
 use super::session_options;
 use super::values;
-use super::{announce, static_block, template};
+use super::{announce, inherited, static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -71,7 +72,7 @@ pub(super) fn parse_neighbor(
     let block = format!("neighbor {peer_address}");
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
-    let mut inherited = Vec::new();
+    let mut inherited: Vec<Rc<template::Template>> = Vec::new();
     loop {
         let kw = if top_level {
             p.block_keyword_or_end(&open, &block)?
@@ -90,17 +91,35 @@ pub(super) fn parse_neighbor(
         parse_statement(p, &kw, &block, Some(peer_address), &mut s)?;
     }
     s.nameless_process = None;
+    // While the neighbor has no route of its own, its templates' routes are left to
+    // `inherited::table`, which builds each distinct table once.
+    let mut applied: Vec<(Rc<template::Template>, Origin)> = Vec::new();
     for t in &inherited {
         let origin = template::apply(p, t, |tp, kw| {
             parse_statement(tp, kw, &block, Some(peer_address), &mut s)
         })?;
+        if s.routes.is_empty() {
+            applied.push((Rc::clone(t), origin));
+            continue;
+        }
+        if !applied.is_empty() {
+            // The template's statements gave routes (an `l2vpn { }` block): the routes
+            // of the templates before it come first, as written.
+            let own = std::mem::take(&mut s.routes);
+            for (earlier, o) in applied.drain(..) {
+                s.routes.extend_from(&earlier.routes, o);
+            }
+            s.routes.append(own);
+        }
         s.routes.extend_from(&t.routes, origin);
     }
-    s.routes.resolve_duplicates(p, &block)?;
-    p.state
-        .borrow_mut()
-        .record_table(s.routes.record(peer_address));
-    finish(p, keyword, peer_address, &block, s)
+    if applied.is_empty() {
+        s.routes.resolve_duplicates(p, &block)?;
+        p.state
+            .borrow_mut()
+            .record_table(s.routes.record(peer_address));
+    }
+    finish(p, keyword, peer_address, &block, s, &applied)
 }
 
 /// ExaBGP 3's nameless `process { neighbor-changes; receive-routes; ... }` in a neighbor:
@@ -334,7 +353,9 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
-        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
+        "l2vpn" => {
+            return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes, true);
+        }
         "process" if p.peek().kind == TokenKind::OpenBrace => {
             return parse_nameless_process(p, kw, s);
         }
@@ -571,6 +592,7 @@ fn finish(
     peer_address: IpAddr,
     block: &str,
     s: NeighborSettings,
+    applied: &inherited::Applied,
 ) -> Result<NeighborConfig, ConfigError> {
     let missing = |what: &str| {
         p.error_at(
@@ -617,6 +639,15 @@ fn finish(
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
     let multi_session_at = s.options.multi_session_at();
+    // As ExaBGP: RFC 9234 roles describe eBGP relationships.
+    if let Some(at) = s.options.role_at()
+        && local_as == peer_as
+    {
+        return Err(p.error_at(
+            at,
+            format!("role in {block} needs an eBGP session (RFC 9234 §4): local-as and peer-as are both {local_as}"),
+        ));
+    }
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
@@ -638,15 +669,37 @@ fn finish(
             ),
         ));
     }
-    announce::check_next_hops(p, block, &options, &s.routes)?;
-    let families = match s.families.get() {
-        Some((listed, family_at)) => {
-            check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
-            check_flows_in_families(p, block, listed, *family_at, &s.flows)?;
-            check_family_routes_in_families(p, block, listed, *family_at, &s.routes)?;
-            listed.clone()
+    let guard = s.guard.unwrap_or(p.state.borrow().guard);
+    let listed = s.families.get().map(|(l, at)| (l.as_slice(), *at));
+    // Every route from templates: one table for the neighbors of the same templates and
+    // settings (`inherited`); else the block's own, checked here.
+    let (routes, route_families) = if applied.is_empty() {
+        announce::check_next_hops(p, block, &options.extended_next_hop, &s.routes)?;
+        if let Some((listed, family_at)) = listed {
+            check_routes_in_families(p, block, listed, family_at, &s.routes)?;
+            check_family_routes_in_families(p, block, listed, family_at, &s.routes)?;
         }
-        None => families_of_routes(&s.routes, &s.flows),
+        check_route_guard(block, &guard, &s.routes)?;
+        let families = route_families(&s.routes);
+        (
+            p.state.borrow_mut().share_table(s.routes.finish()),
+            families,
+        )
+    } else {
+        let settings = inherited::Settings {
+            extended_next_hop: &options.extended_next_hop,
+            listed,
+            guard,
+        };
+        let shared = inherited::table(p, block, peer_address, applied, &settings)?;
+        (shared.table.clone(), shared.families.clone())
+    };
+    let families = match listed {
+        Some((listed, family_at)) => {
+            check_flows_in_families(p, block, listed, family_at, &s.flows)?;
+            listed.to_vec()
+        }
+        None => families_of(route_families, &s.flows),
     };
     // ExaBGP's multi-session opens one session per family to the same peer.
     if let Some(at) = multi_session_at
@@ -658,8 +711,7 @@ fn finish(
             format!("'multi-session' in {block}: ExaBGP opens one session per family ({} here) to the peer; bgpinject announces the same routes in one session carrying every family", families.len()),
         );
     }
-    let guard = s.guard.unwrap_or(p.state.borrow().guard);
-    check_guard(p, block, &guard, &s.routes, &s.flows)?;
+    check_flow_guard(p, block, &guard, &s.flows)?;
     Ok(NeighborConfig {
         peer_address,
         description: s.description.take(),
@@ -678,7 +730,7 @@ fn finish(
             .take()
             .unwrap_or_else(super::model::default_port),
         families,
-        routes: p.state.borrow_mut().share_table(s.routes.finish()),
+        routes,
         options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
@@ -693,12 +745,11 @@ fn finish(
     })
 }
 
-/// The guard rails of `config::guard` over the block's rules and routes.
-fn check_guard(
+/// The guard rails of `config::guard` over the block's flow rules.
+fn check_flow_guard(
     p: &Parser,
     block: &str,
     guard: &super::guard::GuardSettings,
-    routes: &ParsedRoutes,
     flows: &[ParsedFlow],
 ) -> Result<(), ConfigError> {
     use super::guard;
@@ -709,9 +760,18 @@ fn check_guard(
         guard::check_flow(&f.flow.rule, &f.flow.attributes, guard)
             .map_err(|e| p.error_at(f.name_at, format!("{block}: {e}")))?;
     }
+    Ok(())
+}
+
+/// The guard rails of `config::guard` over the block's routes.
+pub(super) fn check_route_guard(
+    block: &str,
+    guard: &super::guard::GuardSettings,
+    routes: &ParsedRoutes,
+) -> Result<(), ConfigError> {
     for r in routes.iter() {
         // The route may come from an included file: locate the error there.
-        guard::check_blackhole(r.prefix, r.attributes, guard).map_err(|e| ConfigError {
+        super::guard::check_blackhole(r.prefix, r.attributes, guard).map_err(|e| ConfigError {
             location: Some(super::model::Location {
                 file: std::sync::Arc::clone(r.file),
                 line: r.prefix_at.line,
@@ -727,16 +787,27 @@ pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
     flow.rule.family()
 }
 
-/// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
-fn families_of_routes(routes: &ParsedRoutes, flows: &[ParsedFlow]) -> Vec<Family> {
+/// The families of the routes, sorted (IPv4 first), each once.
+pub(super) fn route_families(routes: &ParsedRoutes) -> Vec<Family> {
     // A handful of families among possibly millions of routes: kept small as they come.
     let mut families: Vec<Family> = Vec::new();
     let all = routes
         .iter()
         .map(|r| r.family)
-        .chain(routes.family_routes().iter().map(|r| r.route.key.family))
-        .chain(flows.iter().map(|f| family_of_flow(&f.flow)));
+        .chain(routes.family_routes().iter().map(|r| r.route.key.family));
     for family in all {
+        if !families.contains(&family) {
+            families.push(family);
+        }
+    }
+    families.sort();
+    families
+}
+
+/// The families of the routes (from [`route_families`]) and of the flow rules, IPv4 first;
+/// IPv4 unicast when there are none.
+fn families_of(mut families: Vec<Family>, flows: &[ParsedFlow]) -> Vec<Family> {
+    for family in flows.iter().map(|f| family_of_flow(&f.flow)) {
         if !families.contains(&family) {
             families.push(family);
         }
@@ -770,7 +841,7 @@ fn check_flows_in_families(
     Ok(())
 }
 
-fn check_family_routes_in_families(
+pub(super) fn check_family_routes_in_families(
     p: &Parser,
     block: &str,
     listed: &[Family],
@@ -796,7 +867,7 @@ fn check_family_routes_in_families(
     Ok(())
 }
 
-fn check_routes_in_families(
+pub(super) fn check_routes_in_families(
     p: &Parser,
     block: &str,
     listed: &[Family],
