@@ -131,7 +131,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("4.2.25", "conf-parity", "match"),
     ("4.2.25", "conf-path-information", "match"),
     ("4.2.25", "conf-prefix-sid", "match"),
-    ("4.2.25", "conf-prefix-sid-srv6", "refused"),
+    // Accepted since 4.2's first SRv6 syntax is read; ExaBGP 4.2.25 sends the second route's
+    // SID (2001:1::20, TLV 5) for the first one too (`vpn 2001:1::10`): bgpinject sends each
+    // route's own (test-vectors/exabgp-encoding/README.md).
+    ("4.2.25", "conf-prefix-sid-srv6", "different"),
     ("4.2.25", "conf-split", "match"),
     ("4.2.25", "conf-template", "match"),
     ("4.2.25", "conf-unknowncap", "match"),

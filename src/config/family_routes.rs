@@ -343,6 +343,7 @@ pub(crate) fn parse_route(
             key: NlriKey::of_family(family, value, options.path_id),
             attributes,
             location: p.location(kw.position),
+            api_text: None,
         },
         at: first.position,
         origin: p.origin(),

@@ -264,6 +264,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             attributes,
             path_id: path_id.take(),
             location: p.location(keyword.position),
+            api_text: None,
         },
         name_at,
     })

@@ -521,6 +521,9 @@ pub struct FamilyRoute {
     /// Interned: routes with equal attributes share one copy.
     pub attributes: Arc<RouteAttributes>,
     pub location: Location,
+    /// The API's `announce` text it was read from (what follows `announce`), kept so the
+    /// state file can journal it as written; `None` for the configuration's routes.
+    pub api_text: Option<Arc<str>>,
 }
 
 /// One `flow { route NAME { ... } }` rule.
@@ -534,4 +537,6 @@ pub struct FlowConfig {
     /// identifiers are different routes.
     pub path_id: Option<u32>,
     pub location: Location,
+    /// As [`FamilyRoute::api_text`].
+    pub api_text: Option<Arc<str>>,
 }

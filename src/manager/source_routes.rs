@@ -24,6 +24,9 @@ pub struct SourceRoutes {
     /// `rib::other_nlri`), keyed as the file's are.
     pub others: BTreeMap<NlriKey, OtherRoute>,
     published: Published,
+    /// The API text (what followed `announce`) of the family routes and flow rules above
+    /// that came from a command, by key: what the state file journals for them.
+    pub texts: BTreeMap<NlriKey, Arc<str>>,
 }
 
 /// The plain routes as a sorted table of shared views, kept for the union sent to the
