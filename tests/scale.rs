@@ -227,7 +227,7 @@ fn large_ipv4_table_arrives_complete_at_bird() {
     };
     // Polled every 2 s: BIRD's CLI walks the whole table to count it, and polling faster
     // would slow its import down.
-    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let deadline = std::time::Instant::now() + Duration::from_secs(400);
     let mut complete = None;
     while std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_secs(2));
