@@ -95,9 +95,13 @@ pub enum Command {
     /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
     /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
     ClearAdjRibOut,
-    /// ExaBGP's `show adj-rib in`: the routes the peers of neighbors with `adj-rib-in
-    /// true` sent, one line each.
-    ShowAdjRibIn,
+    /// ExaBGP's `show adj-rib in [json] [extensive]`: the routes the peers of neighbors with
+    /// `adj-rib-in true` sent, one line each, or ExaBGP's JSON object (with `json`, or for a
+    /// helper whose encoder is json); `extensive` adds each neighbor's fields to the JSON.
+    ShowAdjRibIn {
+        json: bool,
+        extensive: bool,
+    },
     /// ExaBGP's `clear adj-rib in`: the kept routes of the selected neighbors are forgotten
     /// (until their peers send them again); nothing is sent.
     ClearAdjRibIn,
@@ -575,7 +579,24 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
             }
             ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
             ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
-            ["adj-rib", "in"] | ["adj-rib", "in", "extensive"] => Ok(Command::ShowAdjRibIn),
+            ["adj-rib", "in", options @ ..]
+                if options.len() <= 2
+                    && options.iter().all(|o| matches!(*o, "json" | "extensive")) =>
+            {
+                Ok(Command::ShowAdjRibIn {
+                    json: options.contains(&"json"),
+                    extensive: options.contains(&"extensive"),
+                })
+            }
+            ["adj-rib-in", options @ ..]
+                if options.len() <= 2
+                    && options.iter().all(|o| matches!(*o, "json" | "extensive")) =>
+            {
+                Ok(Command::ShowAdjRibIn {
+                    json: options.contains(&"json"),
+                    extensive: options.contains(&"extensive"),
+                })
+            }
             _ => bad(format!(
                 "show: expected neighbor [summary], adj-rib in or adj-rib out, found '{rest}'"
             )),
@@ -717,6 +738,23 @@ fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
 }
 
 fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
+    let command = parse_announce_text(text, memo)?;
+    // The text is kept for the state file (see `manager/state_file.rs`).
+    let written = || Some(std::sync::Arc::<str>::from(text.trim()));
+    Ok(match command {
+        Command::AnnounceFamily(mut r) => {
+            r.api_text = written();
+            Command::AnnounceFamily(r)
+        }
+        Command::AnnounceFlow(mut f) => {
+            f.api_text = written();
+            Command::AnnounceFlow(f)
+        }
+        other => other,
+    })
+}
+
+fn parse_announce_text(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
     }
@@ -1201,8 +1239,18 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
-        assert_eq!(command("show adj-rib in"), Command::ShowAdjRibIn);
-        assert_eq!(command("show adj-rib in extensive"), Command::ShowAdjRibIn);
+        let rib_in = |json, extensive| Command::ShowAdjRibIn { json, extensive };
+        assert_eq!(command("show adj-rib in"), rib_in(false, false));
+        assert_eq!(command("show adj-rib in extensive"), rib_in(false, true));
+        assert_eq!(command("show adj-rib in json"), rib_in(true, false));
+        assert_eq!(
+            command("show adj-rib-in json extensive"),
+            rib_in(true, true)
+        );
+        assert!(matches!(
+            command("show adj-rib in json json json"),
+            Command::Invalid(_)
+        ));
         assert!(matches!(
             command("show adj-rib sideways"),
             Command::Invalid(_)

@@ -66,7 +66,7 @@ pub(super) fn parse(
         let afi = afi(p, &afi_token, &block)?;
         let inner = format!("announce {} of {owner}", afi_token.text);
         if afi == Afi::L2VPN {
-            super::family_routes::parse_l2vpn_block(p, owner, routes)?;
+            super::family_routes::parse_l2vpn_block(p, owner, routes, false)?;
             continue;
         }
         let open = p.open_block(&afi_token.text)?;

@@ -59,6 +59,9 @@ pub(super) struct LoadState {
     /// Set for a reload: a neighbor block left open at the end of the file is refused (the
     /// file may be half-written), where a start or `--check` closes it as ExaBGP does.
     pub open_block_refused: bool,
+    /// How many notes were given (whether or not they were new): the route memo keeps
+    /// only a statement that gave none, so that a note is never lost to it.
+    pub note_calls: u64,
 }
 
 impl LoadState {
@@ -85,6 +88,7 @@ impl LoadState {
             files: FileCache::default(),
             routes_include: false,
             open_block_refused: false,
+            note_calls: 0,
         }
     }
 
@@ -96,6 +100,7 @@ impl LoadState {
     /// Records `note` (already located), unless `once` was recorded before or the same
     /// note was (a template body is parsed again for each neighbor that inherits it).
     pub fn note(&mut self, once: Option<&str>, note: String) {
+        self.note_calls += 1;
         if let Some(key) = once
             && !self.noted.insert(format!("once:{key}"))
         {

@@ -285,6 +285,13 @@ pub struct SessionOptions {
     /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
     /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
     pub adj_rib_in: bool,
+    /// ExaBGP main's `role { local NAME; }` (RFC 9234): our role on the session.
+    pub role: Option<crate::wire::role::Role>,
+    /// ExaBGP main's `role { strict enable; }`: a peer without a Role capability is refused.
+    pub role_strict: bool,
+    /// `capability { long-lived-graceful-restart SECONDS; }` (RFC 9494): the long-lived
+    /// stale time advertised for every family; needs `graceful-restart`.
+    pub long_lived_stale_time: Option<u32>,
 }
 
 impl SessionOptions {
@@ -350,6 +357,9 @@ impl Default for SessionOptions {
             manual_eor: false,
             shutdown: false,
             adj_rib_in: false,
+            role: None,
+            role_strict: false,
+            long_lived_stale_time: None,
         }
     }
 }
@@ -511,6 +521,9 @@ pub struct FamilyRoute {
     /// Interned: routes with equal attributes share one copy.
     pub attributes: Arc<RouteAttributes>,
     pub location: Location,
+    /// The API's `announce` text it was read from (what follows `announce`), kept so the
+    /// state file can journal it as written; `None` for the configuration's routes.
+    pub api_text: Option<Arc<str>>,
 }
 
 /// One `flow { route NAME { ... } }` rule.
@@ -524,4 +537,6 @@ pub struct FlowConfig {
     /// identifiers are different routes.
     pub path_id: Option<u32>,
     pub location: Location,
+    /// As [`FamilyRoute::api_text`].
+    pub api_text: Option<Arc<str>>,
 }

@@ -40,6 +40,9 @@ struct NeighborSettings {
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
+    /// Where a nameless `process { }` (ExaBGP 3) was: ExaBGP 3's parser ended the neighbor
+    /// block at its `}`, so only empty blocks may follow it in the neighbor.
+    nameless_process: Option<Position>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -81,8 +84,13 @@ pub(super) fn parse_neighbor(
             inherited.push(template::parse_inherit(p, &kw)?);
             continue;
         }
+        if let Some(at) = s.nameless_process {
+            after_nameless_process(p, &kw, at)?;
+            continue;
+        }
         parse_statement(p, &kw, &block, Some(peer_address), &mut s)?;
     }
+    s.nameless_process = None;
     // While the neighbor has no route of its own, its templates' routes are left to
     // `inherited::table`, which builds each distinct table once.
     let mut applied: Vec<(Rc<template::Template>, Origin)> = Vec::new();
@@ -112,6 +120,81 @@ pub(super) fn parse_neighbor(
             .record_table(s.routes.record(peer_address));
     }
     finish(p, keyword, peer_address, &block, s, &applied)
+}
+
+/// ExaBGP 3's nameless `process { neighbor-changes; receive-routes; ... }` in a neighbor:
+/// no program (ExaBGP refuses `run` in it), only the events this neighbor's helpers are
+/// told of, which today's syntax writes in the neighbor's `api { }` block. ExaBGP 3.x's
+/// parser (`_multi_process`) returned "end of block" for it, which ended the neighbor block
+/// there; the neighbor's statements after it were read as the enclosing group's. So only
+/// empty blocks may follow it (see [`after_nameless_process`]).
+fn parse_nameless_process(
+    p: &mut Parser,
+    kw: &Token,
+    s: &mut NeighborSettings,
+) -> Result<(), ConfigError> {
+    let open = p.open_block("process")?;
+    p.note(
+        kw.position,
+        Some("nameless process"),
+        "a nameless 'process { }' in a neighbor is how ExaBGP 3 wrote the neighbor's api events (today: 'api { neighbor-changes; receive { parsed; update; } }'; `bgpinject migrate` writes it)",
+    );
+    // What ExaBGP 3.x's `_set_process_command` set for each, as `migrate` writes it in an
+    // api block (the neighbor's events, for every helper it names).
+    let mut this = super::process::ApiEvents::default();
+    while let Some(w) = p.block_keyword(&open, "process")? {
+        match w.text.as_str() {
+            "neighbor-changes" => this.neighbor_changes = true,
+            "parse-routes" | "receive-routes" | "peer-updates" => {
+                this.receive.set("parsed");
+                this.receive.set("update");
+            }
+            "send-packets" => this.send.set("packets"),
+            "receive-packets" => this.receive.set("packets"),
+            "receive-operational" => {
+                this.receive.set("parsed");
+                this.receive.set("operational");
+            }
+            "run" => {
+                return Err(p.error_at(
+                    w.position,
+                    "'run' in a nameless process: ExaBGP refuses it too (a process with a program needs a name: 'process NAME { run ...; }')",
+                ));
+            }
+            _ => {
+                return Err(p.unknown_keyword(
+                    &w,
+                    "nameless process",
+                    &one_of(super::process::EARLY_KEYWORDS),
+                ));
+            }
+        }
+        p.expect_semicolon(&w.text)?;
+    }
+    s.api_receive_updates |= this.receive.update;
+    s.api_events = s.api_events.union(this);
+    s.nameless_process = Some(kw.position);
+    Ok(())
+}
+
+/// A statement after a nameless `process { }` in the same neighbor: ExaBGP 3 read it as the
+/// enclosing group's (the neighbor had ended), so only an empty block (`static { }`), which
+/// means nothing in either place, is accepted.
+fn after_nameless_process(p: &mut Parser, kw: &Token, at: Position) -> Result<(), ConfigError> {
+    if p.peek().kind == TokenKind::OpenBrace {
+        p.advance();
+        if p.peek().kind == TokenKind::CloseBrace {
+            p.advance();
+            return Ok(());
+        }
+    }
+    Err(p.error_at(
+        kw.position,
+        format!(
+            "'{}' after the nameless 'process {{ }}' of line {}: ExaBGP 3 ended the neighbor block at that process's '}}' and gave this statement to the enclosing group; move the nameless process to the end of the neighbor (or write an api block)",
+            kw.text, at.line
+        ),
+    ))
 }
 
 /// Parses the statements of a template body as a neighbor would, so that errors in a
@@ -270,7 +353,12 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
-        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
+        "l2vpn" => {
+            return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes, true);
+        }
+        "process" if p.peek().kind == TokenKind::OpenBrace => {
+            return parse_nameless_process(p, kw, s);
+        }
         "process" | "watchdog" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block. `watchdog NAME { run ...; }` (1.3) is one
@@ -314,6 +402,24 @@ fn parse_statement(
                 s.api_processes.push(process.name);
             }
             return Ok(());
+        }
+        // ExaBGP neighbor statements refused here with their reason (the others are in
+        // exabgp_compat::REFUSED).
+        "operational" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'operational' in {block} is not supported: bgpinject does not send ExaBGP's OPERATIONAL messages (draft-ietf-idr-operational-message, type 6)"
+                ),
+            ));
+        }
+        "asn4" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'asn4' in {block}: ExaBGP reads it only in 'capability {{ asn4 enable|disable; }}' (ExaBGP 3 refused it here too)"
+                ),
+            ));
         }
         "bfd" => {
             let params = super::bfd::parse(p, block)?;
@@ -398,9 +504,28 @@ fn parse_family_block(
                 .collect();
             return Ok(Some(all));
         }
+        if matches!(afi_token.text.as_str(), "inet" | "inet4" | "inet6") {
+            p.note(
+                afi_token.position,
+                Some(&afi_token.text),
+                format!(
+                    "'{}' in a family block is ExaBGP 2.x/3.x's spelling of '{}' (ExaBGP 3 warned it is deprecated)",
+                    afi_token.text,
+                    if afi_token.text == "inet6" { "ipv6" } else { "ipv4" }
+                ),
+            );
+        }
+        if afi_token.text == "bgp-ls" {
+            return Err(p.error_at(
+                afi_token.position,
+                format!(
+                    "family 'bgp-ls' in {block} is not supported: bgpinject decodes BGP-LS routes it receives but does not announce them (no BGP-LS route statements)"
+                ),
+            ));
+        }
         let afi = match afi_token.text.as_str() {
-            "ipv4" => Afi::Ipv4,
-            "ipv6" => Afi::Ipv6,
+            "ipv4" | "inet" | "inet4" => Afi::Ipv4,
+            "ipv6" | "inet6" => Afi::Ipv6,
             "l2vpn" => Afi::L2VPN,
             other => {
                 return Err(p.error_at(
@@ -514,6 +639,15 @@ fn finish(
     let hold_time = s.hold_time.take().unwrap_or(DEFAULT_HOLD_TIME);
     let nexthop_enabled = s.options.nexthop_enabled();
     let multi_session_at = s.options.multi_session_at();
+    // As ExaBGP: RFC 9234 roles describe eBGP relationships.
+    if let Some(at) = s.options.role_at()
+        && local_as == peer_as
+    {
+        return Err(p.error_at(
+            at,
+            format!("role in {block} needs an eBGP session (RFC 9234 §4): local-as and peer-as are both {local_as}"),
+        ));
+    }
     let mut options = session_options::finish(p, s.options, hold_time)?;
     super::exabgp_compat::finish(
         p,
@@ -962,5 +1096,35 @@ mod tests {
         assert_eq!(config.neighbors[1].location.line, 2);
         assert_eq!(parse("# nothing here\n").unwrap().neighbors.len(), 0);
         assert_eq!(parse("").unwrap().neighbors.len(), 0);
+    }
+
+    #[test]
+    fn exabgp3_nameless_process_is_the_neighbors_api_events() {
+        let n = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ neighbor-changes; send-packets; receive-routes; }}\nstatic {{ }}"
+        ))
+        .unwrap();
+        assert!(n.api_neighbor_changes && n.api_receive_updates);
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ neighbor-changes; }}\nhold-time 30;"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:4:1: 'hold-time' after the nameless"),
+            "{e}"
+        );
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ run /bin/true; }}"
+        ))
+        .unwrap_err();
+        assert!(e.contains("'run' in a nameless process"), "{e}");
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ encoder json; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("unknown keyword 'encoder' in nameless process"),
+            "{e}"
+        );
     }
 }
