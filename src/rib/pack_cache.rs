@@ -1,8 +1,9 @@
 //! Sessions that come up with the same table and the same session parameters (a thousand
 //! neighbors inheriting one template, all from one local address) send the same bytes: the
 //! first packs the table, the others share its UPDATEs instead of packing and holding a copy
-//! each. The bytes live as long as one session still has them queued; the cache only holds
-//! weak references, so a table nobody is sending costs nothing here.
+//! each. The bytes live as long as one session still has them queued; a table packed for a
+//! single session is not kept, so it costs nothing here once sent. A table that a second
+//! session asks for is kept until its route set is dropped (one copy of its UPDATEs).
 
 use std::sync::{Arc, Mutex, Weak};
 
@@ -28,6 +29,10 @@ struct Entry {
 struct Slot {
     bytes: Weak<Vec<u8>>,
     report: Option<Arc<Packed>>,
+    /// The bytes held by the cache itself once a second session asked for them: sessions
+    /// of one template come up over a second or more, and each would pack the table again
+    /// after the one before had written it all. Freed with the route set (see `retain`).
+    kept: Option<Arc<Vec<u8>>>,
 }
 
 static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
@@ -40,20 +45,13 @@ fn same_table(a: &Arc<RouteSet>, b: &Arc<RouteSet>) -> bool {
 
 /// `set` packed as a whole table for a session of `params` (see [`packer::pack_table`]),
 /// shared with any session that packed the same table with the same parameters and still
-/// has it queued.
+/// has it queued, or with every later one once two sessions asked for it.
 pub fn pack_table(set: &Arc<RouteSet>, params: &SessionParams) -> (Arc<Vec<u8>>, Arc<Packed>) {
     let slot = {
         let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|e| {
-            e.set.strong_count() > 0 && {
-                // An entry being packed right now has its slot held by the packer.
-                Arc::strong_count(&e.slot) > 1
-                    || e.slot
-                        .try_lock()
-                        .map(|s| s.bytes.strong_count() > 0)
-                        .unwrap_or(true)
-            }
-        });
+        // An entry lives as long as its table: it remembers that the table was packed,
+        // so that a second packing is kept (`Slot::kept`).
+        cache.retain(|e| e.set.strong_count() > 0);
         let found = cache
             .iter()
             .find(|e| e.params == *params && e.set.upgrade().is_some_and(|s| same_table(&s, set)));
@@ -73,13 +71,19 @@ pub fn pack_table(set: &Arc<RouteSet>, params: &SessionParams) -> (Arc<Vec<u8>>,
     // Sessions of the same kind wait for the one packing it instead of packing it too.
     let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
     if let (Some(bytes), Some(report)) = (slot.bytes.upgrade(), &slot.report) {
-        return (bytes, Arc::clone(report));
+        let report = Arc::clone(report);
+        slot.kept = Some(Arc::clone(&bytes));
+        return (bytes, report);
     }
+    let again = slot.report.is_some();
     let mut report = packer::pack_table(set, params);
     let bytes = Arc::new(std::mem::take(&mut report.bytes));
     let report = Arc::new(report);
     slot.bytes = Arc::downgrade(&bytes);
     slot.report = Some(Arc::clone(&report));
+    if again {
+        slot.kept = Some(Arc::clone(&bytes));
+    }
     (bytes, report)
 }
 
@@ -140,11 +144,33 @@ mod tests {
         let (c, _) = pack_table(&other, &params("127.0.0.1"));
         assert!(!Arc::ptr_eq(&a, &c));
         assert_ne!(*a, *c);
-        // Once no session holds the bytes, they are gone, and packed again when asked.
+        // Asked for by more than one session: kept while the table lives, for the
+        // sessions of the same kind still to come.
         let weak = Arc::downgrade(&a);
         drop((a, b));
+        assert!(Arc::ptr_eq(
+            &weak.upgrade().unwrap(),
+            &pack_table(&t, &params("127.0.0.1")).0
+        ));
+        drop((t, twin));
+        // Gone with the table, at the next look-up.
+        let _ = pack_table(&other, &params("127.0.0.9"));
         assert!(weak.upgrade().is_none());
-        let (again, _) = pack_table(&t, &params("127.0.0.1"));
-        assert_eq!(*again, packer::pack_table(&t, &params("127.0.0.1")).bytes);
+    }
+
+    #[test]
+    fn a_table_packed_for_one_session_is_not_kept() {
+        let t = table(500, 3);
+        let (a, _) = pack_table(&t, &params("127.0.0.3"));
+        // Once no session holds the bytes, they are gone, and packed again when asked.
+        let weak = Arc::downgrade(&a);
+        drop(a);
+        assert!(weak.upgrade().is_none());
+        let (again, _) = pack_table(&t, &params("127.0.0.3"));
+        assert_eq!(*again, packer::pack_table(&t, &params("127.0.0.3")).bytes);
+        // A table packed a second time is kept from then on.
+        let weak = Arc::downgrade(&again);
+        drop(again);
+        assert!(weak.upgrade().is_some());
     }
 }
