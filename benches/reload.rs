@@ -78,6 +78,7 @@ fn params() -> SessionParams {
         extended_next_hop: Vec::new(),
         local_link_local: None,
         confederation: Default::default(),
+        role: None,
     }
 }
 

@@ -80,6 +80,9 @@ fn main() {
             route_refresh: true,
             extended_message: true,
             informational: Vec::new(),
+            role: None,
+            role_strict: false,
+            long_lived_stale_time: None,
         },
         socket: SocketOptions {
             md5_password: None,

@@ -542,6 +542,7 @@ fn replay(addr: SocketAddr, routes: u32) -> io::Result<()> {
         extended_next_hop: Vec::new(),
         local_link_local: None,
         confederation: Default::default(),
+        role: None,
     };
     let mut bytes = packer::pack_table(&set, &params).bytes;
     bytes.extend(packer::end_of_rib(Family::IPV4_UNICAST, &params));

@@ -99,6 +99,8 @@ pub fn run(args: &[String], out: &mut dyn Write) -> i32 {
             extended_next_hop: n.options.extended_next_hop.iter().map(|e| e.0).collect(),
             local_link_local: n.options.local_link_local,
             confederation: n.confederation_role(),
+            // RFC 9234 egress: as the daemon sends on a session whose role matched.
+            role: n.options.role,
         };
         let mut lines = vec![hex(&Message::Open(open).encode(ctx))];
         let packed = packer::pack_table(&routes, &params);

@@ -13,6 +13,7 @@ pub mod guard;
 pub mod healthcheck;
 pub mod healthcheck_run;
 mod include;
+mod inherited;
 pub mod ip_addresses;
 mod labels;
 mod lexer;
@@ -49,6 +50,7 @@ pub const KEYWORDS: &[(&str, &[&str])] = &[
     ("neighbor (ExaBGP compatibility)", exabgp_compat::KEYWORDS),
     ("confederation", exabgp_compat::CONFEDERATION_KEYWORDS),
     ("capability", session_options::CAPABILITY_KEYWORDS),
+    ("role", session_options::ROLE_KEYWORDS),
     ("family (AFI)", neighbor::FAMILY_AFI_KEYWORDS),
     ("family (SAFI)", neighbor::FAMILY_SAFI_KEYWORDS),
     ("static", static_block::KEYWORDS),
@@ -158,6 +160,7 @@ mod keyword_tests {
         ("neighbor (ExaBGP compatibility)", "neighbor 192.0.2.1 { KW"),
         ("confederation", "neighbor 192.0.2.1 { confederation { KW"),
         ("capability", "neighbor 192.0.2.1 { capability { KW"),
+        ("role", "neighbor 192.0.2.1 { role { KW"),
         (
             "family (AFI)",
             "neighbor 192.0.2.1 { family { KW unicast; } }",

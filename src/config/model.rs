@@ -19,6 +19,19 @@ pub const DEFAULT_HOLD_TIME: u16 = 180;
 /// RFC 4271 §8.2.1: the well-known BGP port.
 pub const BGP_PORT: u16 = 179;
 
+static DEFAULT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(BGP_PORT);
+
+/// `--port PORT` (ExaBGP's `exabgp.tcp.port`): the port of neighbors that write no `connect`
+/// or `listen`, for every configuration read after it is set (reloads included).
+pub fn set_default_port(port: u16) {
+    DEFAULT_PORT.store(port, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// [`BGP_PORT`] unless `--port` said otherwise.
+pub fn default_port() -> u16 {
+    DEFAULT_PORT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A place in a configuration file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Location {
@@ -272,6 +285,13 @@ pub struct SessionOptions {
     /// ExaBGP's `adj-rib-in true`: the routes the peer sends are kept (up to
     /// `manager::adj_rib_in::MAX_ROUTES`) for `show adj-rib in`; never announced anywhere.
     pub adj_rib_in: bool,
+    /// ExaBGP main's `role { local NAME; }` (RFC 9234): our role on the session.
+    pub role: Option<crate::wire::role::Role>,
+    /// ExaBGP main's `role { strict enable; }`: a peer without a Role capability is refused.
+    pub role_strict: bool,
+    /// `capability { long-lived-graceful-restart SECONDS; }` (RFC 9494): the long-lived
+    /// stale time advertised for every family; needs `graceful-restart`.
+    pub long_lived_stale_time: Option<u32>,
 }
 
 impl SessionOptions {
@@ -337,6 +357,9 @@ impl Default for SessionOptions {
             manual_eor: false,
             shutdown: false,
             adj_rib_in: false,
+            role: None,
+            role_strict: false,
+            long_lived_stale_time: None,
         }
     }
 }

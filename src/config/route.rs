@@ -48,6 +48,7 @@ pub const KEYWORDS: &[&str] = &[
     "next-hop",
     "origin",
     "as-path",
+    "as-sequence",
     "med",
     "local-preference",
     "community",
@@ -58,6 +59,7 @@ pub const KEYWORDS: &[&str] = &[
     "originator-id",
     "cluster-list",
     "aigp",
+    "otc",
     "bgp-prefix-sid",
     "bgp-prefix-sid-srv6",
     "pmsi-tunnel",
@@ -93,6 +95,8 @@ pub(super) struct AttributeSettings {
     originator_id: Setting<Ipv4Addr>,
     cluster_list: Setting<Vec<Ipv4Addr>>,
     aigp: Setting<u64>,
+    /// ExaBGP main's `otc ASN|self|ROLE` (RFC 9234): `OTC_SELF` for self and a role name.
+    otc: Setting<u32>,
     /// `bgp-prefix-sid` and `bgp-prefix-sid-srv6`: one BGP Prefix-SID attribute together.
     prefix_sid: Setting<crate::wire::prefix_sid::PrefixSid>,
     prefix_sid_srv6: Setting<crate::wire::prefix_sid::PrefixSid>,
@@ -180,6 +184,123 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     })
 }
 
+/// The last plain route statement of a file that was written on one line, kept to read the
+/// next line faster: a generated table of a million routes writes the same attributes after
+/// each prefix, and those are parsed once. A `route` statement reuses it only when the text
+/// after its prefix, to the end of the line, is the same (so its tokens are the same, the
+/// statement ends on this line and nothing but blanks or a comment follow it), and its prefix
+/// has the same family and length and no host bits: the full parse would then give the same
+/// attribute set (no check of an attribute depends on the prefix beyond its family and
+/// length). The statement kept gave no warning, no `split`, `withdraw`, `watchdog` or NLRI
+/// option (label, rd, path-information): anything else is parsed in full, every time.
+pub(super) struct RouteLineMemo {
+    /// The text after the prefix, to the end of the line with its newline.
+    rest: String,
+    prefix: Prefix,
+    attributes: std::sync::Arc<RouteAttributes>,
+}
+
+/// Takes the `route` statements that follow, each on a line of its own, for as long as the
+/// memo reads them (see [`RouteLineMemo`]): `route` peeked, then blanks (spaces or tabs), the
+/// prefix and the memo's text. Neither the statement's tokens nor its attributes are made;
+/// the next `route` keyword is found at the start of the next line without a token either.
+/// Stops at the first statement the memo does not read, which is then parsed as usual.
+pub(super) fn memo_routes(p: &mut Parser, push: &mut dyn FnMut(ParsedRoute)) {
+    loop {
+        let Some(memo) = p.route_memo.as_deref() else {
+            return;
+        };
+        let keyword = p.peek();
+        if keyword.kind != TokenKind::Word || keyword.text != "route" {
+            return;
+        }
+        let keyword_at = keyword.position;
+        let Some(rest) = p.rest_of_line() else {
+            return;
+        };
+        let text = rest.trim_start_matches([' ', '\t']);
+        let blanks = rest.len() - text.len();
+        let end = text
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/')))
+            .unwrap_or(text.len());
+        let (word, after) = text.split_at(end);
+        if blanks == 0 || after != memo.rest {
+            return;
+        }
+        let Ok(prefix) = values::prefix(word) else {
+            return;
+        };
+        if prefix.len() != memo.prefix.len()
+            || prefix.addr().is_ipv4() != memo.prefix.addr().is_ipv4()
+        {
+            return;
+        }
+        let attributes = std::sync::Arc::clone(&memo.attributes);
+        // Columns count characters: "route", the blanks and the prefix are ASCII.
+        let column = |n: usize| {
+            keyword_at
+                .column
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        let prefix_at = Position {
+            line: keyword_at.line,
+            column: column("route".len() + blanks),
+        };
+        if !p.skip_rest_of_line() {
+            return;
+        }
+        push(ParsedRoute {
+            route: RouteConfig {
+                prefix,
+                nlri: None,
+                attributes,
+                location: p.location(keyword_at),
+            },
+            prefix_at,
+            split: None,
+            origin: p.origin(),
+            withdraw: false,
+            watchdog: None,
+        });
+        p.advance_to_keyword("route");
+    }
+}
+
+/// [`parse_route`], keeping the statement as the parser's memo when it may be reused (see
+/// [`RouteLineMemo`]).
+pub(super) fn parse_route_remembered(
+    p: &mut Parser,
+    keyword: &Token,
+) -> Result<ParsedRoute, ConfigError> {
+    // The text after the prefix, copied into the old memo's buffer (no allocation).
+    let mut rest = p.route_memo.take().map(|m| m.rest).unwrap_or_default();
+    rest.clear();
+    let line = p.peek().position.line;
+    let plain_prefix = p.peek().kind == TokenKind::Word && values::prefix(&p.peek().text).is_ok();
+    let notes = p.state.borrow().note_calls;
+    match p.rest_of_line() {
+        Some(text) if plain_prefix && text.ends_with('\n') => rest.push_str(text),
+        _ => return parse_route(p, keyword),
+    }
+    let parsed = parse_route(p, keyword)?;
+    let one_line = p.last_position().line == line && p.peek().position.line > line;
+    if one_line
+        && p.state.borrow().note_calls == notes
+        && parsed.split.is_none()
+        && !parsed.withdraw
+        && parsed.watchdog.is_none()
+        && parsed.route.nlri.is_none()
+    {
+        p.route_memo = Some(Box::new(RouteLineMemo {
+            rest,
+            prefix: parsed.route.prefix,
+            attributes: std::sync::Arc::clone(&parsed.route.attributes),
+        }));
+    }
+    Ok(parsed)
+}
+
 /// The longest watchdog name accepted (ExaBGP sets none; a name is a word of a command line).
 pub const MAX_WATCHDOG_NAME: usize = 255;
 
@@ -245,6 +366,7 @@ pub(super) fn finish_attributes(
         a.originator_id.take().map(PathAttribute::OriginatorId),
         a.cluster_list.take().map(PathAttribute::ClusterList),
         a.aigp.take().map(aigp_attribute),
+        a.otc.take().map(PathAttribute::Otc),
         prefix_sid_attribute(a.prefix_sid.take(), a.prefix_sid_srv6.take()),
         a.pmsi.take().map(|t| PathAttribute::Unknown {
             flags: crate::wire::attribute::flag::OPTIONAL
@@ -301,7 +423,15 @@ pub(super) fn parse_attribute(
             let (origin, _) = p.value("origin", origin)?;
             a.origin.set(p, kw, name, origin)
         }
-        "as-path" => {
+        "as-path" | "as-sequence" => {
+            if kw.text == "as-sequence" {
+                super::exabgp_compat::mark_original(p);
+                p.note(
+                    kw.position,
+                    Some("as-sequence"),
+                    "'as-sequence' is ExaBGP 2.0's spelling of 'as-path' (ExaBGP 3 kept it as an alias; write 'as-path')",
+                );
+            }
             let path = parse_as_path(p)?;
             a.as_path.set(p, kw, name, path)
         }
@@ -349,6 +479,24 @@ pub(super) fn parse_attribute(
         "aigp" => {
             let (metric, _) = p.value("aigp", aigp_metric)?;
             a.aigp.set(p, kw, name, metric)
+        }
+        "otc" => {
+            use crate::wire::attribute::OTC_SELF;
+            let (asn, token) = p.value("otc", |t| match t {
+                "self" => Ok(OTC_SELF),
+                t if crate::wire::role::Role::from_name(t).is_some() => Ok(OTC_SELF),
+                t => values::asn(t).map_err(|_| ValueError::Malformed {
+                    expected: "an AS number (not 0), self, or a role name (provider, rs, rs-client, customer, peer)",
+                }),
+            })?;
+            if crate::wire::role::Role::from_name(&token.text).is_some() {
+                p.note(
+                    token.position,
+                    Some("otc role"),
+                    format!("'otc {}' in {name}: taken as 'otc self' (the session's local AS); ExaBGP also checks the role against the neighbor's 'role {{ local }}', bgpinject does not", token.text),
+                );
+            }
+            a.otc.set(p, kw, name, asn)
         }
         "bgp-prefix-sid" => {
             let v = super::prefix_sid::parse_prefix_sid(p)?;
@@ -454,8 +602,10 @@ fn prefix_sid_attribute(
         return None;
     }
     let mut sid = mpls.unwrap_or_default();
-    sid.services
-        .extend(srv6.into_iter().flat_map(|s| s.services));
+    if let Some(s) = srv6 {
+        sid.services.extend(s.services);
+        sid.draft_tlvs.extend(s.draft_tlvs);
+    }
     Some(PathAttribute::Unknown {
         flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
         code: crate::wire::attribute::type_code::BGP_PREFIX_SID,
@@ -510,7 +660,11 @@ fn parse_generic(
     if close.kind != TokenKind::CloseBracket {
         return Err(p.unexpected(&close, "']' after the attribute's value"));
     }
-    if crate::wire::attribute::info(code).is_none() {
+    // RFC 9234 OTC written raw is sent as written, whatever the session's role: the way to
+    // send a route leak on purpose (see `wire::attribute` OTC row).
+    if crate::wire::attribute::info(code).is_none()
+        || code == crate::wire::attribute::type_code::OTC
+    {
         if flags & flag::OPTIONAL == 0 {
             // RFC 4271 §6.3: a peer resets the session on a well-known attribute it does not
             // recognize. ExaBGP sends it as written, and so does bgpinject, with a warning.
@@ -1199,6 +1353,42 @@ mod tests {
             ("attribute [ 0x999 0xc0 0x01 ]", "one octet"),
             ("aigp -1", "aigp"),
             ("originator-id 2001:db8::1", "originator-id"),
+        ] {
+            let e = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 {bad};")).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn otc_keyword_and_raw_otc_attribute() {
+        use crate::wire::attribute::OTC_SELF;
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 otc 65123;").unwrap();
+        assert_eq!(a.values(), vec![PathAttribute::Otc(65123)]);
+        assert_eq!(a.words(), " otc 65123");
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 otc 1.1;").unwrap();
+        assert_eq!(a.values(), vec![PathAttribute::Otc(65537)]);
+        for v in ["self", "provider", "rs-client"] {
+            let a = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 otc {v};")).unwrap();
+            assert_eq!(a.values(), vec![PathAttribute::Otc(OTC_SELF)], "{v}");
+            assert_eq!(a.words(), " otc self");
+        }
+        // Raw: kept as written (flags included), not decoded into the keyword's form.
+        let a = attributes("10.0.0.0/8 next-hop 192.0.2.1 attribute [ 0x23 0xe0 0x0000fde7 ];")
+            .unwrap();
+        assert_eq!(
+            a.values(),
+            vec![PathAttribute::Unknown {
+                flags: 0xe0,
+                code: 35,
+                value: vec![0, 0, 0xfd, 0xe7]
+            }]
+        );
+        for (bad, why) in [
+            ("otc 0", "an AS number (not 0)"),
+            ("otc none", "an AS number"),
+            ("otc 4294967296", "an AS number"),
+            ("otc 65000 otc 65001", "twice"),
+            ("otc", "a value after otc"),
         ] {
             let e = attributes(&format!("10.0.0.0/8 next-hop 192.0.2.1 {bad};")).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");

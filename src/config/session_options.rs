@@ -27,7 +27,14 @@ pub const KEYWORDS: &[&str] = &[
     "group-updates",
     "eor-wait",
     "shutdown",
+    "role",
 ];
+
+/// The statements of ExaBGP main's `role { }` block (RFC 9234).
+pub const ROLE_KEYWORDS: &[&str] = &["local", "strict", "add-meta", "otc"];
+
+/// ExaBGP 6's refusal of the role block's `otc`, whose reason holds here too.
+const ROLE_OTC_REMOVED: &str = "'otc' in a role block was removed by ExaBGP 6.0 and is refused: RFC 9234 §5 says the operator MUST NOT be able to modify the Only-to-Customer procedures; delete the line (OTC marking is unconditional for IPv4 and IPv6 unicast)";
 
 /// The statements of a `capability { }` block.
 pub const CAPABILITY_KEYWORDS: &[&str] = &[
@@ -42,7 +49,11 @@ pub const CAPABILITY_KEYWORDS: &[&str] = &[
     "software-version",
     "link-local-nexthop",
     "aigp",
+    "long-lived-graceful-restart",
 ];
+
+/// RFC 9494 §3: the long-lived stale time is 24 bits.
+const MAX_LONG_LIVED_STALE_TIME: u64 = 0xFF_FFFF;
 
 /// ExaBGP's capabilities that bgpinject does not advertise: `enable` is accepted with this
 /// warning, where leaving the capability out sends the same routes (the peer then does not
@@ -74,6 +85,10 @@ pub(super) struct OptionStatements {
     nexthop_enabled: Option<bool>,
     /// `capability { multi-session; }`: refused unless the neighbor has one family.
     multi_session_at: Option<Position>,
+    /// Where `role` was written: a role needs an eBGP session (checked with the ASNs).
+    role_at: Option<Position>,
+    /// Where `long-lived-graceful-restart` was written: it needs graceful restart.
+    long_lived_at: Option<Position>,
 }
 
 impl OptionStatements {
@@ -83,6 +98,11 @@ impl OptionStatements {
 
     pub fn multi_session_at(&self) -> Option<Position> {
         self.multi_session_at
+    }
+
+    /// Where the `role { }` block starts, when there is one.
+    pub fn role_at(&self) -> Option<Position> {
+        self.role_at
     }
 
     /// ExaBGP 3's neighbor-level `multi-session;`.
@@ -125,6 +145,10 @@ pub(super) fn parse(
     }
     if kw.text == "capability" {
         return parse_capability_block(p, block, statements);
+    }
+    if kw.text == "role" {
+        statements.role_at = Some(kw.position);
+        return parse_role_block(p, kw, block, &mut statements.options);
     }
     let o = &mut statements.options;
     match kw.text.as_str() {
@@ -223,6 +247,36 @@ fn boolean(p: &mut Parser, statement: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// ExaBGP 3's neighbor-level (and group-level) `add-path MODE;`, `aigp BOOL;` and
+/// `route-refresh BOOL;`: the same settings as in `capability { }` (3.x's parser stored both
+/// under one key). `aigp;` alone is off, as in 3.x (`_set_boolean` with default false).
+pub(super) fn early_capability(
+    p: &mut Parser,
+    kw: &Token,
+    statements: &mut OptionStatements,
+) -> Result<(), ConfigError> {
+    p.note(
+        kw.position,
+        Some(&kw.text),
+        format!(
+            "'{}' at neighbor level is ExaBGP 3's spelling: today it goes in 'capability {{ }}', with the same value",
+            kw.text
+        ),
+    );
+    let o = &mut statements.options;
+    match kw.text.as_str() {
+        "add-path" => {
+            let (mode, _) = p.value("add-path", add_path_mode)?;
+            o.add_path = (mode.0 != 0).then_some(mode);
+        }
+        "aigp" => {
+            o.aigp = Some(p.peek().kind != TokenKind::Semicolon && boolean(p, "aigp")?);
+        }
+        _ => o.route_refresh = boolean(p, "route-refresh")?,
+    }
+    p.expect_semicolon(&format!("{} value", kw.text))
+}
+
 /// ExaBGP's `capability { graceful-restart N; asn4 enable; route-refresh; }`.
 fn parse_capability_block(
     p: &mut Parser,
@@ -261,6 +315,18 @@ fn parse_capability_block(
             // octets whatever the peer advertises.
             "extended-message" => o.extended_message = boolean(p, "extended-message")?,
             "software-version" => o.software_version = boolean(p, "software-version")?,
+            "long-lived-graceful-restart" => {
+                let (t, _) = p.value("long-lived-graceful-restart", |t| {
+                    values::number_in(
+                        t,
+                        0,
+                        MAX_LONG_LIVED_STALE_TIME,
+                        "0..16777215 seconds (RFC 9494 §3)",
+                    )
+                })?;
+                o.long_lived_stale_time = Some(t as u32);
+                statements.long_lived_at = Some(kw.position);
+            }
             // Not a capability in the OPEN: ExaBGP's switch for sending AIGP to eBGP peers.
             "aigp" => o.aigp = Some(boolean(p, "aigp")?),
             // ExaBGP capabilities bgpinject does not advertise: 'enable' is noted.
@@ -295,6 +361,69 @@ fn parse_capability_block(
     Ok(())
 }
 
+/// ExaBGP main's `role { local NAME; strict enable|disable; add-meta enable|disable; }`
+/// (RFC 9234), with ExaBGP's names and meaning.
+fn parse_role_block(
+    p: &mut Parser,
+    kw: &Token,
+    owner: &str,
+    o: &mut SessionOptions,
+) -> Result<(), ConfigError> {
+    let block = format!("the role block of {owner}");
+    let open = p.open_block("role")?;
+    let switch = |p: &mut Parser, statement: &str| -> Result<bool, ConfigError> {
+        let (v, _) = p.value(statement, |t| match t {
+            "enable" => Ok(true),
+            "disable" => Ok(false),
+            _ => Err(ValueError::Malformed {
+                expected: "enable or disable",
+            }),
+        })?;
+        Ok(v)
+    };
+    let mut local = None;
+    while let Some(stmt) = p.block_keyword(&open, &block)? {
+        match stmt.text.as_str() {
+            "local" => {
+                let token = p.expect_word("a role after local")?;
+                let role = crate::wire::role::Role::from_name(&token.text).ok_or_else(|| {
+                    let names: Vec<&str> = crate::wire::role::Role::names().collect();
+                    p.unexpected(&token, &format!("a role ({})", names.join(", ")))
+                })?;
+                local = Some(role);
+            }
+            "strict" => o.role_strict = switch(p, "strict")?,
+            "add-meta" => {
+                switch(p, "add-meta")?;
+                p.note(
+                    stmt.position,
+                    Some("role add-meta"),
+                    format!("'add-meta' in {block}: bgpinject gives helpers no 'meta' group (it does not classify received routes as leaks); the setting changes nothing"),
+                );
+            }
+            "otc" => return Err(p.error_at(stmt.position, ROLE_OTC_REMOVED)),
+            other => {
+                return Err(p.error_at(
+                    stmt.position,
+                    format!(
+                        "unknown keyword '{other}' in {block} (expected {})",
+                        super::parser::one_of(ROLE_KEYWORDS)
+                    ),
+                ));
+            }
+        }
+        p.expect_semicolon(&format!("role {}", stmt.text))?;
+    }
+    // As ExaBGP: a role block without `local` is an error, not a silently inactive policy.
+    o.role = Some(local.ok_or_else(|| {
+        p.error_at(
+            kw.position,
+            format!("{block} has no 'local ROLE;' (provider, rs, rs-client, customer or peer)"),
+        )
+    })?);
+    Ok(())
+}
+
 /// ExaBGP's `add-path` values (RFC 7911 §4: receive = 1, send = 2, both = 3).
 fn add_path_mode(text: &str) -> Result<AddPathMode, ValueError> {
     match text {
@@ -319,6 +448,12 @@ pub(super) fn finish(
     if s.restart_time_is_hold_time {
         // RFC 4724 §3: the restart time is 12 bits.
         o.graceful_restart = Some(hold_time.min(MAX_RESTART_TIME as u16));
+    }
+    if let (Some(at), None) = (s.long_lived_at, o.graceful_restart) {
+        return Err(p.error_at(
+            at,
+            "long-lived-graceful-restart needs graceful restart advertised too (RFC 9494 §4.2): add 'graceful-restart TIME;' to the capability block",
+        ));
     }
     if o.md5_base64
         && let (Some(password), Some(at)) = (&o.md5_password, s.md5_at)
@@ -381,5 +516,87 @@ mod tests {
         assert_eq!(base64_decode(b"c2VjcmV0MQ==").unwrap(), b"secret1");
         assert_eq!(base64_decode(b"c2VjcmV0MTI").unwrap(), b"secret12");
         assert!(base64_decode(b"c2V*").is_err());
+    }
+
+    /// A neighbor of AS 65000 to `peer_as` with `body`: its options, or the error.
+    fn options(peer_as: u32, body: &str) -> Result<SessionOptions, String> {
+        let text = format!(
+            "neighbor 192.0.2.1 {{\nrouter-id 192.0.2.10; local-as 65000; peer-as {peer_as};\n{body}\n}}"
+        );
+        crate::config::parse_str_with_notes(&text, std::path::Path::new("t.conf"))
+            .map(|(mut c, _)| c.neighbors.remove(0).options)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn role_block_takes_exabgp_names_and_refuses_what_exabgp_refuses() {
+        use crate::wire::role::Role;
+        let o = options(65001, "role { local rs-client; strict enable; }").unwrap();
+        assert_eq!((o.role, o.role_strict), (Some(Role::RsClient), true));
+        let o = options(65001, "role { local provider; add-meta disable; }").unwrap();
+        assert_eq!((o.role, o.role_strict), (Some(Role::Provider), false));
+        let o = options(65001, "").unwrap();
+        assert_eq!(o.role, None);
+        for (body, at, words) in [
+            ("role { strict enable; }", "t.conf:3:1", "no 'local ROLE;'"),
+            (
+                "role { local upstream; }",
+                "t.conf:3:14",
+                "a role (provider",
+            ),
+            ("role { local 3; }", "t.conf:3:14", "a role (provider"),
+            (
+                "role { local peer; strict yes; }",
+                "t.conf:3:27",
+                "enable or disable",
+            ),
+            (
+                "role { local peer; otc send; }",
+                "t.conf:3:20",
+                "RFC 9234 §5",
+            ),
+            (
+                "role { local peer; colour blue; }",
+                "t.conf:3:20",
+                "unknown keyword 'colour'",
+            ),
+        ] {
+            let e = options(65001, body).unwrap_err();
+            assert!(e.starts_with(at) && e.contains(words), "{body}: {e}");
+        }
+        let e = options(65000, "role { local peer; }").unwrap_err();
+        assert!(e.starts_with("t.conf:3:1") && e.contains("eBGP"), "{e}");
+    }
+
+    #[test]
+    fn long_lived_stale_time_needs_graceful_restart_and_fits_24_bits() {
+        let o = options(
+            65001,
+            "capability { graceful-restart 120; long-lived-graceful-restart 86400; }",
+        )
+        .unwrap();
+        assert_eq!(o.long_lived_stale_time, Some(86400));
+        let o = options(
+            65001,
+            "graceful-restart; capability { long-lived-graceful-restart 0; }",
+        );
+        assert_eq!(o.unwrap().long_lived_stale_time, Some(0));
+        let e = options(65001, "capability { long-lived-graceful-restart 3600; }").unwrap_err();
+        assert!(
+            e.starts_with("t.conf:3:14") && e.contains("RFC 9494 §4.2"),
+            "{e}"
+        );
+        let e = options(
+            65001,
+            "capability { graceful-restart disable; long-lived-graceful-restart 3600; }",
+        )
+        .unwrap_err();
+        assert!(e.contains("RFC 9494 §4.2"), "{e}");
+        let e = options(
+            65001,
+            "capability { graceful-restart 1; long-lived-graceful-restart 16777216; }",
+        )
+        .unwrap_err();
+        assert!(e.contains("16777215"), "{e}");
     }
 }

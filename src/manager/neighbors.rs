@@ -94,6 +94,9 @@ pub fn session_config(n: &NeighborConfig) -> SessionConfig {
         // unless `enable extended messages`) simply keeps the 4096-octet limit.
         extended_message: n.options.extended_message,
         informational: n.options.informational_capabilities(),
+        role: n.options.role,
+        role_strict: n.options.role_strict,
+        long_lived_stale_time: n.options.long_lived_stale_time,
     }
 }
 

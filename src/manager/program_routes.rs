@@ -55,6 +55,14 @@ impl ProgramRoutes {
         }
     }
 
+    /// Brings the shared tables of `addr`'s sources up to date (see `SourceRoutes::publish`),
+    /// so that its union takes them as they are.
+    pub fn publish(&mut self, addr: IpAddr) {
+        if let Some(sources) = self.tables.get_mut(&addr) {
+            sources.values_mut().for_each(SourceRoutes::publish);
+        }
+    }
+
     /// Marks a neighbor whose routes must be sent again (its file's routes changed).
     pub fn mark(&mut self, addr: IpAddr) {
         self.dirty.insert(addr);
@@ -152,7 +160,7 @@ impl ProgramRoutes {
                     Source::Healthcheck(_) | Source::Watchdog => continue,
                     s => s.clone(),
                 };
-                for (prefix, attrs) in &routes.routes {
+                for (prefix, attrs) in routes.plain() {
                     let text = format!("{prefix} {}", super::status::describe(attrs));
                     out.routes.push((*addr, source.clone(), text));
                 }
@@ -563,6 +571,7 @@ impl super::Manager {
             let Some(n) = self.neighbors.get(addr) else {
                 continue;
             };
+            self.program_routes.publish(addr);
             let tables = self.program_routes.of(addr);
             let known = made.iter().find(|(file, other, _)| {
                 Arc::ptr_eq(file, &n.file_routes) && self.program_routes.of(*other) == tables

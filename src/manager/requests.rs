@@ -12,6 +12,7 @@ use super::Manager;
 use super::neighbors::Neighbors;
 use super::program_routes::Target;
 use super::status;
+use crate::api::BatchLine;
 use crate::api::command::{Command, Request};
 use crate::api::{ApiAction, ApiRequest, Replier, Source};
 use crate::wire::family::Family;
@@ -101,7 +102,27 @@ impl Manager {
             }
             ApiAction::Command(r) => self.command(&source, r, default_lease, json_helper),
             ApiAction::Batch(commands) => {
-                for r in commands {
+                for line in commands {
+                    let r = match line {
+                        BatchLine::One(r) => r,
+                        BatchLine::Repeated {
+                            mut template,
+                            prefixes,
+                        } => {
+                            // As each line alone: the same checks and answer, with the route's
+                            // prefix set in place instead of a request each.
+                            let told = self.told_of_updates(&template, &request.replier);
+                            let lease = template.lease.or(default_lease);
+                            let answers =
+                                self.announce_repeated(&source, &mut template, &prefixes, lease);
+                            for answer in answers {
+                                if self.answer(&source, &request.replier, answer, told.clone()) {
+                                    return true;
+                                }
+                            }
+                            continue;
+                        }
+                    };
                     // A reload in the batch may stop this helper: the lines after it are
                     // then from a stopped generation, as they would be one by one.
                     let reloads = matches!(r.command, Command::Reload | Command::Restart);
@@ -349,6 +370,19 @@ impl Manager {
                     }
                 }
             }
+            Command::CreateNeighbor(new) => {
+                if let Err(e) = self.create_neighbor(source, new) {
+                    return Answer::Refused(e);
+                }
+            }
+            Command::DeleteNeighbor => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused("no neighbors match the selector".to_string());
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                self.delete_neighbors(source, &addrs);
+            }
             Command::Reload => self.reload(),
             Command::Restart => {
                 self.reload();
@@ -425,6 +459,44 @@ impl Manager {
             }
             Err(e) => Answer::Refused(e),
         }
+    }
+
+    /// `template` (an `announce route` of one route) with each of `prefixes` in turn, as
+    /// [`Manager::change_routes`] would apply each line alone; the neighbors it goes to are
+    /// found once, since they do not depend on the prefix. One answer a prefix.
+    fn announce_repeated(
+        &mut self,
+        source: &Source,
+        template: &mut Request,
+        prefixes: &[crate::wire::prefix::Prefix],
+        lease: Option<u32>,
+    ) -> Vec<Answer> {
+        let chosen = targets(&self.neighbors, source, |n| template.selects(n));
+        let mut answers = Vec::with_capacity(prefixes.len());
+        for &prefix in prefixes {
+            if chosen.is_empty() {
+                answers.push(Answer::Refused(format!(
+                    "no configured neighbor matches for {source}"
+                )));
+                continue;
+            }
+            let Command::Announce(routes) = &mut template.command else {
+                answers.push(Answer::Refused("not an announce".into()));
+                continue;
+            };
+            routes.iter_mut().for_each(|r| r.prefix = prefix);
+            answers.push(
+                match self.program_routes.announce(source, routes, &chosen) {
+                    Ok(()) => {
+                        self.leases
+                            .announced(source, template, lease, Instant::now());
+                        Answer::Lines(Vec::new())
+                    }
+                    Err(e) => Answer::Refused(e),
+                },
+            );
+        }
+        answers
     }
 
     /// Withdraws the program routes whose lease ran out, as their source would.

@@ -177,6 +177,10 @@ impl ProgramRoutes {
         tag: Option<(&str, bool)>,
         targets: &[Target],
     ) {
+        // Nothing tagged and nothing to tag (a helper's plain flood): no key per route.
+        if tag.is_none() && self.watchdogs.groups.is_empty() {
+            return;
+        }
         let keys: Vec<RouteKey> = routes.iter().map(key).collect();
         for t in targets {
             let addr = t.config.peer_address;

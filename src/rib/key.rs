@@ -360,6 +360,7 @@ mod tests {
             extended_next_hop: Vec::new(),
             local_link_local: None,
             confederation: Default::default(),
+            role: None,
         }
     }
 

@@ -17,6 +17,7 @@ use crate::wire::family_counts::FamilySent;
 use crate::wire::labeled::{self, RouteDistinguisher};
 use crate::wire::message::{HEADER_LEN, Message};
 use crate::wire::prefix::Prefix;
+use crate::wire::role::{self, Role};
 use crate::wire::update::Update;
 use crate::wire::update_writer::UpdateWriter;
 
@@ -42,6 +43,8 @@ pub struct SessionParams {
     pub local_link_local: Option<std::net::Ipv6Addr>,
     /// RFC 5065: the session's place in our confederation.
     pub confederation: crate::wire::aspath::ConfederationRole,
+    /// RFC 9234: our role on the session (`role { local NAME; }`).
+    pub role: Option<Role>,
 }
 
 impl SessionParams {
@@ -50,8 +53,8 @@ impl SessionParams {
         if self.group_updates { usize::MAX } else { 1 }
     }
 
-    /// The session as the attribute table's export rules see it.
-    pub fn export_context(&self) -> ExportContext {
+    /// The session as the attribute table's export rules see it, for routes of `family`.
+    pub fn export_context(&self, family: Family) -> ExportContext {
         use crate::wire::aspath::ConfederationRole;
         ExportContext {
             // RFC 5065 §5.2: to another member AS, the attributes go as on iBGP.
@@ -59,7 +62,17 @@ impl SessionParams {
             four_octet_as: self.four_octet_as,
             local_as: self.local_as,
             confederation: self.confederation,
+            role: self.role.filter(|_| role::applies_to(family)),
         }
+    }
+
+    /// RFC 9234 §5 egress rule 2: a route of `family` with these attributes must not go to
+    /// this peer (it has OTC and the peer is our provider, peer or RS). Only OTC given with
+    /// the `otc` keyword counts: a raw `attribute [ 0x23 ... ]` is sent as written.
+    fn withholds(&self, family: Family, attrs: &RouteAttributes) -> bool {
+        self.role
+            .is_some_and(|r| r.refuses_otc_routes() && role::applies_to(family))
+            && matches!(attrs.get(type_code::OTC), Some(PathAttribute::Otc(_)))
     }
 
     fn attribute_context(&self) -> AttributeContext {
@@ -90,6 +103,9 @@ pub struct Packed {
     /// Messages, announcements and withdrawals per family, counted as they are written (for
     /// the metrics).
     pub families: Vec<(Family, FamilySent)>,
+    /// Routes not announced but withdrawn because they carry OTC and the peer is our
+    /// provider, peer or RS (RFC 9234 §5, egress rule 2): the peer keeps no older version.
+    pub otc_withheld: Vec<NlriKey>,
 }
 
 impl Packed {
@@ -122,7 +138,12 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
     }
     for group in announcement_groups(&diff.announce, params, &mut held, &mut packed) {
         if let (Some(next_hop), Some(attrs)) = (&group.next_hop, group.attrs) {
-            let wire = WireAttributes::build(attrs, params, group.classic.then_some(&next_hop[..]));
+            let wire = WireAttributes::build(
+                attrs,
+                params,
+                group.family,
+                group.classic.then_some(&next_hop[..]),
+            );
             let announce = Some((&wire, &next_hop[..]));
             let emit = |slot, out: &mut Vec<u8>| diff.announce.emit(slot, group.add_path, out);
             let over = write_nlri(group.family, announce, &group, emit, params, &mut packed);
@@ -135,6 +156,22 @@ pub fn pack(diff: &RouteDiff, params: &SessionParams) -> Packed {
             }
         }
     }
+    let withheld = std::mem::take(&mut packed.otc_withheld);
+    for family in withheld
+        .iter()
+        .map(|k| k.family)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let keys: Vec<NlriKey> = withheld
+            .iter()
+            .filter(|k| k.family == family)
+            .cloned()
+            .collect();
+        let add_path = params.add_path.contains(&family);
+        let classic = family == Family::IPV4_UNICAST && !add_path;
+        withdraw_keys(family, classic, add_path, &keys, params, &mut packed);
+    }
+    packed.otc_withheld = withheld;
     let mut held: Vec<_> = held.into_iter().collect();
     held.sort();
     packed.held_back = held;
@@ -321,7 +358,10 @@ fn announcement_groups<'a>(
         };
         let slots = (0..len).map(|k| first.wrapping_add(k));
         let group = &mut groups[g];
-        if group.next_hop.is_none() {
+        if params.withholds(family, e.attrs) {
+            let keys = slots.filter_map(|slot| Some(set.stored(slot)?.key.key().into_owned()));
+            packed.otc_withheld.extend(keys);
+        } else if group.next_hop.is_none() {
             let prefixes = slots.filter_map(|slot| set.stored(slot)?.key.prefix());
             packed.unresolvable.extend(prefixes);
         } else {
@@ -418,14 +458,35 @@ fn withdraw_oversized(
     params: &SessionParams,
     packed: &mut Packed,
 ) {
+    withdraw_keys(
+        group.family,
+        group.classic,
+        group.add_path,
+        keys,
+        params,
+        packed,
+    );
+    packed.announced -= keys.len().min(packed.announced);
+    packed.oversized.extend_from_slice(keys);
+}
+
+/// Withdraws `keys` of `family` (in the classic fields or MP_UNREACH_NLRI).
+fn withdraw_keys(
+    family: Family,
+    classic: bool,
+    add_path: bool,
+    keys: &[NlriKey],
+    params: &SessionParams,
+    packed: &mut Packed,
+) {
     let mut i = 0;
     while i < keys.len() {
         let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
-        if !group.classic {
-            w.mp_unreach(group.family);
+        if !classic {
+            w.mp_unreach(family);
         }
         while let Some(key) = keys.get(i) {
-            if !w.push(|out| key.emit(&[], true, group.add_path, out)) {
+            if !w.push(|out| key.emit(&[], true, add_path, out)) {
                 break;
             }
             i += 1;
@@ -433,12 +494,10 @@ fn withdraw_oversized(
         let routes = w.finish();
         packed.messages += 1;
         packed.withdrawn += routes;
-        let sent = packed.family(group.family);
+        let sent = packed.family(family);
         sent.updates += 1;
         sent.withdrawn += routes as u64;
     }
-    packed.announced -= keys.len().min(packed.announced);
-    packed.oversized.extend_from_slice(keys);
 }
 
 /// An End-of-RIB marker (RFC 4724 §2) for `family`.
@@ -458,10 +517,11 @@ impl WireAttributes {
     fn build(
         attrs: &RouteAttributes,
         params: &SessionParams,
+        family: Family,
         classic_next_hop: Option<&[u8]>,
     ) -> WireAttributes {
         let ctx = params.attribute_context();
-        let mut list = attrs.export(&params.export_context());
+        let mut list = attrs.export(&params.export_context(family));
         if let Some(a) = classic_next_hop.and_then(|nh| <[u8; 4]>::try_from(nh).ok()) {
             let nh = PathAttribute::NextHop(a.into());
             let at = list.partition_point(|a| a.code() < nh.code());
@@ -578,6 +638,7 @@ mod keyed_tests {
             extended_next_hop: Vec::new(),
             local_link_local: None,
             confederation: Default::default(),
+            role: None,
         }
     }
 

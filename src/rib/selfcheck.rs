@@ -211,6 +211,16 @@ pub fn verify_bytes(
         .iter()
         .map(|k| on_session(k.clone(), params))
         .collect();
+    // Not to be sent to this peer (RFC 9234 §5): withdrawn instead, like the oversized.
+    let oversized: Vec<NlriKey> = oversized
+        .into_iter()
+        .chain(
+            packed
+                .otc_withheld
+                .iter()
+                .map(|k| on_session(k.clone(), params)),
+        )
+        .collect();
     for k in &oversized {
         meant.remove(k);
     }
@@ -262,13 +272,23 @@ fn check_attributes(
     let mismatch = |what: &str| fail(format!("{key}: {what} differs from the configuration"));
     // What the attribute table's export rules make of the configuration, against what was
     // decoded (the next hop and NLRI are checked apart).
-    let want = intent.export(&params.export_context());
+    let want = intent.export(&params.export_context(key.family));
     let sent: Vec<&PathAttribute> = got
         .iter()
         .filter(|a| ![tc::NEXT_HOP, tc::MP_REACH_NLRI, tc::MP_UNREACH_NLRI].contains(&a.code()))
         .collect();
+    // An attribute configured raw (`attribute [ 0x23 ... ]`) decodes typed: the same
+    // octets are the same attribute.
+    let ctx = AttributeContext {
+        four_octet_as: params.four_octet_as,
+    };
+    let octets = |a: &PathAttribute| {
+        let mut v = Vec::new();
+        a.emit(ctx, &mut v);
+        v
+    };
     for (w, s) in want.iter().zip(&sent) {
-        if w != *s {
+        if w != *s && octets(w) != octets(s) {
             return mismatch(w.name());
         }
     }
@@ -348,6 +368,7 @@ mod tests {
             extended_next_hop: Vec::new(),
             local_link_local: None,
             confederation: Default::default(),
+            role: None,
         };
         let diff = set.as_announcements();
         let mut packed = pack(&diff, &params);

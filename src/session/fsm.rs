@@ -12,10 +12,15 @@ use crate::wire::family::{Afi, Family, FamilySet};
 use crate::wire::message::{MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message, RouteRefresh};
 use crate::wire::notification::{Notification, code, subcode};
 use crate::wire::open::{BGP_VERSION, Open};
+use crate::wire::role::{self, Role};
 use crate::wire::update::Update;
 
 /// RFC 4724 §3: the "Forwarding State" bit of a family.
 const GR_FORWARDING_PRESERVED: u8 = 0x80;
+/// RFC 9494 §3: the "F" bit of a family in the LLGR capability.
+const LLGR_FORWARDING_PRESERVED: u8 = 0x80;
+/// RFC 9494 §3: the long-lived stale time is 24 bits.
+pub const LLGR_MAX_STALE_TIME: u32 = 0xFF_FFFF;
 
 /// RFC 4271 §8: the hold time used until the OPENs are exchanged ("large value", 4 minutes).
 pub const OPEN_HOLD_TIME: Duration = Duration::from_secs(240);
@@ -57,6 +62,14 @@ pub struct SessionConfig {
     /// Capabilities that only inform the peer (FQDN, software version): advertised as they
     /// are, after the others; nothing is negotiated from them.
     pub informational: Vec<Capability>,
+    /// RFC 9234: our role on this session (ExaBGP's `role { local NAME; }`), advertised in
+    /// the Role capability and checked against the peer's; `None`: no Role capability.
+    pub role: Option<Role>,
+    /// RFC 9234 §4.2 strict mode: a peer that sends no Role capability is refused.
+    pub role_strict: bool,
+    /// RFC 9494: the long-lived stale time advertised for every family (needs
+    /// `graceful_restart`); `None`: no LLGR capability.
+    pub long_lived_stale_time: Option<u32>,
 }
 
 /// What both OPENs agreed on.
@@ -86,6 +99,9 @@ pub struct Negotiated {
     pub add_path_receive: FamilySet,
     /// RFC 8950: families whose routes may carry an IPv6 next hop (both sides listed them).
     pub extended_next_hop: Vec<Family>,
+    /// RFC 9234: the role the peer declared (`None`: it sent no Role capability, or one
+    /// with a value we do not know while we have no role).
+    pub peer_role: Option<Role>,
 }
 
 impl Negotiated {
@@ -158,6 +174,8 @@ pub enum Action {
     UpdateReceived(Update, Vec<DecodeError>),
     /// An UPDATE problem that did not reset the session (RFC 7606), to be logged.
     Problem(DecodeError),
+    /// Why the peer's OPEN was refused, to be logged before the NOTIFICATION that says so.
+    OpenRefused(String),
 }
 
 pub struct Fsm {
@@ -234,6 +252,23 @@ impl Fsm {
                     .map(|&f| (f, GR_FORWARDING_PRESERVED))
                     .collect(),
             }));
+        }
+        if let (Some(time), Some(_)) = (
+            self.config.long_lived_stale_time,
+            self.config.graceful_restart,
+        ) {
+            // RFC 9494 §3: per family, the F bit (set for the same reason as graceful
+            // restart's forwarding-state bit above) and the 24-bit stale time.
+            capabilities.push(Capability::LongLivedGracefulRestart(
+                self.config
+                    .families
+                    .iter()
+                    .map(|&f| (f, LLGR_FORWARDING_PRESERVED, time.min(LLGR_MAX_STALE_TIME)))
+                    .collect(),
+            ));
+        }
+        if let Some(r) = self.config.role {
+            capabilities.push(Capability::Role(r.to_u8()));
         }
         if !self.config.extended_next_hop.is_empty() {
             capabilities.push(Capability::ExtendedNextHop(
@@ -378,7 +413,10 @@ impl Fsm {
                     self.restart_hold(now);
                     self.restart_keepalive(now);
                 }
-                Err(n) => self.close_with(n, out),
+                Err((n, why)) => {
+                    out.extend(why.map(Action::OpenRefused));
+                    self.close_with(n, out)
+                }
             },
             (State::OpenConfirm, Message::Keepalive) => {
                 self.state = State::Established;
@@ -423,22 +461,44 @@ impl Fsm {
     }
 
     /// RFC 4271 §6.2 OPEN checks and capability negotiation.
-    fn check_open(&self, open: Open) -> Result<Negotiated, Notification> {
+    fn check_open(&self, open: Open) -> Result<Negotiated, (Notification, Option<String>)> {
         let peer_as = open.asn();
         if peer_as != self.config.peer_as {
-            return Err(Notification::new(
-                code::OPEN_MESSAGE,
-                subcode::BAD_PEER_AS,
-                open.my_as.to_be_bytes().to_vec(),
+            return Err((
+                Notification::new(
+                    code::OPEN_MESSAGE,
+                    subcode::BAD_PEER_AS,
+                    open.my_as.to_be_bytes().to_vec(),
+                ),
+                None,
             ));
         }
         if open.router_id == self.config.router_id && peer_as == self.config.local_as {
-            return Err(Notification::new(
-                code::OPEN_MESSAGE,
-                subcode::BAD_BGP_IDENTIFIER,
-                open.router_id.octets().to_vec(),
+            return Err((
+                Notification::new(
+                    code::OPEN_MESSAGE,
+                    subcode::BAD_BGP_IDENTIFIER,
+                    open.router_id.octets().to_vec(),
+                ),
+                None,
             ));
         }
+        let roles: Vec<u8> = open
+            .capabilities
+            .iter()
+            .filter_map(|c| match c {
+                Capability::Role(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        let peer_role = role::negotiate(self.config.role, self.config.role_strict, &roles)
+            .map_err(|why| {
+                // RFC 9234 §4.2: Role Mismatch, no data.
+                (
+                    Notification::new(code::OPEN_MESSAGE, subcode::ROLE_MISMATCH, Vec::new()),
+                    Some(why.to_string()),
+                )
+            })?;
         let peer_families: Vec<Family> = open
             .capabilities
             .iter()
@@ -525,6 +585,7 @@ impl Fsm {
             add_path_send,
             add_path_receive,
             extended_next_hop,
+            peer_role,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod code {
     pub const ROUTE_REFRESH: u8 = 2; // RFC 2918
     pub const EXTENDED_NEXT_HOP: u8 = 5; // RFC 8950
     pub const EXTENDED_MESSAGE: u8 = 6; // RFC 8654
+    pub const ROLE: u8 = 9; // RFC 9234
     pub const GRACEFUL_RESTART: u8 = 64; // RFC 4724
     pub const FOUR_OCTET_AS: u8 = 65; // RFC 6793
     pub const ADD_PATH: u8 = 69; // RFC 7911
@@ -57,6 +58,8 @@ pub enum Capability {
     FourOctetAs(u32),
     AddPath(Vec<(Family, AddPathMode)>),
     EnhancedRouteRefresh,
+    /// RFC 9234 BGP Role: the value as sent (see `wire::role::Role` for the assigned ones).
+    Role(u8),
     /// RFC 9494: family, flags and 24-bit stale time, kept raw per family.
     LongLivedGracefulRestart(Vec<(Family, u8, u32)>),
     Fqdn {
@@ -125,6 +128,7 @@ pub fn check(cap: u8, value: &[u8]) -> Result<(), CapabilityError> {
         }
         code::EXTENDED_MESSAGE if n != 0 => err("length is not 0 (RFC 8654 §3)"),
         code::ENHANCED_ROUTE_REFRESH if n != 0 => err("length is not 0 (RFC 7313 §3)"),
+        code::ROLE if n != 1 => err("length is not 1 (RFC 9234 §4.1)"),
         code::FOUR_OCTET_AS if n != 4 => err("length is not 4 (RFC 6793 §3)"),
         code::FOUR_OCTET_AS if value == [0, 0, 0, 0] => Err(CapabilityError {
             code: cap,
@@ -171,6 +175,7 @@ impl Capability {
             Capability::FourOctetAs(_) => code::FOUR_OCTET_AS,
             Capability::AddPath(_) => code::ADD_PATH,
             Capability::EnhancedRouteRefresh => code::ENHANCED_ROUTE_REFRESH,
+            Capability::Role(_) => code::ROLE,
             Capability::LongLivedGracefulRestart(_) => code::LONG_LIVED_GRACEFUL_RESTART,
             Capability::Fqdn { .. } => code::FQDN,
             Capability::SoftwareVersion(_) => code::SOFTWARE_VERSION,
@@ -200,6 +205,7 @@ impl Capability {
             code::EXTENDED_MESSAGE if value.is_empty() => Capability::ExtendedMessage,
             code::ENHANCED_ROUTE_REFRESH if value.is_empty() => Capability::EnhancedRouteRefresh,
             code::FOUR_OCTET_AS if value.len() == 4 => Capability::FourOctetAs(r.u32()?),
+            code::ROLE if value.len() == 1 => Capability::Role(r.u8()?),
             code::EXTENDED_NEXT_HOP if value.len().is_multiple_of(6) => {
                 let mut v = Vec::new();
                 while !r.is_empty() {
@@ -298,6 +304,7 @@ impl Capability {
                 }
             }
             Capability::FourOctetAs(asn) => out.extend_from_slice(&asn.to_be_bytes()),
+            Capability::Role(v) => out.push(*v),
             Capability::AddPath(v) => {
                 for (f, mode) in v {
                     out.extend_from_slice(&f.afi.to_u16().to_be_bytes());
@@ -370,6 +377,10 @@ impl fmt::Display for Capability {
                 Ok(())
             }
             Capability::EnhancedRouteRefresh => f.write_str("enhanced-route-refresh"),
+            Capability::Role(v) => match crate::wire::role::Role::from_u8(*v) {
+                Some(r) => write!(f, "role {r}"),
+                None => write!(f, "role {v} (unassigned)"),
+            },
             Capability::LongLivedGracefulRestart(v) => {
                 f.write_str("long-lived-graceful-restart")?;
                 for (fam, fl, t) in v {
@@ -406,5 +417,55 @@ mod tests {
         let mut again = Vec::new();
         cap.emit_value(&mut again);
         assert_eq!(again, value);
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::*;
+
+    #[test]
+    fn role_capability_is_one_octet_and_any_other_length_is_malformed() {
+        assert_eq!(Capability::decode(code::ROLE, &[3]), Capability::Role(3));
+        assert_eq!(
+            Capability::decode(code::ROLE, &[200]),
+            Capability::Role(200)
+        );
+        assert!(check(code::ROLE, &[3]).is_ok());
+        for bad in [&[][..], &[3, 3][..], &[0; 255][..]] {
+            let e = check(code::ROLE, bad).unwrap_err();
+            assert_eq!(e.code, code::ROLE);
+            assert!(!e.bad_peer_as);
+            // Kept raw rather than misread, should it get past `check`.
+            assert!(matches!(
+                Capability::decode(code::ROLE, bad),
+                Capability::Unknown { .. }
+            ));
+        }
+        assert_eq!(Capability::Role(3).to_string(), "role customer");
+        assert_eq!(Capability::Role(9).to_string(), "role 9 (unassigned)");
+    }
+
+    #[test]
+    fn llgr_value_decodes_per_family_and_a_partial_family_is_malformed() {
+        let v = [
+            0, 1, 1, 0x80, 0x01, 0x00, 0x00, 0, 2, 1, 0, 0xff, 0xff, 0xff,
+        ];
+        let cap = Capability::decode(code::LONG_LIVED_GRACEFUL_RESTART, &v);
+        assert_eq!(
+            cap,
+            Capability::LongLivedGracefulRestart(vec![
+                (Family::IPV4_UNICAST, 0x80, 65536),
+                (Family::IPV6_UNICAST, 0, 16_777_215)
+            ])
+        );
+        assert_eq!(
+            cap.to_string(),
+            "long-lived-graceful-restart ipv4 unicast flags 0x80 stale 65536 ipv6 unicast flags 0x00 stale 16777215"
+        );
+        let mut again = Vec::new();
+        cap.emit_value(&mut again);
+        assert_eq!(again, v);
+        assert!(check(code::LONG_LIVED_GRACEFUL_RESTART, &v[..8]).is_err());
     }
 }

@@ -19,6 +19,7 @@ pub mod pmsi;
 pub mod prefix;
 pub mod prefix_sid;
 pub mod reader;
+pub mod role;
 pub mod sr_policy_tunnel;
 pub mod tunnel_encap;
 pub mod update;

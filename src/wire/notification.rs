@@ -28,6 +28,8 @@ pub mod subcode {
     pub const UNSUPPORTED_OPTIONAL_PARAMETER: u8 = 4;
     pub const UNACCEPTABLE_HOLD_TIME: u8 = 6;
     pub const UNSUPPORTED_CAPABILITY: u8 = 7;
+    /// RFC 9234 §4.2.
+    pub const ROLE_MISMATCH: u8 = 11;
     // UPDATE (RFC 4271 §6.3)
     pub const MALFORMED_ATTRIBUTE_LIST: u8 = 1;
     pub const UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE: u8 = 2;
@@ -105,7 +107,7 @@ impl Notification {
             }
             (code::OPEN_MESSAGE, UNACCEPTABLE_HOLD_TIME) => "Unacceptable Hold Time",
             (code::OPEN_MESSAGE, UNSUPPORTED_CAPABILITY) => "Unsupported Capability",
-            (code::OPEN_MESSAGE, 8) => "Role Mismatch",
+            (code::OPEN_MESSAGE, ROLE_MISMATCH) => "Role Mismatch",
             (code::UPDATE_MESSAGE, MALFORMED_ATTRIBUTE_LIST) => "Malformed Attribute List",
             (code::UPDATE_MESSAGE, UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE) => {
                 "Unrecognized Well-known Attribute"

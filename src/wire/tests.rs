@@ -422,3 +422,76 @@ fn add_path_flow_nlri_decode() {
         "{problems:?}"
     );
 }
+
+/// RFC 9234 §5: OTC (type 35, optional transitive, 4 octets). A well-formed one decodes to
+/// its AS in text and JSON; a length other than 4, or wrong flags, is treat-as-withdraw
+/// (RFC 7606), never a reset; a second one is discarded (RFC 7606 §3 g).
+#[test]
+fn otc_attribute_decode_and_malformed_forms() {
+    // ORIGIN, AS_PATH empty, NEXT_HOP 192.0.2.1, then OTC as given, NLRI 198.51.100.0/24.
+    let update = |otc: &str| {
+        let attrs = format!("40010100 400200 400304c0000201 {otc}");
+        let len = attrs.split_whitespace().map(|w| w.len() / 2).sum::<usize>();
+        msg(2, &format!("0000 {len:04x} {attrs} 18c63364"))
+    };
+    let (m, problems) =
+        Message::decode(&update("c02304 0000fde8"), DecodeContext::default()).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let Message::Update(u) = m else { panic!() };
+    assert_eq!(u.attribute(35), Some(&PathAttribute::Otc(65000)));
+    let text: Vec<String> = u.attributes.iter().map(|a| a.to_string()).collect();
+    assert!(text.contains(&"otc 65000".to_string()), "{text:?}");
+    for bad in [
+        "c02303 00fde8",
+        "c02305 0000fde800",
+        "c02300",
+        "c023ff 0000fde8",
+        // Optional but not transitive, and well-known: flags errors.
+        "802304 0000fde8",
+        "402304 0000fde8",
+        // The extended-length form is fine for the length, not for a wrong one.
+        "d0230003 00fde8",
+    ] {
+        let result = Message::decode(&update(bad), DecodeContext::default());
+        let Ok((_, problems)) = result else {
+            // A length that runs past the attributes is the only framing case.
+            assert_eq!(bad, "c023ff 0000fde8", "{result:?}");
+            continue;
+        };
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.action == ErrorAction::TreatAsWithdraw),
+            "{bad}: {problems:?}"
+        );
+        assert!(
+            !problems
+                .iter()
+                .any(|p| matches!(p.action, ErrorAction::SessionReset(_))),
+            "{bad}: {problems:?}"
+        );
+    }
+    let (m, problems) =
+        Message::decode(&update("d0230004 0000fde8"), DecodeContext::default()).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let Message::Update(u) = m else { panic!() };
+    assert_eq!(u.attribute(35), Some(&PathAttribute::Otc(65000)));
+    // Twice: the first is kept, the session stays up.
+    let (m, problems) = Message::decode(
+        &update("c02304 0000fde8 c02304 0000fde9"),
+        DecodeContext::default(),
+    )
+    .unwrap();
+    assert!(
+        !problems
+            .iter()
+            .any(|p| matches!(p.action, ErrorAction::SessionReset(_))),
+        "{problems:?}"
+    );
+    let Message::Update(u) = m else { panic!() };
+    assert_eq!(
+        u.attributes.iter().filter(|a| a.code() == 35).count(),
+        1,
+        "{u:?}"
+    );
+}

@@ -36,6 +36,7 @@ fn params(ebgp: bool, four: bool) -> SessionParams {
         extended_next_hop: Vec::new(),
         local_link_local: None,
         confederation: Default::default(),
+        role: None,
     }
 }
 
@@ -617,4 +618,174 @@ fn a_route_too_large_for_the_session_is_withdrawn_not_sent_oversized() {
         &pack(&set.as_announcements(), &params),
     )
     .unwrap();
+}
+
+/// RFC 9234 §5 egress, with the OTC octets read from the bytes sent (type 35, flags 0xc0,
+/// length 4) rather than through the codec that wrote them.
+mod otc_egress {
+    use super::*;
+    use crate::wire::attribute::OTC_SELF;
+    use crate::wire::role::Role;
+
+    fn with_role(role: Option<Role>) -> SessionParams {
+        SessionParams {
+            role,
+            ..params(true, true)
+        }
+    }
+
+    /// The routes: 198.51.100.0/24 plain, 203.0.113.0/24 with `otc` (value `otc`),
+    /// 192.0.2.0/24 with a raw OTC attribute 0x23 of value 64999, and an IPv6 one plain.
+    fn table(otc: u32) -> RouteSet {
+        let plain = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")));
+        let marked = Arc::new(
+            RouteAttributes::with_next_hop(nh("192.0.2.10")).with(PathAttribute::Otc(otc)),
+        );
+        let raw = Arc::new(RouteAttributes::with_next_hop(nh("192.0.2.10")).with(
+            PathAttribute::Unknown {
+                flags: 0xc0,
+                code: 35,
+                value: vec![0, 0, 0xfd, 0xe7],
+            },
+        ));
+        let v6 = Arc::new(RouteAttributes::with_next_hop(nh("2001:db8::1")));
+        RouteSet::new(vec![
+            (p("198.51.100.0/24"), plain),
+            (p("203.0.113.0/24"), marked),
+            (p("192.0.2.0/24"), raw),
+            (p("2001:db8:1::/48"), v6),
+        ])
+    }
+
+    /// An OTC attribute as sent: flags and value.
+    type RawOtc = (u8, Vec<u8>);
+
+    /// Per announced prefix, the OTC attributes as sent.
+    fn otc_sent(packed: &Packed) -> Vec<(String, Vec<RawOtc>)> {
+        let mut out = Vec::new();
+        for (m, u) in split_messages(&packed.bytes)
+            .iter()
+            .zip(decode_all(packed, true))
+        {
+            let mut raw = Vec::new();
+            for w in m.windows(7) {
+                if w[1] == 35 && w[2] == 4 && (w[0] & 0xf0) == 0xc0 {
+                    raw.push((w[0], w[3..7].to_vec()));
+                }
+            }
+            let mut prefixes: Vec<String> = u.nlri.iter().map(|p| p.to_string()).collect();
+            if let Some(PathAttribute::MpReach(mp)) = u.attribute(type_code::MP_REACH_NLRI)
+                && let MpNlri::Prefixes(v) = &mp.nlri
+            {
+                prefixes.extend(v.iter().map(|p| p.to_string()));
+            }
+            for p in prefixes {
+                out.push((p, raw.clone()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn withdrawn(packed: &Packed) -> Vec<String> {
+        decode_all(packed, true)
+            .iter()
+            .flat_map(|u| u.withdrawn.iter().map(|p| p.to_string()))
+            .collect()
+    }
+
+    const OUR_AS: [u8; 4] = [0, 0, 0xfd, 0xe8]; // 65000
+    const RAW: [u8; 4] = [0, 0, 0xfd, 0xe7]; // 64999
+
+    #[test]
+    fn to_a_customer_peer_or_rs_client_every_route_without_otc_gets_our_as() {
+        for role in [Role::Provider, Role::Rs] {
+            let packed = pack(&table(65123).as_announcements(), &with_role(Some(role)));
+            assert_eq!(
+                otc_sent(&packed),
+                vec![
+                    ("192.0.2.0/24".into(), vec![(0xc0, RAW.to_vec())]),
+                    ("198.51.100.0/24".into(), vec![(0xc0, OUR_AS.to_vec())]),
+                    ("2001:db8:1::/48".into(), vec![(0xc0, OUR_AS.to_vec())]),
+                    // Kept as configured, never replaced (RFC 9234 §5).
+                    (
+                        "203.0.113.0/24".into(),
+                        vec![(0xc0, vec![0, 0, 0xfe, 0x63])]
+                    ),
+                ],
+                "{role}"
+            );
+            assert!(packed.otc_withheld.is_empty());
+            crate::rib::selfcheck::verify(
+                &table(65123).as_announcements(),
+                &with_role(Some(role)),
+                &packed,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn to_a_provider_rs_or_peer_a_route_with_configured_otc_is_withdrawn_not_sent() {
+        for role in [Role::Customer, Role::RsClient, Role::Peer] {
+            let params = with_role(Some(role));
+            let packed = pack(&table(65123).as_announcements(), &params);
+            let mark = |v: &[u8; 4]| vec![(0xc0, v.to_vec())];
+            let plain = if role == Role::Peer {
+                mark(&OUR_AS)
+            } else {
+                vec![]
+            };
+            assert_eq!(
+                otc_sent(&packed),
+                vec![
+                    // A raw attribute is sent as written: a leak on purpose.
+                    ("192.0.2.0/24".into(), mark(&RAW)),
+                    ("198.51.100.0/24".into(), plain.clone()),
+                    ("2001:db8:1::/48".into(), plain),
+                ],
+                "{role}"
+            );
+            assert_eq!(withdrawn(&packed), vec!["203.0.113.0/24".to_string()]);
+            assert_eq!(packed.otc_withheld.len(), 1);
+            assert_eq!(packed.announced, 3);
+            crate::rib::selfcheck::verify(&table(65123).as_announcements(), &params, &packed)
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn otc_self_is_the_local_as_and_no_role_changes_nothing() {
+        let packed = pack(
+            &table(OTC_SELF).as_announcements(),
+            &with_role(Some(Role::Provider)),
+        );
+        assert!(
+            otc_sent(&packed)
+                .iter()
+                .any(|(p, v)| p == "203.0.113.0/24" && *v == vec![(0xc0, OUR_AS.to_vec())])
+        );
+        let packed = pack(&table(65123).as_announcements(), &with_role(None));
+        let sent = otc_sent(&packed);
+        assert_eq!(
+            sent.iter().filter(|(_, v)| !v.is_empty()).count(),
+            2,
+            "{sent:?}"
+        );
+        assert!(packed.otc_withheld.is_empty());
+    }
+
+    #[test]
+    fn the_role_rules_leave_other_families_alone() {
+        let flow = Family::new(crate::wire::family::Afi::Ipv4, Safi::MplsVpn);
+        let p = SessionParams {
+            families: vec![flow],
+            ..with_role(Some(Role::Customer))
+        };
+        let attrs =
+            RouteAttributes::with_next_hop(nh("192.0.2.10")).with(PathAttribute::Otc(65123));
+        assert!(!p.withholds(flow, &attrs));
+        assert!(p.withholds(Family::IPV4_UNICAST, &attrs));
+        assert_eq!(p.export_context(flow).role, None);
+    }
 }

@@ -668,6 +668,7 @@ impl SessionCore {
                     .push_back(SessionEvent::UpdateReceived(Box::new(update), problems));
             }
             Action::Problem(p) => warn!("neighbor {}: {p}", self.config.name),
+            Action::OpenRefused(why) => warn!("neighbor {}: OPEN refused: {why}", self.config.name),
         }
     }
 }

@@ -45,6 +45,7 @@ impl SessionCore {
             extended_next_hop: neg.extended_next_hop.clone(),
             local_link_local: self.config.local_link_local,
             confederation: self.config.confederation,
+            role: session.role,
         };
         self.was_established = true;
         self.advertised = Arc::new(RouteSet::default());
@@ -189,6 +190,13 @@ impl SessionCore {
                 } else {
                     ""
                 }
+            );
+        }
+        if let (Some(k), Some(role)) = (packed.otc_withheld.first(), params.role) {
+            warn!(
+                "neighbor {name}: {} routes not sent (withdrawn), {k} the first: they carry OTC (the route's 'otc') and our role is {role}, so the peer is our {} (RFC 9234 §5: a route with OTC MUST NOT go to a provider, a peer or an RS)",
+                packed.otc_withheld.len(),
+                role.complement()
             );
         }
         for p in &packed.unresolvable {

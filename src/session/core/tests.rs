@@ -32,6 +32,9 @@ fn session_config(passive: bool, hold_time: u16) -> SessionConfig {
         extended_next_hop: Vec::new(),
         extended_message: false,
         informational: Vec::new(),
+        role: None,
+        role_strict: false,
+        long_lived_stale_time: None,
     }
 }
 

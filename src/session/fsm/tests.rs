@@ -17,6 +17,9 @@ fn config(passive: bool) -> SessionConfig {
         extended_next_hop: Vec::new(),
         extended_message: false,
         informational: Vec::new(),
+        role: None,
+        role_strict: false,
+        long_lived_stale_time: None,
     }
 }
 
@@ -319,4 +322,122 @@ fn enhanced_route_refresh_is_negotiated_and_borr_eorr_from_the_peer_are_not_requ
         });
         assert!(fsm.handle(Event::Received(rr, vec![]), t).is_empty());
     }
+}
+
+/// The actions after the peer's OPEN with `caps` (plus the full set) reached an FSM with
+/// our `role` and `strict`.
+fn open_with_role(role: Option<Role>, strict: bool, caps: &[Capability]) -> (Fsm, Vec<Action>) {
+    let t = Instant::now();
+    let mut c = config(false);
+    c.role = role;
+    c.role_strict = strict;
+    let mut fsm = Fsm::new(c);
+    fsm.handle(Event::Start, t);
+    fsm.handle(Event::Connected, t);
+    let mut all = full_caps();
+    all.extend_from_slice(caps);
+    let a = fsm.handle(Event::Received(peer_open(65001, 90, all), vec![]), t);
+    (fsm, a)
+}
+
+fn role_mismatch_sent(a: &[Action]) -> bool {
+    a.iter().any(|x| {
+        matches!(x, Action::Send(Message::Notification(n)) if (n.code, n.subcode, n.data.len()) == (2, 11, 0))
+    }) && a.contains(&Action::Disconnect)
+        && a.iter().any(|x| matches!(x, Action::OpenRefused(_)))
+}
+
+#[test]
+fn our_open_carries_the_role_capability_as_one_octet() {
+    let mut c = config(false);
+    c.role = Some(Role::Customer);
+    let open = Fsm::new(c).open_message();
+    let mut bytes = Vec::new();
+    open.emit_body(&mut bytes);
+    // RFC 9234 §4.1: code 9, length 1, customer = 3.
+    assert!(bytes.windows(3).any(|w| w == [9, 1, 3]), "{bytes:02x?}");
+    assert!(
+        Fsm::new(config(false))
+            .open_message()
+            .capabilities
+            .iter()
+            .all(|c| c.code() != 9)
+    );
+}
+
+#[test]
+fn a_matching_role_pair_comes_up_with_the_peer_role() {
+    let (fsm, a) = open_with_role(Some(Role::Provider), true, &[Capability::Role(3)]);
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+    assert_eq!(fsm.negotiated().unwrap().peer_role, Some(Role::Customer));
+    let (_, a) = open_with_role(Some(Role::Rs), false, &[Capability::Role(2)]);
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+    let (_, a) = open_with_role(Some(Role::Peer), false, &[Capability::Role(4)]);
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+}
+
+#[test]
+fn a_wrong_role_pair_is_role_mismatch() {
+    for (ours, theirs) in [
+        (Role::Provider, 0),
+        (Role::Peer, 3),
+        (Role::Rs, 1),
+        (Role::Customer, 4),
+    ] {
+        let (fsm, a) = open_with_role(Some(ours), false, &[Capability::Role(theirs)]);
+        assert!(role_mismatch_sent(&a), "{ours} {theirs}: {a:?}");
+        assert_eq!(fsm.state(), State::Idle);
+    }
+}
+
+#[test]
+fn strict_without_peer_role_is_role_mismatch_and_lenient_comes_up() {
+    let (_, a) = open_with_role(Some(Role::Peer), true, &[]);
+    assert!(role_mismatch_sent(&a), "{a:?}");
+    let (fsm, a) = open_with_role(Some(Role::Peer), false, &[]);
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+    assert_eq!(fsm.negotiated().unwrap().peer_role, None);
+}
+
+#[test]
+fn unknown_or_conflicting_peer_roles() {
+    // An unassigned value cannot pair with any role of ours.
+    let (_, a) = open_with_role(Some(Role::Provider), false, &[Capability::Role(7)]);
+    assert!(role_mismatch_sent(&a), "{a:?}");
+    // Two different roles: refused even without a role of ours.
+    let (_, a) = open_with_role(None, false, &[Capability::Role(3), Capability::Role(0)]);
+    assert!(role_mismatch_sent(&a), "{a:?}");
+    // The same role twice is one role.
+    let (_, a) = open_with_role(
+        Some(Role::Provider),
+        false,
+        &[Capability::Role(3), Capability::Role(3)],
+    );
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+    // Without a role of ours, the peer's is only informational.
+    let (_, a) = open_with_role(None, true, &[Capability::Role(200)]);
+    assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+}
+
+#[test]
+fn llgr_is_advertised_per_family_with_graceful_restart_only() {
+    let mut c = config(false);
+    c.long_lived_stale_time = Some(3600);
+    assert!(
+        Fsm::new(c.clone())
+            .open_message()
+            .capabilities
+            .iter()
+            .all(|c| c.code() != 71),
+        "LLGR without GR (RFC 9494 §4.2)"
+    );
+    c.graceful_restart = Some(120);
+    let open = Fsm::new(c).open_message();
+    let mut bytes = Vec::new();
+    open.emit_body(&mut bytes);
+    // RFC 9494 §3: code 71, 7 octets per family: AFI, SAFI, flags (F = 0x80), 24-bit time.
+    let llgr = [
+        71, 14, 0, 1, 1, 0x80, 0x00, 0x0e, 0x10, 0, 2, 1, 0x80, 0x00, 0x0e, 0x10,
+    ];
+    assert!(bytes.windows(llgr.len()).any(|w| w == llgr), "{bytes:02x?}");
 }

@@ -8,7 +8,8 @@
 mod table;
 
 pub use table::{
-    ATTRIBUTES, AttributeRow, ExportContext, Malformed, by_keyword, export, info, type_code,
+    ATTRIBUTES, AttributeRow, ExportContext, Malformed, OTC_SELF, by_keyword, export, info,
+    type_code,
 };
 
 use std::fmt;

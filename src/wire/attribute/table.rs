@@ -82,7 +82,15 @@ pub struct ExportContext {
     pub local_as: u32,
     /// RFC 5065: what the session's place in our confederation does to AS_PATH.
     pub confederation: crate::wire::aspath::ConfederationRole,
+    /// RFC 9234: our role on the session, when its procedures apply to the family being
+    /// exported (IPv4 and IPv6 unicast).
+    pub role: Option<crate::wire::role::Role>,
 }
+
+/// `otc self` in a route: OTC = the local AS of the session it is sent on. AS 0 is never an
+/// OTC value a route can mean (RFC 7607), so the configuration's `otc 0` is refused and 0
+/// stands for `self` in the route model.
+pub const OTC_SELF: u32 = 0;
 
 /// One row of the attribute table.
 pub struct AttributeRow {
@@ -785,15 +793,33 @@ pub const ATTRIBUTES: &[AttributeRow] = &[
     AttributeRow {
         code: tc::OTC,
         name: "OTC",
+        keyword: "otc",
         decode: |v, _| u32_of(v).map(PathAttribute::Otc),
         encode: |a, _, out| {
             if let PathAttribute::Otc(asn) = a {
                 out.extend_from_slice(&asn.to_be_bytes())
             }
         },
+        // RFC 9234 §5: a route sent to a customer, a peer or an RS-client (we are provider,
+        // peer or RS) gets OTC = our AS unless it has one; one it has is never changed (a
+        // raw `attribute [ 0x23 ... ]` included, sent as written). The routes that must not
+        // go out at all are the packer's (`packer::Group::withheld`).
+        export: |a, s, out| match a {
+            Some(PathAttribute::Otc(OTC_SELF)) => out.push(PathAttribute::Otc(s.local_as)),
+            Some(a) => out.push(a.clone()),
+            None if s.role.is_some_and(|r| r.marks_egress()) => {
+                out.push(PathAttribute::Otc(s.local_as))
+            }
+            None => {}
+        },
         text: |a, f| match a {
             PathAttribute::Otc(asn) => write!(f, "otc {asn}"),
             _ => Ok(()),
+        },
+        words: |a, out| match a {
+            PathAttribute::Otc(OTC_SELF) => word(out, "otc", "self"),
+            PathAttribute::Otc(asn) => word(out, "otc", asn),
+            _ => generic_words(a, out),
         },
         fact: ("otc", |a| match a {
             PathAttribute::Otc(asn) => asn.to_string(),
@@ -1027,6 +1053,7 @@ mod tests {
     fn session(ebgp: bool, four_octet_as: bool) -> ExportContext {
         ExportContext {
             confederation: Default::default(),
+            role: None,
             ebgp,
             four_octet_as,
             local_as: 65000,
