@@ -296,6 +296,8 @@ impl ProgramRoutes {
             };
             self.dirty.insert(t.addr());
         }
+        let member = super::watchdog::MemberRoute::Flow(f.clone());
+        self.tag_members(source, &[member], None, targets);
         Ok(())
     }
 
@@ -386,6 +388,8 @@ impl ProgramRoutes {
             };
             self.dirty.insert(t.addr());
         }
+        let member = super::watchdog::MemberRoute::Family(r.clone());
+        self.tag_members(source, &[member], None, targets);
         Ok(())
     }
 
@@ -438,6 +442,8 @@ impl ProgramRoutes {
                 self.dirty.insert(t.addr());
             }
         }
+        let member = super::watchdog::MemberRoute::Family(r.clone());
+        self.tag_members(source, &[member], None, targets);
         self.prune();
         Ok(())
     }
@@ -483,6 +489,8 @@ impl ProgramRoutes {
                 self.dirty.insert(t.addr());
             }
         }
+        let member = super::watchdog::MemberRoute::Flow(f.clone());
+        self.tag_members(source, &[member], None, targets);
         self.prune();
         Ok(())
     }
@@ -1006,7 +1014,8 @@ mod tests {
             else {
                 panic!("{}", m.text)
             };
-            again.restore_member(m.addr, &m.source, &m.group, r[0].clone(), m.announced);
+            let r = super::super::watchdog::MemberRoute::Route(r[0].clone());
+            again.restore_member(m.addr, &m.source, &m.group, r, m.announced);
         }
         assert_eq!(
             again.routes_for(addr, &w.file),
