@@ -287,3 +287,63 @@ fn family_flow_and_watchdog_routes_survive_a_graceful_restart() {
     assert!(!log[log.find(": session established").unwrap_or(0)..].contains(": session down:"));
     assert!(bug_lines(&second.log()).is_empty(), "{}", second.log());
 }
+
+/// `watchdog NAME` on an EVPN route and a FlowSpec rule (issue 20: ExaBGP allows a watchdog
+/// on any route): one starts withdrawn (`withdraw`), `announce watchdog` brings both,
+/// `withdraw watchdog` takes both back, in GoBGP's table; then a helper floods 5,000
+/// toggles of the group and ends announced: the session stays up and GoBGP ends with both.
+#[test]
+fn watchdogs_on_family_routes_and_flow_rules() {
+    let (peer, local, port) = ("127.0.56.3", "127.0.56.4", 19101);
+    let mut spec = ReceiverSpec::new(
+        peer.parse().unwrap(),
+        port,
+        65020,
+        local.parse::<IpAddr>().unwrap(),
+        65019,
+    );
+    spec.families = Vec::new();
+    let g = Gobgp::start_with_config(&spec, &gobgp_config(&spec));
+    let dir = tempfile::tempdir().unwrap();
+    let flag = dir.path().join("go");
+    let conf = format!(
+        "process flood {{ run /bin/sh -c 'while [ ! -e {flag} ]; do sleep 0.2; done; for i in $(seq 1 5000); do echo \"withdraw watchdog fam\"; echo \"announce watchdog fam\"; done; exec cat >/dev/null'; }}
+neighbor {peer} {{
+    router-id 192.0.2.10; local-address {local}; local-as 65019; peer-as 65020;
+    connect {port};
+    family {{ ipv4 unicast; ipv4 flow; l2vpn evpn; }}
+    api {{ processes [ flood ]; }}
+}}
+",
+        flag = flag.display()
+    );
+    let inj = Bgpinject::start(BIN, &conf, "info");
+    assert!(g.wait_established(Duration::from_secs(30)), "{}", inj.log());
+    ctl(&inj, &format!("announce {EVPN} watchdog fam withdraw"));
+    ctl(&inj, &format!("announce {FLOW} watchdog fam"));
+    let flow = "[destination: 198.51.100.1/32][destination-port: ==53]".to_string();
+    let mac = "00:11:22:aa:bb:01".to_string();
+    let reach = |evpn: Vec<String>, flows: Vec<String>, what: &str| {
+        let ok = wait_for(Duration::from_secs(20), || {
+            let t = table(&g);
+            (t.evpn_macs == evpn && t.flows == flows).then_some(())
+        });
+        assert!(ok.is_some(), "{what}: {:?}\n{}", table(&g), inj.log());
+    };
+    reach(
+        vec![],
+        vec![flow.clone()],
+        "the EVPN route starts withdrawn",
+    );
+    ctl(&inj, "announce watchdog fam");
+    reach(vec![mac.clone()], vec![flow.clone()], "announce watchdog");
+    ctl(&inj, "withdraw watchdog fam");
+    reach(vec![], vec![], "withdraw watchdog");
+    // The flood (the helper's own group name), ending announced.
+    fs::write(&flag, "").unwrap();
+    ctl(&inj, "announce watchdog fam");
+    reach(vec![mac], vec![flow], "after 10,000 toggles");
+    std::thread::sleep(Duration::from_secs(2));
+    inj.assert_no_resets(1);
+    assert!(bug_lines(&inj.log()).is_empty(), "{}", inj.log());
+}

@@ -64,6 +64,14 @@ pub enum Command {
         watchdog: String,
         withdraw: bool,
     },
+    /// `announce evpn ... watchdog NAME [withdraw]`, `announce flow route ... watchdog NAME
+    /// [withdraw]`: a family route or flow rule of a watchdog group (as ExaBGP allows a
+    /// watchdog on any route).
+    AnnounceWatchedOther {
+        item: Watched,
+        watchdog: String,
+        withdraw: bool,
+    },
     /// ExaBGP's `announce watchdog [NAME]` (`announce` true) and `withdraw watchdog [NAME]`:
     /// every route of the group on the selected neighbors (all without a selector) is
     /// announced or withdrawn. Without NAME, the helper's process name.
@@ -307,6 +315,13 @@ fn parse_create(text: &str) -> Result<Command, String> {
         return bad("create neighbor: router-id is needed with an IPv6 local-address");
     }
     Ok(Command::CreateNeighbor(Box::new(n)))
+}
+
+/// A family route or flow rule tagged with a watchdog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Watched {
+    Family(Box<FamilyRoute>),
+    Flow(Box<FlowConfig>),
 }
 
 /// One command line: its neighbor selectors and what to do.
@@ -737,7 +752,37 @@ fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
     Ok(flow)
 }
 
+/// A trailing `watchdog NAME [withdraw]` of a family route or flow rule, taken off:
+/// (the text without it, (NAME, withdraw)). Routes (`route ...`) read their own.
+fn take_watchdog_tag(text: &str) -> Result<(String, Option<(String, bool)>), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let first = words.first().copied().unwrap_or_default();
+    let Some(i) = words.iter().position(|w| *w == "watchdog") else {
+        return Ok((text.to_string(), None));
+    };
+    if matches!(first, "route" | "attribute" | "attributes" | "watchdog") {
+        return Ok((text.to_string(), None));
+    }
+    let tail: Vec<&str> = words
+        .get(i + 1..)
+        .unwrap_or_default()
+        .iter()
+        .map(|w| w.trim_end_matches(';'))
+        .collect();
+    let (name, withdraw) = match tail.as_slice() {
+        [name] => (*name, false),
+        [name, "withdraw"] => (*name, true),
+        _ => return bad("watchdog: expected 'watchdog NAME [withdraw]' at the end of the route"),
+    };
+    crate::config::api_command::check_watchdog_name(name)
+        .map_err(|e| format!("watchdog {name}: {e}"))?;
+    let rest = words.get(..i).unwrap_or_default().join(" ");
+    Ok((rest, Some((name.to_string(), withdraw))))
+}
+
 fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
+    let (text, tag) = take_watchdog_tag(text)?;
+    let text = text.as_str();
     let command = parse_announce_text(text, memo)?;
     // The text is kept for the state file (see `manager/state_file.rs`).
     let written = || Some(std::sync::Arc::<str>::from(text.trim()));
@@ -751,6 +796,24 @@ fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
             Command::AnnounceFlow(f)
         }
         other => other,
+    })
+    .and_then(|command| match (command, tag) {
+        (command, None) => Ok(command),
+        (Command::AnnounceFamily(r), Some((watchdog, withdraw))) => {
+            Ok(Command::AnnounceWatchedOther {
+                item: Watched::Family(r),
+                watchdog,
+                withdraw,
+            })
+        }
+        (Command::AnnounceFlow(f), Some((watchdog, withdraw))) => {
+            Ok(Command::AnnounceWatchedOther {
+                item: Watched::Flow(f),
+                watchdog,
+                withdraw,
+            })
+        }
+        _ => bad("watchdog: only routes, family routes and flow rules take a watchdog"),
     })
 }
 
@@ -1066,6 +1129,42 @@ mod tests {
         assert_eq!(command("status"), Command::Status);
         assert_eq!(instance_id(), instance_id());
         assert_eq!(command("help"), Command::Help);
+    }
+
+    #[test]
+    fn watchdogs_on_family_routes_and_flow_rules() {
+        let evpn = "evpn mac-ip rd 1:1 mac 00:11:22:aa:bb:01 label [ 1 ] next-hop 192.0.2.2";
+        match command(&format!("announce {evpn} watchdog w withdraw")) {
+            Command::AnnounceWatchedOther {
+                item: Watched::Family(r),
+                watchdog,
+                withdraw,
+            } => {
+                assert_eq!((watchdog.as_str(), withdraw), ("w", true));
+                assert_eq!(r.api_text.as_deref(), Some(evpn));
+            }
+            other => panic!("{other:?}"),
+        }
+        let flow = "flow route { match { destination 192.0.2.1/32; } then { discard; } }";
+        match command(&format!("announce {flow} watchdog w")) {
+            Command::AnnounceWatchedOther {
+                item: Watched::Flow(f),
+                withdraw,
+                ..
+            } => {
+                assert!(!withdraw);
+                assert_eq!(f.api_text.as_deref(), Some(flow));
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            format!("announce {evpn} watchdog"),
+            format!("announce {evpn} watchdog a b"),
+            format!("announce {evpn} watchdog withdraw"),
+            "announce eor watchdog w".to_string(),
+        ] {
+            assert!(matches!(command(&bad), Command::Invalid(_)), "{bad}");
+        }
     }
 
     #[test]

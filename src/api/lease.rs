@@ -49,7 +49,7 @@ fn withdrawals(request: &Request) -> Vec<(String, Request)> {
             })
             .collect(),
         Command::AnnounceFlow(f) | Command::WithdrawFlow(f) => vec![(
-            format!("flow {:?}", f.rule),
+            format!("flow {:?} {:?}", f.rule, f.path_id),
             one(Command::WithdrawFlow(f.clone())),
         )],
         _ => Vec::new(),

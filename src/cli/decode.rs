@@ -31,8 +31,10 @@
 //!   objects for extended communities (`{"name", "text", "hex", "transitive", ...}`, see
 //!   src/wire/ext_community.rs), TUNNEL_ENCAPSULATION as a list of tunnels (see
 //!   src/wire/tunnel_encap.rs), or for MP_REACH_NLRI / MP_UNREACH_NLRI
-//!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` and `nlri` are lists
-//!   of strings (objects `{"prefix", "path_id"}` for an `--add-path` family,
+//!   `{"family", "afi", "safi", "next_hop", "nlri"}` where `next_hop` is a list of
+//!   addresses for every family (a route distinguisher before the address is left out, as
+//!   ExaBGP shows VPN next hops; a hex string only for a length no next hop has), and
+//!   `nlri` a list of strings (objects `{"prefix", "path_id"}` for an `--add-path` family,
 //!   `{"prefix", "labels", "rd", "path_id"}` for labeled ones, and FlowSpec rules
 //!   `{"family", "text", "components"}` for ipv4/ipv6-flowspec, see
 //!   src/wire/flowspec/json.rs), or a hex string when the family is not decoded.
@@ -641,7 +643,14 @@ pub(super) fn attribute_json(a: &PathAttribute, ctx: AttributeContext) -> Value 
                 MpNextHop::Addresses(a) | MpNextHop::Vpn(a) => {
                     json!(a.iter().map(|x| x.to_string()).collect::<Vec<_>>())
                 }
-                MpNextHop::Raw(r) => json!(hex(r)),
+                // The families whose next hop stays raw (EVPN, VPLS, MUP, SR Policy, RTC,
+                // FlowSpec, MCAST-VPN): addresses as for the others, hex only when the
+                // length is none of a next hop's.
+                MpNextHop::Raw(r) => match nlri::raw_next_hop(r) {
+                    Some(a) => json!(a.iter().map(|x| x.to_string()).collect::<Vec<_>>()),
+                    None if r.is_empty() => json!([]),
+                    None => json!(hex(r)),
+                },
             };
             v["nlri"] = nlri_json(m.family, &m.nlri);
             v
@@ -718,6 +727,41 @@ mod tests {
         assert_eq!(v["attributes"][1]["value"]["segments"][0]["asns"][0], 65001);
         assert_eq!(v["nlri"][0], "10.0.0.0/8");
         assert_eq!(v["problems"][0]["action"], "treat-as-withdraw");
+    }
+
+    /// The next hop of families that keep it raw is printed as addresses in JSON, as in
+    /// text: EVPN (4 octets), FlowSpec VPN with a route distinguisher before the address (12,
+    /// shown without it, as ExaBGP does), RTC with an IPv6 next hop (16). Hand-built from
+    /// RFC 7432 §7.3, RFC 8955 §8, RFC 4684 §4.
+    #[test]
+    fn json_next_hops_of_families_are_addresses() {
+        let cases = [
+            (
+                "004302 0000 002c 40010100 40020602010000fe07 \
+                 800e1c 0019 46 04 c0000202 00 03 11 0001c00002020064 00000000 20 c0000202",
+                vec!["192.0.2.2"],
+            ),
+            (
+                "0044020000002d4001010040020602010000fe07800e1d0001860c0000000000000000c0000201000b0001c0000201006401080a",
+                vec!["192.0.2.1"],
+            ),
+            (
+                "004902000000324001010040020602010000fe07800e220001841020010db800000000000000000000000100600000fde90002fde900000064",
+                vec!["2001:db8::1"],
+            ),
+        ];
+        for (hex, want) in cases {
+            let (code, out) = run_on(&["--json", hex], "");
+            assert_eq!(code, 0, "{out}");
+            let v: Value = serde_json::from_str(out.trim()).unwrap();
+            assert_eq!(
+                v["attributes"][2]["value"]["next_hop"],
+                json!(want),
+                "{out}"
+            );
+            let (_, text) = run_on(&[hex], "");
+            assert!(text.contains(&format!("next-hop {}", want[0])), "{text}");
+        }
     }
 
     #[test]

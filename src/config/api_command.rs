@@ -218,11 +218,6 @@ pub fn flow_from_text(text: &str) -> Result<FlowConfig, ConfigError> {
     flow::parse_flow_block(&mut p, "the command", &mut flows)?;
     expect_end(&mut p)?;
     match flows.pop() {
-        // The API's flow table is keyed by the rule alone: a path identifier would be lost.
-        Some(f) if flows.is_empty() && f.flow.path_id.is_some() => Err(ConfigError {
-            location: None,
-            message: "path-information in a flow route is read from the configuration file only, not over the API yet".into(),
-        }),
         Some(f) if flows.is_empty() => Ok(f.flow),
         _ => Err(ConfigError {
             location: None,
@@ -346,11 +341,10 @@ mod tests {
         assert_eq!(f.rule.components().len(), 3);
         assert!(flow_from_text("route { match { destination 198.51.100.0/24; } }").is_ok());
         assert!(flow_from_text("route { match { } }").is_err());
-        let e =
+        let f =
             flow_from_text("route { path-information 1; match { destination 198.51.100.0/24; } }")
-                .unwrap_err()
-                .to_string();
-        assert!(e.contains("path-information"), "{e}");
+                .unwrap();
+        assert_eq!(f.path_id, Some(1));
     }
 
     #[test]

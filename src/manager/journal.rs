@@ -79,11 +79,22 @@ impl Manager {
             skipped += usize::from(!restored);
         }
         for m in &saved.watchdogs {
+            use super::watchdog::MemberRoute;
+            let n = neighbor(&m.addr, &m.source);
+            let has = |family| n.is_some_and(|n| n.families.contains(&family));
             let route = match announced_command(&m.text) {
-                Some(Command::Announce(mut routes)) if routes.len() == 1 => routes.pop(),
+                Some(Command::Announce(mut routes)) if routes.len() == 1 => {
+                    routes.pop().map(MemberRoute::Route)
+                }
+                Some(Command::AnnounceFamily(r)) if has(r.key.family) => {
+                    Some(MemberRoute::Family(*r))
+                }
+                Some(Command::AnnounceFlow(f)) if has(f.rule.family()) => {
+                    Some(MemberRoute::Flow(*f))
+                }
                 _ => None,
             };
-            let (Some(_), Some(route)) = (neighbor(&m.addr, &m.source), route) else {
+            let (Some(_), Some(route)) = (n, route) else {
                 skipped += 1;
                 continue;
             };

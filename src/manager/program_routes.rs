@@ -201,7 +201,7 @@ impl ProgramRoutes {
             Some(Command::AnnounceFlow(f)) if n.families.contains(&f.rule.family()) => {
                 let attrs = self.interner.intern(&f.attributes);
                 let s = source_mut(&mut self.tables, addr, source);
-                s.flows.insert(f.rule.clone(), attrs);
+                s.insert_flow(&f, attrs);
                 s.texts
                     .insert(NlriKey::flow_path(f.rule, f.path_id), text.into());
             }
@@ -272,24 +272,32 @@ impl ProgramRoutes {
             let refused = |e| format!("neighbor {}: {e}", t.addr());
             guard::check_flow(&f.rule, &f.attributes, &t.config.guard).map_err(refused)?;
             let sources = self.tables.get(&t.addr());
-            let known = |s: &SourceRoutes| s.flows.contains_key(&f.rule);
+            let known = |s: &SourceRoutes| s.has_flow(f);
             let new = !sources.is_some_and(|t| t.values().any(known));
+            // Rules with a path identifier are among the `others` (keyed with it).
+            let flows_of = |s: &SourceRoutes| {
+                s.flows.len() + s.others.keys().filter(|k| k.flow_rule().is_some()).count()
+            };
             let count = t.file.flows().count()
-                + sources.map_or(0, |t| t.values().map(|s| s.flows.len()).sum())
+                + sources.map_or(0, |t| t.values().map(flows_of).sum())
                 + usize::from(new);
             guard::check_flow_count(count, &t.config.guard).map_err(refused)?;
         }
+        // A rule with an RFC 7911 path identifier is keyed with it, as the file's are
+        // (`route_sets.rs`): two paths of one match are two routes.
         let attrs = self.interner.intern(&f.attributes);
         let text_key = NlriKey::flow_path(f.rule.clone(), f.path_id);
         for t in targets {
             let s = source_mut(&mut self.tables, t.addr(), source);
-            s.flows.insert(f.rule.clone(), attrs.clone());
+            s.insert_flow(f, attrs.clone());
             match &f.api_text {
                 Some(text) => s.texts.insert(text_key.clone(), text.clone()),
                 None => s.texts.remove(&text_key),
             };
             self.dirty.insert(t.addr());
         }
+        let member = super::watchdog::MemberRoute::Flow(f.clone());
+        self.tag_members(source, &[member], None, targets);
         Ok(())
     }
 
@@ -380,6 +388,8 @@ impl ProgramRoutes {
             };
             self.dirty.insert(t.addr());
         }
+        let member = super::watchdog::MemberRoute::Family(r.clone());
+        self.tag_members(source, &[member], None, targets);
         Ok(())
     }
 
@@ -432,6 +442,8 @@ impl ProgramRoutes {
                 self.dirty.insert(t.addr());
             }
         }
+        let member = super::watchdog::MemberRoute::Family(r.clone());
+        self.tag_members(source, &[member], None, targets);
         self.prune();
         Ok(())
     }
@@ -443,13 +455,22 @@ impl ProgramRoutes {
         f: &FlowConfig,
         targets: &[Target],
     ) -> Result<(), String> {
+        let key = NlriKey::flow_path(f.rule.clone(), f.path_id);
         for t in targets {
             let ours = self
                 .tables
                 .get(&t.addr())
                 .and_then(|s| s.get(source))
-                .is_some_and(|s| s.flows.contains_key(&f.rule));
-            if !ours && t.file.flows().any(|(r, _)| *r == f.rule) {
+                .is_some_and(|s| s.has_flow(f));
+            let in_file = match f.path_id {
+                None => t.file.flows().any(|(r, _)| *r == f.rule),
+                Some(_) => t
+                    .file
+                    .other_list()
+                    .binary_search_by(|(k, _)| k.cmp(&key))
+                    .is_ok(),
+            };
+            if !ours && in_file {
                 return Err(format!(
                     "{} of neighbor {} is in the configuration file; withdraw it there",
                     f.rule,
@@ -462,13 +483,14 @@ impl ProgramRoutes {
                 .tables
                 .get_mut(&t.addr())
                 .and_then(|s| s.get_mut(source))
-                && s.flows.remove(&f.rule).is_some()
+                && s.remove_flow(f)
             {
-                s.texts
-                    .remove(&NlriKey::flow_path(f.rule.clone(), f.path_id));
+                s.texts.remove(&key);
                 self.dirty.insert(t.addr());
             }
         }
+        let member = super::watchdog::MemberRoute::Flow(f.clone());
+        self.tag_members(source, &[member], None, targets);
         self.prune();
         Ok(())
     }
@@ -671,6 +693,49 @@ mod tests {
         w.run("withdraw flow route { match { destination 192.0.2.1/32; source-port =53; } }")
             .unwrap();
         assert_eq!(w.routes().flows().count(), 1);
+    }
+
+    /// API flow rules with `path-information` (ADD-PATH, RFC 7911) are keyed with their
+    /// identifier, as the configuration's are: two paths of one match are two routes, each
+    /// withdrawn by its own identifier, and one of the file cannot be withdrawn by a helper.
+    #[test]
+    fn api_flows_with_path_information_are_separate_routes() {
+        let mut w = World::with(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1; family { ipv4 flow; }
+            add-path { ipv4 flow; }
+            flow { route f { path-information 9; match { destination 192.0.2.9/32; } then { discard; } } } }",
+        );
+        let rule = |id: u32, action: &str| {
+            format!(
+                "flow route {{ path-information {id}; match {{ destination 192.0.2.1/32; }} then {{ {action}; }} }}"
+            )
+        };
+        w.run(&format!("announce {}", rule(1, "discard"))).unwrap();
+        w.run(&format!("announce {}", rule(2, "rate-limit 1000")))
+            .unwrap();
+        let paths = |w: &World| -> Vec<Option<u32>> {
+            w.routes()
+                .other_list()
+                .iter()
+                .filter(|(k, _)| k.flow_rule().is_some())
+                .map(|(k, _)| k.path_id)
+                .collect()
+        };
+        assert_eq!(paths(&w), [Some(1), Some(2), Some(9)]);
+        w.run(&format!("withdraw {}", rule(1, "discard"))).unwrap();
+        assert_eq!(paths(&w), [Some(2), Some(9)]);
+        let e = w
+            .run("withdraw flow route { path-information 9; match { destination 192.0.2.9/32; } }")
+            .unwrap_err();
+        assert!(e.contains("in the configuration file"), "{e}");
+        // Journaled as written, and read back to the same route.
+        let j = w.programs.journal();
+        assert_eq!(j.announced.len(), 1);
+        assert!(
+            j.announced[0].2.contains("path-information 2"),
+            "{:?}",
+            j.announced
+        );
     }
 
     /// `announce evpn ...` adds the route under its key, `withdraw` (without next hop, other
@@ -949,7 +1014,8 @@ mod tests {
             else {
                 panic!("{}", m.text)
             };
-            again.restore_member(m.addr, &m.source, &m.group, r[0].clone(), m.announced);
+            let r = super::super::watchdog::MemberRoute::Route(r[0].clone());
+            again.restore_member(m.addr, &m.source, &m.group, r, m.announced);
         }
         assert_eq!(
             again.routes_for(addr, &w.file),

@@ -200,6 +200,7 @@ impl Manager {
                 | Command::AnnounceFamily(_)
                 | Command::WithdrawFamily(_)
                 | Command::AnnounceWatched { .. }
+                | Command::AnnounceWatchedOther { .. }
                 | Command::Watchdog { .. }
         );
         if !changes_routes {
@@ -245,10 +246,11 @@ impl Manager {
                 // later without another check. One the state file has withdrawn in this
                 // group stays withdrawn (see `watchdog.rs`).
                 let (held, live): (Vec<_>, Vec<_>) = routes.iter().cloned().partition(|r| {
+                    let member = super::watchdog::MemberRoute::Route(r.clone());
                     *withdraw
                         || self
                             .program_routes
-                            .withdrawn_by_replay(source, watchdog, r, &chosen)
+                            .withdrawn_by_replay(source, watchdog, &member, &chosen)
                 });
                 let checked = super::program_routes::check_guards(&held, &chosen)
                     .and_then(|()| self.program_routes.announce(source, &live, &chosen));
@@ -262,6 +264,41 @@ impl Manager {
                             .tag_routes(source, &routes, tag, &chosen);
                     }
                 }
+            }
+            Command::AnnounceWatchedOther {
+                item,
+                watchdog,
+                withdraw,
+            } => {
+                use super::watchdog::MemberRoute;
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused(format!("no configured neighbor matches for {source}"));
+                }
+                let member = match item {
+                    crate::api::command::Watched::Family(r) => MemberRoute::Family((**r).clone()),
+                    crate::api::command::Watched::Flow(f) => MemberRoute::Flow((**f).clone()),
+                };
+                let withdraw = *withdraw
+                    || self
+                        .program_routes
+                        .withdrawn_by_replay(source, watchdog, &member, &chosen);
+                // Announced first, so that it is checked as any announce (family configured,
+                // guards, flow limit); a held one is then taken back out by its tag.
+                let checked = match item {
+                    crate::api::command::Watched::Family(r) => {
+                        self.program_routes.announce_family(source, r, &chosen)
+                    }
+                    crate::api::command::Watched::Flow(f) => {
+                        self.program_routes.announce_flow(source, f, &chosen)
+                    }
+                };
+                if let Err(e) = checked {
+                    return Answer::Refused(e);
+                }
+                let tag = Some((watchdog.as_str(), withdraw));
+                self.program_routes
+                    .tag_members(source, &[member], tag, &chosen);
             }
             Command::Watchdog { name, announce } => {
                 let name = match (name, source) {

@@ -136,6 +136,42 @@ impl SourceRoutes {
         }
     }
 
+    /// Adds (or replaces) a flow rule: with a path identifier among the others, keyed with
+    /// it, as the file's are.
+    pub fn insert_flow(&mut self, f: &crate::config::FlowConfig, attrs: Arc<RouteAttributes>) {
+        match f.path_id {
+            None => {
+                self.flows.insert(f.rule.clone(), attrs);
+            }
+            Some(_) => {
+                let key = NlriKey::flow_path(f.rule.clone(), f.path_id);
+                let labels = Vec::new();
+                self.others.insert(key, OtherRoute { labels, attrs });
+            }
+        }
+    }
+
+    /// Whether the flow rule (with its path identifier) is here.
+    pub fn has_flow(&self, f: &crate::config::FlowConfig) -> bool {
+        match f.path_id {
+            None => self.flows.contains_key(&f.rule),
+            Some(_) => self
+                .others
+                .contains_key(&NlriKey::flow_path(f.rule.clone(), f.path_id)),
+        }
+    }
+
+    /// Removes the flow rule (with its path identifier); `true` when it was here.
+    pub fn remove_flow(&mut self, f: &crate::config::FlowConfig) -> bool {
+        match f.path_id {
+            None => self.flows.remove(&f.rule).is_some(),
+            Some(_) => self
+                .others
+                .remove(&NlriKey::flow_path(f.rule.clone(), f.path_id))
+                .is_some(),
+        }
+    }
+
     /// Removes the route with `r`'s NLRI; `true` when there was one.
     pub fn remove(&mut self, r: &RouteConfig) -> bool {
         match r.other_key() {

@@ -23,15 +23,88 @@ use super::source_routes::SourceRoutes;
 use super::state_file::SavedMember;
 use crate::api::Source;
 use crate::config::RouteConfig;
-use crate::config::model::WatchdogRoute;
+use crate::config::model::{FamilyRoute, FlowConfig, WatchdogRoute};
 use crate::rib::other_nlri::NlriKey;
+use crate::rib::other_nlri::OtherRoute;
+use crate::rib::route_set::AttributeInterner;
 use crate::wire::prefix::Prefix;
 
 /// A route's NLRI, as the program tables tell routes apart.
-type RouteKey = (Prefix, Option<NlriKey>);
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RouteKey {
+    Route(Prefix, Option<NlriKey>),
+    /// A family route or flow rule (with its path identifier).
+    Nlri(NlriKey),
+}
 
 fn key(r: &RouteConfig) -> RouteKey {
-    (r.prefix, r.other_key())
+    RouteKey::Route(r.prefix, r.other_key())
+}
+
+/// A route of a group: a prefix route, a family route or a flow rule.
+#[derive(Clone, Debug)]
+pub enum MemberRoute {
+    Route(RouteConfig),
+    Family(FamilyRoute),
+    Flow(FlowConfig),
+}
+
+impl MemberRoute {
+    fn key(&self) -> RouteKey {
+        match self {
+            MemberRoute::Route(r) => key(r),
+            MemberRoute::Family(r) => RouteKey::Nlri(r.key.clone()),
+            MemberRoute::Flow(f) => RouteKey::Nlri(NlriKey::flow_path(f.rule.clone(), f.path_id)),
+        }
+    }
+
+    /// Puts the route into a source's table (announced).
+    fn insert_into(&self, s: &mut SourceRoutes, interner: &mut AttributeInterner) {
+        let (key, text) = match self {
+            MemberRoute::Route(r) => return s.insert(r, interner),
+            MemberRoute::Family(r) => {
+                let attrs = interner.intern(&r.attributes);
+                let labels = Vec::new();
+                s.others.insert(r.key.clone(), OtherRoute { labels, attrs });
+                (r.key.clone(), &r.api_text)
+            }
+            MemberRoute::Flow(f) => {
+                s.insert_flow(f, interner.intern(&f.attributes));
+                (NlriKey::flow_path(f.rule.clone(), f.path_id), &f.api_text)
+            }
+        };
+        if let Some(text) = text {
+            s.texts.insert(key, text.clone());
+        }
+    }
+
+    /// Takes the route out of a source's table (withdrawn).
+    fn remove_from(&self, s: &mut SourceRoutes) {
+        match self {
+            MemberRoute::Route(r) => {
+                s.remove(r);
+            }
+            MemberRoute::Family(r) => {
+                s.others.remove(&r.key);
+                s.texts.remove(&r.key);
+            }
+            MemberRoute::Flow(f) => {
+                s.remove_flow(f);
+                s.texts
+                    .remove(&NlriKey::flow_path(f.rule.clone(), f.path_id));
+            }
+        }
+    }
+
+    /// What follows `announce` for it, for the state file: `None` for a family route or
+    /// flow rule that did not come from a command (the configuration's).
+    fn text(&self) -> Option<String> {
+        match self {
+            MemberRoute::Route(r) => Some(member_text(r)),
+            MemberRoute::Family(r) => r.api_text.as_deref().map(str::to_string),
+            MemberRoute::Flow(f) => f.api_text.as_deref().map(str::to_string),
+        }
+    }
 }
 
 /// A group's route as `announce` takes it (`route PREFIX ...`), for the state file.
@@ -46,7 +119,7 @@ fn member_text(r: &RouteConfig) -> String {
 /// One route of a group and whether it is announced now.
 #[derive(Clone, Debug)]
 struct Member {
-    route: RouteConfig,
+    route: MemberRoute,
     announced: bool,
 }
 
@@ -115,7 +188,7 @@ impl ProgramRoutes {
                 .and_then(|m| m.get(&k))
                 .map(|m| m.announced);
             let member = Member {
-                route: w.route.clone(),
+                route: MemberRoute::Route(w.route.clone()),
                 announced: before.unwrap_or(!w.withdraw),
             };
             groups
@@ -144,7 +217,7 @@ impl ProgramRoutes {
                     .flat_map(|m| m.values())
                 {
                     if m.announced {
-                        table.insert(&m.route, &mut self.interner);
+                        m.route.insert_into(&mut table, &mut self.interner);
                     }
                 }
             }
@@ -181,7 +254,24 @@ impl ProgramRoutes {
         if tag.is_none() && self.watchdogs.groups.is_empty() {
             return;
         }
-        let keys: Vec<RouteKey> = routes.iter().map(key).collect();
+        let members: Vec<MemberRoute> = routes.iter().cloned().map(MemberRoute::Route).collect();
+        self.tag_members(source, &members, tag, targets);
+    }
+
+    /// [`ProgramRoutes::tag_routes`] for routes of any kind; a member tagged `withdraw` is
+    /// also taken out of the source's table (a family route or flow rule is announced
+    /// first, so that it is checked as an announce, then held back here).
+    pub fn tag_members(
+        &mut self,
+        source: &Source,
+        routes: &[MemberRoute],
+        tag: Option<(&str, bool)>,
+        targets: &[Target],
+    ) {
+        if tag.is_none() && self.watchdogs.groups.is_empty() {
+            return;
+        }
+        let keys: Vec<RouteKey> = routes.iter().map(MemberRoute::key).collect();
         for t in targets {
             let addr = t.config.peer_address;
             self.watchdogs.untag(addr, source, &keys);
@@ -204,7 +294,16 @@ impl ProgramRoutes {
                     route: r.clone(),
                     announced: !withdraw,
                 };
-                members.insert(key(r), member);
+                members.insert(r.key(), member);
+            }
+            if withdraw && let Some(s) = self.tables.get_mut(&addr).and_then(|t| t.get_mut(source))
+            {
+                for r in routes
+                    .iter()
+                    .filter(|r| !matches!(r, MemberRoute::Route(_)))
+                {
+                    r.remove_from(s);
+                }
             }
         }
     }
@@ -241,12 +340,10 @@ impl ProgramRoutes {
                     }
                     let sources = self.tables.entry(addr).or_default();
                     if announce {
-                        sources
-                            .entry(source.clone())
-                            .or_default()
-                            .insert(&m.route, &mut self.interner);
+                        let s = sources.entry(source.clone()).or_default();
+                        m.route.insert_into(s, &mut self.interner);
                     } else if let Some(s) = sources.get_mut(source) {
-                        s.remove(&m.route);
+                        m.route.remove_from(s);
                     }
                     self.dirty.insert(addr);
                 }
@@ -281,12 +378,15 @@ impl ProgramRoutes {
                         s => s.clone(),
                     };
                     for m in members.values() {
+                        let Some(text) = m.route.text() else {
+                            continue;
+                        };
                         out.push(SavedMember {
                             addr: *addr,
                             source: source.clone(),
                             group: group.clone(),
                             announced: m.announced,
-                            text: member_text(&m.route),
+                            text,
                         });
                     }
                 }
@@ -304,11 +404,16 @@ impl ProgramRoutes {
         addr: IpAddr,
         source: &Source,
         group: &str,
-        route: RouteConfig,
+        route: MemberRoute,
         announced: bool,
     ) {
         if announced && *source != Source::Watchdog {
-            self.restore(addr, source, std::slice::from_ref(&route));
+            let sources = self.tables.entry(addr).or_default();
+            route.insert_into(
+                sources.entry(source.clone()).or_default(),
+                &mut self.interner,
+            );
+            self.dirty.insert(addr);
         }
         let member = Member { route, announced };
         self.watchdogs
@@ -319,7 +424,7 @@ impl ProgramRoutes {
             .or_default()
             .entry(source.clone())
             .or_default()
-            .insert(key(&member.route), member);
+            .insert(member.route.key(), member);
     }
 
     /// Of `routes`, which a helper tags with `group` on `targets` while its routes from the
@@ -330,11 +435,11 @@ impl ProgramRoutes {
         &self,
         source: &Source,
         group: &str,
-        route: &RouteConfig,
+        route: &MemberRoute,
         targets: &[Target],
     ) -> bool {
         let replayed = Source::Replayed(Box::new(source.clone()));
-        let k = key(route);
+        let k = route.key();
         targets.iter().any(|t| {
             self.watchdogs
                 .groups

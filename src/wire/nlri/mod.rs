@@ -172,16 +172,22 @@ pub fn family_text(family: Family, bytes: &[u8]) -> Option<String> {
 
 /// The addresses of a next hop that MP_REACH_NLRI keeps raw (the families of this module,
 /// FlowSpec): one IPv4 (4 octets) or IPv6 (16) address, global and link-local IPv6 (32), or
-/// a route distinguisher and an IPv4 address (12, as FlowSpec VPN may send). `None` for any
-/// other length.
+/// a route distinguisher before an IPv4 (12, as FlowSpec VPN may send) or IPv6 address (24),
+/// and before global and link-local IPv6 addresses (40, as ExaBGP sends; 48, an RD before
+/// each, RFC 4659 §3.2.1.1). The route distinguisher is left out, as ExaBGP shows these
+/// next hops. `None` for any other length.
 pub fn raw_next_hop(r: &[u8]) -> Option<Vec<IpAddr>> {
     let v4 = |b: &[u8]| <[u8; 4]>::try_from(b).ok().map(IpAddr::from);
     let v6 = |b: &[u8]| <[u8; 16]>::try_from(b).ok().map(IpAddr::from);
+    let two = |a: &[u8], b: &[u8]| v6(a).zip(v6(b)).map(|(a, b)| vec![a, b]);
     match r.len() {
         4 => v4(r).map(|a| vec![a]),
-        12 => v4(&r[8..]).map(|a| vec![a]),
+        12 => v4(r.get(8..)?).map(|a| vec![a]),
         16 => v6(r).map(|a| vec![a]),
-        32 => v6(&r[..16]).zip(v6(&r[16..])).map(|(a, b)| vec![a, b]),
+        24 => v6(r.get(8..)?).map(|a| vec![a]),
+        32 => two(r.get(..16)?, r.get(16..)?),
+        40 => two(r.get(8..24)?, r.get(24..)?),
+        48 => two(r.get(8..24)?, r.get(32..)?),
         _ => None,
     }
 }
@@ -318,5 +324,38 @@ pub fn check_round_trip(family: Family, bytes: &[u8]) {
     for n in &list {
         let _ = n.to_string();
         let _ = n.json();
+    }
+}
+
+#[cfg(test)]
+mod next_hop_tests {
+    use super::raw_next_hop;
+
+    /// RFC 4659 §3.2.1.1 and ExaBGP's forms: the route distinguisher (zero) is left out.
+    #[test]
+    fn raw_next_hops_with_route_distinguishers() {
+        let v6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let ll = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let rd = [0u8; 8];
+        let show = |b: Vec<u8>| -> Vec<String> {
+            raw_next_hop(&b)
+                .unwrap_or_default()
+                .iter()
+                .map(|a| a.to_string())
+                .collect()
+        };
+        assert_eq!(show([&rd[..], &v6].concat()), ["2001:db8::1"]);
+        assert_eq!(
+            show([&rd[..], &v6, &ll].concat()),
+            ["2001:db8::1", "fe80::1"]
+        );
+        assert_eq!(
+            show([&rd[..], &v6, &rd, &ll].concat()),
+            ["2001:db8::1", "fe80::1"]
+        );
+        assert_eq!(show([&rd[..], &[192, 0, 2, 1]].concat()), ["192.0.2.1"]);
+        for len in [0, 1, 5, 13, 23, 25, 33, 47, 49, 255] {
+            assert_eq!(raw_next_hop(&vec![7; len]), None, "{len}");
+        }
     }
 }
