@@ -8,7 +8,12 @@
 //!   both sides;
 //! - BIRD shows our LLGR capability value by value, and after bgpinject stops it keeps the
 //!   routes, first as stale, then, past the restart time, as long-lived stale (community
-//!   LLGR_STALE 65535:6, RFC 9494 §4.6), until bgpinject is back.
+//!   LLGR_STALE 65535:6, RFC 9494 §4.6), until bgpinject is back;
+//! - FRR's bgpd (`local-role`) shows the same roles and OTC values, and refuses a wrong pair.
+//!
+//! As a customer (and a peer, or an RS-client) BIRD and FRR add OTC = our AS on ingress to
+//! a route that arrives without it, the value our egress rule adds as provider: that the
+//! octets are ours is checked from the bytes in `rib::packer` unit tests.
 //!
 //! Loopback 127.0.50.0/24, ports 18800-18849. Run under the interop lock:
 //! `flock /tmp/bgpinject-interop.lock cargo test --test role_bird -- --test-threads=1`
@@ -314,6 +319,92 @@ fn a_wrong_pair_and_a_strict_role_without_peer_role_are_refused_with_2_11() {
                 .trim()
         );
         inj.stop();
+        assert_no_bugs(&inj);
+    }
+}
+
+/// FRR's bgpd (`neighbor X local-role customer strict-mode`): the pair comes up with the
+/// roles FRR shows, and FRR holds each route's OTC as the configuration gives it; a wrong
+/// pair (FRR's `local-role provider`) is refused with 2/11.
+#[test]
+fn frr_local_role_pair_and_otc_values_and_a_wrong_pair() {
+    use harness::frr::Frr;
+    use harness::spec::{Family, ReceiverSpec};
+    use serde_json::Value;
+    for (i, (frr_role, ok)) in [("customer strict-mode", true), ("provider", false)]
+        .into_iter()
+        .enumerate()
+    {
+        let frr_addr = format!("127.0.50.{}", 30 + 2 * i);
+        let our_addr = format!("127.0.50.{}", 31 + 2 * i);
+        let port = 18820 + i as u16;
+        let mut spec = ReceiverSpec::new(
+            frr_addr.parse().unwrap(),
+            port,
+            BIRD_AS,
+            our_addr.parse().unwrap(),
+            LOCAL_AS,
+        );
+        spec.families = vec![Family::Ipv4Unicast];
+        let frr = Frr::start_with(&spec, &[&format!("local-role {frr_role}")]);
+        let conf = config(
+            &frr_addr,
+            &our_addr,
+            port,
+            "    role { local provider; strict enable; }",
+        );
+        let mut inj = Bgpinject::start(BIN, &conf, "info");
+        if !ok {
+            wait_for(Duration::from_secs(30), || {
+                inj.log()
+                    .contains("NOTIFICATION 2/11 (OPEN Message Error / Role Mismatch)")
+                    .then_some(())
+            })
+            .unwrap_or_else(|| panic!("{}\n{}", inj.log(), frr.log()));
+            assert!(!inj.log().contains("session established"), "{}", inj.log());
+            println!("FRR local-role provider: refused with 2/11");
+            inj.stop();
+            assert_no_bugs(&inj);
+            continue;
+        }
+        assert!(
+            frr.wait_established(Duration::from_secs(30)),
+            "{}\n{}",
+            inj.log(),
+            frr.log()
+        );
+        let n = frr
+            .vtysh(&[&format!("show bgp neighbors {our_addr} json")])
+            .unwrap_or_default();
+        let n: Value = serde_json::from_str(&n).unwrap_or(Value::Null);
+        let peer = &n[&our_addr];
+        assert_eq!(peer["localRole"], "customer", "{peer}");
+        assert_eq!(peer["remoteRole"], "provider", "{peer}");
+        let otc = |prefix: &str| -> Option<u64> {
+            let v = frr.vtysh(&[&format!("show bgp ipv4 unicast {prefix} json")])?;
+            let v: Value = serde_json::from_str(&v).ok()?;
+            v["paths"][0]["otc"].as_u64()
+        };
+        let want = [
+            (PLAIN, u64::from(LOCAL_AS)),
+            (KEYWORD, u64::from(KEYWORD_OTC)),
+            (RAW, u64::from(RAW_OTC)),
+        ];
+        let got = wait_for(Duration::from_secs(20), || {
+            let got: Vec<(&str, u64)> = want
+                .iter()
+                .map(|(p, _)| (*p, otc(p).unwrap_or(0)))
+                .collect();
+            (got == want).then_some(got)
+        });
+        assert!(
+            got.is_some(),
+            "FRR: {:?}\n{}",
+            want.map(|(p, _)| otc(p)),
+            inj.log()
+        );
+        println!("FRR's otc by prefix: {want:?}");
+        inj.assert_no_resets(1);
         assert_no_bugs(&inj);
     }
 }
