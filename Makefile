@@ -43,15 +43,15 @@ test: deps
 OFFLINE_TESTS = cli_check config_errors daemon_cli daemon_safety decode_cli encode_cli \
 	flowspec_config fuzz_stable helper_hostile api_batches hostile_peer families_hostile malformed_live session_attacks vectors \
 	reload_listeners idle_descriptors helper_generations helper_flap family_counts \
-	readme_keywords docs_paths man_pages install exabgp_configs exabgp_encoding
+	readme_keywords docs_paths man_pages install exabgp_configs exabgp_keywords exabgp_encoding
 # Tier 2: every test that starts a real BGP daemon (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP).
 PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale reload_bird reload_include_bird \
 	reload_invalid reload_programs reload_watch api_programs api_receive api_families_bird \
 	flowspec_bird flowspec_guard flowspec_interop families_interop interop_matrix interop_selftest \
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird \
-	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird watchdog_bird \
-	exabgp_session_options role_bird
+	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird watchdog_bird dynamic_neighbors_bird \
+	exabgp_session_options state_file_families_gobgp role_bird
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2

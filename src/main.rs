@@ -65,6 +65,12 @@ fn options() -> Options {
     );
     o.optopt(
         "",
+        "port",
+        "the TCP port of neighbors that write no connect or listen (default 179; ExaBGP's exabgp.tcp.port)",
+        "PORT",
+    );
+    o.optopt(
+        "",
         "log-level",
         "error, warn, info (default), debug or trace",
         "LEVEL",
@@ -137,6 +143,15 @@ fn main() -> ExitCode {
     if m.opt_present("version") {
         println!("bgpinject {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
+    }
+    if let Some(port) = m.opt_str("port") {
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 => bgpinject::config::model::set_default_port(p),
+            _ => {
+                eprintln!("bgpinject: --port: expected a TCP port (1-65535), found '{port}'");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
     }
     let level = match m.opt_str("log-level").as_deref() {
         None | Some("info") => LevelFilter::Info,

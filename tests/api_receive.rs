@@ -171,3 +171,89 @@ neighbor 127.0.41.1 {
     assert!(!ctl("show adj-rib in").contains("203.0.113."));
     inj.assert_no_resets(1);
 }
+
+/// `show adj-rib in` in ExaBGP's JSON layout: asked with `json` over the control socket
+/// (with `extensive`: the neighbor's fields), and answered in JSON to a helper whose
+/// encoder is json without the word, as ExaBGP does. The routes are BIRD's, as its
+/// configuration below writes them.
+#[test]
+fn adj_rib_in_json_is_exabgps_layout() {
+    let bird = BirdBuilder::new("192.0.2.1", "127.0.56.11", 19110)
+        .extra(
+            "protocol static st1 { ipv4; route 203.0.113.0/24 blackhole; route 203.0.113.128/25 blackhole; }\n",
+        )
+        .bgp(
+            BgpProtocol::new("adjin", "127.0.56.12", 179, 65001, 65000)
+                .passive(true)
+                .export("all"),
+        )
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let answer = dir.path().join("answer.txt");
+    let config = format!(
+        "process rib {{ run /bin/sh -c 'sleep 4; echo \"show adj-rib in\"; cat > {answer}'; encoder json; }}
+neighbor 127.0.56.11 {{
+    router-id 192.0.2.10; local-address 127.0.56.12; local-as 65000; peer-as 65001;
+    connect 19110;
+    adj-rib-in true;
+    api {{ processes [ rib ]; }}
+    static {{ route 198.51.100.0/24 next-hop 192.0.2.10; }}
+}}
+",
+        answer = answer.display()
+    );
+    let inj = Bgpinject::start(BIN, &config, "info");
+    bird.wait_established("adjin", Duration::from_secs(30));
+    let socket = inj.dir().join("control.sock");
+    let ctl = |command: &str| -> String {
+        let out = std::process::Command::new(BIN)
+            .arg("ctl")
+            .arg("--socket")
+            .arg(&socket)
+            .args(command.split(' '))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The JSON object: the answer's lines before `done`.
+    let object = |text: &str| -> Option<serde_json::Value> {
+        let start = text.find("{")?;
+        let end = text.rfind("}")?;
+        serde_json::from_str(text.get(start..=end)?).ok()
+    };
+    let want = serde_json::json!({
+        "127.0.56.11": { "routes": [
+            { "prefix": "203.0.113.0/24", "family": "ipv4 unicast" },
+            { "prefix": "203.0.113.128/25", "family": "ipv4 unicast" },
+        ] }
+    });
+    let shown = wait_for(Duration::from_secs(20), || {
+        let text = ctl("show adj-rib in json");
+        (object(&text)? == want).then_some(text)
+    });
+    let text =
+        shown.unwrap_or_else(|| panic!("{}\nlog: {}", ctl("show adj-rib in json"), inj.log()));
+    // ExaBGP's json.dumps(..., indent=4): four spaces a level, one element a line.
+    assert!(
+        text.starts_with("{\n    \"127.0.56.11\": {\n        \"routes\": [\n            {\n                \"prefix\": \"203.0.113.0/24\",\n                \"family\": \"ipv4 unicast\"\n            },"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("}\ndone"), "{text}");
+    let ext = object(&ctl("show adj-rib in json extensive")).unwrap();
+    let n = &ext["127.0.56.11"];
+    assert_eq!(n["routes"], want["127.0.56.11"]["routes"]);
+    assert_eq!(n["local-ip"], "127.0.56.12");
+    assert_eq!(n["local-as"], 65000);
+    assert_eq!(n["peer-as"], 65001);
+    assert_eq!(n["router-id"], "192.0.2.10");
+    assert_eq!(n["family-allowed"], "in-open");
+    // The helper with `encoder json` asked without the word: JSON too.
+    let helper = wait_for(Duration::from_secs(20), || {
+        let text = std::fs::read_to_string(&answer).ok()?;
+        text.contains("done").then_some(text)
+    })
+    .unwrap_or_else(|| panic!("no answer for the helper\n{}", inj.log()));
+    let before_done = helper.split("done").next().unwrap_or_default();
+    assert_eq!(object(before_done), Some(want), "{helper}");
+    inj.assert_no_resets(1);
+}

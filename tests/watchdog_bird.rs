@@ -8,13 +8,13 @@ mod harness;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::ReceivedRoute;
 use harness::bgpinject::Bgpinject;
 use harness::bird::{BgpProtocol, Bird, BirdBuilder};
+use harness::fifo_helper::FifoHelper;
 use harness::wait_for;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bgpinject");
@@ -23,54 +23,6 @@ const BIRD_ADDRESS: &str = "127.0.40.1";
 const LOCAL: &str = "127.0.40.2";
 const BIG_BIRD_ADDRESS: &str = "127.0.40.3";
 const BIG_LOCAL: &str = "127.0.40.4";
-
-/// A helper that forwards what the test writes into a FIFO: the test speaks as a helper
-/// program does, on the helper's stdout.
-struct Helper {
-    dir: tempfile::TempDir,
-    fifo: PathBuf,
-    writer: Option<fs::File>,
-}
-
-impl Helper {
-    fn new() -> Helper {
-        let dir = tempfile::tempdir().expect("temp dir for the helper");
-        let fifo = dir.path().join("commands");
-        let path = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
-        // SAFETY: mkfifo(3) with a NUL-terminated path we own.
-        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
-        let script = dir.path().join("helper.sh");
-        fs::write(
-            &script,
-            format!("#!/bin/sh\nexec cat '{}'\n", fifo.display()),
-        )
-        .unwrap();
-        Helper {
-            dir,
-            fifo,
-            writer: None,
-        }
-    }
-
-    fn script(&self) -> PathBuf {
-        self.dir.path().join("helper.sh")
-    }
-
-    /// Writes one command line (the first call waits for the helper to open its end).
-    fn send(&mut self, line: &str) {
-        if self.writer.is_none() {
-            self.writer = Some(
-                fs::OpenOptions::new()
-                    .write(true)
-                    .open(&self.fifo)
-                    .expect("open the helper's FIFO"),
-            );
-        }
-        let w = self.writer.as_mut().unwrap();
-        writeln!(w, "{line}").expect("write to the helper");
-        w.flush().unwrap();
-    }
-}
 
 /// What BIRD holds for `prefix` from the expectations below: next hop, MED, communities.
 #[derive(Clone, Copy)]
@@ -184,7 +136,7 @@ fn a_watchdog_group_is_withdrawn_and_announced_again_by_its_helper() {
     let mut bird = BirdBuilder::new("192.0.2.41", BIRD_ADDRESS, PORT)
         .bgp(BgpProtocol::new("inj", LOCAL, 179, 65001, 65000).passive(true))
         .start();
-    let mut helper = Helper::new();
+    let mut helper = FifoHelper::new();
     let mut d = Bgpinject::start(BIN, &config(&helper.script(), PORT, false), "info");
     bird.wait_established("inj", Duration::from_secs(30));
 
@@ -258,7 +210,7 @@ fn one_hundred_thousand_routes_in_one_watchdog_switched_fifty_times() {
     let mut bird = BirdBuilder::new("192.0.2.42", BIG_BIRD_ADDRESS, PORT)
         .bgp(BgpProtocol::new("inj", BIG_LOCAL, 179, 65001, 65000).passive(true))
         .start();
-    let mut helper = Helper::new();
+    let mut helper = FifoHelper::new();
     // 100,000 /25s of 10.0.0.0/8, in one group, starting withdrawn; one plain route.
     let mut text = format!(
         "process wd {{ run /bin/sh {}; encoder text; }}\nneighbor {BIG_BIRD_ADDRESS} {{ router-id 192.0.2.43; local-address {BIG_LOCAL}; local-as 65000; peer-as 65001; connect {PORT}; hold-time 30; api {{ processes [ wd ]; }}\n static {{\n route 198.51.100.0/24 next-hop 192.0.2.1;\n",

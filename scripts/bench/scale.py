@@ -30,7 +30,9 @@ bgpinject,gobgp); EXTRA_ROWS (the rows after the size tables, comma-separated, d
 helper's first line), neighbors100 and neighbors1000 (100 / 1,000 neighbors inheriting one
 template of 100k routes), overlay (one `ctl announce` to 100 neighbors), cron (1M routes in
 100 included files, one file of 10,000 routes rewritten, SIGHUP), ipv4-10m (10M IPv4 routes
-from bgpinject and from the engine). One row alone: SIZES= BIRD_SIZES= EXTRA_ROWS=cron.
+from bgpinject and from the engine); not by default: bird10m (10M IPv4 routes into BIRD from
+bgpinject and from the dumb sender, BIRD's import ceiling, BIRD10M_RUNS times each, default 2,
+alternating; medians). One row alone: SIZES= BIRD_SIZES= EXTRA_ROWS=cron.
 
 Results: one table on stdout, target/bench/scale.csv and target/bench/scale.json.
 """
@@ -69,12 +71,16 @@ SIZES = sizes_from_env("SIZES", "ipv4:10000,ipv4:100000,ipv4:1000000,ipv6:100000
 BIRD_SIZES = sizes_from_env("BIRD_SIZES", "ipv4:100000,ipv4:1000000,ipv6:1000000")
 # The rows after the size tables, by name (comma-separated; "0" or empty for none).
 EXTRA_ROW_NAMES = ["api100k", "neighbors100", "overlay", "cron", "api1m", "neighbors1000",
-                   "ipv4-10m"]
-_extra = os.environ.get("EXTRA_ROWS", ",".join(EXTRA_ROW_NAMES))
+                   "ipv4-10m", "bird10m"]
+# bird10m (10M routes into BIRD, about 3 GB of BIRD and a few minutes) only when asked for.
+DEFAULT_EXTRA_ROWS = [r for r in EXTRA_ROW_NAMES if r != "bird10m"]
+_extra = os.environ.get("EXTRA_ROWS", ",".join(DEFAULT_EXTRA_ROWS))
 EXTRA_ROWS = [] if _extra.strip() in ("", "0") else \
     [r for r in (x.strip() for x in _extra.split(",")) if r]
 assert all(r in EXTRA_ROW_NAMES for r in EXTRA_ROWS), \
     f"EXTRA_ROWS: one of {','.join(EXTRA_ROW_NAMES)}"
+# Runs of each injector in the bird10m row (its figures are the medians).
+BIRD10M_RUNS = int(os.environ.get("BIRD10M_RUNS", "2"))
 # Only these injectors (names as in the table, comma-separated); all when unset.
 ONLY = set(filter(None, os.environ.get("INJECTORS", "").split(",")))
 
@@ -96,7 +102,11 @@ NOTES = {
              "loses its place in the file on a short read.",
     "bgpinject via process API": "N `announce route` lines from a helper process (made before "
                                  "its clock starts, written 10,000 lines at a time); time from "
-                                 "the helper's first line until the counter has N prefixes.",
+                                 "the helper's first line until the counter has N prefixes; "
+                                 "peak RSS and CPU are bgpinject's own, read from /proc when the "
+                                 "counter is done (/usr/bin/time would add the helper's once "
+                                 "bgpinject reaps it at shutdown: the Python flood holds about "
+                                 "170 MB and 0.6 s of CPU).",
     "bgpinject cron reload": "1M routes in 100 included files; one file of 10,000 rewritten with "
                              "another MED and SIGHUP: time from the signal until the counter has "
                              "the 10,000 re-announced routes; the note compares the reload's peak "
@@ -577,6 +587,9 @@ class BirdReceiver:
         return Arrival(first, None, got)
 
     def close(self):
+        # BIRD's own peak RSS, before it goes (kept for the bird10m row's note).
+        self.peak_rss_mb = vm_rss_mb(self.popen.pid, "VmHWM:")
+        self.cpu_s = process_cpu_s(self.popen.pid)
         if self.popen.poll() is None:
             self.popen.terminate()
         end_group(self.popen, grace=10)
@@ -593,10 +606,23 @@ def row(name, receiver, family, n, sessions, seconds=None, first=None, rss=None,
             "x_engine": None, "done_at": None}
 
 
-def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, note=""):
+def own_usage(timed):
+    """(peak RSS in MB, CPU seconds) of the process under `timed`'s /usr/bin/time, read from
+    /proc while it runs: its own, without the helpers it started and reaped (which
+    /usr/bin/time would count once bgpinject has waited for them at its shutdown)."""
+    kids = subprocess.run(["pgrep", "-P", str(timed.popen.pid)], capture_output=True,
+                          text=True).stdout.split()
+    if len(kids) != 1:
+        return None, None
+    return vm_rss_mb(int(kids[0]), "VmHWM:") or None, process_cpu_s(int(kids[0]))
+
+
+def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, note="",
+            own=False):
     """One run: a fresh receiver, the injector's processes started, the clock from the first
-    one's start until the receiver has all n * sessions routes (or RUN_CAP)."""
-    procs, failure = [], None
+    one's start until the receiver has all n * sessions routes (or RUN_CAP). `own`: the
+    first process's RSS and CPU without its reaped children (see `own_usage`)."""
+    procs, failure, mine = [], None, (None, None)
     receiver.start(family, sessions, expect)
     try:
         try:
@@ -606,11 +632,15 @@ def measure(name, receiver, family, n, start_injector, sessions=1, expect=None, 
         t0 = procs[0].started_at if procs else time.time()
         arrival = (Arrival(None, None, 0) if failure
                    else receiver.wait(n * sessions, t0 + RUN_CAP))
+        if own and procs:
+            mine = own_usage(procs[0])
     finally:
         for p in reversed(procs):
             p.stop()
         receiver.close()
     rss, cpu = total_usage(procs)
+    if own:
+        rss, cpu = mine
     secs = (arrival.done_at - t0) if arrival.done_at else None
     label = re.sub(r"[^a-z0-9]+", "-", f"{name} {receiver.kind} {family} {n} x{sessions}")
     keep_output(procs, label if secs is None else None)
@@ -712,7 +742,8 @@ def process_api_row(n=100_000):
         print(f"process API flood: {n} routes", flush=True)
         r = measure("bgpinject via process API", CountingReceiver(), "ipv4", n,
                     one_process(lambda: [BGPINJECT, "--log-level", "warn", "--control", "off", conf]),
-                    expect=n, note="time from the helper's first line")
+                    expect=n, note="time from the helper's first line; RSS and CPU bgpinject's own",
+                    own=True)
         try:
             first_line = float(open(started).read())
         except (OSError, ValueError):
@@ -842,11 +873,58 @@ def ten_million_rows(n=10_000_000):
     return rows
 
 
-def vm_rss_mb(pid):
-    """The current resident set of a process, in MB (0 when it is gone)."""
+def bird_ten_million_rows(n=10_000_000, runs=BIRD10M_RUNS):
+    """10M IPv4 routes into BIRD from bgpinject (the generated configuration of the ipv4-10m
+    row) and from the dumb sender (BIRD's import ceiling: pre-encoded UPDATEs, nothing to
+    parse), `runs` times each, alternating, a fresh BIRD each run. One row per injector with
+    the median time; each run's time and BIRD's peak RSS in its note."""
+    runs_of = {}
+    with tempfile.TemporaryDirectory(prefix="bench-bird10m.") as tmp:
+        inputs = InjectorInputs(tmp, "ipv4", n)
+        injectors = [("bgpinject", bgpinject(inputs)), ("dumb sender (ceiling)", dumb_sender(inputs))]
+        injectors = [(name, start) for name, start in injectors if not ONLY or name in ONLY]
+        for k in range(runs):
+            print(f"ipv4 {n} routes -> bird, run {k + 1} of {runs}", flush=True)
+            for name, start in injectors:
+                receiver = BirdReceiver()
+                r = measure(name, receiver, "ipv4", n, start)
+                r["bird_peak_mb"] = getattr(receiver, "peak_rss_mb", 0.0)
+                r["bird_cpu_s"] = getattr(receiver, "cpu_s", None) or 0.0
+                print(f"    BIRD's peak RSS {r['bird_peak_mb']:.0f} MB, CPU {r['bird_cpu_s']:.2f} s",
+                      flush=True)
+                runs_of.setdefault(name, []).append(r)
+    rows = []
+    for name, done in runs_of.items():
+        times = sorted(r["seconds"] for r in done if r["seconds"] is not None)
+        best = dict(done[0])
+        if len(times) == len(done):
+            mid = len(times) // 2
+            median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+            closest = min(done, key=lambda r: abs(r["seconds"] - median))
+            best = dict(closest, seconds=median)
+        best["note"] = "; ".join(filter(None, [
+            best["note"], f"median of {len(done)} runs: " + " / ".join(
+                "%.3f s" % r["seconds"] if r["seconds"] is not None else "stopped" for r in done),
+            "BIRD peak RSS " + " / ".join("%.0f MB" % r["bird_peak_mb"] for r in done),
+            "BIRD CPU " + " / ".join("%.2f s" % r["bird_cpu_s"] for r in done)]))
+        rows.append(best)
+    return rows
+
+
+def process_cpu_s(pid):
+    """User + system CPU seconds of a running process (None when it is gone)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def vm_rss_mb(pid, field="VmRSS:"):
+    """The current resident set of a process, in MB (0 when it is gone); VmHWM: its peak."""
     try:
         for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -943,7 +1021,8 @@ def peer_ratios(rows):
     lines = []
     for r in rows:
         special = r["injector"] == "bgpinject via process API" and r["routes"] == 1_000_000
-        ten = r["routes"] == 10_000_000 and r["injector"] in ("bgpinject", "engine (no parser)")
+        ten = (r["routes"] == 10_000_000 and r["receiver"] == "counter"
+               and r["injector"] in ("bgpinject", "engine (no parser)"))
         if not (special or ten) or not r["seconds"]:
             continue
         parts = [f"{name} {peers[name]:.3f} s ({peers[name] / r['seconds']:.1f}x this row's time)"
@@ -954,6 +1033,16 @@ def peer_ratios(rows):
         what = "1M via the process API" if special else f"10M ({r['injector']})"
         lines.append(f"  {what}, {r['seconds']:.3f} s, against 1M IPv4 of this run: "
                      + ("; ".join(parts) if parts else "no 1M IPv4 peer row in this run"))
+    into_bird = {r["injector"]: r for r in rows if r["receiver"] == "bird"
+                 and r["family"] == "ipv4" and r["routes"] == 10_000_000 and r["seconds"]}
+    if "bgpinject" in into_bird and "dumb sender (ceiling)" in into_bird:
+        ours, ceiling = into_bird["bgpinject"], into_bird["dumb sender (ceiling)"]
+        first = ours["first_route_s"] or 0.0
+        lines.append(f"  10M into BIRD, {ours['seconds']:.3f} s: BIRD's import ceiling (dumb sender) "
+                     f"{ceiling['seconds']:.3f} s, so {ours['seconds'] / ceiling['seconds']:.2f}x "
+                     f"the ceiling (target: at most 2x); bgpinject's first route at {first:.3f} s "
+                     f"(reading the configuration), then {ours['seconds'] - first:.3f} s of BIRD "
+                     f"importing")
     return lines
 
 
@@ -1029,7 +1118,8 @@ def main():
              "cron": lambda: [cron_reload_row()],
              "api1m": lambda: [process_api_row(1_000_000)],
              "neighbors1000": lambda: [many_neighbors_row(100_000, 1000)],
-             "ipv4-10m": ten_million_rows}
+             "ipv4-10m": ten_million_rows,
+             "bird10m": bird_ten_million_rows}
     for name in EXTRA_ROWS:
         rows += extra[name]()
     add_ratios(rows)

@@ -95,9 +95,13 @@ pub enum Command {
     /// ExaBGP's `clear adj-rib out`: every route programs announced to the selected
     /// neighbors is withdrawn (the file's routes stay: a reload would bring them back).
     ClearAdjRibOut,
-    /// ExaBGP's `show adj-rib in`: the routes the peers of neighbors with `adj-rib-in
-    /// true` sent, one line each.
-    ShowAdjRibIn,
+    /// ExaBGP's `show adj-rib in [json] [extensive]`: the routes the peers of neighbors with
+    /// `adj-rib-in true` sent, one line each, or ExaBGP's JSON object (with `json`, or for a
+    /// helper whose encoder is json); `extensive` adds each neighbor's fields to the JSON.
+    ShowAdjRibIn {
+        json: bool,
+        extensive: bool,
+    },
     /// ExaBGP's `clear adj-rib in`: the kept routes of the selected neighbors are forgotten
     /// (until their peers send them again); nothing is sent.
     ClearAdjRibIn,
@@ -122,11 +126,187 @@ pub enum Command {
     Restart,
     Shutdown,
     Version,
+    /// ExaBGP main's `create neighbor IP local-address IP local-as N peer-as N ...`: a
+    /// neighbor started at run time (see [`NewNeighbor`]).
+    CreateNeighbor(Box<NewNeighbor>),
+    /// ExaBGP main's `delete neighbor SELECTOR`: the selected sessions close with Cease /
+    /// Peer De-configured and the neighbors are gone until a reload configures them again.
+    DeleteNeighbor,
     /// `ready`: the helper has announced its routes (End-of-RIB may go; see
     /// `manager/readiness.rs`), without sending an End-of-RIB itself.
     Ready,
     /// A line that could not be parsed; answered with `error` in order with the others.
     Invalid(String),
+}
+
+/// What `create neighbor` asks for, each value already checked (ExaBGP main's parameters:
+/// `local-address`/`local-ip`, `local-as` and `peer-as` required; `router-id` (default: the
+/// local address), `family-allowed` (default IPv4 unicast), `graceful-restart SECONDS` (0:
+/// none, the default), `group-updates true|false`, and `api PROCESS` as often as needed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewNeighbor {
+    pub peer: IpAddr,
+    pub local_address: IpAddr,
+    pub local_as: u32,
+    pub peer_as: u32,
+    pub router_id: Option<Ipv4Addr>,
+    /// Empty: IPv4 unicast (ExaBGP's default, and what `in-open` gives).
+    pub families: Vec<Family>,
+    pub graceful_restart: Option<u16>,
+    pub group_updates: Option<bool>,
+    pub processes: Vec<String>,
+}
+
+impl NewNeighbor {
+    /// The neighbor as a configuration block, to be read by the configuration parser (so
+    /// that it gets every default a configured neighbor gets). Every value is typed, so
+    /// nothing a helper wrote reaches the text but numbers, addresses and family names.
+    pub fn config_text(&self) -> String {
+        let mut t = format!(
+            "neighbor {} {{\n local-address {};\n local-as {};\n peer-as {};\n",
+            self.peer, self.local_address, self.local_as, self.peer_as
+        );
+        if let Some(id) = self.router_id {
+            t.push_str(&format!(" router-id {id};\n"));
+        }
+        if let Some(g) = self.group_updates {
+            t.push_str(&format!(" group-updates {g};\n"));
+        }
+        match self.graceful_restart {
+            Some(0) | None => t.push_str(" capability { graceful-restart disable; }\n"),
+            Some(n) => t.push_str(&format!(" capability {{ graceful-restart {n}; }}\n")),
+        }
+        t.push_str(" family {\n");
+        if self.families.is_empty() {
+            t.push_str("  ipv4 unicast;\n");
+        }
+        for f in &self.families {
+            t.push_str(&format!("  {f};\n"));
+        }
+        t.push_str(" }\n}\n");
+        t
+    }
+}
+
+/// `neighbor IP local-address IP local-as N peer-as N [router-id ID] [family-allowed F/F]
+/// [graceful-restart N] [group-updates true|false] [api NAME]... [create]`, after `create`.
+fn parse_create(text: &str) -> Result<Command, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [first, peer, rest @ ..] = words.as_slice() else {
+        return bad("create: expected neighbor IP local-address IP local-as N peer-as N");
+    };
+    if *first != "neighbor" {
+        return bad(format!(
+            "create: expected 'neighbor IP ...', found '{first}'"
+        ));
+    }
+    let peer: IpAddr = peer
+        .parse()
+        .map_err(|_| format!("create neighbor: expected an IP address, found '{peer}'"))?;
+    let mut local_address: Option<IpAddr> = None;
+    let (mut local_as, mut peer_as): (Option<u32>, Option<u32>) = (None, None);
+    let mut n = NewNeighbor {
+        peer,
+        local_address: peer,
+        local_as: 0,
+        peer_as: 0,
+        router_id: None,
+        families: Vec::new(),
+        graceful_restart: None,
+        group_updates: None,
+        processes: Vec::new(),
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while let Some(key) = rest.get(i) {
+        if *key == "create" {
+            i += 1;
+            continue;
+        }
+        let value = rest
+            .get(i + 1)
+            .ok_or_else(|| format!("create neighbor: missing value for {key}"))?;
+        let name = if *key == "local-ip" {
+            "local-address"
+        } else {
+            key
+        };
+        if name != "api" {
+            if seen.contains(&name) {
+                return bad(format!("create neighbor: duplicate parameter {name}"));
+            }
+            seen.push(name);
+        }
+        let err = || format!("create neighbor {peer} {key}: bad value '{value}'");
+        match name {
+            "local-address" => local_address = Some(value.parse().map_err(|_| err())?),
+            "local-as" => local_as = Some(value.parse().map_err(|_| err())?),
+            "peer-as" => peer_as = Some(value.parse().map_err(|_| err())?),
+            "router-id" => n.router_id = Some(value.parse().map_err(|_| err())?),
+            "graceful-restart" => {
+                n.graceful_restart = Some(
+                    value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|s| *s <= 4095)
+                        .ok_or_else(err)?,
+                )
+            }
+            "group-updates" => {
+                n.group_updates = Some(match *value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(err()),
+                })
+            }
+            "family-allowed" if *value == "in-open" => {}
+            "family-allowed" => {
+                for f in value.split('/').filter(|f| !f.is_empty()) {
+                    let family = parse_family(&f.replacen('-', " ", 1))?.ok_or_else(err)?;
+                    if !n.families.contains(&family) {
+                        n.families.push(family);
+                    }
+                }
+            }
+            "api" => {
+                if !value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    return Err(err());
+                }
+                if !n.processes.iter().any(|p| p == value) {
+                    n.processes.push(value.to_string());
+                }
+            }
+            _ => return bad(format!("create neighbor: unknown parameter '{key}'")),
+        }
+        i += 2;
+    }
+    let missing: Vec<&str> = [
+        ("local-address", local_address.is_none()),
+        ("local-as", local_as.is_none()),
+        ("peer-as", peer_as.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(k, m)| m.then_some(k))
+    .collect();
+    if !missing.is_empty() {
+        return bad(format!(
+            "create neighbor: missing required parameters: {}",
+            missing.join(", ")
+        ));
+    }
+    n.local_address = local_address.unwrap_or(peer);
+    n.local_as = local_as.unwrap_or(0);
+    n.peer_as = peer_as.unwrap_or(0);
+    if n.local_address.is_ipv4() != peer.is_ipv4() {
+        return bad("create neighbor: local-address and the neighbor are of different families");
+    }
+    if n.router_id.is_none() && !n.local_address.is_ipv4() {
+        return bad("create neighbor: router-id is needed with an IPv6 local-address");
+    }
+    Ok(Command::CreateNeighbor(Box::new(n)))
 }
 
 /// One command line: its neighbor selectors and what to do.
@@ -214,12 +394,60 @@ fn word(text: &str) -> (&str, &str) {
 fn parse_line(line: &str, memo: &mut RouteMemo) -> Result<Request, String> {
     let mut neighbors = Vec::new();
     let mut rest = line;
+    match word(rest) {
+        ("create", after) => {
+            return Ok(Request {
+                neighbors,
+                command: parse_create(after)?,
+                lease: None,
+                api6: false,
+            });
+        }
+        // The older order, `neighbor IP local-ip ... create` / `neighbor IP delete`.
+        ("neighbor", _) if line.split_whitespace().last() == Some("create") => {
+            return Ok(Request {
+                neighbors,
+                command: parse_create(line)?,
+                lease: None,
+                api6: false,
+            });
+        }
+        ("delete", after) => {
+            let mut after = after;
+            while word(after).0 == "neighbor" {
+                let (filter, more) = parse_selector(word(after).1)?;
+                neighbors.push(filter);
+                after = more;
+            }
+            if neighbors.is_empty() {
+                return bad("delete: expected neighbor SELECTOR");
+            }
+            if !matches!(after.trim(), "" | "delete") {
+                return bad(format!("delete neighbor: unexpected '{}'", after.trim()));
+            }
+            return Ok(Request {
+                neighbors,
+                command: Command::DeleteNeighbor,
+                lease: None,
+                api6: false,
+            });
+        }
+        _ => {}
+    }
     let api6 = word(rest).0 == "peer";
     // ExaBGP main's API 6 writes the selector `peer IP|*`, as `neighbor`.
     while matches!(word(rest).0, "neighbor" | "peer") {
         let (filter, after) = parse_selector(word(rest).1)?;
         neighbors.push(filter);
         rest = after;
+    }
+    if rest.trim() == "delete" && !neighbors.is_empty() {
+        return Ok(Request {
+            neighbors,
+            command: Command::DeleteNeighbor,
+            lease: None,
+            api6,
+        });
     }
     let (rest, lease) = take_lease(rest)?;
     let command = parse_command(&rest, memo)?;
@@ -351,7 +579,24 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
             }
             ["neighbor", "summary"] => Ok(Command::ShowNeighbor { summary: true }),
             ["adj-rib", "out"] | ["adj-rib", "out", "extensive"] => Ok(Command::ShowAdjRibOut),
-            ["adj-rib", "in"] | ["adj-rib", "in", "extensive"] => Ok(Command::ShowAdjRibIn),
+            ["adj-rib", "in", options @ ..]
+                if options.len() <= 2
+                    && options.iter().all(|o| matches!(*o, "json" | "extensive")) =>
+            {
+                Ok(Command::ShowAdjRibIn {
+                    json: options.contains(&"json"),
+                    extensive: options.contains(&"extensive"),
+                })
+            }
+            ["adj-rib-in", options @ ..]
+                if options.len() <= 2
+                    && options.iter().all(|o| matches!(*o, "json" | "extensive")) =>
+            {
+                Ok(Command::ShowAdjRibIn {
+                    json: options.contains(&"json"),
+                    extensive: options.contains(&"extensive"),
+                })
+            }
             _ => bad(format!(
                 "show: expected neighbor [summary], adj-rib in or adj-rib out, found '{rest}'"
             )),
@@ -388,7 +633,7 @@ fn parse_command(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
         "ready" if rest.is_empty() => Ok(Command::Ready),
         "" => bad("empty command"),
         other => bad(format!(
-            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, enable, disable, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
+            "unknown command '{other}', expected announce, withdraw, show, flush, clear, teardown, create, delete, enable, disable, ping, status, help, reload, restart, shutdown, version, ready, enable-ack, disable-ack or silence-ack"
         )),
     }
 }
@@ -436,6 +681,8 @@ pub const HELP: &[&str] = &[
     "announce eor [AFI SAFI] | announce route-refresh [AFI SAFI]",
     "teardown [SUBCODE] [MESSAGE]",
     "neighbor IP enable | neighbor IP disable [\"MESSAGE\"]",
+    "create neighbor IP local-address IP local-as N peer-as N [router-id ID] [family-allowed F/F] [graceful-restart N] [group-updates true|false] [api NAME]...",
+    "delete neighbor IP [local-as N] [peer-as N] ... | delete neighbor *",
     "show neighbor [summary] | show adj-rib in | show adj-rib out",
     "flush adj-rib out | clear adj-rib out | clear adj-rib in",
     "enable-ack | disable-ack | silence-ack (helpers)",
@@ -491,6 +738,23 @@ fn family_flow(afi: &str, rule: &str) -> Result<FlowConfig, String> {
 }
 
 fn parse_announce(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
+    let command = parse_announce_text(text, memo)?;
+    // The text is kept for the state file (see `manager/state_file.rs`).
+    let written = || Some(std::sync::Arc::<str>::from(text.trim()));
+    Ok(match command {
+        Command::AnnounceFamily(mut r) => {
+            r.api_text = written();
+            Command::AnnounceFamily(r)
+        }
+        Command::AnnounceFlow(mut f) => {
+            f.api_text = written();
+            Command::AnnounceFlow(f)
+        }
+        other => other,
+    })
+}
+
+fn parse_announce_text(text: &str, memo: &mut RouteMemo) -> Result<Command, String> {
     if let Some(route) = family_route(text, false) {
         return Ok(Command::AnnounceFamily(Box::new(route?)));
     }
@@ -636,6 +900,135 @@ mod tests {
 
     fn command(line: &str) -> Command {
         parse(line).command
+    }
+
+    fn created(line: &str) -> NewNeighbor {
+        match command(line) {
+            Command::CreateNeighbor(n) => *n,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn refused(line: &str) -> String {
+        match command(line) {
+            Command::Invalid(e) => e,
+            other => panic!("{line}: accepted as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_neighbor_as_exabgp_main_writes_it() {
+        let n = created(
+            "create neighbor 127.0.0.1 local-address 127.0.0.1 local-as 1 peer-as 1 router-id 1.2.3.4 api peer-lifecycle",
+        );
+        assert_eq!(n.peer, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!((n.local_as, n.peer_as), (1, 1));
+        assert_eq!(n.router_id, Some(Ipv4Addr::new(1, 2, 3, 4)));
+        assert_eq!(n.processes, vec!["peer-lifecycle"]);
+        assert!(n.families.is_empty());
+        let text = n.config_text();
+        assert!(text.contains("family {\n  ipv4 unicast;"), "{text}");
+        assert!(text.contains("graceful-restart disable"), "{text}");
+        // Every optional parameter, `local-ip`, and the older order with `create` last.
+        let n = created(
+            "neighbor 10.0.0.2 local-ip 10.0.0.1 local-as 65001 peer-as 65002 family-allowed ipv4-unicast/ipv6-unicast/ipv4-flow graceful-restart 120 group-updates false api a api b api a create",
+        );
+        assert_eq!(n.local_address, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(n.families.len(), 3);
+        assert_eq!(n.processes, vec!["a", "b"]);
+        let text = n.config_text();
+        for want in [
+            "ipv6 unicast;",
+            "ipv4 flow;",
+            "graceful-restart 120;",
+            "group-updates false;",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+        assert!(
+            created("create neighbor ::2 local-address ::1 local-as 1 peer-as 2 router-id 192.0.2.1 family-allowed in-open")
+                .families
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn create_and_delete_neighbor_refuse_what_they_cannot_honour() {
+        for (line, why) in [
+            ("create", "expected neighbor IP"),
+            ("create peer 1.1.1.1", "expected 'neighbor IP"),
+            (
+                "create neighbor x local-address 1.1.1.1 local-as 1 peer-as 2",
+                "expected an IP",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-as 1 peer-as 2",
+                "missing required parameters: local-address",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1",
+                "local-as, peer-as",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as",
+                "missing value for peer-as",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 peer-as 3",
+                "duplicate parameter peer-as",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-ip 1.1.1.1 local-address 1.1.1.1 local-as 1 peer-as 2",
+                "duplicate parameter local-address",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 4294967296 peer-as 2",
+                "bad value",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 graceful-restart 5000",
+                "bad value",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 group-updates yes",
+                "bad value",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 family-allowed ipv4-nonsense",
+                "expected a family",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 api a;}neighbor",
+                "bad value",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 md5 x",
+                "unknown parameter 'md5'",
+            ),
+            (
+                "create neighbor 1.1.1.2 local-address 1.1.1.1 local-as 1 peer-as 2 delete",
+                "missing value for delete",
+            ),
+            (
+                "create neighbor ::2 local-address 1.1.1.1 local-as 1 peer-as 2",
+                "different families",
+            ),
+            (
+                "create neighbor ::2 local-address ::1 local-as 1 peer-as 2",
+                "router-id is needed",
+            ),
+            ("delete", "expected neighbor SELECTOR"),
+            ("delete neighbor 1.1.1.2 now", "unexpected 'now'"),
+        ] {
+            let e = refused(line);
+            assert!(e.contains(why), "{line}: {e}");
+        }
+        let r = parse("delete neighbor 1.1.1.2 peer-as 2");
+        assert_eq!(r.command, Command::DeleteNeighbor);
+        assert_eq!(r.neighbors[0].peer_as, Some(2));
+        let r = parse("delete neighbor *");
+        assert_eq!((r.command, r.neighbors.len()), (Command::DeleteNeighbor, 1));
+        assert_eq!(command("neighbor 1.1.1.2 delete"), Command::DeleteNeighbor);
     }
 
     #[test]
@@ -846,8 +1239,18 @@ mod tests {
             Command::ShowNeighbor { summary: true }
         );
         assert_eq!(command("version"), Command::Version);
-        assert_eq!(command("show adj-rib in"), Command::ShowAdjRibIn);
-        assert_eq!(command("show adj-rib in extensive"), Command::ShowAdjRibIn);
+        let rib_in = |json, extensive| Command::ShowAdjRibIn { json, extensive };
+        assert_eq!(command("show adj-rib in"), rib_in(false, false));
+        assert_eq!(command("show adj-rib in extensive"), rib_in(false, true));
+        assert_eq!(command("show adj-rib in json"), rib_in(true, false));
+        assert_eq!(
+            command("show adj-rib-in json extensive"),
+            rib_in(true, true)
+        );
+        assert!(matches!(
+            command("show adj-rib in json json json"),
+            Command::Invalid(_)
+        ));
         assert!(matches!(
             command("show adj-rib sideways"),
             Command::Invalid(_)

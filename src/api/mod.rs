@@ -86,12 +86,37 @@ pub enum ApiAction {
     Command(Request),
     /// A helper's command lines of one read, in their order: each is applied and answered
     /// as if it came alone (one message per read instead of one per line).
-    Batch(Vec<Request>),
+    Batch(Vec<BatchLine>),
     /// Replace every route of the source (health checks): `(neighbors, routes)`, where an
     /// empty neighbor list means every neighbor.
     Replace(Vec<std::net::IpAddr>, Vec<RouteConfig>),
     /// Forget the source's routes (a helper exited with `on-exit withdraw`).
     Clear,
+}
+
+/// One line of a batch, or a run of lines that differ only in their prefix.
+#[derive(Debug)]
+pub enum BatchLine {
+    One(Request),
+    /// `announce route PREFIX REST` lines whose `REST` is the same text as the line before
+    /// them (read as the same route with another prefix, see
+    /// `config::api_command::RouteMemo`): each prefix is one line, applied and answered as
+    /// `template` with its prefix. A helper flooding one kind of route costs the reader a
+    /// prefix per line, not a parsed request.
+    Repeated {
+        template: Request,
+        prefixes: Vec<crate::wire::prefix::Prefix>,
+    },
+}
+
+impl BatchLine {
+    /// The lines it stands for.
+    pub fn lines(&self) -> usize {
+        match self {
+            BatchLine::One(_) => 1,
+            BatchLine::Repeated { prefixes, .. } => prefixes.len(),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Sender, TrySendError};
 use log::{info, warn};
 
-use super::{ApiAction, ApiRequest, Permit, Replier, Source, command};
+use super::{ApiAction, ApiRequest, BatchLine, Permit, Replier, Source, command};
 use crate::config::api_command::RouteMemo;
 use crate::config::process::{Encoder, OnExit, ProcessConfig};
 use crate::events::ProgramEvent;
@@ -341,6 +341,52 @@ enum AckLine {
 enum HelperLine {
     Command(command::Request),
     Ack(AckLine),
+    /// Lines repeating the memo's route of this generation with other prefixes (see
+    /// [`BatchLine::Repeated`]).
+    Repeated {
+        template: command::Request,
+        generation: u64,
+        prefixes: Vec<crate::wire::prefix::Prefix>,
+    },
+}
+
+/// `announce route PREFIX REST` where `REST` repeats the memo's route: its prefix, added to
+/// the run at the end of `out` when that run repeats the same route, else a new run. `None`
+/// for any other line (parsed in full): a neighbor selector, a lease, a literal `\n`, or
+/// other text after the prefix.
+fn repeated(line: &str, memo: &RouteMemo, out: &mut Vec<HelperLine>) -> bool {
+    let Some(rest) = line.strip_prefix("announce route ") else {
+        return false;
+    };
+    if rest.contains("lease") || rest.contains("\\n") {
+        return false;
+    }
+    let Some((prefix, template, generation)) = memo.repeat(rest) else {
+        return false;
+    };
+    if let Some(HelperLine::Repeated {
+        generation: g,
+        prefixes,
+        ..
+    }) = out.last_mut()
+        && *g == generation
+    {
+        prefixes.push(prefix);
+        return true;
+    }
+    let mut route = template.clone();
+    route.prefix = prefix;
+    out.push(HelperLine::Repeated {
+        template: command::Request {
+            lease: None,
+            neighbors: Vec::new(),
+            command: command::Command::Announce(vec![route]),
+            api6: false,
+        },
+        generation,
+        prefixes: vec![prefix],
+    });
+    true
 }
 
 /// Whether the stream ended, after [`read_batch`].
@@ -364,11 +410,13 @@ fn read_batch<R: std::io::Read>(
     up_down: bool,
     out: &mut Vec<HelperLine>,
 ) -> std::io::Result<Ended> {
+    let mut taken = 0;
     loop {
         let line = match read_line_capped(reader, buf, MAX_LINE)? {
             LineRead::Line => match std::str::from_utf8(buf) {
                 Ok(text) => match text.trim() {
                     "" => None,
+                    line if repeated(line, memo, out) => None,
                     "enable-ack" => Some(HelperLine::Ack(AckLine::Enable)),
                     "disable-ack" => Some(HelperLine::Ack(AckLine::Disable)),
                     "silence-ack" => Some(HelperLine::Ack(AckLine::Silence)),
@@ -393,8 +441,9 @@ fn read_batch<R: std::io::Read>(
             LineRead::End => return Ok(Ended::Yes),
         };
         out.extend(line);
+        taken += 1;
         // Another read would wait for the helper: what was read goes now.
-        if out.len() >= max || !reader.buffer().contains(&b'\n') {
+        if taken >= max || !reader.buffer().contains(&b'\n') {
             return Ok(Ended::No);
         }
     }
@@ -475,7 +524,7 @@ fn run_once(
         let mut memo = RouteMemo::default();
         // Sends the commands read so far as one request; `false` when the helper is being
         // stopped or the manager is gone.
-        let send = |commands: &mut Vec<command::Request>| -> bool {
+        let send = |commands: &mut Vec<BatchLine>| -> bool {
             if commands.is_empty() {
                 return true;
             }
@@ -516,8 +565,11 @@ fn run_once(
                         if c.api6 {
                             output.api6.store(true, Ordering::Relaxed);
                         }
-                        commands.push(c)
+                        commands.push(BatchLine::One(c))
                     }
+                    HelperLine::Repeated {
+                        template, prefixes, ..
+                    } => commands.push(BatchLine::Repeated { template, prefixes }),
                     // The commands before an ack mode change go first, so they are answered
                     // as before it (as when each line was its own request).
                     HelperLine::Ack(ack) => {
@@ -632,7 +684,7 @@ mod tests {
                 .into_iter()
                 .map(|l| match l {
                     HelperLine::Command(r) => r.command,
-                    HelperLine::Ack(_) => panic!("an ack line"),
+                    other => panic!("not a command: {other:?}"),
                 })
                 .collect::<Vec<_>>()
         };
@@ -648,24 +700,41 @@ mod tests {
         );
     }
 
-    /// Every batch `read_batch` gives for `input` read through a buffer of `capacity`.
+    /// The lines a batch stands for, each as its own command (a run of repeated routes as
+    /// the requests its lines would have been alone).
+    fn expand(lines: Vec<HelperLine>) -> Vec<HelperLine> {
+        let mut out = Vec::new();
+        for line in lines {
+            match line {
+                HelperLine::Repeated {
+                    template, prefixes, ..
+                } => {
+                    for p in prefixes {
+                        let mut r = template.clone();
+                        if let command::Command::Announce(routes) = &mut r.command {
+                            routes.iter_mut().for_each(|r| r.prefix = p);
+                        }
+                        out.push(HelperLine::Command(r));
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// Every batch `read_batch` gives for `input` read through a buffer of `capacity`, each
+    /// expanded to one command a line.
     fn batches(input: &[u8], capacity: usize, max: usize) -> (Vec<Vec<HelperLine>>, Ended) {
         let mut r = BufReader::with_capacity(capacity, input);
         let mut buf = Vec::new();
         let mut out = Vec::new();
+        let mut memo = RouteMemo::default();
         loop {
             let mut lines = Vec::new();
-            let ended = read_batch(
-                &mut r,
-                &mut buf,
-                max,
-                &mut RouteMemo::default(),
-                false,
-                &mut lines,
-            )
-            .unwrap();
+            let ended = read_batch(&mut r, &mut buf, max, &mut memo, false, &mut lines).unwrap();
             if !lines.is_empty() {
-                out.push(lines);
+                out.push(expand(lines));
             }
             if ended != Ended::No {
                 return (out, ended);
@@ -722,6 +791,7 @@ enable-ack\n\n  \nsilence-ack\n";
                 },
                 HelperLine::Ack(AckLine::Enable) => "enable-ack",
                 HelperLine::Ack(_) => "ack",
+                HelperLine::Repeated { .. } => "repeated",
             })
             .collect();
         assert_eq!(
@@ -746,5 +816,74 @@ enable-ack\n\n  \nsilence-ack\n";
             matches!(&got.concat()[1], HelperLine::Command(r) if matches!(r.command, command::Command::Invalid(_)))
         );
         assert_eq!(ended, Ended::Yes);
+    }
+
+    /// Lines read as runs of one route with other prefixes give, line for line, what each
+    /// line parsed alone gives: through every kind of line that may break a run (another
+    /// prefix length or family, other attributes, a lease, a neighbor selector, a watchdog,
+    /// `split`, a withdrawal, an invalid line, an ack line), in buffers of every size.
+    #[test]
+    fn repeated_routes_read_as_each_line_alone() {
+        let mut text = String::new();
+        let mut add = |line: String| {
+            text.push_str(&line);
+            text.push('\n');
+        };
+        for i in 0..40u32 {
+            add(format!("announce route 10.0.{i}.1/32 next-hop 192.0.2.1"));
+        }
+        for (i, other) in [
+            "announce route 10.1.0.0/24 next-hop 192.0.2.1",
+            "announce route 10.1.0.1/32 next-hop 192.0.2.1 med 5",
+            "announce route 10.1.0.2/32 next-hop 192.0.2.1 lease 30",
+            "neighbor 127.0.0.1 announce route 10.1.0.3/32 next-hop 192.0.2.1",
+            "announce route 10.1.0.4/32 next-hop 192.0.2.1 watchdog dog",
+            "announce route 10.1.1.0/24 next-hop 192.0.2.1 split /26",
+            "withdraw route 10.0.3.1/32 next-hop 192.0.2.1",
+            "announce route 2001:db8::1/128 next-hop 192.0.2.1",
+            "announce route 10.1.0.5/31 next-hop 192.0.2.1",
+            "announce route 10.1.0.7/32 next-hop 192.0.2.1 as-path [ 1 2",
+            "announce route 10.1.0.9/33 next-hop 192.0.2.1",
+            "announce route 10.1.0.10/32  next-hop   192.0.2.1",
+            "announce  route 10.1.0.11/32 next-hop 192.0.2.1",
+            "announce route 10.1.0.12/32 next-hop 192.0.2.1\\n",
+            "enable-ack",
+        ]
+        .iter()
+        .enumerate()
+        {
+            add(other.to_string());
+            for k in 0..3u32 {
+                add(format!("announce route 10.2.{i}.{k}/32 next-hop 192.0.2.1"));
+                add(format!(
+                    "announce route 10.3.{i}.{k}/32 next-hop 192.0.2.1 med 5"
+                ));
+            }
+        }
+        let mut memo = RouteMemo::default();
+        let want: Vec<HelperLine> = text
+            .lines()
+            .map(|line| match line {
+                "enable-ack" => HelperLine::Ack(AckLine::Enable),
+                line => HelperLine::Command(command::parse_with(line, &mut memo)),
+            })
+            .collect();
+        for capacity in [64, 100, 1000, 1 << 16] {
+            for max in [1, 3, 1024] {
+                let (got, ended) = batches(text.as_bytes(), capacity, max);
+                assert_eq!(ended, Ended::Yes);
+                assert_eq!(got.concat(), want, "capacity {capacity}, max {max}");
+            }
+        }
+        // The flood is read as runs: 40 lines, the first parsed, 39 repeated.
+        let mut r = BufReader::new(text.as_bytes());
+        let (mut buf, mut lines) = (Vec::new(), Vec::new());
+        let mut memo = RouteMemo::default();
+        read_batch(&mut r, &mut buf, 1024, &mut memo, false, &mut lines).unwrap();
+        assert!(
+            matches!(&lines[1], HelperLine::Repeated { prefixes, .. } if prefixes.len() == 39),
+            "{:?}",
+            &lines[1]
+        );
     }
 }

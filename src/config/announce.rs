@@ -9,7 +9,6 @@ use crate::wire::family::{Afi, Family, Safi};
 
 use super::ConfigError;
 use super::lexer::Token;
-use super::model::SessionOptions;
 use super::parser::Parser;
 use super::route::{self, ParsedRoute};
 use super::route_list::ParsedRoutes;
@@ -67,7 +66,7 @@ pub(super) fn parse(
         let afi = afi(p, &afi_token, &block)?;
         let inner = format!("announce {} of {owner}", afi_token.text);
         if afi == Afi::L2VPN {
-            super::family_routes::parse_l2vpn_block(p, owner, routes)?;
+            super::family_routes::parse_l2vpn_block(p, owner, routes, false)?;
             continue;
         }
         let open = p.open_block(&afi_token.text)?;
@@ -170,7 +169,7 @@ pub(super) fn parse_nexthop_block(
 pub(super) fn check_next_hops(
     p: &Parser,
     block: &str,
-    options: &SessionOptions,
+    extended_next_hop: &[(Family, Afi)],
     routes: &ParsedRoutes,
 ) -> Result<(), ConfigError> {
     for r in routes.iter() {
@@ -184,7 +183,7 @@ pub(super) fn check_next_hops(
                 ..
             },
         ) = (r.prefix.addr(), r.attributes.next_hop)
-            && !options.extended_next_hop.contains(&(family, Afi::Ipv4))
+            && !extended_next_hop.contains(&(family, Afi::Ipv4))
         {
             let mut error = p.error_at(
                 r.prefix_at,
@@ -199,7 +198,7 @@ pub(super) fn check_next_hops(
             return Err(error);
         }
         let cross = crate::rib::other_nlri::ipv4_with_ipv6_next_hop(r.prefix, r.attributes);
-        if cross && !options.extended_next_hop.contains(&(family, Afi::Ipv6)) {
+        if cross && !extended_next_hop.contains(&(family, Afi::Ipv6)) {
             // The route may come from an included file: locate it there, not in `p`'s file.
             let mut error = p.error_at(
                 r.prefix_at,

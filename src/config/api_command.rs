@@ -10,6 +10,7 @@ use super::model::{FamilyRoute, FlowConfig, Location, RouteConfig};
 use super::parser::Parser;
 use super::{ConfigError, family_routes, flow, route, static_block};
 use crate::wire::family::Afi;
+use crate::wire::prefix::Prefix;
 
 /// Errors in commands are located as `command:1:COLUMN`.
 fn command_file() -> Arc<PathBuf> {
@@ -86,9 +87,30 @@ pub fn tagged_routes_from_text(
 #[derive(Debug, Default)]
 pub struct RouteMemo {
     last: Option<(String, RouteConfig, Option<WatchdogTag>)>,
+    /// Counts the routes kept in `last`: lines repeating one route have the same.
+    generation: u64,
 }
 
 impl RouteMemo {
+    /// When `text` (what follows `announce route`) is the last route with another prefix
+    /// (see the type's documentation): that prefix, the last route, and the generation of
+    /// the memo that gave it. What [`RouteMemo::tagged_routes`] would give, without a copy.
+    pub fn repeat(&self, text: &str) -> Option<(Prefix, &RouteConfig, u64)> {
+        let text = text.trim();
+        let (first, rest) = match text.find(char::is_whitespace) {
+            Some(i) => (&text[..i], text[i..].trim_start()),
+            None => (text, ""),
+        };
+        let (known, template, tag) = self.last.as_ref()?;
+        if known != rest || tag.is_some() {
+            return None;
+        }
+        let prefix = super::values::prefix(first).ok()?;
+        (prefix.len() == template.prefix.len()
+            && prefix.addr().is_ipv4() == template.prefix.addr().is_ipv4())
+        .then_some((prefix, template, self.generation))
+    }
+
     /// [`routes_from_text`], reusing the last line's parse where it is the same.
     pub fn routes(&mut self, text: &str) -> Result<Vec<RouteConfig>, ConfigError> {
         self.tagged_routes(text).map(|(routes, _)| routes)
@@ -115,6 +137,7 @@ impl RouteMemo {
             return Ok((vec![route], tag.clone()));
         }
         let (routes, tag) = tagged_routes_from_text(text)?;
+        self.generation += 1;
         self.last = match (prefix, routes.as_slice()) {
             (Some(p), [one])
                 if one.prefix == p && !rest.split_whitespace().any(|w| w == "split") =>

@@ -37,6 +37,8 @@ pub const KEYWORDS: &[&str] = &[
     "local-link-local",
     "confederation",
     "source-interface",
+    "aigp",
+    "route-refresh",
 ];
 
 /// The statements of a `confederation { }` block (ExaBGP main).
@@ -216,6 +218,11 @@ pub(super) fn parse(
             let list = super::announce::parse_nexthop_block(p, block)?;
             s.nexthop.get_or_insert_with(Vec::new).extend(list);
             Ok(())
+        }
+        "add-path" | "aigp" | "route-refresh"
+            if kw.text != "add-path" || p.peek().kind == TokenKind::Word =>
+        {
+            super::session_options::early_capability(p, kw, options)
         }
         "add-path" => {
             let families = parse_add_path_block(p, block, &mut s.paths_limit)?;

@@ -29,6 +29,10 @@ pub(crate) struct ParsedFamilyRoute {
     pub origin: Origin,
     /// ExaBGP's `withdraw`: parsed and checked, never announced.
     pub withdraw: bool,
+    /// Written in a neighbor-level `l2vpn { }` block (ExaBGP's older section), not in
+    /// `announce { l2vpn { } }`: ExaBGP 4.2 to main apply those routes after the `announce`
+    /// ones, so for the same NLRI the `l2vpn { }` statement is the one a peer keeps.
+    pub late_section: bool,
 }
 
 impl ParsedFamilyRoute {
@@ -39,6 +43,7 @@ impl ParsedFamilyRoute {
             at: self.at,
             origin,
             withdraw: false,
+            late_section: self.late_section,
         }
     }
 }
@@ -146,12 +151,13 @@ fn fields(kind: &str) -> &'static [&'static str] {
     }
 }
 
-/// The statements of ExaBGP's neighbor-level `l2vpn { vpls ...; }` (and of `announce {
-/// l2vpn { } }`), from just after `l2vpn`.
+/// The statements of ExaBGP's neighbor-level `l2vpn { vpls ...; }` (`late_section`) and of
+/// `announce { l2vpn { } }`, from just after `l2vpn`.
 pub(super) fn parse_l2vpn_block(
     p: &mut Parser,
     owner: &str,
     routes: &mut ParsedRoutes,
+    late_section: bool,
 ) -> Result<(), ConfigError> {
     let block = format!("the l2vpn block of {owner}");
     let open = p.open_block("l2vpn")?;
@@ -173,7 +179,9 @@ pub(super) fn parse_l2vpn_block(
                 ));
             }
         };
-        parse_statement(p, &kw, Afi::L2VPN, routes)?;
+        let mut parsed = parse_route(p, &kw, Afi::L2VPN)?;
+        parsed.late_section = late_section;
+        routes.push_family(parsed);
     }
     Ok(())
 }
@@ -335,10 +343,12 @@ pub(crate) fn parse_route(
             key: NlriKey::of_family(family, value, options.path_id),
             attributes,
             location: p.location(kw.position),
+            api_text: None,
         },
         at: first.position,
         origin: p.origin(),
         withdraw,
+        late_section: false,
     })
 }
 
@@ -514,6 +524,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("'ve'"), "{e}");
+    }
+
+    /// The same VPLS NLRI in a neighbor-level `l2vpn { }` block and in `announce { l2vpn { }
+    /// }` (ExaBGP's conf-l2vpn): the `l2vpn { }` statement is kept, before or after, as ExaBGP
+    /// 4.2.25 and 5.0.13 send it (local-preference 100 in their UPDATE, bytes
+    /// `40050400000064` next to the NLRI `...C0A8C901007B...`); within one kind of block the
+    /// later statement wins.
+    #[test]
+    fn the_l2vpn_block_wins_over_announce_as_in_exabgp() {
+        let lp = |body: &str| -> Vec<u32> {
+            let text = format!(
+                "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65000;\nfamily {{ l2vpn vpls; }}\n{body}\n}}"
+            );
+            let c = parse_str(&text, Path::new("t.conf")).unwrap();
+            c.neighbors[0]
+                .routes
+                .family_routes
+                .iter()
+                .map(|r| match r.attributes.get(5) {
+                    Some(crate::wire::attribute::PathAttribute::LocalPref(v)) => *v,
+                    _ => 0,
+                })
+                .collect()
+        };
+        let vpls = "vpls rd 192.168.201.1:123 endpoint 5 base 10702 offset 1 size 8 next-hop 192.168.201.1";
+        let block = format!("l2vpn {{ {vpls} local-preference 100; }}");
+        let announce = format!("announce {{ l2vpn {{ {vpls} local-preference 1; }} }}");
+        assert_eq!(lp(&format!("{block}\n{announce}")), vec![100]);
+        assert_eq!(lp(&format!("{announce}\n{block}")), vec![100]);
+        let block2 = format!("l2vpn {{ {vpls} local-preference 7; }}");
+        assert_eq!(lp(&format!("{block}\n{block2}\n{announce}")), vec![7]);
+        let announce2 = format!("announce {{ l2vpn {{ {vpls} local-preference 9; }} }}");
+        assert_eq!(lp(&format!("{announce}\n{announce2}")), vec![9]);
     }
 
     /// Every word of `FIELD_KEYWORDS` is read by the statement of some kind.

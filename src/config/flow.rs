@@ -64,6 +64,10 @@ pub const MATCH_KEYWORDS: &[&str] = &[
     "traffic-class",
     "fragment",
     "flow-label",
+    "source-ipv4",
+    "destination-ipv4",
+    "source-ipv6",
+    "destination-ipv6",
 ];
 /// The actions of a `then { }` block.
 pub const THEN_KEYWORDS: &[&str] = &[
@@ -260,6 +264,7 @@ fn parse_flow_route(p: &mut Parser, keyword: &Token) -> Result<ParsedFlow, Confi
             attributes,
             path_id: path_id.take(),
             location: p.location(keyword.position),
+            api_text: None,
         },
         name_at,
     })
@@ -361,7 +366,10 @@ fn parse_component(
         Ok(ops)
     };
     Ok(match key.text.as_str() {
-        "destination" | "source" => {
+        // ExaBGP 4's `source-ipv4` etc. are its `source`/`destination` under other names
+        // (the same parser in flow/match.py, which takes either family).
+        "destination" | "source" | "source-ipv4" | "destination-ipv4" | "source-ipv6"
+        | "destination-ipv6" => {
             let token = p.expect_word(&format!("a prefix after {}", key.text))?;
             let prefix = flow_prefix(p, &token, &key.text)?;
             let afi = if prefix.addr.is_ipv4() {
@@ -370,7 +378,7 @@ fn parse_component(
                 Afi::Ipv6
             };
             require_family(p, family, afi, &token, block)?;
-            if key.text == "destination" {
+            if key.text.starts_with("destination") {
                 FlowComponent::Destination(prefix)
             } else {
                 FlowComponent::Source(prefix)

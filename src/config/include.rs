@@ -36,6 +36,8 @@ pub(super) struct LoadState {
     pub attributes: crate::rib::route_set::AttributeInterner,
     /// One shared copy of each distinct unicast table of the neighbors parsed so far.
     tables: Vec<Arc<Vec<crate::rib::route_set::Route>>>,
+    /// The tables of neighbors that take every route from their templates, built once.
+    pub inherited: super::inherited::Memo,
     /// The top-level `guard { }` settings so far: the defaults of the neighbors that follow.
     pub guard: super::guard::GuardSettings,
     /// What `--check` tells the operator without refusing the file: deprecated spellings
@@ -57,6 +59,9 @@ pub(super) struct LoadState {
     /// Set for a reload: a neighbor block left open at the end of the file is refused (the
     /// file may be half-written), where a start or `--check` closes it as ExaBGP does.
     pub open_block_refused: bool,
+    /// How many notes were given (whether or not they were new): the route memo keeps
+    /// only a statement that gave none, so that a note is never lost to it.
+    pub note_calls: u64,
 }
 
 impl LoadState {
@@ -74,6 +79,7 @@ impl LoadState {
             last_origin: parser::OWN,
             attributes: Default::default(),
             tables: Vec::new(),
+            inherited: Default::default(),
             guard: Default::default(),
             notes: Vec::new(),
             neighbor_processes: Vec::new(),
@@ -82,6 +88,7 @@ impl LoadState {
             files: FileCache::default(),
             routes_include: false,
             open_block_refused: false,
+            note_calls: 0,
         }
     }
 
@@ -93,6 +100,7 @@ impl LoadState {
     /// Records `note` (already located), unless `once` was recorded before or the same
     /// note was (a template body is parsed again for each neighbor that inherits it).
     pub fn note(&mut self, once: Option<&str>, note: String) {
+        self.note_calls += 1;
         if let Some(key) = once
             && !self.noted.insert(format!("once:{key}"))
         {

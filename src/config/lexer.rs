@@ -217,6 +217,62 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The rest of the line being split, after the last token read, with its newline (the
+    /// parser's route memo compares it with the line before).
+    pub(super) fn rest_of_line(&self) -> &str {
+        self.text.get(self.at..).unwrap_or_default()
+    }
+
+    /// Steps over the rest of the line being split, which must end with its newline (else
+    /// nothing is skipped and `false` is returned): the next token is read from the next line.
+    pub(super) fn skip_rest_of_line(&mut self) -> bool {
+        if !self.text.ends_with('\n') {
+            return false;
+        }
+        self.at = self.text.len();
+        self.line += 1;
+        self.column = 1;
+        true
+    }
+
+    /// Skips blanks and newlines; then, if `word` (ASCII, no blank) comes next as a whole
+    /// word, steps over it and gives where it was written (no token made). Else leaves the
+    /// lexer at the next character, for [`Lexer::next_token`].
+    pub(super) fn skip_blanks_to_word(&mut self, word: &str) -> Result<Option<Position>, LexError> {
+        // Byte by byte: blanks are ASCII, and a line is read when this one is used up.
+        while self.peek()?.is_some() {
+            let rest = self.text.as_bytes().get(self.at..).unwrap_or_default();
+            let blanks = rest
+                .iter()
+                .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\r'))
+                .count();
+            self.at += blanks;
+            self.column = self
+                .column
+                .saturating_add(u32::try_from(blanks).unwrap_or(u32::MAX));
+            if rest.get(blanks) != Some(&b'\n') {
+                if blanks < rest.len() {
+                    break;
+                }
+                continue;
+            }
+            self.bump('\n');
+        }
+        let rest = self.text.get(self.at..).unwrap_or_default();
+        let whole = rest
+            .strip_prefix(word)
+            .is_some_and(|after| after.chars().next().is_some_and(ends_word));
+        if !whole || word.is_empty() {
+            return Ok(None);
+        }
+        let at = self.position();
+        self.at += word.len();
+        self.column = self
+            .column
+            .saturating_add(u32::try_from(word.chars().count()).unwrap_or(u32::MAX));
+        Ok(Some(at))
+    }
+
     /// The next token; [`TokenKind::EndOfFile`] at the end, and again on every later call.
     pub fn next_token(&mut self) -> Result<Token, LexError> {
         while let Some(c) = self.peek()? {

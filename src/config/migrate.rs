@@ -248,8 +248,13 @@ impl<'a> Migrator<'a> {
                 // `capability { }` only.
                 // Neighbor-level statements (original injector, ExaBGP 3) that ExaBGP 4 and
                 // later read in `capability { }` only.
-                word @ ("graceful-restart" | "multi-session")
-                    if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon =>
+                word @ ("graceful-restart" | "multi-session" | "add-path" | "aigp"
+                | "route-refresh")
+                    if self.kind(e.saturating_sub(1)) == TokenKind::Semicolon
+                        // ExaBGP 3's `add-path MODE;` (a block is ExaBGP 4's), and `aigp`
+                        // with a value (alone it meant off, where the block's means on).
+                        && (!matches!(word, "add-path" | "aigp")
+                            || self.kind(j + 1) == TokenKind::Word) =>
                 {
                     self.replace(
                         j,
@@ -266,6 +271,22 @@ impl<'a> Migrator<'a> {
                     }
                 }
                 "process" => self.move_process(j, e, top),
+                // ExaBGP 2.x/3.x's `inet`, `inet4`, `inet6` in a family block.
+                "family" => {
+                    for x in j + 1..e {
+                        let at_start = matches!(
+                            self.kind(x - 1),
+                            TokenKind::OpenBrace | TokenKind::Semicolon
+                        );
+                        if at_start && self.kind(x) == TokenKind::Word {
+                            match self.text(x) {
+                                "inet" | "inet4" => self.rename(x, "ipv4"),
+                                "inet6" => self.rename(x, "ipv6"),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
                 "static" => {
                     let mut k = j + 2;
                     while k < e.saturating_sub(1) {
@@ -312,8 +333,13 @@ impl<'a> Migrator<'a> {
             )
         });
         for x in k..end {
-            if self.text(x) == "withdrawn" {
-                self.rename(x, "withdraw");
+            if self.kind(x) != TokenKind::Word {
+                continue;
+            }
+            match self.text(x) {
+                "withdrawn" => self.rename(x, "withdraw"),
+                "as-sequence" => self.rename(x, "as-path"),
+                _ => {}
             }
         }
         if !plain {
@@ -402,8 +428,12 @@ impl<'a> Migrator<'a> {
             .get(first)
             .map(|l| l.iter().take_while(|c| c.is_whitespace()).collect())
             .unwrap_or_default();
+        // ExaBGP 3's nameless `process { EVENTS }` in a neighbor: only events, which become
+        // an api block in its place.
+        let nameless = self.kind(j + 1) == TokenKind::OpenBrace;
         let name = self.text(j + 1).to_string();
         // ExaBGP 2.x/3.x event statements of the block become the api block's.
+        let notes_before = self.changes.len();
         let (mut api, mut receive, mut send) = (String::new(), Vec::new(), Vec::new());
         let mut dropped = Vec::new();
         for k in j + 2..end {
@@ -455,6 +485,29 @@ impl<'a> Migrator<'a> {
         };
         api.push_str(&block("receive", &receive));
         api.push_str(&block("send", &send));
+        if nameless {
+            if self.changes.len() != notes_before {
+                // A statement shares a line: the block cannot go whole.
+                self.changes.truncate(notes_before);
+                self.note_unmigrated(
+                    j,
+                    "a nameless process sharing its lines is left where it is",
+                );
+                return;
+            }
+            self.moves.push(Move {
+                first,
+                last,
+                before,
+                replacement: format!("{indent}api {{{api} }}"),
+                dropped: (first..=last).collect(),
+            });
+            self.changes.push(format!(
+                "{}: the nameless process becomes the neighbor's api block",
+                first + 1
+            ));
+            return;
+        }
         self.moves.push(Move {
             first,
             last,
@@ -498,10 +551,11 @@ impl<'a> Migrator<'a> {
             }
             let item_last = self.token(e.saturating_sub(1)).map_or(0, line_of);
             let is_neighbor = self.text(j) == "neighbor";
+            // Processes move before the group, which names them where they were.
             if is_neighbor {
-                self.walk_neighbor(j, e, None);
+                self.walk_neighbor(j, e, Some(i));
             } else {
-                self.walk_body(j, e, None, &mut routes);
+                self.walk_body(j, e, Some(i), &mut routes);
             }
             items.push((next_free, item_last, is_neighbor));
             next_free = item_last + 1;
@@ -557,9 +611,11 @@ impl<'a> Migrator<'a> {
                 .filter(|(k, _)| !m.dropped.contains(&(m.first + k)))
                 .map(|(_, l)| l)
                 .collect();
-            let dedent: Vec<String> = block.iter().map(|l| dedent_once(l)).collect();
-            before.entry(m.before).or_default().extend(dedent);
-            before.entry(m.before).or_default().push(String::new());
+            if !block.is_empty() {
+                let dedent: Vec<String> = block.iter().map(|l| dedent_once(l)).collect();
+                before.entry(m.before).or_default().extend(dedent);
+                before.entry(m.before).or_default().push(String::new());
+            }
             if let Some(l) = lines.get_mut(m.first) {
                 *l = m.replacement.clone();
             }
@@ -578,7 +634,7 @@ impl<'a> Migrator<'a> {
                 out.extend(extra.iter().cloned());
             }
             if let Some(g) = group_at.get(&n) {
-                out.extend(group_lines(g, &lines));
+                out.extend(group_lines(g, &lines, &skip));
                 n = g.last + 1;
                 continue;
             }
@@ -612,7 +668,21 @@ fn dedent_once(line: &str) -> String {
 
 /// A group as `template { neighbor NAME-1 { ... } ... }` and its neighbors, each inheriting
 /// the template of what the group said above it.
-fn group_lines(g: &GroupPlan, lines: &[String]) -> Vec<String> {
+/// `skip`: lines of process blocks moved out (their first line is the api statement).
+fn group_lines(g: &GroupPlan, all: &[String], skip: &[bool]) -> Vec<String> {
+    // The group's lines without the moved ones (emptied, so line numbers still index).
+    let lines: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(n, l)| {
+            if skip.get(n).copied().unwrap_or(false) {
+                String::from("\u{0}")
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let lines = &lines;
     let mut out = vec![format!(
         "# group {}: each neighbor inherits what the group said above it",
         g.name
@@ -672,6 +742,7 @@ fn group_lines(g: &GroupPlan, lines: &[String]) -> Vec<String> {
             }
         }
     }
+    out.retain(|l| !l.contains('\u{0}'));
     out
 }
 
@@ -757,5 +828,30 @@ mod tests {
             assert_eq!(x.without_routes().options, y.without_routes().options);
             assert_eq!(x.routes.len(), y.routes.len());
         }
+    }
+
+    #[test]
+    fn exabgp3_spellings_are_rewritten_with_the_same_meaning() {
+        let text = "process p {\n\trun /bin/cat;\n}\nneighbor 192.0.2.1 {\n\trouter-id 192.0.2.9;\n\tlocal-as 1;\n\tpeer-as 2;\n\tadd-path send;\n\taigp enable;\n\troute-refresh;\n\tfamily {\n\t\tinet unicast;\n\t\tinet6 unicast;\n\t}\n\tapi { processes [ p ]; }\n\tstatic {\n\t\troute 10.0.0.0/8 next-hop 192.0.2.1 as-sequence [ 1 2 ];\n\t}\n\tprocess {\n\t\tneighbor-changes;\n\t\treceive-routes;\n\t}\n}\n";
+        let m = migrate(text, Path::new("t.conf")).unwrap();
+        for want in [
+            "capability { add-path send; }",
+            "capability { aigp enable; }",
+            "ipv4 unicast;",
+            "ipv6 unicast;",
+            "as-path [ 1 2 ]",
+            "api { neighbor-changes; receive { parsed; update; } }",
+        ] {
+            assert!(m.text.contains(want), "{want}: {}", m.text);
+        }
+        let (a, _) = crate::config::parse_str_with_notes(text, Path::new("t.conf")).unwrap();
+        let (b, notes) = crate::config::parse_str_with_notes(&m.text, Path::new("t.conf")).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        let (x, y) = (&a.neighbors[0], &b.neighbors[0]);
+        assert_eq!(x.without_routes().options, y.without_routes().options);
+        assert_eq!(x.families, y.families);
+        assert_eq!(x.api_neighbor_changes, y.api_neighbor_changes);
+        assert_eq!(x.api_receive_updates, y.api_receive_updates);
+        assert_eq!(x.routes.len(), y.routes.len());
     }
 }

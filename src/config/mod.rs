@@ -13,6 +13,7 @@ pub mod guard;
 pub mod healthcheck;
 pub mod healthcheck_run;
 mod include;
+mod inherited;
 pub mod ip_addresses;
 mod labels;
 mod lexer;

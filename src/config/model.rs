@@ -19,6 +19,19 @@ pub const DEFAULT_HOLD_TIME: u16 = 180;
 /// RFC 4271 §8.2.1: the well-known BGP port.
 pub const BGP_PORT: u16 = 179;
 
+static DEFAULT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(BGP_PORT);
+
+/// `--port PORT` (ExaBGP's `exabgp.tcp.port`): the port of neighbors that write no `connect`
+/// or `listen`, for every configuration read after it is set (reloads included).
+pub fn set_default_port(port: u16) {
+    DEFAULT_PORT.store(port, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// [`BGP_PORT`] unless `--port` said otherwise.
+pub fn default_port() -> u16 {
+    DEFAULT_PORT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A place in a configuration file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Location {
@@ -508,6 +521,9 @@ pub struct FamilyRoute {
     /// Interned: routes with equal attributes share one copy.
     pub attributes: Arc<RouteAttributes>,
     pub location: Location,
+    /// The API's `announce` text it was read from (what follows `announce`), kept so the
+    /// state file can journal it as written; `None` for the configuration's routes.
+    pub api_text: Option<Arc<str>>,
 }
 
 /// One `flow { route NAME { ... } }` rule.
@@ -521,4 +537,6 @@ pub struct FlowConfig {
     /// identifiers are different routes.
     pub path_id: Option<u32>,
     pub location: Location,
+    /// As [`FamilyRoute::api_text`].
+    pub api_text: Option<Arc<str>>,
 }

@@ -2,18 +2,19 @@
 //! and the checks that need the whole block (required settings, families of routes).
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 
 use crate::wire::family::{Afi, Family, Safi};
 
 use super::ConfigError;
 use super::flow::{self, ParsedFlow};
 use super::lexer::{Position, Token, TokenKind};
-use super::model::{BGP_PORT, DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
-use super::parser::{Parser, Setting, one_of};
+use super::model::{DEFAULT_HOLD_TIME, FlowConfig, NeighborConfig};
+use super::parser::{Origin, Parser, Setting, one_of};
 use super::route_list::ParsedRoutes;
 use super::session_options;
 use super::values;
-use super::{announce, static_block, template};
+use super::{announce, inherited, static_block, template};
 
 /// What a neighbor block said, before defaults and cross-checks.
 #[derive(Default)]
@@ -39,6 +40,9 @@ struct NeighborSettings {
     /// `guard { }` of the block, over the top-level defaults.
     guard: Option<super::guard::GuardSettings>,
     bfd: Setting<super::model::BfdConfig>,
+    /// Where a nameless `process { }` (ExaBGP 3) was: ExaBGP 3's parser ended the neighbor
+    /// block at its `}`, so only empty blocks may follow it in the neighbor.
+    nameless_process: Option<Position>,
 }
 
 fn ip_version(addr: &IpAddr) -> &'static str {
@@ -68,7 +72,7 @@ pub(super) fn parse_neighbor(
     let block = format!("neighbor {peer_address}");
     let open = p.open_block(&block)?;
     let mut s = NeighborSettings::default();
-    let mut inherited = Vec::new();
+    let mut inherited: Vec<Rc<template::Template>> = Vec::new();
     loop {
         let kw = if top_level {
             p.block_keyword_or_end(&open, &block)?
@@ -80,19 +84,117 @@ pub(super) fn parse_neighbor(
             inherited.push(template::parse_inherit(p, &kw)?);
             continue;
         }
+        if let Some(at) = s.nameless_process {
+            after_nameless_process(p, &kw, at)?;
+            continue;
+        }
         parse_statement(p, &kw, &block, Some(peer_address), &mut s)?;
     }
+    s.nameless_process = None;
+    // While the neighbor has no route of its own, its templates' routes are left to
+    // `inherited::table`, which builds each distinct table once.
+    let mut applied: Vec<(Rc<template::Template>, Origin)> = Vec::new();
     for t in &inherited {
         let origin = template::apply(p, t, |tp, kw| {
             parse_statement(tp, kw, &block, Some(peer_address), &mut s)
         })?;
+        if s.routes.is_empty() {
+            applied.push((Rc::clone(t), origin));
+            continue;
+        }
+        if !applied.is_empty() {
+            // The template's statements gave routes (an `l2vpn { }` block): the routes
+            // of the templates before it come first, as written.
+            let own = std::mem::take(&mut s.routes);
+            for (earlier, o) in applied.drain(..) {
+                s.routes.extend_from(&earlier.routes, o);
+            }
+            s.routes.append(own);
+        }
         s.routes.extend_from(&t.routes, origin);
     }
-    s.routes.resolve_duplicates(p, &block)?;
-    p.state
-        .borrow_mut()
-        .record_table(s.routes.record(peer_address));
-    finish(p, keyword, peer_address, &block, s)
+    if applied.is_empty() {
+        s.routes.resolve_duplicates(p, &block)?;
+        p.state
+            .borrow_mut()
+            .record_table(s.routes.record(peer_address));
+    }
+    finish(p, keyword, peer_address, &block, s, &applied)
+}
+
+/// ExaBGP 3's nameless `process { neighbor-changes; receive-routes; ... }` in a neighbor:
+/// no program (ExaBGP refuses `run` in it), only the events this neighbor's helpers are
+/// told of, which today's syntax writes in the neighbor's `api { }` block. ExaBGP 3.x's
+/// parser (`_multi_process`) returned "end of block" for it, which ended the neighbor block
+/// there; the neighbor's statements after it were read as the enclosing group's. So only
+/// empty blocks may follow it (see [`after_nameless_process`]).
+fn parse_nameless_process(
+    p: &mut Parser,
+    kw: &Token,
+    s: &mut NeighborSettings,
+) -> Result<(), ConfigError> {
+    let open = p.open_block("process")?;
+    p.note(
+        kw.position,
+        Some("nameless process"),
+        "a nameless 'process { }' in a neighbor is how ExaBGP 3 wrote the neighbor's api events (today: 'api { neighbor-changes; receive { parsed; update; } }'; `bgpinject migrate` writes it)",
+    );
+    // What ExaBGP 3.x's `_set_process_command` set for each, as `migrate` writes it in an
+    // api block (the neighbor's events, for every helper it names).
+    let mut this = super::process::ApiEvents::default();
+    while let Some(w) = p.block_keyword(&open, "process")? {
+        match w.text.as_str() {
+            "neighbor-changes" => this.neighbor_changes = true,
+            "parse-routes" | "receive-routes" | "peer-updates" => {
+                this.receive.set("parsed");
+                this.receive.set("update");
+            }
+            "send-packets" => this.send.set("packets"),
+            "receive-packets" => this.receive.set("packets"),
+            "receive-operational" => {
+                this.receive.set("parsed");
+                this.receive.set("operational");
+            }
+            "run" => {
+                return Err(p.error_at(
+                    w.position,
+                    "'run' in a nameless process: ExaBGP refuses it too (a process with a program needs a name: 'process NAME { run ...; }')",
+                ));
+            }
+            _ => {
+                return Err(p.unknown_keyword(
+                    &w,
+                    "nameless process",
+                    &one_of(super::process::EARLY_KEYWORDS),
+                ));
+            }
+        }
+        p.expect_semicolon(&w.text)?;
+    }
+    s.api_receive_updates |= this.receive.update;
+    s.api_events = s.api_events.union(this);
+    s.nameless_process = Some(kw.position);
+    Ok(())
+}
+
+/// A statement after a nameless `process { }` in the same neighbor: ExaBGP 3 read it as the
+/// enclosing group's (the neighbor had ended), so only an empty block (`static { }`), which
+/// means nothing in either place, is accepted.
+fn after_nameless_process(p: &mut Parser, kw: &Token, at: Position) -> Result<(), ConfigError> {
+    if p.peek().kind == TokenKind::OpenBrace {
+        p.advance();
+        if p.peek().kind == TokenKind::CloseBrace {
+            p.advance();
+            return Ok(());
+        }
+    }
+    Err(p.error_at(
+        kw.position,
+        format!(
+            "'{}' after the nameless 'process {{ }}' of line {}: ExaBGP 3 ended the neighbor block at that process's '}}' and gave this statement to the enclosing group; move the nameless process to the end of the neighbor (or write an api block)",
+            kw.text, at.line
+        ),
+    ))
 }
 
 /// Parses the statements of a template body as a neighbor would, so that errors in a
@@ -251,7 +353,12 @@ fn parse_statement(
             );
         }
         "announce" => return announce::parse(p, block, &mut s.routes),
-        "l2vpn" => return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes),
+        "l2vpn" => {
+            return super::family_routes::parse_l2vpn_block(p, block, &mut s.routes, true);
+        }
+        "process" if p.peek().kind == TokenKind::OpenBrace => {
+            return parse_nameless_process(p, kw, s);
+        }
         "process" | "watchdog" => {
             // The original injector's helper inside a neighbor: a top-level process that
             // this neighbor names in its api block. `watchdog NAME { run ...; }` (1.3) is one
@@ -295,6 +402,24 @@ fn parse_statement(
                 s.api_processes.push(process.name);
             }
             return Ok(());
+        }
+        // ExaBGP neighbor statements refused here with their reason (the others are in
+        // exabgp_compat::REFUSED).
+        "operational" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'operational' in {block} is not supported: bgpinject does not send ExaBGP's OPERATIONAL messages (draft-ietf-idr-operational-message, type 6)"
+                ),
+            ));
+        }
+        "asn4" => {
+            return Err(p.error_at(
+                kw.position,
+                format!(
+                    "'asn4' in {block}: ExaBGP reads it only in 'capability {{ asn4 enable|disable; }}' (ExaBGP 3 refused it here too)"
+                ),
+            ));
         }
         "bfd" => {
             let params = super::bfd::parse(p, block)?;
@@ -379,9 +504,28 @@ fn parse_family_block(
                 .collect();
             return Ok(Some(all));
         }
+        if matches!(afi_token.text.as_str(), "inet" | "inet4" | "inet6") {
+            p.note(
+                afi_token.position,
+                Some(&afi_token.text),
+                format!(
+                    "'{}' in a family block is ExaBGP 2.x/3.x's spelling of '{}' (ExaBGP 3 warned it is deprecated)",
+                    afi_token.text,
+                    if afi_token.text == "inet6" { "ipv6" } else { "ipv4" }
+                ),
+            );
+        }
+        if afi_token.text == "bgp-ls" {
+            return Err(p.error_at(
+                afi_token.position,
+                format!(
+                    "family 'bgp-ls' in {block} is not supported: bgpinject decodes BGP-LS routes it receives but does not announce them (no BGP-LS route statements)"
+                ),
+            ));
+        }
         let afi = match afi_token.text.as_str() {
-            "ipv4" => Afi::Ipv4,
-            "ipv6" => Afi::Ipv6,
+            "ipv4" | "inet" | "inet4" => Afi::Ipv4,
+            "ipv6" | "inet6" => Afi::Ipv6,
             "l2vpn" => Afi::L2VPN,
             other => {
                 return Err(p.error_at(
@@ -448,6 +592,7 @@ fn finish(
     peer_address: IpAddr,
     block: &str,
     s: NeighborSettings,
+    applied: &inherited::Applied,
 ) -> Result<NeighborConfig, ConfigError> {
     let missing = |what: &str| {
         p.error_at(
@@ -524,15 +669,37 @@ fn finish(
             ),
         ));
     }
-    announce::check_next_hops(p, block, &options, &s.routes)?;
-    let families = match s.families.get() {
-        Some((listed, family_at)) => {
-            check_routes_in_families(p, block, listed, *family_at, &s.routes)?;
-            check_flows_in_families(p, block, listed, *family_at, &s.flows)?;
-            check_family_routes_in_families(p, block, listed, *family_at, &s.routes)?;
-            listed.clone()
+    let guard = s.guard.unwrap_or(p.state.borrow().guard);
+    let listed = s.families.get().map(|(l, at)| (l.as_slice(), *at));
+    // Every route from templates: one table for the neighbors of the same templates and
+    // settings (`inherited`); else the block's own, checked here.
+    let (routes, route_families) = if applied.is_empty() {
+        announce::check_next_hops(p, block, &options.extended_next_hop, &s.routes)?;
+        if let Some((listed, family_at)) = listed {
+            check_routes_in_families(p, block, listed, family_at, &s.routes)?;
+            check_family_routes_in_families(p, block, listed, family_at, &s.routes)?;
         }
-        None => families_of_routes(&s.routes, &s.flows),
+        check_route_guard(block, &guard, &s.routes)?;
+        let families = route_families(&s.routes);
+        (
+            p.state.borrow_mut().share_table(s.routes.finish()),
+            families,
+        )
+    } else {
+        let settings = inherited::Settings {
+            extended_next_hop: &options.extended_next_hop,
+            listed,
+            guard,
+        };
+        let shared = inherited::table(p, block, peer_address, applied, &settings)?;
+        (shared.table.clone(), shared.families.clone())
+    };
+    let families = match listed {
+        Some((listed, family_at)) => {
+            check_flows_in_families(p, block, listed, family_at, &s.flows)?;
+            listed.to_vec()
+        }
+        None => families_of(route_families, &s.flows),
     };
     // ExaBGP's multi-session opens one session per family to the same peer.
     if let Some(at) = multi_session_at
@@ -544,8 +711,7 @@ fn finish(
             format!("'multi-session' in {block}: ExaBGP opens one session per family ({} here) to the peer; bgpinject announces the same routes in one session carrying every family", families.len()),
         );
     }
-    let guard = s.guard.unwrap_or(p.state.borrow().guard);
-    check_guard(p, block, &guard, &s.routes, &s.flows)?;
+    check_flow_guard(p, block, &guard, &s.flows)?;
     Ok(NeighborConfig {
         peer_address,
         description: s.description.take(),
@@ -555,10 +721,16 @@ fn finish(
         peer_as,
         hold_time,
         passive: s.passive.take().unwrap_or(false),
-        connect_port: s.connect_port.take().unwrap_or(BGP_PORT),
-        listen_port: s.listen_port.take().unwrap_or(BGP_PORT),
+        connect_port: s
+            .connect_port
+            .take()
+            .unwrap_or_else(super::model::default_port),
+        listen_port: s
+            .listen_port
+            .take()
+            .unwrap_or_else(super::model::default_port),
         families,
-        routes: p.state.borrow_mut().share_table(s.routes.finish()),
+        routes,
         options,
         flows: s.flows.into_iter().map(|f| f.flow).collect(),
         api_processes: s.api_processes,
@@ -573,12 +745,11 @@ fn finish(
     })
 }
 
-/// The guard rails of `config::guard` over the block's rules and routes.
-fn check_guard(
+/// The guard rails of `config::guard` over the block's flow rules.
+fn check_flow_guard(
     p: &Parser,
     block: &str,
     guard: &super::guard::GuardSettings,
-    routes: &ParsedRoutes,
     flows: &[ParsedFlow],
 ) -> Result<(), ConfigError> {
     use super::guard;
@@ -589,9 +760,18 @@ fn check_guard(
         guard::check_flow(&f.flow.rule, &f.flow.attributes, guard)
             .map_err(|e| p.error_at(f.name_at, format!("{block}: {e}")))?;
     }
+    Ok(())
+}
+
+/// The guard rails of `config::guard` over the block's routes.
+pub(super) fn check_route_guard(
+    block: &str,
+    guard: &super::guard::GuardSettings,
+    routes: &ParsedRoutes,
+) -> Result<(), ConfigError> {
     for r in routes.iter() {
         // The route may come from an included file: locate the error there.
-        guard::check_blackhole(r.prefix, r.attributes, guard).map_err(|e| ConfigError {
+        super::guard::check_blackhole(r.prefix, r.attributes, guard).map_err(|e| ConfigError {
             location: Some(super::model::Location {
                 file: std::sync::Arc::clone(r.file),
                 line: r.prefix_at.line,
@@ -607,16 +787,27 @@ pub(super) fn family_of_flow(flow: &FlowConfig) -> Family {
     flow.rule.family()
 }
 
-/// The families of the routes and flow rules, IPv4 first; IPv4 unicast when there are none.
-fn families_of_routes(routes: &ParsedRoutes, flows: &[ParsedFlow]) -> Vec<Family> {
+/// The families of the routes, sorted (IPv4 first), each once.
+pub(super) fn route_families(routes: &ParsedRoutes) -> Vec<Family> {
     // A handful of families among possibly millions of routes: kept small as they come.
     let mut families: Vec<Family> = Vec::new();
     let all = routes
         .iter()
         .map(|r| r.family)
-        .chain(routes.family_routes().iter().map(|r| r.route.key.family))
-        .chain(flows.iter().map(|f| family_of_flow(&f.flow)));
+        .chain(routes.family_routes().iter().map(|r| r.route.key.family));
     for family in all {
+        if !families.contains(&family) {
+            families.push(family);
+        }
+    }
+    families.sort();
+    families
+}
+
+/// The families of the routes (from [`route_families`]) and of the flow rules, IPv4 first;
+/// IPv4 unicast when there are none.
+fn families_of(mut families: Vec<Family>, flows: &[ParsedFlow]) -> Vec<Family> {
+    for family in flows.iter().map(|f| family_of_flow(&f.flow)) {
         if !families.contains(&family) {
             families.push(family);
         }
@@ -650,7 +841,7 @@ fn check_flows_in_families(
     Ok(())
 }
 
-fn check_family_routes_in_families(
+pub(super) fn check_family_routes_in_families(
     p: &Parser,
     block: &str,
     listed: &[Family],
@@ -676,7 +867,7 @@ fn check_family_routes_in_families(
     Ok(())
 }
 
-fn check_routes_in_families(
+pub(super) fn check_routes_in_families(
     p: &Parser,
     block: &str,
     listed: &[Family],
@@ -721,7 +912,8 @@ mod tests {
         let n = neighbor(&format!("router-id 192.0.2.10; {IDS}")).unwrap();
         assert_eq!(n.hold_time, DEFAULT_HOLD_TIME);
         assert!(!n.passive);
-        assert_eq!((n.connect_port, n.listen_port), (BGP_PORT, BGP_PORT));
+        let port = crate::config::model::BGP_PORT;
+        assert_eq!((n.connect_port, n.listen_port), (port, port));
         assert_eq!(n.families, vec![Family::IPV4_UNICAST]);
         assert_eq!(n.local_address, None);
         assert_eq!(n.description, None);
@@ -904,5 +1096,35 @@ mod tests {
         assert_eq!(config.neighbors[1].location.line, 2);
         assert_eq!(parse("# nothing here\n").unwrap().neighbors.len(), 0);
         assert_eq!(parse("").unwrap().neighbors.len(), 0);
+    }
+
+    #[test]
+    fn exabgp3_nameless_process_is_the_neighbors_api_events() {
+        let n = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ neighbor-changes; send-packets; receive-routes; }}\nstatic {{ }}"
+        ))
+        .unwrap();
+        assert!(n.api_neighbor_changes && n.api_receive_updates);
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ neighbor-changes; }}\nhold-time 30;"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:4:1: 'hold-time' after the nameless"),
+            "{e}"
+        );
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ run /bin/true; }}"
+        ))
+        .unwrap_err();
+        assert!(e.contains("'run' in a nameless process"), "{e}");
+        let e = neighbor(&format!(
+            "{IDS} router-id 192.0.2.10;\nprocess {{ encoder json; }}"
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("unknown keyword 'encoder' in nameless process"),
+            "{e}"
+        );
     }
 }

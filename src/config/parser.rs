@@ -34,6 +34,11 @@ pub(super) struct Parser<'a> {
     file: Arc<PathBuf>,
     origin: Origin,
     pub(super) state: Rc<RefCell<LoadState>>,
+    /// Where the last token [`Parser::advance`] returned was written.
+    last: Position,
+    /// The last plain route statement of this file that took one line (see
+    /// [`super::route::RouteLineMemo`]).
+    pub(super) route_memo: Option<Box<super::route::RouteLineMemo>>,
 }
 
 /// Where a parser's tokens come from: the text of a file, read as the parser goes, or the
@@ -57,6 +62,8 @@ impl<'a> Parser<'a> {
             file,
             origin,
             state,
+            last: Position { line: 1, column: 1 },
+            route_memo: None,
         };
         p.peeked = p.pull();
         p
@@ -186,7 +193,60 @@ impl<'a> Parser<'a> {
             return self.peeked.clone();
         }
         let next = self.pull();
+        self.last = self.peeked.position;
         std::mem::replace(&mut self.peeked, next)
+    }
+
+    /// Where the last token [`Parser::advance`] returned was written.
+    pub(super) fn last_position(&self) -> Position {
+        self.last
+    }
+
+    /// The rest of the line after the peeked token, when it is read from a file's text
+    /// (not recorded tokens) and no lexer error was met.
+    pub(super) fn rest_of_line(&self) -> Option<&str> {
+        match &self.source {
+            TokenSource::Text(lexer) if self.lex_error.is_none() => Some(lexer.rest_of_line()),
+            _ => None,
+        }
+    }
+
+    /// Moves past the peeked token (its line already skipped, see
+    /// [`Parser::skip_rest_of_line`]) to the next: when that is `word` at the start of the
+    /// next line, the peeked token keeps its text and takes the new position, without a
+    /// token made; else the next token is read as [`Parser::advance`] would.
+    pub(super) fn advance_to_keyword(&mut self, word: &str) {
+        self.last = self.peeked.position;
+        if self.peeked.kind == TokenKind::Word && self.peeked.text == word {
+            let found = match &mut self.source {
+                TokenSource::Text(lexer) => lexer.skip_blanks_to_word(word),
+                TokenSource::Recorded(_) => Ok(None),
+            };
+            match found {
+                Ok(Some(at)) => {
+                    self.peeked.position = at;
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let position = e.position();
+                    self.lex_error.get_or_insert(e);
+                    self.source = TokenSource::Recorded(Vec::new().into_iter());
+                    self.peeked = end_of_file(position);
+                    return;
+                }
+            }
+        }
+        self.peeked = self.pull();
+    }
+
+    /// Steps over the rest of the line after the peeked token (see
+    /// [`Lexer::skip_rest_of_line`]); `false` when nothing was skipped.
+    pub(super) fn skip_rest_of_line(&mut self) -> bool {
+        match &mut self.source {
+            TokenSource::Text(lexer) if self.lex_error.is_none() => lexer.skip_rest_of_line(),
+            _ => false,
+        }
     }
 
     pub fn location(&self, position: Position) -> Location {

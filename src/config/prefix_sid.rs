@@ -184,7 +184,7 @@ pub(super) fn parse_prefix_sid(p: &mut Parser) -> Result<PrefixSid, ConfigError>
     Ok(PrefixSid {
         label_index: Some(index),
         srgb,
-        services: Vec::new(),
+        ..Default::default()
     })
 }
 
@@ -195,6 +195,11 @@ pub(super) fn parse_prefix_sid_srv6(p: &mut Parser) -> Result<PrefixSid, ConfigE
     let inner = items.get(1..items.len().saturating_sub(1)).unwrap_or(&[]);
     let last = &items[items.len() - 1];
     let mut it = inner.iter();
+    if let Some(Item::Word(w, at)) = inner.first()
+        && matches!(w.as_str(), "ipv6" | "vpn" | "l3vpn")
+    {
+        return draft_srv6(p, w, *at, inner, last);
+    }
     let l2 = match it.next() {
         Some(Item::Word(w, _)) if w == "l3-service" => false,
         Some(Item::Word(w, _)) if w == "l2-service" => true,
@@ -246,6 +251,59 @@ pub(super) fn parse_prefix_sid_srv6(p: &mut Parser) -> Result<PrefixSid, ConfigE
     }
     Ok(PrefixSid {
         services: vec![service],
+        ..Default::default()
+    })
+}
+
+/// ExaBGP 4.2's first SRv6 syntax, `bgp-prefix-sid-srv6 ( ipv6|vpn|l3vpn SID )`, with
+/// its bytes (4.2's `sr/ipv6sid.py`, `srv6vpnsid.py`, `srv6l3vpnsid.py`): TLV 2 and TLV 4
+/// (3 reserved octets and the SID) and TLV 5 (a reserved octet, the SID, flags 0, endpoint
+/// behavior 0xFFFF, a reserved octet). RFC 9252 later gave TLV 5 another layout (SID
+/// information sub-TLVs) and left 2 and 4 unassigned, so a current peer misreads these;
+/// `--check` says so.
+fn draft_srv6(
+    p: &Parser,
+    word: &str,
+    at: Position,
+    inner: &[Item],
+    last: &Item,
+) -> Result<PrefixSid, ConfigError> {
+    const S: &str = "bgp-prefix-sid-srv6";
+    let sid: std::net::Ipv6Addr = match inner.get(1) {
+        Some(Item::Word(w, wat)) => w.parse().map_err(|_| {
+            p.error_at(
+                *wat,
+                format!("{S}: '{w}' is not an IPv6 address (the SRv6 SID)"),
+            )
+        })?,
+        Some(other) => return Err(item_error(p, S, other, "the SRv6 SID")),
+        None => return Err(item_error(p, S, last, "the SRv6 SID")),
+    };
+    if let Some(extra) = inner.get(2) {
+        return Err(item_error(p, S, extra, "')'"));
+    }
+    let (kind, value) = match word {
+        "l3vpn" => {
+            let mut v = vec![0];
+            v.extend_from_slice(&sid.octets());
+            v.extend_from_slice(&[0, 0xFF, 0xFF, 0]);
+            (5, v)
+        }
+        _ => {
+            let mut v = vec![0, 0, 0];
+            v.extend_from_slice(&sid.octets());
+            (if word == "vpn" { 4 } else { 2 }, v)
+        }
+    };
+    p.note(
+        at,
+        Some(&format!("draft srv6 {word}")),
+        format!(
+            "{S} ( {word} SID ) is ExaBGP 4.2's first SRv6 syntax (draft-dawra-idr-srv6-vpn): TLV {kind} is sent as 4.2 sends it, which an RFC 9252 peer does not read as an SRv6 service ('( l3-service SID [BEHAVIOR [ LB,LN,FUN,ARG,TL,TO ]] )' sends RFC 9252's TLV 5)"
+        ),
+    );
+    Ok(PrefixSid {
+        draft_tlvs: vec![(kind, value)],
         ..Default::default()
     })
 }
@@ -380,6 +438,33 @@ mod tests {
             crate::wire::prefix_sid::text(&v),
             "prefix-sid [ srv6-l2-service [ sid 2001:db8::5 behavior 65535 ]; ]"
         );
+    }
+
+    #[test]
+    fn exabgp42_first_srv6_syntax_gives_its_bytes() {
+        // ExaBGP 4.2's sr/srv6vpnsid.py: type 4, length 19, three zero octets, the SID;
+        // sr/srv6l3vpnsid.py: type 5, length 21, 0, the SID, 0, 0xFFFF, 0; sr/ipv6sid.py:
+        // type 2 laid out as type 4.
+        let cases = [
+            (
+                "vpn 2001:1::10",
+                "040013 000000 20010001000000000000000000000010",
+            ),
+            (
+                "l3vpn 2001:1::20",
+                "050015 00 20010001000000000000000000000020 00 ffff 00",
+            ),
+            (
+                "ipv6 2001:1::30",
+                "020013 000000 20010001000000000000000000000030",
+            ),
+        ];
+        for (words, bytes) in cases {
+            let route = format!(
+                "10.0.0.0/24 rd 1:1 next-hop 2001::1 label 3 bgp-prefix-sid-srv6 ( {words} )"
+            );
+            assert_eq!(hex(&value(&route, 40)), bytes.replace(' ', ""), "{words}");
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ impl MessageEvents {
             .fold(0, |m, k| m | (1 << k))
     }
 
-    fn set(&mut self, word: &str) {
+    pub(super) fn set(&mut self, word: &str) {
         match word {
             "parsed" => self.parsed = true,
             "packets" => self.packets = true,
@@ -309,6 +309,16 @@ pub(super) fn parse_process(
                     super::values::number_in(t, 1, u64::from(max), "1..86400 seconds")
                 })?;
                 lease.set(p, &kw, &block, seconds as u32)?;
+            }
+            // ExaBGP 3.x's finer event switches of a process block.
+            early @ ("receive-parsed" | "receive-updates" | "receive-refresh" | "send"
+            | "receive") => {
+                return Err(p.error_at(
+                    kw.position,
+                    format!(
+                        "'{early}' in {block} (ExaBGP 3.x) is not supported: write the events in the neighbor's 'api {{ receive {{ parsed; update; }} send {{ packets; }} }}' block, or 'receive-routes;' here"
+                    ),
+                ));
             }
             _ => return Err(p.unknown_keyword(&kw, &block, &one_of(KEYWORDS))),
         }
@@ -513,7 +523,7 @@ fn match_here(pattern: &[char], text: &[char]) -> bool {
 
 /// Every process a neighbor names must be defined; `processes-match` patterns become the
 /// names of the processes they match.
-pub(super) fn check_references(
+pub fn check_references(
     neighbors: &mut [NeighborConfig],
     processes: &[ProcessConfig],
 ) -> Result<(), ConfigError> {

@@ -48,6 +48,7 @@ pub const KEYWORDS: &[&str] = &[
     "next-hop",
     "origin",
     "as-path",
+    "as-sequence",
     "med",
     "local-preference",
     "community",
@@ -183,6 +184,123 @@ pub(super) fn parse_route(p: &mut Parser, keyword: &Token) -> Result<ParsedRoute
     })
 }
 
+/// The last plain route statement of a file that was written on one line, kept to read the
+/// next line faster: a generated table of a million routes writes the same attributes after
+/// each prefix, and those are parsed once. A `route` statement reuses it only when the text
+/// after its prefix, to the end of the line, is the same (so its tokens are the same, the
+/// statement ends on this line and nothing but blanks or a comment follow it), and its prefix
+/// has the same family and length and no host bits: the full parse would then give the same
+/// attribute set (no check of an attribute depends on the prefix beyond its family and
+/// length). The statement kept gave no warning, no `split`, `withdraw`, `watchdog` or NLRI
+/// option (label, rd, path-information): anything else is parsed in full, every time.
+pub(super) struct RouteLineMemo {
+    /// The text after the prefix, to the end of the line with its newline.
+    rest: String,
+    prefix: Prefix,
+    attributes: std::sync::Arc<RouteAttributes>,
+}
+
+/// Takes the `route` statements that follow, each on a line of its own, for as long as the
+/// memo reads them (see [`RouteLineMemo`]): `route` peeked, then blanks (spaces or tabs), the
+/// prefix and the memo's text. Neither the statement's tokens nor its attributes are made;
+/// the next `route` keyword is found at the start of the next line without a token either.
+/// Stops at the first statement the memo does not read, which is then parsed as usual.
+pub(super) fn memo_routes(p: &mut Parser, push: &mut dyn FnMut(ParsedRoute)) {
+    loop {
+        let Some(memo) = p.route_memo.as_deref() else {
+            return;
+        };
+        let keyword = p.peek();
+        if keyword.kind != TokenKind::Word || keyword.text != "route" {
+            return;
+        }
+        let keyword_at = keyword.position;
+        let Some(rest) = p.rest_of_line() else {
+            return;
+        };
+        let text = rest.trim_start_matches([' ', '\t']);
+        let blanks = rest.len() - text.len();
+        let end = text
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/')))
+            .unwrap_or(text.len());
+        let (word, after) = text.split_at(end);
+        if blanks == 0 || after != memo.rest {
+            return;
+        }
+        let Ok(prefix) = values::prefix(word) else {
+            return;
+        };
+        if prefix.len() != memo.prefix.len()
+            || prefix.addr().is_ipv4() != memo.prefix.addr().is_ipv4()
+        {
+            return;
+        }
+        let attributes = std::sync::Arc::clone(&memo.attributes);
+        // Columns count characters: "route", the blanks and the prefix are ASCII.
+        let column = |n: usize| {
+            keyword_at
+                .column
+                .saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        let prefix_at = Position {
+            line: keyword_at.line,
+            column: column("route".len() + blanks),
+        };
+        if !p.skip_rest_of_line() {
+            return;
+        }
+        push(ParsedRoute {
+            route: RouteConfig {
+                prefix,
+                nlri: None,
+                attributes,
+                location: p.location(keyword_at),
+            },
+            prefix_at,
+            split: None,
+            origin: p.origin(),
+            withdraw: false,
+            watchdog: None,
+        });
+        p.advance_to_keyword("route");
+    }
+}
+
+/// [`parse_route`], keeping the statement as the parser's memo when it may be reused (see
+/// [`RouteLineMemo`]).
+pub(super) fn parse_route_remembered(
+    p: &mut Parser,
+    keyword: &Token,
+) -> Result<ParsedRoute, ConfigError> {
+    // The text after the prefix, copied into the old memo's buffer (no allocation).
+    let mut rest = p.route_memo.take().map(|m| m.rest).unwrap_or_default();
+    rest.clear();
+    let line = p.peek().position.line;
+    let plain_prefix = p.peek().kind == TokenKind::Word && values::prefix(&p.peek().text).is_ok();
+    let notes = p.state.borrow().note_calls;
+    match p.rest_of_line() {
+        Some(text) if plain_prefix && text.ends_with('\n') => rest.push_str(text),
+        _ => return parse_route(p, keyword),
+    }
+    let parsed = parse_route(p, keyword)?;
+    let one_line = p.last_position().line == line && p.peek().position.line > line;
+    if one_line
+        && p.state.borrow().note_calls == notes
+        && parsed.split.is_none()
+        && !parsed.withdraw
+        && parsed.watchdog.is_none()
+        && parsed.route.nlri.is_none()
+    {
+        p.route_memo = Some(Box::new(RouteLineMemo {
+            rest,
+            prefix: parsed.route.prefix,
+            attributes: std::sync::Arc::clone(&parsed.route.attributes),
+        }));
+    }
+    Ok(parsed)
+}
+
 /// The longest watchdog name accepted (ExaBGP sets none; a name is a word of a command line).
 pub const MAX_WATCHDOG_NAME: usize = 255;
 
@@ -305,7 +423,15 @@ pub(super) fn parse_attribute(
             let (origin, _) = p.value("origin", origin)?;
             a.origin.set(p, kw, name, origin)
         }
-        "as-path" => {
+        "as-path" | "as-sequence" => {
+            if kw.text == "as-sequence" {
+                super::exabgp_compat::mark_original(p);
+                p.note(
+                    kw.position,
+                    Some("as-sequence"),
+                    "'as-sequence' is ExaBGP 2.0's spelling of 'as-path' (ExaBGP 3 kept it as an alias; write 'as-path')",
+                );
+            }
             let path = parse_as_path(p)?;
             a.as_path.set(p, kw, name, path)
         }
@@ -476,8 +602,10 @@ fn prefix_sid_attribute(
         return None;
     }
     let mut sid = mpls.unwrap_or_default();
-    sid.services
-        .extend(srv6.into_iter().flat_map(|s| s.services));
+    if let Some(s) = srv6 {
+        sid.services.extend(s.services);
+        sid.draft_tlvs.extend(s.draft_tlvs);
+    }
     Some(PathAttribute::Unknown {
         flags: crate::wire::attribute::flag::OPTIONAL | crate::wire::attribute::flag::TRANSITIVE,
         code: crate::wire::attribute::type_code::BGP_PREFIX_SID,

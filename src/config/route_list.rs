@@ -26,7 +26,7 @@ pub(super) struct ParsedRoutes {
     /// Routes with plain unicast NLRI.
     unicast: Vec<Route>,
     /// Where the prefix of each of `unicast` was written.
-    unicast_at: Vec<Position>,
+    unicast_at: Positions,
     /// The file and origin of `unicast`, by runs: each holds from its start to the next's.
     runs: Vec<Run>,
     /// Every other route, in full.
@@ -75,6 +75,42 @@ impl ParsedRoutes {
         self.unicast_at.push(parsed.prefix_at);
     }
 
+    /// No route kept (of any kind).
+    pub fn is_empty(&self) -> bool {
+        self.unicast.is_empty()
+            && self.others.is_empty()
+            && self.families.is_empty()
+            && self.watchdog.is_empty()
+    }
+
+    /// Appends `later` (parsed after these routes), keeping its files and origins.
+    /// Duplicates are resolved after: neither side has been through
+    /// [`resolve_duplicates`](Self::resolve_duplicates).
+    pub fn append(&mut self, later: ParsedRoutes) {
+        debug_assert!(self.unicast_dropped.is_empty() && later.unicast_dropped.is_empty());
+        let ParsedRoutes {
+            unicast,
+            unicast_at,
+            runs,
+            others,
+            families,
+            watchdog,
+            ..
+        } = later;
+        let offset = self.unicast.len();
+        for run in runs {
+            self.runs.push(Run {
+                start: run.start + offset,
+                ..run
+            });
+        }
+        self.unicast.extend(unicast);
+        self.unicast_at.extend(unicast_at);
+        self.others.extend(others);
+        self.families.extend(families);
+        self.watchdog.extend(watchdog);
+    }
+
     /// A route of a `wire::nlri` family (not kept when marked `withdraw`).
     pub fn push_family(&mut self, parsed: super::family_routes::ParsedFamilyRoute) {
         if !parsed.withdraw {
@@ -104,19 +140,16 @@ impl ParsedRoutes {
     /// Appends the routes of a template, as from `origin` (one application of it).
     pub fn extend_from(&mut self, template: &ParsedRoutes, origin: Origin) {
         self.unicast.reserve(template.unicast.len());
-        self.unicast_at.reserve(template.unicast.len());
         for (k, run) in template.runs.iter().enumerate() {
             let end = template
                 .runs
                 .get(k + 1)
                 .map_or(template.unicast.len(), |next| next.start);
             self.note_run(&run.file, origin);
-            if let (Some(routes), Some(at)) = (
-                template.unicast.get(run.start..end),
-                template.unicast_at.get(run.start..end),
-            ) {
+            if let Some(routes) = template.unicast.get(run.start..end) {
                 self.unicast.extend_from_slice(routes);
-                self.unicast_at.extend_from_slice(at);
+                self.unicast_at
+                    .extend_from(&template.unicast_at, run.start, routes.len());
             }
         }
         self.others
@@ -174,7 +207,7 @@ impl ParsedRoutes {
                     prefix: *prefix,
                     family: Family::new(prefix.afi(), Safi::Unicast),
                     attributes,
-                    prefix_at: *self.unicast_at.get(i)?,
+                    prefix_at: self.unicast_at.get(i)?,
                     file: &run.file,
                 })
             })
@@ -197,7 +230,7 @@ impl ParsedRoutes {
             for (later, earlier) in replaced {
                 let at = |i: usize| {
                     let file = self.run_of(i).map(|r| Arc::clone(&r.file));
-                    let position = self.unicast_at.get(i).copied();
+                    let position = self.unicast_at.get(i);
                     (file, position)
                 };
                 let prefix = self.unicast.get(later).map(|r| r.0);
@@ -364,7 +397,10 @@ impl ParsedRoutes {
 }
 
 /// One route per key: a later statement of the same source replaces an earlier one (as
-/// for prefixes), the neighbor's own over a template's, in the order first written.
+/// for prefixes), the neighbor's own over a template's, in the order first written. Within
+/// one source, a statement of a neighbor-level `l2vpn { }` block is not replaced by one of an
+/// `announce { }` block, wherever each is written: ExaBGP (4.2, 5.0 and main) applies the
+/// `announce` routes first and the older sections' after them, so the peer keeps those.
 fn unique_family_routes(
     routes: Vec<super::family_routes::ParsedFamilyRoute>,
 ) -> Vec<super::model::FamilyRoute> {
@@ -374,7 +410,8 @@ fn unique_family_routes(
         match index.get(&r.route.key) {
             Some(&i) => {
                 if let Some(k) = kept.get_mut(i)
-                    && r.origin <= k.origin
+                    && (r.origin < k.origin
+                        || (r.origin == k.origin && r.late_section >= k.late_section))
                 {
                     *k = r;
                 }
@@ -426,6 +463,105 @@ fn find_duplicates<K: Ord>(
     (dropped, replaced_by_same_source)
 }
 
+/// Where each of a list of routes was written, kept by runs: a run is a first position and
+/// a step of 0 or 1 lines, the column staying the same. A generated table of a route per
+/// line is one run, where a position per route would cost 8 octets each (8 MB at 1M routes,
+/// more than the rest of the parse holds besides the table).
+#[derive(Default)]
+struct Positions {
+    runs: Vec<PositionRun>,
+    len: usize,
+}
+
+#[derive(Clone, Copy)]
+struct PositionRun {
+    /// The index of its first entry.
+    start: usize,
+    first: Position,
+    /// Lines from one entry to the next: 0 or 1 (0 while the run holds one entry).
+    step: u32,
+    count: usize,
+}
+
+impl PositionRun {
+    fn at(&self, k: usize) -> Position {
+        let lines = u32::try_from(k)
+            .unwrap_or(u32::MAX)
+            .saturating_mul(self.step);
+        Position {
+            line: self.first.line.saturating_add(lines),
+            column: self.first.column,
+        }
+    }
+}
+
+impl Positions {
+    fn push(&mut self, at: Position) {
+        self.push_run(at, 0, 1);
+    }
+
+    /// Appends every position of `later`, after these.
+    fn extend(&mut self, later: Positions) {
+        for run in later.runs {
+            self.push_run(run.first, run.step, run.count);
+        }
+    }
+
+    /// Appends `count` positions from `first`, `step` lines apart.
+    fn push_run(&mut self, first: Position, step: u32, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let start = self.len;
+        self.len += count;
+        if let Some(last) = self.runs.last_mut()
+            && last.first.column == first.column
+        {
+            // The step from the run's last entry to `first`, which must be the run's.
+            let end = last.at(last.count - 1);
+            let gap = first.line.checked_sub(end.line);
+            let joins = match (last.count, gap) {
+                (1, Some(g @ (0 | 1))) => count == 1 || g == step,
+                (_, Some(g)) => g == last.step && (count == 1 || step == last.step),
+                _ => false,
+            };
+            if joins {
+                if last.count == 1 {
+                    last.step = gap.unwrap_or(0);
+                }
+                last.count += count;
+                return;
+            }
+        }
+        self.runs.push(PositionRun {
+            start,
+            first,
+            step,
+            count,
+        });
+    }
+
+    fn get(&self, i: usize) -> Option<Position> {
+        let k = self.runs.partition_point(|r| r.start <= i).checked_sub(1)?;
+        let run = self.runs.get(k)?;
+        (i < run.start + run.count).then(|| run.at(i - run.start))
+    }
+
+    /// Appends `count` positions of `other` from its index `from`.
+    fn extend_from(&mut self, other: &Positions, from: usize, count: usize) {
+        let end = from + count;
+        let k = other.runs.partition_point(|r| r.start + r.count <= from);
+        for run in other.runs.get(k..).unwrap_or_default() {
+            if run.start >= end {
+                break;
+            }
+            let a = from.max(run.start);
+            let b = end.min(run.start + run.count);
+            self.push_run(run.at(a - run.start), run.step, b - a);
+        }
+    }
+}
+
 type Place = (Option<Arc<PathBuf>>, Option<Position>);
 
 fn note_duplicate(
@@ -457,4 +593,55 @@ fn note_duplicate(
         None,
         format!("{at}warning: route {prefix} in {owner} is configured again (first at {place}): this one replaces it, as in ExaBGP"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+
+    /// Positions kept by runs read back as written, pushed one by one or copied in ranges.
+    #[test]
+    fn positions_read_back_as_written() {
+        // A route a line, split routes (the same position), a second column, a gap, a
+        // line going back (an included file), a lone entry.
+        let mut written = Vec::new();
+        written.extend((1..=5).map(|l| at(l, 5)));
+        written.extend(std::iter::repeat_n(at(7, 5), 4));
+        written.extend((8..=10).map(|l| at(l, 9)));
+        written.extend([at(20, 9), at(3, 1), at(3, 1), at(4, 1), at(5, 1), at(9, 2)]);
+        let mut positions = Positions::default();
+        for &p in &written {
+            positions.push(p);
+        }
+        assert_eq!(positions.len, written.len());
+        for (i, &p) in written.iter().enumerate() {
+            assert_eq!(positions.get(i), Some(p), "entry {i}");
+        }
+        assert_eq!(positions.get(written.len()), None);
+        assert!(positions.runs.len() < written.len());
+        // Every range, appended after an entry that may or may not join it.
+        for from in 0..written.len() {
+            for to in from..=written.len() {
+                let mut copy = Positions::default();
+                copy.push(at(2, 5));
+                copy.extend_from(&positions, from, to - from);
+                let expected: Vec<_> = std::iter::once(at(2, 5))
+                    .chain(written[from..to].iter().copied())
+                    .collect();
+                let got: Vec<_> = (0..copy.len).filter_map(|i| copy.get(i)).collect();
+                assert_eq!(got, expected, "range {from}..{to}");
+            }
+        }
+        // A million routes of a generated file are one run.
+        let mut big = Positions::default();
+        for l in 0..1_000_000 {
+            big.push(at(l + 8, 5));
+        }
+        assert_eq!(big.runs.len(), 1);
+        assert_eq!(big.get(999_999), Some(at(1_000_007, 5)));
+    }
 }

@@ -247,6 +247,36 @@ fn boolean(p: &mut Parser, statement: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// ExaBGP 3's neighbor-level (and group-level) `add-path MODE;`, `aigp BOOL;` and
+/// `route-refresh BOOL;`: the same settings as in `capability { }` (3.x's parser stored both
+/// under one key). `aigp;` alone is off, as in 3.x (`_set_boolean` with default false).
+pub(super) fn early_capability(
+    p: &mut Parser,
+    kw: &Token,
+    statements: &mut OptionStatements,
+) -> Result<(), ConfigError> {
+    p.note(
+        kw.position,
+        Some(&kw.text),
+        format!(
+            "'{}' at neighbor level is ExaBGP 3's spelling: today it goes in 'capability {{ }}', with the same value",
+            kw.text
+        ),
+    );
+    let o = &mut statements.options;
+    match kw.text.as_str() {
+        "add-path" => {
+            let (mode, _) = p.value("add-path", add_path_mode)?;
+            o.add_path = (mode.0 != 0).then_some(mode);
+        }
+        "aigp" => {
+            o.aigp = Some(p.peek().kind != TokenKind::Semicolon && boolean(p, "aigp")?);
+        }
+        _ => o.route_refresh = boolean(p, "route-refresh")?,
+    }
+    p.expect_semicolon(&format!("{} value", kw.text))
+}
+
 /// ExaBGP's `capability { graceful-restart N; asn4 enable; route-refresh; }`.
 fn parse_capability_block(
     p: &mut Parser,

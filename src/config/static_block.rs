@@ -40,8 +40,10 @@ fn statement(
 ) -> Result<(), ConfigError> {
     match kw.text.as_str() {
         "route" => {
-            let parsed = route::parse_route(p, kw)?;
-            expand_split(p, parsed, &mut |r| routes.push(r))
+            let parsed = route::parse_route_remembered(p, kw)?;
+            expand_split(p, parsed, &mut |r| routes.push(r))?;
+            route::memo_routes(p, &mut |r| routes.push(r));
+            Ok(())
         }
         "include" => include::include_routes(p, kw, |sub| {
             let expected = format!("'route' or 'include' in a file included in {block}");
@@ -138,6 +140,105 @@ mod tests {
         format!(
             "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\nstatic {{\n{routes}\n}} }}"
         )
+    }
+
+    /// The same text, with a different comment ending each line: no line repeats the one
+    /// before, so the route memo reads none of them (the control of the tests below).
+    fn without_memo(text: &str) -> String {
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| format!("{l} # {i}\n"))
+            .collect()
+    }
+
+    fn parsed(text: &str) -> Result<(Vec<crate::config::NeighborConfig>, Vec<String>), String> {
+        crate::config::parse_str_with_notes(text, Path::new("t.conf"))
+            .map(|(c, notes)| (c.neighbors, notes))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Lines that repeat the attributes of the line before are read by the route memo
+    /// without tokens; the table, the warnings (with their positions) and the errors must be
+    /// those of the full parse, whatever the line holds.
+    #[test]
+    fn repeated_route_lines_parse_as_in_full() {
+        let routes = [
+            "route 10.0.0.0/24 next-hop 192.0.2.1;",
+            "route 10.0.1.0/24 next-hop 192.0.2.1;",
+            "  route   10.0.2.0/23 next-hop 192.0.2.1;",
+            "route 10.0.4.0/23 next-hop 192.0.2.1;",
+            "route 10.0.7.1/24 next-hop 192.0.2.1;",
+            "route 10.0.8.0/24 next-hop 192.0.2.1 med 5;",
+            "route\t10.0.9.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.10.0/24 next-hop 192.0.2.1 med 5; # a comment",
+            "route 10.0.11.0/24 next-hop 192.0.2.1 med 5; # a comment",
+            "route 10.0.12.0/24 next-hop 192.0.2.1 med 5; route 10.0.13.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.14.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.15.0/24 next-hop 192.0.2.1",
+            "  med 5;",
+            "route 10.0.16.0/24 next-hop 192.0.2.1 med 5;",
+            "route 2001:db8::/32 next-hop 2001:db8::1;",
+            "route 2001:db8:1::/48 next-hop 2001:db8::1;",
+            "route 2001:db9::/32 next-hop 2001:db8::1;",
+            "route 10.0.17.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.18.0/24 next-hop 192.0.2.1 med 5 split /25;",
+            "route 10.0.20.0/24 next-hop 192.0.2.1 med 5 split /25;",
+            "route 10.0.1.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.0.0/24 next-hop 192.0.2.1 med 5;",
+            "route 10.0.22.0/24 next-hop 192.0.2.1 med 5 withdraw;",
+            "route 10.0.23.0/24 next-hop 192.0.2.1 med 5 withdraw;",
+            "route 10.0.24.0/24 next-hop 192.0.2.1 med 5;\r",
+            "route 10.0.25.0/24 next-hop 192.0.2.1 med 5;\r",
+            "route 10.0.26.0/24 { next-hop 192.0.2.1; med 6; }",
+            "route 10.0.27.0/24 { next-hop 192.0.2.1; med 6; }",
+            "routes 10.0.28.0/24 { next-hop 192.0.2.1; med 6; }",
+        ];
+        let good = routes[..routes.len() - 1].join("\n");
+        let text = neighbor(&good);
+        let (with, notes) = parsed(&text).unwrap();
+        let (control, control_notes) = parsed(&without_memo(&text)).unwrap();
+        assert_eq!(with, control);
+        assert_eq!(notes, control_notes);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:7:7: warning: route 10.0.7.1/24: host bits")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:23:7: warning: route 10.0.1.0/24")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("t.conf:24:7: warning: route 10.0.0.0/24")),
+            "{notes:?}"
+        );
+        assert_eq!(with[0].routes.unicast.len(), 26);
+        // Errors: a bad keyword after repeated lines, a bad prefix, a bad value, a line cut
+        // short at the end of the file (a half-written file).
+        for bad in [
+            routes.join("\n"),
+            format!("{good}\nroute 10.0.300.0/24 next-hop 192.0.2.1 med 5;"),
+            format!("{good}\nroute 10.0.30.0/24 next-hop 192.0.2.1 med 5x;"),
+            format!(
+                "{good}\nroute 10.0.30.0/24 next-hop 192.0.2.1 med 5;\nroute 10.0.31.0/24 next-ho"
+            ),
+        ] {
+            let text = neighbor(&bad);
+            let e = parsed(&text).unwrap_err();
+            assert_eq!(e, parsed(&without_memo(&text)).unwrap_err());
+            assert!(e.starts_with("t.conf:3"), "{e}");
+        }
+        let cut = format!(
+            "neighbor 192.0.2.1 {{ router-id 192.0.2.10; local-as 65000; peer-as 65001;\nstatic {{\n{}\nroute 10.0.31.0/24 next-hop 192.0.2.1 med",
+            routes[5..9].join("\n")
+        );
+        let e = parsed(&cut).unwrap_err();
+        assert!(e.starts_with("t.conf:7:"), "{e}");
     }
 
     #[test]

@@ -127,13 +127,43 @@ pub fn ipv4_address(text: &str) -> Result<Ipv4Addr, ValueError> {
 }
 
 /// `ADDRESS/LENGTH`, or a bare address meaning a host route (/32 or /128) as in ExaBGP.
+/// A dotted-quad IPv4 address read from its bytes, as the standard library's parser reads it
+/// (four decimal octets of at most 255, no leading zero); `None` for anything else, which is
+/// then given to that parser (IPv6, and the errors). A table of a million prefixes spends
+/// less on this than on the general parser.
+fn ipv4_octets(text: &str) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let digits = parts.next()?.as_bytes();
+        if digits.is_empty()
+            || digits.len() > 3
+            || (digits.len() > 1 && digits.first() == Some(&b'0'))
+            || !digits.iter().all(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let value = digits
+            .iter()
+            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts
+        .next()
+        .is_none()
+        .then(|| std::net::Ipv4Addr::from(octets))
+}
+
 pub fn prefix(text: &str) -> Result<Prefix, ValueError> {
     const SHAPE: ValueError = ValueError::Malformed {
         expected: "a prefix ADDRESS/LENGTH",
     };
     let (addr, len) = match text.split_once('/') {
         Some((addr, len)) => {
-            let addr: IpAddr = addr.parse().map_err(|_| SHAPE)?;
+            let addr = match ipv4_octets(addr) {
+                Some(v4) => IpAddr::V4(v4),
+                None => addr.parse().map_err(|_| SHAPE)?,
+            };
             let len = match decimal(len) {
                 Some(Ok(n)) if n <= u8::MAX as u64 => n as u8,
                 Some(_) => {
@@ -157,6 +187,55 @@ pub fn prefix(text: &str) -> Result<Prefix, ValueError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte reader of IPv4 addresses accepts exactly what the standard parser accepts,
+    /// with the same value.
+    #[test]
+    fn ipv4_octets_read_as_the_standard_parser() {
+        let mut cases: Vec<String> = [
+            "0.0.0.0",
+            "10.0.0.1",
+            "255.255.255.255",
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.02.3.4",
+            "1.2.3.00",
+            "1..3.4",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1.2.3.+4",
+            "1.2.3.-4",
+            "1.2.3.1000",
+            "1.2.3.0x1",
+            "::1",
+            "1.2.3.4/8",
+            "",
+            "١.2.3.4",
+            "999.1.1.1",
+            "1.2.3.25a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for a in [
+            "0", "1", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "300",
+            "00", "000", "0255",
+        ] {
+            cases.push(format!("{a}.1.{a}.1"));
+            cases.push(format!("1.{a}.1.{a}"));
+        }
+        for c in &cases {
+            assert_eq!(
+                ipv4_octets(c),
+                c.parse::<std::net::Ipv4Addr>().ok(),
+                "{c:?}"
+            );
+        }
+    }
 
     #[test]
     fn asn_accepts_asplain_and_asdot() {

@@ -98,6 +98,105 @@ impl AdjRibIn {
     }
 }
 
+/// A string as a JSON string (quoted, escaped).
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+impl AdjRibIn {
+    /// `show adj-rib in json`: ExaBGP 4.2's JSON object, written as its `json.dumps(...,
+    /// indent=4)` writes it (one line per element, keys in ExaBGP's order):
+    /// `{ "IP": { "routes": [ { "prefix": NLRI, "family": "AFI SAFI" }, ... ] } }`, with
+    /// `extensive` each neighbor's `local-ip`, `local-as`, `peer-as`, `router-id` and
+    /// `family-allowed` after its routes. As large as the tables are (at most
+    /// [`MAX_ROUTES`] routes a neighbor, four lines each); a table that was full says so
+    /// in `"not-kept"` (bgpinject's own key).
+    pub fn json_lines(
+        &self,
+        neighbors: &[&crate::config::NeighborConfig],
+        extensive: bool,
+    ) -> Vec<String> {
+        let mut out = vec!["{".to_string()];
+        let mut first_peer = true;
+        for n in neighbors {
+            let peer = n.peer_address;
+            let table = self.peers.get(&peer);
+            if table.is_none_or(|t| t.routes.is_empty()) && !extensive {
+                continue;
+            }
+            if !first_peer && let Some(last) = out.last_mut() {
+                last.push(',');
+            }
+            first_peer = false;
+            out.push(format!("    {}: {{", quoted(&peer.to_string())));
+            let routes = table.map(|t| &t.routes);
+            if routes.is_none_or(|r| r.is_empty()) {
+                out.push("        \"routes\": []".into());
+            } else {
+                out.push("        \"routes\": [".into());
+                let count = routes.map_or(0, |r| r.len());
+                for (i, key) in routes.into_iter().flat_map(|r| r.keys()).enumerate() {
+                    let (family, nlri) = split_key(key);
+                    out.push("            {".into());
+                    out.push(format!("                \"prefix\": {},", quoted(nlri)));
+                    out.push(format!("                \"family\": {}", quoted(family)));
+                    out.push(if i + 1 < count {
+                        "            },".into()
+                    } else {
+                        "            }".into()
+                    });
+                }
+                out.push("        ]".into());
+            }
+            let over_cap = table.map_or(0, |t| t.over_cap);
+            if over_cap > 0 {
+                if let Some(last) = out.last_mut() {
+                    last.push(',');
+                }
+                out.push(format!("        \"not-kept\": {over_cap}"));
+            }
+            if extensive {
+                if let Some(last) = out.last_mut() {
+                    last.push(',');
+                }
+                let local_ip = n
+                    .local_address
+                    .map_or("None".to_string(), |a| a.to_string());
+                out.push(format!("        \"local-ip\": {},", quoted(&local_ip)));
+                out.push(format!("        \"local-as\": {},", n.local_as));
+                out.push(format!("        \"peer-as\": {},", n.peer_as));
+                out.push(format!(
+                    "        \"router-id\": {},",
+                    quoted(&n.router_id.to_string())
+                ));
+                out.push(format!(
+                    "        \"family-allowed\": {}",
+                    quoted(&crate::api::command::family_allowed(n))
+                ));
+            }
+            out.push("    }".into());
+        }
+        if first_peer {
+            return vec!["{}".into()];
+        }
+        out.push("}".into());
+        out
+    }
+}
+
+/// `FAMILY NLRI` (a key of the table) as (`AFI SAFI`, NLRI).
+fn split_key(key: &str) -> (&str, &str) {
+    let second_space = key
+        .char_indices()
+        .filter(|(_, c)| *c == ' ')
+        .nth(1)
+        .map(|(i, _)| i);
+    match second_space {
+        Some(i) => (&key[..i], key[i + 1..].trim()),
+        None => (key, ""),
+    }
+}
+
 /// The attributes but next hop and NLRI, in the words of the configuration.
 fn attribute_words(u: &Update) -> String {
     u.attributes
@@ -253,5 +352,63 @@ mod tests {
             "{:?}",
             lines.last()
         );
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use crate::wire::attribute::Origin;
+    use crate::wire::prefix::Prefix;
+
+    fn neighbor() -> crate::config::NeighborConfig {
+        let text =
+            "neighbor 127.0.0.1 { router-id 10.0.0.1; local-as 1; peer-as 2; adj-rib-in true; }";
+        crate::config::parse_str(text, std::path::Path::new("t.conf"))
+            .unwrap()
+            .neighbors
+            .remove(0)
+    }
+
+    /// A peer that sends more than the table holds: the JSON answer is bounded (the table's
+    /// routes, four lines each, and the count of those not kept) and parses whole.
+    #[test]
+    fn json_of_a_full_table_is_bounded_and_valid() {
+        let n = neighbor();
+        let mut rib = AdjRibIn::default();
+        let mut nlri = Vec::new();
+        for i in 0..(MAX_ROUTES as u32 + 10) {
+            let addr = std::net::Ipv4Addr::from(0x0a00_0000 + (i << 8));
+            nlri.push(Prefix::new(addr.into(), 24).unwrap());
+            if nlri.len() == 1000 || i == MAX_ROUTES as u32 + 9 {
+                let u = Update {
+                    attributes: vec![
+                        PathAttribute::Origin(Origin::Igp),
+                        PathAttribute::NextHop("192.0.2.1".parse().unwrap()),
+                    ],
+                    nlri: std::mem::take(&mut nlri),
+                    ..Default::default()
+                };
+                rib.received(n.peer_address, &u, false);
+            }
+        }
+        let lines = rib.json_lines(&[&n], false);
+        assert_eq!(
+            lines.len(),
+            4 * MAX_ROUTES + 7,
+            "{:?}",
+            &lines[lines.len() - 5..]
+        );
+        let v: serde_json::Value = serde_json::from_str(&lines.join("\n")).unwrap();
+        let peer = &v["127.0.0.1"];
+        assert_eq!(peer["routes"].as_array().map(Vec::len), Some(MAX_ROUTES));
+        assert_eq!(peer["not-kept"], 10);
+        assert_eq!(peer["routes"][0]["family"], "ipv4 unicast");
+        assert_eq!(peer["routes"][0]["prefix"], "10.0.0.0/24");
+        // No routes, no neighbor: ExaBGP's empty object.
+        assert_eq!(AdjRibIn::default().json_lines(&[&n], false), ["{}"]);
+        let ext = AdjRibIn::default().json_lines(&[&n], true).join("\n");
+        let v: serde_json::Value = serde_json::from_str(&ext).unwrap();
+        assert_eq!(v["127.0.0.1"]["peer-as"], 2);
     }
 }

@@ -9,7 +9,23 @@ use std::time::{Duration, Instant};
 use log::info;
 
 use super::{Manager, readiness, state_file};
+use crate::api::command::Command;
 use crate::config::Config;
+
+/// What a journaled text (what followed `announce`) announces: `None` for anything but one
+/// plain announce without a neighbor selector (the file is not trusted to hold commands).
+pub(super) fn announced_command(text: &str) -> Option<Command> {
+    let request = crate::api::command::parse(&format!("announce {text}"));
+    let plain = request.neighbors.is_empty() && request.lease.is_none();
+    match request.command {
+        c @ (Command::Announce(_) | Command::AnnounceFamily(_) | Command::AnnounceFlow(_))
+            if plain =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
 
 /// The state file is written at most this often.
 const JOURNAL_PACE: Duration = Duration::from_secs(1);
@@ -28,32 +44,60 @@ pub(super) struct Journal {
 
 impl Manager {
     /// The state file's routes go into the program tables before the sessions start (a
-    /// helper's under `Source::Replayed` until it is ready), its check states to the checks.
+    /// helper's under `Source::Replayed` until it is ready), its watchdog routes into their
+    /// groups with their state, its check states to the checks.
     pub(super) fn replay(&mut self, config: &Config, saved: &state_file::SavedState) {
         use crate::api::Source;
         let mut skipped = 0usize;
-        for (addr, source, text) in &saved.routes {
-            let mapped = config.neighbors.iter().any(|n| {
+        let neighbor = |addr: &std::net::IpAddr, source: &Source| {
+            config.neighbors.iter().find(|n| {
                 n.peer_address == *addr
                     && match source {
                         Source::Process(name) => n.api_processes.contains(name),
                         _ => true,
                     }
-            });
+            })
+        };
+        let replayed = |s: &Source| match s {
+            Source::Control | Source::Watchdog => s.clone(),
+            s => Source::Replayed(Box::new(s.clone())),
+        };
+        for (addr, source, text) in &saved.routes {
             let route = crate::config::api_command::route_from_text(text);
-            let (true, Ok(route)) = (mapped, route) else {
+            let (Some(_), Ok(route)) = (neighbor(addr, source), route) else {
                 skipped += 1;
                 continue;
             };
-            let source = match source {
-                Source::Control => Source::Control,
-                s => Source::Replayed(Box::new(s.clone())),
+            self.program_routes
+                .restore(*addr, &replayed(source), &[route]);
+        }
+        for (addr, source, text) in &saved.announced {
+            let restored = neighbor(addr, source).is_some_and(|n| {
+                self.program_routes
+                    .restore_announced(n, &replayed(source), text)
+            });
+            skipped += usize::from(!restored);
+        }
+        for m in &saved.watchdogs {
+            let route = match announced_command(&m.text) {
+                Some(Command::Announce(mut routes)) if routes.len() == 1 => routes.pop(),
+                _ => None,
             };
-            self.program_routes.restore(*addr, &source, &[route]);
+            let (Some(_), Some(route)) = (neighbor(&m.addr, &m.source), route) else {
+                skipped += 1;
+                continue;
+            };
+            self.program_routes.restore_member(
+                m.addr,
+                &replayed(&m.source),
+                &m.group,
+                route,
+                m.announced,
+            );
         }
         if skipped > 0 {
             log::warn!(
-                "state file: {skipped} routes not replayed (neighbor or helper no longer configured, or unreadable)"
+                "state file: {skipped} routes not replayed (neighbor, family or helper no longer configured, or unreadable)"
             );
         }
         self.program_routes.take_dirty();
@@ -94,9 +138,12 @@ impl Manager {
         if !force && (!self.journal.dirty || self.journal.saved_at.elapsed() < JOURNAL_PACE) {
             return;
         }
+        let journaled = self.program_routes.journal();
         let state = state_file::SavedState {
             checks: self.journal.checks.clone(),
-            routes: self.program_routes.journal(),
+            routes: journaled.routes,
+            announced: journaled.announced,
+            watchdogs: journaled.watchdogs,
         };
         self.journal.dirty = false;
         self.journal.saved_at = Instant::now();

@@ -20,6 +20,7 @@
 //! difference reaches each peer.
 
 mod adj_rib_in;
+mod dynamic;
 mod fanout;
 mod file_patch;
 mod held_acks;
@@ -106,6 +107,8 @@ pub struct Manager {
     _control_tx: Sender<ApiRequest>,
     /// What scrapes see besides the neighbors' statuses (see `metrics.rs`).
     metrics: crate::metrics::Counters,
+    /// The neighbors `create neighbor` started, kept across reloads (see `dynamic.rs`).
+    created: BTreeMap<std::net::IpAddr, NeighborConfig>,
 }
 
 /// Why the daemon could not start.
@@ -168,6 +171,7 @@ impl Manager {
             control_rx,
             _control_tx: control_tx,
             metrics: Default::default(),
+            created: BTreeMap::new(),
         };
         let saved = config
             .state_file

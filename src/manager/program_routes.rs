@@ -11,9 +11,10 @@ use log::info;
 
 use super::source_routes::{SourceRoutes, SourceTables, file_has, union};
 use crate::api::Source;
+use crate::api::command::Command;
 use crate::config::model::{FamilyRoute, FlowConfig};
 use crate::config::{NeighborConfig, RouteConfig, guard};
-use crate::rib::other_nlri::OtherRoute;
+use crate::rib::other_nlri::{NlriKey, OtherRoute};
 use crate::rib::route_set::{AttributeInterner, RouteSet};
 
 /// A neighbor a request applies to: its configuration and the routes its file gives it.
@@ -51,6 +52,14 @@ impl ProgramRoutes {
         match self.tables.get(&addr) {
             Some(api) => Arc::new(union(file, api)),
             None => file.clone(),
+        }
+    }
+
+    /// Brings the shared tables of `addr`'s sources up to date (see `SourceRoutes::publish`),
+    /// so that its union takes them as they are.
+    pub fn publish(&mut self, addr: IpAddr) {
+        if let Some(sources) = self.tables.get_mut(&addr) {
+            sources.values_mut().for_each(SourceRoutes::publish);
         }
     }
 
@@ -140,9 +149,10 @@ impl ProgramRoutes {
     }
 
     /// The routes to journal: helpers' (also those still replayed) and the control
-    /// socket's, in API text; FlowSpec rules are not journaled.
-    pub fn journal(&self) -> Vec<(IpAddr, Source, String)> {
-        let mut out = Vec::new();
+    /// socket's. Prefix routes in `announce route`'s text; family routes and flow rules as
+    /// their command wrote them (what followed `announce`), when a command gave them.
+    pub fn journal(&self) -> Journaled {
+        let mut out = Journaled::default();
         for (addr, sources) in &self.tables {
             for (source, routes) in sources {
                 let source = match source {
@@ -150,25 +160,55 @@ impl ProgramRoutes {
                     Source::Healthcheck(_) | Source::Watchdog => continue,
                     s => s.clone(),
                 };
-                for (prefix, attrs) in &routes.routes {
+                for (prefix, attrs) in routes.plain() {
                     let text = format!("{prefix} {}", super::status::describe(attrs));
-                    out.push((*addr, source.clone(), text));
+                    out.routes.push((*addr, source.clone(), text));
                 }
                 for (key, route) in &routes.others {
-                    // `show adj-rib out`'s form without its leading family, as `announce
-                    // route` takes it.
-                    if key.prefix().is_none() {
-                        continue;
+                    if key.prefix().is_some() {
+                        let text = route_text(key, &route.labels, &route.attrs);
+                        out.routes.push((*addr, source.clone(), text));
+                    } else if let Some(text) = routes.texts.get(key) {
+                        out.announced
+                            .push((*addr, source.clone(), text.to_string()));
                     }
-                    let line = super::status::describe_route(key, &route.labels, &route.attrs);
-                    let family = key.family.to_string();
-                    if let Some(text) = line.strip_prefix(&family) {
-                        out.push((*addr, source.clone(), text.trim().to_string()));
+                }
+                for rule in routes.flows.keys() {
+                    if let Some(text) = routes.texts.get(&NlriKey::flow(rule.clone())) {
+                        out.announced
+                            .push((*addr, source.clone(), text.to_string()));
                     }
                 }
             }
         }
+        out.watchdogs = self.journal_watchdogs();
         out
+    }
+
+    /// A family route or flow rule read back from the state file (what followed
+    /// `announce`), for neighbor `n`; `false` when the text is not one, or `n` does not have
+    /// its family.
+    pub fn restore_announced(&mut self, n: &NeighborConfig, source: &Source, text: &str) -> bool {
+        let addr = n.peer_address;
+        match super::journal::announced_command(text) {
+            Some(Command::AnnounceFamily(r)) if n.families.contains(&r.key.family) => {
+                let attrs = self.interner.intern(&r.attributes);
+                let s = source_mut(&mut self.tables, addr, source);
+                let labels = Vec::new();
+                s.others.insert(r.key.clone(), OtherRoute { labels, attrs });
+                s.texts.insert(r.key.clone(), text.into());
+            }
+            Some(Command::AnnounceFlow(f)) if n.families.contains(&f.rule.family()) => {
+                let attrs = self.interner.intern(&f.attributes);
+                let s = source_mut(&mut self.tables, addr, source);
+                s.flows.insert(f.rule.clone(), attrs);
+                s.texts
+                    .insert(NlriKey::flow_path(f.rule, f.path_id), text.into());
+            }
+            _ => return false,
+        }
+        self.dirty.insert(addr);
+        true
     }
 
     /// The sources still replayed from the state file.
@@ -240,10 +280,14 @@ impl ProgramRoutes {
             guard::check_flow_count(count, &t.config.guard).map_err(refused)?;
         }
         let attrs = self.interner.intern(&f.attributes);
+        let text_key = NlriKey::flow_path(f.rule.clone(), f.path_id);
         for t in targets {
-            source_mut(&mut self.tables, t.addr(), source)
-                .flows
-                .insert(f.rule.clone(), attrs.clone());
+            let s = source_mut(&mut self.tables, t.addr(), source);
+            s.flows.insert(f.rule.clone(), attrs.clone());
+            match &f.api_text {
+                Some(text) => s.texts.insert(text_key.clone(), text.clone()),
+                None => s.texts.remove(&text_key),
+            };
             self.dirty.insert(t.addr());
         }
         Ok(())
@@ -328,9 +372,12 @@ impl ProgramRoutes {
                 labels: Vec::new(),
                 attrs: attrs.clone(),
             };
-            source_mut(&mut self.tables, t.addr(), source)
-                .others
-                .insert(r.key.clone(), value);
+            let s = source_mut(&mut self.tables, t.addr(), source);
+            s.others.insert(r.key.clone(), value);
+            match &r.api_text {
+                Some(text) => s.texts.insert(r.key.clone(), text.clone()),
+                None => s.texts.remove(&r.key),
+            };
             self.dirty.insert(t.addr());
         }
         Ok(())
@@ -381,6 +428,7 @@ impl ProgramRoutes {
                 .and_then(|s| s.get_mut(source))
                 && s.others.remove(key).is_some()
             {
+                s.texts.remove(key);
                 self.dirty.insert(t.addr());
             }
         }
@@ -416,6 +464,8 @@ impl ProgramRoutes {
                 .and_then(|s| s.get_mut(source))
                 && s.flows.remove(&f.rule).is_some()
             {
+                s.texts
+                    .remove(&NlriKey::flow_path(f.rule.clone(), f.path_id));
                 self.dirty.insert(t.addr());
             }
         }
@@ -456,6 +506,31 @@ fn source_mut<'a>(
     sources.get_mut(source).expect("inserted above")
 }
 
+/// What [`ProgramRoutes::journal`] gives the state file: (neighbor, source, text).
+#[derive(Default)]
+pub struct Journaled {
+    /// `announce route`'s text.
+    pub routes: Vec<(IpAddr, Source, String)>,
+    /// What followed `announce` (family routes, flow rules).
+    pub announced: Vec<(IpAddr, Source, String)>,
+    pub watchdogs: Vec<super::state_file::SavedMember>,
+}
+
+/// A prefix route in `announce route`'s text: `show adj-rib out`'s form without its
+/// leading family.
+pub(super) fn route_text(
+    key: &NlriKey,
+    labels: &[u32],
+    attrs: &crate::rib::attributes::RouteAttributes,
+) -> String {
+    let line = super::status::describe_route(key, labels, attrs);
+    let family = key.family.to_string();
+    match line.strip_prefix(&family) {
+        Some(text) => text.trim().to_string(),
+        None => line,
+    }
+}
+
 /// A route's NLRI as a command writes it: `PREFIX [rd RD] [path-information ID]`.
 fn describe_nlri(r: &RouteConfig) -> String {
     let mut out = r.prefix.to_string();
@@ -482,6 +557,7 @@ impl super::Manager {
             let Some(n) = self.neighbors.get(addr) else {
                 continue;
             };
+            self.program_routes.publish(addr);
             let tables = self.program_routes.of(addr);
             let known = made.iter().find(|(file, other, _)| {
                 Arc::ptr_eq(file, &n.file_routes) && self.program_routes.of(*other) == tables
@@ -801,7 +877,7 @@ mod tests {
             .unwrap();
         w.run("announce route 2001:db8::/48 next-hop 2001:db8::1 origin egp")
             .unwrap();
-        let journal = w.programs.journal();
+        let journal = w.programs.journal().routes;
         assert_eq!(journal.len(), 3, "{journal:?}");
         let mut back = ProgramRoutes::default();
         for (addr, source, text) in &journal {
@@ -814,5 +890,76 @@ mod tests {
             back.routes_for(addr, &w.file),
             w.programs.routes_for(addr, &w.file)
         );
+    }
+
+    /// Family routes, flow rules and a watchdog's withdrawn route go through the state
+    /// file's text and come back the same: announced routes in the union, the withdrawn one
+    /// out of it until `announce watchdog`.
+    #[test]
+    fn family_flow_and_watchdog_routes_survive_the_state_file() {
+        let mut w = World::with(
+            "neighbor 127.0.0.1 { router-id 1.2.3.4; local-as 1; peer-as 1;
+            family { ipv4 unicast; l2vpn evpn; ipv4 flow; ipv4 mup; ipv4 flow-vpn; } }",
+        );
+        w.run("announce evpn mac-ip rd 192.0.2.2:100 mac 00:11:22:aa:bb:01 label [ 10100 ] next-hop 192.0.2.2 extended-community [ target:65019:100 ]").unwrap();
+        w.run("announce ipv4 mup mup-isd 10.0.1.0/24 rd 100:100 next-hop 192.0.2.2 extended-community [ target:10:10 mup:10:10 ]").unwrap();
+        w.run("announce flow route destination 192.0.2.1/32 source-port =53 discard")
+            .unwrap();
+        w.run("announce flow route { rd 65000:1; match { destination 192.0.2.9/32; } then { discard; } }")
+            .unwrap();
+        let addr = w.config.neighbors[0].peer_address;
+        let targets = [Target {
+            config: &w.config.neighbors[0],
+            file: &w.file,
+        }];
+        let held =
+            crate::config::api_command::routes_from_text("10.9.0.0/16 next-hop 192.0.2.1").unwrap();
+        let up =
+            crate::config::api_command::routes_from_text("10.8.0.0/16 next-hop 192.0.2.1").unwrap();
+        w.programs
+            .announce(&Source::Control, &up, &targets)
+            .unwrap();
+        w.programs
+            .tag_routes(&Source::Control, &up, Some(("w", false)), &targets);
+        w.programs
+            .tag_routes(&Source::Control, &held, Some(("w", true)), &targets);
+        let j = w.programs.journal();
+        let saved = crate::manager::state_file::SavedState {
+            routes: j.routes,
+            announced: j.announced,
+            watchdogs: j.watchdogs,
+            ..Default::default()
+        };
+        assert_eq!(saved.announced.len(), 4, "{saved:?}");
+        assert_eq!(saved.watchdogs.len(), 2, "{saved:?}");
+        let text = crate::manager::state_file::encode(&saved);
+        let back = crate::manager::state_file::decode(&text).unwrap();
+        assert_eq!(back, saved, "{text}");
+        let mut again = ProgramRoutes::default();
+        let n = &w.config.neighbors[0];
+        for (a, source, text) in &back.routes {
+            let r = crate::config::api_command::route_from_text(text).unwrap();
+            again.restore(*a, source, &[r]);
+        }
+        for (_, source, text) in &back.announced {
+            assert!(again.restore_announced(n, source, text), "{text}");
+        }
+        for m in &back.watchdogs {
+            let Some(Command::Announce(r)) = super::super::journal::announced_command(&m.text)
+            else {
+                panic!("{}", m.text)
+            };
+            again.restore_member(m.addr, &m.source, &m.group, r[0].clone(), m.announced);
+        }
+        assert_eq!(
+            again.routes_for(addr, &w.file),
+            w.programs.routes_for(addr, &w.file)
+        );
+        assert!(!unicast(&again.routes_for(addr, &w.file)).contains(&"10.9.0.0/16".into()));
+        assert_eq!(again.switch_watchdog("w", true, &[addr]), Some(1));
+        assert!(unicast(&again.routes_for(addr, &w.file)).contains(&"10.9.0.0/16".into()));
+        // The journal of the restored tables is the same text again.
+        let j = again.journal();
+        assert_eq!(j.announced.len(), 4);
     }
 }

@@ -42,8 +42,9 @@ impl Manager {
         done
     }
 
-    pub(super) fn apply_reload(&mut self, config: Config) {
+    pub(super) fn apply_reload(&mut self, mut config: Config) {
         info!("reloading {}", self.config_path.display());
+        self.keep_created(&mut config);
         self.file_cache = Some(Arc::clone(&config.files));
         let current: Vec<(NeighborConfig, Arc<RouteSet>)> = self
             .neighbors

@@ -12,6 +12,7 @@ use super::Manager;
 use super::neighbors::Neighbors;
 use super::program_routes::Target;
 use super::status;
+use crate::api::BatchLine;
 use crate::api::command::{Command, Request};
 use crate::api::{ApiAction, ApiRequest, Replier, Source};
 use crate::wire::family::Family;
@@ -79,6 +80,9 @@ impl Manager {
             Replier::Process(out) => out.default_lease,
             _ => None,
         };
+        // ExaBGP answers `show adj-rib in` in JSON to a helper whose encoder is json.
+        let json_helper = matches!(&request.replier,
+            Replier::Process(out) if out.encoder == crate::config::process::Encoder::Json);
         let told_of_updates = match &request.action {
             ApiAction::Command(r) => self.told_of_updates(r, &request.replier),
             _ => BTreeSet::new(),
@@ -96,14 +100,34 @@ impl Manager {
                 self.program_routes.replace(&source, &routes, &chosen);
                 Answer::Lines(Vec::new())
             }
-            ApiAction::Command(r) => self.command(&source, r, default_lease),
+            ApiAction::Command(r) => self.command(&source, r, default_lease, json_helper),
             ApiAction::Batch(commands) => {
-                for r in commands {
+                for line in commands {
+                    let r = match line {
+                        BatchLine::One(r) => r,
+                        BatchLine::Repeated {
+                            mut template,
+                            prefixes,
+                        } => {
+                            // As each line alone: the same checks and answer, with the route's
+                            // prefix set in place instead of a request each.
+                            let told = self.told_of_updates(&template, &request.replier);
+                            let lease = template.lease.or(default_lease);
+                            let answers =
+                                self.announce_repeated(&source, &mut template, &prefixes, lease);
+                            for answer in answers {
+                                if self.answer(&source, &request.replier, answer, told.clone()) {
+                                    return true;
+                                }
+                            }
+                            continue;
+                        }
+                    };
                     // A reload in the batch may stop this helper: the lines after it are
                     // then from a stopped generation, as they would be one by one.
                     let reloads = matches!(r.command, Command::Reload | Command::Restart);
                     let told = self.told_of_updates(&r, &request.replier);
-                    let answer = self.command(&source, r, default_lease);
+                    let answer = self.command(&source, r, default_lease, json_helper);
                     if self.answer(&source, &request.replier, answer, told) {
                         return true;
                     }
@@ -191,7 +215,13 @@ impl Manager {
             .collect()
     }
 
-    fn command(&mut self, source: &Source, request: Request, default_lease: Option<u32>) -> Answer {
+    fn command(
+        &mut self,
+        source: &Source,
+        request: Request,
+        default_lease: Option<u32>,
+        json_helper: bool,
+    ) -> Answer {
         let views = || self.neighbors.iter().map(|n| n.view());
         match &request.command {
             Command::Announce(_)
@@ -212,16 +242,26 @@ impl Manager {
                     return Answer::Refused(format!("no configured neighbor matches for {source}"));
                 }
                 // A route held back now is checked as an announce: its watchdog announces it
-                // later without another check.
-                let checked = match withdraw {
-                    true => super::program_routes::check_guards(routes, &chosen),
-                    false => self.program_routes.announce(source, routes, &chosen),
-                };
+                // later without another check. One the state file has withdrawn in this
+                // group stays withdrawn (see `watchdog.rs`).
+                let (held, live): (Vec<_>, Vec<_>) = routes.iter().cloned().partition(|r| {
+                    *withdraw
+                        || self
+                            .program_routes
+                            .withdrawn_by_replay(source, watchdog, r, &chosen)
+                });
+                let checked = super::program_routes::check_guards(&held, &chosen)
+                    .and_then(|()| self.program_routes.announce(source, &live, &chosen));
                 if let Err(e) = checked {
                     return Answer::Refused(e);
                 }
-                let tag = Some((watchdog.as_str(), *withdraw));
-                self.program_routes.tag_routes(source, routes, tag, &chosen);
+                for (routes, withdrawn) in [(held, true), (live, false)] {
+                    if !routes.is_empty() {
+                        let tag = Some((watchdog.as_str(), withdrawn));
+                        self.program_routes
+                            .tag_routes(source, &routes, tag, &chosen);
+                    }
+                }
             }
             Command::Watchdog { name, announce } => {
                 let name = match (name, source) {
@@ -280,13 +320,17 @@ impl Manager {
                     }
                 }
             }
-            Command::ShowAdjRibIn => {
-                let addrs: Vec<IpAddr> = self
+            Command::ShowAdjRibIn { json, extensive } => {
+                let chosen: Vec<&crate::config::NeighborConfig> = self
                     .neighbors
                     .iter()
                     .filter(|n| n.config.options.adj_rib_in && request.selects(&n.config))
-                    .map(|n| n.config.peer_address)
+                    .map(|n| &n.config)
                     .collect();
+                if *json || json_helper {
+                    return Answer::Lines(self.adj_rib_in.json_lines(&chosen, *extensive));
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|n| n.peer_address).collect();
                 return Answer::Lines(self.adj_rib_in.lines(&addrs));
             }
             Command::ClearAdjRibIn => {
@@ -325,6 +369,19 @@ impl Manager {
                         }
                     }
                 }
+            }
+            Command::CreateNeighbor(new) => {
+                if let Err(e) = self.create_neighbor(source, new) {
+                    return Answer::Refused(e);
+                }
+            }
+            Command::DeleteNeighbor => {
+                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
+                if chosen.is_empty() {
+                    return Answer::Refused("no neighbors match the selector".to_string());
+                }
+                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                self.delete_neighbors(source, &addrs);
             }
             Command::Reload => self.reload(),
             Command::Restart => {
@@ -402,6 +459,44 @@ impl Manager {
             }
             Err(e) => Answer::Refused(e),
         }
+    }
+
+    /// `template` (an `announce route` of one route) with each of `prefixes` in turn, as
+    /// [`Manager::change_routes`] would apply each line alone; the neighbors it goes to are
+    /// found once, since they do not depend on the prefix. One answer a prefix.
+    fn announce_repeated(
+        &mut self,
+        source: &Source,
+        template: &mut Request,
+        prefixes: &[crate::wire::prefix::Prefix],
+        lease: Option<u32>,
+    ) -> Vec<Answer> {
+        let chosen = targets(&self.neighbors, source, |n| template.selects(n));
+        let mut answers = Vec::with_capacity(prefixes.len());
+        for &prefix in prefixes {
+            if chosen.is_empty() {
+                answers.push(Answer::Refused(format!(
+                    "no configured neighbor matches for {source}"
+                )));
+                continue;
+            }
+            let Command::Announce(routes) = &mut template.command else {
+                answers.push(Answer::Refused("not an announce".into()));
+                continue;
+            };
+            routes.iter_mut().for_each(|r| r.prefix = prefix);
+            answers.push(
+                match self.program_routes.announce(source, routes, &chosen) {
+                    Ok(()) => {
+                        self.leases
+                            .announced(source, template, lease, Instant::now());
+                        Answer::Lines(Vec::new())
+                    }
+                    Err(e) => Answer::Refused(e),
+                },
+            );
+        }
+        answers
     }
 
     /// Withdraws the program routes whose lease ran out, as their source would.

@@ -1,14 +1,21 @@
 //! The state file (`state-file PATH;`): the routes of helpers and of the control socket, per
-//! neighbor, and the last state of each health check, journaled so that a restart inside the
-//! peers' graceful restart window announces them again before End-of-RIB.
+//! neighbor, the routes of watchdog groups with their state, and the last state of each
+//! health check, journaled so that a restart inside the peers' graceful restart window
+//! announces them again before End-of-RIB, and keeps withdrawn what a watchdog withdrew.
 //!
 //! Format, one record a line (text, so that an operator can read it):
 //! ```text
-//! bgpinject-state 1
+//! bgpinject-state 2
 //! check NAME up|down
 //! route NEIGHBOR control|process:NAME ROUTE-AS-THE-API-WRITES-IT
+//! announce NEIGHBOR control|process:NAME FAMILY-ROUTE-OR-FLOW-AS-THE-COMMAND-WROTE-IT
+//! watchdog NEIGHBOR control|process:NAME|config GROUP announced|withdrawn ANNOUNCE-TEXT
 //! end RECORDS
 //! ```
+//! `announce` holds what followed `announce` in the command (`evpn ...`, `ipv4 mup ...`,
+//! `flow route { ... }`); `watchdog` holds one member of a group (`route ...` or such a text)
+//! and whether it is announced; `config` is a route of the configuration file, of which only
+//! the state is taken. Version 1 files (`check` and `route` only) still load.
 //! The `end` line, with the count of records, tells a complete file from a truncated one.
 //! Written to a new temporary file in the same directory, synced, then renamed over PATH:
 //! a reader sees the old file or the new one, and a symlink at PATH is replaced, never
@@ -26,10 +33,24 @@ use log::{info, warn};
 
 use crate::api::Source;
 
-const MAGIC: &str = "bgpinject-state 1";
+const MAGIC: &str = "bgpinject-state 2";
+/// Version 1: `check` and `route` records only.
+const MAGIC_V1: &str = "bgpinject-state 1";
 /// Far above any real journal (a million routes is about 60 MB of text; bgpinject's
 /// programs announce thousands), and small enough to read at start without a second thought.
 pub const MAX_SIZE: u64 = 16 << 20;
+
+/// One route of a watchdog group, with its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedMember {
+    pub addr: IpAddr,
+    /// `Source::Watchdog` for the configuration's routes.
+    pub source: Source,
+    pub group: String,
+    pub announced: bool,
+    /// What follows `announce` for this route (`route 10.0.0.0/24 next-hop ...`).
+    pub text: String,
+}
 
 /// What a state file holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,11 +59,16 @@ pub struct SavedState {
     pub checks: BTreeMap<String, bool>,
     /// Neighbor, source (a process or the control socket), the route in API text.
     pub routes: Vec<(IpAddr, Source, String)>,
+    /// Neighbor, source, what followed `announce` (family routes and flow rules).
+    pub announced: Vec<(IpAddr, Source, String)>,
+    /// The routes of watchdog groups.
+    pub watchdogs: Vec<SavedMember>,
 }
 
 fn source_word(s: &Source) -> Option<String> {
     match s {
         Source::Control => Some("control".into()),
+        Source::Watchdog => Some("config".into()),
         Source::Process(n) if !n.is_empty() && !n.contains(char::is_whitespace) => {
             Some(format!("process:{n}"))
         }
@@ -60,11 +86,16 @@ fn parse_source(w: &str) -> Option<Source> {
     }
 }
 
+/// A word of a record that a space or a line break would split.
+fn one_word(w: &str) -> bool {
+    !w.is_empty() && !w.contains(char::is_whitespace)
+}
+
 pub fn encode(state: &SavedState) -> String {
     let mut out = format!("{MAGIC}\n");
     let mut records = 0usize;
     for (name, up) in &state.checks {
-        if name.is_empty() || name.contains(char::is_whitespace) {
+        if !one_word(name) {
             continue;
         }
         out.push_str(&format!(
@@ -73,18 +104,93 @@ pub fn encode(state: &SavedState) -> String {
         ));
         records += 1;
     }
-    for (addr, source, text) in &state.routes {
-        let Some(source) = source_word(source) else {
+    let lists = [("route", &state.routes), ("announce", &state.announced)];
+    for (kind, list) in lists {
+        for (addr, source, text) in list {
+            let Some(source) = source_word(source).filter(|_| *source != Source::Watchdog) else {
+                continue;
+            };
+            if text.contains('\n') || text.trim().is_empty() {
+                continue;
+            }
+            out.push_str(&format!("{kind} {addr} {source} {text}\n"));
+            records += 1;
+        }
+    }
+    for m in &state.watchdogs {
+        let Some(source) = source_word(&m.source) else {
             continue;
         };
-        if text.contains('\n') {
+        if !one_word(&m.group) || m.text.contains('\n') || m.text.trim().is_empty() {
             continue;
         }
-        out.push_str(&format!("route {addr} {source} {text}\n"));
+        let st = if m.announced {
+            "announced"
+        } else {
+            "withdrawn"
+        };
+        out.push_str(&format!(
+            "watchdog {} {source} {} {st} {}\n",
+            m.addr, m.group, m.text
+        ));
         records += 1;
     }
     out.push_str(&format!("end {records}\n"));
     out
+}
+
+/// `NEIGHBOR SOURCE TEXT` of a `route` or `announce` record.
+fn route_record(rest: &str, n: usize) -> Result<(IpAddr, Source, String), String> {
+    let mut parts = rest.splitn(3, ' ');
+    let addr: IpAddr = parts
+        .next()
+        .and_then(|a| a.parse().ok())
+        .ok_or(format!("line {n}: bad neighbor address"))?;
+    let source = parts
+        .next()
+        .and_then(parse_source)
+        .ok_or(format!("line {n}: bad source"))?;
+    let route = parts
+        .next()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or(format!("line {n}: no route"))?;
+    Ok((addr, source, route.to_string()))
+}
+
+/// `NEIGHBOR SOURCE GROUP announced|withdrawn TEXT` of a `watchdog` record.
+fn watchdog_record(rest: &str, n: usize) -> Result<SavedMember, String> {
+    let mut parts = rest.splitn(5, ' ');
+    let addr: IpAddr = parts
+        .next()
+        .and_then(|a| a.parse().ok())
+        .ok_or(format!("line {n}: bad neighbor address"))?;
+    let source = parts
+        .next()
+        .and_then(|w| match w {
+            "config" => Some(Source::Watchdog),
+            w => parse_source(w),
+        })
+        .ok_or(format!("line {n}: bad source"))?;
+    let group = parts
+        .next()
+        .filter(|g| crate::config::api_command::check_watchdog_name(g).is_ok())
+        .ok_or(format!("line {n}: bad watchdog name"))?;
+    let announced = match parts.next() {
+        Some("announced") => true,
+        Some("withdrawn") => false,
+        _ => return Err(format!("line {n}: bad watchdog state")),
+    };
+    let text = parts
+        .next()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or(format!("line {n}: no route"))?;
+    Ok(SavedMember {
+        addr,
+        source,
+        group: group.to_string(),
+        announced,
+        text: text.to_string(),
+    })
 }
 
 /// Parses a whole file; the error says what is wrong and on which line.
@@ -93,13 +199,14 @@ pub fn decode(text: &str) -> Result<SavedState, String> {
         return Err("truncated (the last line is not complete)".into());
     }
     let mut lines = text.split('\n').enumerate();
-    match lines.next() {
-        Some((_, l)) if l == MAGIC => {}
+    let v1 = match lines.next() {
+        Some((_, l)) if l == MAGIC => false,
+        Some((_, l)) if l == MAGIC_V1 => true,
         Some((_, l)) if l.starts_with("bgpinject-state ") => {
             return Err(format!("unsupported version '{}'", l.trim()));
         }
         _ => return Err("not a bgpinject state file (first line)".into()),
-    }
+    };
     let mut state = SavedState::default();
     let mut records = 0usize;
     for (i, line) in lines {
@@ -117,20 +224,15 @@ pub fn decode(text: &str) -> Result<SavedState, String> {
                 records += 1;
             }
             "route" => {
-                let mut parts = rest.splitn(3, ' ');
-                let addr: IpAddr = parts
-                    .next()
-                    .and_then(|a| a.parse().ok())
-                    .ok_or(format!("line {n}: bad neighbor address"))?;
-                let source = parts
-                    .next()
-                    .and_then(parse_source)
-                    .ok_or(format!("line {n}: bad source"))?;
-                let route = parts
-                    .next()
-                    .filter(|r| !r.is_empty())
-                    .ok_or(format!("line {n}: no route"))?;
-                state.routes.push((addr, source, route.to_string()));
+                state.routes.push(route_record(rest, n)?);
+                records += 1;
+            }
+            "announce" if !v1 => {
+                state.announced.push(route_record(rest, n)?);
+                records += 1;
+            }
+            "watchdog" if !v1 => {
+                state.watchdogs.push(watchdog_record(rest, n)?);
                 records += 1;
             }
             "end" => {
@@ -196,9 +298,10 @@ pub fn load(path: &Path) -> Option<SavedState> {
     match decode(&text) {
         Ok(s) => {
             info!(
-                "state file {}: replaying {} routes of programs and {} health check states",
+                "state file {}: replaying {} routes of programs, {} watchdog routes and {} health check states",
                 path.display(),
-                s.routes.len(),
+                s.routes.len() + s.announced.len(),
+                s.watchdogs.len(),
                 s.checks.len()
             );
             Some(s)
@@ -280,14 +383,56 @@ mod tests {
         }
         for bad in [
             "garbage",
-            "bgpinject-state 2\nend 0\n",
+            "bgpinject-state 3\nend 0\n",
             "bgpinject-state 1\nroute nope control 1.2.3.0/24\nend 1\n",
+            // Version 1 had no family routes or watchdogs.
+            "bgpinject-state 1\nannounce 127.0.0.1 control evpn x\nend 1\n",
+            "bgpinject-state 1\nwatchdog 127.0.0.1 control w withdrawn route 1.2.3.0/24\nend 1\n",
+            // The new records, broken in each field.
+            "bgpinject-state 2\nannounce 127.0.0.1 control\nend 1\n",
+            "bgpinject-state 2\nannounce 127.0.0.1 control \nend 1\n",
+            "bgpinject-state 2\nannounce 127.0.0.1 config evpn x\nend 1\n",
+            "bgpinject-state 2\nannounce ::g control evpn x\nend 1\n",
+            "bgpinject-state 2\nwatchdog 127.0.0.1 control w sideways route 1.2.3.0/24\nend 1\n",
+            "bgpinject-state 2\nwatchdog 127.0.0.1 control w withdrawn\nend 1\n",
+            "bgpinject-state 2\nwatchdog 127.0.0.1 control withdraw withdrawn route 1.2.3.0/24\nend 1\n",
+            "bgpinject-state 2\nwatchdog 127.0.0.1 healthcheck:x w withdrawn route 1.2.3.0/24\nend 1\n",
+            "bgpinject-state 2\nwatchdog 127.0.0.1 control w withdrawn route 1.2.3.0/24\nend 2\n",
             "bgpinject-state 1\nroute 127.0.0.1 healthcheck:x 1.2.3.0/24\nend 1\n",
             "bgpinject-state 1\ncheck web sideways\nend 1\n",
             "bgpinject-state 1\nend 5\n",
             "\u{0}\u{0}\u{0}",
         ] {
             assert!(decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_still_loads() {
+        let v1 = "bgpinject-state 1\ncheck web up\nroute 127.0.0.1 control 192.0.2.0/24 next-hop 10.0.0.1\nend 2\n";
+        let s = decode(v1).unwrap();
+        assert_eq!((s.checks.len(), s.routes.len()), (1, 1));
+    }
+
+    #[test]
+    fn family_and_watchdog_records_round_trip() {
+        let mut s = sample();
+        s.announced.push((
+            "127.0.0.1".parse().unwrap(),
+            Source::Process("ddos".into()),
+            "flow route { match { destination 192.0.2.1/32; } then { discard; } }".into(),
+        ));
+        s.watchdogs.push(SavedMember {
+            addr: "127.0.0.1".parse().unwrap(),
+            source: Source::Watchdog,
+            group: "dns".into(),
+            announced: false,
+            text: "route 10.0.0.0/8 next-hop 192.0.2.1".into(),
+        });
+        let text = encode(&s);
+        assert_eq!(decode(&text).unwrap(), s, "{text}");
+        for cut in 0..text.len() - 1 {
+            assert!(decode(&text[..cut]).is_err(), "cut at {cut}");
         }
     }
 

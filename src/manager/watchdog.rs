@@ -20,6 +20,7 @@ use log::info;
 
 use super::program_routes::{ProgramRoutes, Target};
 use super::source_routes::SourceRoutes;
+use super::state_file::SavedMember;
 use crate::api::Source;
 use crate::config::RouteConfig;
 use crate::config::model::WatchdogRoute;
@@ -31,6 +32,15 @@ type RouteKey = (Prefix, Option<NlriKey>);
 
 fn key(r: &RouteConfig) -> RouteKey {
     (r.prefix, r.other_key())
+}
+
+/// A group's route as `announce` takes it (`route PREFIX ...`), for the state file.
+fn member_text(r: &RouteConfig) -> String {
+    let text = match r.other_key() {
+        None => format!("{} {}", r.prefix, super::status::describe(&r.attributes)),
+        Some(k) => super::program_routes::route_text(&k, &r.nlri().labels, &r.attributes),
+    };
+    format!("route {text}")
 }
 
 /// One route of a group and whether it is announced now.
@@ -167,6 +177,10 @@ impl ProgramRoutes {
         tag: Option<(&str, bool)>,
         targets: &[Target],
     ) {
+        // Nothing tagged and nothing to tag (a helper's plain flood): no key per route.
+        if tag.is_none() && self.watchdogs.groups.is_empty() {
+            return;
+        }
         let keys: Vec<RouteKey> = routes.iter().map(key).collect();
         for t in targets {
             let addr = t.config.peer_address;
@@ -174,6 +188,8 @@ impl ProgramRoutes {
             let Some((name, withdraw)) = tag else {
                 continue;
             };
+            // Nothing may be sent, but the state file must learn of the group's new route.
+            self.dirty.insert(addr);
             let members = self
                 .watchdogs
                 .groups
@@ -250,6 +266,84 @@ impl ProgramRoutes {
             );
         }
         known.then_some(changed)
+    }
+
+    /// Every group's routes with their state, for the state file (the configuration's
+    /// under [`Source::Watchdog`], a replayed helper's under the helper).
+    pub(super) fn journal_watchdogs(&self) -> Vec<SavedMember> {
+        let mut out = Vec::new();
+        for (addr, groups) in &self.watchdogs.groups {
+            for (group, sources) in groups {
+                for (source, members) in sources {
+                    let source = match source {
+                        Source::Replayed(inner) => (**inner).clone(),
+                        Source::Healthcheck(_) => continue,
+                        s => s.clone(),
+                    };
+                    for m in members.values() {
+                        out.push(SavedMember {
+                            addr: *addr,
+                            source: source.clone(),
+                            group: group.clone(),
+                            announced: m.announced,
+                            text: member_text(&m.route),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A group's route read back from the state file (at start, before the configuration's
+    /// groups are set up, which then keep the state of their routes found here). An
+    /// announced one of a program goes into its table, a withdrawn one waits for `announce
+    /// watchdog GROUP`.
+    pub(super) fn restore_member(
+        &mut self,
+        addr: IpAddr,
+        source: &Source,
+        group: &str,
+        route: RouteConfig,
+        announced: bool,
+    ) {
+        if announced && *source != Source::Watchdog {
+            self.restore(addr, source, std::slice::from_ref(&route));
+        }
+        let member = Member { route, announced };
+        self.watchdogs
+            .groups
+            .entry(addr)
+            .or_default()
+            .entry(group.to_string())
+            .or_default()
+            .entry(source.clone())
+            .or_default()
+            .insert(key(&member.route), member);
+    }
+
+    /// Of `routes`, which a helper tags with `group` on `targets` while its routes from the
+    /// state file are still replayed: those the file has withdrawn in that group stay
+    /// withdrawn (`true`), until `announce watchdog GROUP`, so a restart never brings back
+    /// a route a watchdog had withdrawn.
+    pub fn withdrawn_by_replay(
+        &self,
+        source: &Source,
+        group: &str,
+        route: &RouteConfig,
+        targets: &[Target],
+    ) -> bool {
+        let replayed = Source::Replayed(Box::new(source.clone()));
+        let k = key(route);
+        targets.iter().any(|t| {
+            self.watchdogs
+                .groups
+                .get(&t.config.peer_address)
+                .and_then(|g| g.get(group))
+                .and_then(|g| g.get(&replayed))
+                .and_then(|m| m.get(&k))
+                .is_some_and(|m| !m.announced)
+        })
     }
 
     /// Forgets the groups' routes of `source` (its routes were dropped).

@@ -171,6 +171,18 @@ impl PlainTable {
         next
     }
 
+    /// This table followed by `next`, whose routes all sort after this table's: views of
+    /// both, nothing copied.
+    pub fn concat(&self, next: &PlainTable) -> PlainTable {
+        debug_assert!(match (self.last(), next.first()) {
+            (Some(a), Some(b)) => a.0 < b.0,
+            _ => true,
+        });
+        let mut out = self.clone();
+        out.push_range(next, 0, next.len);
+        out
+    }
+
     fn push_range(&mut self, from_table: &PlainTable, from: usize, to: usize) {
         for s in &from_table.segments {
             let (a, b) = (from.max(s.start), to.min(s.start + s.len()));

@@ -291,6 +291,17 @@ impl PeerThread {
         loop {
             self.serve_commands(&mut core, &mut conn);
             let now = Instant::now();
+            // A deadline passed while the thread was busy (a large table to prepare): what
+            // the peer sent meanwhile is read first, so that a KEEPALIVE waiting in the
+            // socket counts before the hold timer is judged (RFC 4271 §6.5 measures from
+            // what was received, not from what this thread got round to reading).
+            if core.poll_timeout().is_some_and(|t| t <= now)
+                && let Some(stream) = conn.as_mut()
+                && let Err(e) = read_in(stream, &mut core, &mut buf)
+            {
+                core.connection_lost(&e, now);
+            }
+            let now = Instant::now();
             core.handle_timeout(now);
             if conn.is_none() && dialing.is_none() && core.poll_connect(now) {
                 debug!("neighbor {name}: connecting to {}", self.spec.peer);

@@ -140,6 +140,10 @@ pub struct PrefixSid {
     /// (base, range) pairs, each a 24-bit number.
     pub srgb: Vec<(u32, u32)>,
     pub services: Vec<Srv6Service>,
+    /// TLVs written as whole values (type, value): ExaBGP 4.2's first SRv6 syntax, whose
+    /// TLV 2 (IPv6 SID), 4 (SRv6 VPN SID) and 5 (SRv6 L3VPN SID, the 21-octet layout of
+    /// draft-dawra-idr-srv6-vpn-04) came before RFC 9252.
+    pub draft_tlvs: Vec<(u8, Vec<u8>)>,
 }
 
 /// Appends one TLV of a 2-octet length; `body` writes the value.
@@ -192,6 +196,9 @@ impl PrefixSid {
                     }
                 });
             });
+        }
+        for (kind, value) in &self.draft_tlvs {
+            emit_tlv(*kind, &mut out, |o| o.extend_from_slice(value));
         }
         out
     }
@@ -274,7 +281,7 @@ mod tests {
         let p = PrefixSid {
             label_index: Some(300),
             srgb: vec![(800000, 4096), (1000000, 5000)],
-            services: Vec::new(),
+            ..Default::default()
         };
         assert_eq!(
             p.encode(),

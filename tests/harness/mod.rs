@@ -9,6 +9,7 @@
 pub mod bgpinject;
 pub mod bird;
 pub mod controlled;
+pub mod fifo_helper;
 
 use std::fmt;
 use std::path::Path;
