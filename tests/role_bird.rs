@@ -12,8 +12,8 @@
 //! - FRR's bgpd (`local-role`) shows the same roles and OTC values, and refuses a wrong pair.
 //!
 //! As a customer (and a peer, or an RS-client) BIRD and FRR add OTC = our AS on ingress to
-//! a route that arrives without it, the value our egress rule adds as provider: that the
-//! octets are ours is checked from the bytes in `rib::packer` unit tests.
+//! a route that arrives without it, the value our egress rule adds as provider: ExaBGP 4.2,
+//! which has no roles, shows the octets as they left bgpinject.
 //!
 //! Loopback 127.0.50.0/24, ports 18800-18849. Run under the interop lock:
 //! `flock /tmp/bgpinject-interop.lock cargo test --test role_bird -- --test-threads=1`
@@ -407,4 +407,84 @@ fn frr_local_role_pair_and_otc_values_and_a_wrong_pair() {
         inj.assert_no_resets(1);
         assert_no_bugs(&inj);
     }
+}
+
+/// ExaBGP 4.2, which has no roles and adds no OTC on ingress, shows the OTC octets as they
+/// left bgpinject: our AS on the route without one (RFC 9234 §5 egress, we are provider and
+/// the role is not strict), the configured ones kept.
+#[test]
+fn exabgp_sees_the_otc_octets_bgpinject_sends_as_provider() {
+    use harness::exabgp::Exabgp;
+    use harness::spec::{Family, ReceiverSpec};
+    let (exa_addr, our_addr, port) = ("127.0.50.40", "127.0.50.41", 18830);
+    let mut spec = ReceiverSpec::new(
+        exa_addr.parse().unwrap(),
+        port,
+        BIRD_AS,
+        our_addr.parse().unwrap(),
+        LOCAL_AS,
+    );
+    spec.families = vec![Family::Ipv4Unicast];
+    let exa = Exabgp::start(&spec);
+    let conf = config(exa_addr, our_addr, port, "    role { local provider; }");
+    let inj = Bgpinject::start(BIN, &conf, "info");
+    assert!(
+        exa.wait_established(Duration::from_secs(30)),
+        "{}\n{}",
+        inj.log(),
+        exa.log()
+    );
+    // ExaBGP writes an attribute it does not know as `attribute-0xCODE-0xFLAGS`: "0xvalue",
+    // with the partial bit (0x20) it sets on an unrecognised transitive attribute (RFC 4271
+    // §5): the flags sent (0xc0) are checked from the bytes in `rib::packer` unit tests.
+    let want: BTreeMap<String, String> =
+        [(PLAIN, LOCAL_AS), (KEYWORD, KEYWORD_OTC), (RAW, RAW_OTC)]
+            .into_iter()
+            .map(|(p, v)| (p.to_string(), format!("0x{v:08x}")))
+            .collect();
+    let otc_of = || {
+        let mut got = BTreeMap::new();
+        for m in exa.messages() {
+            let Some(update) = m.pointer("/neighbor/message/update") else {
+                continue;
+            };
+            let attribute = &update["attribute"];
+            let otc = ["attribute-0x23-0xC0", "attribute-0x23-0xE0"]
+                .iter()
+                .find_map(|k| attribute[k].as_str())
+                .unwrap_or("none")
+                .to_string();
+            for nlris in update
+                .pointer("/announce/ipv4 unicast")
+                .and_then(|a| a.as_object())
+                .into_iter()
+                .flat_map(|a| a.values())
+            {
+                for n in nlris.as_array().into_iter().flatten() {
+                    if let Some(p) = n["nlri"].as_str() {
+                        got.insert(p.to_string(), otc.clone());
+                    }
+                }
+            }
+        }
+        got
+    };
+    let got = wait_for(Duration::from_secs(20), || {
+        let got = otc_of();
+        (got == want).then_some(got)
+    });
+    let attributes: Vec<String> = exa
+        .messages()
+        .iter()
+        .filter_map(|m| Some(m.pointer("/neighbor/message/update/attribute")?.to_string()))
+        .collect();
+    assert!(
+        got.is_some(),
+        "ExaBGP: {:?} {attributes:?}\n{}",
+        otc_of(),
+        inj.log()
+    );
+    println!("ExaBGP's OTC attribute by prefix: {want:?}");
+    inj.assert_no_resets(1);
+    assert_no_bugs(&inj);
 }
