@@ -7,7 +7,9 @@
 //!   keyword (in backquotes) with the same status letter (S, D or R);
 //! - (b) an S or D keyword's snippet, placed in its context, passes `bgpinject --check`;
 //! - (c) an R keyword's snippet is refused, with `FILE:LINE:COL:` and the keyword (or, inside
-//!   a refused block, the block's name) in the message.
+//!   a refused block, the block's name) in the message;
+//! - (d) README's "Coming from ExaBGP" table names every keyword in its context's row, in
+//!   the column of its status.
 //!
 //! Offline: only `bgpinject --check` runs.
 
@@ -277,4 +279,63 @@ fn a_wrong_row_is_caught() {
     assert!(has_word("a `md5-ip` b", "md5-ip"));
     assert!(!has_word("md5-ip", "md5"));
     assert!(!has_word("ipv4-only", "ipv4"));
+}
+
+/// README's "Coming from ExaBGP" table: per context, the keywords of each status.
+fn readme_table() -> Vec<(String, [String; 3])> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(path).expect("README.md");
+    let section = text
+        .split("## Coming from ExaBGP")
+        .nth(1)
+        .expect("README has a Coming from ExaBGP section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            let [ctx, s, d, r] = cells.as_slice() else {
+                return None;
+            };
+            Some((
+                ctx.trim_matches('`').to_string(),
+                [s.to_string(), d.to_string(), r.to_string()],
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_table_lists_every_keyword_under_its_status() {
+    let table = readme_table();
+    let mut missing = Vec::new();
+    for k in keywords() {
+        let column = match k.status.as_str() {
+            "S" => 0,
+            "D" => 1,
+            _ => 2,
+        };
+        let found = table
+            .iter()
+            .find(|(ctx, _)| *ctx == k.context)
+            .is_some_and(|(_, cols)| cols[column].contains(&format!("`{}`", k.keyword)));
+        if !found {
+            missing.push(format!(
+                "keywords.txt:{}: {} `{}` ({})",
+                k.line, k.context, k.keyword, k.status
+            ));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README's Coming from ExaBGP table lacks:\n{}",
+        missing.join("\n")
+    );
+    // And it can fail: a keyword moved to another column is not found there.
+    assert!(
+        !table
+            .iter()
+            .any(|(ctx, cols)| ctx == "neighbor" && cols[0].contains("`rate-limit`"))
+    );
 }

@@ -89,6 +89,9 @@ pub struct RouteMemo {
     last: Option<(String, RouteConfig, Option<WatchdogTag>)>,
     /// Counts the routes kept in `last`: lines repeating one route have the same.
     generation: u64,
+    /// The text kept in `last` holds `lease` or a literal `\\n`: [`RouteMemo::repeat`] does
+    /// not match it (those lines go through the whole command parser, which reads them).
+    unrepeatable: bool,
 }
 
 impl RouteMemo {
@@ -102,7 +105,7 @@ impl RouteMemo {
             None => (text, ""),
         };
         let (known, template, tag) = self.last.as_ref()?;
-        if known != rest || tag.is_some() {
+        if self.unrepeatable || known != rest || tag.is_some() {
             return None;
         }
         let prefix = super::values::prefix(first).ok()?;
@@ -138,6 +141,7 @@ impl RouteMemo {
         }
         let (routes, tag) = tagged_routes_from_text(text)?;
         self.generation += 1;
+        self.unrepeatable = rest.contains("lease") || rest.contains("\\n");
         self.last = match (prefix, routes.as_slice()) {
             (Some(p), [one])
                 if one.prefix == p && !rest.split_whitespace().any(|w| w == "split") =>

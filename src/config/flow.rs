@@ -623,9 +623,29 @@ fn parse_then(p: &mut Parser, title: &str) -> Result<Then, ConfigError> {
                 let (rate, _) = p.value("rate-limit", |s| {
                     values::number_in(s, 0, u32::MAX as u64, "0..4294967295 bytes per second")
                 })?;
-                let action = FlowAction::TrafficRate {
-                    asn: 0,
-                    rate: rate as f32,
+                // ExaBGP main (and 5.0 after 5.0.13): `rate-limit N packets` is RFC 8955's
+                // traffic-rate-packets; `bytes`, or no unit, traffic-rate-bytes.
+                let packets = match p.peek().text.as_str() {
+                    "packets" => {
+                        p.advance();
+                        true
+                    }
+                    "bytes" => {
+                        p.advance();
+                        false
+                    }
+                    _ => false,
+                };
+                let action = if packets {
+                    FlowAction::TrafficRatePackets {
+                        asn: 0,
+                        rate: rate as f32,
+                    }
+                } else {
+                    FlowAction::TrafficRate {
+                        asn: 0,
+                        rate: rate as f32,
+                    }
                 };
                 t.rate = Some((kw.clone(), Some(action)));
             }
@@ -916,5 +936,59 @@ impl Then {
             self.large_communities.take().unwrap_or_default(),
         ));
         Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::parse_str;
+
+    /// The extended communities of the neighbor's one flow rule, in hex, or the error.
+    fn then(then: &str) -> Result<Vec<String>, String> {
+        let text = format!(
+            "neighbor 127.0.0.1 {{ router-id 1.2.3.4; local-address 127.0.0.1; local-as 1; peer-as 1;\nfamily {{ ipv4 flow; }}\nflow {{ route r {{ match {{ source 10.0.1.0/24; }} then {{ {then} }} }} }}\n}}"
+        );
+        let c = parse_str(&text, Path::new("t.conf")).map_err(|e| e.to_string())?;
+        Ok(c.neighbors[0].flows[0]
+            .attributes
+            .extended_communities()
+            .iter()
+            .map(|e| e.0.iter().map(|b| format!("{b:02x}")).collect())
+            .collect())
+    }
+
+    /// ExaBGP main's conf-flow: `rate-limit 1000 packets;` is traffic-rate-packets (RFC 8955
+    /// §7, 0x800c) with 1000.0 as an IEEE float, the community `C01008 800C0000447A0000` of
+    /// its expected UPDATE; `bytes` and no unit are traffic-rate-bytes (0x8006).
+    #[test]
+    fn rate_limit_in_packets_or_bytes() {
+        assert_eq!(
+            then("rate-limit 1000 packets;"),
+            Ok(vec!["800c0000447a0000".into()])
+        );
+        assert_eq!(
+            then("rate-limit 1000 bytes;"),
+            Ok(vec!["80060000447a0000".into()])
+        );
+        assert_eq!(
+            then("rate-limit 9600;"),
+            Ok(vec!["8006000046160000".into()])
+        );
+        assert_eq!(
+            then("rate-limit 0 packets;"),
+            Ok(vec!["800c000000000000".into()])
+        );
+        // Hostile or mistaken input: an error at the word, with its line and column.
+        let e = then("rate-limit 1000 frames;").unwrap_err();
+        assert!(e.starts_with("t.conf:3:"), "{e}");
+        assert!(e.contains("'frames'"), "{e}");
+        let e = then("rate-limit packets;").unwrap_err();
+        assert!(e.starts_with("t.conf:3:") && e.contains("packets"), "{e}");
+        let e = then("rate-limit 1000 packets packets;").unwrap_err();
+        assert!(e.starts_with("t.conf:3:"), "{e}");
+        let e = then("rate-limit 1000 packets; discard;").unwrap_err();
+        assert!(e.contains("conflicting actions"), "{e}");
     }
 }

@@ -124,8 +124,11 @@ fn harmful_action(attrs: &RouteAttributes) -> Option<&'static str> {
             continue;
         };
         match action {
-            FlowAction::TrafficRate { rate: 0.0, .. } => return Some("discard"),
-            FlowAction::TrafficRate { .. } => return Some("rate-limit"),
+            FlowAction::TrafficRate { rate: 0.0, .. }
+            | FlowAction::TrafficRatePackets { rate: 0.0, .. } => return Some("discard"),
+            FlowAction::TrafficRate { .. } | FlowAction::TrafficRatePackets { .. } => {
+                return Some("rate-limit");
+            }
             FlowAction::RedirectAs2 { .. }
             | FlowAction::RedirectIpv4 { .. }
             | FlowAction::RedirectAs4 { .. }

@@ -496,6 +496,8 @@ mod tests {
                 "l4-service",
             ),
             ("bgp-prefix-sid-srv6 ( l3-service 10.0.0.1 )", "IPv6"),
+            ("bgp-prefix-sid-srv6 ( l3vpn", "expected the rest"),
+            ("bgp-prefix-sid-srv6 ( )", "l3-service or l2-service"),
             (
                 "bgp-prefix-sid-srv6 ( l3-service 2001:db8::1 0x48 [64,24,16] )",
                 "']'",

@@ -5,7 +5,7 @@ use crate::wire::prefix::Prefix;
 
 use super::ConfigError;
 use super::include;
-use super::lexer::Token;
+use super::lexer::{Token, TokenKind};
 use super::parser::{Parser, one_of_quoted};
 use super::route::{self, ParsedRoute};
 use super::route_list::ParsedRoutes;
@@ -29,7 +29,7 @@ pub(super) fn parse(
 }
 
 /// The statements of a `static { }` block (and of a file included there).
-pub const KEYWORDS: &[&str] = &["route", "include"];
+pub const KEYWORDS: &[&str] = &["route", "include", "attributes"];
 
 /// One statement of a static block (or of a file included there).
 fn statement(
@@ -45,6 +45,7 @@ fn statement(
             route::memo_routes(p, &mut |r| routes.push(r));
             Ok(())
         }
+        "attributes" => attributes(p, routes),
         "include" => include::include_routes(p, kw, |sub| {
             let expected = format!("'route' or 'include' in a file included in {block}");
             while let Some(kw) = sub.file_keyword(&expected)? {
@@ -54,6 +55,52 @@ fn statement(
         }),
         _ => Err(p.unknown_keyword(kw, block, &one_of_quoted(KEYWORDS))),
     }
+}
+
+/// ExaBGP 4's `attributes ATTRIBUTES... nlri PREFIX...;` (static/__init__.py): one route per
+/// prefix, each with the attributes written before `nlri`, as `route PREFIX ATTRIBUTES;`.
+fn attributes(p: &mut Parser, routes: &mut ParsedRoutes) -> Result<(), ConfigError> {
+    let mut attrs: Vec<Token> = Vec::new();
+    let mut prefixes: Vec<Token> = Vec::new();
+    let mut seen_nlri = false;
+    let end = loop {
+        let t = p.advance();
+        match t.kind {
+            TokenKind::Semicolon => break t,
+            TokenKind::EndOfFile | TokenKind::OpenBrace | TokenKind::CloseBrace => {
+                return Err(p.unexpected(&t, "'nlri PREFIX ...;' to end 'attributes'"));
+            }
+            TokenKind::Word if t.text == "nlri" && !seen_nlri => seen_nlri = true,
+            _ if seen_nlri => prefixes.push(t),
+            _ => attrs.push(t),
+        }
+    };
+    if prefixes.is_empty() {
+        return Err(p.error_at(
+            end.position,
+            "attributes without 'nlri PREFIX ...' before its ';': it announces nothing",
+        ));
+    }
+    for prefix in prefixes {
+        let at = |kind, text: &str| Token {
+            kind,
+            text: text.to_string(),
+            position: prefix.position,
+        };
+        let route_kw = at(TokenKind::Word, "route");
+        let mut tokens = vec![prefix.clone()];
+        tokens.extend(attrs.iter().cloned());
+        tokens.push(Token {
+            kind: TokenKind::Semicolon,
+            text: ";".to_string(),
+            position: end.position,
+        });
+        tokens.push(at(TokenKind::EndOfFile, ""));
+        let mut sub = p.sub_parser(tokens);
+        let parsed = route::parse_route(&mut sub, &route_kw)?;
+        expand_split(&sub, parsed, &mut |r| routes.push(r))?;
+    }
+    Ok(())
 }
 
 /// Pushes `parsed`, or with `split /LEN` its more-specifics of length LEN.
@@ -314,5 +361,36 @@ mod tests {
             ),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn exabgp4_attributes_statement_is_one_route_per_prefix() {
+        let n = "neighbor 192.0.2.1 { router-id 192.0.2.9; local-as 1; peer-as 2; static {";
+        let c = parse_str(
+            &format!(
+                "{n} attributes next-hop 192.0.2.2 med 10 nlri 10.0.0.0/24 10.0.1.0/24; }} }}"
+            ),
+            Path::new("t.conf"),
+        )
+        .unwrap();
+        let routes = &c.neighbors[0].routes;
+        assert_eq!(routes.len(), 2);
+        let same = parse_str(
+            &format!("{n} route 10.0.0.0/24 next-hop 192.0.2.2 med 10; route 10.0.1.0/24 next-hop 192.0.2.2 med 10; }} }}"),
+            Path::new("t.conf"),
+        )
+        .unwrap();
+        assert_eq!(routes, &same.neighbors[0].routes);
+        for (text, want) in [
+            ("attributes next-hop 192.0.2.2;", "without 'nlri PREFIX"),
+            (
+                "attributes next-hop 192.0.2.2 nlri 10.0.0.0/24 }",
+                "'nlri PREFIX ...;'",
+            ),
+            ("attributes med 10 nlri 10.0.0.0/24;", "next-hop"),
+        ] {
+            let e = prefixes(&format!("{n} {text} }} }}")).unwrap_err();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 }

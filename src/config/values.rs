@@ -133,25 +133,28 @@ pub fn ipv4_address(text: &str) -> Result<Ipv4Addr, ValueError> {
 /// less on this than on the general parser.
 fn ipv4_octets(text: &str) -> Option<std::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let digits = parts.next()?.as_bytes();
-        if digits.is_empty()
-            || digits.len() > 3
-            || (digits.len() > 1 && digits.first() == Some(&b'0'))
-            || !digits.iter().all(u8::is_ascii_digit)
-        {
-            return None;
+    let mut bytes = text.as_bytes().iter();
+    for (k, octet) in octets.iter_mut().enumerate() {
+        // One to three digits, no leading zero, at most 255; then '.' (or the end after
+        // the fourth).
+        let (mut value, mut digits) = (0u16, 0usize);
+        loop {
+            match bytes.next() {
+                Some(&d) if d.is_ascii_digit() => {
+                    if digits == 3 || (digits == 1 && value == 0) {
+                        return None;
+                    }
+                    value = value * 10 + u16::from(d - b'0');
+                    digits += 1;
+                }
+                Some(b'.') if k < 3 && digits > 0 => break,
+                None if k == 3 && digits > 0 => break,
+                _ => return None,
+            }
         }
-        let value = digits
-            .iter()
-            .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
         *octet = u8::try_from(value).ok()?;
     }
-    parts
-        .next()
-        .is_none()
-        .then(|| std::net::Ipv4Addr::from(octets))
+    Some(std::net::Ipv4Addr::from(octets))
 }
 
 pub fn prefix(text: &str) -> Result<Prefix, ValueError> {

@@ -473,6 +473,9 @@ impl Manager {
     ) -> Vec<Answer> {
         let chosen = targets(&self.neighbors, source, |n| template.selects(n));
         let mut answers = Vec::with_capacity(prefixes.len());
+        // The lines of a run are applied at one time (a clock read per line was 5 % of the
+        // manager's samples).
+        let now = Instant::now();
         for &prefix in prefixes {
             if chosen.is_empty() {
                 answers.push(Answer::Refused(format!(
@@ -488,8 +491,7 @@ impl Manager {
             answers.push(
                 match self.program_routes.announce(source, routes, &chosen) {
                     Ok(()) => {
-                        self.leases
-                            .announced(source, template, lease, Instant::now());
+                        self.leases.announced(source, template, lease, now);
                         Answer::Lines(Vec::new())
                     }
                     Err(e) => Answer::Refused(e),

@@ -185,6 +185,7 @@ impl ExtCommunityValue {
             V::RouteOrigin { .. } => "route-origin",
             V::Flow(a) => match a {
                 FlowAction::TrafficRate { .. } => "traffic-rate",
+                FlowAction::TrafficRatePackets { .. } => "traffic-rate-packets",
                 FlowAction::TrafficAction { .. } => "traffic-action",
                 FlowAction::RedirectAs2 { .. }
                 | FlowAction::RedirectIpv4 { .. }
@@ -289,6 +290,9 @@ pub fn write(c: &ExtendedCommunity, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn write_flow(a: FlowAction, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match a {
         FlowAction::TrafficRate { asn, rate } => write!(f, "traffic-rate:{asn}:{rate}"),
+        FlowAction::TrafficRatePackets { asn, rate } => {
+            write!(f, "traffic-rate-packets:{asn}:{rate}")
+        }
         FlowAction::TrafficAction { sample, terminal } => f.write_str(match (sample, terminal) {
             (true, true) => "traffic-action:sample-terminal",
             (true, false) => "traffic-action:sample",
@@ -348,7 +352,7 @@ fn admin_json(v: &mut Value, admin: Admin, value: u32) {
 
 fn flow_json(v: &mut Value, a: FlowAction) {
     match a {
-        FlowAction::TrafficRate { asn, rate } => {
+        FlowAction::TrafficRate { asn, rate } | FlowAction::TrafficRatePackets { asn, rate } => {
             v["asn"] = json!(asn);
             v["rate"] = json!(rate);
         }
@@ -435,6 +439,9 @@ mod tests {
         assert_eq!(text("0203fa56ea000001"), "origin:4200000000L:1");
         assert_eq!(text("8006000000000000"), "traffic-rate:0:0");
         assert_eq!(text("80060000477a0000"), "traffic-rate:0:64000");
+        // RFC 8955 §7 traffic-rate-packets, 1000 per second: the bytes of ExaBGP main's
+        // conf-flow UPDATE for `rate-limit 1000 packets`.
+        assert_eq!(text("800c0000447a0000"), "traffic-rate-packets:0:1000");
         assert_eq!(text("8007000000000002"), "traffic-action:sample");
         assert_eq!(text("8007000000000003"), "traffic-action:sample-terminal");
         assert_eq!(text("8008fde80000029a"), "redirect:65000:666");

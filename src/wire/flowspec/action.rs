@@ -10,6 +10,8 @@ use crate::wire::community::ExtendedCommunity;
 /// RFC 8955 §7, type 0x80 (generic transitive experimental) subtypes; 0x81 and 0x82 are the
 /// IPv4 and 4-octet AS forms of redirect (RFC 8955 §7.4).
 const TRAFFIC_RATE: [u8; 2] = [0x80, 0x06];
+/// RFC 8955 §7: traffic-rate-packets, the same layout as traffic-rate-bytes.
+const TRAFFIC_RATE_PACKETS: [u8; 2] = [0x80, 0x0c];
 const TRAFFIC_ACTION: [u8; 2] = [0x80, 0x07];
 const REDIRECT_AS2: [u8; 2] = [0x80, 0x08];
 const REDIRECT_IPV4: [u8; 2] = [0x81, 0x08];
@@ -28,6 +30,11 @@ const ACTION_SAMPLE: u8 = 0x02;
 pub enum FlowAction {
     /// Bytes per second; 0 discards. `asn` is informational (RFC 8955 §7.1).
     TrafficRate {
+        asn: u16,
+        rate: f32,
+    },
+    /// Packets per second (ExaBGP main's `rate-limit N packets`); 0 discards.
+    TrafficRatePackets {
         asn: u16,
         rate: f32,
     },
@@ -68,6 +75,11 @@ impl FlowAction {
         match self {
             FlowAction::TrafficRate { asn, rate } => {
                 head.copy_from_slice(&TRAFFIC_RATE);
+                tail[..2].copy_from_slice(&asn.to_be_bytes());
+                tail[2..].copy_from_slice(&rate.to_be_bytes());
+            }
+            FlowAction::TrafficRatePackets { asn, rate } => {
+                head.copy_from_slice(&TRAFFIC_RATE_PACKETS);
                 tail[..2].copy_from_slice(&asn.to_be_bytes());
                 tail[2..].copy_from_slice(&rate.to_be_bytes());
             }
@@ -119,6 +131,10 @@ impl FlowAction {
                 asn: u16_at(2),
                 rate: f32::from_bits(u32_at(4)),
             },
+            TRAFFIC_RATE_PACKETS => FlowAction::TrafficRatePackets {
+                asn: u16_at(2),
+                rate: f32::from_bits(u32_at(4)),
+            },
             TRAFFIC_ACTION => FlowAction::TrafficAction {
                 sample: b[7] & ACTION_SAMPLE != 0,
                 terminal: b[7] & ACTION_TERMINAL != 0,
@@ -154,6 +170,7 @@ impl fmt::Display for FlowAction {
         match *self {
             FlowAction::TrafficRate { rate: 0.0, .. } => f.write_str("discard"),
             FlowAction::TrafficRate { rate, .. } => write!(f, "rate-limit {rate}"),
+            FlowAction::TrafficRatePackets { rate, .. } => write!(f, "rate-limit {rate} packets"),
             FlowAction::TrafficAction { sample, terminal } => match (sample, terminal) {
                 (true, true) => f.write_str("action sample-terminal"),
                 (true, false) => f.write_str("action sample"),
