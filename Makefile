@@ -51,7 +51,7 @@ PEER_TESTS = bird_e2e harness_selftest examples_bird session_robustness scale re
 	exabgp_examples exabgp_same_routes session_bird watch_half_written decode_captures docs_first_session \
 	md5_reload_bird helper_restart_states exabgp_api api_teardown_bird lease_bird bfd_peers metrics gr_restart_bird \
 	exabgp_capabilities families_gobgp families_frr_evpn families_attrs_gobgp families_vpls_srpolicy healthcheck_bird watchdog_bird dynamic_neighbors_bird \
-	exabgp_session_options state_file_families_gobgp
+	exabgp_session_options state_file_families_gobgp role_bird
 
 test-offline:
 	$(CARGO) test --lib --bins $(addprefix --test ,$(OFFLINE_TESTS)) -- --test-threads=2

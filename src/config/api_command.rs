@@ -333,6 +333,22 @@ mod tests {
     }
 
     #[test]
+    fn api_routes_take_otc_as_the_configuration_does() {
+        use crate::wire::attribute::{OTC_SELF, PathAttribute, type_code};
+        let r = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 otc 65123").unwrap();
+        assert_eq!(
+            r.attributes.get(type_code::OTC),
+            Some(&PathAttribute::Otc(65123))
+        );
+        let r = route_from_text("203.0.113.0/24 next-hop 192.0.2.1 otc self").unwrap();
+        assert_eq!(
+            r.attributes.get(type_code::OTC),
+            Some(&PathAttribute::Otc(OTC_SELF))
+        );
+        assert!(route_from_text("203.0.113.0/24 next-hop 192.0.2.1 otc none").is_err());
+    }
+
+    #[test]
     fn flows_with_and_without_then() {
         let f = flow_from_text(
             "route { match { source 198.51.100.1/32; destination-port =3128; protocol tcp; } then { rate-limit 0; } }",

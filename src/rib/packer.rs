@@ -481,6 +481,7 @@ fn withdraw_keys(
 ) {
     let mut i = 0;
     while i < keys.len() {
+        let first = i;
         let mut w = UpdateWriter::begin(&mut packed.bytes, params.max_message_len);
         if !classic {
             w.mp_unreach(family);
@@ -491,7 +492,8 @@ fn withdraw_keys(
             }
             i += 1;
         }
-        let routes = w.finish();
+        w.finish();
+        let routes = i - first;
         packed.messages += 1;
         packed.withdrawn += routes;
         let sent = packed.family(family);

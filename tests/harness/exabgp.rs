@@ -53,7 +53,7 @@ impl Exabgp {
         }
     }
 
-    fn messages(&self) -> Vec<Value> {
+    pub fn messages(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.path().join("received.jsonl"))
             .unwrap_or_default()
             .lines()

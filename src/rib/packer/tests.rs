@@ -748,7 +748,7 @@ mod otc_egress {
             );
             assert_eq!(withdrawn(&packed), vec!["203.0.113.0/24".to_string()]);
             assert_eq!(packed.otc_withheld.len(), 1);
-            assert_eq!(packed.announced, 3);
+            assert_eq!((packed.announced, packed.withdrawn), (3, 1));
             crate::rib::selfcheck::verify(&table(65123).as_announcements(), &params, &packed)
                 .unwrap();
         }

@@ -22,8 +22,13 @@ use crate::wire::message::{Message, RouteRefresh};
 impl SessionCore {
     pub(super) fn session_up(&mut self, neg: Negotiated, now: Instant) {
         let families: Vec<String> = neg.families.iter().map(|f| f.to_string()).collect();
+        let roles = match (self.config.session.role, neg.peer_role) {
+            (Some(ours), Some(theirs)) => format!(", role {ours}, peer role {theirs}"),
+            (Some(ours), None) => format!(", role {ours}, peer sent no role"),
+            (None, _) => String::new(),
+        };
         info!(
-            "neighbor {}: session established (peer AS {}, router-id {}, hold time {} s, families [{}])",
+            "neighbor {}: session established (peer AS {}, router-id {}, hold time {} s, families [{}]{roles})",
             self.config.name,
             neg.peer_as,
             neg.peer_router_id,

@@ -441,3 +441,76 @@ fn llgr_is_advertised_per_family_with_graceful_restart_only() {
     ];
     assert!(bytes.windows(llgr.len()).any(|w| w == llgr), "{bytes:02x?}");
 }
+
+/// A hostile OPEN: RFC 9072 extended parameters holding 1,300 Role capabilities (all an
+/// OPEN of 4,096 octets holds, RFC 8654 §3; 20,000 make a message too long, 1/2), and a
+/// second run where the last one differs, decoded from bytes and fed to the FSM: the same
+/// role repeated is one role, a different one is Role Mismatch; nothing panics. A Role
+/// capability of the wrong length, and an LLGR one cut mid-family, are OPEN errors (2/0).
+#[test]
+fn a_huge_capability_list_and_malformed_role_or_llgr_values() {
+    use crate::wire::message::DecodeContext;
+    let open_bytes = |caps: &[u8]| {
+        // Extended optional parameters (RFC 9072 §2): 255, 255, 2-octet length, then
+        // parameters of type (1), 2-octet length, value.
+        let mut params = vec![2u8];
+        params.extend_from_slice(&(caps.len() as u16).to_be_bytes());
+        params.extend_from_slice(caps);
+        let mut body = vec![4, 0xfd, 0xe9, 0, 90, 192, 0, 2, 1, 255, 255];
+        body.extend_from_slice(&(params.len() as u16).to_be_bytes());
+        body.extend_from_slice(&params);
+        let mut m = vec![0xff; 16];
+        m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+        m.push(1);
+        m.extend_from_slice(&body);
+        m
+    };
+    let ctx = DecodeContext {
+        max_message_len: 65535,
+        ..DecodeContext::default()
+    };
+    let mut caps: Vec<u8> = [1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfd, 0xe9].to_vec();
+    let mut too_many = caps.clone();
+    for _ in 0..20_000 {
+        too_many.extend_from_slice(&[9, 1, 3]);
+    }
+    let e = Message::decode(&open_bytes(&too_many), ctx).unwrap_err();
+    assert_eq!(e.notification().map(|n| (n.code, n.subcode)), Some((1, 2)));
+    for _ in 0..1_300 {
+        caps.extend_from_slice(&[9, 1, 3]);
+    }
+    for last in [3u8, 4] {
+        let n = caps.len();
+        caps[n - 1] = last;
+        let bytes = open_bytes(&caps);
+        assert!(bytes.len() <= 4096, "{}", bytes.len());
+        let (msg, _) = Message::decode(&bytes, ctx).unwrap();
+        let t = Instant::now();
+        let mut c = config(false);
+        c.role = Some(Role::Provider);
+        let mut fsm = Fsm::new(c);
+        fsm.handle(Event::Start, t);
+        fsm.handle(Event::Connected, t);
+        let a = fsm.handle(Event::Received(msg, vec![]), t);
+        if last == 3 {
+            assert_eq!(a, vec![Action::Send(Message::Keepalive)]);
+        } else {
+            assert!(role_mismatch_sent(&a), "{a:?}");
+        }
+    }
+    // Malformed values of known capabilities: OPEN Message Error, unspecific subcode.
+    for cap in [
+        &[9u8, 0][..],
+        &[9, 2, 3, 3],
+        &[71, 8, 0, 1, 1, 0x80, 0, 0, 1, 0],
+    ] {
+        let mut with_mp = vec![1, 4, 0, 1, 0, 1];
+        with_mp.extend_from_slice(cap);
+        let e = Message::decode(&open_bytes(&with_mp), ctx).unwrap_err();
+        assert_eq!(
+            e.notification().map(|n| (n.code, n.subcode)),
+            Some((2, 0)),
+            "{cap:?}: {e}"
+        );
+    }
+}
