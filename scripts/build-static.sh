@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIST=${DIST:-dist}
-MAX_BYTES=${MAX_BYTES:-4194304}   # 4 MiB (3 MiB until BFD, metrics and the new NLRI codecs)
+MAX_BYTES=${MAX_BYTES:-5242880}   # 5 MiB (4 MiB until role/OTC, LLGR, created neighbors and the keyword audit; 3 MiB before BFD, metrics and the new NLRI codecs)
 TARGETS=${TARGETS:-"x86_64-unknown-linux-musl aarch64-unknown-linux-musl"}
 mkdir -p "$DIST"
 installed=$(rustup target list --installed 2>/dev/null || true)
