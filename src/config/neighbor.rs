@@ -60,6 +60,12 @@ pub(super) fn parse_neighbor(
     top_level: bool,
 ) -> Result<NeighborConfig, ConfigError> {
     let (peer_address, address_token) = p.value("neighbor", values::ip_address)?;
+    if let Some(why) = not_a_peer(peer_address) {
+        return Err(p.error_at(
+            address_token.position,
+            format!("neighbor {peer_address}: {why}, not the address of one BGP speaker"),
+        ));
+    }
     if let Some(first) = earlier.iter().find(|n| n.peer_address == peer_address) {
         return Err(p.error_at(
             address_token.position,
@@ -195,6 +201,17 @@ fn after_nameless_process(p: &mut Parser, kw: &Token, at: Position) -> Result<()
             kw.text, at.line
         ),
     ))
+}
+
+/// Why `a` cannot be a neighbor's address (BIRD refuses these too): a TCP session is with
+/// one host, so not the unspecified, a broadcast or a multicast address.
+fn not_a_peer(a: IpAddr) -> Option<&'static str> {
+    match a {
+        _ if a.is_unspecified() => Some("the unspecified address"),
+        _ if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(v4) if v4.is_broadcast() => Some("the broadcast address"),
+        _ => None,
+    }
 }
 
 /// Parses the statements of a template body as a neighbor would, so that errors in a
@@ -906,6 +923,26 @@ mod tests {
     }
 
     const IDS: &str = "local-as 65000; peer-as 65001;";
+
+    #[test]
+    fn an_address_that_is_not_one_host_is_refused_at_its_position() {
+        for (addr, why) in [
+            ("0.0.0.0", "unspecified"),
+            ("::", "unspecified"),
+            ("255.255.255.255", "broadcast"),
+            ("224.0.0.5", "multicast"),
+            ("ff02::1", "multicast"),
+        ] {
+            let e = parse(&format!(
+                "neighbor {addr} {{ router-id 192.0.2.10; {IDS} }}"
+            ))
+            .unwrap_err();
+            assert!(
+                e.starts_with("t.conf:1:10:") && e.contains(why),
+                "{addr}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn defaults() {
