@@ -14,7 +14,9 @@
 //! - `reload`: a reload plan applied;
 //! - `journal` and `readiness`: a restart inside the peers' graceful-restart window (the
 //!   state file replayed and kept; End-of-RIB once every source is ready);
-//! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump.
+//! - `status`: `show neighbor`, `show adj-rib out` and the SIGUSR2 dump;
+//! - `dynamic`: neighbors a helper or the control socket creates and deletes at run time
+//!   (`create neighbor`, `delete neighbor`), kept across reloads.
 //!
 //! Reloads are planned by [`crate::reload_plan`] (pure) and applied here: only the
 //! difference reaches each peer.
