@@ -16,7 +16,7 @@ use log::info;
 use super::Manager;
 use crate::api::Source;
 use crate::api::command::NewNeighbor;
-use crate::config::{Config, NeighborConfig};
+use crate::config::Config;
 use crate::wire::notification::{Notification, code, subcode};
 
 /// At most this many neighbors may be created at run time (a helper in a loop must not
@@ -83,13 +83,9 @@ impl Manager {
     /// Before a reload is planned: the created neighbors whose address the new file does
     /// not configure are kept, as if configured; the others give way to the file.
     pub(super) fn keep_created(&mut self, config: &mut Config) {
-        let configured: Vec<IpAddr> = config.neighbors.iter().map(|n| n.peer_address).collect();
+        let configured: std::collections::HashSet<IpAddr> =
+            config.neighbors.iter().map(|n| n.peer_address).collect();
         self.created.retain(|addr, _| !configured.contains(addr));
-        config.neighbors.extend(
-            self.created
-                .values()
-                .cloned()
-                .collect::<Vec<NeighborConfig>>(),
-        );
+        config.neighbors.extend(self.created.values().cloned());
     }
 }

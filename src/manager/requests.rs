@@ -337,8 +337,7 @@ impl Manager {
                     // the gate, after its routes; see `readiness.rs`).
                     self.source_ready(source, *family);
                 }
-                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                let addrs = self.target_addrs(source, &request);
                 let end_of_rib = matches!(request.command, Command::EndOfRib(_));
                 self.neighbors.signal(&addrs, end_of_rib, *family);
             }
@@ -347,8 +346,7 @@ impl Manager {
             }
             Command::ShowAdjRibOut => return Answer::Lines(status::show_adj_rib_out(views())),
             Command::FlushAdjRibOut | Command::ClearAdjRibOut => {
-                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
+                let addrs = self.target_addrs(source, &request);
                 if matches!(request.command, Command::FlushAdjRibOut) {
                     self.neighbors.flush(&addrs);
                 } else {
@@ -376,11 +374,10 @@ impl Manager {
                 }
             }
             Command::Teardown(notification) => {
-                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-                if chosen.is_empty() {
+                let addrs = self.target_addrs(source, &request);
+                if addrs.is_empty() {
                     return Answer::Refused(format!("no configured neighbor matches for {source}"));
                 }
-                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
                 for addr in addrs {
                     info!("neighbor {addr}: teardown by {source}: NOTIFICATION {notification}");
                     if let Err(e) = self.neighbors.restart(addr, notification.clone()) {
@@ -389,11 +386,10 @@ impl Manager {
                 }
             }
             Command::Enable | Command::Disable(_) => {
-                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-                if chosen.is_empty() {
+                let addrs = self.target_addrs(source, &request);
+                if addrs.is_empty() {
                     return Answer::Refused(format!("no configured neighbor matches for {source}"));
                 }
-                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
                 for addr in addrs {
                     match &request.command {
                         Command::Disable(n) => {
@@ -413,11 +409,10 @@ impl Manager {
                 }
             }
             Command::DeleteNeighbor => {
-                let chosen = targets(&self.neighbors, source, |n| request.selects(n));
-                if chosen.is_empty() {
+                let addrs = self.target_addrs(source, &request);
+                if addrs.is_empty() {
                     return Answer::Refused("no neighbors match the selector".to_string());
                 }
-                let addrs: Vec<IpAddr> = chosen.iter().map(|t| t.config.peer_address).collect();
                 self.delete_neighbors(source, &addrs);
             }
             Command::Reload => self.reload(),
@@ -464,6 +459,14 @@ impl Manager {
             self.program_routes
                 .drop_source(&Source::Replayed(Box::new(source.clone())));
         }
+    }
+
+    /// The addresses of the neighbors `request` selects among those `source` speaks for.
+    fn target_addrs(&self, source: &Source, request: &Request) -> Vec<IpAddr> {
+        targets(&self.neighbors, source, |n| request.selects(n))
+            .iter()
+            .map(|t| t.config.peer_address)
+            .collect()
     }
 
     /// `announce`/`withdraw` of routes and flows: refused whole when no neighbor matches or

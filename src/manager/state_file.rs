@@ -142,28 +142,31 @@ pub fn encode(state: &SavedState) -> String {
 /// `NEIGHBOR SOURCE TEXT` of a `route` or `announce` record.
 fn route_record(rest: &str, n: usize) -> Result<(IpAddr, Source, String), String> {
     let mut parts = rest.splitn(3, ' ');
-    let addr: IpAddr = parts
-        .next()
-        .and_then(|a| a.parse().ok())
-        .ok_or(format!("line {n}: bad neighbor address"))?;
+    let addr = neighbor_field(parts.next(), n)?;
     let source = parts
         .next()
         .and_then(parse_source)
         .ok_or(format!("line {n}: bad source"))?;
-    let route = parts
-        .next()
-        .filter(|r| !r.trim().is_empty())
-        .ok_or(format!("line {n}: no route"))?;
+    let route = route_field(parts.next(), n)?;
     Ok((addr, source, route.to_string()))
+}
+
+/// The neighbor address that begins a `route`, `announce` or `watchdog` record.
+fn neighbor_field(word: Option<&str>, n: usize) -> Result<IpAddr, String> {
+    word.and_then(|a| a.parse().ok())
+        .ok_or(format!("line {n}: bad neighbor address"))
+}
+
+/// The route text that ends a record: not empty.
+fn route_field(text: Option<&str>, n: usize) -> Result<&str, String> {
+    text.filter(|r| !r.trim().is_empty())
+        .ok_or(format!("line {n}: no route"))
 }
 
 /// `NEIGHBOR SOURCE GROUP announced|withdrawn TEXT` of a `watchdog` record.
 fn watchdog_record(rest: &str, n: usize) -> Result<SavedMember, String> {
     let mut parts = rest.splitn(5, ' ');
-    let addr: IpAddr = parts
-        .next()
-        .and_then(|a| a.parse().ok())
-        .ok_or(format!("line {n}: bad neighbor address"))?;
+    let addr = neighbor_field(parts.next(), n)?;
     let source = parts
         .next()
         .and_then(|w| match w {
@@ -180,10 +183,7 @@ fn watchdog_record(rest: &str, n: usize) -> Result<SavedMember, String> {
         Some("withdrawn") => false,
         _ => return Err(format!("line {n}: bad watchdog state")),
     };
-    let text = parts
-        .next()
-        .filter(|r| !r.trim().is_empty())
-        .ok_or(format!("line {n}: no route"))?;
+    let text = route_field(parts.next(), n)?;
     Ok(SavedMember {
         addr,
         source,

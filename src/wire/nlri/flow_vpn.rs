@@ -94,16 +94,18 @@ pub fn decode_rules(bytes: &[u8], afi: Afi) -> Result<Vec<FlowRule>, NlriError> 
     let mut r = Reader::new(bytes);
     let mut rules = Vec::new();
     while !r.is_empty() {
-        let at = r.offset();
-        let rule = FlowVpn::read(&mut r, afi)?
-            .into_rule()
-            .map_err(|e| NlriError {
-                offset: at,
-                kind: NlriErrorKind::Flow(e),
-            })?;
-        rules.push(rule);
+        rules.push(read_rule(&mut r, afi)?);
     }
     Ok(rules)
+}
+
+/// One rule with its RD, an error placed at the rule's first octet.
+fn read_rule(r: &mut Reader, afi: Afi) -> Result<FlowRule, NlriError> {
+    let at = r.offset();
+    FlowVpn::read(r, afi)?.into_rule().map_err(|e| NlriError {
+        offset: at,
+        kind: NlriErrorKind::Flow(e),
+    })
 }
 
 /// [`decode_rules`] where each rule follows its RFC 7911 path identifier (ADD-PATH received
@@ -117,14 +119,7 @@ pub fn decode_rule_paths(bytes: &[u8], afi: Afi) -> Result<Vec<(u32, FlowRule)>,
             offset: at,
             kind: NlriErrorKind::Flow(flowspec::FlowError::Truncated { offset: at }),
         })?;
-        let at = r.offset();
-        let rule = FlowVpn::read(&mut r, afi)?
-            .into_rule()
-            .map_err(|e| NlriError {
-                offset: at,
-                kind: NlriErrorKind::Flow(e),
-            })?;
-        rules.push((id, rule));
+        rules.push((id, read_rule(&mut r, afi)?));
     }
     Ok(rules)
 }
